@@ -1,0 +1,106 @@
+/**
+ * Argument parsing shared by every family, with Redis's strictness: integers as string2ll
+ * (no sign '+', no leading zeros or spaces, 64-bit range), doubles as strtod (with inf/-inf,
+ * never NaN). Each `*OrReply` helper replies Redis's error and returns null on failure, so a
+ * handler reads `const n = parseIntOrReply(c, argv[2]); if (n === null) return;`.
+ * Source: Redis 7.0 util.c string2ll/string2ld, object.c getLongLongFromObjectOrReply.
+ */
+import { ERR_NOT_FLOAT, ERR_NOT_INTEGER } from '../errors.js';
+import type { Client } from '../server/client.js';
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * Parses a signed 64-bit integer as Redis's string2ll.
+ * @returns a number when it is a safe integer, a bigint when it is beyond 2^53 but within int64,
+ *   or null when malformed or out of range.
+ */
+export function parseInt64(s: string): number | bigint | null {
+  const len = s.length;
+  if (len === 0 || len > 20) return null;
+  let i = 0;
+  const neg = s.charCodeAt(0) === 45;
+  if (neg) {
+    i = 1;
+    if (len === 1) return null;
+  }
+  const first = s.charCodeAt(i);
+  if (first === 48) return len === 1 ? 0 : null; // "0" only; "-0", "01" are invalid
+  if (first < 49 || first > 57) return null;
+  if (len - i <= 15) {
+    let n = 0;
+    for (; i < len; i++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return null;
+      n = n * 10 + d;
+    }
+    return neg ? -n : n;
+  }
+  for (let j = i; j < len; j++) {
+    const d = s.charCodeAt(j) - 48;
+    if (d < 0 || d > 9) return null;
+  }
+  const b = BigInt(s);
+  if (b < INT64_MIN || b > INT64_MAX) return null;
+  return Number.isSafeInteger(Number(b)) ? Number(b) : b;
+}
+
+/** Like parseInt64, but only safe-integer results (counts, indexes, ms). Larger values → null. */
+export function parseSafeInt(s: string): number | null {
+  const v = parseInt64(s);
+  return typeof v === 'number' ? v : null;
+}
+
+/**
+ * Parses a safe integer or replies `ERR value is not an integer or out of range` (or `msg`).
+ * Values beyond ±2^53 are clamped to ±MAX_SAFE_INTEGER: indexes and counts that large behave the same.
+ */
+export function parseIntOrReply(c: Client, s: string, msg = ERR_NOT_INTEGER): number | null {
+  const v = parseInt64(s);
+  if (v === null) {
+    c.error(msg);
+    return null;
+  }
+  if (typeof v === 'bigint') return v < 0n ? -Number.MAX_SAFE_INTEGER : Number.MAX_SAFE_INTEGER;
+  return v;
+}
+
+/** Parses an int64 exactly (bigint) or replies the integer error. */
+export function parseBigIntOrReply(c: Client, s: string, msg = ERR_NOT_INTEGER): bigint | null {
+  const v = parseInt64(s);
+  if (v === null) {
+    c.error(msg);
+    return null;
+  }
+  return BigInt(v);
+}
+
+const FLOAT_RE = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)$/;
+const INF_RE = /^[+-]?inf(?:inity)?$/i;
+
+/**
+ * Parses a double as Redis's strtod-based parsers: decimal or exponent notation, `inf`,
+ * `+inf`, `-inf`, `infinity`; no spaces, no NaN. @returns the number or null.
+ */
+export function parseDouble(s: string): number | null {
+  if (s.length === 0 || s.length > 5000) return null;
+  if (FLOAT_RE.test(s)) {
+    const d = Number(s);
+    return Number.isNaN(d) ? null : d;
+  }
+  if (INF_RE.test(s)) return s.charCodeAt(0) === 45 ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
+  return null;
+}
+
+/** Parses a double or replies `ERR value is not a valid float` (or `msg`). */
+export function parseDoubleOrReply(c: Client, s: string, msg = ERR_NOT_FLOAT): number | null {
+  const d = parseDouble(s);
+  if (d === null) c.error(msg);
+  return d;
+}
+
+/** Case-insensitive comparison of an argument with an ASCII keyword given in lowercase. */
+export function isKeyword(arg: string, lower: string): boolean {
+  return arg.length === lower.length && (arg === lower || arg.toLowerCase() === lower);
+}

@@ -1,0 +1,129 @@
+/**
+ * Connection commands: PING, ECHO, QUIT, SELECT, HELLO.
+ * Source: Redis 7.0 docs and server.c / networking.c (pingCommand, echoCommand, helloCommand).
+ */
+import { ERR_DB_INDEX, ERR_NO_PROTO } from '../../errors.js';
+import { PONG } from '../../protocol/reply.js';
+import type { Client } from '../../server/client.js';
+import { KEYDRA_VERSION, REDIS_VERSION } from '../../server/server.js';
+import { parseIntOrReply, parseSafeInt } from '../args.js';
+import type { CommandDef } from '../types.js';
+
+/** PING [message]: +PONG or the message; in RESP2 subscribed mode a ["pong", msg] array (Redis docs: PING). */
+function pingCommand(c: Client, argv: string[]): void {
+  if (argv.length > 2) {
+    c.error("ERR wrong number of arguments for 'ping' command");
+    return;
+  }
+  if (c.resp === 2 && c.inPubSub) {
+    c.reply.arrayLen(2);
+    c.reply.bulk('pong');
+    c.reply.bulk(argv.length === 2 ? argv[1] : '');
+  } else if (argv.length === 2) c.reply.bulk(argv[1]);
+  else c.reply.raw(PONG);
+}
+
+/** ECHO message (Redis docs: ECHO). */
+function echoCommand(c: Client, argv: string[]): void {
+  c.reply.bulk(argv[1]);
+}
+
+/** QUIT: +OK, then the connection closes once the reply is written. */
+function quitCommand(c: Client): void {
+  c.reply.ok();
+  c.closeAfterReply = true;
+}
+
+/** SELECT index: switches the client's db (`ERR DB index is out of range`). */
+function selectCommand(c: Client, argv: string[]): void {
+  const id = parseIntOrReply(c, argv[1], 'ERR invalid DB index');
+  if (id === null) return;
+  const db = c.server.keyspace.dbs[id];
+  if (id < 0 || db === undefined) {
+    c.error(ERR_DB_INDEX);
+    return;
+  }
+  c.db = db;
+  c.reply.ok();
+}
+
+/**
+ * HELLO [protover [AUTH username password] [SETNAME clientname]]: switches RESP2/RESP3 and replies
+ * the server properties map (Redis docs: HELLO; Redis 7.0 helloCommand).
+ */
+function helloCommand(c: Client, argv: string[]): void {
+  let ver = 0;
+  let next = 1;
+  if (argv.length >= 2) {
+    const v = parseSafeInt(argv[1]);
+    if (v === null) {
+      c.error('ERR Protocol version is not an integer or out of range');
+      return;
+    }
+    ver = v;
+    next = 2;
+    if (ver < 2 || ver > 3) {
+      c.error(ERR_NO_PROTO);
+      return;
+    }
+  }
+  let name: string | null = null;
+  for (let j = next; j < argv.length; j++) {
+    const more = argv.length - j - 1;
+    const opt = argv[j].toLowerCase();
+    if (opt === 'auth' && more >= 2) {
+      if (!c.server.checkPassword(argv[j + 1], argv[j + 2])) {
+        c.error('WRONGPASS invalid username-password pair or user is disabled.');
+        return;
+      }
+      c.authenticated = true;
+      c.parser.authenticated = true;
+      j += 2;
+    } else if (opt === 'setname' && more >= 1) {
+      const n = argv[j + 1];
+      if (/[\x00-\x20\x7f-\xff]/.test(n)) {
+        c.error('ERR Client names cannot contain spaces, newlines or special characters.');
+        return;
+      }
+      name = n;
+      j++;
+    } else {
+      c.error(`ERR Syntax error in HELLO option '${argv[j]}'`);
+      return;
+    }
+  }
+  if (!c.authenticated) {
+    c.error(
+      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+    );
+    return;
+  }
+  if (name !== null) c.name = name;
+  if (ver !== 0) c.resp = ver as 2 | 3;
+  const r = c.reply;
+  r.mapLen(7);
+  r.bulk('server');
+  r.bulk('redis');
+  r.bulk('version');
+  r.bulk(REDIS_VERSION);
+  r.bulk('proto');
+  r.integer(c.resp);
+  r.bulk('id');
+  r.integer(c.id);
+  r.bulk('mode');
+  r.bulk('standalone');
+  r.bulk('role');
+  r.bulk(c.server.keyspace.replicaMode ? 'replica' : 'master');
+  r.bulk('modules');
+  r.arrayLen(0);
+  void KEYDRA_VERSION;
+}
+
+const commands: CommandDef[] = [
+  { name: 'ping', handler: pingCommand },
+  { name: 'echo', handler: echoCommand },
+  { name: 'quit', handler: quitCommand },
+  { name: 'select', handler: selectCommand },
+  { name: 'hello', handler: helloCommand },
+];
+export default commands;

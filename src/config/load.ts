@@ -1,0 +1,110 @@
+/**
+ * Reading configuration the way redis-server does: a redis.conf-syntax file (one directive per
+ * line, `#` comments, quoted arguments, `include`), then `--directive value ...` command-line
+ * options, which are appended to the file's text as extra lines.
+ * Source: Redis 7.0 config.c loadServerConfig/loadServerConfigFromString, server.c main.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { splitArgs } from '../protocol/parser.js';
+import { type Config, ConfigError } from './config.js';
+
+/** A config error located in a file (or the command line), formatted as Redis prints it. */
+export class ConfigFileError extends Error {
+  constructor(
+    readonly source: string,
+    readonly line: number,
+    readonly text: string,
+    readonly reason: string,
+  ) {
+    super(
+      `\n*** FATAL CONFIG FILE ERROR (Keydra) ***\nReading the configuration file, at line ${line} of ${source}\n>>> '${text}'\n${reason}`,
+    );
+  }
+}
+
+/**
+ * Applies config text (redis.conf syntax) to `config`.
+ * @param source file name for messages ('(command line)' for options)
+ * @throws ConfigFileError naming the source, line and directive.
+ */
+export function loadConfigText(config: Config, text: string, source: string, depth = 0): void {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const argv = splitArgs(line);
+    if (argv === null) throw new ConfigFileError(source, i + 1, line, 'Unbalanced quotes in configuration line');
+    if (argv.length === 0) continue;
+    const name = argv[0].toLowerCase();
+    if (name === 'include') {
+      if (argv.length !== 2) throw new ConfigFileError(source, i + 1, line, 'Bad directive or wrong number of arguments');
+      if (depth > 10) throw new ConfigFileError(source, i + 1, line, 'include nesting too deep');
+      const path = resolve(source.startsWith('(') ? '.' : dirname(source), argv[1]);
+      let inc: string;
+      try {
+        inc = readFileSync(path, 'latin1');
+      } catch (e) {
+        throw new ConfigFileError(source, i + 1, line, `Fatal error, can't open config file '${path}': ${(e as Error).message}`);
+      }
+      loadConfigText(config, inc, path, depth + 1);
+      continue;
+    }
+    if (argv.length < 2) throw new ConfigFileError(source, i + 1, line, 'wrong number of arguments');
+    try {
+      config.set(name, argv.slice(1));
+    } catch (e) {
+      if (e instanceof ConfigError) throw new ConfigFileError(source, i + 1, line, e.message);
+      throw e;
+    }
+  }
+}
+
+/** Reads a config file. @throws ConfigFileError if it cannot be read or is invalid. */
+export function loadConfigFile(config: Config, path: string): void {
+  let text: string;
+  try {
+    text = readFileSync(path, 'latin1');
+  } catch (e) {
+    throw new ConfigFileError(path, 0, '', `Fatal error, can't open config file '${path}': ${(e as Error).message}`);
+  }
+  config.file = resolve(path);
+  loadConfigText(config, text, path);
+}
+
+/** Parsed redis-server style command line. */
+export interface CommandLine {
+  configFile: string | null;
+  /** `--directive value` options as config text, one directive per line. */
+  optionsText: string;
+  version: boolean;
+  help: boolean;
+}
+
+/**
+ * Parses `[config-file] [--directive value ...]` like redis-server: each `--name` starts a new
+ * directive line; following words are its (quoted) arguments. `-` as config file reads stdin.
+ */
+export function parseCommandLine(args: string[]): CommandLine {
+  const out: CommandLine = { configFile: null, optionsText: '', version: false, help: false };
+  let j = 0;
+  if (args.length > 0 && (args[0] === '-v' || args[0] === '--version')) out.version = true;
+  if (args.length > 0 && (args[0] === '-h' || args[0] === '--help')) out.help = true;
+  if (args.length > 0 && !args[0].startsWith('--')) {
+    out.configFile = args[0];
+    j = 1;
+  }
+  const lines: string[] = [];
+  for (; j < args.length; j++) {
+    const a = args[j];
+    if (a.startsWith('--') && a.length > 2) lines.push(a.slice(2));
+    else if (lines.length === 0) lines.push(a);
+    else lines[lines.length - 1] += ` ${quote(a)}`;
+  }
+  out.optionsText = lines.join('\n');
+  return out;
+}
+
+function quote(s: string): string {
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
+}

@@ -1,0 +1,73 @@
+/**
+ * Every error string Keydra replies with, byte for byte as Redis 7.0 words it.
+ *
+ * Values are the error line without the leading `-` and trailing CRLF, e.g.
+ * `ERR syntax error`. Functions build errors that embed arguments.
+ * Source: Redis 7.0 `server.c` createSharedObjects, `networking.c`, `t_*.c`.
+ */
+
+export const ERR_SYNTAX = 'ERR syntax error';
+export const ERR_NOT_INTEGER = 'ERR value is not an integer or out of range';
+export const ERR_NOT_FLOAT = 'ERR value is not a valid float';
+export const ERR_WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';
+export const ERR_NO_SUCH_KEY = 'ERR no such key';
+export const ERR_OVERFLOW = 'ERR increment or decrement would overflow';
+export const ERR_INCR_FLOAT_NAN = 'ERR increment would produce NaN or Infinity';
+export const ERR_DB_INDEX = 'ERR DB index is out of range';
+export const ERR_INVALID_DB_INDEX = 'ERR invalid DB index';
+export const ERR_SAME_OBJECT = 'ERR source and destination objects are the same';
+export const ERR_NOAUTH = 'NOAUTH Authentication required.';
+export const ERR_WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
+export const ERR_AUTH_NOT_CONFIGURED =
+  'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?';
+export const ERR_MAX_CLIENTS = 'ERR max number of clients reached';
+export const ERR_OOM = "OOM command not allowed when used memory > 'maxmemory'.";
+export const ERR_LOADING = 'LOADING Redis is loading the dataset in memory';
+export const ERR_STRING_TOO_LONG = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
+export const ERR_OFFSET_OUT_OF_RANGE = 'ERR offset is out of range';
+export const ERR_INVALID_EXPIRE = (cmd: string): string => `ERR invalid expire time in '${cmd}' command`;
+export const ERR_TIMEOUT_NOT_FLOAT = 'ERR timeout is not a float or out of range';
+export const ERR_TIMEOUT_NEGATIVE = 'ERR timeout is negative';
+export const ERR_MULTI_NESTED = 'ERR MULTI calls can not be nested';
+export const ERR_EXEC_WITHOUT_MULTI = 'ERR EXEC without MULTI';
+export const ERR_DISCARD_WITHOUT_MULTI = 'ERR DISCARD without MULTI';
+export const ERR_EXECABORT = 'EXECABORT Transaction discarded because of previous errors.';
+export const ERR_NO_PROTO = 'NOPROTO unsupported protocol version';
+
+/** `ERR wrong number of arguments for '<name>' command`; name is lowercase, `container|sub` for subcommands. */
+export function errArity(name: string): string {
+  return `ERR wrong number of arguments for '${name}' command`;
+}
+
+/**
+ * `ERR unknown command '<cmd>', with args beginning with: '<a1>' '<a2>' ` — each string cut to 128 bytes,
+ * as Redis's `%.128s` does (Redis 7.0 processCommand).
+ */
+export function errUnknownCommand(argv: string[]): string {
+  let args = '';
+  for (let i = 1; i < argv.length && args.length < 128; i++) {
+    args += `'${argv[i].slice(0, 128 - args.length)}' `;
+  }
+  return `ERR unknown command '${argv[0].slice(0, 128)}', with args beginning with: ${args}`;
+}
+
+/** `ERR unknown subcommand '<sub>'. Try <CONTAINER> HELP.` (Redis 7.0 processCommand / addReplySubcommandSyntaxError). */
+export function errUnknownSubcommand(container: string, sub: string): string {
+  return `ERR unknown subcommand '${sub.slice(0, 128)}'. Try ${container.toUpperCase()} HELP.`;
+}
+
+/** RESP2 pub/sub context refusal (Redis 7.0 processCommand). */
+export function errPubSubContext(name: string): string {
+  return `ERR Can't execute '${name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
+}
+
+/** Protocol errors, answered and followed by closing the connection (Redis 7.0 networking.c). */
+export const PROTO_TOO_BIG_INLINE = 'ERR Protocol error: too big inline request';
+export const PROTO_UNBALANCED_QUOTES = 'ERR Protocol error: unbalanced quotes in request';
+export const PROTO_TOO_BIG_MBULK = 'ERR Protocol error: too big mbulk count string';
+export const PROTO_INVALID_MBULK = 'ERR Protocol error: invalid multibulk length';
+export const PROTO_TOO_BIG_BULK = 'ERR Protocol error: too big bulk count string';
+export const PROTO_INVALID_BULK = 'ERR Protocol error: invalid bulk length';
+export function protoExpectedDollar(got: string): string {
+  return `ERR Protocol error: expected '$', got '${got}'`;
+}

@@ -1,0 +1,66 @@
+/**
+ * Active expiry: reclaims volatile keys that are never accessed again.
+ *
+ * Each cron tick walks every db's expires Map with a persistent iterator (so successive ticks
+ * cover all volatile keys round-robin, the way Redis's cycle walks hash buckets), checking up to
+ * 20 keys per loop (ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP, scaled by active-expire-effort) and
+ * repeating while more than 10% of the sampled keys were expired, within a time budget of 25% of
+ * a tick (ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC).
+ * Source: Redis 7.0 expire.c activeExpireCycle.
+ */
+import type { KeydraServer } from '../server/server.js';
+import type { Db } from '../store/db.js';
+
+const iterators = new WeakMap<Db, { map: Map<string, number>; it: Iterator<[string, number]> }>();
+
+/** Runs one slow cycle over every db. @returns the number of keys reclaimed. */
+export function activeExpireCycle(server: KeydraServer): number {
+  const effort = server.config.num('active-expire-effort') - 1;
+  const perLoop = 20 + 5 * effort;
+  const acceptableStale = 10 - effort;
+  const hz = Math.max(1, server.config.num('hz'));
+  const budgetMs = ((25 + 2 * effort) * 1000) / hz / 100;
+  const start = performance.now();
+  const ks = server.keyspace;
+  let reclaimed = 0;
+  for (const db of ks.dbs) {
+    if (db.expires.size === 0) continue;
+    let state = iterators.get(db);
+    if (state === undefined || state.map !== db.expires) {
+      state = { map: db.expires, it: db.expires.entries() };
+      iterators.set(db, state);
+    }
+    for (;;) {
+      let sampled = 0;
+      let expired = 0;
+      let ttlSum = 0;
+      let ttlSamples = 0;
+      const now = ks.now;
+      while (sampled < perLoop && db.expires.size > 0) {
+        let r = state.it.next();
+        if (r.done) {
+          state.it = db.expires.entries();
+          r = state.it.next();
+          if (r.done) break;
+        }
+        sampled++;
+        const [key, when] = r.value;
+        if (when <= now) {
+          if (db.expireIfNeeded(key)) expired++;
+        } else {
+          ttlSum += when - now;
+          ttlSamples++;
+        }
+      }
+      reclaimed += expired;
+      if (ttlSamples > 0) {
+        const avg = ttlSum / ttlSamples;
+        db.avgTtl = db.avgTtl === 0 ? avg : (db.avgTtl / 50) * 49 + avg / 50;
+      }
+      if (sampled === 0 || (expired * 100) / sampled <= acceptableStale) break;
+      if (performance.now() - start > budgetMs) return reclaimed;
+    }
+    if (performance.now() - start > budgetMs) break;
+  }
+  return reclaimed;
+}

@@ -1,0 +1,286 @@
+/**
+ * RESP request parser: bytes from a socket in, argv frames out.
+ *
+ * Follows Redis 7.0 `networking.c` (processMultibulkBuffer, processInlineBuffer): multibulk
+ * (`*N\r\n$len\r\n...`) and inline commands, resumable at any byte boundary, many frames per
+ * read. Arguments are returned as latin1 strings (one char per byte), so every byte value
+ * 0..255 round-trips and the strings serve directly as keyspace Map keys.
+ *
+ * No imports from the store or server: this module only knows bytes.
+ */
+import {
+  PROTO_INVALID_BULK,
+  PROTO_INVALID_MBULK,
+  PROTO_TOO_BIG_BULK,
+  PROTO_TOO_BIG_INLINE,
+  PROTO_TOO_BIG_MBULK,
+  PROTO_UNBALANCED_QUOTES,
+  protoExpectedDollar,
+} from '../errors.js';
+
+/** Longest inline request or header line Redis accepts without a newline (PROTO_INLINE_MAX_SIZE), bytes. */
+export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
+/** Bulk strings at least this long are gathered chunk by chunk and joined once (PROTO_MBULK_BIG_ARG), bytes. */
+const PROTO_MBULK_BIG_ARG = 32 * 1024;
+
+const EMPTY = Buffer.alloc(0);
+
+/** Limits applied while parsing; all sizes in bytes. */
+export interface ParserLimits {
+  /** proto-max-bulk-len: the largest bulk string accepted (default 512mb). */
+  maxBulkLen: number;
+  /** client-query-buffer-limit: the most unparsed bytes held for one client (default 1gb). */
+  maxQueryBuffer: number;
+}
+
+/**
+ * One client's query buffer and parse state.
+ *
+ * Usage: `feed(chunk)`, then call `next()` until it returns null. After a null, `error` is set if
+ * the input was malformed (reply it, then close the connection, as Redis does) and
+ * `overLimit` is true when the query buffer limit was exceeded (close without reply).
+ */
+export class RespParser {
+  /** Protocol error text (without `-`), set when parsing must stop. */
+  error: string | null = null;
+  /** True when more than maxQueryBuffer bytes are waiting unparsed. */
+  overLimit = false;
+  /** Whether the client may send large frames; unauthenticated clients are limited as in Redis. */
+  authenticated = true;
+
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  /** Chunks waiting for `need` bytes in total before they are joined. */
+  private parts: Buffer[] = [];
+  private partsLen = 0;
+  private need = 0;
+  /** Multibulk state: args still to read (-1: not inside a multibulk), args so far, current bulk length. */
+  private mbulkLeft = -1;
+  private argv: string[] = [];
+  private bulkLen = -1;
+
+  constructor(public limits: ParserLimits) {}
+
+  /** Bytes received and not yet parsed. */
+  get pending(): number {
+    return this.buf.length - this.pos + this.partsLen;
+  }
+
+  /** Appends a chunk read from the socket. The chunk must not be modified afterwards. */
+  feed(chunk: Buffer): void {
+    if (this.need > 0) {
+      this.parts.push(chunk);
+      this.partsLen += chunk.length;
+      if (this.buf.length - this.pos + this.partsLen >= this.need) this.joinParts();
+    } else if (this.pos >= this.buf.length) {
+      this.buf = chunk;
+      this.pos = 0;
+    } else {
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+      this.pos = 0;
+    }
+    if (this.pending > this.limits.maxQueryBuffer) this.overLimit = true;
+  }
+
+  private joinParts(): void {
+    this.parts.unshift(this.buf.subarray(this.pos));
+    this.buf = Buffer.concat(this.parts);
+    this.pos = 0;
+    this.parts = [];
+    this.partsLen = 0;
+    this.need = 0;
+  }
+
+  /** Drops parsed bytes and any partial state (RESET, or after the connection is closed). */
+  clear(): void {
+    this.buf = EMPTY;
+    this.pos = 0;
+    this.parts = [];
+    this.partsLen = 0;
+    this.need = 0;
+    this.mbulkLeft = -1;
+    this.argv = [];
+    this.bulkLen = -1;
+  }
+
+  /**
+   * Parses the next complete command.
+   * @returns argv (at least one element), or null when more bytes are needed or on error
+   *   (then `error` is set). Empty inline lines and `*0`/`*-1` frames are skipped.
+   */
+  next(): string[] | null {
+    if (this.error !== null || this.need > 0) return null;
+    for (;;) {
+      if (this.mbulkLeft < 0) {
+        if (this.pos >= this.buf.length) return null;
+        if (this.buf[this.pos] !== 42 /* '*' */) {
+          const argv = this.parseInline();
+          if (argv === null) return null;
+          if (argv.length === 0) continue;
+          return argv;
+        }
+        const n = this.readHeaderNumber(1, PROTO_TOO_BIG_MBULK);
+        if (n === null) return null;
+        if (n > 1024 * 1024 || (!this.authenticated && n > 10)) return this.fail(PROTO_INVALID_MBULK);
+        if (n <= 0) continue;
+        this.mbulkLeft = n;
+        this.argv = new Array(n);
+        this.argv.length = 0;
+      }
+      while (this.mbulkLeft > 0) {
+        const buf = this.buf;
+        if (this.bulkLen < 0) {
+          if (this.pos >= buf.length) return null;
+          if (buf[this.pos] !== 36 /* '$' */) {
+            return this.fail(protoExpectedDollar(String.fromCharCode(buf[this.pos])));
+          }
+          const len = this.readHeaderNumber(1, PROTO_TOO_BIG_BULK);
+          if (len === null) return null;
+          if (len < 0 || len > this.limits.maxBulkLen || (!this.authenticated && len > 16384)) {
+            return this.fail(PROTO_INVALID_BULK);
+          }
+          this.bulkLen = len;
+        }
+        const end = this.pos + this.bulkLen;
+        if (end + 2 > this.buf.length) {
+          if (this.bulkLen >= PROTO_MBULK_BIG_ARG) {
+            // Gather the rest without re-concatenating on every read.
+            this.need = this.bulkLen + 2;
+            this.buf = this.buf.subarray(this.pos);
+            this.pos = 0;
+          }
+          return null;
+        }
+        this.argv.push(this.buf.toString('latin1', this.pos, end));
+        this.pos = end + 2;
+        this.bulkLen = -1;
+        this.mbulkLeft--;
+      }
+      this.mbulkLeft = -1;
+      const argv = this.argv;
+      this.argv = [];
+      return argv;
+    }
+  }
+
+  private fail(msg: string): null {
+    this.error = msg;
+    return null;
+  }
+
+  /**
+   * Reads `<prefix><digits>\r\n` at pos (prefix of `skip` bytes). Returns the number and advances,
+   * or null if incomplete or invalid (error set).
+   */
+  private readHeaderNumber(skip: number, tooBig: string): number | null {
+    const buf = this.buf;
+    const cr = buf.indexOf(13, this.pos);
+    if (cr < 0 || cr + 1 >= buf.length) {
+      if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) return this.fail(tooBig);
+      return null;
+    }
+    let i = this.pos + skip;
+    let neg = false;
+    if (buf[i] === 45 /* '-' */) {
+      neg = true;
+      i++;
+    }
+    let n = 0;
+    if (i >= cr || cr - i > 18) n = Number.NaN;
+    for (; i < cr; i++) {
+      const c = buf[i] - 48;
+      if (c < 0 || c > 9) {
+        n = Number.NaN;
+        break;
+      }
+      n = n * 10 + c;
+    }
+    if (Number.isNaN(n)) {
+      return this.fail(tooBig === PROTO_TOO_BIG_MBULK ? PROTO_INVALID_MBULK : PROTO_INVALID_BULK);
+    }
+    this.pos = cr + 2;
+    return neg ? -n : n;
+  }
+
+  /** Parses one inline command line (Redis processInlineBuffer + sdssplitargs). */
+  private parseInline(): string[] | null {
+    const buf = this.buf;
+    const nl = buf.indexOf(10, this.pos);
+    if (nl < 0) {
+      if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) return this.fail(PROTO_TOO_BIG_INLINE);
+      return null;
+    }
+    let end = nl;
+    if (end > this.pos && buf[end - 1] === 13) end--;
+    const line = buf.toString('latin1', this.pos, end);
+    this.pos = nl + 1;
+    const argv = splitArgs(line);
+    if (argv === null) return this.fail(PROTO_UNBALANCED_QUOTES);
+    return argv;
+  }
+}
+
+function isHex(c: string): boolean {
+  return /^[0-9a-fA-F]$/.test(c);
+}
+
+/**
+ * Splits a line into arguments like Redis's sdssplitargs: whitespace separated, "double quoted"
+ * with \n \r \t \b \a \\ \" \xHH escapes, 'single quoted' with \' escapes.
+ * @returns the arguments, or null for unbalanced quotes (or a closing quote not followed by space).
+ * Also used by the config file reader (redis.conf syntax).
+ */
+export function splitArgs(line: string): string[] | null {
+  const out: string[] = [];
+  let i = 0;
+  const n = line.length;
+  const isSpace = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\v' || c === '\f';
+  for (;;) {
+    while (i < n && isSpace(line[i])) i++;
+    if (i >= n) return out;
+    let cur = '';
+    let inDq = false;
+    let inSq = false;
+    for (;;) {
+      const c = line[i];
+      if (inDq) {
+        if (i >= n) return null;
+        if (c === '\\' && line[i + 1] === 'x' && i + 3 < n + 0 && isHex(line[i + 2]) && isHex(line[i + 3])) {
+          cur += String.fromCharCode(Number.parseInt(line.slice(i + 2, i + 4), 16));
+          i += 3;
+        } else if (c === '\\' && i + 1 < n) {
+          i++;
+          const e = line[i];
+          cur += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e;
+        } else if (c === '"') {
+          if (i + 1 < n && !isSpace(line[i + 1])) return null;
+          inDq = false;
+          i++;
+          break;
+        } else {
+          cur += c;
+        }
+      } else if (inSq) {
+        if (i >= n) return null;
+        if (c === '\\' && line[i + 1] === "'") {
+          i++;
+          cur += "'";
+        } else if (c === "'") {
+          if (i + 1 < n && !isSpace(line[i + 1])) return null;
+          inSq = false;
+          i++;
+          break;
+        } else {
+          cur += c;
+        }
+      } else {
+        if (i >= n || isSpace(c)) break;
+        if (c === '"') inDq = true;
+        else if (c === "'") inSq = true;
+        else cur += c;
+      }
+      i++;
+    }
+    out.push(cur);
+  }
+}

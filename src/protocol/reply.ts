@@ -1,0 +1,257 @@
+/**
+ * ReplyWriter: encodes RESP2 or RESP3 replies into one growable output buffer.
+ *
+ * One writer per client with pending output; the server flushes it with a single socket write per
+ * batch. Strings passed as payload are latin1 (one char per byte), matching the parser. The RESP3
+ * types (map, set, double, null, boolean, verbatim, push) degrade to their RESP2 forms as Redis 7.0
+ * does (networking.c addReplyMapLen, addReplyDouble, addReplyNull, ...).
+ * Source: RESP3 spec (github.com/antirez/RESP3/blob/master/spec.md), Redis 7.0 networking.c.
+ */
+
+declare global {
+  interface Buffer {
+    /** Node's fast latin1 encoder (one byte per char); returns bytes written. */
+    latin1Write(s: string, offset?: number, length?: number): number;
+  }
+}
+
+const CRLF = 0x0a0d; // "\r\n" as little-endian uint16
+
+/** Formats a double as C's `%.17g` (Redis 7.0 addReplyDouble, ZSCORE and friends). */
+export function formatDouble(d: number): string {
+  if (d === Number.POSITIVE_INFINITY) return 'inf';
+  if (d === Number.NEGATIVE_INFINITY) return '-inf';
+  if (Number.isNaN(d)) return 'nan';
+  if (d === 0) return Object.is(d, -0) ? '-0' : '0';
+  if (Number.isInteger(d) && Math.abs(d) < 1e17) return String(d);
+  const exp = d.toExponential(16); // d.dddddddddddddddde[+-]x
+  const ei = exp.indexOf('e');
+  const e = Number.parseInt(exp.slice(ei + 1), 10);
+  if (e < -4 || e >= 17) {
+    let mant = exp.slice(0, ei);
+    if (mant.includes('.')) mant = mant.replace(/0+$/, '').replace(/\.$/, '');
+    const ae = Math.abs(e);
+    return `${mant}e${e < 0 ? '-' : '+'}${ae < 10 ? '0' : ''}${ae}`;
+  }
+  let s = d.toFixed(Math.max(0, 16 - e));
+  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
+  return s;
+}
+
+/** A RESP encoder over a reusable Buffer; `resp` (2 or 3) selects the encoding of RESP3 types. */
+export class ReplyWriter {
+  buf: Buffer;
+  pos = 0;
+  resp: 2 | 3 = 2;
+
+  constructor(size = 16 * 1024) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  /** Makes room for `n` more bytes, doubling the buffer as needed. */
+  ensure(n: number): void {
+    const need = this.pos + n;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const nb = Buffer.allocUnsafe(size);
+    this.buf.copy(nb, 0, 0, this.pos);
+    this.buf = nb;
+  }
+
+  /** Copies out the encoded bytes and resets the writer (keeps a buffer of at most `keep` bytes). */
+  take(keep = 64 * 1024): Buffer {
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    this.pos = 0;
+    if (this.buf.length > keep) this.buf = Buffer.allocUnsafe(keep);
+    return out;
+  }
+
+  private ascii(s: string): void {
+    // Protocol text (numbers, type prefixes) is ASCII; latin1 write copies it byte per char.
+    this.pos += this.buf.latin1Write(s, this.pos);
+  }
+
+  private crlf(): void {
+    this.buf.writeUInt16LE(CRLF, this.pos);
+    this.pos += 2;
+  }
+
+  private header(prefix: number, n: number): void {
+    this.ensure(24);
+    this.buf[this.pos++] = prefix;
+    this.ascii(String(n));
+    this.crlf();
+  }
+
+  /** Writes pre-encoded RESP bytes (shared replies such as `+OK\r\n`). */
+  raw(b: Buffer): void {
+    this.ensure(b.length);
+    b.copy(this.buf, this.pos);
+    this.pos += b.length;
+  }
+
+  /** `+OK`-style status reply; `s` must not contain CR or LF. */
+  simple(s: string): void {
+    this.ensure(s.length + 3);
+    this.buf[this.pos++] = 43;
+    this.pos += this.buf.latin1Write(s, this.pos);
+    this.crlf();
+  }
+
+  /** `+OK` */
+  ok(): void {
+    this.raw(OK);
+  }
+
+  /** Error reply; `msg` is the full text such as `ERR syntax error`. CR/LF are replaced by spaces. */
+  error(msg: string): void {
+    if (msg.includes('\r') || msg.includes('\n')) msg = msg.replace(/[\r\n]/g, ' ');
+    this.ensure(msg.length + 3);
+    this.buf[this.pos++] = 45;
+    this.pos += this.buf.latin1Write(msg, this.pos);
+    this.crlf();
+  }
+
+  /** `:n` integer reply; n is a safe integer or a bigint (64-bit range). */
+  integer(n: number | bigint): void {
+    this.header(58, n as number);
+  }
+
+  /** Bulk string reply from a latin1 string. */
+  bulk(s: string): void {
+    const len = s.length;
+    this.ensure(len + 24);
+    this.buf[this.pos++] = 36;
+    this.ascii(String(len));
+    this.crlf();
+    this.pos += this.buf.latin1Write(s, this.pos);
+    this.crlf();
+  }
+
+  /** Bulk string reply from bytes. */
+  bulkBuffer(b: Buffer): void {
+    this.ensure(b.length + 24);
+    this.buf[this.pos++] = 36;
+    this.ascii(String(b.length));
+    this.crlf();
+    b.copy(this.buf, this.pos);
+    this.pos += b.length;
+    this.crlf();
+  }
+
+  /** A number sent as a bulk string (e.g. INCRBYFLOAT, CONFIG GET values). */
+  bulkNumber(n: number | bigint): void {
+    this.bulk(String(n));
+  }
+
+  /** Null bulk: `$-1` in RESP2, `_` in RESP3. */
+  nullBulk(): void {
+    this.raw(this.resp === 3 ? NULL3 : NULL_BULK);
+  }
+
+  /** Null array: `*-1` in RESP2, `_` in RESP3. */
+  nullArray(): void {
+    this.raw(this.resp === 3 ? NULL3 : NULL_ARRAY);
+  }
+
+  /** Array header `*n`. */
+  arrayLen(n: number): void {
+    this.header(42, n);
+  }
+
+  /** Map header: `%n` in RESP3, `*2n` in RESP2 (n = number of key/value pairs). */
+  mapLen(n: number): void {
+    if (this.resp === 3) this.header(37, n);
+    else this.header(42, n * 2);
+  }
+
+  /** Set header: `~n` in RESP3, `*n` in RESP2. */
+  setLen(n: number): void {
+    this.header(this.resp === 3 ? 126 : 42, n);
+  }
+
+  /** Push header: `>n` in RESP3, `*n` in RESP2 (pub/sub messages). */
+  pushLen(n: number): void {
+    this.header(this.resp === 3 ? 62 : 42, n);
+  }
+
+  /** Double: `,d` in RESP3, a bulk string in RESP2, formatted as `%.17g` (Redis 7.0 addReplyDouble). */
+  double(d: number): void {
+    const s = formatDouble(d);
+    if (this.resp === 3) {
+      this.ensure(s.length + 3);
+      this.buf[this.pos++] = 44;
+      this.ascii(s);
+      this.crlf();
+    } else {
+      this.bulk(s);
+    }
+  }
+
+  /** Boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2. */
+  bool(b: boolean): void {
+    if (this.resp === 3) this.raw(b ? TRUE3 : FALSE3);
+    else this.raw(b ? ONE : ZERO);
+  }
+
+  /** Verbatim string: `=len\r\ntxt:...` in RESP3, a bulk string in RESP2 (INFO, CLIENT LIST). */
+  verbatim(s: string, format = 'txt'): void {
+    if (this.resp !== 3) {
+      this.bulk(s);
+      return;
+    }
+    this.ensure(s.length + 32);
+    this.buf[this.pos++] = 61;
+    this.ascii(String(s.length + 4));
+    this.crlf();
+    this.ascii(format);
+    this.buf[this.pos++] = 58;
+    this.pos += this.buf.latin1Write(s, this.pos);
+    this.crlf();
+  }
+
+  /**
+   * Reserves a place for an aggregate header whose length is known only after its elements are
+   * written (Redis addReplyDeferredLen). Returns a mark for `setDeferred*`.
+   */
+  deferLen(): number {
+    return this.pos;
+  }
+
+  /** Inserts an array header at `mark` (moves the bytes written since). */
+  setDeferredArrayLen(mark: number, n: number): void {
+    this.insertHeader(mark, `*${n}\r\n`);
+  }
+
+  /** Inserts a map header at `mark`; n = number of pairs. */
+  setDeferredMapLen(mark: number, n: number): void {
+    this.insertHeader(mark, this.resp === 3 ? `%${n}\r\n` : `*${n * 2}\r\n`);
+  }
+
+  /** Inserts a set header at `mark`. */
+  setDeferredSetLen(mark: number, n: number): void {
+    this.insertHeader(mark, this.resp === 3 ? `~${n}\r\n` : `*${n}\r\n`);
+  }
+
+  private insertHeader(mark: number, h: string): void {
+    this.ensure(h.length);
+    this.buf.copy(this.buf, mark + h.length, mark, this.pos);
+    this.buf.latin1Write(h, mark);
+    this.pos += h.length;
+  }
+}
+
+/** Shared pre-encoded replies (Redis createSharedObjects). */
+export const OK = Buffer.from('+OK\r\n');
+export const QUEUED = Buffer.from('+QUEUED\r\n');
+export const PONG = Buffer.from('+PONG\r\n');
+export const ZERO = Buffer.from(':0\r\n');
+export const ONE = Buffer.from(':1\r\n');
+export const NULL_BULK = Buffer.from('$-1\r\n');
+export const NULL_ARRAY = Buffer.from('*-1\r\n');
+export const EMPTY_ARRAY = Buffer.from('*0\r\n');
+export const NULL3 = Buffer.from('_\r\n');
+const TRUE3 = Buffer.from('#t\r\n');
+const FALSE3 = Buffer.from('#f\r\n');

@@ -1,0 +1,52 @@
+/**
+ * Logging in Redis's own line format: `pid:role dd Mon yyyy hh:mm:ss.mmm <level> message`, with the
+ * level marks Redis uses (`.` debug, `-` verbose, `*` notice, `#` warning), to stdout or `logfile`.
+ *
+ * Kept in-house rather than using a logging library: the whole job is reproducing Redis's line
+ * format (operators grep for it), which no general logger emits without the same amount of code.
+ * Source: Redis 7.0 server.c serverLogRaw.
+ */
+import { appendFileSync } from 'node:fs';
+
+export type LogLevel = 'debug' | 'verbose' | 'notice' | 'warning' | 'nothing';
+const LEVELS: Record<LogLevel, number> = { debug: 0, verbose: 1, notice: 2, warning: 3, nothing: 4 };
+const MARKS = ['.', '-', '*', '#'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+function pad(n: number, w = 2): string {
+  return String(n).padStart(w, '0');
+}
+
+/** A Redis-format logger; `level` and `file` follow the loglevel and logfile directives. */
+export class Logger {
+  level: LogLevel = 'notice';
+  /** Log file path; '' writes to stdout. */
+  file = '';
+  /** Role mark: M master, S replica, C child, X sentinel. */
+  role = 'M';
+  /** Lines are dropped when false (embedded servers in tests stay quiet unless asked). */
+  enabled = true;
+
+  /** Writes one line at `level` if the configured level lets it through. */
+  log(level: Exclude<LogLevel, 'nothing'>, msg: string): void {
+    const lv = LEVELS[level];
+    if (!this.enabled || lv < LEVELS[this.level]) return;
+    const d = new Date();
+    const line = `${process.pid}:${this.role} ${pad(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)} ${MARKS[lv]} ${msg}\n`;
+    if (this.file) appendFileSync(this.file, line);
+    else process.stdout.write(line);
+  }
+
+  debug(msg: string): void {
+    this.log('debug', msg);
+  }
+  verbose(msg: string): void {
+    this.log('verbose', msg);
+  }
+  notice(msg: string): void {
+    this.log('notice', msg);
+  }
+  warning(msg: string): void {
+    this.log('warning', msg);
+  }
+}

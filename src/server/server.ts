@@ -1,0 +1,494 @@
+/**
+ * KeydraServer: the listener, the clients, the keyspace and the event-loop hooks around them.
+ *
+ * Bytes in, bytes out: a socket's `data` is fed to the client's parser; each whole command runs
+ * synchronously through the dispatcher; replies collect in the client's ReplyWriter and go out with
+ * one socket write per batch (flushPendingWrites, Redis beforeSleep). Writes reach the AOF and
+ * replicas through one point: `alsoPropagate` → `flushPropagation` → propagation listeners.
+ * Source: Redis 7.0 server.c (serverCron, beforeSleep, call), networking.c.
+ */
+import net from 'node:net';
+import { ERR_MAX_CLIENTS } from '../errors.js';
+import { Keyspace, type Db } from '../store/db.js';
+import { Config } from '../config/config.js';
+import { activeExpireCycle } from '../expire/activeExpire.js';
+import { Client, type BlockState } from './client.js';
+import { processCommand } from './dispatch.js';
+import { Logger } from './log.js';
+
+/** Keydra's own version (INFO keydra_version); `redis_version` is the Redis it implements. */
+export const KEYDRA_VERSION = '0.1.0';
+export const REDIS_VERSION = '7.0.15';
+
+/** Server-wide counters reported by INFO stats under Redis's names. */
+export class ServerStats {
+  total_connections_received = 0;
+  total_commands_processed = 0;
+  total_net_input_bytes = 0;
+  total_net_output_bytes = 0;
+  rejected_connections = 0;
+  total_error_replies = 0;
+  /** errorstats: error prefix (ERR, WRONGTYPE, ...) → count. */
+  errors = new Map<string, number>();
+}
+
+/** A listener for propagated writes: db index and argv (AOF, replicas). */
+export type PropagationListener = (dbId: number, argv: string[]) => void;
+
+export class KeydraServer {
+  readonly config: Config;
+  readonly log = new Logger();
+  readonly keyspace: Keyspace;
+  readonly clients = new Map<number, Client>();
+  readonly stats = new ServerStats();
+  /** Unix ms at start-up. */
+  readonly startTime = Date.now();
+  /** Changes since the last save (Redis server.dirty); handlers increment it on every write. */
+  dirty = 0;
+  /** True while a dataset is being loaded: commands without the `loading` flag get -LOADING. */
+  loading = false;
+  /** The TCP port actually listened on. */
+  port = 0;
+  /** Called after SHUTDOWN completes; the CLI exits the process, embedded servers just close. */
+  onExit: ((code: number) => void) | null = null;
+  /** maxmemory in bytes (0: no limit), cached from the config for the dispatcher. */
+  maxmemory = 0;
+
+  /** Replacement argv for the current command's propagation (Redis rewriteClientCommandVector). */
+  propArgv: string[] | null = null;
+  /** Set by a handler to propagate nothing for the current command (it used alsoPropagate itself). */
+  preventPropagation = false;
+  /** >0 while EXEC or a script runs: propagation is gathered into one unit. */
+  execDepth = 0;
+  private pendingPropagation: { dbId: number; argv: string[] }[] = [];
+  private readonly propagationListeners: PropagationListener[] = [];
+
+  private listeners: net.Server[] = [];
+  private nextClientId = 1;
+  private pendingWrites: Client[] = [];
+  private flushScheduled = false;
+  private cronTimer: NodeJS.Timeout | null = null;
+  /** Blocked clients per `${dbId}\0${key}`, in blocking order. */
+  private blockedOnKey = new Map<string, Client[]>();
+  private readyKeys: { db: Db; key: string }[] = [];
+  private readonly readySeen = new Set<string>();
+  private closing: Promise<void> | null = null;
+  /** Hooks run by the cron (Redis serverCron), e.g. persistence save rules; each gets `now` in ms. */
+  readonly cronHooks: ((now: number) => void)[] = [];
+  /** Hooks run when a key is modified (WATCH, client tracking). */
+  readonly keyModifiedHooks: ((db: Db, key: string) => void)[] = [];
+
+  constructor(config = new Config()) {
+    this.config = config;
+    this.keyspace = new Keyspace(config.num('databases'), {
+      keyModified: (db, key) => {
+        for (const h of this.keyModifiedHooks) h(db, key);
+      },
+      keyExpired: (db, key) => {
+        this.notifyKeyspaceEvent('x', 'expired', key, db.id);
+        this.alsoPropagate(db.id, ['DEL', key]);
+        for (const h of this.keyModifiedHooks) h(db, key);
+      },
+    });
+    this.maxmemory = config.num('maxmemory');
+    config.onChange('maxmemory', (v) => {
+      this.maxmemory = v as number;
+    });
+    this.log.level = config.str('loglevel') as Logger['level'];
+    this.log.file = config.str('logfile');
+    config.onChange('loglevel', (v) => {
+      this.log.level = v as Logger['level'];
+    });
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  /**
+   * Binds every address in `bind` on `port` (0 picks a free port, reused for all addresses).
+   * An address prefixed with `-` is optional: failing to bind it is not an error (as in Redis).
+   * @throws if no address could be bound.
+   */
+  async start(): Promise<void> {
+    let port = this.config.num('port');
+    const binds = this.config.list('bind');
+    for (const b of binds.length > 0 ? binds : ['*']) {
+      const optional = b.startsWith('-');
+      const host = optional ? b.slice(1) : b;
+      const srv = net.createServer({ noDelay: true }, (s) => this.accept(s));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          srv.once('error', reject);
+          srv.listen({ port, host: host === '*' ? undefined : host, backlog: this.config.num('tcp-backlog') }, () => {
+            srv.off('error', reject);
+            resolve();
+          });
+        });
+      } catch (e) {
+        if (optional) continue;
+        for (const l of this.listeners) l.close();
+        throw new Error(`Could not create server TCP listening socket ${host}:${port}: ${(e as Error).message}`);
+      }
+      if (port === 0) port = (srv.address() as net.AddressInfo).port;
+      this.listeners.push(srv);
+    }
+    if (this.listeners.length === 0) throw new Error('Failed listening on any address');
+    this.port = port;
+    const hz = Math.max(1, this.config.num('hz'));
+    this.cronTimer = setInterval(() => this.cron(), 1000 / hz);
+    this.cronTimer.unref();
+    this.log.notice(`Ready to accept connections tcp`);
+  }
+
+  /** Stops listening, closes every client and stops timers. Idempotent. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = (async () => {
+      if (this.cronTimer) clearInterval(this.cronTimer);
+      for (const c of this.clients.values()) this.freeClient(c);
+      await Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+      this.listeners = [];
+    })();
+    return this.closing;
+  }
+
+  /**
+   * Hooks run at shutdown before the listeners close (persistence: final save / AOF fsync).
+   * `save` is true for SHUTDOWN SAVE, false for NOSAVE, undefined for the configured default.
+   * A hook may throw to refuse the shutdown (Redis: "Errors trying to SHUTDOWN").
+   */
+  readonly shutdownHooks: ((opts: { save: boolean | undefined }) => void)[] = [];
+
+  /** Runs the shutdown hooks, then closes (SHUTDOWN, SIGTERM, embedded close()). */
+  async shutdown(opts: { save: boolean | undefined }): Promise<void> {
+    if (!this.closing) {
+      for (const h of this.shutdownHooks) h(opts);
+    }
+    await this.close();
+  }
+
+  // ---- clients ---------------------------------------------------------------------------
+
+  private accept(socket: net.Socket): void {
+    this.stats.total_connections_received++;
+    if (this.clients.size >= this.config.num('maxclients')) {
+      this.stats.rejected_connections++;
+      socket.end(`-${ERR_MAX_CLIENTS}\r\n`);
+      return;
+    }
+    const keepalive = this.config.num('tcp-keepalive');
+    if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
+    const c = new Client(this, socket, this.nextClientId++);
+    this.clients.set(c.id, c);
+    socket.on('data', (chunk: Buffer) => {
+      this.stats.total_net_input_bytes += chunk.length;
+      c.parser.feed(chunk);
+      this.processInput(c);
+      this.flushPendingWrites();
+    });
+    socket.on('drain', () => {
+      if (c.paused && !c.closed) {
+        c.paused = false;
+        socket.resume();
+      }
+    });
+    socket.on('error', () => this.freeClient(c));
+    socket.on('close', () => this.freeClient(c));
+  }
+
+  /** Creates a client with no socket (scripts, AOF loading); its replies are discarded or read directly. */
+  createFakeClient(): Client {
+    return new Client(this, null, this.nextClientId++);
+  }
+
+  /** Parses and runs every whole command buffered for `c`, stopping while it is blocked. */
+  processInput(c: Client): void {
+    const parser = c.parser;
+    while (c.blocked === null && !c.closeAfterReply && !c.closed) {
+      const argv = parser.next();
+      if (argv === null) break;
+      processCommand(c, argv);
+    }
+    if (parser.error !== null && !c.closeAfterReply) {
+      this.countError(parser.error);
+      c.reply.error(parser.error);
+      this.log.verbose(`Protocol error (${parser.error}) from client: id=${c.id} addr=${c.addr}`);
+      c.closeAfterReply = true;
+    } else if (parser.overLimit && !c.closed) {
+      this.log.warning(`Closing client that reached max query buffer length: id=${c.id} addr=${c.addr}`);
+      this.freeClient(c);
+      return;
+    }
+    if (c.reply.pos > 0 || c.closeAfterReply) this.markPendingWrite(c);
+  }
+
+  /** Queues `c` for the next flush of replies (also for replies caused by other clients). */
+  markPendingWrite(c: Client): void {
+    if (c.pendingWrite || c.closed) return;
+    c.pendingWrite = true;
+    this.pendingWrites.push(c);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushPendingWrites());
+    }
+  }
+
+  /** Hooks run before replies are written (AOF write and fsync: replies go out only after). */
+  readonly beforeFlushHooks: (() => void)[] = [];
+
+  /** Writes every queued client's replies with one socket write each (Redis handleClientsWithPendingWrites). */
+  flushPendingWrites(): void {
+    this.flushScheduled = false;
+    for (const h of this.beforeFlushHooks) h();
+    const list = this.pendingWrites;
+    if (list.length === 0) return;
+    this.pendingWrites = [];
+    for (const c of list) {
+      c.pendingWrite = false;
+      if (c.closed || c.socket === null) continue;
+      if (c.reply.pos > 0) {
+        const out = c.reply.take();
+        this.stats.total_net_output_bytes += out.length;
+        if (!c.socket.write(out) && !c.paused && !c.closeAfterReply) {
+          // The peer is not reading: stop reading its requests until the send buffer drains.
+          c.paused = true;
+          c.socket.pause();
+        }
+        this.checkOutputLimit(c);
+      }
+      if (c.closeAfterReply && !c.closed) {
+        c.closed = true;
+        this.detachClient(c);
+        c.socket.end();
+      }
+    }
+  }
+
+  /**
+   * Enforces client-output-buffer-limit for pub/sub clients (the only ones whose output is not
+   * bounded by their own requests): over the hard limit, or over the soft limit for longer than
+   * its seconds, the client is closed (Redis checkClientOutputBufferLimits).
+   */
+  private checkOutputLimit(c: Client): void {
+    if (!c.inPubSub || c.socket === null) return;
+    const pending = c.socket.writableLength;
+    const rule = this.config.list('client-output-buffer-limit').find((r) => r.startsWith('pubsub '));
+    if (!rule) return;
+    const [, hard, soft, secs] = rule.split(' ').map(Number);
+    const now = Date.now();
+    let over = hard > 0 && pending >= hard;
+    if (!over && soft > 0 && pending >= soft) {
+      c.softLimitSince ??= now;
+      over = now - c.softLimitSince >= secs * 1000;
+    } else if (soft > 0 && pending < soft) {
+      c.softLimitSince = undefined;
+    }
+    if (over) {
+      this.log.warning(`Client id=${c.id} addr=${c.addr} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+      this.freeClient(c);
+    }
+  }
+
+  /** Removes a client from every server structure (blocked lists, pub/sub, WATCH) without closing. */
+  private detachClient(c: Client): void {
+    if (c.blocked) this.unblockClient(c, false);
+    for (const h of this.clientFreeHooks) h(c);
+    this.clients.delete(c.id);
+  }
+
+  /** Hooks run when a client goes away (pub/sub unsubscribe, WATCH cleanup). */
+  readonly clientFreeHooks: ((c: Client) => void)[] = [];
+
+  /** Closes a client now, dropping unsent output (CLIENT KILL, errors, limits). */
+  freeClient(c: Client): void {
+    if (c.closed && !this.clients.has(c.id)) return;
+    c.closed = true;
+    this.detachClient(c);
+    c.parser.clear();
+    c.socket?.destroy();
+  }
+
+  /**
+   * Checks a password for AUTH/HELLO. Only the `default` user exists (requirepass), as in Redis
+   * without ACL files. @returns true if it matches.
+   */
+  checkPassword(user: string, pass: string): boolean {
+    const req = this.config.str('requirepass');
+    return user === 'default' && req !== '' && pass === req;
+  }
+
+  // ---- errors ----------------------------------------------------------------------------
+
+  /** Counts an error reply for INFO stats/errorstats; `msg` is the full error text. */
+  countError(msg: string): void {
+    this.stats.total_error_replies++;
+    const sp = msg.indexOf(' ');
+    const prefix = sp < 0 ? msg : msg.slice(0, sp);
+    this.stats.errors.set(prefix, (this.stats.errors.get(prefix) ?? 0) + 1);
+  }
+
+  // ---- propagation -----------------------------------------------------------------------
+
+  /** Adds a listener that receives every propagated write (AOF, replicas). */
+  addPropagationListener(l: PropagationListener): void {
+    this.propagationListeners.push(l);
+  }
+
+  /** Queues argv for propagation after the current command (Redis alsoPropagate). */
+  alsoPropagate(dbId: number, argv: string[]): void {
+    this.pendingPropagation.push({ dbId, argv });
+  }
+
+  /**
+   * Sends queued writes to the listeners; several writes from one command, EXEC or script go
+   * out wrapped in MULTI/EXEC so replicas and the AOF apply them atomically.
+   */
+  flushPropagation(): void {
+    const ops = this.pendingPropagation;
+    if (ops.length === 0) return;
+    this.pendingPropagation = [];
+    if (this.propagationListeners.length === 0) return;
+    const wrap = ops.length > 1;
+    if (wrap) this.emit(ops[0].dbId, ['MULTI']);
+    for (const op of ops) this.emit(op.dbId, op.argv);
+    if (wrap) this.emit(ops[ops.length - 1].dbId, ['EXEC']);
+  }
+
+  private emit(dbId: number, argv: string[]): void {
+    for (const l of this.propagationListeners) l(dbId, argv);
+  }
+
+  // ---- keyspace events -------------------------------------------------------------------
+
+  /**
+   * Keyspace notification hook (Redis notifyKeyspaceEvent). `type` is the class letter
+   * (g, $, l, s, h, z, x, e, t, m, d, n). Replaced by the pub/sub module.
+   */
+  notifyKeyspaceEvent(_type: string, _event: string, _key: string, _dbId: number): void {}
+
+  // ---- blocking --------------------------------------------------------------------------
+
+  /**
+   * Blocks `c` on keys until one is signalled ready and `state.onReady` serves it, or the
+   * deadline passes (Redis blockForKeys). The client's later pipelined commands wait.
+   */
+  blockClient(c: Client, state: BlockState): void {
+    c.blocked = state;
+    for (const key of state.keys) {
+      const k = `${c.db.id}\0${key}`;
+      const list = this.blockedOnKey.get(k);
+      if (list) list.push(c);
+      else this.blockedOnKey.set(k, [c]);
+    }
+    if (state.deadline > 0) {
+      c.blockTimer = setTimeout(
+        () => {
+          if (c.blocked !== state) return;
+          this.keyspace.now = Date.now();
+          state.onTimeout(c);
+          this.unblockClient(c, true);
+          this.flushPendingWrites();
+        },
+        Math.max(0, state.deadline - Date.now()),
+      );
+    }
+  }
+
+  /** Ends a client's wait; `resume` continues with its pipelined commands. */
+  unblockClient(c: Client, resume: boolean): void {
+    const state = c.blocked;
+    if (state === null) return;
+    c.blocked = null;
+    if (c.blockTimer) {
+      clearTimeout(c.blockTimer);
+      c.blockTimer = undefined;
+    }
+    for (const key of state.keys) {
+      const k = `${c.db.id}\0${key}`;
+      const list = this.blockedOnKey.get(k);
+      if (!list) continue;
+      const i = list.indexOf(c);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.blockedOnKey.delete(k);
+    }
+    this.markPendingWrite(c);
+    if (resume)
+      setImmediate(() => {
+        if (!c.closed) {
+          this.processInput(c);
+          this.flushPendingWrites();
+        }
+      });
+  }
+
+  /** Number of clients currently blocked (INFO blocked_clients). */
+  get blockedClients(): number {
+    let n = 0;
+    for (const c of this.clients.values()) if (c.blocked) n++;
+    return n;
+  }
+
+  /** Marks a key as ready for clients blocked on it (Redis signalKeyAsReady); served after the command. */
+  signalKeyAsReady(db: Db, key: string): void {
+    const k = `${db.id}\0${key}`;
+    if (!this.blockedOnKey.has(k) || this.readySeen.has(k)) return;
+    this.readySeen.add(k);
+    this.readyKeys.push({ db, key });
+  }
+
+  /**
+   * Serves clients blocked on keys that became ready, first blocked first served, while the
+   * key can serve them (Redis handleClientsBlockedOnKeys). Runs after every command.
+   */
+  afterCommand(): void {
+    while (this.readyKeys.length > 0) {
+      const ready = this.readyKeys;
+      this.readyKeys = [];
+      this.readySeen.clear();
+      for (const { db, key } of ready) {
+        const k = `${db.id}\0${key}`;
+        const list = this.blockedOnKey.get(k);
+        if (!list) continue;
+        for (const c of [...list]) {
+          const st = c.blocked;
+          if (st === null || c.db !== db) continue;
+          this.keyspace.now = Date.now();
+          if (st.onReady(c, key)) {
+            this.unblockClient(c, true);
+            this.flushPropagation();
+          }
+          if (!db.dict.has(key)) break;
+        }
+      }
+    }
+  }
+
+  // ---- cron ------------------------------------------------------------------------------
+
+  /** Periodic work at `hz` (Redis serverCron): active expiry, client timeouts, hooks. */
+  private cron(): void {
+    const now = Date.now();
+    this.keyspace.now = now;
+    activeExpireCycle(this);
+    this.flushPropagation();
+    const timeout = this.config.num('timeout');
+    if (timeout > 0) {
+      for (const c of this.clients.values()) {
+        if (c.blocked === null && !c.inPubSub && now - c.lastInteraction > timeout * 1000) {
+          this.log.verbose('Closing idle client');
+          this.freeClient(c);
+        }
+      }
+    }
+    for (const h of this.cronHooks) h(now);
+    this.flushPendingWrites();
+  }
+
+  /**
+   * Frees memory under maxmemory by the configured policy. @returns false when the limit is
+   * still exceeded (the dispatcher then refuses denyoom commands with -OOM). Replaced by the
+   * eviction module; without it there is no accounting, so the limit is never reported exceeded.
+   */
+  evict(): boolean {
+    return true;
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * The keyspace: numbered databases, each a Map from key to value object plus a Map of expire times.
+ *
+ * Keys are latin1 strings (one char per byte). Expire times are absolute Unix times in ms, as in
+ * Redis's `expires` dict. No sockets here: the server installs callbacks on the Keyspace for the
+ * things a key change must trigger elsewhere (WATCH, blocked clients, notifications, propagation).
+ * Source: Redis 7.0 `db.c` (lookupKey, dbAdd, setKey, dbDelete, expireIfNeeded).
+ */
+
+/** Value types, numbered as Redis's OBJ_* constants (also RDB's type families). */
+export const enum ObjType {
+  String = 0,
+  List = 1,
+  Set = 2,
+  ZSet = 3,
+  Hash = 4,
+  Stream = 6,
+}
+
+/** Names TYPE replies with, indexed by ObjType. */
+export const TYPE_NAMES: readonly string[] = ['string', 'list', 'set', 'zset', 'hash', 'module', 'stream'];
+
+/**
+ * A value stored under a key (Redis robj). `value` is a latin1 string for strings and the
+ * family's structure otherwise (see src/store/). `lru` holds eviction metadata: the LRU clock
+ * in seconds, or the LFU counter and decay time, as Redis packs them (24 bits).
+ */
+export class RObject {
+  lru = 0;
+  constructor(
+    public type: ObjType,
+    public value: unknown,
+  ) {}
+}
+
+/** Callbacks the server installs so that store changes reach WATCH, blocking, pub/sub and the AOF. */
+export interface KeyspaceHooks {
+  /** A key's value changed or it was deleted (Redis signalModifiedKey: WATCH, client tracking). */
+  keyModified(db: Db, key: string): void;
+  /** A key expired lazily or actively: notify and propagate a DEL (Redis deleteExpiredKeyAndPropagate). */
+  keyExpired(db: Db, key: string): void;
+}
+
+/** Counters the keyspace maintains, reported by INFO stats under Redis's names. */
+export class KeyspaceStats {
+  keyspace_hits = 0;
+  keyspace_misses = 0;
+  expired_keys = 0;
+  evicted_keys = 0;
+}
+
+/** A numbered database (SELECT index): the main dict and the expires dict. */
+export class Db {
+  dict = new Map<string, RObject>();
+  expires = new Map<string, number>();
+  /** Average TTL estimate for INFO keyspace avg_ttl (ms), maintained by the active expire cycle. */
+  avgTtl = 0;
+
+  constructor(
+    public readonly id: number,
+    public readonly ks: Keyspace,
+  ) {}
+
+  /** Number of keys (DBSIZE), including keys logically expired but not yet reclaimed. */
+  get size(): number {
+    return this.dict.size;
+  }
+
+  /**
+   * Deletes the key if its expire time has passed (Redis expireIfNeeded).
+   * @returns true if the key is (now) absent because it expired.
+   */
+  expireIfNeeded(key: string): boolean {
+    const when = this.expires.get(key);
+    if (when === undefined || when > this.ks.now) return false;
+    if (this.ks.replicaMode) return true;
+    this.deleteKey(key);
+    this.ks.stats.expired_keys++;
+    this.ks.hooks.keyExpired(this, key);
+    return true;
+  }
+
+  /** Looks a key up for reading: lazy expiry, LRU/LFU touch, hit/miss stats (lookupKeyRead). */
+  lookupRead(key: string): RObject | undefined {
+    const o = this.dict.get(key);
+    if (o === undefined) {
+      this.ks.stats.keyspace_misses++;
+      return undefined;
+    }
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) {
+      this.ks.stats.keyspace_misses++;
+      return undefined;
+    }
+    this.ks.stats.keyspace_hits++;
+    this.ks.touch(o);
+    return o;
+  }
+
+  /** Looks a key up for writing: lazy expiry and LRU/LFU touch, no hit stats (lookupKeyWrite). */
+  lookupWrite(key: string): RObject | undefined {
+    const o = this.dict.get(key);
+    if (o === undefined) return undefined;
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
+    this.ks.touch(o);
+    return o;
+  }
+
+  /** Looks a key up without side effects on LRU or stats, but still honouring expiry (LOOKUP_NOTOUCH). */
+  peek(key: string): RObject | undefined {
+    const o = this.dict.get(key);
+    if (o === undefined) return undefined;
+    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
+    return o;
+  }
+
+  /** True if the key exists and is not expired. */
+  exists(key: string): boolean {
+    return this.peek(key) !== undefined;
+  }
+
+  /**
+   * Adds a new key or overwrites an existing one (Redis setKey). Unless keepTtl, any expire is
+   * removed. Signals the modification (WATCH).
+   */
+  setKey(key: string, obj: RObject, keepTtl = false): void {
+    const old = this.dict.get(key);
+    if (old !== undefined) obj.lru = old.lru;
+    else this.ks.touch(obj);
+    this.dict.set(key, obj);
+    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    this.ks.hooks.keyModified(this, key);
+  }
+
+  /** Adds a key that must not exist yet (Redis dbAdd); caller signals the modification. */
+  add(key: string, obj: RObject): void {
+    this.ks.touch(obj);
+    this.dict.set(key, obj);
+  }
+
+  /** Removes a key and its expire (Redis dbDelete, without signalling). @returns true if it existed. */
+  deleteKey(key: string): boolean {
+    if (!this.dict.delete(key)) return false;
+    if (this.expires.size !== 0) this.expires.delete(key);
+    return true;
+  }
+
+  /** Deletes a live key and signals the modification (DEL, UNLINK). @returns true if it existed. */
+  delete(key: string): boolean {
+    if (this.expires.size !== 0) this.expireIfNeeded(key);
+    if (!this.deleteKey(key)) return false;
+    this.ks.hooks.keyModified(this, key);
+    return true;
+  }
+
+  /** Sets an absolute expire time in ms on an existing key. */
+  setExpire(key: string, whenMs: number): void {
+    this.expires.set(key, whenMs);
+  }
+
+  /** The absolute expire time in ms, or -1 when the key has none. */
+  getExpire(key: string): number {
+    return this.expires.get(key) ?? -1;
+  }
+
+  /** Removes the expire of a key. @returns true if it had one. */
+  removeExpire(key: string): boolean {
+    return this.expires.delete(key);
+  }
+
+  /** Empties the db (FLUSHDB). @returns the number of keys removed. */
+  clear(): number {
+    const n = this.dict.size;
+    this.dict = new Map();
+    this.expires = new Map();
+    this.avgTtl = 0;
+    return n;
+  }
+}
+
+/**
+ * All databases plus the shared clock and counters.
+ * `now` is the command-time snapshot (ms), set once per command by the dispatcher, so that one
+ * command (or a whole MULTI/EXEC or script) sees a single time (Redis cmd_time_snapshot).
+ */
+export class Keyspace {
+  readonly dbs: Db[] = [];
+  /** Unix time in ms of the current command. */
+  now = Date.now();
+  /** As a replica, expired keys are hidden but not deleted (the master sends the DEL). */
+  replicaMode = false;
+  readonly stats = new KeyspaceStats();
+  /** Called on every key access (eviction metadata); replaced by the eviction module. */
+  touch: (o: RObject) => void = noTouch;
+
+  constructor(
+    count: number,
+    public hooks: KeyspaceHooks,
+  ) {
+    for (let i = 0; i < count; i++) this.dbs.push(new Db(i, this));
+  }
+
+  /** Total number of keys in all dbs. */
+  get totalKeys(): number {
+    let n = 0;
+    for (const db of this.dbs) n += db.dict.size;
+    return n;
+  }
+}
+
+function noTouch(_o: RObject): void {}

@@ -1,0 +1,93 @@
+/**
+ * Test peers: an in-process Keydra and a real redis-server 7.0, each on a free loopback port.
+ *
+ * Tests that need redis-server call `startRedis()`; when redis-server is not installed it returns
+ * null and the test skips with a visible message (CI always installs it).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type RunningServer, type StartOptions, startServer } from '../../src/index.js';
+import { RawClient } from '../../src/client/rawClient.js';
+
+/** A server under test: its port and how to stop it. */
+export interface Peer {
+  port: number;
+  dir: string;
+  close(): Promise<void>;
+}
+
+/** Starts an in-process Keydra on a free port with persistence off and data in a temp dir. */
+export async function startKeydra(options: StartOptions = {}): Promise<Peer & { running: RunningServer }> {
+  const dir = mkdtempSync(join(tmpdir(), 'keydra-test-'));
+  const running = await startServer({ port: 0, dir, save: '', appendonly: false, ...options });
+  return {
+    port: running.port,
+    dir,
+    running,
+    close: async () => {
+      await running.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let redisChecked: string | null | undefined;
+/** Path of redis-server if installed (and version 7.x), else null. */
+export function redisServerPath(): string | null {
+  if (redisChecked !== undefined) return redisChecked;
+  const r = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  redisChecked = r.status === 0 && /v=7\./.test(r.stdout) ? 'redis-server' : null;
+  return redisChecked;
+}
+
+/** Message used when skipping for lack of redis-server. */
+export const NO_REDIS = 'redis-server 7.x not installed (apt-get install -y redis-server): differential test skipped';
+
+/** Finds a free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/** Starts a real redis-server on a free port (persistence off unless `args` say otherwise), or null if absent. */
+export async function startRedis(args: string[] = []): Promise<(Peer & { proc: ChildProcess }) | null> {
+  const bin = redisServerPath();
+  if (bin === null) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'redis-test-'));
+  const port = await freePort();
+  const proc = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args], {
+    stdio: 'ignore',
+  });
+  for (let i = 0; i < 100; i++) {
+    try {
+      const c = await RawClient.connect(port);
+      const r = await c.call('PING');
+      c.close();
+      if (typeof r === 'object' && r !== null && 't' in r && r.t === '+') break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    port,
+    dir,
+    proc,
+    close: async () => {
+      if (proc.exitCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGKILL');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { encodeCommand } from '../../../src/client/rawClient.js';
+import { RespParser, splitArgs } from '../../../src/protocol/parser.js';
+
+const limits = { maxBulkLen: 512 * 1024 * 1024, maxQueryBuffer: 1024 * 1024 * 1024 };
+
+function parseAll(p: RespParser): string[][] {
+  const out: string[][] = [];
+  for (let a = p.next(); a !== null; a = p.next()) out.push(a);
+  return out;
+}
+
+/** Feeds input whole, then byte by byte, and returns both results (which must agree). */
+function both(input: Buffer): { whole: string[][]; bytes: string[][]; error: string | null } {
+  const p1 = new RespParser(limits);
+  p1.feed(input);
+  const whole = parseAll(p1);
+  const p2 = new RespParser(limits);
+  const bytes: string[][] = [];
+  for (let i = 0; i < input.length; i++) {
+    p2.feed(input.subarray(i, i + 1));
+    bytes.push(...parseAll(p2));
+  }
+  assert.equal(p2.error, p1.error);
+  return { whole, bytes, error: p1.error };
+}
+
+describe('RespParser', () => {
+  it('parses multibulk commands whole and byte by byte', () => {
+    const input = Buffer.concat([encodeCommand(['SET', 'key', 'value']), encodeCommand(['GET', 'key']), encodeCommand(['PING'])]);
+    const { whole, bytes } = both(input);
+    const expected = [['SET', 'key', 'value'], ['GET', 'key'], ['PING']];
+    assert.deepEqual(whole, expected);
+    assert.deepEqual(bytes, expected);
+  });
+
+  it('round-trips every byte value 0..255 in keys and values', () => {
+    const all = Buffer.alloc(256);
+    for (let i = 0; i < 256; i++) all[i] = i;
+    const { whole, bytes } = both(encodeCommand(['SET', all, Buffer.concat([all, all])]));
+    for (const argvs of [whole, bytes]) {
+      assert.equal(argvs.length, 1);
+      assert.deepEqual(Buffer.from(argvs[0][1], 'latin1'), all);
+      assert.deepEqual(Buffer.from(argvs[0][2], 'latin1'), Buffer.concat([all, all]));
+    }
+  });
+
+  it('parses 100k pipelined commands from one write', () => {
+    const one = encodeCommand(['INCR', 'counter']);
+    const input = Buffer.concat(Array.from({ length: 100_000 }, () => one));
+    const p = new RespParser(limits);
+    p.feed(input);
+    const out = parseAll(p);
+    assert.equal(out.length, 100_000);
+    assert.deepEqual(out[99_999], ['INCR', 'counter']);
+    assert.equal(p.pending, 0);
+  });
+
+  it('parses a large bulk string delivered in many chunks', () => {
+    const big = Buffer.alloc(1024 * 1024, 0x61);
+    const input = encodeCommand(['SET', 'k', big]);
+    const p = new RespParser(limits);
+    const out: string[][] = [];
+    for (let i = 0; i < input.length; i += 1000) {
+      p.feed(input.subarray(i, i + 1000));
+      out.push(...parseAll(p));
+    }
+    assert.equal(out.length, 1);
+    assert.equal(out[0][2].length, big.length);
+  });
+
+  it('parses inline commands with quotes and escapes', () => {
+    const { whole, bytes } = both(Buffer.from('PING\r\nSET "a b" \'c d\'\nECHO "\\x41\\n"\r\n\r\n  \r\n'));
+    const expected = [['PING'], ['SET', 'a b', 'c d'], ['ECHO', 'A\n']];
+    assert.deepEqual(whole, expected);
+    assert.deepEqual(bytes, expected);
+  });
+
+  it('skips empty and negative multibulk counts', () => {
+    const { whole } = both(Buffer.from('*0\r\n*-1\r\n*1\r\n$4\r\nPING\r\n'));
+    assert.deepEqual(whole, [['PING']]);
+  });
+
+  const errors: [string, string][] = [
+    ['*abc\r\n', 'ERR Protocol error: invalid multibulk length'],
+    ['*2000000\r\n', 'ERR Protocol error: invalid multibulk length'],
+    ['*1\r\n+foo\r\n', "ERR Protocol error: expected '$', got '+'"],
+    ['*1\r\n$-5\r\n', 'ERR Protocol error: invalid bulk length'],
+    ['*1\r\n$x\r\n', 'ERR Protocol error: invalid bulk length'],
+    ['*1\r\n$600000000\r\n', 'ERR Protocol error: invalid bulk length'],
+    ['SET "abc\r\n', 'ERR Protocol error: unbalanced quotes in request'],
+    ['SET "abc"x\r\n', 'ERR Protocol error: unbalanced quotes in request'],
+  ];
+  for (const [input, err] of errors) {
+    it(`rejects ${JSON.stringify(input)}`, () => {
+      const { whole, error } = both(Buffer.from(input));
+      assert.deepEqual(whole, []);
+      assert.equal(error, err);
+    });
+  }
+
+  it('rejects an inline request over 64KB without newline', () => {
+    const p = new RespParser(limits);
+    p.feed(Buffer.alloc(70 * 1024, 0x61));
+    assert.equal(p.next(), null);
+    assert.equal(p.error, 'ERR Protocol error: too big inline request');
+  });
+
+  it('rejects a multibulk header over 64KB without CR', () => {
+    const p = new RespParser(limits);
+    p.feed(Buffer.concat([Buffer.from('*'), Buffer.alloc(70 * 1024, 0x31)]));
+    assert.equal(p.next(), null);
+    assert.equal(p.error, 'ERR Protocol error: too big mbulk count string');
+  });
+
+  it('limits unauthenticated clients as Redis does', () => {
+    const p = new RespParser(limits);
+    p.authenticated = false;
+    p.feed(Buffer.from('*1\r\n$20000\r\n'));
+    assert.equal(p.next(), null);
+    assert.equal(p.error, 'ERR Protocol error: invalid bulk length');
+  });
+
+  it('flags the query buffer limit', () => {
+    const p = new RespParser({ maxBulkLen: 512 * 1024 * 1024, maxQueryBuffer: 1024 * 1024 });
+    p.feed(Buffer.from('*1\r\n$3000000\r\n'));
+    assert.equal(p.next(), null);
+    p.feed(Buffer.alloc(2 * 1024 * 1024));
+    assert.equal(p.overLimit, true);
+  });
+});
+
+describe('splitArgs', () => {
+  it('splits like sdssplitargs', () => {
+    assert.deepEqual(splitArgs('save ""'), ['save', '']);
+    assert.deepEqual(splitArgs('  a\tb  '), ['a', 'b']);
+    assert.deepEqual(splitArgs("'it\\'s'"), ["it's"]);
+    assert.equal(splitArgs('"open'), null);
+  });
+});
