@@ -33,6 +33,11 @@ export const ERR_EXEC_WITHOUT_MULTI = 'ERR EXEC without MULTI';
 export const ERR_DISCARD_WITHOUT_MULTI = 'ERR DISCARD without MULTI';
 export const ERR_EXECABORT = 'EXECABORT Transaction discarded because of previous errors.';
 export const ERR_NO_PROTO = 'NOPROTO unsupported protocol version';
+export const ERR_BUSYKEY = 'BUSYKEY Target key name already exists.';
+export const ERR_DUMP_PAYLOAD = 'ERR DUMP payload version or checksum are wrong';
+export const ERR_BAD_DATA_FORMAT = 'ERR Bad data format';
+export const ERR_BGSAVE_IN_PROGRESS = 'ERR Background save already in progress';
+export const ERR_AOF_REWRITE_IN_PROGRESS = 'ERR Background append only file rewriting already in progress';
 
 /** `ERR wrong number of arguments for '<name>' command`; name is lowercase, `container|sub` for subcommands. */
 export function errArity(name: string): string {

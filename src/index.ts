@@ -11,6 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { Config, type ConfigValue, formatValue, findDirective } from './config/config.js';
 import { KeydraServer } from './server/server.js';
+import { setupPersistence } from './persistence/index.js';
 
 export { KeydraServer, KEYDRA_VERSION, REDIS_VERSION } from './server/server.js';
 export { Config } from './config/config.js';
@@ -47,6 +48,7 @@ export async function startServer(options: StartOptions = {}, config = new Confi
   const server = new KeydraServer(config);
   server.log.enabled = options.log ?? false;
   mkdirSync(config.str('dir'), { recursive: true });
+  setupPersistence(server);
   await server.start();
   return { port: server.port, server, close: () => server.shutdown({ save: undefined }) };
 }

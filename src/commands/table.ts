@@ -12,6 +12,7 @@ import connection from './connection/index.js';
 import hashes from './hashes/index.js';
 import keys from './keys/index.js';
 import lists from './lists/index.js';
+import persistence from './persistence/index.js';
 import server from './server/index.js';
 import sets from './sets/index.js';
 import strings from './strings/index.js';
@@ -20,7 +21,7 @@ import { type CommandDef, type CommandHandler, FLAG_BITS } from './types.js';
 import zsets from './zsets/index.js';
 
 /** Every family's definitions, in the order COMMAND lists nothing in particular (Redis uses a dict). */
-export const FAMILIES: CommandDef[][] = [connection, server, strings, keys, lists, hashes, sets, zsets];
+export const FAMILIES: CommandDef[][] = [connection, server, strings, keys, lists, hashes, sets, zsets, persistence];
 
 interface SpecFile {
   commands: Record<string, { info: RespNode[]; docs: RespNode }>;

@@ -65,6 +65,10 @@ export const DIRECTIVES: Directive[] = [
   { name: 'appendfilename', type: 'string', default: 'appendonly.aof', mutable: false },
   { name: 'appenddirname', type: 'string', default: 'appendonlydir', mutable: false },
   { name: 'appendfsync', type: 'enum', default: 'everysec', mutable: true, values: ['always', 'everysec', 'no'] },
+  { name: 'aof-load-truncated', type: 'bool', default: true, mutable: true },
+  { name: 'aof-use-rdb-preamble', type: 'bool', default: true, mutable: true },
+  { name: 'rdbcompression', type: 'bool', default: true, mutable: true },
+  { name: 'rdbchecksum', type: 'bool', default: true, mutable: true },
   { name: 'maxmemory', type: 'memory', default: 0, mutable: true, min: 0, max: MAX_LL },
   {
     name: 'maxmemory-policy',

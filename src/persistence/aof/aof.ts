@@ -1,0 +1,479 @@
+/**
+ * The append-only file, in Redis 7.0's multi-part layout:
+ *
+ *   <dir>/<appenddirname>/<appendfilename>.manifest       which files make up the AOF, in order
+ *   <dir>/<appenddirname>/<appendfilename>.<N>.base.rdb   a snapshot (RDB preamble) ...
+ *   <dir>/<appenddirname>/<appendfilename>.<N>.incr.aof   ... followed by RESP commands
+ *
+ * Writes reach the AOF through the server's propagation listener: each command (already made
+ * deterministic by its handler) is appended to an in-memory buffer as RESP, with a SELECT when
+ * the db changes. The buffer is written with one write(2) per event-loop turn, before replies go
+ * out (beforeFlushHooks); with `appendfsync always` it is also fsynced there (group commit, so an
+ * acknowledged write is on disk), `everysec` fsyncs from a 1 s timer, `no` leaves it to the OS.
+ *
+ * BGREWRITEAOF (rewriteAppendOnlyFileBackground in Redis 7): opens a new INCR file and switches
+ * writes to it, snapshots the dataset at that instant as the new BASE (RDB), writes it out
+ * asynchronously, then atomically replaces the manifest and deletes the old files.
+ * Source: Redis 7.0 aof.c (feedAppendOnlyFile, flushAppendOnlyFile, loadAppendOnlyFiles,
+ * aofLoadManifestFromFile, rewriteAppendOnlyFileBackground).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { KeydraServer } from '../../server/server.js';
+import { processCommand } from '../../server/dispatch.js';
+import { decodeRdb, encodeRdb } from '../rdb/rdb.js';
+
+/** One line of the manifest. */
+export interface ManifestEntry {
+  file: string;
+  seq: number;
+  type: 'b' | 'i' | 'h';
+}
+
+/** Parses a manifest (aofLoadManifestFromFile). @throws Error on a malformed line. */
+export function parseManifest(text: string, name: string): ManifestEntry[] {
+  const out: ManifestEntry[] = [];
+  let lineNo = 0;
+  for (const raw of text.split('\n')) {
+    lineNo++;
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const parts = line.split(/\s+/);
+    const e: Partial<ManifestEntry> = {};
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+      if (parts[i] === 'file') e.file = parts[i + 1];
+      else if (parts[i] === 'seq') e.seq = Number(parts[i + 1]);
+      else if (parts[i] === 'type') e.type = parts[i + 1] as ManifestEntry['type'];
+    }
+    if (!e.file || !Number.isInteger(e.seq) || !['b', 'i', 'h'].includes(e.type ?? '')) {
+      throw new Error(`Invalid AOF manifest file format: ${name} line ${lineNo}`);
+    }
+    out.push(e as ManifestEntry);
+  }
+  return out;
+}
+
+/** Formats a manifest as Redis writes it. */
+export function formatManifest(entries: ManifestEntry[]): string {
+  return entries.map((e) => `file ${e.file} seq ${e.seq} type ${e.type}\n`).join('');
+}
+
+/** Encodes argv as a RESP array of bulk strings (latin1). */
+export function respCommand(argv: string[]): string {
+  let s = `*${argv.length}\r\n`;
+  for (const a of argv) s += `$${a.length}\r\n${a}\r\n`;
+  return s;
+}
+
+/** Result of parsing one RESP command from an AOF buffer. */
+type ParseResult = { argv: string[]; next: number } | 'truncated' | { error: string };
+
+/** Parses one `*N\r\n$len\r\n...` command at `pos` of an AOF (latin1 string). */
+function parseAofCommand(s: string, pos: number): ParseResult {
+  if (s.charCodeAt(pos) !== 42 /* * */) return { error: 'expected *' };
+  let eol = s.indexOf('\r\n', pos);
+  if (eol < 0) return 'truncated';
+  const n = Number(s.slice(pos + 1, eol));
+  if (!Number.isInteger(n) || n < 1) return { error: 'invalid multibulk count' };
+  let p = eol + 2;
+  const argv: string[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    if (p >= s.length) return 'truncated';
+    if (s.charCodeAt(p) !== 36 /* $ */) return { error: 'expected $' };
+    eol = s.indexOf('\r\n', p);
+    if (eol < 0) return 'truncated';
+    const len = Number(s.slice(p + 1, eol));
+    if (!Number.isInteger(len) || len < 0) return { error: 'invalid bulk length' };
+    p = eol + 2;
+    if (p + len + 2 > s.length) return 'truncated';
+    if (s.charCodeAt(p + len) !== 13 || s.charCodeAt(p + len + 1) !== 10) return { error: 'bulk not terminated by CRLF' };
+    argv[i] = s.slice(p, p + len);
+    p += len + 2;
+  }
+  return { argv, next: p };
+}
+
+/** An AOF that cannot be loaded; names the file and the offset, as Redis's messages do. */
+export class AofLoadError extends Error {}
+
+/** Counters INFO persistence reports for the AOF. */
+export interface AofStats {
+  rewrites: number;
+  lastRewriteStatus: 'ok' | 'err';
+  lastWriteStatus: 'ok' | 'err';
+  lastRewriteTimeSec: number;
+  rewriteInProgress: boolean;
+  rewriteScheduled: boolean;
+  currentSize: number;
+  baseSize: number;
+  delayedFsync: number;
+}
+
+/** The AOF of one server: files, buffer, fsync policy, loading and rewriting. */
+export class Aof {
+  readonly dirPath: string;
+  readonly baseName: string;
+  private manifest: ManifestEntry[] = [];
+  private fd = -1;
+  private buf = '';
+  private curDb = -1;
+  private pendingFsync = false;
+  private fsyncTimer: NodeJS.Timeout | null = null;
+  private fsyncInFlight = false;
+  enabled = false;
+  readonly stats: AofStats = {
+    rewrites: 0,
+    lastRewriteStatus: 'ok',
+    lastWriteStatus: 'ok',
+    lastRewriteTimeSec: -1,
+    rewriteInProgress: false,
+    rewriteScheduled: false,
+    currentSize: 0,
+    baseSize: 0,
+    delayedFsync: 0,
+  };
+
+  constructor(readonly server: KeydraServer) {
+    const cfg = server.config;
+    this.dirPath = path.join(cfg.str('dir'), cfg.str('appenddirname'));
+    this.baseName = cfg.str('appendfilename');
+    server.addPropagationListener((dbId, argv) => this.feed(dbId, argv));
+    server.beforeFlushHooks.push(() => this.flush());
+  }
+
+  get manifestPath(): string {
+    return path.join(this.dirPath, `${this.baseName}.manifest`);
+  }
+
+  /** True if an AOF manifest exists on disk. */
+  exists(): boolean {
+    return fs.existsSync(this.manifestPath);
+  }
+
+  // ---- writing -----------------------------------------------------------------------------
+
+  /** Appends one propagated write to the buffer (feedAppendOnlyFile). */
+  private feed(dbId: number, argv: string[]): void {
+    if (!this.enabled) return;
+    if (dbId !== this.curDb) {
+      const id = String(dbId);
+      this.buf += `*2\r\n$6\r\nSELECT\r\n$${id.length}\r\n${id}\r\n`;
+      this.curDb = dbId;
+    }
+    this.buf += respCommand(argv);
+  }
+
+  /**
+   * Writes the buffer with one write (flushAppendOnlyFile) and, with appendfsync always, fsyncs
+   * before returning, so the replies that follow are for durable writes.
+   * A failed write is fatal for durability: it is logged and the process exits (as Redis does
+   * with appendfsync always; we do it for every policy to never acknowledge a lost write).
+   */
+  flush(): void {
+    if (this.buf.length === 0 || this.fd < 0) return;
+    const data = Buffer.from(this.buf, 'latin1');
+    this.buf = '';
+    try {
+      let off = 0;
+      while (off < data.length) off += fs.writeSync(this.fd, data, off);
+      this.stats.currentSize += data.length;
+      const policy = this.server.config.str('appendfsync');
+      if (policy === 'always') fs.fdatasyncSync(this.fd);
+      else if (policy === 'everysec') this.pendingFsync = true;
+      this.stats.lastWriteStatus = 'ok';
+    } catch (e) {
+      this.stats.lastWriteStatus = 'err';
+      this.server.log.warning(`Can't write to the append only file: ${(e as Error).message}. Exiting.`);
+      process.exit(1);
+    }
+  }
+
+  private startFsyncTimer(): void {
+    if (this.fsyncTimer) return;
+    this.fsyncTimer = setInterval(() => {
+      if (!this.pendingFsync || this.fd < 0) return;
+      if (this.fsyncInFlight) {
+        this.stats.delayedFsync++;
+        return;
+      }
+      this.pendingFsync = false;
+      this.fsyncInFlight = true;
+      const fd = this.fd;
+      fs.fdatasync(fd, () => {
+        this.fsyncInFlight = false;
+      });
+    }, 1000);
+    this.fsyncTimer.unref();
+  }
+
+  /** Writes and fsyncs everything pending (shutdown, before a switch of INCR file). */
+  sync(): void {
+    this.flush();
+    if (this.fd >= 0) {
+      try {
+        fs.fsyncSync(this.fd);
+      } catch {
+        /* closed */
+      }
+    }
+  }
+
+  private path(file: string): string {
+    return path.join(this.dirPath, file);
+  }
+
+  private nextSeq(type: 'b' | 'i'): number {
+    let seq = 0;
+    for (const e of this.manifest) if (e.type === type && e.seq > seq) seq = e.seq;
+    return seq + 1;
+  }
+
+  /** Atomically replaces the manifest (write temp, fsync, rename, fsync dir). */
+  private writeManifest(entries: ManifestEntry[]): void {
+    const tmp = path.join(this.dirPath, `temp-${this.baseName}.manifest`);
+    const fd = fs.openSync(tmp, 'w');
+    fs.writeSync(fd, formatManifest(entries));
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(tmp, this.manifestPath);
+    fsyncDir(this.dirPath);
+    this.manifest = entries;
+  }
+
+  /** Opens a new INCR file for appending and switches writes to it. @returns its manifest entry. */
+  private openNewIncr(): ManifestEntry {
+    this.sync();
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    const seq = this.nextSeq('i');
+    const e: ManifestEntry = { file: `${this.baseName}.${seq}.incr.aof`, seq, type: 'i' };
+    this.fd = fs.openSync(this.path(e.file), 'a');
+    this.curDb = -1;
+    return e;
+  }
+
+  /**
+   * Turns the AOF on with the current dataset as its base (startup without an AOF, or CONFIG SET
+   * appendonly yes): writes a BASE snapshot and a fresh INCR synchronously.
+   */
+  create(): void {
+    fs.mkdirSync(this.dirPath, { recursive: true });
+    this.enabled = true;
+    this.startFsyncTimer();
+    this.rewriteSync();
+  }
+
+  /** Opens the last INCR of a loaded AOF for appending and starts logging writes. */
+  resume(): void {
+    this.enabled = true;
+    this.startFsyncTimer();
+    const incr = [...this.manifest].reverse().find((e) => e.type === 'i');
+    if (incr === undefined) {
+      const e = this.openNewIncr();
+      this.writeManifest([...this.manifest, e]);
+    } else {
+      this.fd = fs.openSync(this.path(incr.file), 'a');
+      this.curDb = -1;
+    }
+  }
+
+  /** Stops logging (CONFIG SET appendonly no, shutdown) after syncing. */
+  stop(): void {
+    this.sync();
+    this.enabled = false;
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+    if (this.fsyncTimer) clearInterval(this.fsyncTimer);
+    this.fsyncTimer = null;
+  }
+
+  /** Snapshot-based rewrite, all synchronous (used when creating the AOF). */
+  private rewriteSync(): void {
+    const incr = this.openNewIncr();
+    const seq = this.nextSeq('b');
+    const base: ManifestEntry = { file: `${this.baseName}.${seq}.base.rdb`, seq, type: 'b' };
+    const image = encodeRdb(this.server.keyspace, { aux: { 'aof-base': '1' } });
+    writeFileDurable(this.path(base.file), image);
+    this.finishRewrite(base, incr, image.length);
+  }
+
+  private finishRewrite(base: ManifestEntry, incr: ManifestEntry, baseSize: number): void {
+    const old = this.manifest;
+    this.writeManifest([base, incr]);
+    for (const e of old) {
+      if (e.file !== base.file && e.file !== incr.file) fs.rmSync(this.path(e.file), { force: true });
+    }
+    this.stats.baseSize = baseSize;
+    this.stats.currentSize = baseSize;
+  }
+
+  /**
+   * BGREWRITEAOF: switches to a new INCR now, snapshots the dataset as it is at this instant
+   * (synchronous encode, the analogue of fork), then writes the base file asynchronously while
+   * clients are served, and finally swaps the manifest. @returns false if one is already running.
+   */
+  rewriteBackground(): boolean {
+    if (this.stats.rewriteInProgress) return false;
+    fs.mkdirSync(this.dirPath, { recursive: true });
+    const t0 = Date.now();
+    this.stats.rewriteInProgress = true;
+    const incr = this.enabled ? this.openNewIncr() : null;
+    if (incr) this.writeManifest([...this.manifest, incr]);
+    const seq = this.nextSeq('b');
+    const base: ManifestEntry = { file: `${this.baseName}.${seq}.base.rdb`, seq, type: 'b' };
+    const image = encodeRdb(this.server.keyspace, { aux: { 'aof-base': '1' } });
+    const tmp = this.path(`temp-rewriteaof-bg-${process.pid}.aof`);
+    writeFileDurableAsync(tmp, image, (err) => {
+      this.stats.rewriteInProgress = false;
+      this.stats.lastRewriteTimeSec = Math.round((Date.now() - t0) / 1000);
+      if (err) {
+        this.stats.lastRewriteStatus = 'err';
+        this.server.log.warning(`Background AOF rewrite failed: ${err.message}`);
+        fs.rmSync(tmp, { force: true });
+        return;
+      }
+      try {
+        fs.renameSync(tmp, this.path(base.file));
+        if (incr) this.finishRewrite(base, incr, image.length);
+        this.stats.rewrites++;
+        this.stats.lastRewriteStatus = 'ok';
+        this.server.log.notice('Background AOF rewrite finished successfully');
+      } catch (e) {
+        this.stats.lastRewriteStatus = 'err';
+        this.server.log.warning(`Background AOF rewrite failed: ${(e as Error).message}`);
+      }
+    });
+    return true;
+  }
+
+  // ---- loading -----------------------------------------------------------------------------
+
+  /**
+   * Loads the AOF named by the manifest (loadAppendOnlyFiles): the BASE (RDB or RESP), then each
+   * INCR in order. A truncated last command of the last file is dropped (and the file truncated
+   * there) when aof-load-truncated is yes; anything else malformed throws AofLoadError naming
+   * the file and the byte offset.
+   * @returns the number of commands replayed.
+   */
+  load(): number {
+    const text = fs.readFileSync(this.manifestPath, 'latin1');
+    let entries: ManifestEntry[];
+    try {
+      entries = parseManifest(text, this.manifestPath);
+    } catch (e) {
+      throw new AofLoadError((e as Error).message);
+    }
+    this.manifest = entries;
+    let total = 0;
+    const files = entries.filter((e) => e.type === 'b').concat(entries.filter((e) => e.type === 'i'));
+    for (let i = 0; i < files.length; i++) {
+      const e = files[i];
+      const p = this.path(e.file);
+      if (!fs.existsSync(p)) throw new AofLoadError(`The AOF file ${e.file} doesn't exist`);
+      const data = fs.readFileSync(p);
+      if (e.type === 'b') this.stats.baseSize = data.length;
+      this.stats.currentSize += data.length;
+      total += this.loadFile(p, data, i === files.length - 1);
+    }
+    return total;
+  }
+
+  private loadFile(file: string, data: Buffer, isLast: boolean): number {
+    const name = path.basename(file);
+    if (data.length >= 5 && data.toString('latin1', 0, 5) === 'REDIS') {
+      try {
+        decodeRdb(data, this.server.keyspace);
+      } catch (e) {
+        const off = (e as { offset?: number }).offset ?? 0;
+        throw new AofLoadError(`Bad file format reading the append only file ${name} at offset ${off}: ${(e as Error).message}`);
+      }
+      return 0;
+    }
+    const s = data.toString('latin1');
+    const fake = this.server.createFakeClient();
+    fake.authenticated = true;
+    let pos = 0;
+    let n = 0;
+    let multiStart = -1;
+    while (pos < s.length) {
+      const r = parseAofCommand(s, pos);
+      if (r === 'truncated') {
+        return this.truncated(file, data, pos, multiStart, n, isLast);
+      }
+      if ('error' in r) {
+        throw new AofLoadError(`Bad file format reading the append only file ${name} at offset ${pos}: ${r.error}`);
+      }
+      const cmd = r.argv[0].toLowerCase();
+      if (cmd === 'multi') multiStart = pos;
+      else if (cmd === 'exec') multiStart = -1;
+      processCommand(fake, r.argv);
+      fake.reply.take();
+      n++;
+      pos = r.next;
+    }
+    if (multiStart >= 0) return this.truncated(file, data, multiStart, multiStart, n, isLast);
+    return n;
+  }
+
+  /** Handles an AOF ending mid-command or mid-MULTI (Redis: aof-load-truncated). */
+  private truncated(file: string, data: Buffer, pos: number, multiStart: number, n: number, isLast: boolean): number {
+    const name = path.basename(file);
+    const allowed = this.server.config.get('aof-load-truncated') !== false;
+    if (!allowed || !isLast) {
+      throw new AofLoadError(
+        `Unexpected end of file reading the append only file ${name} at offset ${pos}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.`,
+      );
+    }
+    const cut = multiStart >= 0 ? multiStart : pos;
+    // A MULTI without its EXEC: its commands were only queued on the fake client, never run.
+    this.server.log.warning(
+      `!!! Warning: short read while loading the AOF file ${name}!!! AOF loaded anyway because aof-load-truncated is enabled; truncating at offset ${cut} (of ${data.length})`,
+    );
+    fs.truncateSync(file, cut);
+    this.stats.currentSize -= data.length - cut;
+    return n;
+  }
+}
+
+function fsyncDir(dir: string): void {
+  try {
+    const fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+  } catch {
+    /* not supported on this platform */
+  }
+}
+
+/** Writes a file durably: temp file, fsync, rename, fsync of the directory. */
+export function writeFileDurable(file: string, data: Uint8Array): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    let off = 0;
+    while (off < data.length) off += fs.writeSync(fd, data, off);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  fsyncDir(path.dirname(file));
+}
+
+/** Writes `data` to `file` and fsyncs it without blocking the event loop; calls back once. */
+export function writeFileDurableAsync(file: string, data: Uint8Array, cb: (err: Error | null) => void): void {
+  fs.open(file, 'w', (err, fd) => {
+    if (err) return cb(err);
+    const done = (e: Error | null) => fs.close(fd, () => cb(e));
+    const writeFrom = (off: number) => {
+      if (off >= data.length) {
+        fs.fsync(fd, (e) => done(e));
+        return;
+      }
+      fs.write(fd, data, off, Math.min(1 << 20, data.length - off), null, (e, n) => {
+        if (e) return done(e);
+        writeFrom(off + n);
+      });
+    };
+    writeFrom(0);
+  });
+}
