@@ -380,16 +380,21 @@ export class KeydraServer {
       else this.blockedOnKey.set(k, [c]);
     }
     if (state.deadline > 0) {
-      c.blockTimer = setTimeout(
-        () => {
-          if (c.blocked !== state) return;
-          this.keyspace.now = Date.now();
-          state.onTimeout(c);
-          this.unblockClient(c, true);
-          this.flushPendingWrites();
-        },
-        Math.max(0, state.deadline - Date.now()),
-      );
+      // setTimeout fires at once for delays beyond 2^31-1 ms (~24.8 days): wait in steps.
+      const arm = (): void => {
+        c.blockTimer = setTimeout(
+          () => {
+            if (c.blocked !== state) return;
+            if (state.deadline - Date.now() > 0x7fffffff) return arm();
+            this.keyspace.now = Date.now();
+            state.onTimeout(c);
+            this.unblockClient(c, true);
+            this.flushPendingWrites();
+          },
+          Math.min(0x7fffffff, Math.max(0, state.deadline - Date.now())),
+        );
+      };
+      arm();
     }
   }
 
