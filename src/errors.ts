@@ -31,6 +31,15 @@ export const ERR_TIMEOUT_NEGATIVE = 'ERR timeout is negative';
 export const ERR_TIMEOUT_OUT_OF_RANGE = 'ERR timeout is out of range';
 export const ERR_INDEX_OUT_OF_RANGE = 'ERR index out of range';
 export const ERR_MUST_BE_POSITIVE = 'ERR value is out of range, must be positive';
+export const ERR_INVALID_CURSOR = 'ERR invalid cursor';
+export const ERR_INT32_RANGE = 'ERR value is out of range, value must between -2147483648 and 2147483647';
+export const ERR_EXPIRE_NX_COMPAT = 'ERR NX and XX, GT or LT options at the same time are not compatible';
+export const ERR_EXPIRE_GT_LT = 'ERR GT and LT options at the same time are not compatible';
+export const errUnsupportedOption = (opt: string): string => `ERR Unsupported option ${opt}`;
+export const ERR_LFU_NOT_SELECTED =
+  'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
+export const ERR_LFU_SELECTED =
+  'ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
 export const ERR_LPOS_RANK_ZERO =
   "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
 export const ERR_LPOS_COUNT_NEGATIVE = "ERR COUNT can't be negative";

@@ -27,6 +27,11 @@ export const TYPE_NAMES: readonly string[] = ['string', 'list', 'set', 'zset', '
  */
 export class RObject {
   lru = 0;
+  /**
+   * Monotonic insertion number, assigned when the key is added to a db (add/setKey of a new key),
+   * so a db's Map order is seq order: SCAN's fallback cursor (src/store/scan.ts). 0 = unknown.
+   */
+  seq = 0;
   constructor(
     public type: ObjType,
     public value: unknown,
@@ -124,8 +129,13 @@ export class Db {
    */
   setKey(key: string, obj: RObject, keepTtl = false): void {
     const old = this.dict.get(key);
-    if (old !== undefined) obj.lru = old.lru;
-    else this.ks.touch(obj);
+    if (old !== undefined) {
+      obj.lru = old.lru;
+      obj.seq = old.seq;
+    } else {
+      this.ks.touch(obj);
+      obj.seq = ++seqCounter;
+    }
     this.dict.set(key, obj);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     this.ks.hooks.keyModified(this, key);
@@ -136,6 +146,7 @@ export class Db {
     this.ks.touch(obj);
     this.dict.set(key, obj);
   }
+    obj.seq = ++seqCounter;
 
   /** Removes a key and its expire (Redis dbDelete, without signalling). @returns true if it existed. */
   deleteKey(key: string): boolean {
@@ -189,8 +200,13 @@ export class Keyspace {
   /** As a replica, expired keys are hidden but not deleted (the master sends the DEL). */
   replicaMode = false;
   readonly stats = new KeyspaceStats();
-  /** Called on every key access (eviction metadata); replaced by the eviction module. */
-  touch: (o: RObject) => void = noTouch;
+  /**
+   * Called on every key access (eviction metadata); replaced by the eviction module. Default:
+   * the LRU clock in seconds, 24 bits, as Redis's LRU_CLOCK (OBJECT IDLETIME reads it).
+   */
+  touch: (o: RObject) => void = (o) => {
+    o.lru = lruClock(this.now);
+  };
 
   constructor(
     count: number,
@@ -207,4 +223,10 @@ export class Keyspace {
   }
 }
 
-function noTouch(_o: RObject): void {}
+/** Source of RObject.seq. */
+let seqCounter = 0;
+
+/** Redis's LRU clock: seconds, wrapping at 24 bits (LRU_CLOCK_MAX). @param nowMs Unix ms. */
+export function lruClock(nowMs: number): number {
+  return Math.floor(nowMs / 1000) & 0xffffff;
+}
