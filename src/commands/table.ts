@@ -13,15 +13,29 @@ import hashes from './hashes/index.js';
 import keys from './keys/index.js';
 import lists from './lists/index.js';
 import persistence from './persistence/index.js';
+import pubsub from './pubsub/index.js';
 import server from './server/index.js';
 import sets from './sets/index.js';
 import strings from './strings/index.js';
 import specFile from './redis-commands.json' with { type: 'json' };
 import { type CommandDef, type CommandHandler, FLAG_BITS } from './types.js';
+import tx from './tx/index.js';
 import zsets from './zsets/index.js';
 
 /** Every family's definitions, in the order COMMAND lists nothing in particular (Redis uses a dict). */
-export const FAMILIES: CommandDef[][] = [connection, server, strings, keys, lists, hashes, sets, zsets, persistence];
+export const FAMILIES: CommandDef[][] = [
+  connection,
+  server,
+  strings,
+  keys,
+  lists,
+  hashes,
+  sets,
+  zsets,
+  tx,
+  pubsub,
+  persistence,
+];
 
 interface SpecFile {
   commands: Record<string, { info: RespNode[]; docs: RespNode }>;

@@ -49,6 +49,7 @@ export class Client {
   /** Pub/sub subscriptions (channels and patterns), latin1 names. */
   readonly channels = new Set<string>();
   readonly patterns = new Set<string>();
+  readonly shardChannels = new Set<string>();
   /** MULTI state: null outside a transaction; queued argv lists otherwise. */
   multi: string[][] | null = null;
   /** A command inside MULTI was rejected: EXEC must answer EXECABORT. */
@@ -57,6 +58,8 @@ export class Client {
   dirtyCas = false;
   /** Keys this client WATCHes, as `${dbId}\0${key}`. */
   readonly watched = new Set<string>();
+  /** Watched keys that had a TTL when watched ([dbId, key]); EXEC fails if one has expired since. */
+  watchedExpiring: [number, string][] | null = null;
   /** Peer and local addresses as `ip:port`. */
   readonly addr: string;
   readonly laddr: string;
@@ -106,7 +109,7 @@ export class Client {
 
   /** True while the client is subscribed to any channel or pattern (RESP2 subscribed mode). */
   get inPubSub(): boolean {
-    return this.channels.size + this.patterns.size > 0;
+    return this.channels.size + this.patterns.size + this.shardChannels.size > 0;
   }
 }
 

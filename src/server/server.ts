@@ -8,13 +8,14 @@
  * Source: Redis 7.0 server.c (serverCron, beforeSleep, call), networking.c.
  */
 import net from 'node:net';
-import { ERR_MAX_CLIENTS } from '../errors.js';
+import { ERR_MAX_CLIENTS, ERR_PROTECTED_MODE } from '../errors.js';
 import { Keyspace, type Db } from '../store/db.js';
 import { Config } from '../config/config.js';
 import { activeExpireCycle } from '../expire/activeExpire.js';
 import { Client, type BlockState } from './client.js';
 import { processCommand } from './dispatch.js';
 import { Logger } from './log.js';
+import { PubSub } from './pubsub.js';
 
 /** Keydra's own version (INFO keydra_version); `redis_version` is the Redis it implements. */
 export const KEYDRA_VERSION = '0.1.0';
@@ -41,6 +42,8 @@ export class KeydraServer {
   readonly keyspace: Keyspace;
   readonly clients = new Map<number, Client>();
   readonly stats = new ServerStats();
+  /** Channels, patterns and keyspace notifications. */
+  readonly pubsub: PubSub;
   /** Unix ms at start-up. */
   readonly startTime = Date.now();
   /** Changes since the last save (Redis server.dirty); handlers increment it on every write. */
@@ -75,6 +78,8 @@ export class KeydraServer {
   private closing: Promise<void> | null = null;
   /** Hooks run by the cron (Redis serverCron), e.g. persistence save rules; each gets `now` in ms. */
   readonly cronHooks: ((now: number) => void)[] = [];
+  /** Hooks run when a whole db is emptied or swapped (FLUSHDB, FLUSHALL, SWAPDB): WATCH. */
+  readonly dbClearedHooks: ((db: Db) => void)[] = [];
   /** Hooks run when a key is modified (WATCH, client tracking). */
   readonly keyModifiedHooks: ((db: Db, key: string) => void)[] = [];
 
@@ -84,12 +89,16 @@ export class KeydraServer {
       keyModified: (db, key) => {
         for (const h of this.keyModifiedHooks) h(db, key);
       },
+      dbCleared: (db) => {
+        for (const h of this.dbClearedHooks) h(db);
+      },
       keyExpired: (db, key) => {
         this.notifyKeyspaceEvent('x', 'expired', key, db.id);
         this.alsoPropagate(db.id, ['DEL', key]);
         for (const h of this.keyModifiedHooks) h(db, key);
       },
     });
+    this.pubsub = new PubSub(this);
     this.maxmemory = config.num('maxmemory');
     config.onChange('maxmemory', (v) => {
       this.maxmemory = v as number;
@@ -175,6 +184,12 @@ export class KeydraServer {
       socket.end(`-${ERR_MAX_CLIENTS}\r\n`);
       return;
     }
+    if (this.config.bool('protected-mode') && this.config.str('requirepass') === '' && !isLoopback(socket.remoteAddress)) {
+      // Redis 7.0 clientAcceptHandler: no password and a non-loopback peer.
+      this.stats.rejected_connections++;
+      socket.end(`-${ERR_PROTECTED_MODE}\r\n`);
+      return;
+    }
     const keepalive = this.config.num('tcp-keepalive');
     if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
     const c = new Client(this, socket, this.nextClientId++);
@@ -182,7 +197,11 @@ export class KeydraServer {
     socket.on('data', (chunk: Buffer) => {
       this.stats.total_net_input_bytes += chunk.length;
       c.parser.feed(chunk);
+      // The flush below runs right away: no setImmediate needs scheduling meanwhile.
+      const scheduled = this.flushScheduled;
+      this.flushScheduled = true;
       this.processInput(c);
+      this.flushScheduled = scheduled;
       this.flushPendingWrites();
     });
     socket.on('drain', () => {
@@ -246,9 +265,12 @@ export class KeydraServer {
       c.pendingWrite = false;
       if (c.closed || c.socket === null) continue;
       if (c.reply.pos > 0) {
-        const out = c.reply.take();
+        const out = c.reply.pending();
         this.stats.total_net_output_bytes += out.length;
-        if (!c.socket.write(out) && !c.paused && !c.closeAfterReply) {
+        const flushed = c.socket.write(out);
+        // Nothing left queued means libuv wrote the bytes synchronously: the reply buffer is free again.
+        c.reply.written(c.socket.writableLength !== 0);
+        if (!flushed && !c.paused && !c.closeAfterReply) {
           // The peer is not reading: stop reading its requests until the send buffer drains.
           c.paused = true;
           c.socket.pause();
@@ -313,7 +335,8 @@ export class KeydraServer {
    */
   checkPassword(user: string, pass: string): boolean {
     const req = this.config.str('requirepass');
-    return user === 'default' && req !== '' && pass === req;
+    // Without requirepass the default user is `nopass`: any password is accepted.
+    return user === 'default' && (req === '' || pass === req);
   }
 
   // ---- errors ----------------------------------------------------------------------------
@@ -361,9 +384,11 @@ export class KeydraServer {
 
   /**
    * Keyspace notification hook (Redis notifyKeyspaceEvent). `type` is the class letter
-   * (g, $, l, s, h, z, x, e, t, m, d, n). Replaced by the pub/sub module.
+   * (g, $, l, s, h, z, x, e, t, m, d, n); published by src/server/pubsub.ts when enabled.
    */
-  notifyKeyspaceEvent(_type: string, _event: string, _key: string, _dbId: number): void {}
+  notifyKeyspaceEvent(type: string, event: string, key: string, dbId: number): void {
+    if (this.pubsub.notifyFlags !== 0) this.pubsub.notify(type, event, key, dbId);
+  }
 
   // ---- blocking --------------------------------------------------------------------------
 
@@ -496,4 +521,11 @@ export class KeydraServer {
   evict(): boolean {
     return true;
   }
+}
+
+/** True for a loopback peer (127.0.0.0/8, ::1, IPv4-mapped loopback); Redis connIsLocal. */
+function isLoopback(ip: string | undefined): boolean {
+  if (ip === undefined) return true;
+  if (ip.startsWith('::ffff:')) ip = ip.slice(7);
+  return ip.startsWith('127.') || ip === '::1';
 }

@@ -42,6 +42,8 @@ export class RObject {
 export interface KeyspaceHooks {
   /** A key's value changed or it was deleted (Redis signalModifiedKey: WATCH, client tracking). */
   keyModified(db: Db, key: string): void;
+  /** A whole db was emptied or swapped (FLUSHDB, FLUSHALL, SWAPDB): touches WATCHed keys. */
+  dbCleared?(db: Db): void;
   /** A key expired lazily or actively: notify and propagate a DEL (Redis deleteExpiredKeyAndPropagate). */
   keyExpired(db: Db, key: string): void;
 }
@@ -144,9 +146,9 @@ export class Db {
   /** Adds a key that must not exist yet (Redis dbAdd); caller signals the modification. */
   add(key: string, obj: RObject): void {
     this.ks.touch(obj);
+    obj.seq = ++seqCounter;
     this.dict.set(key, obj);
   }
-    obj.seq = ++seqCounter;
 
   /** Removes a key and its expire (Redis dbDelete, without signalling). @returns true if it existed. */
   deleteKey(key: string): boolean {
@@ -181,6 +183,7 @@ export class Db {
   /** Empties the db (FLUSHDB). @returns the number of keys removed. */
   clear(): number {
     const n = this.dict.size;
+    if (n > 0) this.ks.hooks.dbCleared?.(this);
     this.dict = new Map();
     this.expires = new Map();
     this.avgTtl = 0;

@@ -1,0 +1,169 @@
+/**
+ * Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
+ *
+ * The dispatcher queues commands while `c.multi` is non-null (answering +QUEUED) and flags the
+ * transaction when a command is rejected at queue time (EXEC then answers EXECABORT). EXEC runs
+ * the queue through `call` with `execDepth` raised, so the writes propagate as one MULTI/EXEC unit
+ * and no other client runs in between (handlers are synchronous). WATCH is optimistic locking:
+ * any modification of a watched key (by anyone, expiry and FLUSH included) makes EXEC answer nil.
+ * Source: Redis 7.0 docs (Transactions) and multi.c.
+ */
+import { ERR_DISCARD_WITHOUT_MULTI, ERR_EXEC_WITHOUT_MULTI, ERR_EXECABORT, ERR_MULTI_NESTED } from '../../errors.js';
+import type { Client } from '../../server/client.js';
+import { call, resolveCommand } from '../../server/dispatch.js';
+import type { KeydraServer } from '../../server/server.js';
+import type { Db } from '../../store/db.js';
+import type { CommandDef } from '../types.js';
+
+/** Watchers per `${dbId}\0${key}`, per server. Hooks are installed on first use. */
+const watchers = new WeakMap<KeydraServer, Map<string, Set<Client>>>();
+
+function watchMap(server: KeydraServer): Map<string, Set<Client>> {
+  let m = watchers.get(server);
+  if (m === undefined) {
+    const map = new Map<string, Set<Client>>();
+    m = map;
+    watchers.set(server, map);
+    server.keyModifiedHooks.push((db: Db, key: string) => {
+      if (map.size === 0) return;
+      const set = map.get(`${db.id}\0${key}`);
+      if (set !== undefined) for (const c of set) c.dirtyCas = true;
+    });
+    server.dbClearedHooks.push((db: Db) => {
+      // FLUSHDB/FLUSHALL/SWAPDB touch every watched key of the db (Redis touchAllWatchedKeysInDb).
+      const prefix = `${db.id}\0`;
+      for (const [k, set] of map) if (k.startsWith(prefix)) for (const c of set) c.dirtyCas = true;
+    });
+    server.clientFreeHooks.push((c: Client) => unwatchAll(c));
+  }
+  return m;
+}
+
+/** Removes every WATCH of a client (UNWATCH, EXEC, DISCARD, RESET, disconnect). */
+export function unwatchAll(c: Client): void {
+  if (c.watched.size === 0) return;
+  const map = watchMap(c.server);
+  for (const k of c.watched) {
+    const set = map.get(k);
+    if (set === undefined) continue;
+    set.delete(c);
+    if (set.size === 0) map.delete(k);
+  }
+  c.watched.clear();
+  c.watchedExpiring = null;
+}
+
+/** Ends a transaction: drops the queue and flags, and unwatches (Redis discardTransaction). */
+export function discardTransaction(c: Client): void {
+  c.multi = null;
+  c.multiError = false;
+  c.dirtyCas = false;
+  unwatchAll(c);
+}
+
+/** MULTI: starts queueing (`ERR MULTI calls can not be nested`). */
+function multiCommand(c: Client): void {
+  if (c.multi !== null) {
+    c.error(ERR_MULTI_NESTED);
+    return;
+  }
+  c.multi = [];
+  c.reply.ok();
+}
+
+/** DISCARD: drops the queued commands (`ERR DISCARD without MULTI`). */
+function discardCommand(c: Client): void {
+  if (c.multi === null) {
+    c.error(ERR_DISCARD_WITHOUT_MULTI);
+    return;
+  }
+  discardTransaction(c);
+  c.reply.ok();
+}
+
+/** True if a key watched while it had a TTL has expired since (Redis isWatchedKeyExpired). */
+function watchedKeyExpired(c: Client): boolean {
+  if (c.watchedExpiring === null) return false;
+  const now = c.server.keyspace.now;
+  for (const [dbId, key] of c.watchedExpiring) {
+    const when = c.server.keyspace.dbs[dbId].expires.get(key);
+    if (when !== undefined && when <= now) return true;
+  }
+  return false;
+}
+
+/**
+ * EXEC: runs the queued commands atomically and replies an array of their replies; nil (null
+ * array) if a watched key changed; EXECABORT if a command was rejected when queued.
+ */
+function execCommand(c: Client): void {
+  const queue = c.multi;
+  if (queue === null) {
+    c.error(ERR_EXEC_WITHOUT_MULTI);
+    return;
+  }
+  if (c.dirtyCas || watchedKeyExpired(c)) {
+    discardTransaction(c);
+    c.reply.nullArray();
+    return;
+  }
+  if (c.multiError) {
+    discardTransaction(c);
+    c.error(ERR_EXECABORT);
+    return;
+  }
+  unwatchAll(c);
+  const server = c.server;
+  c.reply.arrayLen(queue.length);
+  server.execDepth++;
+  try {
+    for (const argv of queue) {
+      // Commands were validated when queued; resolve again to get the Command object.
+      const cmd = resolveCommand(c, argv);
+      if (cmd !== null) call(c, cmd, argv);
+    }
+  } finally {
+    server.execDepth--;
+    c.multi = null;
+    c.multiError = false;
+    c.dirtyCas = false;
+  }
+  if (server.execDepth === 0) server.flushPropagation();
+}
+
+/** WATCH key [key ...] (`ERR WATCH inside MULTI is not allowed`). */
+function watchCommand(c: Client, argv: string[]): void {
+  if (c.multi !== null) {
+    c.error('ERR WATCH inside MULTI is not allowed');
+    return;
+  }
+  const map = watchMap(c.server);
+  for (let i = 1; i < argv.length; i++) {
+    const k = `${c.db.id}\0${argv[i]}`;
+    if (c.watched.has(k)) continue;
+    c.watched.add(k);
+    const set = map.get(k);
+    if (set) set.add(c);
+    else map.set(k, new Set([c]));
+    if (c.db.expires.has(argv[i]) && c.db.exists(argv[i])) {
+      (c.watchedExpiring ??= []).push([c.db.id, argv[i]]);
+    }
+  }
+  c.reply.ok();
+}
+
+/** UNWATCH: forgets every watched key. */
+function unwatchCommand(c: Client): void {
+  unwatchAll(c);
+  c.dirtyCas = false;
+  c.reply.ok();
+}
+
+const commands: CommandDef[] = [
+  { name: 'multi', handler: multiCommand },
+  { name: 'exec', handler: execCommand },
+  { name: 'discard', handler: discardCommand },
+  { name: 'watch', handler: watchCommand },
+  { name: 'unwatch', handler: unwatchCommand },
+];
+export default commands;

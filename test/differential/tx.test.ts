@@ -1,0 +1,68 @@
+/** Transactions against a real redis-server: MULTI/EXEC/DISCARD/WATCH replies compared byte for byte. */
+import { after, before, describe, it } from 'node:test';
+import { Differential } from '../helpers/differential.js';
+import { NO_REDIS } from '../helpers/servers.js';
+
+describe('transactions (differential)', () => {
+  let d: Differential | null;
+  before(async () => {
+    d = await Differential.start();
+  });
+  after(async () => {
+    await d?.close();
+  });
+
+  it('MULTI/EXEC queues and runs commands, errors in place', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    await d.same(['MULTI'], ['SET', 'tx:a', '1'], ['INCR', 'tx:a'], ['GET', 'tx:a'], ['EXEC']);
+    await d.same(['MULTI'], ['SET', 'tx:s', 'abc'], ['INCR', 'tx:s'], ['GET', 'tx:s'], ['EXEC']);
+    await d.same(['MULTI'], ['EXEC']);
+  });
+
+  it('a queue-time error aborts EXEC with EXECABORT', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    await d.same(['MULTI'], ['SET', 'tx:b'], ['NOSUCHCMD', 'x'], ['SET', 'tx:b', '1'], ['EXEC'], ['GET', 'tx:b']);
+  });
+
+  it('nested MULTI, EXEC/DISCARD without MULTI, WATCH inside MULTI', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    await d.same(['EXEC'], ['DISCARD'], ['MULTI'], ['MULTI'], ['WATCH', 'x'], ['SET', 'tx:c', '1'], ['DISCARD'], ['GET', 'tx:c']);
+  });
+
+  it('WATCH: a key changed by another client makes EXEC return nil', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    const [r2, k2] = await d.connectBoth();
+    await d.same(['SET', 'tx:w', '1'], ['WATCH', 'tx:w'], ['MULTI'], ['INCR', 'tx:w']);
+    await Promise.all([r2.call('SET', 'tx:w', '10'), k2.call('SET', 'tx:w', '10')]);
+    await d.same(['EXEC'], ['GET', 'tx:w']);
+    // Unchanged watched key: EXEC runs.
+    await d.same(['WATCH', 'tx:w'], ['MULTI'], ['INCR', 'tx:w'], ['EXEC']);
+    // UNWATCH forgets.
+    await d.same(['WATCH', 'tx:w'], ['UNWATCH']);
+    await Promise.all([r2.call('SET', 'tx:w', '1'), k2.call('SET', 'tx:w', '1')]);
+    await d.same(['MULTI'], ['INCR', 'tx:w'], ['EXEC']);
+    // FLUSHALL and DEL touch watched keys.
+    await d.same(['WATCH', 'tx:w'], ['DEL', 'tx:w'], ['MULTI'], ['PING'], ['EXEC']);
+    r2.close();
+    k2.close();
+  });
+
+  it('WATCH on a key that expires before EXEC aborts', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    await d.same(['SET', 'tx:e', '1', 'PX', '50'], ['WATCH', 'tx:e'], ['MULTI'], ['GET', 'tx:e']);
+    await new Promise((r) => setTimeout(r, 120));
+    await d.same(['EXEC']);
+  });
+
+  it('RESP3 null for an aborted EXEC', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    const [r2, k2] = await d.connectBoth();
+    await Promise.all([d.r.call('HELLO', '3'), d.k.call('HELLO', '3')]);
+    await d.same(['WATCH', 'tx:r3'], ['MULTI'], ['SET', 'tx:r3', 'a']);
+    await Promise.all([r2.call('SET', 'tx:r3', 'b'), k2.call('SET', 'tx:r3', 'b')]);
+    await d.same(['EXEC']);
+    await Promise.all([d.r.call('HELLO', '2'), d.k.call('HELLO', '2')]);
+    r2.close();
+    k2.close();
+  });
+});
