@@ -1,0 +1,152 @@
+/**
+ * The sorted set value: a member→score Map plus a skiplist ordered by (score, member), as Redis's
+ * OBJ_ENCODING_SKIPLIST zset. The Map answers ZSCORE in O(1); the skiplist answers rank and range
+ * queries in O(log n). `encoding` reports what Redis would use (listpack while small, sticky
+ * skiplist once converted) for OBJECT ENCODING.
+ * Source: Redis 7.0 t_zset.c (zsetAdd, zsetRemoveFromSkiplist, zsetConvert), server.h zset.
+ */
+import { type LexRange, lexGteMin, lexLteMax, type SkipNode, SkipList } from './skiplist.js';
+
+/** Default zset-max-listpack-entries / zset-max-listpack-value (Redis 7.0 defaults). */
+export const ZSET_MAX_LISTPACK_ENTRIES = 128;
+export const ZSET_MAX_LISTPACK_VALUE = 64;
+
+/** ZADD input flags (Redis ZADD_IN_*). */
+export const enum ZAddIn {
+  None = 0,
+  Incr = 1,
+  Nx = 2,
+  Xx = 4,
+  Gt = 8,
+  Lt = 16,
+}
+
+/** zsetAdd outcome (Redis ZADD_OUT_*). */
+export const enum ZAddOut {
+  Nop = 1,
+  Nan = 2,
+  Added = 4,
+  Updated = 8,
+}
+
+export class ZSet {
+  readonly dict = new Map<string, number>();
+  readonly zsl = new SkipList();
+  private big = false;
+
+  /** "listpack" while ≤ 128 members of ≤ 64 bytes each, then "skiplist" for good (OBJECT ENCODING). */
+  get encoding(): string {
+    return this.big ? 'skiplist' : 'listpack';
+  }
+
+  /** Number of members (ZCARD). */
+  get size(): number {
+    return this.dict.size;
+  }
+
+  /** The score of `member`, or undefined. */
+  score(member: string): number | undefined {
+    return this.dict.get(member);
+  }
+
+  /**
+   * Adds or updates a member with flags (zsetAdd). @returns [ZAddOut bits, resulting score].
+   * With Incr, `score` is the increment; a NaN result yields ZAddOut.Nan and no change.
+   */
+  add(score: number, member: string, flags: number): [number, number] {
+    const cur = this.dict.get(member);
+    if (cur !== undefined) {
+      if (flags & ZAddIn.Nx) return [ZAddOut.Nop, cur];
+      let next = score;
+      if (flags & ZAddIn.Incr) {
+        next = cur + score;
+        if (Number.isNaN(next)) return [ZAddOut.Nan, cur];
+      }
+      if ((flags & ZAddIn.Lt && next >= cur) || (flags & ZAddIn.Gt && next <= cur)) return [ZAddOut.Nop, cur];
+      if (next === 0 && !this.big) next = 0; // listpack stores -0 as 0
+      if (next !== cur) {
+        this.zsl.updateScore(cur, member, next);
+        this.dict.set(member, next);
+        return [ZAddOut.Updated, next];
+      }
+      return [0, cur];
+    }
+    if (flags & ZAddIn.Xx) return [ZAddOut.Nop, 0];
+    this.insert(score, member);
+    return [ZAddOut.Added, score];
+  }
+
+  /** Inserts a member known to be absent. */
+  insert(score: number, member: string): void {
+    if (score === 0 && !this.big) score = 0; // listpack stores -0 as 0
+    this.dict.set(member, score);
+    this.zsl.insert(score, member);
+    if (!this.big && (this.dict.size > ZSET_MAX_LISTPACK_ENTRIES || member.length > ZSET_MAX_LISTPACK_VALUE)) {
+      this.big = true;
+    }
+  }
+
+  /** Removes a member. @returns true if it was present. */
+  remove(member: string): boolean {
+    const s = this.dict.get(member);
+    if (s === undefined) return false;
+    this.dict.delete(member);
+    this.zsl.delete(s, member);
+    return true;
+  }
+
+  /** 0-based rank of `member` (reverse order if `rev`), or -1 when absent. O(log n). */
+  rank(member: string, rev: boolean): number {
+    const s = this.dict.get(member);
+    if (s === undefined) return -1;
+    const r = this.zsl.getRank(s, member);
+    return rev ? this.zsl.length - r : r - 1;
+  }
+
+  /** The node at 0-based rank in ascending order, or null. */
+  nodeAt(rank: number): SkipNode | null {
+    return this.zsl.getByRank(rank + 1);
+  }
+
+  /**
+   * The first node in a lex range. While listpack-encoded, Redis scans linearly from the head
+   * (zzlFirstInLexRange), which differs from the skiplist descent when scores are not all
+   * equal; both are mirrored so replies match Redis byte for byte.
+   */
+  firstInLex(r: LexRange): SkipNode | null {
+    if (this.big) return this.zsl.firstInLexRange(r);
+    if (!this.zsl.isInLexRange(r)) return null;
+    for (let x = this.zsl.first; x !== null; x = x.forward[0]) {
+      if (lexGteMin(x.ele, r)) return lexLteMax(x.ele, r) ? x : null;
+    }
+    return null;
+  }
+
+  /** The last node in a lex range (zzlLastInLexRange / zslLastInLexRange), see firstInLex. */
+  lastInLex(r: LexRange): SkipNode | null {
+    if (this.big) return this.zsl.lastInLexRange(r);
+    if (!this.zsl.isInLexRange(r)) return null;
+    for (let x = this.zsl.tail; x !== null; x = x.backward) {
+      if (lexLteMax(x.ele, r)) return lexGteMin(x.ele, r) ? x : null;
+    }
+    return null;
+  }
+
+  /** A copy (COPY, store commands). Keeps the encoding. */
+  clone(): ZSet {
+    const z = new ZSet();
+    for (const n of this.zsl.nodes()) z.insert(n.score, n.ele);
+    z.big = this.big;
+    return z;
+  }
+
+  /** Marks the set as converted to skiplist (e.g. a store result that must stay big). */
+  forceSkiplist(): void {
+    this.big = true;
+  }
+
+  /** Iterates [member, score] in ascending order. */
+  *[Symbol.iterator](): IterableIterator<[string, number]> {
+    for (let x = this.zsl.first; x !== null; x = x.forward[0]) yield [x.ele, x.score];
+  }
+}
