@@ -46,7 +46,11 @@ export function activeExpireCycle(server: KeydraServer): number {
         sampled++;
         const [key, when] = r.value;
         if (when <= now) {
-          if (db.expireIfNeeded(key)) expired++;
+          if (db.expireIfNeeded(key)) {
+            expired++;
+            // Each reclaimed key propagates as its own DEL, not one huge MULTI/EXEC per cycle.
+            server.flushPropagation();
+          }
         } else {
           ttlSum += when - now;
           ttlSamples++;

@@ -410,4 +410,35 @@ describe('keys (differential)', () => {
     assert.deepEqual(seen[3], ['DEL', 'p:a']);
     assert.equal(seen.length, 4);
   });
+  it('SCAN returns every key present for the whole iteration while the keyspace changes', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    const server = (d.keydra as unknown as { running: { server: import('../../src/server/server.js').KeydraServer } }).running.server;
+    const k = d.k;
+    await k.call('SELECT', '9');
+    const db = server.keyspace.dbs[9];
+    const { ObjType, RObject } = await import('../../src/store/db.js');
+    for (let i = 0; i < 10000; i++) db.setKey(`g:${i}`, new RObject(ObjType.String, 'v'));
+    const removed = new Set<string>();
+    const seen = new Set<string>();
+    let cursor = '0';
+    let step = 0;
+    do {
+      const [next, keys] = (await k.call('SCAN', cursor, 'COUNT', '50')) as [unknown, unknown[]];
+      cursor = String(next);
+      for (const key of keys) seen.add(String(key));
+      // Grow, shrink and rewrite the keyspace between calls.
+      const victim = `g:${(step * 7919) % 10000}`;
+      if (((await k.call('DEL', victim)) as number) === 1) removed.add(victim);
+      await k.call('SET', `g:new:${step}`, 'v');
+      await k.call('SET', `g:${(step * 13) % 10000}`, 'overwritten');
+      const moved = `g:${(step * 31 + 5) % 10000}`;
+      if (((await k.call('RENAME', moved, `${moved}:r`).catch(() => null)) as unknown) === 'OK') removed.add(moved);
+      step++;
+    } while (cursor !== '0');
+    let missing = 0;
+    for (let i = 0; i < 10000; i++) if (!removed.has(`g:${i}`) && !seen.has(`g:${i}`)) missing++;
+    assert.equal(missing, 0);
+    db.clear();
+    await k.call('SELECT', '0');
+  });
 });
