@@ -3,7 +3,7 @@
  *
  * Storage is always parallel dense arrays `fields`/`vals` plus a Map field → index, so lookups are
  * O(1) and random picks (HRANDFIELD) are O(1) each.
- * - "listpack" (≤ `hashLimits.maxListpackEntries` entries, every field and value ≤
+ * - "listpack" (≤ `hashLimits.maxListpackEntries` (512) entries, every field and value ≤
  *   `hashLimits.maxListpackValue` bytes): removal keeps insertion order, as a listpack does, so
  *   HGETALL & co. reply in Redis's order.
  * - "hashtable": removal swaps the last entry into the hole (O(1)); order is arbitrary, as in Redis.
@@ -12,7 +12,7 @@
  */
 
 /** Conversion thresholds (hash-max-listpack-entries / -value); the config module may change them. */
-export const hashLimits = { maxListpackEntries: 128, maxListpackValue: 64 };
+export const hashLimits = { maxListpackEntries: 512, maxListpackValue: 64 };
 
 /** A Redis hash. Fields and values are latin1 strings. */
 export class RHash {

@@ -19,12 +19,14 @@ const MAX_CURSOR = 2n ** 64n - 1n;
 
 /** Parses a SCAN cursor (unsigned 64-bit decimal) or replies `ERR invalid cursor`. @returns the cursor or null. */
 export function parseCursorOrReply(c: Client, s: string): number | null {
-  if (!/^\d{1,20}$/.test(s) || BigInt(s) > MAX_CURSOR) {
+  // strtoul: optional sign (a '-' wraps modulo 2^64), decimal digits, ERANGE beyond 2^64-1.
+  const m = /^([+-]?)(\d{1,20})$/.exec(s);
+  const mag = m === null ? -1n : BigInt(m[2]);
+  if (m === null || mag > MAX_CURSOR) {
     c.error(ERR_INVALID_CURSOR);
     return null;
   }
-  const n = Number(s);
-  return n;
+  return Number(m[1] === '-' && mag !== 0n ? MAX_CURSOR + 1n - mag : mag);
 }
 
 /** Parsed MATCH/COUNT options. `pattern` is null when absent or `*`. */
