@@ -5,77 +5,101 @@
  * the back offset - 1 (up to 8192). Source: liblzf 3.6 lzf_c.c / lzf_d.c as vendored by Redis.
  */
 
-const HLOG = 14;
+const HLOG = 16;
 const HSIZE = 1 << HLOG;
 const MAX_OFF = 1 << 13;
 const MAX_REF = (1 << 8) + (1 << 3);
 const MAX_LIT = 1 << 5;
+/** Hash slot → last input position with that hash (0: none, as position 0 is never a match source). */
 const htab = new Int32Array(HSIZE);
 
+/** liblzf's IDX(h): hash of the 3-byte window kept in `h`. */
+function idx(h: number): number {
+  return ((h >>> (3 * 8 - HLOG)) - h) & (HSIZE - 1);
+}
+
 /**
- * Compresses `input` into at most `maxOut` bytes.
+ * Compresses `input` into at most `maxOut` bytes, mirroring liblzf 3.6's lzf_compress with
+ * Redis's settings (HLOG 16, VERY_FAST), so the output is byte-identical to Redis's.
  * @returns the compressed bytes, or null when they would not fit in `maxOut` (caller stores raw).
  */
 export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
   const inLen = input.length;
-  if (inLen < 3 || maxOut <= 0) return null;
-  htab.fill(-1);
-  const out = Buffer.allocUnsafe(maxOut + MAX_LIT + 4);
-  let op = 1; // out[litStart] is the pending literal control byte
-  let litStart = 0;
-  let lit = 0;
+  if (inLen === 0 || maxOut <= 0) return null;
+  htab.fill(0);
+  const out = Buffer.allocUnsafe(maxOut + 4);
+  const inEnd = inLen;
   let ip = 0;
-  while (ip < inLen - 2) {
-    const h = (((input[ip] << 16) | (input[ip + 1] << 8) | input[ip + 2]) * 2654435761) >>> (32 - HLOG);
-    const ref = htab[h];
-    htab[h] = ip;
+  let op = 0;
+  let lit = 0;
+  op++; // start run
+  let hval = inLen >= 2 ? (input[0] << 8) | input[1] : 0;
+  while (ip < inEnd - 2) {
+    hval = ((hval << 8) | input[ip + 2]) >>> 0;
+    const slot = idx(hval);
+    const ref = htab[slot];
+    htab[slot] = ip;
     const off = ip - ref - 1;
-    if (ref >= 0 && off < MAX_OFF && input[ref] === input[ip] && input[ref + 1] === input[ip + 1] && input[ref + 2] === input[ip + 2]) {
+    if (
+      ref > 0 &&
+      off < MAX_OFF &&
+      off >= 0 &&
+      input[ref + 2] === input[ip + 2] &&
+      input[ref] === input[ip] &&
+      input[ref + 1] === input[ip + 1]
+    ) {
       let len = 2;
-      const maxLen = Math.min(inLen - ip - len, MAX_REF);
+      let maxlen = inEnd - ip - len;
+      if (maxlen > MAX_REF) maxlen = MAX_REF;
+      if (op + 3 + 1 >= maxOut && op - (lit === 0 ? 1 : 0) + 3 + 1 >= maxOut) return null;
+      out[op - lit - 1] = lit - 1; // stop run
+      if (lit === 0) op--; // undo run if length is zero
       do len++;
-      while (len < maxLen && input[ref + len] === input[ip + len]);
-      // close the literal run
-      if (lit > 0) out[litStart] = lit - 1;
-      else op--; // no literal: reuse the reserved control byte slot
-      len -= 2;
-      if (op + 3 + 1 >= maxOut) return null;
+      while (len < maxlen && input[ref + len] === input[ip + len]);
+      len -= 2; // now #octets - 1
+      ip++;
       if (len < 7) out[op++] = (off >> 8) + (len << 5);
       else {
         out[op++] = (off >> 8) + (7 << 5);
         out[op++] = len - 7;
       }
       out[op++] = off & 0xff;
-      ip += len + 2;
-      litStart = op++;
       lit = 0;
-      // re-hash the positions inside the match for better future matches
-      for (let k = ip - len - 1; k < ip && k < inLen - 2; k++) {
-        const hk = (((input[k] << 16) | (input[k + 1] << 8) | input[k + 2]) * 2654435761) >>> (32 - HLOG);
-        htab[hk] = k;
-      }
+      op++; // start run
+      ip += len + 1;
+      if (ip >= inEnd - 2) break;
+      // VERY_FAST: hash the last two positions of the match
+      ip -= 2;
+      hval = (input[ip] << 8) | input[ip + 1];
+      hval = ((hval << 8) | input[ip + 2]) >>> 0;
+      htab[idx(hval)] = ip;
+      ip++;
+      hval = ((hval << 8) | input[ip + 2]) >>> 0;
+      htab[idx(hval)] = ip;
+      ip++;
     } else {
       if (op >= maxOut) return null;
+      lit++;
       out[op++] = input[ip++];
-      if (++lit === MAX_LIT) {
-        out[litStart] = MAX_LIT - 1;
-        litStart = op++;
+      if (lit === MAX_LIT) {
+        out[op - lit - 1] = lit - 1;
         lit = 0;
+        op++;
       }
     }
   }
-  while (ip < inLen) {
+  while (ip < inEnd) {
     if (op >= maxOut) return null;
+    lit++;
     out[op++] = input[ip++];
-    if (++lit === MAX_LIT) {
-      out[litStart] = MAX_LIT - 1;
-      litStart = op++;
+    if (lit === MAX_LIT) {
+      out[op - lit - 1] = lit - 1;
       lit = 0;
+      op++;
     }
   }
-  if (lit > 0) out[litStart] = lit - 1;
-  else op--;
-  if (op > maxOut) return null;
+  out[op - lit - 1] = lit - 1; // end run
+  if (lit === 0) op--;
   return out.subarray(0, op);
 }
 
