@@ -21,16 +21,19 @@ export const ERR_WRONGPASS = 'WRONGPASS invalid username-password pair or user i
 export const ERR_AUTH_NOT_CONFIGURED =
   'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?';
 export const ERR_MAX_CLIENTS = 'ERR max number of clients reached';
+/** Refusal of a non-loopback connection in protected mode (Redis 7.0 clientAcceptHandler). */
+export const ERR_PROTECTED_MODE =
+  "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.";
 export const ERR_OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 export const ERR_LOADING = 'LOADING Redis is loading the dataset in memory';
 export const ERR_STRING_TOO_LONG = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
 export const ERR_OFFSET_OUT_OF_RANGE = 'ERR offset is out of range';
+export const ERR_DECR_OVERFLOW = 'ERR decrement would overflow';
+export const ERR_LCS_NOT_STRINGS = 'ERR The specified keys must contain string values';
+export const ERR_LCS_BOTH_LEN_IDX = 'ERR If you want both the length and indexes, please just use IDX.';
+export const ERR_LCS_MEM_LIMIT = 'ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len';
 export const ERR_INVALID_EXPIRE = (cmd: string): string => `ERR invalid expire time in '${cmd}' command`;
 export const ERR_TIMEOUT_NOT_FLOAT = 'ERR timeout is not a float or out of range';
-export const ERR_TIMEOUT_NEGATIVE = 'ERR timeout is negative';
-export const ERR_TIMEOUT_OUT_OF_RANGE = 'ERR timeout is out of range';
-export const ERR_INDEX_OUT_OF_RANGE = 'ERR index out of range';
-export const ERR_MUST_BE_POSITIVE = 'ERR value is out of range, must be positive';
 export const ERR_INVALID_CURSOR = 'ERR invalid cursor';
 export const ERR_INT32_RANGE = 'ERR value is out of range, value must between -2147483648 and 2147483647';
 export const ERR_EXPIRE_NX_COMPAT = 'ERR NX and XX, GT or LT options at the same time are not compatible';
@@ -40,6 +43,10 @@ export const ERR_LFU_NOT_SELECTED =
   'ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
 export const ERR_LFU_SELECTED =
   'ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
+export const ERR_TIMEOUT_NEGATIVE = 'ERR timeout is negative';
+export const ERR_TIMEOUT_OUT_OF_RANGE = 'ERR timeout is out of range';
+export const ERR_INDEX_OUT_OF_RANGE = 'ERR index out of range';
+export const ERR_MUST_BE_POSITIVE = 'ERR value is out of range, must be positive';
 export const ERR_LPOS_RANK_ZERO =
   "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
 export const ERR_LPOS_COUNT_NEGATIVE = "ERR COUNT can't be negative";

@@ -93,6 +93,38 @@ export const DIRECTIVES: Directive[] = [
   { name: 'lazyfree-lazy-user-flush', type: 'bool', default: false, mutable: true },
   { name: 'lazyfree-lazy-server-del', type: 'bool', default: false, mutable: true },
   { name: 'notify-keyspace-events', type: 'string', default: '', mutable: true },
+  { name: 'maxmemory-eviction-tenacity', type: 'int', default: 10, mutable: true, min: 0, max: 100 },
+  { name: 'lfu-log-factor', type: 'int', default: 10, mutable: true, min: 0, max: MAX_INT },
+  { name: 'lfu-decay-time', type: 'int', default: 1, mutable: true, min: 0, max: MAX_INT },
+  { name: 'lazyfree-lazy-eviction', type: 'bool', default: false, mutable: true },
+  { name: 'auto-aof-rewrite-percentage', type: 'int', default: 100, mutable: true, min: 0, max: MAX_INT },
+  { name: 'auto-aof-rewrite-min-size', type: 'memory', default: 64 * 1024 * 1024, mutable: true, min: 0, max: MAX_LL },
+  { name: 'aof-timestamp-enabled', type: 'bool', default: false, mutable: true },
+  { name: 'stop-writes-on-bgsave-error', type: 'bool', default: true, mutable: true },
+  { name: 'busy-reply-threshold', aliases: ['lua-time-limit'], type: 'int', default: 5000, mutable: true, min: 0, max: MAX_LL },
+  {
+    name: 'hash-max-listpack-entries',
+    aliases: ['hash-max-ziplist-entries'],
+    type: 'int',
+    default: 128,
+    mutable: true,
+    min: 0,
+    max: MAX_LL,
+  },
+  { name: 'hash-max-listpack-value', aliases: ['hash-max-ziplist-value'], type: 'int', default: 64, mutable: true, min: 0, max: MAX_LL },
+  { name: 'list-max-listpack-size', aliases: ['list-max-ziplist-size'], type: 'int', default: -2, mutable: true, min: -5, max: MAX_INT },
+  { name: 'list-compress-depth', type: 'int', default: 0, mutable: true, min: 0, max: MAX_INT },
+  { name: 'set-max-intset-entries', type: 'int', default: 512, mutable: true, min: 0, max: MAX_LL },
+  {
+    name: 'zset-max-listpack-entries',
+    aliases: ['zset-max-ziplist-entries'],
+    type: 'int',
+    default: 128,
+    mutable: true,
+    min: 0,
+    max: MAX_LL,
+  },
+  { name: 'zset-max-listpack-value', aliases: ['zset-max-ziplist-value'], type: 'int', default: 64, mutable: true, min: 0, max: MAX_LL },
 ];
 
 const byName = new Map<string, Directive>();
@@ -189,6 +221,9 @@ export function formatValue(d: Directive, v: ConfigValue): string {
     case 'list':
     case 'save':
       return (v as string[]).join(' ');
+    case 'obuf':
+      // Redis 7.0 still prints the replica class as `slave`.
+      return (v as string[]).map((r) => (r.startsWith('replica ') ? `slave${r.slice(7)}` : r)).join(' ');
     default:
       return String(v);
   }

@@ -1,13 +1,16 @@
 /**
- * Connection commands: PING, ECHO, QUIT, SELECT, HELLO.
- * Source: Redis 7.0 docs and server.c / networking.c (pingCommand, echoCommand, helloCommand).
+ * Connection commands: PING, ECHO, QUIT, SELECT, HELLO, AUTH, RESET, CLIENT.
+ * Source: Redis 7.0 docs and server.c / networking.c (pingCommand, echoCommand, helloCommand,
+ * authCommand, resetCommand).
  */
-import { ERR_DB_INDEX, ERR_NO_PROTO } from '../../errors.js';
+import { discardTransaction } from '../tx/index.js';
+import { ERR_AUTH_NOT_CONFIGURED, ERR_DB_INDEX, ERR_NO_PROTO, ERR_SYNTAX, ERR_WRONGPASS } from '../../errors.js';
 import { PONG } from '../../protocol/reply.js';
 import type { Client } from '../../server/client.js';
 import { KEYDRA_VERSION, REDIS_VERSION } from '../../server/server.js';
 import { parseIntOrReply, parseSafeInt } from '../args.js';
 import type { CommandDef } from '../types.js';
+import { clientDef, noEvictClients } from './client.js';
 
 /** PING [message]: +PONG or the message; in RESP2 subscribed mode a ["pong", msg] array (Redis docs: PING). */
 function pingCommand(c: Client, argv: string[]): void {
@@ -73,7 +76,7 @@ function helloCommand(c: Client, argv: string[]): void {
     const opt = argv[j].toLowerCase();
     if (opt === 'auth' && more >= 2) {
       if (!c.server.checkPassword(argv[j + 1], argv[j + 2])) {
-        c.error('WRONGPASS invalid username-password pair or user is disabled.');
+        c.error(ERR_WRONGPASS);
         return;
       }
       c.authenticated = true;
@@ -119,7 +122,59 @@ function helloCommand(c: Client, argv: string[]): void {
   void KEYDRA_VERSION;
 }
 
+/**
+ * AUTH [username] password: `AUTH password` needs requirepass (else the configuration error);
+ * `AUTH default password` checks the default user (nopass without requirepass). A wrong pair
+ * replies WRONGPASS (Redis 7.0 authCommand).
+ */
+function authCommand(c: Client, argv: string[]): void {
+  if (argv.length > 3) {
+    c.error(ERR_SYNTAX);
+    return;
+  }
+  let user = 'default';
+  let pass = argv[1];
+  if (argv.length === 2) {
+    if (c.server.config.str('requirepass') === '') {
+      c.error(ERR_AUTH_NOT_CONFIGURED);
+      return;
+    }
+  } else {
+    user = argv[1];
+    pass = argv[2];
+  }
+  if (!c.server.checkPassword(user, pass)) {
+    c.server.log.verbose(`Wrong password for user '${user}' from ${c.addr}`);
+    c.error(ERR_WRONGPASS);
+    return;
+  }
+  c.authenticated = true;
+  c.parser.authenticated = true;
+  c.reply.ok();
+}
+
+/**
+ * RESET: returns the connection to its initial state — MULTI/WATCH discarded, subscriptions
+ * dropped, db 0, RESP2, no name, not authenticated when a password is required — and replies
+ * +RESET (Redis 7.0 resetCommand / clearClientConnectionState).
+ */
+function resetCommand(c: Client): void {
+  discardTransaction(c);
+  c.server.pubsub.unsubscribeAll(c);
+  c.db = c.server.keyspace.dbs[0];
+  c.resp = 2;
+  c.name = '';
+  noEvictClients.delete(c);
+  const auth = c.server.config.str('requirepass') === '';
+  c.authenticated = auth;
+  c.parser.authenticated = auth;
+  c.reply.simple('RESET');
+}
+
 const commands: CommandDef[] = [
+  { name: 'auth', handler: authCommand },
+  { name: 'reset', handler: resetCommand },
+  clientDef,
   { name: 'ping', handler: pingCommand },
   { name: 'echo', handler: echoCommand },
   { name: 'quit', handler: quitCommand },

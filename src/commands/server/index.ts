@@ -1,23 +1,12 @@
 /**
- * Server commands (DBSIZE, FLUSHDB, FLUSHALL, INFO, CONFIG, ...). Source: Redis 7.0 docs, server.c, db.c.
+ * Server commands: INFO, CONFIG, COMMAND, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, SHUTDOWN.
+ * Source: Redis 7.0 docs, server.c, config.c, db.c.
  */
-import type { Client } from '../../server/client.js';
 import type { CommandDef } from '../types.js';
+import { adminDefs } from './admin.js';
+import { commandDef } from './command.js';
+import { configDef } from './config.js';
+import { infoDef } from './info.js';
 
-/** DBSIZE: keys in the selected db. */
-function dbsizeCommand(c: Client): void {
-  c.reply.integer(c.db.size);
-}
-
-/** FLUSHALL [ASYNC|SYNC]: empties every db. */
-function flushallCommand(c: Client): void {
-  for (const db of c.server.keyspace.dbs) c.server.dirty += db.clear();
-  c.server.dirty++;
-  c.reply.ok();
-}
-
-const commands: CommandDef[] = [
-  { name: 'dbsize', handler: dbsizeCommand },
-  { name: 'flushall', handler: flushallCommand },
-];
+const commands: CommandDef[] = [infoDef, configDef, commandDef, ...adminDefs];
 export default commands;

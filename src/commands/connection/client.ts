@@ -1,0 +1,318 @@
+/**
+ * CLIENT and its subcommands: ID, INFO, LIST, KILL, SETNAME, GETNAME, UNBLOCK, NO-EVICT, HELP.
+ * Source: Redis 7.0 networking.c (clientCommand, catClientInfoString, clientKillCommand).
+ */
+import { ERR_SYNTAX } from '../../errors.js';
+import type { Client } from '../../server/client.js';
+import { isKeyword, parseInt64 } from '../args.js';
+import type { CommandDef } from '../types.js';
+import { replyHelp } from '../server/respTree.js';
+
+/** Clients that asked CLIENT NO-EVICT ON (read by client eviction, if any). */
+export const noEvictClients = new WeakSet<Client>();
+
+/** The client's class for CLIENT LIST/KILL TYPE: normal, pubsub, master or replica. */
+function clientType(c: Client): string {
+  const x = c as unknown as { isReplica?: boolean; isMaster?: boolean };
+  if (x.isMaster) return 'master';
+  if (x.isReplica) return 'replica';
+  return c.inPubSub ? 'pubsub' : 'normal';
+}
+
+/** Maps a TYPE argument to a class name (`slave` = `replica`); null for an unknown one. */
+function typeByName(name: string): string | null {
+  const n = name.toLowerCase();
+  if (n === 'normal' || n === 'pubsub' || n === 'master' || n === 'replica') return n;
+  if (n === 'slave') return 'replica';
+  return null;
+}
+
+function socketFd(c: Client): number {
+  const h = (c.socket as unknown as { _handle?: { fd?: number } } | null)?._handle;
+  return typeof h?.fd === 'number' ? h.fd : -1;
+}
+
+/** One CLIENT LIST line (no newline), with Redis 7.0's fields in Redis's order. */
+export function clientInfoString(c: Client, now = Date.now()): string {
+  let flags = '';
+  const t = clientType(c);
+  if (t === 'master') flags += 'M';
+  if (t === 'replica') flags += 'S';
+  if (t === 'pubsub') flags += 'P';
+  if (c.multi !== null) flags += 'x';
+  if (c.blocked !== null) flags += 'b';
+  if (c.dirtyCas) flags += 'd';
+  if (c.closeAfterReply) flags += 'c';
+  if (noEvictClients.has(c)) flags += 'e';
+  if (flags === '') flags = 'N';
+  const sock = c.socket;
+  const obl = c.reply.pos;
+  const omem = sock ? sock.writableLength : 0;
+  const cmd = c.lastCommand === 'NULL' ? 'NULL' : c.lastCommand;
+  return (
+    `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${socketFd(c)} name=${c.name}` +
+    ` age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)}` +
+    ` flags=${flags} db=${c.db.id} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size}` +
+    ` multi=${c.multi === null ? -1 : c.multi.length} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0` +
+    ` rbs=${c.reply.buf.length} rbp=${c.reply.pos} obl=${obl} oll=0 omem=${omem} tot-mem=${c.reply.buf.length + omem}` +
+    ` events=r cmd=${cmd} user=default redir=-1 resp=${c.resp}`
+  );
+}
+
+/** CLIENT ID. */
+function clientIdCommand(c: Client): void {
+  c.reply.integer(c.id);
+}
+
+/** CLIENT INFO: this connection's CLIENT LIST line. */
+function clientInfoCommand(c: Client): void {
+  c.lastCommand = 'client|info';
+  c.reply.verbatim(`${clientInfoString(c)}\n`);
+}
+
+/** CLIENT LIST [TYPE type] [ID id ...]. */
+function clientListCommand(c: Client, argv: string[]): void {
+  c.lastCommand = 'client|list';
+  const now = Date.now();
+  let out = '';
+  if (argv.length === 4 && isKeyword(argv[2], 'type')) {
+    const type = typeByName(argv[3]);
+    if (type === null) {
+      c.error(`ERR Unknown client type '${argv[3]}'`);
+      return;
+    }
+    for (const cl of c.server.clients.values()) if (clientType(cl) === type) out += `${clientInfoString(cl, now)}\n`;
+  } else if (argv.length > 3 && isKeyword(argv[2], 'id')) {
+    const ids: number[] = [];
+    for (let j = 3; j < argv.length; j++) {
+      const id = parseInt64(argv[j]);
+      if (id === null) {
+        c.error('ERR Invalid client ID');
+        return;
+      }
+      ids.push(Number(id));
+    }
+    for (const id of ids) {
+      const cl = c.server.clients.get(id);
+      if (cl) out += `${clientInfoString(cl, now)}\n`;
+    }
+  } else if (argv.length !== 2) {
+    c.error(ERR_SYNTAX);
+    return;
+  } else {
+    for (const cl of c.server.clients.values()) out += `${clientInfoString(cl, now)}\n`;
+  }
+  c.reply.verbatim(out);
+}
+
+/** Closes `target` for CLIENT KILL: at once, or after this reply when it is the caller. */
+function kill(c: Client, target: Client): void {
+  if (target === c) c.closeAfterReply = true;
+  else c.server.freeClient(target);
+}
+
+/**
+ * CLIENT KILL ip:port (old form: +OK or `ERR No such client`) or
+ * CLIENT KILL [ID id] [TYPE type] [USER user] [ADDR ip:port] [LADDR ip:port] [SKIPME yes|no]
+ * (new form: the number of clients killed).
+ */
+function clientKillCommand(c: Client, argv: string[]): void {
+  if (argv.length === 3) {
+    for (const cl of c.server.clients.values()) {
+      if (cl.addr === argv[2]) {
+        kill(c, cl);
+        c.reply.ok();
+        return;
+      }
+    }
+    c.error('ERR No such client');
+    return;
+  }
+  let id = 0;
+  let type: string | null = null;
+  let addr: string | null = null;
+  let laddr: string | null = null;
+  let user: string | null = null;
+  let skipme = true;
+  for (let i = 2; i < argv.length; i += 2) {
+    if (i + 1 >= argv.length) {
+      c.error(ERR_SYNTAX);
+      return;
+    }
+    const opt = argv[i].toLowerCase();
+    const val = argv[i + 1];
+    if (opt === 'id') {
+      const v = parseInt64(val);
+      if (v === null || Number(v) < 1) {
+        c.error(v === null ? 'ERR value is not an integer or out of range' : 'ERR client-id should be greater than 0');
+        return;
+      }
+      id = Number(v);
+    } else if (opt === 'type') {
+      type = typeByName(val);
+      if (type === null) {
+        c.error(`ERR Unknown client type '${val}'`);
+        return;
+      }
+    } else if (opt === 'addr') addr = val;
+    else if (opt === 'laddr') laddr = val;
+    else if (opt === 'user') {
+      if (val !== 'default') {
+        c.error(`ERR No such user '${val}'`);
+        return;
+      }
+      user = val;
+    } else if (opt === 'skipme') {
+      if (isKeyword(val, 'yes')) skipme = true;
+      else if (isKeyword(val, 'no')) skipme = false;
+      else {
+        c.error(ERR_SYNTAX);
+        return;
+      }
+    } else {
+      c.error(ERR_SYNTAX);
+      return;
+    }
+  }
+  let killed = 0;
+  for (const cl of [...c.server.clients.values()]) {
+    if (id !== 0 && cl.id !== id) continue;
+    if (type !== null && clientType(cl) !== type) continue;
+    if (addr !== null && cl.addr !== addr) continue;
+    if (laddr !== null && cl.laddr !== laddr) continue;
+    if (user !== null && user !== 'default') continue;
+    if (cl === c && skipme) continue;
+    kill(c, cl);
+    killed++;
+  }
+  c.reply.integer(killed);
+}
+
+/** CLIENT SETNAME name: names the connection; an empty name clears it. */
+function clientSetnameCommand(c: Client, argv: string[]): void {
+  const n = argv[2];
+  for (let i = 0; i < n.length; i++) {
+    const ch = n.charCodeAt(i);
+    if (ch < 33 || ch > 126) {
+      c.error('ERR Client names cannot contain spaces, newlines or special characters.');
+      return;
+    }
+  }
+  c.name = n;
+  c.reply.ok();
+}
+
+/** CLIENT GETNAME: the name, or nil. */
+function clientGetnameCommand(c: Client): void {
+  if (c.name === '') c.reply.nullBulk();
+  else c.reply.bulk(c.name);
+}
+
+/**
+ * CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends another client's blocking wait as if it timed out, or
+ * with `-UNBLOCKED client unblocked via CLIENT UNBLOCK`. Replies 1 if it was blocked, else 0.
+ */
+function clientUnblockCommand(c: Client, argv: string[]): void {
+  const id = parseInt64(argv[2]);
+  if (id === null) {
+    c.error('ERR value is not an integer or out of range');
+    return;
+  }
+  let asError = false;
+  if (argv.length === 4) {
+    if (isKeyword(argv[3], 'error')) asError = true;
+    else if (!isKeyword(argv[3], 'timeout')) {
+      c.error('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+      return;
+    }
+  } else if (argv.length > 4) {
+    c.error(ERR_SYNTAX);
+    return;
+  }
+  const target = c.server.clients.get(Number(id));
+  if (target === undefined || target.blocked === null) {
+    c.reply.integer(0);
+    return;
+  }
+  if (asError) target.error('UNBLOCKED client unblocked via CLIENT UNBLOCK');
+  else target.blocked.onTimeout(target);
+  c.server.unblockClient(target, true);
+  c.reply.integer(1);
+}
+
+/** CLIENT NO-EVICT ON|OFF. */
+function clientNoEvictCommand(c: Client, argv: string[]): void {
+  if (isKeyword(argv[2], 'on')) noEvictClients.add(c);
+  else if (isKeyword(argv[2], 'off')) noEvictClients.delete(c);
+  else {
+    c.error(ERR_SYNTAX);
+    return;
+  }
+  c.reply.ok();
+}
+
+const HELP = [
+  'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'CACHING (YES|NO)',
+  '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
+  'GETREDIR',
+  '    Return the client ID we are redirecting to when tracking is enabled.',
+  'GETNAME',
+  '    Return the name of the current connection.',
+  'ID',
+  '    Return the ID of the current connection.',
+  'INFO',
+  '    Return information about the current client connection.',
+  'KILL <ip:port>',
+  '    Kill connection made from <ip:port>.',
+  'KILL <option> <value> [<option> <value> [...]]',
+  '    Kill connections. Options are:',
+  '    * ADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made from the specified address',
+  '    * LADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made to specified local address',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Kill connections by type.',
+  '    * USER <username>',
+  '      Kill connections authenticated by <username>.',
+  '    * SKIPME (YES|NO)',
+  '      Skip killing current connection (default: yes).',
+  'LIST [options ...]',
+  '    Return information about client connections. Options:',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Return clients of specified type.',
+  'UNPAUSE',
+  '    Stop the current client pause, resuming traffic.',
+  'PAUSE <timeout> [WRITE|ALL]',
+  '    Suspend all, or just write, clients for <timeout> milliseconds.',
+  'REPLY (ON|OFF|SKIP)',
+  '    Control the replies sent to the current connection.',
+  'SETNAME <name>',
+  '    Assign the name <name> to the current connection.',
+  'UNBLOCK <clientid> [TIMEOUT|ERROR]',
+  '    Unblock the specified blocked client.',
+  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
+  '         [OPTIN] [OPTOUT] [NOLOOP]',
+  '    Control server assisted client side caching.',
+  'TRACKINGINFO',
+  '    Report tracking status for the current connection.',
+  'NO-EVICT (ON|OFF)',
+  '    Protect current client connection from eviction.',
+  'HELP',
+  '    Prints this help.',
+];
+
+export const clientDef: CommandDef = {
+  name: 'client',
+  subcommands: [
+    { name: 'id', handler: clientIdCommand },
+    { name: 'info', handler: clientInfoCommand },
+    { name: 'list', handler: clientListCommand },
+    { name: 'kill', handler: clientKillCommand },
+    { name: 'setname', handler: clientSetnameCommand },
+    { name: 'getname', handler: clientGetnameCommand },
+    { name: 'unblock', handler: clientUnblockCommand },
+    { name: 'no-evict', handler: clientNoEvictCommand },
+    { name: 'help', handler: (c) => replyHelp(c.reply, HELP) },
+  ],
+};

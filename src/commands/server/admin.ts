@@ -1,0 +1,142 @@
+/**
+ * Keyspace-wide and process commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB, TIME, SHUTDOWN.
+ * Source: Redis 7.0 db.c (flushdbCommand, flushallCommand, swapdbCommand), server.c
+ * (timeCommand), db.c shutdownCommand / server.c prepareForShutdown.
+ */
+import { ERR_DB_INDEX, ERR_SYNTAX } from '../../errors.js';
+import type { Client } from '../../server/client.js';
+import type { Db } from '../../store/db.js';
+import { isKeyword, parseIntOrReply } from '../args.js';
+import type { CommandDef } from '../types.js';
+
+/** DBSIZE: keys in the selected db. */
+function dbsizeCommand(c: Client): void {
+  c.reply.integer(c.db.size);
+}
+
+/** Checks FLUSHDB/FLUSHALL's optional ASYNC|SYNC (Redis getFlushCommandFlags). @returns false after replying. */
+function flushArgsOk(c: Client, argv: string[]): boolean {
+  if (argv.length > 2 || (argv.length === 2 && !isKeyword(argv[1], 'sync') && !isKeyword(argv[1], 'async'))) {
+    c.error(ERR_SYNTAX);
+    return false;
+  }
+  return true;
+}
+
+/** Empties one db (Db.clear touches its watched keys, Redis signalFlushedDb). @returns keys removed. */
+function flushDb(_c: Client, db: Db): number {
+  return db.clear();
+}
+
+/** FLUSHDB [ASYNC|SYNC]: empties the selected db (always freed synchronously). */
+function flushdbCommand(c: Client, argv: string[]): void {
+  if (!flushArgsOk(c, argv)) return;
+  c.server.dirty += flushDb(c, c.db);
+  c.server.dirty++;
+  c.reply.ok();
+}
+
+/** FLUSHALL [ASYNC|SYNC]: empties every db. */
+function flushallCommand(c: Client, argv: string[]): void {
+  if (!flushArgsOk(c, argv)) return;
+  for (const db of c.server.keyspace.dbs) c.server.dirty += flushDb(c, db);
+  c.server.dirty++;
+  c.reply.ok();
+}
+
+/**
+ * SWAPDB index1 index2: exchanges two dbs' contents; clients stay on their db number and see the
+ * other data. Keys of both are touched for WATCH and signalled for blocked clients.
+ */
+function swapdbCommand(c: Client, argv: string[]): void {
+  const a = parseIntOrReply(c, argv[1], 'ERR invalid first DB index');
+  if (a === null) return;
+  const b = parseIntOrReply(c, argv[2], 'ERR invalid second DB index');
+  if (b === null) return;
+  const dbs = c.server.keyspace.dbs;
+  if (a < 0 || b < 0 || a >= dbs.length || b >= dbs.length) {
+    c.error(ERR_DB_INDEX);
+    return;
+  }
+  if (a !== b) {
+    const x = dbs[a];
+    const y = dbs[b];
+    const hooks = c.server.keyspace.hooks;
+    // Every watched key of both dbs is touched (Redis touchAllWatchedKeysInDb).
+    hooks.dbCleared?.(x);
+    hooks.dbCleared?.(y);
+    [x.dict, y.dict] = [y.dict, x.dict];
+    [x.expires, y.expires] = [y.expires, x.expires];
+    [x.avgTtl, y.avgTtl] = [y.avgTtl, x.avgTtl];
+    for (const key of x.dict.keys()) c.server.signalKeyAsReady(x, key);
+    for (const key of y.dict.keys()) c.server.signalKeyAsReady(y, key);
+  }
+  c.server.dirty++;
+  c.reply.ok();
+}
+
+/** TIME: [unix seconds, microseconds] as bulk strings. */
+function timeCommand(c: Client): void {
+  const us = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  c.reply.arrayLen(2);
+  c.reply.bulk(String(Math.floor(us / 1e6)));
+  c.reply.bulk(String(us % 1e6));
+}
+
+/**
+ * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: runs the shutdown hooks (final save), then closes
+ * the server and calls `onExit(0)`. No reply on success (the connection closes); a failing hook
+ * replies `ERR Errors trying to SHUTDOWN. Check logs.` unless FORCE. ABORT has no shutdown to
+ * abort (Keydra shuts down at once) and replies `ERR No shutdown in progress.`.
+ */
+function shutdownCommand(c: Client, argv: string[]): void {
+  let nosave = false;
+  let save = false;
+  let force = false;
+  let flags = 0;
+  let abort = false;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i].toLowerCase();
+    if (a === 'nosave') nosave = true;
+    else if (a === 'save') save = true;
+    else if (a === 'now') flags++;
+    else if (a === 'force') force = true;
+    else if (a === 'abort') abort = true;
+    else {
+      c.error(ERR_SYNTAX);
+      return;
+    }
+  }
+  if ((abort && (nosave || save || force || flags > 0)) || (nosave && save)) {
+    c.error(ERR_SYNTAX);
+    return;
+  }
+  if (abort) {
+    c.error('ERR No shutdown in progress.');
+    return;
+  }
+  const server = c.server;
+  server.log.warning('User requested shutdown...');
+  try {
+    for (const h of server.shutdownHooks) h({ save: nosave ? false : save ? true : undefined });
+  } catch (e) {
+    server.log.warning(`Error trying to shut down: ${(e as Error).message}`);
+    if (!force) {
+      c.error('ERR Errors trying to SHUTDOWN. Check logs.');
+      return;
+    }
+  }
+  void server.close().then(() => {
+    server.log.warning('Keydra is now ready to exit, bye bye...');
+    server.onExit?.(0);
+  });
+}
+
+export const adminDefs: CommandDef[] = [
+  { name: 'dbsize', handler: dbsizeCommand },
+  { name: 'flushdb', handler: flushdbCommand },
+  { name: 'flushall', handler: flushallCommand },
+  { name: 'swapdb', handler: swapdbCommand },
+  { name: 'time', handler: timeCommand },
+  { name: 'shutdown', handler: shutdownCommand },
+];

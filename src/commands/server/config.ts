@@ -1,0 +1,239 @@
+/**
+ * CONFIG GET/SET/RESETSTAT/REWRITE/HELP over the directive table in src/config/config.ts.
+ * Source: Redis 7.0 config.c (configGetCommand, configSetCommand, rewriteConfig).
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { ConfigError, type ConfigValue, DIRECTIVES, findDirective, formatValue, parseValue } from '../../config/config.js';
+import { splitArgs } from '../../protocol/parser.js';
+import type { Client } from '../../server/client.js';
+import type { KeydraServer } from '../../server/server.js';
+import { globMatch } from '../../store/glob.js';
+import { commands } from '../table.js';
+import type { CommandDef } from '../types.js';
+import { replyHelp } from './respTree.js';
+
+/** CONFIG GET pattern [pattern ...]: a map of every matching directive (each once) to its value. */
+function configGetCommand(c: Client, argv: string[]): void {
+  const seen = new Set<string>();
+  const out: [string, string][] = [];
+  for (let i = 2; i < argv.length; i++) {
+    const pat = argv[i];
+    const hasGlob = /[*?[]/.test(pat);
+    if (!hasGlob) {
+      // An exact name (or alias) replies under the name asked for, as Redis does.
+      const d = findDirective(pat);
+      if (d && !seen.has(d.name)) {
+        seen.add(d.name);
+        out.push([pat.toLowerCase(), formatValue(d, c.server.config.get(d.name))]);
+      }
+      continue;
+    }
+    for (const d of DIRECTIVES) {
+      if (seen.has(d.name)) continue;
+      if (globMatch(pat, d.name, true)) {
+        seen.add(d.name);
+        out.push([d.name, formatValue(d, c.server.config.get(d.name))]);
+      }
+    }
+  }
+  c.reply.mapLen(out.length);
+  for (const [k, v] of out) {
+    c.reply.bulk(k);
+    c.reply.bulk(v);
+  }
+}
+
+/**
+ * CONFIG SET name value [name value ...]: validates every pair first and applies them all or
+ * none (Redis 7.0 is atomic; a failing apply restores the previous values).
+ */
+function configSetCommand(c: Client, argv: string[]): void {
+  if ((argv.length - 2) % 2 !== 0) {
+    c.error('ERR syntax error');
+    return;
+  }
+  const config = c.server.config;
+  const pairs: { name: string; arg: string; value: ConfigValue }[] = [];
+  const seen = new Set<string>();
+  for (let i = 2; i < argv.length; i += 2) {
+    const d = findDirective(argv[i]);
+    if (!d) {
+      c.error(`ERR Unknown option or number of arguments for CONFIG SET - '${argv[i]}'`);
+      return;
+    }
+    const fail = (why: string) => c.error(`ERR CONFIG SET failed (possibly related to argument '${argv[i]}') - ${why}`);
+    if (seen.has(d.name)) {
+      fail('duplicate parameter');
+      return;
+    }
+    seen.add(d.name);
+    if (!d.mutable) {
+      fail("can't set immutable config");
+      return;
+    }
+    try {
+      pairs.push({ name: d.name, arg: argv[i + 1], value: parseValue(d, [argv[i + 1]]) });
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      fail(e.message);
+      return;
+    }
+  }
+  const old = pairs.map((p) => ({ name: p.name, value: formatValue(findDirective(p.name)!, config.get(p.name)) }));
+  try {
+    for (const p of pairs) config.set(p.name, [p.arg], true);
+  } catch (e) {
+    for (const o of old) config.set(o.name, [o.value]);
+    c.error(`ERR CONFIG SET failed - ${(e as Error).message}`);
+    return;
+  }
+  c.reply.ok();
+}
+
+/** CONFIG RESETSTAT: zeroes INFO stats, errorstats and commandstats. */
+function configResetstatCommand(c: Client): void {
+  resetStats(c.server);
+  c.reply.ok();
+}
+
+/** Zeroes the counters INFO reports (Redis resetServerStats + resetCommandTableStats). */
+export function resetStats(server: KeydraServer): void {
+  const st = server.stats;
+  st.total_connections_received = 0;
+  st.total_commands_processed = 0;
+  st.total_net_input_bytes = 0;
+  st.total_net_output_bytes = 0;
+  st.rejected_connections = 0;
+  st.total_error_replies = 0;
+  st.errors.clear();
+  const ks = server.keyspace.stats;
+  ks.keyspace_hits = 0;
+  ks.keyspace_misses = 0;
+  ks.expired_keys = 0;
+  ks.evicted_keys = 0;
+  for (const cmd of commands) {
+    for (const x of cmd.subcommands ? [cmd, ...cmd.subcommands.values()] : [cmd]) {
+      x.calls = 0;
+      x.usec = 0;
+      x.rejectedCalls = 0;
+      x.failedCalls = 0;
+    }
+  }
+}
+
+/** Quotes a config argument for the file when it is empty or has spaces/specials (Redis sdscatrepr). */
+function quoteArg(s: string): string {
+  if (s !== '' && /^[\x21-\x7e]+$/.test(s) && !/["'\\]/.test(s)) return s;
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    const code = s.charCodeAt(i);
+    if (ch === '\\' || ch === '"') out += `\\${ch}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (code < 0x20 || code > 0x7e) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return `${out}"`;
+}
+
+/** The config-file lines for one directive's current value. */
+function directiveLines(name: string, value: ConfigValue): string[] {
+  const d = findDirective(name)!;
+  if (d.type === 'save') {
+    const v = value as string[];
+    return [v.length === 0 ? 'save ""' : `save ${v.join(' ')}`];
+  }
+  if (d.type === 'list') return [`${name} ${(value as string[]).map(quoteArg).join(' ')}`];
+  if (d.type === 'obuf') return (value as string[]).map((r) => `${name} ${r}`);
+  return [`${name} ${quoteArg(formatValue(d, value))}`];
+}
+
+/**
+ * Rewrites the config file with the current values: lines of known directives are replaced in
+ * place (the first occurrence; later duplicates dropped), other lines and comments are kept, and
+ * non-default values not yet in the file are appended (Redis rewriteConfig).
+ * @throws Error when the file cannot be written.
+ */
+export function rewriteConfigFile(server: KeydraServer): void {
+  const config = server.config;
+  const path = config.file;
+  let text = '';
+  try {
+    text = readFileSync(path, 'latin1');
+  } catch {
+    text = '';
+  }
+  const lines = text.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  const done = new Set<string>();
+  const out: string[] = [];
+  for (const line of lines) {
+    const argv = line.trim().startsWith('#') ? null : splitArgs(line.trim());
+    const d = argv && argv.length > 0 ? findDirective(argv[0]) : undefined;
+    if (!d) {
+      out.push(line);
+      continue;
+    }
+    if (done.has(d.name)) continue;
+    done.add(d.name);
+    out.push(...directiveLines(d.name, config.get(d.name)));
+  }
+  let header = false;
+  for (const d of DIRECTIVES) {
+    if (done.has(d.name)) continue;
+    const cur = formatValue(d, config.get(d.name));
+    if (cur === formatValue(d, d.default)) continue;
+    if (!header) {
+      out.push('# Generated by CONFIG REWRITE');
+      header = true;
+    }
+    out.push(...directiveLines(d.name, config.get(d.name)));
+  }
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${out.join('\n')}\n`, 'latin1');
+  renameSync(tmp, path);
+}
+
+/** CONFIG REWRITE (`ERR The server is running without a config file` without one). */
+function configRewriteCommand(c: Client): void {
+  if (c.server.config.file === '') {
+    c.error('ERR The server is running without a config file');
+    return;
+  }
+  try {
+    rewriteConfigFile(c.server);
+  } catch (e) {
+    c.server.log.warning(`CONFIG REWRITE failed: ${(e as Error).message}`);
+    c.error(`ERR Rewriting config file: ${(e as Error).message}`);
+    return;
+  }
+  c.server.log.notice('CONFIG REWRITE executed with success.');
+  c.reply.ok();
+}
+
+const HELP = [
+  'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'GET <pattern>',
+  '    Return parameters matching the glob-like <pattern> and their values.',
+  'SET <directive> <value>',
+  '    Set the configuration <directive> to <value>.',
+  'RESETSTAT',
+  '    Reset statistics reported by the INFO command.',
+  'REWRITE',
+  '    Rewrite the configuration file.',
+  'HELP',
+  '    Prints this help.',
+];
+
+export const configDef: CommandDef = {
+  name: 'config',
+  subcommands: [
+    { name: 'get', handler: configGetCommand },
+    { name: 'set', handler: configSetCommand },
+    { name: 'resetstat', handler: configResetstatCommand },
+    { name: 'rewrite', handler: configRewriteCommand },
+    { name: 'help', handler: (c) => replyHelp(c.reply, HELP) },
+  ],
+};

@@ -1,0 +1,280 @@
+/**
+ * INFO [section ...]: server state as `field:value` lines under `# Section` headers, with Redis
+ * 7.0's section and field names (clients read several of them, e.g. ioredis checks `loading`).
+ * Sections: server clients memory persistence stats replication cpu modules errorstats
+ * commandstats cluster keyspace; `default`, `all` and `everything` as in Redis.
+ * Source: Redis 7.0 server.c genRedisInfoString.
+ */
+import { freemem, totalmem } from 'node:os';
+import type { Client } from '../../server/client.js';
+import { KEYDRA_VERSION, type KeydraServer, REDIS_VERSION } from '../../server/server.js';
+import { commands } from '../table.js';
+
+/**
+ * Extra fields other modules contribute to a section (persistence, replication, eviction):
+ * section name → function returning `field:value` lines. A contributed field replaces the
+ * built-in field of the same name.
+ */
+export const infoContributors = new Map<string, ((server: KeydraServer) => string[])[]>();
+
+/** Registers extra INFO lines for a section (see infoContributors). */
+export function addInfoContributor(section: string, f: (server: KeydraServer) => string[]): void {
+  const l = infoContributors.get(section) ?? [];
+  l.push(f);
+  infoContributors.set(section, l);
+}
+
+const DEFAULT_SECTIONS = [
+  'server',
+  'clients',
+  'memory',
+  'persistence',
+  'stats',
+  'replication',
+  'cpu',
+  'modules',
+  'errorstats',
+  'cluster',
+  'keyspace',
+];
+/** Section order of INFO everything (Redis 7.0). */
+const ORDER = [
+  'server',
+  'clients',
+  'memory',
+  'persistence',
+  'stats',
+  'replication',
+  'cpu',
+  'modules',
+  'commandstats',
+  'errorstats',
+  'cluster',
+  'keyspace',
+];
+const TITLES: Record<string, string> = {
+  server: 'Server',
+  clients: 'Clients',
+  memory: 'Memory',
+  persistence: 'Persistence',
+  stats: 'Stats',
+  replication: 'Replication',
+  cpu: 'CPU',
+  modules: 'Modules',
+  errorstats: 'Errorstats',
+  commandstats: 'Commandstats',
+  cluster: 'Cluster',
+  keyspace: 'Keyspace',
+};
+
+const runId = Array.from({ length: 40 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
+
+/** Formats bytes as Redis's bytesToHuman (`1.32M`, `200B`). */
+export function bytesToHuman(n: number): string {
+  if (n < 1024) return `${n}B`;
+  const units = ['K', 'M', 'G', 'T', 'P'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(2)}${units[i]}`;
+}
+
+let peakMemory = 0;
+
+function sectionLines(server: KeydraServer, name: string): string[] {
+  const cfg = server.config;
+  const now = Date.now();
+  const uptime = Math.floor((now - server.startTime) / 1000);
+  switch (name) {
+    case 'server':
+      return [
+        `redis_version:${REDIS_VERSION}`,
+        `keydra_version:${KEYDRA_VERSION}`,
+        'redis_git_sha1:00000000',
+        'redis_git_dirty:0',
+        'redis_build_id:0',
+        'redis_mode:standalone',
+        `os:${process.platform} ${process.arch}`,
+        'arch_bits:64',
+        'monotonic_clock:POSIX clock_gettime',
+        'multiplexing_api:libuv',
+        'atomicvar_api:c11-builtin',
+        `gcc_version:0.0.0`,
+        `node_version:${process.version}`,
+        `process_id:${process.pid}`,
+        'process_supervised:no',
+        `run_id:${runId}`,
+        `tcp_port:${server.port}`,
+        `server_time_usec:${now * 1000}`,
+        `uptime_in_seconds:${uptime}`,
+        `uptime_in_days:${Math.floor(uptime / 86400)}`,
+        `hz:${cfg.num('hz')}`,
+        `configured_hz:${cfg.num('hz')}`,
+        `lru_clock:${Math.floor(now / 1000) & 0xffffff}`,
+        `executable:${process.argv[1] ?? ''}`,
+        `config_file:${cfg.file}`,
+        'io_threads_active:0',
+      ];
+    case 'clients':
+      return [
+        `connected_clients:${server.clients.size}`,
+        'cluster_connections:0',
+        `maxclients:${cfg.num('maxclients')}`,
+        'client_recent_max_input_buffer:0',
+        'client_recent_max_output_buffer:0',
+        `blocked_clients:${server.blockedClients}`,
+        'tracking_clients:0',
+        `clients_in_timeout_table:${server.blockedClients}`,
+      ];
+    case 'memory': {
+      const mu = process.memoryUsage();
+      const used = mu.heapUsed + mu.external;
+      if (used > peakMemory) peakMemory = used;
+      const maxmemory = cfg.num('maxmemory');
+      return [
+        `used_memory:${used}`,
+        `used_memory_human:${bytesToHuman(used)}`,
+        `used_memory_rss:${mu.rss}`,
+        `used_memory_rss_human:${bytesToHuman(mu.rss)}`,
+        `used_memory_peak:${peakMemory}`,
+        `used_memory_peak_human:${bytesToHuman(peakMemory)}`,
+        `used_memory_peak_perc:${((used / peakMemory) * 100).toFixed(2)}%`,
+        `total_system_memory:${totalmem()}`,
+        `total_system_memory_human:${bytesToHuman(totalmem())}`,
+        `free_system_memory:${freemem()}`,
+        `maxmemory:${maxmemory}`,
+        `maxmemory_human:${bytesToHuman(maxmemory)}`,
+        `maxmemory_policy:${cfg.str('maxmemory-policy')}`,
+        `mem_fragmentation_ratio:${(mu.rss / Math.max(1, used)).toFixed(2)}`,
+        'mem_allocator:v8',
+        'lazyfree_pending_objects:0',
+        'lazyfreed_objects:0',
+      ];
+    }
+    case 'persistence':
+      return [
+        `loading:${server.loading ? 1 : 0}`,
+        'async_loading:0',
+        `rdb_changes_since_last_save:${server.dirty}`,
+        'rdb_bgsave_in_progress:0',
+        'rdb_last_bgsave_status:ok',
+        `aof_enabled:${cfg.bool('appendonly') ? 1 : 0}`,
+        'aof_rewrite_in_progress:0',
+        'aof_rewrite_scheduled:0',
+        'aof_last_bgrewrite_status:ok',
+        'aof_last_write_status:ok',
+      ];
+    case 'stats': {
+      const st = server.stats;
+      const ks = server.keyspace.stats;
+      return [
+        `total_connections_received:${st.total_connections_received}`,
+        `total_commands_processed:${st.total_commands_processed}`,
+        'instantaneous_ops_per_sec:0',
+        `total_net_input_bytes:${st.total_net_input_bytes}`,
+        `total_net_output_bytes:${st.total_net_output_bytes}`,
+        `rejected_connections:${st.rejected_connections}`,
+        `expired_keys:${ks.expired_keys}`,
+        `evicted_keys:${ks.evicted_keys}`,
+        `keyspace_hits:${ks.keyspace_hits}`,
+        `keyspace_misses:${ks.keyspace_misses}`,
+        'pubsub_channels:0',
+        'pubsub_patterns:0',
+        `total_error_replies:${st.total_error_replies}`,
+      ];
+    }
+    case 'replication':
+      return [`role:${server.keyspace.replicaMode ? 'slave' : 'master'}`, 'connected_slaves:0', 'master_repl_offset:0'];
+    case 'cpu': {
+      const u = process.cpuUsage();
+      return [
+        `used_cpu_sys:${(u.system / 1e6).toFixed(6)}`,
+        `used_cpu_user:${(u.user / 1e6).toFixed(6)}`,
+        'used_cpu_sys_children:0.000000',
+        'used_cpu_user_children:0.000000',
+        `used_cpu_sys_main_thread:${(u.system / 1e6).toFixed(6)}`,
+        `used_cpu_user_main_thread:${(u.user / 1e6).toFixed(6)}`,
+      ];
+    }
+    case 'modules':
+      return [];
+    case 'errorstats':
+      return [...server.stats.errors].map(([k, n]) => `errorstat_${k}:count=${n}`);
+    case 'commandstats': {
+      const out: string[] = [];
+      for (const cmd of commands) {
+        const all = cmd.subcommands ? [cmd, ...cmd.subcommands.values()] : [cmd];
+        for (const x of all) {
+          if (x.calls === 0 && x.rejectedCalls === 0 && x.failedCalls === 0) continue;
+          const usec = Math.round(x.usec);
+          const per = x.calls === 0 ? 0 : x.usec / x.calls;
+          out.push(
+            `cmdstat_${x.fullName}:calls=${x.calls},usec=${usec},usec_per_call=${per.toFixed(2)},rejected_calls=${x.rejectedCalls},failed_calls=${x.failedCalls}`,
+          );
+        }
+      }
+      return out;
+    }
+    case 'cluster':
+      return ['cluster_enabled:0'];
+    case 'keyspace': {
+      const out: string[] = [];
+      for (const db of server.keyspace.dbs) {
+        if (db.dict.size === 0) continue;
+        out.push(`db${db.id}:keys=${db.dict.size},expires=${db.expires.size},avg_ttl=${Math.round(db.avgTtl)}`);
+      }
+      return out;
+    }
+  }
+  return [];
+}
+
+/** Merges contributed lines over built-in ones (same field name replaces, new ones append). */
+function withContributions(server: KeydraServer, name: string, lines: string[]): string[] {
+  const extra = infoContributors.get(name);
+  if (!extra) return lines;
+  const out = lines.slice();
+  for (const f of extra) {
+    for (const line of f(server)) {
+      const field = line.slice(0, line.indexOf(':') + 1);
+      const i = field ? out.findIndex((l) => l.startsWith(field)) : -1;
+      if (i >= 0) out[i] = line;
+      else out.push(line);
+    }
+  }
+  return out;
+}
+
+/**
+ * Builds the INFO text for the requested sections (lowercase names; empty = default), with
+ * CRLF line ends and a blank line between sections, as Redis replies.
+ */
+export function genInfoString(server: KeydraServer, requested: string[]): string {
+  const want = new Set<string>();
+  if (requested.length === 0) for (const s of DEFAULT_SECTIONS) want.add(s);
+  for (const r of requested) {
+    if (r === 'default') for (const s of DEFAULT_SECTIONS) want.add(s);
+    else if (r === 'all' || r === 'everything') {
+      for (const s of ORDER) want.add(s);
+    } else want.add(r);
+  }
+  let out = '';
+  for (const s of ORDER) {
+    if (!want.has(s)) continue;
+    if (out !== '') out += '\r\n';
+    out += `# ${TITLES[s]}\r\n`;
+    for (const l of withContributions(server, s, sectionLines(server, s))) out += `${l}\r\n`;
+  }
+  return out;
+}
+
+/** INFO [section ...] (Redis docs: INFO). Always a verbatim string (bulk in RESP2). */
+function infoCommand(c: Client, argv: string[]): void {
+  const req = argv.slice(1).map((s) => s.toLowerCase());
+  c.reply.verbatim(genInfoString(c.server, req));
+}
+
+export const infoDef = { name: 'info', handler: infoCommand };
