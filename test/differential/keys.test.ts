@@ -441,4 +441,40 @@ describe('keys (differential)', () => {
     db.clear();
     await k.call('SELECT', '0');
   });
+  it('keyspace notifications of generic commands', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    await d.same(['CONFIG', 'SET', 'notify-keyspace-events', 'KEA']);
+    const [rs, ks] = await d.connectBoth();
+    try {
+      rs.writeRaw('PSUBSCRIBE __keyevent@*__:*\r\n');
+      ks.writeRaw('PSUBSCRIBE __keyevent@*__:*\r\n');
+      const expect = async (n: number): Promise<void> => {
+        for (let i = 0; i < n; i++) {
+          const [a, b] = await Promise.all([rs.readReply(), ks.readReply()]);
+          assert.equal(b.raw.toString('latin1'), a.raw.toString('latin1'), `notification ${i}`);
+        }
+      };
+      await expect(1);
+      await d.same(['SET', 'n:a', '1']);
+      await expect(1);
+      await d.same(['RENAME', 'n:a', 'n:b'], ['RENAMENX', 'n:b', 'n:c']);
+      await expect(4);
+      await d.same(['MOVE', 'n:c', '3']);
+      await expect(2);
+      await d.same(['SELECT', '3'], ['COPY', 'n:c', 'n:d', 'DB', '4'], ['EXPIRE', 'n:c', '100'], ['PERSIST', 'n:c']);
+      await expect(3);
+      await d.same(['PEXPIRE', 'n:c', '0'], ['UNLINK', 'n:c'], ['SELECT', '4'], ['DEL', 'n:d'], ['SELECT', '0']);
+      await expect(2);
+      await d.same(['SET', 'n:e', '1'], ['PEXPIRE', 'n:e', '20']);
+      await expect(2);
+      await new Promise((r) => setTimeout(r, 300));
+      await expect(1);
+      assert.equal(rs.unread, 0);
+      assert.equal(ks.unread, 0);
+    } finally {
+      rs.close();
+      ks.close();
+      await d.same(['CONFIG', 'SET', 'notify-keyspace-events', '']);
+    }
+  });
 });

@@ -34,6 +34,18 @@ const INT64_MAX = 9223372036854775807n;
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 
+/**
+ * Looks a key up without touching its LRU but counting hits/misses, honouring expiry (Redis
+ * lookupKeyReadWithFlags with LOOKUP_NOTOUCH: TYPE, EXISTS, TTL, OBJECT).
+ */
+function peekCounted(c: Client, key: string): RObject | undefined {
+  const o = c.db.peek(key);
+  const stats = c.server.keyspace.stats;
+  if (o === undefined) stats.keyspace_misses++;
+  else stats.keyspace_hits++;
+  return o;
+}
+
 /** Signals a key change to WATCH / client tracking (Redis signalModifiedKey). */
 function modified(c: Client, db: Db, key: string): void {
   c.server.keyspace.hooks.keyModified(db, key);
@@ -58,21 +70,13 @@ function delCommand(c: Client, argv: string[]): void {
 /** EXISTS key [key ...]: how many of the keys exist, repeated keys counted each time (Redis docs: EXISTS). */
 function existsCommand(c: Client, argv: string[]): void {
   let n = 0;
-  const stats = c.server.keyspace.stats;
-  for (let i = 1; i < argv.length; i++) {
-    if (c.db.peek(argv[i]) !== undefined) {
-      n++;
-      stats.keyspace_hits++;
-    } else {
-      stats.keyspace_misses++;
-    }
-  }
+  for (let i = 1; i < argv.length; i++) if (peekCounted(c, argv[i]) !== undefined) n++;
   c.reply.integer(n);
 }
 
 /** TYPE key: simple string type name, `none` when missing (Redis typeCommand, no LRU touch). */
 function typeCommand(c: Client, argv: string[]): void {
-  const o = c.db.peek(argv[1]);
+  const o = peekCounted(c, argv[1]);
   c.reply.simple(o === undefined ? 'none' : TYPE_NAMES[o.type]);
 }
 
@@ -323,7 +327,7 @@ function keysCommand(c: Client, argv: string[]): void {
 }
 
 /** Parked SCAN iterations per db. */
-const scanCaches = new WeakMap<Db, ScanCursorCache>();
+const scanCaches = new WeakMap<Db, { dict: Map<string, RObject>; cache: ScanCursorCache }>();
 
 function seqOf(o: RObject): number {
   return o.seq;
@@ -369,11 +373,13 @@ function scanCommand(c: Client, argv: string[]): void {
     }
   }
   const db = c.db;
-  let cache = scanCaches.get(db);
-  if (cache === undefined) {
-    cache = new ScanCursorCache();
-    scanCaches.set(db, cache);
+  let sc = scanCaches.get(db);
+  if (sc === undefined || sc.dict !== db.dict) {
+    // New db, or the dict was replaced (FLUSHDB, SWAPDB): drop iterations parked on the old one.
+    sc = { dict: db.dict, cache: new ScanCursorCache() };
+    scanCaches.set(db, sc);
   }
+  const cache = sc.cache;
   const keys: string[] = [];
   const now = c.server.keyspace.now;
   const next = scanMap(
@@ -441,7 +447,7 @@ export function objectEncoding(o: RObject): string {
 
 /** Looks up OBJECT's key without touching it; replies null when missing. */
 function objectLookup(c: Client, key: string): RObject | undefined {
-  const o = c.db.peek(key);
+  const o = peekCounted(c, key);
   if (o === undefined) c.reply.nullBulk();
   return o;
 }
@@ -638,7 +644,7 @@ function replyLong(c: Client, n: number): void {
  */
 function ttlGeneric(c: Client, argv: string[], ms: boolean, abs: boolean): void {
   const db = c.db;
-  if (db.peek(argv[1]) === undefined) {
+  if (peekCounted(c, argv[1]) === undefined) {
     c.reply.integer(-2);
     return;
   }
