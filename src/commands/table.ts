@@ -16,6 +16,7 @@ import persistence from './persistence/index.js';
 import pubsub from './pubsub/index.js';
 import server from './server/index.js';
 import sets from './sets/index.js';
+import sort from './sort/index.js';
 import strings from './strings/index.js';
 import specFile from './redis-commands.json' with { type: 'json' };
 import { type CommandDef, type CommandHandler, FLAG_BITS } from './types.js';
@@ -32,6 +33,7 @@ export const FAMILIES: CommandDef[][] = [
   hashes,
   sets,
   zsets,
+  sort,
   tx,
   pubsub,
   persistence,
@@ -92,6 +94,8 @@ export class Command {
         kept.push(si);
         this.subcommands.set(sd.name, new Command(sd, this, si, subDocs.get(full) ?? null));
       }
+      // Keep Redis's order of the subcommand list (COMMAND INFO byte-identical).
+      kept.sort((a, b) => subInfos.indexOf(a) - subInfos.indexOf(b));
       this.info = [...info.slice(0, 9), kept];
     } else {
       this.subcommands = null;
