@@ -35,6 +35,8 @@ export const ERR_LCS_MEM_LIMIT = 'ERR Insufficient memory, transient memory for 
 export const ERR_INVALID_EXPIRE = (cmd: string): string => `ERR invalid expire time in '${cmd}' command`;
 export const ERR_TIMEOUT_NOT_FLOAT = 'ERR timeout is not a float or out of range';
 export const ERR_INVALID_CURSOR = 'ERR invalid cursor';
+/** Keydra-only: COPY of a value whose structure has no clone() (never for Redis's types once implemented). */
+export const errCopyUnsupported = (type: string): string => `ERR COPY is not supported for values of type ${type}`;
 export const ERR_INT32_RANGE = 'ERR value is out of range, value must between -2147483648 and 2147483647';
 export const ERR_EXPIRE_NX_COMPAT = 'ERR NX and XX, GT or LT options at the same time are not compatible';
 export const ERR_EXPIRE_GT_LT = 'ERR GT and LT options at the same time are not compatible';

@@ -477,4 +477,31 @@ describe('keys (differential)', () => {
       await d.same(['CONFIG', 'SET', 'notify-keyspace-events', '']);
     }
   });
+  it('RESP3 replies', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    const [r, k] = await d.connectBoth();
+    try {
+      for (const cmd of [
+        ['HELLO', '3'],
+        ['SELECT', '11'],
+        ['OBJECT', 'ENCODING', 'r3:nope'],
+        ['OBJECT', 'HELP'],
+        ['SCAN', '0'],
+        ['KEYS', '*'],
+        ['RANDOMKEY'],
+        ['SET', 'r3:a', '1'],
+        ['SCAN', '0', 'COUNT', '100'],
+        ['TTL', 'r3:a'],
+        ['EXPIRE', 'r3:a', '10', 'GT', 'LT'],
+        ['DEL', 'r3:a'],
+      ]) {
+        const [a, b] = await Promise.all([r.send(...cmd), k.send(...cmd)]);
+        if (cmd[0] === 'HELLO') continue;
+        assert.equal(b.raw.toString('latin1'), a.raw.toString('latin1'), JSON.stringify(cmd));
+      }
+    } finally {
+      r.close();
+      k.close();
+    }
+  });
 });

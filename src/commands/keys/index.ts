@@ -22,6 +22,7 @@ import {
   ERR_NOT_INTEGER,
   ERR_SAME_OBJECT,
   ERR_SYNTAX,
+  errCopyUnsupported,
   errUnsupportedOption,
 } from '../../errors.js';
 import type { Client } from '../../server/client.js';
@@ -195,11 +196,14 @@ function moveCommand(c: Client, argv: string[]): void {
   c.reply.integer(1);
 }
 
-/** A deep copy of a value object: strings are immutable, other structures offer `clone()`. */
-function cloneObject(o: RObject): RObject {
+/**
+ * A deep copy of a value object: strings are immutable, other structures offer `clone()`.
+ * @returns null if the structure cannot be cloned (a type without `clone()`).
+ */
+function cloneObject(o: RObject): RObject | null {
   if (o.type === ObjType.String) return new RObject(o.type, o.value);
   const v = o.value as { clone?: () => unknown };
-  if (typeof v.clone !== 'function') throw new Error(`value of type ${TYPE_NAMES[o.type]} has no clone()`);
+  if (typeof v.clone !== 'function') return null;
   return new RObject(o.type, v.clone());
 }
 
@@ -237,6 +241,11 @@ function copyCommand(c: Client, argv: string[]): void {
     c.reply.integer(0);
     return;
   }
+  const copy = cloneObject(o);
+  if (copy === null) {
+    c.error(errCopyUnsupported(TYPE_NAMES[o.type]));
+    return;
+  }
   const expire = src.getExpire(key);
   if (dst.lookupWrite(newkey) !== undefined) {
     if (!replace) {
@@ -245,7 +254,7 @@ function copyCommand(c: Client, argv: string[]): void {
     }
     dst.deleteKey(newkey);
   }
-  dst.add(newkey, cloneObject(o));
+  dst.add(newkey, copy);
   if (expire !== -1) dst.setExpire(newkey, expire);
   modified(c, dst, newkey);
   c.server.signalKeyAsReady(dst, newkey);
