@@ -432,3 +432,55 @@ test('complexity: ZADD and ZRANK stay logarithmic (1e4 vs 1e6 members)', async (
   const large = perOp(1e6);
   assert.ok(large / small < 8, `per-op ${large.toFixed(0)}ns at 1e6 vs ${small.toFixed(0)}ns at 1e4`);
 });
+
+test('keyspace notifications of sorted-set commands and SORT STORE', async (t) => {
+  if (!d) return t.skip(NO_REDIS);
+  const dd = d;
+  await same(['CONFIG', 'SET', 'notify-keyspace-events', 'KEA'], ['DEL', 'nz', 'nz2', 'nzd', 'nl']);
+  const [rs, ks] = await dd.connectBoth();
+  /** Reads every message up to the reply to a PING (which follows all earlier notifications). */
+  const drainBoth = async (): Promise<void> => {
+    for (const [a, b] of [[rs, ks]]) {
+      a.writeRaw('PING\r\n');
+      b.writeRaw('PING\r\n');
+    }
+    for (;;) {
+      const [a, b] = await Promise.all([rs.readReply(), ks.readReply()]);
+      assert.equal(b.raw.toString('latin1'), a.raw.toString('latin1'));
+      if (a.raw.toString('latin1').includes('pong')) return;
+    }
+  };
+  try {
+    rs.writeRaw('PSUBSCRIBE __keyevent@0__:*\r\n');
+    ks.writeRaw('PSUBSCRIBE __keyevent@0__:*\r\n');
+    await Promise.all([rs.readReply(), ks.readReply()]);
+    await same(
+      ['ZADD', 'nz', '1', 'a', '2', 'b', '3', 'c', '4', 'd', '5', 'e', '6', 'f', '7', 'g'],
+      ['ZADD', 'nz', 'NX', '1', 'a'],
+      ['ZINCRBY', 'nz', '1', 'a'],
+      ['ZREM', 'nz', 'a', 'zz'],
+      ['ZREMRANGEBYRANK', 'nz', '0', '0'],
+      ['ZREMRANGEBYSCORE', 'nz', '3', '3'],
+      ['ZREMRANGEBYLEX', 'nz', '[d', '[d'],
+      ['ZPOPMIN', 'nz'],
+      ['ZPOPMAX', 'nz'],
+      ['ZMPOP', '1', 'nz', 'MIN'],
+      ['ZADD', 'nz2', '1', 'x'],
+      ['ZUNIONSTORE', 'nzd', '1', 'nz2'],
+      ['ZINTERSTORE', 'nzd', '2', 'nz2', 'nz2'],
+      ['ZDIFFSTORE', 'nzd', '2', 'nz2', 'nz2'],
+      ['ZRANGESTORE', 'nzd', 'nz2', '0', '-1'],
+      ['ZRANGESTORE', 'nzd', 'nokey', '0', '-1'],
+      ['SORT', 'nz2', 'STORE', 'nl'],
+      ['SORT', 'nokey', 'STORE', 'nl'],
+      ['ZPOPMIN', 'nz2'],
+      ['ZADD', 'nz', '1', 'q'],
+      ['ZREM', 'nz', 'q'],
+    );
+    await drainBoth();
+  } finally {
+    rs.close();
+    ks.close();
+    await same(['CONFIG', 'SET', 'notify-keyspace-events', '']);
+  }
+});
