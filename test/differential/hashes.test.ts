@@ -207,6 +207,8 @@ describe('hashes (differential)', () => {
       (x as unknown[]).every((p) => Array.isArray(p) && p.length === 2),
     ]);
     await d.sameAfter(['HRANDFIELD', 'h:rf', '2', 'WITHVALUES'], (x) => (x as unknown[]).length);
+    await d.same(['HSET', 'h:rf1', 'a', '1'], ['HRANDFIELD', 'h:rf1', '5', 'WITHVALUES'], ['HRANDFIELD', 'h:rf1', '5']);
+    await d.same(['HRANDFIELD', 'h:rf1', '-2', 'WITHVALUES'], ['HRANDFIELD', 'h:nokey', '-2', 'WITHVALUES']);
     await d.sameAfter(['HELLO', '2'], () => true);
     // a big hash: distinct picks
     const cmds: string[][] = [];

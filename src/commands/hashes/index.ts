@@ -289,7 +289,7 @@ function hrandfieldCommand(c: Client, argv: string[]): void {
   };
   const mult = withValues && !resp3 ? 2 : 1;
   const size = h.size;
-  if (!uniq || size === 1) {
+  if (!uniq || count === 1) {
     c.reply.arrayLen(count * mult);
     for (let k = 0; k < count; k++) emit(Math.floor(Math.random() * size));
     return;

@@ -158,11 +158,7 @@ function spopCommand(c: Client, argv: string[]): void {
 
 function spopWithCount(c: Client, key: string, countArg: string): void {
   const v = parseInt64(countArg);
-  if (v === null) {
-    c.error('ERR value is not an integer or out of range');
-    return;
-  }
-  if (v < 0) {
+  if (v === null || v < 0) {
     c.error(ERR_MUST_BE_POSITIVE);
     return;
   }
@@ -231,14 +227,15 @@ function srandmemberCommand(c: Client, argv: string[]): void {
   }
   const size = s.size;
   const ms = s.members;
-  if (l < 0 || size === 1) {
+  if (l < 0 || l === 1) {
     const count = l < 0 ? -l : l;
     c.reply.arrayLen(count);
     for (let k = 0; k < count; k++) c.reply.bulk(ms[Math.floor(Math.random() * size)]);
     return;
   }
   if (l >= size) {
-    replyMembers(c, s);
+    c.reply.arrayLen(size);
+    for (let i = 0; i < size; i++) c.reply.bulk(ms[i]);
     return;
   }
   c.reply.arrayLen(l);
@@ -248,14 +245,19 @@ function srandmemberCommand(c: Client, argv: string[]): void {
 /** SMOVE source destination member: 1 if moved (Redis smoveCommand). */
 function smoveCommand(c: Client, argv: string[]): void {
   const [, src, dst, m] = argv;
-  const ss = writeSet(c, src);
-  if (ss === undefined) return;
-  const ds = writeSet(c, dst);
-  if (ds === undefined) return;
-  if (ss === null) {
+  // Redis order: a missing source replies 0 before any type check.
+  const so = c.db.lookupWrite(src);
+  const dobj = c.db.lookupWrite(dst);
+  if (so === undefined) {
     c.reply.integer(0);
     return;
   }
+  if (so.type !== ObjType.Set || (dobj !== undefined && dobj.type !== ObjType.Set)) {
+    c.error(ERR_WRONGTYPE);
+    return;
+  }
+  const ss = so.value as RSet;
+  const ds = dobj === undefined ? null : (dobj.value as RSet);
   if (src === dst) {
     c.reply.integer(ss.has(m) ? 1 : 0);
     return;
@@ -351,7 +353,7 @@ function sinterstoreCommand(c: Client, argv: string[]): void {
 
 /** SINTERCARD numkeys key [key ...] [LIMIT limit] (Redis 7.0 sinterCardCommand). */
 function sintercardCommand(c: Client, argv: string[]): void {
-  const numkeys = parseIntOrReply(c, argv[1]);
+  const numkeys = parseIntOrReply(c, argv[1], ERR_NUMKEYS_POSITIVE);
   if (numkeys === null) return;
   if (numkeys <= 0) {
     c.error(ERR_NUMKEYS_POSITIVE);
