@@ -504,4 +504,34 @@ describe('keys (differential)', () => {
       k.close();
     }
   });
+  it('KEYS agrees with Redis on random glob patterns (fuzz)', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    const [r, k] = await d.connectBoth();
+    try {
+      await Promise.all([r.call('SELECT', '12'), k.call('SELECT', '12')]);
+      let seed = 12345;
+      const rand = (n: number): number => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return seed % n;
+      };
+      const alphabet = 'abAB-^]\\[*?';
+      const word = (max: number, chars: string): string => {
+        let w = '';
+        for (let i = rand(max) + 1; i > 0; i--) w += chars[rand(chars.length)];
+        return w;
+      };
+      const keys = new Set<string>();
+      for (let i = 0; i < 60; i++) keys.add(word(6, 'abAB-^]\\['));
+      for (const key of keys) await Promise.all([r.call('SET', key, '1'), k.call('SET', key, '1')]);
+      for (let i = 0; i < 400; i++) {
+        const p = word(7, alphabet);
+        const [a, b] = await Promise.all([r.call('KEYS', p), k.call('KEYS', p)]);
+        assert.deepEqual(sortedKeys(b), sortedKeys(a), `KEYS ${JSON.stringify(p)}`);
+      }
+      await Promise.all([r.call('FLUSHDB'), k.call('DEL', ...keys)]);
+    } finally {
+      r.close();
+      k.close();
+    }
+  });
 });
