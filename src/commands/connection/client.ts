@@ -144,7 +144,7 @@ function clientKillCommand(c: Client, argv: string[]): void {
     if (opt === 'id') {
       const v = parseInt64(val);
       if (v === null || Number(v) < 1) {
-        c.error(v === null ? 'ERR value is not an integer or out of range' : 'ERR client-id should be greater than 0');
+        c.error('ERR client-id should be greater than 0');
         return;
       }
       id = Number(v);

@@ -39,7 +39,7 @@ function quitCommand(c: Client): void {
 
 /** SELECT index: switches the client's db (`ERR DB index is out of range`). */
 function selectCommand(c: Client, argv: string[]): void {
-  const id = parseIntOrReply(c, argv[1], 'ERR invalid DB index');
+  const id = parseIntOrReply(c, argv[1]);
   if (id === null) return;
   const db = c.server.keyspace.dbs[id];
   if (id < 0 || db === undefined) {

@@ -42,7 +42,7 @@ function commandInfoCommand(c: Client, argv: string[]): void {
   for (let i = 2; i < argv.length; i++) {
     const cmd = lookupByFullName(argv[i]);
     if (cmd) writeNode(c.reply, cmd.info);
-    else c.reply.nullArray();
+    else c.reply.nullBulk();
   }
 }
 
