@@ -19,6 +19,7 @@ import {
   ERR_TIMEOUT_NOT_FLOAT,
   ERR_TIMEOUT_OUT_OF_RANGE,
   ERR_WRONGTYPE,
+  errArity,
 } from '../../errors.js';
 import type { Client } from '../../server/client.js';
 import { ObjType, RObject } from '../../store/db.js';
@@ -203,6 +204,10 @@ function rpushxCommand(c: Client, argv: string[]): void {
 function popGeneric(c: Client, argv: string[], where: Where): void {
   const key = argv[1];
   let count = -1;
+  if (argv.length > 3) {
+    c.error(errArity(where === HEAD ? 'lpop' : 'rpop'));
+    return;
+  }
   if (argv.length === 3) {
     const n = parseRangeOrReply(c, argv[2], 0, ERR_MUST_BE_POSITIVE);
     if (n === null) return;
