@@ -39,11 +39,6 @@ export class RHash {
     return this.pos.has(f);
   }
 
-  /** Switches to hashtable encoding if a string of this length would not fit a listpack. */
-  checkLength(len: number): void {
-    if (this.listpack && len > hashLimits.maxListpackValue) this.listpack = false;
-  }
-
   /** Sets a field. @returns true if the field is new. */
   set(f: string, v: string): boolean {
     if (this.listpack && (f.length > hashLimits.maxListpackValue || v.length > hashLimits.maxListpackValue)) {

@@ -283,3 +283,94 @@ describe('sets (differential)', () => {
     }
   });
 });
+
+describe('hashes and sets: propagation and keyspace events', () => {
+  let d: Differential | null;
+  before(async () => {
+    d = await Differential.start();
+  });
+  after(async () => {
+    await d?.close();
+  });
+
+  it('propagates SPOP as SREM/DEL and HINCRBYFLOAT as HSET', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    const server = (d.keydra as unknown as { running: { server: import('../../src/server/server.js').KeydraServer } }).running.server;
+    const seen: string[][] = [];
+    server.addPropagationListener((_db, argv) => seen.push(argv));
+    const k = d.k;
+    await k.call('SADD', 'pp:s', 'a');
+    await k.call('SPOP', 'pp:s');
+    await k.call('SADD', 'pp:s', 'a', 'b', 'c');
+    const popped = (await k.call('SPOP', 'pp:s', '2')) as string[];
+    await k.call('SPOP', 'pp:s', '5');
+    await k.call('SPOP', 'pp:s', '5');
+    await k.call('SADD', 'pp:big', ...Array.from({ length: 3000 }, (_, i) => `m${i}`));
+    await k.call('SPOP', 'pp:big', '2500');
+    await k.call('HINCRBYFLOAT', 'pp:h', 'f', '1.5');
+    await k.call('HINCRBYFLOAT', 'pp:h', 'f', 'x');
+    assert.deepEqual(seen[0], ['SADD', 'pp:s', 'a']);
+    assert.deepEqual(seen[1], ['SREM', 'pp:s', 'a']);
+    assert.deepEqual(seen[3].slice(0, 2), ['SREM', 'pp:s']);
+    assert.deepEqual(seen[3].slice(2).sort(), popped.map(String).sort());
+    assert.deepEqual(seen[4], ['DEL', 'pp:s']);
+    assert.equal(seen[5][0], 'SADD');
+    // 2500 pops: MULTI, SREM ×3 (1024, 1024, 452), EXEC
+    assert.deepEqual(
+      seen.slice(6, 11).map((a) => `${a[0]}:${a.length - 2}`),
+      ['MULTI:-1', 'SREM:1024', 'SREM:1024', 'SREM:452', 'EXEC:-1'],
+    );
+    assert.deepEqual(seen[11], ['HSET', 'pp:h', 'f', '1.5']);
+    assert.equal(seen.length, 12);
+  });
+
+  it('keyspace events match Redis', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    await d.same(['CONFIG', 'SET', 'notify-keyspace-events', 'KEA']);
+    const [sr, sk] = await d.connectBoth();
+    await sr.call('PSUBSCRIBE', '*');
+    await sk.call('PSUBSCRIBE', '*');
+    const cmds: string[][] = [
+      ['HSET', 'ev:h', 'a', '1', 'b', '2'],
+      ['HSETNX', 'ev:h', 'c', '3'],
+      ['HSETNX', 'ev:h', 'c', '3'],
+      ['HINCRBY', 'ev:h', 'a', '1'],
+      ['HINCRBYFLOAT', 'ev:h', 'a', '1.5'],
+      ['HDEL', 'ev:h', 'a', 'zz'],
+      ['HDEL', 'ev:h', 'b', 'c'],
+      ['SADD', 'ev:s', '1', '2'],
+      ['SADD', 'ev:s', '1'],
+      ['SREM', 'ev:s', '1'],
+      ['SMOVE', 'ev:s', 'ev:t', '2'],
+      ['SADD', 'ev:s', 'x'],
+      ['SPOP', 'ev:s'],
+      ['SADD', 'ev:s', 'x', 'y'],
+      ['SPOP', 'ev:s', '1'],
+      ['SPOP', 'ev:s', '3'],
+      ['SADD', 'ev:a', '1', '2'],
+      ['SADD', 'ev:b', '2', '3'],
+      ['SINTERSTORE', 'ev:d', 'ev:a', 'ev:b'],
+      ['SUNIONSTORE', 'ev:d', 'ev:a', 'ev:b'],
+      ['SDIFFSTORE', 'ev:d', 'ev:a', 'ev:b'],
+      ['SINTERSTORE', 'ev:d', 'ev:a', 'ev:nokey'],
+      ['SDIFFSTORE', 'ev:d', 'ev:a', 'ev:a'],
+      ['SREM', 'ev:a', '1', '2'],
+      ['PUBLISH', 'ev:end', 'end'],
+    ];
+    for (const c of cmds) await d.sameAfter(c, (x) => (Array.isArray(x) ? (x as unknown[]).length : x));
+    const collect = async (c: typeof sr): Promise<string[]> => {
+      const out: string[] = [];
+      for (;;) {
+        const m = flat((await c.readReply()).node);
+        out.push(m.slice(2).join(' '));
+        if (m[2] === 'ev:end') return out;
+      }
+    };
+    const events = await collect(sr);
+    assert.ok(events.length > 30, `${events.length} events`);
+    assert.deepEqual(await collect(sk), events);
+    sr.close();
+    sk.close();
+    await d.same(['CONFIG', 'SET', 'notify-keyspace-events', '']);
+  });
+});

@@ -97,12 +97,10 @@ function formatLD(v: LD): string {
     if (rem > half || (rem === half && (digits & 1n) === 1n)) digits++;
   }
   let s = digits.toString().padStart(18, '0');
-  let ip = s.slice(0, s.length - 17);
-  let fp = s.slice(s.length - 17).replace(/0+$/, '');
+  const ip = s.slice(0, s.length - 17);
+  const fp = s.slice(s.length - 17).replace(/0+$/, '');
   s = fp.length ? `${ip}.${fp}` : ip;
   if (v.neg && s !== '0') s = `-${s}`;
-  ip = '';
-  fp = '';
   return s;
 }
 

@@ -15,7 +15,7 @@ const ERR_NUMKEYS_POSITIVE = 'ERR numkeys should be greater than 0';
 const ERR_LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
 const ERR_NUMKEYS_TOO_BIG = "ERR Number of keys can't be greater than number of args";
 const ERR_MUST_BE_POSITIVE = 'ERR value is out of range, must be positive';
-/** SPOP with count propagates SREM in batches of this many members (Redis 7.0 SPOP_MOVE_STRATEGY_MUL... batch). */
+/** SPOP with count propagates SREM in batches of this many members (Redis 7.0 spopWithCountCommand, batchsize 1024). */
 const SREM_BATCH = 1024;
 
 /** Reads a set: RSet, null (missing; nothing replied) or undefined (WRONGTYPE replied). */
