@@ -10,7 +10,8 @@ import { type Db, ObjType, RObject } from '../../store/db.js';
 import type { RHash } from '../../store/hash.js';
 import { QuickList } from '../../store/quicklist.js';
 import type { ZSet } from '../../store/zset.js';
-import { isKeyword, parseDouble, parseIntOrReply } from '../args.js';
+import { isKeyword, parseIntOrReply } from '../args.js';
+import { parseDoubleStrict } from '../zsets/util.js';
 import type { CommandDef } from '../types.js';
 
 const ERR_SORT_SCORE = "ERR One or more scores can't be converted into double";
@@ -39,7 +40,7 @@ function lookupByPattern(db: Db, pattern: string, subst: string): string | null 
 /** Parses a BY value as strtod would for SORT: whole string, no NaN; "" is 0. */
 function sortScore(s: string): number | null {
   if (s.length === 0) return 0;
-  return parseDouble(s);
+  return parseDoubleStrict(s);
 }
 
 interface SortItem {

@@ -11,9 +11,9 @@ import { ObjType, RObject } from '../../store/db.js';
 import { formatDouble as formatScore } from '../../protocol/reply.js';
 import { type LexRange, lexGteMin, lexLteMax, type SkipNode } from '../../store/skiplist.js';
 import { ZAddIn, ZAddOut, ZSet } from '../../store/zset.js';
-import { isKeyword, parseDouble, parseInt64, parseIntOrReply } from '../args.js';
+import { isKeyword, parseInt64, parseIntOrReply } from '../args.js';
 import type { CommandDef } from '../types.js';
-import { globMatch, parseLexRange, parseScoreRange, parseTimeoutOrReply } from './util.js';
+import { globMatch, parseDoubleStrict, parseLexRange, parseScoreRange, parseTimeoutOrReply } from './util.js';
 
 const ERR_NOT_FLOAT_RANGE = 'ERR min or max is not a float';
 const ERR_NOT_LEX_RANGE = 'ERR min or max not valid string range item';
@@ -103,7 +103,7 @@ function zaddGeneric(c: Client, argv: string[], baseFlags: number): void {
   const n = elements / 2;
   const scores = new Array<number>(n);
   for (let j = 0; j < n; j++) {
-    const d = parseDouble(argv[i + j * 2]);
+    const d = parseDoubleStrict(argv[i + j * 2]);
     if (d === null) {
       c.error(ERR_NOT_VALID_FLOAT);
       return;
@@ -814,7 +814,7 @@ function zsetOpGeneric(c: Client, argv: string[], dst: string | null, numIdx: nu
       j++;
       remaining--;
       for (let i = 0; i < nk; i++, j++, remaining--) {
-        const w = parseDouble(argv[j]);
+        const w = parseDoubleStrict(argv[j]);
         if (w === null) {
           c.error('ERR weight value is not a float');
           return;

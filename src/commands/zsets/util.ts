@@ -9,6 +9,24 @@ import { ERR_TIMEOUT_NEGATIVE, ERR_TIMEOUT_NOT_FLOAT } from '../../errors.js';
 import type { Client } from '../../server/client.js';
 import { type LexRange, MAX_LEX, MIN_LEX, type ScoreRange } from '../../store/skiplist.js';
 
+const HEX_RE = /^[+-]?0[xX][0-9a-fA-F]+$/;
+
+/**
+ * Parses a double as Redis getDoubleFromObject: like parseDouble, but a finite literal that
+ * overflows to ±inf or underflows to 0 (strtod ERANGE) is rejected. @returns the number or null.
+ */
+export function parseDoubleStrict(s: string): number | null {
+  if (HEX_RE.test(s)) {
+    const v = Number.parseInt(s.replace(/^[+-]?0[xX]/, ''), 16);
+    return s.charCodeAt(0) === 45 ? -v : v;
+  }
+  const d = parseDouble(s);
+  if (d === null) return null;
+  if (!Number.isFinite(d) && !/inf/i.test(s)) return null;
+  if (d === 0 && /[1-9]/.test(s.replace(/[eE].*$/, ''))) return null;
+  return d;
+}
+
 /** Parses one score bound (`1.5`, `(1.5`, `-inf`). @returns [value, exclusive] or null. */
 function parseScoreBound(s: string): [number, boolean] | null {
   if (s.charCodeAt(0) === 40) {
