@@ -68,6 +68,22 @@ export class ReplyWriter {
     return out;
   }
 
+  /**
+   * The encoded bytes as a view of the internal buffer, for a write that may keep it.
+   * Then call `written(kept)`: `kept` false (the socket copied the bytes synchronously) reuses the
+   * buffer; true hands it to the socket and starts a fresh one. Saves take()'s copy per flush.
+   */
+  pending(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  /** Resets after writing `pending()`; `kept`: the consumer still references the buffer. */
+  written(kept: boolean, keep = 64 * 1024): void {
+    if (kept) this.buf = Buffer.allocUnsafe(Math.min(Math.max(this.buf.length, 2048), keep));
+    else if (this.buf.length > keep) this.buf = Buffer.allocUnsafe(keep);
+    this.pos = 0;
+  }
+
   private ascii(s: string): void {
     // Protocol text (numbers, type prefixes) is ASCII; latin1 write copies it byte per char.
     this.pos += this.buf.latin1Write(s, this.pos);
