@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type Cmd, Differential } from '../helpers/differential.js';
-import { NO_REDIS } from '../helpers/servers.js';
+import { RawClient } from '../../src/client/rawClient.js';
+import { NO_REDIS, startKeydra } from '../helpers/servers.js';
 
 let d: Differential | null = null;
 before(async () => {
@@ -488,5 +489,29 @@ test('keyspace notifications of sorted-set commands and SORT STORE', async (t) =
     rs.close();
     ks.close();
     await same(['CONFIG', 'SET', 'notify-keyspace-events', '']);
+  }
+});
+
+test('propagation: pops are replicated as ZPOPMIN/ZPOPMAX (Redis 7.0)', async () => {
+  const peer = await startKeydra();
+  const seen: string[] = [];
+  peer.running.server.addPropagationListener((_db, argv) => seen.push(argv.join(' ')));
+  const a = await RawClient.connect(peer.port);
+  const b = await RawClient.connect(peer.port);
+  try {
+    await a.send('ZADD', 'pz', '1', 'a', '2', 'b', '3', 'c', '4', 'd');
+    await a.send('ZMPOP', '1', 'pz', 'MAX', 'COUNT', '2');
+    await a.send('BZPOPMIN', 'pz', '0');
+    await a.send('BZMPOP', '0', '1', 'pz', 'MIN', 'COUNT', '3');
+    const waiting = a.send('BZPOPMAX', 'pw', '0');
+    await new Promise((r) => setTimeout(r, 30));
+    await b.send('ZADD', 'pw', '5', 'x');
+    await waiting;
+    await a.send('ZPOPMIN', 'nokey');
+    assert.deepEqual(seen, ['ZADD pz 1 a 2 b 3 c 4 d', 'ZPOPMAX pz 2', 'ZPOPMIN pz', 'ZPOPMIN pz 3', 'ZADD pw 5 x', 'ZPOPMAX pw']);
+  } finally {
+    a.close();
+    b.close();
+    await peer.close();
   }
 });

@@ -107,7 +107,7 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
     else if (type === ObjType.Set) len = (o.value as { size: number }).size;
     else len = (o.value as ZSet).size;
   }
-  let start = limitStart < 0 ? 0 : limitStart;
+  let start = Math.max(0, limitStart);
   let end = limitCount < 0 ? len - 1 : start + limitCount - 1;
   if (start >= len) {
     start = len - 1;
