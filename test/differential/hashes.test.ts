@@ -151,6 +151,15 @@ describe('hashes (differential)', () => {
       ['OBJECT', 'ENCODING', 'h:long2'],
       ['HINCRBYFLOAT', 'h:lf', 'f', '1.00000000000000000001'],
       ['OBJECT', 'ENCODING', 'h:lf'],
+      ['HSETNX', 'h:lf', 'f', 'z'.repeat(70)],
+      ['OBJECT', 'ENCODING', 'h:lf'],
+      ['HINCRBYFLOAT', 'h:lf2', 'f', '1e70'],
+      ['OBJECT', 'ENCODING', 'h:lf2'],
+      ['HINCRBY', 'h:lf3', 'q'.repeat(70), '1'],
+      ['OBJECT', 'ENCODING', 'h:lf3'],
+      ['COPY', 'h:lf3', 'h:lf4'],
+      ['OBJECT', 'ENCODING', 'h:lf4'],
+      ['HGETALL', 'h:lf4'],
     );
   });
 
