@@ -3,7 +3,7 @@
  *
  * Options: --quick (small sizes, one repetition, < 2 minutes), --keys N (scenarios 2 and 4,
  * default 1,000,000), --reps N, --only 1,3 (scenario numbers), --workers N (load generator threads),
- * --conns N (idle connections of scenario 3, default 10,000).
+ * --conns N (idle connections of scenario 3, default 10,000), --tests set,get (scenario 1 subset).
  *
  * Each scenario runs against both servers interleaved (Keydra, Redis, Keydra, Redis, ...) and
  * reports the median of the repetitions. Tables go to the console and to bench/results/
@@ -25,10 +25,12 @@ interface Options {
   only: Set<number> | null;
   workers: number;
   conns: number;
+  /** redis-benchmark tests of scenario 1 (null: all). */
+  tests: Set<string> | null;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, keys: 1_000_000, reps: 3, only: null, workers: 1, conns: 10_000 };
+  const o: Options = { quick: false, keys: 1_000_000, reps: 3, only: null, workers: 1, conns: 10_000, tests: null };
   let keysGiven = false;
   let repsGiven = false;
   let connsGiven = false;
@@ -43,6 +45,7 @@ function parseArgs(argv: string[]): Options {
       repsGiven = true;
     } else if (a === '--only') o.only = new Set(argv[++i].split(',').map(Number));
     else if (a === '--workers') o.workers = Number(argv[++i]);
+    else if (a === '--tests') o.tests = new Set(argv[++i].toLowerCase().split(','));
     else if (a === '--conns') {
       o.conns = Number(argv[++i]);
       connsGiven = true;
@@ -120,8 +123,17 @@ async function scenarioRedisBenchmark(o: Options): Promise<Table> {
   const servers = await startPair();
   const rows: Row[] = [];
   try {
+    // Warm-up (JIT for Keydra), not measured.
+    for (const s of servers) {
+      progress(`1/5 warming up ${s.kind}`);
+      for (const pipeline of [1, 16]) {
+        await runRedisBenchmark(s.port, RB_TESTS[0], { clients: 50, pipeline, requests: o.quick ? 20_000 : 100_000, keyspace: 100_000 });
+        await runRedisBenchmark(s.port, RB_TESTS[1], { clients: 50, pipeline, requests: o.quick ? 20_000 : 100_000, keyspace: 100_000 });
+      }
+    }
     for (const pipeline of [1, 16]) {
       for (const test of RB_TESTS) {
+        if (o.tests && !o.tests.has(test.t)) continue;
         const heavy = test.t.startsWith('lrange');
         let requests = pipeline === 1 ? (o.quick ? 5_000 : 100_000) : o.quick ? 40_000 : 1_000_000;
         if (heavy) requests = Math.max(2_000, Math.floor(requests / 5));
