@@ -4,6 +4,7 @@
  * only for their immediate paths (non-empty keys, argument errors, MULTI); see
  * test/integration/blocking.test.ts for waits.
  */
+import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Cmd, Differential } from '../helpers/differential.js';
 import { NO_REDIS } from '../helpers/servers.js';
@@ -253,6 +254,54 @@ describe('lists (differential)', () => {
       ['BLPOP', 'b2', '0'],
       ['EXEC'],
     );
+  });
+
+  it('keyspace notifications match Redis', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    const [sr, sk] = await d.connectBoth();
+    try {
+      await d.same(['CONFIG', 'SET', 'notify-keyspace-events', 'KEA']);
+      await Promise.all([sr.send('PSUBSCRIBE', '__keyevent@0__:*'), sk.send('PSUBSCRIBE', '__keyevent@0__:*')]);
+      const cmds: Cmd[] = [
+        ['RPUSH', 'n1', 'a', 'b', 'c'],
+        ['LPUSH', 'n1', 'z'],
+        ['LPUSHX', 'n1', 'y'],
+        ['RPUSHX', 'nokey', 'y'],
+        ['LINSERT', 'n1', 'BEFORE', 'a', 'p'],
+        ['LINSERT', 'n1', 'BEFORE', 'zz', 'p'],
+        ['LSET', 'n1', '0', 'q'],
+        ['LREM', 'n1', '0', 'nothing'],
+        ['LREM', 'n1', '0', 'p'],
+        ['LTRIM', 'n1', '0', '-1'],
+        ['LTRIM', 'n1', '1', '-1'],
+        ['LMOVE', 'n1', 'n2', 'LEFT', 'RIGHT'],
+        ['RPOPLPUSH', 'n1', 'n2'],
+        ['LPOP', 'n1'],
+        ['RPOP', 'n1', '5'],
+        ['LMPOP', '1', 'n2', 'LEFT', 'COUNT', '1'],
+        ['BLPOP', 'n2', '0'],
+        ['RPUSH', 'n3', 'x'],
+        ['BLMOVE', 'n3', 'n4', 'RIGHT', 'LEFT', '0'],
+        ['LTRIM', 'n4', '1', '0'],
+        ['SET', 'done', '1'],
+      ];
+      await d.same(...cmds);
+      const collect = async (c: typeof sr): Promise<string[]> => {
+        const out: string[] = [];
+        for (;;) {
+          const m = (await c.readReply()).node as unknown as string[];
+          out.push(`${String(m[2])} ${String(m[3])}`);
+          if (String(m[3]) === 'done') return out;
+        }
+      };
+      const [er, ek] = await Promise.all([collect(sr), collect(sk)]);
+      assert.ok(er.length > 20, `events seen: ${er.length}`);
+      assert.deepEqual(ek, er);
+    } finally {
+      sr.close();
+      sk.close();
+      await d.same(['CONFIG', 'SET', 'notify-keyspace-events', '']);
+    }
   });
 
   it('randomised operations on long lists (seeded)', async (t) => {

@@ -64,6 +64,9 @@ describe('blocking list commands', () => {
     assert.ok(Date.now() - t0 >= 140, 'waited the timeout');
     assert.equal(raw(await a.send('BLMOVE', 'q2', 'q3', 'LEFT', 'RIGHT', '0.05')), '*-1\r\n');
     assert.equal(raw(await a.send('BLMPOP', '0.05', '1', 'q2', 'LEFT')), '*-1\r\n');
+    await a.send('HELLO', '3');
+    assert.equal(raw(await a.send('BRPOP', 'q2', '0.01')), '_\r\n');
+    await a.send('HELLO', '2');
     // The connection keeps working after a timeout.
     assert.equal(raw(await a.send('LLEN', 'q2')), ':0\r\n');
   });
