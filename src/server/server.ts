@@ -92,6 +92,7 @@ export class KeydraServer {
       dbCleared: (db) => {
         for (const h of this.dbClearedHooks) h(db);
       },
+      keyAdded: (db, key) => this.signalKeyAsReady(db, key),
       keyExpired: (db, key) => {
         this.notifyKeyspaceEvent('x', 'expired', key, db.id);
         this.alsoPropagate(db.id, ['DEL', key]);

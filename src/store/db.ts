@@ -44,6 +44,8 @@ export interface KeyspaceHooks {
   keyModified(db: Db, key: string): void;
   /** A whole db was emptied or swapped (FLUSHDB, FLUSHALL, SWAPDB): touches WATCHed keys. */
   dbCleared?(db: Db): void;
+  /** A key was created (Redis dbAdd → signalKeyAsReady): wakes clients blocked on it. */
+  keyAdded?(db: Db, key: string): void;
   /** A key expired lazily or actively: notify and propagate a DEL (Redis deleteExpiredKeyAndPropagate). */
   keyExpired(db: Db, key: string): void;
 }
@@ -141,6 +143,7 @@ export class Db {
     this.dict.set(key, obj);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     this.ks.hooks.keyModified(this, key);
+    if (old === undefined) this.ks.hooks.keyAdded?.(this, key);
   }
 
   /** Adds a key that must not exist yet (Redis dbAdd); caller signals the modification. */
@@ -148,6 +151,7 @@ export class Db {
     this.ks.touch(obj);
     obj.seq = ++seqCounter;
     this.dict.set(key, obj);
+    this.ks.hooks.keyAdded?.(this, key);
   }
 
   /** Removes a key and its expire (Redis dbDelete, without signalling). @returns true if it existed. */
