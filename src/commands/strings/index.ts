@@ -401,8 +401,10 @@ function incrDecr(c: Client, key: string, incr: number | bigint): void {
     result = Number.isSafeInteger(Number(r)) ? Number(r) : r;
   }
   const s = String(result);
-  if (o !== undefined) db.setKey(key, new RObject(ObjType.String, s), true);
-  else db.setKey(key, new RObject(ObjType.String, s));
+  if (o !== undefined) {
+    o.value = s; // values are never shared between keys (COPY makes a new object)
+    c.server.keyspace.hooks.keyModified(db, key);
+  } else db.setKey(key, new RObject(ObjType.String, s));
   c.server.notifyKeyspaceEvent('$', 'incrby', key, db.id);
   c.server.dirty++;
   c.reply.integer(result);
@@ -471,8 +473,10 @@ function incrbyfloatCommand(c: Client, argv: string[]): void {
     return;
   }
   const s = formatLongDouble(sum);
-  if (o !== undefined) db.setKey(key, new RObject(ObjType.String, s), true);
-  else db.setKey(key, new RObject(ObjType.String, s));
+  if (o !== undefined) {
+    o.value = s; // values are never shared between keys (COPY makes a new object)
+    c.server.keyspace.hooks.keyModified(db, key);
+  } else db.setKey(key, new RObject(ObjType.String, s));
   c.server.notifyKeyspaceEvent('$', 'incrbyfloat', key, db.id);
   c.server.dirty++;
   c.reply.bulk(s);

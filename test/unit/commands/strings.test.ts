@@ -91,7 +91,7 @@ describe('propagation and notifications', () => {
     assert.deepEqual((await run('SET', 'k', 'w', 'GET', 'KEEPTTL', 'get')).prop, [['SET', 'k', 'w', 'KEEPTTL']]);
     assert.deepEqual((await run('SET', 'k', 'w', 'NX')).prop, []);
     assert.deepEqual((await run('SETEX', 'k', '10', 'x')).prop[0].slice(0, 4), ['SET', 'k', 'x', 'PXAT']);
-    assert.deepEqual((await run('PSETEX', 'k', '10', 'x')).prop[0].slice(0, 4), ['SET', 'k', 'x', 'PXAT']);
+    assert.deepEqual((await run('PSETEX', 'k', '100000', 'x')).prop[0].slice(0, 4), ['SET', 'k', 'x', 'PXAT']);
     assert.deepEqual((await run('SETNX', 'k', 'y')).prop, []);
     assert.deepEqual((await run('GETSET', 'k', 'z')).prop, [['SET', 'k', 'z']]);
     assert.deepEqual((await run('MSET', 'a', '1', 'b', '2')).ev, ['$:set:a', '$:set:b']);
