@@ -5,6 +5,7 @@
 import { Config } from './config/config.js';
 import { ConfigFileError, loadConfigFile, loadConfigText, parseCommandLine } from './config/load.js';
 import { KEYDRA_VERSION, REDIS_VERSION, startServer } from './index.js';
+import { heapLimitMb, respawnForHeapLimit } from './evict/heap.js';
 
 const USAGE = `Usage: keydra-server [/path/to/redis.conf] [options] [-]
        keydra-server - (read config from stdin)
@@ -42,11 +43,19 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  // maxmemory: the V8 heap limit must leave room above it (src/evict/heap.ts).
+  try {
+    if (respawnForHeapLimit(config.num('maxmemory'), cl.configFile !== '-')) return;
+  } catch (e) {
+    process.stderr.write(`# ${(e as Error).message}\n`);
+    process.exit(1);
+  }
   const srv = await startServer({ log: true }, config).catch((e: Error) => {
     process.stderr.write(`# ${e.message}\n`);
     process.exit(1);
   });
   const log = srv.server.log;
+  log.notice(`V8 heap limit ${heapLimitMb()} MB (maxmemory ${config.num('maxmemory')} bytes)`);
   log.notice(`Keydra version=${KEYDRA_VERSION} (Redis ${REDIS_VERSION} compatible), pid=${process.pid}, port=${srv.port}`);
   let stopping = false;
   const stop = (sig: string) => {

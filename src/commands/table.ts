@@ -12,6 +12,7 @@ import connection from './connection/index.js';
 import hashes from './hashes/index.js';
 import keys from './keys/index.js';
 import lists from './lists/index.js';
+import memory from './memory/index.js';
 import persistence from './persistence/index.js';
 import pubsub from './pubsub/index.js';
 import server from './server/index.js';
@@ -37,6 +38,7 @@ export const FAMILIES: CommandDef[][] = [
   tx,
   pubsub,
   persistence,
+  memory,
 ];
 
 interface SpecFile {

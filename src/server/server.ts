@@ -12,6 +12,7 @@ import { ERR_MAX_CLIENTS, ERR_PROTECTED_MODE } from '../errors.js';
 import { Keyspace, type Db } from '../store/db.js';
 import { Config } from '../config/config.js';
 import { activeExpireCycle } from '../expire/activeExpire.js';
+import { evictorOf, setupEviction } from '../evict/index.js';
 import { Client, type BlockState } from './client.js';
 import { processCommand } from './dispatch.js';
 import { Logger } from './log.js';
@@ -100,6 +101,7 @@ export class KeydraServer {
       },
     });
     this.pubsub = new PubSub(this);
+    setupEviction(this);
     this.maxmemory = config.num('maxmemory');
     config.onChange('maxmemory', (v) => {
       this.maxmemory = v as number;
@@ -182,13 +184,15 @@ export class KeydraServer {
     this.stats.total_connections_received++;
     if (this.clients.size >= this.config.num('maxclients')) {
       this.stats.rejected_connections++;
-      socket.end(`-${ERR_MAX_CLIENTS}\r\n`);
+      socket.on('error', () => {});
+      socket.end(`-${ERR_MAX_CLIENTS}\r\n`, () => socket.destroy());
       return;
     }
     if (this.config.bool('protected-mode') && this.config.str('requirepass') === '' && !isLoopback(socket.remoteAddress)) {
       // Redis 7.0 clientAcceptHandler: no password and a non-loopback peer.
       this.stats.rejected_connections++;
-      socket.end(`-${ERR_PROTECTED_MODE}\r\n`);
+      socket.on('error', () => {});
+      socket.end(`-${ERR_PROTECTED_MODE}\r\n`, () => socket.destroy());
       return;
     }
     const keepalive = this.config.num('tcp-keepalive');
@@ -520,7 +524,7 @@ export class KeydraServer {
    * eviction module; without it there is no accounting, so the limit is never reported exceeded.
    */
   evict(): boolean {
-    return true;
+    return evictorOf(this).performEvictions();
   }
 }
 

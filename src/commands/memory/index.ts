@@ -1,0 +1,155 @@
+/**
+ * MEMORY USAGE / STATS / DOCTOR / PURGE / MALLOC-STATS / HELP, answering from the eviction
+ * module's accounting (src/evict/). Also contributes Redis's INFO memory fields.
+ * Source: Redis 7.0 object.c (memoryCommand, getMemoryOverheadData).
+ */
+import { ERR_SYNTAX } from '../../errors.js';
+import { estimateKeyBytes, evictorOf } from '../../evict/index.js';
+import type { Client } from '../../server/client.js';
+import type { KeydraServer } from '../../server/server.js';
+import { parseIntOrReply } from '../args.js';
+import { addInfoContributor, bytesToHuman } from '../server/info.js';
+import type { CommandDef } from '../types.js';
+
+const HELP = [
+  'MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'DOCTOR',
+  '    Return memory problems reports.',
+  'MALLOC-STATS',
+  '    Return internal statistics report from the memory allocator.',
+  'PURGE',
+  '    Attempt to purge dirty pages for reclamation by the allocator.',
+  'STATS',
+  '    Return information about the memory usage of the server.',
+  'USAGE <key> [SAMPLES <count>]',
+  '    Return memory in bytes used by <key> and its value. Nested values are',
+  '    sampled up to <count> times (default: 5, 0 means sample all).',
+  'HELP',
+  '    Prints this help.',
+];
+
+/** MEMORY USAGE key [SAMPLES n]: estimated bytes of the key, or nil when missing. */
+function memoryUsageCommand(c: Client, argv: string[]): void {
+  let samples = 5;
+  for (let i = 3; i < argv.length; i++) {
+    if (argv[i].toLowerCase() === 'samples' && i + 1 < argv.length) {
+      const n = parseIntOrReply(c, argv[++i]);
+      if (n === null) return;
+      samples = n < 0 ? 5 : n;
+    } else {
+      c.error(ERR_SYNTAX);
+      return;
+    }
+  }
+  const o = c.db.peek(argv[2]);
+  if (o === undefined) {
+    c.reply.nullBulk();
+    return;
+  }
+  c.reply.integer(estimateKeyBytes(argv[2], o, samples));
+}
+
+/** Redis's MEMORY STATS fields (flat map: name → integer or nested db map). */
+function memoryStatsCommand(c: Client, _argv: string[]): void {
+  const server = c.server;
+  const ev = evictorOf(server);
+  const used = ev.usedMemory(true);
+  const mu = process.memoryUsage();
+  const keys = server.keyspace.totalKeys;
+  const dbs = server.keyspace.dbs.filter((d) => d.dict.size > 0);
+  const startup = 1024 * 1024;
+  const dataset = Math.max(0, used - startup);
+  const fields: [string, number | string][] = [
+    ['peak.allocated', ev.peak],
+    ['total.allocated', used],
+    ['startup.allocated', startup],
+    ['replication.backlog', 0],
+    ['clients.slaves', 0],
+    ['clients.normal', 0],
+    ['cluster.links', 0],
+    ['aof.buffer', 0],
+    ['lua.caches', 0],
+    ['functions.caches', 0],
+  ];
+  c.reply.mapLen(fields.length + dbs.length + 11);
+  for (const [k, v] of fields) {
+    c.reply.bulk(k);
+    c.reply.integer(v as number);
+  }
+  for (const db of dbs) {
+    c.reply.bulk(`db.${db.id}`);
+    c.reply.mapLen(2);
+    c.reply.bulk('overhead.hashtable.main');
+    c.reply.integer(db.dict.size * 48);
+    c.reply.bulk('overhead.hashtable.expires');
+    c.reply.integer(db.expires.size * 64);
+  }
+  const tail: [string, number, boolean][] = [
+    ['overhead.total', startup, false],
+    ['keys.count', keys, false],
+    ['keys.bytes-per-key', keys > 0 ? Math.floor(used / keys) : 0, false],
+    ['dataset.bytes', dataset, false],
+    ['dataset.percentage', (dataset / used) * 100, true],
+    ['peak.percentage', (used / Math.max(1, ev.peak)) * 100, true],
+    ['allocator.allocated', mu.heapUsed, false],
+    ['allocator.active', mu.heapTotal, false],
+    ['allocator.resident', mu.rss, false],
+    ['allocator-fragmentation.ratio', mu.heapTotal / Math.max(1, mu.heapUsed), true],
+    ['rss-overhead.ratio', mu.rss / Math.max(1, used), true],
+  ];
+  for (const [k, v, dbl] of tail) {
+    c.reply.bulk(k);
+    if (dbl) c.reply.double(v);
+    else c.reply.integer(v);
+  }
+}
+
+function memoryDoctorCommand(c: Client, _argv: string[]): void {
+  c.reply.verbatim("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.", 'txt');
+}
+
+function memoryPurgeCommand(c: Client, _argv: string[]): void {
+  c.reply.ok();
+}
+
+function memoryMallocStatsCommand(c: Client, _argv: string[]): void {
+  c.reply.verbatim('Stats not supported for the current allocator', 'txt');
+}
+
+function memoryHelpCommand(c: Client, _argv: string[]): void {
+  c.reply.arrayLen(HELP.length);
+  for (const l of HELP) c.reply.simple(l);
+}
+
+/** INFO memory fields from the eviction accounting (replace info.ts's heap-based defaults). */
+function memoryInfo(server: KeydraServer): string[] {
+  const ev = evictorOf(server);
+  const used = ev.usedMemory(true);
+  const rss = process.memoryUsage.rss();
+  return [
+    `used_memory:${used}`,
+    `used_memory_human:${bytesToHuman(used)}`,
+    `used_memory_rss:${rss}`,
+    `used_memory_rss_human:${bytesToHuman(rss)}`,
+    `used_memory_peak:${ev.peak}`,
+    `used_memory_peak_human:${bytesToHuman(ev.peak)}`,
+    `used_memory_peak_perc:${((used / Math.max(1, ev.peak)) * 100).toFixed(2)}%`,
+    `mem_fragmentation_ratio:${(rss / Math.max(1, used)).toFixed(2)}`,
+  ];
+}
+addInfoContributor('memory', memoryInfo);
+
+const defs: CommandDef[] = [
+  {
+    name: 'memory',
+    subcommands: [
+      { name: 'usage', handler: memoryUsageCommand },
+      { name: 'stats', handler: memoryStatsCommand },
+      { name: 'doctor', handler: memoryDoctorCommand },
+      { name: 'purge', handler: memoryPurgeCommand },
+      { name: 'malloc-stats', handler: memoryMallocStatsCommand },
+      { name: 'help', handler: memoryHelpCommand },
+    ],
+  },
+];
+export default defs;

@@ -1,0 +1,52 @@
+/**
+ * The V8 heap limit under `maxmemory`: Keydra's dataset lives in the V8 heap, so the heap limit
+ * must leave room above maxmemory (garbage of evicted keys until the next major GC, client
+ * buffers, the server itself), or V8 would die with "heap out of memory" instead of evicting.
+ * The CLI re-spawns itself with `--max-old-space-size` when the current limit is outside the band
+ * [needed, 3 × needed]; too large a limit lets garbage pile up and RSS drift far above the budget.
+ */
+import { spawn } from 'node:child_process';
+import v8 from 'node:v8';
+
+const MB = 1024 * 1024;
+
+/** The old-space size in MB Keydra wants for a maxmemory in bytes: 2 × maxmemory + 128 MB. */
+export function neededHeapMb(maxmemory: number): number {
+  return Math.ceil((2 * maxmemory) / MB) + 128;
+}
+
+/** The current V8 heap limit in MB (heap_size_limit). */
+export function heapLimitMb(): number {
+  return Math.floor(v8.getHeapStatistics().heap_size_limit / MB);
+}
+
+/**
+ * Re-spawns the current process with a fitting `--max-old-space-size` when maxmemory > 0 and the
+ * heap limit is outside [needed, 3 × needed], forwarding stdio, signals and the exit code.
+ * Not done twice (env KEYDRA_HEAP_RESPAWNED) nor when config came from stdin.
+ * @returns true if a child now runs the server (the caller must do nothing more).
+ * @throws Error with a clear message if already re-spawned and the limit is still too small.
+ */
+export function respawnForHeapLimit(maxmemory: number, canRespawn: boolean): boolean {
+  if (maxmemory <= 0) return false;
+  const needed = neededHeapMb(maxmemory);
+  const limit = heapLimitMb();
+  if (limit >= needed && limit <= 3 * needed + 256) return false;
+  if (process.env.KEYDRA_HEAP_RESPAWNED === '1' || !canRespawn) {
+    if (limit < needed) {
+      throw new Error(
+        `V8 heap limit ${limit} MB leaves no room above maxmemory ${Math.ceil(maxmemory / MB)} MB: run node with --max-old-space-size=${needed} or lower maxmemory`,
+      );
+    }
+    return false;
+  }
+  const args = [
+    ...process.execArgv.filter((a) => !a.startsWith('--max-old-space-size')),
+    `--max-old-space-size=${needed}`,
+    ...process.argv.slice(1),
+  ];
+  const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, KEYDRA_HEAP_RESPAWNED: '1' } });
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  return true;
+}

@@ -1,0 +1,352 @@
+/**
+ * Memory accounting and eviction under `maxmemory` (Redis 7.0 evict.c, object.c LFU helpers).
+ *
+ * Accounting (`used_memory`): V8's own heap statistics, sampled (not walked) at most every few
+ * commands, minus the estimated bytes of keys evicted or deleted by eviction since the last
+ * major GC (their memory only comes back when V8 runs a mark-compact), minus the heap the idle
+ * server had at setup (code, command tables: Redis does not count its binary either).
+ *
+ *   used_memory = used_heap_size + external_memory - baseline - freedSinceMajorGc
+ *
+ * Why: a per-command byte estimate would need every command handler to maintain it; the heap
+ * sample is exact for what V8 holds (including collection internals and fragmentation of the
+ * old space), cheap (v8.getHeapStatistics reads counters), and the only error is garbage not yet
+ * collected, which makes us evict slightly early rather than late, so RSS stays near the budget.
+ * A PerformanceObserver on `gc` entries resets freedSinceMajorGc when a major GC completes.
+ *
+ * Eviction: sampled approximated LRU/LFU with a pool of 16 candidates (EVPOOL_SIZE), random and
+ * volatile-ttl policies; volatile-* sample only the expires dict. Keys are sampled through a
+ * persistent iterator per db and dict (Map iterators survive inserts and deletes) with random
+ * skips, as a Map has no random access. Expired keys are reclaimed first.
+ */
+import v8 from 'node:v8';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
+import type { KeydraServer } from '../server/server.js';
+import { type Db, lruClock, ObjType, type RObject } from '../store/db.js';
+
+/** Redis EVPOOL_SIZE. */
+const EVPOOL_SIZE = 16;
+/** Redis LFU_INIT_VAL: the counter a new key starts with. */
+export const LFU_INIT_VAL = 5;
+
+let majorGcEpoch = 0;
+let gcObserver: PerformanceObserver | null = null;
+function watchGc(): void {
+  if (gcObserver !== null) return;
+  gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) majorGcEpoch++;
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+}
+
+/** LFU minutes clock, 16 bits (Redis LFUGetTimeInMinutes). @param nowMs Unix ms. */
+export function lfuMinutes(nowMs: number): number {
+  return Math.floor(nowMs / 60000) & 0xffff;
+}
+
+/** Decayed LFU counter of `o` (Redis LFUDecrAndReturn); does not store it. */
+export function lfuDecrAndReturn(lru: number, nowMs: number, decayTime: number): number {
+  const ldt = lru >>> 8;
+  let counter = lru & 0xff;
+  const now = lfuMinutes(nowMs);
+  const elapsed = now >= ldt ? now - ldt : 65535 - ldt + now;
+  const periods = decayTime > 0 ? Math.floor(elapsed / decayTime) : 0;
+  if (periods > 0) counter = periods > counter ? 0 : counter - periods;
+  return counter;
+}
+
+/** Logarithmic increment of an 8-bit counter (Redis LFULogIncr). */
+export function lfuLogIncr(counter: number, logFactor: number): number {
+  if (counter === 255) return 255;
+  const base = Math.max(0, counter - LFU_INIT_VAL);
+  const p = 1 / (base * logFactor + 1);
+  return Math.random() < p ? counter + 1 : counter;
+}
+
+/** Idle seconds of an object under LRU (Redis estimateObjectIdleTime / 1000). */
+export function lruIdleSeconds(lru: number, nowMs: number): number {
+  const clock = lruClock(nowMs);
+  return clock >= lru ? clock - lru : clock + (0xffffff - lru);
+}
+
+/**
+ * Estimated bytes a key holds (V8, 64-bit): Map entry, RObject, key and value strings; for
+ * collections elements × (per-element overhead + average sampled element length).
+ * @param samples elements sampled for collections (0: all), as MEMORY USAGE SAMPLES.
+ */
+export function estimateKeyBytes(key: string, o: RObject, samples = 5): number {
+  // Map entry (~3 words + bucket, at load factor 2) + RObject (header + 4 fields) + key string.
+  let n = 48 + 56 + 24 + key.length;
+  if (o.type === ObjType.String) {
+    const v = o.value;
+    return n + (typeof v === 'string' ? 24 + v.length : 16);
+  }
+  const v = o.value as { size?: number; length?: number; [Symbol.iterator]?: () => Iterator<unknown> };
+  const count = typeof v.size === 'number' ? v.size : typeof v.length === 'number' ? v.length : 0;
+  let avg = 16;
+  if (typeof v[Symbol.iterator] === 'function' && count > 0) {
+    let seen = 0;
+    let bytes = 0;
+    for (const e of v as Iterable<unknown>) {
+      bytes += elementBytes(e);
+      if (++seen === samples && samples > 0) break;
+    }
+    if (seen > 0) avg = bytes / seen;
+  }
+  n += 64 + Math.round(count * (56 + avg));
+  return n;
+}
+
+function elementBytes(e: unknown): number {
+  if (typeof e === 'string') return 24 + e.length;
+  if (Array.isArray(e)) {
+    let b = 16;
+    for (const x of e) b += typeof x === 'string' ? 24 + x.length : 16;
+    return b;
+  }
+  return 16;
+}
+
+/** Per-db round-robin sampler over a Map, restarted when exhausted or when the Map is replaced. */
+class Sampler<V> {
+  private map: Map<string, V> | null = null;
+  private it: Iterator<[string, V]> | null = null;
+  next(map: Map<string, V>): [string, V] | undefined {
+    if (this.map !== map || this.it === null) {
+      this.map = map;
+      this.it = map.entries();
+    }
+    let r = this.it.next();
+    if (r.done) {
+      this.it = map.entries();
+      r = this.it.next();
+      if (r.done) return undefined;
+    }
+    return r.value;
+  }
+}
+
+/** Per-server eviction state: pool, samplers, accounting. */
+export class Evictor {
+  private readonly poolKeys: string[] = [];
+  private readonly poolDbs: number[] = [];
+  private readonly poolScores: number[] = [];
+  private readonly dictSamplers: Sampler<RObject>[] = [];
+  private readonly expireSamplers: Sampler<number>[] = [];
+  private baseline = 0;
+  private freed = 0;
+  private epoch = majorGcEpoch;
+  private calls = 0;
+  private heap = 0;
+  /** Highest used_memory seen (INFO used_memory_peak). */
+  peak = 0;
+
+  constructor(readonly server: KeydraServer) {
+    for (let i = 0; i < server.keyspace.dbs.length; i++) {
+      this.dictSamplers.push(new Sampler());
+      this.expireSamplers.push(new Sampler());
+    }
+    this.baseline = heapBytes();
+    this.heap = this.baseline;
+  }
+
+  /** Estimated used memory in bytes (see module doc). `fresh` forces a heap sample. */
+  usedMemory(fresh = true): number {
+    if (fresh || (++this.calls & 7) === 0) this.heap = heapBytes();
+    if (this.epoch !== majorGcEpoch) {
+      this.epoch = majorGcEpoch;
+      this.freed = 0;
+    }
+    const used = Math.max(1024 * 1024, this.heap - this.baseline - this.freed + 1024 * 1024);
+    if (used > this.peak) this.peak = used;
+    return used;
+  }
+
+  /**
+   * Frees memory until used_memory ≤ maxmemory (Redis performEvictions). @returns false when
+   * still above the limit and nothing could be evicted (the caller replies -OOM).
+   */
+  performEvictions(): boolean {
+    const server = this.server;
+    const max = server.maxmemory;
+    if (max <= 0) return true;
+    if (this.usedMemory(false) <= max) return true;
+    watchGc();
+    if (this.usedMemory(true) <= max) return true;
+    const policy = server.config.str('maxmemory-policy');
+    const tenacity = server.config.num('maxmemory-eviction-tenacity');
+    const limitUs = tenacity >= 100 ? Number.POSITIVE_INFINITY : tenacity <= 10 ? 50 * tenacity : 500 * 1.15 ** (tenacity - 10);
+    const start = performance.now();
+    let evicted = 0;
+    this.reclaimExpired();
+    while (this.usedMemory(evicted % 16 === 0) > max) {
+      if (policy === 'noeviction' || !this.evictOne(policy)) return evicted > 0;
+      evicted++;
+      if ((evicted & 15) === 0 && (performance.now() - start) * 1000 > limitUs) return true;
+    }
+    return true;
+  }
+
+  /** Deletes expired keys found by sampling the expires dicts (they are reclaimable first). */
+  private reclaimExpired(): void {
+    const ks = this.server.keyspace;
+    if (ks.replicaMode) return;
+    for (const db of ks.dbs) {
+      const n = Math.min(db.expires.size, 20);
+      for (let i = 0; i < n; i++) {
+        const e = this.expireSamplers[db.id].next(db.expires);
+        if (e === undefined) break;
+        if (e[1] <= ks.now) {
+          const o = db.dict.get(e[0]);
+          if (o !== undefined) this.freed += estimateKeyBytes(e[0], o, 1);
+          db.expireIfNeeded(e[0]);
+        }
+      }
+    }
+  }
+
+  /**
+   * Evicts one key by `policy` (no memory check): fills the pool from every db, then deletes the
+   * best candidate still present. @returns false if no key may be evicted.
+   */
+  evictOne(policy: string): boolean {
+    const ks = this.server.keyspace;
+    const volatile = policy.startsWith('volatile-');
+    if (policy.endsWith('-random')) {
+      for (let k = 0; k < ks.dbs.length; k++) {
+        const db = ks.dbs[(this.rr++ + k) % ks.dbs.length];
+        const size = volatile ? db.expires.size : db.dict.size;
+        if (size === 0) continue;
+        const skip = Math.floor(Math.random() * Math.min(size, 32));
+        let key: string | undefined;
+        for (let i = 0; i <= skip; i++) {
+          key = volatile ? this.expireSamplers[db.id].next(db.expires)?.[0] : this.dictSamplers[db.id].next(db.dict)?.[0];
+        }
+        if (key !== undefined) return this.evictKey(db, key);
+      }
+      return false;
+    }
+    for (let tries = 0; tries < 2; tries++) {
+      for (const db of ks.dbs) {
+        const size = volatile ? db.expires.size : db.dict.size;
+        if (size > 0) this.populate(db, policy, volatile);
+      }
+      while (this.poolKeys.length > 0) {
+        const key = this.poolKeys.pop() as string;
+        const dbId = this.poolDbs.pop() as number;
+        this.poolScores.pop();
+        const db = ks.dbs[dbId];
+        if (volatile ? db.expires.has(key) : db.dict.has(key)) return this.evictKey(db, key);
+      }
+    }
+    return false;
+  }
+  private rr = 0;
+
+  /** Samples keys of one db into the pool (Redis evictionPoolPopulate). */
+  private populate(db: Db, policy: string, volatile: boolean): void {
+    const cfg = this.server.config;
+    const samples = cfg.num('maxmemory-samples');
+    const size = volatile ? db.expires.size : db.dict.size;
+    const n = Math.min(samples, size);
+    const skipMax = size > samples * 4 ? 4 : 0;
+    const now = this.server.keyspace.now;
+    const decay = cfg.num('lfu-decay-time');
+    for (let i = 0; i < n; i++) {
+      let key: string | undefined;
+      let when = 0;
+      const skip = skipMax > 0 ? Math.floor(Math.random() * skipMax) : 0;
+      for (let s = 0; s <= skip; s++) {
+        if (volatile) {
+          const e = this.expireSamplers[db.id].next(db.expires);
+          key = e?.[0];
+          when = e?.[1] ?? 0;
+        } else key = this.dictSamplers[db.id].next(db.dict)?.[0];
+      }
+      if (key === undefined) return;
+      let score: number;
+      if (policy === 'volatile-ttl') score = Number.MAX_SAFE_INTEGER - when;
+      else {
+        const o = db.dict.get(key);
+        if (o === undefined) continue;
+        score = policy.endsWith('-lfu') ? 255 - lfuDecrAndReturn(o.lru, now, decay) : lruIdleSeconds(o.lru, now);
+      }
+      this.poolInsert(key, db.id, score);
+    }
+  }
+
+  private poolInsert(key: string, dbId: number, score: number): void {
+    const keys = this.poolKeys;
+    for (let j = 0; j < keys.length; j++) if (keys[j] === key && this.poolDbs[j] === dbId) return;
+    if (keys.length >= EVPOOL_SIZE) {
+      if (score <= this.poolScores[0]) return;
+      keys.shift();
+      this.poolDbs.shift();
+      this.poolScores.shift();
+    }
+    let i = keys.length;
+    while (i > 0 && this.poolScores[i - 1] > score) i--;
+    keys.splice(i, 0, key);
+    this.poolDbs.splice(i, 0, dbId);
+    this.poolScores.splice(i, 0, score);
+  }
+
+  /** Deletes an evicted key: DEL propagation, `evicted` event, WATCH, stats. */
+  private evictKey(db: Db, key: string): boolean {
+    const o = db.dict.get(key);
+    if (o === undefined) return false;
+    this.freed += estimateKeyBytes(key, o, 1);
+    db.deleteKey(key);
+    const server = this.server;
+    server.keyspace.stats.evicted_keys++;
+    server.alsoPropagate(db.id, ['DEL', key]);
+    server.notifyKeyspaceEvent('e', 'evicted', key, db.id);
+    server.keyspace.hooks.keyModified(db, key);
+    return true;
+  }
+}
+
+function heapBytes(): number {
+  const h = v8.getHeapStatistics();
+  return h.used_heap_size + h.external_memory;
+}
+
+const evictors = new WeakMap<KeydraServer, Evictor>();
+
+/** The server's Evictor, created on first use. */
+export function evictorOf(server: KeydraServer): Evictor {
+  let e = evictors.get(server);
+  if (e === undefined) {
+    e = new Evictor(server);
+    evictors.set(server, e);
+  }
+  return e;
+}
+
+/**
+ * Installs eviction on a server: the accounting baseline and an LRU/LFU-aware `keyspace.touch`
+ * that follows `maxmemory-policy` (LFU: 16-bit minutes + 8-bit log counter, Redis updateLFU).
+ */
+export function setupEviction(server: KeydraServer): void {
+  evictorOf(server);
+  const ks = server.keyspace;
+  const cfg = server.config;
+  const lruTouch = ks.touch;
+  const lfuTouch = (o: RObject): void => {
+    const now = ks.now;
+    if (o.lru === 0 || o.seq === 0) {
+      o.lru = (lfuMinutes(now) << 8) | LFU_INIT_VAL;
+      return;
+    }
+    const c = lfuLogIncr(lfuDecrAndReturn(o.lru, now, cfg.num('lfu-decay-time')), cfg.num('lfu-log-factor'));
+    o.lru = (lfuMinutes(now) << 8) | c;
+  };
+  const apply = (policy: string) => {
+    ks.touch = policy.includes('lfu') ? lfuTouch : lruTouch;
+  };
+  apply(cfg.str('maxmemory-policy'));
+  cfg.onChange('maxmemory-policy', (v) => apply(String(v)));
+}
