@@ -7,9 +7,11 @@
  */
 import { type LexRange, lexGteMin, lexLteMax, type SkipNode, SkipList } from './skiplist.js';
 
-/** Default zset-max-listpack-entries / zset-max-listpack-value (Redis 7.0 defaults). */
-export const ZSET_MAX_LISTPACK_ENTRIES = 128;
-export const ZSET_MAX_LISTPACK_VALUE = 64;
+/**
+ * zset-max-listpack-entries / zset-max-listpack-value (Redis 7.0 defaults 128 and 64 bytes);
+ * the zsets family refreshes them from the config when it creates a zset.
+ */
+export const zsetLimits = { maxListpackEntries: 128, maxListpackValue: 64 };
 
 /** ZADD input flags (Redis ZADD_IN_*). */
 export const enum ZAddIn {
@@ -81,7 +83,7 @@ export class ZSet {
     if (score === 0 && !this.big) score = 0; // listpack stores -0 as 0
     this.dict.set(member, score);
     this.zsl.insert(score, member);
-    if (!this.big && (this.dict.size > ZSET_MAX_LISTPACK_ENTRIES || member.length > ZSET_MAX_LISTPACK_VALUE)) {
+    if (!this.big && (this.dict.size > zsetLimits.maxListpackEntries || member.length > zsetLimits.maxListpackValue)) {
       this.big = true;
     }
   }

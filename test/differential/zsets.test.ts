@@ -80,6 +80,17 @@ test('ZADD flags, errors and replies', async (t) => {
     ['ZCARD', 'nokey'],
     ['ZCARD', 's'],
     ['OBJECT', 'ENCODING', 'f'],
+    ['CONFIG', 'SET', 'zset-max-listpack-entries', '2'],
+    ['DEL', 'enc'],
+    ['ZADD', 'enc', '1', 'a', '2', 'b'],
+    ['OBJECT', 'ENCODING', 'enc'],
+    ['ZADD', 'enc', '3', 'c'],
+    ['OBJECT', 'ENCODING', 'enc'],
+    ['ZREM', 'enc', 'c'],
+    ['OBJECT', 'ENCODING', 'enc'],
+    ['CONFIG', 'SET', 'zset-max-listpack-entries', '128'],
+    ['ZADD', 'enc2', '1', 'x'.repeat(65)],
+    ['OBJECT', 'ENCODING', 'enc2'],
   );
 });
 
@@ -288,6 +299,8 @@ test('ZRANDMEMBER and ZSCAN', async (t) => {
     ['DEL', 'q'],
     ['ZADD', 'q', '1', 'a', '2', 'b', '3', 'c'],
     ['ZRANDMEMBER', 'q', '0'],
+    ['ZRANDMEMBER', 'q', '5', 'WITHSCORES'],
+    ['ZRANDMEMBER', 'q', '3'],
     ['ZRANDMEMBER', 'nokey'],
     ['ZRANDMEMBER', 'nokey', '3'],
     ['ZRANDMEMBER', 'q', 'x'],

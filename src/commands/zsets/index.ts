@@ -10,7 +10,7 @@ import type { Client } from '../../server/client.js';
 import { ObjType, RObject } from '../../store/db.js';
 import { formatDouble as formatScore } from '../../protocol/reply.js';
 import { type LexRange, lexGteMin, lexLteMax, type SkipNode } from '../../store/skiplist.js';
-import { ZAddIn, ZAddOut, ZSet } from '../../store/zset.js';
+import { ZAddIn, ZAddOut, ZSet, zsetLimits } from '../../store/zset.js';
 import { isKeyword, parseInt64, parseIntOrReply } from '../args.js';
 import type { CommandDef } from '../types.js';
 import { globMatch, parseDoubleStrict, parseLexRange, parseScoreRange, parseTimeoutOrReply } from './util.js';
@@ -46,6 +46,12 @@ function writeZset(c: Client, key: string): ZSet | undefined | null {
     return null;
   }
   return o.value as ZSet;
+}
+
+/** Refreshes the listpack limits from the config (zset-max-listpack-entries/-value) before creating a zset. */
+function syncLimits(c: Client): void {
+  zsetLimits.maxListpackEntries = c.server.config.num('zset-max-listpack-entries');
+  zsetLimits.maxListpackValue = c.server.config.num('zset-max-listpack-value');
 }
 
 /** Deletes the key if its zset became empty, with the `del` event. */
@@ -123,6 +129,7 @@ function zaddGeneric(c: Client, argv: string[], baseFlags: number): void {
       else c.reply.integer(0);
       return;
     }
+    syncLimits(c);
     z = new ZSet();
     c.db.add(key, new RObject(ObjType.ZSet, z));
   }
@@ -423,6 +430,7 @@ function lexOk(ele: string, r: LexRange, rev: boolean): boolean {
 /** Stores members/scores under `dst` (or deletes it when empty) and replies the count. */
 function storeResult(c: Client, dst: string, members: string[], scores: number[], event: string): void {
   if (members.length > 0) {
+    syncLimits(c);
     const z = new ZSet();
     for (let i = 0; i < members.length; i++) if (z.score(members[i]) === undefined) z.insert(scores[i], members[i]);
     c.db.setKey(dst, new RObject(ObjType.ZSet, z));
@@ -907,6 +915,7 @@ function zsetOpGeneric(c: Client, argv: string[], dst: string | null, numIdx: nu
     c.reply.integer(cardinality);
     return;
   }
+  syncLimits(c);
   const z = new ZSet();
   for (const [m, s] of result) z.insert(s, m);
   if (dst !== null) {
@@ -970,9 +979,10 @@ function zrandmemberCommand(c: Client, argv: string[]): void {
         scores.push(x.score);
       }
     } else if (l >= size) {
-      for (const [m, s] of z) {
-        members.push(m);
-        scores.push(s);
+      // The whole set; Redis walks a listpack from its tail here.
+      for (let x = z.zsl.tail; x !== null; x = x.backward) {
+        members.push(x.ele);
+        scores.push(x.score);
       }
     } else {
       const picked = new Set<number>();
