@@ -116,6 +116,20 @@ describe('blocking list commands', () => {
     await p.send('DEL', 'd');
   });
 
+  it('a list created by another command (RENAME, COPY) wakes waiters', async () => {
+    const [a, b, p] = [await connect(), await connect(), await connect()];
+    await p.send('RPUSH', 'tmp', 'r1', 'r2');
+    const ra = a.send('BLPOP', 'renamed', '0');
+    await waitBlocked(peer.running, 1);
+    await p.send('RENAME', 'tmp', 'renamed');
+    assert.equal(raw(await ra), '*2\r\n$7\r\nrenamed\r\n$2\r\nr1\r\n');
+    const rb = b.send('BRPOP', 'copied', '0');
+    await waitBlocked(peer.running, 1);
+    await p.send('COPY', 'renamed', 'copied');
+    assert.equal(raw(await rb), '*2\r\n$6\r\ncopied\r\n$2\r\nr2\r\n');
+    await p.send('DEL', 'renamed', 'copied');
+  });
+
   it('pipelined commands after a blocking one wait for it', async () => {
     const [a, p] = [await connect(), await connect()];
     const replies = a.pipeline([
