@@ -15,6 +15,7 @@ import path from 'node:path';
 import type { KeydraServer } from '../server/server.js';
 import { Aof, AofLoadError, writeFileDurable, writeFileDurableAsync } from './aof/aof.js';
 import { decodeRdb, encodeRdb, RdbError } from './rdb/rdb.js';
+import './rdb/types.js';
 
 /** RDB-side state reported by INFO persistence. */
 export interface RdbStats {

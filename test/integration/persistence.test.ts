@@ -47,6 +47,39 @@ async function writeSample(c: RawClient): Promise<void> {
   await c.call('SELECT', '5');
   await c.call('SET', 'in5', 'five');
   await c.call('SELECT', '0');
+  for (const cmd of TYPED) await c.call(...cmd);
+}
+
+/** Commands building every type in each of its encodings. */
+const TYPED: string[][] = [
+  ['RPUSH', 'l:small', 'a', '1', '-5000', '70000', '9999999999', 'x'.repeat(100)],
+  ['RPUSH', 'l:big', ...Array.from({ length: 400 }, (_, i) => (i % 3 === 0 ? String(i) : `e${i}${'y'.repeat(i % 90)}`))],
+  ['SADD', 's:int', '1', '-2', '300', '70000', '5000000000'],
+  ['SADD', 's:str', 'a', 'b', '1'],
+  ['HSET', 'h:small', 'f1', 'v1', 'f2', '22'],
+  ['HSET', 'h:big', 'f', 'v'.repeat(100)],
+  ['ZADD', 'z:small', '1', 'a', '2.5', 'b', '-0.1', 'c', 'inf', 'd', '1e-7', 'e', '123456789012345678', 'f'],
+  ['ZADD', 'z:big', ...Array.from({ length: 300 }, (_, i) => [String(i / 7), `m${i}`]).flat()],
+];
+const TYPED_KEYS = ['l:small', 'l:big', 's:int', 's:str', 'h:small', 'h:big', 'z:small', 'z:big'];
+
+/** Reads every typed key back in a canonical form. */
+async function typedState(c: RawClient): Promise<string[]> {
+  const out: string[] = [];
+  for (const k of TYPED_KEYS) {
+    const t = ((await c.call('TYPE', k)) as { v: string }).v;
+    const cmd =
+      t === 'list'
+        ? ['LRANGE', k, '0', '-1']
+        : t === 'set'
+          ? ['SMEMBERS', k]
+          : t === 'hash'
+            ? ['HGETALL', k]
+            : ['ZRANGE', k, '0', '-1', 'WITHSCORES'];
+    const r = (await c.send(...cmd)).raw.toString('latin1');
+    out.push(`${k} ${t} ${t === 'set' ? r.split('\r\n').sort().join('|') : r} ${(await c.send('OBJECT', 'ENCODING', k)).raw.toString()}`);
+  }
+  return out;
 }
 
 async function checkSample(c: RawClient): Promise<void> {
@@ -62,7 +95,13 @@ async function checkSample(c: RawClient): Promise<void> {
   await c.call('SELECT', '5');
   assert.equal(await str('GET', 'in5'), '$4\r\nfive\r\n');
   await c.call('SELECT', '0');
+  const state = await typedState(c);
+  expectedTyped ??= state;
+  assert.deepEqual(state, expectedTyped);
 }
+
+/** The typed keys' state as first observed (all servers must then agree). */
+let expectedTyped: string[] | undefined;
 
 describe('AOF', () => {
   it('replays the multi-part AOF after a restart, also after BGREWRITEAOF', async () => {
@@ -124,10 +163,7 @@ describe('AOF', () => {
     const at = data.indexOf('$3\r\nSET');
     data[at] = 0x21; // '!' instead of '$'
     fs.writeFileSync(incr, data);
-    await assert.rejects(
-      startServer({ port: 0, dir, save: '', appendonly: true }),
-      /appendonly\.aof\.1\.incr\.aof at offset \d+/,
-    );
+    await assert.rejects(startServer({ port: 0, dir, save: '', appendonly: true }), /appendonly\.aof\.1\.incr\.aof at offset \d+/);
     // The CLI exits non-zero with the message.
     const r = spawnSync(process.execPath, [KEYDRA_BIN, '--port', '0', '--dir', dir, '--appendonly', 'yes', '--save', ''], {
       encoding: 'utf8',
@@ -257,6 +293,19 @@ describe('DUMP / RESTORE (differential)', () => {
       ['RESTORE', 'dr:x', '0', payload, 'BOGUS'],
       ['RESTORE', 'dr:x', '0', 'garbage'],
     );
+    for (const cmd of TYPED) await d.same(cmd);
+    for (const k of TYPED_KEYS) {
+      // Hashtable-encoded sets and hashes iterate in dict order, which differs from Redis's.
+      const unordered = k === 's:str' || k === 'h:big';
+      const dump = unordered ? (await d.r.send('DUMP', k)).raw : (await d.same(['DUMP', k]))[0];
+      const p = dump.subarray(dump.indexOf('\r\n') + 2, dump.length - 2);
+      await d.same(['RESTORE', `${k}:copy`, '0', p], ['OBJECT', 'ENCODING', `${k}:copy`]);
+      if (!unordered) await d.same(['DUMP', `${k}:copy`]);
+      else
+        await d.sameAfter(k === 's:str' ? ['SMEMBERS', `${k}:copy`] : ['HGETALL', `${k}:copy`], (r) =>
+          JSON.stringify(r).replace(/[[\]]/g, '').split(',').sort(),
+        );
+    }
     const bad = Buffer.from(payload);
     bad[3] ^= 1;
     await d.same(['RESTORE', 'dr:x', '0', bad]);

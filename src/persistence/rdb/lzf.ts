@@ -15,7 +15,7 @@ const htab = new Int32Array(HSIZE);
 
 /** liblzf's IDX(h): hash of the 3-byte window kept in `h`. */
 function idx(h: number): number {
-  return ((h >>> (3 * 8 - HLOG)) - h) & (HSIZE - 1);
+  return ((h >>> (3 * 8 - HLOG)) - h * 5) & (HSIZE - 1); // VERY_FAST variant
 }
 
 /**
@@ -51,11 +51,24 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
       let len = 2;
       let maxlen = inEnd - ip - len;
       if (maxlen > MAX_REF) maxlen = MAX_REF;
-      if (op + 3 + 1 >= maxOut && op - (lit === 0 ? 1 : 0) + 3 + 1 >= maxOut) return null;
       out[op - lit - 1] = lit - 1; // stop run
       if (lit === 0) op--; // undo run if length is zero
-      do len++;
-      while (len < maxlen && input[ref + len] === input[ip + len]);
+      if (op + 3 + 1 >= maxOut) return null;
+      // liblzf checks up to 16 bytes unrolled (without the maxlen bound) before the bounded loop.
+      let mismatch = false;
+      if (maxlen > 16) {
+        for (let k = 0; k < 16; k++) {
+          len++;
+          if (input[ref + len] !== input[ip + len]) {
+            mismatch = true;
+            break;
+          }
+        }
+      }
+      if (!mismatch) {
+        do len++;
+        while (len < maxlen && input[ref + len] === input[ip + len]);
+      }
       len -= 2; // now #octets - 1
       ip++;
       if (len < 7) out[op++] = (off >> 8) + (len << 5);
@@ -88,8 +101,8 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
       }
     }
   }
+  if (op + 3 > maxOut) return null; // at most 3 bytes can be missing here
   while (ip < inEnd) {
-    if (op >= maxOut) return null;
     lit++;
     out[op++] = input[ip++];
     if (lit === MAX_LIT) {

@@ -353,7 +353,8 @@ export function saveObject(w: RdbWriter, o: RObject, typeAt: number): void {
   }
   const codec = typeCodecs.get(o.type);
   if (codec === undefined) throw new Error(`RDB: no codec for value type ${o.type}`);
-  w.buf[typeAt] = codec.save(w, o);
+  const t = codec.save(w, o); // may grow (reallocate) w.buf: index it afterwards
+  w.buf[typeAt] = t;
 }
 
 /** Writes type, key and value (the type byte is patched after the value is encoded). */
