@@ -25,6 +25,13 @@ const PROTO_MBULK_BIG_ARG = 32 * 1024;
 
 const EMPTY = Buffer.alloc(0);
 
+declare global {
+  interface Buffer {
+    /** Node's latin1 decoder without toString's encoding dispatch (one char per byte). */
+    latin1Slice(start: number, end: number): string;
+  }
+}
+
 /** Limits applied while parsing; all sizes in bytes. */
 export interface ParserLimits {
   /** proto-max-bulk-len: the largest bulk string accepted (default 512mb). */
@@ -57,6 +64,8 @@ export class RespParser {
   /** Multibulk state: args still to read (-1: not inside a multibulk), args so far, current bulk length. */
   private mbulkLeft = -1;
   private argv: string[] = [];
+  /** Arguments stored in `argv` so far (it is allocated at its final length). */
+  private argc = 0;
   private bulkLen = -1;
 
   constructor(public limits: ParserLimits) {}
@@ -100,6 +109,7 @@ export class RespParser {
     this.need = 0;
     this.mbulkLeft = -1;
     this.argv = [];
+    this.argc = 0;
     this.bulkLen = -1;
   }
 
@@ -125,7 +135,7 @@ export class RespParser {
         if (n <= 0) continue;
         this.mbulkLeft = n;
         this.argv = new Array(n);
-        this.argv.length = 0;
+        this.argc = 0;
       }
       while (this.mbulkLeft > 0) {
         const buf = this.buf;
@@ -151,15 +161,14 @@ export class RespParser {
           }
           return null;
         }
-        this.argv.push(this.buf.toString('latin1', this.pos, end));
+        this.argv[this.argc++] = this.buf.latin1Slice(this.pos, end);
         this.pos = end + 2;
         this.bulkLen = -1;
         this.mbulkLeft--;
       }
       this.mbulkLeft = -1;
-      const argv = this.argv;
-      this.argv = [];
-      return argv;
+      // The next multibulk header allocates a fresh array; this one now belongs to the caller.
+      return this.argv;
     }
   }
 

@@ -43,3 +43,19 @@ describe('ReplyWriter pending()/written() (flush without copying)', () => {
     assert.equal(w.buf.length, 64 * 1024);
   });
 });
+
+describe('RespParser argv ownership (hot-path allocation changes)', () => {
+  it('each command gets its own argv array of exactly its length', async () => {
+    const { RespParser } = await import('../../../src/protocol/parser.js');
+    const p = new RespParser({ maxBulkLen: 512 * 1024 * 1024, maxQueryBuffer: 1024 * 1024 * 1024 });
+    p.feed(Buffer.from('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\n\xff\x00\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n', 'latin1'));
+    const a = p.next();
+    const b = p.next();
+    assert.deepEqual(a, ['SET', 'k', '\xff\x00']);
+    assert.deepEqual(b, ['GET', 'k']);
+    assert.notEqual(a, b);
+    assert.equal(a?.length, 3);
+    assert.equal(p.next(), null);
+    assert.deepEqual(a, ['SET', 'k', '\xff\x00']);
+  });
+});
