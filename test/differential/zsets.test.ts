@@ -91,6 +91,12 @@ test('ZADD flags, errors and replies', async (t) => {
     ['CONFIG', 'SET', 'zset-max-listpack-entries', '128'],
     ['ZADD', 'enc2', '1', 'x'.repeat(65)],
     ['OBJECT', 'ENCODING', 'enc2'],
+    ['TYPE', 'enc2'],
+    ['COPY', 'f', 'fcopy'],
+    ['ZADD', 'fcopy', '9', 'only-in-copy'],
+    ['ZRANGE', 'fcopy', '0', '-1', 'WITHSCORES'],
+    ['ZCARD', 'f'],
+    ['OBJECT', 'ENCODING', 'fcopy'],
   );
 });
 
