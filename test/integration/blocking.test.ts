@@ -130,6 +130,31 @@ describe('blocking list commands', () => {
     await p.send('DEL', 'renamed', 'copied');
   });
 
+  it('immediate blocking pops propagate as their non-blocking forms', async () => {
+    const p = await connect();
+    await p.send('RPUSH', 'im', '1', '2', '3', '4', '5');
+    propagated.length = 0;
+    await p.send('BLPOP', 'none', 'im', '0');
+    await p.send('BRPOP', 'im', '5');
+    await p.send('BLMPOP', '0', '1', 'im', 'LEFT', 'COUNT', '10');
+    await p.send('RPUSH', 'im', 'a', 'b');
+    await p.send('LMPOP', '1', 'im', 'RIGHT');
+    await p.send('BLMOVE', 'im', 'im2', 'LEFT', 'RIGHT', '0');
+    await p.send('RPUSH', 'im', 'c');
+    await p.send('BRPOPLPUSH', 'im', 'im2', '0');
+    assert.deepEqual(propagated, [
+      'LPOP im',
+      'RPOP im',
+      'LPOP im 3',
+      'RPUSH im a b',
+      'RPOP im 1',
+      'LMOVE im im2 LEFT RIGHT',
+      'RPUSH im c',
+      'RPOPLPUSH im im2',
+    ]);
+    await p.send('DEL', 'im2');
+  });
+
   it('pipelined commands after a blocking one wait for it', async () => {
     const [a, p] = [await connect(), await connect()];
     const replies = a.pipeline([
