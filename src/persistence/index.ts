@@ -12,6 +12,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { addInfoContributor } from '../commands/server/info.js';
 import type { KeydraServer } from '../server/server.js';
 import { Aof, AofLoadError, writeFileDurable, writeFileDurableAsync } from './aof/aof.js';
 import { decodeRdb, encodeRdb, RdbError } from './rdb/rdb.js';
@@ -198,9 +199,15 @@ export class Persistence {
 }
 
 const instances = new WeakMap<KeydraServer, Persistence>();
+let infoRegistered = false;
 
 /** Creates the server's persistence, hooks it up and loads the dataset. Call once, before start(). */
 export function setupPersistence(server: KeydraServer): Persistence {
+  if (!infoRegistered) {
+    // Registered at run time, not import time: info.ts and this module import each other indirectly.
+    infoRegistered = true;
+    addInfoContributor('persistence', (s) => persistenceInfo(s).trimEnd().split('\r\n'));
+  }
   let p = instances.get(server);
   if (p) return p;
   p = new Persistence(server);
