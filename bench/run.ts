@@ -127,15 +127,15 @@ async function scenarioRedisBenchmark(o: Options): Promise<Table> {
     for (const s of servers) {
       progress(`1/5 warming up ${s.kind}`);
       for (const pipeline of [1, 16]) {
-        await runRedisBenchmark(s.port, RB_TESTS[0], { clients: 50, pipeline, requests: o.quick ? 20_000 : 100_000, keyspace: 100_000 });
-        await runRedisBenchmark(s.port, RB_TESTS[1], { clients: 50, pipeline, requests: o.quick ? 20_000 : 100_000, keyspace: 100_000 });
+        await runRedisBenchmark(s.port, RB_TESTS[0], { clients: 50, pipeline, requests: o.quick ? 10_000 : 100_000, keyspace: 100_000 });
+        await runRedisBenchmark(s.port, RB_TESTS[1], { clients: 50, pipeline, requests: o.quick ? 10_000 : 100_000, keyspace: 100_000 });
       }
     }
     for (const pipeline of [1, 16]) {
       for (const test of RB_TESTS) {
         if (o.tests && !o.tests.has(test.t)) continue;
         const heavy = test.t.startsWith('lrange');
-        let requests = pipeline === 1 ? (o.quick ? 5_000 : 100_000) : o.quick ? 40_000 : 1_000_000;
+        let requests = pipeline === 1 ? (o.quick ? 5_000 : 100_000) : o.quick ? 30_000 : 1_000_000;
         if (heavy) requests = Math.max(2_000, Math.floor(requests / 5));
         const res = await interleaved(servers, o.reps, `1/5 redis-benchmark ${test.t} -P ${pipeline}`, (s) =>
           runRedisBenchmark(s.port, test, { clients: 50, pipeline, requests, keyspace: 100_000 }),
@@ -377,7 +377,7 @@ async function scenarioPersistence(o: Options): Promise<Table> {
   const servers = await startPair();
   const rows: Row[] = [];
   const notes: string[] = [];
-  const requests = o.quick ? 10_000 : 100_000;
+  const requests = o.quick ? 5_000 : 100_000;
   try {
     const rps: Record<string, Record<ServerKind, number | null>> = {};
     const errs: Record<ServerKind, string | undefined> = { keydra: undefined, redis: undefined };
