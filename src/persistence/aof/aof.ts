@@ -334,6 +334,12 @@ export class Aof {
       try {
         fs.renameSync(tmp, this.path(base.file));
         if (incr) this.finishRewrite(base, incr, image.length);
+        else {
+          // AOF off: the new base alone becomes the AOF (loaded if appendonly is turned on).
+          const old = this.manifest;
+          this.writeManifest([base]);
+          for (const e of old) if (e.file !== base.file) fs.rmSync(this.path(e.file), { force: true });
+        }
         this.stats.rewrites++;
         this.stats.lastRewriteStatus = 'ok';
         this.server.log.notice('Background AOF rewrite finished successfully');
