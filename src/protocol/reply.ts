@@ -17,6 +17,9 @@ declare global {
 
 const CRLF = 0x0a0d; // "\r\n" as little-endian uint16
 
+/** The largest reply one command may build (bytes); beyond it the command fails instead of exhausting memory. */
+export const MAX_REPLY_BYTES = 1024 * 1024 * 1024;
+
 /** Formats a double as C's `%.17g` (Redis 7.0 addReplyDouble, ZSCORE and friends). */
 export function formatDouble(d: number): string {
   if (d === Number.POSITIVE_INFINITY) return 'inf';
@@ -52,6 +55,7 @@ export class ReplyWriter {
   ensure(n: number): void {
     const need = this.pos + n;
     if (need <= this.buf.length) return;
+    if (need > MAX_REPLY_BYTES) throw new RangeError(`reply would exceed ${MAX_REPLY_BYTES} bytes`);
     let size = this.buf.length * 2;
     while (size < need) size *= 2;
     const nb = Buffer.allocUnsafe(size);

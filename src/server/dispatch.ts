@@ -108,7 +108,16 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   server.propArgv = null;
   server.preventPropagation = false;
   const t0 = performance.now();
-  (cmd.handler as (c: Client, argv: string[]) => void)(c, argv);
+  const replyStart = c.reply.pos;
+  try {
+    (cmd.handler as (c: Client, argv: string[]) => void)(c, argv);
+  } catch (e) {
+    // A bug or an impossible allocation in a handler must not take the server down: drop any
+    // partial reply, answer an error, log it. (Writes it made before throwing stay applied.)
+    c.reply.pos = replyStart;
+    c.error(`ERR internal error executing '${cmd.fullName}': ${(e as Error).message ?? e}`);
+    server.log.warning(`Error executing ${cmd.fullName}: ${(e as Error).stack ?? e}`);
+  }
   cmd.usec += (performance.now() - t0) * 1000;
   cmd.calls++;
   if (server.stats.total_error_replies !== errorsBefore) cmd.failedCalls++;
