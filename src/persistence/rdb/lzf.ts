@@ -12,6 +12,9 @@ const MAX_REF = (1 << 8) + (1 << 3);
 const MAX_LIT = 1 << 5;
 /** Hash slot → last input position with that hash (0: none, as position 0 is never a match source). */
 const htab = new Int32Array(HSIZE);
+/** Call number that last wrote each slot: a slot from an older call reads as empty (no memset per call). */
+const hgen = new Uint32Array(HSIZE);
+let gen = 0;
 
 /** liblzf's IDX(h): hash of the 3-byte window kept in `h`. */
 function idx(h: number): number {
@@ -26,7 +29,10 @@ function idx(h: number): number {
 export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
   const inLen = input.length;
   if (inLen === 0 || maxOut <= 0) return null;
-  htab.fill(0);
+  if (++gen === 0xffffffff) {
+    hgen.fill(0);
+    gen = 1;
+  }
   const out = Buffer.allocUnsafe(maxOut + 4);
   const inEnd = inLen;
   let ip = 0;
@@ -37,8 +43,9 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
   while (ip < inEnd - 2) {
     hval = ((hval << 8) | input[ip + 2]) >>> 0;
     const slot = idx(hval);
-    const ref = htab[slot];
+    const ref = hgen[slot] === gen ? htab[slot] : 0;
     htab[slot] = ip;
+    hgen[slot] = gen;
     const off = ip - ref - 1;
     if (
       ref > 0 &&
@@ -85,10 +92,14 @@ export function lzfCompress(input: Uint8Array, maxOut: number): Buffer | null {
       ip -= 2;
       hval = (input[ip] << 8) | input[ip + 1];
       hval = ((hval << 8) | input[ip + 2]) >>> 0;
-      htab[idx(hval)] = ip;
+      const s1 = idx(hval);
+      htab[s1] = ip;
+      hgen[s1] = gen;
       ip++;
       hval = ((hval << 8) | input[ip + 2]) >>> 0;
-      htab[idx(hval)] = ip;
+      const s2 = idx(hval);
+      htab[s2] = ip;
+      hgen[s2] = gen;
       ip++;
     } else {
       if (op >= maxOut) return null;
