@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { commands, lookupByFullName } from '../../src/commands/table.js';
 import { DIRECTIVES } from '../../src/config/config.js';
 import type { RespNode } from '../../src/protocol/decoder.js';
-import { RawClient } from '../../src/client/rawClient.js';
+import type { RawClient } from '../../src/client/rawClient.js';
 import { Differential } from '../helpers/differential.js';
 import { NO_REDIS } from '../helpers/servers.js';
 
