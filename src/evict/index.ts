@@ -22,7 +22,7 @@
 import v8 from 'node:v8';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import type { KeydraServer } from '../server/server.js';
-import { type Db, lruClock, ObjType, type RObject } from '../store/db.js';
+import { type Db, ObjType, type RObject } from '../store/db.js';
 
 /** Redis EVPOOL_SIZE. */
 const EVPOOL_SIZE = 16;
@@ -66,9 +66,9 @@ export function lfuLogIncr(counter: number, logFactor: number): number {
   return Math.random() < p ? counter + 1 : counter;
 }
 
-/** Idle seconds of an object under LRU (Redis estimateObjectIdleTime / 1000). */
+/** Idle seconds (fractional) of an object under LRU (Redis estimateObjectIdleTime / 1000). */
 export function lruIdleSeconds(lru: number, nowMs: number): number {
-  const clock = lruClock(nowMs);
+  const clock = (nowMs / 1000) % 0x1000000;
   return clock >= lru ? clock - lru : clock + (0xffffff - lru);
 }
 
@@ -110,19 +110,37 @@ function elementBytes(e: unknown): number {
   return 16;
 }
 
-/** Per-db round-robin sampler over a Map, restarted when exhausted or when the Map is replaced. */
+/** Number of cursors a Sampler spreads over a Map. */
+const CURSORS = 4;
+
+/**
+ * Per-db sampler over a Map: CURSORS persistent iterators spread evenly over the Map (created
+ * lazily, each advanced to its share of the Map once), each wrapping around when exhausted. A
+ * sample comes from a random cursor, so consecutive samples come from different regions of
+ * insertion order (which correlates with age) rather than one sequential sweep. Map iterators
+ * survive inserts and deletes; the cursors are reset when the db's Map is replaced (FLUSHDB).
+ */
 class Sampler<V> {
   private map: Map<string, V> | null = null;
-  private it: Iterator<[string, V]> | null = null;
+  private its: (Iterator<[string, V]> | null)[] = new Array(CURSORS).fill(null);
   next(map: Map<string, V>): [string, V] | undefined {
-    if (this.map !== map || this.it === null) {
+    if (this.map !== map) {
       this.map = map;
-      this.it = map.entries();
+      this.its.fill(null);
     }
-    let r = this.it.next();
+    const j = Math.floor(Math.random() * CURSORS);
+    let it = this.its[j];
+    if (it === null) {
+      it = map.entries();
+      const skip = Math.floor((j * map.size) / CURSORS);
+      for (let i = 0; i < skip; i++) it.next();
+      this.its[j] = it;
+    }
+    let r = it.next();
     if (r.done) {
-      this.it = map.entries();
-      r = this.it.next();
+      it = map.entries();
+      this.its[j] = it;
+      r = it.next();
       if (r.done) return undefined;
     }
     return r.value;
@@ -216,8 +234,9 @@ export class Evictor {
     const ks = this.server.keyspace;
     const volatile = policy.startsWith('volatile-');
     if (policy.endsWith('-random')) {
+      const start = this.rr++;
       for (let k = 0; k < ks.dbs.length; k++) {
-        const db = ks.dbs[(this.rr++ + k) % ks.dbs.length];
+        const db = ks.dbs[(start + k) % ks.dbs.length];
         const size = volatile ? db.expires.size : db.dict.size;
         if (size === 0) continue;
         const skip = Math.floor(Math.random() * Math.min(size, 32));
@@ -252,7 +271,9 @@ export class Evictor {
     const samples = cfg.num('maxmemory-samples');
     const size = volatile ? db.expires.size : db.dict.size;
     const n = Math.min(samples, size);
-    const skipMax = size > samples * 4 ? 4 : 0;
+    // Random skips of up to size/n entries (capped at 256 steps) make a sweep of the Map take a
+    // few evictions, so samples are spread over all ages, not one region of insertion order.
+    const skipMax = size > samples * 2 ? Math.min(256, Math.floor(size / n)) : 0;
     const now = this.server.keyspace.now;
     const decay = cfg.num('lfu-decay-time');
     for (let i = 0; i < n; i++) {
@@ -334,7 +355,11 @@ export function setupEviction(server: KeydraServer): void {
   evictorOf(server);
   const ks = server.keyspace;
   const cfg = server.config;
-  const lruTouch = ks.touch;
+  // LRU clock in seconds as Redis's, but fractional (ms resolution) so that keys touched within
+  // the same second still order; OBJECT IDLETIME floors it.
+  const lruTouch = (o: RObject): void => {
+    o.lru = (ks.now / 1000) % 0x1000000;
+  };
   const lfuTouch = (o: RObject): void => {
     const now = ks.now;
     if (o.lru === 0 || o.seq === 0) {

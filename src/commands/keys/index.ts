@@ -26,7 +26,8 @@ import {
   errUnsupportedOption,
 } from '../../errors.js';
 import type { Client } from '../../server/client.js';
-import { type Db, lruClock, ObjType, RObject, TYPE_NAMES } from '../../store/db.js';
+import { type Db, ObjType, RObject, TYPE_NAMES } from '../../store/db.js';
+import { lfuDecrAndReturn, lruIdleSeconds } from '../../evict/index.js';
 import { globMatch } from '../../store/glob.js';
 import { parseScanCursor, ScanCursorCache, scanMap } from '../../store/scan.js';
 import type { CommandDef } from '../types.js';
@@ -505,9 +506,7 @@ function objectIdletimeCommand(c: Client, argv: string[]): void {
     c.error(ERR_LFU_SELECTED);
     return;
   }
-  const clock = lruClock(c.server.keyspace.now);
-  const idle = clock >= o.lru ? clock - o.lru : clock + (0xffffff - o.lru);
-  c.reply.integer(idle);
+  c.reply.integer(Math.floor(lruIdleSeconds(o.lru, c.server.keyspace.now)));
 }
 
 /** OBJECT FREQ key: the LFU counter (low 8 bits of `lru`); error unless an LFU policy is set. */
@@ -518,7 +517,7 @@ function objectFreqCommand(c: Client, argv: string[]): void {
     c.error(ERR_LFU_NOT_SELECTED);
     return;
   }
-  c.reply.integer(o.lru & 0xff);
+  c.reply.integer(lfuDecrAndReturn(o.lru, c.server.keyspace.now, c.server.config.num('lfu-decay-time')));
 }
 
 // ---- EXPIRE family ------------------------------------------------------------------------
