@@ -276,6 +276,18 @@ export class Evictor {
     const skipMax = size > samples * 2 ? Math.min(256, Math.floor(size / n)) : 0;
     const now = this.server.keyspace.now;
     const decay = cfg.num('lfu-decay-time');
+    const scoreOf = (key: string, when: number): number => {
+      if (policy === 'volatile-ttl') return Number.MAX_SAFE_INTEGER - when;
+      const o = db.dict.get(key);
+      if (o === undefined) return -1;
+      return policy.endsWith('-lfu') ? 255 - lfuDecrAndReturn(o.lru, now, decay) : lruIdleSeconds(o.lru, now);
+    };
+    if (size <= samples) {
+      // A small dict is sampled whole (no duplicate samples, no misses).
+      if (volatile) for (const [key, when] of db.expires) this.poolInsert(key, db.id, scoreOf(key, when));
+      else for (const key of db.dict.keys()) this.poolInsert(key, db.id, scoreOf(key, 0));
+      return;
+    }
     for (let i = 0; i < n; i++) {
       let key: string | undefined;
       let when = 0;
@@ -288,14 +300,8 @@ export class Evictor {
         } else key = this.dictSamplers[db.id].next(db.dict)?.[0];
       }
       if (key === undefined) return;
-      let score: number;
-      if (policy === 'volatile-ttl') score = Number.MAX_SAFE_INTEGER - when;
-      else {
-        const o = db.dict.get(key);
-        if (o === undefined) continue;
-        score = policy.endsWith('-lfu') ? 255 - lfuDecrAndReturn(o.lru, now, decay) : lruIdleSeconds(o.lru, now);
-      }
-      this.poolInsert(key, db.id, score);
+      const score = scoreOf(key, when);
+      if (score >= 0) this.poolInsert(key, db.id, score);
     }
   }
 
