@@ -201,7 +201,8 @@ export class Evictor {
     let evicted = 0;
     this.reclaimExpired();
     while (this.usedMemory(evicted % 16 === 0) > max) {
-      if (policy === 'noeviction' || !this.evictOne(policy)) return evicted > 0;
+      // Nothing (more) may be evicted and still above the limit: Redis EVICT_FAIL.
+      if (policy === 'noeviction' || !this.evictOne(policy)) return false;
       evicted++;
       if ((evicted & 15) === 0 && (performance.now() - start) * 1000 > limitUs) return true;
     }

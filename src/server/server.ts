@@ -520,8 +520,8 @@ export class KeydraServer {
 
   /**
    * Frees memory under maxmemory by the configured policy. @returns false when the limit is
-   * still exceeded (the dispatcher then refuses denyoom commands with -OOM). Replaced by the
-   * eviction module; without it there is no accounting, so the limit is never reported exceeded.
+   * still exceeded (the dispatcher then refuses denyoom commands with -OOM). Accounting and
+   * policies live in src/evict (Evictor.performEvictions).
    */
   evict(): boolean {
     return evictorOf(this).performEvictions();
