@@ -9,7 +9,7 @@ import { RHash } from '../../store/hash.js';
 import { isKeyword, parseInt64 } from '../args.js';
 import { parseCursorOrReply, parseScanOptionsOrReply, replyEmptyScan, scanMatch, scanWindow } from '../sets/scan.js';
 import type { CommandDef } from '../types.js';
-import { ldAddFormat } from './longdouble.js';
+import { ldAddFormat } from '../longdouble.js';
 
 const ERR_HASH_NOT_INT = 'ERR hash value is not an integer';
 const ERR_HASH_NOT_FLOAT = 'ERR hash value is not a float';

@@ -28,7 +28,7 @@ import type { Client } from '../../server/client.js';
 import { ObjType, RObject } from '../../store/db.js';
 import { parseInt64 } from '../args.js';
 import type { CommandDef } from '../types.js';
-import { addLongDouble, formatLongDouble, parseLongDouble } from './longdouble.js';
+import { addLongDouble, formatLongDouble, parseLongDouble } from '../longdouble.js';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;

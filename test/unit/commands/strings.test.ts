@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RawClient } from '../../../src/client/rawClient.js';
-import { addLongDouble, formatLongDouble, parseLongDouble } from '../../../src/commands/strings/longdouble.js';
+import { addLongDouble, formatLongDouble, parseLongDouble } from '../../../src/commands/longdouble.js';
 import type { KeydraServer } from '../../../src/server/server.js';
 import { type Peer, startKeydra } from '../../helpers/servers.js';
 

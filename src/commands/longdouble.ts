@@ -253,3 +253,17 @@ export function formatLongDouble(x: LongDouble): string {
   if (x.neg) out = `-${out}`;
   return out === '-0' ? '0' : out;
 }
+
+/**
+ * `cur + incr` as Redis computes it in long double (HINCRBYFLOAT), formatted as Redis stores it.
+ * @returns the string, null if either operand is not a valid float, 'inf' if the result (or an
+ *   operand) is infinite.
+ */
+export function ldAddFormat(cur: string, incr: string): string | 'inf' | null {
+  const a = parseLongDouble(cur);
+  const b = parseLongDouble(incr);
+  if (a === null || b === null) return null;
+  if (a === 'inf' || b === 'inf') return 'inf';
+  const r = addLongDouble(a, b);
+  return r === 'inf' ? 'inf' : formatLongDouble(r);
+}
