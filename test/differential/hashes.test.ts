@@ -6,18 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Differential } from '../helpers/differential.js';
 import { NO_REDIS } from '../helpers/servers.js';
-
-/** Deterministic PRNG (mulberry32) for randomised inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/random.js';
 
 function flat(r: unknown): string[] {
   if (Array.isArray(r)) return r.flatMap(flat);

@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { type Cmd, Differential } from '../helpers/differential.js';
 import { RawClient } from '../../src/client/rawClient.js';
 import { NO_REDIS, startKeydra } from '../helpers/servers.js';
+import { rng } from '../helpers/random.js';
 
 let d: Differential | null = null;
 before(async () => {
@@ -16,18 +17,6 @@ before(async () => {
 after(async () => {
   await d?.close();
 });
-
-/** Mulberry32: a small seeded PRNG so random sequences are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function same(...cmds: Cmd[]): Promise<void> {
   await (d as Differential).same(...cmds);
