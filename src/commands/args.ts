@@ -6,6 +6,7 @@
  * Source: Redis 7.0 util.c string2ll/string2ld, object.c getLongLongFromObjectOrReply.
  */
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER } from '../errors.js';
+import { MAX_REPLY_BYTES } from '../protocol/reply.js';
 import type { Client } from '../server/client.js';
 
 const INT64_MIN = -(2n ** 63n);
@@ -103,4 +104,19 @@ export function parseDoubleOrReply(c: Client, s: string, msg = ERR_NOT_FLOAT): n
 /** Case-insensitive comparison of an argument with an ASCII keyword given in lowercase. */
 export function isKeyword(arg: string, lower: string): boolean {
   return arg.length === lower.length && (arg === lower || arg.toLowerCase() === lower);
+}
+
+/**
+ * Largest element count a repeating-random reply (SRANDMEMBER/HRANDFIELD/ZRANDMEMBER with a
+ * negative count) may ask for: each element takes at least 7 bytes (`$1\r\nx\r\n`), so beyond
+ * MAX_REPLY_BYTES / 7 the reply could never be built. Refusing up front keeps such a request from
+ * occupying the server for tens of seconds (Redis 7.0 itself crashes on these counts).
+ */
+export const MAX_REPLY_ELEMENTS = Math.floor(MAX_REPLY_BYTES / 7);
+
+/** Replies `ERR value is out of range` and returns false when `count` exceeds MAX_REPLY_ELEMENTS. */
+export function replyCountOk(c: Client, count: number): boolean {
+  if (count <= MAX_REPLY_ELEMENTS) return true;
+  c.error('ERR value is out of range');
+  return false;
 }

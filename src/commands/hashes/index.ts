@@ -6,7 +6,7 @@ import { ERR_SYNTAX, ERR_WRONGTYPE, errArity } from '../../errors.js';
 import type { Client } from '../../server/client.js';
 import { ObjType, RObject } from '../../store/db.js';
 import { RHash } from '../../store/hash.js';
-import { isKeyword, parseInt64 } from '../args.js';
+import { isKeyword, parseInt64, replyCountOk } from '../args.js';
 import { parseCursorOrReply, parseScanOptionsOrReply, replyEmptyScan, scanMatch, scanWindow } from '../sets/scan.js';
 import type { CommandDef } from '../types.js';
 import { ldAddFormat } from '../longdouble.js';
@@ -281,6 +281,7 @@ function hrandfieldCommand(c: Client, argv: string[]): void {
     c.reply.arrayLen(0);
     return;
   }
+  if (!uniq && !replyCountOk(c, count)) return;
   const resp3 = c.reply.resp === 3;
   const emit = (i: number): void => {
     if (withValues && resp3) c.reply.arrayLen(2);

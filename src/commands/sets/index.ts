@@ -6,7 +6,7 @@ import { ERR_SYNTAX, ERR_WRONGTYPE } from '../../errors.js';
 import type { Client } from '../../server/client.js';
 import { ObjType, RObject } from '../../store/db.js';
 import { RSet } from '../../store/set.js';
-import { isKeyword, parseInt64, parseIntOrReply } from '../args.js';
+import { isKeyword, parseInt64, parseIntOrReply, replyCountOk } from '../args.js';
 import { sampleDistinct } from '../hashes/index.js';
 import type { CommandDef } from '../types.js';
 import { parseCursorOrReply, parseScanOptionsOrReply, replyEmptyScan, scanMatch, scanWindow } from './scan.js';
@@ -229,6 +229,7 @@ function srandmemberCommand(c: Client, argv: string[]): void {
   const ms = s.members;
   if (l < 0 || l === 1) {
     const count = l < 0 ? -l : l;
+    if (!replyCountOk(c, count)) return;
     c.reply.arrayLen(count);
     for (let k = 0; k < count; k++) c.reply.bulk(ms[Math.floor(Math.random() * size)]);
     return;
