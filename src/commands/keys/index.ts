@@ -53,6 +53,19 @@ function modified(c: Client, db: Db, key: string): void {
   c.server.keyspace.hooks.keyModified(db, key);
 }
 
+/**
+ * Moves a value (and its expire time, ms, -1 for none) from one key to another, in the same or
+ * another db, signalling both keys (WATCH); `Db.add` wakes clients blocked on the destination.
+ * Used by RENAME and MOVE; the caller has removed any existing destination.
+ */
+function relocateKey(c: Client, fromDb: Db, from: string, toDb: Db, to: string, o: RObject, expire: number): void {
+  fromDb.deleteKey(from);
+  toDb.add(to, o);
+  if (expire !== -1) toDb.setExpire(to, expire);
+  modified(c, fromDb, from);
+  modified(c, toDb, to);
+}
+
 // ---- DEL, UNLINK, EXISTS, TYPE, TOUCH -------------------------------------------------------
 
 /** DEL / UNLINK key [key ...]: number of keys removed; `del` event each (Redis delGenericCommand). */
@@ -118,12 +131,7 @@ function renameGeneric(c: Client, argv: string[], nx: boolean): void {
     }
     db.deleteKey(dst);
   }
-  db.deleteKey(src);
-  db.add(dst, o);
-  if (expire !== -1) db.setExpire(dst, expire);
-  modified(c, db, src);
-  modified(c, db, dst);
-  c.server.signalKeyAsReady(db, dst);
+  relocateKey(c, db, src, db, dst, o, expire);
   c.server.notifyKeyspaceEvent('g', 'rename_from', src, db.id);
   c.server.notifyKeyspaceEvent('g', 'rename_to', dst, db.id);
   c.server.dirty++;
@@ -185,12 +193,7 @@ function moveCommand(c: Client, argv: string[]): void {
     c.reply.integer(0);
     return;
   }
-  src.deleteKey(key);
-  dst.add(key, o);
-  if (expire !== -1) dst.setExpire(key, expire);
-  modified(c, src, key);
-  modified(c, dst, key);
-  c.server.signalKeyAsReady(dst, key);
+  relocateKey(c, src, key, dst, key, o, expire);
   c.server.notifyKeyspaceEvent('g', 'move_from', key, src.id);
   c.server.notifyKeyspaceEvent('g', 'move_to', key, dst.id);
   c.server.dirty++;
