@@ -1,0 +1,199 @@
+/**
+ * The Lua 5.1 VM binding: the raw Lua C API of a real Lua 5.1 compiled to WebAssembly
+ * (npm `wasmoon-lua5.1`), wrapped with binary-safe string transfer.
+ *
+ * Everything above this file (src/scripting/engine.ts, src/scripting/libs/) talks to Lua through
+ * `LuaVM`: stack operations on a `lua_State*` (a number, the state's address in wasm memory).
+ * Strings cross the boundary as latin1 JS strings (one char per byte), copied through a scratch
+ * buffer in wasm memory, so any byte sequence (including NUL) survives both ways.
+ * JS functions become Lua C functions with `cfunction()`; one of them raises a Lua error with
+ * `error(L, msg)` (lua_error longjmps through the JS frame, as in C).
+ * We use wasmoon-lua5.1 only for its compiled Lua and its emscripten module (not its proxy API):
+ * it is the one npm package that ships PUC Lua 5.1 itself, which Redis scripts are written for.
+ * Source: Lua 5.1 reference manual §3 (the C API).
+ */
+import { LuaApi } from 'wasmoon-lua5.1';
+
+/** Lua 5.1 pseudo-indices and constants (lua.h). */
+export const LUA_REGISTRYINDEX = -10000;
+export const LUA_ENVIRONINDEX = -10001;
+export const LUA_GLOBALSINDEX = -10002;
+export const LUA_MULTRET = -1;
+/** lua_type results. */
+export const enum LuaType {
+  None = -1,
+  Nil = 0,
+  Boolean = 1,
+  LightUserdata = 2,
+  Number = 3,
+  String = 4,
+  Table = 5,
+  Function = 6,
+  Userdata = 7,
+  Thread = 8,
+}
+/** Status codes of lua_pcall / lua_resume. */
+export const LUA_OK = 0;
+export const LUA_YIELD = 1;
+export const LUA_ERRRUN = 2;
+export const LUA_ERRSYNTAX = 3;
+export const LUA_ERRMEM = 4;
+export const LUA_ERRERR = 5;
+/** lua_sethook masks. */
+export const LUA_MASKCALL = 1;
+export const LUA_MASKRET = 2;
+export const LUA_MASKLINE = 4;
+export const LUA_MASKCOUNT = 8;
+
+/** The emscripten module's exports we use (raw C functions taking and returning numbers). */
+// biome-ignore lint/suspicious/noExplicitAny: emscripten exports are untyped
+type Raw = any;
+
+/** A JS implementation of a lua_CFunction: reads args from L's stack, pushes results, returns their count. */
+export type LuaCFunction = (L: number) => number;
+
+/**
+ * One loaded Lua 5.1 WebAssembly instance. Create with `await LuaVM.load()` once per server;
+ * states (`newState`) share its memory. All methods are thin and synchronous.
+ */
+export class LuaVM {
+  /** The raw emscripten module: `m._lua_*`, `m._luaL_*`, `m.HEAPU8`, `m._malloc`. */
+  readonly m: Raw;
+  private scratch: number;
+  private scratchLen: number;
+  private readonly lenPtr: number;
+
+  private constructor(m: Raw) {
+    this.m = m;
+    this.scratchLen = 1 << 16;
+    this.scratch = m._malloc(this.scratchLen);
+    this.lenPtr = m._malloc(8);
+  }
+
+  /** Instantiates the WebAssembly Lua (async: compiles the module). */
+  static async load(): Promise<LuaVM> {
+    const api = await LuaApi.initialize();
+    return new LuaVM(api.module);
+  }
+
+  /** A new Lua state with no libraries opened (luaL_newstate). @returns the lua_State address. */
+  newState(): number {
+    return this.m._luaL_newstate();
+  }
+
+  /** Copies a latin1 string into the scratch buffer; @returns its address in wasm memory. */
+  private toWasm(s: string): number {
+    const n = s.length;
+    if (n + 1 > this.scratchLen) {
+      this.m._free(this.scratch);
+      this.scratchLen = Math.max(n + 1, this.scratchLen * 2);
+      this.scratch = this.m._malloc(this.scratchLen);
+    }
+    const h: Uint8Array = this.m.HEAPU8;
+    const p = this.scratch;
+    for (let i = 0; i < n; i++) h[p + i] = s.charCodeAt(i);
+    h[p + n] = 0;
+    return p;
+  }
+
+  /** lua_pushlstring of a latin1 string (binary-safe). */
+  pushString(L: number, s: string): void {
+    const p = this.toWasm(s);
+    this.m._lua_pushlstring(L, p, s.length);
+  }
+
+  /** lua_pushlstring of bytes. */
+  pushBytes(L: number, b: Uint8Array): void {
+    if (b.length + 1 > this.scratchLen) this.toWasm('\0'.repeat(b.length));
+    this.m.HEAPU8.set(b, this.scratch);
+    this.m._lua_pushlstring(L, this.scratch, b.length);
+  }
+
+  /**
+   * lua_tolstring: the value at `idx` as a latin1 string (numbers are converted in place, as in C),
+   * or null when it is neither a string nor a number.
+   */
+  toString(L: number, idx: number): string | null {
+    const p = this.m._lua_tolstring(L, idx, this.lenPtr);
+    if (p === 0) return null;
+    const n = this.m.HEAPU32[this.lenPtr >> 2];
+    return Buffer.from(this.m.HEAPU8.buffer, p, n).toString('latin1');
+  }
+
+  /** lua_tolstring as bytes (a copy), or null. */
+  toBytes(L: number, idx: number): Buffer | null {
+    const p = this.m._lua_tolstring(L, idx, this.lenPtr);
+    if (p === 0) return null;
+    const n = this.m.HEAPU32[this.lenPtr >> 2];
+    return Buffer.from(this.m.HEAPU8.subarray(p, p + n));
+  }
+
+  /** lua_getfield / lua_setfield with a JS field name. */
+  getField(L: number, idx: number, k: string): void {
+    this.m._lua_getfield(L, idx, this.toWasm(k));
+  }
+
+  setField(L: number, idx: number, k: string): void {
+    this.m._lua_setfield(L, idx, this.toWasm(k));
+  }
+
+  /** Reads global `name` onto the stack. */
+  getGlobal(L: number, name: string): void {
+    this.getField(L, LUA_GLOBALSINDEX, name);
+  }
+
+  /** Pops the top value into global `name`. */
+  setGlobal(L: number, name: string): void {
+    this.setField(L, LUA_GLOBALSINDEX, name);
+  }
+
+  /**
+   * Registers a JS function as a lua_CFunction. Each call takes one slot of the wasm function table
+   * for the life of the VM: register a fixed set of functions once, not per call.
+   * @returns the function pointer to pass to `pushCFunction`.
+   */
+  cfunction(fn: LuaCFunction): number {
+    return this.m.addFunction(fn, 'ii');
+  }
+
+  /** lua_pushcclosure(L, fnPtr, 0). */
+  pushCFunction(L: number, fnPtr: number): void {
+    this.m._lua_pushcclosure(L, fnPtr, 0);
+  }
+
+  /** Sets `t[name] = fn` for the table at `tableIdx` (an absolute or pseudo index). */
+  setFunction(L: number, tableIdx: number, name: string, fnPtr: number): void {
+    this.m._lua_pushcclosure(L, fnPtr, 0);
+    this.setField(L, tableIdx < 0 && tableIdx > LUA_REGISTRYINDEX ? tableIdx - 1 : tableIdx, name);
+  }
+
+  /**
+   * Raises a Lua error with message `msg` from inside a JS C function (lua_error longjmps: this
+   * never returns normally). Use as `return vm.error(L, msg)`.
+   */
+  error(L: number, msg: string): number {
+    this.pushString(L, msg);
+    return this.m._lua_error(L);
+  }
+
+  /**
+   * luaL_loadbuffer: compiles `code` (latin1) as a chunk named `chunkname` (e.g. `@user_script`).
+   * @returns LUA_OK with the function on the stack, or an error status with the message on it.
+   */
+  loadBuffer(L: number, code: string, chunkname: string): number {
+    const n = code.length;
+    // One scratch copy holding both: the code, then the NUL-terminated chunk name.
+    const p = this.toWasm(`${code}\0${chunkname}`);
+    return this.m._luaL_loadbuffer(L, p, n, p + n + 1);
+  }
+
+  /** lua_newtable (a macro in C): pushes an empty table. */
+  newTable(L: number): void {
+    this.m._lua_createtable(L, 0, 0);
+  }
+
+  /** lua_type of the value at `idx`. */
+  type(L: number, idx: number): LuaType {
+    return this.m._lua_type(L, idx);
+  }
+}
