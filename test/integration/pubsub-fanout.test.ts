@@ -36,10 +36,21 @@ function payloads(): Buffer[] {
   return out;
 }
 
-/** Runs the fan-out scenario against the server on `port`. */
+/** Runs the fan-out scenario against the server on `port`; every client is closed even on failure. */
 async function fanOut(port: number): Promise<void> {
+  const closers: (() => void)[] = [];
+  try {
+    await scenario(port, closers);
+  } finally {
+    for (const close of closers) close();
+  }
+}
+
+/** The scenario itself; registers a closer in `closers` for every client it opens. */
+async function scenario(port: number, closers: (() => void)[]): Promise<void> {
   const opts = { port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 };
   const pub = new Redis(opts);
+  closers.push(() => pub.disconnect());
   await pub.connect();
   const binChannel = Buffer.from([0xff, 0x00, 0x0d, 0x0a, 0x80]);
   const msgs = payloads();
@@ -50,6 +61,7 @@ async function fanOut(port: number): Promise<void> {
   const subs: Redis[] = [];
   for (let i = 0; i < 3; i++) {
     const s = new Redis(opts);
+    closers.push(() => s.disconnect());
     await s.connect();
     s.on('messageBuffer', (channel: Buffer, message: Buffer) => exact[i].push({ pattern: '', channel, message }));
     assert.equal(await s.subscribe('news'), 1);
@@ -58,6 +70,7 @@ async function fanOut(port: number): Promise<void> {
   assert.equal(await subs[0].subscribe(binChannel), 2);
   const patRecv: Received[] = [];
   const psub = new Redis(opts);
+  closers.push(() => psub.disconnect());
   await psub.connect();
   psub.on('pmessageBuffer', (pattern: Buffer, channel: Buffer, message: Buffer) =>
     patRecv.push({ pattern: pattern.toString('latin1'), channel, message }),
@@ -69,6 +82,10 @@ async function fanOut(port: number): Promise<void> {
   const nodeClients = [];
   for (const RESP of [2, 3] as const) {
     const c = createClient({ socket: { port, reconnectStrategy: false }, RESP });
+    c.on('error', () => {});
+    closers.push(() => {
+      if (c.isOpen) c.destroy();
+    });
     await c.connect();
     await c.subscribe('news', (message: Buffer, channel: Buffer) => nodeRecv[RESP].push({ pattern: '', channel, message }), true);
     await c.pSubscribe('ne*', (message: Buffer, channel: Buffer) => nodeRecv[RESP].push({ pattern: 'ne*', channel, message }), true);
@@ -102,11 +119,15 @@ async function fanOut(port: number): Promise<void> {
   }
   assert.ok(exact[0][n].channel.equals(binChannel));
   assert.ok(exact[0][n].message.equals(msgs[1]));
-  // A pattern subscriber gets one pmessage per matching pattern, in subscription order.
+  // A pattern subscriber gets one pmessage per matching pattern (Redis 7.0 walks its pattern
+  // dict in hash order, so the order of the two is not fixed).
   for (let i = 0; i < n; i++) {
     assert.deepEqual(
-      patRecv.slice(2 * i, 2 * i + 2).map((r) => r.pattern),
-      ['news*', 'n?ws'],
+      patRecv
+        .slice(2 * i, 2 * i + 2)
+        .map((r) => r.pattern)
+        .sort(),
+      ['n?ws', 'news*'],
     );
     assert.ok(patRecv[2 * i].message.equals(msgs[i]) && patRecv[2 * i + 1].message.equals(msgs[i]));
   }
