@@ -103,3 +103,15 @@ export const PROTO_INVALID_BULK = 'ERR Protocol error: invalid bulk length';
 export function protoExpectedDollar(got: string): string {
   return `ERR Protocol error: expected '$', got '${got}'`;
 }
+/** Write commands (and PING) after a failed BGSAVE with stop-writes-on-bgsave-error yes (Redis 7.0 shared.bgsaveerr). */
+export const ERR_MISCONF_RDB =
+  "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+/** Scripting (Redis 7.0 eval.c, script.c, script_lua.c shared objects and messages). */
+export const ERR_NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
+export const ERR_BUSY_EVAL = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
+export const ERR_BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
+export const ERR_NOTBUSY = 'NOTBUSY No scripts in execution right now.';
+export const ERR_UNKILLABLE =
+  'UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.';
+export const ERR_NUMKEYS_NEGATIVE = "ERR Number of keys can't be negative";
+export const ERR_NUMKEYS_TOO_MANY = "ERR Number of keys can't be greater than number of args";

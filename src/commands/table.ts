@@ -15,6 +15,7 @@ import lists from './lists/index.js';
 import memory from './memory/index.js';
 import persistence from './persistence/index.js';
 import pubsub from './pubsub/index.js';
+import scripting from './scripting/index.js';
 import server from './server/index.js';
 import sets from './sets/index.js';
 import sort from './sort/index.js';
@@ -39,6 +40,7 @@ export const FAMILIES: CommandDef[][] = [
   pubsub,
   persistence,
   memory,
+  scripting,
 ];
 
 interface SpecFile {

@@ -62,12 +62,15 @@ export class LuaVM {
   private scratch: number;
   private scratchLen: number;
   private readonly lenPtr: number;
+  /** A lua_Debug struct (100 bytes on wasm32) for stackInfo. */
+  private readonly debugAr: number;
 
   private constructor(m: Raw) {
     this.m = m;
     this.scratchLen = 1 << 16;
     this.scratch = m._malloc(this.scratchLen);
     this.lenPtr = m._malloc(8);
+    this.debugAr = m._malloc(128);
   }
 
   /** Instantiates the WebAssembly Lua (async: compiles the module). */
@@ -118,6 +121,17 @@ export class LuaVM {
     if (p === 0) return null;
     const n = this.m.HEAPU32[this.lenPtr >> 2];
     return Buffer.from(this.m.HEAPU8.buffer, p, n).toString('latin1');
+  }
+
+  /**
+   * lua_tolstring as a Buffer VIEW of wasm memory (no copy): valid only until the next Lua call.
+   * An empty buffer when the value is neither a string nor a number.
+   */
+  toView(L: number, idx: number): Buffer {
+    const p = this.m._lua_tolstring(L, idx, this.lenPtr);
+    if (p === 0) return Buffer.alloc(0);
+    const n = this.m.HEAPU32[this.lenPtr >> 2];
+    return Buffer.from(this.m.HEAPU8.buffer, p, n);
   }
 
   /** lua_tolstring as bytes (a copy), or null. */
@@ -195,5 +209,62 @@ export class LuaVM {
   /** lua_type of the value at `idx`. */
   type(L: number, idx: number): LuaType {
     return this.m._lua_type(L, idx);
+  }
+
+  /** lua_pushstring semantics for a latin1 string: pushed up to its first NUL byte. */
+  pushCString(L: number, s: string): void {
+    const z = s.indexOf('\0');
+    this.pushString(L, z < 0 ? s : s.slice(0, z));
+  }
+
+  /**
+   * Raises a Lua error "<where>msg" where `where` is luaL_where(L, level) (e.g. `user_script:1: `),
+   * as luaL_error does. Never returns normally.
+   */
+  errorWhere(L: number, level: number, msg: string): number {
+    this.m._luaL_where(L, level);
+    this.pushString(L, msg);
+    this.m._lua_concat(L, 2);
+    return this.m._lua_error(L);
+  }
+
+  /** luaL_argerror(L, narg, msg): raises "bad argument #narg to 'fn' (msg)". Never returns normally. */
+  argError(L: number, narg: number, msg: string): number {
+    return this.m._luaL_argerror(L, narg, this.toWasm(msg));
+  }
+
+  /**
+   * Source and current line of the function `level` levels up the call stack of thread `L`
+   * (lua_getstack + lua_getinfo "Sl"), or null when there is no such level.
+   * `what` is "Lua", "C", "main" or "tail".
+   */
+  stackInfo(L: number, level: number): { what: string; source: string; line: number } | null {
+    const ar = this.debugAr;
+    if (this.m._lua_getstack(L, level, ar) === 0) return null;
+    const opts = this.toWasm('Sl');
+    this.m._lua_getinfo(L, opts, ar);
+    const h32: Uint32Array = this.m.HEAPU32;
+    const i32: Int32Array = this.m.HEAP32;
+    return { what: this.cstr(h32[(ar + 12) >> 2]), source: this.cstr(h32[(ar + 16) >> 2]), line: i32[(ar + 20) >> 2] };
+  }
+
+  /** A NUL-terminated C string at `p` in wasm memory, as latin1. */
+  cstr(p: number): string {
+    if (p === 0) return '';
+    const h: Uint8Array = this.m.HEAPU8;
+    let e = p;
+    while (h[e] !== 0) e++;
+    return Buffer.from(h.buffer, p, e - p).toString('latin1');
+  }
+
+  /**
+   * True when thread `L` can yield now: no C call (pcall, metamethod, iterator) is between the
+   * running Lua code and the resume (lua_State.nCcalls == baseCcalls; Lua 5.1 lua_yield raises
+   * "attempt to yield across metamethod/C-call boundary" otherwise). Reads lstate.h's lua_State
+   * layout on wasm32: nCcalls and baseCcalls are the unsigned shorts at offsets 52 and 54.
+   */
+  canYield(L: number): boolean {
+    const h16: Uint16Array = this.m.HEAPU16;
+    return h16[(L + 52) >> 1] === h16[(L + 54) >> 1];
   }
 }

@@ -87,6 +87,16 @@ export function processCommand(c: Client, argv: string[]): void {
     reject(c, cmd, ERR_LOADING);
     return;
   }
+  if (server.diskError !== null && ((flags & CmdFlag.Write) !== 0 || cmd.fullName === 'ping')) {
+    // Redis writeCommandsDeniedByDiskError (after the loading check, as in processCommand).
+    reject(c, cmd, server.diskError);
+    return;
+  }
+  if (server.busyScript !== null && (flags & CmdFlag.AllowBusy) === 0) {
+    // A script runs past busy-reply-threshold (Redis isInsideYieldingLongCommand).
+    reject(c, cmd, server.busyScript);
+    return;
+  }
   if (c.multi !== null && !MULTI_IMMEDIATE.has(cmd.fullName)) {
     c.multi.push(argv);
     c.reply.raw(QUEUED);

@@ -17,6 +17,7 @@ import { Client, type BlockState } from './client.js';
 import { processCommand } from './dispatch.js';
 import { Logger } from './log.js';
 import { PubSub } from './pubsub.js';
+import { loadLuaVM } from '../scripting/engine.js';
 
 /** Keydra's own version (INFO keydra_version); `redis_version` is the Redis it implements. */
 export const KEYDRA_VERSION = '0.1.0';
@@ -51,6 +52,11 @@ export class KeydraServer {
   dirty = 0;
   /** True while a dataset is being loaded: commands without the `loading` flag get -LOADING. */
   loading = false;
+  /**
+   * The -MISCONF error write commands and PING get after a persistence failure (failed BGSAVE
+   * with stop-writes-on-bgsave-error, failed AOF write), or null; kept by src/persistence.
+   */
+  diskError: string | null = null;
   /** The TCP port actually listened on. */
   port = 0;
   /** Called after SHUTDOWN completes; the CLI exits the process, embedded servers just close. */
@@ -62,6 +68,8 @@ export class KeydraServer {
   propArgv: string[] | null = null;
   /** Set by a handler to propagate nothing for the current command (it used alsoPropagate itself). */
   preventPropagation = false;
+  /** The -BUSY error while a script runs past busy-reply-threshold (src/scripting/engine.ts), else null. */
+  busyScript: string | null = null;
   /** >0 while EXEC or a script runs: propagation is gathered into one unit. */
   execDepth = 0;
   private pendingPropagation: { dbId: number; argv: string[] }[] = [];
@@ -121,6 +129,7 @@ export class KeydraServer {
    * @throws if no address could be bound.
    */
   async start(): Promise<void> {
+    await loadLuaVM();
     let port = this.config.num('port');
     const binds = this.config.list('bind');
     for (const b of binds.length > 0 ? binds : ['*']) {
@@ -501,6 +510,8 @@ export class KeydraServer {
 
   /** Periodic work at `hz` (Redis serverCron): active expiry, client timeouts, hooks. */
   private cron(): void {
+    // While a script is suspended (BUSY) nothing may touch the keyspace or its propagation unit.
+    if (this.busyScript !== null) return;
     const now = Date.now();
     this.keyspace.now = now;
     activeExpireCycle(this);

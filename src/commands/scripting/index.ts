@@ -1,0 +1,278 @@
+/**
+ * Scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH/KILL/HELP.
+ *
+ * Each server has one eval Lua state (src/scripting/engine.ts) and a script cache: sha1 of the body
+ * → the compiled function (a registry ref) and its shebang flags. EVAL compiles and caches;
+ * EVALSHA runs from the cache (`NOSCRIPT` otherwise). Scripts run atomically; their writes are
+ * propagated as one MULTI/EXEC unit (Redis 7 effects replication), never the EVAL itself.
+ * Source: Redis 7.0 eval.c (evalGenericCommand, luaCreateFunction, evalExtractShebangFlags,
+ * scriptCommand), script.c (scriptPrepareForRun).
+ */
+import { ERR_NOSCRIPT, ERR_NOT_INTEGER, ERR_NUMKEYS_NEGATIVE, ERR_NUMKEYS_TOO_MANY } from '../../errors.js';
+import {
+  type ScriptState,
+  closeScriptState,
+  compileScript,
+  createScriptState,
+  dropScript,
+  killScript,
+  luaMemory,
+  runScript,
+  sha1hex,
+  srand48,
+} from '../../scripting/engine.js';
+import type { Client } from '../../server/client.js';
+import type { KeydraServer } from '../../server/server.js';
+import { addInfoContributor, bytesToHuman } from '../server/info.js';
+import type { CommandDef } from '../types.js';
+
+/** Shebang flags (Redis 7.0 SCRIPT_FLAG_*). EVAL_COMPAT: no shebang line. */
+export const enum ScriptFlag {
+  NoWrites = 1 << 0,
+  AllowOom = 1 << 1,
+  AllowStale = 1 << 2,
+  NoCluster = 1 << 3,
+  EvalCompat = 1 << 4,
+  AllowCrossSlot = 1 << 5,
+}
+const FLAG_NAMES: Record<string, number> = {
+  'no-writes': ScriptFlag.NoWrites,
+  'allow-oom': ScriptFlag.AllowOom,
+  'allow-stale': ScriptFlag.AllowStale,
+  'no-cluster': ScriptFlag.NoCluster,
+  'allow-cross-slot-keys': ScriptFlag.AllowCrossSlot,
+};
+
+/** A cached script: compiled function ref, flags, body length (INFO used_memory_scripts_eval). */
+interface CachedScript {
+  ref: number;
+  flags: number;
+  bodyLen: number;
+}
+
+/** One server's eval state and script cache. */
+interface EvalCtx {
+  st: ScriptState;
+  scripts: Map<string, CachedScript>;
+  bodyBytes: number;
+}
+
+const contexts = new WeakMap<KeydraServer, EvalCtx>();
+
+/** The server's eval context, created on first use. */
+function evalCtx(server: KeydraServer): EvalCtx {
+  let ctx = contexts.get(server);
+  if (ctx === undefined) {
+    ctx = { st: createScriptState(server, 'eval'), scripts: new Map(), bodyBytes: 0 };
+    contexts.set(server, ctx);
+  }
+  return ctx;
+}
+
+/**
+ * Parses a `#!lua flags=a,b` first line (Redis 7.0 evalExtractShebangFlags).
+ * @returns flags and the shebang length (the line without its newline), or the error text.
+ */
+export function parseShebang(body: string): { flags: number; len: number } | { error: string } {
+  if (!body.startsWith('#!')) return { flags: ScriptFlag.EvalCompat, len: 0 };
+  const end = body.indexOf('\n');
+  if (end < 0) return { error: 'ERR Invalid script shebang' };
+  const parts = body
+    .slice(0, end)
+    .split(/[ \t\r\v\f]+/)
+    .filter((p) => p !== '');
+  if (parts.length === 0) return { error: 'ERR Invalid engine in script shebang' };
+  if (parts[0] !== '#!lua') return { error: `ERR Unexpected engine in script shebang: ${parts[0]}` };
+  let flags = 0;
+  for (let j = 1; j < parts.length; j++) {
+    if (!parts[j].startsWith('flags=')) return { error: `ERR Unknown lua shebang option: ${parts[j]}` };
+    const list = parts[j].slice(6);
+    if (list === '') continue;
+    for (const f of list.split(',')) {
+      const bit = FLAG_NAMES[f];
+      if (bit === undefined) return { error: `ERR Unexpected flag in script shebang: ${f}` };
+      flags |= bit;
+    }
+  }
+  return { flags, len: end };
+}
+
+/**
+ * Compiles and caches a script body (luaCreateFunction). Replies the error to `c` and returns
+ * null when the shebang or the Lua code is invalid.
+ */
+function createFunction(c: Client, ctx: EvalCtx, sha: string, body: string): CachedScript | null {
+  const sb = parseShebang(body);
+  if ('error' in sb) {
+    c.error(sb.error);
+    return null;
+  }
+  // The shebang line is skipped but its newline kept, so line numbers stay right.
+  const r = compileScript(ctx.st, sb.len > 0 ? body.slice(sb.len) : body, '@user_script');
+  if ('error' in r) {
+    c.error(`ERR Error compiling script (new function): ${r.error}`);
+    return null;
+  }
+  const s: CachedScript = { ref: r.ref, flags: sb.flags, bodyLen: body.length };
+  ctx.scripts.set(sha, s);
+  ctx.bodyBytes += body.length;
+  return s;
+}
+
+/** EVAL/EVALSHA/EVAL_RO/EVALSHA_RO script numkeys [key ...] [arg ...] (evalGenericCommand). */
+function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): void {
+  const nk = argv[2];
+  if (!/^-?\d+$/.test(nk) || nk.length > 20 || (nk.length > 1 && (nk[0] === '0' || nk.startsWith('-0')))) {
+    c.error(ERR_NOT_INTEGER);
+    return;
+  }
+  const numkeys = Number(nk);
+  if (!Number.isSafeInteger(numkeys) && (BigInt(nk) > 9223372036854775807n || BigInt(nk) < -9223372036854775808n)) {
+    c.error(ERR_NOT_INTEGER);
+    return;
+  }
+  if (numkeys > argv.length - 3) {
+    c.error(ERR_NUMKEYS_TOO_MANY);
+    return;
+  }
+  if (numkeys < 0) {
+    c.error(ERR_NUMKEYS_NEGATIVE);
+    return;
+  }
+  const ctx = evalCtx(c.server);
+  let sha: string;
+  let script: CachedScript | null | undefined;
+  if (isSha) {
+    sha = argv[1].toLowerCase();
+    script = sha.length === 40 ? ctx.scripts.get(sha) : undefined;
+    if (script === undefined) {
+      c.error(ERR_NOSCRIPT);
+      return;
+    }
+  } else {
+    sha = sha1hex(argv[1]);
+    script = ctx.scripts.get(sha) ?? createFunction(c, ctx, sha, argv[1]);
+    if (script === null) return;
+  }
+  const flags = script.flags;
+  const compat = (flags & ScriptFlag.EvalCompat) !== 0;
+  if (!compat) {
+    // scriptPrepareForRun: checks declared flags before running.
+    if ((flags & ScriptFlag.NoWrites) === 0 && ro) {
+      c.error('ERR Can not execute a script with write flag using *_ro command.');
+      return;
+    }
+    if ((flags & (ScriptFlag.AllowOom | ScriptFlag.NoWrites)) === 0 && c.server.maxmemory > 0 && !c.server.evict()) {
+      c.error('OOM allowed memory has been exceeded.');
+      return;
+    }
+  }
+  // The same PRNG sequence at every call (eval.c evalGenericCommand: redisSrand48(0)).
+  srand48(0);
+  runScript(c, ctx.st, script.ref, argv.slice(3, 3 + numkeys), argv.slice(3 + numkeys), {
+    name: sha,
+    eval: true,
+    readOnly: ro || (!compat && (flags & ScriptFlag.NoWrites) !== 0),
+    allowOom: !compat && (flags & ScriptFlag.AllowOom) !== 0,
+  });
+}
+
+/** SCRIPT LOAD script: compiles and caches, replies the sha. */
+function scriptLoadCommand(c: Client, argv: string[]): void {
+  const ctx = evalCtx(c.server);
+  const sha = sha1hex(argv[2]);
+  if (!ctx.scripts.has(sha) && createFunction(c, ctx, sha, argv[2]) === null) return;
+  c.reply.bulk(sha);
+}
+
+/** SCRIPT EXISTS sha [sha ...]: 1/0 per sha (case-insensitive). */
+function scriptExistsCommand(c: Client, argv: string[]): void {
+  const ctx = evalCtx(c.server);
+  c.reply.arrayLen(argv.length - 2);
+  for (let j = 2; j < argv.length; j++) c.reply.integer(ctx.scripts.has(argv[j].toLowerCase()) ? 1 : 0);
+}
+
+/** SCRIPT FLUSH [ASYNC|SYNC]: drops the cache and resets the Lua state (scriptingReset). */
+function scriptFlushCommand(c: Client, argv: string[]): void {
+  if (argv.length === 3) {
+    const o = argv[2].toLowerCase();
+    if (o !== 'sync' && o !== 'async') {
+      c.error('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
+      return;
+    }
+  } else if (argv.length > 3) {
+    c.error('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
+    return;
+  }
+  const ctx = contexts.get(c.server);
+  if (ctx !== undefined) {
+    for (const s of ctx.scripts.values()) dropScript(ctx.st, s.ref);
+    closeScriptState(ctx.st);
+    contexts.delete(c.server);
+  }
+  c.reply.ok();
+}
+
+/** SCRIPT KILL: stops the busy script if it has not written. */
+function scriptKillCommand(c: Client): void {
+  killScript(c, true);
+}
+
+const HELP = [
+  'SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'DEBUG (YES|SYNC|NO)',
+  '    Set the debug mode for subsequent scripts executed.',
+  'EXISTS <sha1> [<sha1> ...]',
+  '    Return information about the existence of the scripts in the script cache.',
+  'FLUSH [ASYNC|SYNC]',
+  '    Flush the Lua scripts cache. Very dangerous on replicas.',
+  '    When called without the optional mode argument, the behavior is determined by the',
+  '    lazyfree-lazy-user-flush configuration directive. Valid modes are:',
+  '    * ASYNC: Asynchronously flush the scripts cache.',
+  '    * SYNC: Synchronously flush the scripts cache.',
+  'KILL',
+  '    Kill the currently executing Lua script.',
+  'LOAD <script>',
+  '    Load a script into the scripts cache without executing it.',
+  'HELP',
+  '    Prints this help.',
+];
+
+function scriptHelpCommand(c: Client): void {
+  c.reply.arrayLen(HELP.length);
+  for (const l of HELP) c.reply.simple(l);
+}
+
+/** INFO memory: the eval engine's fields (Redis 7.0 genRedisInfoString). */
+function scriptingMemoryInfo(server: KeydraServer): string[] {
+  const ctx = contexts.get(server);
+  const lua = ctx ? luaMemory(ctx.st) : 0;
+  const scripts = ctx ? ctx.scripts.size : 0;
+  const bytes = ctx ? ctx.bodyBytes + scripts * 104 : 0;
+  return [
+    `used_memory_lua:${lua}`,
+    `used_memory_vm_eval:${lua}`,
+    `used_memory_lua_human:${bytesToHuman(lua)}`,
+    `used_memory_scripts_eval:${bytes}`,
+    `number_of_cached_scripts:${scripts}`,
+  ];
+}
+addInfoContributor('memory', scriptingMemoryInfo);
+
+const commands: CommandDef[] = [
+  { name: 'eval', handler: (c, argv) => evalGeneric(c, argv, false, false) },
+  { name: 'evalsha', handler: (c, argv) => evalGeneric(c, argv, true, false) },
+  { name: 'eval_ro', handler: (c, argv) => evalGeneric(c, argv, false, true) },
+  { name: 'evalsha_ro', handler: (c, argv) => evalGeneric(c, argv, true, true) },
+  {
+    name: 'script',
+    subcommands: [
+      { name: 'load', handler: scriptLoadCommand },
+      { name: 'exists', handler: scriptExistsCommand },
+      { name: 'flush', handler: scriptFlushCommand },
+      { name: 'kill', handler: scriptKillCommand },
+      { name: 'help', handler: scriptHelpCommand },
+    ],
+  },
+];
+export default commands;

@@ -1,0 +1,1299 @@
+/**
+ * The Lua scripting engine: Redis 7.0's Lua environment on the Lua 5.1 VM of src/scripting/lua.ts,
+ * shared by EVAL (src/commands/scripting/index.ts) and FUNCTION/FCALL (src/scripting/functions.ts).
+ *
+ * API (everything synchronous once `loadLuaVM()` has resolved, which KeydraServer.start awaits):
+ *
+ *   const st = createScriptState(server, 'eval' | 'function');
+ *       A lua_State with Redis's libraries (base, table, string, math, cjson, cmsgpack, bit, struct;
+ *       no io/os/package/debug/print/loadfile/dofile/getfenv/setfenv/newproxy/module/require), the
+ *       `redis` table (call, pcall, error_reply, status_reply, sha1hex, log + LOG_*, setresp,
+ *       set_repl + REPL_*, acl_check_cmd, REDIS_VERSION(_NUM); eval states also get
+ *       replicate_commands, breakpoint, debug), Redis's pcall, deterministic math.random, and globals
+ *       protection: code runs in the environment `st.envRef` (a registry ref), a read-only view of
+ *       the globals in which reading a missing global raises "Script attempted to access nonexistent
+ *       global variable 'x'" and any assignment raises "Attempt to modify a readonly table".
+ *   const r = compileScript(st, code, '@user_script');
+ *       → { ref } (registry ref of the compiled chunk, environment set to st.envRef) or { error }
+ *       (the Lua message, e.g. `user_script:1: unexpected symbol near '<eof>'`).
+ *   runScript(c, st, fnRef, keys, args, opts);
+ *       Runs the function as client `c` and replies exactly once to `c` (the converted result or the
+ *       error). opts.name is the name used in errors (`script: <name>, on @user_script:1.`),
+ *       opts.eval: true sets KEYS/ARGV globals and calls with no arguments; false calls
+ *       fn(KEYS, ARGV) as FCALL does. opts.readOnly refuses write commands ("Write commands are not
+ *       allowed from read-only scripts."); opts.allowOom skips the OOM check of deny-oom commands.
+ *       Writes are propagated as one MULTI/EXEC unit (effects replication); the command itself
+ *       (EVAL/FCALL) is never propagated. Past busy-reply-threshold ms the script is suspended and
+ *       resumed in ~100 ms slices on later event-loop turns: other clients get -BUSY, the caller is
+ *       blocked until the reply, and SCRIPT KILL / FUNCTION KILL (`killScript`) can stop it.
+ *   dropScript(st, ref) / closeScriptState(st) free compiled functions and states.
+ *   luaMemory(st) → bytes used by the state (INFO used_memory_lua).
+ *
+ * Conversions follow script_lua.c: redisProtocolToLuaType (RESP reply → Lua value, RESP3 types as
+ * {map=}, {set=}, {double=}, {big_number=}, {verbatim_string=}) and luaReplyToRedisReply
+ * (Lua value → reply). The reply of a command called from a script is read straight from the
+ * script client's ReplyWriter buffer and pushed onto the Lua stack (no intermediate JS tree).
+ *
+ * Known limits: a script is only suspended for BUSY at a point where Lua can yield, i.e. not while
+ * a C function (pcall, a metamethod, an iterator such as table.sort's comparator) is on its call
+ * stack, and never when it runs inside MULTI/EXEC or from a client without socket; there it runs to
+ * the end before anything else is served (and cannot be killed).
+ * Source: Redis 7.0 script_lua.c, script.c, eval.c; Lua 5.1 reference manual.
+ */
+import { createHash } from 'node:crypto';
+import { lookupCommand } from '../commands/table.js';
+import { CmdFlag } from '../commands/types.js';
+import { ERR_BUSY_EVAL, ERR_BUSY_FUNCTION, ERR_NOTBUSY, ERR_OOM, ERR_UNKILLABLE } from '../errors.js';
+import { formatDouble, type ReplyWriter } from '../protocol/reply.js';
+import type { Client } from '../server/client.js';
+import { call } from '../server/dispatch.js';
+import type { KeydraServer } from '../server/server.js';
+import { openRedisLibs } from './libs/index.js';
+import { LUA_ERRRUN, LUA_GLOBALSINDEX, LUA_MASKCOUNT, LUA_MULTRET, LUA_OK, LUA_REGISTRYINDEX, LUA_YIELD, LuaType, LuaVM } from './lua.js';
+
+/** The Redis version scripts see (redis.REDIS_VERSION, REDIS_VERSION_NUM = 0x00MMmmpp). */
+const SCRIPT_REDIS_VERSION = '7.0.15';
+const SCRIPT_REDIS_VERSION_NUM = (7 << 16) | (0 << 8) | 15;
+/** redis.set_repl flags (server.h PROPAGATE_*). */
+const PROPAGATE_AOF = 1;
+const PROPAGATE_REPL = 2;
+/** Instructions between two count-hook calls (script_lua.c luaCallFunction). */
+const HOOK_COUNT = 100000;
+/** Length of one run slice of a busy script, ms. */
+const SLICE_MS = 100;
+const LUA_NOREF = -2;
+const LUA_GCCOUNT = 3;
+const LUA_GCCOUNTB = 4;
+const LUA_GCSTEP = 5;
+
+let vm: LuaVM | null = null;
+let vmLoading: Promise<LuaVM> | null = null;
+/** C function pointers, registered once per VM. */
+let F: Record<string, number> = {};
+let hookPtr = 0;
+
+/** Loads the Lua VM once per process (idempotent). KeydraServer.start awaits it. */
+export function loadLuaVM(): Promise<LuaVM> {
+  if (vmLoading === null) {
+    vmLoading = LuaVM.load().then((v) => {
+      vm = v;
+      registerFunctions(v);
+      return v;
+    });
+  }
+  return vmLoading;
+}
+
+/** The loaded VM. @throws if loadLuaVM() has not resolved yet. */
+export function luaVM(): LuaVM {
+  if (vm === null) throw new Error('Lua VM not loaded: await loadLuaVM() first');
+  return vm;
+}
+
+/** A Lua state with the Redis environment, and the client its scripts run commands as. */
+export class ScriptState {
+  /** Registry ref of a suspended-or-idle coroutine reused for runs, or LUA_NOREF. */
+  threadRef = LUA_NOREF;
+  thread = 0;
+  constructor(
+    readonly vm: LuaVM,
+    readonly L: number,
+    readonly kind: 'eval' | 'function',
+    readonly server: KeydraServer,
+    /** The script client (Redis lctx.lua_client): runs redis.call commands, denied blocking. */
+    readonly fake: Client,
+    /** Registry ref of the protected globals view scripts run in (function environment). */
+    readonly envRef: number,
+  ) {}
+}
+
+/** Options of one script run (see runScript). */
+export interface RunOptions {
+  /** Name in error replies: the sha for EVAL, the function name for FCALL. */
+  name: string;
+  /** EVAL mode: KEYS/ARGV globals, no arguments. Otherwise fn(KEYS, ARGV). */
+  eval: boolean;
+  /** Refuse write (and may-replicate) commands (EVAL_RO, FCALL_RO, no-writes flag). */
+  readOnly: boolean;
+  /** Run deny-oom commands even over maxmemory (allow-oom flag). */
+  allowOom: boolean;
+  /** Called after the reply has been written (also when the run ended asynchronously). */
+  onDone?: () => void;
+}
+
+/** One running script (Redis scriptRunCtx). */
+interface RunCtx {
+  st: ScriptState;
+  caller: Client;
+  thread: number;
+  opts: RunOptions;
+  /** Script client protocol (redis.setresp). */
+  resp: 2 | 3;
+  /** redis.set_repl flags. */
+  repl: number;
+  oomAtStart: boolean;
+  writeDirty: boolean;
+  killed: boolean;
+  /** performance.now() at start and at the start of the current slice. */
+  start: number;
+  sliceStart: number;
+  threshold: number;
+  /** May be suspended for BUSY (a socket client, not inside EXEC). */
+  yieldable: boolean;
+  /** Suspended at least once: the server answers -BUSY. */
+  busy: boolean;
+  /** The last yield came from our hook (not from the script's own coroutine.yield). */
+  ourYield: boolean;
+}
+
+/** The script currently executing Lua code (redis.call's context). */
+let running: RunCtx | null = null;
+/** Per server: the suspended (busy) script, if any. */
+const busyRuns = new WeakMap<KeydraServer, RunCtx>();
+
+// ---- state creation ---------------------------------------------------------------------
+
+const REMOVED_GLOBALS = ['io', 'os', 'package', 'module', 'require', 'loadfile', 'dofile', 'print', 'getfenv', 'setfenv', 'newproxy'];
+/** Library tables made read-only (a proxy with __index to the real table). */
+const PROTECTED_LIBS = ['string', 'math', 'table', 'coroutine', 'redis', 'cjson', 'bit', 'struct', 'cmsgpack'];
+
+/** The error handler global Redis 7.0 defines (eval.c scriptingInit); kept for scripts that look. */
+const ERR_HANDLER_SRC = `local dbg = debug
+function __redis__err__handler(err)
+  local i = dbg.getinfo(2,'nSl')
+  if i and i.what == 'C' then
+    i = dbg.getinfo(3,'nSl')
+  end
+  if type(err) ~= 'table' then
+    err = {err='ERR ' .. tostring(err)}
+  end
+  if i then
+    err['source'] = i.source
+    err['line'] = i.currentline
+  end
+  return err
+end`;
+
+/**
+ * Creates a Lua state with Redis 7.0's environment (see the module doc). `kind` 'eval' adds
+ * redis.replicate_commands/breakpoint/debug as eval.c does; 'function' leaves the environment for
+ * src/scripting/functions.ts to complete (its own register_function etc.).
+ */
+export function createScriptState(server: KeydraServer, kind: 'eval' | 'function'): ScriptState {
+  const v = luaVM();
+  const m = v.m;
+  const L = v.newState();
+  m._luaL_openlibs(L);
+  openRedisLibs(v, L);
+  // Redis's pcall (returns the err string of error tables).
+  v.pushCFunction(L, F.pcall);
+  v.setGlobal(L, 'pcall');
+  // The redis table.
+  v.newTable(L);
+  const T = m._lua_gettop(L);
+  const fns: [string, string][] = [
+    ['call', 'call'],
+    ['pcall', 'rpcall'],
+    ['log', 'log'],
+    ['setresp', 'setresp'],
+    ['sha1hex', 'sha1hex'],
+    ['error_reply', 'errorReply'],
+    ['status_reply', 'statusReply'],
+    ['set_repl', 'setRepl'],
+    ['acl_check_cmd', 'aclCheckCmd'],
+  ];
+  if (kind === 'eval') fns.push(['replicate_commands', 'replicateCommands'], ['breakpoint', 'breakpoint'], ['debug', 'noop']);
+  for (const [name, f] of fns) v.setFunction(L, T, name, F[f]);
+  const nums: [string, number][] = [
+    ['LOG_DEBUG', 0],
+    ['LOG_VERBOSE', 1],
+    ['LOG_NOTICE', 2],
+    ['LOG_WARNING', 3],
+    ['REDIS_VERSION_NUM', SCRIPT_REDIS_VERSION_NUM],
+    ['REPL_NONE', 0],
+    ['REPL_AOF', PROPAGATE_AOF],
+    ['REPL_SLAVE', PROPAGATE_REPL],
+    ['REPL_REPLICA', PROPAGATE_REPL],
+    ['REPL_ALL', PROPAGATE_AOF | PROPAGATE_REPL],
+  ];
+  for (const [name, n] of nums) {
+    m._lua_pushnumber(L, n);
+    v.setField(L, T, name);
+  }
+  v.pushString(L, SCRIPT_REDIS_VERSION);
+  v.setField(L, T, 'REDIS_VERSION');
+  v.setGlobal(L, 'redis');
+  // math.random / math.randomseed: Redis's deterministic PRNG.
+  v.getGlobal(L, 'math');
+  v.setFunction(L, -1, 'random', F.random);
+  v.setFunction(L, -1, 'randomseed', F.randomseed);
+  m._lua_settop(L, 0);
+  // The error handler (uses debug), then debug and the unsupported globals go.
+  if (kind === 'eval' && v.loadBuffer(L, ERR_HANDLER_SRC, '@err_handler') === LUA_OK) m._lua_pcall(L, 0, 0, 0);
+  m._lua_settop(L, 0);
+  for (const g of [...REMOVED_GLOBALS, 'debug']) {
+    m._lua_pushnil(L);
+    v.setGlobal(L, g);
+  }
+  // Guarded base functions (they see through the read-only proxies).
+  for (const [name, f] of [
+    ['rawset', 'rawset'],
+    ['rawget', 'rawget'],
+    ['next', 'next'],
+    ['pairs', 'pairs'],
+  ] as const) {
+    v.pushCFunction(L, F[f]);
+    v.setGlobal(L, name);
+  }
+  v.getGlobal(L, 'setmetatable');
+  v.setField(L, LUA_REGISTRYINDEX, 'keydra_setmetatable');
+  v.pushCFunction(L, F.setmetatable);
+  v.setGlobal(L, 'setmetatable');
+  const envRef = protectGlobals(v, L);
+  logServer = server;
+  const fake = server.createFakeClient();
+  fake.authenticated = true;
+  // Scripts never block: blocking commands answer as their non-blocking forms (as in MULTI).
+  fake.multi = [];
+  return new ScriptState(v, L, kind, server, fake, envRef);
+}
+
+/**
+ * Globals protection (Redis 7.0 luaSetTableProtectionRecursively / luaSetErrorMetatable), emulated
+ * with proxies since the VM has no read-only tables: library tables are replaced by empty proxies
+ * whose __index is the real table and whose __newindex raises; the globals table G gets an __index
+ * that raises for missing names; scripts run in P, an empty proxy of G (`_G` is P).
+ * Registry `keydra_ro` holds every protected table (for rawset/setmetatable), `keydra_proxy` maps
+ * proxies to their tables (for rawget/next/pairs). @returns the registry ref of P.
+ */
+function protectGlobals(v: LuaVM, L: number): number {
+  const m = v.m;
+  v.newTable(L);
+  const RO = m._lua_gettop(L);
+  v.newTable(L);
+  const PX = m._lua_gettop(L);
+  const mark = (idx: number, real: number): void => {
+    // ro[t] = true; ro[real] = true; proxy[t] = real
+    m._lua_pushvalue(L, idx);
+    m._lua_pushboolean(L, 1);
+    m._lua_rawset(L, RO);
+    m._lua_pushvalue(L, real);
+    m._lua_pushboolean(L, 1);
+    m._lua_rawset(L, RO);
+    m._lua_pushvalue(L, idx);
+    m._lua_pushvalue(L, real);
+    m._lua_rawset(L, PX);
+  };
+  const makeProxy = (real: number): number => {
+    v.newTable(L);
+    const p = m._lua_gettop(L);
+    v.newTable(L);
+    m._lua_pushvalue(L, real);
+    v.setField(L, -2, '__index');
+    v.pushCFunction(L, F.roNewIndex);
+    v.setField(L, -2, '__newindex');
+    m._lua_setmetatable(L, p);
+    mark(p, real);
+    return p;
+  };
+  for (const name of PROTECTED_LIBS) {
+    v.getGlobal(L, name);
+    if (v.type(L, -1) !== LuaType.Table) {
+      m._lua_settop(L, PX);
+      continue;
+    }
+    const real = m._lua_gettop(L);
+    makeProxy(real);
+    m._lua_pushvalue(L, -1);
+    v.setGlobal(L, name);
+    m._lua_settop(L, PX);
+  }
+  // G: missing names raise.
+  m._lua_pushvalue(L, LUA_GLOBALSINDEX);
+  const G = m._lua_gettop(L);
+  v.newTable(L);
+  v.pushCFunction(L, F.globalIndex);
+  v.setField(L, -2, '__index');
+  m._lua_setmetatable(L, G);
+  const P = makeProxy(G);
+  m._lua_pushvalue(L, P);
+  v.setField(L, G, '_G');
+  m._lua_pushvalue(L, RO);
+  v.setField(L, LUA_REGISTRYINDEX, 'keydra_ro');
+  m._lua_pushvalue(L, PX);
+  v.setField(L, LUA_REGISTRYINDEX, 'keydra_proxy');
+  m._lua_pushvalue(L, P);
+  const ref = m._luaL_ref(L, LUA_REGISTRYINDEX);
+  m._lua_settop(L, 0);
+  return ref;
+}
+
+/** Frees a state (SCRIPT FLUSH, FUNCTION FLUSH). Must not be running. */
+export function closeScriptState(st: ScriptState): void {
+  st.vm.m._lua_close(st.L);
+}
+
+/** Bytes of memory the state uses (lua_gc LUA_GCCOUNT/B; INFO used_memory_lua). */
+export function luaMemory(st: ScriptState): number {
+  const m = st.vm.m;
+  return m._lua_gc(st.L, LUA_GCCOUNT, 0) * 1024 + m._lua_gc(st.L, LUA_GCCOUNTB, 0);
+}
+
+/**
+ * Compiles `code` (latin1) as a chunk named `chunkname` in the state's protected environment.
+ * @returns the registry ref of the function, or the Lua compile error message.
+ */
+export function compileScript(st: ScriptState, code: string, chunkname = '@user_script'): { ref: number } | { error: string } {
+  const { vm: v, L } = st;
+  const m = v.m;
+  if (v.loadBuffer(L, code, chunkname) !== LUA_OK) {
+    const msg = v.toString(L, -1) ?? 'unknown error';
+    m._lua_settop(L, 0);
+    return { error: msg };
+  }
+  m._lua_rawgeti(L, LUA_REGISTRYINDEX, st.envRef);
+  m._lua_setfenv(L, -2);
+  const ref = m._luaL_ref(L, LUA_REGISTRYINDEX);
+  m._lua_settop(L, 0);
+  return { ref };
+}
+
+/** Releases a compiled function's registry ref. */
+export function dropScript(st: ScriptState, ref: number): void {
+  st.vm.m._luaL_unref(st.L, LUA_REGISTRYINDEX, ref);
+}
+
+/** SHA1 hex digest of latin1 text (script cache keys, redis.sha1hex). */
+export function sha1hex(s: string): string {
+  return createHash('sha1').update(s, 'latin1').digest('hex');
+}
+
+// ---- running ----------------------------------------------------------------------------
+
+/** The BUSY error other clients get while a script is suspended, or null when none is. */
+export function busyError(server: KeydraServer): string | null {
+  const ctx = busyRuns.get(server);
+  if (ctx === undefined) return null;
+  return ctx.opts.eval ? ERR_BUSY_EVAL : ERR_BUSY_FUNCTION;
+}
+
+/**
+ * SCRIPT KILL (`isEval`) / FUNCTION KILL: stops the suspended script if it has not written
+ * (Redis script.c scriptKill). Replies OK, NOTBUSY, UNKILLABLE, or BUSY when the kind differs.
+ */
+export function killScript(c: Client, isEval: boolean): void {
+  const ctx = busyRuns.get(c.server);
+  if (ctx === undefined) {
+    c.error(ERR_NOTBUSY);
+    return;
+  }
+  if (ctx.writeDirty) {
+    c.error(ERR_UNKILLABLE);
+    return;
+  }
+  if (isEval && !ctx.opts.eval) {
+    c.error(ERR_BUSY_FUNCTION);
+    return;
+  }
+  if (!isEval && ctx.opts.eval) {
+    c.error(ERR_BUSY_EVAL);
+    return;
+  }
+  ctx.killed = true;
+  c.reply.ok();
+}
+
+/** Redis's 48-bit PRNG state (rand.c redisLrand48), reseeded with 0 before every EVAL. */
+let rand48 = 0x1234abcd330en;
+
+/** redisSrand48(seed): state = seed << 16 | 0x330E. */
+export function srand48(seed: number): void {
+  rand48 = ((BigInt(seed | 0) & 0xffffffffn) << 16n) | 0x330en;
+}
+
+function lrand48(): number {
+  rand48 = (rand48 * 0x5deece66dn + 0xbn) & 0xffffffffffffn;
+  return Number(rand48 >> 17n);
+}
+
+/**
+ * Runs the compiled function `fnRef` of `st` as client `c` and replies to `c` (see the module
+ * doc). The reply may come after this returns when the script goes past busy-reply-threshold;
+ * `opts.onDone` runs in both cases once the reply is written.
+ */
+export function runScript(c: Client, st: ScriptState, fnRef: number, keys: string[], args: string[], opts: RunOptions): void {
+  const server = c.server;
+  const { vm: v, L } = st;
+  const m = v.m;
+  if (opts.eval) {
+    pushArray(v, L, keys);
+    v.setField(L, LUA_GLOBALSINDEX, 'KEYS');
+    pushArray(v, L, args);
+    v.setField(L, LUA_GLOBALSINDEX, 'ARGV');
+  }
+  // The coroutine: reuse the idle one, or make one that sees the protected globals.
+  if (st.threadRef === LUA_NOREF) {
+    const co = m._lua_newthread(L);
+    st.threadRef = m._luaL_ref(L, LUA_REGISTRYINDEX);
+    st.thread = co;
+    m._lua_rawgeti(co, LUA_REGISTRYINDEX, st.envRef);
+    m._lua_replace(co, LUA_GLOBALSINDEX);
+  }
+  const co = st.thread;
+  m._lua_rawgeti(co, LUA_REGISTRYINDEX, fnRef);
+  let nargs = 0;
+  if (!opts.eval) {
+    pushArray(v, co, keys);
+    pushArray(v, co, args);
+    nargs = 2;
+  }
+  const threshold = server.config.num('busy-reply-threshold');
+  const now = performance.now();
+  const ctx: RunCtx = {
+    st,
+    caller: c,
+    thread: co,
+    opts,
+    resp: 2,
+    repl: PROPAGATE_AOF | PROPAGATE_REPL,
+    oomAtStart: server.maxmemory > 0 && !server.evict(),
+    writeDirty: false,
+    killed: false,
+    start: now,
+    sliceStart: now,
+    threshold,
+    yieldable: threshold > 0 && c.socket !== null && server.execDepth === 0 && !c.closed,
+    busy: false,
+    ourYield: false,
+  };
+  st.fake.db = c.db;
+  st.fake.resp = 2;
+  if (threshold > 0) m._lua_sethook(co, hookPtr, LUA_MASKCOUNT, HOOK_COUNT);
+  server.execDepth++;
+  resumeSlice(ctx, nargs);
+}
+
+/** Creates a Lua array of strings on L's stack. */
+function pushArray(v: LuaVM, L: number, items: string[]): void {
+  v.m._lua_createtable(L, items.length, 0);
+  for (let i = 0; i < items.length; i++) {
+    v.pushString(L, items[i]);
+    v.m._lua_rawseti(L, -2, i + 1);
+  }
+}
+
+/** Runs the script until it ends or our hook suspends it. */
+function resumeSlice(ctx: RunCtx, nargs: number): void {
+  const prev = running;
+  running = ctx;
+  ctx.ourYield = false;
+  ctx.sliceStart = performance.now();
+  let status: number;
+  try {
+    status = ctx.st.vm.m._lua_resume(ctx.thread, nargs);
+  } finally {
+    running = prev;
+  }
+  if (status === LUA_YIELD && ctx.ourYield) {
+    if (!ctx.busy) enterBusy(ctx);
+    setImmediate(() => continueBusy(ctx));
+    return;
+  }
+  finish(ctx, status);
+}
+
+/** First suspension: the server turns busy and the caller waits (Redis scriptInterrupt). */
+function enterBusy(ctx: RunCtx): void {
+  const server = ctx.caller.server;
+  ctx.busy = true;
+  busyRuns.set(server, ctx);
+  server.busyScript = ctx.opts.eval ? ERR_BUSY_EVAL : ERR_BUSY_FUNCTION;
+  server.log.warning(
+    `Slow script detected: still in execution after ${Math.round(performance.now() - ctx.start)} milliseconds. You can try killing the script using the ${ctx.opts.eval ? 'SCRIPT' : 'FUNCTION'} KILL command. Script name is: ${ctx.opts.name}.`,
+  );
+  if (!ctx.caller.closed) {
+    server.blockClient(ctx.caller, {
+      keys: [],
+      deadline: 0,
+      onReady: () => false,
+      onTimeout: () => {},
+      command: ctx.opts.eval ? 'eval' : 'fcall',
+    });
+  }
+  // The handler returns now: nothing may propagate the EVAL itself.
+  server.preventPropagation = true;
+}
+
+/** A later event-loop turn of a busy script: resume it, or end it if killed. */
+function continueBusy(ctx: RunCtx): void {
+  const server = ctx.caller.server;
+  server.keyspace.now = Date.now();
+  if (ctx.killed) {
+    ctx.caller.server.log.warning('Lua script killed by user with SCRIPT KILL.');
+    const where = errorWhere(ctx, 0);
+    replyError(ctx, `ERR Script killed by user with SCRIPT KILL...${where}`);
+    dropThread(ctx.st);
+    cleanup(ctx);
+    return;
+  }
+  resumeSlice(ctx, 0);
+  server.flushPendingWrites();
+}
+
+/** " script: <name>, on <source>:<line>." for the function at `level` (C levels skipped), or "". */
+function errorWhere(ctx: RunCtx, level: number): string {
+  const v = ctx.st.vm;
+  let info = v.stackInfo(ctx.thread, level);
+  if (info !== null && info.what === 'C') info = v.stackInfo(ctx.thread, level + 1);
+  if (info === null) return '';
+  return ` script: ${ctx.opts.name}, on ${info.source}:${info.line}.`;
+}
+
+function replyError(ctx: RunCtx, msg: string): void {
+  const c = ctx.caller;
+  // Redis trims trailing newlines and maps the rest to spaces (addReplyErrorFormat).
+  c.error(msg.replace(/[\r\n]+$/, ''));
+}
+
+/** Forgets the state's coroutine (after an error or a kill it cannot be resumed again). */
+function dropThread(st: ScriptState): void {
+  if (st.threadRef === LUA_NOREF) return;
+  st.vm.m._luaL_unref(st.L, LUA_REGISTRYINDEX, st.threadRef);
+  st.threadRef = LUA_NOREF;
+  st.thread = 0;
+}
+
+/** Converts the outcome (result or error) into the caller's reply, then cleans up. */
+function finish(ctx: RunCtx, status: number): void {
+  const v = ctx.st.vm;
+  const m = v.m;
+  const co = ctx.thread;
+  if (status === LUA_OK) {
+    const n = m._lua_gettop(co);
+    if (n === 0) m._lua_pushnil(co);
+    else if (n > 1) m._lua_settop(co, 1);
+    luaToReply(ctx, co, ctx.caller.reply, 0);
+    m._lua_settop(co, 0);
+    if (ctx.threshold > 0) m._lua_sethook(co, 0, 0, 0);
+  } else if (status === LUA_YIELD) {
+    // The script yielded its own coroutine at top level: Redis runs it under pcall, a C boundary.
+    replyError(ctx, `ERR attempt to yield across metamethod/C-call boundary${errorWhere(ctx, 0)}`);
+    dropThread(ctx.st);
+  } else {
+    replyError(ctx, errorMessage(ctx, status));
+    dropThread(ctx.st);
+  }
+  cleanup(ctx);
+}
+
+/** The error reply text of a failed run (luaCallFunction's error branch). */
+function errorMessage(ctx: RunCtx, status: number): string {
+  const v = ctx.st.vm;
+  const m = v.m;
+  const co = ctx.thread;
+  let msg: string;
+  const t = v.type(co, -1);
+  if (status !== LUA_ERRRUN && t !== LuaType.Table) {
+    msg = `ERR ${v.toString(co, -1) ?? 'execution failure'}`;
+  } else if (t === LuaType.Table) {
+    v.getField(co, -1, 'err');
+    msg = m._lua_isstring(co, -1) ? (v.toString(co, -1) as string) : 'ERR unknown error';
+    m._lua_settop(co, -2);
+  } else {
+    msg = `ERR ${luaToDisplay(v, co, -1)}`;
+  }
+  const z = msg.indexOf('\0');
+  if (z >= 0) msg = msg.slice(0, z);
+  return msg + errorWhere(ctx, 0);
+}
+
+/** tostring() of a value for error messages. */
+function luaToDisplay(v: LuaVM, L: number, idx: number): string {
+  switch (v.type(L, idx)) {
+    case LuaType.Nil:
+      return 'nil';
+    case LuaType.Boolean:
+      return v.m._lua_toboolean(L, idx) ? 'true' : 'false';
+    case LuaType.Number:
+    case LuaType.String:
+      return v.toString(L, idx) as string;
+    default:
+      return `${v.cstr(v.m._lua_typename(L, v.type(L, idx)))}: 0x${(v.m._lua_topointer(L, idx) >>> 0).toString(16).padStart(8, '0')}`;
+  }
+}
+
+/** After the reply: GC step, propagation of the writes as one unit, unblocking the caller. */
+function cleanup(ctx: RunCtx): void {
+  const server = ctx.caller.server;
+  const st = ctx.st;
+  if (++gcCount === 50) {
+    st.vm.m._lua_gc(st.L, LUA_GCSTEP, 50);
+    gcCount = 0;
+  }
+  server.execDepth--;
+  if (server.execDepth === 0) server.flushPropagation();
+  server.preventPropagation = true;
+  if (ctx.busy) {
+    busyRuns.delete(server);
+    server.busyScript = null;
+    if (ctx.caller.blocked !== null) server.unblockClient(ctx.caller, true);
+    else server.markPendingWrite(ctx.caller);
+  }
+  ctx.opts.onDone?.();
+}
+let gcCount = 0;
+
+// ---- Lua → reply ------------------------------------------------------------------------
+
+/** Long long cast of a double as C does on x86-64 (out of range / NaN → LLONG_MIN). */
+function toLongLong(n: number): number | bigint {
+  const t = Math.trunc(n);
+  if (Number.isSafeInteger(t)) return t;
+  if (!(t >= -(2 ** 63) && t < 2 ** 63)) return -9223372036854775808n;
+  return BigInt(t);
+}
+
+/**
+ * Writes the value on top of L's stack as a reply into `w` and pops it (script_lua.c
+ * luaReplyToRedisReply). Booleans follow the script's protocol (redis.setresp).
+ */
+function luaToReply(ctx: RunCtx, L: number, w: ReplyWriter, depth: number): void {
+  const v = ctx.st.vm;
+  const m = v.m;
+  if (depth > 1000 || !m._lua_checkstack(L, 4)) {
+    ctx.caller.server.countError('ERR reached lua stack limit');
+    w.error('ERR reached lua stack limit');
+    m._lua_settop(L, -2);
+    return;
+  }
+  switch (v.type(L, -1)) {
+    case LuaType.String:
+      w.bulkBuffer(v.toView(L, -1));
+      break;
+    case LuaType.Boolean: {
+      const b = m._lua_toboolean(L, -1) !== 0;
+      if (ctx.resp === 2) {
+        if (b) w.integer(1);
+        else w.nullBulk();
+      } else w.bool(b);
+      break;
+    }
+    case LuaType.Number:
+      w.integer(toLongLong(m._lua_tonumber(L, -1)));
+      break;
+    case LuaType.Table:
+      tableToReply(ctx, L, w, depth);
+      return;
+    default:
+      w.nullBulk();
+  }
+  m._lua_settop(L, -2);
+}
+
+/** rawget of string field `k` of the table at -1, pushed; @returns its type. */
+function rawField(v: LuaVM, L: number, k: string): LuaType {
+  v.pushString(L, k);
+  v.m._lua_rawget(L, -2);
+  return v.type(L, -1);
+}
+
+function tableToReply(ctx: RunCtx, L: number, w: ReplyWriter, depth: number): void {
+  const v = ctx.st.vm;
+  const m = v.m;
+  const pop = (n: number): void => m._lua_settop(L, -1 - n);
+  if (rawField(v, L, 'err') === LuaType.String) {
+    let msg = v.toString(L, -1) as string;
+    const z = msg.indexOf('\0');
+    if (z >= 0) msg = msg.slice(0, z);
+    msg = msg.replace(/[\r\n]+$/, '').replace(/[\r\n]/g, ' ');
+    ctx.caller.server.countError(msg);
+    w.error(msg);
+    pop(2);
+    return;
+  }
+  pop(1);
+  if (rawField(v, L, 'ok') === LuaType.String) {
+    let s = v.toString(L, -1) as string;
+    const z = s.indexOf('\0');
+    if (z >= 0) s = s.slice(0, z);
+    w.simple(s.replace(/[\r\n]/g, ' '));
+    pop(2);
+    return;
+  }
+  pop(1);
+  if (rawField(v, L, 'double') === LuaType.Number) {
+    w.double(m._lua_tonumber(L, -1));
+    pop(2);
+    return;
+  }
+  pop(1);
+  if (rawField(v, L, 'big_number') === LuaType.String) {
+    const s = (v.toString(L, -1) as string).replace(/[\r\n]/g, ' ');
+    if (w.resp === 3) {
+      w.ensure(s.length + 3);
+      w.raw(Buffer.from(`(${s}\r\n`, 'latin1'));
+    } else w.bulk(s);
+    pop(2);
+    return;
+  }
+  pop(1);
+  if (rawField(v, L, 'verbatim_string') === LuaType.Table) {
+    if (rawField(v, L, 'format') === LuaType.String) {
+      const format = v.toString(L, -1) as string;
+      if (rawField(v, L, 'string') === LuaType.String) {
+        const s = v.toString(L, -1) as string;
+        w.verbatim(s, format.slice(0, 3));
+        pop(4);
+        return;
+      }
+      pop(1);
+    }
+    pop(1);
+  }
+  pop(1);
+  if (rawField(v, L, 'map') === LuaType.Table) {
+    const mark = w.deferLen();
+    let n = 0;
+    m._lua_pushnil(L);
+    while (m._lua_next(L, -2) !== 0) {
+      m._lua_pushvalue(L, -2);
+      luaToReply(ctx, L, w, depth + 1);
+      luaToReply(ctx, L, w, depth + 1);
+      n++;
+    }
+    w.setDeferredMapLen(mark, n);
+    pop(2);
+    return;
+  }
+  pop(1);
+  if (rawField(v, L, 'set') === LuaType.Table) {
+    const mark = w.deferLen();
+    let n = 0;
+    m._lua_pushnil(L);
+    while (m._lua_next(L, -2) !== 0) {
+      pop(1);
+      m._lua_pushvalue(L, -1);
+      luaToReply(ctx, L, w, depth + 1);
+      n++;
+    }
+    w.setDeferredSetLen(mark, n);
+    pop(2);
+    return;
+  }
+  pop(1);
+  const mark = w.deferLen();
+  let n = 0;
+  for (;;) {
+    m._lua_rawgeti(L, -1, n + 1);
+    if (v.type(L, -1) === LuaType.Nil) {
+      pop(1);
+      break;
+    }
+    luaToReply(ctx, L, w, depth + 1);
+    n++;
+  }
+  w.setDeferredArrayLen(mark, n);
+  pop(1);
+}
+
+// ---- reply → Lua ------------------------------------------------------------------------
+
+/** A reply redis.call cannot convert (too deep for the Lua stack, unknown type). */
+class ReplyParseError extends Error {}
+
+/** Index of the CR ending the line that starts at `p`. */
+function lineEnd(b: Buffer, p: number): number {
+  return b.indexOf(13, p);
+}
+
+/** Parses a decimal integer in b[p..e). */
+function parseIntAt(b: Buffer, p: number, e: number): number {
+  let neg = false;
+  if (b[p] === 45) {
+    neg = true;
+    p++;
+  }
+  let n = 0;
+  for (; p < e; p++) n = n * 10 + (b[p] - 48);
+  return neg ? -n : n;
+}
+
+/**
+ * Pushes onto L the Lua value of the RESP reply at b[p] (script_lua.c redisProtocolToLuaType);
+ * with `push` false only skips it. @returns the offset after the reply.
+ */
+function pushReply(v: LuaVM, L: number, b: Buffer, p: number, push: boolean): number {
+  const m = v.m;
+  if (push && !m._lua_checkstack(L, 5)) throw new ReplyParseError('lua stack limit reached when parsing redis.call reply');
+  const t = b[p];
+  const e = lineEnd(b, p);
+  const next = e + 2;
+  switch (t) {
+    case 58: // ':'
+      if (push) m._lua_pushnumber(L, parseIntAt(b, p + 1, e));
+      return next;
+    case 36: {
+      // '$'
+      const len = parseIntAt(b, p + 1, e);
+      if (len < 0) {
+        if (push) m._lua_pushboolean(L, 0);
+        return next;
+      }
+      if (push) v.pushBytes(L, b.subarray(next, next + len));
+      return next + len + 2;
+    }
+    case 43: // '+'
+      if (push) {
+        m._lua_createtable(L, 0, 1);
+        v.pushBytes(L, b.subarray(p + 1, e));
+        v.setField(L, -2, 'ok');
+      }
+      return next;
+    case 45: // '-'
+      if (push) {
+        pushErrorTable(v, L, b.toString('latin1', p, e));
+        m._lua_pushboolean(L, 1);
+        v.setField(L, -2, 'ignore_error_stats_update');
+      }
+      return next;
+    case 42: // '*'
+    case 62: {
+      // '>'
+      const n = parseIntAt(b, p + 1, e);
+      if (n < 0) {
+        if (push) m._lua_pushboolean(L, 0);
+        return next;
+      }
+      if (push) m._lua_createtable(L, n, 0);
+      let q = next;
+      for (let j = 0; j < n; j++) {
+        if (push) m._lua_pushnumber(L, j + 1);
+        q = pushReply(v, L, b, q, push);
+        if (push) m._lua_settable(L, -3);
+      }
+      return q;
+    }
+    case 37: // '%'
+    case 126: {
+      // '~'
+      const n = parseIntAt(b, p + 1, e);
+      if (push) {
+        m._lua_createtable(L, 0, 1);
+        v.pushString(L, t === 37 ? 'map' : 'set');
+        m._lua_createtable(L, 0, n);
+      }
+      let q = next;
+      for (let j = 0; j < n; j++) {
+        q = pushReply(v, L, b, q, push);
+        if (t === 37) q = pushReply(v, L, b, q, push);
+        else if (push) m._lua_pushboolean(L, 1);
+        if (push) m._lua_settable(L, -3);
+      }
+      if (push) m._lua_settable(L, -3);
+      return q;
+    }
+    case 95: // '_'
+      if (push) m._lua_pushnil(L);
+      return next;
+    case 35: // '#'
+      if (push) m._lua_pushboolean(L, b[p + 1] === 116 ? 1 : 0);
+      return next;
+    case 44: {
+      // ','
+      if (push) {
+        const s = b.toString('latin1', p + 1, e);
+        const d = s === 'inf' ? Infinity : s === '-inf' ? -Infinity : s === 'nan' ? Number.NaN : Number(s);
+        m._lua_createtable(L, 0, 1);
+        m._lua_pushnumber(L, d);
+        v.setField(L, -2, 'double');
+      }
+      return next;
+    }
+    case 40: // '('
+      if (push) {
+        m._lua_createtable(L, 0, 1);
+        v.pushBytes(L, b.subarray(p + 1, e));
+        v.setField(L, -2, 'big_number');
+      }
+      return next;
+    case 61: {
+      // '='
+      const len = parseIntAt(b, p + 1, e);
+      if (push) {
+        m._lua_createtable(L, 0, 1);
+        m._lua_createtable(L, 0, 2);
+        v.pushBytes(L, b.subarray(next + 4, next + len));
+        v.setField(L, -2, 'string');
+        v.pushBytes(L, b.subarray(next, next + 3));
+        v.setField(L, -2, 'format');
+        v.setField(L, -2, 'verbatim_string');
+      }
+      return next + len + 2;
+    }
+    case 124: {
+      // '|' attribute: skipped, then the reply itself
+      const n = parseIntAt(b, p + 1, e);
+      let q = next;
+      for (let j = 0; j < 2 * n; j++) q = pushReply(v, L, b, q, false);
+      return pushReply(v, L, b, q, push);
+    }
+    default:
+      throw new ReplyParseError(`unexpected reply type byte ${t}`);
+  }
+}
+
+/**
+ * Pushes an error table {err="CODE msg"} (script_lua.c luaPushErrorBuff): "-CODE msg" keeps its
+ * code, text without a leading '-' gets "ERR ".
+ */
+function pushErrorTable(v: LuaVM, L: number, err: string): void {
+  let code = 'ERR';
+  let msg = err;
+  if (err.charCodeAt(0) === 45) {
+    const sp = err.indexOf(' ');
+    if (sp < 0) msg = err.slice(1);
+    else {
+      code = err.slice(1, sp);
+      msg = err.slice(sp + 1);
+    }
+  }
+  msg = msg.replace(/^[\r\n]+|[\r\n]+$/g, '');
+  v.m._lua_createtable(L, 0, 2);
+  v.pushCString(L, `${code} ${msg}`);
+  v.setField(L, -2, 'err');
+}
+
+// ---- redis.* and guard C functions ------------------------------------------------------
+
+/** Pushes an error table and raises it (luaPushError + luaError). */
+function raiseError(v: LuaVM, L: number, msg: string): number {
+  pushErrorTable(v, L, msg);
+  return v.m._lua_error(L);
+}
+
+/**
+ * redis.call / redis.pcall (script_lua.c luaRedisGenericCommand + script.c scriptCall): checks the
+ * command as Redis does, runs it through `call` as the script client and pushes its reply.
+ * @returns the outcome: 'raise' when an error table is on top and must be raised.
+ */
+function redisCommand(v: LuaVM, L: number, raise: boolean): number {
+  const m = v.m;
+  const ctx = running;
+  if (ctx === null) return raiseError(v, L, 'redis.call/pcall can only be called inside a script invocation');
+  const argc = m._lua_gettop(L);
+  if (argc === 0) {
+    pushErrorTable(v, L, 'Please specify at least one argument for this redis lib call');
+    return raise ? m._lua_error(L) : 1;
+  }
+  const argv: string[] = new Array(argc);
+  let bad = false;
+  for (let j = 0; j < argc; j++) {
+    const t = m._lua_type(L, j + 1);
+    if (t === LuaType.Number) argv[j] = formatDouble(m._lua_tonumber(L, j + 1));
+    else if (t === LuaType.String) argv[j] = v.toString(L, j + 1) as string;
+    else {
+      bad = true;
+      break;
+    }
+  }
+  m._lua_settop(L, 0);
+  if (bad) {
+    pushErrorTable(v, L, 'Lua redis lib command arguments must be strings or integers');
+    return raise ? m._lua_error(L) : 1;
+  }
+  const err = execFromScript(ctx, argv);
+  if (err !== null) {
+    pushErrorTable(v, L, err);
+    m._lua_pushboolean(L, 1);
+    v.setField(L, -2, 'ignore_error_stats_update');
+    return raise ? m._lua_error(L) : 1;
+  }
+  const w = ctx.st.fake.reply;
+  const b = w.buf;
+  let isErr = false;
+  try {
+    isErr = b[0] === 45;
+    pushReply(v, L, b, 0, true);
+  } catch (e) {
+    if (!(e instanceof ReplyParseError)) throw e;
+    m._lua_settop(L, 0);
+    pushErrorTable(v, L, `ERR ${(e as Error).message}`);
+    isErr = true;
+  }
+  w.pos = 0;
+  if (w.buf.length > 64 * 1024) w.written(false);
+  return raise && isErr ? m._lua_error(L) : 1;
+}
+
+/**
+ * Checks and runs one command for a script. @returns null with the reply in the script client's
+ * writer, or the error text (without reply) when the command may not run.
+ */
+function execFromScript(ctx: RunCtx, argv: string[]): string | null {
+  const server = ctx.caller.server;
+  let cmd = lookupCommand(argv[0]);
+  if (cmd !== undefined && cmd.subcommands !== null && argv.length >= 2) {
+    cmd = cmd.subcommands.get(argv[1]) ?? cmd.subcommands.get(argv[1].toLowerCase());
+  }
+  let err: string | null = null;
+  if (cmd === undefined) err = 'Unknown Redis command called from script';
+  else if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity)
+    err = 'Wrong number of args calling Redis command from script';
+  else if ((cmd.flags & CmdFlag.NoScript) !== 0) err = 'This Redis command is not allowed from script';
+  else if (ctx.opts.readOnly && (cmd.flags & (CmdFlag.Write | CmdFlag.MayReplicate)) !== 0)
+    err = 'Write commands are not allowed from read-only scripts.';
+  else if (!ctx.opts.allowOom && server.maxmemory > 0 && !ctx.writeDirty && ctx.oomAtStart && (cmd.flags & CmdFlag.DenyOom) !== 0)
+    err = `-${ERR_OOM}`;
+  if (err !== null) {
+    if (cmd !== undefined) cmd.rejectedCalls++;
+    server.countError(err.startsWith('-') ? err.slice(1) : `ERR ${err}`);
+    return err;
+  }
+  const c = ctx.st.fake;
+  if (((cmd as NonNullable<typeof cmd>).flags & CmdFlag.Write) !== 0) ctx.writeDirty = true;
+  c.reply.pos = 0;
+  c.resp = ctx.resp;
+  if (ctx.repl === (PROPAGATE_AOF | PROPAGATE_REPL)) {
+    call(c, cmd as NonNullable<typeof cmd>, argv);
+  } else {
+    // redis.set_repl without AOF: the command's writes are not propagated (no replicas here).
+    const pending = (server as unknown as { pendingPropagation: unknown[] }).pendingPropagation;
+    const before = pending.length;
+    call(c, cmd as NonNullable<typeof cmd>, argv);
+    if ((ctx.repl & PROPAGATE_AOF) === 0) pending.length = before;
+  }
+  return null;
+}
+
+/** The count hook: suspends a script that has run past the threshold (Redis luaMaskCountHook). */
+function countHook(L: number, _ar: number): void {
+  const ctx = running;
+  if (ctx === null || !ctx.yieldable || L !== ctx.thread) return;
+  const now = performance.now();
+  if (!ctx.busy) {
+    if (now - ctx.start < ctx.threshold) return;
+  } else if (now - ctx.sliceStart < SLICE_MS) return;
+  const v = ctx.st.vm;
+  if (!v.canYield(L)) return;
+  ctx.ourYield = true;
+  v.m._lua_yield(L, 0);
+}
+
+/** Guard helpers: is the table at idx in the registry set `name` (keydra_ro / keydra_proxy)? */
+function registryLookup(v: LuaVM, L: number, name: string, idx: number): void {
+  v.getField(L, LUA_REGISTRYINDEX, name);
+  v.m._lua_pushvalue(L, idx);
+  v.m._lua_rawget(L, -2);
+  v.m._lua_remove(L, -2);
+}
+
+/** Replaces the table at index 1 by the table it is a read-only proxy of, if it is one. */
+function unproxy(v: LuaVM, L: number): void {
+  registryLookup(v, L, 'keydra_proxy', 1);
+  if (v.type(L, -1) === LuaType.Table) v.m._lua_replace(L, 1);
+  else v.m._lua_settop(L, -2);
+}
+
+function isReadonly(v: LuaVM, L: number, idx: number): boolean {
+  registryLookup(v, L, 'keydra_ro', idx);
+  const ro = v.m._lua_toboolean(L, -1) !== 0;
+  v.m._lua_settop(L, -2);
+  return ro;
+}
+
+const READONLY_TABLE = 'Attempt to modify a readonly table';
+
+/** Registers every C function once per VM. */
+function registerFunctions(v: LuaVM): void {
+  const m = v.m;
+  hookPtr = m.addFunction(countHook, 'vii');
+  F = {
+    call: v.cfunction((L) => redisCommand(v, L, true)),
+    rpcall: v.cfunction((L) => redisCommand(v, L, false)),
+    pcall: v.cfunction((L) => {
+      // script_lua.c luaRedisPcall: an error table becomes its err string.
+      const argc = m._lua_gettop(L);
+      if (argc === 0) return v.argError(L, 1, 'value expected');
+      m._lua_pushboolean(L, 1);
+      m._lua_insert(L, 1);
+      if (m._lua_pcall(L, argc - 1, LUA_MULTRET, 0) !== 0) {
+        m._lua_remove(L, 1);
+        if (v.type(L, -1) === LuaType.Table) {
+          v.getField(L, -1, 'err');
+          if (m._lua_isstring(L, -1)) m._lua_replace(L, -2);
+        }
+        m._lua_pushboolean(L, 0);
+        m._lua_insert(L, 1);
+      }
+      return m._lua_gettop(L);
+    }),
+    sha1hex: v.cfunction((L) => {
+      if (m._lua_gettop(L) !== 1) return raiseError(v, L, 'wrong number of arguments');
+      v.pushString(L, sha1hex(v.toString(L, 1) ?? ''));
+      return 1;
+    }),
+    errorReply: v.cfunction((L) => {
+      if (m._lua_gettop(L) !== 1 || v.type(L, -1) !== LuaType.String) {
+        pushErrorTable(v, L, 'wrong number or type of arguments');
+        return 1;
+      }
+      let s = v.toString(L, -1) as string;
+      const z = s.indexOf('\0');
+      if (z >= 0) s = s.slice(0, z);
+      pushErrorTable(v, L, s.startsWith('-') ? s : `-${s}`);
+      return 1;
+    }),
+    statusReply: v.cfunction((L) => {
+      if (m._lua_gettop(L) !== 1 || v.type(L, -1) !== LuaType.String) {
+        pushErrorTable(v, L, 'wrong number or type of arguments');
+        return 1;
+      }
+      m._lua_createtable(L, 0, 1);
+      m._lua_pushvalue(L, -2);
+      v.setField(L, -2, 'ok');
+      return 1;
+    }),
+    log: v.cfunction((L) => {
+      const argc = m._lua_gettop(L);
+      if (argc < 2) return raiseError(v, L, 'redis.log() requires two arguments or more.');
+      if (!m._lua_isnumber(L, 1)) return raiseError(v, L, 'First argument must be a number (log level).');
+      const level = Math.trunc(m._lua_tonumber(L, 1));
+      if (level < 0 || level > 3) return raiseError(v, L, 'Invalid debug level.');
+      const ctx = running;
+      const parts: string[] = [];
+      for (let j = 2; j <= argc; j++) {
+        const s = v.toString(L, j);
+        if (s !== null) parts.push(s);
+      }
+      const log = (ctx?.caller.server ?? logServer)?.log;
+      if (log) log.log((['debug', 'verbose', 'notice', 'warning'] as const)[level], parts.join(' '));
+      return 0;
+    }),
+    setresp: v.cfunction((L) => {
+      const ctx = running;
+      if (ctx === null) return raiseError(v, L, 'redis.setresp can only be called inside a script invocation');
+      if (m._lua_gettop(L) !== 1) return raiseError(v, L, 'redis.setresp() requires one argument.');
+      const resp = Math.trunc(m._lua_tonumber(L, 1));
+      if (resp !== 2 && resp !== 3) return raiseError(v, L, 'RESP version must be 2 or 3.');
+      ctx.resp = resp;
+      return 0;
+    }),
+    setRepl: v.cfunction((L) => {
+      const ctx = running;
+      if (ctx === null) return raiseError(v, L, 'redis.set_repl can only be called inside a script invocation');
+      if (m._lua_gettop(L) !== 1) return raiseError(v, L, 'redis.set_repl() requires two arguments.');
+      const flags = Math.trunc(m._lua_tonumber(L, -1));
+      if ((flags & ~(PROPAGATE_AOF | PROPAGATE_REPL)) !== 0) {
+        return raiseError(v, L, 'Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.');
+      }
+      ctx.repl = flags;
+      return 0;
+    }),
+    aclCheckCmd: v.cfunction((L) => {
+      if (running === null) return raiseError(v, L, 'redis.acl_check_cmd can only be called inside a script invocation');
+      const argc = m._lua_gettop(L);
+      if (argc === 0) return raiseError(v, L, 'Please specify at least one argument for this redis lib call');
+      const argv: string[] = [];
+      for (let j = 1; j <= argc; j++) {
+        const t = m._lua_type(L, j);
+        if (t === LuaType.Number) argv.push(formatDouble(m._lua_tonumber(L, j)));
+        else if (t === LuaType.String) argv.push(v.toString(L, j) as string);
+        else return raiseError(v, L, 'Lua redis lib command arguments must be strings or integers');
+      }
+      m._lua_settop(L, 0);
+      let cmd = lookupCommand(argv[0]);
+      if (cmd !== undefined && cmd.subcommands !== null && argv.length >= 2) cmd = cmd.subcommands.get(argv[1].toLowerCase());
+      if (cmd === undefined) return raiseError(v, L, 'Invalid command passed to redis.acl_check_cmd()');
+      // Only the `default` user exists, with every permission.
+      m._lua_pushboolean(L, 1);
+      return 1;
+    }),
+    replicateCommands: v.cfunction((L) => {
+      m._lua_pushboolean(L, 1);
+      return 1;
+    }),
+    breakpoint: v.cfunction((L) => {
+      m._lua_pushboolean(L, 0);
+      return 1;
+    }),
+    noop: v.cfunction(() => 0),
+    random: v.cfunction((L) => {
+      if (running === null) return v.errorWhere(L, 1, 'math.random can only be called inside a script invocation');
+      const r = (lrand48() % 2147483647) / 2147483647;
+      switch (m._lua_gettop(L)) {
+        case 0:
+          m._lua_pushnumber(L, r);
+          break;
+        case 1: {
+          const u = m._luaL_checkinteger(L, 1) | 0;
+          if (!(1 <= u)) return v.argError(L, 1, 'interval is empty');
+          m._lua_pushnumber(L, Math.floor(r * u) + 1);
+          break;
+        }
+        case 2: {
+          const l = m._luaL_checkinteger(L, 1) | 0;
+          const u = m._luaL_checkinteger(L, 2) | 0;
+          if (!(l <= u)) return v.argError(L, 2, 'interval is empty');
+          m._lua_pushnumber(L, Math.floor(r * (u - l + 1)) + l);
+          break;
+        }
+        default:
+          return v.errorWhere(L, 1, 'wrong number of arguments');
+      }
+      return 1;
+    }),
+    randomseed: v.cfunction((L) => {
+      if (running === null) return v.errorWhere(L, 1, 'math.randomseed can only be called inside a script invocation');
+      srand48(m._luaL_checkinteger(L, 1) | 0);
+      return 0;
+    }),
+    globalIndex: v.cfunction((L) => {
+      const name = v.toString(L, 2);
+      if (name === null) return v.errorWhere(L, 1, 'Second argument to luaProtectedTableError must be a string or number');
+      return v.errorWhere(L, 1, `Script attempted to access nonexistent global variable '${name}'`);
+    }),
+    roNewIndex: v.cfunction((L) => v.errorWhere(L, 1, READONLY_TABLE)),
+    rawset: v.cfunction((L) => {
+      m._luaL_checktype(L, 1, LuaType.Table);
+      m._luaL_checkany(L, 2);
+      m._luaL_checkany(L, 3);
+      if (isReadonly(v, L, 1)) return v.error(L, READONLY_TABLE);
+      m._lua_settop(L, 3);
+      m._lua_rawset(L, 1);
+      return 1;
+    }),
+    rawget: v.cfunction((L) => {
+      m._luaL_checktype(L, 1, LuaType.Table);
+      m._luaL_checkany(L, 2);
+      m._lua_settop(L, 2);
+      unproxy(v, L);
+      m._lua_rawget(L, 1);
+      return 1;
+    }),
+    next: v.cfunction((L) => {
+      m._luaL_checktype(L, 1, LuaType.Table);
+      m._lua_settop(L, 2);
+      unproxy(v, L);
+      if (m._lua_next(L, 1) !== 0) return 2;
+      m._lua_pushnil(L);
+      return 1;
+    }),
+    pairs: v.cfunction((L) => {
+      m._luaL_checktype(L, 1, LuaType.Table);
+      v.pushCFunction(L, F.next);
+      m._lua_pushvalue(L, 1);
+      m._lua_pushnil(L);
+      return 3;
+    }),
+    setmetatable: v.cfunction((L) => {
+      if (v.type(L, 1) === LuaType.Table && isReadonly(v, L, 1)) return v.error(L, READONLY_TABLE);
+      const n = m._lua_gettop(L);
+      v.getField(L, LUA_REGISTRYINDEX, 'keydra_setmetatable');
+      m._lua_insert(L, 1);
+      m._lua_call(L, n, LUA_MULTRET);
+      return m._lua_gettop(L);
+    }),
+  };
+}
+/** For redis.log outside a run (function library loading): the server of the last state made. */
+let logServer: KeydraServer | null = null;
