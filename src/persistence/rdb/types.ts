@@ -14,6 +14,7 @@ import { ObjType, RObject } from '../../store/db.js';
 import { ZSet } from '../../store/zset.js';
 import { decodeIntset, decodeListpack, decodeZiplist, encodeEntry, encodeIntset, encodeListpack } from './listpack.js';
 import { type RdbReader, RdbType, type RdbWriter, registerTypeCodec } from './rdb.js';
+import './stream.js'; // registers the stream codec
 
 /** Byte limit of one quicklist node (list-max-listpack-size -2 is 8 KB). */
 const NODE_MAX_BYTES = 8192;
