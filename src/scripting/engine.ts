@@ -403,17 +403,31 @@ export function killScript(c: Client, isEval: boolean): void {
   c.reply.ok();
 }
 
-/** Redis's 48-bit PRNG state (rand.c redisLrand48), reseeded with 0 before every EVAL. */
-let rand48 = 0x1234abcd330en;
+/**
+ * Redis's 48-bit PRNG (rand.c redisLrand48), one per server, starting from rand.c's initial state
+ * and never reseeded by EVAL in Redis 7.0 (only math.randomseed sets it).
+ */
+const rand48 = new WeakMap<KeydraServer, { x: bigint }>();
 
-/** redisSrand48(seed): state = seed << 16 | 0x330E. */
-export function srand48(seed: number): void {
-  rand48 = ((BigInt(seed | 0) & 0xffffffffn) << 16n) | 0x330en;
+function randState(server: KeydraServer): { x: bigint } {
+  let r = rand48.get(server);
+  if (r === undefined) {
+    r = { x: 0x1234abcd330en };
+    rand48.set(server, r);
+  }
+  return r;
 }
 
-function lrand48(): number {
-  rand48 = (rand48 * 0x5deece66dn + 0xbn) & 0xffffffffffffn;
-  return Number(rand48 >> 17n);
+/** redisSrand48(seed): state = seed << 16 | 0x330E. */
+function srand48(server: KeydraServer, seed: number): void {
+  randState(server).x = ((BigInt(seed | 0) & 0xffffffffn) << 16n) | 0x330en;
+}
+
+/** redisLrand48: the next 31-bit value. */
+function lrand48(server: KeydraServer): number {
+  const r = randState(server);
+  r.x = (r.x * 0x5deece66dn + 0xbn) & 0xffffffffffffn;
+  return Number(r.x >> 17n);
 }
 
 /**
@@ -740,7 +754,9 @@ function tableToReply(ctx: RunCtx, L: number, w: ReplyWriter, depth: number): vo
   if (rawField(v, L, 'verbatim_string') === LuaType.Table) {
     if (rawField(v, L, 'format') === LuaType.String) {
       const format = v.toString(L, -1) as string;
-      if (rawField(v, L, 'string') === LuaType.String) {
+      v.pushString(L, 'string');
+      m._lua_rawget(L, -3);
+      if (v.type(L, -1) === LuaType.String) {
         const s = v.toString(L, -1) as string;
         w.verbatim(s, format.slice(0, 3));
         pop(4);
@@ -1040,7 +1056,7 @@ function execFromScript(ctx: RunCtx, argv: string[]): string | null {
   else if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity)
     err = 'Wrong number of args calling Redis command from script';
   else if ((cmd.flags & CmdFlag.NoScript) !== 0) err = 'This Redis command is not allowed from script';
-  else if (ctx.opts.readOnly && (cmd.flags & (CmdFlag.Write | CmdFlag.MayReplicate)) !== 0)
+  else if (ctx.opts.readOnly && ((cmd.flags & (CmdFlag.Write | CmdFlag.MayReplicate)) !== 0 || MAY_REPLICATE.has(cmd.fullName)))
     err = 'Write commands are not allowed from read-only scripts.';
   else if (!ctx.opts.allowOom && server.maxmemory > 0 && !ctx.writeDirty && ctx.oomAtStart && (cmd.flags & CmdFlag.DenyOom) !== 0)
     err = `-${ERR_OOM}`;
@@ -1100,6 +1116,9 @@ function isReadonly(v: LuaVM, L: number, idx: number): boolean {
   v.m._lua_settop(L, -2);
   return ro;
 }
+
+/** Commands Redis 7.0 flags may-replicate although COMMAND INFO does not list it (refused in read-only scripts). */
+const MAY_REPLICATE = new Set(['publish', 'spublish', 'pfcount']);
 
 const READONLY_TABLE = 'Attempt to modify a readonly table';
 
@@ -1219,7 +1238,7 @@ function registerFunctions(v: LuaVM): void {
     noop: v.cfunction(() => 0),
     random: v.cfunction((L) => {
       if (running === null) return v.errorWhere(L, 1, 'math.random can only be called inside a script invocation');
-      const r = (lrand48() % 2147483647) / 2147483647;
+      const r = (lrand48(running.caller.server) % 2147483647) / 2147483647;
       switch (m._lua_gettop(L)) {
         case 0:
           m._lua_pushnumber(L, r);
@@ -1244,7 +1263,7 @@ function registerFunctions(v: LuaVM): void {
     }),
     randomseed: v.cfunction((L) => {
       if (running === null) return v.errorWhere(L, 1, 'math.randomseed can only be called inside a script invocation');
-      srand48(m._luaL_checkinteger(L, 1) | 0);
+      srand48(running.caller.server, m._luaL_checkinteger(L, 1) | 0);
       return 0;
     }),
     globalIndex: v.cfunction((L) => {

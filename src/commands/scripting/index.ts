@@ -19,7 +19,6 @@ import {
   luaMemory,
   runScript,
   sha1hex,
-  srand48,
 } from '../../scripting/engine.js';
 import type { Client } from '../../server/client.js';
 import type { KeydraServer } from '../../server/server.js';
@@ -167,8 +166,6 @@ function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): vo
       return;
     }
   }
-  // The same PRNG sequence at every call (eval.c evalGenericCommand: redisSrand48(0)).
-  srand48(0);
   runScript(c, ctx.st, script.ref, argv.slice(3, 3 + numkeys), argv.slice(3 + numkeys), {
     name: sha,
     eval: true,
