@@ -19,6 +19,7 @@ import scripting from './scripting/index.js';
 import server from './server/index.js';
 import sets from './sets/index.js';
 import sort from './sort/index.js';
+import streams from './streams/index.js';
 import strings from './strings/index.js';
 import specFile from './redis-commands.json' with { type: 'json' };
 import { type CommandDef, type CommandHandler, FLAG_BITS } from './types.js';
@@ -41,6 +42,7 @@ export const FAMILIES: CommandDef[][] = [
   persistence,
   memory,
   scripting,
+  streams,
 ];
 
 interface SpecFile {

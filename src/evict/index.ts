@@ -22,7 +22,7 @@
 import v8 from 'node:v8';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import type { KeydraServer } from '../server/server.js';
-import { type Db, ObjType, type RObject } from '../store/db.js';
+import { type Db, lruClock, ObjType, type RObject } from '../store/db.js';
 
 /** Redis EVPOOL_SIZE. */
 const EVPOOL_SIZE = 16;
@@ -66,10 +66,13 @@ export function lfuLogIncr(counter: number, logFactor: number): number {
   return Math.random() < p ? counter + 1 : counter;
 }
 
-/** Idle seconds (fractional) of an object under LRU (Redis estimateObjectIdleTime / 1000). */
+/**
+ * Idle seconds (fractional, 1/16 s resolution) of an object under LRU, from its `lru` clock value
+ * (lruClock units), wrapping as Redis estimateObjectIdleTime does.
+ */
 export function lruIdleSeconds(lru: number, nowMs: number): number {
-  const clock = (nowMs / 1000) % 0x1000000;
-  return clock >= lru ? clock - lru : clock + (0xffffff - lru);
+  const clock = lruClock(nowMs);
+  return (clock >= lru ? clock - lru : clock + (0xfffffff - lru)) / 16;
 }
 
 /**
@@ -85,6 +88,8 @@ export function estimateKeyBytes(key: string, o: RObject, samples = 5): number {
     return n + (typeof v === 'string' ? 24 + v.length : 16);
   }
   const v = o.value as { size?: number; length?: number; [Symbol.iterator]?: () => Iterator<unknown> };
+  const own = (o.value as { memoryUsage?: () => number }).memoryUsage;
+  if (typeof own === 'function') return n + own.call(o.value);
   const count = typeof v.size === 'number' ? v.size : typeof v.length === 'number' ? v.length : 0;
   let avg = 16;
   if (typeof v[Symbol.iterator] === 'function' && count > 0) {
@@ -362,10 +367,10 @@ export function setupEviction(server: KeydraServer): void {
   evictorOf(server);
   const ks = server.keyspace;
   const cfg = server.config;
-  // LRU clock in seconds as Redis's, but fractional (ms resolution) so that keys touched within
-  // the same second still order; OBJECT IDLETIME floors it.
+  // LRU clock as Redis's but in 1/16 s units, so that keys touched within the same second still
+  // order; an integer, so RObject's packed field stays a small integer (no boxed double).
   const lruTouch = (o: RObject): void => {
-    o.lru = (ks.now / 1000) % 0x1000000;
+    o.lru = lruClock(ks.now);
   };
   const lfuTouch = (o: RObject): void => {
     const now = ks.now;

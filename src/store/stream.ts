@@ -353,9 +353,49 @@ export class Stream {
     return ID_ZERO;
   }
 
+  /** OBJECT ENCODING. */
+  get encoding(): string {
+    return 'stream';
+  }
+
   /** Number of nodes (Redis radix-tree-keys / listpacks in XINFO STREAM FULL). */
   get nodeCount(): number {
     return this.nodes.length;
+  }
+
+  /**
+   * Node count of Redis's radix tree over the node master IDs (XINFO radix-tree-nodes): keys are
+   * 16-byte big-endian IDs; a chain of single-child bytes is one node, a branching point one node,
+   * each key ends in an empty leaf, as raxInsert builds it.
+   */
+  raxNodes(): number {
+    const n = this.nodes.length;
+    if (n === 0) return 1;
+    const keys: Uint8Array[] = this.nodes.map((nd) => {
+      const k = new Uint8Array(16);
+      const dv = new DataView(k.buffer);
+      dv.setBigUint64(0, nd.masterMs);
+      dv.setBigUint64(8, nd.masterSeq);
+      return k;
+    });
+    const count = (lo: number, hi: number, d: number): number => {
+      if (d === 16) return 1;
+      let p = d;
+      while (p < 16 && keys[lo][p] === keys[hi - 1][p]) p++;
+      if (p === 16) return 2;
+      return (p > d ? 1 : 0) + branch(lo, hi, p);
+    };
+    const branch = (lo: number, hi: number, d: number): number => {
+      let total = 1;
+      for (let a = lo; a < hi; ) {
+        let b = a + 1;
+        while (b < hi && keys[b][d] === keys[a][d]) b++;
+        total += count(a, b, d + 1);
+        a = b;
+      }
+      return total;
+    };
+    return count(0, n, 0);
   }
 
   /** Every live entry in ID order; fields flattened [f1, v1, f2, v2, ...]. */
@@ -497,9 +537,9 @@ export class Stream {
     if (a.strategy === 'maxlen' && this.length <= a.maxlen) return 0;
     let deleted = 0;
     while (this.nodes.length > 0) {
-      if (a.limit > 0 && deleted >= a.limit) break;
       const nd = this.nodes[0];
       const entries = nd.live;
+      if (a.limit > 0 && deleted + entries > a.limit) break;
       let remove: boolean;
       if (a.strategy === 'maxlen') remove = this.length - entries >= a.maxlen;
       else remove = nd.cmpAt(nd.n - 1, a.minid) < 0;
