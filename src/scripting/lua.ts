@@ -75,8 +75,32 @@ export class LuaVM {
 
   /** Instantiates the WebAssembly Lua (async: compiles the module). */
   static async load(): Promise<LuaVM> {
-    const api = await LuaApi.initialize();
-    return new LuaVM(api.module);
+    // The emscripten build wraps every export in an assertion-checking JS closure (rest args,
+    // runtime checks): ~5% of an EVALSHA round trip. Capture the instance's raw exports while it
+    // is instantiated and call them directly; HEAP views, addFunction etc. still come from the module.
+    const wa = WebAssembly as unknown as { instantiate: (...a: unknown[]) => Promise<unknown> };
+    const orig = wa.instantiate;
+    let exports: Record<string, unknown> | null = null;
+    wa.instantiate = async function (this: unknown, ...a: unknown[]) {
+      const r = (await orig.apply(this, a)) as { instance?: { exports: Record<string, unknown> }; exports?: Record<string, unknown> };
+      exports ??= r.instance?.exports ?? r.exports ?? null;
+      return r;
+    };
+    let api: Awaited<ReturnType<typeof LuaApi.initialize>>;
+    try {
+      api = await LuaApi.initialize();
+    } finally {
+      wa.instantiate = orig;
+    }
+    const m = api.module;
+    const fast = Object.create(m);
+    if (exports !== null) {
+      for (const k of Object.keys(m)) {
+        const raw = (exports as Record<string, unknown>)[k.slice(1)];
+        if (k.startsWith('_lua') && typeof raw === 'function') fast[k] = raw;
+      }
+    }
+    return new LuaVM(fast);
   }
 
   /** A new Lua state with no libraries opened (luaL_newstate). @returns the lua_State address. */
@@ -120,7 +144,14 @@ export class LuaVM {
     const p = this.m._lua_tolstring(L, idx, this.lenPtr);
     if (p === 0) return null;
     const n = this.m.HEAPU32[this.lenPtr >> 2];
-    return Buffer.from(this.m.HEAPU8.buffer, p, n).toString('latin1');
+    const h: Uint8Array = this.m.HEAPU8;
+    if (n <= 32) {
+      // Short strings (keys, command names): a char loop beats creating a Buffer view.
+      let s = '';
+      for (let i = 0; i < n; i++) s += String.fromCharCode(h[p + i]);
+      return s;
+    }
+    return Buffer.from(h.buffer, p, n).toString('latin1');
   }
 
   /**
@@ -142,13 +173,28 @@ export class LuaVM {
     return Buffer.from(this.m.HEAPU8.subarray(p, p + n));
   }
 
-  /** lua_getfield / lua_setfield with a JS field name. */
+  /** lua_getfield / lua_setfield with a JS field name (no NUL bytes). */
   getField(L: number, idx: number, k: string): void {
-    this.m._lua_getfield(L, idx, this.toWasm(k));
+    this.m._lua_getfield(L, idx, this.cname(k));
   }
 
   setField(L: number, idx: number, k: string): void {
-    this.m._lua_setfield(L, idx, this.toWasm(k));
+    this.m._lua_setfield(L, idx, this.cname(k));
+  }
+
+  private readonly cnames = new Map<string, number>();
+
+  /** A NUL-terminated copy of a field name in wasm memory: short names are kept for reuse. */
+  private cname(k: string): number {
+    const p = this.cnames.get(k);
+    if (p !== undefined) return p;
+    if (k.length > 40 || this.cnames.size >= 512) return this.toWasm(k);
+    const q = this.m._malloc(k.length + 1);
+    const h: Uint8Array = this.m.HEAPU8;
+    for (let i = 0; i < k.length; i++) h[q + i] = k.charCodeAt(i);
+    h[q + k.length] = 0;
+    this.cnames.set(k, q);
+    return q;
   }
 
   /** Reads global `name` onto the stack. */

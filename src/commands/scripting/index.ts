@@ -118,15 +118,37 @@ function createFunction(c: Client, ctx: EvalCtx, sha: string, body: string): Cac
   return s;
 }
 
+/**
+ * numkeys as Redis's string2ll reads it (no spaces, no leading zeros or '+', within the 64-bit
+ * range), or null. Values beyond 2^53 come back approximate (they only fail the range checks).
+ */
+function parseNumkeys(s: string): number | null {
+  const n = s.length;
+  if (n === 1) {
+    const d = s.charCodeAt(0) - 48;
+    return d >= 0 && d <= 9 ? d : null;
+  }
+  if (n === 0 || n > 20) return null;
+  const neg = s.charCodeAt(0) === 45;
+  let i = neg ? 1 : 0;
+  if (i === n || s.charCodeAt(i) === 48) return null;
+  let v = 0;
+  for (; i < n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    v = v * 10 + d;
+  }
+  if (n - (neg ? 1 : 0) > 18) {
+    const b = BigInt(s);
+    if (b > 9223372036854775807n || b < -9223372036854775808n) return null;
+  }
+  return neg ? -v : v;
+}
+
 /** EVAL/EVALSHA/EVAL_RO/EVALSHA_RO script numkeys [key ...] [arg ...] (evalGenericCommand). */
 function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): void {
-  const nk = argv[2];
-  if (!/^-?\d+$/.test(nk) || nk.length > 20 || (nk.length > 1 && (nk[0] === '0' || nk.startsWith('-0')))) {
-    c.error(ERR_NOT_INTEGER);
-    return;
-  }
-  const numkeys = Number(nk);
-  if (!Number.isSafeInteger(numkeys) && (BigInt(nk) > 9223372036854775807n || BigInt(nk) < -9223372036854775808n)) {
+  const numkeys = parseNumkeys(argv[2]);
+  if (numkeys === null) {
     c.error(ERR_NOT_INTEGER);
     return;
   }
