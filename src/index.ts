@@ -48,7 +48,14 @@ export async function startServer(options: StartOptions = {}, config = new Confi
   const server = new KeydraServer(config);
   server.log.enabled = options.log ?? false;
   mkdirSync(config.str('dir'), { recursive: true });
-  setupPersistence(server);
+  const persistence = setupPersistence(server);
   await server.start();
+  try {
+    // The listener is open: clients get -LOADING until the dataset is in memory.
+    await persistence.loadAtStartup();
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
   return { port: server.port, server, close: () => server.shutdown({ save: undefined }) };
 }

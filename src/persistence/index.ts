@@ -1,21 +1,22 @@
 /**
  * Persistence for one server: RDB snapshots (SAVE, BGSAVE, save rules, save on shutdown), the AOF
- * and loading at start-up. `setupPersistence(server)` wires it to the server's hooks and loads the
- * dataset (AOF wins when both files exist, as in Redis); it must run before clients are served.
+ * and loading at start-up. `setupPersistence(server)` wires it to the server's hooks; then
+ * `loadAtStartup()` loads the dataset in slices with the listener open (AOF wins when both files
+ * exist, as in Redis; clients get -LOADING meanwhile).
  *
- * BGSAVE approach (documented trade-off): the snapshot is encoded synchronously at the moment of
- * the command — the analogue of Redis's fork(), so it is exactly consistent with no copy-on-write
- * machinery — and only the file I/O (write, fsync, rename) runs in the background. Encoding cost
- * is proportional to the dataset (roughly 100-200 MB/s of RDB output), so for very large datasets
- * the command blocks for that long; key-sliced incremental saving is future work.
+ * BGSAVE and BGREWRITEAOF are point-in-time snapshots serialized in slices between client
+ * batches, with copy-on-write at key granularity (src/persistence/snapshot.ts): the event loop
+ * is never blocked for more than a few ms and the dataset is not copied.
  * Source: Redis 7.0 rdb.c (rdbSave, rdbSaveBackground, serverCron save rules), server.c (INFO).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { addInfoContributor } from '../commands/server/info.js';
 import type { KeydraServer } from '../server/server.js';
-import { Aof, AofLoadError, writeFileDurable, writeFileDurableAsync } from './aof/aof.js';
-import { decodeRdb, encodeRdb, RdbError } from './rdb/rdb.js';
+import { Aof, AofLoadError, writeFileDurable } from './aof/aof.js';
+import { ERR_MISCONF_RDB } from '../errors.js';
+import { decodeRdbSteps, encodeRdb, type RdbLoadInfo, RdbError } from './rdb/rdb.js';
+import { Snapshot } from './snapshot.js';
 import './rdb/types.js';
 
 /** RDB-side state reported by INFO persistence. */
@@ -52,6 +53,8 @@ export class Persistence {
     this.aof = new Aof(server);
     server.cronHooks.push((now) => this.cron(now));
     server.shutdownHooks.push((opts) => this.onShutdown(opts.save));
+    this.aof.onWriteStatus = () => this.updateDiskError();
+    for (const name of ['stop-writes-on-bgsave-error', 'save', 'appendonly']) server.config.onChange(name, () => this.updateDiskError());
     server.config.onChange('appendonly', (v) => {
       if (v && !this.aof.enabled) this.aof.create();
       else if (!v && this.aof.enabled) this.aof.stop();
@@ -63,31 +66,75 @@ export class Persistence {
     return path.join(this.server.config.str('dir'), this.server.config.str('dbfilename'));
   }
 
+  /** Progress of the load in progress (INFO loading_* fields); null when not loading. */
+  loadingState: { start: number; totalBytes: number; loadedBytes: number; rdbUsedMem: number } | null = null;
+
   /**
    * Loads the dataset at start-up: the AOF if appendonly is on and it exists, else the RDB file
-   * if present; then opens (or creates) the AOF when appendonly is on.
-   * @throws Error with Redis-like text when a file is corrupt (the CLI exits non-zero).
+   * if present; then opens (or creates) the AOF when appendonly is on. The work runs in slices
+   * (~20 ms) with server.loading set, so a listener opened before answers -LOADING meanwhile
+   * (commands flagged `loading`, e.g. PING and INFO, run), and INFO shows the progress.
+   * @throws Error with Redis-like text naming the file and offset when a file is corrupt or
+   * truncated; the dataset is then partial and must not be served (startServer closes the
+   * server and rejects, the CLI exits non-zero).
    */
-  loadAtStartup(): void {
+  async loadAtStartup(): Promise<void> {
     const server = this.server;
     const t0 = Date.now();
     const aofOn = server.config.bool('appendonly');
-    if (aofOn && this.aof.exists()) {
-      const n = this.aof.load();
-      server.log.notice(`DB loaded from append only file: ${((Date.now() - t0) / 1000).toFixed(3)} seconds (${n} commands)`);
-    } else if (fs.existsSync(this.rdbPath)) {
-      const data = fs.readFileSync(this.rdbPath);
+    const useAof = aofOn && this.aof.exists();
+    const useRdb = !useAof && fs.existsSync(this.rdbPath);
+    if (useAof || useRdb) {
+      server.loading = true;
+      const st = { start: t0, totalBytes: 0, loadedBytes: 0, rdbUsedMem: 0 };
+      this.loadingState = st;
+      const progress = (bytes: number) => {
+        st.loadedBytes = bytes;
+      };
       try {
-        const info = decodeRdb(data, server.keyspace);
-        this.rdb.lastLoadKeysLoaded = info.keys;
-        this.rdb.lastLoadKeysExpired = info.expiredSkipped;
-      } catch (e) {
-        const off = e instanceof RdbError ? ` at offset ${e.offset}` : '';
-        throw new Error(
-          `Short read or OOM loading DB. Unrecoverable error, aborting now. ${path.basename(this.rdbPath)}${off}: ${(e as Error).message}`,
-        );
+        if (useAof) {
+          st.totalBytes = this.aof.totalSize();
+          const n = await runSliced(this.aof.loadSteps(progress), () => this.logProgress());
+          server.log.notice(`DB loaded from append only file: ${((Date.now() - t0) / 1000).toFixed(3)} seconds (${n} commands)`);
+        } else {
+          const data = fs.readFileSync(this.rdbPath);
+          st.totalBytes = data.length;
+          const checksum = server.config.get('rdbchecksum') !== false;
+          const gen = decodeRdbSteps(data, server.keyspace, Date.now(), checksum);
+          let info: RdbLoadInfo;
+          try {
+            info = await runSliced(
+              (function* () {
+                for (;;) {
+                  const r = gen.next();
+                  if (r.done) return r.value;
+                  progress(r.value);
+                  yield;
+                }
+              })(),
+              () => this.logProgress(),
+            );
+          } catch (e) {
+            const off = e instanceof RdbError ? ` at offset ${e.offset}` : '';
+            throw new Error(
+              `Short read or OOM loading DB. Unrecoverable error, aborting now. ${path.basename(this.rdbPath)}${off}: ${(e as Error).message}`,
+            );
+          }
+          const ver = info.aux.get('redis-ver');
+          if (ver !== undefined) server.log.notice(`Loading RDB produced by version ${ver}`);
+          const ctime = Number(info.aux.get('ctime'));
+          if (Number.isFinite(ctime)) server.log.notice(`RDB age ${Math.floor(t0 / 1000) - ctime} seconds`);
+          const mem = Number(info.aux.get('used-mem'));
+          if (Number.isFinite(mem)) server.log.notice(`RDB memory usage when created ${(mem / 1024 / 1024).toFixed(2)} Mb`);
+          server.log.notice(`Done loading RDB, keys loaded: ${info.keys}, keys expired: ${info.expiredSkipped}.`);
+          this.rdb.lastLoadKeysLoaded = info.keys;
+          this.rdb.lastLoadKeysExpired = info.expiredSkipped;
+          server.log.notice(`DB loaded from disk: ${((Date.now() - t0) / 1000).toFixed(3)} seconds`);
+        }
+      } finally {
+        server.loading = false;
+        this.loadingState = null;
       }
-      server.log.notice(`DB loaded from disk: ${((Date.now() - t0) / 1000).toFixed(3)} seconds`);
     }
     server.dirty = 0;
     if (aofOn) {
@@ -96,14 +143,30 @@ export class Persistence {
     }
   }
 
+  private lastProgressLog = 0;
+
+  /** Logs the loading progress at most every 2 s (verbose level). */
+  private logProgress(): void {
+    const st = this.loadingState;
+    const now = Date.now();
+    if (st === null || now - this.lastProgressLog < 2000) return;
+    this.lastProgressLog = now;
+    const perc = st.totalBytes > 0 ? (st.loadedBytes / st.totalBytes) * 100 : 0;
+    this.server.log.verbose(`Loading the dataset: ${perc.toFixed(2)}% (${st.loadedBytes} of ${st.totalBytes} bytes)`);
+  }
+
   /** SAVE: writes the RDB file synchronously. @throws on I/O failure. */
   saveSync(): void {
-    const image = encodeRdb(this.server.keyspace, { compress: this.compress });
+    const image = encodeRdb(this.server.keyspace, {
+      compress: this.compress,
+      checksum: this.server.config.get('rdbchecksum') !== false,
+    });
     writeFileDurable(this.rdbPath, image);
     this.server.dirty = 0;
     this.rdb.lastSave = Math.floor(Date.now() / 1000);
     this.rdb.saves++;
     this.rdb.lastBgsaveStatus = 'ok';
+    this.updateDiskError();
     this.server.log.notice('DB saved on disk');
   }
 
@@ -116,46 +179,80 @@ export class Persistence {
     return this.rdb.bgsaveInProgress || this.aof.stats.rewriteInProgress;
   }
 
-  /** BGSAVE: snapshot now, write in the background. @returns false if one is already running. */
+  /** The running background snapshot of BGSAVE, if any. */
+  snapshot: Snapshot | null = null;
+
+  /**
+   * BGSAVE: starts a point-in-time snapshot serialized in slices between client batches and
+   * streamed to temp-<pid>-<ms>.rdb, renamed over dbfilename when complete (src/persistence/
+   * snapshot.ts). @returns false if one is already running. @throws if the temp file cannot be
+   * created (the caller replies an error; Redis: "Can't save in background").
+   */
   bgsave(): boolean {
     if (this.rdb.bgsaveInProgress) return false;
     const t0 = Date.now();
-    this.rdb.bgsaveInProgress = true;
-    this.rdb.bgsaveStart = t0;
     this.rdb.lastBgsaveTry = t0;
     const dirtyAtStart = this.server.dirty;
-    const image = encodeRdb(this.server.keyspace, { compress: this.compress });
     const file = this.rdbPath;
     const tmp = path.join(path.dirname(file), `temp-${process.pid}-${t0}.rdb`);
-    this.server.log.notice('Background saving started');
-    writeFileDurableAsync(tmp, image, (err) => {
-      this.rdb.bgsaveInProgress = false;
-      this.rdb.lastBgsaveTimeSec = Math.round((Date.now() - t0) / 1000);
-      if (!err) {
-        try {
-          fs.renameSync(tmp, file);
-        } catch (e) {
-          err = e as Error;
+    const snap = new Snapshot(this.server.keyspace, {
+      file,
+      tmpFile: tmp,
+      compress: this.compress,
+      checksum: this.server.config.get('rdbchecksum') !== false,
+      onDone: (err) => {
+        this.snapshot = null;
+        this.rdb.bgsaveInProgress = false;
+        this.rdb.lastBgsaveTimeSec = Math.round((Date.now() - t0) / 1000);
+        if (err) {
+          this.rdb.lastBgsaveStatus = 'err';
+          this.server.log.warning(`Background saving error: ${err.message}`);
+          this.updateDiskError();
+          return;
         }
-      }
-      if (err) {
-        fs.rmSync(tmp, { force: true });
-        this.rdb.lastBgsaveStatus = 'err';
-        this.server.log.warning(`Background saving error: ${err.message}`);
-        return;
-      }
-      this.server.dirty = Math.max(0, this.server.dirty - dirtyAtStart);
-      this.rdb.lastSave = Math.floor(t0 / 1000);
-      this.rdb.saves++;
-      this.rdb.lastBgsaveStatus = 'ok';
-      this.server.log.notice('Background saving terminated with success');
+        this.server.dirty = Math.max(0, this.server.dirty - dirtyAtStart);
+        this.rdb.lastSave = Math.floor(t0 / 1000);
+        this.rdb.saves++;
+        this.rdb.lastBgsaveStatus = 'ok';
+        this.updateDiskError();
+        this.server.log.notice(
+          `Background saving terminated with success (${snap.keysDone} keys, longest slice ${snap.maxSliceMs.toFixed(1)} ms)`,
+        );
+      },
     });
+    try {
+      snap.start();
+    } catch (e) {
+      this.rdb.lastBgsaveStatus = 'err';
+      this.updateDiskError();
+      throw e;
+    }
+    this.snapshot = snap;
+    this.rdb.bgsaveInProgress = true;
+    this.rdb.bgsaveStart = t0;
+    this.server.log.notice('Background saving started');
     return true;
+  }
+
+  /**
+   * Recomputes server.diskError, the -MISCONF error write commands get (Redis
+   * writeCommandsDeniedByDiskError): a failed last BGSAVE with save rules and
+   * stop-writes-on-bgsave-error yes, or a failed AOF write.
+   */
+  updateDiskError(): void {
+    const s = this.server;
+    let err: string | null = null;
+    if (s.config.bool('stop-writes-on-bgsave-error') && s.config.list('save').length > 0 && this.rdb.lastBgsaveStatus === 'err') {
+      err = ERR_MISCONF_RDB;
+    } else if (this.aof.enabled && this.aof.stats.lastWriteStatus === 'err') {
+      err = `MISCONF Errors writing to the AOF file: ${this.aof.lastWriteError}`;
+    }
+    s.diskError = err;
   }
 
   /** serverCron's persistence part: scheduled BGSAVE / rewrite, `save <seconds> <changes>` rules. */
   private cron(now: number): void {
-    if (this.childActive) return;
+    if (this.server.loading || this.childActive) return;
     if (this.aof.stats.rewriteScheduled) {
       this.aof.stats.rewriteScheduled = false;
       this.aof.rewriteBackground();
@@ -166,6 +263,7 @@ export class Persistence {
       this.bgsave();
       return;
     }
+    if (this.aof.autoRewrite()) return;
     const dirty = this.server.dirty;
     if (dirty === 0) return;
     for (const rule of this.server.config.list('save')) {
@@ -184,8 +282,15 @@ export class Persistence {
 
   /** Shutdown: fsync the AOF; save the RDB for SHUTDOWN SAVE, or by default when save rules exist. */
   private onShutdown(save: boolean | undefined): void {
+    // A running BGSAVE / rewrite is abandoned, as Redis kills its child (temp file removed).
+    if (this.snapshot !== null) {
+      this.snapshot.abort();
+      this.snapshot = null;
+      this.rdb.bgsaveInProgress = false;
+    }
     if (this.aof.enabled) this.aof.sync();
-    const doSave = save === true || (save === undefined && this.server.config.list('save').length > 0);
+    // Never save a partially loaded dataset over the file it came from.
+    const doSave = !this.server.loading && (save === true || (save === undefined && this.server.config.list('save').length > 0));
     if (doSave) {
       try {
         this.saveSync();
@@ -198,10 +303,30 @@ export class Persistence {
   }
 }
 
+/**
+ * Runs a generator in slices of ~20 ms of work, giving the event loop a turn (setImmediate)
+ * between slices, so clients connected during loading get their -LOADING/INFO replies.
+ * `tick` runs after every slice. @returns the generator's return value; rejects with its error.
+ */
+export async function runSliced<T>(gen: Generator<unknown, T>, tick: () => void, sliceMs = 20): Promise<T> {
+  for (;;) {
+    const t0 = performance.now();
+    while (performance.now() - t0 < sliceMs) {
+      const r = gen.next();
+      if (r.done) return r.value;
+    }
+    tick();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
 const instances = new WeakMap<KeydraServer, Persistence>();
 let infoRegistered = false;
 
-/** Creates the server's persistence, hooks it up and loads the dataset. Call once, before start(). */
+/**
+ * Creates the server's persistence and hooks it up (cron, shutdown, INFO). Call once, before
+ * start(); then `await p.loadAtStartup()` once the listener is open (see startServer).
+ */
 export function setupPersistence(server: KeydraServer): Persistence {
   if (!infoRegistered) {
     // Registered at run time, not import time: info.ts and this module import each other indirectly.
@@ -212,7 +337,6 @@ export function setupPersistence(server: KeydraServer): Persistence {
   if (p) return p;
   p = new Persistence(server);
   instances.set(server, p);
-  p.loadAtStartup();
   return p;
 }
 
@@ -235,6 +359,7 @@ export function persistenceInfo(server: KeydraServer): string {
   const r = p.rdb;
   const a = p.aof.stats;
   const now = Date.now();
+  const snap = p.snapshot ?? p.aof.snapshot;
   const lines = [
     `loading:${server.loading ? 1 : 0}`,
     'async_loading:0',
@@ -242,8 +367,8 @@ export function persistenceInfo(server: KeydraServer): string {
     'current_cow_size:0',
     'current_cow_size_age:0',
     'current_fork_perc:0.00',
-    'current_save_keys_processed:0',
-    'current_save_keys_total:0',
+    `current_save_keys_processed:${snap?.keysDone ?? 0}`,
+    `current_save_keys_total:${snap?.keysTotal ?? 0}`,
     `rdb_changes_since_last_save:${server.dirty}`,
     `rdb_bgsave_in_progress:${r.bgsaveInProgress ? 1 : 0}`,
     `rdb_last_save_time:${r.lastSave}`,
@@ -258,7 +383,7 @@ export function persistenceInfo(server: KeydraServer): string {
     `aof_rewrite_in_progress:${a.rewriteInProgress ? 1 : 0}`,
     `aof_rewrite_scheduled:${a.rewriteScheduled ? 1 : 0}`,
     `aof_last_rewrite_time_sec:${a.lastRewriteTimeSec}`,
-    'aof_current_rewrite_time_sec:-1',
+    `aof_current_rewrite_time_sec:${a.rewriteInProgress ? Math.round((now - p.aof.rewriteStart) / 1000) : -1}`,
     `aof_last_bgrewrite_status:${a.lastRewriteStatus}`,
     `aof_rewrites:${a.rewrites}`,
     'aof_rewrites_consecutive_failures:0',
@@ -275,6 +400,22 @@ export function persistenceInfo(server: KeydraServer): string {
       'aof_buffer_length:0',
       'aof_pending_bio_fsync:0',
       `aof_delayed_fsync:${a.delayedFsync}`,
+    );
+  }
+  const ls = p.loadingState;
+  if (server.loading && ls !== null) {
+    // Redis 7.0 genRedisInfoString: progress of the load and a linear ETA.
+    const perc = ls.totalBytes > 0 ? (ls.loadedBytes / ls.totalBytes) * 100 : 0;
+    const remaining = ls.totalBytes > 0 ? ls.totalBytes - ls.loadedBytes : 1;
+    const elapsed = Math.floor(now / 1000) - Math.floor(ls.start / 1000);
+    const eta = elapsed === 0 ? 1 : Math.floor((elapsed * remaining) / (ls.loadedBytes + 1));
+    lines.push(
+      `loading_start_time:${Math.floor(ls.start / 1000)}`,
+      `loading_total_bytes:${ls.totalBytes}`,
+      `loading_rdb_used_mem:${ls.rdbUsedMem}`,
+      `loading_loaded_bytes:${ls.loadedBytes}`,
+      `loading_loaded_perc:${perc.toFixed(2)}`,
+      `loading_eta_seconds:${eta}`,
     );
   }
   return `${lines.join('\r\n')}\r\n`;

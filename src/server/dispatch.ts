@@ -59,10 +59,41 @@ export function resolveCommand(c: Client, argv: string[]): Command | null {
   return cmd;
 }
 
+/*
+ * The command clock. Reading a clock costs ~0.2 µs on this class of VM (clock_gettime without a
+ * vDSO fast path), so the dispatcher reads one per command instead of three (Date.now for the
+ * keyspace time, performance.now before and after the handler): `clockMark` is performance.now()
+ * at the end of the previous command of the same read batch (or at the start of the batch), the
+ * start time of the next one. Its commandstats usec thus include its own parsing (~0.3 µs), and
+ * `keyspace.now` is derived from it through `wallOffset` (Date.now() - performance.now(), in ms),
+ * which the cron re-synchronises (a wall clock step is picked up within 1/hz s).
+ */
+let clockMark = performance.now();
+let wallOffset = Date.now() - clockMark;
+/** >0 while a read batch runs (processInput): clockMark is then the previous command's end. */
+let batchDepth = 0;
+
+/** Re-reads the wall clock offset (server cron). Keeps the largest sample of Date.now()'s truncation unless the clock stepped. */
+export function syncWallClock(): void {
+  const off = Date.now() - performance.now();
+  if (off > wallOffset || wallOffset - off >= 1) wallOffset = off;
+}
+
+/** Starts a batch of commands read together (processInput): one clock read for the batch start. */
+export function beginBatch(): void {
+  if (batchDepth++ === 0) clockMark = performance.now();
+}
+
+/** Ends the batch begun by beginBatch. */
+export function endBatch(): void {
+  if (batchDepth > 0) batchDepth--;
+}
+
 /** Runs one request from a client: checks, MULTI queueing, execution. */
 export function processCommand(c: Client, argv: string[]): void {
   const server = c.server;
-  server.keyspace.now = Date.now();
+  if (batchDepth === 0) clockMark = performance.now();
+  server.keyspace.now = Math.floor(clockMark + wallOffset);
   c.lastInteraction = server.keyspace.now;
   const cmd = resolveCommand(c, argv);
   if (cmd === null) return;
@@ -117,7 +148,7 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   const errorsBefore = server.stats.total_error_replies;
   server.propArgv = null;
   server.preventPropagation = false;
-  const t0 = performance.now();
+  const t0 = batchDepth > 0 ? clockMark : performance.now();
   const replyStart = c.reply.pos;
   try {
     (cmd.handler as (c: Client, argv: string[]) => void)(c, argv);
@@ -128,7 +159,9 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
     c.error(`ERR internal error executing '${cmd.fullName}': ${(e as Error).message ?? e}`);
     server.log.warning(`Error executing ${cmd.fullName}: ${(e as Error).stack ?? e}`);
   }
-  cmd.usec += (performance.now() - t0) * 1000;
+  const t1 = performance.now();
+  clockMark = t1;
+  cmd.usec += (t1 - t0) * 1000;
   cmd.calls++;
   if (server.stats.total_error_replies !== errorsBefore) cmd.failedCalls++;
   server.stats.total_commands_processed++;

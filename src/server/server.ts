@@ -14,7 +14,7 @@ import { Config } from '../config/config.js';
 import { activeExpireCycle } from '../expire/activeExpire.js';
 import { evictorOf, setupEviction } from '../evict/index.js';
 import { Client, type BlockState } from './client.js';
-import { processCommand } from './dispatch.js';
+import { beginBatch, endBatch, processCommand, syncWallClock } from './dispatch.js';
 import { Logger } from './log.js';
 import { PubSub } from './pubsub.js';
 import { loadLuaVM } from '../scripting/engine.js';
@@ -236,10 +236,15 @@ export class KeydraServer {
   /** Parses and runs every whole command buffered for `c`, stopping while it is blocked. */
   processInput(c: Client): void {
     const parser = c.parser;
-    while (c.blocked === null && !c.closeAfterReply && !c.closed) {
-      const argv = parser.next();
-      if (argv === null) break;
-      processCommand(c, argv);
+    beginBatch();
+    try {
+      while (c.blocked === null && !c.closeAfterReply && !c.closed) {
+        const argv = parser.next();
+        if (argv === null) break;
+        processCommand(c, argv);
+      }
+    } finally {
+      endBatch();
     }
     if (parser.error !== null && !c.closeAfterReply) {
       this.countError(parser.error);
@@ -473,6 +478,7 @@ export class KeydraServer {
 
   /** Marks a key as ready for clients blocked on it (Redis signalKeyAsReady); served after the command. */
   signalKeyAsReady(db: Db, key: string): void {
+    if (this.blockedOnKey.size === 0) return; // hot path: every new key comes through here
     const k = `${db.id}\0${key}`;
     if (!this.blockedOnKey.has(k) || this.readySeen.has(k)) return;
     this.readySeen.add(k);
@@ -510,6 +516,7 @@ export class KeydraServer {
 
   /** Periodic work at `hz` (Redis serverCron): active expiry, client timeouts, hooks. */
   private cron(): void {
+    syncWallClock();
     // While a script is suspended (BUSY) nothing may touch the keyspace or its propagation unit.
     if (this.busyScript !== null) return;
     const now = Date.now();

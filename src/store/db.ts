@@ -22,20 +22,40 @@ export const TYPE_NAMES: readonly string[] = ['string', 'list', 'set', 'zset', '
 
 /**
  * A value stored under a key (Redis robj). `value` is a latin1 string for strings and the
- * family's structure otherwise (see src/store/). `lru` holds eviction metadata: the LRU clock
- * in seconds, or the LFU counter and decay time, as Redis packs them (24 bits).
+ * family's structure otherwise (see src/store/). `type` and `lru` are accessors over one packed
+ * small integer (`bits`: type in the low 3 bits, eviction metadata above) and `seq` is a small
+ * integer for the first 2^31 insertions, so an RObject is 3 tagged fields (48 bytes on 64-bit V8)
+ * with no boxed double: a string key costs key string + value string + 48 + the Map entry.
  */
 export class RObject {
-  lru = 0;
+  /** `type | (lru << 3)`, an int32 (a V8 Smi, never a heap number). */
+  bits: number;
   /**
    * Monotonic insertion number, assigned when the key is added to a db (add/setKey of a new key),
    * so a db's Map order is seq order: SCAN's fallback cursor (src/store/scan.ts). 0 = unknown.
    */
   seq = 0;
   constructor(
-    public type: ObjType,
+    type: ObjType,
     public value: unknown,
-  ) {}
+  ) {
+    this.bits = type;
+  }
+  /** The value's type (ObjType). */
+  get type(): ObjType {
+    return (this.bits & 7) as ObjType;
+  }
+  /**
+   * Eviction metadata, 28 bits, as Redis's 24-bit robj.lru but finer: under LRU the clock in
+   * 1/16 s units (lruClock, wraps with Redis's 24-bit seconds clock); under LFU
+   * `(minutes << 8) | counter` as Redis packs it.
+   */
+  get lru(): number {
+    return this.bits >>> 3;
+  }
+  set lru(v: number) {
+    this.bits = (v << 3) | (this.bits & 7);
+  }
 }
 
 /** Callbacks the server installs so that store changes reach WATCH, blocking, pub/sub and the AOF. */
@@ -110,6 +130,7 @@ export class Db {
     const o = this.dict.get(key);
     if (o === undefined) return undefined;
     if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
+    if (this.ks.beforeWrite !== null) this.ks.beforeWrite(this, key);
     this.ks.touch(o);
     return o;
   }
@@ -132,6 +153,7 @@ export class Db {
    * removed. Signals the modification (WATCH).
    */
   setKey(key: string, obj: RObject, keepTtl = false): void {
+    if (this.ks.beforeWrite !== null) this.ks.beforeWrite(this, key);
     const old = this.dict.get(key);
     if (old !== undefined) {
       obj.lru = old.lru;
@@ -156,6 +178,7 @@ export class Db {
 
   /** Removes a key and its expire (Redis dbDelete, without signalling). @returns true if it existed. */
   deleteKey(key: string): boolean {
+    if (this.ks.beforeWrite !== null) this.ks.beforeWrite(this, key);
     if (!this.dict.delete(key)) return false;
     if (this.expires.size !== 0) this.expires.delete(key);
     return true;
@@ -171,6 +194,7 @@ export class Db {
 
   /** Sets an absolute expire time in ms on an existing key. */
   setExpire(key: string, whenMs: number): void {
+    if (this.ks.beforeWrite !== null) this.ks.beforeWrite(this, key);
     this.expires.set(key, whenMs);
   }
 
@@ -181,6 +205,7 @@ export class Db {
 
   /** Removes the expire of a key. @returns true if it had one. */
   removeExpire(key: string): boolean {
+    if (this.ks.beforeWrite !== null) this.ks.beforeWrite(this, key);
     return this.expires.delete(key);
   }
 
@@ -206,10 +231,17 @@ export class Keyspace {
   now = Date.now();
   /** As a replica, expired keys are hidden but not deleted (the master sends the DEL). */
   replicaMode = false;
+  /**
+   * Called before a key's value, expire or existence changes (lookupWrite, setKey, deleteKey,
+   * setExpire, removeExpire): a background snapshot saves the old value first (copy-on-write at
+   * key granularity, src/persistence/snapshot.ts). FLUSHDB/SWAPDB replace or move whole Maps,
+   * which a snapshot keeps references to, so they need no call. null when no snapshot runs.
+   */
+  beforeWrite: ((db: Db, key: string) => void) | null = null;
   readonly stats = new KeyspaceStats();
   /**
    * Called on every key access (eviction metadata); replaced by the eviction module. Default:
-   * the LRU clock in seconds, 24 bits, as Redis's LRU_CLOCK (OBJECT IDLETIME reads it).
+   * the LRU clock (lruClock: 1/16 s units; OBJECT IDLETIME reads it).
    */
   touch: (o: RObject) => void = (o) => {
     o.lru = lruClock(this.now);
@@ -233,7 +265,15 @@ export class Keyspace {
 /** Source of RObject.seq. */
 let seqCounter = 0;
 
-/** Redis's LRU clock: seconds, wrapping at 24 bits (LRU_CLOCK_MAX). @param nowMs Unix ms. */
+/** The last RObject.seq handed out: keys with a greater seq were added after this moment. */
+export function currentSeq(): number {
+  return seqCounter;
+}
+
+/**
+ * The LRU clock: Redis's LRU_CLOCK (seconds, 24 bits) with 4 more bits of resolution, i.e. 1/16 s
+ * units wrapping at 28 bits (every 2^24 s, as Redis's). @param nowMs Unix ms.
+ */
 export function lruClock(nowMs: number): number {
-  return Math.floor(nowMs / 1000) & 0xffffff;
+  return Math.floor(nowMs / 62.5) & 0xfffffff;
 }

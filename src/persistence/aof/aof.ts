@@ -21,7 +21,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { KeydraServer } from '../../server/server.js';
 import { processCommand } from '../../server/dispatch.js';
-import { decodeRdb, encodeRdb } from '../rdb/rdb.js';
+import { decodeRdbSteps, encodeRdb } from '../rdb/rdb.js';
+import { Snapshot } from '../snapshot.js';
 
 /** One line of the manifest. */
 export interface ManifestEntry {
@@ -120,6 +121,14 @@ export class Aof {
   private pendingFsync = false;
   private fsyncTimer: NodeJS.Timeout | null = null;
   private fsyncInFlight = false;
+  /** The running rewrite's snapshot, if any. */
+  snapshot: Snapshot | null = null;
+  /** Unix ms when the running rewrite started. */
+  rewriteStart = 0;
+  /** strerror-like text of the last failed write (for -MISCONF). */
+  lastWriteError = '';
+  /** Called when the write status changes (persistence recomputes -MISCONF). */
+  onWriteStatus: (() => void) | null = null;
   enabled = false;
   readonly stats: AofStats = {
     rewrites: 0,
@@ -183,6 +192,8 @@ export class Aof {
       this.stats.lastWriteStatus = 'ok';
     } catch (e) {
       this.stats.lastWriteStatus = 'err';
+      this.lastWriteError = (e as Error).message;
+      this.onWriteStatus?.();
       this.server.log.warning(`Can't write to the append only file: ${(e as Error).message}. Exiting.`);
       process.exit(1);
     }
@@ -278,6 +289,12 @@ export class Aof {
 
   /** Stops logging (CONFIG SET appendonly no, shutdown) after syncing. */
   stop(): void {
+    if (this.snapshot !== null) {
+      // Redis stopAppendOnly kills a running rewrite child.
+      this.snapshot.abort();
+      this.snapshot = null;
+      this.stats.rewriteInProgress = false;
+    }
     this.sync();
     this.enabled = false;
     if (this.fd >= 0) fs.closeSync(this.fd);
@@ -291,7 +308,11 @@ export class Aof {
     const incr = this.openNewIncr();
     const seq = this.nextSeq('b');
     const base: ManifestEntry = { file: `${this.baseName}.${seq}.base.rdb`, seq, type: 'b' };
-    const image = encodeRdb(this.server.keyspace, { aux: { 'aof-base': '1' } });
+    const image = encodeRdb(this.server.keyspace, {
+      aux: { 'aof-base': '1' },
+      compress: this.server.config.get('rdbcompression') !== false,
+      checksum: this.server.config.get('rdbchecksum') !== false,
+    });
     writeFileDurable(this.path(base.file), image);
     this.finishRewrite(base, incr, image.length);
   }
@@ -302,53 +323,95 @@ export class Aof {
     for (const e of old) {
       if (e.file !== base.file && e.file !== incr.file) fs.rmSync(this.path(e.file), { force: true });
     }
-    this.stats.baseSize = baseSize;
-    this.stats.currentSize = baseSize;
+    let incrSize = 0;
+    try {
+      incrSize = fs.statSync(this.path(incr.file)).size;
+    } catch {
+      /* not created yet */
+    }
+    // As Redis backgroundRewriteDoneHandler: the size after the rewrite is the growth baseline.
+    this.stats.currentSize = baseSize + incrSize;
+    this.stats.baseSize = this.stats.currentSize;
   }
 
   /**
-   * BGREWRITEAOF: switches to a new INCR now, snapshots the dataset as it is at this instant
-   * (synchronous encode, the analogue of fork), then writes the base file asynchronously while
-   * clients are served, and finally swaps the manifest. @returns false if one is already running.
+   * BGREWRITEAOF (Redis 7 rewriteAppendOnlyFileBackground): switches writes to a new INCR file
+   * now (listed in the manifest at once, so nothing written from here on can be lost), then
+   * writes the dataset of this instant as the new BASE (RDB preamble) with a background
+   * Snapshot (sliced, copy-on-write, streamed to a temp file), and finally renames it and swaps
+   * the manifest atomically to [new base, new incr], deleting the old files.
+   * @returns false if one is already running. @throws if the temp file cannot be created.
    */
   rewriteBackground(): boolean {
     if (this.stats.rewriteInProgress) return false;
     fs.mkdirSync(this.dirPath, { recursive: true });
     const t0 = Date.now();
-    this.stats.rewriteInProgress = true;
     const incr = this.enabled ? this.openNewIncr() : null;
     if (incr) this.writeManifest([...this.manifest, incr]);
     const seq = this.nextSeq('b');
     const base: ManifestEntry = { file: `${this.baseName}.${seq}.base.rdb`, seq, type: 'b' };
-    const image = encodeRdb(this.server.keyspace, { aux: { 'aof-base': '1' } });
     const tmp = this.path(`temp-rewriteaof-bg-${process.pid}.aof`);
-    writeFileDurableAsync(tmp, image, (err) => {
-      this.stats.rewriteInProgress = false;
-      this.stats.lastRewriteTimeSec = Math.round((Date.now() - t0) / 1000);
-      if (err) {
-        this.stats.lastRewriteStatus = 'err';
-        this.server.log.warning(`Background AOF rewrite failed: ${err.message}`);
-        fs.rmSync(tmp, { force: true });
-        return;
-      }
-      try {
-        fs.renameSync(tmp, this.path(base.file));
-        if (incr) this.finishRewrite(base, incr, image.length);
-        else {
-          // AOF off: the new base alone becomes the AOF (loaded if appendonly is turned on).
-          const old = this.manifest;
-          this.writeManifest([base]);
-          for (const e of old) if (e.file !== base.file) fs.rmSync(this.path(e.file), { force: true });
+    const snap = new Snapshot(this.server.keyspace, {
+      file: this.path(base.file),
+      tmpFile: tmp,
+      compress: this.server.config.get('rdbcompression') !== false,
+      checksum: this.server.config.get('rdbchecksum') !== false,
+      aux: { 'aof-base': '1' },
+      onDone: (err, bytes) => {
+        this.snapshot = null;
+        this.stats.rewriteInProgress = false;
+        this.stats.lastRewriteTimeSec = Math.round((Date.now() - t0) / 1000);
+        if (err) {
+          this.stats.lastRewriteStatus = 'err';
+          this.server.log.warning(`Background AOF rewrite failed: ${err.message}`);
+          return;
         }
-        this.stats.rewrites++;
-        this.stats.lastRewriteStatus = 'ok';
-        this.server.log.notice('Background AOF rewrite finished successfully');
-      } catch (e) {
-        this.stats.lastRewriteStatus = 'err';
-        this.server.log.warning(`Background AOF rewrite failed: ${(e as Error).message}`);
-      }
+        try {
+          if (incr && this.enabled) this.finishRewrite(base, incr, bytes);
+          else {
+            // AOF off: the new base alone becomes the AOF (loaded if appendonly is turned on).
+            const old = this.manifest;
+            this.writeManifest([base]);
+            for (const e of old) if (e.file !== base.file) fs.rmSync(this.path(e.file), { force: true });
+          }
+          this.stats.rewrites++;
+          this.stats.lastRewriteStatus = 'ok';
+          this.server.log.notice('Background AOF rewrite finished successfully');
+        } catch (e) {
+          this.stats.lastRewriteStatus = 'err';
+          this.server.log.warning(`Background AOF rewrite failed: ${(e as Error).message}`);
+        }
+      },
     });
+    snap.start();
+    this.snapshot = snap;
+    this.rewriteStart = t0;
+    this.stats.rewriteInProgress = true;
+    this.server.log.notice('Background append only file rewriting started');
     return true;
+  }
+
+  /**
+   * Automatic rewrite check (serverCron): the AOF grew by auto-aof-rewrite-percentage over its
+   * size after the last rewrite (the base size) and is above auto-aof-rewrite-min-size.
+   * @returns true if a rewrite was started.
+   */
+  autoRewrite(): boolean {
+    if (!this.enabled || this.stats.rewriteInProgress) return false;
+    const cfg = this.server.config;
+    const perc = cfg.num('auto-aof-rewrite-percentage');
+    const cur = this.stats.currentSize;
+    if (perc === 0 || cur <= cfg.num('auto-aof-rewrite-min-size')) return false;
+    const base = this.stats.baseSize > 0 ? this.stats.baseSize : 1;
+    const growth = Math.floor((cur * 100) / base) - 100;
+    if (growth < perc) return false;
+    this.server.log.notice(`Starting automatic rewriting of AOF on ${growth}% growth`);
+    try {
+      return this.rewriteBackground();
+    } catch (e) {
+      this.server.log.warning(`Can't rewrite append only file in background: ${(e as Error).message}`);
+      return false;
+    }
   }
 
   // ---- loading -----------------------------------------------------------------------------
@@ -357,10 +420,35 @@ export class Aof {
    * Loads the AOF named by the manifest (loadAppendOnlyFiles): the BASE (RDB or RESP), then each
    * INCR in order. A truncated last command of the last file is dropped (and the file truncated
    * there) when aof-load-truncated is yes; anything else malformed throws AofLoadError naming
-   * the file and the byte offset.
+   * the file and the byte offset. Synchronous form of `loadSteps`.
    * @returns the number of commands replayed.
    */
   load(): number {
+    const steps = this.loadSteps(() => {});
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /** Total size in bytes of the files the manifest names (for loading progress). */
+  totalSize(): number {
+    let n = 0;
+    try {
+      const entries = parseManifest(fs.readFileSync(this.manifestPath, 'latin1'), this.manifestPath);
+      for (const e of entries) n += fs.statSync(this.path(e.file), { throwIfNoEntry: false })?.size ?? 0;
+    } catch {
+      /* reported by load */
+    }
+    return n;
+  }
+
+  /**
+   * `load` as a generator for loading in slices: yields every 1024 keys or commands; `progress`
+   * gets the bytes consumed so far across all files. @returns the number of commands replayed.
+   * @throws AofLoadError (file name and offset) on a malformed or missing file.
+   */
+  *loadSteps(progress: (bytes: number) => void): Generator<void, number> {
     const text = fs.readFileSync(this.manifestPath, 'latin1');
     let entries: ManifestEntry[];
     try {
@@ -370,24 +458,43 @@ export class Aof {
     }
     this.manifest = entries;
     let total = 0;
+    let done = 0;
     const files = entries.filter((e) => e.type === 'b').concat(entries.filter((e) => e.type === 'i'));
+    if (files.filter((e) => e.type === 'b').length > 1) throw new AofLoadError('Found more than one base AOF file in the manifest');
     for (let i = 0; i < files.length; i++) {
       const e = files[i];
       const p = this.path(e.file);
       if (!fs.existsSync(p)) throw new AofLoadError(`The AOF file ${e.file} doesn't exist`);
       const data = fs.readFileSync(p);
-      if (e.type === 'b') this.stats.baseSize = data.length;
       this.stats.currentSize += data.length;
-      total += this.loadFile(p, data, i === files.length - 1);
+      const t0 = Date.now();
+      const base = done;
+      total += yield* this.loadFileSteps(p, data, i === files.length - 1, (b) => progress(base + b));
+      done += data.length;
+      progress(done);
+      const kind = e.type === 'b' ? 'base' : 'incr';
+      this.server.log.notice(`DB loaded from ${kind} file ${e.file}: ${((Date.now() - t0) / 1000).toFixed(3)} seconds`);
     }
+    // As Redis loadAppendOnlyFiles: the loaded size is the baseline for automatic rewrites.
+    this.stats.baseSize = this.stats.currentSize;
     return total;
   }
 
-  private loadFile(file: string, data: Buffer, isLast: boolean): number {
+  private *loadFileSteps(file: string, data: Buffer, isLast: boolean, progress: (bytes: number) => void): Generator<void, number> {
     const name = path.basename(file);
     if (data.length >= 5 && data.toString('latin1', 0, 5) === 'REDIS') {
+      this.server.log.notice('Reading RDB base file on AOF loading...');
       try {
-        decodeRdb(data, this.server.keyspace);
+        const steps = decodeRdbSteps(data, this.server.keyspace, Date.now(), this.server.config.get('rdbchecksum') !== false);
+        for (;;) {
+          const r = steps.next();
+          if (r.done) {
+            this.server.log.notice(`Done loading RDB, keys loaded: ${r.value.keys}, keys expired: ${r.value.expiredSkipped}.`);
+            break;
+          }
+          progress(r.value);
+          yield;
+        }
       } catch (e) {
         const off = (e as { offset?: number }).offset ?? 0;
         throw new AofLoadError(`Bad file format reading the append only file ${name} at offset ${off}: ${(e as Error).message}`);
@@ -397,6 +504,7 @@ export class Aof {
     const s = data.toString('latin1');
     const fake = this.server.createFakeClient();
     fake.authenticated = true;
+    const server = this.server;
     let pos = 0;
     let n = 0;
     let multiStart = -1;
@@ -411,10 +519,18 @@ export class Aof {
       const cmd = r.argv[0].toLowerCase();
       if (cmd === 'multi') multiStart = pos;
       else if (cmd === 'exec') multiStart = -1;
+      // The replay runs the commands themselves: -LOADING is for clients only.
+      const loading = server.loading;
+      server.loading = false;
       processCommand(fake, r.argv);
+      server.loading = loading;
       fake.reply.take();
       n++;
       pos = r.next;
+      if ((n & 1023) === 0) {
+        progress(pos);
+        yield;
+      }
     }
     if (multiStart >= 0) return this.truncated(file, data, multiStart, multiStart, n, isLast);
     return n;

@@ -377,6 +377,28 @@ export function loadObject(r: RdbReader, rdbType: number): RObject {
   return codec.load(r, rdbType);
 }
 
+/**
+ * Redis 7 function libraries in RDB files (RDB_OPCODE_FUNCTION2 + the library code, saved after the
+ * AUX fields and before the databases, as rdbSaveRio does). src/scripting/functions.ts registers it.
+ */
+export interface RdbFunctionsHook {
+  /** The library codes of the server owning `ks`. */
+  save(ks: Keyspace): string[];
+  /** Loads one library code for the server owning `ks`; @returns null or the error text. */
+  load(ks: Keyspace, code: string): string | null;
+}
+let functionsHook: RdbFunctionsHook | null = null;
+
+/** Installs the function-library hook used by encodeRdb / decodeRdb. */
+export function registerFunctionsHook(h: RdbFunctionsHook): void {
+  functionsHook = h;
+}
+
+/** The function library codes to save for the server owning `ks` (background snapshots). */
+export function functionLibraries(ks: Keyspace): string[] {
+  return functionsHook?.save(ks) ?? [];
+}
+
 // ---- whole files -------------------------------------------------------------------------
 
 /** Options for `encodeRdb`. */
@@ -386,6 +408,8 @@ export interface RdbSaveOptions {
   aux?: Record<string, string>;
   /** used-mem AUX value in bytes. */
   usedMem?: number;
+  /** rdbchecksum: false writes a zero CRC64 (Redis: checksum disabled). Default true. */
+  checksum?: boolean;
 }
 
 /**
@@ -414,6 +438,10 @@ export function encodeRdb(ks: Keyspace, opts: RdbSaveOptions = {}): Buffer {
     w.string(k);
     w.string(v);
   }
+  for (const code of functionsHook?.save(ks) ?? []) {
+    w.byte(RdbOp.Function2);
+    w.string(code);
+  }
   for (const db of ks.dbs) {
     if (db.dict.size === 0) continue;
     w.byte(RdbOp.SelectDb);
@@ -428,7 +456,7 @@ export function encodeRdb(ks: Keyspace, opts: RdbSaveOptions = {}): Buffer {
     }
   }
   w.byte(RdbOp.Eof);
-  const crc = new Crc64().update(w.buf, 0, w.pos).bytesLE();
+  const crc = opts.checksum === false ? Buffer.alloc(8) : new Crc64().update(w.buf, 0, w.pos).bytesLE();
   w.bytes(crc);
   return w.result();
 }
@@ -446,7 +474,20 @@ export interface RdbLoadInfo {
  * (a zero checksum means "not computed", as in Redis).
  * @throws RdbError naming the offset on any malformed input.
  */
-export function decodeRdb(buf: Buffer, ks: Keyspace, now = Date.now()): RdbLoadInfo {
+export function decodeRdb(buf: Buffer, ks: Keyspace, now = Date.now(), checksum = true): RdbLoadInfo {
+  const steps = decodeRdbSteps(buf, ks, now, checksum);
+  for (;;) {
+    const s = steps.next();
+    if (s.done) return s.value;
+  }
+}
+
+/**
+ * `decodeRdb` as a generator for loading in slices: yields the byte offset reached every 1024
+ * keys (the caller may give the event loop a turn) and returns the load info at EOF.
+ * `checksum` false skips the CRC64 check (rdbchecksum no). @throws RdbError as decodeRdb.
+ */
+export function* decodeRdbSteps(buf: Buffer, ks: Keyspace, now = Date.now(), checksum = true): Generator<number, RdbLoadInfo> {
   const r = new RdbReader(buf);
   r.need(9);
   if (buf.toString('latin1', 0, 5) !== 'REDIS') r.fail('Wrong signature trying to load DB from file');
@@ -476,7 +517,7 @@ export function decodeRdb(buf: Buffer, ks: Keyspace, now = Date.now()): RdbLoadI
           const end = r.pos - 1;
           r.need(8);
           const stored = buf.subarray(r.pos, r.pos + 8);
-          if (!stored.every((b) => b === 0)) {
+          if (checksum && !stored.every((b) => b === 0)) {
             const crc = new Crc64().update(buf, 0, r.pos).bytesLE();
             if (!crc.equals(stored)) throw new RdbError('Wrong RDB checksum', end);
           }
@@ -504,10 +545,15 @@ export function decodeRdb(buf: Buffer, ks: Keyspace, now = Date.now()): RdbLoadI
       case RdbOp.ModuleAux:
         return r.fail('Module auxiliary data is not supported');
       case RdbOp.Function:
-      case RdbOp.Function2:
-        // Function libraries (Redis 7 FUNCTION): skip the code string; Keydra has no functions.
+        // Pre-GA (7.0 release candidate) function format: skipped.
         r.string();
         continue;
+      case RdbOp.Function2: {
+        const code = r.string();
+        const err = functionsHook === null ? null : functionsHook.load(ks, code);
+        if (err !== null) r.fail(`Failed loading library, ${err}`);
+        continue;
+      }
       default: {
         const key = r.string();
         const o = loadObject(r, op);
@@ -519,6 +565,7 @@ export function decodeRdb(buf: Buffer, ks: Keyspace, now = Date.now()): RdbLoadI
           info.keys++;
         }
         expire = -1;
+        if (((info.keys + info.expiredSkipped) & 1023) === 0) yield r.pos;
       }
     }
   }

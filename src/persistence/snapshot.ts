@@ -1,0 +1,360 @@
+/**
+ * Background RDB snapshots that neither block the event loop nor copy the dataset: the analogue
+ * of Redis's fork() + rdbSaveRio in a child, inside one Node process.
+ *
+ * - Point in time: at `start()` the snapshot records the insertion number (RObject.seq) of the
+ *   newest key and a reference to every db's `dict`/`expires` Map. The file holds exactly the
+ *   dataset of that instant.
+ * - Incremental: keys are serialized in slices of at most `sliceMs` (default 3 ms) of work, with
+ *   setImmediate between slices, so client batches run in between.
+ * - Copy-on-write at key granularity: Keyspace.beforeWrite is called before any key's value,
+ *   expire or existence changes (src/store/db.ts). If that key belongs to the snapshot and has
+ *   not been written yet, its current (old) value is serialized right then, out of order, under
+ *   its own SELECTDB (RDB loaders accept SELECTDB anywhere). Keys added after the start
+ *   (seq > start seq) are skipped. FLUSHDB/FLUSHALL install new Maps and SWAPDB moves Maps
+ *   between dbs: the snapshot keeps iterating the Maps it captured, so it still sees the old
+ *   contents without copying anything.
+ *   "Not written yet" relies on a db Map's iteration order being seq order (Db.add/setKey give a
+ *   new key the next seq and Map.set appends it): a key whose seq is <= the last seq the
+ *   iterator passed has been written.
+ * - Streaming: the output goes to a temp file in ~64 KB chunks with async fs.write (writing is
+ *   paused while more than 16 MB are queued), then fsync, rename and a directory fsync, as Redis
+ *   rdbSave does (temp-<pid>.rdb → dbfilename).
+ * Source: Redis 7.0 rdb.c (rdbSaveRio, rdbSaveDb, rdbSave, rdbSaveBackground); RDB format v10.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { currentSeq, type Db, type Keyspace, type RObject } from '../store/db.js';
+import { Crc64 } from './rdb/crc64.js';
+import { functionLibraries, RDB_VERSION, RdbOp, RdbWriter, saveKeyValue } from './rdb/rdb.js';
+
+/** Options of one snapshot. */
+export interface SnapshotOptions {
+  /** Final file path; the snapshot is written to `tmpFile` and renamed over it at the end. */
+  file: string;
+  /** Temp file path in the same directory. */
+  tmpFile: string;
+  /** rdbcompression (LZF for strings > 20 bytes). Default true. */
+  compress?: boolean;
+  /** rdbchecksum: false writes a zero CRC64, as Redis. Default true. */
+  checksum?: boolean;
+  /** Extra or replaced AUX fields (e.g. `aof-base: '1'`). */
+  aux?: Record<string, string>;
+  /** Upper bound of serialization work per event-loop turn, ms. Default 3. */
+  sliceMs?: number;
+  /** Called once: null and the file size in bytes on success, or the error (temp file removed). */
+  onDone: (err: Error | null, bytes: number) => void;
+}
+
+/** Per-db iteration state over the Maps captured at start. */
+interface DbState {
+  id: number;
+  dict: Map<string, RObject>;
+  expires: Map<string, number>;
+  size: number;
+  /** seq of the last key the iterator passed (Map order is seq order). */
+  lastSeq: number;
+  /** Keys serialized out of order by the copy-on-write hook. */
+  early: Set<string>;
+  done: boolean;
+  iter: Iterator<[string, RObject]> | null;
+}
+
+const CHUNK = 64 * 1024;
+const MAX_QUEUED = 16 * 1024 * 1024;
+
+/** One running background snapshot (see module doc). Create with `new Snapshot(ks, opts).start()`. */
+export class Snapshot {
+  private w = new RdbWriter(CHUNK * 2);
+  private readonly crc = new Crc64();
+  private readonly dbs: DbState[] = [];
+  private readonly byDict = new Map<Map<string, RObject>, DbState>();
+  private cur = 0;
+  private outDb = -1;
+  private readonly startSeq: number;
+  private fd = -1;
+  private readonly queue: Buffer[] = [];
+  private queued = 0;
+  private writing = false;
+  private waitingForDrain = false;
+  private serialized = false;
+  private finished = false;
+  private bytes = 0;
+  /** Keys written so far (INFO current_save_keys_processed). */
+  keysDone = 0;
+  /** Keys in the snapshot (INFO current_save_keys_total). */
+  readonly keysTotal: number;
+  /** Unix ms at start. */
+  readonly startTime = Date.now();
+  /** Longest slice of serialization work so far, ms (for tests and the log). */
+  maxSliceMs = 0;
+
+  constructor(
+    private readonly ks: Keyspace,
+    private readonly opts: SnapshotOptions,
+  ) {
+    this.startSeq = currentSeq();
+    let total = 0;
+    for (const db of ks.dbs) {
+      if (db.dict.size === 0) continue;
+      const st: DbState = {
+        id: db.id,
+        dict: db.dict,
+        expires: db.expires,
+        size: db.dict.size,
+        lastSeq: 0,
+        early: new Set(),
+        done: false,
+        iter: null,
+      };
+      total += st.size;
+      this.dbs.push(st);
+      this.byDict.set(db.dict, st);
+    }
+    this.keysTotal = total;
+    this.w.compress = opts.compress ?? true;
+  }
+
+  /**
+   * Opens the temp file, writes the header and installs the copy-on-write hook; serialization
+   * continues in later event-loop turns. @throws if the temp file cannot be created or another
+   * snapshot's hook is installed.
+   */
+  start(): this {
+    if (this.ks.beforeWrite !== null) throw new Error('Another snapshot is in progress');
+    this.fd = fs.openSync(this.opts.tmpFile, 'w');
+    const w = this.w;
+    w.latin1(`REDIS00${RDB_VERSION}`);
+    const aux: [string, string][] = [
+      ['redis-ver', '7.0.15'],
+      ['redis-bits', '64'],
+      ['ctime', String(Math.floor(this.startTime / 1000))],
+      ['used-mem', String(process.memoryUsage().rss)],
+      ['aof-base', '0'],
+    ];
+    for (const [k, v] of Object.entries(this.opts.aux ?? {})) {
+      const i = aux.findIndex((a) => a[0] === k);
+      if (i >= 0) aux[i][1] = v;
+      else aux.push([k, v]);
+    }
+    for (const [k, v] of aux) {
+      w.byte(RdbOp.Aux);
+      w.string(k);
+      w.string(v);
+    }
+    for (const code of functionLibraries(this.ks)) {
+      w.byte(RdbOp.Function2);
+      w.string(code);
+    }
+    this.ks.beforeWrite = this.beforeWrite;
+    setImmediate(() => this.slice());
+    return this;
+  }
+
+  /** Stops the snapshot, removes the temp file; onDone is not called. Idempotent. */
+  abort(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.unhook();
+    if (this.fd >= 0) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        /* already closed */
+      }
+      this.fd = -1;
+    }
+    fs.rmSync(this.opts.tmpFile, { force: true });
+  }
+
+  private unhook(): void {
+    if (this.ks.beforeWrite === this.beforeWrite) this.ks.beforeWrite = null;
+  }
+
+  /** Copy-on-write: saves a not-yet-written key of the snapshot before it changes. */
+  private readonly beforeWrite = (db: Db, key: string): void => {
+    const st = this.byDict.get(db.dict);
+    if (st === undefined || st.done) return;
+    const o = st.dict.get(key);
+    if (o === undefined || o.seq > this.startSeq || o.seq <= st.lastSeq || st.early.has(key)) return;
+    st.early.add(key);
+    this.writeKey(st, key, o);
+    if (this.w.pos >= CHUNK) this.emitChunk();
+  };
+
+  private writeKey(st: DbState, key: string, o: RObject): void {
+    const w = this.w;
+    if (this.outDb !== st.id) {
+      w.byte(RdbOp.SelectDb);
+      w.len(st.id);
+      this.outDb = st.id;
+    }
+    const e = st.expires.size === 0 ? undefined : st.expires.get(key);
+    saveKeyValue(w, key, o, e === undefined ? -1 : e);
+    this.keysDone++;
+  }
+
+  /** One slice of serialization work (at most sliceMs), then yields to the event loop. */
+  private slice(): void {
+    if (this.finished) return;
+    if (this.queued > MAX_QUEUED) {
+      this.waitingForDrain = true;
+      return;
+    }
+    const t0 = performance.now();
+    const budget = this.opts.sliceMs ?? 3;
+    const startSeq = this.startSeq;
+    let n = 0;
+    try {
+      while (this.cur < this.dbs.length) {
+        const st = this.dbs[this.cur];
+        if (st.iter === null) {
+          st.iter = st.dict.entries();
+          const w = this.w;
+          w.byte(RdbOp.SelectDb);
+          w.len(st.id);
+          w.byte(RdbOp.ResizeDb);
+          w.len(st.size);
+          w.len(st.expires.size);
+          this.outDb = st.id;
+        }
+        const iter = st.iter;
+        let stop = false;
+        for (;;) {
+          const r = iter.next();
+          if (r.done) {
+            st.done = true;
+            st.iter = null;
+            st.early.clear();
+            this.cur++;
+            break;
+          }
+          const [key, o] = r.value;
+          if (o.seq > startSeq) continue;
+          st.lastSeq = o.seq;
+          if (st.early.has(key)) continue;
+          if (this.outDb !== st.id) {
+            this.w.byte(RdbOp.SelectDb);
+            this.w.len(st.id);
+            this.outDb = st.id;
+          }
+          const e = st.expires.size === 0 ? undefined : st.expires.get(key);
+          saveKeyValue(this.w, key, o, e === undefined ? -1 : e);
+          this.keysDone++;
+          if (this.w.pos >= CHUNK) this.emitChunk();
+          if ((++n & 31) === 0 && performance.now() - t0 >= budget) {
+            stop = true;
+            break;
+          }
+        }
+        if (stop) break;
+      }
+    } catch (e) {
+      this.fail(e as Error);
+      return;
+    }
+    const dt = performance.now() - t0;
+    if (dt > this.maxSliceMs) this.maxSliceMs = dt;
+    if (this.cur < this.dbs.length) {
+      setImmediate(() => this.slice());
+      return;
+    }
+    // Every key of the snapshot is serialized: the hook is no longer needed.
+    this.serialized = true;
+    this.unhook();
+    this.byDict.clear();
+    const w = this.w;
+    w.byte(RdbOp.Eof);
+    this.crc.update(w.buf, 0, w.pos);
+    if (this.opts.checksum === false) w.bytes(Buffer.alloc(8));
+    else w.bytes(this.crc.bytesLE());
+    this.push(w.result());
+    this.w = new RdbWriter(16);
+    this.pump();
+  }
+
+  /** Moves the writer's bytes to the write queue (CRC updated) and starts a fresh buffer. */
+  private emitChunk(): void {
+    const w = this.w;
+    this.crc.update(w.buf, 0, w.pos);
+    this.push(w.result());
+    const nw = new RdbWriter(CHUNK * 2);
+    nw.compress = w.compress;
+    this.w = nw;
+    this.pump();
+  }
+
+  private push(b: Buffer): void {
+    this.queue.push(b);
+    this.queued += b.length;
+  }
+
+  /** Writes queued chunks one at a time; after the last one, fsync, rename, dir fsync, onDone. */
+  private pump(): void {
+    if (this.writing || this.finished) return;
+    const b = this.queue.shift();
+    if (b === undefined) {
+      if (this.serialized) this.complete();
+      return;
+    }
+    this.writing = true;
+    const writeFrom = (off: number): void => {
+      fs.write(this.fd, b, off, b.length - off, null, (err, n) => {
+        if (this.finished) return;
+        if (err) return this.fail(err);
+        if (off + n < b.length) return writeFrom(off + n);
+        this.writing = false;
+        this.queued -= b.length;
+        this.bytes += b.length;
+        if (this.waitingForDrain && this.queued <= MAX_QUEUED / 2) {
+          this.waitingForDrain = false;
+          setImmediate(() => this.slice());
+        }
+        this.pump();
+      });
+    };
+    writeFrom(0);
+  }
+
+  private complete(): void {
+    const fd = this.fd;
+    this.finished = true;
+    fs.fsync(fd, (err) => {
+      fs.close(fd, (err2) => {
+        this.fd = -1;
+        const e = err ?? err2;
+        if (!e) {
+          try {
+            fs.renameSync(this.opts.tmpFile, this.opts.file);
+            fsyncDir(path.dirname(this.opts.file));
+          } catch (re) {
+            fs.rmSync(this.opts.tmpFile, { force: true });
+            this.opts.onDone(re as Error, 0);
+            return;
+          }
+          this.opts.onDone(null, this.bytes);
+          return;
+        }
+        fs.rmSync(this.opts.tmpFile, { force: true });
+        this.opts.onDone(e, 0);
+      });
+    });
+  }
+
+  private fail(err: Error): void {
+    if (this.finished) return;
+    this.abort();
+    this.opts.onDone(err, 0);
+  }
+}
+
+/** fsyncs a directory so a rename in it is durable (ignored where unsupported). */
+export function fsyncDir(dir: string): void {
+  try {
+    const fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+  } catch {
+    /* not supported on this platform */
+  }
+}
