@@ -11,6 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createNodeRedisClient, FlowProducer, type Job, Queue, QueueEvents, RedisConnection, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { NO_REDIS, type Peer, startKeydra, startRedis } from '../helpers/servers.js';
 
@@ -215,6 +216,152 @@ async function bullmqScenario(port: number): Promise<void> {
   }
 }
 
+/**
+ * More of BullMQ's scripts: priorities, pause/resume, progress and logs, removeOnComplete,
+ * deduplication, job schedulers, a rate limiter, promote/retry/updateData/remove, CLIENT LIST
+ * based worker discovery, metrics, clean and obliterate.
+ */
+async function featuresScenario(port: number): Promise<void> {
+  const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
+  const name = `f${port}-${++runs}`;
+  const closers: (() => Promise<unknown>)[] = [];
+  try {
+    const queue = new Queue(name, { connection });
+    closers.push(() => queue.close());
+    const events = new QueueEvents(name, { connection });
+    closers.push(() => events.close());
+    const progress: unknown[] = [];
+    events.on('progress', ({ data }) => progress.push(data));
+    await within(Promise.all([queue.waitUntilReady(), events.waitUntilReady()]), 10_000, 'queue and events ready');
+
+    // Priorities: with one worker started after the adds, plain jobs run first, then priority
+    // 1 (highest), 2, 3; lower numbers first and FIFO within a priority.
+    await queue.add('p3', {}, { priority: 3 });
+    await queue.add('p1a', {}, { priority: 1 });
+    await queue.add('plain', {});
+    await queue.add('p2', {}, { priority: 2 });
+    await queue.add('p1b', {}, { priority: 1 });
+    assert.deepEqual(await queue.getJobCounts('waiting', 'prioritized'), { waiting: 1, prioritized: 4 });
+    assert.deepEqual(await queue.getCountsPerPriority([0, 1, 2, 3]), { '0': 1, '1': 2, '2': 1, '3': 1 });
+    const order: string[] = [];
+    const starts: Record<string, number[]> = {};
+    const worker = new Worker(
+      name,
+      async (job) => {
+        order.push(job.name);
+        (starts[job.name] ??= []).push(Date.now());
+        if (job.name === 'progress') {
+          await job.updateProgress(50);
+          await job.log('half way');
+          await job.updateProgress({ step: 'done' });
+          await job.log('finished');
+        }
+        if (job.name === 'fails') throw new Error('fails once');
+        return job.data;
+      },
+      { connection, concurrency: 1, drainDelay: 1, autorun: false, name: 'w-features' },
+    );
+    closers.push(() => worker.close());
+    worker.run().catch(() => {});
+    await waitFor(() => order.length === 5, 10_000, 'prioritized jobs processed');
+    assert.deepEqual(order, ['plain', 'p1a', 'p1b', 'p2', 'p3']);
+
+    // Worker discovery parses CLIENT LIST for the connection names BullMQ sets.
+    const workers = await queue.getWorkers();
+    assert.ok(workers.length >= 1, 'getWorkers() finds the worker connection');
+    assert.ok(workers.some((w) => w.rawname?.endsWith(':w-features') || w.name === name));
+
+    // Progress and logs reach QueueEvents and the job's log list.
+    const prog = await queue.add('progress', { x: 1 });
+    assert.deepEqual(await within(prog.waitUntilFinished(events), 10_000, 'progress job'), { x: 1 });
+    await waitFor(() => progress.length === 2, 5000, 'progress events');
+    assert.deepEqual(progress, [50, { step: 'done' }]);
+    assert.deepEqual(await queue.getJobLogs(prog.id ?? ''), { logs: ['half way', 'finished'], count: 2 });
+
+    // removeOnComplete deletes the job hash once done; deduplication returns the first job.
+    const gone = await queue.add('gone', { y: 2 }, { removeOnComplete: true });
+    await within(gone.waitUntilFinished(events), 10_000, 'removeOnComplete job');
+    assert.equal(await queue.getJob(gone.id ?? ''), undefined);
+    await queue.pause();
+    assert.equal(await queue.isPaused(), true);
+    const d1 = await queue.add('dedup', { n: 1 }, { deduplication: { id: 'same' } });
+    const d2 = await queue.add('dedup', { n: 2 }, { deduplication: { id: 'same' } });
+    assert.equal(d2.id, d1.id);
+    assert.equal(await queue.getDeduplicationJobId('same'), d1.id);
+    // While paused nothing runs; updateData changes what the worker will see.
+    assert.deepEqual(await queue.getJobCounts('waiting'), { waiting: 1 });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await d1.getState(), 'waiting');
+    await d1.updateData({ n: 10 });
+    await queue.resume();
+    assert.deepEqual(await within(d1.waitUntilFinished(events), 10_000, 'deduplicated job'), { n: 10 });
+
+    // A delayed job can be promoted; a failed one retried; a waiting one removed.
+    const late = await queue.add('late', { z: 3 }, { delay: 60_000 });
+    assert.equal(await late.getState(), 'delayed');
+    await late.promote();
+    assert.deepEqual(await within(late.waitUntilFinished(events), 10_000, 'promoted job'), { z: 3 });
+    const fails = await queue.add('fails', {});
+    await assert.rejects(within(fails.waitUntilFinished(events), 10_000, 'failing job'), /fails once/);
+    const failed = await queue.getJob(fails.id ?? '');
+    assert.equal(await failed?.getState(), 'failed');
+    await queue.pause();
+    await failed?.retry();
+    assert.equal(await queue.getJobState(fails.id ?? ''), 'waiting');
+    const removable = await queue.add('removable', {});
+    assert.equal(await queue.remove(removable.id ?? ''), 1);
+    assert.equal(await queue.getJob(removable.id ?? ''), undefined);
+    await queue.remove(fails.id ?? '');
+    await queue.resume();
+
+    // A job scheduler repeating every 100 ms with a limit of 3 produces 3 runs.
+    await queue.upsertJobScheduler('ticker', { every: 100, limit: 3 }, { name: 'tick', data: { t: true } });
+    assert.equal((await queue.getJobSchedulers()).length, 1);
+    await waitFor(() => (starts.tick ?? []).length === 3, 10_000, 'three scheduled runs');
+    await queue.removeJobScheduler('ticker');
+    assert.equal(await queue.getJobSchedulersCount(), 0);
+
+    // Metrics and clean: completed jobs are counted, then cleaned away.
+    await worker.close();
+    const completed = await queue.getCompletedCount();
+    assert.ok(completed >= 10, `completed: ${completed}`);
+    const cleaned = await queue.clean(0, 1000, 'completed');
+    assert.equal(cleaned.length, completed);
+    assert.equal(await queue.getCompletedCount(), 0);
+
+    // A rate-limited worker: at most 2 jobs per 300 ms window.
+    const limitedStarts: number[] = [];
+    const limited = new Worker(
+      name,
+      async () => {
+        limitedStarts.push(Date.now());
+      },
+      { connection, concurrency: 4, drainDelay: 1, limiter: { max: 2, duration: 300 } },
+    );
+    closers.push(() => limited.close());
+    await queue.addBulk([1, 2, 3, 4].map((i) => ({ name: 'limited', data: { i } })));
+    await waitFor(() => limitedStarts.length === 4, 10_000, 'rate-limited jobs');
+    assert.ok(limitedStarts[2] - limitedStarts[0] >= 250, `third job ${limitedStarts[2] - limitedStarts[0]} ms after the first`);
+    await limited.close();
+
+    // obliterate removes the queue's keys.
+    await events.close();
+    await queue.obliterate({ force: true });
+    const client = new Redis({ port, lazyConnect: true });
+    closers.push(async () => client.disconnect());
+    await client.connect();
+    // Only the rate limiter's counter may remain, and it expires on its own.
+    const left = await client.keys(`bull:${name}:*`);
+    assert.deepEqual(
+      left.filter((key) => !key.endsWith(':limiter')),
+      [],
+    );
+    for (const key of left) assert.ok((await client.pttl(key)) > 0, `${key} has a TTL`);
+  } finally {
+    for (const close of closers.reverse()) await close().catch(() => {});
+  }
+}
+
 describe('BullMQ on Keydra', () => {
   let k: Peer;
   before(async () => {
@@ -239,4 +386,18 @@ describe('BullMQ on Keydra', () => {
       }
     });
   }
+
+  it('Keydra: priorities, pause/resume, progress, logs, dedup, schedulers, rate limit, clean, obliterate', async () => {
+    await featuresScenario(k.port);
+  });
+
+  it('control: the same features against redis-server', async (t) => {
+    const r = await startRedis();
+    if (!r) return t.skip(NO_REDIS);
+    try {
+      await featuresScenario(r.port);
+    } finally {
+      await r.close();
+    }
+  });
 });
