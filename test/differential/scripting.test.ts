@@ -92,6 +92,9 @@ describe('scripting (differential)', () => {
       ev("return redis.pcall('incr', 'sc:l')['err']"),
       ev("return redis.call('blpop', 'sc:empty', 0)"),
       ev("return type(redis.call('blpop', 'sc:empty', 0))"),
+      ev("return redis.call('bzpopmin', 'sc:emptyz', 0)"),
+      ev("return redis.call('blmove', 'sc:empty', 'sc:empty2', 'LEFT', 'RIGHT', 0)"),
+      ev("return redis.call('brpoplpush', 'sc:empty', 'sc:empty2', 0)"),
       ev("redis.call('hset', 'sc:h', 'f', 'v') return redis.call('hgetall', 'sc:h')"),
       ev("return redis.call('mget', 'sc:k', 'sc:nokey', 'sc:k')"),
       ev('return redis.call("exists", "sc:k", "sc:nokey")'),
@@ -357,6 +360,26 @@ describe('scripting (differential)', () => {
       ev('#!lua\n\nerror("line three")'),
       ev('#!lua\nreturn foo('),
     );
+  });
+
+  it('maxmemory: OOM before the first write, allow-oom and no-writes flags', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    await d.same(['SET', 'sc:oom', '1'], ['CONFIG', 'SET', 'maxmemory', '1']);
+    try {
+      await d.same(
+        ev("return redis.call('set', 'sc:oom', '1')"),
+        ev("return redis.pcall('set', 'sc:oom', '1')"),
+        ev("return redis.call('get', 'sc:oom')"),
+        ev("redis.call('del', 'sc:oom') return redis.call('set', 'sc:oom', '2')"),
+        ev("#!lua flags=allow-oom\nreturn redis.call('set', 'sc:oom', '3')"),
+        ev("#!lua\nreturn redis.call('set', 'sc:oom', '4')"),
+        ev('#!lua\nreturn 1'),
+        ev("#!lua flags=no-writes\nreturn redis.call('get', 'sc:oom')"),
+        ['EVAL_RO', "return redis.call('get', 'sc:oom')", '0'],
+      );
+    } finally {
+      await d.same(['CONFIG', 'SET', 'maxmemory', '0'], ['GET', 'sc:oom']);
+    }
   });
 
   it('math.random: the same PRNG sequence as Redis (not reseeded per EVAL), redis.sha1hex', async (t) => {

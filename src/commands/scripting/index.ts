@@ -8,7 +8,7 @@
  * Source: Redis 7.0 eval.c (evalGenericCommand, luaCreateFunction, evalExtractShebangFlags,
  * scriptCommand), script.c (scriptPrepareForRun).
  */
-import { ERR_NOSCRIPT, ERR_NOT_INTEGER, ERR_NUMKEYS_NEGATIVE, ERR_NUMKEYS_TOO_MANY } from '../../errors.js';
+import { ERR_NOSCRIPT, ERR_NOT_INTEGER, ERR_NUMKEYS_NEGATIVE, ERR_NUMKEYS_TOO_MANY, ERR_OOM } from '../../errors.js';
 import {
   type ScriptState,
   closeScriptState,
@@ -145,8 +145,32 @@ function parseNumkeys(s: string): number | null {
   return neg ? -v : v;
 }
 
+/**
+ * True when the script declares flags without allow-oom or no-writes: Redis then treats the EVAL
+ * as a deny-oom write command (script.c scriptFlagsToCmdFlags). Scripts without shebang, unknown
+ * shas and bad shebangs keep EVAL's own flags.
+ */
+function denyOomScript(ctx: EvalCtx, bodyOrSha: string, isSha: boolean): boolean {
+  let flags: number;
+  const cached = ctx.scripts.get(isSha ? bodyOrSha.toLowerCase() : sha1hex(bodyOrSha));
+  if (cached !== undefined) flags = cached.flags;
+  else if (isSha) return false;
+  else {
+    const sb = parseShebang(bodyOrSha);
+    if ('error' in sb) return false;
+    flags = sb.flags;
+  }
+  return (flags & (ScriptFlag.EvalCompat | ScriptFlag.AllowOom | ScriptFlag.NoWrites)) === 0;
+}
+
 /** EVAL/EVALSHA/EVAL_RO/EVALSHA_RO script numkeys [key ...] [arg ...] (evalGenericCommand). */
 function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): void {
+  const ctx = evalCtx(c.server);
+  if (c.server.maxmemory > 0 && denyOomScript(ctx, argv[1], isSha) && !c.server.evict()) {
+    // processCommand's OOM check with the command flags the shebang declares (evalGetCommandFlags).
+    c.error(ERR_OOM);
+    return;
+  }
   const numkeys = parseNumkeys(argv[2]);
   if (numkeys === null) {
     c.error(ERR_NOT_INTEGER);
@@ -160,7 +184,6 @@ function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): vo
     c.error(ERR_NUMKEYS_NEGATIVE);
     return;
   }
-  const ctx = evalCtx(c.server);
   let sha: string;
   let script: CachedScript | null | undefined;
   if (isSha) {
