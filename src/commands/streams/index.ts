@@ -271,7 +271,8 @@ function replyGroupNew(
         if (g.entriesRead !== INVALID_ENTRIES_READ && !rangeHasTombstones(s, id)) g.entriesRead++;
         else if (s.entriesAdded !== 0) g.entriesRead = estimateDistance(s, id);
         g.lastId = id;
-        propagateLast = true;
+        // Redis 7.0: without NOACK the XCLAIM's LASTID carries the group ID.
+        if (noack) propagateLast = true;
       }
       replyEntry(c, id, fields);
       if (!noack) {
@@ -582,7 +583,7 @@ function xrangeGeneric(c: Client, argv: string[], rev: boolean): void {
     if (isKeyword(argv[j], 'count') && j + 1 < argv.length) {
       const v = intArg(c, argv[j + 1]);
       if (v === null) return;
-      count = Math.max(v , 0);
+      count = Math.max(v, 0);
       j++;
     } else {
       c.error(ERR_SYNTAX);
@@ -742,13 +743,13 @@ function xreadGeneric(c: Client, argv: string[], xreadgroup: boolean): void {
       i++;
       const v = intArg(c, argv[i]);
       if (v === null) return;
-      count = Math.max(v , 0);
+      count = Math.max(v, 0);
     } else if (o === 'streams' && more > 0) {
       streamsArg = i + 1;
       nStreams = argv.length - streamsArg;
       if (nStreams % 2 !== 0) {
-        const sym = xreadgroup ? '>' : '$';
-        c.error(`ERR Unbalanced ${cmdName.toUpperCase()} list of streams: for each stream key an ID or '${sym}' must be specified.`);
+        // Redis 7.0 words it the same for XREADGROUP.
+        c.error("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
         return;
       }
       nStreams /= 2;
@@ -1146,7 +1147,7 @@ function xpendingCommand(c: Client, argv: string[]): void {
     }
     const cnt = intArg(c, argv[si + 2]);
     if (cnt === null) return;
-    count = Math.max(cnt , 0);
+    count = Math.max(cnt, 0);
     const st = parseIntervalIdOrReply(c, argv[si], 0n);
     if (st === null) return;
     let sid: StreamId | null = st[0];
@@ -1221,7 +1222,7 @@ function xpendingCommand(c: Client, argv: string[]): void {
     r.bulk(idToString(nk.id));
     r.bulk(nk.consumer ? nk.consumer.name : '');
     const elapsed = now - nk.deliveryTime;
-    r.integer(Math.max(elapsed , 0));
+    r.integer(Math.max(elapsed, 0));
     r.integer(nk.deliveryCount);
   }
   r.setDeferredArrayLen(mark, n);
@@ -1364,7 +1365,7 @@ function xautoclaimCommand(c: Client, argv: string[]): void {
     if (isKeyword(argv[j], 'count') && more > 0) {
       const v = parseInt64(argv[j + 1]);
       if (v === null || typeof v === 'bigint' || v < 1 || v > maxCount) {
-        c.error(v === null ? ERR_NOT_INTEGER : 'ERR COUNT must be > 0');
+        c.error('ERR COUNT must be > 0');
         return;
       }
       count = v;
@@ -1477,7 +1478,7 @@ function xinfoConsumersCommand(c: Client, argv: string[]): void {
     r.bulk('pending');
     r.integer(cn.pelSize);
     r.bulk('idle');
-    r.integer(Math.max(idle , 0));
+    r.integer(Math.max(idle, 0));
   }
 }
 
