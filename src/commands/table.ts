@@ -16,6 +16,7 @@ import memory from './memory/index.js';
 import persistence from './persistence/index.js';
 import pubsub from './pubsub/index.js';
 import scripting from './scripting/index.js';
+import functions from './scripting/functions.js';
 import server from './server/index.js';
 import sets from './sets/index.js';
 import sort from './sort/index.js';
@@ -42,6 +43,7 @@ export const FAMILIES: CommandDef[][] = [
   persistence,
   memory,
   scripting,
+  functions,
   streams,
 ];
 
