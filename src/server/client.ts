@@ -24,6 +24,8 @@ export interface BlockState {
   onTimeout: (c: Client) => void;
   /** The command being waited on, for CLIENT LIST and commandstats. */
   command: string;
+  /** Also called when the key is gone (XREADGROUP replies an error then), so waiters after it are tried too. */
+  servesMissingKey?: boolean;
 }
 
 export class Client {

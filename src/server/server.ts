@@ -97,6 +97,9 @@ export class KeydraServer {
     this.keyspace = new Keyspace(config.num('databases'), {
       keyModified: (db, key) => {
         for (const h of this.keyModifiedHooks) h(db, key);
+        // A deleted or retyped key must reach its waiters too (Redis 7.0 signalDeletedKeyAsReady:
+        // blocked XREADGROUP is released with an error).
+        if (this.blockedOnKey.size !== 0) this.signalKeyAsReady(db, key);
       },
       dbCleared: (db) => {
         for (const h of this.dbClearedHooks) h(db);
@@ -506,7 +509,7 @@ export class KeydraServer {
             this.unblockClient(c, true);
             this.flushPropagation();
           }
-          if (!db.dict.has(key)) break;
+          if (!db.dict.has(key) && !st.servesMissingKey) break;
         }
       }
     }

@@ -884,6 +884,7 @@ function xreadGeneric(c: Client, argv: string[], xreadgroup: boolean): void {
     keys: [...waits.keys()],
     deadline: timeout === 0 ? 0 : Date.now() + timeout,
     command: cmdName,
+    servesMissingKey: groupName !== null,
     onReady: (bc, key) => serveBlockedReader(bc, key, waits.get(key) as ReadTarget, groupName, consumerName, noack, blockCount),
     onTimeout: (bc) => bc.reply.nullArray(),
   });
