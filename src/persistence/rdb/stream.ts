@@ -16,8 +16,11 @@
  * DELETED (1, a tombstone: skipped on load); ms-diff and seq-diff are the entry ID minus the
  * master ID as wrapping 64-bit integers; lp-count is the number of listpack items of the entry
  * minus one. Integers use listpack integer encodings (lpAppendInteger).
- * Nodes are cut where Redis 7.0 cuts them with the default stream-node-max-bytes 4096 and
- * stream-node-max-entries 100, so a stream built by XADD alone saves byte-identically.
+ * Keydra's stream keeps Redis's node layout (master ID and fields, deleted entries flagged in
+ * place), and the codec saves those nodes as they are and rebuilds them as they were, so a file
+ * loaded and saved again is byte-identical and later XTRIM ~ / XINFO see the same nodes as
+ * redis-server. Listpacks are written and read in place (no per-item allocations): about
+ * 1 s per million entries each way.
  *
  * Loading validates everything it reads (listpack structure, lp-counts, entry IDs strictly
  * increasing and not above last-id, length, PEL references) and throws RdbError before any
@@ -28,13 +31,11 @@
  */
 import { ObjType, RObject } from '../../store/db.js';
 import { Stream, type StreamGroup, type StreamId, type StreamNack, streamLimits } from '../../store/stream.js';
-import { decodeListpack, encodeEntry, encodeListpack } from './listpack.js';
 import { type RdbReader, RdbType, type RdbWriter, registerTypeCodec } from './rdb.js';
 
 const FLAG_DELETED = 1;
 const FLAG_SAMEFIELDS = 2;
-/** stream-node-max-bytes / stream-node-max-entries defaults of Redis 7.0. */
-const NODE_MAX_BYTES = 4096;
+/** Entries per node when the stream does not expose its nodes (stream-node-max-entries default). */
 const NODE_MAX_ENTRIES = 100;
 /** SCG_INVALID_ENTRIES_READ: a group's entries-read counter that is unknown. */
 const INVALID_ENTRIES_READ = -1;
@@ -97,17 +98,233 @@ function writeId(w: RdbWriter, id: StreamId): void {
   writeLen64(w, id.seq);
 }
 
-/** An integer listpack entry (lpAppendInteger) for a signed 64-bit value. */
-function lpInt(v: bigint | number): Buffer {
-  return encodeEntry(String(v));
+// ---- listpack writer / cursor ------------------------------------------------------------
+
+/**
+ * A listpack builder writing into one reused buffer (lpAppend / lpAppendInteger encodings:
+ * 7/13/16/24/32/64-bit integers, 6/12/32-bit length strings, each followed by its backlen).
+ */
+class LpWriter {
+  buf = Buffer.allocUnsafe(8192);
+  pos = 6;
+  count = 0;
+
+  reset(): void {
+    this.pos = 6;
+    this.count = 0;
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n + 6 <= this.buf.length) return;
+    const nb = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n + 64));
+    this.buf.copy(nb, 0, 0, this.pos);
+    this.buf = nb;
+  }
+
+  private backlen(l: number): void {
+    const b = this.buf;
+    if (l <= 127) b[this.pos++] = l;
+    else {
+      const nb = l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
+      b[this.pos++] = Math.floor(l / 2 ** (7 * (nb - 1))) & 127;
+      for (let i = 1; i < nb; i++) b[this.pos++] = (Math.floor(l / 2 ** (7 * (nb - 1 - i))) & 127) | 128;
+    }
+    this.count++;
+  }
+
+  /** An integer item (a safe integer, or a bigint in the int64 range). */
+  int(v: number | bigint): void {
+    this.ensure(10);
+    const b = this.buf;
+    const at = this.pos;
+    if (typeof v === 'bigint') {
+      if (v >= -9007199254740991n && v <= 9007199254740991n) {
+        this.int(Number(v));
+        return;
+      }
+      b[at] = 0xf4;
+      b.writeBigInt64LE(v, at + 1);
+      this.pos += 9;
+    } else if (v >= 0 && v <= 127) {
+      b[at] = v;
+      this.pos += 1;
+    } else if (v >= -4096 && v <= 4095) {
+      const u = v < 0 ? 8192 + v : v;
+      b[at] = 0xc0 | (u >> 8);
+      b[at + 1] = u & 0xff;
+      this.pos += 2;
+    } else if (v >= -32768 && v <= 32767) {
+      b[at] = 0xf1;
+      b.writeInt16LE(v, at + 1);
+      this.pos += 3;
+    } else if (v >= -8388608 && v <= 8388607) {
+      b[at] = 0xf2;
+      b.writeIntLE(v, at + 1, 3);
+      this.pos += 4;
+    } else if (v >= -2147483648 && v <= 2147483647) {
+      b[at] = 0xf3;
+      b.writeInt32LE(v, at + 1);
+      this.pos += 5;
+    } else {
+      b[at] = 0xf4;
+      b.writeBigInt64LE(BigInt(v), at + 1);
+      this.pos += 9;
+    }
+    this.backlen(this.pos - at);
+  }
+
+  /** A string item, stored as an integer when it is one in canonical form (lpAppend). */
+  str(s: string): void {
+    const n = s.length;
+    if (n > 0 && n <= 20) {
+      const v = canonicalInt(s);
+      if (v !== null) {
+        this.int(v);
+        return;
+      }
+    }
+    this.ensure(n + 10);
+    const b = this.buf;
+    const at = this.pos;
+    if (n < 64) {
+      b[at] = 0x80 | n;
+      this.pos += 1;
+    } else if (n < 4096) {
+      b[at] = 0xe0 | (n >> 8);
+      b[at + 1] = n & 0xff;
+      this.pos += 2;
+    } else {
+      b[at] = 0xf0;
+      b.writeUInt32LE(n, at + 1);
+      this.pos += 5;
+    }
+    this.pos += b.latin1Write(s, this.pos, n);
+    this.backlen(this.pos - at);
+  }
+
+  /** The finished listpack as a latin1 string (header: total bytes, item count; 0xFF end). */
+  finish(): string {
+    const b = this.buf;
+    b[this.pos++] = 0xff;
+    b.writeUInt32LE(this.pos, 0);
+    b.writeUInt16LE(Math.min(this.count, 65535), 4);
+    return b.latin1Slice(0, this.pos);
+  }
+}
+
+/** lpStringToInt64: the value of `s` if it is a canonical int64 ("-0" and leading zeros are not). */
+function canonicalInt(s: string): number | bigint | null {
+  const n = s.length;
+  let i = 0;
+  if (s.charCodeAt(0) === 45) {
+    if (n === 1) return null;
+    i = 1;
+  }
+  const c0 = s.charCodeAt(i);
+  if (c0 === 48) return n === 1 ? 0 : null;
+  if (c0 < 49 || c0 > 57) return null;
+  for (let j = i + 1; j < n; j++) {
+    const c = s.charCodeAt(j);
+    if (c < 48 || c > 57) return null;
+  }
+  if (n - i <= 15) return Number(s);
+  const v = BigInt(s);
+  return v === BigInt.asIntN(64, v) ? v : null;
+}
+
+/**
+ * Reads a listpack item by item: after `next()`, `isInt` tells whether the item was an integer
+ * (its value in `num`, a number or, beyond 2^53, a bigint) or a string (`str`).
+ * @throws Error on any malformed byte (bad header, unknown encoding, overrun).
+ */
+class LpCursor {
+  p = 6;
+  /** Items read so far. */
+  idx = 0;
+  readonly end: number;
+  isInt = false;
+  num: number | bigint = 0;
+  str = '';
+
+  constructor(readonly b: Buffer) {
+    if (b.length < 7 || b.readUInt32LE(0) !== b.length || b[b.length - 1] !== 0xff) throw new Error('invalid listpack header');
+    this.end = b.length - 1;
+  }
+
+  get done(): boolean {
+    return this.p >= this.end;
+  }
+
+  next(): void {
+    const b = this.b;
+    const start = this.p;
+    if (start >= this.end) throw new Error('entry overruns the listpack');
+    const c = b[start];
+    let p = start;
+    this.isInt = true;
+    if (c < 0x80) {
+      this.num = c;
+      p += 1;
+    } else if (c < 0xc0) {
+      this.isInt = false;
+      const n = c & 0x3f;
+      if (p + 1 + n > this.end) throw new Error('string overruns the listpack');
+      this.str = b.latin1Slice(p + 1, p + 1 + n);
+      p += 1 + n;
+    } else if (c < 0xe0) {
+      const u = ((c & 0x1f) << 8) | b[p + 1];
+      this.num = u >= 4096 ? u - 8192 : u;
+      p += 2;
+    } else if (c < 0xf0) {
+      this.isInt = false;
+      const n = ((c & 0x0f) << 8) | b[p + 1];
+      if (p + 2 + n > this.end) throw new Error('string overruns the listpack');
+      this.str = b.latin1Slice(p + 2, p + 2 + n);
+      p += 2 + n;
+    } else if (c === 0xf0) {
+      this.isInt = false;
+      if (p + 5 > this.end) throw new Error('string overruns the listpack');
+      const n = b.readUInt32LE(p + 1);
+      if (p + 5 + n > this.end) throw new Error('string overruns the listpack');
+      this.str = b.latin1Slice(p + 5, p + 5 + n);
+      p += 5 + n;
+    } else if (c >= 0xf1 && c <= 0xf4) {
+      const w = c === 0xf1 ? 2 : c === 0xf2 ? 3 : c === 0xf3 ? 4 : 8;
+      if (p + 1 + w > this.end) throw new Error('integer overruns the listpack');
+      if (w === 8) {
+        const v = b.readBigInt64LE(p + 1);
+        this.num = v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+      } else this.num = b.readIntLE(p + 1, w);
+      p += 1 + w;
+    } else throw new Error(`invalid listpack entry encoding ${c}`);
+    const l = p - start;
+    p += l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
+    if (p > this.end) throw new Error('entry overruns the listpack');
+    this.p = p;
+    this.idx++;
+  }
+
+  /** The next item as an integer (lpGetInteger: integer-encoded, or a string holding one). */
+  int(what: string): number | bigint {
+    this.next();
+    if (this.isInt) return this.num;
+    const v = canonicalInt(this.str);
+    if (v === null) throw new Error(`${what} is not an integer`);
+    return v;
+  }
+
+  /** The next item as a string (integers in decimal). */
+  string(): string {
+    this.next();
+    return this.isInt ? String(this.num) : this.str;
+  }
 }
 
 // ---- save --------------------------------------------------------------------------------
 
 /**
  * What the codec reads of one node of the in-memory stream (src/store/stream.ts StreamNode):
- * Keydra keeps Redis's node layout (master ID and fields, deleted entries flagged in place), so
- * the saved listpacks are the ones redis-server would hold for the same command history.
+ * master ID and fields, and the entries in order with their deleted flags.
  */
 interface NodeView {
   masterMs: bigint;
@@ -122,99 +339,85 @@ interface NodeView {
   isDeleted(i: number): boolean;
 }
 
-/** The stream's nodes, or null if the structure does not expose them (then entries are re-split). */
-function nodeViews(s: Stream): NodeView[] | null {
+/**
+ * The stream's nodes. Keydra's Stream keeps them in a private `nodes` array; should it not
+ * expose one, live entries are grouped 100 per node (a layout redis-server accepts as well).
+ */
+function nodeViews(s: Stream): NodeView[] {
   const nodes = (s as unknown as { nodes?: NodeView[] }).nodes;
-  if (!Array.isArray(nodes)) return null;
-  if (nodes.length > 0 && typeof nodes[0].isDeleted !== 'function') return null;
-  return nodes;
-}
-
-/** One listpack node being built: the master ID and fields and the encoded items. */
-interface NodeBuilder {
-  master: StreamId;
-  masterFields: string[];
-  items: Buffer[];
-  bytes: number;
-  live: number;
-  deleted: number;
-}
-
-function startNode(id: StreamId, masterFields: string[]): NodeBuilder {
-  const items = [lpInt(1), lpInt(0), lpInt(masterFields.length)];
-  for (const f of masterFields) items.push(encodeEntry(f));
-  items.push(lpInt(0));
-  let bytes = 7;
-  for (const b of items) bytes += b.length;
-  return { master: id, masterFields, items, bytes, live: 0, deleted: 0 };
-}
-
-function fieldNames(fields: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < fields.length; i += 2) out.push(fields[i]);
+  if (Array.isArray(nodes) && (nodes.length === 0 || typeof nodes[0].isDeleted === 'function')) return nodes;
+  const out: NodeView[] = [];
+  let chunk: [StreamId, string[]][] = [];
+  const flush = () => {
+    const c = chunk;
+    const master: string[] = [];
+    for (let i = 0; i < c[0][1].length; i += 2) master.push(c[0][1][i], '');
+    out.push({
+      masterMs: c[0][0].ms,
+      masterSeq: c[0][0].seq,
+      master,
+      n: c.length,
+      live: c.length,
+      idAt: (i) => c[i][0],
+      fieldsAt: (i) => c[i][1],
+      isDeleted: () => false,
+    });
+    chunk = [];
+  };
+  for (const e of s.entries()) {
+    chunk.push(e);
+    if (chunk.length === NODE_MAX_ENTRIES) flush();
+  }
+  if (chunk.length > 0) flush();
   return out;
 }
 
-/** Appends one entry as streamAppendItem lays it out (SAMEFIELDS when the names equal the master's). */
-function appendEntry(n: NodeBuilder, id: StreamId, fields: string[], deleted: boolean): void {
-  const nf = fields.length / 2;
-  let same = nf === n.masterFields.length;
-  for (let i = 0; same && i < nf; i++) if (fields[i * 2] !== n.masterFields[i]) same = false;
-  const add = (b: Buffer) => {
-    n.items.push(b);
-    n.bytes += b.length;
-  };
-  add(lpInt((same ? FLAG_SAMEFIELDS : 0) | (deleted ? FLAG_DELETED : 0)));
-  add(lpInt(BigInt.asIntN(64, id.ms - n.master.ms)));
-  add(lpInt(BigInt.asIntN(64, id.seq - n.master.seq)));
-  if (!same) add(lpInt(nf));
-  for (let i = 0; i < nf; i++) {
-    if (!same) add(encodeEntry(fields[i * 2]));
-    add(encodeEntry(fields[i * 2 + 1]));
-  }
-  add(lpInt(same ? nf + 3 : 2 * nf + 4));
-  if (deleted) n.deleted++;
-  else n.live++;
-}
-
-function finishNode(n: NodeBuilder): [StreamId, Buffer] {
-  n.items[0] = lpInt(n.live);
-  n.items[1] = lpInt(n.deleted);
-  return [n.master, encodeListpack([], n.items)];
-}
-
 /**
- * The nodes to save: the stream's own nodes (deleted entries included, as Redis keeps them), or
- * the live entries split by Redis's streamAppendItem rule with the default limits.
+ * Encodes one node as streamAppendItem lays it out: the master entry, then each entry with
+ * SAMEFIELDS when its field names equal the master's, DELETED when it is a tombstone.
  */
-function buildNodes(s: Stream): [StreamId, Buffer][] {
-  const out: [StreamId, Buffer][] = [];
-  const views = nodeViews(s);
-  if (views !== null) {
-    for (const v of views) {
-      if (v.live === 0) continue;
-      const nb = startNode({ ms: v.masterMs, seq: v.masterSeq }, fieldNames(v.master));
-      for (let i = 0; i < v.n; i++) appendEntry(nb, v.idAt(i), v.fieldsAt(i), v.isDeleted(i));
-      out.push(finishNode(nb));
+function encodeNode(w: LpWriter, v: NodeView): string {
+  w.reset();
+  const m = v.master;
+  const nmf = m.length / 2;
+  w.int(v.live);
+  w.int(v.n - v.live);
+  w.int(nmf);
+  for (let i = 0; i < m.length; i += 2) w.str(m[i]);
+  w.int(0);
+  const mms = v.masterMs;
+  const mseq = v.masterSeq;
+  for (let i = 0; i < v.n; i++) {
+    const id = v.idAt(i);
+    const fields = v.fieldsAt(i);
+    const nf = fields.length / 2;
+    let same = nf === nmf;
+    for (let j = 0; same && j < fields.length; j += 2) if (fields[j] !== m[j]) same = false;
+    w.int((same ? FLAG_SAMEFIELDS : 0) | (v.isDeleted(i) ? FLAG_DELETED : 0));
+    const dms = id.ms - mms;
+    w.int(dms <= 0x7fffffffffffffffn ? dms : BigInt.asIntN(64, dms));
+    const dseq = id.seq - mseq;
+    w.int(dseq >= -0x8000000000000000n && dseq <= 0x7fffffffffffffffn ? dseq : BigInt.asIntN(64, dseq));
+    if (same) {
+      for (let j = 1; j < fields.length; j += 2) w.str(fields[j]);
+      w.int(nf + 3);
+    } else {
+      w.int(nf);
+      for (let j = 0; j < fields.length; j++) w.str(fields[j]);
+      w.int(2 * nf + 4);
     }
-    return out;
   }
-  let cur: NodeBuilder | null = null;
-  for (const [id, fields] of s.entries()) {
-    if (cur !== null) {
-      // streamAppendItem: a new node when lp_bytes + the entry's field/value bytes reach the
-      // byte limit, or when the node already holds stream-node-max-entries entries.
-      let elen = 0;
-      for (const f of fields) elen += f.length;
-      if (cur.bytes + elen >= NODE_MAX_BYTES || cur.live >= NODE_MAX_ENTRIES) {
-        out.push(finishNode(cur));
-        cur = null;
-      }
-    }
-    if (cur === null) cur = startNode(id, fieldNames(fields));
-    appendEntry(cur, id, fields, false);
+  return w.finish();
+}
+
+/** The nodes to save as [master ID, listpack bytes as latin1]. Nodes without live entries are skipped. */
+function buildNodes(s: Stream): [StreamId, string][] {
+  const w = new LpWriter();
+  const out: [StreamId, string][] = [];
+  for (const v of nodeViews(s)) {
+    if (v.live === 0) continue;
+    out.push([{ ms: v.masterMs, seq: v.masterSeq }, encodeNode(w, v)]);
   }
-  if (cur !== null) out.push(finishNode(cur));
   return out;
 }
 
@@ -224,7 +427,7 @@ function saveNodes(w: RdbWriter, s: Stream): void {
   w.len(nodes.length);
   for (const [master, lp] of nodes) {
     w.string(encodeRawId(master));
-    w.string(lp.toString('latin1'));
+    w.string(lp);
   }
 }
 
@@ -260,73 +463,73 @@ function saveGroup(w: RdbWriter, name: string, g: StreamGroup): void {
 
 // ---- load --------------------------------------------------------------------------------
 
-/** Parses an integer item of a stream listpack (lpGetInteger); null if it is not one. */
-function lpInteger(s: string | undefined): bigint | null {
-  if (s === undefined || !/^-?(0|[1-9][0-9]{0,18})$/.test(s)) return null;
-  const v = BigInt(s);
-  return v === BigInt.asIntN(64, v) ? v : null;
-}
-
-/** An entry read from a node listpack; `first` marks the first entry of its node. */
-interface LoadedEntry {
-  id: StreamId;
-  fields: string[];
-  deleted: boolean;
-  first: boolean;
-}
-
 /**
- * Decodes one node's listpack into its entries (deleted ones flagged), validating its structure
- * (streamValidateListpackIntegrity, deep mode). @throws Error naming what is wrong.
+ * Decodes one node's listpack and appends its entries to `s` in a node of their own (the file's
+ * node boundaries and master fields are kept: the first entry is appended with the node limits
+ * forcing a new node, the others with no limit), then flags its deleted entries.
+ * Validates the structure as streamValidateListpackIntegrity (deep mode) does, plus the order of
+ * IDs (strictly increasing, not below the master ID). @returns the last ID in the node (live or
+ * deleted), or `prev` if it has none.
+ * @throws Error naming what is wrong.
  */
-function decodeNode(master: StreamId, lp: Buffer, out: LoadedEntry[]): void {
-  const items = decodeListpack(lp);
-  let p = 0;
-  const int = (what: string): bigint => {
-    const v = lpInteger(items[p]);
-    if (v === null) throw new Error(`${what} is not an integer`);
-    p++;
-    return v;
-  };
-  if (items.length === 0) throw new Error('Empty listpack inside stream');
-  const count = int('master entry count');
-  const deleted = int('master entry deleted count');
-  const nmf = int('master entry field count');
-  if (count < 0n || deleted < 0n || nmf < 0n || nmf > BigInt(items.length)) throw new Error('bad master entry');
-  const masterFields = items.slice(p, p + Number(nmf));
-  if (masterFields.length !== Number(nmf)) throw new Error('master fields overrun');
-  p += Number(nmf);
-  if (int('master entry terminator') !== 0n) throw new Error('master entry terminator is not 0');
-  let live = 0n;
-  let dead = 0n;
-  while (p < items.length) {
-    const start = p;
-    const flags = int('entry flags');
-    if (flags < 0n || flags > 3n) throw new Error(`bad entry flags ${flags}`);
-    const ms = BigInt.asUintN(64, master.ms + int('entry ms-diff'));
-    const seq = BigInt.asUintN(64, master.seq + int('entry seq-diff'));
-    const same = (flags & BigInt(FLAG_SAMEFIELDS)) !== 0n;
-    const nf = same ? nmf : int('entry field count');
-    if (nf <= 0n || nf > BigInt(items.length)) throw new Error('bad entry field count');
-    const n = Number(nf);
-    const fields: string[] = new Array(n * 2);
-    for (let i = 0; i < n; i++) {
-      if (same) fields[i * 2] = masterFields[i];
-      else {
-        if (p >= items.length) throw new Error('entry overruns the listpack');
-        fields[i * 2] = items[p++];
+function loadNode(s: Stream, master: StreamId, lp: Buffer, prev: StreamId | null): StreamId | null {
+  const cur = new LpCursor(lp);
+  if (cur.done) throw new Error('Empty listpack inside stream');
+  const count = cur.int('master entry count');
+  const deleted = cur.int('master entry deleted count');
+  const nmf = Number(cur.int('master entry field count'));
+  if (typeof count !== 'number' || typeof deleted !== 'number' || count < 0 || deleted < 0) throw new Error('bad master entry counts');
+  if (!(nmf >= 0 && nmf <= lp.length)) throw new Error('bad master entry field count');
+  const masterFields: string[] = new Array(nmf);
+  for (let i = 0; i < nmf; i++) masterFields[i] = cur.string();
+  if (cur.int('master entry terminator') !== 0) throw new Error('master entry terminator is not 0');
+  let live = 0;
+  let dead = 0;
+  let tombstones: StreamId[] | null = null;
+  const saved = { nodeMaxBytes: streamLimits.nodeMaxBytes, nodeMaxEntries: streamLimits.nodeMaxEntries };
+  try {
+    while (!cur.done) {
+      const start = cur.idx;
+      const flags = cur.int('entry flags');
+      if (typeof flags !== 'number' || flags < 0 || flags > 3) throw new Error(`bad entry flags ${flags}`);
+      let ms = master.ms + BigInt(cur.int('entry ms-diff'));
+      if (ms < 0n || ms > 0xffffffffffffffffn) ms = BigInt.asUintN(64, ms);
+      let seq = master.seq + BigInt(cur.int('entry seq-diff'));
+      if (seq < 0n || seq > 0xffffffffffffffffn) seq = BigInt.asUintN(64, seq);
+      const id = { ms, seq };
+      if (cmpId(id, master) < 0 || (prev !== null && cmpId(id, prev) <= 0))
+        throw new Error(`entry ID ${idString(id)} is out of order (node ${idString(master)}, previous ${prev ? idString(prev) : 'none'})`);
+      prev = id;
+      const same = (flags & FLAG_SAMEFIELDS) !== 0;
+      const nf = same ? nmf : Number(cur.int('entry field count'));
+      if (!(nf > 0 && nf <= lp.length)) throw new Error('bad entry field count');
+      const fields: string[] = new Array(nf * 2);
+      for (let i = 0; i < nf; i++) {
+        fields[i * 2] = same ? masterFields[i] : cur.string();
+        fields[i * 2 + 1] = cur.string();
       }
-      if (p >= items.length) throw new Error('entry overruns the listpack');
-      fields[i * 2 + 1] = items[p++];
+      const lpCount = cur.int('entry lp-count');
+      if (lpCount !== cur.idx - start - 1) throw new Error('entry lp-count mismatch');
+      if (live + dead === 0) {
+        streamLimits.nodeMaxEntries = 1;
+        streamLimits.nodeMaxBytes = saved.nodeMaxBytes;
+      } else if (live + dead === 1) {
+        streamLimits.nodeMaxEntries = 0;
+        streamLimits.nodeMaxBytes = 0;
+      }
+      s.appendEntry(id, fields);
+      if ((flags & FLAG_DELETED) !== 0) {
+        dead++;
+        (tombstones ??= []).push(id);
+      } else live++;
     }
-    const lpCount = int('entry lp-count');
-    if (lpCount !== BigInt(p - start - 1)) throw new Error('entry lp-count mismatch');
-    const deleted = (flags & BigInt(FLAG_DELETED)) !== 0n;
-    if (deleted) dead++;
-    else live++;
-    out.push({ id: { ms, seq }, fields, deleted, first: start === 3 + Number(nmf) + 1 });
+  } finally {
+    streamLimits.nodeMaxBytes = saved.nodeMaxBytes;
+    streamLimits.nodeMaxEntries = saved.nodeMaxEntries;
   }
   if (live !== count || dead !== deleted) throw new Error('master entry counts do not match the entries');
+  if (tombstones !== null) for (const id of tombstones) s.delete(id);
+  return prev;
 }
 
 /** streamEstimateDistanceFromFirstEverEntry (Redis 7.0): entries-read of a group loaded from a type-15 file. */
@@ -346,10 +549,9 @@ function estimateEntriesRead(s: Stream, id: StreamId): number {
 }
 
 function loadStream(r: RdbReader, rdbType: number): RObject {
+  const s = new Stream();
   const nodes = r.len();
-  const entries: LoadedEntry[] = [];
   let prev: StreamId | null = null;
-  let live = 0;
   for (let i = 0; i < nodes; i++) {
     const keyAt = r.pos;
     const key = r.blob();
@@ -364,29 +566,17 @@ function loadStream(r: RdbReader, rdbType: number): RObject {
     }
     const lpAt = r.pos;
     const lp = r.blob();
-    const first = entries.length;
     try {
-      decodeNode(master, lp, entries);
+      prev = loadNode(s, master, lp, prev) ?? master;
     } catch (e) {
       r.pos = lpAt;
       r.fail(`Stream listpack integrity check failed: ${(e as Error).message}`);
     }
-    for (let j = first; j < entries.length; j++) {
-      const e = entries[j];
-      if (cmpId(e.id, master) < 0 || (prev !== null && cmpId(e.id, prev) <= 0)) {
-        r.pos = lpAt;
-        r.fail(`Stream entry ID ${idString(e.id)} is out of order (node ${idString(master)}, previous ${prev ? idString(prev) : 'none'})`);
-      }
-      prev = e.id;
-      if (!e.deleted) live++;
-    }
-    prev ??= master;
   }
   const length = r.len();
   const lastId = readId(r);
-  if (length !== live) r.fail(`Stream length ${length} does not match its ${live} entries`);
-  if (prev !== null && cmpId(prev, lastId) > 0) r.fail('Stream last ID is smaller than its last entry');
-  const s = buildStream(entries);
+  if (length !== s.length) r.fail(`Stream length ${length} does not match its ${s.length} entries`);
+  if (s.length > 0 && cmpId(s.lastEntryId(), lastId) > 0) r.fail('Stream last ID is smaller than its last entry');
   s.lastId = lastId;
   if (rdbType === RdbType.StreamListpacks2) {
     // first-id is derived from the entries (Redis records the same value: the first live entry,
@@ -402,33 +592,6 @@ function loadStream(r: RdbReader, rdbType: number): RObject {
   const ngroups = r.len();
   for (let i = 0; i < ngroups; i++) loadGroup(r, rdbType, s);
   return new RObject(ObjType.Stream, s);
-}
-
-/**
- * Rebuilds the stream with the file's node boundaries and tombstones, so that later XTRIM ~ and
- * XINFO see the nodes redis-server would have after loading the same file: each node's first
- * entry is appended with the node limits forcing a new node, the rest with no limit, then the
- * deleted entries are flagged.
- */
-function buildStream(entries: LoadedEntry[]): Stream {
-  const s = new Stream();
-  const saved = { ...streamLimits };
-  try {
-    for (const e of entries) {
-      if (e.first) {
-        streamLimits.nodeMaxEntries = 1;
-        streamLimits.nodeMaxBytes = saved.nodeMaxBytes;
-      } else {
-        streamLimits.nodeMaxEntries = 0;
-        streamLimits.nodeMaxBytes = 0;
-      }
-      s.appendEntry(e.id, e.fields);
-    }
-  } finally {
-    Object.assign(streamLimits, saved);
-  }
-  for (const e of entries) if (e.deleted) s.delete(e.id);
-  return s;
 }
 
 function loadGroup(r: RdbReader, rdbType: number, s: Stream): void {
@@ -495,4 +658,4 @@ registerTypeCodec(ObjType.Stream, {
 });
 
 /** Exposed for tests: the node split and listpack layout of a stream. */
-export const _internal = { buildNodes, decodeNode };
+export const _internal = { buildNodes, LpWriter, LpCursor };
