@@ -119,6 +119,8 @@ export interface RunOptions {
   allowOom: boolean;
   /** Called after the reply has been written (also when the run ended asynchronously). */
   onDone?: () => void;
+  /** The command that runs the script (FUNCTION STATS running_script.command). */
+  argv?: string[];
 }
 
 /** One running script (Redis scriptRunCtx). */
@@ -144,12 +146,16 @@ interface RunCtx {
   busy: boolean;
   /** The last yield came from our hook (not from the script's own coroutine.yield). */
   ourYield: boolean;
+  /** The server shut down while the script was suspended: drop it without a reply. */
+  abandoned: boolean;
 }
 
 /** The script currently executing Lua code (redis.call's context). */
 let running: RunCtx | null = null;
 /** Per server: the suspended (busy) script, if any. */
 const busyRuns = new WeakMap<KeydraServer, RunCtx>();
+/** Servers whose shutdown hook (drop a suspended script) is installed. */
+const shutdownHooked = new WeakSet<KeydraServer>();
 
 // ---- state creation ---------------------------------------------------------------------
 
@@ -378,6 +384,21 @@ export function busyError(server: KeydraServer): string | null {
 }
 
 /**
+ * The script the server is busy with (suspended past busy-reply-threshold), for FUNCTION STATS:
+ * name, the command that runs it, ms since it started, and whether it is an EVAL. Null when none.
+ */
+export function busyScriptInfo(server: KeydraServer): { name: string; argv: string[]; durationMs: number; eval: boolean } | null {
+  const ctx = busyRuns.get(server);
+  if (ctx === undefined) return null;
+  return {
+    name: ctx.opts.name,
+    argv: ctx.opts.argv ?? [],
+    durationMs: Math.floor(performance.now() - ctx.start),
+    eval: ctx.opts.eval,
+  };
+}
+
+/**
  * SCRIPT KILL (`isEval`) / FUNCTION KILL: stops the suspended script if it has not written
  * (Redis script.c scriptKill). Replies OK, NOTBUSY, UNKILLABLE, or BUSY when the kind differs.
  */
@@ -479,6 +500,7 @@ export function runScript(c: Client, st: ScriptState, fnRef: number, keys: strin
     yieldable: threshold > 0 && c.socket !== null && server.execDepth === 0 && !c.closed,
     busy: false,
     ourYield: false,
+    abandoned: false,
   };
   st.fake.db = c.db;
   st.fake.resp = 2;
@@ -505,9 +527,16 @@ function resumeSlice(ctx: RunCtx, nargs: number): void {
   let status: number;
   try {
     status = ctx.st.vm.m._lua_resume(ctx.thread, nargs);
-  } finally {
+  } catch (e) {
+    // A JS exception escaped a C function (a bug): the coroutine is unusable, the run ends.
     running = prev;
+    ctx.caller.server.log.warning(`Lua script aborted by an internal error: ${(e as Error).stack ?? e}`);
+    dropThread(ctx.st);
+    replyError(ctx, `ERR internal error running script: ${(e as Error).message ?? e}`);
+    cleanup(ctx);
+    return;
   }
+  running = prev;
   if (status === LUA_YIELD && ctx.ourYield) {
     if (!ctx.busy) enterBusy(ctx);
     setImmediate(() => continueBusy(ctx));
@@ -522,6 +551,14 @@ function enterBusy(ctx: RunCtx): void {
   ctx.busy = true;
   busyRuns.set(server, ctx);
   server.busyScript = ctx.opts.eval ? ERR_BUSY_EVAL : ERR_BUSY_FUNCTION;
+  if (!shutdownHooked.has(server)) {
+    // SHUTDOWN (NOSAVE) is allowed while busy: the suspended script is then dropped, not resumed.
+    shutdownHooked.add(server);
+    server.shutdownHooks.push(() => {
+      const busy = busyRuns.get(server);
+      if (busy !== undefined) busy.abandoned = true;
+    });
+  }
   server.log.warning(
     `Slow script detected: still in execution after ${Math.round(performance.now() - ctx.start)} milliseconds. You can try killing the script using the ${ctx.opts.eval ? 'SCRIPT' : 'FUNCTION'} KILL command. Script name is: ${ctx.opts.name}.`,
   );
@@ -542,6 +579,11 @@ function enterBusy(ctx: RunCtx): void {
 function continueBusy(ctx: RunCtx): void {
   const server = ctx.caller.server;
   server.keyspace.now = Date.now();
+  if (ctx.abandoned) {
+    dropThread(ctx.st);
+    cleanup(ctx);
+    return;
+  }
   if (ctx.killed) {
     ctx.caller.server.log.warning('Lua script killed by user with SCRIPT KILL.');
     const where = errorWhere(ctx, 0);

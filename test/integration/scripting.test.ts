@@ -107,6 +107,21 @@ describe('scripting: BUSY and SCRIPT KILL', () => {
   });
 });
 
+describe('scripting: shutdown while busy', () => {
+  it('closing the server drops a suspended script (the process does not keep running it)', async () => {
+    const k = await startKeydra({ 'busy-reply-threshold': 50 });
+    const a = await RawClient.connect(k.port);
+    const b = await RawClient.connect(k.port);
+    const pending = a.send('EVAL', LOOP, '0').catch((e: Error) => e);
+    assert.equal(await waitBusy(b), BUSY);
+    assert.deepEqual(await b.call('INFO', 'memory'), { t: '-', v: BUSY });
+    await k.close();
+    assert.ok((await pending) instanceof Error, 'the caller is disconnected without a reply');
+    a.close();
+    b.close();
+  });
+});
+
 describe('scripting: effects replication to the AOF', () => {
   /** Runs the same commands on a server with the AOF on; @returns the incr AOF's bytes. */
   async function aofAfter(peer: Peer): Promise<string> {
@@ -175,7 +190,9 @@ describe('scripting: ioredis defineCommand', () => {
       });
       const cmd = r as unknown as { incrTwice: (k: string, n: number) => Promise<number> };
       assert.equal(await cmd.incrTwice('io:n', 5), 10);
+      assert.match(await r.info('memory'), /number_of_cached_scripts:1\r\n/);
       await r.script('FLUSH');
+      assert.match(await r.info('memory'), /number_of_cached_scripts:0\r\n/);
       assert.equal(await cmd.incrTwice('io:n', 1), 12);
       const p = r.pipeline() as unknown as { incrTwice: (k: string, n: number) => unknown; exec: () => Promise<[Error | null, unknown][]> };
       p.incrTwice('io:n', 1);

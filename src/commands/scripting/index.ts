@@ -214,6 +214,7 @@ function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): vo
   runScript(c, ctx.st, script.ref, argv.slice(3, 3 + numkeys), argv.slice(3 + numkeys), {
     name: sha,
     eval: true,
+    argv,
     readOnly: ro || (!compat && (flags & ScriptFlag.NoWrites) !== 0),
     allowOom: !compat && (flags & ScriptFlag.AllowOom) !== 0,
   });
