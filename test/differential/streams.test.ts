@@ -251,6 +251,27 @@ describe('streams (differential)', () => {
     );
   });
 
+  it('stream-node-max-entries / stream-node-max-bytes (CONFIG SET) decide node splits', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    const cmds: Cmd[] = [
+      ['CONFIG', 'SET', 'stream-node-max-entries', '5'],
+      ['CONFIG', 'GET', 'stream-node-*'],
+      ['DEL', 'cfg'],
+    ];
+    for (let i = 1; i <= 23; i++) cmds.push(['XADD', 'cfg', `${i}-0`, 'a', 'b']);
+    cmds.push(['XINFO', 'STREAM', 'cfg'], ['XTRIM', 'cfg', 'MAXLEN', '~', '7'], ['XADD', 'cfg', 'MAXLEN', '~', '1', '24-0', 'a', 'b']);
+    cmds.push(['CONFIG', 'SET', 'stream-node-max-entries', '0'], ['CONFIG', 'SET', 'stream-node-max-bytes', '100'], ['DEL', 'cfg']);
+    for (let i = 1; i <= 30; i++) cmds.push(['XADD', 'cfg', `${i}-0`, 'field', 'v'.repeat(i)]);
+    cmds.push(
+      ['XINFO', 'STREAM', 'cfg'],
+      ['XTRIM', 'cfg', 'MAXLEN', '~', '10'],
+      ['CONFIG', 'SET', 'stream-node-max-entries', '100'],
+      ['CONFIG', 'SET', 'stream-node-max-bytes', '4kb'],
+      ['CONFIG', 'GET', 'stream-node-*'],
+    );
+    await d.same(...cmds);
+  });
+
   it('XDEL then XADD keeps node layout (deleted entries still count), radix-tree nodes with 64-bit IDs', async (t) => {
     if (!d) return t.skip(NO_REDIS);
     const cmds: Cmd[] = [['DEL', 'n']];

@@ -432,7 +432,7 @@ function parseAddTrimArgs(c: Client, argv: string[], xadd: boolean): AddTrimArgs
       return null;
     }
   } else if (a.approx) {
-    a.limit = 100 * streamLimits.nodeMaxEntries;
+    a.limit = 100 * c.server.config.num('stream-node-max-entries');
     if (a.limit <= 0 || a.limit > 10000) a.limit = 10000;
   } else {
     a.limit = 0;
@@ -498,6 +498,8 @@ function xaddCommand(c: Client, argv: string[]): void {
     c.error(ERR_XADD_ID_SMALL);
     return;
   }
+  streamLimits.nodeMaxBytes = c.server.config.num('stream-node-max-bytes');
+  streamLimits.nodeMaxEntries = c.server.config.num('stream-node-max-entries');
   const fields = argv.slice(fieldPos);
   let total = 0;
   for (const f of fields) total += f.length;
