@@ -215,6 +215,31 @@ describe('scripting (differential)', () => {
     );
   });
 
+  it('edge cases: newlines and NULs in errors and statuses, nested errors, deep tables', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    await d.same(
+      ev("error('a\\nb')"),
+      ev("error('a\\r\\nb\\n')"),
+      ev("return {err='a\\r\\nb'}"),
+      ev("return {err='trailing\\r\\n'}"),
+      ev("return redis.error_reply('a\\nb')"),
+      ev("return {ok='x\\0y'}"),
+      ev("return {err='E x\\0y'}"),
+      ev("return redis.status_reply('')"),
+      ev("return {1, 2, {err='E nested'}, 3}"),
+      ev("return {1, {ok='nested ok'}, 3}"),
+      ev('return {map={a={1,2}}}'),
+      ev('error(true)'),
+      ev('return 9007199254740993'),
+      ev('return -0'),
+      ev('return 1e308 * 10'),
+      ev("local t = {} local c = t for i = 1, 100 do c[1] = {} c = c[1] end c[1] = 'leaf' return t"),
+      ev('local t = {} for i = 1, 1000 do t[i] = i end return t'),
+      ev("return string.rep('x', 100000)"),
+      ev("return redis.call('echo', string.rep('y', 100000))"),
+    );
+  });
+
   it('redis.pcall and pcall catch errors', async (t) => {
     if (!d) return t.skip(NO_REDIS);
     await d.same(
