@@ -23,10 +23,10 @@ import { startServer } from '../../src/index.js';
 import { rewriteStreamObject } from '../../src/persistence/aof/stream-rewrite.js';
 import { Crc64 } from '../../src/persistence/rdb/crc64.js';
 import { encodeListpack } from '../../src/persistence/rdb/listpack.js';
-import { RdbWriter } from '../../src/persistence/rdb/rdb.js';
+import { decodeRdb, dumpPayload, RdbWriter } from '../../src/persistence/rdb/rdb.js';
 import { _internal, encodeRawId } from '../../src/persistence/rdb/stream.js';
 import type { RespNode } from '../../src/protocol/decoder.js';
-import { ObjType } from '../../src/store/db.js';
+import { Keyspace, type KeyspaceHooks, ObjType } from '../../src/store/db.js';
 import { Stream, type StreamId } from '../../src/store/stream.js';
 import { freePort, NO_REDIS, redisServerPath, startRedis } from '../helpers/servers.js';
 
@@ -340,6 +340,70 @@ describe('stream AOF rewrite commands', () => {
       await redis.close();
     }
   });
+});
+
+describe('BGSAVE snapshots of streams are point-in-time', () => {
+  // Each stream write runs in the same event-loop batch as BGSAVE, before the snapshot reaches
+  // the stream (the last key): the file must hold the stream as it was before the write.
+  // XACK, XCLAIM, XAUTOCLAIM and XREADGROUP change groups in place after a read lookup (as
+  // Redis's handlers do, relying on fork) without the Keyspace.beforeWrite copy-on-write hook,
+  // so their changes currently leak into a running snapshot: marked todo until that is fixed
+  // in src/commands/streams.
+  const leaking = new Set(['XACK', 'XCLAIM', 'XAUTOCLAIM', 'XREADGROUP >', 'XREADGROUP history']);
+  const cases: [string, string[]][] = [
+    ['XADD', ['XADD', 'zz', '2-0', 'f', 'v']],
+    ['XDEL', ['XDEL', 'zz', '1-5']],
+    ['XTRIM', ['XTRIM', 'zz', 'MAXLEN', '3']],
+    ['XSETID', ['XSETID', 'zz', '9-9']],
+    ['XGROUP CREATE', ['XGROUP', 'CREATE', 'zz', 'g2', '0']],
+    ['XGROUP SETID', ['XGROUP', 'SETID', 'zz', 'g', '1-40']],
+    ['XGROUP CREATECONSUMER', ['XGROUP', 'CREATECONSUMER', 'zz', 'g', 'eve']],
+    ['XGROUP DELCONSUMER', ['XGROUP', 'DELCONSUMER', 'zz', 'g', 'alice']],
+    ['XGROUP DESTROY', ['XGROUP', 'DESTROY', 'zz', 'g']],
+    ['XACK', ['XACK', 'zz', 'g', '1-1', '1-2']],
+    ['XCLAIM', ['XCLAIM', 'zz', 'g', 'carol', '0', '1-3']],
+    ['XAUTOCLAIM', ['XAUTOCLAIM', 'zz', 'g', 'dave', '0', '0']],
+    ['XREADGROUP >', ['XREADGROUP', 'GROUP', 'g', 'bob', 'COUNT', '5', 'STREAMS', 'zz', '>']],
+    ['XREADGROUP history', ['XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', '5', 'STREAMS', 'zz', '0']],
+  ];
+  let srv: Awaited<ReturnType<typeof startServer>>;
+  let c: RawClient;
+  let dir = '';
+  before(async () => {
+    dir = tmp();
+    srv = await startServer({ port: 0, dir, save: '', appendonly: false });
+    c = await RawClient.connect(srv.port);
+    for (let b = 0; b < 50; b++) {
+      const a = ['MSET'];
+      for (let i = 0; i < 2000; i++) a.push(`k${b}:${i}`, 'v'.repeat(50));
+      await c.send(...a);
+    }
+  });
+  after(async () => {
+    c?.close();
+    await srv?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const hooks = new Proxy({}, { get: () => () => {} }) as KeyspaceHooks;
+  for (const [name, cmd] of cases) {
+    it(name, leaking.has(name) ? { todo: 'stream command mutates without Keyspace.beforeWrite' } : {}, async () => {
+      await c.send('DEL', 'zz');
+      for (let i = 1; i <= 50; i++) await c.send('XADD', 'zz', `1-${i}`, 'f', String(i));
+      await c.send('XGROUP', 'CREATE', 'zz', 'g', '0');
+      await c.send('XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', 10, 'STREAMS', 'zz', '>');
+      const expected = Buffer.from((await c.call('DUMP', 'zz')) as string, 'latin1');
+      const [bg, w] = await c.pipeline([['BGSAVE'], cmd]);
+      assert.match(bg.raw.toString(), /^\+Background saving started/);
+      assert.doesNotMatch(w.raw.toString(), /^-/);
+      for (let i = 0; i < 400 && /rdb_bgsave_in_progress:1/.test(String(await c.call('INFO', 'persistence'))); i++)
+        await new Promise((r) => setTimeout(r, 25));
+      const ks = new Keyspace(16, hooks);
+      decodeRdb(fs.readFileSync(join(dir, 'dump.rdb')), ks);
+      const o = ks.dbs[0].dict.get('zz');
+      assert.ok(o);
+      assert.equal(Buffer.from(dumpPayload(o), 'latin1').toString('hex'), expected.toString('hex'));
+    });
+  }
 });
 
 /** Parses a RESP command stream (an AOF) into argv arrays. */
