@@ -62,9 +62,11 @@ export class LibCtx {
   /** Lowercased function name → function (function names are case-insensitive). */
   readonly functions = new Map<string, FunctionInfo>();
 
-  /** Number of functions over all libraries. */
+  /** Number of functions over all libraries (engine stats n_functions: sums the libraries). */
   get functionCount(): number {
-    return this.functions.size;
+    let n = 0;
+    for (const li of this.libraries.values()) n += li.functions.size;
+    return n;
   }
 
   link(li: LibraryInfo): void {

@@ -24,7 +24,7 @@ import {
 import type { Client } from '../../server/client.js';
 import type { KeydraServer } from '../../server/server.js';
 import { globMatch } from '../../store/glob.js';
-import { addInfoContributor } from '../server/info.js';
+import { addInfoContributor, bytesToHuman, infoContributors } from '../server/info.js';
 import type { CommandDef } from '../types.js';
 
 /** The function being run per server (FUNCTION STATS running_script): name, argv, start time. */
@@ -53,7 +53,8 @@ function functionLoadCommand(c: Client, argv: string[]): void {
     return;
   }
   const e = functionsEngine(c.server);
-  const r = e.createLibrary(argv[pos], replace, e.lib);
+  // mustObeyClient (AOF replay, no socket): no load timeout.
+  const r = e.createLibrary(argv[pos], replace, e.lib, c.socket === null ? 0 : undefined);
   if ('error' in r) {
     c.error(`ERR ${r.error}`);
     return;
@@ -347,17 +348,35 @@ const HELP = [
   '    Prints this help.',
 ];
 
-/** INFO memory: the functions engine's fields (Redis 7.0 genRedisInfoString, after the eval ones). */
+/**
+ * INFO memory: the functions engine's fields and the eval+functions totals (Redis 7.0
+ * genRedisInfoString order, after the eval fields, which the eval module contributes).
+ */
 function functionsMemoryInfo(server: KeydraServer): string[] {
   const e = functionsEngine(server);
   const vmMem = e.memory();
   let code = 0;
   for (const li of e.lib.libraries.values()) code += li.code.length;
+  const fnMem = 200 + code + e.lib.functionCount * 64;
+  // The eval side's figures, from its own contributor.
+  let evalVm = 0;
+  let evalScripts = 0;
+  for (const f of infoContributors.get('memory') ?? []) {
+    if (f === functionsMemoryInfo) continue;
+    for (const line of f(server)) {
+      if (line.startsWith('used_memory_vm_eval:')) evalVm = Number(line.slice(20));
+      else if (line.startsWith('used_memory_scripts_eval:')) evalScripts = Number(line.slice(25));
+    }
+  }
   return [
     `number_of_functions:${e.lib.functionCount}`,
     `number_of_libraries:${e.lib.libraries.size}`,
     `used_memory_vm_functions:${vmMem}`,
-    `used_memory_functions:${200 + code + e.lib.functionCount * 64}`,
+    `used_memory_vm_total:${evalVm + vmMem}`,
+    `used_memory_vm_total_human:${bytesToHuman(evalVm + vmMem)}`,
+    `used_memory_functions:${fnMem}`,
+    `used_memory_scripts:${evalScripts + fnMem}`,
+    `used_memory_scripts_human:${bytesToHuman(evalScripts + fnMem)}`,
   ];
 }
 addInfoContributor('memory', functionsMemoryInfo);
