@@ -330,6 +330,88 @@ async function scenarioConnections(o: Options): Promise<Table | string> {
   };
 }
 
+// ---- scenario 6 -------------------------------------------------------------------------
+
+/**
+ * Tail latency without pipelining over a long run: 50 connections, pipeline 1, 50/50 GET/SET over
+ * 100,000 keys for 60 s (10,000 keys for 2 s with --quick), one run per server (Keydra, then Redis). Reports the
+ * HDR percentiles and the max, which catches GC pauses and other stalls (issue targets: p99 within
+ * 1.2 x Redis's, max <= 10 ms).
+ */
+async function scenarioLatency(o: Options): Promise<Table> {
+  const servers = await startPair();
+  const rows: Row[] = [];
+  const durationMs = o.quick ? 2000 : 60_000;
+  const keys = o.quick ? 10_000 : 100_000;
+  try {
+    for (const s of servers) await loadKeys(s.port, keys);
+    const res = await interleaved(servers, 1, `6/6 latency, pipeline 1, ${durationMs / 1000}s`, (s) =>
+      runLoad({
+        port: s.port,
+        conns: 50,
+        pipeline: 1,
+        durationMs,
+        warmupMs: o.quick ? 300 : 1000,
+        keys,
+        readRatio: 0.5,
+        theta: 0,
+        workers: o.workers,
+        poolSize: 100_000,
+        seed: 11,
+      }),
+    );
+    const m = (k: ServerKind, f: (r: (typeof res.keydra)[0]) => number) => median(res[k].map(f));
+    rows.push(
+      row(
+        'ops/s',
+        m('keydra', (r) => r.opsPerSec),
+        m('redis', (r) => r.opsPerSec),
+        'ops/s',
+      ),
+    );
+    rows.push(
+      row(
+        'p50 latency',
+        m('keydra', (r) => r.p50 / 1000),
+        m('redis', (r) => r.p50 / 1000),
+        'ms',
+      ),
+    );
+    rows.push(
+      row(
+        'p99 latency',
+        m('keydra', (r) => r.p99 / 1000),
+        m('redis', (r) => r.p99 / 1000),
+        'ms',
+      ),
+    );
+    rows.push(
+      row(
+        'p99.9 latency',
+        m('keydra', (r) => r.p999 / 1000),
+        m('redis', (r) => r.p999 / 1000),
+        'ms',
+      ),
+    );
+    rows.push(
+      row(
+        'max latency',
+        m('keydra', (r) => r.max / 1000),
+        m('redis', (r) => r.max / 1000),
+        'ms',
+      ),
+    );
+  } finally {
+    await stopAll(servers);
+  }
+  return {
+    scenario: `6. Latency: pipeline 1 for ${durationMs / 1000} s`,
+    description: `50 connections, pipeline 1, 50/50 GET/SET, uniform over ${keys.toLocaleString('en-US')} preloaded keys; one run per server; latency per request from send to reply (HDR histogram), max over the whole run.`,
+    rows,
+    notes: [],
+  };
+}
+
 // ---- scenario 4 -------------------------------------------------------------------------
 
 async function scenarioMemory(o: Options): Promise<Table> {
@@ -450,6 +532,7 @@ async function main(): Promise<void> {
     [3, scenarioConnections],
     [4, scenarioMemory],
     [5, scenarioPersistence],
+    [6, scenarioLatency],
   ];
   const tables: Table[] = [];
   const skipped: string[] = [];
