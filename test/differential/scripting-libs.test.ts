@@ -264,3 +264,59 @@ test('cjson and cmsgpack round trips of argument data', async (t) => {
     );
   }
 });
+
+/** A seeded LCG so the generated cases are the same on every run. */
+function lcg(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    return s / 0x7fffffff;
+  };
+}
+
+test('generated JSON documents, msgpack byte strings and struct formats', async (t) => {
+  if (!d) return t.skip(NO_REDIS);
+  const rnd = lcg(4242);
+  const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)];
+  const scalar = (): string =>
+    pick([
+      () => String(Math.floor((rnd() - 0.5) * 2 ** (rnd() * 64))),
+      () => ((rnd() - 0.5) * 10 ** Math.floor(rnd() * 40 - 20)).toString(),
+      () => (rnd() * 100).toExponential(Math.floor(rnd() * 17)),
+      () => `"s${Math.floor(rnd() * 1e6)}${pick(['', '/', '\\u00e9', '\\ud83d\\ude00', '\\n', 'é', '\x7f'])}"`,
+      () => pick(['true', 'false', 'null', '-0', '1E-5', '123456789012345678901234567890']),
+    ])();
+  const gen = (depth: number): string => {
+    const r = rnd();
+    if (depth > 4 || r < 0.35) return scalar();
+    if (r < 0.65) return `[${Array.from({ length: Math.floor(rnd() * 6) }, () => gen(depth + 1)).join(',')}]`;
+    return `{${Array.from({ length: Math.floor(rnd() * 6) }, (_, i) => `"${pick(['a', 'key', '1', ''])}${i}":${gen(depth + 1)}`).join(',')}}`;
+  };
+  const jsonScript = wrap(
+    'local v = cjson.decode(ARGV[1]) return cjson.encode(v) .. " " .. cmsgpack.pack(v) .. " " .. cjson.encode(cmsgpack.unpack(cmsgpack.pack(v)))',
+  );
+  for (let i = 0; i < 200; i++) await d.same(['EVAL', jsonScript, '0', Buffer.from(gen(0), 'utf8')]);
+  // Random bytes biased towards msgpack type bytes: decode, then re-encode.
+  const mpScript = wrap('local t = {cmsgpack.unpack(ARGV[1])} return cjson.encode(t) .. " " .. cmsgpack.pack(t)');
+  const types = [0x90, 0x80, 0xa1, 0xc0, 0xc2, 0xc3, 0xca, 0xcb, 0xcc, 0xcd, 0xd0, 0xd9, 0xdc, 0xde, 0x01, 0x7f, 0xff];
+  for (let i = 0; i < 200; i++) {
+    const b = Buffer.from(Array.from({ length: Math.floor(rnd() * 30) }, () => (rnd() < 0.5 ? Math.floor(rnd() * 256) : pick(types))));
+    await d.same(['EVAL', mpScript, '0', b]);
+  }
+  // struct: random formats against random data and numbers.
+  for (let i = 0; i < 200; i++) {
+    let fmt = '';
+    for (let j = 1 + Math.floor(rnd() * 6); j > 0; j--) {
+      fmt += pick([...'<>!bBhHlLTiIcsfdx bBhHiIlL']);
+      if (rnd() < 0.3) fmt += String(Math.floor(rnd() * 20));
+    }
+    const data = Buffer.from(Array.from({ length: Math.floor(rnd() * 40) }, () => (rnd() < 0.3 ? 0 : Math.floor(rnd() * 256))));
+    const nums = Array.from({ length: 6 }, () =>
+      rnd() < 0.5 ? String(Math.floor((rnd() - 0.5) * 2 ** (rnd() * 70))) : (rnd() * 1000 - 500).toFixed(3),
+    );
+    const s = wrap(
+      `local t = {pcall(struct.unpack, ARGV[1], ARGV[2])} local p = {pcall(struct.pack, ARGV[1], ${nums.join(',')})} local z = {pcall(struct.size, ARGV[1])} for i=1,#t do t[i]=tostring(t[i]) end for i=1,#p do p[i]=tostring(p[i]) end for i=1,#z do z[i]=tostring(z[i]) end return table.concat(t, ',') .. ' | ' .. table.concat(p, ',') .. ' | ' .. table.concat(z, ',')`,
+    );
+    await d.same(['EVAL', s, '0', fmt, data]);
+  }
+});
