@@ -28,6 +28,7 @@ import { _internal, encodeRawId } from '../../src/persistence/rdb/stream.js';
 import type { RespNode } from '../../src/protocol/decoder.js';
 import { Keyspace, type KeyspaceHooks, ObjType } from '../../src/store/db.js';
 import { Stream, type StreamId } from '../../src/store/stream.js';
+import { rng as seeded } from '../helpers/random.js';
 import { freePort, NO_REDIS, redisServerPath, startRedis } from '../helpers/servers.js';
 
 const FIXTURE = join(process.cwd(), 'test', 'fixtures', 'redis7-streams.rdb');
@@ -284,6 +285,65 @@ describe('streams persistence vs redis-server 7.0', () => {
     // A length that does not match the entries: redis-server takes it as is (it never counts),
     // Keydra refuses it rather than serve a stream whose XLEN lies.
     assert.match((await k.send('RESTORE', 'bad:length', 0, corrupt('length'))).raw.toString(), /^-ERR Bad data format/);
+  });
+});
+
+describe('streams built by the same commands on both servers', () => {
+  it('DUMP byte-identically after random XADD/XDEL/XTRIM/XGROUP/XSETID sequences', async (t) => {
+    if (redisServerPath() === null) return t.skip(NO_REDIS);
+    const redis = await startRedis();
+    assert.ok(redis);
+    const keydra = await startServer({ port: 0, dir: tmp(), save: '', appendonly: false });
+    const r = await RawClient.connect(redis.port);
+    const k = await RawClient.connect(keydra.port);
+    try {
+      const next = seeded(2026);
+      const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
+      const fieldSets = [['a'], ['a', 'b'], ['name', 'n'], ['x', 'y', 'z']];
+      for (let round = 0; round < 6; round++) {
+        const key = `rs${round}`;
+        let ms = int(0, 5);
+        let seq = 0;
+        const ids: string[] = [];
+        const cmds: (string | number)[][] = [];
+        for (let i = 0; i < 400; i++) {
+          const op = int(0, 99);
+          if (op < 80) {
+            if (int(0, 3) === 0) {
+              ms += int(1, 1000);
+              seq = 0;
+            } else seq += int(1, 3);
+            const id = `${ms}-${seq}`;
+            ids.push(id);
+            const f: string[] = [];
+            for (const nm of fieldSets[int(0, fieldSets.length - 1)])
+              f.push(nm, int(0, 5) === 0 ? 'v'.repeat(int(0, 900)) : String(int(-100000, 100000)));
+            cmds.push(['XADD', key, id, ...f]);
+          } else if (op < 90 && ids.length > 0) cmds.push(['XDEL', key, ids[int(0, ids.length - 1)], ids[int(0, ids.length - 1)]]);
+          else if (op < 93) cmds.push(['XTRIM', key, 'MAXLEN', '~', int(150, 300)]);
+          else if (op < 95) cmds.push(['XTRIM', key, 'MAXLEN', int(150, 300)]);
+          else if (op < 97 && ids.length > 0) cmds.push(['XGROUP', 'CREATE', key, `g${i}`, ids[int(0, ids.length - 1)]]);
+          else if (ids.length > 0) cmds.push(['XTRIM', key, 'MINID', '~', ids[int(0, Math.floor(ids.length / 4))]]);
+        }
+        cmds.push(['XSETID', key, `${ms + 10}-0`, 'ENTRIESADDED', 100000, 'MAXDELETEDID', `${ms}-0`]);
+        for (const c of cmds)
+          assert.equal((await k.send(...c)).raw.toString('latin1'), (await r.send(...c)).raw.toString('latin1'), c.join(' ').slice(0, 200));
+        const len = Number(await k.call('XLEN', key));
+        assert.ok(len > 50, `${key} has ${len} entries`);
+        assert.equal(
+          (await k.send('XINFO', 'STREAM', key)).raw.toString('latin1'),
+          (await r.send('XINFO', 'STREAM', key)).raw.toString('latin1'),
+        );
+        const dr = (await r.call('DUMP', key)) as string;
+        const dk = (await k.call('DUMP', key)) as string;
+        assert.equal(Buffer.from(dk, 'latin1').toString('hex'), Buffer.from(dr, 'latin1').toString('hex'), `DUMP ${key}`);
+      }
+    } finally {
+      r.close();
+      k.close();
+      await keydra.close();
+      await redis.close();
+    }
   });
 });
 
