@@ -46,6 +46,8 @@ export class Client {
   /** Reply, then close the connection (QUIT, protocol errors, CLIENT KILL of self). */
   closeAfterReply = false;
   closed = false;
+  /** Commands come from the AOF (or a master): replay rewritten arguments as given (Redis mustObeyClient). */
+  mustObey = false;
   /** Set while the client waits in a blocking command. */
   blocked: BlockState | null = null;
   /** Pub/sub subscriptions (channels and patterns), latin1 names. */

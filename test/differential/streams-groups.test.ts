@@ -7,8 +7,11 @@
  * keyspace notifications.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RawClient } from '../../src/client/rawClient.js';
+import { startServer } from '../../src/index.js';
 import { after, before, describe, it } from 'node:test';
 import type { RespNode } from '../../src/protocol/decoder.js';
 import { decodeAll } from '../../src/protocol/decoder.js';
@@ -451,5 +454,55 @@ describe('stream propagation (differential: AOF written by redis-server vs Keydr
       writeFileSync('/tmp/prop-keydra.txt', k.map((x) => x.join(' ')).join('\n'));
     }
     assert.deepEqual(k, r);
+  });
+});
+
+describe('stream AOF replay (Keydra)', () => {
+  it('replaying the propagated commands (~ trims rewritten with LIMIT, XCLAIM/SETID) rebuilds the same stream', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keydra-stream-aof-'));
+    const script: string[][] = [];
+    for (let i = 1; i <= 250; i++) script.push(['XADD', 'p', `${i}-0`, 'f', String(i)]);
+    script.push(
+      ['XADD', 'p', 'MAXLEN', '~', '10', 'LIMIT', '100', '251-0', 'f', 'x'],
+      ['XTRIM', 'p', 'MINID', '~', '230', 'LIMIT', '100'],
+      ['XGROUP', 'CREATE', 'p', 'g', '0', 'ENTRIESREAD', '0'],
+      ['XREADGROUP', 'GROUP', 'g', 'a', 'COUNT', '3', 'STREAMS', 'p', '>'],
+      ['XREADGROUP', 'GROUP', 'g', 'b', 'NOACK', 'COUNT', '2', 'STREAMS', 'p', '>'],
+      ['XCLAIM', 'p', 'g', 'c', '0', '202-0', 'RETRYCOUNT', '5'],
+      ['XDEL', 'p', '203-0'],
+      ['XAUTOCLAIM', 'p', 'g', 'd', '0', '0'],
+      ['XACK', 'p', 'g', '201-0'],
+    );
+    const inspect = [
+      ['XRANGE', 'p', '-', '+'],
+      ['XINFO', 'GROUPS', 'p'],
+      ['XPENDING', 'p', 'g', '-', '+', '10'],
+      ['XINFO', 'STREAM', 'p'],
+    ];
+    const snapshot = async (port: number): Promise<string[]> => {
+      const c = await RawClient.connect(port);
+      const out: string[] = [];
+      for (const cmd of inspect) {
+        const r = (await c.call(...cmd)) as RespNode;
+        out.push(JSON.stringify(cmd[0] === 'XPENDING' ? noIdle(r) : r, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
+      }
+      c.close();
+      return out;
+    };
+    try {
+      const a = await startServer({ port: 0, dir, save: '', appendonly: true });
+      const c = await RawClient.connect(a.port);
+      for (const cmd of script) await c.call(...cmd);
+      c.close();
+      const before = await snapshot(a.port);
+      await a.close();
+      const b = await startServer({ port: 0, dir, save: '', appendonly: true });
+      const after = await snapshot(b.port);
+      await b.close();
+      assert.deepEqual(after, before);
+      assert.ok(before[0].includes('251-0'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -423,7 +423,7 @@ function parseAddTrimArgs(c: Client, argv: string[], xadd: boolean): AddTrimArgs
     c.error('ERR syntax error, XTRIM must be called with a trimming strategy');
     return null;
   }
-  if (c.socket === null && c.server.loading) {
+  if (c.mustObey) {
     // From the AOF: the trim argument was rewritten to an exact value (mustObeyClient).
     a.limit = 0;
   } else if (limitGiven) {

@@ -172,21 +172,46 @@ export class Aof {
     this.buf += respCommand(argv);
   }
 
+  /** A turn-end flush is scheduled (appendfsync always). */
+  private turnEndArmed = false;
+  /** True while the turn-end flush runs. */
+  private atTurnEnd = false;
+
   /**
-   * Writes the buffer with one write (flushAppendOnlyFile) and, with appendfsync always, fsyncs
-   * before returning, so the replies that follow are for durable writes.
+   * The server's beforeFlush hook: writes the buffer with one write (flushAppendOnlyFile).
+   * With `appendfsync always` this is a group commit, as Redis's beforeSleep: the first call in
+   * an event-loop turn only schedules a turn-end flush (setImmediate, after every socket read
+   * of this turn has run its commands) and returns false, so the server holds all replies; at
+   * the turn end one write + one fdatasync cover every client's writes of the turn, then the
+   * replies go out. `force` writes (and fsyncs with always) at once (shutdown, file switch).
    * A failed write is fatal for durability: it is logged and the process exits (as Redis does
    * with appendfsync always; we do it for every policy to never acknowledge a lost write).
+   * @returns false when replies must wait for the turn-end flush.
    */
-  flush(): void {
-    if (this.buf.length === 0 || this.fd < 0) return;
+  flush(force = false): boolean {
+    if (this.buf.length === 0 || this.fd < 0) return true;
+    const policy = this.server.config.str('appendfsync');
+    if (policy === 'always' && !this.atTurnEnd && !force) {
+      if (!this.turnEndArmed) {
+        this.turnEndArmed = true;
+        setImmediate(() => {
+          this.turnEndArmed = false;
+          this.atTurnEnd = true;
+          try {
+            this.server.flushPendingWrites();
+          } finally {
+            this.atTurnEnd = false;
+          }
+        });
+      }
+      return false;
+    }
     const data = Buffer.from(this.buf, 'latin1');
     this.buf = '';
     try {
       let off = 0;
       while (off < data.length) off += fs.writeSync(this.fd, data, off);
       this.stats.currentSize += data.length;
-      const policy = this.server.config.str('appendfsync');
       if (policy === 'always') fs.fdatasyncSync(this.fd);
       else if (policy === 'everysec') this.pendingFsync = true;
       this.stats.lastWriteStatus = 'ok';
@@ -197,6 +222,7 @@ export class Aof {
       this.server.log.warning(`Can't write to the append only file: ${(e as Error).message}. Exiting.`);
       process.exit(1);
     }
+    return true;
   }
 
   private startFsyncTimer(): void {
@@ -219,7 +245,7 @@ export class Aof {
 
   /** Writes and fsyncs everything pending (shutdown, before a switch of INCR file). */
   sync(): void {
-    this.flush();
+    this.flush(true);
     if (this.fd >= 0) {
       try {
         fs.fsyncSync(this.fd);
@@ -504,6 +530,7 @@ export class Aof {
     const s = data.toString('latin1');
     const fake = this.server.createFakeClient();
     fake.authenticated = true;
+    fake.mustObey = true;
     const server = this.server;
     let pos = 0;
     let n = 0;
