@@ -148,6 +148,8 @@ interface RunCtx {
   ourYield: boolean;
   /** The server shut down while the script was suspended: drop it without a reply. */
   abandoned: boolean;
+  /** keyspace.now (Unix ms) when the script started: restored for every slice. */
+  timeSnapshot: number;
 }
 
 /** The script currently executing Lua code (redis.call's context). */
@@ -501,12 +503,13 @@ export function runScript(c: Client, st: ScriptState, fnRef: number, keys: strin
     busy: false,
     ourYield: false,
     abandoned: false,
+    timeSnapshot: server.keyspace.now,
   };
   st.fake.db = c.db;
   st.fake.resp = 2;
   if (threshold > 0) m._lua_sethook(co, hookPtr, LUA_MASKCOUNT, HOOK_COUNT);
   server.execDepth++;
-  resumeSlice(ctx, nargs);
+  resumeSlice(ctx, nargs, now);
 }
 
 /** Creates a Lua array of strings on L's stack. */
@@ -519,11 +522,11 @@ function pushArray(v: LuaVM, L: number, items: string[]): void {
 }
 
 /** Runs the script until it ends or our hook suspends it. */
-function resumeSlice(ctx: RunCtx, nargs: number): void {
+function resumeSlice(ctx: RunCtx, nargs: number, now: number): void {
   const prev = running;
   running = ctx;
   ctx.ourYield = false;
-  ctx.sliceStart = performance.now();
+  ctx.sliceStart = now;
   let status: number;
   try {
     status = ctx.st.vm.m._lua_resume(ctx.thread, nargs);
@@ -578,7 +581,8 @@ function enterBusy(ctx: RunCtx): void {
 /** A later event-loop turn of a busy script: resume it, or end it if killed. */
 function continueBusy(ctx: RunCtx): void {
   const server = ctx.caller.server;
-  server.keyspace.now = Date.now();
+  // Time stands still for a script (Redis uses the script's start time for key expiry).
+  server.keyspace.now = ctx.timeSnapshot;
   if (ctx.abandoned) {
     dropThread(ctx.st);
     cleanup(ctx);
@@ -592,7 +596,7 @@ function continueBusy(ctx: RunCtx): void {
     cleanup(ctx);
     return;
   }
-  resumeSlice(ctx, 0);
+  resumeSlice(ctx, 0, performance.now());
   server.flushPendingWrites();
 }
 
