@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 
 /** redis-benchmark test names (-t) and the CSV row name prefix each one reports under. */
-export const RB_TESTS: { t: string; row: string }[] = [
+export const RB_TESTS: { t: string; row: string; cmd?: string[] }[] = [
   { t: 'set', row: 'SET' },
   { t: 'get', row: 'GET' },
   { t: 'incr', row: 'INCR' },
@@ -21,6 +21,9 @@ export const RB_TESTS: { t: string; row: string }[] = [
   { t: 'lrange_100', row: 'LRANGE_100' },
   { t: 'lrange_600', row: 'LRANGE_600' },
   { t: 'mset', row: 'MSET' },
+  // Not built-in redis-benchmark tests: run as explicit commands (XRANGE reads what XADD wrote).
+  { t: 'xadd', row: 'XADD', cmd: ['xadd', 'bench:stream', '*', 'field', 'value'] },
+  { t: 'xrange_10', row: 'XRANGE', cmd: ['xrange', 'bench:stream', '-', '+', 'COUNT', '10'] },
 ];
 
 export interface RbResult {
@@ -40,16 +43,19 @@ function csvFields(line: string): string[] {
 }
 
 /**
- * Runs `redis-benchmark -p port -c clients -P pipeline -n requests -r keyspace -t test --csv`.
+ * Runs `redis-benchmark -p port -c clients -P pipeline -n requests -r keyspace --csv -t test` (or the
+ * test's explicit command, e.g. XADD).
  * Errors from the server (redis-benchmark prints "Error from server: ...") make the result n/a.
  */
 export function runRedisBenchmark(
   port: number,
-  test: { t: string; row: string },
+  test: { t: string; row: string; cmd?: string[] },
   opts: { clients: number; pipeline: number; requests: number; keyspace: number },
 ): Promise<RbResult> {
   const args = ['-h', '127.0.0.1', '-p', String(port), '-c', String(opts.clients), '-P', String(opts.pipeline)];
-  args.push('-n', String(opts.requests), '-r', String(opts.keyspace), '-t', test.t, '--csv');
+  args.push('-n', String(opts.requests), '-r', String(opts.keyspace), '--csv');
+  if (test.cmd) args.push(...test.cmd);
+  else args.push('-t', test.t);
   return new Promise((resolve) => {
     const p = spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
