@@ -14,7 +14,7 @@ import { createClient } from 'redis';
 import { RawClient } from '../../src/client/rawClient.js';
 import { type RunningServer, startServer } from '../../src/index.js';
 import type { RespNode } from '../../src/protocol/decoder.js';
-import { NO_REDIS, startRedis } from '../helpers/servers.js';
+import { NO_REDIS, type Peer, startKeydra, startRedis } from '../helpers/servers.js';
 
 const LIB = `#!lua name=counter
 redis.register_function('bump', function(keys, args) return redis.call('incrby', keys[1], args[1] or 1) end)
@@ -130,6 +130,49 @@ describe('functions: persistence', () => {
       rc.close();
     } finally {
       await redis2.close();
+    }
+  });
+});
+
+describe('functions: propagation to the AOF', () => {
+  /** Runs the same commands on a server with the AOF on; @returns the incr AOF's bytes. */
+  async function aofAfter(peer: Peer): Promise<string> {
+    const c = await RawClient.connect(peer.port);
+    try {
+      await c.call('FUNCTION', 'LOAD', LIB);
+      await c.call('FCALL', 'bump', '1', 'n', '3');
+      await c.call('FCALL_RO', 'peek', '1', 'n');
+      await c.call('FUNCTION', 'LOAD', LIB); // fails: not propagated
+      await c.call('FUNCTION', 'LOAD', 'REPLACE', LIB);
+      const dump = (await c.send('FUNCTION', 'DUMP')).raw;
+      const payload = dump.subarray(dump.indexOf('\r\n') + 2, dump.length - 2);
+      await c.call('FUNCTION', 'DELETE', 'counter');
+      await c.call('FUNCTION', 'DELETE', 'counter'); // fails
+      await c.call('FUNCTION', 'RESTORE', payload, 'APPEND');
+      await c.call('SELECT', '2');
+      await c.call('FCALL', 'bump', '1', 'm');
+      await c.call('FUNCTION', 'FLUSH', 'SYNC');
+      await new Promise((res) => setTimeout(res, 100));
+    } finally {
+      c.close();
+    }
+    const dir = join(peer.dir, 'appendonlydir');
+    const incr = readdirSync(dir).find((f) => f.endsWith('.incr.aof')) as string;
+    return readFileSync(join(dir, incr), 'latin1');
+  }
+
+  it('FUNCTION LOAD/DELETE/RESTORE/FLUSH as sent, FCALL as its effects: the AOF redis-server 7.0 writes', async (t) => {
+    const redis = await startRedis(['--appendonly', 'yes', '--appendfsync', 'always']);
+    if (redis === null) return t.skip(NO_REDIS);
+    const keydra = await startKeydra({ appendonly: true, appendfsync: 'always' });
+    try {
+      const expected = await aofAfter(redis);
+      const actual = await aofAfter(keydra);
+      assert.ok(expected.includes('RESTORE'));
+      assert.equal(actual, expected);
+    } finally {
+      await redis.close();
+      await keydra.close();
     }
   });
 });
