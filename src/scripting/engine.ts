@@ -609,10 +609,22 @@ function errorWhere(ctx: RunCtx, level: number): string {
   return ` script: ${ctx.opts.name}, on ${info.source}:${info.line}.`;
 }
 
-function replyError(ctx: RunCtx, msg: string): void {
+function replyError(ctx: RunCtx, msg: string, countStats = true): void {
   const c = ctx.caller;
   // Redis trims trailing newlines and maps the rest to spaces (addReplyErrorFormat).
-  c.error(msg.replace(/[\r\n]+$/, ''));
+  msg = msg.replace(/[\r\n]+$/, '');
+  // An error that came from redis.call was counted when the command failed
+  // (ignore_error_stats_update, ERR_REPLY_FLAG_NO_STATS_UPDATE).
+  if (countStats) c.error(msg);
+  else c.reply.error(msg);
+}
+
+/** True if the table at the top of L has ignore_error_stats_update = true. */
+function ignoreErrorStats(v: LuaVM, L: number): boolean {
+  v.getField(L, -1, 'ignore_error_stats_update');
+  const r = v.type(L, -1) === LuaType.Boolean && v.m._lua_toboolean(L, -1) !== 0;
+  v.m._lua_settop(L, -2);
+  return r;
 }
 
 /** Forgets the state's coroutine (after an error or a kill it cannot be resumed again). */
@@ -640,7 +652,8 @@ function finish(ctx: RunCtx, status: number): void {
     replyError(ctx, `ERR attempt to yield across metamethod/C-call boundary${errorWhere(ctx, 0)}`);
     dropThread(ctx.st);
   } else {
-    replyError(ctx, errorMessage(ctx, status));
+    const ignore = ctx.st.vm.type(ctx.thread, -1) === LuaType.Table && ignoreErrorStats(ctx.st.vm, ctx.thread);
+    replyError(ctx, errorMessage(ctx, status), !ignore);
     dropThread(ctx.st);
   }
   cleanup(ctx);
@@ -766,9 +779,10 @@ function tableToReply(ctx: RunCtx, L: number, w: ReplyWriter, depth: number): vo
     const z = msg.indexOf('\0');
     if (z >= 0) msg = msg.slice(0, z);
     msg = msg.replace(/[\r\n]+$/, '').replace(/[\r\n]/g, ' ');
-    ctx.caller.server.countError(msg);
+    pop(1);
+    if (!ignoreErrorStats(v, L)) ctx.caller.server.countError(msg);
     w.error(msg);
-    pop(2);
+    pop(1);
     return;
   }
   pop(1);

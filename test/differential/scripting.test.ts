@@ -407,6 +407,27 @@ describe('scripting (differential)', () => {
     }
   });
 
+  it('INFO errorstats: errors from redis.call are counted once', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    await d.same(['SET', 'sc:str', 'x'], ['CONFIG', 'RESETSTAT']);
+    await d.same(
+      ev("redis.call('nosuch')"),
+      ev("return redis.pcall('nosuch')"),
+      ev("return {err='MY x'}"),
+      ev("error('x')"),
+      ev("return redis.call('incr', 'sc:str')"),
+      ev("return redis.pcall('incr', 'sc:str')"),
+      ev("local e = redis.pcall('incr', 'sc:str') return 1"),
+      ev("return redis.error_reply('OWN e')"),
+      ['EVAL_RO', "return redis.call('set', 'sc:str', 'y')", '0'],
+      ev('return foo('),
+    );
+    const errorstats = (r: unknown): string => String(r).replace(/\r\n$/, '');
+    await d.sameAfter(['INFO', 'errorstats'], errorstats);
+    const totals = (r: unknown): string => /total_error_replies:\d+/.exec(String(r))?.[0] ?? '';
+    await d.sameAfter(['INFO', 'stats'], totals);
+  });
+
   it('math.random: the same PRNG sequence as Redis (not reseeded per EVAL), redis.sha1hex', async (t) => {
     if (!d) return t.skip(NO_REDIS);
     await d.same(
