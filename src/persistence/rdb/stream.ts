@@ -431,6 +431,11 @@ function saveNodes(w: RdbWriter, s: Stream): void {
   }
 }
 
+/** A counter or time as an integer the writer accepts (a SAVE must never throw on odd values). */
+function int64(v: number): number {
+  return Number.isFinite(v) ? Math.trunc(v) : 0;
+}
+
 /** Groups (or consumers) in the order Redis's rax iterates them: by name bytes. */
 function byName<T>(m: Map<string, T>): [string, T][] {
   return [...m].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -441,7 +446,7 @@ function savePel(w: RdbWriter, nacks: StreamNack[], full: boolean): void {
   for (const n of nacks) {
     w.latin1(encodeRawId(n.id));
     if (full) {
-      w.int64LE(n.deliveryTime);
+      w.int64LE(int64(n.deliveryTime));
       w.len(n.deliveryCount);
     }
   }
@@ -450,13 +455,13 @@ function savePel(w: RdbWriter, nacks: StreamNack[], full: boolean): void {
 function saveGroup(w: RdbWriter, name: string, g: StreamGroup): void {
   w.string(name);
   writeId(w, g.lastId);
-  writeLen64(w, BigInt.asUintN(64, BigInt(g.entriesRead)));
+  writeLen64(w, BigInt.asUintN(64, BigInt(Number.isFinite(g.entriesRead) ? Math.trunc(g.entriesRead) : INVALID_ENTRIES_READ)));
   savePel(w, [...g.pelEntries()], true);
   const consumers = byName(g.consumers);
   w.len(consumers.length);
   for (const [cname, c] of consumers) {
     w.string(cname);
-    w.int64LE(c.seenTime);
+    w.int64LE(int64(c.seenTime));
     savePel(w, [...c.pelEntries()], false);
   }
 }
@@ -648,7 +653,7 @@ registerTypeCodec(ObjType.Stream, {
     writeId(w, s.lastId);
     writeId(w, s.length === 0 ? { ms: 0n, seq: 0n } : s.firstId());
     writeId(w, s.maxDeletedId);
-    writeLen64(w, BigInt(s.entriesAdded));
+    writeLen64(w, BigInt.asUintN(64, BigInt(int64(s.entriesAdded))));
     const groups = byName(s.groups);
     w.len(groups.length);
     for (const [name, g] of groups) saveGroup(w, name, g);
