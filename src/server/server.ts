@@ -214,12 +214,10 @@ export class KeydraServer {
     socket.on('data', (chunk: Buffer) => {
       this.stats.total_net_input_bytes += chunk.length;
       c.parser.feed(chunk);
-      // The flush below runs right away: no setImmediate needs scheduling meanwhile.
-      const scheduled = this.flushScheduled;
-      this.flushScheduled = true;
+      // Replies go out from one flush per event-loop turn (setImmediate, after every socket read
+      // of this poll phase), as Redis writes in beforeSleep: the AOF is written (and with
+      // appendfsync always fsynced) once for all the clients served in the turn, not per read.
       this.processInput(c);
-      this.flushScheduled = scheduled;
-      this.flushPendingWrites();
     });
     socket.on('drain', () => {
       if (c.paused && !c.closed) {
@@ -273,13 +271,14 @@ export class KeydraServer {
     }
   }
 
-  /** Hooks run before replies are written (AOF write and fsync: replies go out only after). */
-  readonly beforeFlushHooks: (() => void)[] = [];
+  /** Hooks run before replies are written (AOF write and fsync: replies go out only after); false defers the replies. */
+  readonly beforeFlushHooks: (() => void | boolean)[] = [];
 
   /** Writes every queued client's replies with one socket write each (Redis handleClientsWithPendingWrites). */
   flushPendingWrites(): void {
     this.flushScheduled = false;
-    for (const h of this.beforeFlushHooks) h();
+    // A hook returning false holds the replies back (AOF group commit: it flushes again later).
+    for (const h of this.beforeFlushHooks) if (h() === false) return;
     const list = this.pendingWrites;
     if (list.length === 0) return;
     this.pendingWrites = [];
