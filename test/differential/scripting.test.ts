@@ -358,6 +358,8 @@ describe('scripting (differential)', () => {
       ['SCRIPT', 'KILL'],
       ['SCRIPT', 'NOSUCH'],
       ['SCRIPT', 'HELP'],
+      ['SCRIPT', 'DEBUG', 'foo'],
+      ['SCRIPT', 'DEBUG', 'NO'],
       ['SCRIPT', 'LOAD', '#!lua flags=no-writes\nreturn 2'],
       ['SCRIPT', 'LOAD', '#!lua flags=bad\nreturn 2'],
     );

@@ -256,6 +256,21 @@ function scriptFlushCommand(c: Client, argv: string[]): void {
   c.reply.ok();
 }
 
+/**
+ * SCRIPT DEBUG YES|SYNC|NO: NO is accepted; the Lua debugger (LDB) itself is not implemented, so
+ * YES and SYNC are refused with an error instead of starting a debugging session.
+ */
+function scriptDebugCommand(c: Client, argv: string[]): void {
+  if (c.multi !== null) {
+    c.error('ERR SCRIPT DEBUG must be called outside MULTI');
+    return;
+  }
+  const mode = argv[2].toLowerCase();
+  if (mode === 'no') c.reply.ok();
+  else if (mode === 'yes' || mode === 'sync') c.error('ERR SCRIPT DEBUG (the Lua debugger) is not supported by Keydra');
+  else c.error('ERR Use SCRIPT DEBUG YES/SYNC/NO');
+}
+
 /** SCRIPT KILL: stops the busy script if it has not written. */
 function scriptKillCommand(c: Client): void {
   killScript(c, true);
@@ -314,6 +329,7 @@ const commands: CommandDef[] = [
       { name: 'exists', handler: scriptExistsCommand },
       { name: 'flush', handler: scriptFlushCommand },
       { name: 'kill', handler: scriptKillCommand },
+      { name: 'debug', handler: scriptDebugCommand },
       { name: 'help', handler: scriptHelpCommand },
     ],
   },
