@@ -70,6 +70,18 @@ const scenarios: Record<string, Scenario> = {
     const inMulti = await w.multi().xread('BLOCK', 0, 'STREAMS', 'm1', '$').xread('BLOCK', 0, 'STREAMS', 'm1', '0').exec();
     return [exec, served, inMulti];
   },
+  async 'XADD from a Lua script wakes waiters; XREAD BLOCK inside a script is refused'(_port, conn) {
+    const [a, w] = [conn(), conn()];
+    const p = a.xread('BLOCK', 0, 'STREAMS', 'lua1', '$');
+    await waitBlocked(w, 1);
+    const added = await w.eval("return redis.call('XADD', KEYS[1], '3-3', 'from', 'lua')", 1, 'lua1');
+    const served = await p;
+    const refused = await outcome(w.eval("return redis.call('XREAD', 'BLOCK', '0', 'STREAMS', KEYS[1], '$')", 1, 'lua1'));
+    const pcall = await outcome(
+      w.eval("return redis.pcall('xreadgroup', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', KEYS[1], '>')", 1, 'lua1'),
+    );
+    return [added, served, String(refused).replace(/script: \w+/, 'script: SHA'), pcall];
+  },
   async 'XREADGROUP BLOCK: one new entry goes to the first waiter only; PEL and group updated'(_port, conn) {
     const [a, b, w] = [conn(), conn(), conn()];
     await w.xgroup('CREATE', 'g1', 'grp', '$', 'MKSTREAM');

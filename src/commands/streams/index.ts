@@ -725,6 +725,11 @@ function xreadGeneric(c: Client, argv: string[], xreadgroup: boolean): void {
     const more = argv.length - i - 1;
     const o = argv[i].toLowerCase();
     if (o === 'block' && more > 0) {
+      if (c.socket === null && !c.mustObey && c.server.execDepth > 0) {
+        // A script's client (Redis CLIENT_LUA): BLOCK is refused outright.
+        c.error(`ERR ${argv[0]} command is not allowed with BLOCK option from scripts`);
+        return;
+      }
       i++;
       const v = parseInt64(argv[i]);
       if (v === null) {
