@@ -103,6 +103,9 @@ export class KeydraServer {
       },
       dbCleared: (db) => {
         for (const h of this.dbClearedHooks) h(db);
+        // Waiters on an emptied db are re-checked (Redis signalFlushedDb: blocked XREADGROUP is released).
+        const prefix = `${db.id}\0`;
+        for (const k of this.blockedOnKey.keys()) if (k.startsWith(prefix)) this.signalKeyAsReady(db, k.slice(prefix.length));
       },
       keyAdded: (db, key) => this.signalKeyAsReady(db, key),
       keyExpired: (db, key) => {
