@@ -497,9 +497,11 @@ function loadNode(s: Stream, master: StreamId, lp: Buffer, prev: StreamId | null
       const start = cur.idx;
       const flags = cur.int('entry flags');
       if (typeof flags !== 'number' || flags < 0 || flags > 3) throw new Error(`bad entry flags ${flags}`);
-      let ms = master.ms + BigInt(cur.int('entry ms-diff'));
+      const dms = cur.int('entry ms-diff');
+      let ms = dms === 0 ? master.ms : master.ms + BigInt(dms);
       if (ms < 0n || ms > 0xffffffffffffffffn) ms = BigInt.asUintN(64, ms);
-      let seq = master.seq + BigInt(cur.int('entry seq-diff'));
+      const dseq = cur.int('entry seq-diff');
+      let seq = dseq === 0 ? master.seq : master.seq + BigInt(dseq);
       if (seq < 0n || seq > 0xffffffffffffffffn) seq = BigInt.asUintN(64, seq);
       const id = { ms, seq };
       if (cmpId(id, master) < 0 || (prev !== null && cmpId(id, prev) <= 0))
