@@ -475,6 +475,9 @@ export function runScript(c: Client, st: ScriptState, fnRef: number, keys: strin
     st.thread = co;
     m._lua_rawgeti(co, LUA_REGISTRYINDEX, st.envRef);
     m._lua_replace(co, LUA_GLOBALSINDEX);
+    // The count hook stays on for the thread's life: it returns at once unless the running
+    // script may yield and has passed busy-reply-threshold.
+    m._lua_sethook(co, hookPtr, LUA_MASKCOUNT, HOOK_COUNT);
   }
   const co = st.thread;
   m._lua_rawgeti(co, LUA_REGISTRYINDEX, fnRef);
@@ -507,7 +510,6 @@ export function runScript(c: Client, st: ScriptState, fnRef: number, keys: strin
   };
   st.fake.db = c.db;
   st.fake.resp = 2;
-  if (threshold > 0) m._lua_sethook(co, hookPtr, LUA_MASKCOUNT, HOOK_COUNT);
   server.execDepth++;
   resumeSlice(ctx, nargs, now);
 }
@@ -646,7 +648,6 @@ function finish(ctx: RunCtx, status: number): void {
     else if (n > 1) m._lua_settop(co, 1);
     luaToReply(ctx, co, ctx.caller.reply, 0);
     m._lua_settop(co, 0);
-    if (ctx.threshold > 0) m._lua_sethook(co, 0, 0, 0);
   } else if (status === LUA_YIELD) {
     // The script yielded its own coroutine at top level: Redis runs it under pcall, a C boundary.
     replyError(ctx, `ERR attempt to yield across metamethod/C-call boundary${errorWhere(ctx, 0)}`);
