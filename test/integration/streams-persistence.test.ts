@@ -179,7 +179,7 @@ describe('streams persistence vs redis-server 7.0', () => {
       const check = spawnSync('redis-check-rdb', [join(out, 'keydra.rdb')], { encoding: 'utf8' });
       assert.equal(check.status, 0, check.stdout);
       assert.match(check.stdout, /RDB looks OK/);
-      const r2 = await startRedis(['--dir', out, '--dbfilename', 'keydra.rdb']);
+      const r2 = await startRedis(['--dir', out, '--dbfilename', 'keydra.rdb', '--sanitize-dump-payload', 'yes']);
       assert.ok(r2);
       const c2 = await RawClient.connect(r2.port);
       try {
