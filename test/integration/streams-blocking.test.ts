@@ -131,6 +131,15 @@ const scenarios: Record<string, Scenario> = {
     await w.set('d3', 'now a string');
     return [ra, rb, await pd, await pc];
   },
+  async 'FLUSHDB releases blocked XREADGROUP (UNBLOCKED) but not XREAD'(_port, conn) {
+    const [a, b, w] = [conn(), conn(), conn()];
+    await w.xgroup('CREATE', 'fl', 'grp', '$', 'MKSTREAM');
+    const pa = outcome(a.xreadgroup('GROUP', 'grp', 'c1', 'BLOCK', 0, 'STREAMS', 'fl', '>'));
+    const pb = outcome(b.xread('BLOCK', 150, 'STREAMS', 'fl', '$'));
+    await waitBlocked(w, 2);
+    await w.flushdb();
+    return [await pa, await pb];
+  },
   async 'pipelined commands after a blocked XREAD run once it is served'(_port, conn) {
     const [a, w] = [conn(), conn()];
     const pipe = a.pipeline().xread('BLOCK', 0, 'STREAMS', 'pp', '$').xlen('pp').echo('after').exec();
