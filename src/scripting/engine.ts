@@ -646,7 +646,15 @@ function finish(ctx: RunCtx, status: number): void {
     const n = m._lua_gettop(co);
     if (n === 0) m._lua_pushnil(co);
     else if (n > 1) m._lua_settop(co, 1);
-    luaToReply(ctx, co, ctx.caller.reply, 0);
+    const w = ctx.caller.reply;
+    const mark = w.pos;
+    try {
+      luaToReply(ctx, co, w, 0);
+    } catch (e) {
+      // The reply cannot be built (over the reply size limit): answer an error instead.
+      w.pos = mark;
+      replyError(ctx, `ERR ${(e as Error).message ?? e}`);
+    }
     m._lua_settop(co, 0);
   } else if (status === LUA_YIELD) {
     // The script yielded its own coroutine at top level: Redis runs it under pcall, a C boundary.
