@@ -249,6 +249,28 @@ test('library values and errors as EVAL replies', async (t) => {
   );
 });
 
+test('deep nesting fails on the Lua stack limit exactly as in C', async (t) => {
+  if (!d) return t.skip(NO_REDIS);
+  const unpack = (prefix: string) =>
+    `local s = string.rep(${prefix}, tonumber(ARGV[1])) .. string.char(1) local ok, e = pcall(cmsgpack.unpack, s) return tostring(ok) .. ' ' .. tostring(type(e) == 'table' and 'table' or e)`;
+  for (const n of ['3000', '9000', '100000']) {
+    await d.same(['EVAL', unpack('string.char(0x91)'), '0', n], ['EVAL', unpack('string.char(0x81, 0xa1, 0x61)'), '0', n]);
+  }
+  await d.same(
+    [
+      'EVAL',
+      "cjson.decode_max_depth(100000) local ok, e = pcall(cjson.decode, string.rep('[', 50000)) local ok2, e2 = pcall(cjson.decode, string.rep('{\"a\":', 50000)) cjson.decode_max_depth(1000) return tostring(ok) .. ' ' .. e .. ' ' .. e2",
+      '0',
+    ],
+    [
+      'EVAL',
+      'cjson.encode_max_depth(100000) local t = {} t[1] = t local ok, e = pcall(cjson.encode, t) local u = {} u.x = u local ok2, e2 = pcall(cjson.encode, u) cjson.encode_max_depth(1000) return tostring(ok) .. " " .. e .. " " .. e2',
+      '0',
+    ],
+    ['EVAL', 'local t = {} local c = t for i = 1, 900 do c[1] = {} c = c[1] end return cjson.encode(cjson.decode(cjson.encode(t)))', '0'],
+  );
+});
+
 test('cjson and cmsgpack round trips of argument data', async (t) => {
   if (!d) return t.skip(NO_REDIS);
   const docs = [

@@ -168,7 +168,8 @@ function arrayLength(vm: LuaVM, L: number, cfg: Config): number {
   return max;
 }
 
-function appendData(vm: LuaVM, L: number, cfg: Config, depth: number, out: string[]): void {
+/** Appends a non-table value (json_append_data's scalar cases). */
+function appendScalar(vm: LuaVM, L: number, cfg: Config, out: string[]): void {
   const m = vm.m;
   switch (m._lua_type(L, -1)) {
     case LuaType.String:
@@ -180,43 +181,6 @@ function appendData(vm: LuaVM, L: number, cfg: Config, depth: number, out: strin
     case LuaType.Boolean:
       out.push(m._lua_toboolean(L, -1) ? 'true' : 'false');
       break;
-    case LuaType.Table: {
-      depth++;
-      if (!(depth <= cfg.encodeMaxDepth && m._lua_checkstack(L, 3))) luaError(vm, L, `Cannot serialise, excessive nesting (${depth})`);
-      const len = arrayLength(vm, L, cfg);
-      if (len > 0) {
-        out.push('[');
-        for (let i = 1; i <= len; i++) {
-          if (i > 1) out.push(',');
-          m._lua_rawgeti(L, -1, i);
-          appendData(vm, L, cfg, depth, out);
-          m._lua_settop(L, -2);
-        }
-        out.push(']');
-      } else {
-        out.push('{');
-        let comma = false;
-        m._lua_pushnil(L);
-        while (m._lua_next(L, -2) !== 0) {
-          if (comma) out.push(',');
-          else comma = true;
-          const kt = m._lua_type(L, -2);
-          if (kt === LuaType.Number) {
-            out.push('"');
-            appendNumber(vm, L, cfg, out, -2);
-            out.push('":');
-          } else if (kt === LuaType.String) {
-            out.push(escapeString(vm.toString(L, -2) as string), ':');
-          } else {
-            encodeException(vm, L, -2, 'table key must be a number or string');
-          }
-          appendData(vm, L, cfg, depth, out);
-          m._lua_settop(L, -2);
-        }
-        out.push('}');
-      }
-      break;
-    }
     case LuaType.Nil:
       out.push('null');
       break;
@@ -232,11 +196,88 @@ function appendData(vm: LuaVM, L: number, cfg: Config, depth: number, out: strin
   }
 }
 
+/** A table being encoded: an array (len, next index) or an object (lua_next in progress). */
+interface EncodeFrame {
+  arr: boolean;
+  len: number;
+  i: number;
+  comma: boolean;
+  depth: number;
+}
+
+/**
+ * json_append_data for the value on top of the stack, with the table recursion made iterative
+ * (same traversal, Lua stack use, depth checks and errors as the C code). Leaves the value there.
+ */
+function appendData(vm: LuaVM, L: number, cfg: Config, out: string[]): void {
+  const m = vm.m;
+  const frames: EncodeFrame[] = [];
+  let depth = 0;
+  for (;;) {
+    let done = true;
+    if (m._lua_type(L, -1) !== LuaType.Table) appendScalar(vm, L, cfg, out);
+    else {
+      const d = depth + 1;
+      if (!(d <= cfg.encodeMaxDepth && m._lua_checkstack(L, 3))) luaError(vm, L, `Cannot serialise, excessive nesting (${d})`);
+      const len = arrayLength(vm, L, cfg);
+      if (len > 0) {
+        out.push('[');
+        frames.push({ arr: true, len, i: 1, comma: false, depth: d });
+      } else {
+        out.push('{');
+        m._lua_pushnil(L);
+        frames.push({ arr: false, len: 0, i: 0, comma: false, depth: d });
+      }
+      done = false;
+    }
+    // Find the next value to encode.
+    for (;;) {
+      const f = frames.length > 0 ? frames[frames.length - 1] : null;
+      if (f === null) return;
+      if (done) {
+        m._lua_settop(L, -2); // the child value just encoded
+        done = false;
+      }
+      if (f.arr) {
+        if (f.i > f.len) {
+          out.push(']');
+          frames.pop();
+          done = frames.length > 0;
+          continue;
+        }
+        if (f.i > 1) out.push(',');
+        m._lua_rawgeti(L, -1, f.i++);
+      } else {
+        if (m._lua_next(L, -2) === 0) {
+          out.push('}');
+          frames.pop();
+          done = frames.length > 0;
+          continue;
+        }
+        if (f.comma) out.push(',');
+        else f.comma = true;
+        const kt = m._lua_type(L, -2);
+        if (kt === LuaType.Number) {
+          out.push('"');
+          appendNumber(vm, L, cfg, out, -2);
+          out.push('":');
+        } else if (kt === LuaType.String) {
+          out.push(escapeString(vm.toString(L, -2) as string), ':');
+        } else {
+          encodeException(vm, L, -2, 'table key must be a number or string');
+        }
+      }
+      depth = f.depth;
+      break;
+    }
+  }
+}
+
 function jsonEncode(vm: LuaVM, L: number): number {
   const cfg = fetchConfig(vm, L);
   if (vm.m._lua_gettop(L) !== 1) vm.argError(L, 1, 'expected 1 argument');
   const out: string[] = [];
-  appendData(vm, L, cfg, 0, out);
+  appendData(vm, L, cfg, out);
   vm.pushString(L, out.join(''));
   return 1;
 }
@@ -490,80 +531,99 @@ function newToken(): Token {
   return { type: T.End, index: 0, str: '', num: 0, bool: false };
 }
 
-function parseObject(vm: LuaVM, L: number, json: Parse): void {
-  const m = vm.m;
-  const token = newToken();
-  descend(vm, L, json, 3);
-  m._lua_createtable(L, 0, 0);
-  nextToken(json, token);
-  if (token.type === T.ObjEnd) {
-    json.depth--;
-    return;
-  }
-  for (;;) {
-    if (token.type !== T.String) throwParseError(vm, L, 'object key string', token);
-    vm.pushString(L, token.str);
-    nextToken(json, token);
-    if ((token.type as T) !== T.Colon) throwParseError(vm, L, 'colon', token);
-    nextToken(json, token);
-    processValue(vm, L, json, token);
-    m._lua_rawset(L, -3);
-    nextToken(json, token);
-    if ((token.type as T) === T.ObjEnd) {
-      json.depth--;
-      return;
-    }
-    if ((token.type as T) !== T.Comma) throwParseError(vm, L, 'comma or object end', token);
-    nextToken(json, token);
-  }
+/** An open object (true) or array (false) while decoding, with the array's next index. */
+interface DecodeFrame {
+  obj: boolean;
+  i: number;
 }
 
-function parseArray(vm: LuaVM, L: number, json: Parse): void {
-  const m = vm.m;
-  const token = newToken();
-  descend(vm, L, json, 2);
-  m._lua_createtable(L, 0, 0);
+/** In an object, after "{" or ",": the key string and colon; leaves the value's token in `token`. */
+function objectKey(vm: LuaVM, L: number, json: Parse, token: Token): void {
+  if (token.type !== T.String) throwParseError(vm, L, 'object key string', token);
+  vm.pushString(L, token.str);
   nextToken(json, token);
-  if (token.type === T.ArrEnd) {
-    json.depth--;
-    return;
-  }
-  for (let i = 1; ; i++) {
-    processValue(vm, L, json, token);
-    m._lua_rawseti(L, -2, i);
-    nextToken(json, token);
-    if ((token.type as T) === T.ArrEnd) {
-      json.depth--;
-      return;
-    }
-    if (token.type !== T.Comma) throwParseError(vm, L, 'comma or array end', token);
-    nextToken(json, token);
-  }
+  if ((token.type as T) !== T.Colon) throwParseError(vm, L, 'colon', token);
+  nextToken(json, token);
 }
 
+/**
+ * json_process_value with json_parse_object_context / json_parse_array_context made iterative:
+ * the same tokens, Lua stack use, depth checks and errors as the C recursion, without using JS
+ * stack per nesting level. Pushes the decoded value.
+ */
 function processValue(vm: LuaVM, L: number, json: Parse, token: Token): void {
   const m = vm.m;
-  switch (token.type) {
-    case T.String:
-      vm.pushString(L, token.str);
+  const frames: DecodeFrame[] = [];
+  for (;;) {
+    let completed = true;
+    switch (token.type) {
+      case T.String:
+        vm.pushString(L, token.str);
+        break;
+      case T.Number:
+        m._lua_pushnumber(L, token.num);
+        break;
+      case T.Boolean:
+        m._lua_pushboolean(L, token.bool ? 1 : 0);
+        break;
+      case T.Null:
+        m._lua_pushlightuserdata(L, 0);
+        break;
+      case T.ObjBegin:
+        descend(vm, L, json, 3);
+        m._lua_createtable(L, 0, 0);
+        nextToken(json, token);
+        if ((token.type as T) === T.ObjEnd) {
+          json.depth--;
+          break;
+        }
+        frames.push({ obj: true, i: 0 });
+        objectKey(vm, L, json, token);
+        completed = false;
+        break;
+      case T.ArrBegin:
+        descend(vm, L, json, 2);
+        m._lua_createtable(L, 0, 0);
+        nextToken(json, token);
+        if ((token.type as T) === T.ArrEnd) {
+          json.depth--;
+          break;
+        }
+        frames.push({ obj: false, i: 1 });
+        completed = false;
+        break;
+      default:
+        throwParseError(vm, L, 'value', token);
+    }
+    if (!completed) continue;
+    // A value is on top: store it into its container, close finished containers.
+    for (;;) {
+      const f = frames.length > 0 ? frames[frames.length - 1] : null;
+      if (f === null) return;
+      if (f.obj) {
+        m._lua_rawset(L, -3);
+        nextToken(json, token);
+        if ((token.type as T) === T.ObjEnd) {
+          json.depth--;
+          frames.pop();
+          continue;
+        }
+        if ((token.type as T) !== T.Comma) throwParseError(vm, L, 'comma or object end', token);
+        nextToken(json, token);
+        objectKey(vm, L, json, token);
+      } else {
+        m._lua_rawseti(L, -2, f.i++);
+        nextToken(json, token);
+        if ((token.type as T) === T.ArrEnd) {
+          json.depth--;
+          frames.pop();
+          continue;
+        }
+        if ((token.type as T) !== T.Comma) throwParseError(vm, L, 'comma or array end', token);
+        nextToken(json, token);
+      }
       break;
-    case T.Number:
-      m._lua_pushnumber(L, token.num);
-      break;
-    case T.Boolean:
-      m._lua_pushboolean(L, token.bool ? 1 : 0);
-      break;
-    case T.ObjBegin:
-      parseObject(vm, L, json);
-      break;
-    case T.ArrBegin:
-      parseArray(vm, L, json);
-      break;
-    case T.Null:
-      m._lua_pushlightuserdata(L, 0);
-      break;
-    default:
-      throwParseError(vm, L, 'value', token);
+    }
   }
 }
 

@@ -228,32 +228,25 @@ interface Cur {
   err: number;
 }
 
-function decodeArray(vm: LuaVM, L: number, c: Cur, len: number): void {
-  const m = vm.m;
-  m._lua_createtable(L, 0, 0);
-  let index = 1;
-  while (len--) {
-    m._lua_pushnumber(L, index++);
-    decodeValue(vm, L, c);
-    if (c.err) return;
-    m._lua_settable(L, -3);
-  }
+/** A container header: the table is pushed, its `len` items (pairs for maps) come next. */
+interface Header {
+  map: boolean;
+  len: number;
 }
 
-function decodeHash(vm: LuaVM, L: number, c: Cur, len: number): void {
-  const m = vm.m;
-  m._lua_createtable(L, 0, 0);
-  while (len--) {
-    decodeValue(vm, L, c);
-    if (c.err) return;
-    decodeValue(vm, L, c);
-    if (c.err) return;
-    m._lua_settable(L, -3);
-  }
+/** mp_decode_to_lua_array / _hash's start: pushes the table. */
+function openContainer(vm: LuaVM, L: number, map: boolean, len: number): Header {
+  vm.m._lua_createtable(L, 0, 0);
+  if (!map && !vm.m._lua_checkstack(L, 1)) luaError(vm, L, 'stack overflow (in function mp_decode_to_lua_array)');
+  return { map, len };
 }
 
-/** mp_decode_to_lua_type: pushes the value at the cursor (or sets c.err). */
-function decodeValue(vm: LuaVM, L: number, c: Cur): void {
+/**
+ * One step of mp_decode_to_lua_type: pushes the scalar at the cursor and returns null, or pushes
+ * a new table for an array/map header and returns the header (its items are decoded by the
+ * caller's loop, so nesting costs no JS stack). Sets c.err on short or bad input.
+ */
+function decodeItem(vm: LuaVM, L: number, c: Cur): Header | null {
   const m = vm.m;
   const b = c.b;
   const left = b.length - c.p;
@@ -266,123 +259,119 @@ function decodeValue(vm: LuaVM, L: number, c: Cur): void {
   };
   if (left < 1) {
     c.err = EOF;
-    return;
+    return null;
   }
   if (!m._lua_checkstack(L, 1)) luaError(vm, L, 'stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)');
   const p = c.p;
   const t = b[p];
   switch (t) {
     case 0xcc:
-      if (!need(2)) return;
+      if (!need(2)) return null;
       m._lua_pushnumber(L, b[p + 1]);
       c.p += 2;
-      return;
+      return null;
     case 0xd0:
-      if (!need(2)) return;
+      if (!need(2)) return null;
       m._lua_pushnumber(L, b.readInt8(p + 1));
       c.p += 2;
-      return;
+      return null;
     case 0xcd:
-      if (!need(3)) return;
+      if (!need(3)) return null;
       m._lua_pushnumber(L, b.readUInt16BE(p + 1));
       c.p += 3;
-      return;
+      return null;
     case 0xd1:
-      if (!need(3)) return;
+      if (!need(3)) return null;
       m._lua_pushnumber(L, b.readInt16BE(p + 1));
       c.p += 3;
-      return;
+      return null;
     case 0xce:
-      if (!need(5)) return;
+      if (!need(5)) return null;
       m._lua_pushnumber(L, b.readUInt32BE(p + 1));
       c.p += 5;
-      return;
+      return null;
     case 0xd2:
-      if (!need(5)) return;
+      if (!need(5)) return null;
       m._lua_pushnumber(L, b.readInt32BE(p + 1));
       c.p += 5;
-      return;
+      return null;
     case 0xcf:
     case 0xd3:
-      if (!need(9)) return;
+      if (!need(9)) return null;
       // uint64 goes through lua_pushinteger (64-bit signed), int64 through lua_pushnumber.
       m._lua_pushnumber(L, Number(b.readBigInt64BE(p + 1)));
       c.p += 9;
-      return;
+      return null;
     case 0xc0:
       m._lua_pushnil(L);
       c.p += 1;
-      return;
+      return null;
     case 0xc3:
       m._lua_pushboolean(L, 1);
       c.p += 1;
-      return;
+      return null;
     case 0xc2:
       m._lua_pushboolean(L, 0);
       c.p += 1;
-      return;
+      return null;
     case 0xca:
-      if (!need(5)) return;
+      if (!need(5)) return null;
       m._lua_pushnumber(L, b.readFloatBE(p + 1));
       c.p += 5;
-      return;
+      return null;
     case 0xcb:
-      if (!need(9)) return;
+      if (!need(9)) return null;
       m._lua_pushnumber(L, b.readDoubleBE(p + 1));
       c.p += 9;
-      return;
+      return null;
     case 0xd9: {
-      if (!need(2)) return;
+      if (!need(2)) return null;
       const l = b[p + 1];
-      if (!need(2 + l)) return;
+      if (!need(2 + l)) return null;
       vm.pushBytes(L, b.subarray(p + 2, p + 2 + l));
       c.p += 2 + l;
-      return;
+      return null;
     }
     case 0xda: {
-      if (!need(3)) return;
+      if (!need(3)) return null;
       const l = b.readUInt16BE(p + 1);
-      if (!need(3 + l)) return;
+      if (!need(3 + l)) return null;
       vm.pushBytes(L, b.subarray(p + 3, p + 3 + l));
       c.p += 3 + l;
-      return;
+      return null;
     }
     case 0xdb: {
-      if (!need(5)) return;
+      if (!need(5)) return null;
       const l = b.readUInt32BE(p + 1);
       c.p += 5;
-      if (!need(l)) return;
+      if (!need(l)) return null;
       vm.pushBytes(L, b.subarray(c.p, c.p + l));
       c.p += l;
-      return;
+      return null;
     }
     case 0xdc: {
-      if (!need(3)) return;
+      if (!need(3)) return null;
       const l = b.readUInt16BE(p + 1);
       c.p += 3;
-      decodeArray(vm, L, c, l);
-      return;
+      return openContainer(vm, L, false, l);
     }
     case 0xdd: {
-      if (!need(5)) return;
+      if (!need(5)) return null;
       const l = b.readUInt32BE(p + 1);
       c.p += 5;
-      decodeArray(vm, L, c, l);
-      return;
+      return openContainer(vm, L, false, l);
     }
     case 0xde: {
-      if (!need(3)) return;
+      if (!need(3)) return null;
       const l = b.readUInt16BE(p + 1);
       c.p += 3;
-      decodeHash(vm, L, c, l);
-      return;
+      return openContainer(vm, L, true, l);
     }
     case 0xdf: {
-      if (!need(5)) return;
+      if (!need(5)) return null;
       const l = b.readUInt32BE(p + 1);
       c.p += 5;
-      decodeHash(vm, L, c, l);
-      return;
+      return openContainer(vm, L, true, l);
     }
     default:
       if ((t & 0x80) === 0) {
@@ -393,18 +382,64 @@ function decodeValue(vm: LuaVM, L: number, c: Cur): void {
         c.p += 1;
       } else if ((t & 0xe0) === 0xa0) {
         const l = t & 0x1f;
-        if (!need(1 + l)) return;
+        if (!need(1 + l)) return null;
         vm.pushBytes(L, b.subarray(p + 1, p + 1 + l));
         c.p += 1 + l;
       } else if ((t & 0xf0) === 0x90) {
         c.p += 1;
-        decodeArray(vm, L, c, t & 0xf);
+        return openContainer(vm, L, false, t & 0xf);
       } else if ((t & 0xf0) === 0x80) {
         c.p += 1;
-        decodeHash(vm, L, c, t & 0xf);
+        return openContainer(vm, L, true, t & 0xf);
       } else {
         c.err = BADFMT;
       }
+      return null;
+  }
+}
+
+/** An open array or map while decoding: items left, next array index, key already pushed. */
+interface Frame {
+  map: boolean;
+  left: number;
+  index: number;
+  haveKey: boolean;
+}
+
+/**
+ * mp_decode_to_lua_type with the recursion of mp_decode_to_lua_array/_hash made iterative
+ * (same Lua stack use and checks, so deep nesting fails with the same Lua error as in C).
+ */
+function decodeValue(vm: LuaVM, L: number, c: Cur): void {
+  const m = vm.m;
+  const frames: Frame[] = [];
+  for (;;) {
+    const parent = frames.length > 0 ? frames[frames.length - 1] : null;
+    if (parent !== null && !parent.map) m._lua_pushnumber(L, parent.index++);
+    const hdr = decodeItem(vm, L, c);
+    if (c.err) return;
+    let completed = hdr === null;
+    if (hdr !== null) frames.push({ map: hdr.map, left: hdr.len, index: 1, haveKey: false });
+    for (;;) {
+      const f = frames.length > 0 ? frames[frames.length - 1] : null;
+      if (f === null) return;
+      if (completed) {
+        if (f.map && !f.haveKey) {
+          f.haveKey = true;
+          break;
+        }
+        m._lua_settable(L, -3);
+        f.haveKey = false;
+        f.left--;
+        completed = false;
+      }
+      if (f.left === 0) {
+        frames.pop();
+        completed = true;
+        continue;
+      }
+      break;
+    }
   }
 }
 
