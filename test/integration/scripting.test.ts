@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { createClient } from 'redis';
 import { RawClient } from '../../src/client/rawClient.js';
 import type { RespNode } from '../../src/protocol/decoder.js';
 import { sha1hex } from '../../src/scripting/engine.js';
@@ -206,6 +207,33 @@ describe('scripting: ioredis defineCommand', () => {
       await assert.rejects(r.eval("return redis.call('nosuch')", 0), /Unknown Redis command called from script/);
     } finally {
       r.disconnect();
+    }
+  });
+});
+
+describe('scripting: node-redis (RESP3)', () => {
+  let k: Peer;
+  before(async () => {
+    k = await startKeydra();
+  });
+  after(async () => {
+    await k.close();
+  });
+
+  it('EVAL/EVALSHA with keys and arguments; RESP3 maps and doubles from redis.setresp(3)', async () => {
+    const c = createClient({ socket: { port: k.port, host: '127.0.0.1', reconnectStrategy: false }, RESP: 3 });
+    await c.connect();
+    try {
+      await c.hSet('nr:h', { a: '1', b: '2' });
+      const script = "redis.setresp(3) return redis.call('hgetall', KEYS[1])";
+      assert.deepEqual({ ...((await c.eval(script, { keys: ['nr:h'] })) as object) }, { a: '1', b: '2' });
+      const sha = await c.scriptLoad('return {double = tonumber(ARGV[1])}');
+      assert.equal(await c.evalSha(sha, { arguments: ['2.5'] }), 2.5);
+      assert.equal(await c.eval('return true', {}), 1);
+      assert.equal(await c.eval('redis.setresp(3) return true', {}), true);
+      await assert.rejects(c.evalSha('0'.repeat(40), {}), /NOSCRIPT No matching script/);
+    } finally {
+      c.destroy();
     }
   });
 });
