@@ -135,8 +135,8 @@ async function scenarioRedisBenchmark(o: Options): Promise<Table> {
       for (const test of RB_TESTS) {
         if (o.tests && !o.tests.has(test.t)) continue;
         const heavy = test.t.startsWith('lrange');
-        let requests = pipeline === 1 ? (o.quick ? 5_000 : 100_000) : o.quick ? 30_000 : 1_000_000;
-        if (heavy) requests = Math.max(2_000, Math.floor(requests / 5));
+        let requests = pipeline === 1 ? (o.quick ? 5_000 : 100_000) : o.quick ? 30_000 : 500_000;
+        if (heavy) requests = Math.max(2_000, Math.floor(requests / (pipeline === 1 ? 5 : 20)));
         const res = await interleaved(servers, o.reps, `1/5 redis-benchmark ${test.t} -P ${pipeline}`, (s) =>
           runRedisBenchmark(s.port, test, { clients: 50, pipeline, requests, keyspace: 100_000 }),
         );
