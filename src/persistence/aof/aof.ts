@@ -172,40 +172,19 @@ export class Aof {
     this.buf += respCommand(argv);
   }
 
-  /** A turn-end flush is scheduled (appendfsync always). */
-  private turnEndArmed = false;
-  /** True while the turn-end flush runs. */
-  private atTurnEnd = false;
-
   /**
-   * The server's beforeFlush hook: writes the buffer with one write (flushAppendOnlyFile).
-   * With `appendfsync always` this is a group commit, as Redis's beforeSleep: the first call in
-   * an event-loop turn only schedules a turn-end flush (setImmediate, after every socket read
-   * of this turn has run its commands) and returns false, so the server holds all replies; at
-   * the turn end one write + one fdatasync cover every client's writes of the turn, then the
-   * replies go out. `force` writes (and fsyncs with always) at once (shutdown, file switch).
-   * A failed write is fatal for durability: it is logged and the process exits (as Redis does
-   * with appendfsync always; we do it for every policy to never acknowledge a lost write).
-   * @returns false when replies must wait for the turn-end flush.
+   * The server's beforeFlush hook: writes the buffer with one write (flushAppendOnlyFile) and,
+   * with `appendfsync always`, fdatasyncs it before the replies go out. The server flushes
+   * replies once per event-loop turn (after every socket read of the turn ran its commands, as
+   * Redis's beforeSleep), so this is a group commit: one write + one fsync cover every client's
+   * writes of the turn. A failed write is fatal for durability: it is logged and the process
+   * exits (as Redis does with appendfsync always; we do it for every policy to never
+   * acknowledge a lost write).
+   * @returns true (replies may go out).
    */
-  flush(force = false): boolean {
+  flush(): boolean {
     if (this.buf.length === 0 || this.fd < 0) return true;
     const policy = this.server.config.str('appendfsync');
-    if (policy === 'always' && !this.atTurnEnd && !force) {
-      if (!this.turnEndArmed) {
-        this.turnEndArmed = true;
-        setImmediate(() => {
-          this.turnEndArmed = false;
-          this.atTurnEnd = true;
-          try {
-            this.server.flushPendingWrites();
-          } finally {
-            this.atTurnEnd = false;
-          }
-        });
-      }
-      return false;
-    }
     const data = Buffer.from(this.buf, 'latin1');
     this.buf = '';
     try {
@@ -245,7 +224,7 @@ export class Aof {
 
   /** Writes and fsyncs everything pending (shutdown, before a switch of INCR file). */
   sync(): void {
-    this.flush(true);
+    this.flush();
     if (this.fd >= 0) {
       try {
         fs.fsyncSync(this.fd);
