@@ -104,9 +104,9 @@ export class FunctionsEngine {
     return this.st;
   }
 
-  /** Lua memory of the state in bytes (0 before it exists). */
+  /** Lua memory of the state in bytes (the state is created if needed: Redis always has one). */
   memory(): number {
-    return this.st === null ? 0 : luaMemory(this.st);
+    return luaMemory(this.state());
   }
 
   private createState(): ScriptState {
