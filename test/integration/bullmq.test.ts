@@ -362,6 +362,89 @@ async function featuresScenario(port: number): Promise<void> {
   }
 }
 
+/**
+ * Locks and stalls, driven through BullMQ's manual-processing API: a job fetched with
+ * getNextJob holds a lock (SET PX); extendLock renews it; a job whose lock expires is found by
+ * the stalled checker, moved back to wait (QueueEvents 'stalled') and processed again.
+ */
+async function stallsScenario(port: number): Promise<void> {
+  const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
+  const name = `s${port}-${++runs}`;
+  const closers: (() => Promise<unknown>)[] = [];
+  try {
+    const queue = new Queue(name, { connection });
+    closers.push(() => queue.close());
+    const events = new QueueEvents(name, { connection });
+    closers.push(() => events.close());
+    const stalled: string[] = [];
+    events.on('stalled', ({ jobId }) => stalled.push(jobId));
+    await within(Promise.all([queue.waitUntilReady(), events.waitUntilReady()]), 10_000, 'queue and events ready');
+
+    // Manual processing: fetch, extend the lock, complete with a token.
+    const manual = new Worker(name, null, { connection, lockDuration: 400 });
+    closers.push(() => manual.close());
+    const first = await queue.add('manual', { v: 1 });
+    const got = await manual.getNextJob('token-1');
+    assert.equal(got?.id, first.id);
+    assert.equal(await got?.getState(), 'active');
+    const client = new Redis({ port, lazyConnect: true });
+    closers.push(async () => client.disconnect());
+    await client.connect();
+    const lockKey = `bull:${name}:${first.id}:lock`;
+    assert.equal(await client.get(lockKey), 'token-1');
+    const ttl = await client.pttl(lockKey);
+    assert.ok(ttl > 0 && ttl <= 400, `lock ttl ${ttl}`);
+    assert.equal(await got?.extendLock('token-1', 60_000), 1);
+    assert.ok((await client.pttl(lockKey)) > 400);
+    // A wrong token cannot complete the job; the right one can.
+    await assert.rejects(got?.moveToCompleted('nope', 'wrong-token', false) ?? Promise.resolve(), /Missing lock|lock/i);
+    await got?.moveToCompleted('done by hand', 'token-1', false);
+    assert.equal(await queue.getJobState(first.id ?? ''), 'completed');
+    assert.equal(await client.exists(lockKey), 0);
+
+    // A job fetched and then abandoned: its lock expires, the stalled checker of a real worker
+    // moves it back to wait and the job runs again.
+    const abandoned = await queue.add('abandoned', { v: 2 });
+    const taken = await manual.getNextJob('token-2');
+    assert.equal(taken?.id, abandoned.id);
+    await manual.close();
+    const processed: string[] = [];
+    const worker = new Worker(
+      name,
+      async (job) => {
+        processed.push(job.id ?? '');
+        return 'recovered';
+      },
+      { connection, stalledInterval: 300, lockDuration: 400, drainDelay: 1 },
+    );
+    closers.push(() => worker.close());
+    assert.equal(await within(abandoned.waitUntilFinished(events), 15_000, 'stalled job recovered'), 'recovered');
+    assert.deepEqual(processed, [abandoned.id]);
+    await waitFor(() => stalled.length === 1, 5000, 'stalled event');
+    assert.deepEqual(stalled, [abandoned.id]);
+    const done = await queue.getJob(abandoned.id ?? '');
+    assert.equal(done?.attemptsStarted, 2);
+    assert.equal(done?.stalledCounter, 1);
+
+    // A job that runs longer than its lock duration keeps its lock by renewal and is not stalled.
+    await worker.close();
+    const slow = await queue.add('slow', { v: 3 });
+    const slowWorker = new Worker(
+      name,
+      async () => {
+        await new Promise((r) => setTimeout(r, 1200));
+        return 'slow ok';
+      },
+      { connection, lockDuration: 400, stalledInterval: 300, drainDelay: 1 },
+    );
+    closers.push(() => slowWorker.close());
+    assert.equal(await within(slow.waitUntilFinished(events), 15_000, 'slow job'), 'slow ok');
+    assert.deepEqual(stalled, [abandoned.id]);
+  } finally {
+    for (const close of closers.reverse()) await close().catch(() => {});
+  }
+}
+
 describe('BullMQ on Keydra', () => {
   let k: Peer;
   before(async () => {
@@ -396,6 +479,20 @@ describe('BullMQ on Keydra', () => {
     if (!r) return t.skip(NO_REDIS);
     try {
       await featuresScenario(r.port);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('Keydra: locks, lock renewal, stalled job recovery', async () => {
+    await stallsScenario(k.port);
+  });
+
+  it('control: the same locks and stalls against redis-server', async (t) => {
+    const r = await startRedis();
+    if (!r) return t.skip(NO_REDIS);
+    try {
+      await stallsScenario(r.port);
     } finally {
       await r.close();
     }
