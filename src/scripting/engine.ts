@@ -28,6 +28,8 @@
  *       blocked until the reply, and SCRIPT KILL / FUNCTION KILL (`killScript`) can stop it.
  *   dropScript(st, ref) / closeScriptState(st) free compiled functions and states.
  *   luaMemory(st) → bytes used by the state (INFO used_memory_lua).
+ *   busyError(server) / killScript(c, isEval) / busyScriptInfo(server): the -BUSY text while a
+ *       script is suspended, SCRIPT KILL / FUNCTION KILL, FUNCTION STATS' running_script.
  *
  * Conversions follow script_lua.c: redisProtocolToLuaType (RESP reply → Lua value, RESP3 types as
  * {map=}, {set=}, {double=}, {big_number=}, {verbatim_string=}) and luaReplyToRedisReply
@@ -37,7 +39,10 @@
  * Known limits: a script is only suspended for BUSY at a point where Lua can yield, i.e. not while
  * a C function (pcall, a metamethod, an iterator such as table.sort's comparator) is on its call
  * stack, and never when it runs inside MULTI/EXEC or from a client without socket; there it runs to
- * the end before anything else is served (and cannot be killed).
+ * the end before anything else is served (and cannot be killed). The VM has no read-only tables
+ * (Redis patches Lua for them), so protection uses proxies: `pairs`, `next`, `rawget`, `rawset` and
+ * `setmetatable` are wrapped to see through them or refuse, but `getmetatable(_G)` shows the proxy's
+ * metatable. There is no Lua debugger (SCRIPT DEBUG YES/SYNC).
  * Source: Redis 7.0 script_lua.c, script.c, eval.c; Lua 5.1 reference manual.
  */
 import { createHash } from 'node:crypto';
