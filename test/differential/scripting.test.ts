@@ -4,6 +4,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import { type Cmd, Differential } from '../helpers/differential.js';
+import { rng } from '../helpers/random.js';
 import { NO_REDIS } from '../helpers/servers.js';
 
 /** EVAL script numkeys=0 [args...]. */
@@ -428,6 +429,53 @@ describe('scripting (differential)', () => {
     await d.sameAfter(['INFO', 'errorstats'], errorstats);
     const totals = (r: unknown): string => /total_error_replies:\d+/.exec(String(r))?.[0] ?? '';
     await d.sameAfter(['INFO', 'stats'], totals);
+  });
+
+  it('random nested Lua values convert as in Redis (RESP2 and RESP3, setresp 2 and 3)', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    const rand = rng(20261121);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
+    const scalar = (): string =>
+      pick([
+        () => String(Math.floor(rand() * 2000) - 1000),
+        () => (rand() * 200 - 100).toFixed(3),
+        () => `'s${Math.floor(rand() * 100)}'`,
+        () => 'true',
+        () => 'false',
+        () => 'nil',
+        () => "''",
+        () => "{ok='fine'}",
+        () => "{err='E bad'}",
+        () => `{double=${(rand() * 10).toFixed(2)}}`,
+        () => "{big_number='12345678901234567890'}",
+        () => `{map={k${Math.floor(rand() * 5)}=${Math.floor(rand() * 9)}}}`,
+        () => '{set={a=true}}',
+      ])();
+    const value = (depth: number): string => {
+      if (depth <= 0 || rand() < 0.4) return scalar();
+      const n = Math.floor(rand() * 5);
+      const items: string[] = [];
+      for (let i = 0; i < n; i++) items.push(value(depth - 1));
+      return `{${items.join(', ')}}`;
+    };
+    const [r3, k3] = await d.connectBoth();
+    try {
+      await Promise.all([r3.send('HELLO', '3'), k3.send('HELLO', '3')]);
+      for (let i = 0; i < 150; i++) {
+        const v = value(3);
+        const script = i % 2 === 0 ? `return ${v}` : `redis.setresp(3) return ${v}`;
+        await d.same(ev(script));
+        const [a, b] = await Promise.all([r3.send(...ev(script)), k3.send(...ev(script))]);
+        if (a.raw.toString('latin1') !== b.raw.toString('latin1')) {
+          throw new Error(
+            `RESP3 reply to ${script} differs: redis ${JSON.stringify(a.raw.toString('latin1'))} keydra ${JSON.stringify(b.raw.toString('latin1'))}`,
+          );
+        }
+      }
+    } finally {
+      r3.close();
+      k3.close();
+    }
   });
 
   it('math.random: the same PRNG sequence as Redis (not reseeded per EVAL), redis.sha1hex', async (t) => {
