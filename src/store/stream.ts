@@ -140,12 +140,11 @@ function packOne(out: string, s: string): string {
   return out + String.fromCharCode(n) + s;
 }
 
-/** Unpacks a packed entry into its elements. */
-function unpack(p: string): string[] {
+/** Unpacks the packed entry at [start, end) of `p` into its elements. */
+function unpack(p: string, start: number, end: number): string[] {
   const out: string[] = [];
-  let i = 0;
-  const n = p.length;
-  while (i < n) {
+  let i = start;
+  while (i < end) {
     let len = 0;
     let shift = 0;
     for (;;) {
@@ -169,7 +168,11 @@ const FLAG_SAMEFIELDS = 2;
  */
 class StreamNode {
   ids: BigUint64Array;
-  data: string[] = [];
+  /** Packed entries while the node is open (appends go here); null once sealed. */
+  data: string[] | null = [];
+  /** A sealed node's entries concatenated, entry i at [offs[i], offs[i+1]). */
+  packed = '';
+  offs: Uint32Array | null = null;
   flags: Uint8Array;
   /** Slots used: live + deleted entries. */
   n = 0;
@@ -225,7 +228,10 @@ class StreamNode {
 
   /** Fields of slot i, flattened [f1, v1, ...]. */
   fieldsAt(i: number): string[] {
-    const vals = unpack(this.data[i]);
+    const vals =
+      this.data !== null
+        ? unpack(this.data[i], 0, this.data[i].length)
+        : unpack(this.packed, (this.offs as Uint32Array)[i], (this.offs as Uint32Array)[i + 1]);
     if ((this.flags[i] & FLAG_SAMEFIELDS) === 0) return vals;
     const m = this.master;
     const out = new Array<string>(m.length);
@@ -238,6 +244,7 @@ class StreamNode {
 
   /** Appends an entry (its ID ≥ every ID in the node). */
   push(id: StreamId, fields: string[]): void {
+    if (this.data === null) this.unseal();
     const i = this.n;
     if (i * 2 >= this.ids.length) {
       const cap = Math.max(8, i * 2);
@@ -276,7 +283,7 @@ class StreamNode {
       }
       b += lpIntSize(fields.length / 2) + lpIntSize(fields.length + 4);
     }
-    this.data[i] = p;
+    (this.data as string[])[i] = p;
     this.flags[i] = same ? FLAG_SAMEFIELDS : 0;
     this.bytes += b;
     this.n = i + 1;
@@ -289,6 +296,39 @@ class StreamNode {
     this.live--;
   }
 
+  /** Reopens a sealed node for appends (rare: only if a sealed node becomes the last one). */
+  private unseal(): void {
+    const offs = this.offs as Uint32Array;
+    const data: string[] = [];
+    for (let i = 0; i < this.n; i++) data.push(this.packed.slice(offs[i], offs[i + 1]));
+    this.data = data;
+    this.packed = '';
+    this.offs = null;
+  }
+
+  /**
+   * Seals a node that takes no more appends: its entries become one string plus offsets, and the
+   * ID array shrinks to its size (about 4 bytes of overhead per entry instead of a string header).
+   */
+  seal(): void {
+    const data = this.data;
+    if (data === null) return;
+    const offs = new Uint32Array(this.n + 1);
+    let o = 0;
+    for (let i = 0; i < this.n; i++) {
+      offs[i] = o;
+      o += data[i].length;
+    }
+    offs[this.n] = o;
+    this.packed = data.join('');
+    this.offs = offs;
+    this.data = null;
+    if (this.ids.length > this.n * 2) {
+      this.ids = this.ids.slice(0, this.n * 2);
+      this.flags = this.flags.slice(0, this.n);
+    }
+  }
+
   isDeleted(i: number): boolean {
     return (this.flags[i] & FLAG_DELETED) !== 0;
   }
@@ -298,7 +338,9 @@ class StreamNode {
     const c = new StreamNode({ ms: this.masterMs, seq: this.masterSeq }, this.master, 0);
     c.ids = this.ids.slice();
     c.flags = this.flags.slice();
-    c.data = this.data.slice();
+    c.data = this.data === null ? null : this.data.slice();
+    c.packed = this.packed;
+    c.offs = this.offs;
     c.n = this.n;
     c.live = this.live;
     c.bytes = this.bytes;
@@ -421,6 +463,7 @@ export class Stream {
       else if (streamLimits.nodeMaxEntries > 0 && nd.n >= streamLimits.nodeMaxEntries) nd = undefined;
     }
     if (nd === undefined) {
+      if (this.nodes.length > 0) this.nodes[this.nodes.length - 1].seal();
       const master: string[] = [];
       for (let i = 0; i < fields.length; i += 2) master.push(fields[i], '');
       const cap = streamLimits.nodeMaxEntries > 0 ? Math.min(streamLimits.nodeMaxEntries, 128) : 8;
