@@ -179,6 +179,33 @@ test('FCALL and FCALL_RO: arguments, flags, errors, redis.call from functions', 
   );
 });
 
+test('FCALL over maxmemory: the function flags decide (deny-oom unless allow-oom or no-writes)', async (t) => {
+  if (!d) return t.skip(NO_REDIS);
+  await d.same(
+    ['SET', 'big', 'x'.repeat(100)],
+    load(
+      lib(
+        'oom',
+        [
+          "redis.register_function('w', function() return redis.call('set','a','b') end)",
+          "redis.register_function{function_name='r', callback=function() return redis.call('get','a') end, flags={'no-writes'}}",
+          "redis.register_function{function_name='o', callback=function() return redis.call('set','a','c') end, flags={'allow-oom'}}",
+          "redis.register_function{function_name='o2', callback=function() return redis.call('get','a') end, flags={'allow-oom'}}",
+        ].join('\n'),
+      ),
+    ),
+    ['CONFIG', 'SET', 'maxmemory', '1'],
+    ['FCALL', 'w', '0'],
+    ['FCALL', 'w', 'notanumber'],
+    ['FCALL', 'r', '0'],
+    ['FCALL', 'o', '0'],
+    ['FCALL', 'o2', '0'],
+    ['FCALL', 'nosuch', '0'],
+    ['CONFIG', 'SET', 'maxmemory', '0'],
+    ['FCALL', 'w', '0'],
+  );
+});
+
 test('FUNCTION DUMP / RESTORE: payload bytes, policies, errors, cross-server restore', async (t) => {
   if (!d) return t.skip(NO_REDIS);
   const code = lib('dumped', "redis.register_function('df', function() return 'dumped' end)");

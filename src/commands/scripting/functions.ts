@@ -12,6 +12,7 @@
  */
 import { Crc64 } from '../../persistence/rdb/crc64.js';
 import { RDB_VERSION, RdbOp, RdbReader, RdbWriter, verifyDumpPayload } from '../../persistence/rdb/rdb.js';
+import { ERR_OOM } from '../../errors.js';
 import { busyError, killScript, runScript } from '../../scripting/engine.js';
 import {
   FLAG_ALLOW_OOM,
@@ -268,6 +269,22 @@ function fcallGeneric(c: Client, argv: string[], ro: boolean): void {
     c.error('ERR Function not found');
     return;
   }
+  const flags = fi.flags;
+  const write = (flags & FLAG_NO_WRITES) === 0;
+  const denyOom = (flags & (FLAG_ALLOW_OOM | FLAG_NO_WRITES)) === 0;
+  const server = c.server;
+  if (server.execDepth === 0) {
+    // processCommand's checks with the command flags the function declares (fcallGetCommandFlags:
+    // write unless no-writes, deny-oom unless allow-oom or no-writes).
+    if (denyOom && server.maxmemory > 0 && !server.evict()) {
+      c.error(ERR_OOM);
+      return;
+    }
+    if (write && server.diskError !== null) {
+      c.error(server.diskError);
+      return;
+    }
+  }
   const nk = argv[2];
   if (!/^-?(0|[1-9][0-9]*)$/.test(nk) || nk === '-0' || BigInt(nk) > 9223372036854775807n || BigInt(nk) < -9223372036854775808n) {
     c.error('ERR Bad number of keys provided');
@@ -282,16 +299,15 @@ function fcallGeneric(c: Client, argv: string[], ro: boolean): void {
     c.error("ERR Number of keys can't be negative");
     return;
   }
-  const flags = fi.flags;
-  if ((flags & FLAG_NO_WRITES) === 0 && ro) {
+  // scriptPrepareForRun.
+  if (write && ro) {
     c.error('ERR Can not execute a script with write flag using *_ro command.');
     return;
   }
-  if ((flags & (FLAG_ALLOW_OOM | FLAG_NO_WRITES)) === 0 && c.server.maxmemory > 0 && !c.server.evict()) {
+  if (denyOom && server.execDepth > 0 && server.maxmemory > 0 && !server.evict()) {
     c.error('OOM allowed memory has been exceeded.');
     return;
   }
-  const server = c.server;
   const info = { name: fi.name, argv: argv.slice(), start: performance.now() };
   runningFunctions.set(server, info);
   runScript(c, e.state(), fi.ref, argv.slice(3, 3 + numkeys), argv.slice(3 + numkeys), {
