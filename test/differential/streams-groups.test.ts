@@ -445,6 +445,31 @@ describe('stream propagation (differential: AOF written by redis-server vs Keydr
       ['XREADGROUP', 'GROUP', 'g', 'alice', 'STREAMS', 'p', '>'],
       ['EXEC'],
     );
+    // Served after blocking: the same propagation (XCLAIM per entry; NOACK creates the consumer).
+    const [br, bk] = await d.connectBoth();
+    const [nr, nk] = await d.connectBoth();
+    const waits = [
+      br.send('XREADGROUP', 'GROUP', 'g', 'blocked', 'BLOCK', '0', 'STREAMS', 'p', '>'),
+      bk.send('XREADGROUP', 'GROUP', 'g', 'blocked', 'BLOCK', '0', 'STREAMS', 'p', '>'),
+    ];
+    const blockedCount = async (c: typeof br): Promise<number> =>
+      Number(/blocked_clients:(\d+)/.exec(String(await c.call('INFO', 'clients')))?.[1]);
+    for (let i = 0; i < 200 && ((await blockedCount(d.r)) !== 1 || (await blockedCount(d.k)) !== 1); i++)
+      await new Promise((res) => setTimeout(res, 5));
+    await d.same(['XADD', 'p', '600-0', 'after', 'block']);
+    const [wr, wk] = await Promise.all(waits);
+    assert.equal(wk.raw.toString('latin1'), wr.raw.toString('latin1'));
+    await d.same(['XGROUP', 'CREATE', 'p', 'g3', '$']);
+    const waits2 = [
+      nr.send('XREADGROUP', 'GROUP', 'g3', 'fresh', 'NOACK', 'BLOCK', '0', 'STREAMS', 'p', '>'),
+      nk.send('XREADGROUP', 'GROUP', 'g3', 'fresh', 'NOACK', 'BLOCK', '0', 'STREAMS', 'p', '>'),
+    ];
+    for (let i = 0; i < 200 && ((await blockedCount(d.r)) !== 1 || (await blockedCount(d.k)) !== 1); i++)
+      await new Promise((res) => setTimeout(res, 5));
+    await d.same(['XADD', 'p', '601-0', 'after', 'block']);
+    const [w2r, w2k] = await Promise.all(waits2);
+    assert.equal(w2k.raw.toString('latin1'), w2r.raw.toString('latin1'));
+    for (const c of [br, bk, nr, nk]) c.close();
     const dir = 'appendonlydir';
     const r = normProp(aofCommands(join(d.redis.dir, dir, 'appendonly.aof.1.incr.aof')));
     const k = normProp(aofCommands(join(d.keydra.dir, dir, 'appendonly.aof.1.incr.aof')));
