@@ -397,3 +397,94 @@ describe('streams (differential)', () => {
     );
   });
 });
+
+describe('streams (differential, seeded random command sequences)', () => {
+  let d: Differential | null;
+  before(async () => {
+    d = await Differential.start();
+  });
+  after(async () => {
+    await d?.close();
+  });
+
+  /**
+   * Random XADD/XDEL/XTRIM/XRANGE/XREVRANGE/XSETID/XINFO and group commands (XGROUP, XREADGROUP,
+   * XACK, XCLAIM/XAUTOCLAIM with min-idle 0, XPENDING summary, XINFO GROUPS) on two keys,
+   * every reply compared byte for byte (commands whose replies carry times are left out).
+   */
+  for (const seed of [11, 12, 13]) {
+    it(`seed ${seed}: 1500 commands`, async (t) => {
+      if (!d) return t.skip(NO_REDIS);
+      const r = rng(seed);
+      const pick = <T>(a: T[]): T => a[Math.floor(r() * a.length)];
+      const keys = ['rk1', 'rk2'];
+      await d.same(['DEL', ...keys]);
+      const next = new Map<string, number>(keys.map((k) => [k, 1]));
+      const someId = (k: string): string => {
+        const top = next.get(k) as number;
+        const x = r();
+        if (x < 0.1) return pick(['-', '+']);
+        if (x < 0.2) return String(Math.floor(r() * top));
+        if (x < 0.25) return `(${Math.floor(r() * top)}-${Math.floor(r() * 3)}`;
+        return `${Math.floor(r() * top)}-${Math.floor(r() * 3)}`;
+      };
+      const strictId = (k: string): string => `${Math.floor(r() * ((next.get(k) as number) + 2))}-${Math.floor(r() * 3)}`;
+      const consumers = ['c1', 'c2', 'c3'];
+      const groups = ['g1', 'g2'];
+      let errors = 0;
+      for (let i = 0; i < 1500; i++) {
+        const k = pick(keys);
+        const x = r();
+        let cmd: Cmd;
+        if (x < 0.3) {
+          const top = next.get(k) as number;
+          const ms = r() < 0.8 ? top : Math.max(0, top - 2);
+          if (r() < 0.85) next.set(k, top + (r() < 0.3 ? 0 : 1));
+          const id = r() < 0.3 ? `${ms}-*` : `${ms}-${Math.floor(r() * 3)}`;
+          const trim: string[] = r() < 0.15 ? [pick(['MAXLEN', 'MINID']), pick(['~', '=', '']), '0'].filter((s) => s !== '') : [];
+          if (trim.length > 0) trim[trim.length - 1] = trim[0] === 'MAXLEN' ? String(Math.floor(r() * 60)) : strictId(k);
+          const nf = 1 + Math.floor(r() * 2);
+          const fields: string[] = [];
+          for (let f = 0; f < nf; f++) fields.push(pick(['a', 'b', 'field']), String(Math.floor(r() * 1000)));
+          cmd = ['XADD', k, ...trim, id, ...fields];
+        } else if (x < 0.38) cmd = ['XDEL', k, strictId(k), strictId(k)];
+        else if (x < 0.42) {
+          const strat = pick(['MAXLEN', 'MINID']);
+          cmd = ['XTRIM', k, strat, pick(['~', '=']), strat === 'MAXLEN' ? String(Math.floor(r() * 50)) : strictId(k)];
+        } else if (x < 0.52) cmd = ['XRANGE', k, someId(k), someId(k), 'COUNT', String(Math.floor(r() * 8))];
+        else if (x < 0.57) cmd = ['XREVRANGE', k, someId(k), someId(k)];
+        else if (x < 0.6) cmd = ['XINFO', 'STREAM', k];
+        else if (x < 0.61) cmd = ['XSETID', k, strictId(k)];
+        else if (x < 0.65) cmd = ['XGROUP', 'CREATE', k, pick(groups), pick(['$', '0', strictId(k)]), 'MKSTREAM'];
+        else if (x < 0.67) cmd = ['XGROUP', 'SETID', k, pick(groups), pick(['$', '0', strictId(k)])];
+        else if (x < 0.79) {
+          const noack = r() < 0.2 ? ['NOACK'] : [];
+          cmd = [
+            'XREADGROUP',
+            'GROUP',
+            pick(groups),
+            pick(consumers),
+            'COUNT',
+            String(1 + Math.floor(r() * 4)),
+            ...noack,
+            'STREAMS',
+            k,
+            r() < 0.8 ? '>' : '0',
+          ];
+        } else if (x < 0.85) cmd = ['XACK', k, pick(groups), strictId(k), strictId(k)];
+        else if (x < 0.89) cmd = ['XCLAIM', k, pick(groups), pick(consumers), '0', strictId(k), strictId(k), 'JUSTID'];
+        else if (x < 0.92)
+          cmd = ['XAUTOCLAIM', k, pick(groups), pick(consumers), '0', someId(k), 'COUNT', String(1 + Math.floor(r() * 5)), 'JUSTID'];
+        else if (x < 0.95) cmd = ['XPENDING', k, pick(groups)];
+        else if (x < 0.98) cmd = ['XINFO', 'GROUPS', k];
+        else if (x < 0.99) cmd = ['XGROUP', 'DELCONSUMER', k, pick(groups), pick(consumers)];
+        else cmd = ['XREAD', 'COUNT', '3', 'STREAMS', k, someId(k).replace('(', '')];
+        const [raw] = await d.same(cmd);
+        if (raw[0] === 45) errors++;
+      }
+      // The sequence mostly exercises successful paths, not argument errors.
+      assert.ok(errors < 300, `${errors} error replies`);
+      await d.same(['XRANGE', 'rk1', '-', '+'], ['XRANGE', 'rk2', '-', '+'], ['XINFO', 'STREAM', 'rk1'], ['XINFO', 'STREAM', 'rk2']);
+    });
+  }
+});
