@@ -59,3 +59,100 @@ describe('RespParser argv ownership (hot-path allocation changes)', () => {
     assert.deepEqual(a, ['SET', 'k', '\xff\x00']);
   });
 });
+
+describe('ReplyWriter number and short-string fast paths', () => {
+  it('integer() writes the same decimal text as String() for every magnitude and sign', () => {
+    const values: (number | bigint)[] = [0, -0, 1, 9, 10, 99, 100, 12345, 99999, 100000, 999999999, 1000000000];
+    values.push(2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, -1, -10, -12345, -(2 ** 31), Number.MAX_SAFE_INTEGER);
+    values.push(Number.MIN_SAFE_INTEGER, 2n ** 63n - 1n, -(2n ** 63n));
+    for (let i = 1; i < 1e15; i *= 7) values.push(i, i - 1, -i);
+    const w = new ReplyWriter(16);
+    let expected = '';
+    for (const v of values) {
+      w.integer(v);
+      expected += `:${String(v)}\r\n`;
+    }
+    assert.equal(w.pending().toString('latin1'), expected);
+  });
+
+  it('array and bulk headers carry exact lengths around the short-string threshold', () => {
+    const w = new ReplyWriter(16);
+    let expected = '';
+    for (const n of [0, 1, 9, 10, 31, 32, 33, 100, 1000, 70000]) {
+      let s = '';
+      for (let i = 0; i < n; i++) s += String.fromCharCode((i * 37 + n) & 255);
+      w.arrayLen(n);
+      w.bulk(s);
+      expected += `*${n}\r\n$${n}\r\n${s}\r\n`;
+    }
+    assert.equal(w.pending().toString('latin1'), expected);
+  });
+
+  it('raw() copies shared replies of any size', () => {
+    const w = new ReplyWriter(8);
+    const big = Buffer.from(`+${'y'.repeat(40)}\r\n`);
+    w.raw(Buffer.from('+OK\r\n'));
+    w.raw(big);
+    w.raw(Buffer.from('$-1\r\n'));
+    assert.equal(w.pending().toString('latin1'), `+OK\r\n${big.toString('latin1')}$-1\r\n`);
+  });
+});
+
+describe('RespParser command-name reuse and header numbers', () => {
+  const limits = { maxBulkLen: 512 * 1024 * 1024, maxQueryBuffer: 1024 * 1024 * 1024 };
+  const enc = (argv: string[]) => `*${argv.length}\r\n${argv.map((a) => `$${a.length}\r\n${a}\r\n`).join('')}`;
+
+  it('argv[0] is right when consecutive names share a length or differ by one byte', async () => {
+    const { RespParser } = await import('../../../src/protocol/parser.js');
+    const p = new RespParser(limits);
+    const cmds = [
+      ['GET', 'a'],
+      ['GET', 'b'],
+      ['SET', 'a', 'v'],
+      ['get', 'a'],
+      ['GEt', 'a'],
+      ['\xff\x00T', 'x'],
+      ['GETDEL', 'a'],
+      ['GET', 'c'],
+    ];
+    p.feed(Buffer.from(cmds.map(enc).join(''), 'latin1'));
+    for (const c of cmds) assert.deepEqual(p.next(), c);
+    assert.equal(p.next(), null);
+  });
+
+  it('multibulk and bulk headers parse when split at every byte', async () => {
+    const { RespParser } = await import('../../../src/protocol/parser.js');
+    const argv = ['MSET', 'k'.repeat(1234), 'v', '', 'x'.repeat(10)];
+    const bytes = Buffer.from(enc(argv), 'latin1');
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const p = new RespParser(limits);
+      p.feed(bytes.subarray(0, cut));
+      const first = p.next();
+      if (first === null) {
+        assert.equal(p.error, null);
+        p.feed(bytes.subarray(cut));
+        assert.deepEqual(p.next(), argv);
+      } else {
+        assert.deepEqual(first, argv);
+      }
+    }
+  });
+
+  it('rejects non-numeric, empty and over-long header numbers', async () => {
+    const { RespParser } = await import('../../../src/protocol/parser.js');
+    const cases: [string, string][] = [
+      ['*1x\r\n', 'ERR Protocol error: invalid multibulk length'],
+      ['*\r\n', 'ERR Protocol error: invalid multibulk length'],
+      ['*1\r\n$\r\n', 'ERR Protocol error: invalid bulk length'],
+      ['*1\r\n$-\r\n', 'ERR Protocol error: invalid bulk length'],
+      ['*1\r\n$1 \r\n', 'ERR Protocol error: invalid bulk length'],
+      [`*1\r\n$${'1'.repeat(19)}\r\n`, 'ERR Protocol error: invalid bulk length'],
+    ];
+    for (const [input, msg] of cases) {
+      const p = new RespParser(limits);
+      p.feed(Buffer.from(input, 'latin1'));
+      assert.equal(p.next(), null, input);
+      assert.equal(p.error, msg, input);
+    }
+  });
+});
