@@ -56,8 +56,13 @@ export class Persistence {
     this.aof.onWriteStatus = () => this.updateDiskError();
     for (const name of ['stop-writes-on-bgsave-error', 'save', 'appendonly']) server.config.onChange(name, () => this.updateDiskError());
     server.config.onChange('appendonly', (v) => {
-      if (v && !this.aof.enabled) this.aof.create();
-      else if (!v && this.aof.enabled) this.aof.stop();
+      if (v && !this.aof.enabled) {
+        try {
+          this.aof.startBackground();
+        } catch (e) {
+          server.log.warning(`Redis needs to enable the AOF but can't trigger a background AOF rewrite operation: ${(e as Error).message}`);
+        }
+      } else if (!v && this.aof.enabled) this.aof.stop();
     });
   }
 

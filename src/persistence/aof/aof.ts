@@ -262,7 +262,7 @@ export class Aof {
     if (this.fd >= 0) fs.closeSync(this.fd);
     const seq = this.nextSeq('i');
     const e: ManifestEntry = { file: `${this.baseName}.${seq}.incr.aof`, seq, type: 'i' };
-    this.fd = fs.openSync(this.path(e.file), 'a');
+    this.fd = fs.openSync(this.path(e.file), 'w');
     this.curDb = -1;
     return e;
   }
@@ -276,6 +276,40 @@ export class Aof {
     this.enabled = true;
     this.startFsyncTimer();
     this.rewriteSync();
+  }
+
+  /**
+   * CONFIG SET appendonly yes (Redis 7 startAppendOnly): starts logging into a new INCR file at
+   * once and writes the current dataset as the BASE with a background rewrite; the manifest
+   * naming [base, incr] is written only when the base is complete, so a crash meanwhile never
+   * leaves an AOF without its base. A rewrite already running (BGREWRITEAOF with the AOF off)
+   * is abandoned and restarted. @throws if the files cannot be created (AOF left off).
+   */
+  startBackground(): void {
+    fs.mkdirSync(this.dirPath, { recursive: true });
+    if (this.snapshot !== null) {
+      this.snapshot.abort();
+      this.snapshot = null;
+      this.stats.rewriteInProgress = false;
+    }
+    if (this.manifest.length === 0 && this.exists()) {
+      // Files of an earlier AOF: number the new ones after them (they are deleted at the end).
+      try {
+        this.manifest = parseManifest(fs.readFileSync(this.manifestPath, 'latin1'), this.manifestPath);
+      } catch {
+        /* unreadable: replaced at the end */
+      }
+    }
+    this.enabled = true;
+    this.startFsyncTimer();
+    try {
+      this.rewriteBackground(true);
+    } catch (e) {
+      this.enabled = false;
+      if (this.fd >= 0) fs.closeSync(this.fd);
+      this.fd = -1;
+      throw e;
+    }
   }
 
   /** Opens the last INCR of a loaded AOF for appending and starts logging writes. */
@@ -347,12 +381,12 @@ export class Aof {
    * the manifest atomically to [new base, new incr], deleting the old files.
    * @returns false if one is already running. @throws if the temp file cannot be created.
    */
-  rewriteBackground(): boolean {
+  rewriteBackground(initial = false): boolean {
     if (this.stats.rewriteInProgress) return false;
     fs.mkdirSync(this.dirPath, { recursive: true });
     const t0 = Date.now();
     const incr = this.enabled ? this.openNewIncr() : null;
-    if (incr) this.writeManifest([...this.manifest, incr]);
+    if (incr && !initial) this.writeManifest([...this.manifest, incr]);
     const seq = this.nextSeq('b');
     const base: ManifestEntry = { file: `${this.baseName}.${seq}.base.rdb`, seq, type: 'b' };
     const tmp = this.path(`temp-rewriteaof-bg-${process.pid}.aof`);
