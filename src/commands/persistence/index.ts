@@ -15,6 +15,7 @@ import {
 import { getPersistence } from '../../persistence/index.js';
 import { dumpPayload, restorePayload, verifyDumpPayload } from '../../persistence/rdb/rdb.js';
 import type { Client } from '../../server/client.js';
+import { lruClock } from '../../store/db.js';
 import { isKeyword, parseIntOrReply } from '../args.js';
 import type { CommandDef } from '../types.js';
 
@@ -181,10 +182,9 @@ function restoreCommand(c: Client, argv: string[]): void {
     db.setExpire(key, ttl);
     if (!absttl) server.propArgv = [...argv.slice(0, 2), String(ttl), ...argv.slice(3), 'ABSTTL'];
   }
-  const nowSec = Math.floor(Date.now() / 1000);
   const lfu = c.server.config.str('maxmemory-policy').includes('lfu');
   if (lfu && freq >= 0) obj.lru = (((Math.floor(Date.now() / 60000) & 0xffff) << 8) | freq) >>> 0;
-  else if (!lfu && idle >= 0) obj.lru = (nowSec - idle) & 0xffffff;
+  else if (!lfu && idle >= 0) obj.lru = lruClock(Date.now() - idle * 1000);
   server.keyspace.hooks.keyModified(db, key);
   server.notifyKeyspaceEvent('g', 'restore', key, db.id);
   server.dirty++;

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { Config } from '../../../src/config/config.js';
 import { evictorOf, LFU_INIT_VAL, lfuDecrAndReturn, lfuLogIncr, lfuMinutes } from '../../../src/evict/index.js';
 import { KeydraServer } from '../../../src/server/server.js';
-import { ObjType, RObject } from '../../../src/store/db.js';
+import { lruClock, ObjType, RObject } from '../../../src/store/db.js';
 
 function serverWith(policy: string): KeydraServer {
   const cfg = new Config();
@@ -67,8 +67,7 @@ describe('eviction policies', () => {
 
   it('allkeys-lru evicts the longest idle first; allkeys-random evicts everything', () => {
     const s = serverWith('allkeys-lru');
-    const nowS = s.keyspace.now / 1000;
-    for (let i = 0; i < 20; i++) put(s, `k${i}`).lru = nowS - (i % 2 === 0 ? 1000 + i : i);
+    for (let i = 0; i < 20; i++) put(s, `k${i}`).lru = lruClock(s.keyspace.now - (i % 2 === 0 ? 1000 + i : i) * 1000);
     const evicted = drain(s, 'allkeys-lru');
     assert.deepEqual(
       evicted.slice(0, 10),
