@@ -101,6 +101,7 @@ export const DIRECTIVES: Directive[] = [
   { name: 'auto-aof-rewrite-min-size', type: 'memory', default: 64 * 1024 * 1024, mutable: true, min: 0, max: MAX_LL },
   { name: 'aof-timestamp-enabled', type: 'bool', default: false, mutable: true },
   { name: 'stop-writes-on-bgsave-error', type: 'bool', default: true, mutable: true },
+  { name: 'rdb-del-sync-files', type: 'bool', default: false, mutable: true },
   { name: 'busy-reply-threshold', aliases: ['lua-time-limit'], type: 'int', default: 5000, mutable: true, min: 0, max: MAX_LL },
   {
     name: 'hash-max-listpack-entries',

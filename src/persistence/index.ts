@@ -293,6 +293,12 @@ export class Persistence {
       this.snapshot = null;
       this.rdb.bgsaveInProgress = false;
     }
+    if (this.aof.snapshot !== null && !this.aof.enabled) {
+      // BGREWRITEAOF with the AOF off (with the AOF on, aof.stop() below abandons it).
+      this.aof.snapshot.abort();
+      this.aof.snapshot = null;
+      this.aof.stats.rewriteInProgress = false;
+    }
     if (this.aof.enabled) this.aof.sync();
     // Never save a partially loaded dataset over the file it came from.
     const doSave = !this.server.loading && (save === true || (save === undefined && this.server.config.list('save').length > 0));
