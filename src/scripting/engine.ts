@@ -36,10 +36,12 @@
  * (Lua value → reply). The reply of a command called from a script is read straight from the
  * script client's ReplyWriter buffer and pushed onto the Lua stack (no intermediate JS tree).
  *
- * Known limits: a script is only suspended for BUSY at a point where Lua can yield, i.e. not while
- * a C function (pcall, a metamethod, an iterator such as table.sort's comparator) is on its call
- * stack, and never when it runs inside MULTI/EXEC or from a client without socket; there it runs to
- * the end before anything else is served (and cannot be killed). The VM has no read-only tables
+ * Known limits: a script is only suspended for BUSY at a point where Lua can yield: pcall runs Lua
+ * functions in coroutines for that (YIELDABLE_PCALL_SRC), but not while another C function
+ * (xpcall, a metamethod, table.sort's comparator, a gsub callback) is on its call stack, and never
+ * when it runs inside MULTI/EXEC or from a client without socket; there it runs to the end before
+ * anything else is served (and cannot be killed). After SCRIPT KILL, a pcall that catches the
+ * kill error gets it raised again at its next hook event even on the same line (Redis: next line). The VM has no read-only tables
  * (Redis patches Lua for them), so protection uses proxies: `pairs`, `next`, `rawget`, `rawset` and
  * `setmetatable` are wrapped to see through them or refuse, but `getmetatable(_G)` shows the proxy's
  * metatable. There is no Lua debugger (SCRIPT DEBUG YES/SYNC).
@@ -54,7 +56,18 @@ import type { Client } from '../server/client.js';
 import { call } from '../server/dispatch.js';
 import type { KeydraServer } from '../server/server.js';
 import { openRedisLibs } from './libs/index.js';
-import { LUA_ERRRUN, LUA_GLOBALSINDEX, LUA_MASKCOUNT, LUA_MULTRET, LUA_OK, LUA_REGISTRYINDEX, LUA_YIELD, LuaType, LuaVM } from './lua.js';
+import {
+  LUA_ERRRUN,
+  LUA_GLOBALSINDEX,
+  LUA_MASKCOUNT,
+  LUA_MASKLINE,
+  LUA_MULTRET,
+  LUA_OK,
+  LUA_REGISTRYINDEX,
+  LUA_YIELD,
+  LuaType,
+  LuaVM,
+} from './lua.js';
 
 /** The Redis version scripts see (redis.REDIS_VERSION, REDIS_VERSION_NUM = 0x00MMmmpp). */
 const SCRIPT_REDIS_VERSION = '7.0.15';
@@ -151,6 +164,14 @@ interface RunCtx {
   busy: boolean;
   /** The last yield came from our hook (not from the script's own coroutine.yield). */
   ourYield: boolean;
+  /**
+   * Coroutines running a pcall'd function (thread address → state): `chain` when the hook may
+   * suspend it (its parent is the script's coroutine or such a coroutine), `hooked` when its
+   * last yield came from the hook.
+   */
+  pcalls: Map<number, { chain: boolean; hooked: boolean }> | null;
+  /** SCRIPT KILL armed the hook to raise the kill error (every line, every thread). */
+  killArmed: boolean;
   /** The server shut down while the script was suspended: drop it without a reply. */
   abandoned: boolean;
   /** keyspace.now (Unix ms) when the script started: restored for every slice. */
@@ -169,6 +190,44 @@ const shutdownHooked = new WeakSet<KeydraServer>();
 const REMOVED_GLOBALS = ['io', 'os', 'package', 'module', 'require', 'loadfile', 'dofile', 'print', 'getfenv', 'setfenv', 'newproxy'];
 /** Library tables made read-only (a proxy with __index to the real table). */
 const PROTECTED_LIBS = ['string', 'math', 'table', 'coroutine', 'redis', 'cjson', 'bit', 'struct', 'cmsgpack'];
+
+/**
+ * pcall for scripts: Redis's pcall semantics (an error table becomes its err string), but a Lua
+ * function is run in a coroutine so that the count hook can suspend a script looping inside a
+ * pcall (a C pcall is a boundary Lua 5.1 cannot yield across). The coroutine's suspension is
+ * passed up the chain of such pcalls to the script's own coroutine. C functions, deep nesting,
+ * and runs that can never be suspended use the native pcall. A yield by the function itself is
+ * the error Redis's C pcall gives. Upvalues come as chunk arguments.
+ */
+const YIELDABLE_PCALL_SRC = `local native_pcall, iscfunction, begin_pcall, end_pcall, hook_yielded,
+  co_create, co_resume, co_status, co_yield, select, type, unpack = ...
+local function pack(...) return {n = select('#', ...), ...} end
+return function(f, ...)
+  if type(f) ~= 'function' or iscfunction(f) or not begin_pcall() then
+    return native_pcall(f, ...)
+  end
+  local co = co_create(f)
+  end_pcall(co, true)
+  local r = pack(co_resume(co, ...))
+  while r[1] and co_status(co) == 'suspended' do
+    local how = hook_yielded(co)
+    if how == 1 then
+      co_yield()
+    elseif how ~= 2 then
+      end_pcall(co)
+      return false, 'attempt to yield across metamethod/C-call boundary'
+    end
+    r = pack(co_resume(co))
+  end
+  end_pcall(co)
+  if r[1] then return true, unpack(r, 2, r.n) end
+  local e = r[2]
+  if type(e) == 'table' then
+    local m = e.err
+    if type(m) == 'string' or type(m) == 'number' then e = m end
+  end
+  return false, e
+end`;
 
 /** The error handler global Redis 7.0 defines (eval.c scriptingInit); kept for scripts that look. */
 const ERR_HANDLER_SRC = `local dbg = debug
@@ -198,8 +257,21 @@ export function createScriptState(server: KeydraServer, kind: 'eval' | 'function
   const L = v.newState();
   m._luaL_openlibs(L);
   openRedisLibs(v, L);
-  // Redis's pcall (returns the err string of error tables).
-  v.pushCFunction(L, F.pcall);
+  // Redis's pcall (returns the err string of error tables), wrapped so a script spinning inside a
+  // pcall can still be suspended for BUSY (see YIELDABLE_PCALL_SRC).
+  if (v.loadBuffer(L, YIELDABLE_PCALL_SRC, '=pcall') === LUA_OK) {
+    for (const f of ['pcall', 'iscfunction', 'pcallBegin', 'pcallEnd', 'pcallYielded']) v.pushCFunction(L, F[f]);
+    for (const name of ['create', 'resume', 'status', 'yield']) {
+      v.getGlobal(L, 'coroutine');
+      v.getField(L, -1, name);
+      m._lua_remove(L, -2);
+    }
+    for (const name of ['select', 'type', 'unpack']) v.getGlobal(L, name);
+    m._lua_call(L, 12, 1);
+  } else {
+    m._lua_settop(L, 0);
+    v.pushCFunction(L, F.pcall);
+  }
   v.setGlobal(L, 'pcall');
   // The redis table.
   v.newTable(L);
@@ -510,6 +582,8 @@ export function runScript(c: Client, st: ScriptState, fnRef: number, keys: strin
     yieldable: threshold > 0 && c.socket !== null && server.execDepth === 0 && !c.closed,
     busy: false,
     ourYield: false,
+    pcalls: null,
+    killArmed: false,
     abandoned: false,
     timeSnapshot: server.keyspace.now,
   };
@@ -595,13 +669,14 @@ function continueBusy(ctx: RunCtx): void {
     cleanup(ctx);
     return;
   }
-  if (ctx.killed) {
-    ctx.caller.server.log.warning('Lua script killed by user with SCRIPT KILL.');
-    const where = errorWhere(ctx, 0);
-    replyError(ctx, `ERR Script killed by user with SCRIPT KILL...${where}`);
-    dropThread(ctx.st);
-    cleanup(ctx);
-    return;
+  if (ctx.killed && !ctx.killArmed) {
+    // As Redis luaMaskCountHook: the kill is an error raised where the script runs, then again
+    // at every new line, so a pcall cannot keep the script alive.
+    ctx.killArmed = true;
+    server.log.warning('Lua script killed by user with SCRIPT KILL.');
+    const m = ctx.st.vm.m;
+    m._lua_sethook(ctx.thread, hookPtr, LUA_MASKCOUNT | LUA_MASKLINE, 1);
+    if (ctx.pcalls !== null) for (const co of ctx.pcalls.keys()) m._lua_sethook(co, hookPtr, LUA_MASKCOUNT | LUA_MASKLINE, 1);
   }
   resumeSlice(ctx, 0, performance.now());
   server.flushPendingWrites();
@@ -661,6 +736,8 @@ function finish(ctx: RunCtx, status: number): void {
       replyError(ctx, `ERR ${(e as Error).message ?? e}`);
     }
     m._lua_settop(co, 0);
+    // A killed script that caught the error and returned: its coroutine keeps the kill hook.
+    if (ctx.killArmed) dropThread(ctx.st);
   } else if (status === LUA_YIELD) {
     // The script yielded its own coroutine at top level: Redis runs it under pcall, a C boundary.
     replyError(ctx, `ERR attempt to yield across metamethod/C-call boundary${errorWhere(ctx, 0)}`);
@@ -1158,15 +1235,32 @@ function execFromScript(ctx: RunCtx, argv: string[]): string | null {
 /** The count hook: suspends a script that has run past the threshold (Redis luaMaskCountHook). */
 function countHook(L: number, _ar: number): void {
   const ctx = running;
-  if (ctx === null || !ctx.yieldable || L !== ctx.thread) return;
+  if (ctx === null || !ctx.yieldable) return;
+  if (ctx.killArmed) {
+    // Raised in the script's code, not in the pcall wrapper's (so the script's pcall sees it).
+    if (ctx.st.vm.stackInfo(L, 0)?.source === '=pcall') return;
+    raiseError(ctx.st.vm, L, 'Script killed by user with SCRIPT KILL...');
+    return;
+  }
+  let pc: { chain: boolean; hooked: boolean } | undefined;
+  if (L !== ctx.thread) {
+    pc = ctx.pcalls?.get(L);
+    if (pc === undefined || !pc.chain) return;
+  }
   const now = performance.now();
   if (!ctx.busy) {
     if (now - ctx.start < ctx.threshold) return;
   } else if (now - ctx.sliceStart < SLICE_MS) return;
   const v = ctx.st.vm;
   if (!v.canYield(L)) return;
-  ctx.ourYield = true;
+  if (pc !== undefined) pc.hooked = true;
+  else ctx.ourYield = true;
   v.m._lua_yield(L, 0);
+}
+
+/** The thread at stack index 1 of L (a coroutine argument), as an address. */
+function threadArg(v: LuaVM, L: number): number {
+  return v.m._lua_tothread(L, 1);
 }
 
 /** Guard helpers: is the table at idx in the registry set `name` (keydra_ro / keydra_proxy)? */
@@ -1219,6 +1313,52 @@ function registerFunctions(v: LuaVM): void {
         m._lua_insert(L, 1);
       }
       return m._lua_gettop(L);
+    }),
+    iscfunction: v.cfunction((L) => {
+      m._lua_pushboolean(L, m._lua_iscfunction(L, 1));
+      return 1;
+    }),
+    // pcallBegin(): may this pcall run in a coroutine? (a run that can be suspended, bounded nesting)
+    pcallBegin: v.cfunction((L) => {
+      const ctx = running;
+      m._lua_pushboolean(L, ctx !== null && ctx.yieldable && (ctx.pcalls?.size ?? 0) < 64 ? 1 : 0);
+      return 1;
+    }),
+    // pcallEnd(co, true) registers the pcall coroutine co (called from thread L); pcallEnd(co) forgets it.
+    pcallEnd: v.cfunction((L) => {
+      const ctx = running;
+      if (ctx === null) return 0;
+      const co = threadArg(v, L);
+      if (m._lua_toboolean(L, 2)) {
+        const parent = L === ctx.thread ? true : (ctx.pcalls?.get(L)?.chain ?? false);
+        (ctx.pcalls ??= new Map()).set(co, { chain: parent, hooked: false });
+      } else ctx.pcalls?.delete(co);
+      return 0;
+    }),
+    // pcallYielded(co) after co suspended: 1 = the hook did it and L passes it up (yield L too),
+    // 2 = the hook did it but L cannot yield now (resume co at once), 0 = co yielded by itself.
+    pcallYielded: v.cfunction((L) => {
+      const ctx = running;
+      const pc = ctx?.pcalls?.get(threadArg(v, L));
+      let how = 0;
+      if (ctx !== null && pc !== undefined && pc.hooked) {
+        pc.hooked = false;
+        how = 2;
+        if (v.canYield(L)) {
+          if (L === ctx.thread) {
+            ctx.ourYield = true;
+            how = 1;
+          } else {
+            const parent = ctx.pcalls?.get(L);
+            if (parent?.chain) {
+              parent.hooked = true;
+              how = 1;
+            }
+          }
+        }
+      }
+      m._lua_pushnumber(L, how);
+      return 1;
     }),
     sha1hex: v.cfunction((L) => {
       if (m._lua_gettop(L) !== 1) return raiseError(v, L, 'wrong number of arguments');

@@ -62,6 +62,31 @@ describe('scripting: BUSY and SCRIPT KILL', () => {
     }
   });
 
+  it('a script looping inside pcall turns the server busy and SCRIPT KILL stops it (the kill error is raised again on the next line)', async () => {
+    const a = await RawClient.connect(k.port);
+    const b = await RawClient.connect(k.port);
+    try {
+      // Checked against redis-server 7.0.15: the pcall catches the kill, the next line raises it again.
+      const script = 'local ok, e = pcall(function()\n local i = 0\n while true do i = i + 1 end end)\nreturn {ok, e}';
+      const pending = a.send('EVAL', script, '0');
+      assert.equal(await waitBusy(b), BUSY);
+      assert.deepEqual(await b.call('SCRIPT', 'KILL'), { t: '+', v: 'OK' });
+      assert.deepEqual((await pending).node, {
+        t: '-',
+        v: `ERR Script killed by user with SCRIPT KILL... script: ${sha1hex(script)}, on @user_script:4.`,
+      });
+      // Nested pcalls that finish on their own return normally after the server was busy.
+      const nested =
+        'local ok, e = pcall(function() local ok2, e2 = pcall(function() local i = 0 while i < 20000000 do i = i + 1 end return i end) return {ok2, e2} end) return {ok, e}';
+      const p2 = a.send('EVAL', nested, '0');
+      assert.equal(await waitBusy(b), BUSY);
+      assert.deepEqual((await p2).node, [1, [1, 20000000]] as RespNode[]);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
   it('a script that wrote is UNKILLABLE and finishes; pipelined commands of its caller run after it', async () => {
     const a = await RawClient.connect(k.port);
     const b = await RawClient.connect(k.port);
