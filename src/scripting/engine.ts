@@ -1321,7 +1321,8 @@ function registerFunctions(v: LuaVM): void {
     // pcallBegin(): may this pcall run in a coroutine? (a run that can be suspended, bounded nesting)
     pcallBegin: v.cfunction((L) => {
       const ctx = running;
-      m._lua_pushboolean(L, ctx !== null && ctx.yieldable && (ctx.pcalls?.size ?? 0) < 64 ? 1 : 0);
+      const ok = ctx?.yieldable === true && (ctx.pcalls?.size ?? 0) < 64;
+      m._lua_pushboolean(L, ok ? 1 : 0);
       return 1;
     }),
     // pcallEnd(co, true) registers the pcall coroutine co (called from thread L); pcallEnd(co) forgets it.
@@ -1341,7 +1342,7 @@ function registerFunctions(v: LuaVM): void {
       const ctx = running;
       const pc = ctx?.pcalls?.get(threadArg(v, L));
       let how = 0;
-      if (ctx !== null && pc !== undefined && pc.hooked) {
+      if (ctx !== null && pc?.hooked === true) {
         pc.hooked = false;
         how = 2;
         if (v.canYield(L)) {
