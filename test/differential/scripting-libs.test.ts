@@ -342,3 +342,49 @@ test('generated JSON documents, msgpack byte strings and struct formats', async 
     await d.same(['EVAL', s, '0', fmt, data]);
   }
 });
+
+test('string.format prints integers as the 64-bit Redis build does (generated formats and values)', async (t) => {
+  if (!d) return t.skip(NO_REDIS);
+  const fixed = [
+    "return string.format('%d|%x|%X|%o|%u', 2^40, 2^33, 2^33+255, 2^40, 2^35)",
+    "return table.concat({string.format('%x', 0/0), string.format('%x', 2^64), string.format('%x', -1), string.format('%u', -1), string.format('%d', 2^63), string.format('%d', -2^63-5000), string.format('%o', -8)}, ',')",
+    "return string.format('%+d|% d|%020d|%-25d|%.13d|%25.13d|%025.13d|%.0d|', 2^40, 2^40, -2^40, -2^40, 2^40, 2^40, 2^40, 2^40)",
+    "return string.format('%#x|%#o|%#X|%#20x|%-#20X|%#.20o', 2^40, 2^40, 2^40, 2^40, 2^40, 2^40)",
+    "return string.format('%s %d %5.2f %q %c %g', 'x', 2^40, 1/3, 'a\\nb', 65, 1e300)",
+    "return string.format('%d %d', 2^40)",
+    "return string.format('%d %y', 2^40, 1)",
+    "return string.format('%------d', 1)",
+    "return string.format('%123d', 1)",
+    "return string.format('%d', 'x')",
+    "return ('%d'):format(2^45)",
+  ];
+  for (const s of fixed) await d.same(['EVAL', wrap(s), '0']);
+  const rnd = lcg(31337);
+  const pick = <T>(a: T[] | string): T => a[Math.floor(rnd() * a.length)] as T;
+  for (let i = 0; i < 300; i++) {
+    let fmt = '';
+    const args: string[] = [];
+    for (let j = 1 + Math.floor(rnd() * 3); j > 0; j--) {
+      fmt += pick(['', 'a', ' ', '%%']);
+      let spec = '%';
+      for (let k = Math.floor(rnd() * 3); k > 0; k--) spec += pick<string>('-+ #0');
+      if (rnd() < 0.4) spec += String(Math.floor(rnd() * 30));
+      if (rnd() < 0.3) spec += `.${Math.floor(rnd() * 25)}`;
+      spec += pick<string>('diouxXdxcsgf');
+      fmt += spec;
+      const r = rnd();
+      args.push(
+        r < 0.3
+          ? String(Math.floor((rnd() - 0.5) * 2 ** (rnd() * 70)))
+          : r < 0.5
+            ? ((rnd() - 0.5) * 2 ** (rnd() * 70)).toString()
+            : r < 0.6
+              ? '0/0'
+              : r < 0.8
+                ? `'${Math.floor(rnd() * 1e12)}'`
+                : String(Math.floor(rnd() * 2 ** 31)),
+      );
+    }
+    await d.same(['EVAL', wrap(`return string.format(${JSON.stringify(fmt)}, ${args.join(', ')})`), '0']);
+  }
+});

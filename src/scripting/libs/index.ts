@@ -9,6 +9,7 @@ import type { LuaVM } from '../lua.js';
 import { openBit } from './bit.js';
 import { openCjson } from './cjson.js';
 import { openCmsgpack } from './cmsgpack.js';
+import { installStringFormat } from './strformat.js';
 import { openStruct } from './struct.js';
 
 /**
@@ -22,5 +23,7 @@ export function openRedisLibs(vm: LuaVM, L: number): void {
   openStruct(vm, L);
   openCmsgpack(vm, L);
   openBit(vm, L);
+  // Not a Redis library: string.format's integer items as a 64-bit build prints them (strformat.ts).
+  installStringFormat(vm, L);
   vm.m._lua_settop(L, top);
 }
