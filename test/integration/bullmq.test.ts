@@ -43,14 +43,19 @@ interface JobData {
   n: number;
 }
 
-/** Which Redis driver BullMQ uses: its default ioredis, or node-redis through its adapter. */
-type Driver = 'ioredis' | 'node-redis';
+/** Which Redis driver BullMQ uses: its default ioredis, or node-redis (RESP2 or RESP3) through its adapter. */
+type Driver = 'ioredis' | 'node-redis' | 'node-redis-resp3';
 
 /** Runs `fn` with BullMQ creating its connections with `driver` (RedisConnection.clientFactory). */
 async function withDriver(driver: Driver, fn: () => Promise<void>): Promise<void> {
   if (driver === 'ioredis') return fn();
   RedisConnection.clientFactory = (opts) =>
-    createNodeRedisClient(createClient({ socket: { host: opts.host ?? '127.0.0.1', port: opts.port ?? 6379, reconnectStrategy: false } }));
+    createNodeRedisClient(
+      createClient({
+        socket: { host: opts.host ?? '127.0.0.1', port: opts.port ?? 6379, reconnectStrategy: false },
+        RESP: driver === 'node-redis-resp3' ? 3 : 2,
+      }),
+    );
   try {
     await fn();
   } finally {
@@ -574,7 +579,7 @@ describe('BullMQ on Keydra', () => {
     await k.close();
   });
 
-  for (const driver of ['ioredis', 'node-redis'] as const) {
+  for (const driver of ['ioredis', 'node-redis', 'node-redis-resp3'] as const) {
     it(`Keydra (${driver}): worker concurrency, retries with backoff, delayed jobs, flows, events, counts`, async () => {
       await withDriver(driver, () => bullmqScenario(k.port));
     });
