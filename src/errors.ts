@@ -115,3 +115,57 @@ export const ERR_UNKILLABLE =
   'UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.';
 export const ERR_NUMKEYS_NEGATIVE = "ERR Number of keys can't be negative";
 export const ERR_NUMKEYS_TOO_MANY = "ERR Number of keys can't be greater than number of args";
+
+// ---- streams (Redis 7.0 t_stream.c) ----------------------------------------------------------
+export const ERR_XADD_ID_ZERO = 'ERR The ID specified in XADD must be greater than 0-0';
+export const ERR_XADD_ID_SMALL = 'ERR The ID specified in XADD is equal or smaller than the target stream top item';
+export const ERR_XADD_EXHAUSTED = 'ERR The stream has exhausted the last possible ID, unable to add more items';
+export const ERR_XADD_TOO_LARGE = 'ERR Elements are too large to be stored';
+export const ERR_INVALID_START = 'ERR invalid start ID for the interval';
+export const ERR_INVALID_END = 'ERR invalid end ID for the interval';
+export const ERR_NOGROUP_BLOCKED = 'NOGROUP the consumer group this client was blocked on no longer exists';
+export const ERR_UNBLOCKED_DELETED = 'UNBLOCKED the stream key no longer exists';
+export const ERR_ENTRIESREAD = 'ERR value for ENTRIESREAD must be positive or -1';
+export const ERR_XGROUP_NO_KEY =
+  'ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.';
+export const ERR_XTRIM_MAXLEN_MINID = 'ERR syntax error, MAXLEN and MINID options at the same time are not compatible';
+export const ERR_XTRIM_MAXLEN_NEGATIVE = 'ERR The MAXLEN argument must be >= 0.';
+export const ERR_XTRIM_LIMIT_NEGATIVE = 'ERR The LIMIT argument must be >= 0.';
+export const ERR_XTRIM_LIMIT_NO_STRATEGY = 'ERR syntax error, LIMIT cannot be used without specifying a trimming strategy';
+export const ERR_XTRIM_NO_STRATEGY = 'ERR syntax error, XTRIM must be called with a trimming strategy';
+export const ERR_XTRIM_LIMIT_NOT_APPROX = 'ERR syntax error, LIMIT cannot be used without the special ~ option';
+export const ERR_XSETID_ENTRIES_ADDED_NEGATIVE = 'ERR entries_added must be positive';
+export const ERR_XSETID_SMALLER_THAN_MAXDELETED = 'ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id';
+export const ERR_XSETID_SMALLER_THAN_TOP = 'ERR The ID specified in XSETID is smaller than the target stream top item';
+export const ERR_XSETID_ENTRIES_ADDED_SMALL = 'ERR The entries_added specified in XSETID is smaller than the target stream length';
+export const ERR_TIMEOUT_NOT_INTEGER = 'ERR timeout is not an integer or out of range';
+export const ERR_XREAD_UNBALANCED = "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.";
+export const ERR_XREAD_GROUP_OPTION = 'ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.';
+export const ERR_XREAD_NOACK_OPTION = 'ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.';
+export const ERR_XREADGROUP_NO_GROUP = 'ERR Missing GROUP option for XREADGROUP';
+export const ERR_XREAD_GT_ID = 'ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.';
+export const ERR_BUSYGROUP = 'BUSYGROUP Consumer Group name already exists';
+export const ERR_XAUTOCLAIM_COUNT = 'ERR COUNT must be > 0';
+export const ERR_XREADGROUP_DOLLAR =
+  'ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.';
+export const ERR_INVALID_STREAM_ID = 'ERR Invalid stream ID specified as stream command argument';
+/** `NOGROUP No such key '<key>' or consumer group '<group>'<suffix>` (XPENDING, XCLAIM, XAUTOCLAIM, XREADGROUP). */
+export function errNoKeyOrGroup(key: string, group: string, suffix = ''): string {
+  return `NOGROUP No such key '${key}' or consumer group '${group}'${suffix}`;
+}
+/** `NOGROUP No such consumer group '<group>' for key name '<key>'` (XGROUP, XINFO CONSUMERS). */
+export function errNoGroupForKey(group: string, key: string): string {
+  return `NOGROUP No such consumer group '${group}' for key name '${key}'`;
+}
+/** Redis addReplySubcommandSyntaxError: `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <C> HELP.` */
+export function errSubcommandSyntax(container: string, sub: string): string {
+  return `ERR unknown subcommand or wrong number of arguments for '${sub.slice(0, 128)}'. Try ${container} HELP.`;
+}
+/** XREAD/XREADGROUP BLOCK from a script. */
+export function errBlockFromScript(cmd: string): string {
+  return `ERR ${cmd} command is not allowed with BLOCK option from scripts`;
+}
+/** XCLAIM unknown option. */
+export function errXclaimOption(opt: string): string {
+  return `ERR Unrecognized XCLAIM option '${opt}'`;
+}

@@ -3,11 +3,9 @@
  * replying IDs.
  * Source: Redis 7.0 t_stream.c, util.c string2ull.
  */
+import { ERR_INVALID_STREAM_ID } from '../../errors.js';
 import type { Client } from '../../server/client.js';
 import { ID_MAX, ID_ZERO, type StreamId, U64_MAX } from '../../store/stream.js';
-
-/** `ERR Invalid stream ID specified as stream command argument`. */
-export const ERR_INVALID_STREAM_ID = 'ERR Invalid stream ID specified as stream command argument';
 
 const SPACE_DIGITS = /^[ \t\n\v\f\r]*([+-]?)(\d+)$/;
 

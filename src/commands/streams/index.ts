@@ -13,13 +13,47 @@
  * Source: Redis 7.0 t_stream.c, blocked.c (serveClientsBlockedOnStreamKey).
  */
 import {
+  ERR_BUSYGROUP,
+  ERR_ENTRIESREAD,
+  ERR_INVALID_END,
+  ERR_INVALID_START,
   ERR_NO_SUCH_KEY,
+  ERR_NOGROUP_BLOCKED,
   ERR_NOT_INTEGER,
   ERR_SYNTAX,
   ERR_TIMEOUT_NEGATIVE,
+  ERR_TIMEOUT_NOT_INTEGER,
   ERR_TIMEOUT_OUT_OF_RANGE,
+  ERR_UNBLOCKED_DELETED,
   ERR_WRONGTYPE,
+  ERR_XADD_EXHAUSTED,
+  ERR_XADD_ID_SMALL,
+  ERR_XADD_ID_ZERO,
+  ERR_XADD_TOO_LARGE,
+  ERR_XAUTOCLAIM_COUNT,
+  ERR_XGROUP_NO_KEY,
+  ERR_XREAD_GROUP_OPTION,
+  ERR_XREAD_GT_ID,
+  ERR_XREAD_NOACK_OPTION,
+  ERR_XREAD_UNBALANCED,
+  ERR_XREADGROUP_DOLLAR,
+  ERR_XREADGROUP_NO_GROUP,
+  ERR_XSETID_ENTRIES_ADDED_NEGATIVE,
+  ERR_XSETID_ENTRIES_ADDED_SMALL,
+  ERR_XSETID_SMALLER_THAN_MAXDELETED,
+  ERR_XSETID_SMALLER_THAN_TOP,
+  ERR_XTRIM_LIMIT_NEGATIVE,
+  ERR_XTRIM_LIMIT_NO_STRATEGY,
+  ERR_XTRIM_LIMIT_NOT_APPROX,
+  ERR_XTRIM_MAXLEN_MINID,
+  ERR_XTRIM_MAXLEN_NEGATIVE,
+  ERR_XTRIM_NO_STRATEGY,
   errArity,
+  errBlockFromScript,
+  errNoGroupForKey,
+  errNoKeyOrGroup,
+  errSubcommandSyntax,
+  errXclaimOption,
 } from '../../errors.js';
 import type { Client } from '../../server/client.js';
 import { ObjType, RObject } from '../../store/db.js';
@@ -42,30 +76,28 @@ import {
 import { isKeyword, parseInt64 } from '../args.js';
 import { replyHelp } from '../server/respTree.js';
 import type { CommandDef } from '../types.js';
-import { ERR_INVALID_STREAM_ID, parseIntervalIdOrReply, parseStreamId, parseStrictIdOrReply } from './ids.js';
+import { parseIntervalIdOrReply, parseStreamId, parseStrictIdOrReply } from './ids.js';
 
 /** SCG_INVALID_ENTRIES_READ. */
 const INVALID_ENTRIES_READ = -1;
 /** XREAD_BLOCKED_DEFAULT_COUNT: entries served to a blocked reader without COUNT. */
 const BLOCKED_DEFAULT_COUNT = 1000;
 
-const ERR_XADD_ID_ZERO = 'ERR The ID specified in XADD must be greater than 0-0';
-const ERR_XADD_ID_SMALL = 'ERR The ID specified in XADD is equal or smaller than the target stream top item';
-const ERR_XADD_EXHAUSTED = 'ERR The stream has exhausted the last possible ID, unable to add more items';
-const ERR_XADD_TOO_LARGE = 'ERR Elements are too large to be stored';
-const ERR_INVALID_START = 'ERR invalid start ID for the interval';
-const ERR_INVALID_END = 'ERR invalid end ID for the interval';
-const ERR_NOGROUP_BLOCKED = 'NOGROUP the consumer group this client was blocked on no longer exists';
-const ERR_UNBLOCKED_DELETED = 'UNBLOCKED the stream key no longer exists';
-const ERR_ENTRIESREAD = 'ERR value for ENTRIESREAD must be positive or -1';
-const ERR_XGROUP_NO_KEY =
-  'ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.';
-
 // ---- helpers ------------------------------------------------------------------------------------
 
 /** Signals a modified key (WATCH). */
 function modified(c: Client, key: string): void {
   c.server.keyspace.hooks.keyModified(c.db, key);
+}
+
+/**
+ * Before changing a stream found with a read lookup (XACK, XCLAIM, XAUTOCLAIM, XREADGROUP change
+ * groups in place, as Redis's handlers do): lets a running snapshot copy the key first
+ * (Keyspace.beforeWrite, the copy-on-write hook that lookupWrite calls).
+ */
+function willWrite(c: Client, key: string): void {
+  const bw = c.server.keyspace.beforeWrite;
+  if (bw !== null) bw(c.db, key);
 }
 
 /** A stream keyspace event (class `t`). */
@@ -104,16 +136,6 @@ function intArg(c: Client, s: string, msg = ERR_NOT_INTEGER): number | null {
   }
   if (typeof v === 'bigint') return v < 0n ? -Number.MAX_SAFE_INTEGER : Number.MAX_SAFE_INTEGER;
   return v;
-}
-
-/** `-NOGROUP ...` style error from an addReplyErrorFormat text that starts with '-'. */
-function errNoKeyOrGroup(key: string, group: string, suffix = ''): string {
-  return `NOGROUP No such key '${key}' or consumer group '${group}'${suffix}`;
-}
-
-/** Redis addReplySubcommandSyntaxError. */
-function errSubcommandSyntax(container: string, sub: string): string {
-  return `ERR unknown subcommand or wrong number of arguments for '${sub.slice(0, 128)}'. Try ${container} HELP.`;
 }
 
 /** Replies one entry: [id, [f1, v1, ...]]. */
@@ -362,7 +384,7 @@ function parseAddTrimArgs(c: Client, argv: string[], xadd: boolean): AddTrimArgs
     const lower = opt.length <= 10 ? opt.toLowerCase() : '';
     if ((lower === 'maxlen' || lower === 'minid') && more > 0) {
       if (a.hasStrategy) {
-        c.error('ERR syntax error, MAXLEN and MINID options at the same time are not compatible');
+        c.error(ERR_XTRIM_MAXLEN_MINID);
         return null;
       }
       a.approx = false;
@@ -377,7 +399,7 @@ function parseAddTrimArgs(c: Client, argv: string[], xadd: boolean): AddTrimArgs
         const v = intArg(c, argv[i + 1]);
         if (v === null) return null;
         if (v < 0) {
-          c.error('ERR The MAXLEN argument must be >= 0.');
+          c.error(ERR_XTRIM_MAXLEN_NEGATIVE);
           return null;
         }
         a.maxlen = v;
@@ -395,7 +417,7 @@ function parseAddTrimArgs(c: Client, argv: string[], xadd: boolean): AddTrimArgs
       const v = intArg(c, argv[i + 1]);
       if (v === null) return null;
       if (v < 0) {
-        c.error('ERR The LIMIT argument must be >= 0.');
+        c.error(ERR_XTRIM_LIMIT_NEGATIVE);
         return null;
       }
       a.limit = v;
@@ -416,11 +438,11 @@ function parseAddTrimArgs(c: Client, argv: string[], xadd: boolean): AddTrimArgs
   }
   a.idPos = i;
   if (a.limit !== 0 && !a.hasStrategy) {
-    c.error('ERR syntax error, LIMIT cannot be used without specifying a trimming strategy');
+    c.error(ERR_XTRIM_LIMIT_NO_STRATEGY);
     return null;
   }
   if (!xadd && !a.hasStrategy) {
-    c.error('ERR syntax error, XTRIM must be called with a trimming strategy');
+    c.error(ERR_XTRIM_NO_STRATEGY);
     return null;
   }
   if (c.mustObey) {
@@ -428,7 +450,7 @@ function parseAddTrimArgs(c: Client, argv: string[], xadd: boolean): AddTrimArgs
     a.limit = 0;
   } else if (limitGiven) {
     if (!a.approx) {
-      c.error('ERR syntax error, LIMIT cannot be used without the special ~ option');
+      c.error(ERR_XTRIM_LIMIT_NOT_APPROX);
       return null;
     }
   } else if (a.approx) {
@@ -657,7 +679,7 @@ function xsetidCommand(c: Client, argv: string[]): void {
       const v = intArg(c, argv[i + 1]);
       if (v === null) return;
       if (v < 0) {
-        c.error('ERR entries_added must be positive');
+        c.error(ERR_XSETID_ENTRIES_ADDED_NEGATIVE);
         return;
       }
       entriesAdded = v;
@@ -666,7 +688,7 @@ function xsetidCommand(c: Client, argv: string[]): void {
       const m = parseStrictIdOrReply(c, argv[i + 1]);
       if (m === null) return;
       if (cmpId(id, m) < 0) {
-        c.error('ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id');
+        c.error(ERR_XSETID_SMALLER_THAN_MAXDELETED);
         return;
       }
       maxXdel = m;
@@ -685,11 +707,11 @@ function xsetidCommand(c: Client, argv: string[]): void {
   }
   if (s.length > 0) {
     if (cmpId(id, lastValidId(s)) < 0) {
-      c.error('ERR The ID specified in XSETID is smaller than the target stream top item');
+      c.error(ERR_XSETID_SMALLER_THAN_TOP);
       return;
     }
     if (entriesAdded !== -1 && s.length > entriesAdded) {
-      c.error('ERR The entries_added specified in XSETID is smaller than the target stream length');
+      c.error(ERR_XSETID_ENTRIES_ADDED_SMALL);
       return;
     }
   }
@@ -727,13 +749,13 @@ function xreadGeneric(c: Client, argv: string[], xreadgroup: boolean): void {
     if (o === 'block' && more > 0) {
       if (c.socket === null && !c.mustObey && c.server.execDepth > 0) {
         // A script's client (Redis CLIENT_LUA): BLOCK is refused outright.
-        c.error(`ERR ${argv[0]} command is not allowed with BLOCK option from scripts`);
+        c.error(errBlockFromScript(argv[0]));
         return;
       }
       i++;
       const v = parseInt64(argv[i]);
       if (v === null) {
-        c.error('ERR timeout is not an integer or out of range');
+        c.error(ERR_TIMEOUT_NOT_INTEGER);
         return;
       }
       const ms = typeof v === 'bigint' ? Number.MAX_SAFE_INTEGER * (v < 0n ? -1 : 1) : v;
@@ -756,14 +778,14 @@ function xreadGeneric(c: Client, argv: string[], xreadgroup: boolean): void {
       nStreams = argv.length - streamsArg;
       if (nStreams % 2 !== 0) {
         // Redis 7.0 words it the same for XREADGROUP.
-        c.error("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
+        c.error(ERR_XREAD_UNBALANCED);
         return;
       }
       nStreams /= 2;
       break;
     } else if (o === 'group' && more >= 2) {
       if (!xreadgroup) {
-        c.error('ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.');
+        c.error(ERR_XREAD_GROUP_OPTION);
         return;
       }
       groupName = argv[i + 1];
@@ -771,7 +793,7 @@ function xreadGeneric(c: Client, argv: string[], xreadgroup: boolean): void {
       i += 2;
     } else if (o === 'noack') {
       if (!xreadgroup) {
-        c.error('ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.');
+        c.error(ERR_XREAD_NOACK_OPTION);
         return;
       }
       noack = true;
@@ -785,7 +807,7 @@ function xreadGeneric(c: Client, argv: string[], xreadgroup: boolean): void {
     return;
   }
   if (xreadgroup && groupName === null) {
-    c.error('ERR Missing GROUP option for XREADGROUP');
+    c.error(ERR_XREADGROUP_NO_GROUP);
     return;
   }
   const targets: ReadTarget[] = [];
@@ -808,9 +830,7 @@ function xreadGeneric(c: Client, argv: string[], xreadgroup: boolean): void {
     }
     if (idArg === '$') {
       if (xreadgroup) {
-        c.error(
-          'ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.',
-        );
+        c.error(ERR_XREADGROUP_DOLLAR);
         return;
       }
       targets.push({ key, gt: s !== null ? s.lastId : ID_ZERO, group });
@@ -818,7 +838,7 @@ function xreadGeneric(c: Client, argv: string[], xreadgroup: boolean): void {
     }
     if (idArg === '>') {
       if (!xreadgroup) {
-        c.error('ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.');
+        c.error(ERR_XREAD_GT_ID);
         return;
       }
       targets.push({ key, gt: ID_MAX, group });
@@ -858,6 +878,7 @@ function xreadGeneric(c: Client, argv: string[], xreadgroup: boolean): void {
     if (c.resp === 2) c.reply.arrayLen(2);
     c.reply.bulk(t.key);
     if (t.group !== null) {
+      willWrite(c, t.key);
       const [cn, created] = lookupOrCreateConsumer(c, t.group, consumerName, t.key);
       if (created && noack) propagateConsumerCreation(c, t.key, groupName as string, consumerName);
       if (history) {
@@ -933,6 +954,7 @@ function serveBlockedReader(
   if (c.resp === 2) c.reply.arrayLen(2);
   c.reply.bulk(key);
   if (g !== null && groupName !== null) {
+    willWrite(c, key);
     const [cn, created] = lookupOrCreateConsumer(c, g, consumerName, key);
     if (created && noack) propagateConsumerCreation(c, key, groupName, consumerName);
     replyGroupNew(c, s, key, groupName, g, cn, gt, count, noack);
@@ -1013,7 +1035,7 @@ function xgroupGeneric(c: Client, argv: string[], sub: string): void {
   const groupName = argv[3];
   const g = s?.groups.get(groupName);
   if (g === undefined && (sub === 'setid' || sub === 'createconsumer' || sub === 'delconsumer')) {
-    c.error(`NOGROUP No such consumer group '${groupName}' for key name '${key}'`);
+    c.error(errNoGroupForKey(groupName, key));
     return;
   }
   if (sub === 'create') {
@@ -1034,7 +1056,7 @@ function xgroupGeneric(c: Client, argv: string[], sub: string): void {
       modified(c, key);
     }
     if (s.groups.has(groupName)) {
-      c.error('BUSYGROUP Consumer Group name already exists');
+      c.error(ERR_BUSYGROUP);
       return;
     }
     s.addGroup(groupName, id, entriesRead);
@@ -1116,6 +1138,7 @@ function xackCommand(c: Client, argv: string[]): void {
     ids.push(id);
   }
   let acked = 0;
+  willWrite(c, argv[1]);
   for (const id of ids) {
     const nk = g.pel.remove(id);
     if (nk !== undefined) {
@@ -1292,11 +1315,12 @@ function xclaimCommand(c: Client, argv: string[]): void {
       if (id === null) return;
       lastId = id;
     } else {
-      c.error(`ERR Unrecognized XCLAIM option '${argv[j]}'`);
+      c.error(errXclaimOption(argv[j]));
       return;
     }
   }
   c.server.preventPropagation = true;
+  willWrite(c, key);
   let propagateLast = false;
   if (cmpId(lastId, g.lastId) > 0) {
     g.lastId = lastId;
@@ -1373,7 +1397,7 @@ function xautoclaimCommand(c: Client, argv: string[]): void {
     if (isKeyword(argv[j], 'count') && more > 0) {
       const v = parseInt64(argv[j + 1]);
       if (v === null || typeof v === 'bigint' || v < 1 || v > maxCount) {
-        c.error('ERR COUNT must be > 0');
+        c.error(ERR_XAUTOCLAIM_COUNT);
         return;
       }
       count = v;
@@ -1392,12 +1416,12 @@ function xautoclaimCommand(c: Client, argv: string[]): void {
     return;
   }
   c.server.preventPropagation = true;
+  willWrite(c, key);
   let attempts = count * 10;
   const now = c.server.keyspace.now;
   let cn: StreamConsumer | null = null;
   const r = c.reply;
   r.arrayLen(3);
-  const cursorMark = r.pos;
   // The cursor is known only at the end: build the claimed entries in a side buffer.
   const claimed: [StreamId, string[] | null][] = [];
   const deleted: StreamId[] = [];
@@ -1432,7 +1456,6 @@ function xautoclaimCommand(c: Client, argv: string[]): void {
     c.server.dirty++;
   }
   const next = exhausted ? undefined : g.pel.at(i);
-  void cursorMark;
   r.bulk(next === undefined ? '0-0' : idToString(next.id));
   r.arrayLen(claimed.length);
   for (const [id, fields] of claimed) {
@@ -1470,7 +1493,7 @@ function xinfoConsumersCommand(c: Client, argv: string[]): void {
   if (s === null) return;
   const g = s.groups.get(argv[3]);
   if (g === undefined) {
-    c.error(`NOGROUP No such consumer group '${argv[3]}' for key name '${argv[2]}'`);
+    c.error(errNoGroupForKey(argv[3], argv[2]));
     return;
   }
   const r = c.reply;
@@ -1671,5 +1694,4 @@ const families: CommandDef[] = [
   },
 ];
 
-export { ERR_INVALID_STREAM_ID };
 export default families;
