@@ -4,9 +4,12 @@
  * Accounting (`used_memory`): V8's own heap statistics, sampled (not walked) at most every few
  * commands, minus the estimated bytes of keys evicted or deleted by eviction since the last
  * major GC (their memory only comes back when V8 runs a mark-compact), minus the heap the idle
- * server had at setup (code, command tables: Redis does not count its binary either).
+ * server had at setup (code, command tables: Redis does not count its binary either) and the
+ * external memory it had when first asked (the Lua VM's WebAssembly memory, allocated at start-up
+ * after this module's setup: Redis does not count its Lua heap in used_memory either).
  *
- *   used_memory = used_heap_size + external_memory - baseline - freedSinceMajorGc
+ *   used_memory = used_heap_size - heapBaseline + max(0, external_memory - externalBaseline)
+ *                 - freedSinceMajorGc + 1 MB
  *
  * Why: a per-command byte estimate would need every command handler to maintain it; the heap
  * sample is exact for what V8 holds (including collection internals and fragmentation of the
@@ -191,7 +194,7 @@ export class Evictor {
       this.dictSamplers.push(new Sampler());
       this.expireSamplers.push(new Sampler());
     }
-    this.baseline = heapBytes();
+    this.baseline = v8.getHeapStatistics().used_heap_size;
     this.heap = this.baseline;
   }
 
@@ -361,9 +364,14 @@ export class Evictor {
   }
 }
 
+/** External memory at the first accounting sample (-1: not taken yet); see the module doc. */
+let externalBaseline = -1;
+
+/** V8 heap bytes in use plus external memory grown since the first sample. */
 function heapBytes(): number {
   const h = v8.getHeapStatistics();
-  return h.used_heap_size + h.external_memory;
+  if (externalBaseline < 0) externalBaseline = h.external_memory;
+  return h.used_heap_size + Math.max(0, h.external_memory - externalBaseline);
 }
 
 const evictors = new WeakMap<KeydraServer, Evictor>();
