@@ -6,7 +6,7 @@
  *    appendonly no, and appendonly yes with appendfsync no / everysec / always; reported as
  *    requests/s and as the ratio to the same server with persistence off.
  * 2. 1,000,000 keys (`key:N` → `value:N`, filled by the same pipelined MSET client for both):
- *    time of SAVE (the reply's round trip), of BGSAVE (until rdb_bgsave_in_progress:0), the
+ *    time of SAVE (the reply's round trip), of BGSAVE (started 3 s later, until rdb_bgsave_in_progress:0), the
  *    longest PING round trip seen by a client probing PING back to back during the BGSAVE, and
  *    the time to load the dump.rdb at start-up (spawn → first PONG, minus the same for an empty
  *    dataset), checked with DBSIZE.
@@ -20,7 +20,8 @@ import path from 'node:path';
 import { markdown, median, type Row, row, type Table } from './lib/report.js';
 import { runRedisBenchmark } from './lib/rbench.js';
 import { encodeCommand, RespConn } from './lib/resp.js';
-import { type BenchServer, redisVersion, type ServerKind, sleep, startServer } from './lib/servers.js';
+import { spawn } from 'node:child_process';
+import { type BenchServer, freePort, redisVersion, type ServerKind, sleep, startServer } from './lib/servers.js';
 
 interface Options {
   keys: number;
@@ -125,15 +126,52 @@ async function infoField(c: RespConn, field: string): Promise<string> {
   return m ? m[1] : '';
 }
 
+/**
+ * Starts `kind` on `dir` (persistence off apart from loading what is there) and waits up to 5
+ * minutes for the first PONG (not -LOADING). @returns ms from spawn to PONG, and a stop function.
+ */
+async function startTimed(kind: ServerKind, dir: string): Promise<{ ms: number; port: number; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  const t = performance.now();
+  const proc =
+    kind === 'keydra'
+      ? spawn(process.execPath, [path.resolve(process.env.KEYDRA_SERVER ?? 'bin/keydra-server.js'), ...args], { stdio: 'ignore' })
+      : spawn('redis-server', [...args, '--protected-mode', 'no'], { stdio: 'ignore' });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (proc.exitCode !== null) return resolve();
+      proc.once('exit', () => resolve());
+      proc.kill('SIGKILL');
+    });
+  for (const deadline = Date.now() + 300_000; Date.now() < deadline; ) {
+    if (proc.exitCode !== null) throw new Error(`${kind} exited while loading`);
+    try {
+      const c = await RespConn.connect(port);
+      for (;;) {
+        const r = await c.call('PING');
+        if (r === 'PONG') {
+          const ms = performance.now() - t;
+          c.close();
+          return { ms, port, stop };
+        }
+        await sleep(10);
+      }
+    } catch {
+      await sleep(10);
+    }
+  }
+  await stop();
+  throw new Error(`${kind} did not load within 5 minutes`);
+}
+
 /** Part 2 for one server kind: fill, SAVE, BGSAVE with PING probe, restart and load. */
 async function saveLoad(kind: ServerKind, keys: number): Promise<Record<string, number>> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bench-persist-${kind}-`));
   const out: Record<string, number> = {};
   try {
-    // Start-up time of an empty server (subtracted from the load time).
     let s0 = performance.now();
-    let srv: BenchServer = await startServer(kind, ['--dir', dir]);
-    out.emptyStartMs = performance.now() - s0;
+    const srv: BenchServer = await startServer(kind, ['--dir', dir]);
     try {
       progress(`${kind}: filling ${keys} keys`);
       await fill(srv.port, keys);
@@ -146,7 +184,9 @@ async function saveLoad(kind: ServerKind, keys: number): Promise<Record<string, 
       if (saved !== 'OK') throw new Error(`SAVE: ${saved}`);
       out.rdbBytes = fs.statSync(path.join(dir, 'dump.rdb')).size;
       progress(`${kind}: SAVE ${out.saveMs.toFixed(0)} ms, ${out.rdbBytes} bytes`);
-      await sleep(500);
+      // Let the fill's garbage collection settle first (a young-generation GC of a million new
+      // objects is not a cost of BGSAVE).
+      await sleep(3000);
       s0 = performance.now();
       const started = await c.call('BGSAVE');
       if (started !== 'Background saving started') throw new Error(`BGSAVE: ${started}`);
@@ -177,16 +217,20 @@ async function saveLoad(kind: ServerKind, keys: number): Promise<Record<string, 
       await srv.stop();
     }
     // stop() removed its own temp dir, not ours: dump.rdb is still there.
-    s0 = performance.now();
-    srv = await startServer(kind, ['--dir', dir]);
-    out.loadStartMs = performance.now() - s0;
-    out.loadMs = out.loadStartMs - out.emptyStartMs;
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), `bench-persist-empty-${kind}-`));
+    const e = await startTimed(kind, empty);
+    await e.stop();
+    fs.rmSync(empty, { recursive: true, force: true });
+    const l = await startTimed(kind, dir);
+    out.emptyStartMs = e.ms;
+    out.loadStartMs = l.ms;
+    out.loadMs = l.ms - e.ms;
     try {
-      const c = await RespConn.connect(srv.port);
+      const c = await RespConn.connect(l.port);
       out.loadedKeys = Number(await c.call('DBSIZE'));
       c.close();
     } finally {
-      await srv.stop();
+      await l.stop();
     }
     progress(`${kind}: load ${out.loadMs.toFixed(0)} ms (${out.loadedKeys} keys)`);
   } finally {
