@@ -12,7 +12,10 @@
  * split rule estimates the listpack byte size with Redis's encoding sizes.
  *
  * IDs are two unsigned 64-bit parts, exposed as `{ ms: bigint, seq: bigint }`; inside a node they
- * sit in a BigUint64Array (16 bytes per entry).
+ * sit relative to the master ID in a Uint32Array (8 bytes per entry) while they fit, else in a
+ * BigUint64Array (16 bytes). A node that takes no more appends is sealed: its packed entries
+ * become one string plus offsets. About 29 bytes per `field value` entry in total (1M entries,
+ * heap + array buffers; redis-server 7.0: about 16).
  * Pending entries lists (group and consumer) are `PelIndex`: a Map by ID plus an array sorted by
  * ID (append of increasing IDs is O(1), lookup O(1), ordered seek O(log n)).
  * Source: Redis 7.0 t_stream.c (streamAppendItem, streamTrim, streamIterator*), stream.h.
@@ -167,7 +170,12 @@ const FLAG_SAMEFIELDS = 2;
  * `bytes` is the estimated Redis listpack size minus the master count/deleted integers.
  */
 class StreamNode {
-  ids: BigUint64Array;
+  /**
+   * IDs relative to the master while they fit 32 bits: [ms - masterMs, seq] per entry (8 bytes);
+   * null once an entry needed more, then `wide` holds absolute [ms, seq] (16 bytes per entry).
+   */
+  rel: Uint32Array | null;
+  wide: BigUint64Array | null = null;
   /** Packed entries while the node is open (appends go here); null once sealed. */
   data: string[] | null = [];
   /** A sealed node's entries concatenated, entry i at [offs[i], offs[i+1]). */
@@ -188,7 +196,7 @@ class StreamNode {
   ) {
     this.masterMs = masterId.ms;
     this.masterSeq = masterId.seq;
-    this.ids = new BigUint64Array(cap * 2);
+    this.rel = new Uint32Array(cap * 2);
     this.flags = new Uint8Array(cap);
     // Header (6) + end byte (1) + num-fields + master fields + master terminator "0".
     let b = 7 + lpIntSize(master.length / 2) + 2;
@@ -201,17 +209,56 @@ class StreamNode {
     return this.bytes + lpIntSize(this.live) + lpIntSize(this.n - this.live);
   }
 
+  /** Bytes of the ID arrays. */
+  get idBytes(): number {
+    return this.rel !== null ? this.rel.byteLength : (this.wide as BigUint64Array).byteLength;
+  }
+
   idAt(i: number): StreamId {
-    return { ms: this.ids[2 * i], seq: this.ids[2 * i + 1] };
+    const rel = this.rel;
+    if (rel !== null) {
+      const d = rel[2 * i];
+      return { ms: d === 0 ? this.masterMs : this.masterMs + BigInt(d), seq: BigInt(rel[2 * i + 1]) };
+    }
+    const w = this.wide as BigUint64Array;
+    return { ms: w[2 * i], seq: w[2 * i + 1] };
   }
 
   /** Compares slot i's ID with `id`. */
   cmpAt(i: number, id: StreamId): number {
-    const ms = this.ids[2 * i];
+    const rel = this.rel;
+    if (rel !== null) {
+      const d = id.ms === this.masterMs ? 0n : id.ms - this.masterMs;
+      // Every slot is ≥ the master ID; relative parts are < 2^32.
+      if (d < 0n) return 1;
+      if (d > 0xffffffffn) return -1;
+      const dn = Number(d);
+      const dms = rel[2 * i];
+      if (dms !== dn) return dms < dn ? -1 : 1;
+      if (id.seq > 0xffffffffn) return -1;
+      const sq = Number(id.seq);
+      const seq = rel[2 * i + 1];
+      if (seq !== sq) return seq < sq ? -1 : 1;
+      return 0;
+    }
+    const w = this.wide as BigUint64Array;
+    const ms = w[2 * i];
     if (ms !== id.ms) return ms < id.ms ? -1 : 1;
-    const seq = this.ids[2 * i + 1];
+    const seq = w[2 * i + 1];
     if (seq !== id.seq) return seq < id.seq ? -1 : 1;
     return 0;
+  }
+
+  /** Switches to absolute 64-bit IDs (an entry's relative ms or seq needs more than 32 bits). */
+  private widen(): void {
+    const rel = this.rel as Uint32Array;
+    const w = new BigUint64Array(rel.length);
+    for (let i = 0; i < this.n; i++) {
+      w[2 * i] = this.masterMs + BigInt(rel[2 * i]);
+      w[2 * i + 1] = BigInt(rel[2 * i + 1]);
+    }
+    this.wide = w;
+    this.rel = null;
   }
 
   /** First slot whose ID is ≥ id (n if none). */
@@ -246,17 +293,32 @@ class StreamNode {
   push(id: StreamId, fields: string[]): void {
     if (this.data === null) this.unseal();
     const i = this.n;
-    if (i * 2 >= this.ids.length) {
+    if (i >= this.flags.length) {
       const cap = Math.max(8, i * 2);
-      const ids = new BigUint64Array(cap * 2);
-      ids.set(this.ids);
-      this.ids = ids;
+      if (this.rel !== null) {
+        const rel = new Uint32Array(cap * 2);
+        rel.set(this.rel);
+        this.rel = rel;
+      } else {
+        const w = new BigUint64Array(cap * 2);
+        w.set(this.wide as BigUint64Array);
+        this.wide = w;
+      }
       const flags = new Uint8Array(cap);
       flags.set(this.flags);
       this.flags = flags;
     }
-    this.ids[2 * i] = id.ms;
-    this.ids[2 * i + 1] = id.seq;
+    if (this.rel !== null) {
+      const d = id.ms === this.masterMs ? 0n : id.ms - this.masterMs;
+      if (d <= 0xffffffffn && id.seq <= 0xffffffffn) {
+        this.rel[2 * i] = Number(d);
+        this.rel[2 * i + 1] = Number(id.seq);
+      } else this.widen();
+    }
+    if (this.wide !== null) {
+      this.wide[2 * i] = id.ms;
+      this.wide[2 * i + 1] = id.seq;
+    }
     const m = this.master;
     let same = m.length === fields.length;
     if (same) {
@@ -323,8 +385,9 @@ class StreamNode {
     this.packed = data.join('');
     this.offs = offs;
     this.data = null;
-    if (this.ids.length > this.n * 2) {
-      this.ids = this.ids.slice(0, this.n * 2);
+    if (this.flags.length > this.n) {
+      if (this.rel !== null) this.rel = this.rel.slice(0, this.n * 2);
+      else this.wide = (this.wide as BigUint64Array).slice(0, this.n * 2);
       this.flags = this.flags.slice(0, this.n);
     }
   }
@@ -336,7 +399,8 @@ class StreamNode {
   /** Deep copy. */
   clone(): StreamNode {
     const c = new StreamNode({ ms: this.masterMs, seq: this.masterSeq }, this.master, 0);
-    c.ids = this.ids.slice();
+    c.rel = this.rel === null ? null : this.rel.slice();
+    c.wide = this.wide === null ? null : this.wide.slice();
     c.flags = this.flags.slice();
     c.data = this.data === null ? null : this.data.slice();
     c.packed = this.packed;
@@ -620,7 +684,7 @@ export class Stream {
   /** Rough memory footprint in bytes (MEMORY USAGE). */
   memoryUsage(): number {
     let b = 64;
-    for (const nd of this.nodes) b += 64 + nd.ids.byteLength + nd.flags.byteLength + nd.lpBytes;
+    for (const nd of this.nodes) b += 64 + nd.idBytes + nd.flags.byteLength + nd.lpBytes;
     for (const g of this.groups.values()) {
       b += 64 + g.name.length + g.pelSize * 48;
       for (const cn of g.consumers.values()) b += 48 + cn.name.length + cn.pelSize * 16;
