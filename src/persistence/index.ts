@@ -57,13 +57,32 @@ export class Persistence {
     for (const name of ['stop-writes-on-bgsave-error', 'save', 'appendonly']) server.config.onChange(name, () => this.updateDiskError());
     server.config.onChange('appendonly', (v) => {
       if (v && !this.aof.enabled) {
-        try {
-          this.aof.startBackground();
-        } catch (e) {
-          server.log.warning(`Redis needs to enable the AOF but can't trigger a background AOF rewrite operation: ${(e as Error).message}`);
+        if (this.rdb.bgsaveInProgress) {
+          // Redis startAppendOnly with a child running: the rewrite is scheduled (cron starts
+          // it after the BGSAVE; the snapshot it takes then covers the writes meanwhile).
+          this.aofStartPending = true;
+          this.aof.stats.rewriteScheduled = true;
+          return;
         }
-      } else if (!v && this.aof.enabled) this.aof.stop();
+        this.startAof();
+      } else if (!v) {
+        this.aofStartPending = false;
+        if (this.aof.enabled) this.aof.stop();
+      }
     });
+  }
+
+  /** CONFIG SET appendonly yes arrived during a BGSAVE: the AOF starts when it ends. */
+  private aofStartPending = false;
+
+  private startAof(): void {
+    try {
+      this.aof.startBackground();
+    } catch (e) {
+      this.server.log.warning(
+        `Redis needs to enable the AOF but can't trigger a background AOF rewrite operation: ${(e as Error).message}`,
+      );
+    }
   }
 
   /** Path of the RDB file (dir/dbfilename). */
@@ -255,17 +274,35 @@ export class Persistence {
     s.diskError = err;
   }
 
+  /** bgsave() from cron: a failure to start is logged (and counted as a failed save). */
+  private tryBgsave(): void {
+    try {
+      this.bgsave();
+    } catch (e) {
+      this.server.log.warning(`Can't save in background: ${(e as Error).message}`);
+    }
+  }
+
   /** serverCron's persistence part: scheduled BGSAVE / rewrite, `save <seconds> <changes>` rules. */
   private cron(now: number): void {
     if (this.server.loading || this.childActive) return;
     if (this.aof.stats.rewriteScheduled) {
       this.aof.stats.rewriteScheduled = false;
-      this.aof.rewriteBackground();
+      if (this.aofStartPending) {
+        this.aofStartPending = false;
+        this.startAof();
+      } else {
+        try {
+          this.aof.rewriteBackground();
+        } catch (e) {
+          this.server.log.warning(`Can't rewrite append only file in background: ${(e as Error).message}`);
+        }
+      }
       return;
     }
     if (this.rdb.scheduledBgsave) {
       this.rdb.scheduledBgsave = false;
-      this.bgsave();
+      this.tryBgsave();
       return;
     }
     if (this.aof.autoRewrite()) return;
@@ -279,7 +316,7 @@ export class Persistence {
         (this.rdb.lastBgsaveStatus === 'ok' || now - this.rdb.lastBgsaveTry > 5000)
       ) {
         this.server.log.notice(`${changes} changes in ${secs} seconds. Saving...`);
-        this.bgsave();
+        this.tryBgsave();
         return;
       }
     }
