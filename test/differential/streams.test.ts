@@ -392,9 +392,24 @@ describe('streams (differential)', () => {
       ['XCLAIM', 'str', 'g', 'c', '0', '1-1'],
       ['XAUTOCLAIM', 'str', 'g', 'c', '0', '0'],
       ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'str', '>'],
+      ['SORT', 'f3'],
+      ['SORT', 'f3', 'ALPHA', 'LIMIT', '0', '1'],
+      ['EXPIRE', 'f3', '100'],
+      ['XADD', 'f3', '99-1', 'c', 'd'],
+      ['TTL', 'f3'],
+      ['LPUSH', 'f3', 'x'],
+      ['GETRANGE', 'f3', '0', '1'],
+      ['APPEND', 'f3', 'x'],
+      ['HSET', 'f3', 'a', 'b'],
+      ['SADD', 'f3', 'a'],
+      ['ZADD', 'f3', '1', 'a'],
+      ['UNLINK', 'f3'],
       ['DEL', 'f', 'f3'],
       ['EXISTS', 'f'],
+      ['XADD', 'f4', '1-1', 'a', 'b'],
     );
+    // SCAN TYPE stream finds the stream keys (order is hash order: compared sorted).
+    await d.sameAfter(['SCAN', '0', 'TYPE', 'stream', 'COUNT', '1000'], (r) => [...((r as unknown[])[1] as string[])].sort());
   });
 });
 
