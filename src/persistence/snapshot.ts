@@ -74,6 +74,8 @@ export class Snapshot {
   private readonly startSeq: number;
   private fd = -1;
   private readonly queue: Buffer[] = [];
+  /** Chunk buffers whose bytes are on disk, ready for reuse (at most 4 kept). */
+  private readonly spare: Buffer[] = [];
   private queued = 0;
   private writing = false;
   private waitingForDrain = false;
@@ -278,7 +280,10 @@ export class Snapshot {
     const w = this.w;
     this.crc.update(w.buf, 0, w.pos);
     this.push(w.result());
-    const nw = new RdbWriter(CHUNK * 2);
+    const nw = new RdbWriter(16);
+    // Reuse written chunk buffers: fewer external allocations, so fewer GCs during the save.
+    const spare = this.spare.pop();
+    nw.buf = spare ?? Buffer.allocUnsafe(CHUNK * 2);
     nw.compress = w.compress;
     this.w = nw;
     this.pump();
@@ -305,6 +310,9 @@ export class Snapshot {
         if (off + n < b.length) return writeFrom(off + n);
         this.writing = false;
         this.queued -= b.length;
+        // b is a view on a writer's buffer; standard-size ones are recycled.
+        if (b.buffer.byteLength === CHUNK * 2 && b.byteOffset === 0 && this.spare.length < 4)
+          this.spare.push(Buffer.from(b.buffer, 0, CHUNK * 2));
         this.bytes += b.length;
         if (this.waitingForDrain && this.queued <= MAX_QUEUED / 2) {
           this.waitingForDrain = false;
