@@ -6,6 +6,7 @@
  * 7.0; expected values come from what the test publishes, so both servers must satisfy them.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
@@ -164,6 +165,54 @@ async function scenario(port: number, closers: (() => void)[]): Promise<void> {
   pub.disconnect();
 }
 
+/**
+ * A subscriber that stops reading is disconnected once its pending output passes the pub/sub hard
+ * limit (client-output-buffer-limit pubsub), while a normal subscriber on the same channel keeps
+ * receiving everything. Returns how many messages were published before the slow one was dropped.
+ */
+async function slowSubscriber(port: number): Promise<number> {
+  const pub = new Redis({ port, lazyConnect: true, retryStrategy: () => null });
+  await pub.connect();
+  assert.equal(await pub.config('SET', 'client-output-buffer-limit', 'pubsub 1mb 256kb 60'), 'OK');
+  // The slow subscriber: a raw socket that subscribes, reads the confirmation, then stops reading.
+  const slow = net.connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    slow.once('connect', resolve);
+    slow.once('error', reject);
+  });
+  let slowClosed = false;
+  slow.on('close', () => {
+    slowClosed = true;
+  });
+  slow.on('error', () => {});
+  slow.write('SUBSCRIBE slow-news\r\n');
+  await new Promise<void>((resolve) => slow.once('data', () => resolve()));
+  slow.pause();
+  const normal = new Redis({ port, lazyConnect: true, retryStrategy: () => null });
+  await normal.connect();
+  let normalGot = 0;
+  normal.on('messageBuffer', () => normalGot++);
+  await normal.subscribe('slow-news');
+  const payload = Buffer.alloc(64 * 1024, 0x61);
+  let published = 0;
+  let receivers = 2;
+  // Loopback socket buffers take a few MB before the server has to queue anything itself.
+  while (receivers === 2 && published < 2000) {
+    receivers = await pub.publish('slow-news', payload);
+    published++;
+  }
+  assert.equal(receivers, 1, `slow subscriber still attached after ${published} messages of 64 KB`);
+  assert.deepEqual(await pub.pubsub('NUMSUB', 'slow-news'), ['slow-news', 1]);
+  await waitFor(() => normalGot === published, 20_000, 'the normal subscriber to get every message');
+  slow.resume();
+  await waitFor(() => slowClosed, 10_000, 'the slow subscriber connection to be closed');
+  slow.destroy();
+  assert.equal(await pub.config('SET', 'client-output-buffer-limit', 'pubsub 32mb 8mb 60'), 'OK');
+  normal.disconnect();
+  pub.disconnect();
+  return published;
+}
+
 describe('pub/sub fan-out with real clients', () => {
   let k: Peer;
   before(async () => {
@@ -182,6 +231,20 @@ describe('pub/sub fan-out with real clients', () => {
     if (!r) return t.skip(NO_REDIS);
     try {
       await fanOut(r.port);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('Keydra: a subscriber that stops reading is dropped at the pubsub output limit', async () => {
+    await slowSubscriber(k.port);
+  });
+
+  it('control: the same slow subscriber against redis-server', async (t) => {
+    const r = await startRedis();
+    if (!r) return t.skip(NO_REDIS);
+    try {
+      await slowSubscriber(r.port);
     } finally {
       await r.close();
     }
