@@ -643,15 +643,17 @@ export class Stream {
   trim(a: TrimArgs): number {
     if (a.strategy === 'maxlen' && this.length <= a.maxlen) return 0;
     let deleted = 0;
-    while (this.nodes.length > 0) {
-      const nd = this.nodes[0];
+    // Whole nodes dropped from the front, removed with one splice at the end.
+    let dropped = 0;
+    while (dropped < this.nodes.length) {
+      const nd = this.nodes[dropped];
       const entries = nd.live;
       if (a.limit > 0 && deleted + entries > a.limit) break;
       let remove: boolean;
       if (a.strategy === 'maxlen') remove = this.length - entries >= a.maxlen;
       else remove = nd.cmpAt(nd.n - 1, a.minid) < 0;
       if (remove) {
-        this.nodes.shift();
+        dropped++;
         this.length -= entries;
         deleted += entries;
         continue;
@@ -668,6 +670,7 @@ export class Stream {
       }
       break;
     }
+    if (dropped > 0) this.nodes.splice(0, dropped);
     return deleted;
   }
 
