@@ -14,7 +14,8 @@
  *
  * Options: --keys N (default 1,000,000), --only keydra|redis, --settle MS (default 3000),
  * --no-evict, --heap-mb MB (Keydra's --max-old-space-size through NODE_OPTIONS; default: none
- * below 4M keys, else 600 B × keys, which 10M keys need beside Node's 4 GB default).
+ * below 4M keys, else 600 B × keys: a margin, as 10M keys peak at ~2 GB of RSS, under Node's ~4 GB
+ * default heap limit on 64-bit).
  * Results go to the console and to bench/results/memory-<date>.{md,json}.
  */
 import fs from 'node:fs';
