@@ -573,6 +573,86 @@ async function restartScenario(): Promise<void> {
   }
 }
 
+/**
+ * Flows beyond the happy path: three levels across two queues, a failing child that fails its
+ * parent (failParentOnFailure), one whose failure is ignored (ignoreDependencyOnFailure), one
+ * removed from the parent's dependencies (removeDependencyOnFailure), and dependency counts.
+ */
+async function flowsScenario(port: number): Promise<void> {
+  const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
+  const top = `ft${port}-${++runs}`;
+  const low = `fl${port}-${runs}`;
+  const closers: (() => Promise<unknown>)[] = [];
+  try {
+    const events = new QueueEvents(top, { connection });
+    closers.push(() => events.close());
+    await within(events.waitUntilReady(), 10_000, 'events ready');
+    const processor = async (job: Job) => {
+      if (job.data.fail) throw new Error(`child ${job.name} failed`);
+      const children = await job.getChildrenValues();
+      return Object.values(children).reduce((sum: number, v) => sum + Number(v), Number(job.data.v ?? 0));
+    };
+    for (const q of [top, low]) {
+      const w = new Worker(q, processor, { connection, concurrency: 3, drainDelay: 1 });
+      closers.push(() => w.close());
+    }
+    const flow = new FlowProducer({ connection });
+    closers.push(() => flow.close());
+
+    // Three levels: root (top queue) <- middle (low queue) <- two leaves (top queue).
+    const tree = await flow.add({
+      name: 'root',
+      queueName: top,
+      data: { v: 1 },
+      children: [
+        {
+          name: 'middle',
+          queueName: low,
+          data: { v: 10 },
+          children: [
+            { name: 'leaf', queueName: top, data: { v: 100 } },
+            { name: 'leaf', queueName: top, data: { v: 1000 } },
+          ],
+        },
+      ],
+    });
+    assert.deepEqual(await tree.job.getDependenciesCount(), { failed: 0, ignored: 0, processed: 0, unprocessed: 1 });
+    assert.equal(await within(tree.job.waitUntilFinished(events), 15_000, 'three-level flow'), 1111);
+    assert.deepEqual(await tree.job.getDependenciesCount(), { failed: 0, ignored: 0, processed: 1, unprocessed: 0 });
+
+    // failParentOnFailure: the parent fails without running.
+    const failing = await flow.add({
+      name: 'doomed-parent',
+      queueName: top,
+      data: { v: 0 },
+      children: [
+        { name: 'bad', queueName: top, data: { fail: true }, opts: { failParentOnFailure: true } },
+        { name: 'good', queueName: top, data: { v: 5 } },
+      ],
+    });
+    await assert.rejects(within(failing.job.waitUntilFinished(events), 15_000, 'parent failed by its child'), /child/);
+    assert.equal(await failing.job.getState(), 'failed');
+
+    // ignoreDependencyOnFailure and removeDependencyOnFailure: the parent still runs.
+    const tolerant = await flow.add({
+      name: 'tolerant-parent',
+      queueName: top,
+      data: { v: 2 },
+      children: [
+        { name: 'ignored', queueName: top, data: { fail: true }, opts: { ignoreDependencyOnFailure: true } },
+        { name: 'removed', queueName: top, data: { fail: true }, opts: { removeDependencyOnFailure: true } },
+        { name: 'good', queueName: top, data: { v: 20 } },
+      ],
+    });
+    assert.equal(await within(tolerant.job.waitUntilFinished(events), 15_000, 'tolerant parent'), 22);
+    const ignored = await tolerant.job.getIgnoredChildrenFailures();
+    assert.deepEqual(Object.values(ignored), ['child ignored failed']);
+    assert.deepEqual(await tolerant.job.getDependenciesCount(), { failed: 0, ignored: 1, processed: 1, unprocessed: 0 });
+  } finally {
+    for (const close of closers.reverse()) await close().catch(() => {});
+  }
+}
+
 describe('BullMQ on Keydra', () => {
   let k: Peer;
   before(async () => {
@@ -607,6 +687,20 @@ describe('BullMQ on Keydra', () => {
     if (!r) return t.skip(NO_REDIS);
     try {
       await featuresScenario(r.port);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('Keydra: nested flows across queues, failParentOnFailure, ignored and removed dependencies', async () => {
+    await flowsScenario(k.port);
+  });
+
+  it('control: the same flows against redis-server', async (t) => {
+    const r = await startRedis();
+    if (!r) return t.skip(NO_REDIS);
+    try {
+      await flowsScenario(r.port);
     } finally {
       await r.close();
     }
