@@ -8,8 +8,11 @@
  * Source: Redis 7.0 server.c populateCommandTable, commands.def.
  */
 import type { RespNode } from '../protocol/decoder.js';
+import bitmaps from './bitmaps/index.js';
 import connection from './connection/index.js';
+import geo from './geo/index.js';
 import hashes from './hashes/index.js';
+import hyperloglog from './hyperloglog/index.js';
 import keys from './keys/index.js';
 import lists from './lists/index.js';
 import memory from './memory/index.js';
@@ -45,6 +48,9 @@ export const FAMILIES: CommandDef[][] = [
   scripting,
   functions,
   streams,
+  bitmaps,
+  hyperloglog,
+  geo,
 ];
 
 interface SpecFile {
