@@ -169,3 +169,12 @@ export function errBlockFromScript(cmd: string): string {
 export function errXclaimOption(opt: string): string {
   return `ERR Unrecognized XCLAIM option '${opt}'`;
 }
+export const ERR_HLL_WRONGTYPE = 'WRONGTYPE Key is not a valid HyperLogLog string value.';
+export const ERR_HLL_INVALID = 'INVALIDOBJ Corrupted HLL object detected';
+export const ERR_BIT_OFFSET = 'ERR bit offset is not an integer or out of range';
+export const ERR_BIT_VALUE = 'ERR bit is not an integer or out of range';
+export const ERR_BITFIELD_TYPE = 'ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.';
+export const ERR_BITFIELD_OVERFLOW_TYPE = 'ERR Invalid OVERFLOW type specified';
+export const ERR_BITFIELD_RO = 'ERR BITFIELD_RO only supports the GET subcommand';
+export const ERR_BITOP_NOT = 'ERR BITOP NOT must be called with a single source key.';
+export const ERR_BITPOS_BIT = 'ERR The bit argument must be 1 or 0.';

@@ -128,6 +128,7 @@ export const DIRECTIVES: Directive[] = [
   { name: 'zset-max-listpack-value', aliases: ['zset-max-ziplist-value'], type: 'int', default: 64, mutable: true, min: 0, max: MAX_LL },
   { name: 'stream-node-max-bytes', type: 'memory', default: 4096, mutable: true, min: 0, max: MAX_LL },
   { name: 'stream-node-max-entries', type: 'int', default: 100, mutable: true, min: 0, max: MAX_LL },
+  { name: 'hll-sparse-max-bytes', type: 'memory', default: 3000, mutable: true, min: 0, max: MAX_LL },
 ];
 
 const byName = new Map<string, Directive>();
