@@ -444,10 +444,10 @@ async function stallsScenario(port: number): Promise<void> {
     const slowWorker = new Worker(
       name,
       async () => {
-        await new Promise((r) => setTimeout(r, 1200));
+        await new Promise((r) => setTimeout(r, 2500));
         return 'slow ok';
       },
-      { connection, lockDuration: 400, stalledInterval: 300, drainDelay: 1 },
+      { connection, lockDuration: 1000, stalledInterval: 500, drainDelay: 1 },
     );
     closers.push(() => slowWorker.close());
     assert.equal(await within(slow.waitUntilFinished(events), 15_000, 'slow job'), 'slow ok');
