@@ -82,7 +82,7 @@ export function lruIdleSeconds(lru: number, nowMs: number): number {
  * Heap bytes of a Map entry of the keyspace (V8 OrderedHashMap: key, value and chain words plus
  * half a bucket word = 28 bytes at full load; tables double, measured 29.4 B at 1M keys).
  */
-const MAP_ENTRY_BYTES = 32;
+export const MAP_ENTRY_BYTES = 32;
 /** Heap bytes of an RObject (header of 3 words + 3 fields; measured, see src/store/db.ts). */
 const ROBJECT_BYTES = 48;
 

@@ -4,7 +4,7 @@
  * Source: Redis 7.0 object.c (memoryCommand, getMemoryOverheadData).
  */
 import { ERR_SYNTAX } from '../../errors.js';
-import { estimateKeyBytes, evictorOf } from '../../evict/index.js';
+import { estimateKeyBytes, evictorOf, MAP_ENTRY_BYTES } from '../../evict/index.js';
 import type { Client } from '../../server/client.js';
 import type { KeydraServer } from '../../server/server.js';
 import { parseIntOrReply } from '../args.js';
@@ -80,9 +80,10 @@ function memoryStatsCommand(c: Client, _argv: string[]): void {
     c.reply.bulk(`db.${db.id}`);
     c.reply.mapLen(2);
     c.reply.bulk('overhead.hashtable.main');
-    c.reply.integer(db.dict.size * 48);
+    c.reply.integer(db.dict.size * MAP_ENTRY_BYTES);
     c.reply.bulk('overhead.hashtable.expires');
-    c.reply.integer(db.expires.size * 64);
+    // An expires entry: the Map entry plus the boxed double of the ms timestamp (> 2^31).
+    c.reply.integer(db.expires.size * (MAP_ENTRY_BYTES + 16));
   }
   const tail: [string, number, boolean][] = [
     ['overhead.total', startup, false],
