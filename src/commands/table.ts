@@ -9,11 +9,9 @@
  */
 import type { RespNode } from '../protocol/decoder.js';
 import bitmaps from './bitmaps/index.js';
-import bitmaps from './bitmaps/index.js';
 import connection from './connection/index.js';
 import geo from './geo/index.js';
 import hashes from './hashes/index.js';
-import hyperloglog from './hyperloglog/index.js';
 import hyperloglog from './hyperloglog/index.js';
 import keys from './keys/index.js';
 import lists from './lists/index.js';
@@ -50,8 +48,6 @@ export const FAMILIES: CommandDef[][] = [
   scripting,
   functions,
   streams,
-  bitmaps,
-  hyperloglog,
   bitmaps,
   hyperloglog,
   geo,
