@@ -265,6 +265,22 @@ class StreamNode {
   lowerBound(id: StreamId): number {
     let lo = 0;
     let hi = this.n;
+    const rel = this.rel;
+    if (rel !== null) {
+      // Relative target computed once: the search compares plain numbers.
+      const d = id.ms === this.masterMs ? 0n : id.ms - this.masterMs;
+      if (d < 0n) return 0;
+      if (d > 0xffffffffn) return hi;
+      const dn = Number(d);
+      const sq = id.seq > 0xffffffffn ? 2 ** 32 : Number(id.seq);
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const m = rel[2 * mid];
+        if (m < dn || (m === dn && rel[2 * mid + 1] < sq)) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    }
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (this.cmpAt(mid, id) < 0) lo = mid + 1;
@@ -275,18 +291,48 @@ class StreamNode {
 
   /** Fields of slot i, flattened [f1, v1, ...]. */
   fieldsAt(i: number): string[] {
-    const vals =
-      this.data !== null
-        ? unpack(this.data[i], 0, this.data[i].length)
-        : unpack(this.packed, (this.offs as Uint32Array)[i], (this.offs as Uint32Array)[i + 1]);
-    if ((this.flags[i] & FLAG_SAMEFIELDS) === 0) return vals;
+    let p: string;
+    let start: number;
+    let end: number;
+    if (this.data !== null) {
+      p = this.data[i];
+      start = 0;
+      end = p.length;
+    } else {
+      const offs = this.offs as Uint32Array;
+      p = this.packed;
+      start = offs[i];
+      end = offs[i + 1];
+    }
+    if ((this.flags[i] & FLAG_SAMEFIELDS) === 0) return unpack(p, start, end);
+    // Values only: interleave them with the master's field names in one pass.
     const m = this.master;
     const out = new Array<string>(m.length);
-    for (let j = 0, k = 0; j < m.length; j += 2, k++) {
+    let pos = start;
+    for (let j = 0; j < m.length; j += 2) {
       out[j] = m[j];
-      out[j + 1] = vals[k];
+      let len = 0;
+      let shift = 0;
+      for (;;) {
+        const b = p.charCodeAt(pos++);
+        len += (b & 127) * 2 ** shift;
+        if (b < 128) break;
+        shift += 7;
+      }
+      out[j + 1] = p.slice(pos, pos + len);
+      pos += len;
     }
     return out;
+  }
+
+  /** True if every slot of this node is ≤ id (then a scan need not compare each entry with it). */
+  allAtMost(id: StreamId): boolean {
+    return this.n === 0 || this.cmpAt(this.n - 1, id) <= 0;
+  }
+
+  /** True if every slot of this node is ≥ id. */
+  allAtLeast(id: StreamId): boolean {
+    return this.n === 0 || this.cmpAt(0, id) >= 0;
   }
 
   /** Appends an entry (its ID ≥ every ID in the node). */
@@ -574,9 +620,10 @@ export class Stream {
       let i = this.nodes[k].lowerBound(start);
       for (; k < this.nodes.length; k++, i = 0) {
         const nd = this.nodes[k];
+        const check = !nd.allAtMost(end);
         for (; i < nd.n; i++) {
           if (nd.isDeleted(i)) continue;
-          if (nd.cmpAt(i, end) > 0) return;
+          if (check && nd.cmpAt(i, end) > 0) return;
           if (fn(nd.idAt(i), nd.fieldsAt(i)) === false) return;
         }
       }
@@ -588,9 +635,10 @@ export class Stream {
       for (; k >= 0; k--) {
         nd = this.nodes[k];
         if (i === -2) i = nd.n - 1;
+        const check = !nd.allAtLeast(start);
         for (; i >= 0; i--) {
           if (nd.isDeleted(i)) continue;
-          if (nd.cmpAt(i, start) < 0) return;
+          if (check && nd.cmpAt(i, start) < 0) return;
           if (fn(nd.idAt(i), nd.fieldsAt(i)) === false) return;
         }
         i = -2;
