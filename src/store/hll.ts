@@ -106,6 +106,19 @@ function patLen(ele: string): number {
   return 32 + 32 - Math.clz32(nh & -nh);
 }
 
+/**
+ * True if adding `ele` to the dense HLL string `s` would raise a register (read-only check, so
+ * PFADD of already-counted elements copies nothing).
+ */
+export function denseStrWouldChange(s: string, ele: string): boolean {
+  const count = patLen(ele);
+  const bitpos = PAT_INDEX * HLL_BITS;
+  const byte = HLL_HDR_SIZE + (bitpos >>> 3);
+  const fb = bitpos & 7;
+  const b1 = byte + 1 < s.length ? s.charCodeAt(byte + 1) : 0;
+  return count > (((s.charCodeAt(byte) >>> fb) | (b1 << (8 - fb))) & HLL_REGISTER_MAX);
+}
+
 /** Exposed for tests: [register index, pattern length] of an element. */
 export function hllPatLen(ele: string): [number, number] {
   const n = patLen(ele);

@@ -22,6 +22,7 @@ import {
   createHll,
   denseGet,
   denseSet,
+  denseStrWouldChange,
   hllCacheValid,
   hllCachedCard,
   hllEncoding,
@@ -66,6 +67,14 @@ function pfaddCommand(c: Client, argv: string[]): void {
   } else {
     const s = hllOrReply(c, o);
     if (s === null) return;
+    if (hllEncoding(s) === HLL_DENSE) {
+      let change = false;
+      for (let j = 2; j < argv.length && !change; j++) change = denseStrWouldChange(s, argv[j]);
+      if (!change) {
+        c.reply.integer(0);
+        return;
+      }
+    }
     h = new HllBuf(s);
   }
   const max = sparseMax(c);
