@@ -332,15 +332,15 @@ export class Snapshot {
         this.fd = -1;
         const e = err ?? err2;
         if (!e) {
-          try {
-            fs.renameSync(this.opts.tmpFile, this.opts.file);
-            fsyncDir(path.dirname(this.opts.file));
-          } catch (re) {
-            fs.rmSync(this.opts.tmpFile, { force: true });
-            this.opts.onDone(re as Error, 0);
-            return;
-          }
-          this.opts.onDone(null, this.bytes);
+          // rename and directory fsync off the event loop too: a directory fsync may wait for a
+          // journal commit of other processes' dirty data (seen: ~1 s on a busy machine).
+          fs.rename(this.opts.tmpFile, this.opts.file, (re) => {
+            if (re) {
+              fs.rm(this.opts.tmpFile, { force: true }, () => this.opts.onDone(re, 0));
+              return;
+            }
+            fsyncDirAsync(path.dirname(this.opts.file), () => this.opts.onDone(null, this.bytes));
+          });
           return;
         }
         fs.rmSync(this.opts.tmpFile, { force: true });
@@ -356,13 +356,10 @@ export class Snapshot {
   }
 }
 
-/** fsyncs a directory so a rename in it is durable (ignored where unsupported). */
-export function fsyncDir(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-  } catch {
-    /* not supported on this platform */
-  }
+/** fsyncs a directory (so a rename in it is durable) without blocking the event loop, then calls back; errors are ignored (unsupported on some platforms). */
+export function fsyncDirAsync(dir: string, cb: () => void): void {
+  fs.open(dir, 'r', (err, fd) => {
+    if (err) return cb();
+    fs.fsync(fd, () => fs.close(fd, () => cb()));
+  });
 }
