@@ -45,6 +45,43 @@ export const LUA_MASKRET = 2;
 export const LUA_MASKLINE = 4;
 export const LUA_MASKCOUNT = 8;
 
+/**
+ * emscripten's `invoke_vii` import (the setjmp trampoline every lua_pcall/lua_resume/lua_error goes
+ * through, luaD_rawrunprotected) without the glue's assertion wrappers: stackSave, the function
+ * table lookup and setThrew are called on the raw wasm exports, and table entries are cached.
+ * Same logic as the glue's own: a thrown number is a longjmp (setThrew), anything else propagates.
+ */
+function fastInvokeVii(getExports: () => Record<string, unknown> | null): (idx: number, a: number, b: number) => void {
+  let stackSave: () => number = () => 0;
+  let stackRestore: (sp: number) => void = () => {};
+  let setThrew: (a: number, b: number) => void = () => {};
+  let table: WebAssembly.Table | null = null;
+  const cache: ((a: number, b: number) => void)[] = [];
+  return (idx, a, b) => {
+    if (table === null) {
+      const ex = getExports() as Record<string, never>;
+      stackSave = ex.stackSave;
+      stackRestore = ex.stackRestore;
+      setThrew = ex.setThrew;
+      table = ex.__indirect_function_table as WebAssembly.Table;
+    }
+    const sp = stackSave();
+    try {
+      let f = cache[idx];
+      if (f === undefined) {
+        f = table.get(idx);
+        cache[idx] = f;
+      }
+      f(a, b);
+    } catch (e) {
+      stackRestore(sp);
+      // A thrown number is emscripten's longjmp; anything else is a real exception.
+      if (e !== (e as number) + 0) throw e;
+      setThrew(1, 0);
+    }
+  };
+}
+
 /** The emscripten module's exports we use (raw C functions taking and returning numbers). */
 // biome-ignore lint/suspicious/noExplicitAny: emscripten exports are untyped
 type Raw = any;
@@ -82,6 +119,10 @@ export class LuaVM {
     const orig = wa.instantiate;
     let exports: Record<string, unknown> | null = null;
     wa.instantiate = async function (this: unknown, ...a: unknown[]) {
+      const imports = a[1] as { env?: Record<string, unknown> } | undefined;
+      if (exports === null && imports?.env !== undefined && typeof imports.env.invoke_vii === 'function') {
+        imports.env.invoke_vii = fastInvokeVii(() => exports);
+      }
       const r = (await orig.apply(this, a)) as { instance?: { exports: Record<string, unknown> }; exports?: Record<string, unknown> };
       exports ??= r.instance?.exports ?? r.exports ?? null;
       return r;
