@@ -53,6 +53,12 @@ const M_LO = 0x5bd1e995;
  * hyperloglog.c (little-endian reads). @returns [hi, lo] unsigned 32-bit halves.
  */
 export function murmurHash64A(s: string, seed: number): [number, number] {
+  murmur(s, seed);
+  return [MH, ML];
+}
+
+/** MurmurHash64A into MH:ML (no allocation; the hot path of PFADD). */
+function murmur(s: string, seed: number): void {
   const len = s.length;
   mul64(0, len >>> 0, M_HI, M_LO);
   let hh = MH;
@@ -85,9 +91,7 @@ export function murmurHash64A(s: string, seed: number): [number, number] {
   }
   hl = (hl ^ (hh >>> 15)) >>> 0;
   mul64(hh, hl, M_HI, M_LO);
-  hh = MH;
-  hl = (ML ^ (MH >>> 15)) >>> 0;
-  return [hh, hl];
+  ML = (ML ^ (MH >>> 15)) >>> 0;
 }
 
 /** Register index of the last patLen call. */
@@ -98,7 +102,9 @@ let PAT_INDEX = 0;
  * (1..HLL_Q+1), as Redis 7.0 hllPatLen.
  */
 function patLen(ele: string): number {
-  const [hi, lo] = murmurHash64A(ele, 0xadc83b19);
+  murmur(ele, 0xadc83b19);
+  const hi = MH;
+  const lo = ML;
   PAT_INDEX = lo & HLL_P_MASK;
   const nl = ((lo >>> HLL_P) | (hi << (32 - HLL_P))) >>> 0;
   const nh = (hi >>> HLL_P) | (1 << (HLL_Q - 32));
@@ -117,6 +123,34 @@ export function denseStrWouldChange(s: string, ele: string): boolean {
   const fb = bitpos & 7;
   const b1 = byte + 1 < s.length ? s.charCodeAt(byte + 1) : 0;
   return count > (((s.charCodeAt(byte) >>> fb) | (b1 << (8 - fb))) & HLL_REGISTER_MAX);
+}
+
+/**
+ * Adds one element to a dense HLL string without copying it into a Buffer (PFADD's hot path):
+ * splices the one or two changed register bytes and marks the cache stale.
+ * @returns the new value, or null when no register changes.
+ */
+export function denseStrAddOne(s: string, ele: string): string | null {
+  const count = patLen(ele);
+  const bitpos = PAT_INDEX * HLL_BITS;
+  const byte = HLL_HDR_SIZE + (bitpos >>> 3);
+  const fb = bitpos & 7;
+  const fb8 = 8 - fb;
+  const b0 = s.charCodeAt(byte);
+  const hasNext = byte + 1 < s.length;
+  const b1 = hasNext ? s.charCodeAt(byte + 1) : 0;
+  if (count <= (((b0 >>> fb) | (b1 << fb8)) & HLL_REGISTER_MAX)) return null;
+  const n0 = ((b0 & ~(HLL_REGISTER_MAX << fb)) | (count << fb)) & 0xff;
+  let out: string;
+  if (hasNext) {
+    const n1 = ((b1 & ~(HLL_REGISTER_MAX >>> fb8)) | (count >>> fb8)) & 0xff;
+    out = s.slice(0, byte) + String.fromCharCode(n0, n1) + s.slice(byte + 2);
+  } else {
+    out = s.slice(0, byte) + String.fromCharCode(n0);
+  }
+  const c15 = out.charCodeAt(15);
+  if ((c15 & 0x80) === 0) out = out.slice(0, 15) + String.fromCharCode(c15 | 0x80) + out.slice(16);
+  return out;
 }
 
 /** Exposed for tests: [register index, pattern length] of an element. */

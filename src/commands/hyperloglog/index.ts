@@ -22,6 +22,7 @@ import {
   createHll,
   denseGet,
   denseSet,
+  denseStrAddOne,
   denseStrWouldChange,
   hllCacheValid,
   hllCachedCard,
@@ -67,6 +68,16 @@ function pfaddCommand(c: Client, argv: string[]): void {
   } else {
     const s = hllOrReply(c, o);
     if (s === null) return;
+    if (hllEncoding(s) === HLL_DENSE && argv.length === 3) {
+      const ns = denseStrAddOne(s, argv[2]);
+      if (ns !== null) {
+        db.setKey(key, new RObj(ObjType.String, ns), true);
+        c.server.notifyKeyspaceEvent('$', 'pfadd', key, db.id);
+        c.server.dirty++;
+      }
+      c.reply.integer(ns === null ? 0 : 1);
+      return;
+    }
     if (hllEncoding(s) === HLL_DENSE) {
       let change = false;
       for (let j = 2; j < argv.length && !change; j++) change = denseStrWouldChange(s, argv[j]);

@@ -16,6 +16,7 @@ import {
   createHll,
   denseGet,
   denseSet,
+  denseStrAddOne,
   hllPatLen,
   isHll,
   mergeInto,
@@ -115,6 +116,25 @@ describe('hll store', () => {
     assert.ok(mergeInto(b, dense.toString()));
     assert.deepEqual(a, b);
     assert.ok(isHll(sparse.toString()) && isHll(dense.toString()));
+  });
+
+  it('the single-element dense splice gives the same bytes as the Buffer path', () => {
+    const h = new HllBuf(createHll());
+    assert.ok(h.sparseToDense());
+    let viaBuf = h.toString();
+    let viaStr = viaBuf;
+    const r = rng(11);
+    for (let i = 0; i < 3000; i++) {
+      const e = randomString(r, 10);
+      const b = new HllBuf(viaBuf);
+      const changed = b.add(e, 3000);
+      if (changed === 1) b.invalidateCache();
+      viaBuf = b.toString();
+      const n = denseStrAddOne(viaStr, e);
+      assert.equal(n !== null, changed === 1);
+      if (n !== null) viaStr = n;
+      assert.equal(viaStr, viaBuf);
+    }
   });
 
   it('an empty HLL counts 0; corrupted sparse opcodes are detected', () => {
