@@ -129,6 +129,10 @@ export const DIRECTIVES: Directive[] = [
   { name: 'stream-node-max-bytes', type: 'memory', default: 4096, mutable: true, min: 0, max: MAX_LL },
   { name: 'stream-node-max-entries', type: 'int', default: 100, mutable: true, min: 0, max: MAX_LL },
   { name: 'hll-sparse-max-bytes', type: 'memory', default: 3000, mutable: true, min: 0, max: MAX_LL },
+  { name: 'slowlog-log-slower-than', type: 'int', default: 10000, mutable: true, min: -1, max: MAX_LL },
+  { name: 'slowlog-max-len', type: 'int', default: 128, mutable: true, min: 0, max: MAX_LL },
+  { name: 'latency-monitor-threshold', type: 'int', default: 0, mutable: true, min: 0, max: MAX_LL },
+  { name: 'enable-debug-command', type: 'enum', default: 'no', mutable: false, values: ['no', 'yes', 'local'] },
 ];
 
 const byName = new Map<string, Directive>();

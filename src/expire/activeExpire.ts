@@ -13,8 +13,12 @@ import type { Db } from '../store/db.js';
 
 const iterators = new WeakMap<Db, { map: Map<string, number>; it: Iterator<[string, number]> }>();
 
+/** Servers whose active expiry is switched off by DEBUG SET-ACTIVE-EXPIRE 0. */
+export const activeExpireOff = new WeakSet<KeydraServer>();
+
 /** Runs one slow cycle over every db. @returns the number of keys reclaimed. */
 export function activeExpireCycle(server: KeydraServer): number {
+  if (activeExpireOff.has(server)) return 0;
   const effort = server.config.num('active-expire-effort') - 1;
   const perLoop = 20 + 5 * effort;
   const acceptableStale = 10 - effort;

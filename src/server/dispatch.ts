@@ -6,9 +6,11 @@
  */
 import { type Command, lookupCommand } from '../commands/table.js';
 import { CmdFlag } from '../commands/types.js';
+import { afterCall } from '../commands/server/slowlog.js';
 import { ERR_LOADING, ERR_NOAUTH, ERR_OOM, errArity, errPubSubContext, errUnknownCommand, errUnknownSubcommand } from '../errors.js';
 import { QUEUED } from '../protocol/reply.js';
 import type { Client } from './client.js';
+import { pausedUntil, postponeIfPaused } from './pause.js';
 
 /** Commands allowed while a RESP2 client is subscribed. */
 const PUBSUB_ALLOWED = new Set([
@@ -128,6 +130,7 @@ export function processCommand(c: Client, argv: string[]): void {
     reject(c, cmd, server.busyScript);
     return;
   }
+  if (pausedUntil !== 0 && postponeIfPaused(c, cmd, argv)) return; // CLIENT PAUSE (src/server/pause.ts)
   if (c.multi !== null && !MULTI_IMMEDIATE.has(cmd.fullName)) {
     c.multi.push(argv);
     c.reply.raw(QUEUED);
@@ -164,6 +167,7 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   cmd.usec += (t1 - t0) * 1000;
   cmd.calls++;
   if (server.stats.total_error_replies !== errorsBefore) cmd.failedCalls++;
+  afterCall(c, cmd, argv, t1 - t0, replyStart);
   server.stats.total_commands_processed++;
   c.lastCommand = cmd.fullName;
   if (server.dirty !== dirtyBefore && !server.preventPropagation) {

@@ -7,6 +7,7 @@ import type { Client } from '../../server/client.js';
 import { isKeyword, parseInt64 } from '../args.js';
 import type { CommandDef } from '../types.js';
 import { replyHelp } from '../server/respTree.js';
+import { clientTrackingDefs } from './clientTracking.js';
 
 /** Clients that asked CLIENT NO-EVICT ON (read by client eviction, if any). */
 export const noEvictClients = new WeakSet<Client>();
@@ -313,6 +314,7 @@ export const clientDef: CommandDef = {
     { name: 'getname', handler: clientGetnameCommand },
     { name: 'unblock', handler: clientUnblockCommand },
     { name: 'no-evict', handler: clientNoEvictCommand },
+    ...clientTrackingDefs,
     { name: 'help', handler: (c) => replyHelp(c.reply, HELP) },
   ],
 };

@@ -6,7 +6,22 @@ import type { CommandDef } from '../types.js';
 import { adminDefs } from './admin.js';
 import { commandDef } from './command.js';
 import { configDef } from './config.js';
+import { debugDef } from './debug.js';
+import { latencyDef } from './latency.js';
+import { monitorDef } from './monitor.js';
+import { replicationDefs } from './replication.js';
+import { slowlogDef } from './slowlog.js';
 import { infoDef } from './info.js';
 
-const commands: CommandDef[] = [infoDef, configDef, commandDef, ...adminDefs];
+const commands: CommandDef[] = [
+  infoDef,
+  configDef,
+  commandDef,
+  ...adminDefs,
+  slowlogDef,
+  monitorDef,
+  debugDef,
+  latencyDef,
+  ...replicationDefs,
+];
 export default commands;

@@ -1,0 +1,444 @@
+/**
+ * DEBUG: the subset client test suites and tools use — SLEEP, OBJECT, SET-ACTIVE-EXPIRE, RELOAD,
+ * DIGEST, DIGEST-VALUE, PROTOCOL, POPULATE, ERROR, LOG, CHANGE-REPL-ID,
+ * QUICKLIST-PACKED-THRESHOLD, HELP; the crash subcommands (SEGFAULT, PANIC, ASSERT, OOM, ...) are
+ * refused. Allowed per `enable-debug-command` (no | yes | local) as in Redis 7.0.
+ * Source: Redis 7.0 debug.c (debugCommand, xorDigest, mixDigest, xorObjectDigest,
+ * computeDatasetDigest), server.c mustObeyClient / enable-debug-command checks.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { formatDouble } from '../../protocol/reply.js';
+import type { Client } from '../../server/client.js';
+import type { KeydraServer } from '../../server/server.js';
+import { type Db, ObjType, RObject } from '../../store/db.js';
+import type { QuickList } from '../../store/quicklist.js';
+import type { RHash } from '../../store/hash.js';
+import type { RSet } from '../../store/set.js';
+import type { Stream } from '../../store/stream.js';
+import type { ZSet } from '../../store/zset.js';
+import { lruIdleSeconds } from '../../evict/index.js';
+import { activeExpireOff } from '../../expire/activeExpire.js';
+import { getPersistence } from '../../persistence/index.js';
+import { decodeRdb, dumpPayload } from '../../persistence/rdb/rdb.js';
+import { objectEncoding } from '../keys/index.js';
+import { parseInt64 } from '../args.js';
+import type { CommandDef } from '../types.js';
+import { replyHelp } from './respTree.js';
+
+// ---- digest (Redis debug.c) ----------------------------------------------------------------
+
+function sha1(data: Buffer): Buffer {
+  return createHash('sha1').update(data).digest();
+}
+
+/** XORs SHA1(data) into digest (order-independent accumulation). */
+function xorDigest(digest: Buffer, data: Buffer): void {
+  const h = sha1(data);
+  for (let i = 0; i < 20; i++) digest[i] ^= h[i];
+}
+
+/** XORs SHA1(data) into digest, then replaces digest by SHA1(digest) (order-dependent). */
+function mixDigest(digest: Buffer, data: Buffer): void {
+  xorDigest(digest, data);
+  sha1(digest).copy(digest);
+}
+
+const L1 = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+/** Big-endian uint32 (htonl) as 4 bytes. */
+function u32be(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0);
+  return b;
+}
+
+/** Redis's object type numbers (OBJ_STRING..OBJ_STREAM), which enter the digest. */
+const REDIS_TYPE: Record<number, number> = {
+  [ObjType.String]: 0,
+  [ObjType.List]: 1,
+  [ObjType.Set]: 2,
+  [ObjType.ZSet]: 3,
+  [ObjType.Hash]: 4,
+  [ObjType.Stream]: 6,
+};
+
+/** Adds a value's digest into `digest` (Redis xorObjectDigest: type, contents, expire marker). */
+function xorObjectDigest(db: Db, key: string, digest: Buffer, o: RObject): void {
+  mixDigest(digest, u32be(REDIS_TYPE[o.type] ?? o.type));
+  switch (o.type) {
+    case ObjType.String:
+      mixDigest(digest, L1(o.value as string));
+      break;
+    case ObjType.List:
+      for (const e of o.value as QuickList) mixDigest(digest, L1(e));
+      break;
+    case ObjType.Set:
+      for (const m of o.value as RSet) xorDigest(digest, L1(m));
+      break;
+    case ObjType.ZSet:
+      for (const [m, score] of o.value as ZSet) {
+        const ed = Buffer.alloc(20);
+        mixDigest(ed, L1(m));
+        mixDigest(ed, L1(formatDouble(score)));
+        xorDigest(digest, ed);
+      }
+      break;
+    case ObjType.Hash:
+      for (const [f, v] of o.value as RHash) {
+        const ed = Buffer.alloc(20);
+        mixDigest(ed, L1(f));
+        mixDigest(ed, L1(v));
+        xorDigest(digest, ed);
+      }
+      break;
+    case ObjType.Stream:
+      for (const [id, fields] of (o.value as Stream).entries()) {
+        mixDigest(digest, L1(`${id.ms}.${id.seq}`));
+        for (const f of fields) mixDigest(digest, L1(f));
+      }
+      break;
+  }
+  if (db.expires.has(key)) xorDigest(digest, L1('!!expire!!'));
+}
+
+/** DEBUG DIGEST: the dataset digest (Redis computeDatasetDigest), 40 hex digits. */
+function datasetDigest(server: KeydraServer): string {
+  const final = Buffer.alloc(20);
+  for (const db of server.keyspace.dbs) {
+    if (db.dict.size === 0) continue;
+    mixDigest(final, u32be(db.id));
+    for (const [key, o] of db.dict) {
+      const d = Buffer.alloc(20);
+      mixDigest(d, L1(key));
+      xorObjectDigest(db, key, d, o);
+      xorDigest(final, d);
+    }
+  }
+  return final.toString('hex');
+}
+
+// ---- subcommands ---------------------------------------------------------------------------
+
+/** Blocks the whole process for `ms` milliseconds (Redis usleep: the server stops). */
+function sleepSync(ms: number): void {
+  if (!(ms > 0)) return;
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Redis serializedlength: the value's RDB payload length (DUMP payload minus type byte and footer). */
+function serializedLength(o: RObject): number {
+  return dumpPayload(o).length - 11;
+}
+
+let fakeAddress = 0x7f0000100000;
+const addresses = new WeakMap<RObject, number>();
+
+/** DEBUG OBJECT key: Redis's one-line status about the value. */
+function debugObject(c: Client, key: string): void {
+  const o = c.db.peek(key);
+  if (o === undefined) {
+    c.error('ERR no such key');
+    return;
+  }
+  let addr = addresses.get(o);
+  if (addr === undefined) {
+    addr = fakeAddress;
+    fakeAddress += 0x20;
+    addresses.set(o, addr);
+  }
+  const lru = Math.floor(o.lru / 16) & 0xffffff;
+  let extra = '';
+  if (o.type === ObjType.List && objectEncoding(o) === 'quicklist') {
+    const ql = o.value as QuickList;
+    let bytes = 0;
+    for (const e of ql) bytes += e.length + 2;
+    extra = ` ql_nodes:1 ql_avg_node:${ql.length.toFixed(2)} ql_listpack_max:${c.server.config.num('list-max-listpack-size')} ql_compressed:0 ql_uncompressed_size:${bytes + 7}`;
+  }
+  c.reply.simple(
+    `Value at:0x${addr.toString(16)} refcount:1 encoding:${objectEncoding(o)} serializedlength:${serializedLength(o)} lru:${lru} lru_seconds_idle:${Math.floor(lruIdleSeconds(o.lru, c.server.keyspace.now))}${extra}`,
+  );
+}
+
+/** DEBUG RELOAD: SAVE, empty the keyspace, load the file back. */
+function debugReload(c: Client, argv: string[]): void {
+  let save = true;
+  let flush = true;
+  for (let i = 2; i < argv.length; i++) {
+    const o = argv[i].toLowerCase();
+    if (o === 'nosave') save = false;
+    else if (o === 'noflush') flush = false;
+    else if (o === 'merge') flush = false;
+    else {
+      c.error('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
+      return;
+    }
+  }
+  const p = getPersistence(c.server);
+  try {
+    if (save) p.saveSync();
+    const data = fs.readFileSync((p as unknown as { rdbPath: string }).rdbPath);
+    if (flush) for (const db of c.server.keyspace.dbs) db.clear();
+    decodeRdb(data, c.server.keyspace, Date.now());
+  } catch (e) {
+    c.error(`ERR Error trying to load the RDB dump: ${(e as Error).message}`);
+    return;
+  }
+  c.server.log.warning('DB reloaded by DEBUG RELOAD');
+  c.reply.ok();
+}
+
+/** DEBUG POPULATE count [prefix] [size]: adds `prefix:N` → `value:N` (padded to size) where absent. */
+function debugPopulate(c: Client, argv: string[]): void {
+  if (argv.length > 5) {
+    c.error('ERR Syntax error, try DEBUG HELP');
+    return;
+  }
+  const n = parseInt64(argv[2]);
+  if (n === null || n < 0) {
+    c.error('ERR value is out of range, must be positive');
+    return;
+  }
+  const prefix = argv.length >= 4 ? argv[3] : 'key';
+  let size = -1;
+  if (argv.length === 5) {
+    const s = parseInt64(argv[4]);
+    if (s === null || s < 0) {
+      c.error('ERR value is out of range, must be positive');
+      return;
+    }
+    size = Number(s);
+  }
+  const count = Number(n);
+  for (let j = 0; j < count; j++) {
+    const key = `${prefix}:${j}`;
+    if (c.db.lookupRead(key) !== undefined) continue;
+    let val = `value:${j}`;
+    if (size > 0) val = val.length >= size ? val.slice(0, size) : val + '\0'.repeat(size - val.length);
+    c.db.setKey(key, new RObject(ObjType.String, val));
+  }
+  c.reply.ok();
+}
+
+/** DEBUG PROTOCOL type: a sample reply of each RESP3 type (Redis's exact values). */
+function debugProtocol(c: Client, type: string): void {
+  const w = c.reply;
+  switch (type.toLowerCase()) {
+    case 'string':
+      w.bulk('Hello World');
+      return;
+    case 'integer':
+      w.integer(12345);
+      return;
+    case 'double':
+      w.double(3141 / 1000); // Redis's sample value 3.141
+      return;
+    case 'bignum':
+      if (w.resp === 3) w.raw(L1('(1234567999999999999999999999999999999\r\n'));
+      else w.bulk('1234567999999999999999999999999999999');
+      return;
+    case 'null':
+      w.nullBulk();
+      return;
+    case 'array':
+      w.arrayLen(3);
+      for (let j = 0; j < 3; j++) w.integer(j);
+      return;
+    case 'set':
+      w.setLen(3);
+      for (let j = 0; j < 3; j++) w.integer(j);
+      return;
+    case 'map':
+      w.mapLen(3);
+      for (let j = 0; j < 3; j++) {
+        w.integer(j);
+        w.bool(j === 1);
+      }
+      return;
+    case 'attrib':
+      if (w.resp === 3) {
+        w.raw(L1('|1\r\n'));
+        w.bulk('key-popularity');
+        w.arrayLen(2);
+        w.bulk('key:123');
+        w.integer(90);
+      }
+      w.bulk('Some real reply following the attribute');
+      return;
+    case 'push':
+      if (w.resp !== 3) {
+        c.error('ERR RESP2 is not supported by this command');
+        return;
+      }
+      w.pushLen(2);
+      w.bulk('server-cpu-usage');
+      w.integer(42);
+      w.bulk('Some real reply following the push reply');
+      return;
+    case 'true':
+      w.bool(true);
+      return;
+    case 'false':
+      w.bool(false);
+      return;
+    case 'verbatim':
+      w.verbatim('This is a verbatim\nstring');
+      return;
+  }
+  c.error(
+    'ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false',
+  );
+}
+
+const REFUSED = new Set(['segfault', 'panic', 'assert', 'oom', 'crash-and-recover', 'restart', 'leak', 'mallctl', 'mallctl-str']);
+
+/** DEBUG: dispatches on argv[1]; arity (-2) is checked by the dispatcher. */
+function debugCommand(c: Client, argv: string[]): void {
+  const mode = c.server.config.str('enable-debug-command');
+  if (mode === 'no' || (mode === 'local' && !isLocal(c))) {
+    c.error(
+      'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.',
+    );
+    return;
+  }
+  const sub = argv[1].toLowerCase();
+  const n = argv.length;
+  if (sub === 'help' && n === 2) {
+    replyHelp(c.reply, HELP);
+    return;
+  }
+  if (sub === 'sleep' && n === 3) {
+    sleepSync(Number.parseFloat(argv[2]) * 1000);
+    c.reply.ok();
+    return;
+  }
+  if (sub === 'object' && n === 3) {
+    debugObject(c, argv[2]);
+    return;
+  }
+  if (sub === 'set-active-expire' && n === 3) {
+    if (argv[2] === '0') activeExpireOff.add(c.server);
+    else activeExpireOff.delete(c.server);
+    c.reply.ok();
+    return;
+  }
+  if (sub === 'reload') {
+    debugReload(c, argv);
+    return;
+  }
+  if (sub === 'digest' && n === 2) {
+    c.reply.simple(datasetDigest(c.server));
+    return;
+  }
+  if (sub === 'digest-value' && n >= 2) {
+    c.reply.arrayLen(n - 2);
+    for (let i = 2; i < n; i++) {
+      const d = Buffer.alloc(20);
+      const o = c.db.peek(argv[i]);
+      if (o !== undefined) xorObjectDigest(c.db, argv[i], d, o);
+      c.reply.simple(d.toString('hex'));
+    }
+    return;
+  }
+  if (sub === 'protocol' && n === 3) {
+    debugProtocol(c, argv[2]);
+    return;
+  }
+  if (sub === 'populate' && n >= 3) {
+    debugPopulate(c, argv);
+    return;
+  }
+  if (sub === 'error' && n === 3) {
+    c.error(argv[2]);
+    return;
+  }
+  if (sub === 'log' && n === 3) {
+    c.server.log.warning(`DEBUG LOG: ${argv[2]}`);
+    c.reply.ok();
+    return;
+  }
+  if (sub === 'change-repl-id' && n === 2) {
+    c.reply.ok();
+    return;
+  }
+  if (sub === 'quicklist-packed-threshold' && n === 3) {
+    if (parseInt64(argv[2]) === null) {
+      c.error('ERR argument must be a memory value bigger than 1 and smaller than 4gb');
+      return;
+    }
+    c.reply.ok();
+    return;
+  }
+  if (sub === 'set-skip-checksum-validation' && n === 3) {
+    c.reply.ok();
+    return;
+  }
+  if (REFUSED.has(sub)) {
+    c.error(`ERR DEBUG ${sub.toUpperCase()} is not supported by Keydra`);
+    return;
+  }
+  c.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try DEBUG HELP.`);
+}
+
+/** True for a loopback or socketless client (Redis islocalClient). */
+function isLocal(c: Client): boolean {
+  if (c.socket === null) return true;
+  const a = c.socket.remoteAddress ?? '';
+  return a.startsWith('127.') || a === '::1' || a.startsWith('::ffff:127.');
+}
+
+const HELP = [
+  'DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'CHANGE-REPL-ID',
+  '    Change the replication IDs of the instance.',
+  '    Dangerous: should be used only for testing the replication subsystem.',
+  'DIGEST',
+  '    Output a hex signature representing the current DB content.',
+  'DIGEST-VALUE <key> [<key> ...]',
+  '    Output a hex signature of the values of all the specified keys.',
+  'ERROR <string>',
+  '    Return a Redis protocol error with <string> as message. Useful for clients',
+  '    unit tests to simulate Redis errors.',
+  'LOG <message>',
+  '    Write <message> to the server log.',
+  'OBJECT <key>',
+  '    Show low level info about `key` and associated value.',
+  'POPULATE <count> [<prefix>] [<size>]',
+  '    Create <count> string keys named key:<num>. If <prefix> is specified then',
+  "    it is used instead of the 'key' prefix. These are not propagated to",
+  '    replicas. Cluster slots are not respected so keys not belonging to the',
+  '    current node can be created in cluster mode.',
+  'PROTOCOL <type>',
+  '    Reply with a test value of the specified type. <type> can be: string,',
+  '    integer, double, bignum, null, array, set, map, attrib, push, verbatim,',
+  '    true, false.',
+  'RELOAD [option ...]',
+  '    Save the RDB on disk and reload it back to memory. Valid <option> values:',
+  '    * MERGE: conflicting keys will be loaded from RDB.',
+  '    * NOFLUSH: the existing database will not be removed before load, but',
+  '      conflicting keys will generate an exception and kill the server.',
+  '    * NOSAVE: the database will be loaded from an existing RDB file.',
+  '    Examples:',
+  '    * DEBUG RELOAD: verify that the server is able to persist, flush and reload',
+  '      the database.',
+  '    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an',
+  '      existing RDB file.',
+  '    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB',
+  '      file to the database.',
+  'SET-ACTIVE-EXPIRE <0|1>',
+  '    Setting it to 0 disables expiring keys in background when they are not',
+  '    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the',
+  '    default.',
+  'QUICKLIST-PACKED-THRESHOLD <size>',
+  '    Sets the threshold for elements to be inserted as plain vs packed nodes',
+  '    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.',
+  'SET-SKIP-CHECKSUM-VALIDATION <0|1>',
+  "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
+  'SLEEP <seconds>',
+  '    Stop the server for <seconds>. Decimals allowed.',
+  'HELP',
+  '    Prints this help.',
+];
+
+/** DEBUG. */
+export const debugDef: CommandDef = { name: 'debug', handler: debugCommand };
