@@ -178,19 +178,47 @@ export function scoreToCell(score: number): GeoCell {
   return { lat: Number(lat), lon: Number(lon), step: GEO_STEP_MAX };
 }
 
+const LAT_SCALE = GEO_LAT_MAX - GEO_LAT_MIN;
+const LON_SCALE = GEO_LONG_MAX - GEO_LONG_MIN;
+const DIV26 = 2 ** GEO_STEP_MAX;
+
 /**
  * decodeGeohash: the [longitude, latitude] centre of a stored score's cell, clamped to the limits
- * (geohashDecodeAreaToLongLat).
+ * (geohashDecode + geohashDecodeAreaToLongLat), written to `out`.
  */
-export function decodeScore(score: number): [number, number] {
-  const a = geohashDecode(scoreToCell(score));
-  let x = (a.lonMin + a.lonMax) / 2;
+export function decodeScoreInto(score: number, out: Float64Array | number[]): void {
+  let ilat: number;
+  let ilon: number;
+  if (score >= 0 && score < TWO52) {
+    const s = Math.trunc(score);
+    const hi = Math.floor(s / 67108864);
+    const lo = s - hi * 67108864;
+    ilat = squash13(hi) * 8192 + squash13(lo);
+    ilon = squash13(hi >>> 1) * 8192 + squash13(lo >>> 1);
+  } else {
+    const c = scoreToCell(score);
+    ilat = c.lat;
+    ilon = c.lon;
+  }
+  const latMin = GEO_LAT_MIN + (ilat / DIV26) * LAT_SCALE;
+  const latMax = GEO_LAT_MIN + (((ilat + 1) >>> 0) / DIV26) * LAT_SCALE;
+  const lonMin = GEO_LONG_MIN + (ilon / DIV26) * LON_SCALE;
+  const lonMax = GEO_LONG_MIN + (((ilon + 1) >>> 0) / DIV26) * LON_SCALE;
+  let x = (lonMin + lonMax) / 2;
   if (x > GEO_LONG_MAX) x = GEO_LONG_MAX;
   if (x < GEO_LONG_MIN) x = GEO_LONG_MIN;
-  let y = (a.latMin + a.latMax) / 2;
+  let y = (latMin + latMax) / 2;
   if (y > GEO_LAT_MAX) y = GEO_LAT_MAX;
   if (y < GEO_LAT_MIN) y = GEO_LAT_MIN;
-  return [x, y];
+  out[0] = x;
+  out[1] = y;
+}
+
+/** decodeScoreInto as a new [longitude, latitude] pair. */
+export function decodeScore(score: number): [number, number] {
+  const xy: [number, number] = [0, 0];
+  decodeScoreInto(score, xy);
+  return xy;
 }
 
 /** The score GEOADD stores for a valid (lon, lat): the step-26 cell, 52-bit aligned. */
@@ -267,20 +295,54 @@ const PIO2_LO = 6.123233995736766e-17;
 
 /** sin (k odd: cos) of the dd r, |r| ≤ π/4, by Horner's scheme on the Taylor series; into ddHi/ddLo. */
 function ddSinCosReduced(rh: number, rl: number, cosine: boolean): void {
-  ddMul(rh, rl, rh, rl);
-  const r2h = ddHi;
-  const r2l = ddLo;
+  // r2 = r * r (Dekker, inlined: this runs for every candidate point of a search)
+  let t = SPLIT * rh;
+  const rhh = t - (t - rh);
+  const rhl = rh - rhh;
+  let p = rh * rh;
+  let e = rhh * rhh - p + 2 * rhh * rhl + rhl * rhl + 2 * rh * rl;
+  const r2h = p + e;
+  const r2l = e - (r2h - p);
+  t = SPLIT * r2h;
+  const r2hh = t - (t - r2h);
+  const r2hl = r2h - r2hh;
   const R = cosine ? COS_R : SIN_R;
   let sh = 1;
   let sl = 0;
-  for (let n = 14; n >= 0; n--) {
-    ddMul(r2h, r2l, sh, sl);
-    ddMul(ddHi, ddLo, R[2 * n], R[2 * n + 1]);
-    ddAdd(1, 0, -ddHi, -ddLo);
-    sh = ddHi;
-    sl = ddLo;
+  for (let n = 13; n >= 0; n--) {
+    // m = r2 * s
+    t = SPLIT * sh;
+    let bh = t - (t - sh);
+    let bl = sh - bh;
+    p = r2h * sh;
+    e = r2hh * bh - p + r2hh * bl + r2hl * bh + r2hl * bl + (r2h * sl + r2l * sh);
+    let mh = p + e;
+    let ml = e - (mh - p);
+    // m = m * R[n]
+    const qh = R[2 * n];
+    const ql = R[2 * n + 1];
+    t = SPLIT * mh;
+    bh = t - (t - mh);
+    bl = mh - bh;
+    t = SPLIT * qh;
+    const ch = t - (t - qh);
+    const cl = qh - ch;
+    p = mh * qh;
+    e = bh * ch - p + bh * cl + bl * ch + bl * cl + (mh * ql + ml * qh);
+    mh = p + e;
+    ml = e - (mh - p);
+    // s = 1 - m
+    const s0 = 1 - mh;
+    const bb = s0 - 1;
+    e = 1 - (s0 - bb) + (-mh - bb) - ml;
+    sh = s0 + e;
+    sl = e - (sh - s0);
   }
   if (!cosine) ddMul(sh, sl, rh, rl);
+  else {
+    ddHi = sh;
+    ddLo = sl;
+  }
 }
 
 /** sin(x) (cosine false) or cos(x) correctly rounded (|x| < ~1e9; used with |x| ≤ 2π). */
@@ -336,7 +398,7 @@ export function crAsin(s: number): number {
   return y0 - delta / Math.cos(y0);
 }
 
-/** geohashGetDistance (Redis 7.0): haversine great-circle distance in metres. */
+/** geohashGetDistance (Redis 7.0): haversine great-circle distance in metres (correctly rounded libm). */
 export function geoDistance(lon1d: number, lat1d: number, lon2d: number, lat2d: number): number {
   const lat1r = degRad(lat1d);
   const lon1r = degRad(lon1d);
@@ -345,6 +407,31 @@ export function geoDistance(lon1d: number, lat1d: number, lon2d: number, lat2d: 
   const u = crSin((lat2r - lat1r) / 2);
   const v = crSin((lon2r - lon1r) / 2);
   return 2.0 * EARTH_RADIUS_IN_METERS * crAsin(Math.sqrt(u * u + crCos(lat1r) * crCos(lat2r) * v * v));
+}
+
+/** geoDistance with V8's libm (within a few ulps of it): a fast pre-filter for searches. */
+function geoDistanceFast(lon1d: number, lat1d: number, lon2d: number, lat2d: number): number {
+  const lat1r = degRad(lat1d);
+  const lon1r = degRad(lon1d);
+  const lat2r = degRad(lat2d);
+  const lon2r = degRad(lon2d);
+  const u = Math.sin((lat2r - lat1r) / 2);
+  const v = Math.sin((lon2r - lon1r) / 2);
+  return 2.0 * EARTH_RADIUS_IN_METERS * Math.asin(Math.sqrt(u * u + Math.cos(lat1r) * Math.cos(lat2r) * v * v));
+}
+
+/** Relative band around a search limit inside which the fast distance is not trusted. */
+const BAND = 1e-9;
+
+/**
+ * `dist > limit` as C computes it: decided by the fast distance away from the limit, by the
+ * correctly rounded one within a 1e-9 relative band of it.
+ */
+function beyond(limit: number, lon1: number, lat1: number, lon2: number, lat2: number): boolean {
+  const f = geoDistanceFast(lon1, lat1, lon2, lat2);
+  if (f > limit * (1 + BAND)) return true;
+  if (f < limit * (1 - BAND)) return false;
+  return geoDistance(lon1, lat1, lon2, lat2) > limit;
 }
 
 /** A search shape (GeoShape): centre, radius or box (in `conversion` units), unit → metres factor. */
@@ -361,19 +448,21 @@ export interface GeoShape {
 
 /**
  * Whether a point is inside the shape (geoWithinShape with geohashGetDistanceIfInRadiusWGS84 /
- * Redis 7.0 geohashGetDistanceIfInRectangle). @returns the distance to the centre in metres, or -1.
+ * Redis 7.0 geohashGetDistanceIfInRectangle). @returns the distance to the centre in metres as
+ * V8's libm computes it (callers needing Redis's exact double use geoDistance), or -1.
  */
 export function distanceIfWithin(s: GeoShape, x: number, y: number): number {
   if (s.circular) {
-    const d = geoDistance(s.lon, s.lat, x, y);
-    return d > s.radius * s.conversion ? -1 : d;
+    const limit = s.radius * s.conversion;
+    const f = geoDistanceFast(s.lon, s.lat, x, y);
+    if (f > limit * (1 + BAND)) return -1;
+    if (f < limit * (1 - BAND)) return f;
+    return geoDistance(s.lon, s.lat, x, y) > limit ? -1 : f;
   }
   const widthM = s.width * s.conversion;
   const heightM = s.height * s.conversion;
-  const lonDistance = geoDistance(x, y, s.lon, y);
-  const latDistance = geoDistance(x, y, x, s.lat);
-  if (lonDistance > widthM / 2 || latDistance > heightM / 2) return -1;
-  return geoDistance(s.lon, s.lat, x, y);
+  if (beyond(widthM / 2, x, y, s.lon, y) || beyond(heightM / 2, x, y, x, s.lat)) return -1;
+  return geoDistanceFast(s.lon, s.lat, x, y);
 }
 
 /** geohashEstimateStepsByRadius: cell bits so 9 cells cover `rangeMeters` around latitude `lat`. */

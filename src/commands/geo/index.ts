@@ -15,6 +15,7 @@ import {
   areasByShape,
   cellScore,
   decodeScore,
+  decodeScoreInto,
   distanceIfWithin,
   encodeScore,
   formatFixed,
@@ -178,9 +179,12 @@ function geoaddCommand(c: Client, argv: string[]): void {
 
 // ---- GEORADIUS / GEOSEARCH -------------------------------------------------------------------
 
+const XY = new Float64Array(2);
+
 interface GeoPoint {
   lon: number;
   lat: number;
+  /** Metres, from V8's libm: orders results; replies recompute Redis's exact double (geoDistance). */
   dist: number;
   score: number;
   member: string;
@@ -205,7 +209,9 @@ function collect(z: ZSet, shape: GeoShape, limit: number): GeoPoint[] {
     range.max = range.min + 2 ** (52 - cell.step * 2);
     for (let x = z.zsl.firstInRange(range); x !== null; x = x.forward[0]) {
       if (!(x.score < range.max)) break;
-      const [px, py] = decodeScore(x.score);
+      decodeScoreInto(x.score, XY);
+      const px = XY[0];
+      const py = XY[1];
       const d = distanceIfWithin(shape, px, py);
       if (d >= 0) {
         out.push({ lon: px, lat: py, dist: d, score: x.score, member: x.ele });
@@ -372,10 +378,9 @@ function georadiusGeneric(c: Client, argv: string[], srcKeyIndex: number, flags:
     c.reply.arrayLen(returned);
     for (let i = 0; i < returned; i++) {
       const gp = ga[i];
-      gp.dist /= shape.conversion;
       if (optionLength) c.reply.arrayLen(optionLength + 1);
       c.reply.bulk(gp.member);
-      if (withdist) c.reply.bulk(formatFixed(gp.dist, 4));
+      if (withdist) c.reply.bulk(formatFixed(geoDistance(shape.lon, shape.lat, gp.lon, gp.lat) / shape.conversion, 4));
       if (withhash) c.reply.integer(Math.trunc(gp.score));
       if (withcoords) {
         c.reply.arrayLen(2);
@@ -391,8 +396,7 @@ function georadiusGeneric(c: Client, argv: string[], srcKeyIndex: number, flags:
     const dst = new ZSet();
     for (let i = 0; i < returned; i++) {
       const gp = ga[i];
-      gp.dist /= shape.conversion;
-      dst.insert(storedist ? gp.dist : gp.score, gp.member);
+      dst.insert(storedist ? geoDistance(shape.lon, shape.lat, gp.lon, gp.lat) / shape.conversion : gp.score, gp.member);
     }
     c.db.setKey(storekey, new RObject(ObjType.ZSet, dst));
     c.server.notifyKeyspaceEvent('z', flags & GEOSEARCH ? 'geosearchstore' : 'georadiusstore', storekey, c.db.id);
