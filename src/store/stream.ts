@@ -162,14 +162,38 @@ function unpack(p: string, start: number, end: number): string[] {
   return out;
 }
 
-const FLAG_DELETED = 1;
-const FLAG_SAMEFIELDS = 2;
+/** Slot flag: the entry is a tombstone (Redis STREAM_ITEM_FLAG_DELETED). */
+export const FLAG_DELETED = 1;
+/** Slot flag: only values are packed, field names are the master's (STREAM_ITEM_FLAG_SAMEFIELDS). */
+export const FLAG_SAMEFIELDS = 2;
+
+/** The parts of a sealed node built outside the stream (RDB loader), see `StreamNode.fromPacked`. */
+export interface PackedNodeInit {
+  masterId: StreamId;
+  /** Master field names, flattened as [f1, '', f2, '', ...]. */
+  master: string[];
+  /** Slots (live + deleted). */
+  n: number;
+  live: number;
+  /** [ms - masterMs, seq] per slot when every part fits 32 bits, else null and `wide` is set. */
+  rel: Uint32Array | null;
+  /** Absolute [ms, seq] per slot (when `rel` is null). */
+  wide: BigUint64Array | null;
+  /** FLAG_DELETED / FLAG_SAMEFIELDS per slot. */
+  flags: Uint8Array;
+  /** Packed entries concatenated (varint length + bytes per element), slot i at [offs[i], offs[i+1]). */
+  packed: string;
+  offs: Uint32Array;
+  /** The node's listpack size in bytes, master counters included (lpBytes). */
+  lpBytes: number;
+}
 
 /**
  * One node: entries with IDs ≥ its master ID, in ID order, deleted ones included (flagged).
  * `bytes` is the estimated Redis listpack size minus the master count/deleted integers.
+ * Exported read-only for the RDB codec (src/persistence/rdb/stream.ts); only Stream mutates it.
  */
-class StreamNode {
+export class StreamNode {
   /**
    * IDs relative to the master while they fit 32 bits: [ms - masterMs, seq] per entry (8 bytes);
    * null once an entry needed more, then `wide` holds absolute [ms, seq] (16 bytes per entry).
@@ -202,6 +226,24 @@ class StreamNode {
     let b = 7 + lpIntSize(master.length / 2) + 2;
     for (let i = 0; i < master.length; i += 2) b += lpStrSize(master[i]);
     this.bytes = b;
+  }
+
+  /**
+   * A sealed node from its parts (RDB load: decoded once from the file's listpack, no per-entry
+   * appends). The caller validated them (IDs increasing and ≥ the master ID, offsets in order).
+   */
+  static fromPacked(p: PackedNodeInit): StreamNode {
+    const nd = new StreamNode(p.masterId, p.master, 0);
+    nd.rel = p.rel;
+    nd.wide = p.wide;
+    nd.flags = p.flags;
+    nd.data = null;
+    nd.packed = p.packed;
+    nd.offs = p.offs;
+    nd.n = p.n;
+    nd.live = p.live;
+    nd.bytes = p.lpBytes - lpIntSize(p.live) - lpIntSize(p.n - p.live);
+    return nd;
   }
 
   /** Estimated listpack bytes (lpBytes), master counters included. */
@@ -583,6 +625,25 @@ export class Stream {
     nd.push(id, fields);
     this.length++;
     if (cmpId(id, this.lastId) > 0) this.lastId = id;
+  }
+
+  /**
+   * Appends a whole node built by `StreamNode.fromPacked` (RDB load): its master ID must be
+   * greater than every stored ID. Updates length and lastId like appendEntry; a node without
+   * live entries is dropped, as XDEL drops one. The previous last node is sealed.
+   */
+  appendNode(nd: StreamNode): void {
+    if (nd.n === 0 || nd.live === 0) return;
+    if (this.nodes.length > 0) this.nodes[this.nodes.length - 1].seal();
+    this.nodes.push(nd);
+    this.length += nd.live;
+    const last = nd.idAt(nd.n - 1);
+    if (cmpId(last, this.lastId) > 0) this.lastId = last;
+  }
+
+  /** The nodes in ID order, for the RDB codec (read only: do not modify them). */
+  nodeList(): readonly StreamNode[] {
+    return this.nodes;
   }
 
   /** XADD's append: appendEntry plus entriesAdded; the caller checked id > lastId. */

@@ -1,8 +1,9 @@
 /**
  * CRC-64/Jones as Redis computes it (reflected polynomial 0xad93d23594c935a9, init 0, no final
  * xor; check value of "123456789" is 0xe9c6d914c4b8d9ca). Used for the RDB trailer and the
- * DUMP payload footer. The 64-bit state is kept in two uint32 halves to avoid BigInt per byte.
- * Source: Redis 7.0 src/crc64.c.
+ * DUMP payload footer. The 64-bit state is kept in two uint32 halves to avoid BigInt per byte,
+ * and bulk input goes 8 bytes per step through slicing-by-8 tables (8 × 256 entries per half;
+ * Redis 7.0 crc64.c uses the same idea, crcspeed's slicing-by-8). Source: Redis 7.0 src/crc64.c.
  */
 
 const TABLE_LO = new Uint32Array(256);
@@ -27,6 +28,24 @@ for (let i = 0; i < 256; i++) {
   TABLE_HI[i] = hi;
 }
 
+/**
+ * Slicing-by-8 tables: entry k*256+i is the CRC of byte i followed by k zero bytes
+ * (T_k[i] = T_{k-1}[i] >> 8 ^ T_0[T_{k-1}[i] & 0xff]), low and high halves apart.
+ */
+const S_LO = new Uint32Array(8 * 256);
+const S_HI = new Uint32Array(8 * 256);
+S_LO.set(TABLE_LO);
+S_HI.set(TABLE_HI);
+for (let k = 1; k < 8; k++) {
+  for (let i = 0; i < 256; i++) {
+    const plo = S_LO[(k - 1) * 256 + i];
+    const phi = S_HI[(k - 1) * 256 + i];
+    const t = plo & 0xff;
+    S_LO[k * 256 + i] = (((plo >>> 8) | ((phi & 0xff) << 24)) ^ TABLE_LO[t]) >>> 0;
+    S_HI[k * 256 + i] = ((phi >>> 8) ^ TABLE_HI[t]) >>> 0;
+  }
+}
+
 /** A running CRC64 state: update with chunks, read with `value` (8 bytes, little-endian in files). */
 export class Crc64 {
   lo = 0;
@@ -36,7 +55,25 @@ export class Crc64 {
   update(buf: Uint8Array, start = 0, end = buf.length): this {
     let lo = this.lo;
     let hi = this.hi;
-    for (let i = start; i < end; i++) {
+    let i = start;
+    const end8 = end - 7;
+    for (; i < end8; i += 8) {
+      const a = lo ^ (buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24));
+      const b = hi ^ (buf[i + 4] | (buf[i + 5] << 8) | (buf[i + 6] << 16) | (buf[i + 7] << 24));
+      const j0 = 7 * 256 + (a & 0xff);
+      const j1 = 6 * 256 + ((a >>> 8) & 0xff);
+      const j2 = 5 * 256 + ((a >>> 16) & 0xff);
+      const j3 = 4 * 256 + (a >>> 24);
+      const j4 = 3 * 256 + (b & 0xff);
+      const j5 = 2 * 256 + ((b >>> 8) & 0xff);
+      const j6 = 256 + ((b >>> 16) & 0xff);
+      const j7 = b >>> 24;
+      lo = S_LO[j0] ^ S_LO[j1] ^ S_LO[j2] ^ S_LO[j3] ^ S_LO[j4] ^ S_LO[j5] ^ S_LO[j6] ^ S_LO[j7];
+      hi = S_HI[j0] ^ S_HI[j1] ^ S_HI[j2] ^ S_HI[j3] ^ S_HI[j4] ^ S_HI[j5] ^ S_HI[j6] ^ S_HI[j7];
+    }
+    lo >>>= 0;
+    hi >>>= 0;
+    for (; i < end; i++) {
       const idx = (lo ^ buf[i]) & 0xff;
       const nlo = ((lo >>> 8) | ((hi & 0xff) << 24)) >>> 0;
       const nhi = hi >>> 8;

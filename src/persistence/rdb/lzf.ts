@@ -141,7 +141,11 @@ export function lzfDecompress(input: Uint8Array, outLen: number): Buffer {
     if (ctrl < 32) {
       ctrl++;
       if (op + ctrl > outLen || ip + ctrl > inLen) throw new Error('lzf: literal overrun');
-      for (let i = 0; i < ctrl; i++) out[op++] = input[ip++];
+      if (ctrl > 8) {
+        out.set(input.subarray(ip, ip + ctrl), op);
+        op += ctrl;
+        ip += ctrl;
+      } else for (let i = 0; i < ctrl; i++) out[op++] = input[ip++];
     } else {
       let len = ctrl >> 5;
       let ref = op - ((ctrl & 0x1f) << 8) - 1;
@@ -154,7 +158,10 @@ export function lzfDecompress(input: Uint8Array, outLen: number): Buffer {
       len += 2;
       if (op + len > outLen) throw new Error('lzf: output overrun');
       if (ref < 0) throw new Error('lzf: bad back reference');
-      for (let i = 0; i < len; i++) out[op++] = out[ref++];
+      if (len > 8 && ref + len <= op) {
+        out.copyWithin(op, ref, ref + len); // no overlap: one memmove
+        op += len;
+      } else for (let i = 0; i < len; i++) out[op++] = out[ref++];
     }
   }
   if (op !== outLen) throw new Error('lzf: length mismatch');

@@ -30,13 +30,11 @@
  * streamEstimateDistanceFromFirstEverEntry, streamValidateListpackIntegrity).
  */
 import { ObjType, RObject } from '../../store/db.js';
-import { Stream, type StreamGroup, type StreamId, type StreamNack, streamLimits } from '../../store/stream.js';
+import { Stream, type StreamGroup, type StreamId, type StreamNack, StreamNode } from '../../store/stream.js';
 import { type RdbReader, RdbType, type RdbWriter, registerTypeCodec } from './rdb.js';
 
 const FLAG_DELETED = 1;
 const FLAG_SAMEFIELDS = 2;
-/** Entries per node when the stream does not expose its nodes (stream-node-max-entries default). */
-const NODE_MAX_ENTRIES = 100;
 /** SCG_INVALID_ENTRIES_READ: a group's entries-read counter that is unknown. */
 const INVALID_ENTRIES_READ = -1;
 
@@ -202,6 +200,58 @@ class LpWriter {
     this.backlen(this.pos - at);
   }
 
+  /**
+   * The string item `p[start, start + n)` (str() without a substring: canonical integers of up
+   * to 15 digits are parsed from the char codes, short strings copied char by char).
+   */
+  strRange(p: string, start: number, n: number): void {
+    if (n > 0 && n <= 15) {
+      let i = start;
+      const end = start + n;
+      let neg = false;
+      if (p.charCodeAt(i) === 45 && n > 1) {
+        neg = true;
+        i++;
+      }
+      const c0 = p.charCodeAt(i);
+      if (c0 >= 49 && c0 <= 57) {
+        let v = c0 - 48;
+        for (i++; i < end; i++) {
+          const c = p.charCodeAt(i);
+          if (c < 48 || c > 57) break;
+          v = v * 10 + (c - 48);
+        }
+        if (i === end) {
+          this.int(neg ? -v : v);
+          return;
+        }
+      } else if (c0 === 48 && n === 1) {
+        this.int(0);
+        return;
+      }
+    } else if (n > 15 && n <= 20) {
+      this.str(p.slice(start, start + n));
+      return;
+    }
+    this.ensure(n + 10);
+    const b = this.buf;
+    const at = this.pos;
+    let o = at;
+    if (n < 64) b[o++] = 0x80 | n;
+    else if (n < 4096) {
+      b[o++] = 0xe0 | (n >> 8);
+      b[o++] = n & 0xff;
+    } else {
+      b[o] = 0xf0;
+      b.writeUInt32LE(n, o + 1);
+      o += 5;
+    }
+    if (n <= 32) for (let i = start; i < start + n; i++) b[o++] = p.charCodeAt(i);
+    else o += b.latin1Write(p.slice(start, start + n), o, n);
+    this.pos = o;
+    this.backlen(o - at);
+  }
+
   /** The finished listpack as a latin1 string (header: total bytes, item count; 0xFF end). */
   finish(): string {
     const b = this.buf;
@@ -244,7 +294,14 @@ class LpCursor {
   readonly end: number;
   isInt = false;
   num: number | bigint = 0;
-  str = '';
+  /** A string item's bytes are b[sp, se). */
+  sp = 0;
+  se = 0;
+
+  /** The last string item (sliced on demand). */
+  get str(): string {
+    return this.b.latin1Slice(this.sp, this.se);
+  }
 
   constructor(readonly b: Buffer) {
     if (b.length < 7 || b.readUInt32LE(0) !== b.length || b[b.length - 1] !== 0xff) throw new Error('invalid listpack header');
@@ -269,7 +326,8 @@ class LpCursor {
       this.isInt = false;
       const n = c & 0x3f;
       if (p + 1 + n > this.end) throw new Error('string overruns the listpack');
-      this.str = b.latin1Slice(p + 1, p + 1 + n);
+      this.sp = p + 1;
+      this.se = p + 1 + n;
       p += 1 + n;
     } else if (c < 0xe0) {
       const u = ((c & 0x1f) << 8) | b[p + 1];
@@ -279,14 +337,16 @@ class LpCursor {
       this.isInt = false;
       const n = ((c & 0x0f) << 8) | b[p + 1];
       if (p + 2 + n > this.end) throw new Error('string overruns the listpack');
-      this.str = b.latin1Slice(p + 2, p + 2 + n);
+      this.sp = p + 2;
+      this.se = p + 2 + n;
       p += 2 + n;
     } else if (c === 0xf0) {
       this.isInt = false;
       if (p + 5 > this.end) throw new Error('string overruns the listpack');
       const n = b.readUInt32LE(p + 1);
       if (p + 5 + n > this.end) throw new Error('string overruns the listpack');
-      this.str = b.latin1Slice(p + 5, p + 5 + n);
+      this.sp = p + 5;
+      this.se = p + 5 + n;
       p += 5 + n;
     } else if (c >= 0xf1 && c <= 0xf4) {
       const w = c === 0xf1 ? 2 : c === 0xf2 ? 3 : c === 0xf3 ? 4 : 8;
@@ -339,37 +399,9 @@ interface NodeView {
   isDeleted(i: number): boolean;
 }
 
-/**
- * The stream's nodes. Keydra's Stream keeps them in a private `nodes` array; should it not
- * expose one, live entries are grouped 100 per node (a layout redis-server accepts as well).
- */
-function nodeViews(s: Stream): NodeView[] {
-  const nodes = (s as unknown as { nodes?: NodeView[] }).nodes;
-  if (Array.isArray(nodes) && (nodes.length === 0 || typeof nodes[0].isDeleted === 'function')) return nodes;
-  const out: NodeView[] = [];
-  let chunk: [StreamId, string[]][] = [];
-  const flush = () => {
-    const c = chunk;
-    const master: string[] = [];
-    for (let i = 0; i < c[0][1].length; i += 2) master.push(c[0][1][i], '');
-    out.push({
-      masterMs: c[0][0].ms,
-      masterSeq: c[0][0].seq,
-      master,
-      n: c.length,
-      live: c.length,
-      idAt: (i) => c[i][0],
-      fieldsAt: (i) => c[i][1],
-      isDeleted: () => false,
-    });
-    chunk = [];
-  };
-  for (const e of s.entries()) {
-    chunk.push(e);
-    if (chunk.length === NODE_MAX_ENTRIES) flush();
-  }
-  if (chunk.length > 0) flush();
-  return out;
+/** The stream's nodes (Stream.nodeList: Redis's node layout, kept in memory). */
+function nodeViews(s: Stream): readonly NodeView[] {
+  return s.nodeList();
 }
 
 /**
@@ -387,7 +419,62 @@ function encodeNode(w: LpWriter, v: NodeView): string {
   w.int(0);
   const mms = v.masterMs;
   const mseq = v.masterSeq;
-  for (let i = 0; i < v.n; i++) {
+  if (v instanceof StreamNode) {
+    const nd = v;
+    const rel = nd.rel;
+    const mseqN = Number(mseq);
+    for (let i = 0; i < nd.n; i++) {
+      const f = nd.flags[i];
+      if ((f & FLAG_SAMEFIELDS) === 0) {
+        encodeEntry(w, nd, i, m, nmf, mms, mseq);
+        continue;
+      }
+      // SAMEFIELDS slot: values straight from the packed string.
+      w.int(f);
+      if (rel !== null) {
+        w.int(rel[2 * i]);
+        w.int(rel[2 * i + 1] - mseqN);
+      } else encodeDeltas(w, nd.idAt(i), mms, mseq);
+      let p: string;
+      let pos: number;
+      if (nd.data !== null) {
+        p = nd.data[i];
+        pos = 0;
+      } else {
+        p = nd.packed;
+        pos = (nd.offs as Uint32Array)[i];
+      }
+      for (let j = 0; j < nmf; j++) {
+        let len = 0;
+        let mul = 1;
+        for (;;) {
+          const c = p.charCodeAt(pos++);
+          len += (c & 127) * mul;
+          if (c < 128) break;
+          mul *= 128;
+        }
+        w.strRange(p, pos, len);
+        pos += len;
+      }
+      w.int(nmf + 3);
+    }
+    return w.finish();
+  }
+  for (let i = 0; i < v.n; i++) encodeEntry(w, v, i, m, nmf, mms, mseq);
+  return w.finish();
+}
+
+/** The ms-diff and seq-diff items of an entry (wrapping 64-bit differences to the master ID). */
+function encodeDeltas(w: LpWriter, id: StreamId, mms: bigint, mseq: bigint): void {
+  const dms = id.ms - mms;
+  w.int(dms <= 0x7fffffffffffffffn ? dms : BigInt.asIntN(64, dms));
+  const dseq = id.seq - mseq;
+  w.int(dseq >= -0x8000000000000000n && dseq <= 0x7fffffffffffffffn ? dseq : BigInt.asIntN(64, dseq));
+}
+
+/** One entry of a node, from its fields (SAMEFIELDS when they equal the master's). */
+function encodeEntry(w: LpWriter, v: NodeView, i: number, m: string[], nmf: number, mms: bigint, mseq: bigint): void {
+  {
     const id = v.idAt(i);
     const fields = v.fieldsAt(i);
     const nf = fields.length / 2;
@@ -407,7 +494,6 @@ function encodeNode(w: LpWriter, v: NodeView): string {
       w.int(2 * nf + 4);
     }
   }
-  return w.finish();
 }
 
 /** The nodes to save as [master ID, listpack bytes as latin1]. Nodes without live entries are skipped. */
@@ -468,13 +554,82 @@ function saveGroup(w: RdbWriter, name: string, g: StreamGroup): void {
 
 // ---- load --------------------------------------------------------------------------------
 
+/** Packed-entry bytes of the node being loaded (reused across nodes; grows as needed). */
+let pk = Buffer.allocUnsafe(1 << 16);
+let pkPos = 0;
+
+function pkEnsure(n: number): void {
+  if (pkPos + n <= pk.length) return;
+  const nb = Buffer.allocUnsafe(Math.max(pk.length * 2, pkPos + n + 64));
+  pk.copy(nb, 0, 0, pkPos);
+  pk = nb;
+}
+
 /**
- * Decodes one node's listpack and appends its entries to `s` in a node of their own (the file's
- * node boundaries and master fields are kept: the first entry is appended with the node limits
- * forcing a new node, the others with no limit), then flags its deleted entries.
- * Validates the structure as streamValidateListpackIntegrity (deep mode) does, plus the order of
- * IDs (strictly increasing, not below the master ID). @returns the last ID in the node (live or
- * deleted), or `prev` if it has none.
+ * Reads the next listpack item and appends it to the packed entry being built (the Stream's
+ * packed form: length as a little-endian base-128 varint, then the bytes; integers in decimal).
+ */
+function packItem(cur: LpCursor): void {
+  cur.next();
+  if (cur.isInt) {
+    let v = cur.num;
+    if (typeof v === 'number') {
+      // Decimal digits written in place (no string per integer).
+      pkEnsure(22);
+      const at = pkPos++;
+      if (v < 0) {
+        pk[pkPos++] = 45;
+        v = -v;
+      }
+      let digits = 1;
+      for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+      for (let k = pkPos + digits - 1; k >= pkPos; k--) {
+        pk[k] = 48 + (v % 10);
+        v = Math.floor(v / 10);
+      }
+      pkPos += digits;
+      pk[at] = pkPos - at - 1;
+      return;
+    }
+    const d = String(v);
+    pkEnsure(d.length + 1);
+    pk[pkPos++] = d.length;
+    pkPos += pk.latin1Write(d, pkPos, d.length);
+    return;
+  }
+  const sp = cur.sp;
+  let n = cur.se - sp;
+  pkEnsure(n + 5);
+  const b = cur.b;
+  let len = n;
+  while (len >= 128) {
+    pk[pkPos++] = (len & 127) | 128;
+    len = Math.floor(len / 128);
+  }
+  pk[pkPos++] = len;
+  if (n > 16) {
+    b.copy(pk, pkPos, sp, sp + n);
+    pkPos += n;
+  } else for (let i = sp; n > 0; n--) pk[pkPos++] = b[i++];
+}
+
+/** Absolute IDs of slots [0, n) of a relative ID array (a node switching to 64-bit IDs mid-load). */
+function widenIds(rel: Uint32Array, n: number, masterMs: bigint, cap: number): BigUint64Array {
+  const w = new BigUint64Array(cap * 2);
+  for (let i = 0; i < n; i++) {
+    w[2 * i] = masterMs + BigInt(rel[2 * i]);
+    w[2 * i + 1] = BigInt(rel[2 * i + 1]);
+  }
+  return w;
+}
+
+/**
+ * Decodes one node's listpack straight into a sealed stream node (StreamNode.fromPacked: IDs
+ * into a typed array, entries packed into one string) and appends it to `s`; the file's node
+ * boundaries and master fields are kept. Validates the structure as
+ * streamValidateListpackIntegrity (deep mode) does, plus the order of IDs (strictly increasing,
+ * not below the master ID, which is above the previous node's last ID). @returns the last ID in
+ * the node (live or deleted), or `prev` if it has none.
  * @throws Error naming what is wrong.
  */
 function loadNode(s: Stream, master: StreamId, lp: Buffer, prev: StreamId | null): StreamId | null {
@@ -485,58 +640,93 @@ function loadNode(s: Stream, master: StreamId, lp: Buffer, prev: StreamId | null
   const nmf = Number(cur.int('master entry field count'));
   if (typeof count !== 'number' || typeof deleted !== 'number' || count < 0 || deleted < 0) throw new Error('bad master entry counts');
   if (!(nmf >= 0 && nmf <= lp.length)) throw new Error('bad master entry field count');
-  const masterFields: string[] = new Array(nmf);
-  for (let i = 0; i < nmf; i++) masterFields[i] = cur.string();
+  // Each entry takes at least 4 items of 2 bytes or more.
+  const cap = count + deleted;
+  if (cap > lp.length / 8) throw new Error('master entry counts do not match the entries');
+  const masterFields: string[] = new Array(nmf * 2);
+  for (let i = 0; i < nmf; i++) {
+    masterFields[2 * i] = cur.string();
+    masterFields[2 * i + 1] = '';
+  }
   if (cur.int('master entry terminator') !== 0) throw new Error('master entry terminator is not 0');
+  const mseq = master.seq <= 0xffffffffn ? Number(master.seq) : -1;
+  let rel: Uint32Array | null = mseq >= 0 ? new Uint32Array(cap * 2) : null;
+  let wide: BigUint64Array | null = rel === null ? new BigUint64Array(cap * 2) : null;
+  const flagsArr = new Uint8Array(cap);
+  const offs = new Uint32Array(cap + 1);
   let live = 0;
-  let dead = 0;
-  let tombstones: StreamId[] | null = null;
-  const saved = { nodeMaxBytes: streamLimits.nodeMaxBytes, nodeMaxEntries: streamLimits.nodeMaxEntries };
-  try {
-    while (!cur.done) {
-      const start = cur.idx;
-      const flags = cur.int('entry flags');
-      if (typeof flags !== 'number' || flags < 0 || flags > 3) throw new Error(`bad entry flags ${flags}`);
-      const dms = cur.int('entry ms-diff');
+  let n = 0;
+  pkPos = 0;
+  while (!cur.done) {
+    if (n >= cap) throw new Error('master entry counts do not match the entries');
+    const start = cur.idx;
+    const flags = cur.int('entry flags');
+    if (typeof flags !== 'number' || flags < 0 || flags > 3) throw new Error(`bad entry flags ${flags}`);
+    const dms = cur.int('entry ms-diff');
+    const dseq = cur.int('entry seq-diff');
+    let fast = false;
+    if (rel !== null && typeof dms === 'number' && typeof dseq === 'number' && dms >= 0 && dms <= 0xffffffff) {
+      const sq = mseq + dseq;
+      if (sq >= 0 && sq <= 0xffffffff) {
+        fast = true;
+        const bad = n === 0 ? dms === 0 && sq < mseq : dms < rel[2 * n - 2] || (dms === rel[2 * n - 2] && sq <= rel[2 * n - 1]);
+        if (bad) {
+          const id = { ms: master.ms + BigInt(dms), seq: BigInt(sq) };
+          const p = n === 0 ? prev : { ms: master.ms + BigInt(rel[2 * n - 2]), seq: BigInt(rel[2 * n - 1]) };
+          throw new Error(`entry ID ${idString(id)} is out of order (node ${idString(master)}, previous ${p ? idString(p) : 'none'})`);
+        }
+        rel[2 * n] = dms;
+        rel[2 * n + 1] = sq;
+      }
+    }
+    if (!fast) {
       let ms = dms === 0 ? master.ms : master.ms + BigInt(dms);
       if (ms < 0n || ms > 0xffffffffffffffffn) ms = BigInt.asUintN(64, ms);
-      const dseq = cur.int('entry seq-diff');
       let seq = dseq === 0 ? master.seq : master.seq + BigInt(dseq);
       if (seq < 0n || seq > 0xffffffffffffffffn) seq = BigInt.asUintN(64, seq);
+      if (rel !== null) {
+        wide = widenIds(rel, n, master.ms, cap);
+        rel = null;
+      }
+      const w = wide as BigUint64Array;
       const id = { ms, seq };
-      if (cmpId(id, master) < 0 || (prev !== null && cmpId(id, prev) <= 0))
-        throw new Error(`entry ID ${idString(id)} is out of order (node ${idString(master)}, previous ${prev ? idString(prev) : 'none'})`);
-      prev = id;
-      const same = (flags & FLAG_SAMEFIELDS) !== 0;
-      const nf = same ? nmf : Number(cur.int('entry field count'));
-      if (!(nf > 0 && nf <= lp.length)) throw new Error('bad entry field count');
-      const fields: string[] = new Array(nf * 2);
-      for (let i = 0; i < nf; i++) {
-        fields[i * 2] = same ? masterFields[i] : cur.string();
-        fields[i * 2 + 1] = cur.string();
-      }
-      const lpCount = cur.int('entry lp-count');
-      if (lpCount !== cur.idx - start - 1) throw new Error('entry lp-count mismatch');
-      if (live + dead === 0) {
-        streamLimits.nodeMaxEntries = 1;
-        streamLimits.nodeMaxBytes = saved.nodeMaxBytes;
-      } else if (live + dead === 1) {
-        streamLimits.nodeMaxEntries = 0;
-        streamLimits.nodeMaxBytes = 0;
-      }
-      s.appendEntry(id, fields);
-      if ((flags & FLAG_DELETED) !== 0) {
-        dead++;
-        (tombstones ??= []).push(id);
-      } else live++;
+      const p = n === 0 ? prev : { ms: w[2 * n - 2], seq: w[2 * n - 1] };
+      if (cmpId(id, master) < 0 || (p !== null && cmpId(id, p) <= 0))
+        throw new Error(`entry ID ${idString(id)} is out of order (node ${idString(master)}, previous ${p ? idString(p) : 'none'})`);
+      w[2 * n] = ms;
+      w[2 * n + 1] = seq;
     }
-  } finally {
-    streamLimits.nodeMaxBytes = saved.nodeMaxBytes;
-    streamLimits.nodeMaxEntries = saved.nodeMaxEntries;
+    const same = (flags & FLAG_SAMEFIELDS) !== 0;
+    const nf = same ? nmf : Number(cur.int('entry field count'));
+    if (!(nf > 0 && nf <= lp.length)) throw new Error('bad entry field count');
+    offs[n] = pkPos;
+    if (same) for (let i = 0; i < nf; i++) packItem(cur);
+    else for (let i = 0; i < 2 * nf; i++) packItem(cur);
+    const lpCount = cur.int('entry lp-count');
+    if (lpCount !== cur.idx - start - 1) throw new Error('entry lp-count mismatch');
+    flagsArr[n] = flags;
+    if ((flags & FLAG_DELETED) === 0) live++;
+    n++;
   }
-  if (live !== count || dead !== deleted) throw new Error('master entry counts do not match the entries');
-  if (tombstones !== null) for (const id of tombstones) s.delete(id);
-  return prev;
+  if (n !== cap || live !== count) throw new Error('master entry counts do not match the entries');
+  if (n === 0) return prev;
+  offs[n] = pkPos;
+  const node = StreamNode.fromPacked({
+    masterId: master,
+    master: masterFields,
+    n,
+    live,
+    rel,
+    wide,
+    flags: flagsArr,
+    packed: pk.latin1Slice(0, pkPos),
+    offs,
+    lpBytes: lp.length,
+  });
+  s.appendNode(node);
+  return rel !== null
+    ? { ms: master.ms + BigInt(rel[2 * n - 2]), seq: BigInt(rel[2 * n - 1]) }
+    : { ms: (wide as BigUint64Array)[2 * n - 2], seq: (wide as BigUint64Array)[2 * n - 1] };
 }
 
 /** streamEstimateDistanceFromFirstEverEntry (Redis 7.0): entries-read of a group loaded from a type-15 file. */

@@ -1,7 +1,7 @@
 /** RDB primitives: CRC64 (Jones), LZF, string encodings, whole-file round trip, DUMP payloads. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { crc64 } from '../../../src/persistence/rdb/crc64.js';
+import { Crc64, crc64 } from '../../../src/persistence/rdb/crc64.js';
 import { lzfCompress, lzfDecompress } from '../../../src/persistence/rdb/lzf.js';
 import {
   decodeRdb,
@@ -30,6 +30,35 @@ describe('crc64', () => {
   it('matches the Jones check value used by Redis', () => {
     assert.equal(crc64(Buffer.from('123456789')).readBigUInt64LE(0), 0xe9c6d914c4b8d9can);
     assert.equal(crc64(Buffer.alloc(0)).readBigUInt64LE(0), 0n);
+  });
+  it('slicing-by-8 agrees with a bit-at-a-time reference at every length, offset and chunking', () => {
+    // Reference: Redis crc64.c's _crc64 bit loop (reflected Jones polynomial), in BigInt.
+    const POLY = 0x95ac9329ac4bc9b5n;
+    const ref = (b: Uint8Array): bigint => {
+      let crc = 0n;
+      for (const byte of b) {
+        crc ^= BigInt(byte);
+        for (let k = 0; k < 8; k++) crc = crc & 1n ? (crc >> 1n) ^ POLY : crc >> 1n;
+      }
+      return crc;
+    };
+    const r = rng(7);
+    const big = Buffer.alloc(300);
+    for (let i = 0; i < big.length; i++) big[i] = Math.floor(r() * 256);
+    for (let len = 0; len <= 40; len++) {
+      for (const off of [0, 1, 3, 7]) {
+        const part = big.subarray(off, off + len);
+        assert.equal(crc64(big, off, off + len).readBigUInt64LE(0), ref(part), `len ${len} off ${off}`);
+      }
+    }
+    assert.equal(crc64(big).readBigUInt64LE(0), ref(big));
+    const c = new Crc64();
+    for (let at = 0; at < big.length; ) {
+      const n = Math.min(big.length - at, Math.floor(r() * 23));
+      c.update(big, at, at + n);
+      at += n;
+    }
+    assert.equal(c.value, ref(big));
   });
 });
 
