@@ -152,6 +152,35 @@ describe('stream RDB codec', () => {
     assert.equal(back.nodeCount, 1);
   });
 
+  it('a loaded stream (nodes built from the listpacks) takes appends, deletes and saves byte-identically', () => {
+    const s = new Stream();
+    const values = [
+      '-0',
+      '007',
+      '-1',
+      '0',
+      '123456789012345',
+      '1234567890123456',
+      '-9223372036854775808',
+      '9223372036854775808',
+      'x'.repeat(40),
+      '',
+      '\x00\xff',
+    ];
+    for (let i = 1; i <= 150; i++)
+      s.add(id(`1700000000000-${i}`), i % 5 === 0 ? ['odd', values[i % values.length]] : ['v', values[i % values.length]]);
+    const back = roundTrip(s);
+    assert.deepEqual(snap(back), snap(s));
+    assert.equal(dumpPayload(new RObject(ObjType.Stream, back)), dumpPayload(new RObject(ObjType.Stream, s)));
+    for (const x of [s, back]) {
+      for (let i = 151; i <= 260; i++) x.add(id(`1700000000001-${i}`), ['v', values[i % values.length]]);
+      x.delete(id('1700000000000-7'));
+      x.delete(id('1700000000001-200'));
+    }
+    assert.deepEqual(snap(back), snap(s));
+    assert.equal(dumpPayload(new RObject(ObjType.Stream, back)), dumpPayload(new RObject(ObjType.Stream, s)));
+  });
+
   it('round-trips empty streams with and without groups', () => {
     const s = new Stream();
     s.add(id('5-1'), ['a', '1']);
