@@ -135,12 +135,15 @@ class TrackingState {
 }
 
 const states = new WeakMap<KeydraServer, TrackingState>();
+/** True once any server of the process used tracking or CLIENT REPLY (fast path for the hook). */
+let used = false;
 
 function stateOf(server: KeydraServer): TrackingState {
   let s = states.get(server);
   if (s === undefined) {
     s = new TrackingState(server);
     states.set(server, s);
+    used = true;
   }
   return s;
 }
@@ -253,6 +256,7 @@ export function setReplyMode(c: Client, mode: 'on' | 'off' | 'skip'): void {
  * the reply under CLIENT REPLY OFF/SKIP. @param replyStart the reply position before the command.
  */
 export function trackingAfterCall(c: Client, cmd: Command, argv: string[], replyStart: number): void {
+  if (!used) return;
   const st = states.get(c.server);
   if (st === undefined) return;
   if (st.replyModes.size !== 0 && c.server.execDepth === 0) {

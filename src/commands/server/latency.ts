@@ -51,10 +51,10 @@ export class LatencyState {
       h = new Uint32Array(BUCKETS);
       this.histograms.set(cmd, h);
     }
-    const ns = Math.max(1, usec * 1000);
-    let k = 0;
-    while (k < BUCKETS - 1 && ns > bucketTop(k)) k++;
-    h[k]++;
+    // Smallest k with ns <= bucketTop(k) = 1032·2^k - 1: k = ceil(log2(ceil((ns + 1) / 1032))).
+    const q = Math.ceil((Math.max(1, usec * 1000) + 1) / 1032);
+    const k = 32 - Math.clz32(q - 1);
+    h[k < BUCKETS ? k : BUCKETS - 1]++;
   }
 }
 

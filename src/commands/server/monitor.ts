@@ -29,10 +29,18 @@ function stateOf(server: KeydraServer): MonitorState {
     states.set(server, s);
     const st = s;
     server.clientFreeHooks.push((c) => {
-      st.monitors.delete(c);
+      if (st.monitors.delete(c)) monitorTotal--;
     });
   }
   return s;
+}
+
+/** Number of MONITOR clients over all servers of the process (fast path for the dispatcher hook). */
+let monitorTotal = 0;
+
+/** True if any server of the process has a MONITOR client (checked before monitorsOf on every command). */
+export function anyMonitor(): boolean {
+  return monitorTotal !== 0;
 }
 
 /** The server's MONITOR clients (an empty set until MONITOR is used). */
@@ -141,6 +149,7 @@ function monitorCommand(c: Client): void {
   const st = stateOf(c.server);
   if (st.monitors.has(c)) return;
   st.monitors.add(c);
+  monitorTotal++;
   c.reply.ok();
 }
 

@@ -11,7 +11,7 @@ import type { Client } from '../../server/client.js';
 import type { KeydraServer } from '../../server/server.js';
 import { replyHelp } from './respTree.js';
 import { latencyAddSample, latencyStateOf } from './latency.js';
-import { feedMonitors, feedScriptCommand, monitorsOf } from './monitor.js';
+import { anyMonitor, feedMonitors, feedScriptCommand, monitorsOf } from './monitor.js';
 import { trackingAfterCall } from '../../server/tracking.js';
 import { errUnknownSubcommand } from '../../errors.js';
 import { parseInt64 } from '../args.js';
@@ -140,7 +140,7 @@ export function afterCall(c: Client, cmd: Command, argv: string[], ms: number, r
   lat.record(cmd, usec);
   if (lat.threshold > 0 && ms >= lat.threshold)
     latencyAddSample(lat, (flags & CmdFlag.Fast) !== 0 ? 'fast-command' : 'command', Math.floor(ms));
-  if (monitorsOf(server).size !== 0) {
+  if (anyMonitor() && monitorsOf(server).size !== 0) {
     if ((flags & CmdFlag.SkipMonitor) !== 0) feedScriptCommand(c, argv);
     else if ((flags & CmdFlag.Admin) === 0) feedMonitors(c, argv, cmd);
   }
