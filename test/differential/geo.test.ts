@@ -5,7 +5,10 @@
  * seeded random points with random GEOSEARCH/GEORADIUS queries compared byte for byte.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { decodeAll, type RespNode } from '../../src/protocol/decoder.js';
 import { type Cmd, Differential } from '../helpers/differential.js';
 import { NO_REDIS } from '../helpers/servers.js';
 import { rng } from '../helpers/random.js';
@@ -299,4 +302,32 @@ test('seeded random points and queries', async (t) => {
   await (d as Differential).sameAfter(['ZRANGE', 'rdst', '0', '-1', 'WITHSCORES'], (rep) =>
     (rep as unknown[]).map((v, i) => (i % 2 === 1 ? Number(String(v)).toPrecision(12) : String(v))),
   );
+});
+
+test('propagation: AOF written by redis-server and Keydra (GEOADD as ZADD, store commands as is)', async (t) => {
+  const pd = await Differential.start({
+    redisArgs: ['--appendonly', 'yes', '--appendfsync', 'always'],
+    keydra: { appendonly: true, appendfsync: 'always' },
+  });
+  if (!pd) return t.skip(NO_REDIS);
+  try {
+    await pd.same(
+      ['GEOADD', 'g', 'CH', '13.361389', '38.115556', 'Palermo', '180', '85.05112878', 'edge'],
+      ['GEOADD', 'g', 'NX', '15.087269', '37.502669', 'Catania', '1', '1', 'Palermo'],
+      ['GEOADD', 'g', 'XX', '1', '1', 'nobody'],
+      ['GEOADD', 'g', '200', '1', 'bad'],
+      ['GEOSEARCHSTORE', 'd', 'g', 'FROMMEMBER', 'Palermo', 'BYRADIUS', '10', 'km'],
+      ['GEORADIUS', 'g', '13', '38', '300', 'km', 'STOREDIST', 'd2'],
+      ['GEORADIUSBYMEMBER', 'g', 'Catania', '1', 'm', 'STORE', 'd2'],
+      ['GEOSEARCHSTORE', 'd', 'nokey', 'FROMLONLAT', '0', '0', 'BYRADIUS', '10', 'km'],
+      ['PING'],
+    );
+    const file = (dir: string): string[][] =>
+      decodeAll(readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof'))).replies.map((r) =>
+        (r as RespNode[]).map((x) => String(x)),
+      );
+    assert.deepEqual(file(pd.keydra.dir), file(pd.redis.dir));
+  } finally {
+    await pd.close();
+  }
 });
