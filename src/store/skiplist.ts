@@ -14,19 +14,36 @@ const MAX_LEVEL = 32;
 /** Probability of one more level (Redis ZSKIPLIST_P). */
 const P = 0.25;
 
-/** One element: member, score, a backward link and per-level forward links with spans. */
+/**
+ * One element: member, score, a backward link and, per level, the forward link and its span
+ * interleaved in one array (`lv[2*i]` = next node at level i or null, `lv[2*i+1]` = span: number of
+ * level-0 steps to it, 0 when it is null). One array per node instead of Redis's per-level structs:
+ * a descent step reads the link and the span from the same array (one allocation per insert
+ * besides the node itself).
+ */
 export class SkipNode {
   backward: SkipNode | null = null;
-  readonly forward: (SkipNode | null)[];
-  /** span[i]: number of level-0 steps from this node to forward[i] (0 when forward[i] is null). */
-  readonly span: number[];
+  /** Interleaved [next0, span0, next1, span1, ...]; length 2 × level. */
+  readonly lv: (SkipNode | null | number)[];
   constructor(
     public ele: string,
     public score: number,
     level: number,
   ) {
-    this.forward = new Array<SkipNode | null>(level).fill(null);
-    this.span = new Array<number>(level).fill(0);
+    const lv = new Array<SkipNode | null | number>(level * 2);
+    for (let i = 0; i < level * 2; i += 2) {
+      lv[i] = null;
+      lv[i + 1] = 0;
+    }
+    this.lv = lv;
+  }
+  /** The next node in order (level-0 forward link), or null at the tail. */
+  get next(): SkipNode | null {
+    return this.lv[0] as SkipNode | null;
+  }
+  /** Number of levels of this node. */
+  get level(): number {
+    return this.lv.length >> 1;
   }
 }
 
@@ -89,12 +106,12 @@ export class SkipList {
   tail: SkipNode | null = null;
   length = 0;
   level = 1;
-  private readonly update: SkipNode[] = new Array<SkipNode>(MAX_LEVEL);
+  private readonly update: SkipNode[] = new Array<SkipNode>(MAX_LEVEL).fill(this.header);
   private readonly rank: number[] = new Array<number>(MAX_LEVEL).fill(0);
 
   /** First node in order, or null. */
   get first(): SkipNode | null {
-    return this.header.forward[0];
+    return this.header.lv[0] as SkipNode | null;
   }
 
   /** Inserts a member that must not already be present (zslInsert). @returns its node. */
@@ -102,35 +119,48 @@ export class SkipList {
     const update = this.update;
     const rank = this.rank;
     let x = this.header;
+    let r = 0;
     for (let i = this.level - 1; i >= 0; i--) {
-      rank[i] = i === this.level - 1 ? 0 : rank[i + 1];
-      let f = x.forward[i];
-      while (f !== null && before(f.score, f.ele, score, ele)) {
-        rank[i] += x.span[i];
+      const j = i << 1;
+      let lv = x.lv;
+      let f = lv[j] as SkipNode | null;
+      // Scores first: the member is read only on equal scores.
+      while (f !== null && (f.score < score || (f.score === score && f.ele < ele))) {
+        r += lv[j + 1] as number;
         x = f;
-        f = x.forward[i];
+        lv = x.lv;
+        f = lv[j] as SkipNode | null;
       }
+      rank[i] = r;
       update[i] = x;
     }
     const level = randomLevel();
+    const header = this.header;
     if (level > this.level) {
       for (let i = this.level; i < level; i++) {
         rank[i] = 0;
-        update[i] = this.header;
-        update[i].span[i] = this.length;
+        update[i] = header;
+        header.lv[(i << 1) + 1] = this.length;
       }
       this.level = level;
     }
     const node = new SkipNode(ele, score, level);
+    const nlv = node.lv;
+    const r0 = rank[0];
     for (let i = 0; i < level; i++) {
-      node.forward[i] = update[i].forward[i];
-      update[i].forward[i] = node;
-      node.span[i] = update[i].span[i] - (rank[0] - rank[i]);
-      update[i].span[i] = rank[0] - rank[i] + 1;
+      const j = i << 1;
+      const ulv = update[i].lv;
+      nlv[j] = ulv[j];
+      ulv[j] = node;
+      nlv[j + 1] = (ulv[j + 1] as number) - (r0 - rank[i]);
+      ulv[j + 1] = r0 - rank[i] + 1;
     }
-    for (let i = level; i < this.level; i++) update[i].span[i]++;
-    node.backward = update[0] === this.header ? null : update[0];
-    const next = node.forward[0];
+    for (let i = level; i < this.level; i++) {
+      const ulv = update[i].lv;
+      ulv[(i << 1) + 1] = (ulv[(i << 1) + 1] as number) + 1;
+    }
+    node.backward = update[0] === header ? null : update[0];
+    const next = nlv[0] as SkipNode | null;
     if (next !== null) next.backward = node;
     else this.tail = node;
     this.length++;
@@ -138,18 +168,22 @@ export class SkipList {
   }
 
   private deleteNode(x: SkipNode, update: SkipNode[]): void {
+    const xlv = x.lv;
     for (let i = 0; i < this.level; i++) {
-      if (update[i].forward[i] === x) {
-        update[i].span[i] += x.span[i] - 1;
-        update[i].forward[i] = x.forward[i];
+      const j = i << 1;
+      const ulv = update[i].lv;
+      if (ulv[j] === x) {
+        ulv[j + 1] = (ulv[j + 1] as number) + (xlv[j + 1] as number) - 1;
+        ulv[j] = xlv[j];
       } else {
-        update[i].span[i] -= 1;
+        ulv[j + 1] = (ulv[j + 1] as number) - 1;
       }
     }
-    const next = x.forward[0];
+    const next = xlv[0] as SkipNode | null;
     if (next !== null) next.backward = x.backward;
     else this.tail = x.backward;
-    while (this.level > 1 && this.header.forward[this.level - 1] === null) this.level--;
+    const hlv = this.header.lv;
+    while (this.level > 1 && hlv[(this.level - 1) << 1] === null) this.level--;
     this.length--;
   }
 
@@ -157,14 +191,15 @@ export class SkipList {
     const update = this.update;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.forward[i];
-      while (f !== null && before(f.score, f.ele, score, ele)) {
+      const j = i << 1;
+      let f = x.lv[j] as SkipNode | null;
+      while (f !== null && (f.score < score || (f.score === score && f.ele < ele))) {
         x = f;
-        f = x.forward[i];
+        f = x.lv[j] as SkipNode | null;
       }
       update[i] = x;
     }
-    return x.forward[0];
+    return x.lv[0] as SkipNode | null;
   }
 
   /** Removes (score, ele) (zslDelete). @returns true if it was present. */
@@ -177,11 +212,24 @@ export class SkipList {
     return false;
   }
 
+  /**
+   * Removes the first node (ZPOPMIN on a skiplist): the header is the predecessor at every level,
+   * so no descent is needed. @returns the removed node, or null when empty.
+   */
+  deleteFirst(): SkipNode | null {
+    const x = this.header.lv[0] as SkipNode | null;
+    if (x === null) return null;
+    const update = this.update;
+    for (let i = 0; i < this.level; i++) update[i] = this.header;
+    this.deleteNode(x, update);
+    return x;
+  }
+
   /** Changes the score of a present member, in place when the order allows (zslUpdateScore). */
   updateScore(curScore: number, ele: string, newScore: number): SkipNode {
     const x = this.findUpdate(curScore, ele);
     if (x === null || x.score !== curScore || x.ele !== ele) throw new Error('skiplist: member not found');
-    const next = x.forward[0];
+    const next = x.lv[0] as SkipNode | null;
     if (
       (x.backward === null || before(x.backward.score, x.backward.ele, newScore, ele)) &&
       (next === null || before(newScore, ele, next.score, next.ele))
@@ -198,11 +246,12 @@ export class SkipList {
     let rank = 0;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.forward[i];
-      while (f !== null && (before(f.score, f.ele, score, ele) || (f.score === score && f.ele === ele))) {
-        rank += x.span[i];
+      const j = i << 1;
+      let f = x.lv[j] as SkipNode | null;
+      while (f !== null && (f.score < score || (f.score === score && f.ele <= ele))) {
+        rank += x.lv[j + 1] as number;
         x = f;
-        f = x.forward[i];
+        f = x.lv[j] as SkipNode | null;
       }
       if (x !== this.header && x.ele === ele && x.score === score) return rank;
     }
@@ -215,11 +264,12 @@ export class SkipList {
     let traversed = 0;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.forward[i];
-      while (f !== null && traversed + x.span[i] <= rank) {
-        traversed += x.span[i];
+      const j = i << 1;
+      let f = x.lv[j] as SkipNode | null;
+      while (f !== null && traversed + (x.lv[j + 1] as number) <= rank) {
+        traversed += x.lv[j + 1] as number;
         x = f;
-        f = x.forward[i];
+        f = x.lv[j] as SkipNode | null;
       }
       if (traversed === rank) return x;
     }
@@ -231,13 +281,14 @@ export class SkipList {
     if (!this.isInRange(r)) return null;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.forward[i];
+      const j = i << 1;
+      let f = x.lv[j] as SkipNode | null;
       while (f !== null && !scoreGteMin(f.score, r)) {
         x = f;
-        f = x.forward[i];
+        f = x.lv[j] as SkipNode | null;
       }
     }
-    const n = x.forward[0];
+    const n = x.lv[0] as SkipNode | null;
     return n !== null && scoreLteMax(n.score, r) ? n : null;
   }
 
@@ -246,10 +297,11 @@ export class SkipList {
     if (!this.isInRange(r)) return null;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.forward[i];
+      const j = i << 1;
+      let f = x.lv[j] as SkipNode | null;
       while (f !== null && scoreLteMax(f.score, r)) {
         x = f;
-        f = x.forward[i];
+        f = x.lv[j] as SkipNode | null;
       }
     }
     return x !== this.header && scoreGteMin(x.score, r) ? x : null;
@@ -259,7 +311,7 @@ export class SkipList {
     if (r.min > r.max || (r.min === r.max && (r.minex || r.maxex))) return false;
     const t = this.tail;
     if (t === null || !scoreGteMin(t.score, r)) return false;
-    const f = this.header.forward[0];
+    const f = this.first;
     return f !== null && scoreLteMax(f.score, r);
   }
 
@@ -268,13 +320,14 @@ export class SkipList {
     if (!this.isInLexRange(r)) return null;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.forward[i];
+      const j = i << 1;
+      let f = x.lv[j] as SkipNode | null;
       while (f !== null && !lexGteMin(f.ele, r)) {
         x = f;
-        f = x.forward[i];
+        f = x.lv[j] as SkipNode | null;
       }
     }
-    const n = x.forward[0];
+    const n = x.lv[0] as SkipNode | null;
     return n !== null && lexLteMax(n.ele, r) ? n : null;
   }
 
@@ -283,10 +336,11 @@ export class SkipList {
     if (!this.isInLexRange(r)) return null;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let f = x.forward[i];
+      const j = i << 1;
+      let f = x.lv[j] as SkipNode | null;
       while (f !== null && lexLteMax(f.ele, r)) {
         x = f;
-        f = x.forward[i];
+        f = x.lv[j] as SkipNode | null;
       }
     }
     return x !== this.header && lexGteMin(x.ele, r) ? x : null;
@@ -301,12 +355,12 @@ export class SkipList {
     }
     const t = this.tail;
     if (t === null || !lexGteMin(t.ele, r)) return false;
-    const f = this.header.forward[0];
+    const f = this.first;
     return f !== null && lexLteMax(f.ele, r);
   }
 
   /** Iterates nodes in order starting at `from` (default: the first). */
-  *nodes(from: SkipNode | null = this.header.forward[0]): IterableIterator<SkipNode> {
-    for (let x = from; x !== null; x = x.forward[0]) yield x;
+  *nodes(from: SkipNode | null = this.first): IterableIterator<SkipNode> {
+    for (let x = from; x !== null; x = x.next) yield x;
   }
 }

@@ -118,7 +118,7 @@ export class ZSet {
   firstInLex(r: LexRange): SkipNode | null {
     if (this.big) return this.zsl.firstInLexRange(r);
     if (!this.zsl.isInLexRange(r)) return null;
-    for (let x = this.zsl.first; x !== null; x = x.forward[0]) {
+    for (let x = this.zsl.first; x !== null; x = x.next) {
       if (lexGteMin(x.ele, r)) return lexLteMax(x.ele, r) ? x : null;
     }
     return null;
@@ -149,6 +149,6 @@ export class ZSet {
 
   /** Iterates [member, score] in ascending order. */
   *[Symbol.iterator](): IterableIterator<[string, number]> {
-    for (let x = this.zsl.first; x !== null; x = x.forward[0]) yield [x.ele, x.score];
+    for (let x = this.zsl.first; x !== null; x = x.next) yield [x.ele, x.score];
   }
 }

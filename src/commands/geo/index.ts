@@ -207,7 +207,7 @@ function collect(z: ZSet, shape: GeoShape, limit: number): GeoPoint[] {
     if (out.length > 0 && limit > 0 && out.length >= limit) break;
     range.min = cellScore(cell);
     range.max = range.min + 2 ** (52 - cell.step * 2);
-    for (let x = z.zsl.firstInRange(range); x !== null; x = x.forward[0]) {
+    for (let x = z.zsl.firstInRange(range); x !== null; x = x.next) {
       if (!(x.score < range.max)) break;
       decodeScoreInto(x.score, XY);
       const px = XY[0];

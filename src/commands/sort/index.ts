@@ -128,7 +128,7 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
       let x = n > 0 ? z.nodeAt(desc ? len - 1 - start : start) : null;
       for (let i = 0; i < n && x !== null; i++) {
         vec.push(item(x.ele));
-        x = desc ? x.backward : x.forward[0];
+        x = desc ? x.backward : x.next;
       }
     }
     end -= start;

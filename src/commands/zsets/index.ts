@@ -256,7 +256,7 @@ function zlexcountCommand(c: Client, argv: string[]): void {
   }
   if (z.encoding === 'listpack') {
     let n = 0;
-    for (let x: SkipNode | null = first; x !== null && lexLteMax(x.ele, range); x = x.forward[0]) n++;
+    for (let x: SkipNode | null = first; x !== null && lexLteMax(x.ele, range); x = x.next) n++;
     c.reply.integer(n);
     return;
   }
@@ -383,7 +383,7 @@ function zrangeGeneric(c: Client, argv: string[], start: number, store: string |
         while (x !== null && n-- > 0) {
           members.push(x.ele);
           scores.push(x.score);
-          x = rev ? x.backward : x.forward[0];
+          x = rev ? x.backward : x.next;
         }
       }
     } else if (!(offset > 0 && offset >= len)) {
@@ -392,7 +392,7 @@ function zrangeGeneric(c: Client, argv: string[], start: number, store: string |
       else x = rev ? z.lastInLex(lrange!) : z.firstInLex(lrange!);
       if (offset < 0) x = null;
       while (x !== null && offset > 0) {
-        x = rev ? x.backward : x.forward[0];
+        x = rev ? x.backward : x.next;
         offset--;
       }
       while (x !== null && limit !== 0) {
@@ -412,7 +412,7 @@ function zrangeGeneric(c: Client, argv: string[], start: number, store: string |
         members.push(x.ele);
         scores.push(x.score);
         if (limit > 0) limit--;
-        x = rev ? x.backward : x.forward[0];
+        x = rev ? x.backward : x.next;
       }
     }
   }
@@ -549,7 +549,7 @@ function zremrangeGeneric(c: Client, argv: string[], rtype: RangeType): void {
     if (srange !== null && !(srange.maxex ? x.score < srange.max : x.score <= srange.max)) break;
     if (lrange !== null && !lexLteMax(x.ele, lrange)) break;
     victims.push(x.ele);
-    x = x.forward[0];
+    x = x.next;
   }
   for (const m of victims) z.remove(m);
   const deleted = victims.length;
@@ -1058,7 +1058,7 @@ function zscanCommand(c: Client, argv: string[]): void {
       if (pattern === null || globMatch(pattern, x.ele)) out.push(x.ele, formatScore(x.score));
       n--;
       cursor++;
-      x = x.forward[0];
+      x = x.next;
     }
     next = x === null || z.encoding === 'listpack' ? 0 : cursor;
   }
