@@ -6,6 +6,7 @@ import type { CommandDef } from '../types.js';
 import { adminDefs } from './admin.js';
 import { commandDef } from './command.js';
 import { configDef } from './config.js';
+import { aclDef } from './acl.js';
 import { debugDef } from './debug.js';
 import { latencyDef } from './latency.js';
 import { monitorDef } from './monitor.js';
@@ -23,5 +24,6 @@ const commands: CommandDef[] = [
   debugDef,
   latencyDef,
   ...replicationDefs,
+  aclDef,
 ];
 export default commands;
