@@ -161,8 +161,9 @@ function sendInvalidate(st: TrackingState, c: Client, keys: string[] | null): vo
   if (o.redirect !== 0) {
     const t = st.server.clients.get(o.redirect);
     if (t === undefined) {
-      if (!o.brokenRedir && c.resp === 3) {
+      if (!o.brokenRedir) {
         o.brokenRedir = true;
+        if (c.resp !== 3) return;
         c.reply.pushLen(2);
         c.reply.bulk('tracking-redir-broken');
         c.reply.integer(o.redirect);

@@ -449,3 +449,30 @@ test('ACL for the default user: WHOAMI, USERS, LIST, GETUSER, CAT, DRYRUN, GENPA
     assert.ok((b as string[]).length > 0);
   }
 });
+
+test('CLIENT INFO flags and redir= of tracking and MONITOR clients', async (t) => {
+  if (!d) return t.skip(NO_REDIS);
+  const pick = (r: unknown): string => {
+    const line = String((r as { v?: string }).v ?? r);
+    return (line.match(/ flags=\S+/)?.[0] ?? '') + (line.match(/ redir=\S+/)?.[0] ?? '');
+  };
+  const pair = await d.connectBoth();
+  const check = async (): Promise<void> => {
+    const [a, b] = await Promise.all([pair[0].call('CLIENT', 'INFO'), pair[1].call('CLIENT', 'INFO')]);
+    assert.equal(pick(b), pick(a));
+  };
+  await check();
+  await samePair(pair, ['CLIENT', 'TRACKING', 'ON']);
+  await check();
+  await samePair(pair, ['CLIENT', 'TRACKING', 'OFF'], ['CLIENT', 'TRACKING', 'ON', 'BCAST', 'NOLOOP']);
+  await check();
+  await samePair(pair, ['CLIENT', 'TRACKING', 'OFF']);
+  await check();
+  // A monitor seen from another connection: flags O.
+  const mons = await d.connectBoth();
+  const [rid, kid] = await Promise.all([mons[0].call('CLIENT', 'ID'), mons[1].call('CLIENT', 'ID')]);
+  await samePair(mons, ['MONITOR']);
+  const [a, b] = await Promise.all([pair[0].call('CLIENT', 'LIST', 'ID', String(rid)), pair[1].call('CLIENT', 'LIST', 'ID', String(kid))]);
+  assert.equal(pick(b), pick(a));
+  for (const c of [...pair, ...mons]) c.close();
+});

@@ -8,6 +8,8 @@ import { isKeyword, parseInt64 } from '../args.js';
 import type { CommandDef } from '../types.js';
 import { replyHelp } from '../server/respTree.js';
 import { clientTrackingDefs } from './clientTracking.js';
+import { isMonitor } from '../server/monitor.js';
+import { trackingOptions } from '../../server/tracking.js';
 
 /** Clients that asked CLIENT NO-EVICT ON (read by client eviction, if any). */
 export const noEvictClients = new WeakSet<Client>();
@@ -37,11 +39,17 @@ function socketFd(c: Client): number {
 export function clientInfoString(c: Client, now = Date.now()): string {
   let flags = '';
   const t = clientType(c);
+  const monitor = isMonitor(c);
+  const tracking = trackingOptions(c);
+  if (monitor) flags += 'O';
   if (t === 'master') flags += 'M';
-  if (t === 'replica') flags += 'S';
+  if (t === 'replica' && !monitor) flags += 'S';
   if (t === 'pubsub') flags += 'P';
   if (c.multi !== null) flags += 'x';
   if (c.blocked !== null) flags += 'b';
+  if (tracking !== undefined) flags += 't';
+  if (tracking?.brokenRedir) flags += 'R';
+  if (tracking?.bcast) flags += 'B';
   if (c.dirtyCas) flags += 'd';
   if (c.closeAfterReply) flags += 'c';
   if (noEvictClients.has(c)) flags += 'e';
@@ -56,7 +64,7 @@ export function clientInfoString(c: Client, now = Date.now()): string {
     ` flags=${flags} db=${c.db.id} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size}` +
     ` multi=${c.multi === null ? -1 : c.multi.length} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0` +
     ` rbs=${c.reply.buf.length} rbp=${c.reply.pos} obl=${obl} oll=0 omem=${omem} tot-mem=${c.reply.buf.length + omem}` +
-    ` events=r cmd=${cmd} user=default redir=-1 resp=${c.resp}`
+    ` events=r cmd=${cmd} user=default redir=${tracking === undefined ? -1 : tracking.redirect} resp=${c.resp}`
   );
 }
 
