@@ -173,6 +173,42 @@ export class Db {
     if (old === undefined) this.ks.hooks.keyAdded?.(this, key);
   }
 
+  /**
+   * SET's write path: the same effects as `lookupWrite(key)` followed by
+   * `setKey(key, new RObject(ObjType.String, val), keepTtl)` (lazy expiry, beforeWrite, one
+   * LRU/LFU touch, expire removed unless keepTtl, keyModified, keyAdded for a new key) with fewer
+   * Map operations: an existing string key is overwritten in place (one lookup, no allocation; its
+   * seq and eviction metadata stay, as setKey copies them), a new key costs one lookup and one
+   * insert. Source: Redis 7.0 t_string.c setGenericCommand → db.c setKey (dbOverwrite/dbAdd).
+   * @returns true if the key existed (and was not expired).
+   */
+  setString(key: string, val: string, keepTtl = false): boolean {
+    if (this.expires.size !== 0) this.expireIfNeeded(key);
+    const ks = this.ks;
+    const old = this.dict.get(key);
+    if (old !== undefined) {
+      if ((old.bits & 7) !== ObjType.String) {
+        this.lookupWrite(key);
+        this.setKey(key, new RObject(ObjType.String, val), keepTtl);
+        return true;
+      }
+      if (ks.beforeWrite !== null) ks.beforeWrite(this, key);
+      ks.touch(old);
+      old.value = val;
+      if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+      ks.hooks.keyModified(this, key);
+      return true;
+    }
+    if (ks.beforeWrite !== null) ks.beforeWrite(this, key);
+    const obj = new RObject(ObjType.String, val);
+    ks.touch(obj);
+    obj.seq = ++seqCounter;
+    this.dict.set(key, obj);
+    ks.hooks.keyModified(this, key);
+    ks.hooks.keyAdded?.(this, key);
+    return false;
+  }
+
   /** Adds a key that must not exist yet (Redis dbAdd); caller signals the modification. */
   add(key: string, obj: RObject): void {
     this.ks.touch(obj);

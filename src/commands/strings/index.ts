@@ -178,15 +178,20 @@ function setGeneric(
   }
   if ((flags & F_GET) !== 0 && !getGeneric(c, key)) return;
   const db = c.db;
-  const found = db.lookupWrite(key) !== undefined;
-  if (((flags & F_NX) !== 0 && found) || ((flags & F_XX) !== 0 && !found)) {
-    if ((flags & F_GET) === 0) {
-      if (replyKind === REPLY_OK) c.reply.nullBulk();
-      else c.reply.integer(0);
+  if ((flags & (F_NX | F_XX)) !== 0) {
+    const found = db.lookupWrite(key) !== undefined;
+    if (((flags & F_NX) !== 0 && found) || ((flags & F_XX) !== 0 && !found)) {
+      if ((flags & F_GET) === 0) {
+        if (replyKind === REPLY_OK) c.reply.nullBulk();
+        else c.reply.integer(0);
+      }
+      return;
     }
-    return;
+    db.setKey(key, new RObject(ObjType.String, val), (flags & F_KEEPTTL) !== 0);
+  } else {
+    // One lookup for an existing key, lookup + insert for a new one (Db.setString).
+    db.setString(key, val, (flags & F_KEEPTTL) !== 0);
   }
-  db.setKey(key, new RObject(ObjType.String, val), (flags & F_KEEPTTL) !== 0);
   const server = c.server;
   server.dirty++;
   server.notifyKeyspaceEvent('$', 'set', key, db.id);
@@ -350,7 +355,7 @@ function msetGeneric(c: Client, argv: string[], nx: boolean): void {
     }
   }
   for (let j = 1; j < n; j += 2) {
-    db.setKey(argv[j], new RObject(ObjType.String, argv[j + 1]));
+    db.setString(argv[j], argv[j + 1]);
     c.server.notifyKeyspaceEvent('$', 'set', argv[j], db.id);
   }
   c.server.dirty += (n - 1) / 2;
