@@ -78,6 +78,8 @@ export class Command {
   usec = 0;
   rejectedCalls = 0;
   failedCalls = 0;
+  /** LATENCY HISTOGRAM: calls per latency bucket (src/commands/server/latency.ts), null before the first call. */
+  latencyHist: Uint32Array | null = null;
 
   constructor(
     def: CommandDef,

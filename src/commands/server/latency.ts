@@ -8,7 +8,7 @@
  */
 import type { Client } from '../../server/client.js';
 import type { KeydraServer } from '../../server/server.js';
-import { lookupCommand, type Command } from '../table.js';
+import { commands, lookupCommand, type Command } from '../table.js';
 import type { CommandDef } from '../types.js';
 import { replyHelp } from './respTree.js';
 
@@ -35,26 +35,35 @@ interface Series {
 export class LatencyState {
   readonly events = new Map<string, Series>();
   threshold: number;
-  /** Command → calls per bucket k (duration ≤ highest value of bucket 1024·2^k ns). */
-  readonly histograms = new Map<Command, Uint32Array>();
   constructor(server: KeydraServer) {
     this.threshold = server.config.num('latency-monitor-threshold');
     server.config.onChange('latency-monitor-threshold', (v) => {
       this.threshold = v as number;
     });
   }
+}
 
-  /** Records one call of `cmd` lasting `usec` µs in its histogram. */
-  record(cmd: Command, usec: number): void {
-    let h = this.histograms.get(cmd);
-    if (h === undefined) {
-      h = new Uint32Array(BUCKETS);
-      this.histograms.set(cmd, h);
-    }
-    // Smallest k with ns <= bucketTop(k) = 1032·2^k - 1: k = ceil(log2(ceil((ns + 1) / 1032))).
-    const q = Math.ceil((Math.max(1, usec * 1000) + 1) / 1032);
-    const k = 32 - Math.clz32(q - 1);
-    h[k < BUCKETS ? k : BUCKETS - 1]++;
+/**
+ * Records one call of `cmd` lasting `usec` µs in its histogram (kept on the command, process-wide
+ * like commandstats).
+ */
+export function latencyRecord(cmd: Command, usec: number): void {
+  let h = cmd.latencyHist;
+  if (h === null) {
+    h = new Uint32Array(BUCKETS);
+    cmd.latencyHist = h;
+  }
+  // Smallest k with ns <= bucketTop(k) = 1032·2^k - 1: k = ceil(log2(ceil((ns + 1) / 1032))).
+  const q = Math.ceil((Math.max(1, usec * 1000) + 1) / 1032);
+  const k = 32 - Math.clz32(q - 1);
+  h[k < BUCKETS ? k : BUCKETS - 1]++;
+}
+
+/** Drops every command's histogram (CONFIG RESETSTAT). */
+export function latencyResetHistograms(): void {
+  for (const cmd of commands) {
+    cmd.latencyHist = null;
+    if (cmd.subcommands) for (const s of cmd.subcommands.values()) s.latencyHist = null;
   }
 }
 
@@ -251,18 +260,20 @@ function fillCdf(c: Client, cmd: Command, h: Uint32Array): void {
 
 /** LATENCY HISTOGRAM [command ...]: per-command cumulative latency distributions (µs buckets). */
 function histogramCommand(c: Client, argv: string[]): void {
-  const st = latencyStateOf(c.server);
   const w = c.reply;
   const mark = w.deferLen();
   let n = 0;
   const emit = (cmd: Command): void => {
-    const h = st.histograms.get(cmd);
-    if (h === undefined) return;
+    const h = cmd.latencyHist;
+    if (h === null) return;
     fillCdf(c, cmd, h);
     n++;
   };
   if (argv.length === 2) {
-    for (const cmd of st.histograms.keys()) emit(cmd);
+    for (const cmd of commands) {
+      emit(cmd);
+      if (cmd.subcommands) for (const sub of cmd.subcommands.values()) emit(sub);
+    }
   } else {
     for (let i = 2; i < argv.length; i++) {
       const cmd = lookupCommand(argv[i]);

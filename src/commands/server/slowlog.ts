@@ -10,7 +10,7 @@ import { CmdFlag, type CommandDef } from '../types.js';
 import type { Client } from '../../server/client.js';
 import type { KeydraServer } from '../../server/server.js';
 import { replyHelp } from './respTree.js';
-import { latencyAddSample, latencyStateOf } from './latency.js';
+import { latencyAddSample, latencyRecord, latencyResetHistograms, latencyStateOf } from './latency.js';
 import { anyMonitor, feedMonitors, feedScriptCommand, monitorsOf } from './monitor.js';
 import { trackingAfterCall } from '../../server/tracking.js';
 import { errUnknownSubcommand } from '../../errors.js';
@@ -136,8 +136,8 @@ export function afterCall(c: Client, cmd: Command, argv: string[], ms: number, r
     slowlogPush(log, c, cmd, argv, usec);
   }
   const lat = latencyStateOf(server);
-  if (cmd.fullName === 'config|resetstat') lat.histograms.clear(); // Redis resets them with commandstats
-  lat.record(cmd, usec);
+  if (cmd.fullName === 'config|resetstat') latencyResetHistograms(); // Redis resets them with commandstats
+  latencyRecord(cmd, usec);
   if (lat.threshold > 0 && ms >= lat.threshold)
     latencyAddSample(lat, (flags & CmdFlag.Fast) !== 0 ? 'fast-command' : 'command', Math.floor(ms));
   if (anyMonitor() && monitorsOf(server).size !== 0) {
