@@ -200,6 +200,12 @@ test('DEBUG OBJECT, DIGEST, DIGEST-VALUE, POPULATE, RELOAD, errors', async (t) =
     ['DEBUG', 'ERROR', 'MYERR custom message'],
     ['DEBUG', 'NOSUCHSUB'],
     ['DEBUG', 'OBJECT'],
+    ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '1000'],
+    ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '0'],
+    ['DEBUG', 'RELOAD', 'FOO'],
+    ['DEBUG', 'RELOAD', 'NOSAVE'],
+    ['DBSIZE'],
+    ['SLOWLOG', 'GET', '1', '2'],
   );
 });
 

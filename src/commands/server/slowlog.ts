@@ -13,7 +13,6 @@ import { replyHelp } from './respTree.js';
 import { latencyAddSample, latencyRecord, latencyResetHistograms, latencyStateOf } from './latency.js';
 import { anyMonitor, feedMonitors, feedScriptCommand, monitorsOf } from './monitor.js';
 import { trackingAfterCall } from '../../server/tracking.js';
-import { errUnknownSubcommand } from '../../errors.js';
 import { parseInt64 } from '../args.js';
 
 /** Redis SLOWLOG_ENTRY_MAX_ARGC / SLOWLOG_ENTRY_MAX_STRING. */
@@ -174,7 +173,7 @@ function slowlogGetCommand(c: Client, argv: string[]): void {
     }
     count = v === -1 ? log.entries.length : Number(v);
   } else if (argv.length > 3) {
-    c.error(errUnknownSubcommand('slowlog', argv[1]));
+    c.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try SLOWLOG HELP.`);
     return;
   }
   const n = Math.min(count, log.entries.length);
