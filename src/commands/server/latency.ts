@@ -169,27 +169,30 @@ function graphCommand(c: Client, argv: string[]): void {
   c.reply.verbatim(header + sparkline(s.samples, min, max, Math.floor(Date.now() / 1000)));
 }
 
-/** Redis sparkline.c with 4 rows of charset "_-`" and "<n><unit>" labels under each column. */
+/**
+ * Redis sparkline.c with fill (4 rows, charset "_o#", `|` below the mark), then a blank row and
+ * the samples' ages ("<n>s", "<n>m", "<n>h") written vertically.
+ */
 function sparkline(samples: Sample[], min: number, max: number, now: number): string {
   const rows = 4;
-  const charset = '_-`';
+  const charset = '_o#';
   const steps = charset.length * rows;
-  const cols = samples.length;
+  const relmax = max - min === 0 ? 1 : max - min;
   const out: string[] = [];
   for (let row = 0; row < rows; row++) {
     let line = '';
     for (const x of samples) {
-      const rel = max === min ? steps - 1 : Math.trunc(((x.latency - min) / (max - min)) * steps);
-      const step = Math.min(steps - 1, rel);
-      const charIdx = step % charset.length;
-      const rowOf = rows - 1 - Math.trunc(step / charset.length);
-      if (row === rowOf) line += charset[charIdx];
-      else if (row > rowOf) line += '|';
+      let step = Math.trunc(((x.latency - min) * steps) / relmax);
+      if (step < 0) step = 0;
+      if (step >= steps) step = steps - 1;
+      const idx = step - (rows - row - 1) * charset.length;
+      if (idx >= 0 && idx < charset.length) line += charset[idx];
+      else if (idx >= charset.length) line += '|';
       else line += ' ';
     }
     out.push(line);
   }
-  // Labels: seconds/minutes/hours ago, printed vertically.
+  out.push(' '.repeat(samples.length));
   const labels = samples.map((x) => {
     const ago = now - x.time;
     if (ago < 60) return `${ago}s`;
@@ -199,7 +202,7 @@ function sparkline(samples: Sample[], min: number, max: number, now: number): st
   const height = Math.max(0, ...labels.map((l) => l.length));
   for (let r = 0; r < height; r++) {
     let line = '';
-    for (let i = 0; i < cols; i++) line += labels[i][r] ?? ' ';
+    for (const l of labels) line += l[r] ?? ' ';
     out.push(line);
   }
   return `${out.join('\n')}\n`;
@@ -222,16 +225,29 @@ function doctorCommand(c: Client): void {
   }
   let report = "Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n";
   let i = 1;
+  const now = Math.floor(Date.now() / 1000);
+  let commandEvent = false;
   for (const [name, s] of st.events) {
     const n = s.samples.length;
     const avg = Math.floor(s.samples.reduce((a, x) => a + x.latency, 0) / n);
     const mad = Math.floor(s.samples.reduce((a, x) => a + Math.abs(x.latency - avg), 0) / n);
-    const period = n > 1 ? (s.samples[n - 1].time - s.samples[0].time) / (n - 1) : 1;
+    const period = (now - s.samples[0].time) / n;
     report += `${i++}. ${name}: ${n} latency spikes (average ${avg}ms, mean deviation ${mad}ms, period ${period.toFixed(2)} sec). Worst all time event ${s.max}ms.\n`;
+    if (name === 'command') commandEvent = true;
+  }
+  report += '\nI have a few advices for you:\n\n';
+  if (commandEvent) {
+    const slower = c.server.config.num('slowlog-log-slower-than');
+    if (slower < 0)
+      report += `- There are latency issues with potentially slow commands you are using. Try to enable the Slow Log Redis feature using the command 'CONFIG SET slowlog-log-slower-than ${st.threshold * 1000}'. If the Slow Log is disabled Redis is not able to log slow commands execution for you.\n`;
+    else if (slower / 1000 > st.threshold)
+      report += `- Your current Slow Log configuration only logs events that are slower than your configured latency monitor threshold. Please use 'CONFIG SET slowlog-log-slower-than ${st.threshold * 1000}'.\n`;
   }
   report +=
-    '\nI have a few advices for you:\n\n' +
     '- Check your Slow Log to understand what are the commands you are running which are too slow to execute. Please check https://redis.io/commands/slowlog for more information.\n';
+  if (commandEvent)
+    report +=
+      '- Deleting, expiring or evicting (because of maxmemory policy) large objects is a blocking operation. If you have very large objects that are often deleted, expired, or evicted, try to fragment those objects into multiple smaller objects.\n';
   c.reply.verbatim(report);
 }
 
