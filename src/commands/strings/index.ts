@@ -230,7 +230,7 @@ function setCommand(c: Client, argv: string[]): void {
   if (argv.length === 3) {
     const key = argv[1];
     const db = c.db;
-    db.setKey(key, new RObject(ObjType.String, argv[2]));
+    db.setString(key, argv[2]);
     c.server.dirty++;
     c.server.notifyKeyspaceEvent('$', 'set', key, db.id);
     c.reply.ok();

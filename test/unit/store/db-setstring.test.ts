@@ -1,0 +1,71 @@
+/**
+ * Db.setString (SET/MSET write path): same effects as lookupWrite + setKey with fewer Map
+ * operations. Checks seq (insertion order), type replacement, TTL handling and the hooks.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type Db, Keyspace, ObjType, RObject } from '../../../src/store/db.js';
+
+function setup(): { ks: Keyspace; db: Db; modified: string[]; added: string[]; before: string[] } {
+  const modified: string[] = [];
+  const added: string[] = [];
+  const before: string[] = [];
+  const ks = new Keyspace(1, {
+    keyModified: (_db, k) => modified.push(k),
+    keyAdded: (_db, k) => added.push(k),
+    keyExpired: () => {},
+  });
+  ks.beforeWrite = (_db, k) => before.push(k);
+  return { ks, db: ks.dbs[0], modified, added, before };
+}
+
+test('setString: new key gets a new seq and fires beforeWrite, keyModified, keyAdded', () => {
+  const { db, modified, added, before } = setup();
+  assert.equal(db.setString('a', '1'), false);
+  assert.equal(db.setString('b', '2'), false);
+  const a = db.dict.get('a');
+  const b = db.dict.get('b');
+  assert.ok(a !== undefined && b !== undefined);
+  assert.equal(a.type, ObjType.String);
+  assert.ok(b.seq > a.seq && a.seq > 0);
+  assert.deepEqual(modified, ['a', 'b']);
+  assert.deepEqual(added, ['a', 'b']);
+  assert.deepEqual(before, ['a', 'b']);
+});
+
+test('setString: existing string key is overwritten in place (same object and seq), TTL removed unless keepTtl', () => {
+  const { db, modified, added, before } = setup();
+  db.setString('a', '1');
+  const o = db.dict.get('a');
+  db.setExpire('a', Date.now() + 100000);
+  assert.equal(db.setString('a', '2', true), true);
+  assert.equal(db.dict.get('a'), o);
+  assert.equal(o?.value, '2');
+  assert.notEqual(db.getExpire('a'), -1);
+  assert.equal(db.setString('a', '3'), true);
+  assert.equal(db.getExpire('a'), -1);
+  assert.equal(o?.value, '3');
+  assert.deepEqual(added, ['a']);
+  assert.deepEqual(modified, ['a', 'a', 'a']);
+  assert.ok(before.length >= 3);
+});
+
+test('setString: a key of another type is replaced by a string, keeping its seq', () => {
+  const { db } = setup();
+  db.setKey('z', new RObject(ObjType.Hash, new Map()));
+  const seq = db.dict.get('z')?.seq;
+  assert.equal(db.setString('z', 'v'), true);
+  const o = db.dict.get('z');
+  assert.equal(o?.type, ObjType.String);
+  assert.equal(o?.value, 'v');
+  assert.equal(o?.seq, seq);
+});
+
+test('setString: an expired key counts as absent', () => {
+  const { ks, db } = setup();
+  db.setString('e', '1');
+  db.setExpire('e', ks.now - 1);
+  assert.equal(db.setString('e', '2'), false);
+  assert.equal(db.getExpire('e'), -1);
+  assert.equal(ks.stats.expired_keys, 1);
+});
