@@ -266,6 +266,16 @@ export class StreamNode {
     return { ms: w[2 * i], seq: w[2 * i + 1] };
   }
 
+  /**
+   * Slot i's ID as `<ms>-<seq>` (idToString(idAt(i))), from plain numbers when the ID is
+   * relative and the master's ms is below 2^53 - 2^32 (no BigInt to string conversion).
+   */
+  idStringAt(i: number): string {
+    const rel = this.rel;
+    if (rel !== null && this.masterMs < 9007194959773696n) return `${Number(this.masterMs) + rel[2 * i]}-${rel[2 * i + 1]}`;
+    return idToString(this.idAt(i));
+  }
+
   /** Compares slot i's ID with `id`. */
   cmpAt(i: number, id: StreamId): number {
     const rel = this.rel;
@@ -529,6 +539,14 @@ export class Stream {
   groups = new Map<string, StreamGroup>();
   /** Nodes in master-ID order. */
   private nodes: StreamNode[] = [];
+  /** Node and slot of the entry a scan callback is visiting (scanIdString). */
+  private scanNode: StreamNode | null = null;
+  private scanSlot = 0;
+
+  /** Inside a `scan` callback: the visited entry's ID as `<ms>-<seq>` (cheaper than idToString). */
+  scanIdString(): string {
+    return (this.scanNode as StreamNode).idStringAt(this.scanSlot);
+  }
 
   /** First live entry ID; 0-0 when empty (Redis s->first_id). */
   firstId(): StreamId {
@@ -685,6 +703,8 @@ export class Stream {
         for (; i < nd.n; i++) {
           if (nd.isDeleted(i)) continue;
           if (check && nd.cmpAt(i, end) > 0) return;
+          this.scanNode = nd;
+          this.scanSlot = i;
           if (fn(nd.idAt(i), nd.fieldsAt(i)) === false) return;
         }
       }
@@ -700,6 +720,8 @@ export class Stream {
         for (; i >= 0; i--) {
           if (nd.isDeleted(i)) continue;
           if (check && nd.cmpAt(i, start) < 0) return;
+          this.scanNode = nd;
+          this.scanSlot = i;
           if (fn(nd.idAt(i), nd.fieldsAt(i)) === false) return;
         }
         i = -2;

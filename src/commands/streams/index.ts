@@ -147,19 +147,28 @@ function replyEntry(c: Client, id: StreamId, fields: string[]): void {
   for (let i = 0; i < fields.length; i++) r.bulk(fields[i]);
 }
 
+/** Replies one entry visited by Stream.scan: [id, [f1, v1, ...]], the ID string from the scan position. */
+function replyScanned(c: Client, s: Stream, fields: string[]): void {
+  const r = c.reply;
+  r.arrayLen(2);
+  r.bulk(s.scanIdString());
+  r.arrayLen(fields.length);
+  for (let i = 0; i < fields.length; i++) r.bulk(fields[i]);
+}
+
 /** Number of live entries in [start, end], at most `count` (0: all); replies them. */
 function replyRange(c: Client, s: Stream, start: StreamId, end: StreamId, count: number, rev: boolean): number {
   const mark = c.reply.deferLen();
   let n = 0;
   if (rev) {
-    s.scan(start, end, true, (id, f) => {
-      replyEntry(c, id, f);
+    s.scan(start, end, true, (_id, f) => {
+      replyScanned(c, s, f);
       n++;
       return count === 0 || n < count;
     });
   } else {
-    s.scan(start, end, false, (id, f) => {
-      replyEntry(c, id, f);
+    s.scan(start, end, false, (_id, f) => {
+      replyScanned(c, s, f);
       n++;
       return count === 0 || n < count;
     });
