@@ -97,6 +97,13 @@ export class ZSet {
     return true;
   }
 
+  /** Removes the lowest (score, member) without a descent (ZPOPMIN). @returns its node, or null when empty. */
+  popFirst(): SkipNode | null {
+    const x = this.zsl.deleteFirst();
+    if (x !== null) this.dict.delete(x.ele);
+    return x;
+  }
+
   /** 0-based rank of `member` (reverse order if `rev`), or -1 when absent. O(log n). */
   rank(member: string, rev: boolean): number {
     const s = this.dict.get(member);

@@ -612,10 +612,13 @@ function zpopGeneric(
   }
   const popped = n;
   while (n-- > 0) {
-    const x = (max ? z.zsl.tail : z.zsl.first) as SkipNode;
+    let x: SkipNode;
+    if (max) {
+      x = z.zsl.tail as SkipNode;
+      z.remove(x.ele);
+    } else x = z.popFirst() as SkipNode;
     const ele = x.ele;
     const score = x.score;
-    z.remove(ele);
     if (nested) c.reply.arrayLen(2);
     c.reply.bulk(ele);
     c.reply.double(score);

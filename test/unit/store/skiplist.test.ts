@@ -104,3 +104,27 @@ test('ZSet flags, encoding and clone', () => {
   assert.equal(z.rank('a', true), 1);
   assert.equal(z.rank('nope', false), -1);
 });
+
+test('deleteFirst / ZSet.popFirst remove the lowest element and keep ranks and spans right', () => {
+  const r = rng(14);
+  const z = new ZSet();
+  const model: Entry[] = [];
+  for (let i = 0; i < 500; i++) {
+    const m = `m${Math.floor(r() * 1e6)}`;
+    if (z.score(m) !== undefined) continue;
+    const s = Math.floor(r() * 50);
+    z.insert(s, m);
+    model.push([m, s]);
+  }
+  model.sort(order);
+  while (model.length > 0) {
+    const x = z.popFirst();
+    const [m, s] = model.shift() as Entry;
+    assert.equal(x?.ele, m);
+    assert.equal(x?.score, s);
+    assert.equal(z.score(m), undefined);
+    if (model.length % 50 === 0) check(z.zsl, model);
+  }
+  assert.equal(z.popFirst(), null);
+  assert.equal(z.size, 0);
+});
