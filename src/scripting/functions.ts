@@ -18,6 +18,7 @@
  * RDB_OPCODE_FUNCTION2 + its code before the databases and load them back (replacing libraries of
  * the same name); FUNCTION DUMP/RESTORE use the same encoding plus RDB version and CRC64.
  */
+import { splitArgs } from '../protocol/parser.js';
 import { registerFunctionsHook } from '../persistence/rdb/rdb.js';
 import type { Keyspace } from '../store/db.js';
 import type { KeydraServer } from '../server/server.js';
@@ -383,59 +384,6 @@ export function extractMetadata(code: string): { engine: string; name: string; b
   }
   if (name === null) return { error: 'Library name was not given' };
   return { engine, name, body: code.slice(nl) };
-}
-
-/** sdssplitargs (for the metadata line): spaces separate, "double" and 'single' quotes group. */
-function splitArgs(line: string): string[] | null {
-  const out: string[] = [];
-  let i = 0;
-  const n = line.length;
-  const isSpace = (c: string | undefined) => c !== undefined && ' \t\n\r\v\f'.includes(c);
-  const isHex = (c: string | undefined) => c !== undefined && /[0-9a-fA-F]/.test(c);
-  for (;;) {
-    while (i < n && isSpace(line[i])) i++;
-    if (i >= n) return out;
-    let cur = '';
-    let inDq = false;
-    let inSq = false;
-    for (;;) {
-      const c = line[i];
-      if (inDq) {
-        if (i >= n) return null;
-        if (c === '\\' && line[i + 1] === 'x' && isHex(line[i + 2]) && isHex(line[i + 3])) {
-          cur += String.fromCharCode(Number.parseInt(line.slice(i + 2, i + 4), 16));
-          i += 3;
-        } else if (c === '\\' && i + 1 < n) {
-          i++;
-          const e = line[i];
-          cur += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e;
-        } else if (c === '"') {
-          if (i + 1 < n && !isSpace(line[i + 1])) return null;
-          inDq = false;
-          i++;
-          break;
-        } else cur += c;
-      } else if (inSq) {
-        if (i >= n) return null;
-        if (c === '\\' && line[i + 1] === "'") {
-          i++;
-          cur += "'";
-        } else if (c === "'") {
-          if (i + 1 < n && !isSpace(line[i + 1])) return null;
-          inSq = false;
-          i++;
-          break;
-        } else cur += c;
-      } else {
-        if (i >= n || isSpace(c)) break;
-        if (c === '"') inDq = true;
-        else if (c === "'") inSq = true;
-        else cur += c;
-      }
-      i++;
-    }
-    out.push(cur);
-  }
 }
 
 /**

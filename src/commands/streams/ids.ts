@@ -92,3 +92,17 @@ export function parseIntervalIdOrReply(c: Client, s: string, missingSeq: bigint)
   const p = parseStreamId(c, s, missingSeq, false);
   return p === null ? null : [p.id, false];
 }
+
+/**
+ * Parses argv[from..] as strict stream IDs (XDEL, XACK), replying the error for the first bad one.
+ * @returns the IDs in argument order, or null after replying.
+ */
+export function parseIdListOrReply(c: Client, argv: string[], from: number): StreamId[] | null {
+  const ids: StreamId[] = [];
+  for (let j = from; j < argv.length; j++) {
+    const id = parseStrictIdOrReply(c, argv[j]);
+    if (id === null) return null;
+    ids.push(id);
+  }
+  return ids;
+}

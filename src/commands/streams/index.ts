@@ -76,7 +76,7 @@ import {
 import { isKeyword, parseInt64 } from '../args.js';
 import { replyHelp } from '../server/respTree.js';
 import type { CommandDef } from '../types.js';
-import { parseIntervalIdOrReply, parseStreamId, parseStrictIdOrReply } from './ids.js';
+import { parseIdListOrReply, parseIntervalIdOrReply, parseStreamId, parseStrictIdOrReply } from './ids.js';
 
 /** SCG_INVALID_ENTRIES_READ. */
 const INVALID_ENTRIES_READ = -1;
@@ -655,12 +655,8 @@ function xdelCommand(c: Client, argv: string[]): void {
     c.reply.integer(0);
     return;
   }
-  const ids: StreamId[] = [];
-  for (let j = 2; j < argv.length; j++) {
-    const id = parseStrictIdOrReply(c, argv[j]);
-    if (id === null) return;
-    ids.push(id);
-  }
+  const ids = parseIdListOrReply(c, argv, 2);
+  if (ids === null) return;
   let deleted = 0;
   for (const id of ids) {
     if (s.delete(id)) {
@@ -1140,12 +1136,8 @@ function xackCommand(c: Client, argv: string[]): void {
     c.reply.integer(0);
     return;
   }
-  const ids: StreamId[] = [];
-  for (let j = 3; j < argv.length; j++) {
-    const id = parseStrictIdOrReply(c, argv[j]);
-    if (id === null) return;
-    ids.push(id);
-  }
+  const ids = parseIdListOrReply(c, argv, 3);
+  if (ids === null) return;
   let acked = 0;
   willWrite(c, argv[1]);
   for (const id of ids) {
