@@ -71,14 +71,19 @@ export function resolveCommand(c: Client, argv: string[]): Command | null {
  * which the cron re-synchronises (a wall clock step is picked up within 1/hz s).
  */
 let clockMark = performance.now();
-let wallOffset = Date.now() - clockMark;
+// performance.timeOrigin is the wall time at performance.now() = 0 with sub-ms precision;
+// Date.now() - performance.now() would be up to 1 ms low (Date.now truncates to whole ms).
+let wallOffset = performance.timeOrigin;
 /** >0 while a read batch runs (processInput): clockMark is then the previous command's end. */
 let batchDepth = 0;
 
-/** Re-reads the wall clock offset (server cron). Keeps the largest sample of Date.now()'s truncation unless the clock stepped. */
+/**
+ * Re-reads the wall clock offset (server cron). A sample is up to 1 ms low (Date.now truncates),
+ * so it replaces the offset only when the wall clock moved ahead, or back by 2 ms or more (a step).
+ */
 export function syncWallClock(): void {
   const off = Date.now() - performance.now();
-  if (off > wallOffset || wallOffset - off >= 1) wallOffset = off;
+  if (off > wallOffset || wallOffset - off >= 2) wallOffset = off;
 }
 
 /** Starts a batch of commands read together (processInput): one clock read for the batch start. */
