@@ -177,19 +177,11 @@ function bitcountCommand(c: Client, argv: string[]): void {
       }
     }
     if (isbit) totlen *= 8;
-    start = toNum(s0);
-    end = toNum(e0);
-    if (start < 0) start = totlen + start;
-    if (end < 0) end = totlen + end;
-    if (start < 0) start = 0;
-    if (end < 0) end = 0;
-    if (end >= totlen) end = totlen - 1;
-    if (isbit && start <= end) {
-      firstMask = ~((1 << (8 - (start & 7))) - 1) & 0xff;
-      lastMask = (1 << (7 - (end & 7))) - 1;
-      start = Math.floor(start / 8);
-      end = Math.floor(end / 8);
-    }
+    const r = bitRange(toNum(s0), toNum(e0), totlen, isbit);
+    start = r.start;
+    end = r.end;
+    firstMask = r.firstMask;
+    lastMask = r.lastMask;
   } else if (argc === 2) {
     start = 0;
     end = strlen - 1;
@@ -206,6 +198,38 @@ function bitcountCommand(c: Client, argv: string[]): void {
   if (firstMask !== 0) count -= POPCOUNT[p.charCodeAt(start) & firstMask];
   if (lastMask !== 0) count -= POPCOUNT[p.charCodeAt(end) & lastMask];
   c.reply.integer(count);
+}
+
+/** A BITCOUNT/BITPOS range as byte indexes, with the masks of bits to drop at either end. */
+interface BitRange {
+  start: number;
+  end: number;
+  /** Bits of the first byte before a BIT-unit start (0 for BYTE ranges). */
+  firstMask: number;
+  /** Bits of the last byte after a BIT-unit end (0 for BYTE ranges). */
+  lastMask: number;
+}
+
+/**
+ * Normalises a range as Redis 7.0 bitcountCommand/bitposCommand do: negative indexes count from
+ * the end of `totlen` (bytes, or bits when `isbit`), then clamp to [0, totlen-1]; a BIT range is
+ * turned into bytes plus edge masks. start > end means an empty range.
+ */
+function bitRange(start: number, end: number, totlen: number, isbit: boolean): BitRange {
+  if (start < 0) start = totlen + start;
+  if (end < 0) end = totlen + end;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= totlen) end = totlen - 1;
+  let firstMask = 0;
+  let lastMask = 0;
+  if (isbit && start <= end) {
+    firstMask = ~((1 << (8 - (start & 7))) - 1) & 0xff;
+    lastMask = (1 << (7 - (end & 7))) - 1;
+    start = Math.floor(start / 8);
+    end = Math.floor(end / 8);
+  }
+  return { start, end, firstMask, lastMask };
 }
 
 /**
@@ -303,18 +327,11 @@ function bitposCommand(c: Client, argv: string[]): void {
     } else if (isbit) end = totlen * 8 + 7;
     else end = totlen - 1;
     if (isbit) totlen *= 8;
-    start = toNum(s0);
-    if (start < 0) start = totlen + start;
-    if (end < 0) end = totlen + end;
-    if (start < 0) start = 0;
-    if (end < 0) end = 0;
-    if (end >= totlen) end = totlen - 1;
-    if (isbit && start <= end) {
-      firstMask = ~((1 << (8 - (start & 7))) - 1) & 0xff;
-      lastMask = (1 << (7 - (end & 7))) - 1;
-      start = Math.floor(start / 8);
-      end = Math.floor(end / 8);
-    }
+    const r = bitRange(toNum(s0), end, totlen, isbit);
+    start = r.start;
+    end = r.end;
+    firstMask = r.firstMask;
+    lastMask = r.lastMask;
   } else if (argc === 3) {
     start = 0;
     end = strlen - 1;

@@ -587,30 +587,36 @@ function xlenCommand(c: Client, argv: string[]): void {
   c.reply.integer(s === null ? 0 : s.length);
 }
 
+/**
+ * A range start (XRANGE, XPENDING, XAUTOCLAIM): `-`, a full or partial ID (missing seq = 0), or
+ * `(id` exclusive (the next ID). Replies the parse error, or `ERR invalid start ID for the
+ * interval` when `(` follows the largest ID. @returns the inclusive start, or null after replying.
+ */
+function rangeStartOrReply(c: Client, arg: string): StreamId | null {
+  const st = parseIntervalIdOrReply(c, arg, 0n);
+  if (st === null) return null;
+  const id = st[1] ? incrId(st[0]) : st[0];
+  if (id === null) c.error(ERR_INVALID_START);
+  return id;
+}
+
+/** A range end, as rangeStartOrReply: `+`, an ID (missing seq = max), `(id` exclusive (the previous ID). */
+function rangeEndOrReply(c: Client, arg: string): StreamId | null {
+  const en = parseIntervalIdOrReply(c, arg, U64_MAX);
+  if (en === null) return null;
+  const id = en[1] ? decrId(en[0]) : en[0];
+  if (id === null) c.error(ERR_INVALID_END);
+  return id;
+}
+
 /** XRANGE / XREVRANGE (xrangeGenericCommand). */
 function xrangeGeneric(c: Client, argv: string[], rev: boolean): void {
   const startArg = rev ? argv[3] : argv[2];
   const endArg = rev ? argv[2] : argv[3];
-  const st = parseIntervalIdOrReply(c, startArg, 0n);
-  if (st === null) return;
-  let start: StreamId | null = st[0];
-  if (st[1]) {
-    start = incrId(start);
-    if (start === null) {
-      c.error(ERR_INVALID_START);
-      return;
-    }
-  }
-  const en = parseIntervalIdOrReply(c, endArg, U64_MAX);
-  if (en === null) return;
-  let end: StreamId | null = en[0];
-  if (en[1]) {
-    end = decrId(end);
-    if (end === null) {
-      c.error(ERR_INVALID_END);
-      return;
-    }
-  }
+  const start = rangeStartOrReply(c, startArg);
+  if (start === null) return;
+  const end = rangeEndOrReply(c, endArg);
+  if (end === null) return;
   let count = -1;
   for (let j = 4; j < argv.length; j++) {
     if (isKeyword(argv[j], 'count') && j + 1 < argv.length) {
@@ -1180,27 +1186,11 @@ function xpendingCommand(c: Client, argv: string[]): void {
     const cnt = intArg(c, argv[si + 2]);
     if (cnt === null) return;
     count = Math.max(cnt, 0);
-    const st = parseIntervalIdOrReply(c, argv[si], 0n);
-    if (st === null) return;
-    let sid: StreamId | null = st[0];
-    if (st[1]) {
-      sid = incrId(sid);
-      if (sid === null) {
-        c.error(ERR_INVALID_START);
-        return;
-      }
-    }
+    const sid = rangeStartOrReply(c, argv[si]);
+    if (sid === null) return;
     start = sid;
-    const en = parseIntervalIdOrReply(c, argv[si + 1], U64_MAX);
-    if (en === null) return;
-    let eid: StreamId | null = en[0];
-    if (en[1]) {
-      eid = decrId(eid);
-      if (eid === null) {
-        c.error(ERR_INVALID_END);
-        return;
-      }
-    }
+    const eid = rangeEndOrReply(c, argv[si + 1]);
+    if (eid === null) return;
     end = eid;
     if (si + 3 < argv.length) consumerName = argv[si + 3];
   }
@@ -1380,16 +1370,8 @@ function xautoclaimCommand(c: Client, argv: string[]): void {
   let minIdle = intArg(c, argv[4], 'ERR Invalid min-idle-time argument for XAUTOCLAIM');
   if (minIdle === null) return;
   if (minIdle < 0) minIdle = 0;
-  const st = parseIntervalIdOrReply(c, argv[5], 0n);
-  if (st === null) return;
-  let start: StreamId | null = st[0];
-  if (st[1]) {
-    start = incrId(start);
-    if (start === null) {
-      c.error(ERR_INVALID_START);
-      return;
-    }
-  }
+  const start = rangeStartOrReply(c, argv[5]);
+  if (start === null) return;
   let count = 100;
   let justId = false;
   const maxCount = 2 ** 59;
