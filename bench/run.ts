@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type LoadOptions, runLoad } from './lib/loadgen.js';
+import { type LoadOptions, type LoadResult, runLoad } from './lib/loadgen.js';
 import { RB_TESTS, type RbResult, runRedisBenchmark } from './lib/rbench.js';
 import { markdown, median, row, type Row, type Table } from './lib/report.js';
 import { encodeCommand, RespConn } from './lib/resp.js';
@@ -166,6 +166,30 @@ async function scenarioRedisBenchmark(o: Options): Promise<Table> {
 
 // ---- scenario 2 -------------------------------------------------------------------------
 
+/** Throughput and latency rows (medians over the repetitions) of load-generator results. */
+function loadRows(res: Record<ServerKind, LoadResult[]>): Row[] {
+  const m = (k: ServerKind, f: (r: LoadResult) => number) => median(res[k].map(f));
+  const lat = (label: string, f: (r: LoadResult) => number) =>
+    row(
+      label,
+      m('keydra', (r) => f(r) / 1000),
+      m('redis', (r) => f(r) / 1000),
+      'ms',
+    );
+  return [
+    row(
+      'ops/s',
+      m('keydra', (r) => r.opsPerSec),
+      m('redis', (r) => r.opsPerSec),
+      'ops/s',
+    ),
+    lat('p50 latency', (r) => r.p50),
+    lat('p99 latency', (r) => r.p99),
+    lat('p99.9 latency', (r) => r.p999),
+    lat('max latency', (r) => r.max),
+  ];
+}
+
 async function scenarioSkewed(o: Options): Promise<Table> {
   const servers = await startPair();
   const rows: Row[] = [];
@@ -200,47 +224,7 @@ async function scenarioSkewed(o: Options): Promise<Table> {
       srvCpu[s.kind].push((cpuMs(s.pid) - s0) / wall);
       return r;
     });
-    const m = (k: ServerKind, f: (r: (typeof res.keydra)[0]) => number) => median(res[k].map(f));
-    rows.push(
-      row(
-        'ops/s',
-        m('keydra', (r) => r.opsPerSec),
-        m('redis', (r) => r.opsPerSec),
-        'ops/s',
-      ),
-    );
-    rows.push(
-      row(
-        'p50 latency',
-        m('keydra', (r) => r.p50 / 1000),
-        m('redis', (r) => r.p50 / 1000),
-        'ms',
-      ),
-    );
-    rows.push(
-      row(
-        'p99 latency',
-        m('keydra', (r) => r.p99 / 1000),
-        m('redis', (r) => r.p99 / 1000),
-        'ms',
-      ),
-    );
-    rows.push(
-      row(
-        'p99.9 latency',
-        m('keydra', (r) => r.p999 / 1000),
-        m('redis', (r) => r.p999 / 1000),
-        'ms',
-      ),
-    );
-    rows.push(
-      row(
-        'max latency',
-        m('keydra', (r) => r.max / 1000),
-        m('redis', (r) => r.max / 1000),
-        'ms',
-      ),
-    );
+    rows.push(...loadRows(res));
     rows.push(row('server CPU (cores)', median(srvCpu.keydra), median(srvCpu.redis), ''));
     const errs = [...res.keydra, ...res.redis].reduce((a, r) => a + r.errors, 0);
     notes.push(
@@ -360,47 +344,7 @@ async function scenarioLatency(o: Options): Promise<Table> {
         seed: 11,
       }),
     );
-    const m = (k: ServerKind, f: (r: (typeof res.keydra)[0]) => number) => median(res[k].map(f));
-    rows.push(
-      row(
-        'ops/s',
-        m('keydra', (r) => r.opsPerSec),
-        m('redis', (r) => r.opsPerSec),
-        'ops/s',
-      ),
-    );
-    rows.push(
-      row(
-        'p50 latency',
-        m('keydra', (r) => r.p50 / 1000),
-        m('redis', (r) => r.p50 / 1000),
-        'ms',
-      ),
-    );
-    rows.push(
-      row(
-        'p99 latency',
-        m('keydra', (r) => r.p99 / 1000),
-        m('redis', (r) => r.p99 / 1000),
-        'ms',
-      ),
-    );
-    rows.push(
-      row(
-        'p99.9 latency',
-        m('keydra', (r) => r.p999 / 1000),
-        m('redis', (r) => r.p999 / 1000),
-        'ms',
-      ),
-    );
-    rows.push(
-      row(
-        'max latency',
-        m('keydra', (r) => r.max / 1000),
-        m('redis', (r) => r.max / 1000),
-        'ms',
-      ),
-    );
+    rows.push(...loadRows(res));
   } finally {
     await stopAll(servers);
   }
