@@ -49,6 +49,9 @@ export async function startServer(options: StartOptions = {}, config = new Confi
   server.log.enabled = options.log ?? false;
   mkdirSync(config.str('dir'), { recursive: true });
   const persistence = setupPersistence(server);
+  // -LOADING from the first accepted connection: with several bind addresses the first listener
+  // accepts (and clients send commands) while the next one is still being opened.
+  server.loading = true;
   await server.start();
   try {
     // The listener is open: clients get -LOADING until the dataset is in memory.

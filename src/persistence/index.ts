@@ -160,6 +160,7 @@ export class Persistence {
         this.loadingState = null;
       }
     }
+    server.loading = false;
     server.dirty = 0;
     if (aofOn) {
       if (this.aof.exists()) this.aof.resume();
