@@ -69,6 +69,8 @@ export class RespParser {
   private bulkLen = -1;
   /** The last command name parsed (argv[0]), reused when the next one has the same bytes. */
   private lastName = '';
+  /** `buf` is a chunk lent by the caller (feed with borrowed) until release(). */
+  private borrowed = false;
 
   constructor(public limits: ParserLimits) {}
 
@@ -77,26 +79,43 @@ export class RespParser {
     return this.buf.length - this.pos + this.partsLen;
   }
 
-  /** Appends a chunk read from the socket. The chunk must not be modified afterwards. */
-  feed(chunk: Buffer): void {
+  /**
+   * Appends a chunk read from the socket. The chunk must not be modified afterwards, unless
+   * `borrowed`: then it is only valid until `release()`, which the caller must call before
+   * reusing it (a shared read buffer): the parser parses from it in place and copies only the
+   * bytes still unparsed at release.
+   */
+  feed(chunk: Buffer, borrowed = false): void {
     if (this.need > 0) {
-      this.parts.push(chunk);
+      this.parts.push(borrowed ? Buffer.from(chunk) : chunk);
       this.partsLen += chunk.length;
       if (this.buf.length - this.pos + this.partsLen >= this.need) this.joinParts();
     } else if (this.pos >= this.buf.length) {
       this.buf = chunk;
       this.pos = 0;
+      this.borrowed = borrowed;
     } else {
       this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
       this.pos = 0;
+      this.borrowed = false;
     }
     if (this.pending > this.limits.maxQueryBuffer) this.overLimit = true;
+  }
+
+  /** Ends the loan of a chunk fed with `borrowed`: copies the bytes not parsed yet, drops the rest. */
+  release(): void {
+    if (!this.borrowed) return;
+    this.borrowed = false;
+    if (this.pos >= this.buf.length) this.buf = EMPTY;
+    else this.buf = Buffer.from(this.buf.subarray(this.pos));
+    this.pos = 0;
   }
 
   private joinParts(): void {
     this.parts.unshift(this.buf.subarray(this.pos));
     this.buf = Buffer.concat(this.parts);
     this.pos = 0;
+    this.borrowed = false;
     this.parts = [];
     this.partsLen = 0;
     this.need = 0;
@@ -105,6 +124,7 @@ export class RespParser {
   /** Drops parsed bytes and any partial state (RESET, or after the connection is closed). */
   clear(): void {
     this.buf = EMPTY;
+    this.borrowed = false;
     this.pos = 0;
     this.parts = [];
     this.partsLen = 0;

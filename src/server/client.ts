@@ -5,6 +5,7 @@
  */
 import type net from 'node:net';
 import { RespParser } from '../protocol/parser.js';
+import type { Connection } from './connection.js';
 import { ReplyWriter } from '../protocol/reply.js';
 import type { Db } from '../store/db.js';
 import type { KeydraServer } from './server.js';
@@ -71,6 +72,8 @@ export class Client {
   pendingWrite = false;
   /** True while reading is paused because the socket's send buffer is full. */
   paused = false;
+  /** The socket's data path (reads and writes on the libuv handle); null for fake clients. */
+  conn: Connection | null = null;
   /** Timer of a blocking command's timeout. */
   blockTimer: NodeJS.Timeout | undefined = undefined;
   /** Unix ms since which the output has been over its soft limit (client-output-buffer-limit). */

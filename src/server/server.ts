@@ -14,6 +14,7 @@ import { Config } from '../config/config.js';
 import { activeExpireCycle } from '../expire/activeExpire.js';
 import { evictorOf, setupEviction } from '../evict/index.js';
 import { Client, type BlockState } from './client.js';
+import { Connection } from './connection.js';
 import { beginBatch, endBatch, processCommand, syncWallClock } from './dispatch.js';
 import { Logger } from './log.js';
 import { PubSub } from './pubsub.js';
@@ -214,20 +215,32 @@ export class KeydraServer {
     if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
     const c = new Client(this, socket, this.nextClientId++);
     this.clients.set(c.id, c);
-    socket.on('data', (chunk: Buffer) => {
-      this.stats.total_net_input_bytes += chunk.length;
-      c.parser.feed(chunk);
-      // Replies go out from one flush per event-loop turn (setImmediate, after every socket read
-      // of this poll phase), as Redis writes in beforeSleep: the AOF is written (and with
-      // appendfsync always fsynced) once for all the clients served in the turn, not per read.
-      this.processInput(c);
-    });
-    socket.on('drain', () => {
+    const parser = c.parser;
+    c.conn = new Connection(
+      socket,
+      (data: Buffer) => {
+        this.stats.total_net_input_bytes += data.length;
+        // `data` is a view of the shared read buffer: the parser parses it in place and copies
+        // what is left unparsed (a partial command, or commands behind a blocked one) on release.
+        parser.feed(data, true);
+        // Replies go out from one flush per event-loop turn (setImmediate, after every socket read
+        // of this poll phase), as Redis writes in beforeSleep: the AOF is written (and with
+        // appendfsync always fsynced) once for all the clients served in the turn, not per read.
+        this.processInput(c);
+        parser.release();
+      },
+      () => {
+        // EOF or a read error: Redis closes at once, unsent replies are dropped.
+        this.freeClient(c);
+        socket.destroy();
+      },
+    );
+    c.conn.onDrain = () => {
       if (c.paused && !c.closed) {
         c.paused = false;
-        socket.resume();
+        c.conn?.resumeReading();
       }
-    });
+    };
     socket.on('error', () => this.freeClient(c));
     socket.on('close', () => this.freeClient(c));
   }
@@ -287,24 +300,24 @@ export class KeydraServer {
     this.pendingWrites = [];
     for (const c of list) {
       c.pendingWrite = false;
-      if (c.closed || c.socket === null) continue;
+      if (c.closed || c.conn === null) continue;
       if (c.reply.pos > 0) {
         const out = c.reply.pending();
         this.stats.total_net_output_bytes += out.length;
-        const flushed = c.socket.write(out);
-        // Nothing left queued means libuv wrote the bytes synchronously: the reply buffer is free again.
-        c.reply.written(c.socket.writableLength !== 0);
-        if (!flushed && !c.paused && !c.closeAfterReply) {
+        // Written now (the usual case): the reply buffer is free again; else the socket keeps it.
+        const done = c.conn.write(out);
+        c.reply.written(!done);
+        if (!done && !c.paused && !c.closeAfterReply) {
           // The peer is not reading: stop reading its requests until the send buffer drains.
           c.paused = true;
-          c.socket.pause();
+          c.conn.pauseReading();
         }
         this.checkOutputLimit(c);
       }
       if (c.closeAfterReply && !c.closed) {
         c.closed = true;
         this.detachClient(c);
-        c.socket.end();
+        c.conn.socket.end();
       }
     }
   }
@@ -315,8 +328,8 @@ export class KeydraServer {
    * its seconds, the client is closed (Redis checkClientOutputBufferLimits).
    */
   private checkOutputLimit(c: Client): void {
-    if (!c.inPubSub || c.socket === null) return;
-    const pending = c.socket.writableLength;
+    if (!c.inPubSub || c.conn === null) return;
+    const pending = c.conn.pendingBytes;
     const rule = this.config.list('client-output-buffer-limit').find((r) => r.startsWith('pubsub '));
     if (!rule) return;
     const [, hard, soft, secs] = rule.split(' ').map(Number);

@@ -54,9 +54,8 @@ export function clientInfoString(c: Client, now = Date.now()): string {
   if (c.closeAfterReply) flags += 'c';
   if (noEvictClients.has(c)) flags += 'e';
   if (flags === '') flags = 'N';
-  const sock = c.socket;
   const obl = c.reply.pos;
-  const omem = sock ? sock.writableLength : 0;
+  const omem = c.conn ? c.conn.pendingBytes : 0;
   const cmd = c.lastCommand === 'NULL' ? 'NULL' : c.lastCommand;
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${socketFd(c)} name=${c.name}` +
