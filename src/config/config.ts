@@ -37,6 +37,8 @@ export const DIRECTIVES: Directive[] = [
   { name: 'port', type: 'int', default: 6379, mutable: true, min: 0, max: 65535 },
   { name: 'bind', type: 'list', default: ['127.0.0.1', '-::1'], mutable: true },
   { name: 'unixsocket', type: 'string', default: '', mutable: false },
+  // Octal file mode of the unix socket, as written (700 = rwx------); 0 leaves the umask's.
+  { name: 'unixsocketperm', type: 'int', default: 0, mutable: false, min: 0, max: 777 },
   { name: 'protected-mode', type: 'bool', default: true, mutable: true },
   { name: 'requirepass', type: 'string', default: '', mutable: true },
   { name: 'databases', type: 'int', default: 16, mutable: false, min: 1, max: MAX_INT },

@@ -4,6 +4,7 @@
  * Source: Redis 7.0 server.h `struct client`.
  */
 import type net from 'node:net';
+import type { Command } from '../commands/table.js';
 import { RespParser } from '../protocol/parser.js';
 import type { Connection } from './connection.js';
 import { ReplyWriter } from '../protocol/reply.js';
@@ -44,6 +45,9 @@ export class Client {
   lastInteraction: number;
   /** Full name of the last command run (CLIENT LIST cmd=). */
   lastCommand = 'NULL';
+  /** argv[0] of the last request resolved and its top-level command (dispatcher lookup cache). */
+  lastCmdName = '';
+  lastCmd: Command | null = null;
   /** Reply, then close the connection (QUIT, protocol errors, CLIENT KILL of self). */
   closeAfterReply = false;
   closed = false;
@@ -65,6 +69,8 @@ export class Client {
   readonly watched = new Set<string>();
   /** Watched keys that had a TTL when watched ([dbId, key]); EXEC fails if one has expired since. */
   watchedExpiring: [number, string][] | null = null;
+  /** Connected through the unix socket (CLIENT LIST flag U). */
+  readonly unixSocket: boolean;
   /** Peer and local addresses as `ip:port`. */
   readonly addr: string;
   readonly laddr: string;
@@ -83,6 +89,8 @@ export class Client {
     readonly server: KeydraServer,
     readonly socket: net.Socket | null,
     id: number,
+    /** The socket file of a unix socket connection (CLIENT LIST shows `addr=<path>:0`). */
+    unixPath?: string,
   ) {
     this.id = id;
     this.db = server.keyspace.dbs[0];
@@ -95,8 +103,14 @@ export class Client {
     this.parser.authenticated = this.authenticated;
     this.createdAt = Date.now();
     this.lastInteraction = this.createdAt;
-    this.addr = socket ? formatAddr(socket.remoteAddress, socket.remotePort) : '';
-    this.laddr = socket ? formatAddr(socket.localAddress, socket.localPort) : '';
+    this.unixSocket = unixPath !== undefined;
+    if (unixPath !== undefined) {
+      this.addr = `${unixPath}:0`;
+      this.laddr = this.addr;
+    } else {
+      this.addr = socket ? formatAddr(socket.remoteAddress, socket.remotePort) : '';
+      this.laddr = socket ? formatAddr(socket.localAddress, socket.localPort) : '';
+    }
   }
 
   /** Replies an error and counts it for INFO errorstats; `msg` is the full text (`ERR ...`). */

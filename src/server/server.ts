@@ -7,6 +7,7 @@
  * replicas through one point: `alsoPropagate` → `flushPropagation` → propagation listeners.
  * Source: Redis 7.0 server.c (serverCron, beforeSleep, call), networking.c.
  */
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { ERR_MAX_CLIENTS, ERR_PROTECTED_MODE } from '../errors.js';
 import { Keyspace, type Db } from '../store/db.js';
@@ -159,12 +160,46 @@ export class KeydraServer {
       if (port === 0) port = (srv.address() as net.AddressInfo).port;
       this.listeners.push(srv);
     }
+    const unixPath = this.config.str('unixsocket');
+    if (unixPath !== '') await this.listenUnix(unixPath);
     if (this.listeners.length === 0) throw new Error('Failed listening on any address');
     this.port = port;
     const hz = Math.max(1, this.config.num('hz'));
     this.cronTimer = setInterval(() => this.cron(), 1000 / hz);
     this.cronTimer.unref();
     this.log.notice(`Ready to accept connections tcp`);
+  }
+
+  /**
+   * Listens on a unix domain socket (`unixsocket`), replacing a stale socket file and applying
+   * `unixsocketperm` (octal digits as written, e.g. 700). Source: Redis 7.0 server.c initServer
+   * (unlink, then anetUnixServer with the permissions).
+   * @throws Error "Failed opening Unix socket: ..." if it cannot listen.
+   */
+  private async listenUnix(path: string): Promise<void> {
+    try {
+      if (lstatSync(path).isSocket()) unlinkSync(path);
+    } catch {
+      // No such file: nothing stale to remove.
+    }
+    const srv = net.createServer((s) => this.accept(s, path));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen({ path, backlog: this.config.num('tcp-backlog') }, () => {
+          srv.off('error', reject);
+          resolve();
+        });
+      });
+      const perm = this.config.num('unixsocketperm');
+      if (perm > 0) chmodSync(path, Number.parseInt(String(perm), 8));
+    } catch (e) {
+      for (const l of this.listeners) l.close();
+      srv.close();
+      throw new Error(`Failed opening Unix socket: ${(e as Error).message}`);
+    }
+    this.listeners.push(srv);
+    this.log.notice(`The server is now ready to accept connections at ${path}`);
   }
 
   /** Stops listening, closes every client and stops timers. Idempotent. */
@@ -196,7 +231,8 @@ export class KeydraServer {
 
   // ---- clients ---------------------------------------------------------------------------
 
-  private accept(socket: net.Socket): void {
+  /** Takes a new connection; `unixPath` is the socket file for unix socket clients (their addr is `path:0`). */
+  private accept(socket: net.Socket, unixPath?: string): void {
     this.stats.total_connections_received++;
     if (this.clients.size >= this.config.num('maxclients')) {
       this.stats.rejected_connections++;
@@ -213,7 +249,7 @@ export class KeydraServer {
     }
     const keepalive = this.config.num('tcp-keepalive');
     if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
-    const c = new Client(this, socket, this.nextClientId++);
+    const c = new Client(this, socket, this.nextClientId++, unixPath);
     this.clients.set(c.id, c);
     const parser = c.parser;
     c.conn = new Connection(

@@ -203,3 +203,39 @@ describe('connection data path', () => {
     assert.equal(after, before);
   });
 });
+
+describe('unixsocket', () => {
+  it('serves real clients on a unix socket with unixsocketperm, replacing a stale file and removing it at close', async () => {
+    const { mkdtempSync, statSync, existsSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { Redis } = await import('ioredis');
+    const dir = mkdtempSync(join(tmpdir(), 'keydra-unix-'));
+    const path = join(dir, 'keydra.sock');
+    // A stale socket file, as a crashed server leaves it (bound, never unlinked), is replaced:
+    // Redis unlinks the path before binding.
+    const { spawnSync } = await import('node:child_process');
+    spawnSync('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', path]);
+    assert.ok(statSync(path).isSocket(), 'stale socket file in place');
+    const k = await startKeydra({ unixsocket: path, unixsocketperm: 700 });
+    try {
+      assert.equal(statSync(path).mode & 0o777, 0o700);
+      const r = new Redis({ path, lazyConnect: true });
+      await r.connect();
+      assert.equal(await r.set('unix:k', 'v'), 'OK');
+      assert.equal(await r.get('unix:k'), 'v');
+      const line = String(await r.client('INFO'));
+      assert.match(
+        line,
+        new RegExp(`addr=${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:0 laddr=${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:0 `),
+      );
+      assert.match(line, / flags=U /);
+      assert.deepEqual(await r.config('GET', 'unixsocketperm'), ['unixsocketperm', '700']);
+      r.disconnect();
+    } finally {
+      await k.close();
+    }
+    assert.equal(existsSync(path), false, 'socket file removed at close');
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

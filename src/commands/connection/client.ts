@@ -52,6 +52,7 @@ export function clientInfoString(c: Client, now = Date.now()): string {
   if (tracking?.bcast) flags += 'B';
   if (c.dirtyCas) flags += 'd';
   if (c.closeAfterReply) flags += 'c';
+  if (c.unixSocket) flags += 'U';
   if (noEvictClients.has(c)) flags += 'e';
   if (flags === '') flags = 'N';
   const obl = c.reply.pos;
