@@ -4,6 +4,7 @@
  * which runs the handler, records stats and propagates the write.
  * Source: Redis 7.0 server.c processCommand, call, propagatePendingCommands.
  */
+import { performance } from 'node:perf_hooks';
 import { type Command, lookupCommand } from '../commands/table.js';
 import { CmdFlag } from '../commands/types.js';
 import { afterCall } from '../commands/server/slowlog.js';
@@ -40,10 +41,19 @@ function reject(c: Client, cmd: Command | null, msg: string): void {
  * unknown-subcommand or arity error when it cannot run. @returns the command or null.
  */
 export function resolveCommand(c: Client, argv: string[]): Command | null {
-  let cmd = lookupCommand(argv[0]);
-  if (cmd === undefined) {
-    reject(c, null, errUnknownCommand(argv));
-    return null;
+  // The client's previous command name is usually the same string object (the parser reuses it):
+  // one pointer comparison instead of a command table lookup.
+  const name = argv[0];
+  let cmd: Command | undefined;
+  if (name === c.lastCmdName) cmd = c.lastCmd as Command;
+  else {
+    cmd = lookupCommand(name);
+    if (cmd === undefined) {
+      reject(c, null, errUnknownCommand(argv));
+      return null;
+    }
+    c.lastCmdName = name;
+    c.lastCmd = cmd;
   }
   if (cmd.subcommands !== null && argv.length >= 2) {
     const sub = cmd.subcommands.get(argv[1]) ?? cmd.subcommands.get(argv[1].toLowerCase());

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeCommand } from '../../../src/client/rawClient.js';
-import { RespParser, splitArgs } from '../../../src/protocol/parser.js';
+import { latin1String, RespParser, splitArgs } from '../../../src/protocol/parser.js';
 
 const limits = { maxBulkLen: 512 * 1024 * 1024, maxQueryBuffer: 1024 * 1024 * 1024 };
 
@@ -128,6 +128,29 @@ describe('RespParser', () => {
     assert.equal(p.next(), null);
     p.feed(Buffer.alloc(2 * 1024 * 1024));
     assert.equal(p.overLimit, true);
+  });
+});
+
+describe('latin1String', () => {
+  it('equals latin1Slice for every length 0..40 and every byte value', () => {
+    const buf = Buffer.alloc(300);
+    for (let i = 0; i < buf.length; i++) buf[i] = (i * 37 + 11) & 255;
+    for (let len = 0; len <= 40; len++) {
+      for (let s = 0; s + len <= buf.length; s += 7) {
+        const got = latin1String(buf, s, s + len);
+        assert.equal(got, buf.latin1Slice(s, s + len));
+        assert.equal(Buffer.from(got, 'latin1').equals(buf.subarray(s, s + len)), true);
+      }
+    }
+  });
+
+  it('parses arguments of every length 0..40 holding bytes 0..255', () => {
+    const args: Buffer[] = [Buffer.from('SET')];
+    for (let len = 0; len <= 40; len++) args.push(Buffer.from(Array.from({ length: len }, (_, i) => (255 - i * 5 - len) & 255)));
+    const { whole, bytes } = both(encodeCommand(args));
+    const want = args.map((a) => a.toString('latin1'));
+    assert.deepEqual(whole, [want]);
+    assert.deepEqual(bytes, [want]);
   });
 });
 
