@@ -134,6 +134,9 @@ export const DIRECTIVES: Directive[] = [
   { name: 'slowlog-log-slower-than', type: 'int', default: 10000, mutable: true, min: -1, max: MAX_LL },
   { name: 'slowlog-max-len', type: 'int', default: 128, mutable: true, min: 0, max: MAX_LL },
   { name: 'latency-monitor-threshold', type: 'int', default: 0, mutable: true, min: 0, max: MAX_LL },
+  { name: 'aclfile', type: 'string', default: '', mutable: false },
+  { name: 'acllog-max-len', type: 'int', default: 128, mutable: true, min: 0, max: MAX_LL },
+  { name: 'acl-pubsub-default', type: 'enum', default: 'resetchannels', mutable: true, values: ['allchannels', 'resetchannels'] },
   { name: 'enable-debug-command', type: 'enum', default: 'no', mutable: false, values: ['no', 'yes', 'local'] },
 ];
 
@@ -244,6 +247,11 @@ export class Config {
   private values = new Map<string, ConfigValue>();
   /** The config file the server was started with ('' if none), for INFO config_file and CONFIG REWRITE. */
   file = '';
+  /**
+   * `user <name> <rule> ...` directives of the config file, in order ([name, ...rules]); loaded
+   * into the ACL at start-up (src/server/acl.ts, Redis ACLAppendUserForLoading).
+   */
+  readonly users: string[][] = [];
 
   constructor() {
     for (const d of DIRECTIVES) this.values.set(d.name, Array.isArray(d.default) ? [...d.default] : d.default);
@@ -277,6 +285,10 @@ export class Config {
    * @throws ConfigError for an unknown name or bad value; `runtime` also refuses immutable ones.
    */
   set(name: string, args: string[], runtime = false): void {
+    if (!runtime && name.toLowerCase() === 'user' && args.length >= 1) {
+      this.users.push(args);
+      return;
+    }
     const d = findDirective(name);
     if (!d) throw new ConfigError(`Bad directive or wrong number of arguments`);
     if (runtime && !d.mutable) throw new ConfigError(`can't set immutable config`);

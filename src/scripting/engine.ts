@@ -53,6 +53,7 @@ import { CmdFlag } from '../commands/types.js';
 import { ERR_BUSY_EVAL, ERR_BUSY_FUNCTION, ERR_NOTBUSY, ERR_OOM, ERR_UNKILLABLE } from '../errors.js';
 import { formatDouble, type ReplyWriter } from '../protocol/reply.js';
 import type { Client } from '../server/client.js';
+import { aclAllows, aclScriptCheck } from '../server/acl.js';
 import { call } from '../server/dispatch.js';
 import type { KeydraServer } from '../server/server.js';
 import { openRedisLibs } from './libs/index.js';
@@ -1247,7 +1248,9 @@ function execFromScript(ctx: RunCtx, argv: string[]): string | null {
   else if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity)
     err = 'Wrong number of args calling Redis command from script';
   else if ((cmd.flags & CmdFlag.NoScript) !== 0) err = 'This Redis command is not allowed from script';
-  else if (ctx.opts.readOnly && ((cmd.flags & (CmdFlag.Write | CmdFlag.MayReplicate)) !== 0 || MAY_REPLICATE.has(cmd.fullName)))
+  else if (!ctx.caller.unrestricted && (err = aclScriptCheck(ctx.caller, cmd, argv)) !== null) {
+    // ACL (src/server/acl.ts), as the calling client's user
+  } else if (ctx.opts.readOnly && ((cmd.flags & (CmdFlag.Write | CmdFlag.MayReplicate)) !== 0 || MAY_REPLICATE.has(cmd.fullName)))
     err = 'Write commands are not allowed from read-only scripts.';
   else if (!ctx.opts.allowOom && server.maxmemory > 0 && !ctx.writeDirty && ctx.oomAtStart && (cmd.flags & CmdFlag.DenyOom) !== 0)
     err = `-${ERR_OOM}`;
@@ -1478,8 +1481,7 @@ function registerFunctions(v: LuaVM): void {
       let cmd = lookupCommand(argv[0]);
       if (cmd !== undefined && cmd.subcommands !== null && argv.length >= 2) cmd = cmd.subcommands.get(argv[1].toLowerCase());
       if (cmd === undefined) return raiseError(v, L, 'Invalid command passed to redis.acl_check_cmd()');
-      // Only the `default` user exists, with every permission.
-      m._lua_pushboolean(L, 1);
+      m._lua_pushboolean(L, aclAllows(running.caller, cmd, argv) ? 1 : 0);
       return 1;
     }),
     replicateCommands: v.cfunction((L) => {

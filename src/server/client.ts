@@ -6,6 +6,7 @@
 import type net from 'node:net';
 import type { Command } from '../commands/table.js';
 import { RespParser } from '../protocol/parser.js';
+import { type AclUser, aclOf } from './acl.js';
 import type { Connection } from './connection.js';
 import { ReplyWriter } from '../protocol/reply.js';
 import type { Db } from '../store/db.js';
@@ -40,6 +41,9 @@ export class Client {
   libName = '';
   libVer = '';
   authenticated: boolean;
+  /** The ACL user (src/server/acl.ts); `unrestricted` mirrors user.unrestricted (dispatcher skips the ACL check). */
+  user: AclUser;
+  unrestricted: boolean;
   /** Unix ms of creation and of the last command (CLIENT LIST age/idle, `timeout`). */
   readonly createdAt: number;
   lastInteraction: number;
@@ -99,7 +103,11 @@ export class Client {
       maxBulkLen: server.config.num('proto-max-bulk-len'),
       maxQueryBuffer: server.config.num('client-query-buffer-limit'),
     });
-    this.authenticated = server.config.str('requirepass') === '';
+    // Redis createClient: the default user, authenticated when it is nopass and on.
+    this.user = aclOf(server).defaultUser;
+    // Clients without a socket (scripts, AOF loading) run as Redis's superuser (no ACL check).
+    this.unrestricted = socket === null || this.user.unrestricted;
+    this.authenticated = this.user.nopass && this.user.enabled;
     this.parser.authenticated = this.authenticated;
     this.createdAt = Date.now();
     this.lastInteraction = this.createdAt;

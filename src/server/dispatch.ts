@@ -10,6 +10,7 @@ import { CmdFlag } from '../commands/types.js';
 import { afterCall } from '../commands/server/slowlog.js';
 import { ERR_LOADING, ERR_NOAUTH, ERR_OOM, errArity, errPubSubContext, errUnknownCommand, errUnknownSubcommand } from '../errors.js';
 import { QUEUED } from '../protocol/reply.js';
+import { aclCheck } from './acl.js';
 import type { Client } from './client.js';
 import { pausedUntil, postponeIfPaused } from './pause.js';
 
@@ -123,6 +124,7 @@ export function processCommand(c: Client, argv: string[]): void {
     reject(c, cmd, 'ERR Command not allowed inside a transaction');
     return;
   }
+  if (!c.unrestricted && !aclCheck(c, cmd, argv)) return; // ACL (src/server/acl.ts)
   if ((flags & CmdFlag.DenyOom) !== 0 && server.maxmemory > 0 && !server.evict() && !c.multi) {
     reject(c, cmd, ERR_OOM);
     return;

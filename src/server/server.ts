@@ -18,6 +18,7 @@ import { Client, type BlockState } from './client.js';
 import { Connection } from './connection.js';
 import { beginBatch, endBatch, processCommand, syncWallClock } from './dispatch.js';
 import { Logger } from './log.js';
+import { loadAclAtStartup } from './acl.js';
 import { PubSub } from './pubsub.js';
 import { loadLuaVM } from '../scripting/engine.js';
 
@@ -127,6 +128,7 @@ export class KeydraServer {
     config.onChange('loglevel', (v) => {
       this.log.level = v as Logger['level'];
     });
+    loadAclAtStartup(this); // `user` directives and aclfile (throws when invalid)
   }
 
   // ---- lifecycle -------------------------------------------------------------------------

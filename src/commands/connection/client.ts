@@ -3,6 +3,7 @@
  * Source: Redis 7.0 networking.c (clientCommand, catClientInfoString, clientKillCommand).
  */
 import { ERR_SYNTAX } from '../../errors.js';
+import { type AclUser, aclOf } from '../../server/acl.js';
 import type { Client } from '../../server/client.js';
 import { isKeyword, parseInt64 } from '../args.js';
 import type { CommandDef } from '../types.js';
@@ -64,7 +65,7 @@ export function clientInfoString(c: Client, now = Date.now()): string {
     ` flags=${flags} db=${c.db.id} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size}` +
     ` multi=${c.multi === null ? -1 : c.multi.length} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0` +
     ` rbs=${c.reply.buf.length} rbp=${c.reply.pos} obl=${obl} oll=0 omem=${omem} tot-mem=${c.reply.buf.length + omem}` +
-    ` events=r cmd=${cmd} user=default redir=${tracking === undefined ? -1 : tracking.redirect} resp=${c.resp}`
+    ` events=r cmd=${cmd} user=${c.user.name} redir=${tracking === undefined ? -1 : tracking.redirect} resp=${c.resp}`
   );
 }
 
@@ -141,7 +142,7 @@ function clientKillCommand(c: Client, argv: string[]): void {
   let type: string | null = null;
   let addr: string | null = null;
   let laddr: string | null = null;
-  let user: string | null = null;
+  let user: AclUser | null = null;
   let skipme = true;
   for (let i = 2; i < argv.length; i += 2) {
     if (i + 1 >= argv.length) {
@@ -166,11 +167,12 @@ function clientKillCommand(c: Client, argv: string[]): void {
     } else if (opt === 'addr') addr = val;
     else if (opt === 'laddr') laddr = val;
     else if (opt === 'user') {
-      if (val !== 'default') {
+      const u = aclOf(c.server).users.get(val);
+      if (u === undefined) {
         c.error(`ERR No such user '${val}'`);
         return;
       }
-      user = val;
+      user = u;
     } else if (opt === 'skipme') {
       if (isKeyword(val, 'yes')) skipme = true;
       else if (isKeyword(val, 'no')) skipme = false;
@@ -189,7 +191,7 @@ function clientKillCommand(c: Client, argv: string[]): void {
     if (type !== null && clientType(cl) !== type) continue;
     if (addr !== null && cl.addr !== addr) continue;
     if (laddr !== null && cl.laddr !== laddr) continue;
-    if (user !== null && user !== 'default') continue;
+    if (user !== null && cl.user !== user) continue;
     if (cl === c && skipme) continue;
     kill(c, cl);
     killed++;

@@ -6,6 +6,7 @@
 import { discardTransaction } from '../tx/index.js';
 import { ERR_AUTH_NOT_CONFIGURED, ERR_DB_INDEX, ERR_NO_PROTO, ERR_SYNTAX, ERR_WRONGPASS } from '../../errors.js';
 import { PONG } from '../../protocol/reply.js';
+import { aclOf, authenticate, setDefaultAuth } from '../../server/acl.js';
 import type { Client } from '../../server/client.js';
 import { KEYDRA_VERSION, REDIS_VERSION } from '../../server/server.js';
 import { parseIntOrReply, parseSafeInt } from '../args.js';
@@ -70,35 +71,36 @@ function helloCommand(c: Client, argv: string[]): void {
       return;
     }
   }
+  let username: string | null = null;
+  let password = '';
   let name: string | null = null;
   for (let j = next; j < argv.length; j++) {
     const more = argv.length - j - 1;
     const opt = argv[j].toLowerCase();
     if (opt === 'auth' && more >= 2) {
-      if (!c.server.checkPassword(argv[j + 1], argv[j + 2])) {
-        c.error(ERR_WRONGPASS);
-        return;
-      }
-      c.authenticated = true;
-      c.parser.authenticated = true;
+      username = argv[j + 1];
+      password = argv[j + 2];
       j += 2;
     } else if (opt === 'setname' && more >= 1) {
-      const n = argv[j + 1];
-      if (/[\x00-\x20\x7f-\xff]/.test(n)) {
-        c.error('ERR Client names cannot contain spaces, newlines or special characters.');
-        return;
-      }
-      name = n;
+      name = argv[j + 1];
       j++;
     } else {
       c.error(`ERR Syntax error in HELLO option '${argv[j]}'`);
       return;
     }
   }
+  if (username !== null && !authenticate(c, username, password, argv[0])) {
+    c.error(ERR_WRONGPASS);
+    return;
+  }
   if (!c.authenticated) {
     c.error(
-      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
     );
+    return;
+  }
+  if (name !== null && /[\x00-\x20\x7f-\xff]/.test(name)) {
+    c.error('ERR Client names cannot contain spaces, newlines or special characters.');
     return;
   }
   if (name !== null) c.name = name;
@@ -123,9 +125,10 @@ function helloCommand(c: Client, argv: string[]): void {
 }
 
 /**
- * AUTH [username] password: `AUTH password` needs requirepass (else the configuration error);
- * `AUTH default password` checks the default user (nopass without requirepass). A wrong pair
- * replies WRONGPASS (Redis 7.0 authCommand).
+ * AUTH [username] password: `AUTH password` needs a password on the default user (else the
+ * configuration error); `AUTH user password` checks that ACL user (any password for a nopass
+ * user, none for a disabled one). A wrong pair replies WRONGPASS and is logged in ACL LOG
+ * (Redis 7.0 authCommand, ACLAuthenticateUser).
  */
 function authCommand(c: Client, argv: string[]): void {
   if (argv.length > 3) {
@@ -135,7 +138,8 @@ function authCommand(c: Client, argv: string[]): void {
   let user = 'default';
   let pass = argv[1];
   if (argv.length === 2) {
-    if (c.server.config.str('requirepass') === '') {
+    // Redis 7.0: the one-argument form needs a password on the default user.
+    if (aclOf(c.server).defaultUser.nopass) {
       c.error(ERR_AUTH_NOT_CONFIGURED);
       return;
     }
@@ -143,13 +147,11 @@ function authCommand(c: Client, argv: string[]): void {
     user = argv[1];
     pass = argv[2];
   }
-  if (!c.server.checkPassword(user, pass)) {
+  if (!authenticate(c, user, pass, argv[0])) {
     c.server.log.verbose(`Wrong password for user '${user}' from ${c.addr}`);
     c.error(ERR_WRONGPASS);
     return;
   }
-  c.authenticated = true;
-  c.parser.authenticated = true;
   c.reply.ok();
 }
 
@@ -165,9 +167,7 @@ function resetCommand(c: Client): void {
   c.resp = 2;
   c.name = '';
   noEvictClients.delete(c);
-  const auth = c.server.config.str('requirepass') === '';
-  c.authenticated = auth;
-  c.parser.authenticated = auth;
+  setDefaultAuth(c);
   c.reply.simple('RESET');
 }
 

@@ -1,87 +1,133 @@
 /**
- * ACL for a server whose only user is `default` (its password is `requirepass`): WHOAMI, USERS,
- * LIST, GETUSER, CAT, DRYRUN, GENPASS, LOG, DELUSER (refused for `default`), SAVE/LOAD (no ACL
- * file), HELP. ACL SETUSER (more users, permissions) is not implemented.
- * Source: Redis 7.0 acl.c (aclCommand, ACLDescribeUser, aclCatWithFlags, ACLDefaultUserPass).
+ * ACL and its subcommands: SETUSER, DELUSER, GETUSER, LIST, USERS, WHOAMI, CAT, DRYRUN, GENPASS,
+ * LOG, LOAD, SAVE, HELP. The user model, checks and log live in src/server/acl.ts.
+ * Source: Redis 7.0 acl.c (aclCommand, aclAddReplySelectorDescription, aclCatWithFlags).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import {
+  type Acl,
+  AclRuleError,
+  CATEGORIES,
+  DENIED_AUTH,
+  DENIED_CHANNEL,
+  DENIED_CMD,
+  DENIED_KEY,
+  aclOf,
+  categoryFlag,
+  commandsInCategory,
+  mergeSelectorArgs,
+} from '../../server/acl.js';
 import type { Client } from '../../server/client.js';
-import { resolveCommand } from '../../server/dispatch.js';
 import { parseInt64 } from '../args.js';
-import { commands, type Command, lookupCommand } from '../table.js';
+import { lookupCommand } from '../table.js';
 import type { CommandDef } from '../types.js';
-import { elements, replyHelp } from './respTree.js';
-
-/** Redis ACLCommandCategories, in Redis's order (ACL CAT). */
-const CATEGORIES = [
-  'keyspace',
-  'read',
-  'write',
-  'set',
-  'sortedset',
-  'list',
-  'hash',
-  'string',
-  'bitmap',
-  'hyperloglog',
-  'geo',
-  'stream',
-  'pubsub',
-  'admin',
-  'fast',
-  'slow',
-  'blocking',
-  'dangerous',
-  'connection',
-  'transaction',
-  'scripting',
-];
+import { replyHelp } from './respTree.js';
 
 const NO_ACL_FILE =
   'ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.';
 
-/** SHA-256 hex of the default user's password, or null for `nopass`. */
-function passHash(c: Client): string | null {
-  const pw = c.server.config.str('requirepass');
-  return pw === '' ? null : createHash('sha256').update(Buffer.from(pw, 'latin1')).digest('hex');
+/** ACL SETUSER name rule ...: all rules are applied to a copy first; nothing changes on an error. */
+function aclSetuserCommand(c: Client, argv: string[]): void {
+  const acl = aclOf(c.server);
+  const name = argv[2];
+  if (/[\s\0\v]/.test(name)) {
+    c.error("ERR Usernames can't contain spaces or null characters");
+    return;
+  }
+  const merged = mergeSelectorArgs(argv.slice(3));
+  if ('unmatched' in merged) {
+    c.error(`ERR Unmatched parenthesis in acl selector starting at '${argv[3 + merged.unmatched]}'.`);
+    return;
+  }
+  const temp = acl.newUser(name);
+  const u = acl.users.get(name);
+  if (u) temp.copyFrom(u);
+  for (const op of merged.args) {
+    try {
+      temp.apply(op, acl.pubsubDefault);
+    } catch (e) {
+      if (!(e instanceof AclRuleError)) throw e;
+      c.error(`ERR Error in ACL SETUSER modifier '${op}': ${e.message}`);
+      return;
+    }
+  }
+  if (u) acl.killPubsubClientsIfNeeded(temp, u);
+  let target = u;
+  if (target === undefined) {
+    target = acl.newUser(name);
+    acl.users.set(name, target);
+  }
+  target.copyFrom(temp);
+  acl.refreshClients(target);
+  c.reply.ok();
 }
 
-/** ACL LIST: the default user in config-file form. */
-function aclListCommand(c: Client): void {
-  const h = passHash(c);
-  c.reply.arrayLen(1);
-  c.reply.bulk(`user default on ${h === null ? 'nopass' : `#${h}`} ~* &* +@all`);
+/** ACL DELUSER name ...: `default` cannot be removed; clients of removed users are disconnected. */
+function aclDeluserCommand(c: Client, argv: string[]): void {
+  for (let i = 2; i < argv.length; i++) {
+    if (argv[i] === 'default') {
+      c.error("ERR The 'default' user cannot be removed");
+      return;
+    }
+  }
+  const acl = aclOf(c.server);
+  let deleted = 0;
+  for (let i = 2; i < argv.length; i++) {
+    const u = acl.users.get(argv[i]);
+    if (u === undefined) continue;
+    acl.users.delete(argv[i]);
+    acl.killClientsOf(u, c);
+    deleted++;
+  }
+  c.reply.integer(deleted);
 }
 
-/** ACL GETUSER name: flags, passwords, commands, keys, channels, selectors (nil for unknown users). */
+/** The commands/keys/channels fields of one selector (Redis aclAddReplySelectorDescription). */
+function replySelector(c: Client, d: { commands: string; keys: string; channels: string }): void {
+  c.reply.bulk('commands');
+  c.reply.bulk(d.commands);
+  c.reply.bulk('keys');
+  c.reply.bulk(d.keys);
+  c.reply.bulk('channels');
+  c.reply.bulk(d.channels);
+}
+
+/** ACL GETUSER name: flags, passwords, the root selector's rules, the other selectors (nil if unknown). */
 function aclGetuserCommand(c: Client, argv: string[]): void {
-  if (argv[2] !== 'default') {
+  const u = aclOf(c.server).users.get(argv[2]);
+  if (u === undefined) {
     c.reply.nullBulk();
     return;
   }
-  const h = passHash(c);
+  const d = u.describeParts();
   const w = c.reply;
   w.mapLen(6);
   w.bulk('flags');
-  w.setLen(h === null ? 2 : 1);
-  w.bulk('on');
-  if (h === null) w.bulk('nopass');
+  w.setLen(d.flags.length);
+  for (const f of d.flags) w.bulk(f);
   w.bulk('passwords');
-  w.arrayLen(h === null ? 0 : 1);
-  if (h !== null) w.bulk(h);
-  w.bulk('commands');
-  w.bulk('+@all');
-  w.bulk('keys');
-  w.bulk('~*');
-  w.bulk('channels');
-  w.bulk('&*');
+  w.arrayLen(u.passwords.length);
+  for (const p of u.passwords) w.bulk(p);
+  replySelector(c, d.selectors[0]);
   w.bulk('selectors');
-  w.arrayLen(0);
+  w.arrayLen(d.selectors.length - 1);
+  for (let i = 1; i < d.selectors.length; i++) {
+    w.mapLen(3);
+    replySelector(c, d.selectors[i]);
+  }
 }
 
-/** The ACL categories of a command, without the `@`. */
-function categoriesOf(cmd: Command): string[] {
-  return elements(cmd.info[6]).map((n) => String((n as { v: string }).v ?? n).replace(/^@/, ''));
+/** ACL LIST / ACL USERS: every user, sorted by name. */
+function aclListCommand(c: Client): void {
+  const users = aclOf(c.server).sortedUsers();
+  c.reply.arrayLen(users.length);
+  for (const u of users) c.reply.bulk(`user ${u.name} ${u.describe()}`);
+}
+
+function aclUsersCommand(c: Client): void {
+  const users = aclOf(c.server).sortedUsers();
+  c.reply.arrayLen(users.length);
+  for (const u of users) c.reply.bulk(u.name);
 }
 
 /** ACL CAT [category]: the categories, or the commands (and subcommands) in one. */
@@ -91,34 +137,40 @@ function aclCatCommand(c: Client, argv: string[]): void {
     for (const cat of CATEGORIES) c.reply.bulk(cat);
     return;
   }
-  const cat = argv[2].toLowerCase();
-  if (!CATEGORIES.includes(cat)) {
-    c.error(`ERR Unknown category '${argv[2]}'`);
+  const flag = categoryFlag(argv[2]);
+  if (flag === 0) {
+    c.error(`ERR Unknown category '${argv[2].slice(0, 128)}'`);
     return;
   }
-  const out: string[] = [];
-  const visit = (cmd: Command): void => {
-    if (categoriesOf(cmd).includes(cat)) out.push(cmd.fullName);
-    if (cmd.subcommands) for (const s of cmd.subcommands.values()) visit(s);
-  };
-  for (const cmd of commands) visit(cmd);
+  const out = commandsInCategory(flag);
   c.reply.arrayLen(out.length);
   for (const n of out) c.reply.bulk(n);
 }
 
-/** ACL DRYRUN user command [arg ...]: OK when the (all-permitted) default user may run it. */
+/** ACL DRYRUN user command [arg ...]: OK, or (as a bulk string) why the user may not run it. */
 function aclDryrunCommand(c: Client, argv: string[]): void {
-  if (argv[2] !== 'default') {
+  const acl = aclOf(c.server);
+  const u = acl.users.get(argv[2]);
+  if (u === undefined) {
     c.error(`ERR User '${argv[2]}' not found`);
     return;
   }
-  if (lookupCommand(argv[3]) === undefined) {
-    c.error(`ERR Command '${argv[3]}' not found`);
+  const args = argv.slice(3);
+  let cmd = lookupCommand(args[0]);
+  if (cmd !== undefined && cmd.subcommands !== null && args.length >= 2) cmd = cmd.subcommands.get(args[1].toLowerCase());
+  if (cmd === undefined) {
+    c.error(`ERR Command '${args[0]}' not found`);
     return;
   }
-  // Arity and subcommand errors are replied as the dispatcher replies them.
-  if (resolveCommand(c, argv.slice(3)) === null) return;
-  c.reply.ok();
+  if ((cmd.arity > 0 && cmd.arity !== args.length) || args.length < -cmd.arity) {
+    c.error(`ERR wrong number of arguments for '${cmd.fullName}' command`);
+    return;
+  }
+  const [r, idx] = acl.checkUser(u, cmd, args);
+  if (r === DENIED_CMD) c.reply.bulk(`This user has no permissions to run the '${cmd.fullName}' command`);
+  else if (r === DENIED_KEY) c.reply.bulk(`This user has no permissions to access the '${args[idx]}' key`);
+  else if (r === DENIED_CHANNEL) c.reply.bulk(`This user has no permissions to access the '${args[idx]}' channel`);
+  else c.reply.ok();
 }
 
 /** ACL GENPASS [bits]: random hex, ceil(bits/4) digits (default 256 bits). */
@@ -144,30 +196,77 @@ function aclGenpassCommand(c: Client, argv: string[]): void {
   );
 }
 
-/** ACL LOG [count | RESET]: no denials are ever logged (a single all-permitted user). */
+/** ACL LOG `reason` text of a DENIED_* value. */
+function reasonName(r: number): string {
+  if (r === DENIED_CMD) return 'command';
+  if (r === DENIED_KEY) return 'key';
+  if (r === DENIED_CHANNEL) return 'channel';
+  if (r === DENIED_AUTH) return 'auth';
+  return 'unknown';
+}
+
+/** ACL LOG [count | RESET]: the newest entries first (default 10). */
 function aclLogCommand(c: Client, argv: string[]): void {
+  const acl: Acl = aclOf(c.server);
+  let count = 10;
   if (argv.length === 3) {
     if (argv[2].toLowerCase() === 'reset') {
+      acl.log = [];
       c.reply.ok();
       return;
     }
-    if (parseInt64(argv[2]) === null) {
+    const v = parseInt64(argv[2]);
+    if (v === null) {
       c.error('ERR value is not an integer or out of range');
       return;
     }
+    count = v < 0 ? 0 : Number(v);
   }
-  c.reply.arrayLen(0);
+  count = Math.min(count, acl.log.length);
+  const now = Date.now();
+  const w = c.reply;
+  w.arrayLen(count);
+  for (let i = 0; i < count; i++) {
+    const e = acl.log[i];
+    w.mapLen(7);
+    w.bulk('count');
+    w.integer(e.count);
+    w.bulk('reason');
+    w.bulk(reasonName(e.reason));
+    w.bulk('context');
+    w.bulk(e.context);
+    w.bulk('object');
+    w.bulk(e.object);
+    w.bulk('username');
+    w.bulk(e.username);
+    w.bulk('age-seconds');
+    w.double((now - e.ctime) / 1000);
+    w.bulk('client-info');
+    w.bulk(e.cinfo);
+  }
 }
 
-/** ACL DELUSER name ...: `default` cannot be removed; other names do not exist (0 deleted). */
-function aclDeluserCommand(c: Client, argv: string[]): void {
-  for (let i = 2; i < argv.length; i++) {
-    if (argv[i] === 'default') {
-      c.error("ERR The 'default' user cannot be removed");
-      return;
-    }
+/** ACL LOAD: replaces the users with the ACL file's (nothing changes when it has errors). */
+function aclLoadCommand(c: Client): void {
+  const file = c.server.config.str('aclfile');
+  if (file === '') {
+    c.error(NO_ACL_FILE);
+    return;
   }
-  c.reply.integer(0);
+  const err = aclOf(c.server).loadFile(file);
+  if (err === null) c.reply.ok();
+  else c.error(`ERR ${err}`);
+}
+
+/** ACL SAVE: writes every user to the ACL file. */
+function aclSaveCommand(c: Client): void {
+  const file = c.server.config.str('aclfile');
+  if (file === '') {
+    c.error(NO_ACL_FILE);
+    return;
+  }
+  if (aclOf(c.server).saveFile(file)) c.reply.ok();
+  else c.error('ERR There was an error trying to save the ACLs. Please check the server logs for more information');
 }
 
 const HELP = [
@@ -206,14 +305,9 @@ const HELP = [
 export const aclDef: CommandDef = {
   name: 'acl',
   subcommands: [
-    { name: 'whoami', handler: (c) => c.reply.bulk('default') },
-    {
-      name: 'users',
-      handler: (c) => {
-        c.reply.arrayLen(1);
-        c.reply.bulk('default');
-      },
-    },
+    { name: 'whoami', handler: (c) => c.reply.bulk(c.user.name) },
+    { name: 'users', handler: aclUsersCommand },
+    { name: 'setuser', handler: aclSetuserCommand },
     { name: 'list', handler: aclListCommand },
     { name: 'getuser', handler: aclGetuserCommand },
     { name: 'cat', handler: aclCatCommand },
@@ -221,8 +315,8 @@ export const aclDef: CommandDef = {
     { name: 'genpass', handler: aclGenpassCommand },
     { name: 'log', handler: aclLogCommand },
     { name: 'deluser', handler: aclDeluserCommand },
-    { name: 'save', handler: (c) => c.error(NO_ACL_FILE) },
-    { name: 'load', handler: (c) => c.error(NO_ACL_FILE) },
+    { name: 'save', handler: aclSaveCommand },
+    { name: 'load', handler: aclLoadCommand },
     { name: 'help', handler: (c) => replyHelp(c.reply, HELP) },
   ],
 };

@@ -10,6 +10,7 @@
  */
 import { ERR_DISCARD_WITHOUT_MULTI, ERR_EXEC_WITHOUT_MULTI, ERR_EXECABORT, ERR_MULTI_NESTED } from '../../errors.js';
 import type { Client } from '../../server/client.js';
+import { aclExecCheck } from '../../server/acl.js';
 import { call, resolveCommand } from '../../server/dispatch.js';
 import type { KeydraServer } from '../../server/server.js';
 import type { Db } from '../../store/db.js';
@@ -120,7 +121,7 @@ function execCommand(c: Client): void {
     for (const argv of queue) {
       // Commands were validated when queued; resolve again to get the Command object.
       const cmd = resolveCommand(c, argv);
-      if (cmd !== null) call(c, cmd, argv);
+      if (cmd !== null && (c.unrestricted || aclExecCheck(c, cmd, argv))) call(c, cmd, argv);
     }
   } finally {
     server.execDepth--;
