@@ -1,50 +1,60 @@
 /**
- * A skiplist with spans, ordered by (score, member), as Redis's zskiplist: O(log n) insert,
- * delete, score update, rank lookup, and seek to a rank, a score bound or a lex bound.
+ * The sorted set's ordered index, ordered by (score, member) as Redis's zskiplist and keeping its
+ * interface (insert, delete, score update, rank lookup, seek to a rank, a score bound or a lex
+ * bound), implemented as a counted B+tree: leaves hold up to LEAF_MAX elements with their scores
+ * in a parallel number array, inner nodes hold per-child element counts (for ranks) and
+ * separator keys. A descent touches a few arrays instead of ~30 scattered skiplist nodes, which
+ * is what made ZADD on a 100k-member zset cache-miss bound. Elements are also chained in a doubly
+ * linked list (`next`/`backward`), so range walks and iteration never touch the tree.
  *
  * Members are latin1 strings (one char per byte), so JS `<` on them is Redis's byte-wise
  * memcmp order. Scores are IEEE doubles, never NaN. Ranks are 1-based here (as zslGetRank);
  * callers convert to Redis's 0-based ranks.
- * Source: Redis 7.0 t_zset.c (zslCreate, zslInsert, zslDeleteNode, zslGetRank, zslGetElementByRank,
- * zslFirstInRange, zslLastInRange, zslFirstInLexRange, zslLastInLexRange, zslUpdateScore).
+ * Source: Redis 7.0 t_zset.c (zslInsert, zslDelete, zslGetRank, zslGetElementByRank,
+ * zslFirstInRange, zslLastInRange, zslFirstInLexRange, zslLastInLexRange, zslUpdateScore) for
+ * the semantics; the tree layout is ours.
  */
 
-/** Maximum number of levels (Redis ZSKIPLIST_MAXLEVEL). */
-const MAX_LEVEL = 32;
-/** Probability of one more level (Redis ZSKIPLIST_P). */
-const P = 0.25;
+/** Most elements a leaf holds before it splits. */
+const LEAF_MAX = 64;
+/** Most children an inner node holds before it splits. */
+const INNER_MAX = 64;
 
 /**
- * One element: member, score, a backward link and, per level, the forward link and its span
- * interleaved in one array (`lv[2*i]` = next node at level i or null, `lv[2*i+1]` = span: number of
- * level-0 steps to it, 0 when it is null). One array per node instead of Redis's per-level structs:
- * a descent step reads the link and the span from the same array (one allocation per insert
- * besides the node itself).
+ * One element: member, score and its neighbours in order (a doubly linked list through all
+ * elements). Callers read `ele`/`score` and walk `next`/`backward`; they never write them.
  */
 export class SkipNode {
+  /** The next element in order, or null at the tail. */
+  next: SkipNode | null = null;
+  /** The previous element in order, or null at the head. */
   backward: SkipNode | null = null;
-  /** Interleaved [next0, span0, next1, span1, ...]; length 2 × level. */
-  readonly lv: (SkipNode | null | number)[];
   constructor(
     public ele: string,
     public score: number,
-    level: number,
-  ) {
-    const lv = new Array<SkipNode | null | number>(level * 2);
-    for (let i = 0; i < level * 2; i += 2) {
-      lv[i] = null;
-      lv[i + 1] = 0;
-    }
-    this.lv = lv;
-  }
-  /** The next node in order (level-0 forward link), or null at the tail. */
-  get next(): SkipNode | null {
-    return this.lv[0] as SkipNode | null;
-  }
-  /** Number of levels of this node. */
-  get level(): number {
-    return this.lv.length >> 1;
-  }
+  ) {}
+}
+
+/**
+ * A tree node. A leaf holds its elements sorted in `items`, with `scores[i]` = `items[i].score`
+ * so searches compare plain doubles. An inner node holds `kids`, with `counts[i]` = number of
+ * elements under `kids[i]`, and separators (`scores[i]`, `seps[i]`) for i ≥ 1 (slot 0 unused):
+ * every element under kids[i] is ≥ separator i and < separator i+1. Separators are lower bounds
+ * fixed at split time; deletions may leave them stale, which keeps that invariant. One class for
+ * both kinds keeps property accesses monomorphic.
+ */
+class TNode {
+  /** Leaf: element scores; inner: separator scores (slot 0 unused). */
+  scores: number[] = [];
+  /** Leaf: the elements. */
+  items: SkipNode[] = [];
+  /** Inner: separator members (slot 0 unused). */
+  seps: string[] = [];
+  /** Inner: children. */
+  kids: TNode[] = [];
+  /** Inner: element count under each child. */
+  counts: number[] = [];
+  constructor(readonly leaf: boolean) {}
 }
 
 /** A score interval; `minex`/`maxex` make the bound exclusive (`(1.5`). */
@@ -89,171 +99,366 @@ export function lexLteMax(ele: string, r: LexRange): boolean {
   return r.maxex ? ele < r.max : ele <= r.max;
 }
 
-function randomLevel(): number {
-  let level = 1;
-  while (level < MAX_LEVEL && Math.random() < P) level++;
-  return level;
-}
-
 /** (score, ele) strictly before (score2, ele2)? */
 function before(score: number, ele: string, score2: number, ele2: string): boolean {
   return score < score2 || (score === score2 && ele < ele2);
 }
 
-/** The skiplist. `length` counts elements; `tail` is the last node (null when empty). */
+/** Inner node: index of the child whose key interval holds (score, ele) (last separator ≤ key). */
+function childForKey(x: TNode, score: number, ele: string): number {
+  const sc = x.scores;
+  const sp = x.seps;
+  let lo = 1;
+  let hi = x.kids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const s = sc[mid];
+    if (s < score || (s === score && sp[mid] <= ele)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/** Leaf: index of the first element ≥ (score, ele) (items.length if none). */
+function leafLowerBound(x: TNode, score: number, ele: string): number {
+  const sc = x.scores;
+  const it = x.items;
+  let lo = 0;
+  let hi = it.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const s = sc[mid];
+    if (s < score || (s === score && it[mid].ele < ele)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Number of entries (elements or children) of a tree node. */
+function width(x: TNode): number {
+  return x.leaf ? x.items.length : x.kids.length;
+}
+
+/** Removes child `i` of an inner node with its count and separator. */
+function removeChild(p: TNode, i: number): void {
+  p.kids.splice(i, 1);
+  p.counts.splice(i, 1);
+  p.scores.splice(i, 1);
+  p.seps.splice(i, 1);
+}
+
+/** Merges child j+1 of `p` into child j (same kind) and drops child j+1. */
+function mergeKids(p: TNode, j: number): void {
+  const l = p.kids[j];
+  const r = p.kids[j + 1];
+  if (l.leaf) {
+    for (let k = 0; k < r.items.length; k++) {
+      l.items.push(r.items[k]);
+      l.scores.push(r.scores[k]);
+    }
+  } else {
+    // r's first child starts at p's separator j+1.
+    for (let k = 0; k < r.kids.length; k++) {
+      l.kids.push(r.kids[k]);
+      l.counts.push(r.counts[k]);
+      l.scores.push(k === 0 ? p.scores[j + 1] : r.scores[k]);
+      l.seps.push(k === 0 ? p.seps[j + 1] : r.seps[k]);
+    }
+  }
+  p.counts[j] += p.counts[j + 1];
+  removeChild(p, j + 1);
+}
+
+/** Descent path of the last insert/delete: ancestors and the child index taken in each. */
+const pathNode: TNode[] = [];
+const pathIdx: number[] = [];
+
+/**
+ * The ordered index. `length` counts elements; `tail` is the last element (null when empty).
+ * Not reentrant (one shared descent path): callers are synchronous command handlers.
+ */
 export class SkipList {
-  readonly header = new SkipNode('', 0, MAX_LEVEL);
+  private root = new TNode(true);
+  private head: SkipNode | null = null;
   tail: SkipNode | null = null;
   length = 0;
-  level = 1;
-  private readonly update: SkipNode[] = new Array<SkipNode>(MAX_LEVEL).fill(this.header);
-  private readonly rank: number[] = new Array<number>(MAX_LEVEL).fill(0);
 
-  /** First node in order, or null. */
+  /** First element in order, or null. */
   get first(): SkipNode | null {
-    return this.header.lv[0] as SkipNode | null;
+    return this.head;
   }
 
   /** Inserts a member that must not already be present (zslInsert). @returns its node. */
   insert(score: number, ele: string): SkipNode {
-    const update = this.update;
-    const rank = this.rank;
-    let x = this.header;
-    let r = 0;
-    for (let i = this.level - 1; i >= 0; i--) {
-      const j = i << 1;
-      let lv = x.lv;
-      let f = lv[j] as SkipNode | null;
-      // Scores first: the member is read only on equal scores.
-      while (f !== null && (f.score < score || (f.score === score && f.ele < ele))) {
-        r += lv[j + 1] as number;
-        x = f;
-        lv = x.lv;
-        f = lv[j] as SkipNode | null;
-      }
-      rank[i] = r;
-      update[i] = x;
-    }
-    const level = randomLevel();
-    const header = this.header;
-    if (level > this.level) {
-      for (let i = this.level; i < level; i++) {
-        rank[i] = 0;
-        update[i] = header;
-        header.lv[(i << 1) + 1] = this.length;
-      }
-      this.level = level;
-    }
-    const node = new SkipNode(ele, score, level);
-    const nlv = node.lv;
-    const r0 = rank[0];
-    for (let i = 0; i < level; i++) {
-      const j = i << 1;
-      const ulv = update[i].lv;
-      nlv[j] = ulv[j];
-      ulv[j] = node;
-      nlv[j + 1] = (ulv[j + 1] as number) - (r0 - rank[i]);
-      ulv[j + 1] = r0 - rank[i] + 1;
-    }
-    for (let i = level; i < this.level; i++) {
-      const ulv = update[i].lv;
-      ulv[(i << 1) + 1] = (ulv[(i << 1) + 1] as number) + 1;
-    }
-    node.backward = update[0] === header ? null : update[0];
-    const next = nlv[0] as SkipNode | null;
-    if (next !== null) next.backward = node;
-    else this.tail = node;
-    this.length++;
+    const node = new SkipNode(ele, score);
+    this.insertNode(node);
     return node;
   }
 
-  private deleteNode(x: SkipNode, update: SkipNode[]): void {
-    const xlv = x.lv;
-    for (let i = 0; i < this.level; i++) {
-      const j = i << 1;
-      const ulv = update[i].lv;
-      if (ulv[j] === x) {
-        ulv[j + 1] = (ulv[j + 1] as number) + (xlv[j + 1] as number) - 1;
-        ulv[j] = xlv[j];
-      } else {
-        ulv[j + 1] = (ulv[j + 1] as number) - 1;
-      }
+  /** Links `node` (detached) in at its (score, ele) position. */
+  private insertNode(node: SkipNode): void {
+    const score = node.score;
+    const ele = node.ele;
+    let x = this.root;
+    let d = 0;
+    while (!x.leaf) {
+      const i = childForKey(x, score, ele);
+      x.counts[i]++;
+      pathNode[d] = x;
+      pathIdx[d] = i;
+      d++;
+      x = x.kids[i];
     }
-    const next = xlv[0] as SkipNode | null;
-    if (next !== null) next.backward = x.backward;
-    else this.tail = x.backward;
-    const hlv = this.header.lv;
-    while (this.level > 1 && hlv[(this.level - 1) << 1] === null) this.level--;
-    this.length--;
+    const items = x.items;
+    const n = items.length;
+    const p = leafLowerBound(x, score, ele);
+    let prev: SkipNode | null;
+    let next: SkipNode | null;
+    if (p < n) {
+      next = items[p];
+      prev = next.backward;
+    } else if (n > 0) {
+      prev = items[n - 1];
+      next = prev.next;
+    } else {
+      prev = null;
+      next = null;
+    }
+    node.backward = prev;
+    node.next = next;
+    if (prev !== null) prev.next = node;
+    else this.head = node;
+    if (next !== null) next.backward = node;
+    else this.tail = node;
+    if (p === n) {
+      items.push(node);
+      x.scores.push(score);
+    } else {
+      items.splice(p, 0, node);
+      x.scores.splice(p, 0, score);
+    }
+    this.length++;
+    if (n + 1 > LEAF_MAX) this.split(x, d, next === null);
   }
 
-  private findUpdate(score: number, ele: string): SkipNode | null {
-    const update = this.update;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      const j = i << 1;
-      let f = x.lv[j] as SkipNode | null;
-      while (f !== null && (f.score < score || (f.score === score && f.ele < ele))) {
-        x = f;
-        f = x.lv[j] as SkipNode | null;
+  /**
+   * Splits the overfull node `x` at depth `d` of the current path, and its ancestors while they
+   * overflow. `append` (the insert went to the very end) keeps the left node full, so sorted
+   * loads (RDB, clone) fill nodes completely.
+   */
+  private split(x: TNode, d: number, append: boolean): void {
+    for (;;) {
+      const right = new TNode(x.leaf);
+      let sepScore: number;
+      let sepEle: string;
+      let rightCount: number;
+      if (x.leaf) {
+        const m = append ? x.items.length - 1 : x.items.length >> 1;
+        right.items = x.items.splice(m);
+        right.scores = x.scores.splice(m);
+        sepScore = right.scores[0];
+        sepEle = right.items[0].ele;
+        rightCount = right.items.length;
+      } else {
+        const m = append ? x.kids.length - 1 : x.kids.length >> 1;
+        right.kids = x.kids.splice(m);
+        right.counts = x.counts.splice(m);
+        right.scores = x.scores.splice(m);
+        right.seps = x.seps.splice(m);
+        sepScore = right.scores[0];
+        sepEle = right.seps[0];
+        rightCount = 0;
+        for (let k = 0; k < right.counts.length; k++) rightCount += right.counts[k];
       }
-      update[i] = x;
+      if (d === 0) {
+        const root = new TNode(false);
+        root.kids = [x, right];
+        root.counts = [this.length - rightCount, rightCount];
+        root.scores = [0, sepScore];
+        root.seps = ['', sepEle];
+        this.root = root;
+        return;
+      }
+      const parent = pathNode[d - 1];
+      const i = pathIdx[d - 1];
+      parent.kids.splice(i + 1, 0, right);
+      parent.counts[i] -= rightCount;
+      parent.counts.splice(i + 1, 0, rightCount);
+      parent.scores.splice(i + 1, 0, sepScore);
+      parent.seps.splice(i + 1, 0, sepEle);
+      if (parent.kids.length <= INNER_MAX) return;
+      x = parent;
+      d--;
     }
-    return x.lv[0] as SkipNode | null;
+  }
+
+  /** Descends to the leaf whose interval holds (score, ele), recording the path. @returns its depth. */
+  private descend(score: number, ele: string): number {
+    let x = this.root;
+    let d = 0;
+    while (!x.leaf) {
+      const i = childForKey(x, score, ele);
+      pathNode[d] = x;
+      pathIdx[d] = i;
+      d++;
+      x = x.kids[i];
+    }
+    pathNode[d] = x;
+    return d;
+  }
+
+  /**
+   * Removes element `p` of the leaf at depth `d` of the current path: fixes counts, the linked
+   * list, and drops or merges nodes that became empty or small.
+   */
+  private removeAt(leaf: TNode, p: number, d: number): SkipNode {
+    for (let k = 0; k < d; k++) pathNode[k].counts[pathIdx[k]]--;
+    const items = leaf.items;
+    const node = items[p];
+    if (p === 0) {
+      items.shift();
+      leaf.scores.shift();
+    } else if (p === items.length - 1) {
+      items.pop();
+      leaf.scores.pop();
+    } else {
+      items.splice(p, 1);
+      leaf.scores.splice(p, 1);
+    }
+    const prev = node.backward;
+    const next = node.next;
+    if (prev !== null) prev.next = next;
+    else this.head = next;
+    if (next !== null) next.backward = prev;
+    else this.tail = prev;
+    node.next = null;
+    node.backward = null;
+    this.length--;
+    if (d > 0 && items.length <= LEAF_MAX >> 2) this.rebalance(leaf, d);
+    return node;
+  }
+
+  /** After a removal under `child` (depth d): drops empty nodes, merges small siblings, shrinks the root. */
+  private rebalance(child: TNode, d: number): void {
+    for (let k = d - 1; k >= 0; k--) {
+      const parent = pathNode[k];
+      const i = pathIdx[k];
+      const cn = width(child);
+      const quarter = (child.leaf ? LEAF_MAX : INNER_MAX) >> 2;
+      if (cn === 0) removeChild(parent, i);
+      else if (cn > quarter) break;
+      else if (i > 0 && width(parent.kids[i - 1]) + cn <= quarter * 2) mergeKids(parent, i - 1);
+      else if (i + 1 < parent.kids.length && width(parent.kids[i + 1]) + cn <= quarter * 2) mergeKids(parent, i);
+      else break;
+      child = parent;
+    }
+    let root = this.root;
+    while (!root.leaf && root.kids.length === 1) root = root.kids[0];
+    if (!root.leaf && root.kids.length === 0) root = new TNode(true);
+    this.root = root;
   }
 
   /** Removes (score, ele) (zslDelete). @returns true if it was present. */
   delete(score: number, ele: string): boolean {
-    const x = this.findUpdate(score, ele);
-    if (x !== null && x.score === score && x.ele === ele) {
-      this.deleteNode(x, this.update);
-      return true;
+    const d = this.descend(score, ele);
+    const leaf = pathNode[d];
+    const p = leafLowerBound(leaf, score, ele);
+    if (p >= leaf.items.length) return false;
+    const x = leaf.items[p];
+    if (x.score !== score || x.ele !== ele) return false;
+    this.removeAt(leaf, p, d);
+    return true;
+  }
+
+  /** Removes the first element (ZPOPMIN): a leftmost descent. @returns the removed node, or null when empty. */
+  deleteFirst(): SkipNode | null {
+    if (this.length === 0) return null;
+    let x = this.root;
+    let d = 0;
+    while (!x.leaf) {
+      pathNode[d] = x;
+      pathIdx[d] = 0;
+      d++;
+      x = x.kids[0];
     }
-    return false;
+    return this.removeAt(x, 0, d);
+  }
+
+  /** Removes the last element (ZPOPMAX): a rightmost descent. @returns the removed node, or null when empty. */
+  deleteLast(): SkipNode | null {
+    if (this.length === 0) return null;
+    let x = this.root;
+    let d = 0;
+    while (!x.leaf) {
+      const i = x.kids.length - 1;
+      pathNode[d] = x;
+      pathIdx[d] = i;
+      d++;
+      x = x.kids[i];
+    }
+    return this.removeAt(x, x.items.length - 1, d);
   }
 
   /**
-   * Removes the first node (ZPOPMIN on a skiplist): the header is the predecessor at every level,
-   * so no descent is needed. @returns the removed node, or null when empty.
+   * Changes the score of a present member (zslUpdateScore). In place when the element keeps its
+   * position within its leaf; otherwise removed and reinserted. @returns its node.
    */
-  deleteFirst(): SkipNode | null {
-    const x = this.header.lv[0] as SkipNode | null;
-    if (x === null) return null;
-    const update = this.update;
-    for (let i = 0; i < this.level; i++) update[i] = this.header;
-    this.deleteNode(x, update);
-    return x;
-  }
-
-  /** Changes the score of a present member, in place when the order allows (zslUpdateScore). */
   updateScore(curScore: number, ele: string, newScore: number): SkipNode {
-    const x = this.findUpdate(curScore, ele);
+    const d = this.descend(curScore, ele);
+    const leaf = pathNode[d];
+    const items = leaf.items;
+    const n = items.length;
+    const p = leafLowerBound(leaf, curScore, ele);
+    const x = p < n ? items[p] : null;
     if (x === null || x.score !== curScore || x.ele !== ele) throw new Error('skiplist: member not found');
-    const next = x.lv[0] as SkipNode | null;
-    if (
-      (x.backward === null || before(x.backward.score, x.backward.ele, newScore, ele)) &&
-      (next === null || before(newScore, ele, next.score, next.ele))
-    ) {
-      x.score = newScore;
-      return x;
+    // Interior of the leaf: the separators above stay valid whatever the move inside it.
+    if (p > 0 && p < n - 1) {
+      const lo = items[0];
+      const hi = items[n - 1];
+      if (before(lo.score, lo.ele, newScore, ele) && before(newScore, ele, hi.score, hi.ele)) {
+        const prev = items[p - 1];
+        const next = items[p + 1];
+        x.score = newScore;
+        if (before(prev.score, prev.ele, newScore, ele) && before(newScore, ele, next.score, next.ele)) {
+          leaf.scores[p] = newScore;
+          return x;
+        }
+        items.splice(p, 1);
+        leaf.scores.splice(p, 1);
+        prev.next = next;
+        next.backward = prev;
+        const q = leafLowerBound(leaf, newScore, ele);
+        const at = items[q];
+        const bk = at.backward as SkipNode;
+        x.backward = bk;
+        x.next = at;
+        bk.next = x;
+        at.backward = x;
+        items.splice(q, 0, x);
+        leaf.scores.splice(q, 0, newScore);
+        return x;
+      }
     }
-    this.deleteNode(x, this.update);
-    return this.insert(newScore, ele);
+    this.removeAt(leaf, p, d);
+    x.score = newScore;
+    this.insertNode(x);
+    return x;
   }
 
   /** 1-based rank of (score, ele), or 0 if absent (zslGetRank). O(log n). */
   getRank(score: number, ele: string): number {
+    let x = this.root;
     let rank = 0;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      const j = i << 1;
-      let f = x.lv[j] as SkipNode | null;
-      while (f !== null && (f.score < score || (f.score === score && f.ele <= ele))) {
-        rank += x.lv[j + 1] as number;
-        x = f;
-        f = x.lv[j] as SkipNode | null;
-      }
-      if (x !== this.header && x.ele === ele && x.score === score) return rank;
+    while (!x.leaf) {
+      const i = childForKey(x, score, ele);
+      const c = x.counts;
+      for (let k = 0; k < i; k++) rank += c[k];
+      x = x.kids[i];
+    }
+    const p = leafLowerBound(x, score, ele);
+    if (p < x.items.length) {
+      const n = x.items[p];
+      if (n.score === score && n.ele === ele) return rank + p + 1;
     }
     return 0;
   }
@@ -261,89 +466,111 @@ export class SkipList {
   /** The node at 1-based `rank`, or null when out of range (zslGetElementByRank). O(log n). */
   getByRank(rank: number): SkipNode | null {
     if (rank < 1 || rank > this.length) return null;
-    let traversed = 0;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      const j = i << 1;
-      let f = x.lv[j] as SkipNode | null;
-      while (f !== null && traversed + (x.lv[j + 1] as number) <= rank) {
-        traversed += x.lv[j + 1] as number;
-        x = f;
-        f = x.lv[j] as SkipNode | null;
-      }
-      if (traversed === rank) return x;
+    let r = rank - 1;
+    let x = this.root;
+    while (!x.leaf) {
+      const c = x.counts;
+      let i = 0;
+      while (r >= c[i]) r -= c[i++];
+      x = x.kids[i];
     }
-    return null;
+    return x.items[r];
+  }
+
+  /**
+   * The first element whose score is > `s` (`excl`) or ≥ `s`, or null. Descends by score alone
+   * (a separator's member does not matter: elements under later children are ≥ it anyway).
+   */
+  private firstScoreFrom(s: number, excl: boolean): SkipNode | null {
+    let x = this.root;
+    while (!x.leaf) {
+      const sc = x.scores;
+      let lo = 1;
+      let hi = x.kids.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (excl ? sc[mid] <= s : sc[mid] < s) lo = mid + 1;
+        else hi = mid;
+      }
+      x = x.kids[lo - 1];
+    }
+    const sc = x.scores;
+    let lo = 0;
+    let hi = sc.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (excl ? sc[mid] <= s : sc[mid] < s) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < x.items.length) return x.items[lo];
+    return lo > 0 ? x.items[lo - 1].next : null;
+  }
+
+  /**
+   * The first element for which `upper ? !lexLteMax : lexGteMin` holds, or null (a monotone
+   * predicate when all scores are equal, as ZRANGEBYLEX assumes).
+   */
+  private firstLexFrom(r: LexRange, upper: boolean): SkipNode | null {
+    let x = this.root;
+    while (!x.leaf) {
+      const sp = x.seps;
+      let lo = 1;
+      let hi = x.kids.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (upper ? lexLteMax(sp[mid], r) : !lexGteMin(sp[mid], r)) lo = mid + 1;
+        else hi = mid;
+      }
+      x = x.kids[lo - 1];
+    }
+    const it = x.items;
+    let lo = 0;
+    let hi = it.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (upper ? lexLteMax(it[mid].ele, r) : !lexGteMin(it[mid].ele, r)) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < it.length) return it[lo];
+    return lo > 0 ? it[lo - 1].next : null;
   }
 
   /** The first node whose score is in range, or null (zslFirstInRange). */
   firstInRange(r: ScoreRange): SkipNode | null {
     if (!this.isInRange(r)) return null;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      const j = i << 1;
-      let f = x.lv[j] as SkipNode | null;
-      while (f !== null && !scoreGteMin(f.score, r)) {
-        x = f;
-        f = x.lv[j] as SkipNode | null;
-      }
-    }
-    const n = x.lv[0] as SkipNode | null;
+    const n = this.firstScoreFrom(r.min, r.minex);
     return n !== null && scoreLteMax(n.score, r) ? n : null;
   }
 
   /** The last node whose score is in range, or null (zslLastInRange). */
   lastInRange(r: ScoreRange): SkipNode | null {
     if (!this.isInRange(r)) return null;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      const j = i << 1;
-      let f = x.lv[j] as SkipNode | null;
-      while (f !== null && scoreLteMax(f.score, r)) {
-        x = f;
-        f = x.lv[j] as SkipNode | null;
-      }
-    }
-    return x !== this.header && scoreGteMin(x.score, r) ? x : null;
+    const after = this.firstScoreFrom(r.max, !r.maxex);
+    const x = after === null ? this.tail : after.backward;
+    return x !== null && scoreGteMin(x.score, r) ? x : null;
   }
 
   private isInRange(r: ScoreRange): boolean {
     if (r.min > r.max || (r.min === r.max && (r.minex || r.maxex))) return false;
     const t = this.tail;
     if (t === null || !scoreGteMin(t.score, r)) return false;
-    const f = this.first;
+    const f = this.head;
     return f !== null && scoreLteMax(f.score, r);
   }
 
   /** The first node whose member is in the lex range, or null (zslFirstInLexRange). */
   firstInLexRange(r: LexRange): SkipNode | null {
     if (!this.isInLexRange(r)) return null;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      const j = i << 1;
-      let f = x.lv[j] as SkipNode | null;
-      while (f !== null && !lexGteMin(f.ele, r)) {
-        x = f;
-        f = x.lv[j] as SkipNode | null;
-      }
-    }
-    const n = x.lv[0] as SkipNode | null;
+    const n = this.firstLexFrom(r, false);
     return n !== null && lexLteMax(n.ele, r) ? n : null;
   }
 
   /** The last node whose member is in the lex range, or null (zslLastInLexRange). */
   lastInLexRange(r: LexRange): SkipNode | null {
     if (!this.isInLexRange(r)) return null;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      const j = i << 1;
-      let f = x.lv[j] as SkipNode | null;
-      while (f !== null && lexLteMax(f.ele, r)) {
-        x = f;
-        f = x.lv[j] as SkipNode | null;
-      }
-    }
-    return x !== this.header && lexGteMin(x.ele, r) ? x : null;
+    const after = this.firstLexFrom(r, true);
+    const x = after === null ? this.tail : after.backward;
+    return x !== null && lexGteMin(x.ele, r) ? x : null;
   }
 
   /** True when the lex range is non-empty and overlaps the list's ends (zslIsInLexRange). */
@@ -355,12 +582,50 @@ export class SkipList {
     }
     const t = this.tail;
     if (t === null || !lexGteMin(t.ele, r)) return false;
-    const f = this.first;
+    const f = this.head;
     return f !== null && lexLteMax(f.ele, r);
   }
 
   /** Iterates nodes in order starting at `from` (default: the first). */
-  *nodes(from: SkipNode | null = this.first): IterableIterator<SkipNode> {
+  *nodes(from: SkipNode | null = this.head): IterableIterator<SkipNode> {
     for (let x = from; x !== null; x = x.next) yield x;
+  }
+
+  /** Checks the tree's invariants (tests only): counts, separators, order, links. @throws on a violation. */
+  verify(): void {
+    let count = 0;
+    let prev: SkipNode | null = null;
+    const walk = (x: TNode, lo: [number, string] | null, hi: [number, string] | null): number => {
+      if (x.leaf) {
+        if (x.items.length !== x.scores.length) throw new Error('leaf arrays differ');
+        if (x !== this.root && x.items.length === 0) throw new Error('empty leaf');
+        for (let i = 0; i < x.items.length; i++) {
+          const n = x.items[i];
+          if (x.scores[i] !== n.score && !(Number.isNaN(x.scores[i]) && Number.isNaN(n.score))) throw new Error('score copy');
+          if (lo !== null && before(n.score, n.ele, lo[0], lo[1])) throw new Error('below separator');
+          if (hi !== null && !before(n.score, n.ele, hi[0], hi[1])) throw new Error('above separator');
+          if (n.backward !== prev) throw new Error('backward link');
+          if (prev !== null && (prev.next !== n || !before(prev.score, prev.ele, n.score, n.ele))) throw new Error('order');
+          if (prev === null && this.head !== n) throw new Error('head');
+          prev = n;
+          count++;
+        }
+        return x.items.length;
+      }
+      const k = x.kids.length;
+      if (k === 0 || x.counts.length !== k || x.scores.length !== k || x.seps.length !== k) throw new Error('inner arrays');
+      let total = 0;
+      for (let i = 0; i < k; i++) {
+        const l: [number, string] | null = i === 0 ? lo : [x.scores[i], x.seps[i]];
+        const h: [number, string] | null = i + 1 < k ? [x.scores[i + 1], x.seps[i + 1]] : hi;
+        const c = walk(x.kids[i], l, h);
+        if (c !== x.counts[i]) throw new Error('count');
+        total += c;
+      }
+      return total;
+    };
+    walk(this.root, null, null);
+    if (count !== this.length) throw new Error('length');
+    if (this.tail !== prev) throw new Error('tail');
   }
 }

@@ -1,7 +1,7 @@
 /**
- * The sorted set value: a member→score Map plus a skiplist ordered by (score, member), as Redis's
- * OBJ_ENCODING_SKIPLIST zset. The Map answers ZSCORE in O(1); the skiplist answers rank and range
- * queries in O(log n). `encoding` reports what Redis would use (listpack while small, sticky
+ * The sorted set value: a member→score Map plus an ordered index by (score, member) (a counted
+ * B+tree with Redis's zskiplist interface, src/store/skiplist.ts), as Redis's OBJ_ENCODING_SKIPLIST
+ * zset. The Map answers ZSCORE in O(1); the index answers rank and range queries in O(log n). `encoding` reports what Redis would use (listpack while small, sticky
  * skiplist once converted) for OBJECT ENCODING.
  * Source: Redis 7.0 t_zset.c (zsetAdd, zsetRemoveFromSkiplist, zsetConvert), server.h zset.
  */
@@ -35,6 +35,8 @@ export class ZSet {
   readonly dict = new Map<string, number>();
   readonly zsl = new SkipList();
   private big = false;
+  /** The resulting score of the last `add` call (its second result, kept here to avoid a tuple per call). */
+  lastScore = 0;
 
   /** "listpack" while ≤ 128 members of ≤ 64 bytes each, then "skiplist" for good (OBJECT ENCODING). */
   get encoding(): string {
@@ -52,30 +54,37 @@ export class ZSet {
   }
 
   /**
-   * Adds or updates a member with flags (zsetAdd). @returns [ZAddOut bits, resulting score].
+   * Adds or updates a member with flags (zsetAdd). @returns ZAddOut bits; the resulting score
+   * (the current one when nothing changed) is left in `lastScore`.
    * With Incr, `score` is the increment; a NaN result yields ZAddOut.Nan and no change.
    */
-  add(score: number, member: string, flags: number): [number, number] {
+  add(score: number, member: string, flags: number): number {
     const cur = this.dict.get(member);
     if (cur !== undefined) {
-      if (flags & ZAddIn.Nx) return [ZAddOut.Nop, cur];
+      this.lastScore = cur;
+      if (flags & ZAddIn.Nx) return ZAddOut.Nop;
       let next = score;
       if (flags & ZAddIn.Incr) {
         next = cur + score;
-        if (Number.isNaN(next)) return [ZAddOut.Nan, cur];
+        if (Number.isNaN(next)) return ZAddOut.Nan;
       }
-      if ((flags & ZAddIn.Lt && next >= cur) || (flags & ZAddIn.Gt && next <= cur)) return [ZAddOut.Nop, cur];
+      if ((flags & ZAddIn.Lt && next >= cur) || (flags & ZAddIn.Gt && next <= cur)) return ZAddOut.Nop;
       if (next === 0 && !this.big) next = 0; // listpack stores -0 as 0
       if (next !== cur) {
         this.zsl.updateScore(cur, member, next);
         this.dict.set(member, next);
-        return [ZAddOut.Updated, next];
+        this.lastScore = next;
+        return ZAddOut.Updated;
       }
-      return [0, cur];
+      return 0;
     }
-    if (flags & ZAddIn.Xx) return [ZAddOut.Nop, 0];
+    if (flags & ZAddIn.Xx) {
+      this.lastScore = 0;
+      return ZAddOut.Nop;
+    }
     this.insert(score, member);
-    return [ZAddOut.Added, score];
+    this.lastScore = score;
+    return ZAddOut.Added;
   }
 
   /** Inserts a member known to be absent. */
@@ -100,6 +109,13 @@ export class ZSet {
   /** Removes the lowest (score, member) without a descent (ZPOPMIN). @returns its node, or null when empty. */
   popFirst(): SkipNode | null {
     const x = this.zsl.deleteFirst();
+    if (x !== null) this.dict.delete(x.ele);
+    return x;
+  }
+
+  /** Removes the highest (score, member) (ZPOPMAX). @returns its node, or null when empty. */
+  popLast(): SkipNode | null {
+    const x = this.zsl.deleteLast();
     if (x !== null) this.dict.delete(x.ele);
     return x;
   }

@@ -134,7 +134,7 @@ function zaddGeneric(c: Client, argv: string[], baseFlags: number): void {
     c.db.add(key, new RObject(ObjType.ZSet, z));
   }
   for (let j = 0; j < n; j++) {
-    const [out, s] = z.add(scores[j], argv[i + j * 2 + 1], flags);
+    const out = z.add(scores[j], argv[i + j * 2 + 1], flags);
     if (out & ZAddOut.Nan) {
       c.error(ERR_SCORE_NAN);
       nan = true;
@@ -143,7 +143,7 @@ function zaddGeneric(c: Client, argv: string[], baseFlags: number): void {
     if (out & ZAddOut.Added) added++;
     if (out & ZAddOut.Updated) updated++;
     if (!(out & ZAddOut.Nop)) processed++;
-    score = s;
+    score = z.lastScore;
   }
   if (added + updated > 0) {
     c.server.keyspace.hooks.keyModified(c.db, key);
@@ -613,10 +613,8 @@ function zpopGeneric(
   const popped = n;
   while (n-- > 0) {
     let x: SkipNode;
-    if (max) {
-      x = z.zsl.tail as SkipNode;
-      z.remove(x.ele);
-    } else x = z.popFirst() as SkipNode;
+    if (max) x = z.popLast() as SkipNode;
+    else x = z.popFirst() as SkipNode;
     const ele = x.ele;
     const score = x.score;
     if (nested) c.reply.arrayLen(2);

@@ -1,5 +1,5 @@
 /**
- * Unit tests of the span skiplist and ZSet against a naive sorted-array model: insert, delete,
+ * Unit tests of the zset's ordered index (counted B+tree, skiplist interface) and ZSet against a naive sorted-array model: insert, delete,
  * score updates, ranks, rank lookup, score and lex ranges, clone and encoding.
  */
 import assert from 'node:assert/strict';
@@ -12,6 +12,7 @@ type Entry = [string, number];
 const order = (a: Entry, b: Entry) => (a[1] !== b[1] ? a[1] - b[1] : a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 
 function check(zsl: SkipList, model: Entry[]): void {
+  zsl.verify();
   assert.equal(zsl.length, model.length);
   const got = [...zsl.nodes()].map((n) => [n.ele, n.score]);
   assert.deepEqual(got, model);
@@ -80,13 +81,14 @@ test('lex ranges on equal scores', () => {
 
 test('ZSet flags, encoding and clone', () => {
   const z = new ZSet();
-  assert.deepEqual(z.add(1, 'a', ZAddIn.None), [ZAddOut.Added, 1]);
-  assert.deepEqual(z.add(2, 'a', ZAddIn.Nx), [ZAddOut.Nop, 1]);
-  assert.deepEqual(z.add(0, 'a', ZAddIn.Gt), [ZAddOut.Nop, 1]);
-  assert.deepEqual(z.add(5, 'a', ZAddIn.Gt), [ZAddOut.Updated, 5]);
-  assert.deepEqual(z.add(Number.POSITIVE_INFINITY, 'b', ZAddIn.Incr), [ZAddOut.Added, Number.POSITIVE_INFINITY]);
-  assert.deepEqual(z.add(Number.NEGATIVE_INFINITY, 'b', ZAddIn.Incr)[0], ZAddOut.Nan);
-  assert.deepEqual(z.add(1, 'zz', ZAddIn.Xx), [ZAddOut.Nop, 0]);
+  const add = (score: number, m: string, flags: number): [number, number] => [z.add(score, m, flags), z.lastScore];
+  assert.deepEqual(add(1, 'a', ZAddIn.None), [ZAddOut.Added, 1]);
+  assert.deepEqual(add(2, 'a', ZAddIn.Nx), [ZAddOut.Nop, 1]);
+  assert.deepEqual(add(0, 'a', ZAddIn.Gt), [ZAddOut.Nop, 1]);
+  assert.deepEqual(add(5, 'a', ZAddIn.Gt), [ZAddOut.Updated, 5]);
+  assert.deepEqual(add(Number.POSITIVE_INFINITY, 'b', ZAddIn.Incr), [ZAddOut.Added, Number.POSITIVE_INFINITY]);
+  assert.deepEqual(add(Number.NEGATIVE_INFINITY, 'b', ZAddIn.Incr)[0], ZAddOut.Nan);
+  assert.deepEqual(add(1, 'zz', ZAddIn.Xx), [ZAddOut.Nop, 0]);
   assert.equal(z.encoding, 'listpack');
   for (let i = 0; i < 200; i++) z.insert(i, `m${i}`);
   assert.equal(z.encoding, 'skiplist');
@@ -127,4 +129,112 @@ test('deleteFirst / ZSet.popFirst remove the lowest element and keep ranks and s
   }
   assert.equal(z.popFirst(), null);
   assert.equal(z.size, 0);
+});
+
+/** Reference: the sorted model's first index at or after which `pred` is false. */
+function firstFalse(model: Entry[], pred: (e: Entry) => boolean): number {
+  let i = 0;
+  while (i < model.length && pred(model[i])) i++;
+  return i;
+}
+
+test('large trees (splits, merges, root changes) match the model under random operations', () => {
+  for (const seed of [1, 2, 3]) {
+    const rand = rng(seed);
+    const zsl = new SkipList();
+    const scores = new Map<string, number>();
+    const universe = 5000;
+    for (let step = 0; step < 40000; step++) {
+      const m = `m${Math.floor(rand() * universe)}`;
+      // Few distinct scores so members break many ties; sometimes -0, infinities, fractions.
+      const pick = rand();
+      const s =
+        pick < 0.01 ? -0 : pick < 0.02 ? Number.NEGATIVE_INFINITY : pick < 0.03 ? Number.POSITIVE_INFINITY : Math.floor(rand() * 200) / 4;
+      const cur = scores.get(m);
+      const op = rand();
+      // Phases: grow, churn, shrink (the shrink phase empties most leaves and merges nodes).
+      const phase = step < 15000 ? 0 : step < 30000 ? 1 : 2;
+      if (cur === undefined) {
+        if (phase === 2 && op < 0.8) continue;
+        zsl.insert(s, m);
+        scores.set(m, s);
+      } else if (phase !== 2 && op < 0.5) {
+        // Small moves (in-leaf paths) and big ones.
+        const ns = op < 0.25 ? cur + (rand() < 0.5 ? 0.01 : -0.01) : s;
+        if (Number.isNaN(ns) || ns === cur) continue;
+        zsl.updateScore(cur, m, ns);
+        scores.set(m, ns);
+      } else if (op < 0.6) {
+        const x = rand() < 0.5 ? zsl.deleteFirst() : zsl.deleteLast();
+        if (x !== null) scores.delete(x.ele);
+      } else {
+        assert.ok(zsl.delete(cur, m));
+        assert.ok(!zsl.delete(cur, m));
+        scores.delete(m);
+      }
+      if (step % 5000 === 4999) check(zsl, [...scores].sort(order));
+    }
+    const model = [...scores].sort(order);
+    check(zsl, model);
+    for (let k = 0; k < 300; k++) {
+      const a = Math.floor(rand() * 210) / 4 - 1;
+      const b = a + Math.floor(rand() * 40) / 4;
+      const r: ScoreRange = { min: a, max: b, minex: rand() < 0.5, maxex: rand() < 0.5 };
+      const inR = model.filter(([, s]) => (r.minex ? s > r.min : s >= r.min) && (r.maxex ? s < r.max : s <= r.max));
+      assert.equal(zsl.firstInRange(r)?.ele, inR[0]?.[0]);
+      assert.equal(zsl.lastInRange(r)?.ele, inR[inR.length - 1]?.[0]);
+    }
+    // Absent members have rank 0.
+    assert.equal(zsl.getRank(1, 'absent'), 0);
+    // Empty it completely: the root shrinks back to an empty leaf that accepts inserts again.
+    while (zsl.deleteFirst() !== null);
+    check(zsl, []);
+    zsl.insert(1, 'x');
+    check(zsl, [['x', 1]]);
+  }
+});
+
+test('lex seeks on a large equal-score tree match the model', () => {
+  const rand = rng(9);
+  const zsl = new SkipList();
+  const names = new Set<string>();
+  for (let i = 0; i < 3000; i++) {
+    // Byte strings including high bytes: latin1 order is memcmp order.
+    let m = '';
+    const len = 1 + Math.floor(rand() * 4);
+    for (let k = 0; k < len; k++) m += String.fromCharCode(Math.floor(rand() * 256));
+    if (names.has(m)) continue;
+    names.add(m);
+    zsl.insert(0, m);
+  }
+  const model: Entry[] = [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((m) => [m, 0]);
+  check(zsl, model);
+  const bound = (): LexRange['min'] => {
+    const p = rand();
+    if (p < 0.1) return MIN_LEX;
+    if (p < 0.2) return MAX_LEX;
+    return p < 0.6 ? model[Math.floor(rand() * model.length)][0] : String.fromCharCode(Math.floor(rand() * 256));
+  };
+  for (let k = 0; k < 500; k++) {
+    const r: LexRange = { min: bound(), max: bound(), minex: rand() < 0.5, maxex: rand() < 0.5 };
+    const gte = (e: string) => (r.min === MIN_LEX ? true : r.min === MAX_LEX ? false : r.minex ? e > r.min : e >= (r.min as string));
+    const lte = (e: string) => (r.max === MAX_LEX ? true : r.max === MIN_LEX ? false : r.maxex ? e < r.max : e <= (r.max as string));
+    const lo = firstFalse(model, ([e]) => !gte(e));
+    const hi = firstFalse(model, ([e]) => lte(e)) - 1;
+    const empty = lo > hi || lo >= model.length || hi < 0;
+    assert.equal(zsl.firstInLexRange(r)?.ele, empty ? undefined : model[lo][0]);
+    assert.equal(zsl.lastInLexRange(r)?.ele, empty ? undefined : model[hi][0]);
+  }
+});
+
+test('sorted appends fill leaves (clone of a large set) and ranks stay exact', () => {
+  const z = new ZSet();
+  for (let i = 0; i < 20000; i++) z.insert(i, `m${i}`);
+  const c = z.clone();
+  c.zsl.verify();
+  assert.equal(c.rank('m12345', false), 12345);
+  assert.equal(c.rank('m12345', true), 20000 - 1 - 12345);
+  assert.equal(c.nodeAt(19999)?.ele, 'm19999');
+  assert.equal(z.popLast()?.ele, 'm19999');
+  assert.equal(c.size, 20000);
 });
