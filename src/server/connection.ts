@@ -57,6 +57,8 @@ let binding: StreamWrapBinding | null | undefined;
 function streamBinding(): StreamWrapBinding | null {
   if (binding !== undefined) return binding;
   binding = null;
+  // KEYDRA_SOCKET_STREAMS=1 forces the stream-event path (debugging, and the test of the fallback).
+  if (process.env.KEYDRA_SOCKET_STREAMS === '1') return null;
   try {
     const b = (process as unknown as { binding(name: string): StreamWrapBinding }).binding('stream_wrap');
     if (b.streamBaseState instanceof Int32Array && typeof b.WriteWrap === 'function') binding = b;

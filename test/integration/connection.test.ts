@@ -6,10 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encodeCommand, RawClient } from '../../src/client/rawClient.js';
-import { type Peer, startKeydra } from '../helpers/servers.js';
+import { freePort, type Peer, startKeydra } from '../helpers/servers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -34,181 +38,217 @@ async function waitFor(cond: () => boolean | Promise<boolean>, what: string | ((
   }
 }
 
-describe('connection data path', () => {
-  let k: Peer;
-  let c: RawClient;
-  before(async () => {
-    k = await startKeydra();
-    c = await RawClient.connect(k.port);
-  });
-  after(async () => {
-    c.close();
-    await k.close();
-  });
-
-  it('keeps each client’s partial command apart while the read buffer is shared', async () => {
-    const a = await rawSocket(k.port);
-    const b = await rawSocket(k.port);
-    const reqA = encodeCommand(['SET', 'conn:a', 'A'.repeat(3000)]);
-    const reqB = encodeCommand(['SET', 'conn:b', 'B'.repeat(3000)]);
-    // Each client sends part of its request; the other's bytes arrive in between.
-    for (const cut of [1, 7, 1500, 3010]) {
-      a.s.write(reqA.subarray(0, cut));
-      await sleep(15);
-      b.s.write(reqB.subarray(0, cut + 3));
-      await sleep(15);
-      a.s.write(reqA.subarray(cut));
-      await sleep(15);
-      b.s.write(reqB.subarray(cut + 3));
-      await waitFor(() => a.received().length >= 5 && b.received().length >= 5, 'both replies');
-      assert.equal(a.received().toString(), '+OK\r\n');
-      assert.equal(b.received().toString(), '+OK\r\n');
-      assert.equal(await c.call('GET', 'conn:a'), 'A'.repeat(3000));
-      assert.equal(await c.call('GET', 'conn:b'), 'B'.repeat(3000));
-      await c.call('DEL', 'conn:a', 'conn:b');
-      a.s.removeAllListeners('data');
-      b.s.removeAllListeners('data');
-      const ca: Buffer[] = [];
-      const cb: Buffer[] = [];
-      a.s.on('data', (d) => ca.push(d));
-      b.s.on('data', (d) => cb.push(d));
-      a.received = () => Buffer.concat(ca);
-      b.received = () => Buffer.concat(cb);
+/**
+ * A keydra-server child process with the socket stream-event path forced (KEYDRA_SOCKET_STREAMS=1):
+ * the fallback for a Node whose stream handle lacks the methods the direct path uses.
+ */
+async function startStreamsFallback(): Promise<Peer> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'keydra-streams-'));
+  const proc = spawn(
+    process.execPath,
+    [join(process.cwd(), 'bin', 'keydra-server.js'), '--port', String(port), '--dir', dir, '--save', ''],
+    {
+      env: { ...process.env, KEYDRA_SOCKET_STREAMS: '1' },
+      stdio: 'ignore',
+    },
+  );
+  for (let i = 0; ; i++) {
+    try {
+      const probe = await RawClient.connect(port);
+      const pong = await probe.call('PING');
+      probe.close();
+      if (JSON.stringify(pong) === JSON.stringify({ t: '+', v: 'PONG' })) break;
+    } catch {
+      if (i > 200) throw new Error('keydra-server did not start');
     }
-    a.s.destroy();
-    b.s.destroy();
-  });
-
-  it('parses a pipeline sent one byte per write', async () => {
-    const r = await rawSocket(k.port);
-    const reqs: Buffer[] = [];
-    const expected: string[] = [];
-    for (let i = 0; i < 20; i++) {
-      reqs.push(encodeCommand(['INCRBY', 'conn:bytes', String(i)]));
-      expected.push(`:${(i * (i + 1)) / 2}\r\n`);
-    }
-    reqs.push(Buffer.from('PING inline\r\n'));
-    expected.push('$6\r\ninline\r\n');
-    const all = Buffer.concat(reqs);
-    for (let i = 0; i < all.length; i++) {
-      r.s.write(all.subarray(i, i + 1));
-      if (i % 16 === 0) await new Promise((res) => setImmediate(res));
-    }
-    const want = expected.join('');
-    await waitFor(() => r.received().length >= want.length, 'pipeline replies');
-    assert.equal(r.received().toString(), want);
-    r.s.destroy();
-  });
-
-  it('takes a 1 MB bulk string split across writes at odd offsets', async () => {
-    const value = Buffer.alloc(1024 * 1024 + 17);
-    for (let i = 0; i < value.length; i++) value[i] = (i * 131 + (i >> 9)) & 0xff;
-    const req = encodeCommand(['SET', 'conn:big', value]);
-    const r = await rawSocket(k.port);
-    for (const [from, to] of [
-      [0, 5],
-      [5, 40_001],
-      [40_001, 700_003],
-      [700_003, req.length],
-    ]) {
-      r.s.write(req.subarray(from, to));
-      await sleep(10);
-    }
-    await waitFor(() => r.received().length >= 5, 'SET reply');
-    assert.equal(r.received().toString(), '+OK\r\n');
-    const got = (await c.send('GET', 'conn:big')).raw;
-    const header = `$${value.length}\r\n`;
-    assert.equal(got.subarray(0, header.length).toString(), header);
-    const body = got.subarray(header.length, got.length - 2);
-    assert.equal(createHash('sha1').update(body).digest('hex'), createHash('sha1').update(value).digest('hex'));
-    r.s.destroy();
-  });
-
-  it('keeps commands pipelined behind a blocked BLPOP and runs them once it is served', async () => {
-    const r = await rawSocket(k.port);
-    r.s.write(
-      Buffer.concat([
-        encodeCommand(['BLPOP', 'conn:q', '0']),
-        encodeCommand(['SET', 'conn:after', 'x']),
-        encodeCommand(['GET', 'conn:after']),
-      ]),
-    );
     await sleep(50);
-    assert.equal(r.received().length, 0, 'nothing runs while BLPOP waits');
-    // Other clients' reads reuse the shared buffer meanwhile.
-    for (let i = 0; i < 50; i++) await c.call('SET', `conn:noise${i}`, 'n'.repeat(i * 10));
-    await c.call('LPUSH', 'conn:q', 'item');
-    const want = '*2\r\n$6\r\nconn:q\r\n$4\r\nitem\r\n+OK\r\n$1\r\nx\r\n';
-    await waitFor(() => r.received().length >= want.length, 'replies after BLPOP');
-    assert.equal(r.received().toString(), want);
-    r.s.destroy();
-  });
+  }
+  return {
+    port,
+    dir,
+    close: async () => {
+      proc.kill('SIGKILL');
+      await new Promise((r) => proc.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
-  it('queues replies for a client that does not read, stops reading it, and delivers all in order', async () => {
-    await c.call('SET', 'conn:v', 'v'.repeat(64 * 1024));
-    const s = net.connect(k.port, '127.0.0.1');
-    await new Promise<void>((resolve) => s.once('connect', resolve));
-    s.pause(); // do not read: the server's writes back up
-    const n = 600; // ~39 MB of replies, far beyond the socket buffers
-    const reqs = Buffer.concat(Array.from({ length: n }, (_, i) => encodeCommand(['GET', i % 2 ? 'conn:v' : 'conn:none'])));
-    s.write(reqs);
-    // The server queues output for it (CLIENT LIST omem > 0) and keeps serving others.
-    let omem = 0;
-    await waitFor(async () => {
-      for (const line of String(await c.call('CLIENT', 'LIST')).split('\n')) {
-        const m = /omem=(\d+)/.exec(line);
-        if (m && Number(m[1]) > omem) omem = Number(m[1]);
+for (const mode of ['direct handle I/O', 'stream-event fallback'] as const)
+  describe(`connection data path (${mode})`, () => {
+    let k: Peer;
+    let c: RawClient;
+    before(async () => {
+      k = mode === 'direct handle I/O' ? await startKeydra() : await startStreamsFallback();
+      c = await RawClient.connect(k.port);
+    });
+    after(async () => {
+      c.close();
+      await k.close();
+    });
+
+    it('keeps each client’s partial command apart while the read buffer is shared', async () => {
+      const a = await rawSocket(k.port);
+      const b = await rawSocket(k.port);
+      const reqA = encodeCommand(['SET', 'conn:a', 'A'.repeat(3000)]);
+      const reqB = encodeCommand(['SET', 'conn:b', 'B'.repeat(3000)]);
+      // Each client sends part of its request; the other's bytes arrive in between.
+      for (const cut of [1, 7, 1500, 3010]) {
+        a.s.write(reqA.subarray(0, cut));
+        await sleep(15);
+        b.s.write(reqB.subarray(0, cut + 3));
+        await sleep(15);
+        a.s.write(reqA.subarray(cut));
+        await sleep(15);
+        b.s.write(reqB.subarray(cut + 3));
+        await waitFor(() => a.received().length >= 5 && b.received().length >= 5, 'both replies');
+        assert.equal(a.received().toString(), '+OK\r\n');
+        assert.equal(b.received().toString(), '+OK\r\n');
+        assert.equal(await c.call('GET', 'conn:a'), 'A'.repeat(3000));
+        assert.equal(await c.call('GET', 'conn:b'), 'B'.repeat(3000));
+        await c.call('DEL', 'conn:a', 'conn:b');
+        a.s.removeAllListeners('data');
+        b.s.removeAllListeners('data');
+        const ca: Buffer[] = [];
+        const cb: Buffer[] = [];
+        a.s.on('data', (d) => ca.push(d));
+        b.s.on('data', (d) => cb.push(d));
+        a.received = () => Buffer.concat(ca);
+        b.received = () => Buffer.concat(cb);
       }
-      return omem > 0;
-    }, 'queued output');
-    assert.ok(omem > 0);
-    assert.deepEqual(await c.call('PING'), { t: '+', v: 'PONG' });
-    // Now read everything: every reply arrives, complete and in order.
-    const one = `$${64 * 1024}\r\n${'v'.repeat(64 * 1024)}\r\n`;
-    const want = Buffer.from(Array.from({ length: n }, (_, i) => (i % 2 ? one : '$-1\r\n')).join(''));
-    const got: Buffer[] = [];
-    let len = 0;
-    s.on('data', (d) => {
-      got.push(d);
-      len += d.length;
+      a.s.destroy();
+      b.s.destroy();
     });
-    s.resume();
-    await waitFor(
-      () => len >= want.length,
-      () => `all replies (${len} of ${want.length} bytes)`,
-      30_000,
-    );
-    assert.ok(Buffer.concat(got).equals(want));
-    s.destroy();
-  });
 
-  it('closes after QUIT with the reply delivered, and frees the client on peer close', async () => {
-    const r = await rawSocket(k.port);
-    let closed = false;
-    r.s.on('close', () => {
-      closed = true;
+    it('parses a pipeline sent one byte per write', async () => {
+      const r = await rawSocket(k.port);
+      const reqs: Buffer[] = [];
+      const expected: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        reqs.push(encodeCommand(['INCRBY', 'conn:bytes', String(i)]));
+        expected.push(`:${(i * (i + 1)) / 2}\r\n`);
+      }
+      reqs.push(Buffer.from('PING inline\r\n'));
+      expected.push('$6\r\ninline\r\n');
+      const all = Buffer.concat(reqs);
+      for (let i = 0; i < all.length; i++) {
+        r.s.write(all.subarray(i, i + 1));
+        if (i % 16 === 0) await new Promise((res) => setImmediate(res));
+      }
+      const want = expected.join('');
+      await waitFor(() => r.received().length >= want.length, 'pipeline replies');
+      assert.equal(r.received().toString(), want);
+      r.s.destroy();
     });
-    r.s.write(Buffer.concat([encodeCommand(['PING']), encodeCommand(['QUIT']), encodeCommand(['PING'])]));
-    await waitFor(() => closed, 'server close after QUIT');
-    assert.equal(r.received().toString(), '+PONG\r\n+OK\r\n');
-    const before = Number(/connected_clients:(\d+)/.exec(String(await c.call('INFO', 'clients')))?.[1]);
-    const p = await rawSocket(k.port);
-    p.s.end();
-    await waitFor(() => p.s.destroyed || p.s.readableEnded, 'peer end');
-    let after = -1;
-    await waitFor(async () => {
-      after = Number(/connected_clients:(\d+)/.exec(String(await c.call('INFO', 'clients')))?.[1]);
-      return after === before;
-    }, 'client freed after peer close');
-    assert.equal(after, before);
+
+    it('takes a 1 MB bulk string split across writes at odd offsets', async () => {
+      const value = Buffer.alloc(1024 * 1024 + 17);
+      for (let i = 0; i < value.length; i++) value[i] = (i * 131 + (i >> 9)) & 0xff;
+      const req = encodeCommand(['SET', 'conn:big', value]);
+      const r = await rawSocket(k.port);
+      for (const [from, to] of [
+        [0, 5],
+        [5, 40_001],
+        [40_001, 700_003],
+        [700_003, req.length],
+      ]) {
+        r.s.write(req.subarray(from, to));
+        await sleep(10);
+      }
+      await waitFor(() => r.received().length >= 5, 'SET reply');
+      assert.equal(r.received().toString(), '+OK\r\n');
+      const got = (await c.send('GET', 'conn:big')).raw;
+      const header = `$${value.length}\r\n`;
+      assert.equal(got.subarray(0, header.length).toString(), header);
+      const body = got.subarray(header.length, got.length - 2);
+      assert.equal(createHash('sha1').update(body).digest('hex'), createHash('sha1').update(value).digest('hex'));
+      r.s.destroy();
+    });
+
+    it('keeps commands pipelined behind a blocked BLPOP and runs them once it is served', async () => {
+      const r = await rawSocket(k.port);
+      r.s.write(
+        Buffer.concat([
+          encodeCommand(['BLPOP', 'conn:q', '0']),
+          encodeCommand(['SET', 'conn:after', 'x']),
+          encodeCommand(['GET', 'conn:after']),
+        ]),
+      );
+      await sleep(50);
+      assert.equal(r.received().length, 0, 'nothing runs while BLPOP waits');
+      // Other clients' reads reuse the shared buffer meanwhile.
+      for (let i = 0; i < 50; i++) await c.call('SET', `conn:noise${i}`, 'n'.repeat(i * 10));
+      await c.call('LPUSH', 'conn:q', 'item');
+      const want = '*2\r\n$6\r\nconn:q\r\n$4\r\nitem\r\n+OK\r\n$1\r\nx\r\n';
+      await waitFor(() => r.received().length >= want.length, 'replies after BLPOP');
+      assert.equal(r.received().toString(), want);
+      r.s.destroy();
+    });
+
+    it('queues replies for a client that does not read, stops reading it, and delivers all in order', async () => {
+      await c.call('SET', 'conn:v', 'v'.repeat(64 * 1024));
+      const s = net.connect(k.port, '127.0.0.1');
+      await new Promise<void>((resolve) => s.once('connect', resolve));
+      s.pause(); // do not read: the server's writes back up
+      const n = 600; // ~39 MB of replies, far beyond the socket buffers
+      const reqs = Buffer.concat(Array.from({ length: n }, (_, i) => encodeCommand(['GET', i % 2 ? 'conn:v' : 'conn:none'])));
+      s.write(reqs);
+      // The server queues output for it (CLIENT LIST omem > 0) and keeps serving others.
+      let omem = 0;
+      await waitFor(async () => {
+        for (const line of String(await c.call('CLIENT', 'LIST')).split('\n')) {
+          const m = /omem=(\d+)/.exec(line);
+          if (m && Number(m[1]) > omem) omem = Number(m[1]);
+        }
+        return omem > 0;
+      }, 'queued output');
+      assert.ok(omem > 0);
+      assert.deepEqual(await c.call('PING'), { t: '+', v: 'PONG' });
+      // Now read everything: every reply arrives, complete and in order.
+      const one = `$${64 * 1024}\r\n${'v'.repeat(64 * 1024)}\r\n`;
+      const want = Buffer.from(Array.from({ length: n }, (_, i) => (i % 2 ? one : '$-1\r\n')).join(''));
+      const got: Buffer[] = [];
+      let len = 0;
+      s.on('data', (d) => {
+        got.push(d);
+        len += d.length;
+      });
+      s.resume();
+      await waitFor(
+        () => len >= want.length,
+        () => `all replies (${len} of ${want.length} bytes)`,
+        30_000,
+      );
+      assert.ok(Buffer.concat(got).equals(want));
+      s.destroy();
+    });
+
+    it('closes after QUIT with the reply delivered, and frees the client on peer close', async () => {
+      const r = await rawSocket(k.port);
+      let closed = false;
+      r.s.on('close', () => {
+        closed = true;
+      });
+      r.s.write(Buffer.concat([encodeCommand(['PING']), encodeCommand(['QUIT']), encodeCommand(['PING'])]));
+      await waitFor(() => closed, 'server close after QUIT');
+      assert.equal(r.received().toString(), '+PONG\r\n+OK\r\n');
+      const before = Number(/connected_clients:(\d+)/.exec(String(await c.call('INFO', 'clients')))?.[1]);
+      const p = await rawSocket(k.port);
+      p.s.end();
+      await waitFor(() => p.s.destroyed || p.s.readableEnded, 'peer end');
+      let after = -1;
+      await waitFor(async () => {
+        after = Number(/connected_clients:(\d+)/.exec(String(await c.call('INFO', 'clients')))?.[1]);
+        return after === before;
+      }, 'client freed after peer close');
+      assert.equal(after, before);
+    });
   });
-});
 
 describe('unixsocket', () => {
   it('serves real clients on a unix socket with unixsocketperm, replacing a stale file and removing it at close', async () => {
-    const { mkdtempSync, statSync, existsSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
+    const { statSync, existsSync } = await import('node:fs');
     const { Redis } = await import('ioredis');
     const dir = mkdtempSync(join(tmpdir(), 'keydra-unix-'));
     const path = join(dir, 'keydra.sock');
