@@ -15,7 +15,6 @@ declare global {
   }
 }
 
-
 /** The largest reply one command may build (bytes); beyond it the command fails instead of exhausting memory. */
 export const MAX_REPLY_BYTES = 1024 * 1024 * 1024;
 
