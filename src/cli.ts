@@ -5,7 +5,7 @@
 import { Config } from './config/config.js';
 import { ConfigFileError, loadConfigFile, loadConfigText, parseCommandLine } from './config/load.js';
 import { KEYDRA_VERSION, REDIS_VERSION, startServer } from './index.js';
-import { heapLimitMb, respawnForHeapLimit } from './evict/heap.js';
+import { respawnForHeapLimit } from './evict/heap.js';
 
 const USAGE = `Usage: keydra-server [/path/to/redis.conf] [options] [-]
        keydra-server - (read config from stdin)
@@ -55,8 +55,6 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   const log = srv.server.log;
-  log.notice(`V8 heap limit ${heapLimitMb()} MB (maxmemory ${config.num('maxmemory')} bytes)`);
-  log.notice(`Keydra version=${KEYDRA_VERSION} (Redis ${REDIS_VERSION} compatible), pid=${process.pid}, port=${srv.port}`);
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) return;

@@ -10,8 +10,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { Config, type ConfigValue, formatValue, findDirective } from './config/config.js';
-import { KeydraServer } from './server/server.js';
+import { KEYDRA_VERSION, KeydraServer, REDIS_VERSION } from './server/server.js';
 import { setupPersistence } from './persistence/index.js';
+import { heapLimitMb } from './evict/heap.js';
 
 export { KeydraServer, KEYDRA_VERSION, REDIS_VERSION } from './server/server.js';
 export { Config } from './config/config.js';
@@ -47,12 +48,21 @@ export async function startServer(options: StartOptions = {}, config = new Confi
   }
   const server = new KeydraServer(config);
   server.log.enabled = options.log ?? false;
+  // Redis 7.0 main(): the start-up banner lines, in its order.
+  server.log.notice('oO0OoO0OoO0Oo Keydra is starting oO0OoO0OoO0Oo');
+  server.log.notice(
+    `Keydra version=${KEYDRA_VERSION} (Redis ${REDIS_VERSION} compatible), bits=64, pid=${process.pid}, just started`,
+  );
+  server.log.notice('Configuration loaded');
   mkdirSync(config.str('dir'), { recursive: true });
   const persistence = setupPersistence(server);
   // -LOADING from the first accepted connection: with several bind addresses the first listener
   // accepts (and clients send commands) while the next one is still being opened.
   server.loading = true;
   await server.start();
+  server.log.notice(`Running mode=standalone, port=${server.port}.`);
+  server.log.notice(`V8 heap limit ${heapLimitMb()} MB (maxmemory ${config.num('maxmemory')} bytes)`);
+  server.log.notice('Server initialized');
   try {
     // The listener is open: clients get -LOADING until the dataset is in memory.
     await persistence.loadAtStartup();
@@ -60,5 +70,6 @@ export async function startServer(options: StartOptions = {}, config = new Confi
     await server.close();
     throw e;
   }
+  server.logReady();
   return { port: server.port, server, close: () => server.shutdown({ save: undefined }) };
 }

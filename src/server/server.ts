@@ -169,7 +169,16 @@ export class KeydraServer {
     const hz = Math.max(1, this.config.num('hz'));
     this.cronTimer = setInterval(() => this.cron(), 1000 / hz);
     this.cronTimer.unref();
-    this.log.notice(`Ready to accept connections tcp`);
+  }
+
+  /**
+   * Logs that the server is ready, as Redis 7.0's main() does once the dataset is loaded (the
+   * listeners opened before, answering -LOADING meanwhile).
+   */
+  logReady(): void {
+    if (this.listeners.some((l) => typeof l.address() === 'object')) this.log.notice('Ready to accept connections');
+    const unixPath = this.config.str('unixsocket');
+    if (unixPath !== '') this.log.notice(`The server is now ready to accept connections at ${unixPath}`);
   }
 
   /**
@@ -201,7 +210,6 @@ export class KeydraServer {
       throw new Error(`Failed opening Unix socket: ${(e as Error).message}`);
     }
     this.listeners.push(srv);
-    this.log.notice(`The server is now ready to accept connections at ${path}`);
   }
 
   /** Stops listening, closes every client and stops timers. Idempotent. */
