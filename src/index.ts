@@ -50,9 +50,7 @@ export async function startServer(options: StartOptions = {}, config = new Confi
   server.log.enabled = options.log ?? false;
   // Redis 7.0 main(): the start-up banner lines, in its order.
   server.log.notice('oO0OoO0OoO0Oo Keydra is starting oO0OoO0OoO0Oo');
-  server.log.notice(
-    `Keydra version=${KEYDRA_VERSION} (Redis ${REDIS_VERSION} compatible), bits=64, pid=${process.pid}, just started`,
-  );
+  server.log.notice(`Keydra version=${KEYDRA_VERSION} (Redis ${REDIS_VERSION} compatible), bits=64, pid=${process.pid}, just started`);
   server.log.notice('Configuration loaded');
   mkdirSync(config.str('dir'), { recursive: true });
   const persistence = setupPersistence(server);
