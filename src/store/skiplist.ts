@@ -134,6 +134,42 @@ function leafLowerBound(x: TNode, score: number, ele: string): number {
   return lo;
 }
 
+/**
+ * Inserts at index `p` of a leaf's arrays by shifting the tail one slot (no splice: it allocates
+ * the array of removed elements on every call).
+ */
+function leafInsert(x: TNode, p: number, node: SkipNode, score: number): void {
+  const items = x.items;
+  const scores = x.scores;
+  let k = items.length;
+  items.push(node);
+  scores.push(score);
+  for (; k > p; k--) {
+    items[k] = items[k - 1];
+    scores[k] = scores[k - 1];
+  }
+  items[p] = node;
+  scores[p] = score;
+}
+
+/** Removes index `p` from a leaf's arrays (shift/pop at the ends, a tail shift otherwise). */
+function leafRemove(x: TNode, p: number): void {
+  const items = x.items;
+  const scores = x.scores;
+  const last = items.length - 1;
+  if (p === 0) {
+    items.shift();
+    scores.shift();
+    return;
+  }
+  for (let k = p; k < last; k++) {
+    items[k] = items[k + 1];
+    scores[k] = scores[k + 1];
+  }
+  items.pop();
+  scores.pop();
+}
+
 /** Number of entries (elements or children) of a tree node. */
 function width(x: TNode): number {
   return x.leaf ? x.items.length : x.kids.length;
@@ -230,13 +266,7 @@ export class SkipList {
     else this.head = node;
     if (next !== null) next.backward = node;
     else this.tail = node;
-    if (p === n) {
-      items.push(node);
-      x.scores.push(score);
-    } else {
-      items.splice(p, 0, node);
-      x.scores.splice(p, 0, score);
-    }
+    leafInsert(x, p, node, score);
     this.length++;
     if (n + 1 > LEAF_MAX) this.split(x, d, next === null);
   }
@@ -315,16 +345,7 @@ export class SkipList {
     for (let k = 0; k < d; k++) pathNode[k].counts[pathIdx[k]]--;
     const items = leaf.items;
     const node = items[p];
-    if (p === 0) {
-      items.shift();
-      leaf.scores.shift();
-    } else if (p === items.length - 1) {
-      items.pop();
-      leaf.scores.pop();
-    } else {
-      items.splice(p, 1);
-      leaf.scores.splice(p, 1);
-    }
+    leafRemove(leaf, p);
     const prev = node.backward;
     const next = node.next;
     if (prev !== null) prev.next = next;
@@ -423,8 +444,7 @@ export class SkipList {
           leaf.scores[p] = newScore;
           return x;
         }
-        items.splice(p, 1);
-        leaf.scores.splice(p, 1);
+        leafRemove(leaf, p);
         prev.next = next;
         next.backward = prev;
         const q = leafLowerBound(leaf, newScore, ele);
@@ -434,8 +454,7 @@ export class SkipList {
         x.next = at;
         bk.next = x;
         at.backward = x;
-        items.splice(q, 0, x);
-        leaf.scores.splice(q, 0, newScore);
+        leafInsert(leaf, q, x, newScore);
         return x;
       }
     }

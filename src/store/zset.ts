@@ -1,7 +1,7 @@
 /**
- * The sorted set value: a member→score Map plus an ordered index by (score, member) (a counted
+ * The sorted set value: a member→element Map plus an ordered index by (score, member) (a counted
  * B+tree with Redis's zskiplist interface, src/store/skiplist.ts), as Redis's OBJ_ENCODING_SKIPLIST
- * zset. The Map answers ZSCORE in O(1); the index answers rank and range queries in O(log n). `encoding` reports what Redis would use (listpack while small, sticky
+ * zset. The Map (member → the index's element, which holds the score) answers ZSCORE in O(1); the index answers rank and range queries in O(log n). `encoding` reports what Redis would use (listpack while small, sticky
  * skiplist once converted) for OBJECT ENCODING.
  * Source: Redis 7.0 t_zset.c (zsetAdd, zsetRemoveFromSkiplist, zsetConvert), server.h zset.
  */
@@ -32,7 +32,8 @@ export const enum ZAddOut {
 }
 
 export class ZSet {
-  readonly dict = new Map<string, number>();
+  /** member → its element in `zsl` (score in `.score`). */
+  readonly dict = new Map<string, SkipNode>();
   readonly zsl = new SkipList();
   private big = false;
   /** The resulting score of the last `add` call (its second result, kept here to avoid a tuple per call). */
@@ -50,7 +51,7 @@ export class ZSet {
 
   /** The score of `member`, or undefined. */
   score(member: string): number | undefined {
-    return this.dict.get(member);
+    return this.dict.get(member)?.score;
   }
 
   /**
@@ -59,8 +60,9 @@ export class ZSet {
    * With Incr, `score` is the increment; a NaN result yields ZAddOut.Nan and no change.
    */
   add(score: number, member: string, flags: number): number {
-    const cur = this.dict.get(member);
-    if (cur !== undefined) {
+    const node = this.dict.get(member);
+    if (node !== undefined) {
+      const cur = node.score;
       this.lastScore = cur;
       if (flags & ZAddIn.Nx) return ZAddOut.Nop;
       let next = score;
@@ -72,7 +74,6 @@ export class ZSet {
       if (next === 0 && !this.big) next = 0; // listpack stores -0 as 0
       if (next !== cur) {
         this.zsl.updateScore(cur, member, next);
-        this.dict.set(member, next);
         this.lastScore = next;
         return ZAddOut.Updated;
       }
@@ -90,8 +91,7 @@ export class ZSet {
   /** Inserts a member known to be absent. */
   insert(score: number, member: string): void {
     if (score === 0 && !this.big) score = 0; // listpack stores -0 as 0
-    this.dict.set(member, score);
-    this.zsl.insert(score, member);
+    this.dict.set(member, this.zsl.insert(score, member));
     if (!this.big && (this.dict.size > zsetLimits.maxListpackEntries || member.length > zsetLimits.maxListpackValue)) {
       this.big = true;
     }
@@ -99,10 +99,10 @@ export class ZSet {
 
   /** Removes a member. @returns true if it was present. */
   remove(member: string): boolean {
-    const s = this.dict.get(member);
-    if (s === undefined) return false;
+    const x = this.dict.get(member);
+    if (x === undefined) return false;
     this.dict.delete(member);
-    this.zsl.delete(s, member);
+    this.zsl.delete(x.score, member);
     return true;
   }
 
@@ -122,9 +122,9 @@ export class ZSet {
 
   /** 0-based rank of `member` (reverse order if `rev`), or -1 when absent. O(log n). */
   rank(member: string, rev: boolean): number {
-    const s = this.dict.get(member);
-    if (s === undefined) return -1;
-    const r = this.zsl.getRank(s, member);
+    const x = this.dict.get(member);
+    if (x === undefined) return -1;
+    const r = this.zsl.getRank(x.score, member);
     return rev ? this.zsl.length - r : r - 1;
   }
 

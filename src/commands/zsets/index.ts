@@ -76,6 +76,9 @@ function zaddGeneric(c: Client, argv: string[], baseFlags: number): void {
   let i = 2;
   for (; i < argv.length; i++) {
     const a = argv[i];
+    // Options start with a letter; scores never match one (skips isKeyword's toLowerCase per score).
+    const c0 = a.charCodeAt(0) | 0x20;
+    if (c0 < 97 || c0 > 122) break;
     if (isKeyword(a, 'nx')) flags |= ZAddIn.Nx;
     else if (isKeyword(a, 'xx')) flags |= ZAddIn.Xx;
     else if (isKeyword(a, 'ch')) ch = true;
@@ -764,10 +767,18 @@ const enum Aggr {
   Max,
 }
 
-/** A source of ZUNION & co.: members→scores (sets give score 1) and the weight. */
+/**
+ * A source of ZUNION & co.: members→scores (sets give score 1; a zset's own dict maps to its
+ * elements, read through `scoreOf`) and the weight.
+ */
 interface Src {
-  map: Map<string, number> | null;
+  map: Map<string, number | SkipNode> | null;
   weight: number;
+}
+
+/** The score of a Src map value (a number, or a zset element). */
+function scoreOf(v: number | SkipNode): number {
+  return typeof v === 'number' ? v : v.score;
 }
 
 /** Reads a plain set's members (any iterable of latin1 strings, e.g. Set<string>) as score 1. */
@@ -870,7 +881,8 @@ function zsetOpGeneric(c: Client, argv: string[], dst: string | null, numIdx: nu
     const sorted = [...src].sort((a, b) => size(a) - size(b));
     const first = sorted[0];
     if (first.map !== null && first.map.size > 0) {
-      outer: for (const [m, s0] of first.map) {
+      outer: for (const [m, e0] of first.map) {
+        const s0 = scoreOf(e0);
         let score = first.weight * s0;
         if (Number.isNaN(score)) score = 0;
         for (let k = 1; k < sorted.length; k++) {
@@ -881,7 +893,7 @@ function zsetOpGeneric(c: Client, argv: string[], dst: string | null, numIdx: nu
           }
           const v = other.map?.get(m);
           if (v === undefined) continue outer;
-          score = aggregate(score, other.weight * v, aggr);
+          score = aggregate(score, other.weight * scoreOf(v), aggr);
         }
         if (cardOnly) {
           cardinality++;
@@ -894,7 +906,7 @@ function zsetOpGeneric(c: Client, argv: string[], dst: string | null, numIdx: nu
     for (const s of sorted) {
       if (s.map === null) continue;
       for (const [m, v] of s.map) {
-        let score = s.weight * v;
+        let score = s.weight * scoreOf(v);
         if (Number.isNaN(score)) score = 0;
         const cur = result.get(m);
         result.set(m, cur === undefined ? score : aggregate(cur, score, aggr));
@@ -909,7 +921,7 @@ function zsetOpGeneric(c: Client, argv: string[], dst: string | null, numIdx: nu
           break;
         }
       }
-      if (!found) result.set(m, v);
+      if (!found) result.set(m, scoreOf(v));
     }
   }
   if (cardOnly) {

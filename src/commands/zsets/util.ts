@@ -16,6 +16,21 @@ const HEX_RE = /^[+-]?0[xX][0-9a-fA-F]+$/;
  * overflows to ±inf or underflows to 0 (strtod ERANGE) is rejected. @returns the number or null.
  */
 export function parseDoubleStrict(s: string): number | null {
+  // Fast path: a plain integer of up to 15 digits (exact as a double), the common ZADD score.
+  const len = s.length;
+  if (len > 0 && len <= 15) {
+    const neg = s.charCodeAt(0) === 45;
+    let i = neg ? 1 : 0;
+    if (i < len) {
+      let v = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i) - 48;
+        if (c < 0 || c > 9) break;
+        v = v * 10 + c;
+      }
+      if (i === len) return neg ? -v : v;
+    }
+  }
   if (HEX_RE.test(s)) {
     const v = Number.parseInt(s.replace(/^[+-]?0[xX]/, ''), 16);
     return s.charCodeAt(0) === 45 ? -v : v;
