@@ -70,13 +70,19 @@ function slowlogOf(server: KeydraServer): SlowLog {
 
 /**
  * Arguments hidden from the slow log and MONITOR as `(redacted)` (Redis redactClientCommandArgument):
- * AUTH's arguments, HELLO's AUTH user and password. @returns the indexes to hide, or null.
+ * AUTH's arguments, HELLO's AUTH user and password, ACL SETUSER's name and rules. @returns the indexes to hide, or null.
  */
 export function redactedArgs(cmd: Command, argv: string[]): Set<number> | null {
   const name = cmd.fullName;
   if (name === 'auth') {
     const s = new Set<number>();
     for (let i = 1; i < argv.length; i++) s.add(i);
+    return s;
+  }
+  if (name === 'acl|setuser') {
+    // The user's rules may carry passwords (Redis aclCommand redacts every argument after SETUSER).
+    const s = new Set<number>();
+    for (let i = 2; i < argv.length; i++) s.add(i);
     return s;
   }
   if (name === 'hello') {
