@@ -311,7 +311,17 @@ test('requirepass and the default user; AUTH forms; CLIENT KILL USER; DELUSER di
   );
   // A new connection must authenticate; default off refuses AUTH.
   const fresh = await d.connectBoth();
-  await samePair(fresh, ['GET', 'x'], ['HELLO', '3'], ['HELLO', '3', 'AUTH', 'default', 'bad'], ['AUTH', 'a', 'pa'], ['ACL', 'WHOAMI']);
+  await samePair(
+    fresh,
+    ['GET', 'x'],
+    ['HELLO', '3'],
+    ['HELLO', '3', 'AUTH', 'default', 'bad'],
+    ['HELLO', '3', 'SETNAME', 'a b', 'AUTH', 'default', 'bad'],
+    ['HELLO', '3', 'AUTH', 'default', 'other', 'SETNAME', 'a b'],
+    ['GET', 'x'],
+    ['AUTH', 'a', 'pa'],
+    ['ACL', 'WHOAMI'],
+  );
   await samePair(pair, ['ACL', 'SETUSER', 'default', 'off']);
   const fresh2 = await d.connectBoth();
   await samePair(fresh2, ['AUTH', 'other'], ['AUTH', 'a', 'pa'], ['CLIENT', 'KILL', 'USER', 'nosuch'], ['CLIENT', 'KILL', 'USER', 'b']);

@@ -71,36 +71,33 @@ function helloCommand(c: Client, argv: string[]): void {
       return;
     }
   }
-  let username: string | null = null;
-  let password = '';
   let name: string | null = null;
   for (let j = next; j < argv.length; j++) {
     const more = argv.length - j - 1;
     const opt = argv[j].toLowerCase();
     if (opt === 'auth' && more >= 2) {
-      username = argv[j + 1];
-      password = argv[j + 2];
+      // Authenticated at once (a later bad SETNAME leaves the client authenticated, as in Redis).
+      if (!authenticate(c, argv[j + 1], argv[j + 2], argv[0])) {
+        c.error(ERR_WRONGPASS);
+        return;
+      }
       j += 2;
     } else if (opt === 'setname' && more >= 1) {
       name = argv[j + 1];
+      if (/[\x00-\x20\x7f-\xff]/.test(name)) {
+        c.error('ERR Client names cannot contain spaces, newlines or special characters.');
+        return;
+      }
       j++;
     } else {
       c.error(`ERR Syntax error in HELLO option '${argv[j]}'`);
       return;
     }
   }
-  if (username !== null && !authenticate(c, username, password, argv[0])) {
-    c.error(ERR_WRONGPASS);
-    return;
-  }
   if (!c.authenticated) {
     c.error(
       'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
     );
-    return;
-  }
-  if (name !== null && /[\x00-\x20\x7f-\xff]/.test(name)) {
-    c.error('ERR Client names cannot contain spaces, newlines or special characters.');
     return;
   }
   if (name !== null) c.name = name;
