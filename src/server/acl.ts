@@ -953,6 +953,14 @@ export function aclOf(server: KeydraServer): Acl {
   return a;
 }
 
+/** CONFIG REWRITE's `user` lines: every user in config form, or none when an aclfile holds them. */
+export function aclUserLines(server: KeydraServer): string[] {
+  if (server.config.str('aclfile') !== '') return [];
+  return aclOf(server)
+    .sortedUsers()
+    .map((u) => `user ${u.name} ${u.describe()}`);
+}
+
 /**
  * Loads `user` directives and the ACL file at start-up (Redis ACLLoadUsersAtStartup).
  * @throws Error with Redis's message for an invalid setup (the server must not start).
