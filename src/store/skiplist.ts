@@ -205,10 +205,6 @@ function mergeKids(p: TNode, j: number): void {
   removeChild(p, j + 1);
 }
 
-/** Descent path of the last insert/delete: ancestors and the child index taken in each. */
-const pathNode: TNode[] = [];
-const pathIdx: number[] = [];
-
 /**
  * The ordered index. `length` counts elements; `tail` is the last element (null when empty).
  * Not reentrant (one shared descent path): callers are synchronous command handlers.
@@ -218,6 +214,12 @@ export class SkipList {
   private head: SkipNode | null = null;
   tail: SkipNode | null = null;
   length = 0;
+  /**
+   * Descent path of the current insert/delete: the nodes from the root down and the child index
+   * taken in each (per instance, so a dropped zset's tree is not kept reachable).
+   */
+  private readonly pathNode: TNode[] = [];
+  private readonly pathIdx: number[] = [];
 
   /** First element in order, or null. */
   get first(): SkipNode | null {
@@ -233,6 +235,8 @@ export class SkipList {
 
   /** Links `node` (detached) in at its (score, ele) position. */
   private insertNode(node: SkipNode): void {
+    const pathNode = this.pathNode;
+    const pathIdx = this.pathIdx;
     const score = node.score;
     const ele = node.ele;
     let x = this.root;
@@ -277,6 +281,8 @@ export class SkipList {
    * loads (RDB, clone) fill nodes completely.
    */
   private split(x: TNode, d: number, append: boolean): void {
+    const pathNode = this.pathNode;
+    const pathIdx = this.pathIdx;
     for (;;) {
       const right = new TNode(x.leaf);
       let sepScore: number;
@@ -324,6 +330,8 @@ export class SkipList {
 
   /** Descends to the leaf whose interval holds (score, ele), recording the path. @returns its depth. */
   private descend(score: number, ele: string): number {
+    const pathNode = this.pathNode;
+    const pathIdx = this.pathIdx;
     let x = this.root;
     let d = 0;
     while (!x.leaf) {
@@ -342,6 +350,8 @@ export class SkipList {
    * list, and drops or merges nodes that became empty or small.
    */
   private removeAt(leaf: TNode, p: number, d: number): SkipNode {
+    const pathNode = this.pathNode;
+    const pathIdx = this.pathIdx;
     for (let k = 0; k < d; k++) pathNode[k].counts[pathIdx[k]]--;
     const items = leaf.items;
     const node = items[p];
@@ -361,6 +371,8 @@ export class SkipList {
 
   /** After a removal under `child` (depth d): drops empty nodes, merges small siblings, shrinks the root. */
   private rebalance(child: TNode, d: number): void {
+    const pathNode = this.pathNode;
+    const pathIdx = this.pathIdx;
     for (let k = d - 1; k >= 0; k--) {
       const parent = pathNode[k];
       const i = pathIdx[k];
@@ -381,6 +393,7 @@ export class SkipList {
 
   /** Removes (score, ele) (zslDelete). @returns true if it was present. */
   delete(score: number, ele: string): boolean {
+    const pathNode = this.pathNode;
     const d = this.descend(score, ele);
     const leaf = pathNode[d];
     const p = leafLowerBound(leaf, score, ele);
@@ -393,6 +406,8 @@ export class SkipList {
 
   /** Removes the first element (ZPOPMIN): a leftmost descent. @returns the removed node, or null when empty. */
   deleteFirst(): SkipNode | null {
+    const pathNode = this.pathNode;
+    const pathIdx = this.pathIdx;
     if (this.length === 0) return null;
     let x = this.root;
     let d = 0;
@@ -407,6 +422,8 @@ export class SkipList {
 
   /** Removes the last element (ZPOPMAX): a rightmost descent. @returns the removed node, or null when empty. */
   deleteLast(): SkipNode | null {
+    const pathNode = this.pathNode;
+    const pathIdx = this.pathIdx;
     if (this.length === 0) return null;
     let x = this.root;
     let d = 0;
@@ -425,6 +442,7 @@ export class SkipList {
    * position within its leaf; otherwise removed and reinserted. @returns its node.
    */
   updateScore(curScore: number, ele: string, newScore: number): SkipNode {
+    const pathNode = this.pathNode;
     const d = this.descend(curScore, ele);
     const leaf = pathNode[d];
     const items = leaf.items;

@@ -238,3 +238,53 @@ test('sorted appends fill leaves (clone of a large set) and ranks stay exact', (
   assert.equal(z.popLast()?.ele, 'm19999');
   assert.equal(c.size, 20000);
 });
+
+test('ZSet on a large set matches a model: add (flags, incr), remove, pops, ranks, scores', () => {
+  const rand = rng(21);
+  const z = new ZSet();
+  const model = new Map<string, number>();
+  const flagsOf = [ZAddIn.None, ZAddIn.Nx, ZAddIn.Xx, ZAddIn.Gt, ZAddIn.Lt, ZAddIn.Incr];
+  for (let step = 0; step < 30000; step++) {
+    const m = `e${Math.floor(rand() * 2000)}`;
+    const s = Math.floor(rand() * 100) - 50;
+    const op = rand();
+    if (op < 0.7) {
+      const flags = flagsOf[Math.floor(rand() * flagsOf.length)];
+      const cur = model.get(m);
+      const out = z.add(s, m, flags);
+      let want = cur === undefined ? s : flags & ZAddIn.Incr ? cur + s : s;
+      let bits: number;
+      if (cur === undefined) {
+        bits = flags & ZAddIn.Xx ? ZAddOut.Nop : ZAddOut.Added;
+        if (bits === ZAddOut.Nop) want = 0;
+      } else if (flags & ZAddIn.Nx || (flags & ZAddIn.Gt && want <= cur) || (flags & ZAddIn.Lt && want >= cur)) {
+        bits = ZAddOut.Nop;
+        want = cur;
+      } else bits = want !== cur ? ZAddOut.Updated : 0;
+      assert.equal(out, bits);
+      assert.equal(z.lastScore, want);
+      if (bits === ZAddOut.Added || bits === ZAddOut.Updated) model.set(m, want);
+    } else if (op < 0.85) {
+      assert.equal(z.remove(m), model.delete(m));
+    } else if (op < 0.9) {
+      const x = rand() < 0.5 ? z.popFirst() : z.popLast();
+      if (x !== null) {
+        assert.equal(model.get(x.ele), x.score);
+        model.delete(x.ele);
+      } else assert.equal(model.size, 0);
+    }
+    if (step % 3000 === 2999) {
+      const sorted = [...model].sort(order);
+      z.zsl.verify();
+      assert.equal(z.size, sorted.length);
+      assert.deepEqual([...z], sorted);
+      for (let k = 0; k < sorted.length; k += 7) {
+        const [e, sc] = sorted[k];
+        assert.equal(z.score(e), sc);
+        assert.equal(z.rank(e, false), k);
+        assert.equal(z.rank(e, true), sorted.length - 1 - k);
+        assert.equal(z.nodeAt(k)?.ele, e);
+      }
+    }
+  }
+});
