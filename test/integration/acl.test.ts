@@ -12,6 +12,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
+import { RawClient } from '../../src/client/rawClient.js';
+import { Config } from '../../src/config/config.js';
+import { loadConfigText } from '../../src/config/load.js';
+import { startServer } from '../../src/index.js';
+import type { RespNode } from '../../src/protocol/decoder.js';
 import { type Peer, startKeydra } from '../helpers/servers.js';
 
 describe('ACL with real clients', () => {
@@ -103,6 +108,40 @@ describe('ACL with real clients', () => {
     assert.equal(await admin.call('ACL', 'DELUSER', 'temp'), 1);
     await closed;
     admin.disconnect();
+  });
+});
+
+describe('ACL users from the config file', () => {
+  it('user directives define users; the default user can be redefined; invalid rules stop the start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keydra-aclconf-'));
+    try {
+      const cfg = new Config();
+      loadConfigText(cfg, 'user ops on >o ~* &* +@all -@dangerous\nuser default on >d ~* &* +@all\n', 'test.conf');
+      const srv = await startServer({ port: 0, dir, save: '' }, cfg);
+      const c = await RawClient.connect(srv.port);
+      const text = async (...argv: string[]): Promise<string> => (await c.send(...argv)).raw.toString('latin1');
+      try {
+        assert.match(await text('GET', 'x'), /^-NOAUTH/);
+        assert.equal(await text('AUTH', 'ops', 'o'), '+OK\r\n');
+        assert.match(await text('DEBUG', 'SLEEP', '0'), /^-NOPERM/);
+        assert.equal(await text('AUTH', 'd'), '+OK\r\n');
+        const list = (await c.call('ACL', 'LIST')) as RespNode[];
+        assert.deepEqual(
+          list.map((l) => String(l).replace(/#[0-9a-f]{64}/, '#H')),
+          ['user default on sanitize-payload #H ~* &* +@all', 'user ops on #H ~* &* +@all -@dangerous'],
+        );
+      } finally {
+        c.close();
+        await srv.close();
+      }
+      for (const bad of ['user x on +nosuch', 'user x on bogus']) {
+        const cfg2 = new Config();
+        loadConfigText(cfg2, bad, 'test.conf');
+        await assert.rejects(startServer({ port: 0, dir, save: '' }, cfg2), /Error loading ACL rule/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
