@@ -887,7 +887,27 @@ function keysWithPerms(cmd: Command, argv: string[]): { pos: number; perm: numbe
     }
     return [{ pos: 1, perm: ro ? PERM_READ : PERM_READ | PERM_WRITE }];
   }
-  return getKeysFromSpecs(cmd, argv).map((k) => ({ pos: k.pos, perm: permOfFlags(k.flags) }));
+  if (name === 'sort') return sortKeys(argv);
+  const out: { pos: number; perm: number }[] = [];
+  for (const k of getKeysFromSpecs(cmd, argv)) {
+    // Channels of SPUBLISH/SSUBSCRIBE are key specs flagged not_key: not keys for ACL.
+    if (!statusNames(k.flags).includes('not_key')) out.push({ pos: k.pos, perm: permOfFlags(k.flags) });
+  }
+  return out;
+}
+
+/** SORT's keys as Redis sortGetKeys: the sorted key (read), the last STORE destination (write). */
+function sortKeys(argv: string[]): { pos: number; perm: number }[] {
+  const out = [{ pos: 1, perm: PERM_READ }];
+  let store = -1;
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i].toLowerCase();
+    if (a === 'limit') i += 2;
+    else if (a === 'get' || a === 'by') i += 1;
+    else if (a === 'store' && i + 1 < argv.length) store = i + 1;
+  }
+  if (store >= 0) out.push({ pos: store, perm: PERM_WRITE });
+  return out;
 }
 
 /** Commands whose arguments are channels, and how (Redis ACLDoesCommandHaveChannels). */
