@@ -151,6 +151,8 @@ export class RespParser {
           if (argv.length === 0) continue;
           return argv;
         }
+        const whole = this.wholeFrame();
+        if (whole !== null) return whole;
         const n = this.readHeaderNumber(1, PROTO_TOO_BIG_MBULK);
         if (n === null) return null;
         if (n > 1024 * 1024 || (!this.authenticated && n > 10)) return this.fail(PROTO_INVALID_MBULK);
@@ -193,6 +195,41 @@ export class RespParser {
       // The next multibulk header allocates a fresh array; this one now belongs to the caller.
       return this.argv;
     }
+  }
+
+  /**
+   * The common case in one pass over local variables: a well-formed multibulk frame at `pos`
+   * whose bytes are all buffered. @returns its argv (pos moved past it), or null with no state
+   * changed when anything is unusual (incomplete, empty, negative or over-limit counts, bad
+   * bytes): `next` then parses the frame step by step, resumably, with Redis's errors.
+   */
+  private wholeFrame(): string[] | null {
+    const buf = this.buf;
+    const len = buf.length;
+    let p = this.pos + 1;
+    let n = 0;
+    let c = 0;
+    const start = p;
+    for (; p < len && (c = buf[p]) >= 48 && c <= 57; p++) n = n * 10 + c - 48;
+    if (p === start || p - start > 7 || p + 1 >= len || c !== 13) return null;
+    if (n === 0 || n > 1024 * 1024 || (!this.authenticated && n > 10)) return null;
+    p += 2;
+    const maxLen = this.authenticated ? this.limits.maxBulkLen : Math.min(16384, this.limits.maxBulkLen);
+    const argv: string[] = new Array(n);
+    for (let j = 0; j < n; j++) {
+      if (p >= len || buf[p] !== 36 /* '$' */) return null;
+      const first = ++p;
+      let l = 0;
+      for (; p < len && (c = buf[p]) >= 48 && c <= 57; p++) l = l * 10 + c - 48;
+      if (p === first || p - first > 15 || p + 1 >= len || c !== 13 || l > maxLen) return null;
+      p += 2;
+      const end = p + l;
+      if (end + 2 > len) return null;
+      argv[j] = j === 0 ? this.commandName(p, end) : latin1String(buf, p, end);
+      p = end + 2;
+    }
+    this.pos = p;
+    return argv;
   }
 
   /**
