@@ -1076,7 +1076,11 @@ export function aclScriptCheck(caller: Client, cmd: Command, argv: string[]): st
   const acl = aclOf(caller.server);
   const [r, idx] = acl.checkUser(caller.user, cmd, argv);
   if (r === 0) return null;
+  // The entry shows the caller running its script command (EVAL, FCALL...), as Redis's lastcmd.
+  const last = caller.lastCommand;
+  caller.lastCommand = caller.lastCmd?.fullName ?? last;
   acl.addLog(caller, r, 'lua', r === DENIED_CMD ? cmd.fullName : argv[idx], caller.user.name);
+  caller.lastCommand = last;
   if (r === DENIED_CMD) return "The user executing the script can't run this command or subcommand";
   if (r === DENIED_KEY) return "The user executing the script can't access at least one of the keys mentioned in the command arguments";
   return "The user executing the script can't publish to the channel mentioned in the command";

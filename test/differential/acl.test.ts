@@ -195,7 +195,7 @@ test('ACL CAT and DRYRUN', async (t) => {
   );
 });
 
-/** ACL LOG with the age and the client details masked (user= and, at top level, cmd= kept). */
+/** ACL LOG with the age and the client details masked (user=, cmd=, flags= and db= kept). */
 function maskLog(reply: unknown): unknown {
   const entries = reply as RespNode[];
   return entries.map((e) => {
@@ -208,7 +208,7 @@ function maskLog(reply: unknown): unknown {
       if (k === 'client-info')
         val = val
           .split(' ')
-          .filter((f) => f.startsWith('user=') || f.startsWith('flags=') || f.startsWith('db='))
+          .filter((f) => f.startsWith('user=') || f.startsWith('flags=') || f.startsWith('db=') || f.startsWith('cmd='))
           .join(' ');
       out.push(`${k}=${val}`);
     }
