@@ -195,6 +195,34 @@ export class Persistence {
     this.server.log.notice('DB saved on disk');
   }
 
+  /**
+   * FLUSHALL's persistence step (Redis 7.0 db.c flushAllDataAndResetRDB): a running BGSAVE is
+   * stopped, since its file would bring the flushed keys back at the next start (Redis kills the
+   * child with SIGUSR1, which is not a save error), and with save points configured the empty
+   * dataset is saved at once (which resets the dirty counter: INFO rdb_changes_since_last_save
+   * is 0 after FLUSHALL, as in Redis 7.0.15). A failed save is logged; FLUSHALL still succeeds.
+   * Not while loading (AOF replay).
+   * @returns true if the dataset was saved (the caller then propagates FLUSHALL explicitly).
+   */
+  flushAllReset(): boolean {
+    const server = this.server;
+    if (server.loading) return false;
+    if (this.snapshot !== null) {
+      this.snapshot.abort();
+      this.snapshot = null;
+      this.rdb.bgsaveInProgress = false;
+      server.log.warning('Background saving terminated by signal 10');
+    }
+    if (server.config.list('save').length === 0) return false;
+    try {
+      this.saveSync();
+      return true;
+    } catch (e) {
+      server.log.warning(`Failed saving the DB after FLUSHALL: ${(e as Error).message}`);
+      return false;
+    }
+  }
+
   private get compress(): boolean {
     return this.server.config.get('rdbcompression') !== false;
   }

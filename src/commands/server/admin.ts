@@ -8,6 +8,7 @@ import type { Client } from '../../server/client.js';
 import type { Db } from '../../store/db.js';
 import { isKeyword, parseIntOrReply } from '../args.js';
 import type { CommandDef } from '../types.js';
+import { getPersistence } from '../../persistence/index.js';
 
 /** DBSIZE: keys in the selected db. */
 function dbsizeCommand(c: Client): void {
@@ -36,11 +37,20 @@ function flushdbCommand(c: Client, argv: string[]): void {
   c.reply.ok();
 }
 
-/** FLUSHALL [ASYNC|SYNC]: empties every db. */
+/**
+ * FLUSHALL [ASYNC|SYNC]: empties every db; stops a running BGSAVE and, with save points, saves the
+ * empty dataset at once (Redis 7.0 flushAllDataAndResetRDB, in src/persistence/index.ts).
+ */
 function flushallCommand(c: Client, argv: string[]): void {
   if (!flushArgsOk(c, argv)) return;
   for (const db of c.server.keyspace.dbs) c.server.dirty += flushDb(c, db);
   c.server.dirty++;
+  if (getPersistence(c.server).flushAllReset()) {
+    // The save reset the dirty counter; FLUSHALL still goes to the AOF and replicas (Redis 7.0
+    // flushallCommand: forceCommandPropagation).
+    c.server.alsoPropagate(c.db.id, argv);
+    c.server.preventPropagation = true;
+  }
   c.reply.ok();
 }
 
