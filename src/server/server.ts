@@ -18,7 +18,7 @@ import { Client, type BlockState } from './client.js';
 import { Connection } from './connection.js';
 import { beginBatch, endBatch, processCommand, syncWallClock } from './dispatch.js';
 import { Logger } from './log.js';
-import { loadAclAtStartup } from './acl.js';
+import { aclOf, loadAclAtStartup } from './acl.js';
 import { PubSub } from './pubsub.js';
 import { loadLuaVM } from '../scripting/engine.js';
 
@@ -250,8 +250,8 @@ export class KeydraServer {
       socket.end(`-${ERR_MAX_CLIENTS}\r\n`, () => socket.destroy());
       return;
     }
-    if (this.config.bool('protected-mode') && this.config.str('requirepass') === '' && !isLoopback(socket.remoteAddress)) {
-      // Redis 7.0 clientAcceptHandler: no password and a non-loopback peer.
+    if (this.config.bool('protected-mode') && aclOf(this).defaultUser.nopass && !isLoopback(socket.remoteAddress)) {
+      // Redis 7.0 clientAcceptHandler: a nopass default user and a non-loopback peer.
       this.stats.rejected_connections++;
       socket.on('error', () => {});
       socket.end(`-${ERR_PROTECTED_MODE}\r\n`, () => socket.destroy());
