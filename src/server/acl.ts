@@ -413,9 +413,9 @@ function patternString(p: KeyPattern): string {
   return `${p.flags === PERM_ALL ? '~' : p.flags === PERM_READ ? '%R~' : '%W~'}${p.pattern}`;
 }
 
-/** Redis ACLStringHasSpaces: isspace or NUL. */
-function hasSpaces(s: string): boolean {
-  return /[\s\0\v]/.test(s);
+/** Redis ACLStringHasSpaces: C isspace (space, \\t \\n \\v \\f \\r; not byte 0xA0) or NUL. */
+export function hasSpaces(s: string): boolean {
+  return /[ \t\n\v\f\r\0]/.test(s);
 }
 
 /** SHA-256 hex of a latin1 (byte) string (Redis ACLHashPassword). */

@@ -114,6 +114,8 @@ test('ACL SETUSER errors leave the user unchanged', async (t) => {
     ['ACL', 'SETUSER', 'v', '+set', '(+get', '~x'],
     ['ACL', 'SETUSER', 'v', '+get (~x', 'y'],
     ['ACL', 'SETUSER', 'a b'],
+    ['ACL', 'SETUSER', 'a\fb'],
+    ['ACL', 'SETUSER', Buffer.from('a\xa0b', 'latin1'), Buffer.from('~\xa0x', 'latin1')],
     ['ACL', 'SETUSER', 'v', '~x*', '~*', '~y'],
     ['ACL', 'SETUSER', 'v', '&*', '&y'],
     ['ACL', 'SETUSER', 'v', '<nope'],

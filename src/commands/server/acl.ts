@@ -15,6 +15,7 @@ import {
   aclOf,
   categoryFlag,
   commandsInCategory,
+  hasSpaces,
   mergeSelectorArgs,
 } from '../../server/acl.js';
 import type { Client } from '../../server/client.js';
@@ -30,7 +31,7 @@ const NO_ACL_FILE =
 function aclSetuserCommand(c: Client, argv: string[]): void {
   const acl = aclOf(c.server);
   const name = argv[2];
-  if (/[\s\0\v]/.test(name)) {
+  if (hasSpaces(name)) {
     c.error("ERR Usernames can't contain spaces or null characters");
     return;
   }
