@@ -744,9 +744,10 @@ export class Acl {
 
   /**
    * Replaces the users with the ACL file's (Redis ACLLoadFromFile): nothing changes if any line is
-   * invalid. Clients of replaced users are disconnected. @returns null or the errors text.
+   * invalid. Clients of replaced users are disconnected (`current`, the caller, after its reply).
+   * @returns null or the errors text.
    */
-  loadFile(file: string): string | null {
+  loadFile(file: string, current: Client | null = null): string | null {
     let text: string;
     try {
       text = readFileSync(file, 'latin1');
@@ -806,7 +807,7 @@ export class Acl {
     const old = [...this.users.values()];
     this.users.clear();
     for (const [n, u] of this.sortedMap(users)) this.users.set(n, u);
-    for (const u of old) if (u !== this.defaultUser) this.killClientsOf(u, null);
+    for (const u of old) if (u !== this.defaultUser) this.killClientsOf(u, current);
     this.refreshClients(this.defaultUser);
     return null;
   }

@@ -254,7 +254,7 @@ function aclLoadCommand(c: Client): void {
     c.error(NO_ACL_FILE);
     return;
   }
-  const err = aclOf(c.server).loadFile(file);
+  const err = aclOf(c.server).loadFile(file, c);
   if (err === null) c.reply.ok();
   else c.error(`ERR ${err}`);
 }
