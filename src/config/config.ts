@@ -138,6 +138,7 @@ export const DIRECTIVES: Directive[] = [
   { name: 'acllog-max-len', type: 'int', default: 128, mutable: true, min: 0, max: MAX_LL },
   { name: 'acl-pubsub-default', type: 'enum', default: 'resetchannels', mutable: true, values: ['allchannels', 'resetchannels'] },
   { name: 'enable-debug-command', type: 'enum', default: 'no', mutable: false, values: ['no', 'yes', 'local'] },
+  { name: 'enable-module-command', type: 'enum', default: 'no', mutable: false, values: ['no', 'yes', 'local'] },
 ];
 
 const byName = new Map<string, Directive>();

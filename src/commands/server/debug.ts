@@ -380,9 +380,9 @@ function debugCommand(c: Client, argv: string[]): void {
   c.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try DEBUG HELP.`);
 }
 
-/** True for a loopback or socketless client (Redis islocalClient). */
-function isLocal(c: Client): boolean {
-  if (c.socket === null) return true;
+/** True for a loopback, unix socket or socketless client (Redis islocalClient): `local` of enable-*-command. */
+export function isLocal(c: Client): boolean {
+  if (c.socket === null || c.unixSocket) return true;
   const a = c.socket.remoteAddress ?? '';
   return a.startsWith('127.') || a === '::1' || a.startsWith('::ffff:127.');
 }

@@ -13,6 +13,8 @@ import { monitorDef } from './monitor.js';
 import { replicationDefs } from './replication.js';
 import { slowlogDef } from './slowlog.js';
 import { infoDef } from './info.js';
+import { clusterDefs } from './cluster.js';
+import { moduleDef } from './module.js';
 
 const commands: CommandDef[] = [
   infoDef,
@@ -25,5 +27,7 @@ const commands: CommandDef[] = [
   latencyDef,
   ...replicationDefs,
   aclDef,
+  ...clusterDefs,
+  moduleDef,
 ];
 export default commands;
