@@ -547,7 +547,10 @@ export class AclUser {
   }
 }
 
-/** Redis ACLMergeSelectorArguments: joins `(...` `...)` spread over arguments. @returns null and the start index when unmatched. */
+/**
+ * Redis ACLMergeSelectorArguments: joins a selector `(... ...)` spread over several arguments into one.
+ * @returns the merged arguments, or the index of the argument opening an unmatched `(`.
+ */
 export function mergeSelectorArgs(args: string[]): { args: string[] } | { unmatched: number } {
   const out: string[] = [];
   let open = -1;
