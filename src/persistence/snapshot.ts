@@ -26,6 +26,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { currentSeq, type Db, type Keyspace, type RObject } from '../store/db.js';
 import { Crc64 } from './rdb/crc64.js';
+import { rewriteFunctions, rewriteKey, rewriteSelect } from './aof/rewrite.js';
 import { functionLibraries, RDB_VERSION, RdbOp, RdbWriter, saveKeyValue } from './rdb/rdb.js';
 
 /** Options of one snapshot. */
@@ -40,6 +41,11 @@ export interface SnapshotOptions {
   checksum?: boolean;
   /** Extra or replaced AUX fields (e.g. `aof-base: '1'`). */
   aux?: Record<string, string>;
+  /**
+   * `rdb` (default): an RDB file. `aof`: the dataset as commands, for an AOF base with
+   * aof-use-rdb-preamble no (src/persistence/aof/rewrite.ts); no header, no checksum.
+   */
+  format?: 'rdb' | 'aof';
   /** Upper bound of serialization work per event-loop turn, ms. Default 3. */
   sliceMs?: number;
   /** Called once: null and the file size in bytes on success, or the error (temp file removed). */
@@ -71,6 +77,8 @@ export class Snapshot {
   private readonly byDict = new Map<Map<string, RObject>, DbState>();
   private cur = 0;
   private outDb = -1;
+  /** Writing the AOF command format instead of RDB. */
+  private readonly aof: boolean;
   private readonly startSeq: number;
   private fd = -1;
   private readonly queue: Buffer[] = [];
@@ -115,6 +123,7 @@ export class Snapshot {
     }
     this.keysTotal = total;
     this.w.compress = opts.compress ?? true;
+    this.aof = opts.format === 'aof';
   }
 
   /**
@@ -126,6 +135,12 @@ export class Snapshot {
     if (this.ks.beforeWrite !== null) throw new Error('Another snapshot is in progress');
     this.fd = fs.openSync(this.opts.tmpFile, 'w');
     const w = this.w;
+    if (this.aof) {
+      rewriteFunctions(w, this.ks);
+      this.ks.beforeWrite = this.beforeWrite;
+      setImmediate(() => this.slice());
+      return this;
+    }
     w.latin1(`REDIS00${RDB_VERSION}`);
     const aux: [string, string][] = [
       ['redis-ver', '7.0.15'],
@@ -185,15 +200,22 @@ export class Snapshot {
   };
 
   private writeKey(st: DbState, key: string, o: RObject): void {
-    const w = this.w;
-    if (this.outDb !== st.id) {
-      w.byte(RdbOp.SelectDb);
-      w.len(st.id);
-      this.outDb = st.id;
-    }
+    this.selectDb(st.id);
     const e = st.expires.size === 0 ? undefined : st.expires.get(key);
-    saveKeyValue(w, key, o, e === undefined ? -1 : e);
+    if (this.aof) rewriteKey(this.w, key, o, e === undefined ? -1 : e);
+    else saveKeyValue(this.w, key, o, e === undefined ? -1 : e);
     this.keysDone++;
+  }
+
+  /** Switches the output to db `id` (SELECTDB opcode, or a SELECT command in the AOF format). */
+  private selectDb(id: number): void {
+    if (this.outDb === id) return;
+    if (this.aof) rewriteSelect(this.w, id);
+    else {
+      this.w.byte(RdbOp.SelectDb);
+      this.w.len(id);
+    }
+    this.outDb = id;
   }
 
   /** One slice of serialization work (at most sliceMs), then yields to the event loop. */
@@ -212,13 +234,18 @@ export class Snapshot {
         const st = this.dbs[this.cur];
         if (st.iter === null) {
           st.iter = st.dict.entries();
-          const w = this.w;
-          w.byte(RdbOp.SelectDb);
-          w.len(st.id);
-          w.byte(RdbOp.ResizeDb);
-          w.len(st.size);
-          w.len(st.expires.size);
-          this.outDb = st.id;
+          if (this.aof) {
+            this.outDb = -1;
+            this.selectDb(st.id);
+          } else {
+            const w = this.w;
+            w.byte(RdbOp.SelectDb);
+            w.len(st.id);
+            w.byte(RdbOp.ResizeDb);
+            w.len(st.size);
+            w.len(st.expires.size);
+            this.outDb = st.id;
+          }
         }
         const iter = st.iter;
         let stop = false;
@@ -235,14 +262,7 @@ export class Snapshot {
           if (o.seq > startSeq) continue;
           st.lastSeq = o.seq;
           if (st.early.has(key)) continue;
-          if (this.outDb !== st.id) {
-            this.w.byte(RdbOp.SelectDb);
-            this.w.len(st.id);
-            this.outDb = st.id;
-          }
-          const e = st.expires.size === 0 ? undefined : st.expires.get(key);
-          saveKeyValue(this.w, key, o, e === undefined ? -1 : e);
-          this.keysDone++;
+          this.writeKey(st, key, o);
           if (this.w.pos >= CHUNK) this.emitChunk();
           if ((++n & 31) === 0 && performance.now() - t0 >= budget) {
             stop = true;
@@ -266,10 +286,12 @@ export class Snapshot {
     this.unhook();
     this.byDict.clear();
     const w = this.w;
-    w.byte(RdbOp.Eof);
-    this.crc.update(w.buf, 0, w.pos);
-    if (this.opts.checksum === false) w.bytes(Buffer.alloc(8));
-    else w.bytes(this.crc.bytesLE());
+    if (!this.aof) {
+      w.byte(RdbOp.Eof);
+      this.crc.update(w.buf, 0, w.pos);
+      if (this.opts.checksum === false) w.bytes(Buffer.alloc(8));
+      else w.bytes(this.crc.bytesLE());
+    }
     this.push(w.result());
     this.w = new RdbWriter(16);
     this.pump();

@@ -3,6 +3,7 @@
  *
  *   <dir>/<appenddirname>/<appendfilename>.manifest       which files make up the AOF, in order
  *   <dir>/<appenddirname>/<appendfilename>.<N>.base.rdb   a snapshot (RDB preamble) ...
+ *     (or .base.aof: the snapshot as commands, with aof-use-rdb-preamble no; aof/rewrite.ts)
  *   <dir>/<appenddirname>/<appendfilename>.<N>.incr.aof   ... followed by RESP commands
  *
  * Writes reach the AOF through the server's propagation listener: each command (already made
@@ -17,6 +18,7 @@
  * Source: Redis 7.0 aof.c (feedAppendOnlyFile, flushAppendOnlyFile, loadAppendOnlyFiles,
  * aofLoadManifestFromFile, rewriteAppendOnlyFileBackground).
  */
+import { encodeAofBase } from './rewrite.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { KeydraServer } from '../../server/server.js';
@@ -342,16 +344,27 @@ export class Aof {
     this.fsyncTimer = null;
   }
 
+  /**
+   * aof-use-rdb-preamble: the base is an RDB file (`.base.rdb`), else the dataset as commands
+   * (`.base.aof`, src/persistence/aof/rewrite.ts), as Redis 7.0 names and writes them.
+   */
+  private get rdbPreamble(): boolean {
+    return this.server.config.get('aof-use-rdb-preamble') !== false;
+  }
+
   /** Snapshot-based rewrite, all synchronous (used when creating the AOF). */
   private rewriteSync(): void {
     const incr = this.openNewIncr();
     const seq = this.nextSeq('b');
-    const base: ManifestEntry = { file: `${this.baseName}.${seq}.base.rdb`, seq, type: 'b' };
-    const image = encodeRdb(this.server.keyspace, {
-      aux: { 'aof-base': '1' },
-      compress: this.server.config.get('rdbcompression') !== false,
-      checksum: this.server.config.get('rdbchecksum') !== false,
-    });
+    const preamble = this.rdbPreamble;
+    const base: ManifestEntry = { file: `${this.baseName}.${seq}.base.${preamble ? 'rdb' : 'aof'}`, seq, type: 'b' };
+    const image = preamble
+      ? encodeRdb(this.server.keyspace, {
+          aux: { 'aof-base': '1' },
+          compress: this.server.config.get('rdbcompression') !== false,
+          checksum: this.server.config.get('rdbchecksum') !== false,
+        })
+      : encodeAofBase(this.server.keyspace);
     writeFileDurable(this.path(base.file), image);
     this.finishRewrite(base, incr, image.length);
   }
@@ -388,11 +401,13 @@ export class Aof {
     const incr = this.enabled ? this.openNewIncr() : null;
     if (incr && !initial) this.writeManifest([...this.manifest, incr]);
     const seq = this.nextSeq('b');
-    const base: ManifestEntry = { file: `${this.baseName}.${seq}.base.rdb`, seq, type: 'b' };
+    const preamble = this.rdbPreamble;
+    const base: ManifestEntry = { file: `${this.baseName}.${seq}.base.${preamble ? 'rdb' : 'aof'}`, seq, type: 'b' };
     const tmp = this.path(`temp-rewriteaof-bg-${process.pid}.aof`);
     const snap = new Snapshot(this.server.keyspace, {
       file: this.path(base.file),
       tmpFile: tmp,
+      format: preamble ? 'rdb' : 'aof',
       compress: this.server.config.get('rdbcompression') !== false,
       checksum: this.server.config.get('rdbchecksum') !== false,
       aux: { 'aof-base': '1' },
