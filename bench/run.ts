@@ -119,9 +119,10 @@ async function stopAll(servers: BenchServer[]): Promise<void> {
 
 // ---- scenario 1 -------------------------------------------------------------------------
 
-async function scenarioRedisBenchmark(o: Options): Promise<Table> {
+async function scenarioRedisBenchmark(o: Options): Promise<Table[]> {
   const servers = await startPair();
   const rows: Row[] = [];
+  const cpuRows: Row[] = [];
   try {
     // Warm-up (JIT for Keydra), not measured.
     for (const s of servers) {
@@ -137,9 +138,14 @@ async function scenarioRedisBenchmark(o: Options): Promise<Table> {
         const heavy = test.t.startsWith('lrange');
         let requests = pipeline === 1 ? (o.quick ? 5_000 : 100_000) : o.quick ? 30_000 : 500_000;
         if (heavy) requests = Math.max(2_000, Math.floor(requests / (pipeline === 1 ? 5 : 20)));
-        const res = await interleaved(servers, o.reps, `1/5 redis-benchmark ${test.t} -P ${pipeline}`, (s) =>
-          runRedisBenchmark(s.port, test, { clients: 50, pipeline, requests, keyspace: 100_000 }),
-        );
+        const cpu: Record<ServerKind, number[]> = { keydra: [], redis: [] };
+        const res = await interleaved(servers, o.reps, `1/5 redis-benchmark ${test.t} -P ${pipeline}`, async (s) => {
+          const c0 = cpuMs(s.pid);
+          const r = await runRedisBenchmark(s.port, test, { clients: 50, pipeline, requests, keyspace: 100_000 });
+          // Server CPU time (user + system, 10 ms ticks) per request, in µs.
+          cpu[s.kind].push(((cpuMs(s.pid) - c0) * 1000) / requests);
+          return r;
+        });
         const err = (rs: RbResult[]) => rs.find((r) => r.error)?.error;
         const kErr = err(res.keydra);
         rows.push(
@@ -151,17 +157,28 @@ async function scenarioRedisBenchmark(o: Options): Promise<Table> {
             kErr,
           ),
         );
+        cpuRows.push(row(`${test.row} -P ${pipeline}`, kErr ? null : median(cpu.keydra), median(cpu.redis), 'µs', kErr));
       }
     }
   } finally {
     await stopAll(servers);
   }
-  return {
-    scenario: '1. redis-benchmark, 50 clients, random keys (-r 100000)',
-    description: `Requests per second (median of ${o.reps}); \`redis-benchmark -c 50 -P {1,16} -r 100000 -t <test> --csv\`.`,
-    rows,
-    notes: [],
-  };
+  return [
+    {
+      scenario: '1. redis-benchmark, 50 clients, random keys (-r 100000)',
+      description: `Requests per second (median of ${o.reps}); \`redis-benchmark -c 50 -P {1,16} -r 100000 -t <test> --csv\`.`,
+      rows,
+      notes: [],
+    },
+    {
+      scenario: '1b. Server CPU per request in the same runs',
+      description:
+        'User + system CPU time of the server process (/proc/<pid>/stat, 10 ms ticks) over the run divided by the requests, µs ' +
+        `(median of ${o.reps}); lower is better; less sensitive than req/s to other load on the machine (the client's share of the cores does not enter).`,
+      rows: cpuRows,
+      notes: [],
+    },
+  ];
 }
 
 // ---- scenario 2 -------------------------------------------------------------------------
@@ -470,7 +487,7 @@ async function main(): Promise<void> {
     loadavg: os.loadavg().map((x) => +x.toFixed(2)),
     options: { ...o, only: o.only ? [...o.only] : null },
   };
-  const scenarios: [number, (o: Options) => Promise<Table | string>][] = [
+  const scenarios: [number, (o: Options) => Promise<Table | Table[] | string>][] = [
     [1, scenarioRedisBenchmark],
     [2, scenarioSkewed],
     [3, scenarioConnections],
@@ -486,9 +503,11 @@ async function main(): Promise<void> {
       const t = await fn(o);
       if (typeof t === 'string') skipped.push(t);
       else {
-        tables.push(t);
-        if (tty) process.stderr.write('\r\x1b[K');
-        process.stdout.write(`\n${markdown(t)}`);
+        for (const one of Array.isArray(t) ? t : [t]) {
+          tables.push(one);
+          if (tty) process.stderr.write('\r\x1b[K');
+          process.stdout.write(`\n${markdown(one)}`);
+        }
       }
     } catch (e) {
       skipped.push(`Scenario ${n} failed: ${(e as Error).message}`);
