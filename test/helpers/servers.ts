@@ -91,3 +91,49 @@ export async function startRedis(args: string[] = []): Promise<(Peer & { proc: C
     },
   };
 }
+
+/** A server process started by spawnServer and a client connected to it. */
+export interface SpawnedServer {
+  proc: ChildProcess;
+  c: RawClient;
+}
+
+/**
+ * Spawns `keydra` (bin/keydra-server.js under this Node) or `redis` (redis-server) with `args`
+ * and `env` additions, and resolves once it answers PING (within ~15 s) with a connected client.
+ * For tests that kill the process for real (spawnedKill9) and start it again on the same dir.
+ */
+export async function spawnServer(
+  kind: 'keydra' | 'redis',
+  port: number,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<SpawnedServer> {
+  const proc =
+    kind === 'keydra'
+      ? spawn(process.execPath, [join(process.cwd(), 'bin', 'keydra-server.js'), '--port', String(port), ...args], {
+          stdio: 'ignore',
+          env: { ...process.env, ...env },
+        })
+      : spawn('redis-server', ['--port', String(port), ...args], { stdio: 'ignore', env: { ...process.env, ...env } });
+  for (let i = 0; ; i++) {
+    try {
+      const c = await RawClient.connect(port);
+      const r = await c.call('PING');
+      if (typeof r === 'object' && r !== null && 't' in r && r.t === '+') return { proc, c };
+      c.close();
+    } catch {
+      if (i > 300 || proc.exitCode !== null) throw new Error(`${kind} did not start (exit code ${proc.exitCode})`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Closes the client and kills the process with SIGKILL (a crash), resolving once it is gone. */
+export async function spawnedKill9(s: SpawnedServer): Promise<void> {
+  s.c.close();
+  if (s.proc.exitCode !== null) return;
+  const exited = new Promise((r) => s.proc.once('exit', r));
+  s.proc.kill('SIGKILL');
+  await exited;
+}

@@ -6,14 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { encodeCommand, RawClient } from '../../src/client/rawClient.js';
-import { freePort, type Peer, startKeydra } from '../helpers/servers.js';
+import { freePort, type Peer, spawnedKill9, spawnServer, startKeydra } from '../helpers/servers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -45,31 +44,12 @@ async function waitFor(cond: () => boolean | Promise<boolean>, what: string | ((
 async function startStreamsFallback(): Promise<Peer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'keydra-streams-'));
-  const proc = spawn(
-    process.execPath,
-    [join(process.cwd(), 'bin', 'keydra-server.js'), '--port', String(port), '--dir', dir, '--save', ''],
-    {
-      env: { ...process.env, KEYDRA_SOCKET_STREAMS: '1' },
-      stdio: 'ignore',
-    },
-  );
-  for (let i = 0; ; i++) {
-    try {
-      const probe = await RawClient.connect(port);
-      const pong = await probe.call('PING');
-      probe.close();
-      if (JSON.stringify(pong) === JSON.stringify({ t: '+', v: 'PONG' })) break;
-    } catch {
-      if (i > 200) throw new Error('keydra-server did not start');
-    }
-    await sleep(50);
-  }
+  const s = await spawnServer('keydra', port, ['--dir', dir, '--save', ''], { KEYDRA_SOCKET_STREAMS: '1' });
   return {
     port,
     dir,
     close: async () => {
-      proc.kill('SIGKILL');
-      await new Promise((r) => proc.once('exit', r));
+      await spawnedKill9(s);
       rmSync(dir, { recursive: true, force: true });
     },
   };

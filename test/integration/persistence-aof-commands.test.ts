@@ -6,49 +6,24 @@
  * redis-server 7.0 must load them into the same digest.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { RawClient } from '../../src/client/rawClient.js';
-import { freePort, redisServerPath } from '../helpers/servers.js';
+import type { RawClient } from '../../src/client/rawClient.js';
+import { freePort, redisServerPath, type SpawnedServer, spawnedKill9, spawnServer } from '../helpers/servers.js';
 
-const KEYDRA_BIN = join(process.cwd(), 'bin', 'keydra-server.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Proc {
-  proc: ChildProcess;
-  c: RawClient;
+type Proc = SpawnedServer;
+
+function start(kind: 'keydra' | 'redis', dir: string, port: number): Promise<Proc> {
+  const args = ['--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes'];
+  return spawnServer(kind, port, [...args, '--aof-use-rdb-preamble', 'no', '--enable-debug-command', 'yes']);
 }
 
-async function start(kind: 'keydra' | 'redis', dir: string, port: number): Promise<Proc> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes'];
-  args.push('--aof-use-rdb-preamble', 'no', '--enable-debug-command', 'yes');
-  const proc =
-    kind === 'keydra'
-      ? spawn(process.execPath, [KEYDRA_BIN, ...args], { stdio: 'ignore' })
-      : spawn('redis-server', args, { stdio: 'ignore' });
-  for (let i = 0; ; i++) {
-    try {
-      const c = await RawClient.connect(port);
-      const r = await c.call('PING');
-      if (typeof r === 'object' && r !== null && 't' in r && r.t === '+') return { proc, c };
-      c.close();
-    } catch {
-      if (i > 300) throw new Error(`${kind} did not start`);
-    }
-    await sleep(50);
-  }
-}
-
-async function kill9(p: Proc): Promise<void> {
-  p.c.close();
-  if (p.proc.exitCode !== null) return;
-  const exited = new Promise((r) => p.proc.once('exit', r));
-  p.proc.kill('SIGKILL');
-  await exited;
-}
+const kill9 = spawnedKill9;
 
 async function waitRewrite(c: RawClient): Promise<void> {
   for (let i = 0; i < 400; i++) {

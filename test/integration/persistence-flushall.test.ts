@@ -5,49 +5,25 @@
  * redis-server processes, killed with SIGKILL and restarted on the same directory.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { RawClient } from '../../src/client/rawClient.js';
-import { freePort, NO_REDIS, redisServerPath } from '../helpers/servers.js';
+import { freePort, NO_REDIS, redisServerPath, type SpawnedServer, spawnedKill9, spawnServer } from '../helpers/servers.js';
 
-const KEYDRA_BIN = join(process.cwd(), 'bin', 'keydra-server.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Kind = 'keydra' | 'redis';
 
 /** A server process on `dir` (save points on: `save 3600 1`) and a connected client. */
-async function start(kind: Kind, dir: string, port: number, extra: string[] = []): Promise<{ proc: ChildProcess; c: RawClient }> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '3600 1', ...extra];
-  const proc =
-    kind === 'keydra'
-      ? spawn(process.execPath, [KEYDRA_BIN, ...args, '--enable-debug-command', 'yes'], { stdio: 'ignore' })
-      : spawn('redis-server', [...args, '--enable-debug-command', 'yes'], { stdio: 'ignore' });
-  for (let i = 0; ; i++) {
-    try {
-      const c = await RawClient.connect(port);
-      const r = await c.call('PING');
-      if (typeof r === 'object' && r !== null && 't' in r && r.t === '+') return { proc, c };
-      c.close();
-    } catch {
-      if (i > 300) throw new Error(`${kind} did not start`);
-    }
-    await sleep(50);
-  }
+function start(kind: Kind, dir: string, port: number, extra: string[] = []): Promise<SpawnedServer> {
+  return spawnServer(kind, port, ['--bind', '127.0.0.1', '--dir', dir, '--save', '3600 1', ...extra, '--enable-debug-command', 'yes']);
 }
 
-async function kill9(s: { proc: ChildProcess; c: RawClient }): Promise<void> {
-  s.c.close();
-  if (s.proc.exitCode !== null) return;
-  const exited = new Promise((r) => s.proc.once('exit', r));
-  s.proc.kill('SIGKILL');
-  await exited;
-}
+const kill9 = spawnedKill9;
 
 /** kill -9, start again on the same directory, and count the keys that came back. */
-async function crashRestartDbsize(s: { proc: ChildProcess; c: RawClient }, kind: Kind, dir: string, port: number): Promise<unknown> {
+async function crashRestartDbsize(s: SpawnedServer, kind: Kind, dir: string, port: number): Promise<unknown> {
   await kill9(s);
   const again = await start(kind, dir, port);
   const n = await again.c.call('DBSIZE');
