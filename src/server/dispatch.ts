@@ -81,10 +81,16 @@ export function resolveCommand(c: Client, argv: string[]): Command | null {
  * `keyspace.now` is derived from it through `wallOffset` (Date.now() - performance.now(), in ms),
  * which the cron re-synchronises (a wall clock step is picked up within 1/hz s).
  */
-let clockMark = performance.now();
+// Both in a Float64Array: a double assigned to a module variable is boxed (a new HeapNumber per
+// command, stored with a write barrier); a typed array element is written in place.
+const clock = new Float64Array(2);
+/** clock[MARK]: clockMark (ms, performance.now()); clock[WALL]: wallOffset (ms). */
+const MARK = 0;
+const WALL = 1;
+clock[MARK] = performance.now();
 // performance.timeOrigin is the wall time at performance.now() = 0 with sub-ms precision;
 // Date.now() - performance.now() would be up to 1 ms low (Date.now truncates to whole ms).
-let wallOffset = performance.timeOrigin;
+clock[WALL] = performance.timeOrigin;
 /** >0 while a read batch runs (processInput): clockMark is then the previous command's end. */
 let batchDepth = 0;
 
@@ -94,12 +100,12 @@ let batchDepth = 0;
  */
 export function syncWallClock(): void {
   const off = Date.now() - performance.now();
-  if (off > wallOffset || wallOffset - off >= 2) wallOffset = off;
+  if (off > clock[WALL] || clock[WALL] - off >= 2) clock[WALL] = off;
 }
 
 /** Starts a batch of commands read together (processInput): one clock read for the batch start. */
 export function beginBatch(): void {
-  if (batchDepth++ === 0) clockMark = performance.now();
+  if (batchDepth++ === 0) clock[MARK] = performance.now();
 }
 
 /** Ends the batch begun by beginBatch. */
@@ -110,8 +116,8 @@ export function endBatch(): void {
 /** Runs one request from a client: checks, MULTI queueing, execution. */
 export function processCommand(c: Client, argv: string[]): void {
   const server = c.server;
-  if (batchDepth === 0) clockMark = performance.now();
-  server.keyspace.now = Math.floor(clockMark + wallOffset);
+  if (batchDepth === 0) clock[MARK] = performance.now();
+  server.keyspace.now = Math.floor(clock[MARK] + clock[WALL]);
   c.lastInteraction = server.keyspace.now;
   const cmd = resolveCommand(c, argv);
   if (cmd === null) return;
@@ -129,7 +135,12 @@ export function processCommand(c: Client, argv: string[]): void {
     reject(c, cmd, ERR_OOM);
     return;
   }
-  if (c.resp === 2 && c.inPubSub && !PUBSUB_ALLOWED.has(cmd.parent?.fullName ?? cmd.fullName)) {
+  // c.inPubSub spelled out: this function is past V8's inlining budget, the getter was a call.
+  if (
+    c.channels.size + c.patterns.size + c.shardChannels.size !== 0 &&
+    c.resp === 2 &&
+    !PUBSUB_ALLOWED.has(cmd.parent?.fullName ?? cmd.fullName)
+  ) {
     reject(c, cmd, errPubSubContext(cmd.fullName));
     return;
   }
@@ -168,7 +179,7 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   const errorsBefore = server.stats.total_error_replies;
   server.propArgv = null;
   server.preventPropagation = false;
-  const t0 = batchDepth > 0 ? clockMark : performance.now();
+  const t0 = batchDepth > 0 ? clock[MARK] : performance.now();
   const replyStart = c.reply.pos;
   try {
     (cmd.handler as (c: Client, argv: string[]) => void)(c, argv);
@@ -180,7 +191,7 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
     server.log.warning(`Error executing ${cmd.fullName}: ${(e as Error).stack ?? e}`);
   }
   const t1 = performance.now();
-  clockMark = t1;
+  clock[MARK] = t1;
   cmd.usec += (t1 - t0) * 1000;
   cmd.calls++;
   if (server.stats.total_error_replies !== errorsBefore) cmd.failedCalls++;

@@ -441,6 +441,8 @@ export class KeydraServer {
 
   /** Queues argv for propagation after the current command (Redis alsoPropagate). */
   alsoPropagate(dbId: number, argv: string[]): void {
+    // No AOF or replica listens and no EXEC/script unit is open: the flushPropagation that follows would drop it.
+    if (this.propagationListeners.length === 0 && this.execDepth === 0) return;
     this.pendingPropagation.push({ dbId, argv });
   }
 
