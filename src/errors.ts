@@ -76,11 +76,16 @@ export function errArity(name: string): string {
  * as Redis's `%.128s` does (Redis 7.0 processCommand).
  */
 export function errUnknownCommand(argv: string[]): string {
+  // Redis formats with %.128s / %.*s: each argument ends at its first NUL byte, as a C string.
+  const cstr = (s: string) => {
+    const nul = s.indexOf('\0');
+    return nul < 0 ? s : s.slice(0, nul);
+  };
   let args = '';
   for (let i = 1; i < argv.length && args.length < 128; i++) {
-    args += `'${argv[i].slice(0, 128 - args.length)}' `;
+    args += `'${cstr(argv[i]).slice(0, 128 - args.length)}' `;
   }
-  return `ERR unknown command '${argv[0].slice(0, 128)}', with args beginning with: ${args}`;
+  return `ERR unknown command '${cstr(argv[0]).slice(0, 128)}', with args beginning with: ${args}`;
 }
 
 /** `ERR unknown subcommand '<sub>'. Try <CONTAINER> HELP.` (Redis 7.0 processCommand / addReplySubcommandSyntaxError). */

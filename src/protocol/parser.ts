@@ -155,22 +155,23 @@ export class RespParser {
         if (whole !== null) return whole;
         const n = this.readHeaderNumber(1, PROTO_TOO_BIG_MBULK);
         if (n === null) return null;
-        if (n > 1024 * 1024 || (!this.authenticated && n > 10)) return this.fail(PROTO_INVALID_MBULK);
+        // Redis 7.0 accepts counts up to INT_MAX; the array grows as arguments arrive.
+        if (!(n <= 0x7fffffff) || (!this.authenticated && n > 10)) return this.fail(PROTO_INVALID_MBULK);
         if (n <= 0) continue;
         this.mbulkLeft = n;
-        this.argv = new Array(n);
+        this.argv = new Array(Math.min(n, 1024));
         this.argc = 0;
       }
       while (this.mbulkLeft > 0) {
         const buf = this.buf;
         if (this.bulkLen < 0) {
           if (this.pos >= buf.length) return null;
-          if (buf[this.pos] !== 36 /* '$' */) {
-            return this.fail(protoExpectedDollar(String.fromCharCode(buf[this.pos])));
-          }
+          const prefix = buf[this.pos];
+          // As Redis, the line is complete before its first byte is checked.
           const len = this.readHeaderNumber(1, PROTO_TOO_BIG_BULK);
           if (len === null) return null;
-          if (len < 0 || len > this.limits.maxBulkLen || (!this.authenticated && len > 16384)) {
+          if (prefix !== 36 /* '$' */) return this.fail(protoExpectedDollar(String.fromCharCode(prefix)));
+          if (!(len >= 0) || len > this.limits.maxBulkLen || (!this.authenticated && len > 16384)) {
             return this.fail(PROTO_INVALID_BULK);
           }
           this.bulkLen = len;
@@ -211,7 +212,7 @@ export class RespParser {
     let c = 0;
     const start = p;
     for (; p < len && (c = buf[p]) >= 48 && c <= 57; p++) n = n * 10 + c - 48;
-    if (p === start || p - start > 7 || p + 1 >= len || c !== 13) return null;
+    if (p === start || p - start > 7 || p + 1 >= len || c !== 13 || buf[start] === 48) return null;
     if (n === 0 || n > 1024 * 1024 || (!this.authenticated && n > 10)) return null;
     p += 2;
     const maxLen = this.authenticated ? this.limits.maxBulkLen : Math.min(16384, this.limits.maxBulkLen);
@@ -222,6 +223,7 @@ export class RespParser {
       let l = 0;
       for (; p < len && (c = buf[p]) >= 48 && c <= 57; p++) l = l * 10 + c - 48;
       if (p === first || p - first > 15 || p + 1 >= len || c !== 13 || l > maxLen) return null;
+      if (buf[first] === 48 && p - first > 1) return null; // leading zero: string2ll refuses it
       p += 2;
       const end = p + l;
       if (end + 2 > len) return null;
@@ -257,47 +259,39 @@ export class RespParser {
   }
 
   /**
-   * Reads `<prefix><digits>\r\n` at pos (prefix of `skip` bytes). Returns the number and advances,
-   * or null if incomplete or invalid (error set).
+   * Reads `<prefix><number>\r\n` at pos (prefix of `skip` bytes). @returns the number (NaN when
+   * it is not one by Redis's string2ll) and advances, or null if the line is incomplete (or too
+   * long: error set). As Redis's strchr(querybuf, '\r'), a NUL byte before the CR hides it.
    */
   private readHeaderNumber(skip: number, tooBig: string): number | null {
     // A byte loop instead of buf.indexOf(13): headers are a few bytes and indexOf's argument
     // checks and binding call cost more than the scan (parser profile, redis-benchmark -P 16).
     const buf = this.buf;
     const len = buf.length;
-    let i = this.pos + skip;
-    let neg = false;
-    if (i < len && buf[i] === 45 /* '-' */) {
-      neg = true;
-      i++;
-    }
-    const first = i;
-    let n = 0;
-    let valid = true;
+    const first = this.pos + skip;
+    let i = this.pos;
     let c = 0;
-    for (; i < len; i++) {
-      c = buf[i];
-      if (c === 13) break;
-      const d = c - 48;
-      if (d < 0 || d > 9) valid = false;
-      else n = n * 10 + d;
-    }
-    if (i >= len - 1) {
+    while (i < len && (c = buf[i]) !== 13 && c !== 0) i++;
+    if (i >= len - 1 || c === 0) {
       // No CR yet, or CR is the last byte: wait for more (unless the line is already too long).
       if (len - this.pos > PROTO_INLINE_MAX_SIZE) return this.fail(tooBig);
       return null;
     }
-    if (!valid || i === first || i - first > 18) {
-      return this.fail(tooBig === PROTO_TOO_BIG_MBULK ? PROTO_INVALID_MBULK : PROTO_INVALID_BULK);
-    }
     this.pos = i + 2;
-    return neg ? -n : n;
+    return string2ll(buf, first, i);
   }
 
   /** Parses one inline command line (Redis processInlineBuffer + sdssplitargs). */
   private parseInline(): string[] | null {
     const buf = this.buf;
-    const nl = buf.indexOf(10, this.pos);
+    let nl = buf.indexOf(10, this.pos);
+    // Redis finds the newline with strchr: a NUL byte before it hides it.
+    for (let i = this.pos; i < nl; i++) {
+      if (buf[i] === 0) {
+        nl = -1;
+        break;
+      }
+    }
     if (nl < 0) {
       if (buf.length - this.pos > PROTO_INLINE_MAX_SIZE) return this.fail(PROTO_TOO_BIG_INLINE);
       return null;
@@ -310,6 +304,39 @@ export class RespParser {
     if (argv === null) return this.fail(PROTO_UNBALANCED_QUOTES);
     return argv;
   }
+}
+
+/**
+ * Redis string2ll (util.c) over buf[s..e): an optional `-`, then `0` alone or digits without a
+ * leading zero, within a signed 64-bit range (at most 20 bytes). @returns the value (precise
+ * below 2^53, only its sign and magnitude matter to callers) or NaN when Redis would refuse it.
+ */
+function string2ll(buf: Buffer, s: number, e: number): number {
+  const slen = e - s;
+  if (slen === 0 || slen >= 21) return Number.NaN;
+  if (slen === 1 && buf[s] === 48) return 0;
+  let p = s;
+  const negative = buf[p] === 45; /* '-' */
+  if (negative) p++;
+  if (p >= e || buf[p] < 49 || buf[p] > 57) return Number.NaN;
+  const digits = e - p;
+  let v = 0;
+  for (let i = p; i < e; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) return Number.NaN;
+    v = v * 10 + d;
+  }
+  if (digits > 19) return Number.NaN;
+  if (digits === 19) {
+    // Compare with LLONG_MAX (LLONG_MIN's magnitude for a negative number) digit by digit.
+    const limit = negative ? '9223372036854775808' : '9223372036854775807';
+    for (let i = 0; i < 19; i++) {
+      const d = buf[p + i] - limit.charCodeAt(i);
+      if (d < 0) break;
+      if (d > 0) return Number.NaN;
+    }
+  }
+  return negative ? -v : v;
 }
 
 /**

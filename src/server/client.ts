@@ -50,7 +50,7 @@ export class Client {
   /** Full name of the last command run (CLIENT LIST cmd=). */
   lastCommand = 'NULL';
   /** argv[0] of the last request resolved and its top-level command (dispatcher lookup cache). */
-  lastCmdName = '';
+  lastCmdName: string | null = null;
   lastCmd: Command | null = null;
   /** Reply, then close the connection (QUIT, protocol errors, CLIENT KILL of self). */
   closeAfterReply = false;

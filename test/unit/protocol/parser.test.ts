@@ -84,7 +84,11 @@ describe('RespParser', () => {
 
   const errors: [string, string][] = [
     ['*abc\r\n', 'ERR Protocol error: invalid multibulk length'],
-    ['*2000000\r\n', 'ERR Protocol error: invalid multibulk length'],
+    ['*2147483648\r\n', 'ERR Protocol error: invalid multibulk length'],
+    ['*01\r\n$4\r\nPING\r\n', 'ERR Protocol error: invalid multibulk length'],
+    ['*-0\r\n', 'ERR Protocol error: invalid multibulk length'],
+    ['*1\r\n$04\r\nPING\r\n', 'ERR Protocol error: invalid bulk length'],
+    ['*1\r\n$-0\r\n\r\n', 'ERR Protocol error: invalid bulk length'],
     ['*1\r\n+foo\r\n', "ERR Protocol error: expected '$', got '+'"],
     ['*1\r\n$-5\r\n', 'ERR Protocol error: invalid bulk length'],
     ['*1\r\n$x\r\n', 'ERR Protocol error: invalid bulk length'],
@@ -99,6 +103,14 @@ describe('RespParser', () => {
       assert.equal(error, err);
     });
   }
+
+  it('waits on counts up to INT_MAX, on a NUL before a line end and on a bulk line without its CR (Redis 7.0)', () => {
+    for (const input of ['*2000000\r\n$4\r\nPING\r\n', 'PI\0NG\r\n', '*1\0\r\n$4\r\nPING\r\n', '*1\r\nX4']) {
+      const { whole, error } = both(Buffer.from(input, 'latin1'));
+      assert.deepEqual(whole, [], input);
+      assert.equal(error, null, input);
+    }
+  });
 
   it('rejects an inline request over 64KB without newline', () => {
     const p = new RespParser(limits);
