@@ -77,6 +77,7 @@ export class KeydraServer {
   execDepth = 0;
   private pendingPropagation: { dbId: number; argv: string[] }[] = [];
   private readonly propagationListeners: PropagationListener[] = [];
+  private readonly propagationWanted: (() => boolean)[] = [];
 
   private listeners: net.Server[] = [];
   private nextClientId = 1;
@@ -434,15 +435,25 @@ export class KeydraServer {
 
   // ---- propagation -----------------------------------------------------------------------
 
-  /** Adds a listener that receives every propagated write (AOF, replicas). */
-  addPropagationListener(l: PropagationListener): void {
+  /**
+   * Adds a listener that receives every propagated write (AOF, replicas). `wanted` tells whether
+   * it uses writes at the moment (the AOF: appendonly on); when no listener does, a write outside
+   * EXEC/scripts is not even queued (the listener would drop it).
+   */
+  addPropagationListener(l: PropagationListener, wanted: () => boolean = () => true): void {
     this.propagationListeners.push(l);
+    this.propagationWanted.push(wanted);
   }
 
   /** Queues argv for propagation after the current command (Redis alsoPropagate). */
   alsoPropagate(dbId: number, argv: string[]): void {
-    // No AOF or replica listens and no EXEC/script unit is open: the flushPropagation that follows would drop it.
-    if (this.propagationListeners.length === 0 && this.execDepth === 0) return;
+    if (this.execDepth === 0) {
+      // No EXEC/script unit is open and no listener wants writes now (AOF off, no replica): the
+      // flushPropagation that follows would drop it.
+      let wanted = false;
+      for (const w of this.propagationWanted) if (w()) wanted = true;
+      if (!wanted) return;
+    }
     this.pendingPropagation.push({ dbId, argv });
   }
 

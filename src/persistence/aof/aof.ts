@@ -148,7 +148,10 @@ export class Aof {
     const cfg = server.config;
     this.dirPath = path.join(cfg.str('dir'), cfg.str('appenddirname'));
     this.baseName = cfg.str('appendfilename');
-    server.addPropagationListener((dbId, argv) => this.feed(dbId, argv));
+    server.addPropagationListener(
+      (dbId, argv) => this.feed(dbId, argv),
+      () => this.enabled,
+    );
     server.beforeFlushHooks.push(() => this.flush());
   }
 
