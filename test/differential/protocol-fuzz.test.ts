@@ -25,7 +25,8 @@ import { encodeCommand } from '../../src/client/rawClient.js';
 import { rng } from '../helpers/random.js';
 import { NO_REDIS, type Peer, startKeydra, startRedis } from '../helpers/servers.js';
 
-const SEED = 20261121;
+/** First case seed; PROTOCOL_FUZZ_SEED=<n> explores other cases. */
+const SEED = Number(process.env.PROTOCOL_FUZZ_SEED ?? 20261121);
 /** PROTOCOL_FUZZ_CASE=<seed>: run only that case (the seed a failure message prints) in each test. */
 const ONLY = process.env.PROTOCOL_FUZZ_CASE === undefined ? null : Number(process.env.PROTOCOL_FUZZ_CASE);
 
@@ -82,7 +83,9 @@ class Gen {
   /** A binary-safe argument: often short, sometimes large (up to 70000 bytes, past the 32 KB big-arg threshold). */
   value(big = true): Buffer {
     const x = this.r();
-    const len = x < 0.15 ? 0 : x < 0.7 ? this.int(1, 20) : x < 0.9 || !big ? this.int(21, 2000) : this.int(30000, 70000);
+    let len = x < 0.15 ? 0 : x < 0.7 ? this.int(1, 20) : x < 0.9 || !big ? this.int(21, 2000) : this.int(30000, 70000);
+    // The big-argument threshold (32 KB) and the read buffer size (64 KB), give or take a byte.
+    if (big && x >= 0.97) len = this.pick([32 * 1024, 64 * 1024]) + this.int(-2, 2);
     const b = Buffer.alloc(len);
     const mode = this.int(0, 3);
     for (let i = 0; i < len; i++) {
@@ -543,6 +546,56 @@ const REGRESSIONS: [string, Ending][] = [
   // Unknown command errors print arguments as C strings (up to a NUL byte).
   ['*3\r\n$3\r\nx\0y\r\n$3\r\na\0b\r\n$0\r\n\r\n', 'sentinel'],
 ];
+
+/**
+ * A client that does not read its replies for a while: Keydra's writes back up and it stops
+ * reading the socket, keeping unparsed bytes (copied out of the shared read buffer) until the
+ * client drains. @returns bytes sent per server.
+ */
+async function slowReader(seed: number): Promise<number> {
+  const g = new Gen(seed);
+  const parts: Buffer[] = [];
+  for (let i = g.int(150, 250); i > 0; i--) {
+    const big = Buffer.alloc(g.int(20000, 70000), g.int(0, 255));
+    const x = g.r();
+    if (x < 0.4) parts.push(encodeCommand([g.pick(['ECHO', 'echo']), big]));
+    else if (x < 0.6) parts.push(encodeCommand(['SET', `k${g.int(0, 2)}`, big]));
+    else if (x < 0.8) parts.push(encodeCommand(['GET', `k${g.int(0, 2)}`]));
+    else parts.push(encodeCommand(g.command('')));
+  }
+  const token = `end-${seed}`;
+  parts.push(encodeCommand(['ECHO', token]));
+  const s: Stream = {
+    bytes: Buffer.concat(parts),
+    ending: 'sentinel',
+    sentinel: Buffer.from(`$${token.length}\r\n${token}\r\n`),
+    lastChunkFrom: -1,
+  };
+  await flushAll();
+  const [r, k] = await Promise.all([Conn.open((redis as Peer).port), Conn.open((keydra as Peer).port)]);
+  try {
+    r.socket.pause();
+    k.socket.pause();
+    await sendChunks(g, [r, k], s.bytes, g.chunks(s.bytes.length, -1));
+    await sleep(50);
+    r.socket.resume();
+    k.socket.resume();
+    await Promise.all([r.finish(s), k.finish(s)]);
+    compare('slow reader', seed, s.bytes, r.received, k.received);
+  } finally {
+    r.close();
+    k.close();
+  }
+  return s.bytes.length;
+}
+
+test('protocol fuzz: a client that reads its replies late', async (t) => {
+  if (!redis) return t.skip(NO_REDIS);
+  let bytes = 0;
+  const list = seeds(SEED + 40000, 4);
+  for (const seed of list) bytes += await slowReader(seed);
+  t.diagnostic(`${list.length} cases, ${bytes} bytes per server`);
+});
 
 test('protocol fuzz: regressions', async (t) => {
   if (!redis) return t.skip(NO_REDIS);
