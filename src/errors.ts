@@ -105,6 +105,9 @@ export const PROTO_TOO_BIG_MBULK = 'ERR Protocol error: too big mbulk count stri
 export const PROTO_INVALID_MBULK = 'ERR Protocol error: invalid multibulk length';
 export const PROTO_TOO_BIG_BULK = 'ERR Protocol error: too big bulk count string';
 export const PROTO_INVALID_BULK = 'ERR Protocol error: invalid bulk length';
+/** Counts over 10 / lengths over 16384 before AUTH when a password is required (Redis 7.0 authRequired). */
+export const PROTO_UNAUTH_MBULK = 'ERR Protocol error: unauthenticated multibulk length';
+export const PROTO_UNAUTH_BULK = 'ERR Protocol error: unauthenticated bulk length';
 export function protoExpectedDollar(got: string): string {
   return `ERR Protocol error: expected '$', got '${got}'`;
 }

@@ -14,6 +14,8 @@ import {
   PROTO_TOO_BIG_BULK,
   PROTO_TOO_BIG_INLINE,
   PROTO_TOO_BIG_MBULK,
+  PROTO_UNAUTH_BULK,
+  PROTO_UNAUTH_MBULK,
   PROTO_UNBALANCED_QUOTES,
   protoExpectedDollar,
 } from '../errors.js';
@@ -156,7 +158,8 @@ export class RespParser {
         const n = this.readHeaderNumber(1, PROTO_TOO_BIG_MBULK);
         if (n === null) return null;
         // Redis 7.0 accepts counts up to INT_MAX; the array grows as arguments arrive.
-        if (!(n <= 0x7fffffff) || (!this.authenticated && n > 10)) return this.fail(PROTO_INVALID_MBULK);
+        if (!(n <= 0x7fffffff)) return this.fail(PROTO_INVALID_MBULK);
+        if (!this.authenticated && n > 10) return this.fail(PROTO_UNAUTH_MBULK);
         if (n <= 0) continue;
         this.mbulkLeft = n;
         this.argv = new Array(Math.min(n, 1024));
@@ -171,9 +174,8 @@ export class RespParser {
           const len = this.readHeaderNumber(1, PROTO_TOO_BIG_BULK);
           if (len === null) return null;
           if (prefix !== 36 /* '$' */) return this.fail(protoExpectedDollar(String.fromCharCode(prefix)));
-          if (!(len >= 0) || len > this.limits.maxBulkLen || (!this.authenticated && len > 16384)) {
-            return this.fail(PROTO_INVALID_BULK);
-          }
+          if (!(len >= 0) || len > this.limits.maxBulkLen) return this.fail(PROTO_INVALID_BULK);
+          if (!this.authenticated && len > 16384) return this.fail(PROTO_UNAUTH_BULK);
           this.bulkLen = len;
         }
         const end = this.pos + this.bulkLen;

@@ -65,8 +65,24 @@ interface Received {
   closed: boolean;
 }
 
+/** What a stream may contain: large arguments, a fatal error at its end, mismatched lengths; what precedes its sentinel (an AUTH). */
+interface StreamOptions {
+  big: boolean;
+  fatalOk: boolean;
+  chaosOk: boolean;
+  beforeSentinel?: Buffer;
+  /**
+   * For clients before AUTH: no frame over the unauthenticated limits (10 arguments, 16384-byte
+   * arguments) except a fatal one at the end (a server that closes mid-stream leaves the rest of
+   * the stream unread, and its reset can discard the replies before the client reads them).
+   */
+  unauth?: boolean;
+}
+
 class Gen {
   readonly r: () => number;
+  /** Stay within the unauthenticated limits (StreamOptions.unauth). */
+  unauth = false;
   constructor(seed: number) {
     this.r = rng(seed);
   }
@@ -125,7 +141,9 @@ class Gen {
       }
       case 6: {
         const argv: Buffer[] = [name('MGET')];
-        for (let i = this.int(1, 4); i > 0; i--) argv.push(s(this.key(prefix, this.pick(['k', 'l', 'h']))));
+        // Sometimes more than 10 arguments: the limit before AUTH.
+        for (let i = this.int(1, this.chance(0.1) && !this.unauth ? 12 : 4); i > 0; i--)
+          argv.push(s(this.key(prefix, this.pick(['k', 'l', 'h']))));
         return argv;
       }
       case 7:
@@ -196,6 +214,11 @@ class Gen {
   fatal(): Buffer {
     const s = (x: string) => Buffer.from(x, 'latin1');
     const ok = encodeCommand(['ECHO', 'abc']);
+    if (this.unauth && this.chance(0.5)) {
+      return this.chance(0.5)
+        ? Buffer.concat([s(`*${this.int(11, 20)}\r\n`), encodeCommand(['PING']).subarray(4)])
+        : Buffer.concat([s(`*2\r\n$4\r\nECHO\r\n$${this.int(16385, 20000)}\r\n`), Buffer.alloc(100, 97)]);
+    }
     switch (this.int(0, 9)) {
       case 0:
         return s(
@@ -252,7 +275,8 @@ class Gen {
    * a fatal error; `chaosOk`: may contain mismatched data lengths (the stream's end is then not
    * known, it ends 'quiet').
    */
-  stream(prefix: string, opts: { big: boolean; fatalOk: boolean; chaosOk: boolean }): Stream {
+  stream(prefix: string, opts: StreamOptions): Stream {
+    this.unauth = opts.unauth === true;
     const parts: Buffer[] = [];
     let ending: Ending = 'sentinel';
     const n = this.int(1, 40);
@@ -292,6 +316,7 @@ class Gen {
     }
     if (ending === 'quiet') return { bytes: Buffer.concat(parts), ending, lastChunkFrom };
     const token = `end-${prefix}-${this.int(0, 1e9)}`;
+    if (opts.beforeSentinel) parts.push(opts.beforeSentinel);
     parts.push(encodeCommand(['ECHO', token]));
     return { bytes: Buffer.concat(parts), ending, sentinel: Buffer.from(`$${token.length}\r\n${token}\r\n`), lastChunkFrom };
   }
@@ -427,23 +452,50 @@ async function sendChunks(g: Gen, conns: Conn[], bytes: Buffer, chunks: number[]
   }
 }
 
-async function flushAll(): Promise<void> {
-  const conns = await Promise.all([Conn.open((redis as Peer).port), Conn.open((keydra as Peer).port)]);
-  const ok = Buffer.from('+OK\r\n');
-  for (const c of conns) c.write(encodeCommand(['FLUSHALL']));
+/** The two servers a case runs against: [redis, keydra], and the password their clients need (if any). */
+interface Pair {
+  peers: [Peer, Peer];
+  password?: string;
+}
+
+function mainPair(): Pair {
+  return { peers: [redis as Peer, keydra as Peer] };
+}
+
+async function flushAll(pair: Pair = mainPair()): Promise<void> {
+  const conns = await Promise.all(pair.peers.map((p) => Conn.open(p.port)));
+  const auth = pair.password === undefined ? '' : '+OK\r\n';
+  const ok = Buffer.from(`${auth}+OK\r\n`);
+  for (const c of conns) {
+    if (pair.password !== undefined) c.write(encodeCommand(['AUTH', pair.password]));
+    c.write(encodeCommand(['FLUSHALL']));
+  }
   await Promise.all(conns.map((c) => c.until(() => c.received.data.equals(ok) || c.received.closed, 5000)));
   for (const c of conns) {
-    assert.equal(c.received.data.toString('latin1'), '+OK\r\n');
+    assert.equal(c.received.data.toString('latin1'), ok.toString('latin1'));
     c.close();
   }
 }
 
-/** Runs one single-connection case: the same stream to both servers. @returns the request size in bytes. */
-async function oneConnection(seed: number, opts: { big: boolean; fatalOk: boolean; chaosOk: boolean }): Promise<number> {
+/**
+ * Runs one single-connection case: the same stream to both servers, after `prefix` (sent in the
+ * same chunks). @returns the request size in bytes.
+ */
+async function oneConnection(
+  seed: number,
+  opts: StreamOptions,
+  pair: Pair = mainPair(),
+  prefix: (g: Gen) => Buffer = () => Buffer.alloc(0),
+): Promise<number> {
   const g = new Gen(seed);
   const s = g.stream('', opts);
-  await flushAll();
-  const [r, k] = await Promise.all([Conn.open((redis as Peer).port), Conn.open((keydra as Peer).port)]);
+  const head = prefix(g);
+  if (head.length > 0) {
+    s.bytes = Buffer.concat([head, s.bytes]);
+    if (s.lastChunkFrom >= 0) s.lastChunkFrom += head.length;
+  }
+  await flushAll(pair);
+  const [r, k] = await Promise.all(pair.peers.map((p) => Conn.open(p.port)));
   try {
     await sendChunks(g, [r, k], s.bytes, g.chunks(s.bytes.length, s.lastChunkFrom));
     await Promise.all([r.finish(s), k.finish(s)]);
@@ -611,5 +663,29 @@ test('protocol fuzz: regressions', async (t) => {
     } finally {
       for (const c of conns) c.close();
     }
+  }
+});
+
+test('protocol fuzz: clients before AUTH (requirepass: limits of 10 arguments and 16384-byte arguments)', async (t) => {
+  if (!redis) return t.skip(NO_REDIS);
+  const password = 'fuzz-pw';
+  const r = await startRedis(['--requirepass', password]);
+  const k = await startKeydra({ requirepass: password });
+  try {
+    const pair: Pair = { peers: [r as Peer, k], password };
+    let bytes = 0;
+    const list = seeds(SEED + 50000, 60);
+    for (const seed of list) {
+      // No AUTH, a wrong password, or the right one: later frames are parsed without the limits.
+      const beforeSentinel = encodeCommand(['AUTH', password]);
+      const opts = { big: false, fatalOk: true, chaosOk: false, beforeSentinel, unauth: true };
+      bytes += await oneConnection(seed, opts, pair, (g) =>
+        g.pick([Buffer.alloc(0), encodeCommand(['AUTH', 'wrong']), encodeCommand(['AUTH', password]), Buffer.from(`AUTH ${password}\r\n`)]),
+      );
+    }
+    t.diagnostic(`${list.length} cases, ${bytes} bytes per server`);
+  } finally {
+    await k.close();
+    await r?.close();
   }
 });

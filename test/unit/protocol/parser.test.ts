@@ -126,12 +126,20 @@ describe('RespParser', () => {
     assert.equal(p.error, 'ERR Protocol error: too big mbulk count string');
   });
 
-  it('limits unauthenticated clients as Redis does', () => {
-    const p = new RespParser(limits);
-    p.authenticated = false;
-    p.feed(Buffer.from('*1\r\n$20000\r\n'));
-    assert.equal(p.next(), null);
-    assert.equal(p.error, 'ERR Protocol error: invalid bulk length');
+  it('limits unauthenticated clients as Redis does (its own errors, after the invalid-length checks)', () => {
+    const cases: [string, string][] = [
+      ['*1\r\n$20000\r\n', 'ERR Protocol error: unauthenticated bulk length'],
+      ['*11\r\n', 'ERR Protocol error: unauthenticated multibulk length'],
+      ['*1\r\n$600000000\r\n', 'ERR Protocol error: invalid bulk length'],
+      ['*3000000000\r\n', 'ERR Protocol error: invalid multibulk length'],
+    ];
+    for (const [input, err] of cases) {
+      const p = new RespParser(limits);
+      p.authenticated = false;
+      p.feed(Buffer.from(input));
+      assert.equal(p.next(), null);
+      assert.equal(p.error, err, input);
+    }
   });
 
   it('flags the query buffer limit', () => {
