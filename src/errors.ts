@@ -77,10 +77,7 @@ export function errArity(name: string): string {
  */
 export function errUnknownCommand(argv: string[]): string {
   // Redis formats with %.128s / %.*s: each argument ends at its first NUL byte, as a C string.
-  const cstr = (s: string) => {
-    const nul = s.indexOf('\0');
-    return nul < 0 ? s : s.slice(0, nul);
-  };
+  const cstr = cString;
   let args = '';
   for (let i = 1; i < argv.length && args.length < 128; i++) {
     args += `'${cstr(argv[i]).slice(0, 128 - args.length)}' `;
@@ -88,9 +85,15 @@ export function errUnknownCommand(argv: string[]): string {
   return `ERR unknown command '${cstr(argv[0]).slice(0, 128)}', with args beginning with: ${args}`;
 }
 
+/** `s` up to its first NUL byte: what Redis's printf-style `%s` of an argument shows (a C string). */
+export function cString(s: string): string {
+  const nul = s.indexOf('\0');
+  return nul < 0 ? s : s.slice(0, nul);
+}
+
 /** `ERR unknown subcommand '<sub>'. Try <CONTAINER> HELP.` (Redis 7.0 processCommand / addReplySubcommandSyntaxError). */
 export function errUnknownSubcommand(container: string, sub: string): string {
-  return `ERR unknown subcommand '${sub.slice(0, 128)}'. Try ${container.toUpperCase()} HELP.`;
+  return `ERR unknown subcommand '${cString(sub).slice(0, 128)}'. Try ${container.toUpperCase()} HELP.`;
 }
 
 /** RESP2 pub/sub context refusal (Redis 7.0 processCommand). */
@@ -167,7 +170,7 @@ export function errNoGroupForKey(group: string, key: string): string {
 }
 /** Redis addReplySubcommandSyntaxError: `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <C> HELP.` */
 export function errSubcommandSyntax(container: string, sub: string): string {
-  return `ERR unknown subcommand or wrong number of arguments for '${sub.slice(0, 128)}'. Try ${container} HELP.`;
+  return `ERR unknown subcommand or wrong number of arguments for '${cString(sub).slice(0, 128)}'. Try ${container} HELP.`;
 }
 /** XREAD/XREADGROUP BLOCK from a script. */
 export function errBlockFromScript(cmd: string): string {

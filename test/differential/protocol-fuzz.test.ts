@@ -608,8 +608,9 @@ const REGRESSIONS: [string, Ending][] = [
   ['*1\r\n\0$4\r\nPING\r\n', 'quiet'],
   // The bulk header line must be complete before its '$' is checked.
   ['*1\r\nX4', 'quiet'],
-  // Unknown command errors print arguments as C strings (up to a NUL byte).
+  // Unknown command and subcommand errors print arguments as C strings (up to a NUL byte).
   ['*3\r\n$3\r\nx\0y\r\n$3\r\na\0b\r\n$0\r\n\r\n', 'sentinel'],
+  ['*2\r\n$6\r\nCONFIG\r\n$3\r\na\0b\r\n*4\r\n$6\r\nXGROUP\r\n$3\r\nc\0d\r\n$1\r\nk\r\n$1\r\ng\r\n', 'sentinel'],
 ];
 
 /**
