@@ -11,10 +11,14 @@
  * Two connections per server also send partial frames alternately (Keydra reads every socket into
  * one shared buffer, which must keep them apart).
  *
- * Deterministic: PROTOCOL_FUZZ_CASE=<seed> replays one case (the failure message prints its seed).
- * Streams never depend on how reads are split: a line with no CR or LF is either short or longer
- * than the 64 KB inline limit plus a read, and a NUL byte never precedes a header's CR (Redis finds
- * line ends with strchr, so such input waits forever).
+ * Deterministic: PROTOCOL_FUZZ_CASE=<seed> replays one case (the failure message prints its seed),
+ * PROTOCOL_FUZZ_SEED=<n> runs other cases. Replies never depend on how reads are split: a line
+ * over the 64 KB limit (no CR or LF) ends its stream, so the server sees all of it, and a NUL byte
+ * never precedes a header's CR in generated streams (Redis finds line ends with strchr; the
+ * regression cases check that such input waits). A fatal error ends a stream but for a few bytes
+ * written with it, and the client polls its socket before each write and stops once the server has
+ * closed: a server that closes with bytes unread sends a reset, and a client write that fails
+ * then destroys the socket with the replies unread.
  */
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
