@@ -67,6 +67,7 @@ export async function startRedis(args: string[] = []): Promise<(Peer & { proc: C
   const proc = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args], {
     stdio: 'ignore',
   });
+  track(proc);
   for (let i = 0; i < 100; i++) {
     try {
       const c = await RawClient.connect(port);
@@ -98,6 +99,22 @@ export interface SpawnedServer {
   c: RawClient;
 }
 
+/** Server processes started here and not yet exited. */
+const spawned = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** Kills `proc` with SIGKILL when the test process exits, if it still runs (a failed assertion skipped the test's own stop). */
+function track(proc: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const p of spawned) if (p.exitCode === null) p.kill('SIGKILL');
+    });
+  }
+  spawned.add(proc);
+  proc.once('exit', () => spawned.delete(proc));
+}
+
 /**
  * Spawns `keydra` (bin/keydra-server.js under this Node) or `redis` (redis-server) with `args`
  * and `env` additions, and resolves once it answers PING (within ~15 s) with a connected client.
@@ -116,6 +133,7 @@ export async function spawnServer(
           env: { ...process.env, ...env },
         })
       : spawn('redis-server', ['--port', String(port), ...args], { stdio: 'ignore', env: { ...process.env, ...env } });
+  track(proc);
   for (let i = 0; ; i++) {
     try {
       const c = await RawClient.connect(port);
