@@ -8,7 +8,7 @@
  * Source: Redis 7.0 geo.c (geoaddCommand, georadiusGeneric, geodistCommand, geohashCommand,
  * geoposCommand).
  */
-import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from '../../errors.js';
+import { ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_SYNTAX } from '../../errors.js';
 import type { Client } from '../../server/client.js';
 import { ObjType, RObject } from '../../store/db.js';
 import {
@@ -34,7 +34,7 @@ import { ZSet, zsetLimits } from '../../store/zset.js';
 import { isKeyword, parseInt64 } from '../args.js';
 import type { CommandDef } from '../types.js';
 import zsets from '../zsets/index.js';
-import { parseDoubleStrict } from '../zsets/util.js';
+import { parseDoubleStrict, readZset } from '../zsets/util.js';
 
 const ERR_UNIT = 'ERR unsupported unit provided. please use M, KM, FT, MI';
 const ERR_NEED_RADIUS = 'ERR need numeric radius';
@@ -58,17 +58,6 @@ const SORT_ASC = 1;
 const SORT_DESC = 2;
 
 const zaddHandler = zsets.find((d) => d.name === 'zadd')?.handler as (c: Client, argv: string[]) => void;
-
-/** The zset under `key` (read lookup): undefined when absent, null after replying WRONGTYPE. */
-function readZset(c: Client, key: string): ZSet | undefined | null {
-  const o = c.db.lookupRead(key);
-  if (o === undefined) return undefined;
-  if (o.type !== ObjType.ZSet) {
-    c.error(ERR_WRONGTYPE);
-    return null;
-  }
-  return o.value as ZSet;
-}
 
 /** getDoubleFromObjectOrReply: the double or null after replying `msg`. */
 function doubleOrReply(c: Client, s: string, msg = ERR_NOT_FLOAT): number | null {

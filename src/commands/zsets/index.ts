@@ -13,7 +13,7 @@ import { type LexRange, lexGteMin, lexLteMax, type SkipNode } from '../../store/
 import { ZAddIn, ZAddOut, ZSet, zsetLimits } from '../../store/zset.js';
 import { isKeyword, parseInt64, parseIntOrReply, replyCountOk } from '../args.js';
 import type { CommandDef } from '../types.js';
-import { globMatch, parseDoubleStrict, parseLexRange, parseScoreRange, parseTimeoutOrReply } from './util.js';
+import { globMatch, parseDoubleStrict, parseLexRange, parseScoreRange, parseTimeoutOrReply, readZset, writeZset } from './util.js';
 
 const ERR_NOT_FLOAT_RANGE = 'ERR min or max is not a float';
 const ERR_NOT_LEX_RANGE = 'ERR min or max not valid string range item';
@@ -25,28 +25,6 @@ const ERR_NOT_VALID_FLOAT = 'ERR value is not a valid float';
 const ERR_POSITIVE = 'ERR value is out of range, must be positive';
 const ERR_NUMKEYS = 'ERR numkeys should be greater than 0';
 const ERR_COUNT_POSITIVE = 'ERR count should be greater than 0';
-
-/** The zset under `key` for reading: undefined when absent; null after replying WRONGTYPE. */
-function readZset(c: Client, key: string): ZSet | undefined | null {
-  const o = c.db.lookupRead(key);
-  if (o === undefined) return undefined;
-  if (o.type !== ObjType.ZSet) {
-    c.error(ERR_WRONGTYPE);
-    return null;
-  }
-  return o.value as ZSet;
-}
-
-/** As readZset, with write lookup semantics. */
-function writeZset(c: Client, key: string): ZSet | undefined | null {
-  const o = c.db.lookupWrite(key);
-  if (o === undefined) return undefined;
-  if (o.type !== ObjType.ZSet) {
-    c.error(ERR_WRONGTYPE);
-    return null;
-  }
-  return o.value as ZSet;
-}
 
 /** Refreshes the listpack limits from the config (zset-max-listpack-entries/-value) before creating a zset. */
 function syncLimits(c: Client): void {

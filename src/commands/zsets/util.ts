@@ -6,7 +6,10 @@
  */
 import { parseDouble } from '../args.js';
 import { ERR_TIMEOUT_NEGATIVE, ERR_TIMEOUT_NOT_FLOAT } from '../../errors.js';
+import { ERR_WRONGTYPE } from '../../errors.js';
 import type { Client } from '../../server/client.js';
+import { ObjType, type RObject } from '../../store/db.js';
+import type { ZSet } from '../../store/zset.js';
 import { type LexRange, MAX_LEX, MIN_LEX, type ScoreRange } from '../../store/skiplist.js';
 
 const HEX_RE = /^[+-]?0[xX][0-9a-fA-F]+$/;
@@ -145,4 +148,24 @@ export function globMatch(p: string, s: string, pi = 0, si = 0): boolean {
     si++;
   }
   return si === s.length;
+}
+
+/** The zset in `o`: undefined when absent, null after replying WRONGTYPE. */
+function zsetOf(c: Client, o: RObject | undefined): ZSet | undefined | null {
+  if (o === undefined) return undefined;
+  if (o.type !== ObjType.ZSet) {
+    c.error(ERR_WRONGTYPE);
+    return null;
+  }
+  return o.value as ZSet;
+}
+
+/** The zset under `key` for reading (lookupRead): undefined when absent; null after replying WRONGTYPE. Used by zsets and GEO. */
+export function readZset(c: Client, key: string): ZSet | undefined | null {
+  return zsetOf(c, c.db.lookupRead(key));
+}
+
+/** As readZset, with write lookup semantics (lookupWrite). */
+export function writeZset(c: Client, key: string): ZSet | undefined | null {
+  return zsetOf(c, c.db.lookupWrite(key));
 }
