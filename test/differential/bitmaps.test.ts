@@ -4,22 +4,15 @@
  * edge cases, BITFIELD overflow modes and widths, dirty counts (what is propagated), and a seeded
  * random sequence of 2000 operations compared reply by reply with the raw values.
  */
-import { after, before, test } from 'node:test';
-import { type Cmd, Differential } from '../helpers/differential.js';
+import { test } from 'node:test';
+import { type Cmd, type Differential, useDifferential } from '../helpers/differential.js';
 import { rng } from '../helpers/random.js';
 import { NO_REDIS } from '../helpers/servers.js';
 
 let d: Differential | null = null;
-before(async () => {
-  d = await Differential.start();
+const same = useDifferential((x) => {
+  d = x;
 });
-after(async () => {
-  await d?.close();
-});
-
-async function same(...cmds: Cmd[]): Promise<void> {
-  await (d as Differential).same(...cmds);
-}
 
 test('SETBIT/GETBIT: growth, errors, wrong types', async (t) => {
   if (!d) return t.skip(NO_REDIS);

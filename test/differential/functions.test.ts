@@ -4,16 +4,13 @@
  * (and a library's functions) in hash order, so listings compare one library / one function at a time.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, test } from 'node:test';
-import { type Cmd, Differential } from '../helpers/differential.js';
+import { beforeEach, test } from 'node:test';
+import { type Cmd, type Differential, useDifferential } from '../helpers/differential.js';
 import { NO_REDIS } from '../helpers/servers.js';
 
 let d: Differential | null = null;
-before(async () => {
-  d = await Differential.start();
-});
-after(async () => {
-  await d?.close();
+useDifferential((x) => {
+  d = x;
 });
 beforeEach(async () => {
   await d?.same(['FUNCTION', 'FLUSH'], ['FLUSHALL']);

@@ -7,23 +7,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { decodeAll, type RespNode } from '../../src/protocol/decoder.js';
-import { type Cmd, Differential } from '../helpers/differential.js';
+import { type Cmd, Differential, useDifferential } from '../helpers/differential.js';
 import { NO_REDIS } from '../helpers/servers.js';
 import { rng } from '../helpers/random.js';
 
 let d: Differential | null = null;
-before(async () => {
-  d = await Differential.start();
+const same = useDifferential((x) => {
+  d = x;
 });
-after(async () => {
-  await d?.close();
-});
-
-async function same(...cmds: Cmd[]): Promise<void> {
-  await (d as Differential).same(...cmds);
-}
 
 /** Switches both connections' protocol (HELLO replies carry client ids, so they are not compared). */
 async function hello(proto: number): Promise<void> {

@@ -4,22 +4,15 @@
  * hll-sparse-max-bytes, PFMERGE/PFCOUNT unions, PFDEBUG, invalid and corrupted values, and 50k
  * seeded random elements into several keys compared reply by reply.
  */
-import { after, before, test } from 'node:test';
-import { type Cmd, Differential } from '../helpers/differential.js';
+import { test } from 'node:test';
+import { type Cmd, type Differential, useDifferential } from '../helpers/differential.js';
 import { rng } from '../helpers/random.js';
 import { NO_REDIS } from '../helpers/servers.js';
 
 let d: Differential | null = null;
-before(async () => {
-  d = await Differential.start();
+const same = useDifferential((x) => {
+  d = x;
 });
-after(async () => {
-  await d?.close();
-});
-
-async function same(...cmds: Cmd[]): Promise<void> {
-  await (d as Differential).same(...cmds);
-}
 
 test('PFADD/PFCOUNT basics, cached cardinality bytes, GET and DUMP of the value', async (t) => {
   if (!d) return t.skip(NO_REDIS);

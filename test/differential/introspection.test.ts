@@ -7,23 +7,19 @@
  * Times, durations, addresses and ids are masked where they must differ.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { RawClient } from '../../src/client/rawClient.js';
 import type { RespNode } from '../../src/protocol/decoder.js';
-import { type Cmd, Differential } from '../helpers/differential.js';
+import { type Cmd, type Differential, useDifferential } from '../helpers/differential.js';
 import { NO_REDIS } from '../helpers/servers.js';
 
 let d: Differential | null = null;
-before(async () => {
-  d = await Differential.start({ redisArgs: ['--enable-debug-command', 'yes'], keydra: { 'enable-debug-command': 'yes' } });
-});
-after(async () => {
-  await d?.close();
-});
-
-async function same(...cmds: Cmd[]): Promise<void> {
-  await (d as Differential).same(...cmds);
-}
+const same = useDifferential(
+  (x) => {
+    d = x;
+  },
+  { redisArgs: ['--enable-debug-command', 'yes'], keydra: { 'enable-debug-command': 'yes' } },
+);
 
 /** Sends the same commands on a pair of connections and asserts identical raw replies. */
 async function samePair(pair: [RawClient, RawClient], ...cmds: Cmd[]): Promise<void> {

@@ -3,16 +3,13 @@
  * the same EVAL scripts on both servers, raw replies compared byte for byte (results, binary
  * packed strings, error replies with their positions).
  */
-import { after, before, test } from 'node:test';
-import { Differential } from '../helpers/differential.js';
+import { test } from 'node:test';
+import { type Differential, useDifferential } from '../helpers/differential.js';
 import { NO_REDIS } from '../helpers/servers.js';
 
 let d: Differential | null = null;
-before(async () => {
-  d = await Differential.start();
-});
-after(async () => {
-  await d?.close();
+useDifferential((x) => {
+  d = x;
 });
 
 /** Returns "ok|result" with non-printable bytes hex-escaped, so errors and values both compare. */

@@ -3,21 +3,14 @@
  * lists, sets and sorted sets, BY patterns (incl. `->field` and constant NOSORT patterns), GET (`#`),
  * LIMIT edge cases, DESC, STORE, and errors.
  */
-import { after, before, test } from 'node:test';
-import { type Cmd, Differential } from '../helpers/differential.js';
+import { test } from 'node:test';
+import { type Cmd, type Differential, useDifferential } from '../helpers/differential.js';
 import { NO_REDIS } from '../helpers/servers.js';
 
 let d: Differential | null = null;
-before(async () => {
-  d = await Differential.start();
+const same = useDifferential((x) => {
+  d = x;
 });
-after(async () => {
-  await d?.close();
-});
-
-async function same(...cmds: Cmd[]): Promise<void> {
-  await (d as Differential).same(...cmds);
-}
 
 test('SORT over lists, sets and zsets', async (t) => {
   if (!d) return t.skip(NO_REDIS);

@@ -4,21 +4,14 @@
  * formatting (long double arithmetic), TTL behaviour (compared as ranges), LCS and RESP3 forms.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { type Cmd, Differential } from '../helpers/differential.js';
+import { test } from 'node:test';
+import { type Cmd, type Differential, useDifferential } from '../helpers/differential.js';
 import { NO_REDIS } from '../helpers/servers.js';
 
 let d: Differential | null = null;
-before(async () => {
-  d = await Differential.start();
+const same = useDifferential((x) => {
+  d = x;
 });
-after(async () => {
-  await d?.close();
-});
-
-async function same(...cmds: Cmd[]): Promise<void> {
-  await (d as Differential).same(...cmds);
-}
 
 /** Compares a time-dependent integer reply by its sign class and an upper bound. */
 async function ttlLike(cmd: Cmd, max: number): Promise<void> {

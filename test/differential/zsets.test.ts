@@ -4,23 +4,16 @@
  * sequence and blocking pops with real connections. (Speed lives in the bench, not in timed tests.)
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { type Cmd, Differential } from '../helpers/differential.js';
+import { test } from 'node:test';
+import { type Cmd, type Differential, useDifferential } from '../helpers/differential.js';
 import { RawClient } from '../../src/client/rawClient.js';
 import { NO_REDIS, startKeydra } from '../helpers/servers.js';
 import { rng } from '../helpers/random.js';
 
 let d: Differential | null = null;
-before(async () => {
-  d = await Differential.start();
+const same = useDifferential((x) => {
+  d = x;
 });
-after(async () => {
-  await d?.close();
-});
-
-async function same(...cmds: Cmd[]): Promise<void> {
-  await (d as Differential).same(...cmds);
-}
 
 test('ZADD flags, errors and replies', async (t) => {
   if (!d) return t.skip(NO_REDIS);

@@ -7,6 +7,7 @@
  *   await d.close();
  */
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { RawClient } from '../../src/client/rawClient.js';
 import type { StartOptions } from '../../src/index.js';
 import { type Peer, startKeydra, startRedis } from './servers.js';
@@ -66,4 +67,25 @@ export class Differential {
     this.k.close();
     await Promise.all([this.redis.close(), this.keydra.close()]);
   }
+}
+
+/**
+ * The per-file setup of a differential test: starts a Differential pair before the file's tests
+ * and closes it after them, handing it to `onStart` (null when redis-server is not installed: the
+ * tests then skip with NO_REDIS). @returns `same(...cmds)` on that pair (asserts identical raw
+ * replies, returns Redis's).
+ */
+export function useDifferential(
+  onStart: (d: Differential | null) => void,
+  opts: { redisArgs?: string[]; keydra?: StartOptions } = {},
+): (...cmds: Cmd[]) => Promise<Buffer[]> {
+  let cur: Differential | null = null;
+  before(async () => {
+    cur = await Differential.start(opts);
+    onStart(cur);
+  });
+  after(async () => {
+    await cur?.close();
+  });
+  return (...cmds: Cmd[]) => (cur as Differential).same(...cmds);
 }
