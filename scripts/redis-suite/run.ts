@@ -1,0 +1,459 @@
+/**
+ * Runs Redis 7.0.15's own Tcl test suite (external mode) against a throw-away Keydra, and optionally
+ * against a real redis-server in the same run, one unit at a time.
+ *
+ *   npm run test:redis-suite                       # default mode, Keydra only (what CI runs)
+ *   npm run test:redis-suite -- --target keydra,redis --mode default,strict   # README comparison
+ *   npm run test:redis-suite -- --units unit/type/list,unit/sort             # a subset
+ *
+ * Modes (../shared/redis-suite.md):
+ * - spawn:   the suite starts servers itself through a wrapper at its src/redis-server (keydra-server,
+ *            or /usr/bin/redis-server for the redis target); units SPAWN_UNITS, `--tags -needs:repl`.
+ * - default: `--durable --ignore-encoding --ignore-digest --tags "-needs:debug -needs:pfdebug -needs:repl"`
+ * - strict:  the server gets `enable-debug-command yes`; only `needs:repl` is denied (until replication
+ *            lands); encodings and digests are checked.
+ *
+ * For each unit: a wall-clock limit (the whole runtest process group is killed past it), then PING
+ * (a busy script gets SCRIPT KILL / FUNCTION KILL; a dead or unusable server is restarted and the unit
+ * marked), then every config the unit changed is put back with CONFIG SET (from a `CONFIG GET *`
+ * snapshot plus hidden configs taken before the first unit).
+ *
+ * Prints a table per target and mode, and as the last line `redis-suite: P passed, F failed` for
+ * Keydra. Tests listed in scripts/redis-suite/known-failures.txt (`mode | unit | test name`) are
+ * reported as known failures on a line of their own and do not fail the run; any other failed,
+ * exception or timed-out test does (exit 1), and so does a unit after which the server was unusable
+ * (`incident: server unusable after the unit`).
+ * `--markdown FILE` also writes the tables as Markdown (for the README's Compatibility section).
+ *
+ * The suite is Redis's code: scripts/redis-suite/fetch.sh downloads it from Debian's source package
+ * into a cache folder outside the repository; it is never committed.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RawClient } from '../../src/client/rawClient.js';
+import type { RespNode } from '../../src/protocol/decoder.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** The 36 units of tests/unit that have tests able to run in external mode. */
+export const DEFAULT_UNITS = [
+  'unit/type/string', 'unit/type/incr', 'unit/type/list', 'unit/type/list-2', 'unit/type/list-3',
+  'unit/type/set', 'unit/type/zset', 'unit/type/hash', 'unit/type/stream', 'unit/type/stream-cgroups',
+  'unit/keyspace', 'unit/expire', 'unit/scan', 'unit/sort', 'unit/dump', 'unit/protocol',
+  'unit/info-command', 'unit/other', 'unit/multi', 'unit/quit', 'unit/pubsub', 'unit/slowlog',
+  'unit/scripting', 'unit/functions', 'unit/introspection', 'unit/introspection-2',
+  'unit/latency-monitor', 'unit/bitops', 'unit/bitfield', 'unit/geo', 'unit/hyperloglog',
+  'unit/lazyfree', 'unit/pause', 'unit/querybuf', 'unit/tracking', 'unit/violations',
+];
+
+/** Units run in spawn mode (the suite starts its own servers through src/redis-server). */
+export const SPAWN_UNITS = [
+  'integration/aof', 'integration/aof-multi-part', 'integration/rdb', 'integration/convert-zipmap-hash-on-load',
+  'integration/convert-ziplist-hash-on-load', 'integration/convert-ziplist-zset-on-load',
+  'unit/type/string', 'unit/expire', 'unit/scripting', 'unit/maxmemory', 'unit/info', 'unit/shutdown',
+  'unit/networking', 'unit/acl', 'unit/auth', 'unit/obuf-limits', 'unit/client-eviction',
+];
+
+/** Configs that CONFIG GET * does not list but units change (redis-suite.md). */
+const HIDDEN_CONFIGS = ['rdb-key-save-delay', 'key-load-delay', 'lua-time-limit'];
+
+type Mode = 'default' | 'strict' | 'spawn';
+type Target = 'keydra' | 'redis';
+
+interface UnitResult {
+  unit: string;
+  ok: number;
+  err: number;
+  exception: number;
+  timeout: number;
+  skip: number;
+  ignore: number;
+  seconds: number;
+  failures: string[];
+  /** Set when the unit hit its wall-clock limit or left the server unusable. */
+  incident?: string;
+}
+
+interface Options {
+  modes: Mode[];
+  targets: Target[];
+  units: string[];
+  unitTimeout: number;
+  knownFile: string;
+  markdown?: string;
+  suiteDir?: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    modes: ['default'],
+    targets: ['keydra'],
+    units: [],
+    unitTimeout: 420,
+    knownFile: join(ROOT, 'scripts/redis-suite/known-failures.txt'),
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = () => {
+      const x = argv[++i];
+      if (x === undefined) throw new Error(`${a} needs a value`);
+      return x;
+    };
+    if (a === '--mode') o.modes = v().split(',') as Mode[];
+    else if (a === '--target') o.targets = v().split(',') as Target[];
+    else if (a === '--units') o.units = v().split(',');
+    else if (a === '--unit-timeout') o.unitTimeout = Number(v());
+    else if (a === '--known') o.knownFile = v();
+    else if (a === '--markdown') o.markdown = v();
+    else if (a === '--suite') o.suiteDir = v();
+    else throw new Error(`unknown option ${a}`);
+  }
+  for (const m of o.modes) if (!['default', 'strict', 'spawn'].includes(m)) throw new Error(`unknown mode ${m}`);
+  for (const t of o.targets) if (t !== 'keydra' && t !== 'redis') throw new Error(`unknown target ${t}`);
+  return o;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = net.createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => res(port));
+    });
+  });
+}
+
+/** A reply as text: a status or bulk string as is, an error as `-message`, anything else null. */
+function simple(r: RespNode | null): string | null {
+  if (typeof r === 'string') return r;
+  if (r && typeof r === 'object' && 't' in r && (r.t === '+' || r.t === '-')) return r.t === '-' ? `-${r.v}` : r.v;
+  return null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A server under test, started as a child process with persistence off in a temp dir. */
+class ServerProc {
+  proc: ChildProcess | null = null;
+  port = 0;
+  private dir = mkdtempSync(join(tmpdir(), 'keydra-suite-data-'));
+  log = '';
+
+  constructor(
+    readonly target: Target,
+    readonly mode: Mode,
+  ) {}
+
+  async start(): Promise<void> {
+    this.port = await freePort();
+    const common = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir];
+    if (this.mode === 'strict') common.push('--enable-debug-command', 'yes');
+    const [cmd, args] =
+      this.target === 'keydra'
+        ? [process.execPath, [join(ROOT, 'bin/keydra-server.js'), ...common]]
+        : ['redis-server', common];
+    this.log = '';
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (d: Buffer) => {
+      this.log = (this.log + d.toString('latin1')).slice(-20000);
+    };
+    p.stdout?.on('data', keep);
+    p.stderr?.on('data', keep);
+    this.proc = p;
+    for (let i = 0; i < 200; i++) {
+      if (p.exitCode !== null) throw new Error(`${this.target} exited at start (code ${p.exitCode}):\n${this.log}`);
+      if ((await this.ping(500)) === 'PONG') return;
+      await sleep(50);
+    }
+    await this.stop();
+    throw new Error(`${this.target} did not answer PING on port ${this.port}:\n${this.log}`);
+  }
+
+  /** One command on a fresh connection; resolves with the reply, or null on error/timeout. */
+  async command(argv: string[], timeoutMs = 3000): Promise<RespNode | null> {
+    let c: RawClient | null = null;
+    const t = sleep(timeoutMs).then(() => null);
+    try {
+      const r = (async () => {
+        c = await RawClient.connect(this.port);
+        return await c.call(...argv);
+      })().catch(() => null);
+      return await Promise.race([r, t]);
+    } finally {
+      (c as RawClient | null)?.close();
+    }
+  }
+
+  async ping(timeoutMs = 3000): Promise<string | null> {
+    return simple(await this.command(['PING'], timeoutMs));
+  }
+
+  async stop(): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGKILL');
+    await exited;
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** CONFIG GET * plus hidden configs, as a name → value map. */
+async function configSnapshot(s: ServerProc): Promise<Map<string, string>> {
+  const m = new Map<string, string>();
+  const add = (r: RespNode | null) => {
+    const arr = Array.isArray(r) ? r : r && typeof r === 'object' && 'v' in r && Array.isArray(r.v) ? r.v : [];
+    for (let i = 0; i + 1 < arr.length; i += 2) m.set(String(arr[i]), String(arr[i + 1]));
+  };
+  add(await s.command(['CONFIG', 'GET', '*']));
+  for (const name of HIDDEN_CONFIGS) add(await s.command(['CONFIG', 'GET', name]));
+  return m;
+}
+
+/** Sets back every config that differs from `base`; returns the names it restored. */
+async function restoreConfig(s: ServerProc, base: Map<string, string>): Promise<string[]> {
+  const now = await configSnapshot(s);
+  const changed: string[] = [];
+  for (const [k, v] of base) {
+    if (now.get(k) === v) continue;
+    const r = await s.command(['CONFIG', 'SET', k, v]);
+    if (simple(r) === 'OK') changed.push(k);
+  }
+  return changed;
+}
+
+/**
+ * Brings the server back to a usable state after a unit: kills a busy script, restarts a dead or
+ * unresponsive server. @returns a description of what was needed, or undefined if PING just worked.
+ */
+async function recover(s: ServerProc): Promise<string | undefined> {
+  // A unit that stops mid-test (timeout, exception) can leave CLIENT PAUSE in force for minutes.
+  await s.command(['CLIENT', 'UNPAUSE']);
+  let pong = await s.ping();
+  if (pong === 'PONG') return undefined;
+  if (pong?.startsWith('-BUSY')) {
+    await s.command(['SCRIPT', 'KILL']);
+    await s.command(['FUNCTION', 'KILL']);
+    await sleep(200);
+    pong = await s.ping();
+    if (pong === 'PONG') return 'server was busy with a script after the unit (killed)';
+  }
+  const why = s.proc?.exitCode !== null ? `server exited (code ${s.proc?.exitCode})` : `server did not answer PING (${pong})`;
+  await s.stop();
+  await s.start();
+  return `${why}; restarted`;
+}
+
+/**
+ * runtest's arguments for a mode. Spawn mode runs without --durable: with it the stock harness can
+ * count a test as passed after its server failed to start (redis-suite.md).
+ */
+function suiteArgs(mode: Mode, port: number, unit: string, skipfile: string): string[] {
+  const common = ['./runtest', '--single', unit, '--skipfile', skipfile];
+  if (mode === 'spawn') return [...common, '--clients', '1', '--timeout', '300', '--baseport', '31000', '--portcount', '2000', '--tags', '-needs:repl'];
+  const ext = [...common, '--host', '127.0.0.1', '--port', String(port), '--timeout', '180', '--durable'];
+  return mode === 'default'
+    ? [...ext, '--ignore-encoding', '--ignore-digest', '--tags', '-needs:debug -needs:pfdebug -needs:repl']
+    : [...ext, '--tags', '-needs:repl'];
+}
+
+/** Points the suite's src/ at the server under test (spawn mode) and at the real tools. */
+function installSpawnWrappers(suite: string, target: Target): void {
+  const src = join(suite, 'src');
+  rmSync(src, { recursive: true, force: true });
+  mkdirSync(src);
+  const server = target === 'keydra' ? `exec "${process.execPath}" "${join(ROOT, 'bin/keydra-server.js')}" "$@"` : 'exec /usr/bin/redis-server "$@"';
+  writeFileSync(join(src, 'redis-server'), `#!/bin/sh\n${server}\n`, { mode: 0o755 });
+  for (const tool of ['redis-cli', 'redis-benchmark', 'redis-check-aof', 'redis-check-rdb', 'redis-sentinel']) {
+    const real = `/usr/bin/${tool}`;
+    if (existsSync(real)) symlinkSync(real, join(src, tool));
+  }
+}
+
+/** Runs one unit with runtest under a wall-clock limit; counts its result lines. */
+function runUnit(suite: string, port: number, mode: Mode, unit: string, limitS: number): Promise<UnitResult> {
+  const res: UnitResult = { unit, ok: 0, err: 0, exception: 0, timeout: 0, skip: 0, ignore: 0, seconds: 0, failures: [] };
+  const args = suiteArgs(mode, port, unit, join(suite, 'keydra-skip.txt'));
+  const t0 = Date.now();
+  return new Promise((done) => {
+    const p = spawn('sh', args, { cwd: suite, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let tail = '';
+    let inTimeoutReport = false;
+    const onData = (d: Buffer) => {
+      out += d.toString('latin1');
+      tail = (tail + d.toString('latin1')).slice(-300);
+      let nl = out.indexOf('\n');
+      while (nl >= 0) {
+        line(out.slice(0, nl));
+        out = out.slice(nl + 1);
+        nl = out.indexOf('\n');
+      }
+    };
+    const line = (l: string) => {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: runtest colours its tags on a tty
+      const x = l.replace(/\x1b\[[0-9;]*m/g, '');
+      let m: RegExpMatchArray | null;
+      if (x.startsWith('[ok]:')) res.ok++;
+      else if ((m = x.match(/^\[err\]: (.*)$/))) {
+        res.err++;
+        res.failures.push(m[1].replace(/ in tests\/\S+$/, ''));
+      } else if ((m = x.match(/^\[exception\]: (.*)$/))) {
+        res.exception++;
+        res.failures.push(`exception: ${m[1]}`);
+      } else if (x.startsWith('[skip]:')) res.skip++;
+      else if (x.startsWith('[ignore]:')) res.ignore++;
+      else if (x.startsWith('[TIMEOUT]')) {
+        res.timeout++;
+        res.failures.push('timeout: (test not reported)');
+        inTimeoutReport = true;
+      } else if (inTimeoutReport && (m = x.match(/^\S+ => (?:\(IN PROGRESS\) )?(.*)$/))) {
+        // show_clients_state: "<client> => <task>" names the test that was running.
+        res.failures[res.failures.length - 1] = `timeout: ${m[1]}`;
+        inTimeoutReport = false;
+      } else if (x.startsWith('[err]') || x.startsWith('[exception]')) res.failures.push(x);
+    };
+    p.stdout?.on('data', onData);
+    p.stderr?.on('data', onData);
+    const timer = setTimeout(() => {
+      res.incident = `unit exceeded ${limitS} s (killed)`;
+      res.failures.push(`timeout: whole unit over ${limitS} s`);
+      res.timeout++;
+      try {
+        process.kill(-(p.pid as number), 'SIGKILL');
+      } catch {}
+    }, limitS * 1000);
+    p.on('close', () => {
+      clearTimeout(timer);
+      if (out) line(out);
+      res.seconds = Math.round((Date.now() - t0) / 1000);
+      if (res.ok + res.err + res.exception + res.timeout + res.skip === 0) {
+        res.failures.push(`incident: the unit ran no test (${tail.trim() || 'no output'})`);
+        res.exception++;
+      }
+      done(res);
+    });
+  });
+}
+
+/** Copies the cached suite into a fresh folder (runtest cleans and writes tests/tmp). */
+function prepareSuite(cached: string): string {
+  const work = mkdtempSync(join(tmpdir(), 'keydra-suite-'));
+  cpSync(join(cached, 'runtest'), join(work, 'runtest'));
+  cpSync(join(cached, 'tests'), join(work, 'tests'), { recursive: true });
+  // One test needs the server's local PID even in external mode (redis-suite.md): skipped by name.
+  writeFileSync(join(work, 'keydra-skip.txt'), 'SRANDMEMBER with a dict containing long chain\n');
+  return work;
+}
+
+function fetchSuite(): string {
+  const r = spawnSync('bash', [join(ROOT, 'scripts/redis-suite/fetch.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) throw new Error('fetching the suite failed (scripts/redis-suite/fetch.sh)');
+  const lines = r.stdout.trim().split('\n');
+  return lines[lines.length - 1];
+}
+
+function loadKnown(file: string): Set<string> {
+  const s = new Set<string>();
+  if (!existsSync(file)) return s;
+  for (const raw of readFileSync(file, 'utf8').split('\n')) {
+    const l = raw.trim();
+    if (!l || l.startsWith('#')) continue;
+    const [mode, unit, ...name] = l.split(' | ');
+    s.add(`${mode} | ${unit} | ${name.join(' | ')}`);
+  }
+  return s;
+}
+
+function table(results: UnitResult[]): string {
+  const rows = ['| unit | ok | err | exception | timeout | skip | ignore | s | note |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |'];
+  const sum = { ok: 0, err: 0, exception: 0, timeout: 0, skip: 0, ignore: 0, seconds: 0 };
+  for (const r of results) {
+    rows.push(`| ${r.unit} | ${r.ok} | ${r.err} | ${r.exception} | ${r.timeout} | ${r.skip} | ${r.ignore} | ${r.seconds} | ${r.incident ?? ''} |`);
+    for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += r[k];
+  }
+  rows.push(`| **total** | ${sum.ok} | ${sum.err} | ${sum.exception} | ${sum.timeout} | ${sum.skip} | ${sum.ignore} | ${sum.seconds} | |`);
+  return rows.join('\n');
+}
+
+async function main(): Promise<number> {
+  const o = parseArgs(process.argv.slice(2));
+  const suite = prepareSuite(o.suiteDir ?? fetchSuite());
+  const known = loadKnown(o.knownFile);
+  const md: string[] = [];
+  let keydraPassed = 0;
+  let keydraFailed = 0;
+  const knownSeen: string[] = [];
+  const unexpected: string[] = [];
+  try {
+    for (const mode of o.modes) {
+      for (const target of o.targets) {
+        const spawnMode = mode === 'spawn';
+        const s = spawnMode ? null : new ServerProc(target, mode);
+        await s?.start();
+        if (spawnMode) installSpawnWrappers(suite, target);
+        const base = s ? await configSnapshot(s) : new Map<string, string>();
+        const results: UnitResult[] = [];
+        console.log(`\n== ${target}, ${mode} mode${s ? ` (port ${s.port})` : ''} ==`);
+        for (const unit of o.units.length ? o.units : spawnMode ? SPAWN_UNITS : DEFAULT_UNITS) {
+          const r = await runUnit(suite, s?.port ?? 0, mode, unit, o.unitTimeout);
+          const rec = s ? await recover(s) : undefined;
+          if (rec) {
+            r.incident = r.incident ? `${r.incident}; ${rec}` : rec;
+            r.failures.push('incident: server unusable after the unit');
+          }
+          const restored = s ? await restoreConfig(s, base) : [];
+          results.push(r);
+          console.log(`${unit}: ${r.ok} ok, ${r.err} err, ${r.exception} exception, ${r.timeout} timeout, ${r.skip} skip, ${r.seconds} s` +
+            (r.incident ? ` [${r.incident}]` : '') + (restored.length ? ` (config restored: ${restored.join(' ')})` : ''));
+          for (const f of r.failures) {
+            const key = `${mode} | ${unit} | ${f}`;
+            const isKnown = target === 'keydra' && known.has(key);
+            console.log(`    ${isKnown ? 'known' : 'FAILED'}: ${f}`);
+            if (target === 'keydra') (isKnown ? knownSeen : unexpected).push(key);
+          }
+          if (target === 'keydra') {
+            keydraPassed += r.ok;
+            keydraFailed += r.err + r.exception + r.timeout;
+          }
+        }
+        await s?.stop();
+        s?.cleanup();
+        const t = table(results);
+        console.log(`\n${target}, ${mode} mode:\n${t}`);
+        md.push(`#### ${target === 'keydra' ? 'Keydra' : 'redis-server 7.0.15'}, ${mode} mode\n\n${t}\n`);
+      }
+    }
+  } finally {
+    rmSync(suite, { recursive: true, force: true });
+  }
+  if (o.markdown) writeFileSync(o.markdown, md.join('\n'));
+  if (o.targets.includes('keydra')) {
+    const ran = (m: Mode, u: string) => (o.units.length ? o.units : m === 'spawn' ? SPAWN_UNITS : DEFAULT_UNITS).includes(u);
+    const fixed = [...known].filter((k) => {
+      const [m, u] = k.split(' | ');
+      return o.modes.includes(m as Mode) && ran(m as Mode, u) && !knownSeen.includes(k);
+    });
+    if (fixed.length) console.log(`\nknown failures that passed this time (remove them from ${o.knownFile}):\n  ${fixed.join('\n  ')}`);
+    if (unexpected.length) console.log(`\nunexpected failures:\n  ${unexpected.join('\n  ')}`);
+    console.log(`\nknown failures (listed in scripts/redis-suite/known-failures.txt): ${knownSeen.length}`);
+    console.log(`redis-suite: ${keydraPassed} passed, ${keydraFailed - knownSeen.length} failed`);
+  }
+  return unexpected.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    console.error(e);
+    process.exit(2);
+  },
+);
