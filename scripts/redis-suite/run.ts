@@ -259,7 +259,7 @@ async function recover(s: ServerProc): Promise<string | undefined> {
 function suiteArgs(mode: Mode, port: number, unit: string, skipfile: string): string[] {
   const common = ['./runtest', '--single', unit, '--skipfile', skipfile];
   if (mode === 'spawn') return [...common, '--clients', '1', '--timeout', '300', '--baseport', '31000', '--portcount', '2000', '--tags', '-needs:repl'];
-  const ext = [...common, '--host', '127.0.0.1', '--port', String(port), '--timeout', '180', '--durable'];
+  const ext = [...common, '--host', '127.0.0.1', '--port', String(port), '--timeout', '180', '--durable', '--baseport', '36000', '--portcount', '100'];
   return mode === 'default'
     ? [...ext, '--ignore-encoding', '--ignore-digest', '--tags', '-needs:debug -needs:pfdebug -needs:repl']
     : [...ext, '--tags', '-needs:repl'];

@@ -67,6 +67,12 @@ export class Client {
   multi: string[][] | null = null;
   /** A command inside MULTI was rejected: EXEC must answer EXECABORT. */
   multiError = false;
+  /** Union of the CmdFlag bits of the queued commands (Redis mstate.cmd_flags): EXEC of a queue
+   * holding a denyoom command is refused when over maxmemory. */
+  multiFlags = 0;
+  /** The EXECABORT reply EXEC gives when the transaction was refused as a whole (OOM at EXEC);
+   * null: the generic "previous errors" one. */
+  multiAbort: string | null = null;
   /** A WATCHed key was touched: EXEC must answer nil. */
   dirtyCas = false;
   /** Keys this client WATCHes, as `${dbId}\0${key}`. */

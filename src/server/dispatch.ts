@@ -37,6 +37,33 @@ function reject(c: Client, cmd: Command | null, msg: string): void {
   c.reply.error(msg);
 }
 
+/** Commands not refused inside MULTI when over maxmemory (Redis processCommand). */
+const MULTI_OOM_EXEMPT = new Set(['exec', 'discard', 'quit', 'reset']);
+
+/**
+ * The maxmemory gate of processCommand (Redis 7.0 processCommand): a denyoom command, an EXEC whose
+ * queue holds one, and any command queued inside MULTI (but EXEC, DISCARD, QUIT, RESET) are refused
+ * with `-OOM ...` when eviction cannot bring memory under the limit; a refused EXEC answers
+ * `-EXECABORT Transaction discarded because of: OOM ...` and ends the transaction (execCommandAbort).
+ * @returns true when the command was refused.
+ */
+function oomCheck(c: Client, cmd: Command, flags: number): boolean {
+  const isExec = cmd.fullName === 'exec';
+  const denyOom =
+    (flags & CmdFlag.DenyOom) !== 0 ||
+    (isExec && (c.multiFlags & CmdFlag.DenyOom) !== 0) ||
+    (c.multi !== null && !MULTI_OOM_EXEMPT.has(cmd.fullName));
+  if (!denyOom || c.server.evict()) return false;
+  if (isExec && c.multi !== null) {
+    // EXEC itself answers the abort: flag the queue with the reason (multi.c execCommandAbort).
+    c.multiError = true;
+    c.multiAbort = `EXECABORT Transaction discarded because of: ${ERR_OOM}`;
+    return false;
+  }
+  reject(c, cmd, ERR_OOM);
+  return true;
+}
+
 /**
  * Resolves argv[0] (and argv[1] for containers) to a command, replying the unknown-command,
  * unknown-subcommand or arity error when it cannot run. @returns the command or null.
@@ -131,10 +158,7 @@ export function processCommand(c: Client, argv: string[]): void {
     return;
   }
   if (!c.unrestricted && !aclCheck(c, cmd, argv)) return; // ACL (src/server/acl.ts)
-  if ((flags & CmdFlag.DenyOom) !== 0 && server.maxmemory > 0 && !server.evict() && !c.multi) {
-    reject(c, cmd, ERR_OOM);
-    return;
-  }
+  if (server.maxmemory > 0 && oomCheck(c, cmd, flags)) return;
   // c.inPubSub spelled out: this function is past V8's inlining budget, the getter was a call.
   if (
     c.channels.size + c.patterns.size + c.shardChannels.size !== 0 &&
@@ -161,6 +185,7 @@ export function processCommand(c: Client, argv: string[]): void {
   if (pausedUntil !== 0 && postponeIfPaused(c, cmd, argv)) return; // CLIENT PAUSE (src/server/pause.ts)
   if (c.multi !== null && !MULTI_IMMEDIATE.has(cmd.fullName)) {
     c.multi.push(argv);
+    c.multiFlags |= flags;
     c.reply.raw(QUEUED);
     return;
   }

@@ -65,4 +65,39 @@ describe('transactions (differential)', () => {
     r2.close();
     k2.close();
   });
+  it('over maxmemory: queued commands refused with OOM, EXEC of a denyoom queue aborts, reads and DISCARD still work', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    const [r2, k2] = await d.connectBoth();
+    const both = (...argv: string[]) => Promise.all([r2.call(...argv), k2.call(...argv)]);
+    try {
+      await d.same(['SET', 'tx:oom', 'v']);
+      // Queued before the limit: read-only queue runs, a queue with a write aborts at EXEC.
+      await d.same(['MULTI'], ['GET', 'tx:oom'], ['PING']);
+      await both('CONFIG', 'SET', 'maxmemory', '1');
+      await d.same(['EXEC']);
+      await both('CONFIG', 'SET', 'maxmemory', '0');
+      await d.same(['MULTI'], ['SET', 'tx:oom', '1'], ['GET', 'tx:oom']);
+      await both('CONFIG', 'SET', 'maxmemory', '1');
+      await d.same(['EXEC'], ['GET', 'tx:oom']);
+      // Queued under the limit: any command is refused (even a read), DISCARD works, then EXECABORT.
+      await d.same(['MULTI'], ['SET', 'tx:x', '1'], ['GET', 'tx:oom'], ['DISCARD']);
+      await d.same(['MULTI'], ['LPUSH', 'tx:l', 'a']);
+      await both('CONFIG', 'SET', 'maxmemory', '0');
+      await d.same(['SET', 'tx:y', '2'], ['EXEC'], ['EXISTS', 'tx:l', 'tx:y']);
+    } finally {
+      await both('CONFIG', 'SET', 'maxmemory', '0');
+      r2.close();
+      k2.close();
+    }
+  });
+
+  it('a rejected queued command wins over a touched WATCH: EXECABORT, not nil', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    const [r2, k2] = await d.connectBoth();
+    await d.same(['SET', 'tx:wa', '1'], ['WATCH', 'tx:wa'], ['MULTI'], ['NOSUCH']);
+    await Promise.all([r2.call('SET', 'tx:wa', '2'), k2.call('SET', 'tx:wa', '2')]);
+    await d.same(['EXEC'], ['GET', 'tx:wa']);
+    r2.close();
+    k2.close();
+  });
 });

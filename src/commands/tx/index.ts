@@ -58,6 +58,8 @@ export function unwatchAll(c: Client): void {
 export function discardTransaction(c: Client): void {
   c.multi = null;
   c.multiError = false;
+  c.multiFlags = 0;
+  c.multiAbort = null;
   c.dirtyCas = false;
   unwatchAll(c);
 }
@@ -103,14 +105,16 @@ function execCommand(c: Client): void {
     c.error(ERR_EXEC_WITHOUT_MULTI);
     return;
   }
+  // A rejected queued command wins over a touched WATCH (Redis execCommand: DIRTY_EXEC first).
+  if (c.multiError) {
+    const reason = c.multiAbort ?? ERR_EXECABORT;
+    discardTransaction(c);
+    c.error(reason);
+    return;
+  }
   if (c.dirtyCas || watchedKeyExpired(c)) {
     discardTransaction(c);
     c.reply.nullArray();
-    return;
-  }
-  if (c.multiError) {
-    discardTransaction(c);
-    c.error(ERR_EXECABORT);
     return;
   }
   unwatchAll(c);
@@ -127,6 +131,7 @@ function execCommand(c: Client): void {
     server.execDepth--;
     c.multi = null;
     c.multiError = false;
+    c.multiFlags = 0;
     c.dirtyCas = false;
   }
   if (server.execDepth === 0) server.flushPropagation();
