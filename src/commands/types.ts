@@ -24,6 +24,26 @@ export interface CommandDef {
   handler?: CommandHandler;
   /** Subcommands (CONFIG GET, CLIENT LIST, ...). */
   subcommands?: CommandDef[];
+  /**
+   * The flags this call runs with when they depend on its arguments (Redis getCommandFlags: EVAL
+   * and FCALL take the script's shebang flags). Read by the dispatcher's OOM and CLIENT PAUSE gates
+   * and at MULTI queueing, not on every command. `flags` is the command's own CmdFlag bitmask.
+   * @returns a CmdFlag bitmask.
+   */
+  flagsFor?: (c: Client, argv: string[], flags: number) => number;
+}
+
+/**
+ * The command flags a script runs with when it declares shebang flags (Redis 7.0 script.c
+ * scriptFlagsToCmdFlags): write unless no-writes, deny-oom unless allow-oom or no-writes, stale
+ * only with allow-stale, never may-replicate. `noWrites`/`allowOom`/`allowStale` are the script's.
+ */
+export function scriptCmdFlags(flags: number, noWrites: boolean, allowOom: boolean, allowStale: boolean): number {
+  let f = flags & ~(CmdFlag.Stale | CmdFlag.DenyOom | CmdFlag.Write | CmdFlag.MayReplicate);
+  if (!noWrites && !allowOom) f |= CmdFlag.DenyOom;
+  if (!noWrites) f |= CmdFlag.Write;
+  if (allowStale) f |= CmdFlag.Stale;
+  return f;
 }
 
 /** Command flags as a bitmask (Redis CMD_*), parsed from the spec's flag names. */

@@ -18,6 +18,7 @@ export const activeExpireOff = new WeakSet<KeydraServer>();
 
 /** Runs one slow cycle over every db. @returns the number of keys reclaimed. */
 export function activeExpireCycle(server: KeydraServer): number {
+  if (server.keyspace.expirePaused) return 0; // CLIENT PAUSE: the dataset stays static
   if (activeExpireOff.has(server)) return 0;
   const effort = server.config.num('active-expire-effort') - 1;
   const perLoop = 20 + 5 * effort;

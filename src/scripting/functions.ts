@@ -35,6 +35,7 @@ export const FUNCTION_FLAGS: ReadonlyArray<[string, number]> = [
 ];
 export const FLAG_NO_WRITES = 1 << 0;
 export const FLAG_ALLOW_OOM = 1 << 1;
+export const FLAG_ALLOW_STALE = 1 << 2;
 
 /** Library load timeout (functions.c LOAD_TIMEOUT_MS). */
 const LOAD_TIMEOUT_MS = 500;

@@ -158,7 +158,7 @@ export function processCommand(c: Client, argv: string[]): void {
     return;
   }
   if (!c.unrestricted && !aclCheck(c, cmd, argv)) return; // ACL (src/server/acl.ts)
-  if (server.maxmemory > 0 && oomCheck(c, cmd, flags)) return;
+  if (server.maxmemory > 0 && oomCheck(c, cmd, cmd.flagsFor === null ? flags : cmd.flagsFor(c, argv, flags))) return;
   // c.inPubSub spelled out: this function is past V8's inlining budget, the getter was a call.
   if (
     c.channels.size + c.patterns.size + c.shardChannels.size !== 0 &&
@@ -185,7 +185,7 @@ export function processCommand(c: Client, argv: string[]): void {
   if (pausedUntil !== 0 && postponeIfPaused(c, cmd, argv)) return; // CLIENT PAUSE (src/server/pause.ts)
   if (c.multi !== null && !MULTI_IMMEDIATE.has(cmd.fullName)) {
     c.multi.push(argv);
-    c.multiFlags |= flags;
+    c.multiFlags |= cmd.flagsFor === null ? flags : cmd.flagsFor(c, argv, flags);
     c.reply.raw(QUEUED);
     return;
   }

@@ -6,7 +6,7 @@
  * Source: Redis 7.0 networking.c pauseClients/unpauseClients, server.c processCommand
  * (blockPostponeClient).
  */
-import { type Command, lookupCommand } from '../commands/table.js';
+import type { Command } from '../commands/table.js';
 import { CmdFlag } from '../commands/types.js';
 import type { Client } from './client.js';
 import { processCommand } from './dispatch.js';
@@ -42,6 +42,7 @@ export function pauseClients(server: KeydraServer, end: number, all: boolean): v
   }
   if (st.timer !== null) clearTimeout(st.timer);
   st.timer = setTimeout(() => unpauseClients(server), Math.max(0, st.end - Date.now()));
+  server.keyspace.expirePaused = true;
   recomputeUntil();
 }
 
@@ -56,6 +57,7 @@ export function unpauseClients(server: KeydraServer): void {
   const st = pauses.get(server);
   if (st === undefined) return;
   pauses.delete(server);
+  server.keyspace.expirePaused = false;
   if (st.timer !== null) clearTimeout(st.timer);
   recomputeUntil();
   if (st.waiting.length === 0) return;
@@ -80,9 +82,12 @@ export function postponeIfPaused(c: Client, cmd: Command, argv: string[]): boole
   const st = pauses.get(c.server);
   if (st === undefined || c.socket === null) return false;
   if (!st.all) {
-    let writes = (cmd.flags & (CmdFlag.Write | CmdFlag.MayReplicate)) !== 0;
-    if (!writes && cmd.fullName === 'exec' && c.multi !== null) writes = c.multi.some((a) => isWriteArgv(a));
-    if (!writes) return false;
+    // Redis is_may_replicate_command: write or may-replicate, by the call's own flags (a script's
+    // shebang) or, for EXEC, by the union of the queued commands' flags.
+    const flags = cmd.flagsFor === null ? cmd.flags : cmd.flagsFor(c, argv, cmd.flags);
+    let mask = flags;
+    if (cmd.fullName === 'exec' && c.multi !== null) mask |= c.multiFlags;
+    if ((mask & (CmdFlag.Write | CmdFlag.MayReplicate)) === 0) return false;
   }
   if (c.multi !== null && cmd.fullName !== 'exec') return false;
   st.waiting.push({ c, argv });
@@ -94,10 +99,4 @@ export function postponeIfPaused(c: Client, cmd: Command, argv: string[]): boole
     onTimeout: () => {},
   });
   return true;
-}
-
-/** True if a queued command line is a write or may-replicate command. */
-function isWriteArgv(argv: string[]): boolean {
-  const cmd = lookupCommand(argv[0]);
-  return cmd !== undefined && (cmd.flags & (CmdFlag.Write | CmdFlag.MayReplicate)) !== 0;
 }

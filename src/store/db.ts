@@ -107,7 +107,7 @@ export class Db {
   expireIfNeeded(key: string): boolean {
     const when = this.expires.get(key);
     if (when === undefined || when > this.ks.now) return false;
-    if (this.ks.replicaMode) return true;
+    if (this.ks.replicaMode || this.ks.expirePaused) return true;
     this.deleteKey(key);
     this.ks.stats.expired_keys++;
     this.ks.hooks.keyExpired(this, key);
@@ -272,6 +272,12 @@ export class Keyspace {
   now = Date.now();
   /** As a replica, expired keys are hidden but not deleted (the master sends the DEL). */
   replicaMode = false;
+  /**
+   * While CLIENT PAUSE is in force the dataset stays static: expired keys are hidden but neither
+   * deleted nor propagated, and the active expire cycle skips (Redis 7.0 db.c expireIfNeeded,
+   * expire.c activeExpireCycle: checkClientPauseTimeoutAndReturnIfPaused).
+   */
+  expirePaused = false;
   /**
    * Called before a key's value, expire or existence changes (lookupWrite, setKey, deleteKey,
    * setExpire, removeExpire): a background snapshot saves the old value first (copy-on-write at

@@ -16,6 +16,7 @@ import { ERR_OOM } from '../../errors.js';
 import { busyError, killScript, runScript } from '../../scripting/engine.js';
 import {
   FLAG_ALLOW_OOM,
+  FLAG_ALLOW_STALE,
   FLAG_NO_WRITES,
   FUNCTION_FLAGS,
   type FunctionsEngine,
@@ -26,7 +27,7 @@ import type { Client } from '../../server/client.js';
 import type { KeydraServer } from '../../server/server.js';
 import { globMatch } from '../../store/glob.js';
 import { addInfoContributor, bytesToHuman, infoContributors } from '../server/info.js';
-import type { CommandDef } from '../types.js';
+import { type CommandDef, scriptCmdFlags } from '../types.js';
 
 /** The function being run per server (FUNCTION STATS running_script): name, argv, start time. */
 const runningFunctions = new WeakMap<KeydraServer, { name: string; argv: string[]; start: number }>();
@@ -261,6 +262,16 @@ function functionStatsCommand(c: Client): void {
   r.integer(e.lib.functionCount);
 }
 
+/**
+ * The flags an FCALL runs with (Redis function.c fcallGetCommandFlags): the function's declared
+ * flags through scriptCmdFlags; the command's own when the function does not exist.
+ */
+function fcallFlagsFor(c: Client, argv: string[], flags: number): number {
+  const fi = argv.length >= 2 ? functionsEngine(c.server).lib.functions.get(argv[1].toLowerCase()) : undefined;
+  if (fi === undefined) return flags;
+  return scriptCmdFlags(flags, (fi.flags & FLAG_NO_WRITES) !== 0, (fi.flags & FLAG_ALLOW_OOM) !== 0, (fi.flags & FLAG_ALLOW_STALE) !== 0);
+}
+
 /** FCALL / FCALL_RO function numkeys [key ...] [arg ...]. */
 function fcallGeneric(c: Client, argv: string[], ro: boolean): void {
   const e = functionsEngine(c.server);
@@ -398,8 +409,8 @@ function functionsMemoryInfo(server: KeydraServer): string[] {
 addInfoContributor('memory', functionsMemoryInfo);
 
 const commands: CommandDef[] = [
-  { name: 'fcall', handler: (c, argv) => fcallGeneric(c, argv, false) },
-  { name: 'fcall_ro', handler: (c, argv) => fcallGeneric(c, argv, true) },
+  { name: 'fcall', handler: (c, argv) => fcallGeneric(c, argv, false), flagsFor: fcallFlagsFor },
+  { name: 'fcall_ro', handler: (c, argv) => fcallGeneric(c, argv, true), flagsFor: fcallFlagsFor },
   {
     name: 'function',
     subcommands: [

@@ -23,7 +23,7 @@ import {
 import type { Client } from '../../server/client.js';
 import type { KeydraServer } from '../../server/server.js';
 import { addInfoContributor, bytesToHuman } from '../server/info.js';
-import type { CommandDef } from '../types.js';
+import { type CommandDef, scriptCmdFlags } from '../types.js';
 
 /** Shebang flags (Redis 7.0 SCRIPT_FLAG_*). EVAL_COMPAT: no shebang line. */
 export const enum ScriptFlag {
@@ -161,6 +161,29 @@ function denyOomScript(ctx: EvalCtx, bodyOrSha: string, isSha: boolean): boolean
     flags = sb.flags;
   }
   return (flags & (ScriptFlag.EvalCompat | ScriptFlag.AllowOom | ScriptFlag.NoWrites)) === 0;
+}
+
+/**
+ * The flags an EVAL/EVALSHA call runs with (Redis eval.c evalGetCommandFlags): the command's own
+ * for a script without shebang, an unknown sha or a bad shebang; else the shebang's
+ * (scriptCmdFlags). Read by the dispatcher's OOM and CLIENT PAUSE gates and at MULTI queueing.
+ */
+function evalFlagsFor(isSha: boolean): (c: Client, argv: string[], flags: number) => number {
+  return (c, argv, flags) => {
+    if (argv.length < 2 || (isSha && argv[1].length !== 40)) return flags;
+    const ctx = evalCtx(c.server);
+    let sf: number;
+    const cached = ctx.scripts.get(isSha ? argv[1].toLowerCase() : sha1hex(argv[1]));
+    if (cached !== undefined) sf = cached.flags;
+    else if (isSha) return flags;
+    else {
+      const sb = parseShebang(argv[1]);
+      if ('error' in sb) return flags;
+      sf = sb.flags;
+    }
+    if ((sf & ScriptFlag.EvalCompat) !== 0) return flags;
+    return scriptCmdFlags(flags, (sf & ScriptFlag.NoWrites) !== 0, (sf & ScriptFlag.AllowOom) !== 0, (sf & ScriptFlag.AllowStale) !== 0);
+  };
 }
 
 /** EVAL/EVALSHA/EVAL_RO/EVALSHA_RO script numkeys [key ...] [arg ...] (evalGenericCommand). */
@@ -318,10 +341,10 @@ function scriptingMemoryInfo(server: KeydraServer): string[] {
 addInfoContributor('memory', scriptingMemoryInfo);
 
 const commands: CommandDef[] = [
-  { name: 'eval', handler: (c, argv) => evalGeneric(c, argv, false, false) },
-  { name: 'evalsha', handler: (c, argv) => evalGeneric(c, argv, true, false) },
-  { name: 'eval_ro', handler: (c, argv) => evalGeneric(c, argv, false, true) },
-  { name: 'evalsha_ro', handler: (c, argv) => evalGeneric(c, argv, true, true) },
+  { name: 'eval', handler: (c, argv) => evalGeneric(c, argv, false, false), flagsFor: evalFlagsFor(false) },
+  { name: 'evalsha', handler: (c, argv) => evalGeneric(c, argv, true, false), flagsFor: evalFlagsFor(true) },
+  { name: 'eval_ro', handler: (c, argv) => evalGeneric(c, argv, false, true), flagsFor: evalFlagsFor(false) },
+  { name: 'evalsha_ro', handler: (c, argv) => evalGeneric(c, argv, true, true), flagsFor: evalFlagsFor(true) },
   {
     name: 'script',
     subcommands: [
