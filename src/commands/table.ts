@@ -16,6 +16,7 @@ import hyperloglog from './hyperloglog/index.js';
 import keys from './keys/index.js';
 import lists from './lists/index.js';
 import memory from './memory/index.js';
+import migrate from './migrate/migrate.js';
 import persistence from './persistence/index.js';
 import pubsub from './pubsub/index.js';
 import scripting from './scripting/index.js';
@@ -46,6 +47,7 @@ export const FAMILIES: CommandDef[][] = [
   pubsub,
   persistence,
   memory,
+  migrate,
   scripting,
   functions,
   streams,
