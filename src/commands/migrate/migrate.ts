@@ -201,25 +201,41 @@ function migrateCommand(c: Client, argv: string[]): void {
     if (opt === 'copy') copy = true;
     else if (opt === 'replace') replace = true;
     else if (opt === 'auth') {
-      if (more < 1) return c.error(ERR_SYNTAX);
+      if (more < 1) {
+        c.error(ERR_SYNTAX);
+        return;
+      }
       auth = ['AUTH', argv[++j]];
     } else if (opt === 'auth2') {
-      if (more < 2) return c.error(ERR_SYNTAX);
+      if (more < 2) {
+        c.error(ERR_SYNTAX);
+        return;
+      }
       auth = ['AUTH', argv[j + 1], argv[j + 2]];
       j += 2;
     } else if (opt === 'keys') {
       if (argv[3].length !== 0) {
-        return c.error('ERR When using MIGRATE KEYS option, the key argument must be set to the empty string');
+        c.error('ERR When using MIGRATE KEYS option, the key argument must be set to the empty string');
+        return;
       }
       firstKey = j + 1;
       numKeys = argv.length - j - 1;
       break;
-    } else return c.error(ERR_SYNTAX);
+    } else {
+      c.error(ERR_SYNTAX);
+      return;
+    }
   }
-  if (!/^-?\d+$/.test(argv[5]) || !/^-?\d+$/.test(argv[4])) return c.error(ERR_NOT_INTEGER);
+  if (!/^-?\d+$/.test(argv[5]) || !/^-?\d+$/.test(argv[4])) {
+    c.error(ERR_NOT_INTEGER);
+    return;
+  }
   let timeoutMs = Number(argv[5]);
   const dbId = Number(argv[4]);
-  if (!Number.isSafeInteger(timeoutMs) || !Number.isSafeInteger(dbId)) return c.error(ERR_NOT_INTEGER);
+  if (!Number.isSafeInteger(timeoutMs) || !Number.isSafeInteger(dbId)) {
+    c.error(ERR_NOT_INTEGER);
+    return;
+  }
   if (timeoutMs <= 0) timeoutMs = 1000;
   const port = Number(argv[2]);
   const db = c.db;
