@@ -276,11 +276,12 @@ function smoveCommand(c: Client, argv: string[]): void {
   }
   c.server.keyspace.hooks.keyModified(c.db, src);
   c.server.dirty++;
+  // The destination changed (WATCH, tracking, `sadd` event) only when the member was added.
   if (d.add(m)) {
     c.server.dirty++;
+    c.server.keyspace.hooks.keyModified(c.db, dst);
     c.server.notifyKeyspaceEvent('s', 'sadd', dst, c.db.id);
   }
-  c.server.keyspace.hooks.keyModified(c.db, dst);
   c.reply.integer(1);
 }
 
