@@ -5,7 +5,7 @@
  * WITHSCORES replies are flat in RESP2 and [member, score] pairs in RESP3.
  * Source: Redis 7.0 t_zset.c.
  */
-import { ERR_LIMIT_NEGATIVE, ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from '../../errors.js';
+import { ERR_LIMIT_NEGATIVE, ERR_SYNTAX, ERR_WRONGTYPE } from '../../errors.js';
 import type { Client } from '../../server/client.js';
 import { ObjType, RObject } from '../../store/db.js';
 import { formatDouble as formatScore } from '../../protocol/reply.js';
