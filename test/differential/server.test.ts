@@ -52,6 +52,7 @@ describe('server and connection commands (differential)', () => {
     }
     await d.same(['COMMAND', 'INFO', 'nosuchcommand', 'get']);
     await d.same(['COMMAND', 'INFO', 'GET', 'config|get']);
+    await d.same(['COMMAND', 'INFO', 'get|key'], ['COMMAND', 'INFO', 'config|get|key'], ['COMMAND', 'INFO', 'config|nosuch']);
   });
 
   it('COMMAND DOCS of plain commands equals Redis (RESP2 and RESP3)', async (t) => {
@@ -79,6 +80,20 @@ describe('server and connection commands (differential)', () => {
       ['COMMAND', 'GETKEYSANDFLAGS', 'lmove', 'a', 'b', 'left', 'right'],
       ['COMMAND', 'GETKEYSANDFLAGS', 'del', 'a', 'b'],
       ['COMMAND', 'GETKEYSANDFLAGS', 'get', 'a'],
+      // Specs with variable flags or unknown positions: the native key finders (db.c *GetKeys).
+      ['COMMAND', 'GETKEYSANDFLAGS', 'set', 'k1', 'v1'],
+      ['COMMAND', 'GETKEYSANDFLAGS', 'set', 'k1', 'v1', 'GET'],
+      ['COMMAND', 'GETKEYSANDFLAGS', 'mset', 'k1', 'v1', 'k2', 'v2'],
+      ['COMMAND', 'GETKEYSANDFLAGS', 'bitfield', 'k', 'GET', 'u8', '0'],
+      ['COMMAND', 'GETKEYSANDFLAGS', 'bitfield', 'k', 'GET', 'u8', '0', 'SET', 'u8', '0', '1'],
+      ['COMMAND', 'GETKEYSANDFLAGS', 'bitfield', 'k', 'OVERFLOW'],
+      ['COMMAND', 'GETKEYSANDFLAGS', 'bitfield_ro', 'k', 'GET', 'u8', '0'],
+      ['COMMAND', 'GETKEYSANDFLAGS', 'sort', 'k1', 'store', 'k2'],
+      ['COMMAND', 'GETKEYSANDFLAGS', 'sort_ro', 'k1'],
+      ['COMMAND', 'GETKEYS', 'sort', 'abc', 'store', 'def'],
+      ['COMMAND', 'GETKEYS', 'sort', 'abc', 'store', 'invalid', 'store', 'stillbad', 'store', 'def'],
+      ['COMMAND', 'GETKEYS', 'sort', 'abc', 'LIMIT', '0', '1', 'BY', 'store', 'GET', 'x'],
+      ['COMMAND', 'GETKEYSANDFLAGS', 'georadius', 'k', '0', '0', '1', 'km', 'STORE', 'd'],
     );
   });
 
