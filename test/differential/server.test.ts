@@ -97,6 +97,26 @@ describe('server and connection commands (differential)', () => {
     );
   });
 
+  it('MEMORY STATS has Redis 7.0\'s fields, in its order, with the same reply types (RESP2 and RESP3)', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    await d.same(['FLUSHALL'], ['SET', 'ms:a', '1'], ['SELECT', '3'], ['SET', 'ms:b', '2'], ['EXPIRE', 'ms:b', '100'], ['SELECT', '0']);
+    // Values differ (allocators); the shape must not: names, and `:` integer / `,` double / map per db.
+    const shape = (raw: Buffer): string =>
+      raw
+        .toString('latin1')
+        .split('\r\n')
+        .map((l) => (/^[:,]/.test(l) ? l[0] : /^\$\d/.test(l) ? '$' : /^[+\-]?[0-9.e+-]+$/.test(l) ? 'num' : l))
+        .join(' ');
+    for (const proto of ['2', '3']) {
+      await Promise.all([d.r.call('HELLO', proto), d.k.call('HELLO', proto)]);
+      const rr = await d.r.send('MEMORY', 'STATS');
+      const kr = await d.k.send('MEMORY', 'STATS');
+      assert.equal(shape(kr.raw), shape(rr.raw), `RESP${proto}`);
+    }
+    await Promise.all([d.r.call('HELLO', '2'), d.k.call('HELLO', '2')]);
+    await d.same(['FLUSHALL']);
+  });
+
   it('COMMAND HELP, LIST filters and errors', async (t) => {
     if (!d) return t.skip(NO_REDIS);
     await d.same(['COMMAND', 'HELP'], ['COMMAND', 'LIST', 'FILTERBY', 'MODULE', 'x'], ['COMMAND', 'LIST', 'FOO']);

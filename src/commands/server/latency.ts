@@ -8,7 +8,7 @@
  */
 import type { Client } from '../../server/client.js';
 import type { KeydraServer } from '../../server/server.js';
-import { commands, lookupCommand, type Command } from '../table.js';
+import { commands, lookupByFullName, type Command } from '../table.js';
 import type { CommandDef } from '../types.js';
 import { replyHelp } from './respTree.js';
 
@@ -292,7 +292,8 @@ function histogramCommand(c: Client, argv: string[]): void {
     }
   } else {
     for (let i = 2; i < argv.length; i++) {
-      const cmd = lookupCommand(argv[i]);
+      // A name may be a subcommand's full name (`client|id`): lookupCommandBySds.
+      const cmd = lookupByFullName(argv[i]);
       if (cmd === undefined) continue;
       emit(cmd);
       if (cmd.subcommands) for (const sub of cmd.subcommands.values()) emit(sub);
