@@ -525,3 +525,19 @@ async function waitBlocked(dd: Differential, n: number): Promise<void> {
   }
   throw new Error('clients did not block');
 }
+
+test('LATENCY HISTOGRAM of a container command and of a subcommand name', async (t) => {
+  if (!d) return t.skip(NO_REDIS);
+  const dd = d;
+  const names = (r: unknown): unknown => {
+    const v = r as RespNode[];
+    const out: string[] = [];
+    for (let i = 0; i < v.length; i += 2) out.push(`${String(v[i])}:${String((v[i + 1] as RespNode[])[1])}`);
+    return out.sort();
+  };
+  await same(['CONFIG', 'RESETSTAT'], ['CLIENT', 'ID']);
+  await Promise.all([dd.r.call('CLIENT', 'LIST'), dd.k.call('CLIENT', 'LIST')]);
+  await dd.sameAfter(['LATENCY', 'HISTOGRAM', 'client'], names);
+  await dd.sameAfter(['LATENCY', 'HISTOGRAM', 'client|id'], names);
+  await dd.sameAfter(['LATENCY', 'HISTOGRAM', 'CLIENT|LIST', 'client|nosuch', 'get|x'], names);
+});
