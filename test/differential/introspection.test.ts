@@ -542,3 +542,25 @@ test('LATENCY HISTOGRAM of a container command and of a subcommand name', async 
   await dd.sameAfter(['LATENCY', 'HISTOGRAM', 'client|id'], names);
   await dd.sameAfter(['LATENCY', 'HISTOGRAM', 'CLIENT|LIST', 'client|nosuch', 'get|x'], names);
 });
+
+test('LATENCY: the active expire cycle is the expire-cycle event', async (t) => {
+  if (!d) return t.skip(NO_REDIS);
+  const dd = d;
+  await same(['LATENCY', 'RESET'], ['CONFIG', 'SET', 'latency-monitor-threshold', '1']);
+  await same(['EVAL', "for i = 1, 200000 do redis.call('set', 'ex:' .. i, 'v', 'px', 1) end return 1", '0']);
+  const events = async (c: RawClient): Promise<string[]> => ((await c.call('LATENCY', 'LATEST')) as RespNode[][]).map((e) => String(e[0]));
+  let r: string[] = [];
+  let k: string[] = [];
+  for (let i = 0; i < 100 && !(r.includes('expire-cycle') && k.includes('expire-cycle')); i++) {
+    await new Promise((res) => setTimeout(res, 50));
+    [r, k] = await Promise.all([events(dd.r), events(dd.k)]);
+  }
+  assert.ok(r.includes('expire-cycle'), `redis: ${r}`);
+  assert.ok(k.includes('expire-cycle'), `keydra: ${k}`);
+  // (Which other events passed 1 ms differs: only the cleanup follows.)
+  for (const c of [dd.r, dd.k]) {
+    await c.call('CONFIG', 'SET', 'latency-monitor-threshold', '0');
+    await c.call('LATENCY', 'RESET');
+    await c.call('FLUSHALL');
+  }
+});
