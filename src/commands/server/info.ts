@@ -184,6 +184,8 @@ function sectionLines(server: KeydraServer, name: string): string[] {
         `keyspace_misses:${ks.keyspace_misses}`,
         'pubsub_channels:0',
         'pubsub_patterns:0',
+        // No MIGRATE connection cache (Keydra has no MIGRATE): always 0.
+        'migrate_cached_sockets:0',
         `total_error_replies:${st.total_error_replies}`,
       ];
     }
