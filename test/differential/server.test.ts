@@ -105,7 +105,7 @@ describe('server and connection commands (differential)', () => {
       raw
         .toString('latin1')
         .split('\r\n')
-        .map((l) => (/^[:,]/.test(l) ? l[0] : /^\$\d/.test(l) ? '$' : /^[+\-]?[0-9.e+-]+$/.test(l) ? 'num' : l))
+        .map((l) => (/^[:,]/.test(l) ? l[0] : /^\$\d/.test(l) ? '$' : /^[+-]?[0-9.e+-]+$/.test(l) ? 'num' : l))
         .join(' ');
     for (const proto of ['2', '3']) {
       await Promise.all([d.r.call('HELLO', proto), d.k.call('HELLO', proto)]);
