@@ -3,7 +3,8 @@
  * value and FLUSHDB/FLUSHALL ASYNC are freed in the background (INFO lazyfree_pending_objects
  * back to 0, lazyfreed_objects counting them, CONFIG RESETSTAT zeroing it), values with a free
  * effort of at most 64 are freed at once, lazyfree-lazy-user-del/-flush make DEL and FLUSHDB
- * lazy, and used_memory comes back down after the background free.
+ * lazy, and used_memory comes back down after the background free (and after a synchronous
+ * FLUSHALL).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -110,10 +111,10 @@ describe('lazy free (Keydra and redis-server)', () => {
     }
   });
 
-  it('used_memory comes back down after UNLINK and FLUSHDB ASYNC of a 100,000-member set (Keydra)', async (t) => {
+  it('used_memory comes back down after UNLINK, FLUSHDB ASYNC and FLUSHALL SYNC of a 100,000-member set (Keydra)', async (t) => {
     if (!d) return t.skip(NO_REDIS);
     const c = d.k;
-    for (const how of ['UNLINK', 'FLUSHDB'] as const) {
+    for (const how of ['UNLINK', 'FLUSHDB', 'FLUSHALL'] as const) {
       await c.call('FLUSHALL');
       await settled(c);
       const orig = field(await c.call('INFO', 'memory'), 'used_memory');
@@ -121,7 +122,8 @@ describe('lazy free (Keydra and redis-server)', () => {
       const peak = field(await c.call('INFO', 'memory'), 'used_memory');
       assert.ok(peak > orig + 1_000_000, `${how}: peak ${peak} orig ${orig}`);
       if (how === 'UNLINK') await c.call('UNLINK', 'myset');
-      else await c.call('FLUSHDB', 'ASYNC');
+      else if (how === 'FLUSHDB') await c.call('FLUSHDB', 'ASYNC');
+      else await c.call('FLUSHALL', 'SYNC');
       let used = peak;
       for (let i = 0; i < 50 && !(used < peak && used < orig * 2); i++) {
         await new Promise((r) => setTimeout(r, 100));

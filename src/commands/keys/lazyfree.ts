@@ -7,10 +7,11 @@
  * walks what was queued (a flushed db in slices of FREE_SLICE keys), accounts the values' bytes
  * as freed in used_memory (src/evict: the same correction eviction uses until V8's next major
  * GC) and counts them in INFO's `lazyfree_pending_objects` / `lazyfreed_objects`. When the job
- * has dropped at least a quarter of the heap in use, it asks V8 for a major GC: marking costs
- * what is live, so that GC's work is at most about three times the memory it gives back (Redis
- * pays per freed allocation, in its bio thread); a small value freed from a big dataset never
- * triggers one.
+ * has dropped at least a quarter of the heap in use, or emptied the keyspace, it asks V8 for a
+ * major GC: marking costs what is live, so that GC's work is at most about three times the
+ * memory it gives back, or small (Redis pays per freed allocation, in its bio thread); a small
+ * value freed from a big dataset never triggers one. A synchronous FLUSHDB/FLUSHALL goes through
+ * the same accounting (not counted as lazy freed objects), so used_memory falls after it too.
  *
  * Values whose free effort (lazyfreeGetFreeEffort) is at most LAZYFREE_THRESHOLD are dropped
  * in the command, as Redis frees them synchronously.
@@ -31,7 +32,9 @@ const FREE_SLICE = 4096;
 const LIST_NODE_ELEMENTS = 128;
 
 /** One queued unit: a value, or a whole flushed db's dict. */
-type Job = { obj: RObject; key: string } | { dict: Map<string, RObject>; iter: Iterator<[string, RObject]>; count: number };
+type Job =
+  | { obj: RObject; key: string }
+  | { dict: Map<string, RObject>; iter: Iterator<[string, RObject]>; count: number; counted: boolean };
 
 /** Lazy free state of one server. */
 export class LazyFree {
@@ -53,10 +56,14 @@ export class LazyFree {
     this.schedule();
   }
 
-  /** Queues a flushed db's dict of `count` keys (Redis emptyDbAsync). */
-  addDict(dict: Map<string, RObject>, count: number): void {
-    this.pending += count;
-    this.queue.push({ dict, iter: dict.entries(), count });
+  /**
+   * Queues a flushed db's dict of `count` keys (Redis emptyDbAsync). `counted` false: a
+   * synchronous flush, already gone for the client and not a lazy free for INFO; only its bytes
+   * are accounted (and may lead to a GC) in the background.
+   */
+  addDict(dict: Map<string, RObject>, count: number, counted = true): void {
+    if (counted) this.pending += count;
+    this.queue.push({ dict, iter: dict.entries(), count, counted });
     this.schedule();
   }
 
@@ -91,8 +98,10 @@ export class LazyFree {
       if (budget > 0) {
         // The whole dict was walked: its keys count as freed together (lazyfreeFreeDatabase).
         // (Not cleared: a running BGSAVE snapshot may still read the old dict.)
-        this.pending -= job.count;
-        this.freed += job.count;
+        if (job.counted) {
+          this.pending -= job.count;
+          this.freed += job.count;
+        }
         this.queue.shift();
       }
     }
@@ -105,10 +114,14 @@ export class LazyFree {
     this.droppedBytes += bytes;
   }
 
-  /** Asks V8 for a major GC when the dropped bytes are at least a quarter of the heap in use. */
+  /**
+   * Asks V8 for a major GC when the dropped bytes are at least a quarter of the heap in use, or
+   * the keyspace is now empty (then little is live and marking it is cheap).
+   */
   private maybeCollect(ev: ReturnType<typeof evictorOf>): void {
     const dropped = this.droppedBytes;
-    if (dropped === 0 || dropped * 4 < ev.heapInUse()) return;
+    if (dropped === 0) return;
+    if (dropped * 4 < ev.heapInUse() && this.server.keyspace.totalKeys > 0) return;
     this.droppedBytes = 0;
     // On a later turn: this job's frame may still hold the last value it dropped.
     setImmediate(collectGarbage);
@@ -185,4 +198,13 @@ export function freeObjectAsync(server: KeydraServer, key: string, o: RObject): 
 /** Frees a flushed db's dict of `count` keys in the background (Redis emptyDbAsync). */
 export function freeDictAsync(server: KeydraServer, dict: Map<string, RObject>, count: number): void {
   if (count > 0) lazyfreeOf(server).addDict(dict, count);
+}
+
+/**
+ * After a synchronous FLUSHDB/FLUSHALL: the keys are gone (Redis freed them in the command);
+ * their bytes are accounted as freed in the background, which may run a GC, so that
+ * used_memory falls as Redis's does. Not counted as lazy freed objects.
+ */
+export function accountFlushedDict(server: KeydraServer, dict: Map<string, RObject>, count: number): void {
+  if (count > 0) lazyfreeOf(server).addDict(dict, count, false);
 }

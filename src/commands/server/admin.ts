@@ -8,7 +8,7 @@ import type { Client } from '../../server/client.js';
 import type { Db } from '../../store/db.js';
 import { isKeyword, parseIntOrReply } from '../args.js';
 import type { CommandDef } from '../types.js';
-import { freeDictAsync } from '../keys/lazyfree.js';
+import { accountFlushedDict, freeDictAsync } from '../keys/lazyfree.js';
 import { getPersistence } from '../../persistence/index.js';
 
 /** DBSIZE: keys in the selected db. */
@@ -38,6 +38,7 @@ function flushDb(c: Client, db: Db, async: boolean): number {
   const old = db.dict;
   const n = db.clear();
   if (async) freeDictAsync(c.server, old, n);
+  else accountFlushedDict(c.server, old, n);
   return n;
 }
 
