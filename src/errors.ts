@@ -52,6 +52,8 @@ export const ERR_MUST_BE_POSITIVE = 'ERR value is out of range, must be positive
 export const ERR_LPOS_RANK_ZERO =
   "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list";
 export const ERR_LPOS_COUNT_NEGATIVE = "ERR COUNT can't be negative";
+/** SINTERCARD/ZINTERCARD LIMIT: also the reply to a LIMIT that is not an integer (getPositiveLongFromObjectOrReply's msg). */
+export const ERR_LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
 export const ERR_LPOS_MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative";
 export const ERR_NUMKEYS_POSITIVE = 'ERR numkeys should be greater than 0';
 export const ERR_COUNT_POSITIVE = 'ERR count should be greater than 0';

@@ -79,12 +79,12 @@ function hexVal(ch: number): number {
 /**
  * Parses a float as Redis's string2ld (strtold in the C locale): optional sign, decimal or hex
  * (`0x1.8p3`) notation, `inf`/`infinity`; no leading space, no trailing garbage, no NaN, and no
- * out-of-range values (overflow, or underflow to zero). A NUL byte ends the string as in C.
+ * out-of-range values (overflow, or underflow to zero). A NUL byte makes it invalid: strtold
+ * stops there and string2ld then finds the parsed length short of the string's.
  */
 export function parseLongDouble(s: string): ParsedLongDouble {
   if (s.length === 0 || s.length >= MAX_CHARS) return null;
-  const nul = s.indexOf('\0');
-  if (nul !== -1) s = s.slice(0, nul);
+  if (s.indexOf('\0') !== -1) return null;
   const len = s.length;
   let i = 0;
   let neg = false;

@@ -179,9 +179,11 @@ export function lookupCommand(name: string): Command | undefined {
   return table.byName.get(name) ?? table.byName.get(name.toLowerCase());
 }
 
-/** Finds a command by full name (`get`, `config|get`), any case; undefined if not implemented. */
+/** Finds a command by full name (`get`, `config|get`), any case; undefined if not implemented or deeper than a subcommand (lookupCommandBySds). */
 export function lookupByFullName(fullName: string): Command | undefined {
-  const [top, sub] = fullName.toLowerCase().split('|', 2);
+  const parts = fullName.toLowerCase().split('|');
+  if (parts.length > 2) return undefined;
+  const [top, sub] = parts;
   const cmd = table.byName.get(top);
   if (sub === undefined || cmd === undefined) return cmd;
   return cmd.subcommands?.get(sub);

@@ -45,6 +45,11 @@ function watchGc(): void {
   gcObserver.observe({ entryTypes: ['gc'] });
 }
 
+/** Records a major GC run on purpose (lazy free's), before the observer reports it: freed bytes are back. */
+export function noteMajorGc(): void {
+  majorGcEpoch++;
+}
+
 /** LFU minutes clock, 16 bits (Redis LFUGetTimeInMinutes). @param nowMs Unix ms. */
 export function lfuMinutes(nowMs: number): number {
   return Math.floor(nowMs / 60000) & 0xffff;
@@ -198,9 +203,32 @@ export class Evictor {
     this.heap = this.baseline;
   }
 
+  /**
+   * Accounts `bytes` of values dropped by a lazy free (commands/keys/lazyfree.ts) as freed, as
+   * evicted keys are: V8 gives their memory back at its next major GC.
+   */
+  noteFreed(bytes: number): void {
+    watchGc(); // V8's own next major GC must end the correction
+    if (this.epoch !== majorGcEpoch) {
+      this.epoch = majorGcEpoch;
+      this.freed = 0;
+    }
+    this.freed += bytes;
+  }
+
+  /** Bytes V8 reports in use now, before the module doc's corrections (for lazy free's GC decision). */
+  heapInUse(): number {
+    return heapBytes() - this.baseline;
+  }
+
   /** Estimated used memory in bytes (see module doc). `fresh` forces a heap sample. */
   usedMemory(fresh = true): number {
-    if (fresh || (++this.calls & 7) === 0) this.heap = heapBytes();
+    if (fresh || (++this.calls & 7) === 0) {
+      this.heap = heapBytes();
+      // The heap measured at setup held start-up garbage: the idle server's heap is at most any
+      // heap seen since (else a fresh server's used_memory sits at the 1 MB floor while it grows).
+      if (this.heap < this.baseline) this.baseline = this.heap;
+    }
     if (this.epoch !== majorGcEpoch) {
       this.epoch = majorGcEpoch;
       this.freed = 0;

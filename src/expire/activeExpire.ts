@@ -16,6 +16,13 @@ const iterators = new WeakMap<Db, { map: Map<string, number>; it: Iterator<[stri
 /** Servers whose active expiry is switched off by DEBUG SET-ACTIVE-EXPIRE 0. */
 export const activeExpireOff = new WeakSet<KeydraServer>();
 
+let expireCycleHook: ((server: KeydraServer, ms: number) => void) | null = null;
+
+/** Sets the function told each cycle's duration in ms (the latency monitor's `expire-cycle` event). */
+export function onExpireCycle(f: (server: KeydraServer, ms: number) => void): void {
+  expireCycleHook = f;
+}
+
 /** Runs one slow cycle over every db. @returns the number of keys reclaimed. */
 export function activeExpireCycle(server: KeydraServer): number {
   if (server.keyspace.expirePaused) return 0; // CLIENT PAUSE: the dataset stays static
@@ -28,7 +35,7 @@ export function activeExpireCycle(server: KeydraServer): number {
   const start = performance.now();
   const ks = server.keyspace;
   let reclaimed = 0;
-  for (const db of ks.dbs) {
+  dbs: for (const db of ks.dbs) {
     if (db.expires.size === 0) continue;
     let state = iterators.get(db);
     if (state === undefined || state.map !== db.expires) {
@@ -67,9 +74,11 @@ export function activeExpireCycle(server: KeydraServer): number {
         db.avgTtl = db.avgTtl === 0 ? avg : (db.avgTtl / 50) * 49 + avg / 50;
       }
       if (sampled === 0 || (expired * 100) / sampled <= acceptableStale) break;
-      if (performance.now() - start > budgetMs) return reclaimed;
+      if (performance.now() - start > budgetMs) break dbs;
     }
     if (performance.now() - start > budgetMs) break;
   }
+  // The whole cycle's duration is the `expire-cycle` latency event (Redis activeExpireCycle).
+  expireCycleHook?.(server, performance.now() - start);
   return reclaimed;
 }

@@ -25,6 +25,8 @@ export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
 /** Bulk strings at least this long are gathered chunk by chunk and joined once (PROTO_MBULK_BIG_ARG), bytes. */
 const PROTO_MBULK_BIG_ARG = 32 * 1024;
 
+/** The parser's argv between commands (never written: a multibulk header allocates a fresh one). */
+const NO_ARGV: string[] = [];
 const EMPTY = Buffer.alloc(0);
 
 declare global {
@@ -65,7 +67,7 @@ export class RespParser {
   private need = 0;
   /** Multibulk state: args still to read (-1: not inside a multibulk), args so far, current bulk length. */
   private mbulkLeft = -1;
-  private argv: string[] = [];
+  private argv: string[] = NO_ARGV;
   /** Arguments stored in `argv` so far (it is allocated at its final length). */
   private argc = 0;
   private bulkLen = -1;
@@ -132,7 +134,7 @@ export class RespParser {
     this.partsLen = 0;
     this.need = 0;
     this.mbulkLeft = -1;
-    this.argv = [];
+    this.argv = NO_ARGV;
     this.argc = 0;
     this.bulkLen = -1;
   }
@@ -195,8 +197,11 @@ export class RespParser {
         this.mbulkLeft--;
       }
       this.mbulkLeft = -1;
-      // The next multibulk header allocates a fresh array; this one now belongs to the caller.
-      return this.argv;
+      // The next multibulk header allocates a fresh array; this one now belongs to the caller
+      // (not kept here: a big command's arguments must not stay alive until the next one).
+      const argv = this.argv;
+      this.argv = NO_ARGV;
+      return argv;
     }
   }
 

@@ -591,6 +591,9 @@ export function runScript(c: Client, st: ScriptState, fnRef: number, keys: strin
   };
   st.fake.db = c.db;
   st.fake.resp = 2;
+  // The script client acts as the caller's user (Redis scriptPrepareForRun), e.g. for SORT BY/GET.
+  st.fake.user = c.user;
+  st.fake.unrestricted = c.unrestricted;
   server.execDepth++;
   resumeSlice(ctx, nargs, now);
 }

@@ -955,6 +955,13 @@ function checkSelector(
   return [0, 0, cached];
 }
 
+/** Redis ACLSelectorHasUnrestrictedKeyAccess: allkeys, or a `*` pattern with every permission in `perm`. */
+function selectorHasUnrestrictedKeyAccess(s: Selector, perm: number): boolean {
+  if (s.flags & SEL_ALLKEYS) return true;
+  for (const p of s.patterns) if ((p.flags & perm) === perm && p.pattern === '*') return true;
+  return false;
+}
+
 /** Redis ACLSelectorCheckKey. */
 function checkKey(s: Selector, key: string, perm: number): boolean {
   if (s.flags & SEL_ALLKEYS) return true;
@@ -1026,6 +1033,25 @@ export function authenticate(c: Client, username: string, pass: string, cmdName:
 /** redis.acl_check_cmd: whether the script caller's user may run the command (no log entry). */
 export function aclAllows(caller: Client, cmd: Command, argv: string[]): boolean {
   return caller.unrestricted || aclOf(caller.server).checkUser(caller.user, cmd, argv)[0] === 0;
+}
+
+/**
+ * Redis ACLUserCheckCmdWithUnrestrictedKeyAccess with CMD_KEY_ACCESS: whether one of the client's
+ * user's selectors both allows this command and grants read access to every key (`allkeys`, or
+ * `%R~*`/`~*`). SORT needs it for BY and GET patterns, which reach keys the ACL cannot see.
+ * Unrestricted clients (the default user with full access, AOF loading) always have it.
+ */
+export function hasFullKeyReadAccess(c: Client, cmd: Command, argv: string[]): boolean {
+  if (c.unrestricted) return true;
+  const ac = aclCommandOf(cmd);
+  if (ac === undefined) return true;
+  let keys: { pos: number; perm: number }[] | null = null;
+  for (const s of c.user.selectors) {
+    const [r, , k] = checkSelector(s, cmd, ac, argv, keys);
+    keys = k;
+    if (r === 0 && selectorHasUnrestrictedKeyAccess(s, PERM_READ)) return true;
+  }
+  return false;
 }
 
 /**

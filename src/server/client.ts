@@ -29,6 +29,12 @@ export interface BlockState {
   command: string;
   /** Also called when the key is gone (XREADGROUP replies an error then), so waiters after it are tried too. */
   servesMissingKey?: boolean;
+  /**
+   * Set by the dispatcher's after-call hook (commands/server/slowlog.ts afterCall): the command
+   * and argv as sent and the blocking call's duration (µs), for the stats, slow log and latency
+   * histogram recorded when the client is served (Redis updateStatsOnUnblock).
+   */
+  sent?: { cmd: Command; argv: string[]; usec: number };
 }
 
 export class Client {

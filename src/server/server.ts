@@ -17,6 +17,7 @@ import { evictorOf, setupEviction } from '../evict/index.js';
 import { Client, type BlockState } from './client.js';
 import { Connection } from './connection.js';
 import { beginBatch, endBatch, processCommand, syncWallClock } from './dispatch.js';
+import { afterUnblock } from '../commands/server/slowlog.js';
 import { Logger } from './log.js';
 import { aclOf, loadAclAtStartup } from './acl.js';
 import { PubSub } from './pubsub.js';
@@ -579,7 +580,10 @@ export class KeydraServer {
           const st = c.blocked;
           if (st === null || c.db !== db) continue;
           this.keyspace.now = Date.now();
+          const errorsBefore = this.stats.total_error_replies;
+          const t0 = performance.now();
           if (st.onReady(c, key)) {
+            afterUnblock(c, st, performance.now() - t0, this.stats.total_error_replies !== errorsBefore);
             this.unblockClient(c, true);
             this.flushPropagation();
           }

@@ -384,3 +384,73 @@ test('ACL SAVE / LOAD with aclfile; acl-pubsub-default', async (t) => {
     ['CONFIG', 'SET', 'acllog-max-len', '2'],
   );
 });
+
+test('SORT BY/GET patterns need read access to every key (sort.c); GEORADIUS STORE keys; scripts check the keys they touch', async (t) => {
+  if (!d) return t.skip(NO_REDIS);
+  await resetUsers();
+  const pair = await d.connectBoth();
+  await samePair(
+    pair,
+    ['RPUSH', 'k', '3', '1', '2'],
+    ['MSET', 'w_1', '3', 'w_2', '2', 'w_3', '1', 'kw_1', 'a'],
+    ['GEOADD', 'g', '13.361389', '38.115556', 'Palermo', '15.087269', '37.502669', 'Catania'],
+    ['ACL', 'SETUSER', 'full', 'on', 'nopass', '~*', '+@all'],
+    ['ACL', 'SETUSER', 'part', 'on', 'nopass', '~k*', '~g*', '+@all'],
+    ['ACL', 'SETUSER', 'readall', 'on', 'nopass', '%R~*', '%W~k*', '+@all'],
+    ['ACL', 'SETUSER', 'writeall', 'on', 'nopass', '%W~*', '~k*', '+@all'],
+    ['ACL', 'SETUSER', 'sel', 'on', 'nopass', '~k*', '+@all', '(+sort ~*)'],
+    ['ACL', 'SETUSER', 'selno', 'on', 'nopass', '~k*', '+@all', '(-sort ~*)'],
+    ['AUTH', 'full', 'x'],
+    ['SORT', 'k', 'BY', 'w_*'],
+    ['SORT', 'k', 'BY', 'w_*', 'GET', 'w_*', 'GET', '#'],
+    ['AUTH', 'part', 'x'],
+    ['SORT', 'k'],
+    ['SORT', 'k', 'LIMIT', '0', '2'],
+    ['SORT', 'k', 'BY', 'nosort'],
+    ['SORT', 'k', 'BY', 'w_*'],
+    ['SORT', 'k', 'BY', 'kw_*'],
+    ['SORT', 'k', 'GET', '#'],
+    ['SORT', 'k', 'BY', 'nosort', 'GET', 'w_*'],
+    ['SORT_RO', 'k', 'BY', 'w_*'],
+    ['SORT_RO', 'k', 'GET', 'kw_*'],
+    ['SORT', 'k', 'GET', '#', 'BY', 'w_*'],
+    ['SORT', 'k', 'BY', 'w_*', 'BADOPT'],
+    ['SORT', 'k', 'STORE', 'x'],
+    ['SORT', 'k', 'STORE', 'kd'],
+    ['EVAL', "return redis.call('sort','k','by','w_*')", '0'],
+    ['EVAL', "return redis.pcall('sort','k','get','#')", '0'],
+    ['EVAL', "return redis.call('sort_ro','k','by','nosort')", '0'],
+    ['EVAL', "return redis.call('get','w_1')", '0'],
+    ['EVAL', "return redis.call('get','kw_1')", '0'],
+    ['GEORADIUS', 'g', '15', '37', '200', 'km', 'STORE', 'x'],
+    ['GEORADIUS', 'g', '15', '37', '200', 'km', 'STOREDIST', 'x'],
+    ['GEORADIUS', 'g', '15', '37', '200', 'km', 'STORE', 'gs'],
+    ['GEORADIUSBYMEMBER', 'g', 'Palermo', '200', 'km', 'STORE', 'x'],
+    ['GEORADIUSBYMEMBER', 'g', 'Palermo', '200', 'km', 'STOREDIST', 'gd'],
+    ['GEOSEARCHSTORE', 'x', 'g', 'FROMMEMBER', 'Palermo', 'BYRADIUS', '200', 'km', 'ASC'],
+    ['GEORADIUS_RO', 'g', '15', '37', '200', 'km'],
+    ['EVAL', "return redis.call('georadius','g','15','37','200','km','store','x')", '0'],
+    ['AUTH', 'readall', 'x'],
+    ['SORT', 'k', 'BY', 'w_*', 'GET', 'w_*'],
+    ['SORT', 'k', 'BY', 'w_*', 'STORE', 'kd2'],
+    ['SORT', 'k', 'BY', 'w_*', 'STORE', 'x'],
+    ['AUTH', 'writeall', 'x'],
+    ['SORT', 'k', 'BY', 'w_*'],
+    ['SORT', 'k', 'GET', '#'],
+    ['AUTH', 'sel', 'x'],
+    ['SORT', 'k', 'BY', 'w_*', 'GET', 'w_*'],
+    ['AUTH', 'selno', 'x'],
+    ['SORT', 'k', 'BY', 'w_*'],
+    ['GET', 'k'],
+    ['AUTH', 'full', 'x'],
+    ['LRANGE', 'kd', '0', '-1'],
+    ['LRANGE', 'kd2', '0', '-1'],
+    ['ZRANGE', 'gs', '0', '-1'],
+    ['ZRANGE', 'gd', '0', '-1', 'WITHSCORES'],
+    ['EXISTS', 'x'],
+  );
+  const log = (c: RawClient): Promise<RespNode> => c.call('ACL', 'LOG', '100');
+  const [lr, lk] = await Promise.all([log(pair[0]), log(pair[1])]);
+  assert.deepEqual(maskLog(lk), maskLog(lr));
+  for (const c of pair) c.close();
+});

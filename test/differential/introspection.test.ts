@@ -480,3 +480,87 @@ test('CLIENT INFO flags and redir= of tracking and MONITOR clients', async (t) =
   assert.equal(pick(b), pick(a));
   for (const c of [...pair, ...mons]) c.close();
 });
+
+/** `cmdstat_<name>:calls=..,rejected_calls=..,failed_calls=..` of INFO commandstats, without the times. */
+function cmdstat(info: unknown, name: string): string {
+  const line = String(info)
+    .split('\r\n')
+    .find((l) => l.startsWith(`cmdstat_${name}:`));
+  return (line ?? '').replace(/usec=[^,]*,usec_per_call=[^,]*,/, '');
+}
+
+test('served blocking commands: slow log entry as sent, failed call counted on -NOGROUP (updateStatsOnUnblock)', async (t) => {
+  if (!d) return t.skip(NO_REDIS);
+  const dd = d;
+  const blocked = await dd.connectBoth();
+  await same(['DEL', 'bl', 'bs'], ['CONFIG', 'SET', 'slowlog-log-slower-than', '0'], ['CONFIG', 'RESETSTAT']);
+  // BLPOP served inside EXEC: the newest entry is the BLPOP as sent (it propagates as LPOP).
+  const pops = blocked.map((c) => c.send('BLPOP', 'bl', '0'));
+  await waitBlocked(dd, 1);
+  await same(['MULTI'], ['LPUSH', 'bl', 'foo'], ['SLOWLOG', 'RESET'], ['EXEC']);
+  const [pr, pk] = await Promise.all(pops);
+  assert.equal(pk.raw.toString('latin1'), pr.raw.toString('latin1'));
+  await dd.sameAfter(['SLOWLOG', 'GET', '1'], (r) => (r as RespNode[][]).map((e) => e[3]));
+  // XREADGROUP released with -NOGROUP by XGROUP DESTROY: one call, one failed call, one error reply.
+  await same(['XGROUP', 'CREATE', 'bs', 'g', '$', 'MKSTREAM'], ['CONFIG', 'RESETSTAT']);
+  const reads = blocked.map((c) => c.send('XREADGROUP', 'GROUP', 'g', 'alice', 'BLOCK', '0', 'STREAMS', 'bs', '>'));
+  await waitBlocked(dd, 1);
+  await same(['XGROUP', 'DESTROY', 'bs', 'g']);
+  const [rr, rk] = await Promise.all(reads);
+  assert.equal(rk.raw.toString('latin1'), rr.raw.toString('latin1'));
+  const [ir, ik] = await Promise.all([dd.r.call('INFO', 'commandstats'), dd.k.call('INFO', 'commandstats')]);
+  assert.equal(cmdstat(ik, 'xreadgroup'), cmdstat(ir, 'xreadgroup'));
+  assert.match(cmdstat(ik, 'xreadgroup'), /calls=1,rejected_calls=0,failed_calls=1/);
+  await dd.sameAfter(['INFO', 'stats'], (r) => String(r).match(/total_error_replies:\d+/)?.[0]);
+  await same(['CONFIG', 'SET', 'slowlog-log-slower-than', '10000']);
+  for (const c of blocked) c.close();
+});
+
+/** Waits until both servers report `n` blocked clients. */
+async function waitBlocked(dd: Differential, n: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const [a, b] = await Promise.all([dd.r.call('INFO', 'clients'), dd.k.call('INFO', 'clients')]);
+    if (String(a).includes(`blocked_clients:${n}\r\n`) && String(b).includes(`blocked_clients:${n}\r\n`)) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('clients did not block');
+}
+
+test('LATENCY HISTOGRAM of a container command and of a subcommand name', async (t) => {
+  if (!d) return t.skip(NO_REDIS);
+  const dd = d;
+  const names = (r: unknown): unknown => {
+    const v = r as RespNode[];
+    const out: string[] = [];
+    for (let i = 0; i < v.length; i += 2) out.push(`${String(v[i])}:${String((v[i + 1] as RespNode[])[1])}`);
+    return out.sort();
+  };
+  await same(['CONFIG', 'RESETSTAT']);
+  await Promise.all([dd.r.call('CLIENT', 'ID'), dd.k.call('CLIENT', 'ID')]);
+  await Promise.all([dd.r.call('CLIENT', 'LIST'), dd.k.call('CLIENT', 'LIST')]);
+  await dd.sameAfter(['LATENCY', 'HISTOGRAM', 'client'], names);
+  await dd.sameAfter(['LATENCY', 'HISTOGRAM', 'client|id'], names);
+  await dd.sameAfter(['LATENCY', 'HISTOGRAM', 'CLIENT|LIST', 'client|nosuch', 'get|x'], names);
+});
+
+test('LATENCY: the active expire cycle is the expire-cycle event', async (t) => {
+  if (!d) return t.skip(NO_REDIS);
+  const dd = d;
+  await same(['LATENCY', 'RESET'], ['CONFIG', 'SET', 'latency-monitor-threshold', '1']);
+  await same(['EVAL', "for i = 1, 200000 do redis.call('set', 'ex:' .. i, 'v', 'px', 1) end return 1", '0']);
+  const events = async (c: RawClient): Promise<string[]> => ((await c.call('LATENCY', 'LATEST')) as RespNode[][]).map((e) => String(e[0]));
+  let r: string[] = [];
+  let k: string[] = [];
+  for (let i = 0; i < 100 && !(r.includes('expire-cycle') && k.includes('expire-cycle')); i++) {
+    await new Promise((res) => setTimeout(res, 50));
+    [r, k] = await Promise.all([events(dd.r), events(dd.k)]);
+  }
+  assert.ok(r.includes('expire-cycle'), `redis: ${r}`);
+  assert.ok(k.includes('expire-cycle'), `keydra: ${k}`);
+  // (Which other events passed 1 ms differs: only the cleanup follows.)
+  for (const c of [dd.r, dd.k]) {
+    await c.call('CONFIG', 'SET', 'latency-monitor-threshold', '0');
+    await c.call('LATENCY', 'RESET');
+    await c.call('FLUSHALL');
+  }
+});

@@ -321,6 +321,9 @@ test('INCRBYFLOAT formatting as long double %.17Lf', async (t) => {
     ['1.5e-3', '1'],
     ['9223372036854775807', '1'],
     ['-5', '-5.000000000000000001'],
+    ['1\x002', '1'],
+    ['1', '1\x002'],
+    ['1\x00', '1'],
   ];
   for (const [a, b] of cases) await same(['SET', 'f:k', a], ['INCRBYFLOAT', 'f:k', b], ['GET', 'f:k']);
   await same(['INCRBYFLOAT', 'f:none', '1.25'], ['INCRBYFLOAT', 'f:none', '-1.25'], ['GET', 'f:none']);

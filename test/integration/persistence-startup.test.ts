@@ -147,12 +147,13 @@ describe('bad files stop the server (non-zero exit, file and offset named)', () 
     fs.writeFileSync(base, flipped);
     let r = runFailing(args);
     assert.notEqual(r.status, 0);
-    assert.match(r.out, /Bad file format reading the append only file appendonly\.aof\.2\.base\.rdb at offset \d+/);
+    assert.match(r.out, /Error reading the RDB base file appendonly\.aof\.2\.base\.rdb, AOF loading aborted/);
+    assert.match(r.out, /AOF loading stopped at appendonly\.aof\.2\.base\.rdb offset \d+/);
 
     fs.writeFileSync(base, baseImg.subarray(0, Math.floor(baseImg.length / 2)));
     r = runFailing(args);
     assert.notEqual(r.status, 0);
-    assert.match(r.out, /appendonly\.aof\.2\.base\.rdb at offset \d+: Unexpected EOF/);
+    assert.match(r.out, /appendonly\.aof\.2\.base\.rdb offset \d+: Unexpected EOF/);
     fs.writeFileSync(base, baseImg);
 
     const badIncr = Buffer.from(incrImg);
@@ -161,13 +162,18 @@ describe('bad files stop the server (non-zero exit, file and offset named)', () 
     fs.writeFileSync(incr, badIncr);
     r = runFailing(args);
     assert.notEqual(r.status, 0);
-    assert.match(r.out, new RegExp(`appendonly\\.aof\\.2\\.incr\\.aof at offset ${at}`));
+    assert.match(
+      r.out,
+      /Bad file format reading the append only file appendonly\.aof\.2\.incr\.aof: make a backup of your AOF file, then use \.\/redis-check-aof --fix <filename\.manifest>/,
+    );
+    assert.match(r.out, new RegExp(`AOF loading stopped at appendonly\\.aof\\.2\\.incr\\.aof offset ${at}: expected \\*`));
 
     // A truncated incr in the middle of a command is refused with aof-load-truncated no.
     fs.writeFileSync(incr, incrImg.subarray(0, incrImg.length - 3));
     r = runFailing([...args, '--aof-load-truncated', 'no']);
     assert.notEqual(r.status, 0);
-    assert.match(r.out, /Unexpected end of file reading the append only file appendonly\.aof\.2\.incr\.aof at offset \d+/);
+    assert.match(r.out, /Unexpected end of file reading the append only file appendonly\.aof\.2\.incr\.aof\. You can: 1\)/);
+    assert.match(r.out, /AOF loading stopped at appendonly\.aof\.2\.incr\.aof offset \d+/);
 
     fs.rmSync(incr);
     r = runFailing(args);

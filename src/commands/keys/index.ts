@@ -31,6 +31,7 @@ import { lfuDecrAndReturn, lruIdleSeconds } from '../../evict/index.js';
 import { globMatch } from '../../store/glob.js';
 import { parseScanCursor, ScanCursorCache, scanMap } from '../../store/scan.js';
 import type { CommandDef } from '../types.js';
+import { freeObjectAsync } from './lazyfree.js';
 
 const INT64_MAX = 9223372036854775807n;
 const INT32_MIN = -2147483648;
@@ -68,12 +69,22 @@ function relocateKey(c: Client, fromDb: Db, from: string, toDb: Db, to: string, 
 
 // ---- DEL, UNLINK, EXISTS, TYPE, TOUCH -------------------------------------------------------
 
-/** DEL / UNLINK key [key ...]: number of keys removed; `del` event each (Redis delGenericCommand). */
+/** DEL key [key ...]: number of keys removed; `del` event each (Redis delCommand). */
 function delCommand(c: Client, argv: string[]): void {
+  delGeneric(c, argv, c.server.config.bool('lazyfree-lazy-user-del'));
+}
+
+/**
+ * DEL/UNLINK key [key ...] (Redis delGenericCommand): `lazy` (UNLINK, or DEL with
+ * lazyfree-lazy-user-del) hands big values to the background free (lazyfree.ts).
+ */
+function delGeneric(c: Client, argv: string[], lazy: boolean): void {
   let n = 0;
   const db = c.db;
   for (let i = 1; i < argv.length; i++) {
+    const o = lazy ? db.dict.get(argv[i]) : undefined;
     if (db.delete(argv[i])) {
+      if (o !== undefined) freeObjectAsync(c.server, argv[i], o);
       n++;
       c.server.notifyKeyspaceEvent('g', 'del', argv[i], db.id);
       c.server.dirty++;
@@ -701,7 +712,7 @@ function persistCommand(c: Client, argv: string[]): void {
 
 const commands: CommandDef[] = [
   { name: 'del', handler: delCommand },
-  { name: 'unlink', handler: delCommand },
+  { name: 'unlink', handler: (c, argv) => delGeneric(c, argv, true) },
   { name: 'exists', handler: existsCommand },
   { name: 'type', handler: typeCommand },
   { name: 'touch', handler: touchCommand },

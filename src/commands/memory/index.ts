@@ -49,7 +49,7 @@ function memoryUsageCommand(c: Client, argv: string[]): void {
   c.reply.integer(estimateKeyBytes(argv[2], o, samples));
 }
 
-/** Redis's MEMORY STATS fields (flat map: name → integer or nested db map). */
+/** MEMORY STATS: Redis 7.0's fields (a map: name → integer, double, or a map per non-empty db). */
 function memoryStatsCommand(c: Client, _argv: string[]): void {
   const server = c.server;
   const ev = evictorOf(server);
@@ -71,33 +71,47 @@ function memoryStatsCommand(c: Client, _argv: string[]): void {
     ['lua.caches', 0],
     ['functions.caches', 0],
   ];
-  c.reply.mapLen(fields.length + dbs.length + 11);
+  // The same 27 fields (plus one map per non-empty db) as Redis 7.0's MEMORY STATS (object.c),
+  // in its order, from V8's heap figures: allocated = heap used, active = heap reserved,
+  // resident = the process RSS (no allocator-level resident figure exists apart from it).
+  const allocated = mu.heapUsed;
+  const active = mu.heapTotal;
+  const resident = mu.rss;
+  const tail: [string, number, boolean][] = [
+    ['overhead.total', startup, false],
+    ['keys.count', keys, false],
+    ['keys.bytes-per-key', keys > 0 ? Math.floor(dataset / keys) : 0, false],
+    ['dataset.bytes', dataset, false],
+    ['dataset.percentage', (dataset / Math.max(1, used)) * 100, true],
+    ['peak.percentage', (used / Math.max(1, ev.peak)) * 100, true],
+    ['allocator.allocated', allocated, false],
+    ['allocator.active', active, false],
+    ['allocator.resident', resident, false],
+    ['allocator-fragmentation.ratio', active / Math.max(1, allocated), true],
+    ['allocator-fragmentation.bytes', active - allocated, false],
+    ['allocator-rss.ratio', resident / Math.max(1, active), true],
+    ['allocator-rss.bytes', resident - active, false],
+    ['rss-overhead.ratio', mu.rss / Math.max(1, resident), true],
+    ['rss-overhead.bytes', mu.rss - resident, false],
+    ['fragmentation', mu.rss / Math.max(1, used), true],
+    ['fragmentation.bytes', mu.rss - used, false],
+  ];
+  c.reply.mapLen(fields.length + dbs.length + tail.length);
   for (const [k, v] of fields) {
     c.reply.bulk(k);
     c.reply.integer(v as number);
   }
   for (const db of dbs) {
     c.reply.bulk(`db.${db.id}`);
-    c.reply.mapLen(2);
+    c.reply.mapLen(3);
     c.reply.bulk('overhead.hashtable.main');
     c.reply.integer(db.dict.size * MAP_ENTRY_BYTES);
     c.reply.bulk('overhead.hashtable.expires');
     // An expires entry: the Map entry plus the boxed double of the ms timestamp (> 2^31).
     c.reply.integer(db.expires.size * (MAP_ENTRY_BYTES + 16));
+    c.reply.bulk('overhead.hashtable.slot-to-keys');
+    c.reply.integer(0);
   }
-  const tail: [string, number, boolean][] = [
-    ['overhead.total', startup, false],
-    ['keys.count', keys, false],
-    ['keys.bytes-per-key', keys > 0 ? Math.floor(used / keys) : 0, false],
-    ['dataset.bytes', dataset, false],
-    ['dataset.percentage', (dataset / used) * 100, true],
-    ['peak.percentage', (used / Math.max(1, ev.peak)) * 100, true],
-    ['allocator.allocated', mu.heapUsed, false],
-    ['allocator.active', mu.heapTotal, false],
-    ['allocator.resident', mu.rss, false],
-    ['allocator-fragmentation.ratio', mu.heapTotal / Math.max(1, mu.heapUsed), true],
-    ['rss-overhead.ratio', mu.rss / Math.max(1, used), true],
-  ];
   for (const [k, v, dbl] of tail) {
     c.reply.bulk(k);
     if (dbl) c.reply.double(v);

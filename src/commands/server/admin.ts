@@ -8,6 +8,7 @@ import type { Client } from '../../server/client.js';
 import type { Db } from '../../store/db.js';
 import { isKeyword, parseIntOrReply } from '../args.js';
 import type { CommandDef } from '../types.js';
+import { accountFlushedDict, freeDictAsync } from '../keys/lazyfree.js';
 import { getPersistence } from '../../persistence/index.js';
 
 /** DBSIZE: keys in the selected db. */
@@ -15,24 +16,37 @@ function dbsizeCommand(c: Client): void {
   c.reply.integer(c.db.size);
 }
 
-/** Checks FLUSHDB/FLUSHALL's optional ASYNC|SYNC (Redis getFlushCommandFlags). @returns false after replying. */
-function flushArgsOk(c: Client, argv: string[]): boolean {
+/**
+ * Parses FLUSHDB/FLUSHALL's optional ASYNC|SYNC (Redis getFlushCommandFlags); without one,
+ * lazyfree-lazy-user-flush decides. @returns whether to free in the background, or null after
+ * replying a syntax error.
+ */
+function flushArgs(c: Client, argv: string[]): boolean | null {
   if (argv.length > 2 || (argv.length === 2 && !isKeyword(argv[1], 'sync') && !isKeyword(argv[1], 'async'))) {
     c.error(ERR_SYNTAX);
-    return false;
+    return null;
   }
-  return true;
+  if (argv.length === 2) return isKeyword(argv[1], 'async');
+  return c.server.config.bool('lazyfree-lazy-user-flush');
 }
 
-/** Empties one db (Db.clear touches its watched keys, Redis signalFlushedDb). @returns keys removed. */
-function flushDb(_c: Client, db: Db): number {
-  return db.clear();
+/**
+ * Empties one db (Db.clear touches its watched keys, Redis signalFlushedDb); with `async` the
+ * old keys go to the background free (Redis emptyDbAsync). @returns keys removed.
+ */
+function flushDb(c: Client, db: Db, async: boolean): number {
+  const old = db.dict;
+  const n = db.clear();
+  if (async) freeDictAsync(c.server, old, n);
+  else accountFlushedDict(c.server, old, n);
+  return n;
 }
 
-/** FLUSHDB [ASYNC|SYNC]: empties the selected db (always freed synchronously). */
+/** FLUSHDB [ASYNC|SYNC]: empties the selected db. */
 function flushdbCommand(c: Client, argv: string[]): void {
-  if (!flushArgsOk(c, argv)) return;
-  c.server.dirty += flushDb(c, c.db);
+  const async = flushArgs(c, argv);
+  if (async === null) return;
+  c.server.dirty += flushDb(c, c.db, async);
   c.server.dirty++;
   c.reply.ok();
 }
@@ -42,8 +56,9 @@ function flushdbCommand(c: Client, argv: string[]): void {
  * empty dataset at once (Redis 7.0 flushAllDataAndResetRDB, in src/persistence/index.ts).
  */
 function flushallCommand(c: Client, argv: string[]): void {
-  if (!flushArgsOk(c, argv)) return;
-  for (const db of c.server.keyspace.dbs) c.server.dirty += flushDb(c, db);
+  const async = flushArgs(c, argv);
+  if (async === null) return;
+  for (const db of c.server.keyspace.dbs) c.server.dirty += flushDb(c, db, async);
   c.server.dirty++;
   if (getPersistence(c.server).flushAllReset()) {
     // The save reset the dirty counter; FLUSHALL still goes to the AOF and replicas (Redis 7.0

@@ -168,6 +168,107 @@ export function getKeysFromSpecs(cmd: Command, args: string[]): KeyRef[] {
   return out;
 }
 
+/** A key spec flags node as COMMAND replies it (a set of status strings). */
+function flagsNode(...names: string[]): RespNode {
+  return { t: '~', v: names.map((v) => ({ t: '+', v })) } as RespNode;
+}
+
+const FLAGS_RO = flagsNode('RO', 'access');
+const FLAGS_OW = flagsNode('OW', 'update');
+const FLAGS_RW_UPDATE = flagsNode('RW', 'access', 'update');
+const FLAGS_RW_DELETE = flagsNode('RW', 'access', 'delete');
+
+/** SORT's keys as Redis sortGetKeys: the sorted key, and the last STORE destination. */
+function sortGetKeys(args: string[]): KeyRef[] {
+  const out: KeyRef[] = [{ pos: 1, flags: FLAGS_RO }];
+  let store = -1;
+  for (let i = 2; i < args.length; i++) {
+    const a = args[i].toLowerCase();
+    if (a === 'limit') i += 2;
+    else if (a === 'store' && i + 1 < args.length) store = i + 1;
+    else if (a === 'get' || a === 'by') i += 1;
+  }
+  if (store >= 0) out.push({ pos: store, flags: FLAGS_OW });
+  return out;
+}
+
+/** MIGRATE's keys as Redis migrateGetKeys: argv[3], or those after KEYS (none if argv[3] is not empty). */
+function migrateGetKeys(args: string[]): KeyRef[] {
+  let first = 3;
+  let num = 1;
+  const skip: Record<string, number> = { copy: 0, replace: 0, auth: 1, auth2: 2 };
+  for (let i = 6; i < args.length; i++) {
+    const a = args[i].toLowerCase();
+    if (a === 'keys') {
+      if (args[3].length > 0) num = 0;
+      else {
+        first = i + 1;
+        num = args.length - first;
+      }
+      break;
+    }
+    i += skip[a] ?? 0;
+  }
+  const out: KeyRef[] = [];
+  for (let i = 0; i < num; i++) out.push({ pos: first + i, flags: FLAGS_RW_DELETE });
+  return out;
+}
+
+/** SET's key flags as Redis setGetKeys: RW with GET, else OW. */
+function setGetKeys(args: string[]): KeyRef[] {
+  for (let i = 3; i < args.length; i++) if (args[i].toLowerCase() === 'get') return [{ pos: 1, flags: FLAGS_RW_UPDATE }];
+  return [{ pos: 1, flags: FLAGS_OW }];
+}
+
+/** BITFIELD's key flags as Redis bitfieldGetKeys: RO when only GET/OVERFLOW, else RW update. */
+function bitfieldGetKeys(args: string[]): KeyRef[] {
+  let ro = true;
+  for (let i = 2; i < args.length; i++) {
+    const rem = args.length - i - 1;
+    const a = args[i].toLowerCase();
+    if (a === 'get' && rem >= 2) i += 2;
+    else if ((a === 'set' || a === 'incrby') && rem >= 3) {
+      ro = false;
+      break;
+    } else if (a === 'overflow' && rem >= 1) i += 1;
+    else {
+      ro = false;
+      break;
+    }
+  }
+  return [{ pos: 1, flags: ro ? FLAGS_RO : FLAGS_RW_UPDATE }];
+}
+
+/**
+ * The native key finders Redis falls back to when a command's key specs are not enough (an
+ * `unknown` begin_search, `incomplete` or `variable_flags` specs): db.c sortGetKeys,
+ * migrateGetKeys, setGetKeys, bitfieldGetKeys.
+ */
+const GETKEYS_PROCS: Record<string, (args: string[]) => KeyRef[]> = {
+  sort: sortGetKeys,
+  migrate: migrateGetKeys,
+  set: setGetKeys,
+  bitfield: bitfieldGetKeys,
+};
+
+/**
+ * The keys of a command line with their flags (Redis getKeysFromCommandWithSpecs): the key
+ * specs when they are complete and their flags fixed, else the command's native key finder.
+ */
+export function getKeysWithFlags(cmd: Command, args: string[]): KeyRef[] {
+  const proc = GETKEYS_PROCS[cmd.fullName];
+  if (proc !== undefined) {
+    let reliable = true;
+    for (const spec of elements(cmd.info[8])) {
+      const flags = elements(mapGet(spec, 'flags') ?? null).map((f) => String((f as { v: unknown }).v ?? f));
+      const bs = mapGet(mapGet(spec, 'begin_search') ?? null, 'type');
+      if (flags.includes('variable_flags') || flags.includes('incomplete') || bs === 'unknown') reliable = false;
+    }
+    if (!reliable) return proc(args);
+  }
+  return getKeysFromSpecs(cmd, args);
+}
+
 /** Shared body of GETKEYS and GETKEYSANDFLAGS. */
 function getKeysGeneric(c: Client, argv: string[], withFlags: boolean): void {
   const args = argv.slice(2);
@@ -185,7 +286,7 @@ function getKeysGeneric(c: Client, argv: string[], withFlags: boolean): void {
     c.error('ERR Invalid number of arguments specified for command');
     return;
   }
-  const keys = getKeysFromSpecs(cmd, args);
+  const keys = getKeysWithFlags(cmd, args);
   if (keys.length === 0) {
     if (cmd.flags & CmdFlag.NoMandatoryKeys) c.reply.arrayLen(0);
     else c.error('ERR Invalid arguments specified for command');

@@ -7,6 +7,7 @@ import { ConfigError, type ConfigValue, DIRECTIVES, findDirective, formatValue, 
 import { splitArgs } from '../../protocol/parser.js';
 import { aclUserLines } from '../../server/acl.js';
 import type { Client } from '../../server/client.js';
+import { lazyfreeOf } from '../keys/lazyfree.js';
 import type { KeydraServer } from '../../server/server.js';
 import { globMatch } from '../../store/glob.js';
 import { commands } from '../table.js';
@@ -112,6 +113,7 @@ export function resetStats(server: KeydraServer): void {
   ks.keyspace_misses = 0;
   ks.expired_keys = 0;
   ks.evicted_keys = 0;
+  lazyfreeOf(server).freed = 0; // Redis lazyfreeResetStats
   for (const cmd of commands) {
     for (const x of cmd.subcommands ? [cmd, ...cmd.subcommands.values()] : [cmd]) {
       x.calls = 0;

@@ -9,6 +9,7 @@ import { freemem, totalmem } from 'node:os';
 import type { Client } from '../../server/client.js';
 import { KEYDRA_VERSION, type KeydraServer, REDIS_VERSION } from '../../server/server.js';
 import { commands } from '../table.js';
+import { lazyfreeOf } from '../keys/lazyfree.js';
 
 /**
  * Extra fields other modules contribute to a section (persistence, replication, eviction):
@@ -150,8 +151,8 @@ function sectionLines(server: KeydraServer, name: string): string[] {
         `maxmemory_policy:${cfg.str('maxmemory-policy')}`,
         `mem_fragmentation_ratio:${(mu.rss / Math.max(1, used)).toFixed(2)}`,
         'mem_allocator:v8',
-        'lazyfree_pending_objects:0',
-        'lazyfreed_objects:0',
+        `lazyfree_pending_objects:${lazyfreeOf(server).pending}`,
+        `lazyfreed_objects:${lazyfreeOf(server).freed}`,
       ];
     }
     case 'persistence':
@@ -183,6 +184,8 @@ function sectionLines(server: KeydraServer, name: string): string[] {
         `keyspace_misses:${ks.keyspace_misses}`,
         'pubsub_channels:0',
         'pubsub_patterns:0',
+        // No MIGRATE connection cache (Keydra has no MIGRATE): always 0.
+        'migrate_cached_sockets:0',
         `total_error_replies:${st.total_error_replies}`,
       ];
     }

@@ -6,9 +6,10 @@
  * latencySpecificCommandsFillCDF), server.c call(). Histogram buckets are those an HdrHistogram
  * (1 ns..1 s, 2 significant digits) log iterator from 1024 ns by factor 2 reports in Redis.
  */
+import { onExpireCycle } from '../../expire/activeExpire.js';
 import type { Client } from '../../server/client.js';
 import type { KeydraServer } from '../../server/server.js';
-import { commands, lookupCommand, type Command } from '../table.js';
+import { commands, lookupByFullName, type Command } from '../table.js';
 import type { CommandDef } from '../types.js';
 import { replyHelp } from './respTree.js';
 
@@ -91,6 +92,17 @@ export function latencyStateOf(server: KeydraServer): LatencyState {
   lastState = s;
   return s;
 }
+
+/**
+ * Redis latencyAddSampleIfNeeded: records `ms` (a duration in ms, fractional allowed; stored
+ * truncated) for `event` when latency-monitor-threshold is set and reached.
+ */
+export function latencyAddSampleIfNeeded(server: KeydraServer, event: string, ms: number): void {
+  const st = latencyStateOf(server);
+  if (st.threshold > 0 && ms >= st.threshold) latencyAddSample(st, event, Math.floor(ms));
+}
+
+onExpireCycle((server, ms) => latencyAddSampleIfNeeded(server, 'expire-cycle', ms));
 
 /** Adds a sample for `event` (ms); samples of the same second keep the larger (Redis latencyAddSample). */
 export function latencyAddSample(st: LatencyState, event: string, ms: number): void {
@@ -292,7 +304,8 @@ function histogramCommand(c: Client, argv: string[]): void {
     }
   } else {
     for (let i = 2; i < argv.length; i++) {
-      const cmd = lookupCommand(argv[i]);
+      // A name may be a subcommand's full name (`client|id`): lookupCommandBySds.
+      const cmd = lookupByFullName(argv[i]);
       if (cmd === undefined) continue;
       emit(cmd);
       if (cmd.subcommands) for (const sub of cmd.subcommands.values()) emit(sub);

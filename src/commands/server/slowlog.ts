@@ -7,7 +7,7 @@
  */
 import type { Command } from '../table.js';
 import { CmdFlag, type CommandDef } from '../types.js';
-import type { Client } from '../../server/client.js';
+import type { BlockState, Client } from '../../server/client.js';
 import type { KeydraServer } from '../../server/server.js';
 import { replyHelp } from './respTree.js';
 import { latencyAddSample, latencyRecord, latencyResetHistograms, latencyStateOf } from './latency.js';
@@ -137,12 +137,16 @@ export function afterCall(c: Client, cmd: Command, argv: string[], ms: number, r
   const log = slowlogOf(server);
   const usec = Math.floor(ms * 1000);
   const flags = cmd.flags;
-  if (log.slowerThan >= 0 && usec >= log.slowerThan && (flags & CmdFlag.SkipSlowlog) === 0 && c.blocked === null) {
+  const blocked = c.blocked;
+  if (blocked !== null) {
+    // Slow log and latency histogram wait for the client to be served (afterUnblock).
+    blocked.sent ??= { cmd, argv, usec };
+  } else if (log.slowerThan >= 0 && usec >= log.slowerThan && (flags & CmdFlag.SkipSlowlog) === 0) {
     slowlogPush(log, c, cmd, argv, usec);
   }
   const lat = latencyStateOf(server);
   if (cmd.fullName === 'config|resetstat') latencyResetHistograms(); // Redis resets them with commandstats
-  latencyRecord(cmd, usec);
+  if (blocked === null) latencyRecord(cmd, usec);
   if (lat.threshold > 0 && ms >= lat.threshold)
     latencyAddSample(lat, (flags & CmdFlag.Fast) !== 0 ? 'fast-command' : 'command', Math.floor(ms));
   if (anyMonitor() && monitorsOf(server).size !== 0) {
@@ -150,6 +154,31 @@ export function afterCall(c: Client, cmd: Command, argv: string[], ms: number, r
     else if ((flags & CmdFlag.Admin) === 0) feedMonitors(c, argv, cmd);
   }
   trackingAfterCall(c, cmd, argv, replyStart);
+}
+
+/**
+ * Runs when a blocked client was served by a key becoming ready (Redis updateStatsOnUnblock):
+ * adds the serving time to the command's commandstats, counts a failed call if the reply was an
+ * error (XREADGROUP's -NOGROUP after XGROUP DESTROY), records the latency histogram and the slow
+ * log entry (the command as the client sent it, e.g. `blpop l 0`, with the blocking call's
+ * duration plus the serving time) and the `command-unblocking` latency event.
+ * @param st the block state the client was served from. @param replyMs the serving time in ms.
+ */
+export function afterUnblock(c: Client, st: BlockState, replyMs: number, hadErrors: boolean): void {
+  const sent = st.sent;
+  if (sent === undefined) return;
+  const replyUsec = Math.floor(replyMs * 1000);
+  const cmd = sent.cmd;
+  cmd.usec += replyUsec;
+  if (hadErrors) cmd.failedCalls++;
+  const total = sent.usec + replyUsec;
+  latencyRecord(cmd, total);
+  const log = slowlogOf(c.server);
+  if (log.slowerThan >= 0 && total >= log.slowerThan && (cmd.flags & CmdFlag.SkipSlowlog) === 0) {
+    slowlogPush(log, c, cmd, sent.argv, total);
+  }
+  const lat = latencyStateOf(c.server);
+  if (lat.threshold > 0 && replyMs >= lat.threshold) latencyAddSample(lat, 'command-unblocking', Math.floor(replyMs));
 }
 
 const HELP = [

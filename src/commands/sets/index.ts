@@ -2,7 +2,7 @@
  * Set commands. Values are RSet (src/store/set.ts) in RObject(ObjType.Set).
  * Source: Redis 7.0 docs and t_set.c.
  */
-import { ERR_SYNTAX, ERR_WRONGTYPE } from '../../errors.js';
+import { ERR_LIMIT_NEGATIVE, ERR_SYNTAX, ERR_WRONGTYPE } from '../../errors.js';
 import type { Client } from '../../server/client.js';
 import { ObjType, RObject } from '../../store/db.js';
 import { RSet } from '../../store/set.js';
@@ -12,7 +12,6 @@ import type { CommandDef } from '../types.js';
 import { parseCursorOrReply, parseScanOptionsOrReply, replyEmptyScan, scanMatch, scanWindow } from './scan.js';
 
 const ERR_NUMKEYS_POSITIVE = 'ERR numkeys should be greater than 0';
-const ERR_LIMIT_NEGATIVE = "ERR LIMIT can't be negative";
 const ERR_NUMKEYS_TOO_BIG = "ERR Number of keys can't be greater than number of args";
 const ERR_MUST_BE_POSITIVE = 'ERR value is out of range, must be positive';
 /** SPOP with count propagates SREM in batches of this many members (Redis 7.0 spopWithCountCommand, batchsize 1024). */
@@ -276,11 +275,12 @@ function smoveCommand(c: Client, argv: string[]): void {
   }
   c.server.keyspace.hooks.keyModified(c.db, src);
   c.server.dirty++;
+  // The destination changed (WATCH, tracking, `sadd` event) only when the member was added.
   if (d.add(m)) {
     c.server.dirty++;
+    c.server.keyspace.hooks.keyModified(c.db, dst);
     c.server.notifyKeyspaceEvent('s', 'sadd', dst, c.db.id);
   }
-  c.server.keyspace.hooks.keyModified(c.db, dst);
   c.reply.integer(1);
 }
 
@@ -367,7 +367,7 @@ function sintercardCommand(c: Client, argv: string[]): void {
   let limit = 0;
   for (let i = 2 + numkeys; i < argv.length; i++) {
     if (isKeyword(argv[i], 'limit') && i + 1 < argv.length) {
-      const l = parseIntOrReply(c, argv[++i], "ERR LIMIT can't be negative");
+      const l = parseIntOrReply(c, argv[++i], ERR_LIMIT_NEGATIVE);
       if (l === null) return;
       if (l < 0) {
         c.error(ERR_LIMIT_NEGATIVE);

@@ -5,6 +5,7 @@
  * Source: Redis 7.0 sort.c (sortCommandGeneric, lookupKeyByPattern, sortCompare).
  */
 import { ERR_SYNTAX, ERR_WRONGTYPE } from '../../errors.js';
+import { hasFullKeyReadAccess } from '../../server/acl.js';
 import type { Client } from '../../server/client.js';
 import { type Db, ObjType, RObject } from '../../store/db.js';
 import type { RHash } from '../../store/hash.js';
@@ -12,9 +13,12 @@ import { QuickList } from '../../store/quicklist.js';
 import type { ZSet } from '../../store/zset.js';
 import { isKeyword, parseIntOrReply } from '../args.js';
 import { parseDoubleStrict } from '../zsets/util.js';
+import { type Command, lookupCommand } from '../table.js';
 import type { CommandDef } from '../types.js';
 
 const ERR_SORT_SCORE = "ERR One or more scores can't be converted into double";
+const ERR_SORT_BY_ACL = 'ERR BY option of SORT denied due to insufficient ACL permissions.';
+const ERR_SORT_GET_ACL = 'ERR GET option of SORT denied due to insufficient ACL permissions.';
 
 /**
  * Resolves a GET/BY pattern for one element (lookupKeyByPattern): `#` is the element itself;
@@ -63,6 +67,8 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
   let sortby: string | null = null;
   let storekey: string | null = null;
   const gets: string[] = [];
+  // BY/GET patterns reach keys ACL cannot check: they need read access to all keys (sort.c).
+  const fullAccess = c.unrestricted || hasFullKeyReadAccess(c, lookupCommand(readonly ? 'sort_ro' : 'sort') as Command, argv);
   for (let j = 2; j < argv.length; j++) {
     const left = argv.length - j - 1;
     const a = argv[j];
@@ -82,7 +88,15 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
     } else if (isKeyword(a, 'by') && left >= 1) {
       sortby = argv[++j];
       if (!sortby.includes('*')) dontsort = true;
+      else if (!fullAccess) {
+        c.error(ERR_SORT_BY_ACL);
+        return;
+      }
     } else if (isKeyword(a, 'get') && left >= 1) {
+      if (!fullAccess) {
+        c.error(ERR_SORT_GET_ACL);
+        return;
+      }
       gets.push(argv[++j]);
     } else {
       c.error(ERR_SYNTAX);

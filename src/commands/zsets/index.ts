@@ -5,7 +5,7 @@
  * WITHSCORES replies are flat in RESP2 and [member, score] pairs in RESP3.
  * Source: Redis 7.0 t_zset.c.
  */
-import { ERR_NOT_INTEGER, ERR_SYNTAX, ERR_WRONGTYPE } from '../../errors.js';
+import { ERR_LIMIT_NEGATIVE, ERR_SYNTAX, ERR_WRONGTYPE } from '../../errors.js';
 import type { Client } from '../../server/client.js';
 import { ObjType, RObject } from '../../store/db.js';
 import { formatDouble as formatScore } from '../../protocol/reply.js';
@@ -836,12 +836,9 @@ function zsetOpGeneric(c: Client, argv: string[], dst: string | null, numIdx: nu
       withScores = true;
     } else if (cardOnly && remaining >= 2 && isKeyword(a, 'limit')) {
       const v = parseInt64(argv[j + 1]);
-      if (v === null) {
-        c.error(ERR_NOT_INTEGER);
-        return;
-      }
-      if (v < 0) {
-        c.error("ERR LIMIT can't be negative");
+      // Not an integer or negative: the same message (getPositiveLongFromObjectOrReply with msg).
+      if (v === null || v < 0) {
+        c.error(ERR_LIMIT_NEGATIVE);
         return;
       }
       limit = typeof v === 'bigint' ? Number.MAX_SAFE_INTEGER : v;

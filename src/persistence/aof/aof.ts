@@ -22,6 +22,7 @@ import { encodeAofBase } from './rewrite.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { KeydraServer } from '../../server/server.js';
+import { lookupCommand } from '../../commands/table.js';
 import { processCommand } from '../../server/dispatch.js';
 import { decodeRdbSteps, encodeRdb } from '../rdb/rdb.js';
 import { Snapshot } from '../snapshot.js';
@@ -68,10 +69,14 @@ export function respCommand(argv: string[]): string {
   return s;
 }
 
-/** Result of parsing one RESP command from an AOF buffer. */
+/** Result of parsing one RESP command from an AOF buffer: a command, a cut-short tail, or a format error. */
 type ParseResult = { argv: string[]; next: number } | 'truncated' | { error: string };
 
-/** Parses one `*N\r\n$len\r\n...` command at `pos` of an AOF (latin1 string). */
+/**
+ * Parses one `*N\r\n$len\r\n...` command at `pos` of an AOF (latin1 string), as Redis's
+ * loadSingleAppendOnlyFile reads it: a line not starting with `*`/`$` or a count below 1 is a
+ * format error, input ending before the command is whole is a truncated tail.
+ */
 function parseAofCommand(s: string, pos: number): ParseResult {
   if (s.charCodeAt(pos) !== 42 /* * */) return { error: 'expected *' };
   let eol = s.indexOf('\r\n', pos);
@@ -94,6 +99,29 @@ function parseAofCommand(s: string, pos: number): ParseResult {
     p += len + 2;
   }
   return { argv, next: p };
+}
+
+/** Redis's fmterr text of loadSingleAppendOnlyFile (aof.c). */
+function badFormat(name: string): string {
+  return `Bad file format reading the append only file ${name}: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>`;
+}
+
+/**
+ * The command an AOF line names, checked as loading needs it: Redis's lookupCommand(argv, argc)
+ * (a container command resolves its subcommand; an unknown one is unknown). Redis 7.0.15 does
+ * not check arity there and crashes on a short command; Keydra refuses it instead.
+ * @returns null, or the error to log (the load then fails).
+ */
+function checkAofCommand(argv: string[], name: string): string | null {
+  let cmd = lookupCommand(argv[0]);
+  if (cmd !== undefined && cmd.subcommands !== null && argv.length >= 2) {
+    cmd = cmd.subcommands.get(argv[1]) ?? cmd.subcommands.get(argv[1].toLowerCase());
+  }
+  if (cmd === undefined) return `Unknown command '${argv[0]}' reading the append only file ${name}`;
+  if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) {
+    return `Wrong number of arguments for '${cmd.fullName}' command reading the append only file ${name}`;
+  }
+  return null;
 }
 
 /** An AOF that cannot be loaded; names the file and the offset, as Redis's messages do. */
@@ -554,7 +582,7 @@ export class Aof {
         }
       } catch (e) {
         const off = (e as { offset?: number }).offset ?? 0;
-        throw new AofLoadError(`Bad file format reading the append only file ${name} at offset ${off}: ${(e as Error).message}`);
+        throw this.loadError(`Error reading the RDB base file ${name}, AOF loading aborted`, `${name} offset ${off}: ${(e as Error).message}`);
       }
       return 0;
     }
@@ -567,13 +595,21 @@ export class Aof {
     let n = 0;
     let multiStart = -1;
     while (pos < s.length) {
+      if (s.charCodeAt(pos) === 35 /* # */) {
+        // An annotation line (Redis writes `#TS:` ones with aof-timestamp-enabled): skipped.
+        const eol = s.indexOf('\n', pos);
+        if (eol < 0) break;
+        pos = eol + 1;
+        continue;
+      }
       const r = parseAofCommand(s, pos);
       if (r === 'truncated') {
-        return this.truncated(file, data, pos, multiStart, n, isLast);
+        // Cut a MULTI left open by the short read as a whole: its commands were only queued.
+        return this.truncated(file, data, multiStart >= 0 ? multiStart : pos, n, isLast);
       }
-      if ('error' in r) {
-        throw new AofLoadError(`Bad file format reading the append only file ${name} at offset ${pos}: ${r.error}`);
-      }
+      if ('error' in r) throw this.loadError(badFormat(name), `${name} offset ${pos}: ${r.error}`);
+      const bad = checkAofCommand(r.argv, name);
+      if (bad !== null) throw this.loadError(bad, `${name} offset ${pos}`);
       const cmd = r.argv[0].toLowerCase();
       if (cmd === 'multi') multiStart = pos;
       else if (cmd === 'exec') multiStart = -1;
@@ -590,25 +626,44 @@ export class Aof {
         yield;
       }
     }
-    if (multiStart >= 0) return this.truncated(file, data, multiStart, multiStart, n, isLast);
+    if (multiStart >= 0) {
+      // A MULTI without its EXEC: its commands were only queued on the fake client, never run.
+      this.server.log.warning(`Revert incomplete MULTI/EXEC transaction in AOF file ${name}`);
+      return this.truncated(file, data, multiStart, n, isLast);
+    }
     return n;
   }
 
-  /** Handles an AOF ending mid-command or mid-MULTI (Redis: aof-load-truncated). */
-  private truncated(file: string, data: Buffer, pos: number, multiStart: number, n: number, isLast: boolean): number {
+  /**
+   * Logs `msg` (Redis's text) as a warning, as Redis's loader does before it fails, then where
+   * the load stopped (`at`: file, offset, cause), and makes the error to throw (message `msg`).
+   */
+  private loadError(msg: string, at?: string): AofLoadError {
+    this.server.log.warning(msg);
+    if (at !== undefined) this.server.log.warning(`AOF loading stopped at ${at}`);
+    return new AofLoadError(msg);
+  }
+
+  /**
+   * Handles an AOF ending mid-command or mid-MULTI (aof.c uxeof): with aof-load-truncated the
+   * last file is cut at `cut` (the start of the incomplete command or MULTI) and loading goes on;
+   * otherwise, or in a file that is not the last, the load fails with Redis's message.
+   */
+  private truncated(file: string, data: Buffer, cut: number, n: number, isLast: boolean): number {
     const name = path.basename(file);
     const allowed = this.server.config.get('aof-load-truncated') !== false;
-    if (!allowed || !isLast) {
-      throw new AofLoadError(
-        `Unexpected end of file reading the append only file ${name} at offset ${pos}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.`,
+    if (!allowed) {
+      throw this.loadError(
+        `Unexpected end of file reading the append only file ${name}. You can: 1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.`,
+        `${name} offset ${cut}`,
       );
     }
-    const cut = multiStart >= 0 ? multiStart : pos;
-    // A MULTI without its EXEC: its commands were only queued on the fake client, never run.
-    this.server.log.warning(
-      `!!! Warning: short read while loading the AOF file ${name}!!! AOF loaded anyway because aof-load-truncated is enabled; truncating at offset ${cut} (of ${data.length})`,
-    );
+    const log = this.server.log;
+    log.warning(`!!! Warning: short read while loading the AOF file ${name}!!!`);
+    log.warning(`!!! Truncating the AOF ${name} at offset ${cut} !!!`);
+    if (!isLast) throw this.loadError('Fatal error: the truncated file is not the last file');
     fs.truncateSync(file, cut);
+    log.warning(`AOF ${name} loaded anyway because aof-load-truncated is enabled`);
     this.stats.currentSize -= data.length - cut;
     return n;
   }
