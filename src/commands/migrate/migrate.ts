@@ -23,7 +23,6 @@ import { decodeReply, type RespNode } from '../../protocol/decoder.js';
 import type { Client } from '../../server/client.js';
 import type { KeydraServer } from '../../server/server.js';
 import type { Db } from '../../store/db.js';
-import { addInfoContributor } from '../server/info.js';
 import type { CommandDef } from '../types.js';
 
 /** migrateGetSocket's cache bounds (cluster.c MIGRATE_SOCKET_CACHE_ITEMS / _TTL). */
@@ -67,7 +66,10 @@ function stateOf(server: KeydraServer): MigrateState {
   return st;
 }
 
-addInfoContributor('stats', (server) => [`migrate_cached_sockets:${states.get(server)?.conns.size ?? 0}`]);
+/** Connections MIGRATE keeps open (INFO stats `migrate_cached_sockets`). */
+export function migrateCachedSockets(server: KeydraServer): number {
+  return states.get(server)?.conns.size ?? 0;
+}
 
 function closeConn(st: MigrateState, name: string): void {
   const cc = st.conns.get(name);

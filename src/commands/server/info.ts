@@ -5,6 +5,7 @@
  * commandstats cluster keyspace; `default`, `all` and `everything` as in Redis.
  * Source: Redis 7.0 server.c genRedisInfoString.
  */
+import { migrateCachedSockets } from '../migrate/migrate.js';
 import { freemem, totalmem } from 'node:os';
 import type { Client } from '../../server/client.js';
 import { KEYDRA_VERSION, type KeydraServer, REDIS_VERSION } from '../../server/server.js';
@@ -185,7 +186,7 @@ function sectionLines(server: KeydraServer, name: string): string[] {
         'pubsub_channels:0',
         'pubsub_patterns:0',
         // No MIGRATE connection cache (Keydra has no MIGRATE): always 0.
-        'migrate_cached_sockets:0',
+        `migrate_cached_sockets:${migrateCachedSockets(server)}`,
         `total_error_replies:${st.total_error_replies}`,
       ];
     }
