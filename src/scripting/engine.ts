@@ -1250,7 +1250,7 @@ function execFromScript(ctx: RunCtx, argv: string[]): string | null {
   if (cmd === undefined) err = 'Unknown Redis command called from script';
   else if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity)
     err = 'Wrong number of args calling Redis command from script';
-  else if ((cmd.flags & CmdFlag.NoScript) !== 0) err = 'This Redis command is not allowed from script';
+  else if ((cmd.flags & CmdFlag.NoScript) !== 0 && !server.scriptDisableDenyScript) err = 'This Redis command is not allowed from script';
   else if (!ctx.caller.unrestricted && (err = aclScriptCheck(ctx.caller, cmd, argv)) !== null) {
     // ACL (src/server/acl.ts), as the calling client's user
   } else if (ctx.opts.readOnly && ((cmd.flags & (CmdFlag.Write | CmdFlag.MayReplicate)) !== 0 || MAY_REPLICATE.has(cmd.fullName)))

@@ -85,6 +85,10 @@ export class KeydraServer {
   private pendingWrites: Client[] = [];
   private flushScheduled = false;
   private cronTimer: NodeJS.Timeout | null = null;
+  /** DEBUG PAUSE-CRON 1: the cron does nothing until set back (Redis server.pause_cron). */
+  cronPaused = false;
+  /** DEBUG SET-DISABLE-DENY-SCRIPTS 1: scripts may call noscript commands (script_disable_deny_script). */
+  scriptDisableDenyScript = false;
   /** Blocked clients per `${dbId}\0${key}`, in blocking order. */
   private blockedOnKey = new Map<string, Client[]>();
   private readyKeys: { db: Db; key: string }[] = [];
@@ -599,7 +603,7 @@ export class KeydraServer {
   private cron(): void {
     syncWallClock();
     // While a script is suspended (BUSY) nothing may touch the keyspace or its propagation unit.
-    if (this.busyScript !== null) return;
+    if (this.busyScript !== null || this.cronPaused) return;
     const now = Date.now();
     this.keyspace.now = now;
     activeExpireCycle(this);

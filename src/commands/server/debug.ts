@@ -188,6 +188,27 @@ function debugReload(c: Client, argv: string[]): void {
   c.reply.ok();
 }
 
+/**
+ * DEBUG LOADAOF: flushes the AOF, empties every db and loads the AOF back (debug.c). Where Redis
+ * exits on a load failure, the error is replied and logged (the dataset is then partial).
+ */
+function debugLoadAof(c: Client): void {
+  const server = c.server;
+  const p = getPersistence(server);
+  try {
+    if (server.config.bool('appendonly')) p.aof.flush();
+    for (const db of server.keyspace.dbs) db.clear();
+    if (p.aof.exists()) p.aof.load();
+  } catch (e) {
+    server.log.warning(`DEBUG LOADAOF failed: ${(e as Error).message}`);
+    c.error(`ERR Error loading the append only file: ${(e as Error).message}`);
+    return;
+  }
+  server.dirty = 0; // nothing of the reload is propagated
+  server.log.warning('Append Only File loaded by DEBUG LOADAOF');
+  c.reply.ok();
+}
+
 /** DEBUG POPULATE count [prefix] [size]: adds `prefix:N` → `value:N` (padded to size) where absent. */
 function debugPopulate(c: Client, argv: string[]): void {
   if (argv.length > 5) {
@@ -364,6 +385,39 @@ function debugCommand(c: Client, argv: string[]): void {
   if (sub === 'quicklist-packed-threshold' && n === 3) {
     if (parseInt64(argv[2]) === null) {
       c.error('ERR argument must be a memory value bigger than 1 and smaller than 4gb');
+      return;
+    }
+    c.reply.ok();
+    return;
+  }
+  if (sub === 'loadaof' && n === 2) {
+    debugLoadAof(c);
+    return;
+  }
+  if (sub === 'pause-cron' && n === 3) {
+    // serverCron skipped while set (server.pause_cron): active expiry, client timeouts, save rules.
+    c.server.cronPaused = argv[2] !== '0' && Number.parseInt(argv[2], 10) !== 0;
+    c.reply.ok();
+    return;
+  }
+  if (sub === 'set-disable-deny-scripts' && n === 3) {
+    // Lets scripts call commands flagged noscript (server.script_disable_deny_script).
+    c.server.scriptDisableDenyScript = Number.parseInt(argv[2], 10) !== 0;
+    c.reply.ok();
+    return;
+  }
+  if (sub === 'replybuffer' && n === 4) {
+    // Keydra's reply buffers do not shrink or grow per client by a peak timer: the knobs are
+    // accepted with Redis's argument checks and have nothing to tune.
+    const opt = argv[2].toLowerCase();
+    if (opt === 'peak-reset-time') {
+      const v = argv[3].toLowerCase();
+      if (v !== 'never' && v !== 'reset' && parseInt64(argv[3]) === null) {
+        c.error('ERR value is not an integer or out of range');
+        return;
+      }
+    } else if (opt !== 'resizing') {
+      c.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try DEBUG HELP.`);
       return;
     }
     c.reply.ok();

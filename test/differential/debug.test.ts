@@ -1,0 +1,56 @@
+/**
+ * DEBUG subcommands Redis's own test suite relies on, against a real redis-server 7.0 with
+ * `enable-debug-command yes` and `appendonly yes`: LOADAOF (the dataset comes back from the AOF
+ * alone), PAUSE-CRON (no active expiry while set), SET-DISABLE-DENY-SCRIPTS (noscript commands
+ * callable from scripts), REPLYBUFFER argument checks.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type Differential, useDifferential } from '../helpers/differential.js';
+import { NO_REDIS } from '../helpers/servers.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('DEBUG subcommands used by the Redis suite (differential)', () => {
+  let d: Differential | null = null;
+  const same = useDifferential(
+    (x) => {
+      d = x;
+    },
+    {
+      redisArgs: ['--enable-debug-command', 'yes', '--appendonly', 'yes'],
+      keydra: { 'enable-debug-command': 'yes', appendonly: 'yes' },
+    },
+  );
+
+  it('LOADAOF reloads the dataset from the AOF', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    await same(['FLUSHALL'], ['SET', 'dbg:a', '1'], ['RPUSH', 'dbg:l', 'x', 'y'], ['HSET', 'dbg:h', 'f', 'v'], ['EXPIRE', 'dbg:a', '1000']);
+    await same(['DEBUG', 'LOADAOF'], ['DBSIZE'], ['LRANGE', 'dbg:l', '0', '-1'], ['HGETALL', 'dbg:h'], ['GET', 'dbg:a']);
+    const [rt, kt] = await Promise.all([d.r.call('TTL', 'dbg:a'), d.k.call('TTL', 'dbg:a')]);
+    assert.ok((rt as number) > 990 && (kt as number) > 990, `TTL kept: redis ${rt}, keydra ${kt}`);
+  });
+
+  it('PAUSE-CRON stops active expiry until cleared', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    await same(['FLUSHALL'], ['DEBUG', 'PAUSE-CRON', '1'], ['SET', 'dbg:e', 'v', 'PX', '20']);
+    await sleep(400);
+    await same(['DBSIZE']); // still 1: nothing reclaimed it
+    await same(['DEBUG', 'PAUSE-CRON', '0']);
+    for (let i = 0; i < 50; i++) {
+      const [r, k] = await Promise.all([d.r.call('DBSIZE'), d.k.call('DBSIZE')]);
+      if (r === 0 && k === 0) return;
+      await sleep(100);
+    }
+    assert.fail('the key was not actively expired after PAUSE-CRON 0');
+  });
+
+  it('SET-DISABLE-DENY-SCRIPTS and REPLYBUFFER', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    await same(['EVAL', "return redis.pcall('client', 'pause', '1')", '0']);
+    await same(['DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '1'], ['EVAL', "return redis.pcall('client', 'unpause')", '0']);
+    await same(['DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '0'], ['EVAL', "return redis.pcall('client', 'unpause')", '0']);
+    await same(['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'never'], ['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'reset']);
+    await same(['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'x'], ['DEBUG', 'REPLYBUFFER', 'RESIZING', '1']);
+  });
+});
