@@ -149,6 +149,7 @@ export class PubSub {
     if (name === null) r.nullBulk();
     else r.bulk(name);
     r.integer(count);
+    r.pushEnd();
   }
 
   /**
@@ -166,6 +167,7 @@ export class PubSub {
         r.bulk(shard ? 'smessage' : 'message');
         r.bulk(channel);
         r.bulk(message);
+        r.pushEnd();
         server.markPendingWrite(c);
         n++;
       }
@@ -180,6 +182,7 @@ export class PubSub {
           r.bulk(pattern);
           r.bulk(channel);
           r.bulk(message);
+          r.pushEnd();
           server.markPendingWrite(c);
           n++;
         }

@@ -167,6 +167,7 @@ function sendInvalidate(st: TrackingState, c: Client, keys: string[] | null): vo
         c.reply.pushLen(2);
         c.reply.bulk('tracking-redir-broken');
         c.reply.integer(o.redirect);
+        c.reply.pushEnd();
         st.server.markPendingWrite(c);
       }
       return;
@@ -189,6 +190,7 @@ function sendInvalidate(st: TrackingState, c: Client, keys: string[] | null): vo
     w.arrayLen(keys.length);
     for (const k of keys) w.bulk(k);
   }
+  w.pushEnd();
   st.server.markPendingWrite(target);
 }
 
@@ -263,9 +265,12 @@ export function trackingAfterCall(c: Client, cmd: Command, argv: string[], reply
   if (st.replyModes.size !== 0 && c.server.execDepth === 0) {
     const m = st.replyModes.get(c);
     if (m !== undefined) {
-      if (m.off || m.skip) c.reply.pos = Math.min(c.reply.pos, replyStart);
+      // Pushes (pub/sub, invalidations) written meanwhile are kept (Redis CLIENT_PUSHING).
+      if (m.off || m.skip) c.reply.silenceSince(replyStart);
       m.skip = m.skipNext;
       m.skipNext = false;
+      // The next command's pushes are recorded while it is silenced.
+      c.reply.pushSpans = m.off || m.skip ? (c.reply.pushSpans ?? []) : null;
       if (!m.off && !m.skip) st.replyModes.delete(c);
     }
   }
