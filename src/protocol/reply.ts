@@ -52,6 +52,14 @@ export class ReplyWriter {
    */
   overflow: ((size: number) => boolean) | null = null;
   /**
+   * The next size (bytes) at which `overflow` is asked even though the buffer has room (the owner
+   * sets it from the hook: its limit is checked every so many bytes, as Redis checks each new
+   * 16 KB reply block); Infinity: only when the buffer must grow.
+   */
+  limitAt = Number.POSITIVE_INFINITY;
+  /** min(buf.length, limitAt): `ensure` compares against this one number. */
+  private room: number;
+  /**
    * While not null, `[start, end)` pairs of the pushes written (pub/sub messages and
    * confirmations, invalidations): a command whose reply is silenced (CLIENT REPLY OFF/SKIP) keeps
    * them (Redis CLIENT_PUSHING). Emptied with every flush of the buffer.
@@ -61,11 +69,12 @@ export class ReplyWriter {
 
   constructor(size = 16 * 1024) {
     this.buf = Buffer.allocUnsafe(size);
+    this.room = size;
   }
 
   /** Makes room for `n` more bytes, doubling the buffer as needed. */
   ensure(n: number): void {
-    if (this.pos + n > this.buf.length) this.grow(n);
+    if (this.pos + n > this.room) this.grow(n);
   }
 
   private grow(n: number): void {
@@ -73,15 +82,22 @@ export class ReplyWriter {
       // Output discarded: reuse the buffer (its bytes will never be sent).
       this.pos = 0;
       if (this.pushSpans !== null) this.pushSpans.length = 0;
-      if (n <= this.buf.length) return;
     }
     const need = this.pos + n;
-    if (need > MAX_REPLY_BYTES) throw new RangeError(`reply would exceed ${MAX_REPLY_BYTES} bytes`);
-    let size = this.buf.length * 2;
-    while (size < need) size *= 2;
-    const nb = Buffer.allocUnsafe(size);
-    this.buf.copy(nb, 0, 0, this.pos);
-    this.buf = nb;
+    if (need > this.buf.length) {
+      if (need > MAX_REPLY_BYTES) throw new RangeError(`reply would exceed ${MAX_REPLY_BYTES} bytes`);
+      let size = this.buf.length * 2;
+      while (size < need) size *= 2;
+      const nb = Buffer.allocUnsafe(size);
+      this.buf.copy(nb, 0, 0, this.pos);
+      this.buf = nb;
+    }
+    this.setRoom();
+  }
+
+  private setRoom(): void {
+    const len = this.buf.length;
+    this.room = this.limitAt < len ? this.limitAt : len;
   }
 
   /** Copies out the encoded bytes and resets the writer (keeps a buffer of at most `keep` bytes). */
@@ -91,6 +107,8 @@ export class ReplyWriter {
     this.pos = 0;
     if (this.pushSpans !== null) this.pushSpans.length = 0;
     if (this.buf.length > keep) this.buf = Buffer.allocUnsafe(keep);
+    this.limitAt = Number.POSITIVE_INFINITY;
+    this.setRoom();
     return out;
   }
 
@@ -109,6 +127,8 @@ export class ReplyWriter {
     else if (this.buf.length > keep) this.buf = Buffer.allocUnsafe(keep);
     this.pos = 0;
     if (this.pushSpans !== null) this.pushSpans.length = 0;
+    this.limitAt = Number.POSITIVE_INFINITY;
+    this.room = this.buf.length;
   }
 
   private ascii(s: string): void {

@@ -297,10 +297,15 @@ export function closeForOutputLimit(c: Client, async: boolean): void {
  */
 function outputMayGrow(c: Client, size: number): boolean {
   if (c.closeAsap) return false;
-  const over = size - PROTO_REPLY_CHUNK_BYTES;
-  if (over <= 0) return true;
-  const used = over + (c.conn !== null ? c.conn.pendingBytes : 0);
+  const t = c.type;
+  const lim = netOf(c.server).limits[t === 'master' ? 'normal' : t];
+  // With a limit for its class, asked again every 16 KB of output (Redis checks each new reply block).
+  c.reply.limitAt = lim.hard > 0 || lim.soft > 0 ? size + PROTO_REPLY_CHUNK_BYTES : Number.POSITIVE_INFINITY;
+  // The whole buffer counts here (omem leaves out its first 16 KB, Redis's static buffer): the
+  // limit is then hit before the buffer would double past it.
+  const used = size + (c.conn !== null ? c.conn.pendingBytes : 0);
   if (!outputLimitReached(c, used)) return true;
+  c.reply.limitAt = Number.POSITIVE_INFINITY;
   closeForOutputLimit(c, true);
   return false;
 }

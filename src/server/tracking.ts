@@ -112,25 +112,31 @@ class TrackingState {
     }
   }
 
-  /** BCAST: one message per client with the changed keys under its prefixes (trackingBroadcastInvalidationMessages). */
+  /**
+   * BCAST: for each prefix (in byte order), one message per client registered for it with the
+   * changed keys under that prefix, less those it changed itself under NOLOOP
+   * (trackingBroadcastInvalidationMessages: a client with two matching prefixes gets two messages).
+   */
   flushBcast(): void {
     if (this.bcastPending.length === 0) return;
     const pending = this.bcastPending;
     this.bcastPending = [];
-    const perClient = new Map<Client, string[]>();
-    for (const { key, by } of pending) {
-      for (const [prefix, set] of this.prefixes) {
-        if (!key.startsWith(prefix)) continue;
-        for (const c of set) {
-          const o = this.clients.get(c);
-          if (o === undefined || (o.noloop && c.id === by)) continue;
-          let list = perClient.get(c);
-          if (list === undefined) perClient.set(c, (list = []));
-          if (!list.includes(key)) list.push(key);
-        }
+    const prefixes = [...this.prefixes.keys()].sort();
+    for (const prefix of prefixes) {
+      const set = this.prefixes.get(prefix);
+      if (set === undefined) continue;
+      // Key -> id of the client that changed it last (0: none), as Redis's per-prefix rax.
+      const keys = new Map<string, number>();
+      for (const { key, by } of pending) if (key.startsWith(prefix)) keys.set(key, by);
+      if (keys.size === 0) continue;
+      const sorted = [...keys.keys()].sort();
+      for (const c of set) {
+        const o = this.clients.get(c);
+        if (o === undefined) continue;
+        const list = o.noloop ? sorted.filter((k) => keys.get(k) !== c.id) : sorted;
+        if (list.length !== 0) sendInvalidate(this, c, list);
       }
     }
-    for (const [c, keys] of perClient) sendInvalidate(this, c, keys);
   }
 }
 
