@@ -97,7 +97,7 @@ export class ReplyWriter {
 
   private setRoom(): void {
     const len = this.buf.length;
-    this.room = this.limitAt < len ? this.limitAt : len;
+    this.room = Math.min(this.limitAt, len);
   }
 
   /** Copies out the encoded bytes and resets the writer (keeps a buffer of at most `keep` bytes). */

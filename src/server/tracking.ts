@@ -254,8 +254,12 @@ export function setReplyMode(c: Client, mode: 'on' | 'off' | 'skip'): void {
     m = { off: false, skip: false, skipNext: false };
     st.replyModes.set(c, m);
   }
-  if (mode === 'on') m.off = false;
-  else if (mode === 'off') m.off = true;
+  if (mode === 'on') {
+    // ON also ends a SKIP under way: its own +OK is sent (Redis clears REPLY_SKIP and REPLY_OFF).
+    m.off = false;
+    m.skip = false;
+    m.skipNext = false;
+  } else if (mode === 'off') m.off = true;
   else m.skipNext = true;
 }
 
