@@ -51,8 +51,19 @@ class TrackingState {
   scheduled = false;
   /** CLIENT REPLY OFF/SKIP state per client. */
   readonly replyModes = new Map<Client, { off: boolean; skip: boolean; skipNext: boolean }>();
+  /** tracking-table-max-keys (0: no limit), and how many runs in a row could not get under it. */
+  maxKeys: number;
+  private limitRuns = 0;
 
   constructor(readonly server: KeydraServer) {
+    this.maxKeys = server.config.num('tracking-table-max-keys');
+    server.config.onChange('tracking-table-max-keys', (v) => {
+      this.maxKeys = v as number;
+    });
+    // Also when idle: a CONFIG SET lowering the limit takes effect without another command (serverCron).
+    server.cronHooks.push(() => {
+      if (this.clients.size !== 0) this.limitUsedSlots();
+    });
     server.keyModifiedHooks.push((_db, key) => this.keyModified(key));
     server.clientFreeHooks.push((c) => {
       if (this.clients.has(c)) disableTracking(c);
@@ -97,19 +108,45 @@ class TrackingState {
     if (this.pending.length === 0) return;
     const pending = this.pending;
     this.pending = [];
-    for (const key of pending) {
-      const ids = this.table.get(key);
-      if (ids === undefined) continue;
-      this.table.delete(key);
-      for (const id of ids) {
-        const c = this.server.clients.get(id);
-        if (c === undefined) continue;
-        const o = this.clients.get(c);
-        if (o === undefined || o.bcast) continue;
-        if (o.noloop && id === curId) continue;
-        sendInvalidate(this, c, [key]);
+    for (const key of pending) this.invalidateKey(key, curId);
+  }
+
+  /** Sends `key`'s invalidation to the clients that may cache it and forgets them (trackingInvalidateKey). */
+  private invalidateKey(key: string, curId: number): void {
+    const ids = this.table.get(key);
+    if (ids === undefined) return;
+    this.table.delete(key);
+    for (const id of ids) {
+      const c = this.server.clients.get(id);
+      if (c === undefined) continue;
+      const o = this.clients.get(c);
+      if (o === undefined || o.bcast) continue;
+      if (o.noloop && id === curId) continue;
+      sendInvalidate(this, c, [key]);
+    }
+  }
+
+  /**
+   * Keeps the tracking table within tracking-table-max-keys by invalidating keys, with an effort
+   * of 100 keys per run, growing while runs in a row stay over the limit (Redis
+   * trackingLimitUsedSlots; Redis picks keys by a random walk, here the oldest go first).
+   */
+  limitUsedSlots(): void {
+    const max = this.maxKeys;
+    if (max === 0 || this.table.size <= max) {
+      this.limitRuns = 0;
+      return;
+    }
+    let effort = 100 * (this.limitRuns + 1);
+    for (const key of this.table.keys()) {
+      if (effort-- <= 0) break;
+      this.invalidateKey(key, 0);
+      if (this.table.size <= max) {
+        this.limitRuns = 0;
+        return;
       }
     }
+    this.limitRuns++;
   }
 
   /**
@@ -307,5 +344,18 @@ export function trackingAfterCall(c: Client, cmd: Command, argv: string[], reply
     // Pending invalidations caused by this command go out after its reply.
     st.flush(c);
     if (st.bcastPending.length !== 0) st.schedule();
+    if (st.maxKeys !== 0 && st.table.size > st.maxKeys) st.limitUsedSlots();
   }
+}
+
+/**
+ * INFO numbers of client-side caching (Redis 7.0 server.c genRedisInfoString): tracking clients,
+ * keys in the tracking table, key-client pairs in it, and BCAST prefixes.
+ */
+export function trackingInfo(server: KeydraServer): { clients: number; keys: number; items: number; prefixes: number } {
+  const st = states.get(server);
+  if (st === undefined) return { clients: 0, keys: 0, items: 0, prefixes: 0 };
+  let items = 0;
+  for (const ids of st.table.values()) items += ids.size;
+  return { clients: st.clients.size, keys: st.table.size, items, prefixes: st.prefixes.size };
 }
