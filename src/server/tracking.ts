@@ -321,7 +321,12 @@ export function trackingAfterCall(c: Client, cmd: Command, argv: string[], reply
       if (!m.off && !m.skip) st.replyModes.delete(c);
     }
   }
-  if (st.clients.size === 0) return;
+  if (st.clients.size === 0) {
+    // FLUSHALL frees the tracking table even with no client tracking now (keys read by clients
+    // that turned tracking off stay in it until then, as in Redis).
+    if (st.table.size !== 0 && cmd.fullName === 'flushall') st.table.clear();
+    return;
+  }
   const name = cmd.fullName;
   if (name === 'flushall' || name === 'flushdb') st.flushPending = true;
   const o = st.clients.get(c);

@@ -77,6 +77,19 @@ const SCENARIOS: [string, Step[]][] = [
       { b: ['CONFIG', 'SET', 'tracking-table-max-keys', '1'] },
     ],
   ],
+  [
+    'FLUSHALL frees the tracking table even when no client tracks at that moment',
+    [
+      { a: ['HELLO', '3'] },
+      { a: ['CLIENT', 'TRACKING', 'ON'] },
+      { a: ['GET', 'fk'] },
+      { a: ['CLIENT', 'TRACKING', 'OFF'] },
+      { b: ['FLUSHALL'] },
+      { a: ['CLIENT', 'TRACKING', 'ON'] },
+      { b: ['SET', 'fk', '1'] },
+      { a: ['PING'] },
+    ],
+  ],
 ];
 
 describe('client tracking limits and BCAST', { skip: redisServerPath() === null ? NO_REDIS : false }, () => {
