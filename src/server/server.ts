@@ -111,7 +111,11 @@ export class KeydraServer {
         const prefix = `${db.id}\0`;
         for (const k of this.blockedOnKey.keys()) if (k.startsWith(prefix)) this.signalKeyAsReady(db, k.slice(prefix.length));
       },
-      keyAdded: (db, key) => this.signalKeyAsReady(db, key),
+      keyAdded: (db, key) => {
+        // Redis dbAdd: the `new` keyspace event (class n).
+        if (this.pubsub.notifyFlags !== 0) this.notifyKeyspaceEvent('n', 'new', key, db.id);
+        this.signalKeyAsReady(db, key);
+      },
       keyExpired: (db, key) => {
         this.notifyKeyspaceEvent('x', 'expired', key, db.id);
         this.alsoPropagate(db.id, ['DEL', key]);
