@@ -28,6 +28,13 @@ import strings from './strings/index.js';
 import specFile from './redis-commands.json' with { type: 'json' };
 import { type CommandDef, type CommandHandler, FLAG_BITS } from './types.js';
 import tx from './tx/index.js';
+
+/**
+ * Commands with Redis 7.0's CMD_MAY_REPLICATE (CLIENT PAUSE WRITE postpones them, as writes).
+ * EVAL, EVALSHA and FCALL have it too, but Redis drops it for scripts that declare flags
+ * (script.c scriptFlagsToCmdFlags), which only the scripting commands know: not set here.
+ */
+const MAY_REPLICATE = new Set(['pfcount', 'publish', 'spublish']);
 import zsets from './zsets/index.js';
 
 /** Every family's definitions, in the order COMMAND lists nothing in particular (Redis uses a dict). */
@@ -93,6 +100,8 @@ export class Command {
     this.flagNames = (info[2] as { v: { v: string }[] }).v.map((f) => f.v);
     let flags = 0;
     for (const f of this.flagNames) flags |= FLAG_BITS[f] ?? 0;
+    // may_replicate is hidden from COMMAND INFO (server.c addReplyCommandFlags): from commands.c.
+    if (MAY_REPLICATE.has(this.fullName)) flags |= FLAG_BITS.may_replicate ?? 0;
     this.flags = flags;
     this.firstKey = info[3] as number;
     this.lastKey = info[4] as number;
