@@ -1,7 +1,11 @@
 /**
  * Client: one connection's state — query buffer and parser, reply writer, selected db, protocol
  * version, auth, name, and the per-feature state (MULTI, blocking, pub/sub) that commands hang on it.
- * Source: Redis 7.0 server.h `struct client`.
+ * Also the client accounting of the connection layer: client-output-buffer-limit per class
+ * (checked as replies grow, after writes and by the clients cron), and the clients cron that
+ * resizes the accounted query and reply buffers (CLIENT LIST qbuf-free, rbs, rbp).
+ * Source: Redis 7.0 server.h `struct client`, networking.c (checkClientOutputBufferLimits,
+ * closeClientOnOutputBufferLimitReached), server.c (clientsCron and its helpers).
  */
 import type net from 'node:net';
 import type { Command } from '../commands/table.js';
