@@ -131,7 +131,8 @@ export class Command {
 /**
  * Commands Redis 7.0 flags CMD_MAY_REPLICATE without showing it in COMMAND INFO ("Hidden on
  * purpose", server.c addReplyCommandFlags), so the generated spec lacks it: they are postponed by
- * CLIENT PAUSE WRITE and refused in read-only scripts (commands/*.json).
+ * CLIENT PAUSE WRITE and refused in read-only scripts (commands/*.json). EVAL, EVALSHA and FCALL
+ * drop it when the script declares flags (CommandDef.flagsFor, script.c scriptFlagsToCmdFlags).
  */
 const HIDDEN_MAY_REPLICATE = new Set(['eval', 'evalsha', 'fcall', 'pfcount', 'publish', 'spublish']);
 

@@ -54,6 +54,7 @@ export const DIRECTIVES: Directive[] = [
     default: ['normal 0 0 0', 'replica 268435456 67108864 60', 'pubsub 33554432 8388608 60'],
     mutable: true,
   },
+  { name: 'tracking-table-max-keys', type: 'int', default: 1000000, mutable: true, min: 0, max: MAX_LL },
   { name: 'hz', type: 'int', default: 10, mutable: true, min: 0, max: MAX_INT },
   { name: 'dynamic-hz', type: 'bool', default: true, mutable: true },
   { name: 'loglevel', type: 'enum', default: 'notice', mutable: true, values: ['debug', 'verbose', 'notice', 'warning', 'nothing'] },

@@ -24,6 +24,12 @@ import {
 export const PROTO_INLINE_MAX_SIZE = 64 * 1024;
 /** Bulk strings at least this long are gathered chunk by chunk and joined once (PROTO_MBULK_BIG_ARG), bytes. */
 const PROTO_MBULK_BIG_ARG = 32 * 1024;
+/** Redis's read size (PROTO_IOBUF_LEN): the room its query buffer makes before a read, bytes. */
+const PROTO_IOBUF_LEN = 16 * 1024;
+/** Redis shrinks a query buffer larger than this when its recent peak is under half of it (PROTO_RESIZE_THRESHOLD). */
+const PROTO_RESIZE_THRESHOLD = 32 * 1024;
+/** sds greedy growth doubles up to this length, then adds it (SDS_MAX_PREALLOC), bytes. */
+const SDS_MAX_PREALLOC = 1024 * 1024;
 
 /** The parser's argv between commands (never written: a multibulk header allocates a fresh one). */
 const NO_ARGV: string[] = [];
@@ -75,6 +81,15 @@ export class RespParser {
   private lastName = '';
   /** `buf` is a chunk lent by the caller (feed with borrowed) until release(). */
   private borrowed = false;
+  /**
+   * Redis's accounting of its query buffer for this client (CLIENT LIST qbuf-free, tot-mem): the
+   * allocation its sds would have (bytes) and its recent peak length, replayed from the reads and
+   * frames seen (networking.c readQueryFromClient, processMultibulkBuffer; server.c
+   * clientsCronResizeQueryBuffer). Keydra itself reads into one shared buffer and keeps only an
+   * exact copy of the unparsed bytes.
+   */
+  qbAlloc = 0;
+  qbPeak = 0;
 
   constructor(public limits: ParserLimits) {}
 
@@ -84,12 +99,65 @@ export class RespParser {
   }
 
   /**
+   * Redis's `qbuf`: the bytes in the query buffer. Between reads these are the unparsed bytes;
+   * while the commands of a read run, also those already parsed (Redis trims after the batch).
+   */
+  get queryBufferLength(): number {
+    return this.buf.length + this.partsLen;
+  }
+
+  /** The length of the bulk string being read (its header is parsed, not all its bytes yet), or -1. */
+  get bulkInProgress(): number {
+    return this.mbulkLeft > 0 ? this.bulkLen : -1;
+  }
+
+  /**
+   * Redis clientsCronResizeQueryBuffer on the accounted allocation: with more than 4 KB free, the
+   * buffer shrinks to its content after 2 s idle (`idleSeconds` > 2), or to its recent peak when
+   * it is over 32 KB and twice that peak; then the peak restarts from the current length.
+   */
+  cronResize(idleSeconds: number): void {
+    const len = this.buf.length - this.pos + this.partsLen;
+    const bulk = this.bulkInProgress;
+    if (this.qbAlloc - len > 4096) {
+      if (idleSeconds > 2) this.qbAlloc = len;
+      else if (this.qbAlloc > PROTO_RESIZE_THRESHOLD && this.qbAlloc / 2 > this.qbPeak) {
+        let resize = Math.max(len, this.qbPeak);
+        if (bulk !== -1 && resize < bulk) resize = bulk;
+        this.qbAlloc = resize;
+      }
+    }
+    this.qbPeak = Math.max(bulk, len);
+  }
+
+  /** Accounts a read of `n` bytes as Redis's readQueryFromClient grows its query buffer. */
+  private accountRead(n: number): void {
+    const len = this.buf.length - this.pos + this.partsLen;
+    let alloc = this.qbAlloc;
+    // Inside a big bulk Redis reserved room for all of it (below); otherwise it makes room for a
+    // 16 KB read: exactly at first (non-greedy), doubling once the buffer has 16 KB.
+    if (this.need === 0 && alloc - len < PROTO_IOBUF_LEN) {
+      if (alloc < PROTO_IOBUF_LEN) alloc = len + PROTO_IOBUF_LEN;
+      else {
+        const l = len + PROTO_IOBUF_LEN;
+        alloc = l < SDS_MAX_PREALLOC ? l * 2 : l + SDS_MAX_PREALLOC;
+      }
+    }
+    // Keydra reads up to 64 KB at once, Redis 16 KB: the buffer holds what was read.
+    const after = len + n;
+    if (after > alloc) alloc = after;
+    if (alloc !== this.qbAlloc) this.qbAlloc = sdsUsable(alloc);
+    if (after > this.qbPeak) this.qbPeak = after;
+  }
+
+  /**
    * Appends a chunk read from the socket. The chunk must not be modified afterwards, unless
    * `borrowed`: then it is only valid until `release()`, which the caller must call before
    * reusing it (a shared read buffer): the parser parses from it in place and copies only the
    * bytes still unparsed at release.
    */
   feed(chunk: Buffer, borrowed = false): void {
+    this.accountRead(chunk.length);
     if (this.need > 0) {
       this.parts.push(borrowed ? Buffer.from(chunk) : chunk);
       this.partsLen += chunk.length;
@@ -108,7 +176,14 @@ export class RespParser {
 
   /** Ends the loan of a chunk fed with `borrowed`: copies the bytes not parsed yet, drops the rest. */
   release(): void {
-    if (!this.borrowed) return;
+    if (!this.borrowed) {
+      // Parsed bytes of an owned buffer are dropped too (Redis trims its query buffer after a read).
+      if (this.pos > 0) {
+        this.buf = this.pos >= this.buf.length ? EMPTY : this.buf.subarray(this.pos);
+        this.pos = 0;
+      }
+      return;
+    }
     this.borrowed = false;
     if (this.pos >= this.buf.length) this.buf = EMPTY;
     else this.buf = Buffer.from(this.buf.subarray(this.pos));
@@ -127,6 +202,8 @@ export class RespParser {
 
   /** Drops parsed bytes and any partial state (RESET, or after the connection is closed). */
   clear(): void {
+    this.qbAlloc = 0;
+    this.qbPeak = 0;
     this.buf = EMPTY;
     this.borrowed = false;
     this.pos = 0;
@@ -185,6 +262,8 @@ export class RespParser {
           if (this.bulkLen >= PROTO_MBULK_BIG_ARG) {
             // Gather the rest without re-concatenating on every read.
             this.need = this.bulkLen + 2;
+            // Redis makes room for the whole bulk in its query buffer.
+            if (this.qbAlloc < this.need) this.qbAlloc = sdsUsable(this.need);
             this.buf = this.buf.subarray(this.pos);
             this.pos = 0;
           }
@@ -311,6 +390,19 @@ export class RespParser {
     if (argv === null) return this.fail(PROTO_UNBALANCED_QUOTES);
     return argv;
   }
+}
+
+/**
+ * The room an sds string made for `len` bytes really has (sdsMakeRoomFor takes malloc's usable
+ * size): its header (3, 5 or 9 bytes by size) and terminator rounded up to jemalloc's size class
+ * (four classes per power of two), less the header and terminator.
+ */
+function sdsUsable(len: number): number {
+  const hdr = (len < 256 ? 3 : len < 65536 ? 5 : 9) + 1;
+  const n = len + hdr;
+  if (n <= 16) return (n <= 8 ? 8 : 16) - hdr;
+  const step = 2 ** (Math.floor(Math.log2(n - 1)) - 2);
+  return Math.ceil(n / step) * step - hdr;
 }
 
 /**

@@ -44,21 +44,60 @@ export class ReplyWriter {
   buf: Buffer;
   pos = 0;
   resp: 2 | 3 = 2;
+  /**
+   * Called before the buffer grows to hold `size` bytes (the owner enforces its output limits
+   * there: client-output-buffer-limit). Returning false discards the buffered output (the client
+   * is being closed for it): the writer then keeps writing into the buffer it has, from position
+   * 0, so a command whose reply is over the limit never builds that reply in memory.
+   */
+  overflow: ((size: number) => boolean) | null = null;
+  /**
+   * The next size (bytes) at which `overflow` is asked even though the buffer has room (the owner
+   * sets it from the hook: its limit is checked every so many bytes, as Redis checks each new
+   * 16 KB reply block); Infinity: only when the buffer must grow.
+   */
+  limitAt = Number.POSITIVE_INFINITY;
+  /** min(buf.length, limitAt): `ensure` compares against this one number. */
+  private room: number;
+  /**
+   * While not null, `[start, end)` pairs of the pushes written (pub/sub messages and
+   * confirmations, invalidations): a command whose reply is silenced (CLIENT REPLY OFF/SKIP) keeps
+   * them (Redis CLIENT_PUSHING). Emptied with every flush of the buffer.
+   */
+  pushSpans: number[] | null = null;
+  private pushStart = 0;
 
   constructor(size = 16 * 1024) {
     this.buf = Buffer.allocUnsafe(size);
+    this.room = size;
   }
 
   /** Makes room for `n` more bytes, doubling the buffer as needed. */
   ensure(n: number): void {
+    if (this.pos + n > this.room) this.grow(n);
+  }
+
+  private grow(n: number): void {
+    if (this.overflow !== null && !this.overflow(this.pos + n)) {
+      // Output discarded: reuse the buffer (its bytes will never be sent).
+      this.pos = 0;
+      if (this.pushSpans !== null) this.pushSpans.length = 0;
+    }
     const need = this.pos + n;
-    if (need <= this.buf.length) return;
-    if (need > MAX_REPLY_BYTES) throw new RangeError(`reply would exceed ${MAX_REPLY_BYTES} bytes`);
-    let size = this.buf.length * 2;
-    while (size < need) size *= 2;
-    const nb = Buffer.allocUnsafe(size);
-    this.buf.copy(nb, 0, 0, this.pos);
-    this.buf = nb;
+    if (need > this.buf.length) {
+      if (need > MAX_REPLY_BYTES) throw new RangeError(`reply would exceed ${MAX_REPLY_BYTES} bytes`);
+      let size = this.buf.length * 2;
+      while (size < need) size *= 2;
+      const nb = Buffer.allocUnsafe(size);
+      this.buf.copy(nb, 0, 0, this.pos);
+      this.buf = nb;
+    }
+    this.setRoom();
+  }
+
+  private setRoom(): void {
+    const len = this.buf.length;
+    this.room = Math.min(this.limitAt, len);
   }
 
   /** Copies out the encoded bytes and resets the writer (keeps a buffer of at most `keep` bytes). */
@@ -66,7 +105,10 @@ export class ReplyWriter {
     const out = Buffer.allocUnsafe(this.pos);
     this.buf.copy(out, 0, 0, this.pos);
     this.pos = 0;
+    if (this.pushSpans !== null) this.pushSpans.length = 0;
     if (this.buf.length > keep) this.buf = Buffer.allocUnsafe(keep);
+    this.limitAt = Number.POSITIVE_INFINITY;
+    this.setRoom();
     return out;
   }
 
@@ -84,6 +126,9 @@ export class ReplyWriter {
     if (kept) this.buf = Buffer.allocUnsafe(Math.min(Math.max(this.buf.length, 2048), keep));
     else if (this.buf.length > keep) this.buf = Buffer.allocUnsafe(keep);
     this.pos = 0;
+    if (this.pushSpans !== null) this.pushSpans.length = 0;
+    this.limitAt = Number.POSITIVE_INFINITY;
+    this.room = this.buf.length;
   }
 
   private ascii(s: string): void {
@@ -259,9 +304,38 @@ export class ReplyWriter {
     this.header(this.resp === 3 ? 126 : 42, n);
   }
 
-  /** Push header: `>n` in RESP3, `*n` in RESP2 (pub/sub messages). */
+  /**
+   * Push header: `>n` in RESP3, `*n` in RESP2 (pub/sub messages). A push ends with `pushEnd()`
+   * (it records the push's bytes while `pushSpans` is set).
+   */
   pushLen(n: number): void {
+    this.pushStart = this.pos;
     this.header(this.resp === 3 ? 62 : 42, n);
+  }
+
+  /** Ends the push begun by the last pushLen (see pushSpans). */
+  pushEnd(): void {
+    if (this.pushSpans !== null) this.pushSpans.push(this.pushStart, this.pos);
+  }
+
+  /**
+   * Drops the bytes written since `start` but the pushes among them (recorded in pushSpans),
+   * which move down to `start` in order: the reply of a command under CLIENT REPLY OFF/SKIP.
+   */
+  silenceSince(start: number): void {
+    let w = start;
+    const spans = this.pushSpans;
+    if (spans !== null) {
+      for (let i = 0; i < spans.length; i += 2) {
+        const s = spans[i];
+        const e = spans[i + 1];
+        if (s < start || e > this.pos) continue;
+        if (s !== w) this.buf.copy(this.buf, w, s, e);
+        w += e - s;
+      }
+      spans.length = 0;
+    }
+    if (w < this.pos) this.pos = w;
   }
 
   /** Double: `,d` in RESP3, a bulk string in RESP2, formatted as `%.17g` (Redis 7.0 addReplyDouble). */

@@ -1,16 +1,21 @@
 /**
  * Client: one connection's state — query buffer and parser, reply writer, selected db, protocol
  * version, auth, name, and the per-feature state (MULTI, blocking, pub/sub) that commands hang on it.
- * Source: Redis 7.0 server.h `struct client`.
+ * Also the client accounting of the connection layer: client-output-buffer-limit per class
+ * (checked as replies grow, after writes and by the clients cron), and the clients cron that
+ * resizes the accounted query and reply buffers (CLIENT LIST qbuf-free, rbs, rbp).
+ * Source: Redis 7.0 server.h `struct client`, networking.c (checkClientOutputBufferLimits,
+ * closeClientOnOutputBufferLimitReached), server.c (clientsCron and its helpers).
  */
 import type net from 'node:net';
 import type { Command } from '../commands/table.js';
-import { RespParser } from '../protocol/parser.js';
+import { type ParserLimits, RespParser } from '../protocol/parser.js';
 import { type AclUser, aclOf } from './acl.js';
 import type { Connection } from './connection.js';
 import { ReplyWriter } from '../protocol/reply.js';
 import type { Db } from '../store/db.js';
 import type { KeydraServer } from './server.js';
+import { clientInfoString } from '../commands/connection/client.js';
 
 /** A blocked client's wait (BLPOP & co.): keys waited on, deadline (ms, 0 = forever), handlers. */
 export interface BlockState {
@@ -98,8 +103,22 @@ export class Client {
   conn: Connection | null = null;
   /** Timer of a blocking command's timeout. */
   blockTimer: NodeJS.Timeout | undefined = undefined;
-  /** Unix ms since which the output has been over its soft limit (client-output-buffer-limit). */
-  softLimitSince: number | undefined = undefined;
+  /** Unix seconds since which the output has been over its soft limit (client-output-buffer-limit); 0: not over. */
+  softLimitSince = 0;
+  /**
+   * Closed for its output (client-output-buffer-limit, Redis CLIENT_CLOSE_ASAP): its output is
+   * dropped, its pending commands are not run, and the next flush frees it. `closeAfterReply` is
+   * set with it (the read loop stops on that one flag).
+   */
+  closeAsap = false;
+  /**
+   * Redis's reply buffer accounting (CLIENT LIST rbs, rbp): the size of the static reply buffer
+   * (16 KB at first, resized by the clients cron between 1 KB and 16 KB) and the most of it used
+   * since the last peak reset (Unix ms). Source: server.c clientsCronResizeOutputBuffer.
+   */
+  rbs = PROTO_REPLY_CHUNK_BYTES;
+  rbPeak = PROTO_REPLY_CHUNK_BYTES;
+  rbPeakReset: number;
 
   constructor(
     readonly server: KeydraServer,
@@ -111,10 +130,8 @@ export class Client {
     this.id = id;
     this.db = server.keyspace.dbs[0];
     this.reply = new ReplyWriter(2048);
-    this.parser = new RespParser({
-      maxBulkLen: server.config.num('proto-max-bulk-len'),
-      maxQueryBuffer: server.config.num('client-query-buffer-limit'),
-    });
+    this.parser = new RespParser(netOf(server).parserLimits);
+    if (socket !== null) this.reply.overflow = (size) => outputMayGrow(this, size);
     // Redis createClient: the default user, authenticated when it is nopass and on.
     this.user = aclOf(server).defaultUser;
     // Clients without a socket (scripts, AOF loading) run as Redis's superuser (no ACL check).
@@ -123,6 +140,7 @@ export class Client {
     this.parser.authenticated = this.authenticated;
     this.createdAt = Date.now();
     this.lastInteraction = this.createdAt;
+    this.rbPeakReset = this.createdAt;
     this.unixSocket = unixPath !== undefined;
     if (unixPath !== undefined) {
       this.addr = `${unixPath}:0`;
@@ -151,6 +169,223 @@ export class Client {
   /** True while the client is subscribed to any channel or pattern (RESP2 subscribed mode). */
   get inPubSub(): boolean {
     return this.channels.size + this.patterns.size + this.shardChannels.size > 0;
+  }
+
+  /** The client's class (CLIENT LIST/KILL TYPE, output limits): normal, pubsub, master or replica (Redis getClientType). */
+  get type(): ClientType {
+    const x = this as unknown as { isReplica?: boolean; isMaster?: boolean };
+    if (x.isMaster) return 'master';
+    if (x.isReplica) return 'replica';
+    return this.inPubSub ? 'pubsub' : 'normal';
+  }
+
+  /**
+   * Bytes of output waiting (Redis getClientOutputBufferMemoryUsage, CLIENT LIST omem): the reply
+   * bytes beyond the first 16 KB (what Redis keeps in its reply list past its static buffer) plus
+   * those queued in the socket, written but not yet taken by the kernel.
+   */
+  get outputMemory(): number {
+    const over = this.reply.pos - PROTO_REPLY_CHUNK_BYTES;
+    return Math.max(over, 0) + (this.conn !== null ? this.conn.pendingBytes : 0);
+  }
+}
+
+/** A client class of client-output-buffer-limit and CLIENT LIST TYPE. */
+export type ClientType = 'normal' | 'pubsub' | 'master' | 'replica';
+
+/** Redis's reply chunk and static reply buffer size (PROTO_REPLY_CHUNK_BYTES), bytes. */
+const PROTO_REPLY_CHUNK_BYTES = 16 * 1024;
+/** The least size Redis shrinks a reply buffer to (PROTO_REPLY_MIN_BYTES), bytes. */
+const PROTO_REPLY_MIN_BYTES = 1024;
+/** How often the reply buffer peak restarts (REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME), ms. */
+const REPLY_BUFFER_PEAK_RESET_MS = 5000;
+/** Clients visited per cron tick at least (CLIENTS_CRON_MIN_ITERATIONS). */
+const CLIENTS_CRON_MIN_ITERATIONS = 5;
+
+/** One class's client-output-buffer-limit: bytes (0: none) and seconds. */
+export interface OutputLimit {
+  hard: number;
+  soft: number;
+  softSeconds: number;
+}
+
+/** Per-server connection-layer state: parsed limits shared by every client, clients cron position. */
+interface NetState {
+  /** client-output-buffer-limit per class (master clients use `normal`, as in Redis). */
+  limits: Record<'normal' | 'replica' | 'pubsub', OutputLimit>;
+  /** One object shared by every client's parser, updated by CONFIG SET. */
+  parserLimits: ParserLimits;
+  /** Where the clients cron goes on (it visits a share of the clients per tick, as Redis). */
+  cronIter: Iterator<Client> | null;
+}
+
+const nets = new WeakMap<KeydraServer, NetState>();
+
+/** Parses client-output-buffer-limit's normalised rules (`class hard soft seconds`, bytes). */
+function parseOutputLimits(rules: string[]): NetState['limits'] {
+  // Redis's defaults for a class the rules do not name.
+  const limits: NetState['limits'] = {
+    normal: { hard: 0, soft: 0, softSeconds: 0 },
+    replica: { hard: 256 * 1024 * 1024, soft: 64 * 1024 * 1024, softSeconds: 60 },
+    pubsub: { hard: 32 * 1024 * 1024, soft: 8 * 1024 * 1024, softSeconds: 60 },
+  };
+  for (const r of rules) {
+    const [cls, hard, soft, secs] = r.split(' ');
+    const k = cls === 'slave' ? 'replica' : cls;
+    if (k === 'normal' || k === 'replica' || k === 'pubsub') {
+      limits[k] = { hard: Number(hard), soft: Number(soft), softSeconds: Number(secs) };
+    }
+  }
+  return limits;
+}
+
+/** The connection-layer state of `server`, created (and bound to its config) on first use. */
+function netOf(server: KeydraServer): NetState {
+  const st = nets.get(server);
+  if (st !== undefined) return st;
+  const cfg = server.config;
+  const created: NetState = {
+    limits: parseOutputLimits(cfg.list('client-output-buffer-limit')),
+    parserLimits: { maxBulkLen: cfg.num('proto-max-bulk-len'), maxQueryBuffer: cfg.num('client-query-buffer-limit') },
+    cronIter: null,
+  };
+  cfg.onChange('client-output-buffer-limit', (v) => {
+    created.limits = parseOutputLimits(v as string[]);
+  });
+  cfg.onChange('proto-max-bulk-len', (v) => {
+    created.parserLimits.maxBulkLen = v as number;
+  });
+  cfg.onChange('client-query-buffer-limit', (v) => {
+    created.parserLimits.maxQueryBuffer = v as number;
+  });
+  nets.set(server, created);
+  return created;
+}
+
+/**
+ * Whether `c` is over its class's output limit with `used` bytes waiting (Redis
+ * checkClientOutputBufferLimits): at or over the hard limit, or over the soft limit continuously
+ * for more than its seconds (the first time over starts the clock). Updates the soft-limit clock.
+ */
+export function outputLimitReached(c: Client, used: number): boolean {
+  const t = c.type;
+  const lim = netOf(c.server).limits[t === 'master' ? 'normal' : t];
+  const hard = lim.hard > 0 && used >= lim.hard;
+  let soft = lim.soft > 0 && used >= lim.soft;
+  if (soft) {
+    const now = Math.floor(Date.now() / 1000);
+    if (c.softLimitSince === 0) {
+      c.softLimitSince = now;
+      soft = false;
+    } else if (now - c.softLimitSince <= lim.softSeconds) {
+      soft = false;
+    }
+  } else {
+    c.softLimitSince = 0;
+  }
+  return soft || hard;
+}
+
+/**
+ * Closes `c` for its output (Redis closeClientOnOutputBufferLimitReached): `async` drops its
+ * output and frees it at the next flush (it may be in the middle of a command, or be written by
+ * another client's); otherwise frees it now. Logs as Redis does, with the CLIENT LIST line.
+ */
+export function closeForOutputLimit(c: Client, async: boolean): void {
+  if (c.closed || c.closeAsap) return;
+  const info = clientInfoString(c);
+  const server = c.server;
+  if (async) {
+    c.closeAsap = true;
+    c.closeAfterReply = true;
+    c.conn?.pauseReading();
+    server.markPendingWrite(c);
+    server.log.warning(`Client ${info} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+  } else {
+    server.freeClient(c);
+    server.log.warning(`Client ${info} closed for overcoming of output buffer limits.`);
+  }
+}
+
+/**
+ * ReplyWriter overflow hook of socket clients: the reply buffer must grow to `size` bytes.
+ * @returns false when the client is (now) being closed for its output: the writer drops it.
+ */
+function outputMayGrow(c: Client, size: number): boolean {
+  if (c.closeAsap) return false;
+  const t = c.type;
+  const lim = netOf(c.server).limits[t === 'master' ? 'normal' : t];
+  // With a limit for its class, asked again every 16 KB of output (Redis checks each new reply block).
+  c.reply.limitAt = lim.hard > 0 || lim.soft > 0 ? size + PROTO_REPLY_CHUNK_BYTES : Number.POSITIVE_INFINITY;
+  // The whole buffer counts here (omem leaves out its first 16 KB, Redis's static buffer): the
+  // limit is then hit before the buffer would double past it.
+  const used = size + (c.conn !== null ? c.conn.pendingBytes : 0);
+  if (!outputLimitReached(c, used)) return true;
+  c.reply.limitAt = Number.POSITIVE_INFINITY;
+  closeForOutputLimit(c, true);
+  return false;
+}
+
+/**
+ * After a flush wrote `c`'s replies: notes the reply buffer peak, and checks the output limits
+ * against what is still queued in the socket (a client that does not read). Frees it if over.
+ */
+export function afterClientWrite(c: Client, written: number): void {
+  const used = Math.min(written, c.rbs);
+  if (used > c.rbPeak) c.rbPeak = used;
+  if (c.conn === null) return;
+  const pending = c.conn.pendingBytes;
+  if ((pending > 0 || c.softLimitSince !== 0) && outputLimitReached(c, pending)) {
+    const info = clientInfoString(c);
+    c.server.freeClient(c);
+    c.server.log.warning(`Client ${info} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+  }
+}
+
+/**
+ * Clients cron (Redis clientsCron): visits numclients/hz clients per tick (at least 5), so each
+ * about once a second, resizing the accounted query and reply buffers and closing clients over
+ * their output limits (the soft limit's seconds pass without new output).
+ */
+export function clientsCron(server: KeydraServer, now: number, hz: number): void {
+  const st = netOf(server);
+  const n = server.clients.size;
+  let iterations = Math.floor(n / Math.max(1, hz));
+  if (iterations < CLIENTS_CRON_MIN_ITERATIONS) iterations = Math.min(n, CLIENTS_CRON_MIN_ITERATIONS);
+  let restarted = false;
+  while (iterations-- > 0) {
+    st.cronIter ??= server.clients.values();
+    const r = st.cronIter.next();
+    if (r.done) {
+      st.cronIter = null;
+      if (restarted) return;
+      restarted = true;
+      iterations++;
+      continue;
+    }
+    const c = r.value;
+    if (c.closed) continue;
+    c.parser.cronResize(Math.floor(now / 1000) - Math.floor(c.lastInteraction / 1000));
+    resizeReplyBuffer(c, now);
+    if (c.outputMemory > 0 || c.softLimitSince !== 0) {
+      if (outputLimitReached(c, c.outputMemory)) closeForOutputLimit(c, false);
+    }
+  }
+}
+
+/** Redis clientsCronResizeOutputBuffer on the accounted reply buffer (rbs, rbp). */
+function resizeReplyBuffer(c: Client, now: number): void {
+  const shrinkTo = c.rbs / 2;
+  const expandTo = c.rbs * 2;
+  if (shrinkTo >= PROTO_REPLY_MIN_BYTES && c.rbPeak < shrinkTo) {
+    c.rbs = Math.max(PROTO_REPLY_MIN_BYTES, c.rbPeak + 1);
+  } else if (expandTo < PROTO_REPLY_CHUNK_BYTES * 2 && c.rbPeak === c.rbs) {
+    c.rbs = Math.min(PROTO_REPLY_CHUNK_BYTES, expandTo);
+  }
+  if (now - c.rbPeakReset >= REPLY_BUFFER_PEAK_RESET_MS) {
+    const p = c.reply.pos;
+    c.rbPeak = Math.min(p, c.rbs);
+    c.rbPeakReset = now;
   }
 }
 

@@ -82,7 +82,10 @@ function onWriteComplete(this: WriteReq, status: number): void {
     conn.socket.destroy();
     return;
   }
-  if (conn.inFlight.size === 0 && conn.onDrain !== null) conn.onDrain();
+  if (conn.inFlight.size === 0) {
+    if (conn.closing) conn.socket.destroy();
+    else if (conn.onDrain !== null) conn.onDrain();
+  }
 }
 
 /**
@@ -95,6 +98,8 @@ export class Connection {
   readonly inFlight = new Set<WriteReq>();
   /** Called when every queued write has completed (the send buffer drained). */
   onDrain: (() => void) | null = null;
+  /** Set by closeAfterWrites: the socket is destroyed once the queued writes complete. */
+  closing = false;
   private readonly handle: StreamHandle | null;
   private reading = true;
 
@@ -170,6 +175,25 @@ export class Connection {
     return false;
   }
 
+  /**
+   * Closes the connection once the bytes already written have gone out (Redis: the reply of a
+   * CLIENT_CLOSE_AFTER_REPLY client is written, then the client is freed and its fd closed).
+   * Reading stops at once: what the peer sends meanwhile stays in the kernel, unread, and is not
+   * buffered here (a peer that keeps sending after a protocol error cannot grow our memory; the
+   * close then resets the connection, as Redis's close(2) with unread input does).
+   */
+  closeAfterWrites(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.pauseReading();
+    if (this.handle === null) {
+      // Stream path: end() flushes the Writable's queue; destroySoon destroys after it.
+      (this.socket as net.Socket & { destroySoon(): void }).destroySoon();
+      return;
+    }
+    if (this.inFlight.size === 0) this.socket.destroy();
+  }
+
   /** Stops reading requests (the peer is not reading our replies). */
   pauseReading(): void {
     if (!this.reading) return;
@@ -180,7 +204,7 @@ export class Connection {
 
   /** Resumes reading after pauseReading. */
   resumeReading(): void {
-    if (this.reading) return;
+    if (this.reading || this.closing) return;
     this.reading = true;
     if (this.handle !== null) this.handle.readStart();
     else this.socket.resume();

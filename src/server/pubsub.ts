@@ -5,7 +5,7 @@
  *
  * Messages are written into each subscriber's ReplyWriter as RESP2 arrays or RESP3 pushes and
  * flushed with the batch; a subscriber that does not read is bounded by
- * client-output-buffer-limit pubsub (server.checkOutputLimit).
+ * client-output-buffer-limit pubsub (src/server/client.ts, outputLimitReached).
  * Source: Redis 7.0 pubsub.c, notify.c.
  */
 import { globMatch } from '../store/glob.js';
@@ -149,6 +149,7 @@ export class PubSub {
     if (name === null) r.nullBulk();
     else r.bulk(name);
     r.integer(count);
+    r.pushEnd();
   }
 
   /**
@@ -166,6 +167,7 @@ export class PubSub {
         r.bulk(shard ? 'smessage' : 'message');
         r.bulk(channel);
         r.bulk(message);
+        r.pushEnd();
         server.markPendingWrite(c);
         n++;
       }
@@ -180,6 +182,7 @@ export class PubSub {
           r.bulk(pattern);
           r.bulk(channel);
           r.bulk(message);
+          r.pushEnd();
           server.markPendingWrite(c);
           n++;
         }

@@ -14,7 +14,7 @@ import { Keyspace, type Db } from '../store/db.js';
 import { Config } from '../config/config.js';
 import { activeExpireCycle } from '../expire/activeExpire.js';
 import { evictorOf, setupEviction } from '../evict/index.js';
-import { Client, type BlockState } from './client.js';
+import { Client, type BlockState, afterClientWrite, clientsCron } from './client.js';
 import { Connection } from './connection.js';
 import { beginBatch, endBatch, processCommand, syncWallClock } from './dispatch.js';
 import { afterUnblock } from '../commands/server/slowlog.js';
@@ -116,7 +116,11 @@ export class KeydraServer {
         const prefix = `${db.id}\0`;
         for (const k of this.blockedOnKey.keys()) if (k.startsWith(prefix)) this.signalKeyAsReady(db, k.slice(prefix.length));
       },
-      keyAdded: (db, key) => this.signalKeyAsReady(db, key),
+      keyAdded: (db, key) => {
+        // Redis dbAdd: the `new` keyspace event (class n).
+        if (this.pubsub.notifyFlags !== 0) this.notifyKeyspaceEvent('n', 'new', key, db.id);
+        this.signalKeyAsReady(db, key);
+      },
       keyExpired: (db, key) => {
         this.notifyKeyspaceEvent('x', 'expired', key, db.id);
         this.alsoPropagate(db.id, ['DEL', key]);
@@ -325,7 +329,11 @@ export class KeydraServer {
       this.freeClient(c);
       return;
     }
-    if (c.reply.pos > 0 || c.closeAfterReply) this.markPendingWrite(c);
+    if (c.closeAfterReply) {
+      // Nothing more is read from a client that is closing (Redis stops processing its input).
+      c.conn?.pauseReading();
+      this.markPendingWrite(c);
+    } else if (c.reply.pos > 0) this.markPendingWrite(c);
   }
 
   /** Queues `c` for the next flush of replies (also for replies caused by other clients). */
@@ -353,6 +361,11 @@ export class KeydraServer {
     for (const c of list) {
       c.pendingWrite = false;
       if (c.closed || c.conn === null) continue;
+      if (c.closeAsap) {
+        // Closed for its output (client-output-buffer-limit): dropped unsent.
+        this.freeClient(c);
+        continue;
+      }
       if (c.reply.pos > 0) {
         const out = c.reply.pending();
         this.stats.total_net_output_bytes += out.length;
@@ -364,38 +377,16 @@ export class KeydraServer {
           c.paused = true;
           c.conn.pauseReading();
         }
-        this.checkOutputLimit(c);
+        // Output limits against what the socket still queues (src/server/client.ts).
+        afterClientWrite(c, out.length);
+        if (c.closed) continue;
       }
-      if (c.closeAfterReply && !c.closed) {
+      if (c.closeAfterReply) {
         c.closed = true;
         this.detachClient(c);
-        c.conn.socket.end();
+        // Closes once the reply is out; reads nothing more meanwhile (Redis frees the client).
+        c.conn.closeAfterWrites();
       }
-    }
-  }
-
-  /**
-   * Enforces client-output-buffer-limit for pub/sub clients (the only ones whose output is not
-   * bounded by their own requests): over the hard limit, or over the soft limit for longer than
-   * its seconds, the client is closed (Redis checkClientOutputBufferLimits).
-   */
-  private checkOutputLimit(c: Client): void {
-    if (!c.inPubSub || c.conn === null) return;
-    const pending = c.conn.pendingBytes;
-    const rule = this.config.list('client-output-buffer-limit').find((r) => r.startsWith('pubsub '));
-    if (!rule) return;
-    const [, hard, soft, secs] = rule.split(' ').map(Number);
-    const now = Date.now();
-    let over = hard > 0 && pending >= hard;
-    if (!over && soft > 0 && pending >= soft) {
-      c.softLimitSince ??= now;
-      over = now - c.softLimitSince >= secs * 1000;
-    } else if (soft > 0 && pending < soft) {
-      c.softLimitSince = undefined;
-    }
-    if (over) {
-      this.log.warning(`Client id=${c.id} addr=${c.addr} scheduled to be closed ASAP for overcoming of output buffer limits.`);
-      this.freeClient(c);
     }
   }
 
@@ -608,6 +599,7 @@ export class KeydraServer {
     this.keyspace.now = now;
     activeExpireCycle(this);
     this.flushPropagation();
+    const hz = Math.max(1, this.config.num('hz'));
     const timeout = this.config.num('timeout');
     if (timeout > 0) {
       for (const c of this.clients.values()) {
@@ -617,6 +609,7 @@ export class KeydraServer {
         }
       }
     }
+    clientsCron(this, now, hz);
     for (const h of this.cronHooks) h(now);
     this.flushPendingWrites();
   }

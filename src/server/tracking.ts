@@ -51,8 +51,19 @@ class TrackingState {
   scheduled = false;
   /** CLIENT REPLY OFF/SKIP state per client. */
   readonly replyModes = new Map<Client, { off: boolean; skip: boolean; skipNext: boolean }>();
+  /** tracking-table-max-keys (0: no limit), and how many runs in a row could not get under it. */
+  maxKeys: number;
+  private limitRuns = 0;
 
   constructor(readonly server: KeydraServer) {
+    this.maxKeys = server.config.num('tracking-table-max-keys');
+    server.config.onChange('tracking-table-max-keys', (v) => {
+      this.maxKeys = v as number;
+    });
+    // Also when idle: a CONFIG SET lowering the limit takes effect without another command (serverCron).
+    server.cronHooks.push(() => {
+      if (this.clients.size !== 0) this.limitUsedSlots();
+    });
     server.keyModifiedHooks.push((_db, key) => this.keyModified(key));
     server.clientFreeHooks.push((c) => {
       if (this.clients.has(c)) disableTracking(c);
@@ -97,40 +108,72 @@ class TrackingState {
     if (this.pending.length === 0) return;
     const pending = this.pending;
     this.pending = [];
-    for (const key of pending) {
-      const ids = this.table.get(key);
-      if (ids === undefined) continue;
-      this.table.delete(key);
-      for (const id of ids) {
-        const c = this.server.clients.get(id);
-        if (c === undefined) continue;
-        const o = this.clients.get(c);
-        if (o === undefined || o.bcast) continue;
-        if (o.noloop && id === curId) continue;
-        sendInvalidate(this, c, [key]);
-      }
+    for (const key of pending) this.invalidateKey(key, curId);
+  }
+
+  /** Sends `key`'s invalidation to the clients that may cache it and forgets them (trackingInvalidateKey). */
+  private invalidateKey(key: string, curId: number): void {
+    const ids = this.table.get(key);
+    if (ids === undefined) return;
+    this.table.delete(key);
+    for (const id of ids) {
+      const c = this.server.clients.get(id);
+      if (c === undefined) continue;
+      const o = this.clients.get(c);
+      if (o === undefined || o.bcast) continue;
+      if (o.noloop && id === curId) continue;
+      sendInvalidate(this, c, [key]);
     }
   }
 
-  /** BCAST: one message per client with the changed keys under its prefixes (trackingBroadcastInvalidationMessages). */
+  /**
+   * Keeps the tracking table within tracking-table-max-keys by invalidating keys, with an effort
+   * of 100 keys per run, growing while runs in a row stay over the limit (Redis
+   * trackingLimitUsedSlots; Redis picks keys by a random walk, here the oldest go first).
+   */
+  limitUsedSlots(): void {
+    const max = this.maxKeys;
+    if (max === 0 || this.table.size <= max) {
+      this.limitRuns = 0;
+      return;
+    }
+    let effort = 100 * (this.limitRuns + 1);
+    for (const key of this.table.keys()) {
+      if (effort-- <= 0) break;
+      this.invalidateKey(key, 0);
+      if (this.table.size <= max) {
+        this.limitRuns = 0;
+        return;
+      }
+    }
+    this.limitRuns++;
+  }
+
+  /**
+   * BCAST: for each prefix (in byte order), one message per client registered for it with the
+   * changed keys under that prefix, less those it changed itself under NOLOOP
+   * (trackingBroadcastInvalidationMessages: a client with two matching prefixes gets two messages).
+   */
   flushBcast(): void {
     if (this.bcastPending.length === 0) return;
     const pending = this.bcastPending;
     this.bcastPending = [];
-    const perClient = new Map<Client, string[]>();
-    for (const { key, by } of pending) {
-      for (const [prefix, set] of this.prefixes) {
-        if (!key.startsWith(prefix)) continue;
-        for (const c of set) {
-          const o = this.clients.get(c);
-          if (o === undefined || (o.noloop && c.id === by)) continue;
-          let list = perClient.get(c);
-          if (list === undefined) perClient.set(c, (list = []));
-          if (!list.includes(key)) list.push(key);
-        }
+    const prefixes = [...this.prefixes.keys()].sort();
+    for (const prefix of prefixes) {
+      const set = this.prefixes.get(prefix);
+      if (set === undefined) continue;
+      // Key -> id of the client that changed it last (0: none), as Redis's per-prefix rax.
+      const keys = new Map<string, number>();
+      for (const { key, by } of pending) if (key.startsWith(prefix)) keys.set(key, by);
+      if (keys.size === 0) continue;
+      const sorted = [...keys.keys()].sort();
+      for (const c of set) {
+        const o = this.clients.get(c);
+        if (o === undefined) continue;
+        const list = o.noloop ? sorted.filter((k) => keys.get(k) !== c.id) : sorted;
+        if (list.length !== 0) sendInvalidate(this, c, list);
       }
     }
-    for (const [c, keys] of perClient) sendInvalidate(this, c, keys);
   }
 }
 
@@ -167,6 +210,7 @@ function sendInvalidate(st: TrackingState, c: Client, keys: string[] | null): vo
         c.reply.pushLen(2);
         c.reply.bulk('tracking-redir-broken');
         c.reply.integer(o.redirect);
+        c.reply.pushEnd();
         st.server.markPendingWrite(c);
       }
       return;
@@ -189,6 +233,7 @@ function sendInvalidate(st: TrackingState, c: Client, keys: string[] | null): vo
     w.arrayLen(keys.length);
     for (const k of keys) w.bulk(k);
   }
+  w.pushEnd();
   st.server.markPendingWrite(target);
 }
 
@@ -246,8 +291,12 @@ export function setReplyMode(c: Client, mode: 'on' | 'off' | 'skip'): void {
     m = { off: false, skip: false, skipNext: false };
     st.replyModes.set(c, m);
   }
-  if (mode === 'on') m.off = false;
-  else if (mode === 'off') m.off = true;
+  if (mode === 'on') {
+    // ON also ends a SKIP under way: its own +OK is sent (Redis clears REPLY_SKIP and REPLY_OFF).
+    m.off = false;
+    m.skip = false;
+    m.skipNext = false;
+  } else if (mode === 'off') m.off = true;
   else m.skipNext = true;
 }
 
@@ -263,13 +312,21 @@ export function trackingAfterCall(c: Client, cmd: Command, argv: string[], reply
   if (st.replyModes.size !== 0 && c.server.execDepth === 0) {
     const m = st.replyModes.get(c);
     if (m !== undefined) {
-      if (m.off || m.skip) c.reply.pos = Math.min(c.reply.pos, replyStart);
+      // Pushes (pub/sub, invalidations) written meanwhile are kept (Redis CLIENT_PUSHING).
+      if (m.off || m.skip) c.reply.silenceSince(replyStart);
       m.skip = m.skipNext;
       m.skipNext = false;
+      // The next command's pushes are recorded while it is silenced.
+      c.reply.pushSpans = m.off || m.skip ? (c.reply.pushSpans ?? []) : null;
       if (!m.off && !m.skip) st.replyModes.delete(c);
     }
   }
-  if (st.clients.size === 0) return;
+  if (st.clients.size === 0) {
+    // FLUSHALL frees the tracking table even with no client tracking now (keys read by clients
+    // that turned tracking off stay in it until then, as in Redis).
+    if (st.table.size !== 0 && cmd.fullName === 'flushall') st.table.clear();
+    return;
+  }
   const name = cmd.fullName;
   if (name === 'flushall' || name === 'flushdb') st.flushPending = true;
   const o = st.clients.get(c);
@@ -292,5 +349,18 @@ export function trackingAfterCall(c: Client, cmd: Command, argv: string[], reply
     // Pending invalidations caused by this command go out after its reply.
     st.flush(c);
     if (st.bcastPending.length !== 0) st.schedule();
+    if (st.maxKeys !== 0 && st.table.size > st.maxKeys) st.limitUsedSlots();
   }
+}
+
+/**
+ * INFO numbers of client-side caching (Redis 7.0 server.c genRedisInfoString): tracking clients,
+ * keys in the tracking table, key-client pairs in it, and BCAST prefixes.
+ */
+export function trackingInfo(server: KeydraServer): { clients: number; keys: number; items: number; prefixes: number } {
+  const st = states.get(server);
+  if (st === undefined) return { clients: 0, keys: 0, items: 0, prefixes: 0 };
+  let items = 0;
+  for (const ids of st.table.values()) items += ids.size;
+  return { clients: st.clients.size, keys: st.table.size, items, prefixes: st.prefixes.size };
 }

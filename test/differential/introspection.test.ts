@@ -394,11 +394,27 @@ test('CLIENT REPLY ON/OFF/SKIP and CLIENT PAUSE/UNPAUSE', async (t) => {
   await samePair(pair, ['CLIENT', 'PAUSE', '100000', 'WRITE']);
   await samePair(other, ['GET', 'x']);
   const pending = other.map((c) => c.send('SET', 'x', 'after-pause'));
-  await samePair(pair, ['GET', 'x'], ['CLIENT', 'UNPAUSE']);
+  // PFCOUNT and PUBLISH may replicate (Redis's hidden may_replicate flag): they wait too.
+  const pf = await d.connectBoth();
+  const pub = await d.connectBoth();
+  let early = 0;
+  const waiting = [...pf.map((c) => c.send('PFCOUNT', 'hll')), ...pub.map((c) => c.send('PUBLISH', 'ch', 'm'))].map((p) =>
+    p.then((r) => {
+      early++;
+      return r;
+    }),
+  );
+  await samePair(pair, ['GET', 'x']);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(early, 0, 'PFCOUNT and PUBLISH wait for the end of the pause');
+  await samePair(pair, ['CLIENT', 'UNPAUSE']);
   const [w1, w2] = await Promise.all(pending);
   assert.equal(w2.raw.toString('latin1'), w1.raw.toString('latin1'));
+  const [p1, p2, q1, q2] = await Promise.all(waiting);
+  assert.equal(p2.raw.toString('latin1'), p1.raw.toString('latin1'));
+  assert.equal(q2.raw.toString('latin1'), q1.raw.toString('latin1'));
   await samePair(pair, ['GET', 'x']);
-  for (const c of [...pair, ...other]) c.close();
+  for (const c of [...pair, ...other, ...pf, ...pub]) c.close();
 });
 
 test('ACL for the default user: WHOAMI, USERS, LIST, GETUSER, CAT, DRYRUN, GENPASS, LOG, DELUSER, SAVE/LOAD', async (t) => {

@@ -64,4 +64,20 @@ describe('pub/sub (differential)', () => {
     rs.close();
     ks.close();
   });
+
+  it('the new-key event (class n) comes before the command event, only for keys created', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    await d.same(['CONFIG', 'SET', 'notify-keyspace-events', 'KEAn']);
+    const [rs, ks] = await d.connectBoth();
+    rs.writeRaw('PSUBSCRIBE __key*@0__:*\r\n');
+    ks.writeRaw('PSUBSCRIBE __key*@0__:*\r\n');
+    await sameMessages(rs, ks, 1);
+    // new + set, then set alone (the key exists), then new + lpush.
+    await d.same(['SET', 'nk:a', '1'], ['SET', 'nk:a', '2'], ['LPUSH', 'nk:l', 'x']);
+    await sameMessages(rs, ks, 10);
+    await d.same(['DEL', 'nk:a', 'nk:l'], ['CONFIG', 'SET', 'notify-keyspace-events', '']);
+    await sameMessages(rs, ks, 4);
+    rs.close();
+    ks.close();
+  });
 });

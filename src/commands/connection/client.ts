@@ -17,10 +17,7 @@ export const noEvictClients = new WeakSet<Client>();
 
 /** The client's class for CLIENT LIST/KILL TYPE: normal, pubsub, master or replica. */
 function clientType(c: Client): string {
-  const x = c as unknown as { isReplica?: boolean; isMaster?: boolean };
-  if (x.isMaster) return 'master';
-  if (x.isReplica) return 'replica';
-  return c.inPubSub ? 'pubsub' : 'normal';
+  return c.type;
 }
 
 /** Maps a TYPE argument to a class name (`slave` = `replica`); null for an unknown one. */
@@ -36,8 +33,27 @@ function socketFd(c: Client): number {
   return typeof h?.fd === 'number' ? h.fd : -1;
 }
 
-/** One CLIENT LIST line (no newline), with Redis 7.0's fields in Redis's order. */
-export function clientInfoString(c: Client, now = Date.now()): string {
+/** Redis's `sizeof(client)` as allocated (jemalloc's 768-byte class on 64-bit Redis 7.0), bytes: part of tot-mem. */
+const CLIENT_STRUCT_BYTES = 768;
+/** Pointer size: each argument's robj pointer counts in Redis's argv and multi memory, bytes. */
+const PTR = 8;
+
+/** Sum of the argument lengths of argv plus a pointer each (Redis argv_len_sum + sizeof(robj*)*argc). */
+function argvMemory(argv: string[]): number {
+  let n = 0;
+  for (const a of argv) n += a.length;
+  return n;
+}
+
+/**
+ * One CLIENT LIST line (no newline), with Redis 7.0's fields in Redis's order and memory fields
+ * as Redis computes them (networking.c catClientInfoString, getClientMemoryUsage): qbuf and
+ * qbuf-free from the query buffer's accounting (RespParser.qbAlloc), argv-mem for the command
+ * running (`argv`, the caller's own), multi-mem for queued commands, rbs/rbp/obl/oll/omem from the
+ * reply buffer and what the socket still queues (Client.outputMemory), tot-mem their sum with
+ * the client structure's own size.
+ */
+export function clientInfoString(c: Client, now = Date.now(), argv: string[] | null = null): string {
   let flags = '';
   const t = clientType(c);
   const monitor = isMonitor(c);
@@ -52,21 +68,56 @@ export function clientInfoString(c: Client, now = Date.now()): string {
   if (tracking?.brokenRedir) flags += 'R';
   if (tracking?.bcast) flags += 'B';
   if (c.dirtyCas) flags += 'd';
-  if (c.closeAfterReply) flags += 'c';
+  if (c.closeAfterReply && !c.closeAsap) flags += 'c';
+  if (c.closeAsap) flags += 'A';
   if (c.unixSocket) flags += 'U';
   if (noEvictClients.has(c)) flags += 'e';
   if (flags === '') flags = 'N';
-  const obl = c.reply.pos;
-  const omem = c.conn ? c.conn.pendingBytes : 0;
   const cmd = c.lastCommand === 'NULL' ? 'NULL' : c.lastCommand;
+  // Query buffer: its bytes, and the free room of its (accounted) allocation.
+  const parser = c.parser;
+  const qbuf = parser.queryBufferLength;
+  const qbAlloc = Math.max(parser.qbAlloc, qbuf);
+  // Reply: the static buffer's bytes (obl), reply chunks beyond it (oll) and what they hold with
+  // the socket's queue (omem).
+  const obl = Math.min(c.reply.pos, c.rbs);
+  const omem = c.outputMemory;
+  const oll = Math.ceil((c.reply.pos - obl) / 16384) + (c.conn !== null ? c.conn.inFlight.size : 0);
+  const argvMem = argv === null ? 0 : argvMemory(argv);
+  let multiMem = 0;
+  if (c.multi !== null) for (const q of c.multi) multiMem += argvMemory(q) + PTR * q.length;
+  const totMem =
+    omem +
+    sdsMallocSize(qbAlloc) +
+    CLIENT_STRUCT_BYTES +
+    c.rbs +
+    argvMem +
+    (argv === null ? 0 : PTR * argv.length) +
+    multiMem +
+    c.watched.size * 40 +
+    c.patterns.size * 24 +
+    (c.channels.size + c.shardChannels.size) * 32;
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${socketFd(c)} name=${c.name}` +
     ` age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)}` +
     ` flags=${flags} db=${c.db.id} sub=${c.channels.size} psub=${c.patterns.size} ssub=${c.shardChannels.size}` +
-    ` multi=${c.multi === null ? -1 : c.multi.length} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0` +
-    ` rbs=${c.reply.buf.length} rbp=${c.reply.pos} obl=${obl} oll=0 omem=${omem} tot-mem=${c.reply.buf.length + omem}` +
-    ` events=r cmd=${cmd} user=${c.user.name} redir=${tracking === undefined ? -1 : tracking.redirect} resp=${c.resp}`
+    ` multi=${c.multi === null ? -1 : c.multi.length} qbuf=${qbuf} qbuf-free=${qbAlloc - qbuf} argv-mem=${argvMem}` +
+    ` multi-mem=${multiMem} rbs=${c.rbs} rbp=${c.rbPeak} obl=${obl} oll=${oll} omem=${omem} tot-mem=${totMem}` +
+    ` events=r${c.conn !== null && c.conn.inFlight.size > 0 ? 'w' : ''} cmd=${cmd} user=${c.user.name}` +
+    ` redir=${tracking === undefined ? -1 : tracking.redirect} resp=${c.resp}`
   );
+}
+
+/**
+ * What malloc gives for an sds string with room for `alloc` bytes (Redis sdsZmallocSize under
+ * jemalloc): the header (3, 5 or 9 bytes by size) and terminator, rounded up to jemalloc's size
+ * class (four classes per power of two).
+ */
+function sdsMallocSize(alloc: number): number {
+  const n = alloc + (alloc < 256 ? 3 : alloc < 65536 ? 5 : 9) + 1;
+  if (n <= 16) return n <= 8 ? 8 : 16;
+  const step = 2 ** (Math.floor(Math.log2(n - 1)) - 2);
+  return Math.ceil(n / step) * step;
 }
 
 /** CLIENT ID. */
@@ -75,9 +126,9 @@ function clientIdCommand(c: Client): void {
 }
 
 /** CLIENT INFO: this connection's CLIENT LIST line. */
-function clientInfoCommand(c: Client): void {
+function clientInfoCommand(c: Client, argv: string[]): void {
   c.lastCommand = 'client|info';
-  c.reply.verbatim(`${clientInfoString(c)}\n`);
+  c.reply.verbatim(`${clientInfoString(c, Date.now(), argv)}\n`);
 }
 
 /** CLIENT LIST [TYPE type] [ID id ...]. */
@@ -91,7 +142,8 @@ function clientListCommand(c: Client, argv: string[]): void {
       c.error(`ERR Unknown client type '${argv[3]}'`);
       return;
     }
-    for (const cl of c.server.clients.values()) if (clientType(cl) === type) out += `${clientInfoString(cl, now)}\n`;
+    for (const cl of c.server.clients.values())
+      if (clientType(cl) === type) out += `${clientInfoString(cl, now, cl === c ? argv : null)}\n`;
   } else if (argv.length > 3 && isKeyword(argv[2], 'id')) {
     const ids: number[] = [];
     for (let j = 3; j < argv.length; j++) {
@@ -104,13 +156,13 @@ function clientListCommand(c: Client, argv: string[]): void {
     }
     for (const id of ids) {
       const cl = c.server.clients.get(id);
-      if (cl) out += `${clientInfoString(cl, now)}\n`;
+      if (cl) out += `${clientInfoString(cl, now, cl === c ? argv : null)}\n`;
     }
   } else if (argv.length !== 2) {
     c.error(ERR_SYNTAX);
     return;
   } else {
-    for (const cl of c.server.clients.values()) out += `${clientInfoString(cl, now)}\n`;
+    for (const cl of c.server.clients.values()) out += `${clientInfoString(cl, now, cl === c ? argv : null)}\n`;
   }
   c.reply.verbatim(out);
 }

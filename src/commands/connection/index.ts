@@ -12,6 +12,7 @@ import { KEYDRA_VERSION, REDIS_VERSION } from '../../server/server.js';
 import { parseIntOrReply, parseSafeInt } from '../args.js';
 import type { CommandDef } from '../types.js';
 import { clientDef, noEvictClients } from './client.js';
+import { disableTracking, setReplyMode } from '../../server/tracking.js';
 
 /** PING [message]: +PONG or the message; in RESP2 subscribed mode a ["pong", msg] array (Redis docs: PING). */
 function pingCommand(c: Client, argv: string[]): void {
@@ -154,10 +155,13 @@ function authCommand(c: Client, argv: string[]): void {
 
 /**
  * RESET: returns the connection to its initial state — MULTI/WATCH discarded, subscriptions
- * dropped, db 0, RESP2, no name, not authenticated when a password is required — and replies
+ * dropped, tracking and CLIENT REPLY OFF/SKIP ended, db 0, RESP2, no name, not
+ * authenticated when a password is required — and replies
  * +RESET (Redis 7.0 resetCommand / clearClientConnectionState).
  */
 function resetCommand(c: Client): void {
+  disableTracking(c);
+  setReplyMode(c, 'on');
   discardTransaction(c);
   c.server.pubsub.unsubscribeAll(c);
   c.db = c.server.keyspace.dbs[0];

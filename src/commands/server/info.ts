@@ -11,6 +11,7 @@ import type { Client } from '../../server/client.js';
 import { KEYDRA_VERSION, type KeydraServer, REDIS_VERSION } from '../../server/server.js';
 import { commands } from '../table.js';
 import { lazyfreeOf } from '../keys/lazyfree.js';
+import { trackingInfo } from '../../server/tracking.js';
 
 /**
  * Extra fields other modules contribute to a section (persistence, replication, eviction):
@@ -128,7 +129,7 @@ function sectionLines(server: KeydraServer, name: string): string[] {
         'client_recent_max_input_buffer:0',
         'client_recent_max_output_buffer:0',
         `blocked_clients:${server.blockedClients}`,
-        'tracking_clients:0',
+        `tracking_clients:${trackingInfo(server).clients}`,
         `clients_in_timeout_table:${server.blockedClients}`,
       ];
     case 'memory': {
@@ -172,6 +173,7 @@ function sectionLines(server: KeydraServer, name: string): string[] {
     case 'stats': {
       const st = server.stats;
       const ks = server.keyspace.stats;
+      const tracking = trackingInfo(server);
       return [
         `total_connections_received:${st.total_connections_received}`,
         `total_commands_processed:${st.total_commands_processed}`,
@@ -185,8 +187,10 @@ function sectionLines(server: KeydraServer, name: string): string[] {
         `keyspace_misses:${ks.keyspace_misses}`,
         'pubsub_channels:0',
         'pubsub_patterns:0',
-        // No MIGRATE connection cache (Keydra has no MIGRATE): always 0.
         `migrate_cached_sockets:${migrateCachedSockets(server)}`,
+        `tracking_total_keys:${tracking.keys}`,
+        `tracking_total_items:${tracking.items}`,
+        `tracking_total_prefixes:${tracking.prefixes}`,
         `total_error_replies:${st.total_error_replies}`,
       ];
     }

@@ -156,3 +156,58 @@ describe('RespParser command-name reuse and header numbers', () => {
     }
   });
 });
+
+describe('ReplyWriter output limits and silenced replies', () => {
+  it('overflow is asked when the buffer must grow and again at limitAt; false drops the output', () => {
+    const w = new ReplyWriter(64);
+    const asked: number[] = [];
+    let allow = true;
+    w.overflow = (size) => {
+      asked.push(size);
+      w.limitAt = size + 16;
+      return allow;
+    };
+    w.raw(Buffer.alloc(70)); // the buffer grows (64 -> 128): asked
+    assert.deepEqual(asked, [70]);
+    w.raw(Buffer.alloc(10)); // 80, below limitAt 86: not asked
+    assert.deepEqual(asked, [70]);
+    w.raw(Buffer.alloc(10)); // 90, past limitAt though the buffer has room: asked
+    assert.deepEqual(asked, [70, 90]);
+    allow = false;
+    for (let i = 0; i < 50; i++) w.raw(Buffer.alloc(30));
+    // Refused: the output is dropped, the buffer never grows again.
+    assert.equal(w.buf.length, 128);
+    assert.ok(w.pos <= 128);
+  });
+
+  it('silenceSince keeps the pushes written since a mark and drops the rest', () => {
+    const w = new ReplyWriter(256);
+    w.resp = 3;
+    w.ok(); // before the mark: kept
+    w.pushSpans = [];
+    const mark = w.pos;
+    w.integer(1); // the silenced command's reply
+    w.pushLen(2);
+    w.bulk('message');
+    w.bulk('hello');
+    w.pushEnd();
+    w.bulk('reply');
+    w.pushLen(1);
+    w.bulk('second');
+    w.pushEnd();
+    w.silenceSince(mark);
+    assert.equal(w.pending().toString('latin1'), '+OK\r\n>2\r\n$7\r\nmessage\r\n$5\r\nhello\r\n>1\r\n$6\r\nsecond\r\n');
+    assert.deepEqual(w.pushSpans, []);
+  });
+
+  it('without recorded spans silenceSince drops everything since the mark', () => {
+    const w = new ReplyWriter(64);
+    w.ok();
+    const mark = w.pos;
+    w.pushLen(1);
+    w.bulk('not recorded');
+    w.pushEnd();
+    w.silenceSince(mark);
+    assert.equal(w.pending().toString('latin1'), '+OK\r\n');
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * Client-side caching details checked against redis-server 7.0.15 (the whole byte stream a RESP3
+ * tracking connection receives is compared): BCAST sends one invalidation per matching prefix
+ * (tracking.tcl waited forever for the second one), and tracking-table-max-keys invalidates keys
+ * until the table is within the limit, with INFO's tracking_* fields.
+ * Source: Redis 7.0 tracking.c trackingBroadcastInvalidationMessages, trackingLimitUsedSlots.
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RawClient, encodeCommand } from '../../src/client/rawClient.js';
+import { NO_REDIS, type Peer, redisServerPath, startKeydra, startRedis } from '../helpers/servers.js';
+
+/** A step: `a` writes a command on the watched connection, `b` runs one on the other. */
+type Step = { a: string[] } | { b: string[] };
+
+/** Runs the steps on the server at `port`; returns the watched connection's bytes and INFO stats. */
+async function watch(port: number, steps: Step[]): Promise<{ got: string; info: string }> {
+  const a = net.connect(port, '127.0.0.1');
+  let got = '';
+  a.on('data', (d) => {
+    got += d.toString('latin1');
+  });
+  await new Promise<void>((r) => a.once('connect', () => r()));
+  const b = await RawClient.connect(port);
+  for (const s of steps) {
+    if ('a' in s) {
+      a.write(encodeCommand(s.a));
+      await sleep(30);
+    } else await b.call(...s.b);
+  }
+  await sleep(300);
+  const info = String((await b.call('INFO', 'stats')) as unknown)
+    .split('\r\n')
+    .filter((l) => l.startsWith('tracking_'))
+    .join(' ');
+  a.destroy();
+  await b.call('FLUSHALL');
+  await b.call('CONFIG', 'SET', 'tracking-table-max-keys', '1000000');
+  b.close();
+  // HELLO's client id differs; Redis picks the keys to drop at random (k1..k3).
+  got = got.replace(/\$2\r\nid\r\n:\d+\r\n/g, () => '$2\r\nid\r\n:N\r\n').replace(/\$2\r\nk\d\r\n/g, () => '$2\r\nkN\r\n');
+  return { got, info };
+}
+
+const SCENARIOS: [string, Step[]][] = [
+  [
+    'BCAST with two prefixes: one message per prefix, keys of each in order',
+    [
+      { a: ['HELLO', '3'] },
+      { a: ['CLIENT', 'TRACKING', 'ON', 'BCAST', 'PREFIX', 'b:', 'PREFIX', 'a:'] },
+      { b: ['MULTI'] },
+      { b: ['INCR', 'b:2'] },
+      { b: ['INCR', 'a:2'] },
+      { b: ['INCR', 'a:1'] },
+      { b: ['INCR', 'b:1'] },
+      { b: ['INCR', 'c:1'] },
+      { b: ['EXEC'] },
+    ],
+  ],
+  [
+    'BCAST NOLOOP: keys the client changed itself are left out',
+    [
+      { a: ['HELLO', '3'] },
+      { a: ['CLIENT', 'TRACKING', 'ON', 'BCAST', 'NOLOOP', 'PREFIX', 'a:'] },
+      { a: ['SET', 'a:mine', '1'] },
+      { b: ['SET', 'a:theirs', '1'] },
+    ],
+  ],
+  [
+    'tracking-table-max-keys: lowering it invalidates keys down to the limit',
+    [
+      { a: ['HELLO', '3'] },
+      { a: ['CLIENT', 'TRACKING', 'ON'] },
+      { a: ['MGET', 'k1', 'k2', 'k3'] },
+      { b: ['CONFIG', 'SET', 'tracking-table-max-keys', '1'] },
+    ],
+  ],
+  [
+    'FLUSHALL frees the tracking table even when no client tracks at that moment',
+    [
+      { a: ['HELLO', '3'] },
+      { a: ['CLIENT', 'TRACKING', 'ON'] },
+      { a: ['GET', 'fk'] },
+      { a: ['CLIENT', 'TRACKING', 'OFF'] },
+      { b: ['FLUSHALL'] },
+      { a: ['CLIENT', 'TRACKING', 'ON'] },
+      { b: ['SET', 'fk', '1'] },
+      { a: ['PING'] },
+    ],
+  ],
+];
+
+describe('client tracking limits and BCAST', { skip: redisServerPath() === null ? NO_REDIS : false }, () => {
+  let redis: Peer | null = null;
+  let keydra: Peer | null = null;
+  before(async () => {
+    redis = await startRedis();
+    keydra = await startKeydra();
+  });
+  after(async () => {
+    await keydra?.close();
+    await redis?.close();
+  });
+
+  for (const [name, steps] of SCENARIOS) {
+    it(name, async () => {
+      const expected = await watch((redis as Peer).port, steps);
+      const actual = await watch((keydra as Peer).port, steps);
+      assert.equal(actual.got, expected.got);
+      assert.equal(actual.info, expected.info);
+    });
+  }
+});
