@@ -132,6 +132,8 @@ export class KeydraServer {
     this.maxmemory = config.num('maxmemory');
     config.onChange('maxmemory', (v) => {
       this.maxmemory = v as number;
+      // A lower limit evicts at once (Redis updateMaxmemory → performEvictions).
+      if (this.maxmemory > 0) this.evict();
     });
     this.log.level = config.str('loglevel') as Logger['level'];
     this.log.file = config.str('logfile');

@@ -80,4 +80,21 @@ describe('pub/sub (differential)', () => {
     rs.close();
     ks.close();
   });
+  it('CONFIG SET maxmemory below the used memory evicts at once (evicted events before the reply)', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    await d.same(['FLUSHALL'], ['CONFIG', 'SET', 'notify-keyspace-events', 'Ee'], ['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru']);
+    const [rs, ks] = await d.connectBoth();
+    rs.writeRaw('PSUBSCRIBE *\r\n');
+    ks.writeRaw('PSUBSCRIBE *\r\n');
+    await sameMessages(rs, ks, 1);
+    try {
+      await d.same(['SET', 'ev:foo', 'bar'], ['CONFIG', 'SET', 'maxmemory', '1']);
+      await sameMessages(rs, ks, 1);
+    } finally {
+      await d.same(['CONFIG', 'SET', 'maxmemory', '0'], ['CONFIG', 'SET', 'maxmemory-policy', 'noeviction']);
+      await d.same(['CONFIG', 'SET', 'notify-keyspace-events', '']);
+      rs.close();
+      ks.close();
+    }
+  });
 });
