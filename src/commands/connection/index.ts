@@ -3,6 +3,7 @@
  * Source: Redis 7.0 docs and server.c / networking.c (pingCommand, echoCommand, helloCommand,
  * authCommand, resetCommand).
  */
+import { stopMonitor } from '../server/monitor.js';
 import { discardTransaction } from '../tx/index.js';
 import { ERR_AUTH_NOT_CONFIGURED, ERR_DB_INDEX, ERR_NO_PROTO, ERR_SYNTAX, ERR_WRONGPASS } from '../../errors.js';
 import { PONG } from '../../protocol/reply.js';
@@ -160,6 +161,7 @@ function authCommand(c: Client, argv: string[]): void {
  * +RESET (Redis 7.0 resetCommand / clearClientConnectionState).
  */
 function resetCommand(c: Client): void {
+  stopMonitor(c);
   disableTracking(c);
   setReplyMode(c, 'on');
   discardTransaction(c);

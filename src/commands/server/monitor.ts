@@ -48,6 +48,11 @@ export function monitorsOf(server: KeydraServer): Set<Client> {
   return stateOf(server).monitors;
 }
 
+/** Takes `c` out of MONITOR mode (RESET: Redis clearClientConnectionState). */
+export function stopMonitor(c: Client): void {
+  if (states.get(c.server)?.monitors.delete(c)) monitorTotal--;
+}
+
 /** True if `c` is in MONITOR mode (CLIENT LIST flag O). */
 export function isMonitor(c: Client): boolean {
   return states.get(c.server)?.monitors.has(c) ?? false;
