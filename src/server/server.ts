@@ -35,6 +35,9 @@ export class ServerStats {
   total_net_output_bytes = 0;
   rejected_connections = 0;
   total_error_replies = 0;
+  /** Socket reads that delivered bytes / reply writes issued (INFO total_reads_processed, ...). */
+  total_reads_processed = 0;
+  total_writes_processed = 0;
   /** errorstats: error prefix (ERR, WRONGTYPE, ...) → count. */
   errors = new Map<string, number>();
 }
@@ -278,6 +281,7 @@ export class KeydraServer {
       socket,
       (data: Buffer) => {
         this.stats.total_net_input_bytes += data.length;
+        this.stats.total_reads_processed++;
         // `data` is a view of the shared read buffer: the parser parses it in place and copies
         // what is left unparsed (a partial command, or commands behind a blocked one) on release.
         parser.feed(data, true);
@@ -371,6 +375,7 @@ export class KeydraServer {
       if (c.reply.pos > 0) {
         const out = c.reply.pending();
         this.stats.total_net_output_bytes += out.length;
+        this.stats.total_writes_processed++;
         // Written now (the usual case): the reply buffer is free again; else the socket keeps it.
         const done = c.conn.write(out);
         c.reply.written(!done);

@@ -49,16 +49,35 @@ function memoryUsageCommand(c: Client, argv: string[]): void {
   c.reply.integer(estimateKeyBytes(argv[2], o, samples));
 }
 
+/**
+ * The memory figures MEMORY STATS and INFO memory share, in bytes: used (used_memory), startup (the
+ * server's footprint with no data), dataset (used - startup), and V8's heap as the allocator:
+ * allocated = heap used, active = heap reserved, resident = the process RSS (no allocator-level
+ * resident figure exists apart from it).
+ */
+function memoryFigures(server: KeydraServer) {
+  const used = evictorOf(server).usedMemory(true);
+  const mu = process.memoryUsage();
+  const startup = 1024 * 1024;
+  return {
+    used,
+    startup,
+    dataset: Math.max(0, used - startup),
+    allocated: mu.heapUsed,
+    active: mu.heapTotal,
+    resident: mu.rss,
+    rss: mu.rss,
+  };
+}
+
 /** MEMORY STATS: Redis 7.0's fields (a map: name → integer, double, or a map per non-empty db). */
 function memoryStatsCommand(c: Client, _argv: string[]): void {
   const server = c.server;
   const ev = evictorOf(server);
-  const used = ev.usedMemory(true);
-  const mu = process.memoryUsage();
+  const { used, startup, dataset, allocated, active, resident, rss } = memoryFigures(server);
+  const mu = { rss };
   const keys = server.keyspace.totalKeys;
   const dbs = server.keyspace.dbs.filter((d) => d.dict.size > 0);
-  const startup = 1024 * 1024;
-  const dataset = Math.max(0, used - startup);
   const fields: [string, number | string][] = [
     ['peak.allocated', ev.peak],
     ['total.allocated', used],
@@ -74,9 +93,6 @@ function memoryStatsCommand(c: Client, _argv: string[]): void {
   // The same 27 fields (plus one map per non-empty db) as Redis 7.0's MEMORY STATS (object.c),
   // in its order, from V8's heap figures: allocated = heap used, active = heap reserved,
   // resident = the process RSS (no allocator-level resident figure exists apart from it).
-  const allocated = mu.heapUsed;
-  const active = mu.heapTotal;
-  const resident = mu.rss;
   const tail: [string, number, boolean][] = [
     ['overhead.total', startup, false],
     ['keys.count', keys, false],
@@ -139,8 +155,11 @@ function memoryHelpCommand(c: Client, _argv: string[]): void {
 /** INFO memory fields from the eviction accounting (replace info.ts's heap-based defaults). */
 function memoryInfo(server: KeydraServer): string[] {
   const ev = evictorOf(server);
-  const used = ev.usedMemory(true);
-  const rss = process.memoryUsage.rss();
+  const { used, startup, dataset, allocated, active, resident, rss } = memoryFigures(server);
+  const pct = (a: number, b: number) => `${((a / Math.max(1, b)) * 100).toFixed(2)}%`;
+  const ratio = (a: number, b: number) => (a / Math.max(1, b)).toFixed(2);
+  let clientsNormal = 0;
+  for (const c of server.clients.values()) clientsNormal += c.outputMemory + c.parser.queryBufferLength;
   return [
     `used_memory:${used}`,
     `used_memory_human:${bytesToHuman(used)}`,
@@ -148,8 +167,30 @@ function memoryInfo(server: KeydraServer): string[] {
     `used_memory_rss_human:${bytesToHuman(rss)}`,
     `used_memory_peak:${ev.peak}`,
     `used_memory_peak_human:${bytesToHuman(ev.peak)}`,
-    `used_memory_peak_perc:${((used / Math.max(1, ev.peak)) * 100).toFixed(2)}%`,
-    `mem_fragmentation_ratio:${(rss / Math.max(1, used)).toFixed(2)}`,
+    `used_memory_peak_perc:${pct(used, ev.peak)}`,
+    `used_memory_overhead:${startup}`,
+    `used_memory_startup:${startup}`,
+    `used_memory_dataset:${dataset}`,
+    `used_memory_dataset_perc:${pct(dataset, used)}`,
+    `allocator_allocated:${allocated}`,
+    `allocator_active:${active}`,
+    `allocator_resident:${resident}`,
+    `allocator_frag_ratio:${ratio(active, allocated)}`,
+    `allocator_frag_bytes:${active - allocated}`,
+    `allocator_rss_ratio:${ratio(resident, active)}`,
+    `allocator_rss_bytes:${resident - active}`,
+    'rss_overhead_ratio:1.00',
+    'rss_overhead_bytes:0',
+    `mem_fragmentation_ratio:${ratio(rss, used)}`,
+    `mem_fragmentation_bytes:${rss - used}`,
+    'mem_not_counted_for_evict:0',
+    'mem_replication_backlog:0',
+    'mem_total_replication_buffers:0',
+    'mem_clients_slaves:0',
+    `mem_clients_normal:${clientsNormal}`,
+    'mem_cluster_links:0',
+    'mem_aof_buffer:0',
+    'active_defrag_running:0',
   ];
 }
 addInfoContributor('memory', memoryInfo);

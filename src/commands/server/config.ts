@@ -107,6 +107,8 @@ export function resetStats(server: KeydraServer): void {
   st.total_net_output_bytes = 0;
   st.rejected_connections = 0;
   st.total_error_replies = 0;
+  st.total_reads_processed = 0;
+  st.total_writes_processed = 0;
   st.errors.clear();
   const ks = server.keyspace.stats;
   ks.keyspace_hits = 0;

@@ -5,6 +5,7 @@
  * commandstats cluster keyspace; `default`, `all` and `everything` as in Redis.
  * Source: Redis 7.0 server.c genRedisInfoString.
  */
+import { randomBytes } from 'node:crypto';
 import { migrateCachedSockets } from '../migrate/migrate.js';
 import { freemem, totalmem } from 'node:os';
 import type { Client } from '../../server/client.js';
@@ -180,22 +181,71 @@ function sectionLines(server: KeydraServer, name: string): string[] {
         'instantaneous_ops_per_sec:0',
         `total_net_input_bytes:${st.total_net_input_bytes}`,
         `total_net_output_bytes:${st.total_net_output_bytes}`,
+        'total_net_repl_input_bytes:0',
+        'total_net_repl_output_bytes:0',
+        'instantaneous_input_kbps:0.00',
+        'instantaneous_output_kbps:0.00',
+        'instantaneous_input_repl_kbps:0.00',
+        'instantaneous_output_repl_kbps:0.00',
         `rejected_connections:${st.rejected_connections}`,
+        'sync_full:0',
+        'sync_partial_ok:0',
+        'sync_partial_err:0',
         `expired_keys:${ks.expired_keys}`,
+        'expired_stale_perc:0.00',
+        'expired_time_cap_reached_count:0',
+        'expire_cycle_cpu_milliseconds:0',
         `evicted_keys:${ks.evicted_keys}`,
+        'evicted_clients:0',
+        'total_eviction_exceeded_time:0',
+        'current_eviction_exceeded_time:0',
         `keyspace_hits:${ks.keyspace_hits}`,
         `keyspace_misses:${ks.keyspace_misses}`,
-        'pubsub_channels:0',
-        'pubsub_patterns:0',
+        `pubsub_channels:${server.pubsub.channels.size}`,
+        `pubsub_patterns:${server.pubsub.patterns.size}`,
+        `pubsubshard_channels:${server.pubsub.shardChannels.size}`,
+        'latest_fork_usec:0',
+        'total_forks:0',
         `migrate_cached_sockets:${migrateCachedSockets(server)}`,
+        'slave_expires_tracked_keys:0',
+        'active_defrag_hits:0',
+        'active_defrag_misses:0',
+        'active_defrag_key_hits:0',
+        'active_defrag_key_misses:0',
+        'total_active_defrag_time:0',
+        'current_active_defrag_time:0',
         `tracking_total_keys:${tracking.keys}`,
         `tracking_total_items:${tracking.items}`,
         `tracking_total_prefixes:${tracking.prefixes}`,
+        'unexpected_error_replies:0',
         `total_error_replies:${st.total_error_replies}`,
+        'dump_payload_sanitizations:0',
+        `total_reads_processed:${st.total_reads_processed}`,
+        `total_writes_processed:${st.total_writes_processed}`,
+        'io_threaded_reads_processed:0',
+        'io_threaded_writes_processed:0',
+        'reply_buffer_shrinks:0',
+        'reply_buffer_expands:0',
       ];
     }
-    case 'replication':
-      return [`role:${server.keyspace.replicaMode ? 'slave' : 'master'}`, 'connected_slaves:0', 'master_repl_offset:0'];
+    case 'replication': {
+      // Until replication lands (src/replication/): a primary without replicas or backlog, with
+      // its own replication ID, as a fresh Redis 7.0 (replication.c genRedisInfoString part).
+      const cfg2 = server.config;
+      return [
+        `role:${server.keyspace.replicaMode ? 'slave' : 'master'}`,
+        'connected_slaves:0',
+        'master_failover_state:no-failover',
+        `master_replid:${replidOf(server)}`,
+        'master_replid2:0000000000000000000000000000000000000000',
+        'master_repl_offset:0',
+        'second_repl_offset:-1',
+        'repl_backlog_active:0',
+        `repl_backlog_size:${numOr(cfg2, 'repl-backlog-size', 1048576)}`,
+        'repl_backlog_first_byte_offset:0',
+        'repl_backlog_histlen:0',
+      ];
+    }
     case 'cpu': {
       const u = process.cpuUsage();
       return [
@@ -240,12 +290,143 @@ function sectionLines(server: KeydraServer, name: string): string[] {
   return [];
 }
 
-/** Merges contributed lines over built-in ones (same field name replaces, new ones append). */
+/** A numeric directive's value, or `dflt` while the directive is not known to this build. */
+function numOr(cfg: KeydraServer['config'], name: string, dflt: number): number {
+  try {
+    return cfg.num(name);
+  } catch {
+    return dflt;
+  }
+}
+
+const replids = new WeakMap<KeydraServer, string>();
+
+/** The server's replication ID: 40 random hex chars chosen at first use (Redis changeReplicationId). */
+function replidOf(server: KeydraServer): string {
+  let id = replids.get(server);
+  if (id === undefined) {
+    id = randomBytes(20).toString('hex');
+    replids.set(server, id);
+  }
+  return id;
+}
+
+/**
+ * Redis 7.0's field order in sections that several modules contribute to (server.c
+ * genRedisInfoString); fields not listed (Keydra's own) follow in the order they came.
+ */
+const FIELD_ORDER: Record<string, Map<string, number>> = {
+  persistence: new Map(
+    [
+      'loading',
+      'async_loading',
+      'current_cow_peak',
+      'current_cow_size',
+      'current_cow_size_age',
+      'current_fork_perc',
+      'current_save_keys_processed',
+      'current_save_keys_total',
+      'rdb_changes_since_last_save',
+      'rdb_bgsave_in_progress',
+      'rdb_last_save_time',
+      'rdb_last_bgsave_status',
+      'rdb_last_bgsave_time_sec',
+      'rdb_current_bgsave_time_sec',
+      'rdb_saves',
+      'rdb_last_cow_size',
+      'rdb_last_load_keys_expired',
+      'rdb_last_load_keys_loaded',
+      'aof_enabled',
+      'aof_rewrite_in_progress',
+      'aof_rewrite_scheduled',
+      'aof_last_rewrite_time_sec',
+      'aof_current_rewrite_time_sec',
+      'aof_last_bgrewrite_status',
+      'aof_rewrites',
+      'aof_rewrites_consecutive_failures',
+      'aof_last_write_status',
+      'aof_last_cow_size',
+      'module_fork_in_progress',
+      'module_fork_last_cow_size',
+      'aof_current_size',
+      'aof_base_size',
+      'aof_pending_rewrite',
+      'aof_buffer_length',
+      'aof_pending_bio_fsync',
+      'aof_delayed_fsync',
+      'loading_start_time',
+      'loading_total_bytes',
+      'loading_rdb_used_mem',
+      'loading_loaded_bytes',
+      'loading_loaded_perc',
+      'loading_eta_seconds',
+    ].map((f, i) => [f, i]),
+  ),
+  memory: new Map(
+    [
+      'used_memory',
+      'used_memory_human',
+      'used_memory_rss',
+      'used_memory_rss_human',
+      'used_memory_peak',
+      'used_memory_peak_human',
+      'used_memory_peak_perc',
+      'used_memory_overhead',
+      'used_memory_startup',
+      'used_memory_dataset',
+      'used_memory_dataset_perc',
+      'allocator_allocated',
+      'allocator_active',
+      'allocator_resident',
+      'total_system_memory',
+      'total_system_memory_human',
+      'used_memory_lua',
+      'used_memory_vm_eval',
+      'used_memory_lua_human',
+      'used_memory_scripts_eval',
+      'number_of_cached_scripts',
+      'number_of_functions',
+      'number_of_libraries',
+      'used_memory_vm_functions',
+      'used_memory_vm_total',
+      'used_memory_vm_total_human',
+      'used_memory_functions',
+      'used_memory_scripts',
+      'used_memory_scripts_human',
+      'maxmemory',
+      'maxmemory_human',
+      'maxmemory_policy',
+      'allocator_frag_ratio',
+      'allocator_frag_bytes',
+      'allocator_rss_ratio',
+      'allocator_rss_bytes',
+      'rss_overhead_ratio',
+      'rss_overhead_bytes',
+      'mem_fragmentation_ratio',
+      'mem_fragmentation_bytes',
+      'mem_not_counted_for_evict',
+      'mem_replication_backlog',
+      'mem_total_replication_buffers',
+      'mem_clients_slaves',
+      'mem_clients_normal',
+      'mem_cluster_links',
+      'mem_aof_buffer',
+      'mem_allocator',
+      'active_defrag_running',
+      'lazyfree_pending_objects',
+      'lazyfreed_objects',
+    ].map((f, i) => [f, i]),
+  ),
+};
+
+/**
+ * Merges contributed lines over built-in ones (same field name replaces, new ones append), then
+ * puts the section's fields in Redis's order where FIELD_ORDER gives it.
+ */
 function withContributions(server: KeydraServer, name: string, lines: string[]): string[] {
   const extra = infoContributors.get(name);
-  if (!extra) return lines;
   const out = lines.slice();
-  for (const f of extra) {
+  for (const f of extra ?? []) {
     for (const line of f(server)) {
       const field = line.slice(0, line.indexOf(':') + 1);
       const i = field ? out.findIndex((l) => l.startsWith(field)) : -1;
@@ -253,7 +434,13 @@ function withContributions(server: KeydraServer, name: string, lines: string[]):
       else out.push(line);
     }
   }
-  return out;
+  const order = FIELD_ORDER[name];
+  if (order === undefined) return out;
+  const rank = (l: string) => order.get(l.slice(0, l.indexOf(':'))) ?? order.size;
+  return out
+    .map((l, i) => [rank(l), i, l] as const)
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1])
+    .map((x) => x[2]);
 }
 
 /**
