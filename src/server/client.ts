@@ -90,6 +90,9 @@ export class Client {
   readonly watched = new Set<string>();
   /** Watched keys that had a TTL when watched ([dbId, key]); EXEC fails if one has expired since. */
   watchedExpiring: [number, string][] | null = null;
+  /** Watched keys that were already expired (not yet deleted) when watched, as `${dbId}\0${key}`:
+   * their deletion is no change (Redis watchedKey.expired). */
+  watchedStale: Set<string> | null = null;
   /** Connected through the unix socket (CLIENT LIST flag U). */
   readonly unixSocket: boolean;
   /** Peer and local addresses as `ip:port`. */

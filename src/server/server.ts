@@ -100,7 +100,7 @@ export class KeydraServer {
   /** Hooks run by the cron (Redis serverCron), e.g. persistence save rules; each gets `now` in ms. */
   readonly cronHooks: ((now: number) => void)[] = [];
   /** Hooks run when a whole db is emptied or swapped (FLUSHDB, FLUSHALL, SWAPDB): WATCH. */
-  readonly dbClearedHooks: ((db: Db) => void)[] = [];
+  readonly dbClearedHooks: ((db: Db, replacedWith?: Db) => void)[] = [];
   /** Hooks run when a key is modified (WATCH, client tracking). */
   readonly keyModifiedHooks: ((db: Db, key: string) => void)[] = [];
 
@@ -113,8 +113,8 @@ export class KeydraServer {
         // blocked XREADGROUP is released with an error).
         if (this.blockedOnKey.size !== 0) this.signalKeyAsReady(db, key);
       },
-      dbCleared: (db) => {
-        for (const h of this.dbClearedHooks) h(db);
+      dbCleared: (db, replacedWith) => {
+        for (const h of this.dbClearedHooks) h(db, replacedWith);
         // Waiters on an emptied db are re-checked (Redis signalFlushedDb: blocked XREADGROUP is released).
         const prefix = `${db.id}\0`;
         for (const k of this.blockedOnKey.keys()) if (k.startsWith(prefix)) this.signalKeyAsReady(db, k.slice(prefix.length));

@@ -67,8 +67,12 @@ for (let i = 0; i < 8; i++) new RObject(ObjType.String, null).seq = 1;
 export interface KeyspaceHooks {
   /** A key's value changed or it was deleted (Redis signalModifiedKey: WATCH, client tracking). */
   keyModified(db: Db, key: string): void;
-  /** A whole db was emptied or swapped (FLUSHDB, FLUSHALL, SWAPDB): touches WATCHed keys. */
-  dbCleared?(db: Db): void;
+  /**
+   * A whole db is about to be emptied (FLUSHDB, FLUSHALL) or, with `replacedWith`, to get that
+   * db's contents (SWAPDB): touches WATCHed keys (Redis touchAllWatchedKeysInDb). Called before
+   * the change, so both contents can still be read.
+   */
+  dbCleared?(db: Db, replacedWith?: Db): void;
   /** A key was created (Redis dbAdd → signalKeyAsReady): wakes clients blocked on it. */
   keyAdded?(db: Db, key: string): void;
   /** A key expired lazily or actively: notify and propagate a DEL (Redis deleteExpiredKeyAndPropagate). */

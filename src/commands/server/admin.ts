@@ -88,8 +88,8 @@ function swapdbCommand(c: Client, argv: string[]): void {
     const y = dbs[b];
     const hooks = c.server.keyspace.hooks;
     // Every watched key of both dbs is touched (Redis touchAllWatchedKeysInDb).
-    hooks.dbCleared?.(x);
-    hooks.dbCleared?.(y);
+    hooks.dbCleared?.(x, y);
+    hooks.dbCleared?.(y, x);
     [x.dict, y.dict] = [y.dict, x.dict];
     [x.expires, y.expires] = [y.expires, x.expires];
     [x.avgTtl, y.avgTtl] = [y.avgTtl, x.avgTtl];

@@ -27,13 +27,42 @@ function watchMap(server: KeydraServer): Map<string, Set<Client>> {
     watchers.set(server, map);
     server.keyModifiedHooks.push((db: Db, key: string) => {
       if (map.size === 0) return;
-      const set = map.get(`${db.id}\0${key}`);
-      if (set !== undefined) for (const c of set) c.dirtyCas = true;
+      const k = `${db.id}\0${key}`;
+      const set = map.get(k);
+      if (set === undefined) return;
+      for (const c of set) {
+        // A key already expired when watched that is now deleted: logically no change (touchWatchedKey).
+        if (c.watchedStale?.has(k) && !db.dict.has(key)) c.watchedStale.delete(k);
+        else c.dirtyCas = true;
+      }
     });
-    server.dbClearedHooks.push((db: Db) => {
-      // FLUSHDB/FLUSHALL/SWAPDB touch every watched key of the db (Redis touchAllWatchedKeysInDb).
+    server.dbClearedHooks.push((db: Db, replacedWith?: Db) => {
+      // FLUSHDB/FLUSHALL/SWAPDB (Redis touchAllWatchedKeysInDb): a watched key that exists in the
+      // emptied db or in the one replacing it is touched, but for expired keys that stay
+      // logically absent.
       const prefix = `${db.id}\0`;
-      for (const [k, set] of map) if (k.startsWith(prefix)) for (const c of set) c.dirtyCas = true;
+      const now = server.keyspace.now;
+      const expired = (d: Db, key: string) => (d.expires.get(key) ?? Number.POSITIVE_INFINITY) <= now;
+      for (const [k, set] of map) {
+        if (!k.startsWith(prefix)) continue;
+        const key = k.slice(prefix.length);
+        const inEmptied = db.dict.has(key);
+        const inReplacement = replacedWith?.dict.has(key) ?? false;
+        if (!inEmptied && !inReplacement) continue;
+        for (const c of set) {
+          if (c.watchedStale?.has(k)) {
+            if (!inReplacement) {
+              c.watchedStale.delete(k); // the expired key is deleted: no logical change
+              continue;
+            }
+            if (expired(replacedWith as Db, key)) continue; // still expired
+          } else if (!inEmptied && expired(replacedWith as Db, key)) {
+            (c.watchedStale ??= new Set()).add(k); // absent key replaced by an expired one
+            continue;
+          }
+          c.dirtyCas = true;
+        }
+      }
     });
     server.clientFreeHooks.push((c: Client) => unwatchAll(c));
   }
@@ -52,6 +81,7 @@ export function unwatchAll(c: Client): void {
   }
   c.watched.clear();
   c.watchedExpiring = null;
+  c.watchedStale = null;
 }
 
 /** Ends a transaction: drops the queue and flags, and unwatches (Redis discardTransaction). */
@@ -151,8 +181,12 @@ function watchCommand(c: Client, argv: string[]): void {
     const set = map.get(k);
     if (set) set.add(c);
     else map.set(k, new Set([c]));
-    if (c.db.expires.has(argv[i]) && c.db.exists(argv[i])) {
-      (c.watchedExpiring ??= []).push([c.db.id, argv[i]]);
+    // No lookup (which would expire the key): a key past its expire is watched as stale
+    // (Redis watchForKey: keyIsExpired), one with a future expire is checked again at EXEC.
+    const when = c.db.expires.get(argv[i]);
+    if (when !== undefined && c.db.dict.has(argv[i])) {
+      if (when <= c.server.keyspace.now) (c.watchedStale ??= new Set()).add(k);
+      else (c.watchedExpiring ??= []).push([c.db.id, argv[i]]);
     }
   }
   c.reply.ok();
