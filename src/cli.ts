@@ -4,7 +4,8 @@
  */
 import { Config } from './config/config.js';
 import { ConfigFileError, loadConfigFile, loadConfigText, parseCommandLine } from './config/load.js';
-import { KEYDRA_VERSION, REDIS_VERSION, startServer } from './index.js';
+import { KEYDRA_VERSION, REDIS_VERSION, StartupError, startServer } from './index.js';
+import { Logger } from './server/log.js';
 import { respawnForHeapLimit } from './evict/heap.js';
 
 const USAGE = `Usage: keydra-server [/path/to/redis.conf] [options] [-]
@@ -50,26 +51,50 @@ async function main(): Promise<void> {
     process.stderr.write(`# ${(e as Error).message}\n`);
     process.exit(1);
   }
-  const srv = await startServer({ log: true }, config).catch((e: Error) => {
-    process.stderr.write(`# ${e.message}\n`);
+  const srv = await startServer({ log: true, ownProcess: true }, config).catch((e: Error) => {
+    // Redis logs fatal start-up errors (port busy, ACL file) to its log and exits 1.
+    if (!(e instanceof StartupError)) {
+      const log = new Logger();
+      log.file = config.resolvePath(config.str('logfile'));
+      log.warning(e.message);
+    }
     process.exit(1);
   });
   const log = srv.server.log;
   let stopping = false;
-  const stop = (sig: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.warning(`Received ${sig} scheduling shutdown...`);
-    srv
-      .close()
-      .then(() => {
-        log.warning('Keydra is now ready to exit, bye bye...');
-        process.exit(0);
-      })
-      .catch((e: Error) => {
-        log.warning(`Errors trying to shut down the server: ${e.message}`);
+  // SIGTERM / SIGINT as Redis 7.0: shutdown-on-sigterm/-sigint flags (save, nosave, force); a
+  // failing final save keeps the server running unless forced; a second SIGINT exits at once.
+  const stop = (sig: 'SIGTERM' | 'SIGINT') => {
+    if (stopping) {
+      if (sig === 'SIGINT') {
+        log.warning('You insist... exiting now.');
         process.exit(1);
-      });
+      }
+      return;
+    }
+    stopping = true;
+    log.warning(srv.server.loading ? 'Received shutdown signal during loading, scheduling shutdown.' : `Received ${sig} scheduling shutdown...`);
+    const flags = config.list(sig === 'SIGTERM' ? 'shutdown-on-sigterm' : 'shutdown-on-sigint');
+    const save = flags.includes('nosave') ? false : flags.includes('save') ? true : undefined;
+    // Let the signal's log line out and the event loop turn before the (synchronous) final save.
+    setImmediate(() => {
+      log.warning('User requested shutdown...');
+      srv.server
+        .shutdown({ save })
+        .catch((e: Error) => {
+          if (!flags.includes('force')) throw e;
+          log.warning(`Errors trying to shut down the server: ${e.message}; exiting anyway (force)`);
+          return srv.server.close();
+        })
+        .then(() => {
+          log.warning('Keydra is now ready to exit, bye bye...');
+          process.exit(0);
+        })
+        .catch(() => {
+          log.warning('Errors trying to shut down the server. Check the logs for more information.');
+          stopping = false;
+        });
+    });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

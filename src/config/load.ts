@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { splitArgs } from '../protocol/parser.js';
-import { type Config, ConfigError } from './config.js';
+import { type Config, ConfigError, type Directive, findDirective } from './config.js';
+import { lookupCommand, renameCommand } from '../commands/table.js';
 
 /** A config error located in a file (or the command line), formatted as Redis prints it. */
 export class ConfigFileError extends Error {
@@ -50,14 +51,74 @@ export function loadConfigText(config: Config, text: string, source: string, dep
       loadConfigText(config, inc, path, depth + 1);
       continue;
     }
-    if (argv.length < 2) throw new ConfigFileError(source, i + 1, line, 'wrong number of arguments');
+    const d = findDirective(name);
+    if (!d) {
+      const special = specialDirective(config, argv);
+      if (special === null) continue;
+      throw new ConfigFileError(source, i + 1, line, special);
+    }
+    // One argument, except for the multi-argument directives (Redis MULTI_ARG_CONFIG), whose
+    // single non-empty argument is split on spaces (`--save "900 1 300 10"`); a bare `save` is `save ""`.
+    const multi = MULTI_ARG.has(d.type);
+    if (!multi && argv.length !== 2) throw new ConfigFileError(source, i + 1, line, 'wrong number of arguments');
+    const args = multi && argv.length === 1 ? [''] : argv.slice(1);
+    const was = config.reading;
+    config.reading = true;
     try {
-      config.set(name, argv.slice(1));
+      config.set(name, args);
     } catch (e) {
       if (e instanceof ConfigError) throw new ConfigFileError(source, i + 1, line, e.message);
       throw e;
+    } finally {
+      config.reading = was;
     }
   }
+}
+
+/** Directive types that take several arguments (Redis MULTI_ARG_CONFIG). */
+const MULTI_ARG = new Set<Directive['type']>(['save', 'list', 'obuf', 'flags', 'floats', 'replicaof']);
+
+/** Directives Redis 7.0 ignores (config.c deprecated_configs): name → [min, max] argument count with the name. */
+const DEPRECATED: Record<string, [number, number]> = {
+  'list-max-ziplist-entries': [2, 2],
+  'list-max-ziplist-value': [2, 2],
+  'lua-replicate-commands': [2, 2],
+};
+
+/**
+ * The directives outside the config table (Redis loadServerConfigFromString): `rename-command`,
+ * `loadmodule`, module configs (`name.option value`), `sentinel`, and the deprecated ones.
+ * @returns null when accepted, else the error text.
+ */
+function specialDirective(config: Config, argv: string[]): string | null {
+  const name = argv[0].toLowerCase();
+  const dep = DEPRECATED[name];
+  if (dep && argv.length >= dep[0] && argv.length <= dep[1]) return null;
+  if (name === 'rename-command' && argv.length === 3) {
+    if (!renameCommand(argv[1], argv[2])) {
+      return lookupCommand(argv[1]) ? 'Target command name already exists' : 'No such command in rename-command';
+    }
+    config.renamedCommands.push([argv[1], argv[2]]);
+    return null;
+  }
+  if (name === 'user' && argv.length >= 2) {
+    config.set('user', argv.slice(1));
+    return null;
+  }
+  if (name === 'loadmodule' && argv.length >= 2) {
+    config.ignored.push(`Module '${argv[1]}' not loaded: Keydra does not load native Redis modules`);
+    return null;
+  }
+  if (name.includes('.')) {
+    if (argv.length < 2) return 'Module config specified without value';
+    config.ignored.push(`Module config '${argv[0]}' ignored: Keydra does not load native Redis modules`);
+    return null;
+  }
+  if (name === 'sentinel') {
+    if (argv.length !== 1) return 'sentinel directive while not in sentinel mode';
+    return null;
+  }
+  return 'Bad directive or wrong number of arguments';
 }
 
 /** Reads a config file. @throws ConfigFileError if it cannot be read or is invalid. */

@@ -12,6 +12,7 @@ import { globMatch } from '../../store/glob.js';
 import { commands } from '../table.js';
 import type { CommandDef } from '../types.js';
 import { replyHelp } from './respTree.js';
+import { isLocal } from './debug.js';
 
 /** CONFIG GET pattern [pattern ...]: a map of every matching directive (each once) to its value. */
 function configGetCommand(c: Client, argv: string[]): void {
@@ -30,7 +31,7 @@ function configGetCommand(c: Client, argv: string[]): void {
       continue;
     }
     for (const d of DIRECTIVES) {
-      if (seen.has(d.name)) continue;
+      if (seen.has(d.name) || d.hidden) continue;
       if (globMatch(pat, d.name, true)) {
         seen.add(d.name);
         out.push([d.name, formatValue(d, c.server.config.get(d.name))]);
@@ -46,7 +47,11 @@ function configGetCommand(c: Client, argv: string[]): void {
 
 /**
  * CONFIG SET name value [name value ...]: validates every pair first and applies them all or
- * none (Redis 7.0 is atomic; a failing apply restores the previous values).
+ * none (Redis 7.0 is atomic; a failing apply restores the previous values). Immutable configs
+ * are refused, protected ones (dir, dbfilename) unless `enable-protected-configs` allows the
+ * client. A new `port` or `bind` rebinds the listeners before the reply (the client waits);
+ * failing, every value is restored and the reply is Redis's "Unable to listen on this port" /
+ * "Failed to bind to specified addresses" error. Source: config.c configSetCommand.
  */
 function configSetCommand(c: Client, argv: string[]): void {
   if ((argv.length - 2) % 2 !== 0) {
@@ -56,39 +61,89 @@ function configSetCommand(c: Client, argv: string[]): void {
   const config = c.server.config;
   const pairs: { name: string; arg: string; value: ConfigValue }[] = [];
   const seen = new Set<string>();
+  const protectedOk = allowProtected(config.str('enable-protected-configs'), c);
+  const fail = (name: string, why: string) => c.error(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`);
+  // First pass as Redis: unknown names, immutable/protected ones and duplicates.
   for (let i = 2; i < argv.length; i += 2) {
     const d = findDirective(argv[i]);
     if (!d) {
       c.error(`ERR Unknown option or number of arguments for CONFIG SET - '${argv[i]}'`);
       return;
     }
-    const fail = (why: string) => c.error(`ERR CONFIG SET failed (possibly related to argument '${argv[i]}') - ${why}`);
+    if (!d.mutable || (d.protected && !protectedOk)) {
+      fail(argv[i], d.mutable ? "can't set protected config" : "can't set immutable config");
+      return;
+    }
     if (seen.has(d.name)) {
-      fail('duplicate parameter');
+      fail(argv[i], 'duplicate parameter');
       return;
     }
     seen.add(d.name);
-    if (!d.mutable) {
-      fail("can't set immutable config");
-      return;
-    }
+  }
+  for (let i = 2; i < argv.length; i += 2) {
+    const d = findDirective(argv[i])!;
     try {
-      pairs.push({ name: d.name, arg: argv[i + 1], value: parseValue(d, [argv[i + 1]]) });
+      const value = parseValue(d, [argv[i + 1]]);
+      const bad = d.validate?.(value);
+      if (bad) throw new ConfigError(bad);
+      pairs.push({ name: d.name, arg: argv[i + 1], value });
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      fail(e.message);
+      fail(d.name, e.message);
       return;
     }
   }
   const old = pairs.map((p) => ({ name: p.name, value: formatValue(findDirective(p.name)!, config.get(p.name)) }));
-  try {
-    for (const p of pairs) config.set(p.name, [p.arg], true);
-  } catch (e) {
-    for (const o of old) config.set(o.name, [o.value]);
-    c.error(`ERR CONFIG SET failed - ${(e as Error).message}`);
+  const restore = () => {
+    for (const o of old) config.set(o.name, o.value === '' ? [''] : [o.value]);
+  };
+  for (const p of pairs) {
+    try {
+      config.set(p.name, [p.arg], true);
+    } catch (e) {
+      restore();
+      fail(p.name, (e as Error).message);
+      return;
+    }
+  }
+  for (const w of config.takeStubWarnings()) c.server.log.warning(w);
+  const rebind = pairs.find((p) => p.name === 'port' || p.name === 'bind');
+  if (rebind === undefined) {
+    c.reply.ok();
     return;
   }
-  c.reply.ok();
+  // The listeners follow the new port/bind: the reply waits for the sockets (Redis changeListenPort/changeBindAddr).
+  const server = c.server;
+  const portChanged = pairs.some((p) => p.name === 'port');
+  const done = (err: Error | null) => {
+    if (err !== null) {
+      restore();
+      fail(portChanged ? 'port' : 'bind', portChanged ? 'Unable to listen on this port. Check server logs.' : 'Failed to bind to specified addresses.');
+    } else {
+      c.reply.ok();
+    }
+  };
+  const inTransaction = server.execDepth > 0 || c.socket === null;
+  const p = server.rebindTcp();
+  if (inTransaction) {
+    // Inside EXEC or a script the reply cannot wait: OK now, a failure is logged.
+    c.reply.ok();
+    p.catch(() => restore());
+    return;
+  }
+  server.blockClient(c, { keys: [], deadline: 0, onReady: () => false, onTimeout: () => {}, command: 'config|set' });
+  p.then(
+    () => done(null),
+    (e: Error) => done(e),
+  ).finally(() => {
+    if (c.blocked !== null) server.unblockClient(c, true);
+    server.flushPendingWrites();
+  });
+}
+
+/** Whether `mode` (no | yes | local) allows this client a protected action (Redis allowProtectedAction). */
+function allowProtected(mode: string, c: Client): boolean {
+  return mode === 'yes' || (mode === 'local' && isLocal(c));
 }
 
 /** CONFIG RESETSTAT: zeroes INFO stats, errorstats and commandstats. */
