@@ -216,15 +216,18 @@ export class KeydraServer {
     const port = this.config.num('port');
     const binds = [...this.config.list('bind')];
     const old = this.tcpListeners;
-    const closeAll = (l: net.Server[]) => Promise.all(l.map((x) => new Promise<void>((r) => x.close(() => r()))));
+    // close() stops accepting at once; its callback would wait for the connected clients, which stay.
+    const closeAll = (l: net.Server[]) => {
+      for (const x of l) x.close();
+    };
     if (binds.join(' ') === this.boundBinds.join(' ')) {
       if (port === this.boundPort) return;
       const fresh = await this.listenTcp(port, binds);
       this.tcpListeners = fresh;
-      await closeAll(old);
+      closeAll(old);
     } else {
       this.tcpListeners = [];
-      await closeAll(old);
+      closeAll(old);
       try {
         this.tcpListeners = await this.listenTcp(port, binds);
       } catch (e) {

@@ -14,27 +14,32 @@ import type { CommandDef } from '../types.js';
 import { replyHelp } from './respTree.js';
 import { isLocal } from './debug.js';
 
-/** CONFIG GET pattern [pattern ...]: a map of every matching directive (each once) to its value. */
+/**
+ * CONFIG GET pattern [pattern ...]: a map of every matching name to its value. Aliases are names
+ * of their own (`slave-read-only` matches `*read-only*` beside `replica-read-only`); each name is
+ * answered once; hidden directives only by exact name. Source: config.c configGetCommand.
+ */
 function configGetCommand(c: Client, argv: string[]): void {
   const seen = new Set<string>();
   const out: [string, string][] = [];
+  const config = c.server.config;
   for (let i = 2; i < argv.length; i++) {
     const pat = argv[i];
-    const hasGlob = /[*?[]/.test(pat);
-    if (!hasGlob) {
-      // An exact name (or alias) replies under the name asked for, as Redis does.
+    if (!/[*?[]/.test(pat)) {
+      const key = pat.toLowerCase();
       const d = findDirective(pat);
-      if (d && !seen.has(d.name)) {
-        seen.add(d.name);
-        out.push([pat.toLowerCase(), formatValue(d, c.server.config.get(d.name))]);
+      if (d && !seen.has(key)) {
+        seen.add(key);
+        out.push([key, formatValue(d, config.get(d.name))]);
       }
       continue;
     }
     for (const d of DIRECTIVES) {
-      if (seen.has(d.name) || d.hidden) continue;
-      if (globMatch(pat, d.name, true)) {
-        seen.add(d.name);
-        out.push([d.name, formatValue(d, c.server.config.get(d.name))]);
+      if (d.hidden) continue;
+      for (const name of d.aliases ? [d.name, ...d.aliases] : [d.name]) {
+        if (seen.has(name) || !globMatch(pat, name, true)) continue;
+        seen.add(name);
+        out.push([name, formatValue(d, config.get(d.name))]);
       }
     }
   }
@@ -59,7 +64,7 @@ function configSetCommand(c: Client, argv: string[]): void {
     return;
   }
   const config = c.server.config;
-  const pairs: { name: string; arg: string; value: ConfigValue }[] = [];
+  const pairs: { name: string; given: string; arg: string; value: ConfigValue }[] = [];
   const seen = new Set<string>();
   const protectedOk = allowProtected(config.str('enable-protected-configs'), c);
   const fail = (name: string, why: string) => c.error(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`);
@@ -86,10 +91,10 @@ function configSetCommand(c: Client, argv: string[]): void {
       const value = parseValue(d, [argv[i + 1]]);
       const bad = d.validate?.(value);
       if (bad) throw new ConfigError(bad);
-      pairs.push({ name: d.name, arg: argv[i + 1], value });
+      pairs.push({ name: d.name, given: argv[i], arg: argv[i + 1], value });
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      fail(d.name, e.message);
+      fail(argv[i], e.message);
       return;
     }
   }
@@ -102,7 +107,7 @@ function configSetCommand(c: Client, argv: string[]): void {
       config.set(p.name, [p.arg], true);
     } catch (e) {
       restore();
-      fail(p.name, (e as Error).message);
+      fail(p.given, (e as Error).message);
       return;
     }
   }
