@@ -527,6 +527,7 @@ export class Config {
    */
   reading = false;
   private saveLoaded = false;
+  private dirSet = false;
   /** Stub directives (accepted, no effect) set since the last call of takeStubWarnings. */
   private stubsSet: string[] = [];
 
@@ -580,7 +581,10 @@ export class Config {
    * @throws ConfigError with the OS error text when, at run time, it is not an accessible directory.
    */
   private resolveDir(value: string, runtime: boolean): string {
-    const cur = this.values.get('dir') as string;
+    // The first `dir` is relative to the process's working directory (Keydra's default `./data`
+    // is not a chdir), later ones to the current `dir`, as Redis's successive chdir() calls.
+    const cur = this.dirSet ? (this.values.get('dir') as string) : process.cwd();
+    this.dirSet = true;
     const abs = resolve(cur, value);
     if (runtime) {
       let st: ReturnType<typeof statSync>;

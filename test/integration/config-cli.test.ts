@@ -60,14 +60,14 @@ interface Started {
 }
 
 /** Spawns keydra or redis-server with `args`, stdout and stderr appended to files in `dir` (as the suite does). */
-function spawnLikeSuite(kind: 'keydra' | 'redis', args: string[], dir: string): Started {
+function spawnLikeSuite(kind: 'keydra' | 'redis', args: string[], dir: string, cwd = process.cwd()): Started {
   const stdout = join(dir, 'stdout');
   const out = openAppend(stdout);
   const err = openAppend(join(dir, 'stderr'));
   const proc =
     kind === 'keydra'
-      ? spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', out, err] })
-      : spawn(redisServerPath() as string, args, { stdio: ['ignore', out, err] });
+      ? spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', out, err], cwd })
+      : spawn(redisServerPath() as string, args, { stdio: ['ignore', out, err], cwd });
   procs.add(proc);
   proc.once('exit', () => procs.delete(proc));
   return { proc, stdout };
@@ -202,7 +202,8 @@ describe('spawned as the Redis test suite does', () => {
         [
           `port ${port}`,
           'bind 127.0.0.1',
-          `dir ${dir}`,
+          // Relative to the working directory, as the suite writes it (./tests/tmp/server.N).
+          `dir ./${kind}-acl`,
           'aclfile users.acl',
           'save',
           'repl-backlog-size 10mb',
@@ -214,11 +215,12 @@ describe('spawned as the Redis test suite does', () => {
           '',
         ].join('\n'),
       );
-      const s = spawnLikeSuite(kind, [conf], dir);
+      const s = spawnLikeSuite(kind, [conf], dir, base);
       try {
         await waitFor(s.stdout, /Ready to accept connections/);
         const c = await RawClient.connect(port);
         assert.deepEqual(await c.call('ACL', 'USERS'), ['alice', 'default']);
+        assert.deepEqual(await c.call('CONFIG', 'GET', 'dir'), ['dir', realpathSync(dir)]);
         assert.deepEqual(await c.call('CONFIG', 'GET', 'save'), ['save', '']);
         assert.deepEqual(await c.call('CONFIG', 'GET', 'repl-backlog-size'), ['repl-backlog-size', '10485760']);
         assert.deepEqual(await c.call('CONFIG', 'GET', 'replica-priority'), ['replica-priority', '50']);
