@@ -13,7 +13,7 @@ import { Config, type ConfigValue, formatValue, findDirective, strerror } from '
 import { keydraLogo } from './server/log.js';
 import { KEYDRA_VERSION, KeydraServer, REDIS_VERSION } from './server/server.js';
 import { setupPersistence } from './persistence/index.js';
-import { heapLimitMb } from './evict/heap.js';
+import { heapLimitMb, launcherPid } from './evict/heap.js';
 
 export { KeydraServer, KEYDRA_VERSION, REDIS_VERSION } from './server/server.js';
 export { Config } from './config/config.js';
@@ -63,6 +63,8 @@ export async function startServer(options: StartOptions = {}, config = new Confi
     config.set(name, text === '' ? [''] : text.split(' '));
   }
   const own = options.ownProcess === true;
+  // The pid the caller knows (the launcher when the CLI re-spawned node for a bigger heap).
+  const pid = own ? launcherPid() : process.pid;
   mkdirSync(config.str('dir'), { recursive: true });
   if (own) {
     // Like redis-server, which chdir()s to `dir`: relative paths of the process follow it.
@@ -88,9 +90,9 @@ export async function startServer(options: StartOptions = {}, config = new Confi
     throw new StartupError((e as Error).message);
   }
   const pidfile = config.resolvePath(config.str('pidfile'));
-  if (own && pidfile !== '') writePidFile(server, pidfile);
+  if (own && pidfile !== '') writePidFile(server, pidfile, pid);
   const logoWanted = config.bool('always-show-logo') || (config.str('logfile') === '' && process.stdout.isTTY === true);
-  if (logoWanted) log.raw(keydraLogo(KEYDRA_VERSION, REDIS_VERSION, 'standalone', server.port, process.pid));
+  if (logoWanted) log.raw(keydraLogo(KEYDRA_VERSION, REDIS_VERSION, 'standalone', server.port, pid));
   else log.notice(`Running mode=standalone, port=${server.port}.`);
   log.notice(`V8 heap limit ${heapLimitMb()} MB (maxmemory ${config.num('maxmemory')} bytes)`);
   log.warning('Server initialized');
@@ -109,9 +111,9 @@ export async function startServer(options: StartOptions = {}, config = new Confi
  * Writes the process id to `path` (Redis createPidFile) and removes it at shutdown, after the
  * final save succeeded ("Removing the pid file."). A file that cannot be written is logged.
  */
-function writePidFile(server: KeydraServer, path: string): void {
+function writePidFile(server: KeydraServer, path: string, pid: number): void {
   try {
-    writeFileSync(path, `${process.pid}\n`);
+    writeFileSync(path, `${pid}\n`);
   } catch (e) {
     server.log.warning(`Failed to write PID file: ${strerror((e as NodeJS.ErrnoException).code)}`);
     return;

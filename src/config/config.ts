@@ -383,6 +383,7 @@ export function parseValue(d: Directive, args: string[]): ConfigValue {
       if (d.percent && /^\d+%$/.test(raw)) n = -Number(raw.slice(0, -1));
       if (!Number.isFinite(n))
         throw new ConfigError(d.type === 'memory' ? 'argument must be a memory value' : "argument couldn't be parsed into an integer");
+      if (d.percent && n < 0 && d.min !== undefined && n < d.min) throw new ConfigError(`percentage argument must be less or equal to ${-d.min}`);
       if ((d.min !== undefined && n < d.min) || (d.max !== undefined && n > d.max)) {
         throw new ConfigError(`argument must be between ${d.min} and ${d.max} inclusive`);
       }
@@ -404,7 +405,9 @@ export function parseValue(d: Directive, args: string[]): ConfigValue {
         throw new ConfigError(`argument(s) must be one of the following: ${d.values?.join(', ')}`);
       if (words.includes('save') && words.includes('nosave'))
         throw new ConfigError("shutdown options SAVE and NOSAVE can't be used simultaneously");
-      return words;
+      // Kept as Redis shows the bit flags: in the enum's order, `default` (0) only alone.
+      const set = d.values?.filter((w) => w !== 'default' && words.includes(w)) ?? [];
+      return set.length === 0 ? ['default'] : set;
     }
     case 'floats': {
       const parts = raw.split(/\s+/).filter((s) => s.length > 0);
@@ -551,7 +554,9 @@ export class Config {
     if (d.name === 'dir') v = this.resolveDir(v as string, runtime);
     else if (d.type === 'obuf') v = mergeObuf(this.values.get(d.name) as string[], v as string[]);
     else if (d.type === 'save' && this.reading) {
-      if (this.saveLoaded) v = [...(this.values.get(d.name) as string[]), ...(v as string[])];
+      // `save ""` empties the rules; other lines add to the file's first one (a bare `save` adds nothing).
+      const reset = args.length === 1 && args[0] === '';
+      if (this.saveLoaded && !reset) v = [...(this.values.get(d.name) as string[]), ...(v as string[])];
       this.saveLoaded = true;
     }
     this.values.set(d.name, v);

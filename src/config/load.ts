@@ -61,7 +61,7 @@ export function loadConfigText(config: Config, text: string, source: string, dep
     // single non-empty argument is split on spaces (`--save "900 1 300 10"`); a bare `save` is `save ""`.
     const multi = MULTI_ARG.has(d.type);
     if (!multi && argv.length !== 2) throw new ConfigFileError(source, i + 1, line, 'wrong number of arguments');
-    const args = multi && argv.length === 1 ? [''] : argv.slice(1);
+    const args = argv.slice(1);
     const was = config.reading;
     config.reading = true;
     try {
@@ -135,6 +135,7 @@ export function loadConfigFile(config: Config, path: string): void {
 
 /** Parsed redis-server style command line. */
 export interface CommandLine {
+  /** The config file (first argument not starting with `-`), `-` for stdin, or null. */
   configFile: string | null;
   /** `--directive value` options as config text, one directive per line. */
   optionsText: string;
@@ -143,29 +144,70 @@ export interface CommandLine {
 }
 
 /**
- * Parses `[config-file] [--directive value ...]` like redis-server: each `--name` starts a new
- * directive line; following words are its (quoted) arguments. `-` as config file reads stdin.
+ * Parses `[config-file] [--directive value ...] [-]` exactly as redis-server 7.0's main() does:
+ * `--name` starts a directive line unless the previous directive still lacks a value (so
+ * `--port --loglevel verbose` gives `port "--loglevel" "verbose"`, an error as in Redis); a
+ * `"--name value"` argument holds both; `--save` followed by another option or at the end means
+ * `save ""`. Values are quoted (Redis sdscatrepr). `-` as first or last argument reads stdin.
  */
 export function parseCommandLine(args: string[]): CommandLine {
   const out: CommandLine = { configFile: null, optionsText: '', version: false, help: false };
-  let j = 0;
   if (args.length > 0 && (args[0] === '-v' || args[0] === '--version')) out.version = true;
   if (args.length > 0 && (args[0] === '-h' || args[0] === '--help')) out.help = true;
-  if (args.length > 0 && !args[0].startsWith('--')) {
+  let j = 0;
+  if (args.length > 0 && !args[0].startsWith('-')) {
     out.configFile = args[0];
     j = 1;
   }
-  const lines: string[] = [];
+  let options = '';
+  let handledLast = true;
+  const last = args.length - 1;
   for (; j < args.length; j++) {
     const a = args[j];
-    if (a.startsWith('--') && a.length > 2) lines.push(a.slice(2));
-    else if (lines.length === 0) lines.push(a);
-    else lines[lines.length - 1] += ` ${quote(a)}`;
+    if (a === '-' && (j === 0 || j === last)) {
+      out.configFile = '-';
+    } else if (handledLast && a.startsWith('--')) {
+      if (options !== '') options += '\n';
+      options += `${a.slice(2)} `;
+      const parts = splitArgs(a);
+      if (parts !== null && parts.length === 1) {
+        handledLast = false;
+        const nextIsOption = j !== last && args[j + 1].startsWith('--');
+        const name = a.toLowerCase();
+        if (name === '--save' && nextIsOption) {
+          options += '""';
+          handledLast = true;
+        } else if (name === '--save' && j === last) {
+          options += '""';
+        } else if (name === '--sentinel' && nextIsOption) {
+          handledLast = true;
+        }
+      } else {
+        handledLast = true;
+      }
+    } else {
+      options += `${quote(a)} `;
+      handledLast = true;
+    }
   }
-  out.optionsText = lines.join('\n');
+  out.optionsText = options;
   return out;
 }
 
+/** Quotes an argument as Redis's sdscatrepr: `"..."` with \\, \", \n, \r, \t, \a, \b and \xHH escapes. */
 function quote(s: string): string {
-  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
+  let o = '"';
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    const code = s.charCodeAt(i);
+    if (ch === '\\' || ch === '"') o += `\\${ch}`;
+    else if (ch === '\n') o += '\\n';
+    else if (ch === '\r') o += '\\r';
+    else if (ch === '\t') o += '\\t';
+    else if (code === 7) o += '\\a';
+    else if (code === 8) o += '\\b';
+    else if (code < 0x20 || code > 0x7e) o += `\\x${code.toString(16).padStart(2, '0')}`;
+    else o += ch;
+  }
+  return `${o}"`;
 }

@@ -25,6 +25,7 @@ import { objectEncoding } from '../keys/index.js';
 import { parseInt64 } from '../args.js';
 import type { CommandDef } from '../types.js';
 import { replyHelp } from './respTree.js';
+import { rewriteConfigFile } from './config.js';
 
 // ---- digest (Redis debug.c) ----------------------------------------------------------------
 
@@ -354,6 +355,17 @@ function debugCommand(c: Client, argv: string[]): void {
   }
   if (sub === 'log' && n === 3) {
     c.server.log.warning(`DEBUG LOG: ${argv[2]}`);
+    c.reply.ok();
+    return;
+  }
+  if (sub === 'config-rewrite-force-all' && n === 2) {
+    // CONFIG REWRITE writing every directive, defaults included (Redis rewriteConfig force_all).
+    try {
+      rewriteConfigFile(c.server, true);
+    } catch (e) {
+      c.error(`ERR CONFIG-REWRITE-FORCE-ALL failed: ${(e as Error).message}`);
+      return;
+    }
     c.reply.ok();
     return;
   }

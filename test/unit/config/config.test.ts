@@ -87,12 +87,18 @@ describe('config text', () => {
   it('command line: config file, --flags with several words, --version/--help', () => {
     const cl = parseCommandLine(['my.conf', '--port', '7777', '--save', '60', '1', '--requirepass', 'a b']);
     assert.equal(cl.configFile, 'my.conf');
-    assert.equal(cl.optionsText, 'port "7777"\nsave "60" "1"\nrequirepass "a b"');
+    assert.equal(cl.optionsText, 'port "7777" \nsave "60" "1" \nrequirepass "a b" ');
     const c = new Config();
     loadConfigText(c, cl.optionsText, '(command line)');
     assert.equal(c.num('port'), 7777);
     assert.deepEqual(c.list('save'), ['60 1']);
     assert.equal(c.str('requirepass'), 'a b');
+    // As redis-server 7.0: a value-less option swallows the next `--word`; `--save` alone is `save ""`.
+    assert.equal(parseCommandLine(['--port', '--loglevel', 'verbose']).optionsText, 'port "--loglevel" "verbose" ');
+    assert.equal(parseCommandLine(['--save', '--loglevel', 'verbose']).optionsText, 'save ""\nloglevel "verbose" ');
+    assert.equal(parseCommandLine(['--loglevel', 'verbose', '--save']).optionsText, 'loglevel "verbose" \nsave ""');
+    assert.equal(parseCommandLine(['c.conf', '--maxmemory 700mb', '--port', '1']).optionsText, 'maxmemory 700mb \nport "1" ');
+    assert.equal(parseCommandLine(['c.conf', 'loglevel', 'verbose']).optionsText, '"loglevel" "verbose" ');
     assert.equal(parseCommandLine(['--version']).version, true);
     assert.equal(parseCommandLine(['-h']).help, true);
   });
