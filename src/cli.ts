@@ -2,7 +2,8 @@
  * `keydra-server [config-file] [--directive value ...]`: the command-line shell over startServer,
  * behaving like redis-server (same options, config syntax, signals and log lines).
  */
-import { Config } from './config/config.js';
+import { appendFileSync } from 'node:fs';
+import { Config, strerror } from './config/config.js';
 import { ConfigFileError, loadConfigFile, loadConfigText, parseCommandLine } from './config/load.js';
 import { KEYDRA_VERSION, REDIS_VERSION, StartupError, startServer } from './index.js';
 import { Logger } from './server/log.js';
@@ -34,9 +35,10 @@ async function main(): Promise<void> {
   }
   const config = new Config();
   try {
-    if (cl.configFile === '-') loadConfigText(config, await readStdin(), '(stdin)');
-    else if (cl.configFile !== null) loadConfigFile(config, cl.configFile);
+    if (cl.configFile !== null) loadConfigFile(config, cl.configFile);
+    if (cl.stdin) loadConfigText(config, await readStdin(), '(stdin)');
     loadConfigText(config, cl.optionsText, '(command line)');
+    checkLogFile(config);
   } catch (e) {
     if (e instanceof ConfigFileError) {
       process.stderr.write(`${e.message}\n`);
@@ -46,7 +48,7 @@ async function main(): Promise<void> {
   }
   // maxmemory: the V8 heap limit must leave room above it (src/evict/heap.ts).
   try {
-    if (respawnForHeapLimit(config.num('maxmemory'), cl.configFile !== '-')) return;
+    if (respawnForHeapLimit(config.num('maxmemory'), !cl.stdin)) return;
   } catch (e) {
     process.stderr.write(`# ${(e as Error).message}\n`);
     process.exit(1);
@@ -99,6 +101,20 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   srv.server.onExit = (code) => process.exit(code);
+}
+
+/**
+ * Redis refuses to start when the log file cannot be opened (loadServerConfigFromString):
+ * @throws ConfigFileError "Can't open the log file: <error>".
+ */
+function checkLogFile(config: Config): void {
+  const file = config.resolvePath(config.str('logfile'));
+  if (file === '') return;
+  try {
+    appendFileSync(file, '');
+  } catch (e) {
+    throw new ConfigFileError('', 0, '', `Can't open the log file: ${strerror((e as NodeJS.ErrnoException).code)}`);
+  }
 }
 
 function readStdin(): Promise<string> {

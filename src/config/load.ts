@@ -18,8 +18,11 @@ export class ConfigFileError extends Error {
     readonly text: string,
     readonly reason: string,
   ) {
+    // Without a line (a check after reading, e.g. the log file), only the reason, as Redis.
     super(
-      `\n*** FATAL CONFIG FILE ERROR (Keydra) ***\nReading the configuration file, at line ${line} of ${source}\n>>> '${text}'\n${reason}`,
+      line === 0 && source === ''
+        ? `\n*** FATAL CONFIG FILE ERROR (Keydra) ***\n${reason}`
+        : `\n*** FATAL CONFIG FILE ERROR (Keydra) ***\nReading the configuration file, at line ${line} of ${source}\n>>> '${text}'\n${reason}`,
     );
   }
 }
@@ -135,8 +138,10 @@ export function loadConfigFile(config: Config, path: string): void {
 
 /** Parsed redis-server style command line. */
 export interface CommandLine {
-  /** The config file (first argument not starting with `-`), `-` for stdin, or null. */
+  /** The config file (first argument not starting with `-`), or null. */
   configFile: string | null;
+  /** `-` as first or last argument: config text is also read from stdin (after the file). */
+  stdin: boolean;
   /** `--directive value` options as config text, one directive per line. */
   optionsText: string;
   version: boolean;
@@ -151,7 +156,7 @@ export interface CommandLine {
  * `save ""`. Values are quoted (Redis sdscatrepr). `-` as first or last argument reads stdin.
  */
 export function parseCommandLine(args: string[]): CommandLine {
-  const out: CommandLine = { configFile: null, optionsText: '', version: false, help: false };
+  const out: CommandLine = { configFile: null, stdin: false, optionsText: '', version: false, help: false };
   if (args.length > 0 && (args[0] === '-v' || args[0] === '--version')) out.version = true;
   if (args.length > 0 && (args[0] === '-h' || args[0] === '--help')) out.help = true;
   let j = 0;
@@ -165,7 +170,7 @@ export function parseCommandLine(args: string[]): CommandLine {
   for (; j < args.length; j++) {
     const a = args[j];
     if (a === '-' && (j === 0 || j === last)) {
-      out.configFile = '-';
+      out.stdin = true;
     } else if (handledLast && a.startsWith('--')) {
       if (options !== '') options += '\n';
       options += `${a.slice(2)} `;

@@ -256,6 +256,11 @@ describe('spawned as the Redis test suite does', () => {
         assert.match(err, /\*\*\* FATAL CONFIG FILE ERROR \((Redis 7\.0\.\d+|Keydra)\) \*\*\*/);
         assert.ok(err.includes(`>>> '${line}'\n${reason}\n`), `${kind} ${line}: ${err}`);
       }
+      // Checked after reading: a log file that cannot be opened.
+      rmSync(join(dir, 'stderr'), { force: true });
+      const s = spawnLikeSuite(kind, ['--port', '0', '--logfile', join(dir, 'no', 'such', 'x.log')], dir);
+      assert.equal(await exited(s.proc), 1);
+      assert.match(readFileSync(join(dir, 'stderr'), 'latin1'), /FATAL CONFIG FILE ERROR .*\nCan't open the log file: No such file or directory\n/);
     });
 
     it(`${kind}: SIGTERM when the final save fails keeps the server running`, async (t) => {
