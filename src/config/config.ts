@@ -227,7 +227,14 @@ function oomValues(v: ConfigValue): string | null {
 /** The directives. Extend this list to add one; nothing else needs to change for GET/SET/file. */
 export const DIRECTIVES: Directive[] = [
   { name: 'port', type: 'int', default: 6379, mutable: true, min: 0, max: 65535 },
-  { name: 'bind', type: 'list', default: ['127.0.0.1', '-::1'], mutable: true },
+  {
+    name: 'bind',
+    type: 'list',
+    default: ['127.0.0.1', '-::1'],
+    mutable: true,
+    // Redis CONFIG_BINDADDR_MAX.
+    validate: (v) => ((v as string[]).length > 16 ? 'Too many bind addresses specified.' : null),
+  },
   { name: 'unixsocket', type: 'string', default: '', mutable: false },
   // Octal file mode of the unix socket, as written (700 = rwx------); 0 leaves the umask's.
   { name: 'unixsocketperm', type: 'int', default: 0, mutable: false, min: 0, max: 777 },

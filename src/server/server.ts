@@ -193,7 +193,9 @@ export class KeydraServer {
         });
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
-        this.log.warning(`Warning: Could not create server TCP listening socket ${addr}:${port}: bind: ${strerror(err.code)}`);
+        // An address that does not resolve fails in getaddrinfo (its text alone), others in bind().
+        const why = err.code === 'ENOTFOUND' ? 'Name or service not known' : `bind: ${strerror(err.code)}`;
+        this.log.warning(`Warning: Could not create server TCP listening socket ${addr}:${port}: ${why}`);
         if (err.code === 'EADDRNOTAVAIL' && optional) continue;
         if (err.code === 'EAFNOSUPPORT' || err.code === 'EPROTONOSUPPORT') continue;
         for (const l of out) l.close();
