@@ -39,6 +39,8 @@ export interface Directive {
   protected?: boolean;
   /** Accepted and stored (CONFIG GET/SET/REWRITE) but without effect in Keydra; setting it logs a warning. */
   stub?: boolean;
+  /** Redis DENY_LOADING_CONFIG: CONFIG SET answers -LOADING while the dataset loads. */
+  denyLoading?: boolean;
   /** Redis HIDDEN_CONFIG: not listed by CONFIG GET patterns (an exact name still answers). */
   hidden?: boolean;
   /** A memory value that may also be given as a percentage (`10%`, kept as -10), Redis PERCENT_CONFIG. */
@@ -152,7 +154,7 @@ const STUBS: Directive[] = [
   str('masterauth', ''),
   e('supervised', 'no', ['upstart', 'systemd', 'auto', 'no'], false),
   e('syslog-facility', 'local0', ['user', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'], false),
-  e('repl-diskless-load', 'disabled', ['disabled', 'on-empty-db', 'swapdb']),
+  { ...e('repl-diskless-load', 'disabled', ['disabled', 'on-empty-db', 'swapdb']), denyLoading: true },
   e('oom-score-adj', 'no', ['no', 'yes', 'relative', 'absolute']),
   e('cluster-preferred-endpoint-type', 'ip', ['ip', 'hostname', 'unknown-endpoint']),
   e('propagation-error-behavior', 'ignore', ['ignore', 'panic', 'panic-on-replicas']),
@@ -260,10 +262,10 @@ export const DIRECTIVES: Directive[] = [
   { name: 'daemonize', type: 'bool', default: false, mutable: false },
   { name: 'pidfile', type: 'string', default: '', mutable: false },
   // Kept as an absolute path (CONFIG GET answers it, as Redis answers its cwd); see Config.set.
-  { name: 'dir', type: 'string', default: './data', mutable: true, protected: true },
+  { name: 'dir', type: 'string', default: './data', mutable: true, protected: true, denyLoading: true },
   { name: 'dbfilename', type: 'string', default: 'dump.rdb', mutable: true, protected: true, validate: baseName('dbfilename', 'filename') },
   { name: 'save', type: 'save', default: ['3600 1', '300 100', '60 10000'], mutable: true },
-  { name: 'appendonly', type: 'bool', default: false, mutable: true },
+  { name: 'appendonly', type: 'bool', default: false, mutable: true, denyLoading: true },
   { name: 'appendfilename', type: 'string', default: 'appendonly.aof', mutable: false, validate: baseName('appendfilename', 'filename', true) },
   { name: 'appenddirname', type: 'string', default: 'appendonlydir', mutable: false, validate: baseName('appenddirname', 'dirname', true) },
   { name: 'appendfsync', type: 'enum', default: 'everysec', mutable: true, values: ['everysec', 'always', 'no'] },

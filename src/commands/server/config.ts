@@ -13,6 +13,7 @@ import { commands } from '../table.js';
 import type { CommandDef } from '../types.js';
 import { replyHelp } from './respTree.js';
 import { isLocal } from './debug.js';
+import { ERR_LOADING } from '../../errors.js';
 
 /**
  * CONFIG GET pattern [pattern ...]: a map of every matching name to its value. Aliases are names
@@ -77,6 +78,10 @@ function configSetCommand(c: Client, argv: string[]): void {
     }
     if (!d.mutable || (d.protected && !protectedOk)) {
       fail(argv[i], d.mutable ? "can't set protected config" : "can't set immutable config");
+      return;
+    }
+    if (d.denyLoading && c.server.loading) {
+      c.error(ERR_LOADING);
       return;
     }
     if (seen.has(d.name)) {
