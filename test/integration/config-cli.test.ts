@@ -15,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RawClient } from '../../src/client/rawClient.js';
+import { encodeRdb } from '../../src/persistence/rdb/rdb.js';
+import { Keyspace, type KeyspaceHooks, ObjType, RObject } from '../../src/store/db.js';
 import { freePort, NO_REDIS, redisServerPath } from '../helpers/servers.js';
 
 const CLI = join(process.cwd(), 'bin', 'keydra-server.js');
@@ -261,6 +263,39 @@ describe('spawned as the Redis test suite does', () => {
       const s = spawnLikeSuite(kind, ['--port', '0', '--logfile', join(dir, 'no', 'such', 'x.log')], dir);
       assert.equal(await exited(s.proc), 1);
       assert.match(readFileSync(join(dir, 'stderr'), 'latin1'), /FATAL CONFIG FILE ERROR .*\nCan't open the log file: No such file or directory\n/);
+    });
+
+    it(`${kind}: while the dataset loads, CONFIG SET dir answers -LOADING and loglevel is allowed`, async (t) => {
+      if (redisServerPath() === null) return t.skip(NO_REDIS);
+      const dir = join(base, `${kind}-loading`);
+      mkdirSync(dir);
+      // Keydra: enough keys for a load of a second or so; Redis: fewer keys slowed by key-load-delay (µs per key).
+      const n = kind === 'keydra' ? 600_000 : 20_000;
+      const ks = new Keyspace(16, new Proxy({}, { get: () => () => {} }) as KeyspaceHooks);
+      for (let i = 0; i < n; i++) ks.dbs[0].add(`key:${i}`, new RObject(ObjType.String, `value:${i}`));
+      writeFileSync(join(dir, 'dump.rdb'), encodeRdb(ks));
+      const port = await freePort();
+      const extra = kind === 'redis' ? ['--key-load-delay', '100', '--loading-process-events-interval-bytes', '1024'] : [];
+      const s = spawnLikeSuite(
+        kind,
+        ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--enable-protected-configs', 'yes', ...extra],
+        dir,
+      );
+      try {
+        let c: RawClient | null = null;
+        for (let i = 0; i < 2000 && c === null; i++) {
+          c = await RawClient.connect(port).catch(() => null);
+          if (c === null) await new Promise((r) => setTimeout(r, 5));
+        }
+        assert.ok(c);
+        assert.equal((await c.send('CONFIG', 'SET', 'dir', dir)).raw.toString(), '-LOADING Redis is loading the dataset in memory\r\n');
+        assert.equal((await c.send('CONFIG', 'SET', 'appendonly', 'yes')).raw.toString(), '-LOADING Redis is loading the dataset in memory\r\n');
+        assert.equal((await c.send('CONFIG', 'SET', 'loglevel', 'verbose')).raw.toString(), '+OK\r\n');
+        assert.match((await c.send('INFO', 'persistence')).raw.toString(), /loading:1\r\n/);
+        c.close();
+      } finally {
+        await stop(s.proc);
+      }
     });
 
     it(`${kind}: SIGTERM when the final save fails keeps the server running`, async (t) => {
