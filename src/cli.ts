@@ -75,7 +75,9 @@ async function main(): Promise<void> {
       return;
     }
     stopping = true;
-    log.warning(srv.server.loading ? 'Received shutdown signal during loading, scheduling shutdown.' : `Received ${sig} scheduling shutdown...`);
+    log.warning(
+      srv.server.loading ? 'Received shutdown signal during loading, scheduling shutdown.' : `Received ${sig} scheduling shutdown...`,
+    );
     const flags = config.list(sig === 'SIGTERM' ? 'shutdown-on-sigterm' : 'shutdown-on-sigint');
     const save = flags.includes('nosave') ? false : flags.includes('save') ? true : undefined;
     // Let the signal's log line out and the event loop turn before the (synchronous) final save.

@@ -90,7 +90,15 @@ const i = (name: string, def: number, min: number, max: number, mutable = true, 
   stub: true,
   ...(aliases ? { aliases } : {}),
 });
-const m = (name: string, def: number, min: number, max: number): Directive => ({ name, type: 'memory', default: def, mutable: true, min, max, stub: true });
+const m = (name: string, def: number, min: number, max: number): Directive => ({
+  name,
+  type: 'memory',
+  default: def,
+  mutable: true,
+  min,
+  max,
+  stub: true,
+});
 const str = (name: string, def: string, mutable = true, aliases?: string[]): Directive => ({
   name,
   type: 'string',
@@ -99,7 +107,14 @@ const str = (name: string, def: string, mutable = true, aliases?: string[]): Dir
   stub: true,
   ...(aliases ? { aliases } : {}),
 });
-const e = (name: string, def: string, values: string[], mutable = true): Directive => ({ name, type: 'enum', default: def, mutable, values, stub: true });
+const e = (name: string, def: string, values: string[], mutable = true): Directive => ({
+  name,
+  type: 'enum',
+  default: def,
+  mutable,
+  values,
+  stub: true,
+});
 const hidden = (d: Directive): Directive => ({ ...d, hidden: true });
 
 /**
@@ -266,7 +281,13 @@ export const DIRECTIVES: Directive[] = [
   { name: 'dbfilename', type: 'string', default: 'dump.rdb', mutable: true, protected: true, validate: baseName('dbfilename', 'filename') },
   { name: 'save', type: 'save', default: ['3600 1', '300 100', '60 10000'], mutable: true },
   { name: 'appendonly', type: 'bool', default: false, mutable: true, denyLoading: true },
-  { name: 'appendfilename', type: 'string', default: 'appendonly.aof', mutable: false, validate: baseName('appendfilename', 'filename', true) },
+  {
+    name: 'appendfilename',
+    type: 'string',
+    default: 'appendonly.aof',
+    mutable: false,
+    validate: baseName('appendfilename', 'filename', true),
+  },
   { name: 'appenddirname', type: 'string', default: 'appendonlydir', mutable: false, validate: baseName('appenddirname', 'dirname', true) },
   { name: 'appendfsync', type: 'enum', default: 'everysec', mutable: true, values: ['everysec', 'always', 'no'] },
   { name: 'aof-load-truncated', type: 'bool', default: true, mutable: true },
@@ -392,7 +413,8 @@ export function parseValue(d: Directive, args: string[]): ConfigValue {
       if (d.percent && /^\d+%$/.test(raw)) n = -Number(raw.slice(0, -1));
       if (!Number.isFinite(n))
         throw new ConfigError(d.type === 'memory' ? 'argument must be a memory value' : "argument couldn't be parsed into an integer");
-      if (d.percent && n < 0 && d.min !== undefined && n < d.min) throw new ConfigError(`percentage argument must be less or equal to ${-d.min}`);
+      if (d.percent && n < 0 && d.min !== undefined && n < d.min)
+        throw new ConfigError(`percentage argument must be less or equal to ${-d.min}`);
       if ((d.min !== undefined && n < d.min) || (d.max !== undefined && n > d.max)) {
         throw new ConfigError(`argument must be between ${d.min} and ${d.max} inclusive`);
       }
@@ -409,7 +431,10 @@ export function parseValue(d: Directive, args: string[]): ConfigValue {
       return raw.split(/\s+/).filter((s) => s.length > 0);
     case 'flags': {
       // Several enum words; Redis MULTI_ARG enum (shutdown-on-sigterm "nosave force").
-      const words = raw.toLowerCase().split(/\s+/).filter((s) => s.length > 0);
+      const words = raw
+        .toLowerCase()
+        .split(/\s+/)
+        .filter((s) => s.length > 0);
       if (words.length === 0 || words.some((w) => !d.values?.includes(w)))
         throw new ConfigError(`argument(s) must be one of the following: ${d.values?.join(', ')}`);
       if (words.includes('save') && words.includes('nosave'))
@@ -421,7 +446,8 @@ export function parseValue(d: Directive, args: string[]): ConfigValue {
     case 'floats': {
       const parts = raw.split(/\s+/).filter((s) => s.length > 0);
       for (const p of parts) {
-        if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(p)) throw new ConfigError('Invalid latency-tracking-info-percentiles parameters');
+        if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(p))
+          throw new ConfigError('Invalid latency-tracking-info-percentiles parameters');
         const f = Number(p);
         if (f < 0 || f > 100) throw new ConfigError('latency-tracking-info-percentiles parameters should sit between [0.0,100.0]');
       }

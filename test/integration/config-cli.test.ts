@@ -165,7 +165,10 @@ describe('spawned as the Redis test suite does', () => {
         const s = spawnLikeSuite(kind, [conf], dir);
         assert.equal(await exited(s.proc), 1);
         const text = readFileSync(s.stdout, 'latin1');
-        assert.match(text, new RegExp(`# Warning: Could not create server TCP listening socket 127\\.0\\.0\\.1:${port}: bind: Address already in use`));
+        assert.match(
+          text,
+          new RegExp(`# Warning: Could not create server TCP listening socket 127\\.0\\.0\\.1:${port}: bind: Address already in use`),
+        );
         assert.match(text, new RegExp(`# Failed listening on port ${port} \\(TCP\\), aborting\\.`));
         assert.doesNotMatch(text, / PID: /);
       } finally {
@@ -262,7 +265,10 @@ describe('spawned as the Redis test suite does', () => {
       rmSync(join(dir, 'stderr'), { force: true });
       const s = spawnLikeSuite(kind, ['--port', '0', '--logfile', join(dir, 'no', 'such', 'x.log')], dir);
       assert.equal(await exited(s.proc), 1);
-      assert.match(readFileSync(join(dir, 'stderr'), 'latin1'), /FATAL CONFIG FILE ERROR .*\nCan't open the log file: No such file or directory\n/);
+      assert.match(
+        readFileSync(join(dir, 'stderr'), 'latin1'),
+        /FATAL CONFIG FILE ERROR .*\nCan't open the log file: No such file or directory\n/,
+      );
     });
 
     it(`${kind}: while the dataset loads, CONFIG SET dir answers -LOADING and loglevel is allowed`, async (t) => {
@@ -289,7 +295,10 @@ describe('spawned as the Redis test suite does', () => {
         }
         assert.ok(c);
         assert.equal((await c.send('CONFIG', 'SET', 'dir', dir)).raw.toString(), '-LOADING Redis is loading the dataset in memory\r\n');
-        assert.equal((await c.send('CONFIG', 'SET', 'appendonly', 'yes')).raw.toString(), '-LOADING Redis is loading the dataset in memory\r\n');
+        assert.equal(
+          (await c.send('CONFIG', 'SET', 'appendonly', 'yes')).raw.toString(),
+          '-LOADING Redis is loading the dataset in memory\r\n',
+        );
         assert.equal((await c.send('CONFIG', 'SET', 'loglevel', 'verbose')).raw.toString(), '+OK\r\n');
         assert.match((await c.send('INFO', 'persistence')).raw.toString(), /loading:1\r\n/);
         c.close();

@@ -33,7 +33,11 @@ describe('protected configs: enable-protected-configs no (default)', () => {
     await same(['CONFIG', 'SET', 'dir', '/tmp'], ['CONFIG', 'SET', 'dbfilename', 'other.rdb'], ['CONFIG', 'GET', 'dbfilename']);
     // The first refused argument is named; immutable ones say so.
     await same(['CONFIG', 'SET', 'maxmemory', '10mb', 'dbfilename', 'x.rdb'], ['CONFIG', 'GET', 'maxmemory']);
-    await same(['CONFIG', 'SET', 'appendfilename', 'x.aof'], ['CONFIG', 'SET', 'appenddirname', 'x'], ['CONFIG', 'SET', 'enable-protected-configs', 'yes']);
+    await same(
+      ['CONFIG', 'SET', 'appendfilename', 'x.aof'],
+      ['CONFIG', 'SET', 'appenddirname', 'x'],
+      ['CONFIG', 'SET', 'enable-protected-configs', 'yes'],
+    );
     await same(['CONFIG', 'SET', 'rdbchecksum', 'no'], ['CONFIG', 'GET', 'enable-protected-configs']);
   });
 
@@ -199,6 +203,10 @@ describe('protected configs: enable-protected-configs local', () => {
 
   it('a loopback client may set protected configs', async (t) => {
     if (d === null) return t.skip(NO_REDIS);
-    await same(['CONFIG', 'SET', 'dbfilename', 'local.rdb'], ['CONFIG', 'GET', 'dbfilename'], ['CONFIG', 'GET', 'enable-protected-configs']);
+    await same(
+      ['CONFIG', 'SET', 'dbfilename', 'local.rdb'],
+      ['CONFIG', 'GET', 'dbfilename'],
+      ['CONFIG', 'GET', 'enable-protected-configs'],
+    );
   });
 });

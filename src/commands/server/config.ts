@@ -128,7 +128,10 @@ function configSetCommand(c: Client, argv: string[]): void {
   const done = (err: Error | null) => {
     if (err !== null) {
       restore();
-      fail(portChanged ? 'port' : 'bind', portChanged ? 'Unable to listen on this port. Check server logs.' : 'Failed to bind to specified addresses.');
+      fail(
+        portChanged ? 'port' : 'bind',
+        portChanged ? 'Unable to listen on this port. Check server logs.' : 'Failed to bind to specified addresses.',
+      );
     } else {
       c.reply.ok();
     }

@@ -106,7 +106,11 @@ describe('config text', () => {
       ['port 1 2', 'wrong number of arguments'],
       ['replicaof 127.0.0.1', 'wrong number of arguments'],
     ]) {
-      assert.throws(() => loadConfigText(new Config(), `${line}\n`, 'x'), (e: Error) => e.message.endsWith(`>>> '${line}'\n${why}`), line);
+      assert.throws(
+        () => loadConfigText(new Config(), `${line}\n`, 'x'),
+        (e: Error) => e.message.endsWith(`>>> '${line}'\n${why}`),
+        line,
+      );
     }
   });
 
