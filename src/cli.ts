@@ -63,42 +63,40 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   const log = srv.server.log;
-  let stopping = false;
-  // SIGTERM / SIGINT as Redis 7.0: shutdown-on-sigterm/-sigint flags (save, nosave, force); a
-  // failing final save keeps the server running unless forced; a second SIGINT exits at once.
+  const server = srv.server;
+  // SIGTERM / SIGINT as Redis 7.0: the handler only logs and flags (shutdown_asap); the cron runs
+  // the shutdown with the shutdown-on-sigterm/-sigint flags (save, nosave, force), so SHUTDOWN
+  // ABORT can still cancel it; a failing final save keeps the server running unless forced; a
+  // second SIGINT exits at once.
   const stop = (sig: 'SIGTERM' | 'SIGINT') => {
-    if (stopping) {
-      if (sig === 'SIGINT') {
-        log.warning('You insist... exiting now.');
-        process.exit(1);
-      }
-      return;
+    if (server.shutdownAsap !== null && sig === 'SIGINT') {
+      log.warning('You insist... exiting now.');
+      process.exit(1);
     }
-    stopping = true;
-    log.warning(
-      srv.server.loading ? 'Received shutdown signal during loading, scheduling shutdown.' : `Received ${sig} scheduling shutdown...`,
-    );
+    log.warning(server.loading ? 'Received shutdown signal during loading, scheduling shutdown.' : `Received ${sig} scheduling shutdown...`);
+    server.shutdownAsap = sig;
+  };
+  server.onShutdownSignal = (sig) => {
     const flags = config.list(sig === 'SIGTERM' ? 'shutdown-on-sigterm' : 'shutdown-on-sigint');
-    const save = flags.includes('nosave') ? false : flags.includes('save') ? true : undefined;
-    // Let the signal's log line out and the event loop turn before the (synchronous) final save.
-    setImmediate(() => {
-      log.warning('User requested shutdown...');
-      srv.server
-        .shutdown({ save })
-        .catch((e: Error) => {
-          if (!flags.includes('force')) throw e;
-          log.warning(`Errors trying to shut down the server: ${e.message}; exiting anyway (force)`);
-          return srv.server.close();
-        })
-        .then(() => {
-          log.warning('Keydra is now ready to exit, bye bye...');
-          process.exit(0);
-        })
-        .catch(() => {
-          log.warning('Errors trying to shut down the server. Check the logs for more information.');
-          stopping = false;
-        });
-    });
+    // During loading nothing is saved (the dataset is partial).
+    const save = server.loading || flags.includes('nosave') ? false : flags.includes('save') ? true : undefined;
+    log.warning('User requested shutdown...');
+    server
+      .shutdown({ save })
+      .catch((e: Error) => {
+        if (!flags.includes('force')) throw e;
+        log.warning(`Errors trying to shut down the server: ${e.message}; exiting anyway (force)`);
+        return server.close();
+      })
+      .then(() => {
+        log.warning('Keydra is now ready to exit, bye bye...');
+        process.exit(0);
+      })
+      .catch(() => {
+        log.warning('Errors trying to shut down the server. Check the logs for more information.');
+        server.shutdownAsap = null;
+        server.shutdownStarted = false;
+      });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

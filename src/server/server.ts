@@ -62,6 +62,17 @@ export class KeydraServer {
   diskError: string | null = null;
   /** The TCP port actually listened on. */
   port = 0;
+  /**
+   * A shutdown signal received and not yet acted on (Redis shutdown_asap): the CLI sets it, the
+   * cron starts the shutdown through onShutdownSignal, SHUTDOWN ABORT clears it before that.
+   */
+  shutdownAsap: 'SIGTERM' | 'SIGINT' | null = null;
+  /** True once the cron started the signalled shutdown; reset by the CLI when it fails. */
+  shutdownStarted = false;
+  /** Runs the signalled shutdown (the CLI's: final save, exit; on failure the server goes on). */
+  onShutdownSignal: ((sig: 'SIGTERM' | 'SIGINT') => void) | null = null;
+  /** DEBUG PAUSE-CRON: the cron does nothing while set. */
+  cronPaused = false;
   /** Called after SHUTDOWN completes; the CLI exits the process, embedded servers just close. */
   onExit: ((code: number) => void) | null = null;
   /** maxmemory in bytes (0: no limit), cached from the config for the dispatcher. */
@@ -670,9 +681,17 @@ export class KeydraServer {
 
   /** Periodic work at `hz` (Redis serverCron): active expiry, client timeouts, hooks. */
   private cron(): void {
+    // DEBUG PAUSE-CRON: no cron work at all (Redis server.pause_cron), signals stay pending too.
+    if (this.cronPaused) return;
     syncWallClock();
     // While a script is suspended (BUSY) nothing may touch the keyspace or its propagation unit.
     if (this.busyScript !== null) return;
+    // A SIGTERM/SIGINT is acted on here, not in the handler (Redis serverCron, shutdown_asap).
+    if (this.shutdownAsap !== null && !this.shutdownStarted && this.onShutdownSignal !== null) {
+      this.shutdownStarted = true;
+      this.onShutdownSignal(this.shutdownAsap);
+      return;
+    }
     const now = Date.now();
     this.keyspace.now = now;
     activeExpireCycle(this);

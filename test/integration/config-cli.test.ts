@@ -307,6 +307,31 @@ describe('spawned as the Redis test suite does', () => {
       }
     });
 
+    it(`${kind}: a SIGTERM not yet acted on (cron paused) is cancelled by SHUTDOWN ABORT`, async (t) => {
+      if (redisServerPath() === null) return t.skip(NO_REDIS);
+      const dir = join(base, `${kind}-abort`);
+      mkdirSync(dir);
+      const port = await freePort();
+      const s = spawnLikeSuite(kind, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--enable-debug-command', 'yes'], dir);
+      try {
+        await waitFor(s.stdout, /Ready to accept connections/);
+        const c = await RawClient.connect(port);
+        assert.deepEqual(await c.call('SHUTDOWN', 'ABORT'), { t: '-', v: 'ERR No shutdown in progress.' });
+        assert.deepEqual(await c.call('DEBUG', 'PAUSE-CRON', '1'), { t: '+', v: 'OK' });
+        s.proc.kill('SIGTERM');
+        await waitFor(s.stdout, /Received SIGTERM scheduling shutdown\.\.\./);
+        assert.deepEqual(await c.call('SHUTDOWN', 'ABORT'), { t: '+', v: 'OK' });
+        await waitFor(s.stdout, /Shutdown manually aborted\./);
+        assert.deepEqual(await c.call('DEBUG', 'PAUSE-CRON', '0'), { t: '+', v: 'OK' });
+        await new Promise((r) => setTimeout(r, 300));
+        assert.deepEqual(await c.call('PING'), { t: '+', v: 'PONG' });
+        assert.equal(s.proc.exitCode, null);
+        c.close();
+      } finally {
+        await stop(s.proc);
+      }
+    });
+
     it(`${kind}: SIGTERM when the final save fails keeps the server running`, async (t) => {
       if (redisServerPath() === null) return t.skip(NO_REDIS);
       const dir = join(base, `${kind}-failsave`);

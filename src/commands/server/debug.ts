@@ -358,6 +358,12 @@ function debugCommand(c: Client, argv: string[]): void {
     c.reply.ok();
     return;
   }
+  if (sub === 'pause-cron' && n === 3) {
+    // Redis: atoi of the argument; non-zero pauses the cron.
+    c.server.cronPaused = Number.parseInt(argv[2], 10) > 0 || Number.parseInt(argv[2], 10) < 0;
+    c.reply.ok();
+    return;
+  }
   if (sub === 'config-rewrite-force-all' && n === 2) {
     // CONFIG REWRITE writing every directive, defaults included (Redis rewriteConfig force_all).
     try {
