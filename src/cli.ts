@@ -73,7 +73,9 @@ async function main(): Promise<void> {
       log.warning('You insist... exiting now.');
       process.exit(1);
     }
-    log.warning(server.loading ? 'Received shutdown signal during loading, scheduling shutdown.' : `Received ${sig} scheduling shutdown...`);
+    log.warning(
+      server.loading ? 'Received shutdown signal during loading, scheduling shutdown.' : `Received ${sig} scheduling shutdown...`,
+    );
     server.shutdownAsap = sig;
   };
   server.onShutdownSignal = (sig) => {
