@@ -2,9 +2,11 @@
  * `keydra-server [config-file] [--directive value ...]`: the command-line shell over startServer,
  * behaving like redis-server (same options, config syntax, signals and log lines).
  */
-import { Config } from './config/config.js';
+import { appendFileSync } from 'node:fs';
+import { Config, strerror } from './config/config.js';
 import { ConfigFileError, loadConfigFile, loadConfigText, parseCommandLine } from './config/load.js';
-import { KEYDRA_VERSION, REDIS_VERSION, startServer } from './index.js';
+import { KEYDRA_VERSION, REDIS_VERSION, StartupError, startServer } from './index.js';
+import { Logger } from './server/log.js';
 import { respawnForHeapLimit } from './evict/heap.js';
 
 const USAGE = `Usage: keydra-server [/path/to/redis.conf] [options] [-]
@@ -33,9 +35,10 @@ async function main(): Promise<void> {
   }
   const config = new Config();
   try {
-    if (cl.configFile === '-') loadConfigText(config, await readStdin(), '(stdin)');
-    else if (cl.configFile !== null) loadConfigFile(config, cl.configFile);
+    if (cl.configFile !== null) loadConfigFile(config, cl.configFile);
+    if (cl.stdin) loadConfigText(config, await readStdin(), '(stdin)');
     loadConfigText(config, cl.optionsText, '(command line)');
+    checkLogFile(config);
   } catch (e) {
     if (e instanceof ConfigFileError) {
       process.stderr.write(`${e.message}\n`);
@@ -45,35 +48,75 @@ async function main(): Promise<void> {
   }
   // maxmemory: the V8 heap limit must leave room above it (src/evict/heap.ts).
   try {
-    if (respawnForHeapLimit(config.num('maxmemory'), cl.configFile !== '-')) return;
+    if (respawnForHeapLimit(config.num('maxmemory'), !cl.stdin)) return;
   } catch (e) {
     process.stderr.write(`# ${(e as Error).message}\n`);
     process.exit(1);
   }
-  const srv = await startServer({ log: true }, config).catch((e: Error) => {
-    process.stderr.write(`# ${e.message}\n`);
+  const srv = await startServer({ log: true, ownProcess: true }, config).catch((e: Error) => {
+    // Redis logs fatal start-up errors (port busy, ACL file) to its log and exits 1.
+    if (!(e instanceof StartupError)) {
+      const log = new Logger();
+      log.file = config.resolvePath(config.str('logfile'));
+      log.warning(e.message);
+    }
     process.exit(1);
   });
   const log = srv.server.log;
-  let stopping = false;
-  const stop = (sig: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.warning(`Received ${sig} scheduling shutdown...`);
-    srv
-      .close()
+  const server = srv.server;
+  // SIGTERM / SIGINT as Redis 7.0: the handler only logs and flags (shutdown_asap); the cron runs
+  // the shutdown with the shutdown-on-sigterm/-sigint flags (save, nosave, force), so SHUTDOWN
+  // ABORT can still cancel it; a failing final save keeps the server running unless forced; a
+  // second SIGINT exits at once.
+  const stop = (sig: 'SIGTERM' | 'SIGINT') => {
+    if (server.shutdownAsap !== null && sig === 'SIGINT') {
+      log.warning('You insist... exiting now.');
+      process.exit(1);
+    }
+    log.warning(
+      server.loading ? 'Received shutdown signal during loading, scheduling shutdown.' : `Received ${sig} scheduling shutdown...`,
+    );
+    server.shutdownAsap = sig;
+  };
+  server.onShutdownSignal = (sig) => {
+    const flags = config.list(sig === 'SIGTERM' ? 'shutdown-on-sigterm' : 'shutdown-on-sigint');
+    // During loading nothing is saved (the dataset is partial).
+    const save = server.loading || flags.includes('nosave') ? false : flags.includes('save') ? true : undefined;
+    log.warning('User requested shutdown...');
+    server
+      .shutdown({ save })
+      .catch((e: Error) => {
+        if (!flags.includes('force')) throw e;
+        log.warning(`Errors trying to shut down the server: ${e.message}; exiting anyway (force)`);
+        return server.close();
+      })
       .then(() => {
         log.warning('Keydra is now ready to exit, bye bye...');
         process.exit(0);
       })
-      .catch((e: Error) => {
-        log.warning(`Errors trying to shut down the server: ${e.message}`);
-        process.exit(1);
+      .catch(() => {
+        log.warning('Errors trying to shut down the server. Check the logs for more information.');
+        server.shutdownAsap = null;
+        server.shutdownStarted = false;
       });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   srv.server.onExit = (code) => process.exit(code);
+}
+
+/**
+ * Redis refuses to start when the log file cannot be opened (loadServerConfigFromString):
+ * @throws ConfigFileError "Can't open the log file: <error>".
+ */
+function checkLogFile(config: Config): void {
+  const file = config.resolvePath(config.str('logfile'));
+  if (file === '') return;
+  try {
+    appendFileSync(file, '');
+  } catch (e) {
+    throw new ConfigFileError('', 0, '', `Can't open the log file: ${strerror((e as NodeJS.ErrnoException).code)}`);
+  }
 }
 
 function readStdin(): Promise<string> {

@@ -8,21 +8,28 @@
  *
  * The CLI (`keydra-server`) is a thin shell over the same function.
  */
-import { mkdirSync } from 'node:fs';
-import { Config, type ConfigValue, formatValue, findDirective } from './config/config.js';
+import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { Config, type ConfigValue, formatValue, findDirective, strerror } from './config/config.js';
+import { keydraLogo } from './server/log.js';
 import { KEYDRA_VERSION, KeydraServer, REDIS_VERSION } from './server/server.js';
 import { setupPersistence } from './persistence/index.js';
-import { heapLimitMb } from './evict/heap.js';
+import { heapLimitMb, launcherPid } from './evict/heap.js';
 
 export { KeydraServer, KEYDRA_VERSION, REDIS_VERSION } from './server/server.js';
 export { Config } from './config/config.js';
 
-/** Options for startServer: any directive by its redis.conf name, plus `log`. */
+/** Options for startServer: any directive by its redis.conf name, plus `log` and `ownProcess`. */
 export interface StartOptions {
   /** TCP port; 0 chooses a free one (reported in the result). Default 6379. */
   port?: number;
   /** Print Redis-format log lines (default: false embedded, true from the CLI). */
   log?: boolean;
+  /**
+   * The server owns the process, as redis-server does (the CLI): it changes the working
+   * directory to `dir` (and follows CONFIG SET dir), and writes/removes `pidfile`. Embedded
+   * servers (default false) leave the process alone and resolve relative paths against `dir`.
+   */
+  ownProcess?: boolean;
   /** Any other directive by name, e.g. `{ 'maxmemory': '100mb', appendonly: true }`. */
   [directive: string]: ConfigValue | undefined;
 }
@@ -35,32 +42,60 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** An error of startServer that the server has already written to its log. */
+export class StartupError extends Error {
+  readonly logged = true;
+}
+
 /**
- * Starts a server with the given directives applied over the defaults (or over `config`).
- * @throws ConfigError for an unknown directive or bad value; an Error if the port cannot be bound.
+ * Starts a server with the given directives applied over the defaults (or over `config`), in the
+ * order of Redis 7.0's main(): banner lines, listeners (initServer), pidfile, logo or "Running
+ * mode" line, "Server initialized", dataset loading (clients get -LOADING meanwhile), "Ready to
+ * accept connections".
+ * @throws ConfigError for an unknown directive or bad value; StartupError (already logged) when
+ * the listeners cannot be opened ("Failed listening on port <p> (TCP), aborting.").
  */
 export async function startServer(options: StartOptions = {}, config = new Config()): Promise<RunningServer> {
   for (const [name, value] of Object.entries(options)) {
-    if (name === 'log' || value === undefined) continue;
+    if (name === 'log' || name === 'ownProcess' || value === undefined) continue;
     const d = findDirective(name);
     const text = typeof value === 'string' ? value : d ? formatValue(d, value) : String(value);
     config.set(name, text === '' ? [''] : text.split(' '));
   }
+  const own = options.ownProcess === true;
+  // The pid the caller knows (the launcher when the CLI re-spawned node for a bigger heap).
+  const pid = own ? launcherPid() : process.pid;
+  mkdirSync(config.str('dir'), { recursive: true });
+  if (own) {
+    // Like redis-server, which chdir()s to `dir`: relative paths of the process follow it.
+    process.chdir(config.str('dir'));
+    config.onChange('dir', (v) => process.chdir(v as string));
+  }
   const server = new KeydraServer(config);
   server.log.enabled = options.log ?? false;
-  // Redis 7.0 main(): the start-up banner lines, in its order.
-  server.log.notice('oO0OoO0OoO0Oo Keydra is starting oO0OoO0OoO0Oo');
-  server.log.notice(`Keydra version=${KEYDRA_VERSION} (Redis ${REDIS_VERSION} compatible), bits=64, pid=${process.pid}, just started`);
-  server.log.notice('Configuration loaded');
-  mkdirSync(config.str('dir'), { recursive: true });
+  const log = server.log;
+  // Redis 7.0 main(): the start-up banner lines, in its order and at its levels.
+  log.warning('oO0OoO0OoO0Oo Keydra is starting oO0OoO0OoO0Oo');
+  log.warning(`Keydra version=${KEYDRA_VERSION} (Redis ${REDIS_VERSION} compatible), bits=64, pid=${process.pid}, just started`);
+  log.warning('Configuration loaded');
+  for (const w of config.takeStubWarnings()) log.warning(w);
+  for (const w of config.ignored) log.warning(w);
   const persistence = setupPersistence(server);
   // -LOADING from the first accepted connection: with several bind addresses the first listener
   // accepts (and clients send commands) while the next one is still being opened.
   server.loading = true;
-  await server.start();
-  server.log.notice(`Running mode=standalone, port=${server.port}.`);
-  server.log.notice(`V8 heap limit ${heapLimitMb()} MB (maxmemory ${config.num('maxmemory')} bytes)`);
-  server.log.notice('Server initialized');
+  try {
+    await server.start();
+  } catch (e) {
+    throw new StartupError((e as Error).message);
+  }
+  const pidfile = config.resolvePath(config.str('pidfile'));
+  if (own && pidfile !== '') writePidFile(server, pidfile, pid);
+  const logoWanted = config.bool('always-show-logo') || (config.str('logfile') === '' && process.stdout.isTTY === true);
+  if (logoWanted) log.raw(keydraLogo(KEYDRA_VERSION, REDIS_VERSION, 'standalone', server.port, pid));
+  else log.notice(`Running mode=standalone, port=${server.port}.`);
+  log.notice(`V8 heap limit ${heapLimitMb()} MB (maxmemory ${config.num('maxmemory')} bytes)`);
+  log.warning('Server initialized');
   try {
     // The listener is open: clients get -LOADING until the dataset is in memory.
     await persistence.loadAtStartup();
@@ -70,4 +105,25 @@ export async function startServer(options: StartOptions = {}, config = new Confi
   }
   server.logReady();
   return { port: server.port, server, close: () => server.shutdown({ save: undefined }) };
+}
+
+/**
+ * Writes the process id to `path` (Redis createPidFile) and removes it at shutdown, after the
+ * final save succeeded ("Removing the pid file."). A file that cannot be written is logged.
+ */
+function writePidFile(server: KeydraServer, path: string, pid: number): void {
+  try {
+    writeFileSync(path, `${pid}\n`);
+  } catch (e) {
+    server.log.warning(`Failed to write PID file: ${strerror((e as NodeJS.ErrnoException).code)}`);
+    return;
+  }
+  server.shutdownHooks.push(() => {
+    server.log.notice('Removing the pid file.');
+    try {
+      unlinkSync(path);
+    } catch {
+      // Already gone.
+    }
+  });
 }

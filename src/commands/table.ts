@@ -180,6 +180,24 @@ export function lookupCommand(name: string): Command | undefined {
   return table.byName.get(name) ?? table.byName.get(name.toLowerCase());
 }
 
+/**
+ * Config directive `rename-command <name> <new-name>` (Redis loadServerConfigFromString): the
+ * command answers to `new-name` only, or to nothing when `new-name` is empty. Process-wide: the
+ * table is shared by every server of the process (the CLI runs one).
+ * @returns false when `name` is no command or `new-name` already is one.
+ */
+export function renameCommand(name: string, newName: string): boolean {
+  const cmd = lookupCommand(name);
+  if (cmd === undefined) return false;
+  if (newName !== '' && lookupCommand(newName) !== undefined) return false;
+  for (const [k, v] of [...table.byName]) if (v === cmd && k.toLowerCase() === name.toLowerCase()) table.byName.delete(k);
+  if (newName !== '') {
+    table.byName.set(newName.toLowerCase(), cmd);
+    table.byName.set(newName.toUpperCase(), cmd);
+  }
+  return true;
+}
+
 /** Finds a command by full name (`get`, `config|get`), any case; undefined if not implemented or deeper than a subcommand (lookupCommandBySds). */
 export function lookupByFullName(fullName: string): Command | undefined {
   const parts = fullName.toLowerCase().split('|');

@@ -7,6 +7,9 @@
  * Source: Redis 7.0 config.c (standardConfig table), redis.conf.
  */
 
+import { accessSync, constants, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+
 /** Thrown for a bad directive or value; the message is what Redis prints/replies. */
 export class ConfigError extends Error {}
 
@@ -17,7 +20,11 @@ export interface Directive {
   name: string;
   /** Older names accepted for the same setting (e.g. `slave-read-only`). */
   aliases?: string[];
-  type: 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'list' | 'save' | 'obuf';
+  /**
+   * Value type. `flags`: several enum words (shutdown-on-sigterm); `floats`: a list of numbers
+   * (latency-tracking-info-percentiles); `replicaof`: `host port` or `no one`.
+   */
+  type: 'bool' | 'int' | 'memory' | 'enum' | 'string' | 'list' | 'save' | 'obuf' | 'flags' | 'floats' | 'replicaof';
   default: ConfigValue;
   /** Whether CONFIG SET may change it at run time. */
   mutable: boolean;
@@ -25,6 +32,21 @@ export interface Directive {
   max?: number;
   /** Allowed values of an enum. */
   values?: string[];
+  /**
+   * Redis PROTECTED_CONFIG (dir, dbfilename): CONFIG SET refuses it unless
+   * `enable-protected-configs` allows the client (yes, or local for loopback/unix clients).
+   */
+  protected?: boolean;
+  /** Accepted and stored (CONFIG GET/SET/REWRITE) but without effect in Keydra; setting it logs a warning. */
+  stub?: boolean;
+  /** Redis DENY_LOADING_CONFIG: CONFIG SET answers -LOADING while the dataset loads. */
+  denyLoading?: boolean;
+  /** Redis HIDDEN_CONFIG: not listed by CONFIG GET patterns (an exact name still answers). */
+  hidden?: boolean;
+  /** A memory value that may also be given as a percentage (`10%`, kept as -10), Redis PERCENT_CONFIG. */
+  percent?: boolean;
+  /** Extra check of a parsed value; returns Redis's error text, or null when valid. */
+  validate?: (value: ConfigValue) => string | null;
   /** Called after a successful change (file, flag or CONFIG SET). */
   onChange?: (value: ConfigValue) => void;
 }
@@ -32,10 +54,204 @@ export interface Directive {
 const MAX_INT = 2 ** 31 - 1;
 const MAX_LL = Number.MAX_SAFE_INTEGER;
 
+const MAX_LONG = Number.MAX_SAFE_INTEGER;
+
+/** The words of shutdown-on-sigint / shutdown-on-sigterm (Redis shutdown_on_sig_enum). */
+const SHUTDOWN_FLAGS = ['default', 'save', 'nosave', 'now', 'force'];
+
+/**
+ * Validator of a file or directory name that must not be a path (Redis isValidDBfilename,
+ * isValidAOFfilename, isValidAOFdirname: no `/` or `\\`; the AOF names must not be empty).
+ */
+function baseName(name: string, what: 'filename' | 'dirname', nonEmpty = false): (v: ConfigValue) => string | null {
+  return (v) => {
+    const s = v as string;
+    if (nonEmpty && s === '') return `${name} can't be empty`;
+    if (s.includes('/') || s.includes('\\')) return `${name} can't be a path, just a ${what}`;
+    return null;
+  };
+}
+
+const stubBool = (name: string, def: boolean, mutable = true, aliases?: string[]): Directive => ({
+  name,
+  type: 'bool',
+  default: def,
+  mutable,
+  stub: true,
+  ...(aliases ? { aliases } : {}),
+});
+const stubInt = (name: string, def: number, min: number, max: number, mutable = true, aliases?: string[]): Directive => ({
+  name,
+  type: 'int',
+  default: def,
+  mutable,
+  min,
+  max,
+  stub: true,
+  ...(aliases ? { aliases } : {}),
+});
+const stubMem = (name: string, def: number, min: number, max: number): Directive => ({
+  name,
+  type: 'memory',
+  default: def,
+  mutable: true,
+  min,
+  max,
+  stub: true,
+});
+const stubStr = (name: string, def: string, mutable = true, aliases?: string[]): Directive => ({
+  name,
+  type: 'string',
+  default: def,
+  mutable,
+  stub: true,
+  ...(aliases ? { aliases } : {}),
+});
+const stubEnum = (name: string, def: string, values: string[], mutable = true): Directive => ({
+  name,
+  type: 'enum',
+  default: def,
+  mutable,
+  values,
+  stub: true,
+});
+const hidden = (d: Directive): Directive => ({ ...d, hidden: true });
+
+/**
+ * Every other directive of Redis 7.0's config table (config.c standardConfig), with its type,
+ * range, default and mutability: accepted from the config file, the command line and CONFIG SET,
+ * answered by CONFIG GET and written by CONFIG REWRITE, but without effect here (replication,
+ * cluster, TLS, threads, defrag, OS tuning). Setting one logs a warning naming it.
+ */
+const STUBS: Directive[] = [
+  stubBool('io-threads-do-reads', false, false),
+  stubBool('activerehashing', true),
+  stubBool('set-proc-title', true, false),
+  stubBool('repl-disable-tcp-nodelay', false),
+  stubBool('repl-diskless-sync', true),
+  stubBool('aof-rewrite-incremental-fsync', true),
+  stubBool('no-appendfsync-on-rewrite', false),
+  stubBool('cluster-require-full-coverage', true),
+  stubBool('rdb-save-incremental-fsync', true),
+  stubBool('cluster-replica-no-failover', false, true, ['cluster-slave-no-failover']),
+  stubBool('replica-lazy-flush', false, true, ['slave-lazy-flush']),
+  stubBool('replica-serve-stale-data', true, true, ['slave-serve-stale-data']),
+  stubBool('replica-read-only', true, true, ['slave-read-only']),
+  stubBool('replica-ignore-maxmemory', true, true, ['slave-ignore-maxmemory']),
+  stubBool('jemalloc-bg-thread', true),
+  stubBool('activedefrag', false),
+  stubBool('syslog-enabled', false, false),
+  stubBool('cluster-enabled', false, false),
+  stubBool('cluster-allow-reads-when-down', false),
+  stubBool('cluster-allow-pubsubshard-when-down', true),
+  stubBool('crash-log-enabled', true),
+  stubBool('crash-memcheck-enabled', true),
+  hidden(stubBool('use-exit-on-panic', false)),
+  stubBool('disable-thp', true, false),
+  stubBool('cluster-allow-replica-migration', true),
+  stubBool('replica-announced', true),
+  stubBool('latency-tracking', true),
+  stubBool('aof-disable-auto-gc', false),
+  stubBool('replica-ignore-disk-write-errors', false),
+  stubStr('replica-announce-ip', '', true, ['slave-announce-ip']),
+  stubStr('masteruser', ''),
+  stubStr('cluster-announce-ip', ''),
+  stubStr('cluster-config-file', 'nodes.conf', false),
+  stubStr('cluster-announce-hostname', ''),
+  stubStr('syslog-ident', 'redis', false),
+  stubStr('server_cpulist', '', false),
+  stubStr('bio_cpulist', '', false),
+  stubStr('aof_rewrite_cpulist', '', false),
+  stubStr('bgsave_cpulist', '', false),
+  stubStr('ignore-warnings', ''),
+  stubStr('proc-title-template', '{title} {listen-addr} {server-mode}'),
+  stubStr('bind-source-addr', ''),
+  stubStr('masterauth', ''),
+  stubEnum('supervised', 'no', ['upstart', 'systemd', 'auto', 'no'], false),
+  stubEnum('syslog-facility', 'local0', ['user', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'], false),
+  { ...stubEnum('repl-diskless-load', 'disabled', ['disabled', 'on-empty-db', 'swapdb']), denyLoading: true },
+  stubEnum('oom-score-adj', 'no', ['no', 'yes', 'relative', 'absolute']),
+  stubEnum('cluster-preferred-endpoint-type', 'ip', ['ip', 'hostname', 'unknown-endpoint']),
+  stubEnum('propagation-error-behavior', 'ignore', ['ignore', 'panic', 'panic-on-replicas']),
+  stubInt('io-threads', 1, 1, 128, false),
+  stubInt('cluster-replica-validity-factor', 10, 0, MAX_INT, true, ['cluster-slave-validity-factor']),
+  stubInt('cluster-migration-barrier', 1, 0, MAX_INT),
+  stubInt('active-defrag-cycle-min', 1, 1, 99),
+  stubInt('active-defrag-cycle-max', 25, 1, 99),
+  stubInt('active-defrag-threshold-lower', 10, 0, 1000),
+  stubInt('active-defrag-threshold-upper', 100, 0, 1000),
+  stubInt('replica-priority', 100, 0, MAX_INT, true, ['slave-priority']),
+  stubInt('repl-diskless-sync-delay', 5, 0, MAX_INT),
+  stubInt('replica-announce-port', 0, 0, 65535, true, ['slave-announce-port']),
+  stubInt('cluster-port', 0, 0, 65535, false),
+  stubInt('cluster-announce-bus-port', 0, 0, 65535),
+  stubInt('cluster-announce-port', 0, 0, 65535),
+  stubInt('cluster-announce-tls-port', 0, 0, 65535),
+  stubInt('repl-timeout', 60, 1, MAX_INT),
+  stubInt('repl-ping-replica-period', 10, 1, MAX_INT, true, ['repl-ping-slave-period']),
+  hidden(stubInt('rdb-key-save-delay', 0, -MAX_INT - 1, MAX_INT)),
+  hidden(stubInt('key-load-delay', 0, -MAX_INT - 1, MAX_INT)),
+  stubInt('min-replicas-to-write', 0, 0, MAX_INT, true, ['min-slaves-to-write']),
+  stubInt('min-replicas-max-lag', 10, 0, MAX_INT, true, ['min-slaves-max-lag']),
+  hidden(stubInt('watchdog-period', 0, 0, MAX_INT)),
+  stubInt('repl-diskless-sync-max-replicas', 0, 0, MAX_INT),
+  stubInt('socket-mark-id', 0, 0, 2 ** 32 - 1, false),
+  stubInt('active-defrag-max-scan-fields', 1000, 1, MAX_LONG),
+  stubInt('cluster-node-timeout', 15000, 0, MAX_LL),
+  stubMem('repl-backlog-size', 1024 * 1024, 1, MAX_LL),
+  stubMem('cluster-link-sendbuf-limit', 0, 0, MAX_LL),
+  stubMem('active-defrag-ignore-bytes', 100 * 1024 * 1024, 1, MAX_LL),
+  stubInt('tracking-table-max-keys', 1000000, 0, MAX_LONG),
+  { ...stubMem('maxmemory-clients', 0, -100, MAX_LL), percent: true },
+  stubInt('repl-backlog-ttl', 3600, 0, MAX_LONG),
+  hidden(stubInt('loading-process-events-interval-bytes', 2 * 1024 * 1024, 1024, MAX_INT)),
+  stubInt('tls-port', 0, 0, 65535),
+  stubInt('tls-session-cache-size', 20 * 1024, 0, MAX_INT),
+  stubInt('tls-session-cache-timeout', 300, 0, MAX_INT),
+  stubBool('tls-cluster', false),
+  stubBool('tls-replication', false),
+  stubEnum('tls-auth-clients', 'yes', ['no', 'yes', 'optional']),
+  stubBool('tls-prefer-server-ciphers', false),
+  stubBool('tls-session-caching', true),
+  stubStr('tls-cert-file', ''),
+  stubStr('tls-key-file', ''),
+  stubStr('tls-key-file-pass', ''),
+  stubStr('tls-client-cert-file', ''),
+  stubStr('tls-client-key-file', ''),
+  stubStr('tls-client-key-file-pass', ''),
+  stubStr('tls-dh-params-file', ''),
+  stubStr('tls-ca-cert-file', ''),
+  stubStr('tls-ca-cert-dir', ''),
+  stubStr('tls-protocols', ''),
+  stubStr('tls-ciphers', ''),
+  stubStr('tls-ciphersuites', ''),
+  { name: 'oom-score-adj-values', type: 'list', default: ['0', '200', '800'], mutable: true, stub: true, validate: oomValues },
+  { name: 'latency-tracking-info-percentiles', type: 'floats', default: ['50', '99', '99.9'], mutable: true, stub: true },
+  { name: 'replicaof', aliases: ['slaveof'], type: 'replicaof', default: [], mutable: false, stub: true },
+];
+
+/** oom-score-adj-values: three integers in -2000..2000 (Redis setConfigOOMScoreAdjValuesOption). */
+function oomValues(v: ConfigValue): string | null {
+  const l = v as string[];
+  if (l.length !== 3) return 'wrong number of arguments';
+  for (const x of l) {
+    if (!/^-?\d+$/.test(x) || Number(x) < -2000 || Number(x) > 2000)
+      return 'Invalid oom-score-adj-values, elements must be between -2000 and 2000.';
+  }
+  return null;
+}
+
 /** The directives. Extend this list to add one; nothing else needs to change for GET/SET/file. */
 export const DIRECTIVES: Directive[] = [
   { name: 'port', type: 'int', default: 6379, mutable: true, min: 0, max: 65535 },
-  { name: 'bind', type: 'list', default: ['127.0.0.1', '-::1'], mutable: true },
+  {
+    name: 'bind',
+    type: 'list',
+    default: ['127.0.0.1', '-::1'],
+    mutable: true,
+    // Redis CONFIG_BINDADDR_MAX.
+    validate: (v) => ((v as string[]).length > 16 ? 'Too many bind addresses specified.' : null),
+  },
   { name: 'unixsocket', type: 'string', default: '', mutable: false },
   // Octal file mode of the unix socket, as written (700 = rwx------); 0 leaves the umask's.
   { name: 'unixsocketperm', type: 'int', default: 0, mutable: false, min: 0, max: 777 },
@@ -61,17 +277,24 @@ export const DIRECTIVES: Directive[] = [
   { name: 'logfile', type: 'string', default: '', mutable: false },
   { name: 'daemonize', type: 'bool', default: false, mutable: false },
   { name: 'pidfile', type: 'string', default: '', mutable: false },
-  { name: 'dir', type: 'string', default: './data', mutable: true },
-  { name: 'dbfilename', type: 'string', default: 'dump.rdb', mutable: true },
+  // Kept as an absolute path (CONFIG GET answers it, as Redis answers its cwd); see Config.set.
+  { name: 'dir', type: 'string', default: './data', mutable: true, protected: true, denyLoading: true },
+  { name: 'dbfilename', type: 'string', default: 'dump.rdb', mutable: true, protected: true, validate: baseName('dbfilename', 'filename') },
   { name: 'save', type: 'save', default: ['3600 1', '300 100', '60 10000'], mutable: true },
-  { name: 'appendonly', type: 'bool', default: false, mutable: true },
-  { name: 'appendfilename', type: 'string', default: 'appendonly.aof', mutable: false },
-  { name: 'appenddirname', type: 'string', default: 'appendonlydir', mutable: false },
+  { name: 'appendonly', type: 'bool', default: false, mutable: true, denyLoading: true },
+  {
+    name: 'appendfilename',
+    type: 'string',
+    default: 'appendonly.aof',
+    mutable: false,
+    validate: baseName('appendfilename', 'filename', true),
+  },
+  { name: 'appenddirname', type: 'string', default: 'appendonlydir', mutable: false, validate: baseName('appenddirname', 'dirname', true) },
   { name: 'appendfsync', type: 'enum', default: 'everysec', mutable: true, values: ['everysec', 'always', 'no'] },
   { name: 'aof-load-truncated', type: 'bool', default: true, mutable: true },
   { name: 'aof-use-rdb-preamble', type: 'bool', default: true, mutable: true },
   { name: 'rdbcompression', type: 'bool', default: true, mutable: true },
-  { name: 'rdbchecksum', type: 'bool', default: true, mutable: true },
+  { name: 'rdbchecksum', type: 'bool', default: true, mutable: false },
   { name: 'maxmemory', type: 'memory', default: 0, mutable: true, min: 0, max: MAX_LL },
   {
     name: 'maxmemory-policy',
@@ -140,6 +363,14 @@ export const DIRECTIVES: Directive[] = [
   { name: 'acl-pubsub-default', type: 'enum', default: 'resetchannels', mutable: true, values: ['allchannels', 'resetchannels'] },
   { name: 'enable-debug-command', type: 'enum', default: 'no', mutable: false, values: ['no', 'yes', 'local'] },
   { name: 'enable-module-command', type: 'enum', default: 'no', mutable: false, values: ['no', 'yes', 'local'] },
+  { name: 'enable-protected-configs', type: 'enum', default: 'no', mutable: false, values: ['no', 'yes', 'local'] },
+  // Keydra validates every DUMP payload fully (RESTORE), which is what `yes` asks of Redis.
+  { name: 'sanitize-dump-payload', type: 'enum', default: 'no', mutable: true, values: ['no', 'yes', 'clients'] },
+  { name: 'always-show-logo', type: 'bool', default: false, mutable: false },
+  { name: 'shutdown-timeout', type: 'int', default: 10, mutable: true, min: 0, max: MAX_INT, stub: true },
+  { name: 'shutdown-on-sigint', type: 'flags', default: ['default'], mutable: true, values: SHUTDOWN_FLAGS },
+  { name: 'shutdown-on-sigterm', type: 'flags', default: ['default'], mutable: true, values: SHUTDOWN_FLAGS },
+  ...STUBS,
 ];
 
 const byName = new Map<string, Directive>();
@@ -178,9 +409,13 @@ export function parseValue(d: Directive, args: string[]): ConfigValue {
     }
     case 'int':
     case 'memory': {
-      const n = d.type === 'memory' ? parseMemory(raw) : /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN;
+      let n = d.type === 'memory' ? parseMemory(raw) : /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN;
+      // PERCENT_CONFIG: `N%` is kept as -N (Redis maxmemory-clients).
+      if (d.percent && /^\d+%$/.test(raw)) n = -Number(raw.slice(0, -1));
       if (!Number.isFinite(n))
         throw new ConfigError(d.type === 'memory' ? 'argument must be a memory value' : "argument couldn't be parsed into an integer");
+      if (d.percent && n < 0 && d.min !== undefined && n < d.min)
+        throw new ConfigError(`percentage argument must be less or equal to ${-d.min}`);
       if ((d.min !== undefined && n < d.min) || (d.max !== undefined && n > d.max)) {
         throw new ConfigError(`argument must be between ${d.min} and ${d.max} inclusive`);
       }
@@ -195,13 +430,46 @@ export function parseValue(d: Directive, args: string[]): ConfigValue {
       return raw;
     case 'list':
       return raw.split(/\s+/).filter((s) => s.length > 0);
+    case 'flags': {
+      // Several enum words; Redis MULTI_ARG enum (shutdown-on-sigterm "nosave force").
+      const words = raw
+        .toLowerCase()
+        .split(/\s+/)
+        .filter((s) => s.length > 0);
+      if (words.length === 0 || words.some((w) => !d.values?.includes(w)))
+        throw new ConfigError(`argument(s) must be one of the following: ${d.values?.join(', ')}`);
+      if (words.includes('save') && words.includes('nosave'))
+        throw new ConfigError("shutdown options SAVE and NOSAVE can't be used simultaneously");
+      // Kept as Redis shows the bit flags: in the enum's order, `default` (0) only alone.
+      const set = d.values?.filter((w) => w !== 'default' && words.includes(w)) ?? [];
+      return set.length === 0 ? ['default'] : set;
+    }
+    case 'floats': {
+      const parts = raw.split(/\s+/).filter((s) => s.length > 0);
+      for (const p of parts) {
+        if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(p))
+          throw new ConfigError('Invalid latency-tracking-info-percentiles parameters');
+        const f = Number(p);
+        if (f < 0 || f > 100) throw new ConfigError('latency-tracking-info-percentiles parameters should sit between [0.0,100.0]');
+      }
+      return parts.map((p) => String(Number(p)));
+    }
+    case 'replicaof': {
+      const parts = raw.split(/\s+/).filter((s) => s.length > 0);
+      if (parts.length !== 2) throw new ConfigError('wrong number of arguments');
+      if (parts[0].toLowerCase() === 'no' && parts[1].toLowerCase() === 'one') return [];
+      if (!/^\d+$/.test(parts[1]) || Number(parts[1]) > 65535) throw new ConfigError('Invalid master port');
+      return parts;
+    }
     case 'save': {
       const parts = raw.split(/\s+/).filter((s) => s.length > 0);
       if (parts.length === 1 && parts[0] === '') return [];
       if (parts.length % 2 !== 0) throw new ConfigError('Invalid save parameters');
       const rules: string[] = [];
       for (let i = 0; i < parts.length; i += 2) {
-        if (!/^\d+$/.test(parts[i]) || !/^\d+$/.test(parts[i + 1])) throw new ConfigError('Invalid save parameters');
+        // Seconds >= 1, changes >= 0 (Redis setConfigSaveOption).
+        if (!/^\d+$/.test(parts[i]) || !/^\d+$/.test(parts[i + 1]) || Number(parts[i]) < 1)
+          throw new ConfigError('Invalid save parameters');
         rules.push(`${Number(parts[i])} ${Number(parts[i + 1])}`);
       }
       return rules;
@@ -235,7 +503,12 @@ export function formatValue(d: Directive, v: ConfigValue): string {
       return v ? 'yes' : 'no';
     case 'list':
     case 'save':
+    case 'flags':
+    case 'floats':
+    case 'replicaof':
       return (v as string[]).join(' ');
+    case 'memory':
+      return d.percent && (v as number) < 0 ? `${-(v as number)}%` : String(v);
     case 'obuf':
       // Redis 7.0 still prints the replica class as `slave`.
       return (v as string[]).map((r) => (r.startsWith('replica ') ? `slave${r.slice(7)}` : r)).join(' ');
@@ -254,9 +527,14 @@ export class Config {
    * into the ACL at start-up (src/server/acl.ts, Redis ACLAppendUserForLoading).
    */
   readonly users: string[][] = [];
+  /** `rename-command` directives applied, as [name, new-name] (CONFIG REWRITE keeps their lines). */
+  readonly renamedCommands: [string, string][] = [];
+  /** Warnings about directives read but ignored (loadmodule, module configs), logged at start-up. */
+  readonly ignored: string[] = [];
 
   constructor() {
     for (const d of DIRECTIVES) this.values.set(d.name, Array.isArray(d.default) ? [...d.default] : d.default);
+    this.values.set('dir', resolve(DIRECTIVES.find((d) => d.name === 'dir')?.default as string));
   }
 
   /** The value of a directive by canonical name. */
@@ -283,7 +561,19 @@ export class Config {
   }
 
   /**
+   * True while a config file or command line is being read: the first `save` line replaces the
+   * default rules and later ones add to them, as in Redis (setConfigSaveOption, reading_config_file).
+   */
+  reading = false;
+  private saveLoaded = false;
+  private dirSet = false;
+  /** Stub directives (accepted, no effect) set since the last call of takeStubWarnings. */
+  private stubsSet: string[] = [];
+
+  /**
    * Sets a directive from its textual arguments (file line, flag or CONFIG SET).
+   * `dir` is kept absolute, resolved against the current `dir` like Redis's chdir; at run time it
+   * must name an existing directory. `client-output-buffer-limit` changes only the classes given.
    * @throws ConfigError for an unknown name or bad value; `runtime` also refuses immutable ones.
    */
   set(name: string, args: string[], runtime = false): void {
@@ -294,10 +584,64 @@ export class Config {
     const d = findDirective(name);
     if (!d) throw new ConfigError(`Bad directive or wrong number of arguments`);
     if (runtime && !d.mutable) throw new ConfigError(`can't set immutable config`);
-    const v = parseValue(d, args);
+    let v = parseValue(d, args);
+    const bad = d.validate?.(v);
+    if (bad) throw new ConfigError(bad);
+    if (d.name === 'dir') v = this.resolveDir(v as string, runtime);
+    else if (d.type === 'obuf') v = mergeObuf(this.values.get(d.name) as string[], v as string[]);
+    else if (d.type === 'save' && this.reading) {
+      // `save ""` empties the rules; other lines add to the file's first one (a bare `save` adds nothing).
+      const reset = args.length === 1 && args[0] === '';
+      if (this.saveLoaded && !reset) v = [...(this.values.get(d.name) as string[]), ...(v as string[])];
+      this.saveLoaded = true;
+    }
     this.values.set(d.name, v);
+    // A stub left at its default misses nothing: only other values are worth a warning.
+    if (d.stub && !this.stubsSet.includes(d.name) && formatValue(d, v) !== formatValue(d, d.default)) this.stubsSet.push(d.name);
     d.onChange?.(v);
     for (const f of this.listeners.get(d.name) ?? []) f(v);
+  }
+
+  /**
+   * The warnings for stub directives set since the last call (one per directive), for the log.
+   * @returns lines such as "Directive 'repl-timeout' is accepted but not implemented in Keydra (no effect)".
+   */
+  takeStubWarnings(): string[] {
+    const out = this.stubsSet.map((n) => `Directive '${n}' is accepted but not implemented in Keydra (no effect)`);
+    this.stubsSet = [];
+    return out;
+  }
+
+  /** A path relative to `dir` made absolute (aclfile, logfile, pidfile: Redis opens them after chdir(dir)). */
+  resolvePath(p: string): string {
+    return p === '' || isAbsolute(p) ? p : resolve(this.str('dir'), p);
+  }
+
+  /**
+   * The absolute directory for a new `dir` value, relative to the current one (Redis chdir()s).
+   * @throws ConfigError with the OS error text when, at run time, it is not an accessible directory.
+   */
+  private resolveDir(value: string, runtime: boolean): string {
+    // The first `dir` is relative to the process's working directory (Keydra's default `./data`
+    // is not a chdir), later ones to the current `dir`, as Redis's successive chdir() calls.
+    const cur = this.dirSet ? (this.values.get('dir') as string) : process.cwd();
+    this.dirSet = true;
+    const abs = resolve(cur, value);
+    if (runtime) {
+      let st: ReturnType<typeof statSync>;
+      try {
+        st = statSync(abs);
+      } catch (e) {
+        throw new ConfigError(strerror((e as NodeJS.ErrnoException).code));
+      }
+      if (!st.isDirectory()) throw new ConfigError('Not a directory');
+      try {
+        accessSync(abs, constants.X_OK);
+      } catch (e) {
+        throw new ConfigError(strerror((e as NodeJS.ErrnoException).code));
+      }
+    }
+    return abs;
   }
 
   private listeners = new Map<string, ((v: ConfigValue) => void)[]>();
@@ -312,5 +656,39 @@ export class Config {
   /** All directives with their formatted values (CONFIG GET *). */
   entries(): [string, string][] {
     return DIRECTIVES.map((d) => [d.name, formatValue(d, this.values.get(d.name) as ConfigValue)]);
+  }
+}
+
+/** Replaces the classes given in `upd` within `cur`, keeping the others (Redis updates only the classes named). */
+function mergeObuf(cur: string[], upd: string[]): string[] {
+  const out = [...cur];
+  for (const r of upd) {
+    const cls = r.slice(0, r.indexOf(' '));
+    const i = out.findIndex((x) => x.startsWith(`${cls} `));
+    if (i >= 0) out[i] = r;
+    else out.push(r);
+  }
+  return out;
+}
+
+/** The C library's strerror text for a Node error code (what Redis replies for a failed chdir). */
+export function strerror(code: string | undefined): string {
+  switch (code) {
+    case 'ENOENT':
+      return 'No such file or directory';
+    case 'ENOTDIR':
+      return 'Not a directory';
+    case 'EACCES':
+      return 'Permission denied';
+    case 'EADDRINUSE':
+      return 'Address already in use';
+    case 'EADDRNOTAVAIL':
+      return 'Cannot assign requested address';
+    case 'ELOOP':
+      return 'Too many levels of symbolic links';
+    case 'ENAMETOOLONG':
+      return 'File name too long';
+    default:
+      return code ?? 'Unknown error';
   }
 }

@@ -59,8 +59,31 @@ export function respawnForHeapLimit(maxmemory: number, canRespawn: boolean): boo
     `--max-semi-space-size=${semiSpaceMb(maxmemory)}`,
     ...process.argv.slice(1),
   ];
-  const child = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, KEYDRA_HEAP_RESPAWNED: '1' } });
+  // The child shows this process's pid (logo, pidfile: what the caller started and signals) and
+  // exits if this process dies (the IPC channel closes), e.g. on SIGKILL, which cannot be forwarded.
+  const child = spawn(process.execPath, args, {
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, KEYDRA_HEAP_RESPAWNED: '1', KEYDRA_LAUNCHER_PID: String(process.pid) },
+  });
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
   return true;
 }
+
+/**
+ * In a server re-spawned by respawnForHeapLimit: the launcher's pid (the process its caller
+ * started, signals and waits for), and exits when the launcher is gone. Elsewhere process.pid.
+ */
+export function launcherPid(): number {
+  const p = Number(process.env.KEYDRA_LAUNCHER_PID);
+  if (process.env.KEYDRA_HEAP_RESPAWNED === '1' && Number.isInteger(p) && p > 0 && process.send !== undefined) {
+    if (!watchingLauncher) {
+      watchingLauncher = true;
+      process.on('disconnect', () => process.exit(1));
+      process.channel?.unref();
+    }
+    return p;
+  }
+  return process.pid;
+}
+let watchingLauncher = false;

@@ -753,7 +753,8 @@ export class Acl {
   loadFile(file: string, current: Client | null = null): string | null {
     let text: string;
     try {
-      text = readFileSync(file, 'latin1');
+      // Relative to `dir`, as Redis opens it after chdir(dir).
+      text = readFileSync(this.server.config.resolvePath(file), 'latin1');
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       return `Error loading ACLs, opening file '${file}': ${err.code === 'ENOENT' ? 'No such file or directory' : err.message}`;
@@ -823,10 +824,11 @@ export class Acl {
   saveFile(file: string): boolean {
     let out = '';
     for (const u of this.sortedUsers()) out += `user ${u.name} ${u.describe()}\n`;
-    const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+    const path = this.server.config.resolvePath(file);
+    const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
     try {
       writeFileSync(tmp, out, 'latin1');
-      renameSync(tmp, file);
+      renameSync(tmp, path);
       return true;
     } catch (e) {
       this.server.log.warning(`Writing ACL file for ACL SAVE: ${(e as Error).message}`);

@@ -33,8 +33,30 @@ export class Logger {
     if (!this.enabled || lv < LEVELS[this.level]) return;
     const d = new Date();
     const line = `${process.pid}:${this.role} ${pad(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)} ${MARKS[lv]} ${msg}\n`;
-    if (this.file) appendFileSync(this.file, line);
-    else process.stdout.write(line);
+    this.write(line);
+  }
+
+  /** Writes text as is (no line prefix) at notice level, as Redis's LL_RAW lines (the logo). */
+  raw(text: string): void {
+    if (!this.enabled || LEVELS.notice < LEVELS[this.level]) return;
+    this.write(text);
+  }
+
+  /**
+   * Appends to the log file (opened per write, as Redis does, so a rotated file is re-created),
+   * or writes to stdout. A file that cannot be written drops the line (Redis: fopen fails, nothing
+   * is logged) rather than failing the server.
+   */
+  private write(text: string): void {
+    if (this.file) {
+      try {
+        appendFileSync(this.file, text);
+      } catch {
+        // Unwritable log file: the line is lost, the server goes on.
+      }
+    } else {
+      process.stdout.write(text);
+    }
   }
 
   debug(msg: string): void {
@@ -49,4 +71,29 @@ export class Logger {
   warning(msg: string): void {
     this.log('warning', msg);
   }
+}
+
+/**
+ * The start-up banner printed instead of "Running mode=..., port=..." when `always-show-logo yes`
+ * or stdout is a terminal without a log file (Redis redisAsciiArt). Keydra's own drawing; the
+ * fields beside it are Redis's, which its test harness reads (` PID: <pid>`).
+ */
+export function keydraLogo(version: string, redisVersion: string, mode: string, port: number, pid: number): string {
+  const art = [
+    '      _  __              _           ',
+    '     | |/ /___ _   _  __| |_ __ __ _ ',
+    "     | ' // _ \\ | | |/ _` | '__/ _` |",
+    '     | . \\  __/ |_| | (_| | | | (_| |',
+    '     |_|\\_\\___|\\__, |\\__,_|_|  \\__,_|',
+    '                |___/                ',
+  ];
+  const info = [
+    '',
+    `Keydra ${version} (Redis ${redisVersion} compatible) 64 bit`,
+    '',
+    `Running in ${mode} mode`,
+    `Port: ${port}`,
+    `PID: ${pid}`,
+  ];
+  return `${art.map((a, i) => `${a}     ${info[i]}`.trimEnd()).join('\n')}\n\n`;
 }

@@ -11,7 +11,7 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { ERR_MAX_CLIENTS, ERR_PROTECTED_MODE } from '../errors.js';
 import { Keyspace, type Db } from '../store/db.js';
-import { Config } from '../config/config.js';
+import { Config, strerror } from '../config/config.js';
 import { activeExpireCycle } from '../expire/activeExpire.js';
 import { evictorOf, setupEviction } from '../evict/index.js';
 import { Client, type BlockState, afterClientWrite, clientsCron } from './client.js';
@@ -66,6 +66,17 @@ export class KeydraServer {
   diskError: string | null = null;
   /** The TCP port actually listened on. */
   port = 0;
+  /**
+   * A shutdown signal received and not yet acted on (Redis shutdown_asap): the CLI sets it, the
+   * cron starts the shutdown through onShutdownSignal, SHUTDOWN ABORT clears it before that.
+   */
+  shutdownAsap: 'SIGTERM' | 'SIGINT' | null = null;
+  /** True once the cron started the signalled shutdown; reset by the CLI when it fails. */
+  shutdownStarted = false;
+  /** Runs the signalled shutdown (the CLI's: final save, exit; on failure the server goes on). */
+  onShutdownSignal: ((sig: 'SIGTERM' | 'SIGINT') => void) | null = null;
+  /** DEBUG PAUSE-CRON: the cron does nothing while set. */
+  cronPaused = false;
   /** Called after SHUTDOWN completes; the CLI exits the process, embedded servers just close. */
   onExit: ((code: number) => void) | null = null;
   /** maxmemory in bytes (0: no limit), cached from the config for the dispatcher. */
@@ -83,13 +94,15 @@ export class KeydraServer {
   private readonly propagationListeners: PropagationListener[] = [];
   private readonly propagationWanted: (() => boolean)[] = [];
 
-  private listeners: net.Server[] = [];
+  private tcpListeners: net.Server[] = [];
+  private unixListener: net.Server | null = null;
+  /** The `port` and `bind` the TCP listeners were opened with (CONFIG SET rebinds when they change). */
+  private boundPort = 0;
+  private boundBinds: string[] = [];
   private nextClientId = 1;
   private pendingWrites: Client[] = [];
   private flushScheduled = false;
   private cronTimer: NodeJS.Timeout | null = null;
-  /** DEBUG PAUSE-CRON 1: the cron does nothing until set back (Redis server.pause_cron). */
-  cronPaused = false;
   /** DEBUG SET-DISABLE-DENY-SCRIPTS 1: scripts may call noscript commands (script_disable_deny_script). */
   scriptDisableDenyScript = false;
   /** Blocked clients per `${dbId}\0${key}`, in blocking order. */
@@ -139,7 +152,7 @@ export class KeydraServer {
       if (this.maxmemory > 0) this.evict();
     });
     this.log.level = config.str('loglevel') as Logger['level'];
-    this.log.file = config.str('logfile');
+    this.log.file = config.resolvePath(config.str('logfile'));
     config.onChange('loglevel', (v) => {
       this.log.level = v as Logger['level'];
     });
@@ -149,41 +162,108 @@ export class KeydraServer {
   // ---- lifecycle -------------------------------------------------------------------------
 
   /**
-   * Binds every address in `bind` on `port` (0 picks a free port, reused for all addresses).
-   * An address prefixed with `-` is optional: failing to bind it is not an error (as in Redis).
-   * @throws if no address could be bound.
+   * Opens the listeners: every address in `bind` on `port` (0 picks a free port, reused for all
+   * addresses), then `unixsocket`. Source: Redis 7.0 server.c initServer / listenToPort.
+   * @throws Error with Redis's text ("Failed listening on port <p> (TCP), aborting.", "Failed
+   * opening Unix socket: ...", "Configured to not listen anywhere, exiting.") after logging the
+   * per-address warning.
    */
   async start(): Promise<void> {
     await loadLuaVM();
-    let port = this.config.num('port');
-    const binds = this.config.list('bind');
-    for (const b of binds.length > 0 ? binds : ['*']) {
+    const port = this.config.num('port');
+    try {
+      this.tcpListeners = await this.listenTcp(port, this.config.list('bind'));
+    } catch {
+      this.log.warning(`Failed listening on port ${port} (TCP), aborting.`);
+      throw new Error(`Failed listening on port ${port} (TCP), aborting.`);
+    }
+    this.port = this.tcpListeners.length > 0 ? (this.tcpListeners[0].address() as net.AddressInfo).port : port;
+    this.boundPort = port;
+    this.boundBinds = [...this.config.list('bind')];
+    const unixPath = this.config.str('unixsocket');
+    if (unixPath !== '') await this.listenUnix(this.config.resolvePath(unixPath));
+    if (this.tcpListeners.length === 0 && this.unixListener === null) {
+      this.log.warning('Configured to not listen anywhere, exiting.');
+      throw new Error('Configured to not listen anywhere, exiting.');
+    }
+    const hz = Math.max(1, this.config.num('hz'));
+    this.cronTimer = setInterval(() => this.cron(), 1000 / hz);
+    this.cronTimer.unref();
+  }
+
+  /**
+   * Listens on `port` at each address of `binds` (Redis listenToPort): `*` is any IPv4 address,
+   * `::*` any IPv6 one; a `-` prefix makes an address optional (skipped when not available on this
+   * host). Each failure is logged as Redis does ("Warning: Could not create server TCP listening
+   * socket <addr>:<port>: bind: <error>"). Port 0 picks a free port, reused for the next addresses.
+   * @throws the first fatal error, after closing what it opened.
+   */
+  private async listenTcp(port: number, binds: string[]): Promise<net.Server[]> {
+    const out: net.Server[] = [];
+    for (const b of binds) {
       const optional = b.startsWith('-');
-      const host = optional ? b.slice(1) : b;
-      const srv = net.createServer({ noDelay: true }, (s) => this.accept(s));
+      const addr = optional ? b.slice(1) : b;
+      const v6 = addr.includes(':');
+      const host = addr === '*' ? '0.0.0.0' : addr === '::*' ? '::' : addr;
+      const srv = net.createServer({ noDelay: true }, (sock) => this.accept(sock));
       try {
         await new Promise<void>((resolve, reject) => {
           srv.once('error', reject);
-          srv.listen({ port, host: host === '*' ? undefined : host, backlog: this.config.num('tcp-backlog') }, () => {
+          srv.listen({ port, host, ipv6Only: v6, backlog: this.config.num('tcp-backlog') }, () => {
             srv.off('error', reject);
             resolve();
           });
         });
       } catch (e) {
-        if (optional) continue;
-        for (const l of this.listeners) l.close();
-        throw new Error(`Could not create server TCP listening socket ${host}:${port}: ${(e as Error).message}`);
+        const err = e as NodeJS.ErrnoException;
+        // An address that does not resolve fails in getaddrinfo (its text alone), others in bind().
+        const why = err.code === 'ENOTFOUND' ? 'Name or service not known' : `bind: ${strerror(err.code)}`;
+        this.log.warning(`Warning: Could not create server TCP listening socket ${addr}:${port}: ${why}`);
+        if (err.code === 'EADDRNOTAVAIL' && optional) continue;
+        if (err.code === 'EAFNOSUPPORT' || err.code === 'EPROTONOSUPPORT') continue;
+        for (const l of out) l.close();
+        throw err;
       }
       if (port === 0) port = (srv.address() as net.AddressInfo).port;
-      this.listeners.push(srv);
+      out.push(srv);
     }
-    const unixPath = this.config.str('unixsocket');
-    if (unixPath !== '') await this.listenUnix(unixPath);
-    if (this.listeners.length === 0) throw new Error('Failed listening on any address');
-    this.port = port;
-    const hz = Math.max(1, this.config.num('hz'));
-    this.cronTimer = setInterval(() => this.cron(), 1000 / hz);
-    this.cronTimer.unref();
+    return out;
+  }
+
+  /**
+   * Re-opens the TCP listeners for the current `port` and `bind` (CONFIG SET; Redis
+   * changeListenPort / changeBindAddr). A new port is bound before the old listeners close; a new
+   * bind list replaces them (closed first, as the addresses may overlap), and on failure the old
+   * addresses are bound again. Connected clients stay.
+   * @throws when the new listeners cannot be opened (the old ones are kept or restored).
+   */
+  async rebindTcp(): Promise<void> {
+    const port = this.config.num('port');
+    const binds = [...this.config.list('bind')];
+    const old = this.tcpListeners;
+    // close() stops accepting at once; its callback would wait for the connected clients, which stay.
+    const closeAll = (l: net.Server[]) => {
+      for (const x of l) x.close();
+    };
+    if (binds.join(' ') === this.boundBinds.join(' ')) {
+      if (port === this.boundPort) return;
+      const fresh = await this.listenTcp(port, binds);
+      this.tcpListeners = fresh;
+      closeAll(old);
+    } else {
+      this.tcpListeners = [];
+      closeAll(old);
+      try {
+        this.tcpListeners = await this.listenTcp(port, binds);
+      } catch (e) {
+        this.log.warning('Failed to bind');
+        this.tcpListeners = await this.listenTcp(this.boundPort === 0 ? this.port : this.boundPort, this.boundBinds).catch(() => []);
+        throw e;
+      }
+    }
+    this.boundPort = port;
+    this.boundBinds = binds;
+    this.port = this.tcpListeners.length > 0 ? (this.tcpListeners[0].address() as net.AddressInfo).port : port;
   }
 
   /**
@@ -191,7 +271,7 @@ export class KeydraServer {
    * listeners opened before, answering -LOADING meanwhile).
    */
   logReady(): void {
-    if (this.listeners.some((l) => typeof l.address() === 'object')) this.log.notice('Ready to accept connections');
+    if (this.tcpListeners.length > 0) this.log.notice('Ready to accept connections');
     const unixPath = this.config.str('unixsocket');
     if (unixPath !== '') this.log.notice(`The server is now ready to accept connections at ${unixPath}`);
   }
@@ -220,11 +300,15 @@ export class KeydraServer {
       const perm = this.config.num('unixsocketperm');
       if (perm > 0) chmodSync(path, Number.parseInt(String(perm), 8));
     } catch (e) {
-      for (const l of this.listeners) l.close();
+      for (const l of this.tcpListeners) l.close();
+      this.tcpListeners = [];
       srv.close();
-      throw new Error(`Failed opening Unix socket: ${(e as Error).message}`);
+      const err = e as NodeJS.ErrnoException;
+      const msg = `Failed opening Unix socket: bind: ${strerror(err.code)}`;
+      this.log.warning(msg);
+      throw new Error(msg);
     }
-    this.listeners.push(srv);
+    this.unixListener = srv;
   }
 
   /** Stops listening, closes every client and stops timers. Idempotent. */
@@ -233,8 +317,10 @@ export class KeydraServer {
     this.closing = (async () => {
       if (this.cronTimer) clearInterval(this.cronTimer);
       for (const c of this.clients.values()) this.freeClient(c);
-      await Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
-      this.listeners = [];
+      const all = this.unixListener ? [...this.tcpListeners, this.unixListener] : this.tcpListeners;
+      await Promise.all(all.map((l) => new Promise<void>((r) => l.close(() => r()))));
+      this.tcpListeners = [];
+      this.unixListener = null;
     })();
     return this.closing;
   }
@@ -599,9 +685,17 @@ export class KeydraServer {
 
   /** Periodic work at `hz` (Redis serverCron): active expiry, client timeouts, hooks. */
   private cron(): void {
+    // DEBUG PAUSE-CRON: no cron work at all (Redis server.pause_cron), signals stay pending too.
+    if (this.cronPaused) return;
     syncWallClock();
     // While a script is suspended (BUSY) nothing may touch the keyspace or its propagation unit.
-    if (this.busyScript !== null || this.cronPaused) return;
+    if (this.busyScript !== null) return;
+    // A SIGTERM/SIGINT is acted on here, not in the handler (Redis serverCron, shutdown_asap).
+    if (this.shutdownAsap !== null && !this.shutdownStarted && this.onShutdownSignal !== null) {
+      this.shutdownStarted = true;
+      this.onShutdownSignal(this.shutdownAsap);
+      return;
+    }
     const now = Date.now();
     this.keyspace.now = now;
     activeExpireCycle(this);

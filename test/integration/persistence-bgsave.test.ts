@@ -328,7 +328,8 @@ describe('BGSAVE does not block', () => {
 describe('stop-writes-on-bgsave-error', () => {
   it('a failed BGSAVE makes writes and PING fail with -MISCONF until a save succeeds or it is turned off', async () => {
     const dir = tmp();
-    const srv = await startServer({ port: 0, dir, save: '3600 1' });
+    // CONFIG SET dbfilename below: a protected config (Redis 7.0 enable-protected-configs).
+    const srv = await startServer({ port: 0, dir, save: '3600 1', 'enable-protected-configs': 'yes' });
     const r = new Redis({ port: srv.port, maxRetriesPerRequest: 0 });
     try {
       await r.set('k', 'v');

@@ -108,7 +108,8 @@ describe('streams persistence vs redis-server 7.0', () => {
     dir = tmp();
     fs.copyFileSync(FIXTURE, join(dir, 'fixture.rdb'));
     redis = await startRedis(['--dir', dir, '--dbfilename', 'fixture.rdb', '--sanitize-dump-payload', 'yes']);
-    keydra = await startServer({ port: 0, dir, dbfilename: 'fixture.rdb', save: '', appendonly: false });
+    // CONFIG SET dir/dbfilename in the tests: protected configs (Redis 7.0 enable-protected-configs).
+    keydra = await startServer({ port: 0, dir, dbfilename: 'fixture.rdb', save: '', appendonly: false, 'enable-protected-configs': 'yes' });
     r = await RawClient.connect(redis!.port);
     k = await RawClient.connect(keydra.port);
   });

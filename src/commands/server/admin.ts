@@ -111,8 +111,9 @@ function timeCommand(c: Client): void {
 /**
  * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: runs the shutdown hooks (final save), then closes
  * the server and calls `onExit(0)`. No reply on success (the connection closes); a failing hook
- * replies `ERR Errors trying to SHUTDOWN. Check logs.` unless FORCE. ABORT has no shutdown to
- * abort (Keydra shuts down at once) and replies `ERR No shutdown in progress.`.
+ * replies `ERR Errors trying to SHUTDOWN. Check logs.` unless FORCE. ABORT cancels a shutdown
+ * signalled (SIGTERM/SIGINT) but not yet started by the cron, else replies `ERR No shutdown in
+ * progress.` (SHUTDOWN itself runs at once).
  */
 function shutdownCommand(c: Client, argv: string[]): void {
   let nosave = false;
@@ -137,6 +138,13 @@ function shutdownCommand(c: Client, argv: string[]): void {
     return;
   }
   if (abort) {
+    // A signalled shutdown the cron has not started yet can be cancelled (Redis abortShutdown).
+    if (c.server.shutdownAsap !== null && !c.server.shutdownStarted) {
+      c.server.shutdownAsap = null;
+      c.server.log.notice('Shutdown manually aborted.');
+      c.reply.ok();
+      return;
+    }
     c.error('ERR No shutdown in progress.');
     return;
   }

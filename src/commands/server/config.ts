@@ -13,28 +13,35 @@ import { globMatch } from '../../store/glob.js';
 import { commands } from '../table.js';
 import type { CommandDef } from '../types.js';
 import { replyHelp } from './respTree.js';
+import { isLocal } from './debug.js';
+import { ERR_LOADING } from '../../errors.js';
 
-/** CONFIG GET pattern [pattern ...]: a map of every matching directive (each once) to its value. */
+/**
+ * CONFIG GET pattern [pattern ...]: a map of every matching name to its value. Aliases are names
+ * of their own (`slave-read-only` matches `*read-only*` beside `replica-read-only`); each name is
+ * answered once; hidden directives only by exact name. Source: config.c configGetCommand.
+ */
 function configGetCommand(c: Client, argv: string[]): void {
   const seen = new Set<string>();
   const out: [string, string][] = [];
+  const config = c.server.config;
   for (let i = 2; i < argv.length; i++) {
     const pat = argv[i];
-    const hasGlob = /[*?[]/.test(pat);
-    if (!hasGlob) {
-      // An exact name (or alias) replies under the name asked for, as Redis does.
+    if (!/[*?[]/.test(pat)) {
+      const key = pat.toLowerCase();
       const d = findDirective(pat);
-      if (d && !seen.has(d.name)) {
-        seen.add(d.name);
-        out.push([pat.toLowerCase(), formatValue(d, c.server.config.get(d.name))]);
+      if (d && !seen.has(key)) {
+        seen.add(key);
+        out.push([key, formatValue(d, config.get(d.name))]);
       }
       continue;
     }
     for (const d of DIRECTIVES) {
-      if (seen.has(d.name)) continue;
-      if (globMatch(pat, d.name, true)) {
-        seen.add(d.name);
-        out.push([d.name, formatValue(d, c.server.config.get(d.name))]);
+      if (d.hidden) continue;
+      for (const name of d.aliases ? [d.name, ...d.aliases] : [d.name]) {
+        if (seen.has(name) || !globMatch(pat, name, true)) continue;
+        seen.add(name);
+        out.push([name, formatValue(d, config.get(d.name))]);
       }
     }
   }
@@ -47,7 +54,11 @@ function configGetCommand(c: Client, argv: string[]): void {
 
 /**
  * CONFIG SET name value [name value ...]: validates every pair first and applies them all or
- * none (Redis 7.0 is atomic; a failing apply restores the previous values).
+ * none (Redis 7.0 is atomic; a failing apply restores the previous values). Immutable configs
+ * are refused, protected ones (dir, dbfilename) unless `enable-protected-configs` allows the
+ * client. A new `port` or `bind` rebinds the listeners before the reply (the client waits);
+ * failing, every value is restored and the reply is Redis's "Unable to listen on this port" /
+ * "Failed to bind to specified addresses" error. Source: config.c configSetCommand.
  */
 function configSetCommand(c: Client, argv: string[]): void {
   if ((argv.length - 2) % 2 !== 0) {
@@ -55,41 +66,98 @@ function configSetCommand(c: Client, argv: string[]): void {
     return;
   }
   const config = c.server.config;
-  const pairs: { name: string; arg: string; value: ConfigValue }[] = [];
+  const pairs: { name: string; given: string; arg: string; value: ConfigValue }[] = [];
   const seen = new Set<string>();
+  const protectedOk = allowProtected(config.str('enable-protected-configs'), c);
+  const fail = (name: string, why: string) => c.error(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`);
+  // First pass as Redis: unknown names, immutable/protected ones and duplicates.
   for (let i = 2; i < argv.length; i += 2) {
     const d = findDirective(argv[i]);
     if (!d) {
       c.error(`ERR Unknown option or number of arguments for CONFIG SET - '${argv[i]}'`);
       return;
     }
-    const fail = (why: string) => c.error(`ERR CONFIG SET failed (possibly related to argument '${argv[i]}') - ${why}`);
+    if (!d.mutable || (d.protected && !protectedOk)) {
+      fail(argv[i], d.mutable ? "can't set protected config" : "can't set immutable config");
+      return;
+    }
+    if (d.denyLoading && c.server.loading) {
+      c.error(ERR_LOADING);
+      return;
+    }
     if (seen.has(d.name)) {
-      fail('duplicate parameter');
+      fail(argv[i], 'duplicate parameter');
       return;
     }
     seen.add(d.name);
-    if (!d.mutable) {
-      fail("can't set immutable config");
-      return;
-    }
+  }
+  for (let i = 2; i < argv.length; i += 2) {
+    const d = findDirective(argv[i])!;
     try {
-      pairs.push({ name: d.name, arg: argv[i + 1], value: parseValue(d, [argv[i + 1]]) });
+      const value = parseValue(d, [argv[i + 1]]);
+      const bad = d.validate?.(value);
+      if (bad) throw new ConfigError(bad);
+      pairs.push({ name: d.name, given: argv[i], arg: argv[i + 1], value });
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      fail(e.message);
+      fail(argv[i], e.message);
       return;
     }
   }
   const old = pairs.map((p) => ({ name: p.name, value: formatValue(findDirective(p.name)!, config.get(p.name)) }));
-  try {
-    for (const p of pairs) config.set(p.name, [p.arg], true);
-  } catch (e) {
-    for (const o of old) config.set(o.name, [o.value]);
-    c.error(`ERR CONFIG SET failed - ${(e as Error).message}`);
+  const restore = () => {
+    for (const o of old) config.set(o.name, o.value === '' ? [''] : [o.value]);
+  };
+  for (const p of pairs) {
+    try {
+      config.set(p.name, [p.arg], true);
+    } catch (e) {
+      restore();
+      fail(p.given, (e as Error).message);
+      return;
+    }
+  }
+  for (const w of config.takeStubWarnings()) c.server.log.warning(w);
+  const rebind = pairs.find((p) => p.name === 'port' || p.name === 'bind');
+  if (rebind === undefined) {
+    c.reply.ok();
     return;
   }
-  c.reply.ok();
+  // The listeners follow the new port/bind: the reply waits for the sockets (Redis changeListenPort/changeBindAddr).
+  const server = c.server;
+  const portChanged = pairs.some((p) => p.name === 'port');
+  const done = (err: Error | null) => {
+    if (err !== null) {
+      restore();
+      fail(
+        portChanged ? 'port' : 'bind',
+        portChanged ? 'Unable to listen on this port. Check server logs.' : 'Failed to bind to specified addresses.',
+      );
+    } else {
+      c.reply.ok();
+    }
+  };
+  const inTransaction = server.execDepth > 0 || c.socket === null;
+  const p = server.rebindTcp();
+  if (inTransaction) {
+    // Inside EXEC or a script the reply cannot wait: OK now, a failure is logged.
+    c.reply.ok();
+    p.catch(() => restore());
+    return;
+  }
+  server.blockClient(c, { keys: [], deadline: 0, onReady: () => false, onTimeout: () => {}, command: 'config|set' });
+  p.then(
+    () => done(null),
+    (e: Error) => done(e),
+  ).finally(() => {
+    if (c.blocked !== null) server.unblockClient(c, true);
+    server.flushPendingWrites();
+  });
+}
+
+/** Whether `mode` (no | yes | local) allows this client a protected action (Redis allowProtectedAction). */
+function allowProtected(mode: string, c: Client): boolean {
+  return mode === 'yes' || (mode === 'local' && isLocal(c));
 }
 
 /** CONFIG RESETSTAT: zeroes INFO stats, errorstats and commandstats. */
@@ -150,7 +218,11 @@ function directiveLines(name: string, value: ConfigValue): string[] {
     const v = value as string[];
     return [v.length === 0 ? 'save ""' : `save ${v.join(' ')}`];
   }
-  if (d.type === 'list') return [`${name} ${(value as string[]).map(quoteArg).join(' ')}`];
+  if (d.type === 'replicaof' && (value as string[]).length === 0) return [];
+  if (d.type === 'list' || d.type === 'flags' || d.type === 'floats' || d.type === 'replicaof') {
+    const v = value as string[];
+    return [v.length === 0 ? `${name} ""` : `${name} ${v.map(quoteArg).join(' ')}`];
+  }
   if (d.type === 'obuf') return (value as string[]).map((r) => `${name} ${r}`);
   return [`${name} ${quoteArg(formatValue(d, value))}`];
 }
@@ -158,10 +230,11 @@ function directiveLines(name: string, value: ConfigValue): string[] {
 /**
  * Rewrites the config file with the current values: lines of known directives are replaced in
  * place (the first occurrence; later duplicates dropped), other lines and comments are kept, and
- * non-default values not yet in the file are appended (Redis rewriteConfig).
+ * non-default values not yet in the file are appended, or every value with `forceAll` (DEBUG
+ * CONFIG-REWRITE-FORCE-ALL) (Redis rewriteConfig).
  * @throws Error when the file cannot be written.
  */
-export function rewriteConfigFile(server: KeydraServer): void {
+export function rewriteConfigFile(server: KeydraServer, forceAll = false): void {
   const config = server.config;
   const path = config.file;
   let text = '';
@@ -196,7 +269,7 @@ export function rewriteConfigFile(server: KeydraServer): void {
   for (const d of DIRECTIVES) {
     if (done.has(d.name)) continue;
     const cur = formatValue(d, config.get(d.name));
-    if (cur === formatValue(d, d.default)) continue;
+    if (!forceAll && cur === formatValue(d, d.default)) continue;
     if (!header) {
       out.push('# Generated by CONFIG REWRITE');
       header = true;

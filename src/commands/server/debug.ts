@@ -25,6 +25,7 @@ import { objectEncoding } from '../keys/index.js';
 import { parseInt64 } from '../args.js';
 import type { CommandDef } from '../types.js';
 import { replyHelp } from './respTree.js';
+import { rewriteConfigFile } from './config.js';
 
 // ---- digest (Redis debug.c) ----------------------------------------------------------------
 
@@ -378,6 +379,23 @@ function debugCommand(c: Client, argv: string[]): void {
     c.reply.ok();
     return;
   }
+  if (sub === 'pause-cron' && n === 3) {
+    // Redis: atoi of the argument; non-zero pauses the cron.
+    c.server.cronPaused = Number.parseInt(argv[2], 10) > 0 || Number.parseInt(argv[2], 10) < 0;
+    c.reply.ok();
+    return;
+  }
+  if (sub === 'config-rewrite-force-all' && n === 2) {
+    // CONFIG REWRITE writing every directive, defaults included (Redis rewriteConfig force_all).
+    try {
+      rewriteConfigFile(c.server, true);
+    } catch (e) {
+      c.error(`ERR CONFIG-REWRITE-FORCE-ALL failed: ${(e as Error).message}`);
+      return;
+    }
+    c.reply.ok();
+    return;
+  }
   if (sub === 'change-repl-id' && n === 2) {
     c.reply.ok();
     return;
@@ -392,12 +410,6 @@ function debugCommand(c: Client, argv: string[]): void {
   }
   if (sub === 'loadaof' && n === 2) {
     debugLoadAof(c);
-    return;
-  }
-  if (sub === 'pause-cron' && n === 3) {
-    // serverCron skipped while set (server.pause_cron): active expiry, client timeouts, save rules.
-    c.server.cronPaused = argv[2] !== '0' && Number.parseInt(argv[2], 10) !== 0;
-    c.reply.ok();
     return;
   }
   if (sub === 'set-disable-deny-scripts' && n === 3) {

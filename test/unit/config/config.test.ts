@@ -71,6 +71,57 @@ describe('config text', () => {
     assert.equal(c.num('hz'), 33);
   });
 
+  it('save lines add up; save "" resets; a bare save adds nothing (Redis setConfigSaveOption)', () => {
+    const c = new Config();
+    loadConfigText(c, 'save 900 1\nsave 300 10\nsave\n', 'x');
+    assert.deepEqual(c.list('save'), ['900 1', '300 10']);
+    loadConfigText(c, 'save ""\n', 'x');
+    assert.deepEqual(c.list('save'), []);
+    loadConfigText(c, 'save "100 100"\n', 'x');
+    assert.deepEqual(c.list('save'), ['100 100']);
+  });
+
+  it('directives outside the table: deprecated, module lines, sentinel, stubs with warnings', () => {
+    const c = new Config();
+    loadConfigText(
+      c,
+      'list-max-ziplist-entries 10\nlua-replicate-commands yes\nloadmodule /x.so a b\nmymod.opt 5\nsentinel\nrepl-timeout 99\nslave-read-only no\nactiverehashing yes\n',
+      'x',
+    );
+    assert.equal(c.get('repl-timeout'), 99);
+    assert.equal(c.get('replica-read-only'), false);
+    assert.equal(c.ignored.length, 2);
+    // Stubs set to a value other than their default are named once in the log.
+    assert.deepEqual(c.takeStubWarnings(), [
+      "Directive 'repl-timeout' is accepted but not implemented in Keydra (no effect)",
+      "Directive 'replica-read-only' is accepted but not implemented in Keydra (no effect)",
+    ]);
+    assert.deepEqual(c.takeStubWarnings(), []);
+    for (const [line, why] of [
+      ['sentinel monitor m 127.0.0.1 1 1', 'sentinel directive while not in sentinel mode'],
+      ['mymod.opt', 'Module config specified without value'],
+      ['repl-timeout 0', 'argument must be between 1 and 2147483647 inclusive'],
+      ['appendfilename x/y', "appendfilename can't be a path, just a filename"],
+      ['maxmemory-clients 101%', 'percentage argument must be less or equal to 100'],
+      ['port 1 2', 'wrong number of arguments'],
+      ['replicaof 127.0.0.1', 'wrong number of arguments'],
+    ]) {
+      assert.throws(
+        () => loadConfigText(new Config(), `${line}\n`, 'x'),
+        (e: Error) => e.message.endsWith(`>>> '${line}'\n${why}`),
+        line,
+      );
+    }
+  });
+
+  it('dir is absolute: the first relative one against the working directory, the next ones against it', () => {
+    const c = new Config();
+    loadConfigText(c, 'dir a\ndir b\n', 'x');
+    assert.equal(c.str('dir'), join(process.cwd(), 'a', 'b'));
+    assert.equal(c.resolvePath('users.acl'), join(process.cwd(), 'a', 'b', 'users.acl'));
+    assert.equal(c.resolvePath('/abs/users.acl'), '/abs/users.acl');
+  });
+
   it('errors name the file, the line and the reason', () => {
     const c = new Config();
     try {
@@ -87,12 +138,18 @@ describe('config text', () => {
   it('command line: config file, --flags with several words, --version/--help', () => {
     const cl = parseCommandLine(['my.conf', '--port', '7777', '--save', '60', '1', '--requirepass', 'a b']);
     assert.equal(cl.configFile, 'my.conf');
-    assert.equal(cl.optionsText, 'port "7777"\nsave "60" "1"\nrequirepass "a b"');
+    assert.equal(cl.optionsText, 'port "7777" \nsave "60" "1" \nrequirepass "a b" ');
     const c = new Config();
     loadConfigText(c, cl.optionsText, '(command line)');
     assert.equal(c.num('port'), 7777);
     assert.deepEqual(c.list('save'), ['60 1']);
     assert.equal(c.str('requirepass'), 'a b');
+    // As redis-server 7.0: a value-less option swallows the next `--word`; `--save` alone is `save ""`.
+    assert.equal(parseCommandLine(['--port', '--loglevel', 'verbose']).optionsText, 'port "--loglevel" "verbose" ');
+    assert.equal(parseCommandLine(['--save', '--loglevel', 'verbose']).optionsText, 'save ""\nloglevel "verbose" ');
+    assert.equal(parseCommandLine(['--loglevel', 'verbose', '--save']).optionsText, 'loglevel "verbose" \nsave ""');
+    assert.equal(parseCommandLine(['c.conf', '--maxmemory 700mb', '--port', '1']).optionsText, 'maxmemory 700mb \nport "1" ');
+    assert.equal(parseCommandLine(['c.conf', 'loglevel', 'verbose']).optionsText, '"loglevel" "verbose" ');
     assert.equal(parseCommandLine(['--version']).version, true);
     assert.equal(parseCommandLine(['-h']).help, true);
   });
