@@ -126,6 +126,8 @@ export class ScriptState {
     readonly fake: Client,
     /** Registry ref of the protected globals view scripts run in (function environment). */
     readonly envRef: number,
+    /** Registry ref of the real globals table (never reachable from Lua code). */
+    readonly globalsRef: number,
   ) {}
 }
 
@@ -231,6 +233,26 @@ return function(f, ...)
     if type(m) == 'string' or type(m) == 'number' then e = m end
   end
   return false, e
+end`;
+
+/**
+ * `load` that never loads bytecode (chunk called with load, type, string.byte; returns the
+ * replacement): Redis's Lua (ldo.c f_parser) always uses the text parser, so a chunk starting
+ * with ESC fails with "unexpected symbol near 'char(27)'"; a leading space gives the same error.
+ * (loadstring does the same in F.loadstring, EVAL and FUNCTION LOAD in LuaVM.loadBuffer.)
+ */
+const GUARDS_SRC = `local load, type, byte = ...
+return function(f, chunkname)
+  if type(f) ~= 'function' then return load(f, chunkname) end
+  local first = true
+  return load(function()
+    local p = f()
+    if first then
+      first = false
+      if type(p) == 'string' and byte(p, 1) == 27 then p = ' ' .. p end
+    end
+    return p
+  end, chunkname)
 end`;
 
 /** The error handler global Redis 7.0 defines (eval.c scriptingInit); kept for scripts that look. */
@@ -339,12 +361,18 @@ export function createScriptState(server: KeydraServer, kind: 'eval' | 'function
   v.pushCFunction(L, F.setmetatable);
   v.setGlobal(L, 'setmetatable');
   const envRef = protectGlobals(v, L);
+  v.getField(L, LUA_REGISTRYINDEX, 'keydra_G');
+  const globalsRef = m._luaL_ref(L, LUA_REGISTRYINDEX);
+  // From now on no thread (the main one included: FUNCTION LOAD bodies run there, and
+  // loadstring gives new chunks the globals of the thread that loads them) sees the real globals.
+  m._lua_rawgeti(L, LUA_REGISTRYINDEX, envRef);
+  m._lua_replace(L, LUA_GLOBALSINDEX);
   logServer = server;
   const fake = server.createFakeClient();
   fake.authenticated = true;
   // Scripts never block: blocking commands answer as their non-blocking forms (as in MULTI).
   fake.multi = [];
-  return new ScriptState(v, L, kind, server, fake, envRef);
+  return new ScriptState(v, L, kind, server, fake, envRef, globalsRef);
 }
 
 /**
@@ -361,42 +389,63 @@ function protectGlobals(v: LuaVM, L: number): number {
   const RO = m._lua_gettop(L);
   v.newTable(L);
   const PX = m._lua_gettop(L);
-  const mark = (idx: number, real: number): void => {
-    // ro[t] = true; ro[real] = true; proxy[t] = real
+  // HIDE: the __metatable of every proxy's metatable, which getmetatable turns into nil (a
+  // library table has no metatable in Redis), so no script reaches a proxy's metatable.
+  v.newTable(L);
+  const HIDE = m._lua_gettop(L);
+  for (const [idx, name] of [
+    [RO, 'keydra_ro'],
+    [PX, 'keydra_proxy'],
+    [HIDE, 'keydra_hide'],
+  ] as const) {
     m._lua_pushvalue(L, idx);
-    m._lua_pushboolean(L, 1);
-    m._lua_rawset(L, RO);
-    m._lua_pushvalue(L, real);
-    m._lua_pushboolean(L, 1);
-    m._lua_rawset(L, RO);
-    m._lua_pushvalue(L, idx);
-    m._lua_pushvalue(L, real);
-    m._lua_rawset(L, PX);
-  };
-  const makeProxy = (real: number): number => {
-    v.newTable(L);
-    const p = m._lua_gettop(L);
-    v.newTable(L);
-    m._lua_pushvalue(L, real);
-    v.setField(L, -2, '__index');
-    v.pushCFunction(L, F.roNewIndex);
-    v.setField(L, -2, '__newindex');
-    m._lua_setmetatable(L, p);
-    mark(p, real);
-    return p;
-  };
+    v.setField(L, LUA_REGISTRYINDEX, name);
+  }
+  const makeProxy = (real: number): number => pushReadonlyProxy(v, L, real);
+  // Wrappers of base functions that would reach or change protected tables, or load bytecode.
+  if (v.loadBuffer(L, GUARDS_SRC, '=guards') === LUA_OK) {
+    for (const name of ['load', 'type']) v.getGlobal(L, name);
+    v.getGlobal(L, 'string');
+    v.getField(L, -1, 'byte');
+    m._lua_remove(L, -2);
+    m._lua_call(L, 3, 1);
+    v.setGlobal(L, 'load');
+  }
+  m._lua_settop(L, HIDE);
+  m._lua_pushvalue(L, HIDE);
+  m._lua_pushcclosure(L, F.getmetatable, 1);
+  v.setGlobal(L, 'getmetatable');
+  v.pushCFunction(L, F.loadstring);
+  v.setGlobal(L, 'loadstring');
+  // table.insert (ltablib.c tinsert) refusing read-only tables; the read-only set is its upvalue.
+  v.getGlobal(L, 'table');
+  m._lua_pushvalue(L, RO);
+  m._lua_pushcclosure(L, F.tinsert, 1);
+  v.setField(L, -2, 'insert');
+  m._lua_settop(L, HIDE);
   for (const name of PROTECTED_LIBS) {
     v.getGlobal(L, name);
     if (v.type(L, -1) !== LuaType.Table) {
-      m._lua_settop(L, PX);
+      m._lua_settop(L, HIDE);
       continue;
     }
     const real = m._lua_gettop(L);
     makeProxy(real);
     m._lua_pushvalue(L, -1);
     v.setGlobal(L, name);
-    m._lua_settop(L, PX);
+    m._lua_settop(L, HIDE);
   }
+  // The string metatable: its __index is the protected string table, and getmetatable('') gives
+  // a read-only view of it.
+  v.pushString(L, '');
+  if (m._lua_getmetatable(L, -1) !== 0) {
+    const SM = m._lua_gettop(L);
+    v.getGlobal(L, 'string');
+    v.setField(L, SM, '__index');
+    makeProxy(SM);
+    v.setField(L, SM, '__metatable');
+  }
+  m._lua_settop(L, HIDE);
   // G: missing names raise.
   m._lua_pushvalue(L, LUA_GLOBALSINDEX);
   const G = m._lua_gettop(L);
@@ -407,14 +456,54 @@ function protectGlobals(v: LuaVM, L: number): number {
   const P = makeProxy(G);
   m._lua_pushvalue(L, P);
   v.setField(L, G, '_G');
-  m._lua_pushvalue(L, RO);
-  v.setField(L, LUA_REGISTRYINDEX, 'keydra_ro');
-  m._lua_pushvalue(L, PX);
-  v.setField(L, LUA_REGISTRYINDEX, 'keydra_proxy');
+  // getmetatable(_G): a read-only table like Redis's globals metatable ({__index = <error function>}).
+  m._lua_getmetatable(L, P);
+  v.newTable(L);
+  const RMP = m._lua_gettop(L);
+  v.pushCFunction(L, F.globalIndex);
+  v.setField(L, RMP, '__index');
+  makeProxy(RMP);
+  v.setField(L, RMP - 1, '__metatable');
+  m._lua_settop(L, P);
+  m._lua_pushvalue(L, G);
+  v.setField(L, LUA_REGISTRYINDEX, 'keydra_G');
   m._lua_pushvalue(L, P);
   const ref = m._luaL_ref(L, LUA_REGISTRYINDEX);
   m._lua_settop(L, 0);
   return ref;
+}
+
+/**
+ * Pushes a read-only proxy of the table at absolute index `real` of L: an empty table whose
+ * metatable reads from `real` and refuses writes ("Attempt to modify a readonly table"), hidden
+ * from getmetatable; both are registered as read-only (rawset, table.insert, setmetatable refuse
+ * them) and rawget/next/pairs on the proxy see `real`. @returns the proxy's stack index.
+ */
+export function pushReadonlyProxy(v: LuaVM, L: number, real: number): number {
+  const m = v.m;
+  v.newTable(L);
+  const p = m._lua_gettop(L);
+  v.newTable(L);
+  m._lua_pushvalue(L, real);
+  v.setField(L, -2, '__index');
+  v.pushCFunction(L, F.roNewIndex);
+  v.setField(L, -2, '__newindex');
+  v.getField(L, LUA_REGISTRYINDEX, 'keydra_hide');
+  v.setField(L, -2, '__metatable');
+  m._lua_setmetatable(L, p);
+  // ro[p] = true; ro[real] = true; proxy[p] = real
+  v.getField(L, LUA_REGISTRYINDEX, 'keydra_ro');
+  for (const t of [p, real]) {
+    m._lua_pushvalue(L, t);
+    m._lua_pushboolean(L, 1);
+    m._lua_rawset(L, -3);
+  }
+  v.getField(L, LUA_REGISTRYINDEX, 'keydra_proxy');
+  m._lua_pushvalue(L, p);
+  m._lua_pushvalue(L, real);
+  m._lua_rawset(L, -3);
+  m._lua_settop(L, p);
+  return p;
 }
 
 /** Frees a state (SCRIPT FLUSH, FUNCTION FLUSH). Must not be running. */
@@ -621,7 +710,7 @@ function setArrayGlobal(st: ScriptState, ref: number, items: string[], name: str
     }
     m._lua_settop(L, t);
     if (count === n && m._lua_getmetatable(L, t) === 0) {
-      v.setField(L, LUA_GLOBALSINDEX, name);
+      setRealGlobal(st, name);
       return ref;
     }
     m._lua_settop(L, t - 1);
@@ -630,8 +719,19 @@ function setArrayGlobal(st: ScriptState, ref: number, items: string[], name: str
   pushArray(v, L, items);
   m._lua_pushvalue(L, -1);
   const r = m._luaL_ref(L, LUA_REGISTRYINDEX);
-  v.setField(L, LUA_GLOBALSINDEX, name);
+  setRealGlobal(st, name);
   return r;
+}
+
+/** Pops the value on top of the main stack into the real globals table (rawset). */
+function setRealGlobal(st: ScriptState, name: string): void {
+  const { vm: v, L } = st;
+  const m = v.m;
+  m._lua_rawgeti(L, LUA_REGISTRYINDEX, st.globalsRef);
+  v.pushString(L, name);
+  m._lua_pushvalue(L, -3);
+  m._lua_rawset(L, -3);
+  m._lua_settop(L, -3);
 }
 
 /** Creates a Lua array of strings on L's stack. */
@@ -727,7 +827,7 @@ function continueBusy(ctx: RunCtx): void {
 function errorWhere(ctx: RunCtx, level: number): string {
   const v = ctx.st.vm;
   let info = v.stackInfo(ctx.thread, level);
-  if (info !== null && info.what === 'C') info = v.stackInfo(ctx.thread, level + 1);
+  while (info !== null && (info.what === 'C' || info.source === '=guards')) info = v.stackInfo(ctx.thread, ++level);
   if (info === null) return '';
   return ` script: ${ctx.opts.name}, on ${info.source}:${info.line}.`;
 }
@@ -1529,6 +1629,61 @@ function registerFunctions(v: LuaVM): void {
       return v.errorWhere(L, 1, `Script attempted to access nonexistent global variable '${name}'`);
     }),
     roNewIndex: v.cfunction((L) => v.errorWhere(L, 1, READONLY_TABLE)),
+    // lbaselib.c luaB_getmetatable; a metatable whose __metatable is the upvalue HIDE reads as nil.
+    getmetatable: v.cfunction((L) => {
+      m._luaL_checkany(L, 1);
+      if (m._lua_getmetatable(L, 1) === 0) {
+        m._lua_pushnil(L);
+        return 1;
+      }
+      m._luaL_getmetafield(L, 1, v.cname('__metatable'));
+      if (m._lua_rawequal(L, -1, LUA_GLOBALSINDEX - 1) !== 0) m._lua_pushnil(L);
+      return 1;
+    }),
+    // lbaselib.c luaB_loadstring, through LuaVM.loadBuffer (which refuses bytecode).
+    loadstring: v.cfunction((L) => {
+      m._luaL_checklstring(L, 1, 0);
+      const code = v.toString(L, 1) as string;
+      let name = code;
+      if (m._lua_type(L, 2) > 0) {
+        m._luaL_checklstring(L, 2, 0);
+        name = v.toString(L, 2) as string;
+      }
+      const z = name.indexOf('\0');
+      if (v.loadBuffer(L, code, z < 0 ? name : name.slice(0, z)) === LUA_OK) return 1;
+      m._lua_pushnil(L);
+      m._lua_insert(L, -2);
+      return 2;
+    }),
+    tinsert: v.cfunction((L) => {
+      m._luaL_checktype(L, 1, LuaType.Table);
+      m._lua_pushvalue(L, 1);
+      m._lua_rawget(L, LUA_GLOBALSINDEX - 1);
+      const ro = m._lua_toboolean(L, -1) !== 0;
+      m._lua_settop(L, -2);
+      let e = m._lua_objlen(L, 1) + 1;
+      let pos: number;
+      switch (m._lua_gettop(L)) {
+        case 2:
+          pos = e;
+          break;
+        case 3: {
+          pos = m._luaL_checkinteger(L, 2) | 0;
+          if (pos > e) e = pos;
+          if (ro && e > pos) return v.error(L, READONLY_TABLE);
+          for (let i = e; i > pos; i--) {
+            m._lua_rawgeti(L, 1, i - 1);
+            m._lua_rawseti(L, 1, i);
+          }
+          break;
+        }
+        default:
+          return v.errorWhere(L, 1, "wrong number of arguments to 'insert'");
+      }
+      if (ro) return v.error(L, READONLY_TABLE);
+      m._lua_rawseti(L, 1, pos);
+      return 0;
+    }),
     rawset: v.cfunction((L) => {
       m._luaL_checktype(L, 1, LuaType.Table);
       m._luaL_checkany(L, 2);

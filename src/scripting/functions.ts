@@ -22,8 +22,8 @@ import { splitArgs } from '../protocol/parser.js';
 import { registerFunctionsHook } from '../persistence/rdb/rdb.js';
 import type { Keyspace } from '../store/db.js';
 import type { KeydraServer } from '../server/server.js';
-import { type ScriptState, closeScriptState, createScriptState, dropScript, luaMemory } from './engine.js';
-import { LUA_GLOBALSINDEX, LUA_MASKCOUNT, LUA_OK, LUA_REGISTRYINDEX, LuaType, type LuaVM } from './lua.js';
+import { type ScriptState, closeScriptState, createScriptState, dropScript, luaMemory, pushReadonlyProxy } from './engine.js';
+import { LUA_MASKCOUNT, LUA_OK, LUA_REGISTRYINDEX, LuaType, type LuaVM } from './lua.js';
 
 /** Script flags (Redis 7.0 SCRIPT_FLAG_*), in scripts_flags_def order (FUNCTION LIST prints this order). */
 export const FUNCTION_FLAGS: ReadonlyArray<[string, number]> = [
@@ -122,7 +122,8 @@ export class FunctionsEngine {
     m._lua_getmetatable(L, P);
     v.getField(L, -1, '__newindex');
     const roNewIndex = m._lua_gettop(L);
-    m._lua_getmetatable(L, LUA_GLOBALSINDEX);
+    m._lua_rawgeti(L, LUA_REGISTRYINDEX, st.globalsRef);
+    m._lua_getmetatable(L, -1);
     v.getField(L, -1, '__index');
     const globalIndex = m._lua_gettop(L);
     // Error metatable: missing names raise, assignments raise.
@@ -147,9 +148,11 @@ export class FunctionsEngine {
     }
     m._lua_settop(L, RL);
     setErrorMeta(RL);
+    // Read-only (as Redis's load-time redis table): a library cannot change what the next sees.
+    const RLP = pushReadonlyProxy(v, L, RL);
     v.newTable(L);
     const LA = m._lua_gettop(L);
-    m._lua_pushvalue(L, RL);
+    m._lua_pushvalue(L, RLP);
     v.setField(L, LA, 'redis');
     setErrorMeta(LA);
     m._lua_pushvalue(L, LA);

@@ -245,7 +245,7 @@ export class LuaVM {
   private readonly cnames = new Map<string, number>();
 
   /** A NUL-terminated copy of a field name in wasm memory: short names are kept for reuse. */
-  private cname(k: string): number {
+  cname(k: string): number {
     const p = this.cnames.get(k);
     if (p !== undefined) return p;
     if (k.length > 40 || this.cnames.size >= 512) return this.toWasm(k);
@@ -301,6 +301,10 @@ export class LuaVM {
    * @returns LUA_OK with the function on the stack, or an error status with the message on it.
    */
   loadBuffer(L: number, code: string, chunkname: string): number {
+    // Never bytecode: Redis's Lua parses every chunk as text (ldo.c f_parser), so a chunk that
+    // starts with ESC fails as text does ("unexpected symbol near 'char(27)'"); a leading space
+    // keeps that error and its line number.
+    if (code.charCodeAt(0) === 27) code = ` ${code}`;
     const n = code.length;
     // One scratch copy holding both: the code, then the NUL-terminated chunk name.
     const p = this.toWasm(`${code}\0${chunkname}`);
