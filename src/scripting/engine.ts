@@ -164,18 +164,14 @@ interface RunCtx {
   start: number;
   sliceStart: number;
   threshold: number;
-  /** May be suspended for BUSY (a socket client, not inside EXEC). */
+  /** May be suspended for BUSY (a client with a socket; inside EXEC too, which then waits). */
   yieldable: boolean;
   /** Suspended at least once: the server answers -BUSY. */
   busy: boolean;
-  /** The last yield came from our hook (not from the script's own coroutine.yield). */
-  ourYield: boolean;
-  /**
-   * Coroutines running a pcall'd function (thread address → state): `chain` when the hook may
-   * suspend it (its parent is the script's coroutine or such a coroutine), `hooked` when its
-   * last yield came from the hook.
-   */
-  pcalls: Map<number, { chain: boolean; hooked: boolean }> | null;
+  /** The wasm stack is unwound at the hook (Asyncify): the next slice rewinds it. */
+  suspended: boolean;
+  /** The C stack pointer when the run started (restored if a suspended run is abandoned). */
+  sp: number;
   /** SCRIPT KILL armed the hook to raise the kill error (every line, every thread). */
   killArmed: boolean;
   /** The server shut down while the script was suspended: drop it without a reply. */
@@ -198,41 +194,25 @@ const REMOVED_GLOBALS = ['io', 'os', 'package', 'module', 'require', 'loadfile',
 const PROTECTED_LIBS = ['string', 'math', 'table', 'coroutine', 'redis', 'cjson', 'bit', 'struct', 'cmsgpack'];
 
 /**
- * pcall for scripts: Redis's pcall semantics (an error table becomes its err string), but a Lua
- * function is run in a coroutine so that the count hook can suspend a script looping inside a
- * pcall (a C pcall is a boundary Lua 5.1 cannot yield across). The coroutine's suspension is
- * passed up the chain of such pcalls to the script's own coroutine. C functions, deep nesting,
- * and runs that can never be suspended use the native pcall. A yield by the function itself is
- * the error Redis's C pcall gives. Upvalues come as chunk arguments.
+ * Redis's pcall (script_lua.c luaRedisPcall: an error table with a string/number `err` becomes
+ * that string; no argument: "attempt to call a boolean value", as its placeholder is called),
+ * written in Lua around the native pcall so no JS frame is on the stack while the protected
+ * function runs (the engine can then suspend it for BUSY). Chunk args: pcall, type, select.
  */
-const YIELDABLE_PCALL_SRC = `local native_pcall, iscfunction, begin_pcall, end_pcall, hook_yielded,
-  co_create, co_resume, co_status, co_yield, select, type, unpack = ...
-local function pack(...) return {n = select('#', ...), ...} end
-return function(f, ...)
-  if type(f) ~= 'function' or iscfunction(f) or not begin_pcall() then
-    return native_pcall(f, ...)
-  end
-  local co = co_create(f)
-  end_pcall(co, true)
-  local r = pack(co_resume(co, ...))
-  while r[1] and co_status(co) == 'suspended' do
-    local how = hook_yielded(co)
-    if how == 1 then
-      co_yield()
-    elseif how ~= 2 then
-      end_pcall(co)
-      return false, 'attempt to yield across metamethod/C-call boundary'
-    end
-    r = pack(co_resume(co))
-  end
-  end_pcall(co)
-  if r[1] then return true, unpack(r, 2, r.n) end
-  local e = r[2]
+const REDIS_PCALL_SRC = `local pcall, type, select = ...
+local function fix(ok, ...)
+  if ok then return true, ... end
+  local e = ...
   if type(e) == 'table' then
     local m = e.err
-    if type(m) == 'string' or type(m) == 'number' then e = m end
+    local t = type(m)
+    if t == 'string' or t == 'number' then e = m end
   end
   return false, e
+end
+return function(...)
+  if select('#', ...) == 0 then return false, 'attempt to call a boolean value' end
+  return fix(pcall(...))
 end`;
 
 /**
@@ -283,21 +263,10 @@ export function createScriptState(server: KeydraServer, kind: 'eval' | 'function
   const L = v.newState();
   m._luaL_openlibs(L);
   openRedisLibs(v, L);
-  // Redis's pcall (returns the err string of error tables), wrapped so a script spinning inside a
-  // pcall can still be suspended for BUSY (see YIELDABLE_PCALL_SRC).
-  if (v.loadBuffer(L, YIELDABLE_PCALL_SRC, '=pcall') === LUA_OK) {
-    for (const f of ['pcall', 'iscfunction', 'pcallBegin', 'pcallEnd', 'pcallYielded']) v.pushCFunction(L, F[f]);
-    for (const name of ['create', 'resume', 'status', 'yield']) {
-      v.getGlobal(L, 'coroutine');
-      v.getField(L, -1, name);
-      m._lua_remove(L, -2);
-    }
-    for (const name of ['select', 'type', 'unpack']) v.getGlobal(L, name);
-    m._lua_call(L, 12, 1);
-  } else {
-    m._lua_settop(L, 0);
-    v.pushCFunction(L, F.pcall);
-  }
+  // Redis's pcall (returns the err string of error tables).
+  if (v.loadBuffer(L, REDIS_PCALL_SRC, '=pcall') !== LUA_OK) throw new Error(`Lua: ${v.toString(L, -1)}`);
+  for (const name of ['pcall', 'type', 'select']) v.getGlobal(L, name);
+  m._lua_call(L, 3, 1);
   v.setGlobal(L, 'pcall');
   // The redis table.
   v.newTable(L);
@@ -670,10 +639,11 @@ export function runScript(c: Client, st: ScriptState, fnRef: number, keys: strin
     start: now,
     sliceStart: now,
     threshold,
-    yieldable: threshold > 0 && c.socket !== null && server.execDepth === 0 && !c.closed,
+    // Inside EXEC (c.multi is the queue being run) the transaction waits for the script.
+    yieldable: threshold > 0 && c.socket !== null && !c.closed && (server.execDepth === 0 || c.multi !== null),
     busy: false,
-    ourYield: false,
-    pcalls: null,
+    suspended: false,
+    sp: v.stackSave(),
     killArmed: false,
     abandoned: false,
     timeSnapshot: server.keyspace.now,
@@ -743,15 +713,16 @@ function pushArray(v: LuaVM, L: number, items: string[]): void {
   }
 }
 
-/** Runs the script until it ends or our hook suspends it. */
+/** Runs the script until it ends or our hook suspends it (unwinds the wasm stack). */
 function resumeSlice(ctx: RunCtx, nargs: number, now: number): void {
   const prev = running;
   running = ctx;
-  ctx.ourYield = false;
   ctx.sliceStart = now;
+  const v = ctx.st.vm;
   let status: number;
   try {
-    status = ctx.st.vm.m._lua_resume(ctx.thread, nargs);
+    if (ctx.suspended) v.startRewind();
+    status = v.m._lua_resume(ctx.thread, nargs);
   } catch (e) {
     // A JS exception escaped a C function (a bug): the coroutine is unusable, the run ends.
     running = prev;
@@ -762,7 +733,8 @@ function resumeSlice(ctx: RunCtx, nargs: number, now: number): void {
     return;
   }
   running = prev;
-  if (status === LUA_YIELD && ctx.ourYield) {
+  ctx.suspended = v.finishUnwind();
+  if (ctx.suspended) {
     if (!ctx.busy) enterBusy(ctx);
     setImmediate(() => continueBusy(ctx));
     return;
@@ -787,7 +759,8 @@ function enterBusy(ctx: RunCtx): void {
   server.log.warning(
     `Slow script detected: still in execution after ${Math.round(performance.now() - ctx.start)} milliseconds. You can try killing the script using the ${ctx.opts.eval ? 'SCRIPT' : 'FUNCTION'} KILL command. Script name is: ${ctx.opts.name}.`,
   );
-  if (!ctx.caller.closed) {
+  ctx.caller.scriptSuspended = true;
+  if (!ctx.caller.closed && ctx.caller.blocked === null) {
     server.blockClient(ctx.caller, {
       keys: [],
       deadline: 0,
@@ -806,18 +779,20 @@ function continueBusy(ctx: RunCtx): void {
   // Time stands still for a script (Redis uses the script's start time for key expiry).
   server.keyspace.now = ctx.timeSnapshot;
   if (ctx.abandoned) {
+    // Never rewound: the C stack it held is given back, the coroutine dropped.
+    ctx.st.vm.stackRestore(ctx.sp);
+    ctx.suspended = false;
     dropThread(ctx.st);
     cleanup(ctx);
     return;
   }
   if (ctx.killed && !ctx.killArmed) {
-    // As Redis luaMaskCountHook: the kill is an error raised where the script runs, then again
-    // at every new line, so a pcall cannot keep the script alive.
+    // As Redis luaMaskCountHook: the kill is an error raised where the script runs (the hook,
+    // as soon as the stack is rewound), then again at every new line, so a pcall cannot keep
+    // the script alive.
     ctx.killArmed = true;
     server.log.warning('Lua script killed by user with SCRIPT KILL.');
-    const m = ctx.st.vm.m;
-    m._lua_sethook(ctx.thread, hookPtr, LUA_MASKCOUNT | LUA_MASKLINE, 1);
-    if (ctx.pcalls !== null) for (const co of ctx.pcalls.keys()) m._lua_sethook(co, hookPtr, LUA_MASKCOUNT | LUA_MASKLINE, 1);
+    ctx.st.vm.m._lua_sethook(ctx.thread, hookPtr, LUA_MASKLINE, 0);
   }
   resumeSlice(ctx, 0, performance.now());
   server.flushPendingWrites();
@@ -938,13 +913,22 @@ function cleanup(ctx: RunCtx): void {
   server.execDepth--;
   if (server.execDepth === 0) server.flushPropagation();
   server.preventPropagation = true;
+  ctx.opts.onDone?.();
   if (ctx.busy) {
     busyRuns.delete(server);
     server.busyScript = null;
-    if (ctx.caller.blocked !== null) server.unblockClient(ctx.caller, true);
-    else server.markPendingWrite(ctx.caller);
+    const c = ctx.caller;
+    c.scriptSuspended = false;
+    // A transaction that waited for this script goes on (it may suspend again at a later script).
+    const next = c.execContinuation;
+    if (next !== null) {
+      c.execContinuation = null;
+      next();
+      if (c.scriptSuspended) return;
+    }
+    if (c.blocked !== null) server.unblockClient(c, true);
+    else server.markPendingWrite(c);
   }
-  ctx.opts.onDone?.();
 }
 let gcCount = 0;
 
@@ -1375,35 +1359,33 @@ function execFromScript(ctx: RunCtx, argv: string[]): string | null {
   return null;
 }
 
-/** The count hook: suspends a script that has run past the threshold (Redis luaMaskCountHook). */
+/**
+ * The count hook (Redis luaMaskCountHook): past busy-reply-threshold (then every SLICE_MS) it
+ * suspends the running script by unwinding the whole wasm stack (Asyncify), whatever Lua is doing
+ * (pcall, xpcall, table.sort's comparator, a gsub callback, a metamethod, a coroutine), unless a
+ * JS C function is on the stack. Called again when the stack is rewound: the script goes on, or
+ * gets the kill error after SCRIPT KILL / FUNCTION KILL.
+ */
 function countHook(L: number, _ar: number): void {
   const ctx = running;
+  const v = vm as LuaVM;
+  const rewound = v.stopRewindIfRewinding();
   if (ctx === null || !ctx.yieldable) return;
   if (ctx.killArmed) {
+    // Every thread the script runs in gets the line hook, so the kill is raised again at once.
+    v.m._lua_sethook(L, hookPtr, LUA_MASKLINE, 0);
     // Raised in the script's code, not in the pcall wrapper's (so the script's pcall sees it).
-    if (ctx.st.vm.stackInfo(L, 0)?.source === '=pcall') return;
-    raiseError(ctx.st.vm, L, 'Script killed by user with SCRIPT KILL...');
+    if (!rewound && v.stackInfo(L, 0)?.source === '=pcall') return;
+    raiseError(v, L, 'Script killed by user with SCRIPT KILL...');
     return;
   }
-  let pc: { chain: boolean; hooked: boolean } | undefined;
-  if (L !== ctx.thread) {
-    pc = ctx.pcalls?.get(L);
-    if (pc === undefined || !pc.chain) return;
-  }
+  if (rewound) return;
   const now = performance.now();
   if (!ctx.busy) {
     if (now - ctx.start < ctx.threshold) return;
   } else if (now - ctx.sliceStart < SLICE_MS) return;
-  const v = ctx.st.vm;
-  if (!v.canYield(L)) return;
-  if (pc !== undefined) pc.hooked = true;
-  else ctx.ourYield = true;
-  v.m._lua_yield(L, 0);
-}
-
-/** The thread at stack index 1 of L (a coroutine argument), as an address. */
-function threadArg(v: LuaVM, L: number): number {
-  return v.m._lua_tothread(L, 1);
+  if (v.jsDepth !== 0) return;
+  v.startUnwind();
 }
 
 /** Guard helpers: is the table at idx in the registry set `name` (keydra_ro / keydra_proxy)? */
@@ -1440,70 +1422,6 @@ function registerFunctions(v: LuaVM): void {
   F = {
     call: v.cfunction((L) => redisCommand(v, L, true)),
     rpcall: v.cfunction((L) => redisCommand(v, L, false)),
-    pcall: v.cfunction((L) => {
-      // script_lua.c luaRedisPcall: an error table becomes its err string.
-      const argc = m._lua_gettop(L);
-      if (argc === 0) return v.argError(L, 1, 'value expected');
-      m._lua_pushboolean(L, 1);
-      m._lua_insert(L, 1);
-      if (m._lua_pcall(L, argc - 1, LUA_MULTRET, 0) !== 0) {
-        m._lua_remove(L, 1);
-        if (v.type(L, -1) === LuaType.Table) {
-          v.getField(L, -1, 'err');
-          if (m._lua_isstring(L, -1)) m._lua_replace(L, -2);
-        }
-        m._lua_pushboolean(L, 0);
-        m._lua_insert(L, 1);
-      }
-      return m._lua_gettop(L);
-    }),
-    iscfunction: v.cfunction((L) => {
-      m._lua_pushboolean(L, m._lua_iscfunction(L, 1));
-      return 1;
-    }),
-    // pcallBegin(): may this pcall run in a coroutine? (a run that can be suspended, bounded nesting)
-    pcallBegin: v.cfunction((L) => {
-      const ctx = running;
-      const ok = ctx?.yieldable === true && (ctx.pcalls?.size ?? 0) < 64;
-      m._lua_pushboolean(L, ok ? 1 : 0);
-      return 1;
-    }),
-    // pcallEnd(co, true) registers the pcall coroutine co (called from thread L); pcallEnd(co) forgets it.
-    pcallEnd: v.cfunction((L) => {
-      const ctx = running;
-      if (ctx === null) return 0;
-      const co = threadArg(v, L);
-      if (m._lua_toboolean(L, 2)) {
-        const parent = L === ctx.thread ? true : (ctx.pcalls?.get(L)?.chain ?? false);
-        (ctx.pcalls ??= new Map()).set(co, { chain: parent, hooked: false });
-      } else ctx.pcalls?.delete(co);
-      return 0;
-    }),
-    // pcallYielded(co) after co suspended: 1 = the hook did it and L passes it up (yield L too),
-    // 2 = the hook did it but L cannot yield now (resume co at once), 0 = co yielded by itself.
-    pcallYielded: v.cfunction((L) => {
-      const ctx = running;
-      const pc = ctx?.pcalls?.get(threadArg(v, L));
-      let how = 0;
-      if (ctx !== null && pc?.hooked === true) {
-        pc.hooked = false;
-        how = 2;
-        if (v.canYield(L)) {
-          if (L === ctx.thread) {
-            ctx.ourYield = true;
-            how = 1;
-          } else {
-            const parent = ctx.pcalls?.get(L);
-            if (parent?.chain) {
-              parent.hooked = true;
-              how = 1;
-            }
-          }
-        }
-      }
-      m._lua_pushnumber(L, how);
-      return 1;
-    }),
     sha1hex: v.cfunction((L) => {
       if (m._lua_gettop(L) !== 1) return raiseError(v, L, 'wrong number of arguments');
       v.pushString(L, sha1hex(v.toString(L, 1) ?? ''));

@@ -69,6 +69,10 @@ export class Client {
   multiError = false;
   /** A WATCHed key was touched: EXEC must answer nil. */
   dirtyCas = false;
+  /** A script this client runs is suspended past busy-reply-threshold (src/scripting/engine.ts). */
+  scriptSuspended = false;
+  /** The rest of an EXEC that waits for such a script: run by the engine when the script ends. */
+  execContinuation: (() => void) | null = null;
   /** Keys this client WATCHes, as `${dbId}\0${key}`. */
   readonly watched = new Set<string>();
   /** Watched keys that had a TTL when watched ([dbId, key]); EXEC fails if one has expired since. */

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { type Command, lookupCommand } from '../commands/table.js';
 import { CmdFlag } from '../commands/types.js';
 import { afterCall } from '../commands/server/slowlog.js';
+import { discardTransaction } from '../commands/tx/index.js';
 import { ERR_LOADING, ERR_NOAUTH, ERR_OOM, errArity, errPubSubContext, errUnknownCommand, errUnknownSubcommand } from '../errors.js';
 import { QUEUED } from '../protocol/reply.js';
 import { aclCheck } from './acl.js';
@@ -32,6 +33,12 @@ const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'r
 /** Replies an error for a command refused before running, flagging an open MULTI (rejectCommand). */
 function reject(c: Client, cmd: Command | null, msg: string): void {
   if (cmd) cmd.rejectedCalls++;
+  if (c.multi !== null && cmd?.fullName === 'exec') {
+    // Redis rejectCommand → execCommandAbort: a rejected EXEC (e.g. -BUSY) discards the transaction.
+    discardTransaction(c);
+    c.error(`EXECABORT Transaction discarded because of: ${msg}`);
+    return;
+  }
   c.server.countError(msg);
   if (c.multi !== null) c.multiError = true;
   c.reply.error(msg);

@@ -114,20 +114,38 @@ function execCommand(c: Client): void {
     return;
   }
   unwatchAll(c);
-  const server = c.server;
   c.reply.arrayLen(queue.length);
-  server.execDepth++;
+  c.server.execDepth++;
+  execFrom(c, queue, 0);
+}
+
+/**
+ * Runs queue[from..] of an EXEC. A script of the transaction that goes past busy-reply-threshold
+ * is suspended (src/scripting/engine.ts): the transaction then waits, the rest runs when the
+ * script ends (client.execContinuation), and other clients get -BUSY meanwhile, as in Redis.
+ */
+function execFrom(c: Client, queue: string[][], from: number): void {
+  const server = c.server;
+  let waiting = false;
   try {
-    for (const argv of queue) {
+    for (let i = from; i < queue.length; i++) {
+      const argv = queue[i];
       // Commands were validated when queued; resolve again to get the Command object.
       const cmd = resolveCommand(c, argv);
       if (cmd !== null && (c.unrestricted || aclExecCheck(c, cmd, argv))) call(c, cmd, argv);
+      if (c.scriptSuspended) {
+        c.execContinuation = () => execFrom(c, queue, i + 1);
+        waiting = true;
+        return;
+      }
     }
   } finally {
-    server.execDepth--;
-    c.multi = null;
-    c.multiError = false;
-    c.dirtyCas = false;
+    if (!waiting) {
+      server.execDepth--;
+      c.multi = null;
+      c.multiError = false;
+      c.dirtyCas = false;
+    }
   }
   if (server.execDepth === 0) server.flushPropagation();
 }
