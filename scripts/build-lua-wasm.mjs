@@ -23,7 +23,7 @@ const output = join(root, 'dist', 'lua', 'liblua5.1-asyncify.wasm');
 if (existsSync(output) && statSync(output).mtimeMs >= statSync(input).mtimeMs && statSync(output).mtimeMs >= statSync(fileURLToPath(import.meta.url)).mtimeMs) {
   process.exit(0);
 }
-let wasmOpt = process.env.WASM_OPT;
+const wasmOpt = process.env.WASM_OPT;
 let cmd;
 let args = [];
 if (wasmOpt) {
