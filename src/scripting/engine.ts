@@ -85,25 +85,77 @@ const LUA_GCCOUNT = 3;
 const LUA_GCCOUNTB = 4;
 const LUA_GCSTEP = 5;
 
+/** The VM new states are created in (states keep the VM they were made in: `st.vm`). */
 let vm: LuaVM | null = null;
-let vmLoading: Promise<LuaVM> | null = null;
-/** C function pointers, registered once per VM. */
-let F: Record<string, number> = {};
-let hookPtr = 0;
+let vmLoading: Promise<void> | null = null;
+/** A fresh VM being loaded to replace `vm` (see renewLuaVM), or null. */
+let vmRenewing: Promise<void> | null = null;
+/** C function pointers (function table indices) of each VM, registered once per VM. */
+const pointers = new WeakMap<LuaVM, { F: Record<string, number>; hook: number }>();
+
+function ptrs(v: LuaVM): { F: Record<string, number>; hook: number } {
+  return pointers.get(v) as { F: Record<string, number>; hook: number };
+}
 
 /** Loads the Lua VM once per process (idempotent). KeydraServer.start awaits it. */
-export function loadLuaVM(): Promise<LuaVM> {
+export function loadLuaVM(): Promise<void> {
   if (vmLoading === null) {
+    // Resolves to nothing: a promise holding the VM would keep it alive after renewLuaVM.
     vmLoading = LuaVM.load().then((v) => {
       vm = v;
       registerFunctions(v);
-      return v;
     });
   }
   return vmLoading;
 }
 
-/** The loaded VM. @throws if loadLuaVM() has not resolved yet. */
+/** Called when renewLuaVM has made a fresh VM current (idle states of the old one go then). */
+export const vmRenewHooks: (() => void)[] = [];
+
+/** Wasm memory (bytes) past which a flush replaces the VM: wasm memory never shrinks. */
+const RENEW_VM_BYTES = 64 << 20;
+
+/** A fresh VM loaded ahead (once the current one has grown past RENEW_VM_BYTES), or null. */
+let spare: LuaVM | null = null;
+
+/**
+ * Starts loading a spare VM when `v`, the current VM, has grown past RENEW_VM_BYTES (called
+ * after each run: one comparison), so that a flush can swap it in synchronously.
+ */
+function prepareSpare(v: LuaVM): void {
+  if (v !== vm || spare !== null || vmRenewing !== null || v.memoryBytes() <= RENEW_VM_BYTES) return;
+  vmRenewing = LuaVM.load().then(
+    (fresh) => {
+      registerFunctions(fresh);
+      spare = fresh;
+      vmRenewing = null;
+    },
+    () => {
+      vmRenewing = null;
+    },
+  );
+}
+
+/**
+ * After SCRIPT FLUSH / FUNCTION FLUSH: if the current VM's wasm memory has grown past
+ * RENEW_VM_BYTES (a script used a lot of Lua heap: wasm memory only grows), the spare VM
+ * (prepareSpare) becomes the one new states are created in. States of the old VM go on in it;
+ * idle ones are dropped (vmRenewHooks); once none is left nothing references the old VM and the
+ * GC frees its memory. Without a spare ready yet, nothing changes (the next flush retries).
+ */
+export function renewLuaVM(): void {
+  const cur = vm;
+  if (cur === null || cur.memoryBytes() <= RENEW_VM_BYTES) return;
+  if (spare === null) {
+    prepareSpare(cur);
+    return;
+  }
+  vm = spare;
+  spare = null;
+  for (const h of vmRenewHooks) h();
+}
+
+/** The VM new states are created in. @throws if loadLuaVM() has not resolved yet. */
 export function luaVM(): LuaVM {
   if (vm === null) throw new Error('Lua VM not loaded: await loadLuaVM() first');
   return vm;
@@ -260,6 +312,7 @@ end`;
 export function createScriptState(server: KeydraServer, kind: 'eval' | 'function'): ScriptState {
   const v = luaVM();
   const m = v.m;
+  const F = ptrs(v).F;
   const L = v.newState();
   m._luaL_openlibs(L);
   openRedisLibs(v, L);
@@ -339,6 +392,7 @@ export function createScriptState(server: KeydraServer, kind: 'eval' | 'function
   logServer = server;
   const fake = server.createFakeClient();
   fake.authenticated = true;
+  fake.isScript = true;
   // Scripts never block: blocking commands answer as their non-blocking forms (as in MULTI).
   fake.multi = [];
   return new ScriptState(v, L, kind, server, fake, envRef, globalsRef);
@@ -354,6 +408,7 @@ export function createScriptState(server: KeydraServer, kind: 'eval' | 'function
  */
 function protectGlobals(v: LuaVM, L: number): number {
   const m = v.m;
+  const F = ptrs(v).F;
   v.newTable(L);
   const RO = m._lua_gettop(L);
   v.newTable(L);
@@ -450,6 +505,7 @@ function protectGlobals(v: LuaVM, L: number): number {
  */
 export function pushReadonlyProxy(v: LuaVM, L: number, real: number): number {
   const m = v.m;
+  const F = ptrs(v).F;
   v.newTable(L);
   const p = m._lua_gettop(L);
   v.newTable(L);
@@ -614,7 +670,7 @@ export function runScript(c: Client, st: ScriptState, fnRef: number, keys: strin
     m._lua_replace(co, LUA_GLOBALSINDEX);
     // The count hook stays on for the thread's life: it returns at once unless the running
     // script may yield and has passed busy-reply-threshold.
-    m._lua_sethook(co, hookPtr, LUA_MASKCOUNT, HOOK_COUNT);
+    m._lua_sethook(co, ptrs(v).hook, LUA_MASKCOUNT, HOOK_COUNT);
   }
   const co = st.thread;
   m._lua_rawgeti(co, LUA_REGISTRYINDEX, fnRef);
@@ -792,7 +848,7 @@ function continueBusy(ctx: RunCtx): void {
     // the script alive.
     ctx.killArmed = true;
     server.log.warning('Lua script killed by user with SCRIPT KILL.');
-    ctx.st.vm.m._lua_sethook(ctx.thread, hookPtr, LUA_MASKLINE, 0);
+    ctx.st.vm.m._lua_sethook(ctx.thread, ptrs(ctx.st.vm).hook, LUA_MASKLINE, 0);
   }
   resumeSlice(ctx, 0, performance.now());
   server.flushPendingWrites();
@@ -910,6 +966,7 @@ function cleanup(ctx: RunCtx): void {
     st.vm.m._lua_gc(st.L, LUA_GCSTEP, 50);
     gcCount = 0;
   }
+  prepareSpare(st.vm);
   server.execDepth--;
   if (server.execDepth === 0) server.flushPropagation();
   server.preventPropagation = true;
@@ -1366,14 +1423,13 @@ function execFromScript(ctx: RunCtx, argv: string[]): string | null {
  * JS C function is on the stack. Called again when the stack is rewound: the script goes on, or
  * gets the kill error after SCRIPT KILL / FUNCTION KILL.
  */
-function countHook(L: number, _ar: number): void {
+function countHook(v: LuaVM, L: number): void {
   const ctx = running;
-  const v = vm as LuaVM;
   const rewound = v.stopRewindIfRewinding();
   if (ctx === null || !ctx.yieldable) return;
   if (ctx.killArmed) {
     // Every thread the script runs in gets the line hook, so the kill is raised again at once.
-    v.m._lua_sethook(L, hookPtr, LUA_MASKLINE, 0);
+    v.m._lua_sethook(L, ptrs(v).hook, LUA_MASKLINE, 0);
     // Raised in the script's code, not in the pcall wrapper's (so the script's pcall sees it).
     if (!rewound && v.stackInfo(L, 0)?.source === '=pcall') return;
     raiseError(v, L, 'Script killed by user with SCRIPT KILL...');
@@ -1418,8 +1474,10 @@ const READONLY_TABLE = 'Attempt to modify a readonly table';
 /** Registers every C function once per VM. */
 function registerFunctions(v: LuaVM): void {
   const m = v.m;
-  hookPtr = m.addFunction(countHook, 'vii');
-  F = {
+  const hook = m.addFunction((L: number) => countHook(v, L), 'vii');
+  const F: Record<string, number> = {};
+  pointers.set(v, { F, hook });
+  Object.assign(F, {
     call: v.cfunction((L) => redisCommand(v, L, true)),
     rpcall: v.cfunction((L) => redisCommand(v, L, false)),
     sha1hex: v.cfunction((L) => {
@@ -1642,7 +1700,7 @@ function registerFunctions(v: LuaVM): void {
       m._lua_call(L, n, LUA_MULTRET);
       return m._lua_gettop(L);
     }),
-  };
+  });
 }
 /** For redis.log outside a run (function library loading): the server of the last state made. */
 let logServer: KeydraServer | null = null;

@@ -22,7 +22,7 @@ import { splitArgs } from '../protocol/parser.js';
 import { registerFunctionsHook } from '../persistence/rdb/rdb.js';
 import type { Keyspace } from '../store/db.js';
 import type { KeydraServer } from '../server/server.js';
-import { type ScriptState, closeScriptState, createScriptState, dropScript, luaMemory, pushReadonlyProxy } from './engine.js';
+import { type ScriptState, closeScriptState, createScriptState, dropScript, luaMemory, luaVM, pushReadonlyProxy, renewLuaVM, vmRenewHooks } from './engine.js';
 import { LUA_MASKCOUNT, LUA_OK, LUA_REGISTRYINDEX, LuaType, type LuaVM } from './lua.js';
 
 /** Script flags (Redis 7.0 SCRIPT_FLAG_*), in scripts_flags_def order (FUNCTION LIST prints this order). */
@@ -101,8 +101,20 @@ export class FunctionsEngine {
 
   /** The Lua state, created (and prepared for libraries) on first use. */
   state(): ScriptState {
+    this.dropStaleState();
     if (this.st === null) this.st = this.createState();
     return this.st;
+  }
+
+  /**
+   * With no library, a state made in a VM that renewLuaVM has since replaced is dropped (made
+   * again on next use), so that VM and its wasm memory can be freed.
+   */
+  dropStaleState(): void {
+    if (this.st !== null && this.lib.libraries.size === 0 && this.st.vm !== luaVM() && loading === null) {
+      closeScriptState(this.st);
+      this.st = null;
+    }
   }
 
   /** Lua memory of the state in bytes (the state is created if needed: Redis always has one). */
@@ -293,6 +305,7 @@ export class FunctionsEngine {
     if (this.st !== null) {
       closeScriptState(this.st);
       this.st = null;
+      renewLuaVM();
     }
   }
 
@@ -307,6 +320,16 @@ export class FunctionsEngine {
 let loading: { engine: FunctionsEngine; li: LibraryInfo; start: number; timeoutMs: number } | null = null;
 
 const engines = new WeakMap<KeydraServer, FunctionsEngine>();
+/** Every engine (weakly), to drop idle states of a replaced VM (vmRenewHooks). */
+const allEngines = new Set<WeakRef<FunctionsEngine>>();
+/** Drops idle states of a replaced VM (registered with the first engine: not at import time, engine.ts and this module import each other). */
+function dropStaleStates(): void {
+  for (const r of allEngines) {
+    const e = r.deref();
+    if (e === undefined) allEngines.delete(r);
+    else e.dropStaleState();
+  }
+}
 /** Keyspace → engine, for the RDB hooks (which only see the keyspace). */
 const byKeyspace = new WeakMap<Keyspace, FunctionsEngine>();
 /**
@@ -321,6 +344,8 @@ export function functionsEngine(server: KeydraServer): FunctionsEngine {
   if (e === undefined) {
     e = new FunctionsEngine(server);
     engines.set(server, e);
+    if (allEngines.size === 0 && !vmRenewHooks.includes(dropStaleStates)) vmRenewHooks.push(dropStaleStates);
+    allEngines.add(new WeakRef(e));
     byKeyspace.set(server.keyspace, e);
     const codes = pending.get(server.keyspace);
     if (codes !== undefined) {

@@ -194,6 +194,11 @@ export class LuaVM {
     return true;
   }
 
+  /** Size of the wasm memory in bytes (it only grows). */
+  memoryBytes(): number {
+    return (this.m.HEAPU8 as Uint8Array).length;
+  }
+
   /** The C stack pointer (emscripten stackSave), to restore after abandoning a suspended run. */
   stackSave(): number {
     return this.ax.stackSave();
@@ -222,10 +227,19 @@ export class LuaVM {
     };
     let api: Awaited<ReturnType<typeof LuaApi.initialize>>;
     if (!existsSync(ASYNCIFY_WASM)) throw new Error(`Lua VM: ${ASYNCIFY_WASM} missing (made by npm run build: scripts/build-lua-wasm.mjs)`);
+    // The emscripten glue (an ASSERTIONS build) defines getters on globalThis for symbols it
+    // lacks; their closures would keep the first instance (and its wasm memory) alive forever,
+    // so a VM replaced by renewLuaVM could never be freed. They are removed after loading.
+    const globalsBefore = new Set(Object.getOwnPropertyNames(globalThis));
     try {
       api = await LuaApi.initialize(ASYNCIFY_WASM);
     } finally {
       wa.instantiate = orig;
+      for (const k of Object.getOwnPropertyNames(globalThis)) {
+        if (globalsBefore.has(k)) continue;
+        const d = Object.getOwnPropertyDescriptor(globalThis, k);
+        if (d?.configurable && d.get !== undefined) delete (globalThis as Record<string, unknown>)[k];
+      }
     }
     const m = api.module;
     const raw: Record<string, unknown> = {};

@@ -69,6 +69,8 @@ export class Client {
   multiError = false;
   /** A WATCHed key was touched: EXEC must answer nil. */
   dirtyCas = false;
+  /** The client scripts run their commands as (Redis CLIENT_SCRIPT). */
+  isScript = false;
   /** A script this client runs is suspended past busy-reply-threshold (src/scripting/engine.ts). */
   scriptSuspended = false;
   /** The rest of an EXEC that waits for such a script: run by the engine when the script ends. */

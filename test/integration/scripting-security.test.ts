@@ -77,7 +77,12 @@ const scenarios: Record<string, Scenario> = {
   async 'MULTI/EXEC waits for its script; SCRIPT KILL; the rest of EXEC runs'(port) {
     const a = await RawClient.connect(port);
     const out = [text((await a.send('DEL', 'a', 'b')).raw), text((await a.send('MULTI')).raw)];
-    for (const cmd of [['SET', 'a', '1'], ['EVAL', 'while true do end', '0'], ['SET', 'b', '2']]) out.push(text((await a.send(...cmd)).raw));
+    for (const cmd of [
+      ['SET', 'a', '1'],
+      ['EVAL', 'while true do end', '0'],
+      ['SET', 'b', '2'],
+    ])
+      out.push(text((await a.send(...cmd)).raw));
     const exec = a.send('EXEC');
     out.push(await waitBusy(port));
     // Another client's transaction: commands refused while busy, EXEC then aborts.
@@ -91,8 +96,7 @@ const scenarios: Record<string, Scenario> = {
   },
   async 'FCALL: FUNCTION KILL (SCRIPT KILL refused), pcall inside'(port) {
     const a = await RawClient.connect(port);
-    const lib =
-      "#!lua name=busylib\nredis.register_function('busy', function() pcall(function() while true do end end) return 'done' end)";
+    const lib = "#!lua name=busylib\nredis.register_function('busy', function() pcall(function() while true do end end) return 'done' end)";
     const out = [text((await a.send('FUNCTION', 'LOAD', 'REPLACE', lib)).raw)];
     const pending = a.send('FCALL', 'busy', '0');
     out.push(await waitBusy(port));
@@ -155,6 +159,58 @@ describe('scripting: every script is stoppable (Keydra and redis-server over soc
       a.close();
       s.c.close();
       assert.notEqual(s.proc.exitCode ?? s.proc.signalCode, null, `${kind} exited`);
+    }
+  });
+});
+
+describe('scripting: Lua memory after SCRIPT FLUSH', () => {
+  it('a script that grew the Lua heap: after SCRIPT FLUSH the VM is fresh and its memory is freed', async () => {
+    const { startKeydra } = await import('../helpers/servers.js');
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const k = await startKeydra();
+    const c = await RawClient.connect(k.port);
+    try {
+      const info = async (field: string): Promise<number> => {
+        const s = text((await c.send('INFO', 'memory')).raw);
+        return Number(new RegExp(`${field}:(\\d+)`).exec(s)?.[1]);
+      };
+      gc();
+      const before = process.memoryUsage().external;
+      const r = await c.send('EVAL', "local t = {} for i = 1, 200 do t[i] = string.rep('x', 1000000) .. i end return #t", '0');
+      assert.equal(text(r.raw), ':200\r\n');
+      assert.ok((await info('used_memory_lua')) > 200e6);
+      assert.ok(process.memoryUsage().external - before > 200e6);
+      // A spare VM loads in the background once the heap has grown; the flush swaps it in.
+      await new Promise((res) => setTimeout(res, 1500));
+      assert.equal(text((await c.send('SCRIPT', 'FLUSH')).raw), '+OK\r\n');
+      assert.ok((await info('used_memory_lua')) < 1e6);
+      // Scripts keep working in the fresh VM; the old one's memory goes at the next GC.
+      for (let i = 0; i < 200 && process.memoryUsage().external - before > 50e6; i++) {
+        assert.equal(text((await c.send('EVAL', 'return 1', '0')).raw), ':1\r\n');
+        await new Promise((res) => setTimeout(res, 50));
+        gc();
+      }
+      assert.ok(process.memoryUsage().external - before < 50e6, 'the old VM memory was freed');
+      for (const f of [
+        'used_memory_vm_eval',
+        'used_memory_scripts_eval',
+        'number_of_cached_scripts',
+        'used_memory_vm_functions',
+        'used_memory_vm_total',
+        'used_memory_functions',
+        'used_memory_scripts',
+        'number_of_functions',
+        'number_of_libraries',
+      ]) {
+        assert.ok(Number.isFinite(await info(f)), f);
+      }
+      assert.equal(await info('number_of_cached_scripts'), 1);
+    } finally {
+      c.close();
+      await k.close();
     }
   });
 });

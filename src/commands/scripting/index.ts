@@ -17,6 +17,7 @@ import {
   dropScript,
   killScript,
   luaMemory,
+  renewLuaVM,
   runScript,
   sha1hex,
 } from '../../scripting/engine.js';
@@ -252,6 +253,8 @@ function scriptFlushCommand(c: Client, argv: string[]): void {
     for (const s of ctx.scripts.values()) dropScript(ctx.st, s.ref);
     closeScriptState(ctx.st);
     contexts.delete(c.server);
+    // A script that used a lot of Lua heap grew the wasm memory: a fresh VM gives it back.
+    renewLuaVM();
   }
   c.reply.ok();
 }
