@@ -50,11 +50,11 @@
 import { createHash } from 'node:crypto';
 import { lookupCommand } from '../commands/table.js';
 import { CmdFlag } from '../commands/types.js';
-import { ERR_BUSY_EVAL, ERR_BUSY_FUNCTION, ERR_NOTBUSY, ERR_OOM, ERR_UNKILLABLE } from '../errors.js';
+import { ERR_BUSY_EVAL, ERR_BUSY_FUNCTION, ERR_NOREPLICAS, ERR_NOTBUSY, ERR_OOM, ERR_UNKILLABLE } from '../errors.js';
 import { formatDouble, type ReplyWriter } from '../protocol/reply.js';
 import type { Client } from '../server/client.js';
 import { aclAllows, aclScriptCheck } from '../server/acl.js';
-import { call } from '../server/dispatch.js';
+import { call, markErrorsAccounted } from '../server/dispatch.js';
 import type { KeydraServer } from '../server/server.js';
 import { openRedisLibs } from './libs/index.js';
 import {
@@ -870,7 +870,20 @@ function replyError(ctx: RunCtx, msg: string, countStats = true): void {
   // An error that came from redis.call was counted when the command failed
   // (ignore_error_stats_update, ERR_REPLY_FLAG_NO_STATS_UPDATE).
   if (countStats) c.error(msg);
-  else c.reply.error(msg);
+  else {
+    // Not an error of its own (ERR_REPLY_FLAG_NO_STATS_UPDATE), but the command failed.
+    c.reply.error(msg);
+    failCallerCommand(ctx);
+  }
+}
+
+/**
+ * An error reply without stats of its own (ERR_REPLY_FLAG_NO_STATS_UPDATE: it came from a
+ * redis.call that counted it): the script's command still failed (networking.c afterErrorReply).
+ */
+function failCallerCommand(ctx: RunCtx): void {
+  const cmd = lookupCommand(ctx.opts.argv?.[0] ?? (ctx.opts.eval ? 'eval' : 'fcall'));
+  if (cmd !== undefined) cmd.failedCalls++;
 }
 
 /** True if the table at the top of L has ignore_error_stats_update = true. */
@@ -1054,6 +1067,7 @@ function tableToReply(ctx: RunCtx, L: number, w: ReplyWriter, depth: number): vo
     msg = msg.replace(/[\r\n]+$/, '').replace(/[\r\n]/g, ' ');
     pop(1);
     if (!ignoreErrorStats(v, L)) ctx.caller.server.countError(msg);
+    else failCallerCommand(ctx);
     w.error(msg);
     pop(1);
     return;
@@ -1393,11 +1407,13 @@ function execFromScript(ctx: RunCtx, argv: string[]): string | null {
     // ACL (src/server/acl.ts), as the calling client's user
   } else if (ctx.opts.readOnly && ((cmd.flags & (CmdFlag.Write | CmdFlag.MayReplicate)) !== 0 || MAY_REPLICATE.has(cmd.fullName)))
     err = 'Write commands are not allowed from read-only scripts.';
+  else if ((cmd.flags & CmdFlag.Write) !== 0 && !goodReplicasOk(server)) err = `-${ERR_NOREPLICAS}`;
   else if (!ctx.opts.allowOom && server.maxmemory > 0 && !ctx.writeDirty && ctx.oomAtStart && (cmd.flags & CmdFlag.DenyOom) !== 0)
     err = `-${ERR_OOM}`;
   if (err !== null) {
     if (cmd !== undefined) cmd.rejectedCalls++;
     server.countError(err.startsWith('-') ? err.slice(1) : `ERR ${err}`);
+    markErrorsAccounted(server.stats.total_error_replies);
     return err;
   }
   const c = ctx.st.fake;
@@ -1464,6 +1480,28 @@ function isReadonly(v: LuaVM, L: number, idx: number): boolean {
   const ro = v.m._lua_toboolean(L, -1) !== 0;
   v.m._lua_settop(L, -2);
   return ro;
+}
+
+/** Servers whose config has min-replicas-to-write (true) or lacks it (false). */
+const replicaConfig = new WeakMap<KeydraServer, boolean>();
+
+/**
+ * Redis checkGoodReplicasStatus for scripts: false when `min-replicas-to-write` (and
+ * `min-replicas-max-lag`) ask for good replicas, since Keydra has none. Then writes from scripts,
+ * and scripts that do not declare no-writes, get NOREPLICAS (script.c).
+ */
+export function goodReplicasOk(server: KeydraServer): boolean {
+  let has = replicaConfig.get(server);
+  if (has === undefined) {
+    try {
+      server.config.num('min-replicas-to-write');
+      has = true;
+    } catch {
+      has = false;
+    }
+    replicaConfig.set(server, has);
+  }
+  return !has || server.config.num('min-replicas-to-write') === 0 || server.config.num('min-replicas-max-lag') === 0;
 }
 
 /** Commands Redis 7.0 flags may-replicate although COMMAND INFO does not list it (refused in read-only scripts). */

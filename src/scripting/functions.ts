@@ -519,11 +519,10 @@ function registerFunction(v: LuaVM, L: number): number {
     if (m._lua_type(L, 2) !== LuaType.Function) return fail('second argument to redis.register_function must be a function');
     ref = m._luaL_ref(L, LUA_REGISTRYINDEX);
   }
-  // functionLibCreateFunction: the name is a C string (up to a NUL).
-  const cname = name.includes('\0') ? name.slice(0, name.indexOf('\0')) : name;
-  if (!verifyName(cname)) return fail(NAME_ERROR);
-  if (ctx.li.functions.has(cname)) return fail('Function already exists in the library');
-  ctx.li.functions.set(cname, { name: cname, desc, flags, ref, lib: ctx.li });
+  // functionLibCreateFunction: the whole name (an sds: a NUL byte in it fails the name check).
+  if (!verifyName(name)) return fail(NAME_ERROR);
+  if (ctx.li.functions.has(name)) return fail('Function already exists in the library');
+  ctx.li.functions.set(name, { name, desc, flags, ref, lib: ctx.li });
   return 0;
 }
 

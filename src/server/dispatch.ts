@@ -175,6 +175,17 @@ export function processCommand(c: Client, argv: string[]): void {
   server.afterCommand();
 }
 
+/** total_error_replies when the last command's errors were accounted (Redis prev_err_count). */
+let errorsSeen = 0;
+
+/**
+ * Marks the errors counted so far as accounted to a command (a command a script was refused:
+ * script.c scriptCall's incrCommandStatsOnError), so the script's own command is not failed for them.
+ */
+export function markErrorsAccounted(total: number): void {
+  errorsSeen = total;
+}
+
 /**
  * Executes a command that passed the checks: runs the handler, updates commandstats and
  * propagates its writes (argv, or the handler's replacement, to the AOF and replicas).
@@ -183,7 +194,7 @@ export function processCommand(c: Client, argv: string[]): void {
 export function call(c: Client, cmd: Command, argv: string[]): void {
   const server = c.server;
   const dirtyBefore = server.dirty;
-  const errorsBefore = server.stats.total_error_replies;
+  errorsSeen = server.stats.total_error_replies;
   server.propArgv = null;
   server.preventPropagation = false;
   const t0 = batchDepth > 0 ? clock[MARK] : performance.now();
@@ -201,7 +212,10 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   clock[MARK] = t1;
   cmd.usec += (t1 - t0) * 1000;
   cmd.calls++;
-  if (server.stats.total_error_replies !== errorsBefore) cmd.failedCalls++;
+  // Errors since the last command (nested ones, e.g. from a script, took theirs): Redis
+  // incrCommandStatsOnError's prev_err_count.
+  if (server.stats.total_error_replies !== errorsSeen) cmd.failedCalls++;
+  errorsSeen = server.stats.total_error_replies;
   afterCall(c, cmd, argv, t1 - t0, replyStart);
   server.stats.total_commands_processed++;
   c.lastCommand = cmd.fullName;

@@ -79,10 +79,33 @@ describe('scripting sandbox (differential)', () => {
 
   it('print, loadfile, dofile, os, io, debug, setfenv are absent', async (t) => {
     if (!d) return t.skip(NO_REDIS);
-    for (const g of ['print', 'loadfile', 'dofile', 'os', 'io', 'debug', 'package', 'require', 'module', 'setfenv', 'getfenv', 'newproxy']) {
+    for (const g of [
+      'print',
+      'loadfile',
+      'dofile',
+      'os',
+      'io',
+      'debug',
+      'package',
+      'require',
+      'module',
+      'setfenv',
+      'getfenv',
+      'newproxy',
+    ]) {
       await same(ev(`return type(${g})`));
     }
-    for (const g of ['load', 'loadstring', 'gcinfo', 'unpack', 'xpcall', 'collectgarbage', 'coroutine', '_VERSION', '__redis__err__handler']) {
+    for (const g of [
+      'load',
+      'loadstring',
+      'gcinfo',
+      'unpack',
+      'xpcall',
+      'collectgarbage',
+      'coroutine',
+      '_VERSION',
+      '__redis__err__handler',
+    ]) {
       await same(ev(`return type(${g})`));
     }
   });
@@ -95,7 +118,7 @@ describe('scripting sandbox (differential)', () => {
       ev('local s = string.dump(function() return 1 end) local f, e = load(function() local r = s; s = nil; return r end) return e'),
       // Mutated bytecode: every byte of a dump in turn.
       ev(
-        "local s = string.dump(function(a) return a + 1 end) local out = {} for i = 1, #s do local m = s:sub(1, i - 1) .. string.char((s:byte(i) + 1) % 256) .. s:sub(i + 1) local f, e = loadstring(m) if f then out[#out + 1] = i end end return #out",
+        'local s = string.dump(function(a) return a + 1 end) local out = {} for i = 1, #s do local m = s:sub(1, i - 1) .. string.char((s:byte(i) + 1) % 256) .. s:sub(i + 1) local f, e = loadstring(m) if f then out[#out + 1] = i end end return #out',
       ),
       ev('\x1bLuaQ\x00\x01\x04'),
       ev('return loadstring()'),
@@ -111,7 +134,11 @@ describe('scripting sandbox (differential)', () => {
       ['FUNCTION', 'LOAD', "#!lua name=l1\nredis.register_function('f1', function() getmetatable('').__index = {} end)"],
       ['FUNCTION', 'LOAD', "#!lua name=l2\nredis.register_function('f2', function() getmetatable(_G).__index = {} end)"],
       ['FUNCTION', 'LOAD', "#!lua name=l3\nredis.log = nil\nredis.register_function('f3', function() return 1 end)"],
-      ['FUNCTION', 'LOAD', "#!lua name=l4\nredis.register_function('f4', function() return {type(redis.call), ('x'):upper(), tostring(rawget(_G, 'y'))} end)"],
+      [
+        'FUNCTION',
+        'LOAD',
+        "#!lua name=l4\nredis.register_function('f4', function() return {type(redis.call), ('x'):upper(), tostring(rawget(_G, 'y'))} end)",
+      ],
       ['FCALL', 'f1', 0],
       ['FCALL', 'f2', 0],
       ['FCALL', 'f4', 0],
@@ -119,6 +146,89 @@ describe('scripting sandbox (differential)', () => {
       ['FCALL', 'f5', 0],
       ['FUNCTION', 'FLUSH'],
       INTACT,
+    );
+  });
+});
+
+describe('scripting flags and stats (differential)', () => {
+  let d: Differential | null = null;
+  const same = useDifferential((x) => {
+    d = x;
+  });
+
+  it('SORT BY <constant> on a set is sorted inside scripts', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    await same(
+      ['DEL', 'myset'],
+      [
+        'SADD',
+        'myset',
+        'a',
+        'b',
+        'c',
+        'd',
+        'e',
+        'f',
+        'g',
+        'h',
+        'i',
+        'l',
+        'm',
+        'n',
+        'o',
+        'p',
+        'q',
+        'r',
+        's',
+        't',
+        'u',
+        'v',
+        'z',
+        'aa',
+        'aaa',
+        'azz',
+      ],
+      ['EVAL', "return redis.call('sort', KEYS[1], 'by', '_')", 1, 'myset'],
+      ['EVAL', "return redis.call('sort', KEYS[1], 'by', '_', 'get', '#', 'get', '_:*')", 1, 'myset'],
+    );
+  });
+
+  it('failed_calls of EVAL: errors a redis.call/pcall already counted are not counted again', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    const stats = ['INFO', 'commandstats'];
+    const norm = (r: unknown): string =>
+      String(r)
+        .split('\r\n')
+        .filter((l) => /^cmdstat_(eval|select|set)/.test(l))
+        .map((l) => l.replace(/usec=\d+,usec_per_call=[\d.]+,/, ''))
+        .sort()
+        .join('\n');
+    for (const script of [
+      "return redis.call('select', 99)",
+      "local t = redis.pcall('select', 99) return 1",
+      "return redis.pcall('select', 99)",
+      "return {err = 'MY own'}",
+    ]) {
+      await same(['CONFIG', 'RESETSTAT'], ['EVAL', script, 0]);
+      await d.sameAfter(stats, norm);
+    }
+  });
+
+  it('NOREPLICAS with min-replicas-to-write and no replicas (when the directive is supported)', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    const [, k] = await d.connectBoth();
+    const ok = (await k.send('CONFIG', 'SET', 'min-replicas-to-write', '1')).raw.toString('latin1');
+    k.close();
+    if (!ok.startsWith('+')) return t.skip('min-replicas-to-write not configurable in this build');
+    await same(
+      ['CONFIG', 'SET', 'min-replicas-to-write', '1'],
+      ['FUNCTION', 'FLUSH'],
+      ['EVAL', "#!lua flags=no-writes\nreturn redis.call('get', 'x')", 1, 'x'],
+      ['EVAL', "return redis.call('get', 'x')", 1, 'x'],
+      ['EVAL', "#!lua\nreturn redis.call('get', 'x')", 1, 'x'],
+      ['EVAL', "return redis.call('set', 'x', 1)", 1, 'x'],
+      ['EVAL', "return redis.pcall('set', 'x', 1)", 1, 'x'],
+      ['CONFIG', 'SET', 'min-replicas-to-write', '0'],
     );
   });
 });

@@ -8,13 +8,14 @@
  * Source: Redis 7.0 eval.c (evalGenericCommand, luaCreateFunction, evalExtractShebangFlags,
  * scriptCommand), script.c (scriptPrepareForRun).
  */
-import { ERR_NOSCRIPT, ERR_NOT_INTEGER, ERR_NUMKEYS_NEGATIVE, ERR_NUMKEYS_TOO_MANY, ERR_OOM } from '../../errors.js';
+import { ERR_NOREPLICAS, ERR_NOSCRIPT, ERR_NOT_INTEGER, ERR_NUMKEYS_NEGATIVE, ERR_NUMKEYS_TOO_MANY, ERR_OOM } from '../../errors.js';
 import {
   type ScriptState,
   closeScriptState,
   compileScript,
   createScriptState,
   dropScript,
+  goodReplicasOk,
   killScript,
   luaMemory,
   renewLuaVM,
@@ -205,6 +206,10 @@ function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): vo
     // scriptPrepareForRun: checks declared flags before running.
     if ((flags & ScriptFlag.NoWrites) === 0 && ro) {
       c.error('ERR Can not execute a script with write flag using *_ro command.');
+      return;
+    }
+    if ((flags & ScriptFlag.NoWrites) === 0 && !goodReplicasOk(c.server)) {
+      c.error(ERR_NOREPLICAS);
       return;
     }
     if ((flags & (ScriptFlag.AllowOom | ScriptFlag.NoWrites)) === 0 && c.server.maxmemory > 0 && !c.server.evict()) {
