@@ -36,15 +36,22 @@
  * (Lua value → reply). The reply of a command called from a script is read straight from the
  * script client's ReplyWriter buffer and pushed onto the Lua stack (no intermediate JS tree).
  *
- * Known limits: a script is only suspended for BUSY at a point where Lua can yield: pcall runs Lua
- * functions in coroutines for that (YIELDABLE_PCALL_SRC), but not while another C function
- * (xpcall, a metamethod, table.sort's comparator, a gsub callback) is on its call stack, and never
- * when it runs inside MULTI/EXEC or from a client without socket; there it runs to the end before
- * anything else is served (and cannot be killed). After SCRIPT KILL, a pcall that catches the
- * kill error gets it raised again at its next hook event even on the same line (Redis: next line). The VM has no read-only tables
- * (Redis patches Lua for them), so protection uses proxies: `pairs`, `next`, `rawget`, `rawset` and
- * `setmetatable` are wrapped to see through them or refuse, but `getmetatable(_G)` shows the proxy's
- * metatable. There is no Lua debugger (SCRIPT DEBUG YES/SYNC).
+ * Suspension (BUSY): the Lua wasm is Asyncify-transformed (scripts/build-lua-wasm.mjs); past
+ * busy-reply-threshold the count hook unwinds the whole wasm stack, whatever Lua is doing (a loop in
+ * pcall/xpcall, a table.sort comparator, a gsub callback, a metamethod, a coroutine), the run
+ * continues on later event-loop turns by rewinding it, and SCRIPT KILL / FUNCTION KILL raise the
+ * kill error where it stands (then at every new line, as Redis's LUA_MASKLINE hook). Inside EXEC
+ * the transaction waits for the script (client.execContinuation). Only a client without a socket
+ * (AOF loading) runs a script to its end. Cost: the instrumented interpreter loop is ~1.9x slower
+ * on pure Lua loops; a small EVALSHA ~10% more server CPU.
+ *
+ * Read-only environment (Redis patches Lua with read-only tables; this VM is stock Lua 5.1):
+ * proxies. Library tables and the globals are empty proxies reading from the real tables (never
+ * reachable from Lua: no thread's globals table is the real one) whose __newindex raises; their
+ * metatables are hidden (`__metatable`), getmetatable(_G) and getmetatable('') give read-only
+ * views like Redis's; rawset, table.insert and setmetatable refuse protected tables; rawget,
+ * next and pairs see through proxies. loadstring/load/EVAL/FUNCTION LOAD never load bytecode.
+ * There is no Lua debugger (SCRIPT DEBUG YES/SYNC).
  * Source: Redis 7.0 script_lua.c, script.c, eval.c; Lua 5.1 reference manual.
  */
 import { createHash } from 'node:crypto';

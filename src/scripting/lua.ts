@@ -10,6 +10,9 @@
  * `error(L, msg)` (lua_error longjmps through the JS frame, as in C).
  * We use wasmoon-lua5.1 only for its compiled Lua and its emscripten module (not its proxy API):
  * it is the one npm package that ships PUC Lua 5.1 itself, which Redis scripts are written for.
+ * Its wasm is loaded as transformed by Binaryen's Asyncify at build time (dist/lua/, made by
+ * scripts/build-lua-wasm.mjs), so that a hook can suspend the whole call stack (startUnwind /
+ * finishUnwind / startRewind / stopRewindIfRewinding) and the event loop can run meanwhile.
  * Source: Lua 5.1 reference manual §3 (the C API).
  */
 import { existsSync } from 'node:fs';
