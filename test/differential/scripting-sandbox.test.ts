@@ -156,6 +156,25 @@ describe('scripting flags and stats (differential)', () => {
     d = x;
   });
 
+  it("Redis's pcall (a Lua wrapper of the native one): results, error tables, no argument", async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    await same(
+      ev('return {pcall()}'),
+      ev('return {pcall(error)}'),
+      ev("return {pcall(function() error({err='X y'}) end)}"),
+      ev('return {pcall(function() error({err=5}) end)}'),
+      ev('local ok, e = pcall(function() error({x=1}) end) return type(e)'),
+      ev("return {pcall(redis.call, 'nope')}"),
+      ev('return {pcall(1)}'),
+      ev("return {pcall(function(...) return select('#', ...) end, 1, nil, 3)}"),
+      ev("return {xpcall(function() error('x') end, function(e) return 'h:' .. e end)}"),
+      ev(
+        'local co = coroutine.create(function() coroutine.yield(1) return 2 end) local a, b = coroutine.resume(co) local c, d = coroutine.resume(co) return {tostring(a), b, tostring(c), d}',
+      ),
+      ev('coroutine.yield()'),
+    );
+  });
+
   it('SORT BY <constant> on a set is sorted inside scripts', async (t) => {
     if (!d) return t.skip(NO_REDIS);
     await same(
