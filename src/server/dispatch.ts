@@ -45,6 +45,22 @@ function reject(c: Client, cmd: Command | null, msg: string): void {
 }
 
 /**
+ * Redis processCommand's reject_cmd_on_oom: a deny-oom command; inside MULTI every command but
+ * EXEC, DISCARD, QUIT and RESET (queueing takes memory); EXEC when a queued command is deny-oom.
+ */
+function oomRejects(c: Client, cmd: Command, flags: number): boolean {
+  if (c.multi === null) return (flags & CmdFlag.DenyOom) !== 0;
+  const name = cmd.fullName;
+  if (name === 'discard' || name === 'quit' || name === 'reset') return false;
+  if (name !== 'exec') return true;
+  for (const argv of c.multi) {
+    const q = lookupCommand(argv[0]);
+    if (q !== undefined && (q.flags & CmdFlag.DenyOom) !== 0) return true;
+  }
+  return false;
+}
+
+/**
  * Resolves argv[0] (and argv[1] for containers) to a command, replying the unknown-command,
  * unknown-subcommand or arity error when it cannot run. @returns the command or null.
  */
@@ -138,7 +154,7 @@ export function processCommand(c: Client, argv: string[]): void {
     return;
   }
   if (!c.unrestricted && !aclCheck(c, cmd, argv)) return; // ACL (src/server/acl.ts)
-  if ((flags & CmdFlag.DenyOom) !== 0 && server.maxmemory > 0 && !server.evict() && !c.multi) {
+  if (server.maxmemory > 0 && oomRejects(c, cmd, flags) && !server.evict()) {
     reject(c, cmd, ERR_OOM);
     return;
   }
