@@ -42,8 +42,8 @@
  * continues on later event-loop turns by rewinding it, and SCRIPT KILL / FUNCTION KILL raise the
  * kill error where it stands (then at every new line, as Redis's LUA_MASKLINE hook). Inside EXEC
  * the transaction waits for the script (client.execContinuation). Only a client without a socket
- * (AOF loading) runs a script to its end. Cost: the instrumented interpreter loop is ~1.9x slower
- * on pure Lua loops; a small EVALSHA ~10% more server CPU.
+ * (AOF loading) runs a script to its end. Cost: the instrumented interpreter runs CPU-bound Lua
+ * 1.5-1.9x slower; a small EVALSHA takes ~10% more server CPU.
  *
  * Read-only environment (Redis patches Lua with read-only tables; this VM is stock Lua 5.1):
  * proxies. Library tables and the globals are empty proxies reading from the real tables (never
