@@ -191,3 +191,5 @@ export const ERR_BITFIELD_OVERFLOW_TYPE = 'ERR Invalid OVERFLOW type specified';
 export const ERR_BITFIELD_RO = 'ERR BITFIELD_RO only supports the GET subcommand';
 export const ERR_BITOP_NOT = 'ERR BITOP NOT must be called with a single source key.';
 export const ERR_BITPOS_BIT = 'ERR The bit argument must be 1 or 0.';
+/** min-replicas-to-write not met (Redis shared.noreplicaserr). */
+export const ERR_NOREPLICAS = 'NOREPLICAS Not enough good replicas to write.';

@@ -2,10 +2,15 @@
  * Runs redis-benchmark (Debian redis-tools) for one test and parses its `--csv` output.
  * A test whose command the server rejects is reported with the error instead of a number.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+
+/** The script of the EVALSHA test (loaded with SCRIPT LOAD before the run). */
+const EVALSHA_SCRIPT = "return redis.call('incr', KEYS[1])";
+const EVALSHA_SHA = createHash('sha1').update(EVALSHA_SCRIPT).digest('hex');
 
 /** redis-benchmark test names (-t) and the CSV row name prefix each one reports under. */
-export const RB_TESTS: { t: string; row: string; cmd?: string[] }[] = [
+export const RB_TESTS: { t: string; row: string; cmd?: string[]; setup?: string[] }[] = [
   { t: 'set', row: 'SET' },
   { t: 'get', row: 'GET' },
   { t: 'incr', row: 'INCR' },
@@ -24,6 +29,8 @@ export const RB_TESTS: { t: string; row: string; cmd?: string[] }[] = [
   // Not built-in redis-benchmark tests: run as explicit commands (XRANGE reads what XADD wrote).
   { t: 'xadd', row: 'XADD', cmd: ['xadd', 'bench:stream', '*', 'field', 'value'] },
   { t: 'xrange_10', row: 'XRANGE', cmd: ['xrange', 'bench:stream', '-', '+', 'COUNT', '10'] },
+  // A small script through the script cache (SCRIPT LOAD first, on both servers).
+  { t: 'evalsha', row: 'EVALSHA', cmd: ['evalsha', EVALSHA_SHA, '1', 'bench:script:__rand_int__'], setup: ['script', 'load', EVALSHA_SCRIPT] },
 ];
 
 export interface RbResult {
@@ -49,9 +56,10 @@ function csvFields(line: string): string[] {
  */
 export function runRedisBenchmark(
   port: number,
-  test: { t: string; row: string; cmd?: string[] },
+  test: { t: string; row: string; cmd?: string[]; setup?: string[] },
   opts: { clients: number; pipeline: number; requests: number; keyspace: number },
 ): Promise<RbResult> {
+  if (test.setup) spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...test.setup], { stdio: 'ignore' });
   const args = ['-h', '127.0.0.1', '-p', String(port), '-c', String(opts.clients), '-P', String(opts.pipeline)];
   args.push('-n', String(opts.requests), '-r', String(opts.keyspace), '--csv');
   if (test.cmd) args.push(...test.cmd);

@@ -36,25 +36,32 @@
  * (Lua value → reply). The reply of a command called from a script is read straight from the
  * script client's ReplyWriter buffer and pushed onto the Lua stack (no intermediate JS tree).
  *
- * Known limits: a script is only suspended for BUSY at a point where Lua can yield: pcall runs Lua
- * functions in coroutines for that (YIELDABLE_PCALL_SRC), but not while another C function
- * (xpcall, a metamethod, table.sort's comparator, a gsub callback) is on its call stack, and never
- * when it runs inside MULTI/EXEC or from a client without socket; there it runs to the end before
- * anything else is served (and cannot be killed). After SCRIPT KILL, a pcall that catches the
- * kill error gets it raised again at its next hook event even on the same line (Redis: next line). The VM has no read-only tables
- * (Redis patches Lua for them), so protection uses proxies: `pairs`, `next`, `rawget`, `rawset` and
- * `setmetatable` are wrapped to see through them or refuse, but `getmetatable(_G)` shows the proxy's
- * metatable. There is no Lua debugger (SCRIPT DEBUG YES/SYNC).
+ * Suspension (BUSY): the Lua wasm is Asyncify-transformed (scripts/build-lua-wasm.mjs); past
+ * busy-reply-threshold the count hook unwinds the whole wasm stack, whatever Lua is doing (a loop in
+ * pcall/xpcall, a table.sort comparator, a gsub callback, a metamethod, a coroutine), the run
+ * continues on later event-loop turns by rewinding it, and SCRIPT KILL / FUNCTION KILL raise the
+ * kill error where it stands (then at every new line, as Redis's LUA_MASKLINE hook). Inside EXEC
+ * the transaction waits for the script (client.execContinuation). Only a client without a socket
+ * (AOF loading) runs a script to its end. Cost: the instrumented interpreter runs CPU-bound Lua
+ * 1.5-1.9x slower; a small EVALSHA takes ~10% more server CPU.
+ *
+ * Read-only environment (Redis patches Lua with read-only tables; this VM is stock Lua 5.1):
+ * proxies. Library tables and the globals are empty proxies reading from the real tables (never
+ * reachable from Lua: no thread's globals table is the real one) whose __newindex raises; their
+ * metatables are hidden (`__metatable`), getmetatable(_G) and getmetatable('') give read-only
+ * views like Redis's; rawset, table.insert and setmetatable refuse protected tables; rawget,
+ * next and pairs see through proxies. loadstring/load/EVAL/FUNCTION LOAD never load bytecode.
+ * There is no Lua debugger (SCRIPT DEBUG YES/SYNC).
  * Source: Redis 7.0 script_lua.c, script.c, eval.c; Lua 5.1 reference manual.
  */
 import { createHash } from 'node:crypto';
 import { lookupCommand } from '../commands/table.js';
 import { CmdFlag } from '../commands/types.js';
-import { ERR_BUSY_EVAL, ERR_BUSY_FUNCTION, ERR_NOTBUSY, ERR_OOM, ERR_UNKILLABLE } from '../errors.js';
+import { ERR_BUSY_EVAL, ERR_BUSY_FUNCTION, ERR_NOREPLICAS, ERR_NOTBUSY, ERR_OOM, ERR_UNKILLABLE } from '../errors.js';
 import { formatDouble, type ReplyWriter } from '../protocol/reply.js';
 import type { Client } from '../server/client.js';
 import { aclAllows, aclScriptCheck } from '../server/acl.js';
-import { call } from '../server/dispatch.js';
+import { call, markErrorsAccounted } from '../server/dispatch.js';
 import type { KeydraServer } from '../server/server.js';
 import { openRedisLibs } from './libs/index.js';
 import {
@@ -85,25 +92,77 @@ const LUA_GCCOUNT = 3;
 const LUA_GCCOUNTB = 4;
 const LUA_GCSTEP = 5;
 
+/** The VM new states are created in (states keep the VM they were made in: `st.vm`). */
 let vm: LuaVM | null = null;
-let vmLoading: Promise<LuaVM> | null = null;
-/** C function pointers, registered once per VM. */
-let F: Record<string, number> = {};
-let hookPtr = 0;
+let vmLoading: Promise<void> | null = null;
+/** A fresh VM being loaded to replace `vm` (see renewLuaVM), or null. */
+let vmRenewing: Promise<void> | null = null;
+/** C function pointers (function table indices) of each VM, registered once per VM. */
+const pointers = new WeakMap<LuaVM, { F: Record<string, number>; hook: number }>();
+
+function ptrs(v: LuaVM): { F: Record<string, number>; hook: number } {
+  return pointers.get(v) as { F: Record<string, number>; hook: number };
+}
 
 /** Loads the Lua VM once per process (idempotent). KeydraServer.start awaits it. */
-export function loadLuaVM(): Promise<LuaVM> {
+export function loadLuaVM(): Promise<void> {
   if (vmLoading === null) {
+    // Resolves to nothing: a promise holding the VM would keep it alive after renewLuaVM.
     vmLoading = LuaVM.load().then((v) => {
       vm = v;
       registerFunctions(v);
-      return v;
     });
   }
   return vmLoading;
 }
 
-/** The loaded VM. @throws if loadLuaVM() has not resolved yet. */
+/** Called when renewLuaVM has made a fresh VM current (idle states of the old one go then). */
+export const vmRenewHooks: (() => void)[] = [];
+
+/** Wasm memory (bytes) past which a flush replaces the VM: wasm memory never shrinks. */
+const RENEW_VM_BYTES = 64 << 20;
+
+/** A fresh VM loaded ahead (once the current one has grown past RENEW_VM_BYTES), or null. */
+let spare: LuaVM | null = null;
+
+/**
+ * Starts loading a spare VM when `v`, the current VM, has grown past RENEW_VM_BYTES (called
+ * after each run: one comparison), so that a flush can swap it in synchronously.
+ */
+function prepareSpare(v: LuaVM): void {
+  if (v !== vm || spare !== null || vmRenewing !== null || v.memoryBytes() <= RENEW_VM_BYTES) return;
+  vmRenewing = LuaVM.load().then(
+    (fresh) => {
+      registerFunctions(fresh);
+      spare = fresh;
+      vmRenewing = null;
+    },
+    () => {
+      vmRenewing = null;
+    },
+  );
+}
+
+/**
+ * After SCRIPT FLUSH / FUNCTION FLUSH: if the current VM's wasm memory has grown past
+ * RENEW_VM_BYTES (a script used a lot of Lua heap: wasm memory only grows), the spare VM
+ * (prepareSpare) becomes the one new states are created in. States of the old VM go on in it;
+ * idle ones are dropped (vmRenewHooks); once none is left nothing references the old VM and the
+ * GC frees its memory. Without a spare ready yet, nothing changes (the next flush retries).
+ */
+export function renewLuaVM(): void {
+  const cur = vm;
+  if (cur === null || cur.memoryBytes() <= RENEW_VM_BYTES) return;
+  if (spare === null) {
+    prepareSpare(cur);
+    return;
+  }
+  vm = spare;
+  spare = null;
+  for (const h of vmRenewHooks) h();
+}
+
+/** The VM new states are created in. @throws if loadLuaVM() has not resolved yet. */
 export function luaVM(): LuaVM {
   if (vm === null) throw new Error('Lua VM not loaded: await loadLuaVM() first');
   return vm;
@@ -126,6 +185,8 @@ export class ScriptState {
     readonly fake: Client,
     /** Registry ref of the protected globals view scripts run in (function environment). */
     readonly envRef: number,
+    /** Registry ref of the real globals table (never reachable from Lua code). */
+    readonly globalsRef: number,
   ) {}
 }
 
@@ -162,18 +223,14 @@ interface RunCtx {
   start: number;
   sliceStart: number;
   threshold: number;
-  /** May be suspended for BUSY (a socket client, not inside EXEC). */
+  /** May be suspended for BUSY (a client with a socket; inside EXEC too, which then waits). */
   yieldable: boolean;
   /** Suspended at least once: the server answers -BUSY. */
   busy: boolean;
-  /** The last yield came from our hook (not from the script's own coroutine.yield). */
-  ourYield: boolean;
-  /**
-   * Coroutines running a pcall'd function (thread address → state): `chain` when the hook may
-   * suspend it (its parent is the script's coroutine or such a coroutine), `hooked` when its
-   * last yield came from the hook.
-   */
-  pcalls: Map<number, { chain: boolean; hooked: boolean }> | null;
+  /** The wasm stack is unwound at the hook (Asyncify): the next slice rewinds it. */
+  suspended: boolean;
+  /** The C stack pointer when the run started (restored if a suspended run is abandoned). */
+  sp: number;
   /** SCRIPT KILL armed the hook to raise the kill error (every line, every thread). */
   killArmed: boolean;
   /** The server shut down while the script was suspended: drop it without a reply. */
@@ -196,41 +253,45 @@ const REMOVED_GLOBALS = ['io', 'os', 'package', 'module', 'require', 'loadfile',
 const PROTECTED_LIBS = ['string', 'math', 'table', 'coroutine', 'redis', 'cjson', 'bit', 'struct', 'cmsgpack'];
 
 /**
- * pcall for scripts: Redis's pcall semantics (an error table becomes its err string), but a Lua
- * function is run in a coroutine so that the count hook can suspend a script looping inside a
- * pcall (a C pcall is a boundary Lua 5.1 cannot yield across). The coroutine's suspension is
- * passed up the chain of such pcalls to the script's own coroutine. C functions, deep nesting,
- * and runs that can never be suspended use the native pcall. A yield by the function itself is
- * the error Redis's C pcall gives. Upvalues come as chunk arguments.
+ * Redis's pcall (script_lua.c luaRedisPcall: an error table with a string/number `err` becomes
+ * that string; no argument: "attempt to call a boolean value", as its placeholder is called),
+ * written in Lua around the native pcall so no JS frame is on the stack while the protected
+ * function runs (the engine can then suspend it for BUSY). Chunk args: pcall, type, select.
  */
-const YIELDABLE_PCALL_SRC = `local native_pcall, iscfunction, begin_pcall, end_pcall, hook_yielded,
-  co_create, co_resume, co_status, co_yield, select, type, unpack = ...
-local function pack(...) return {n = select('#', ...), ...} end
-return function(f, ...)
-  if type(f) ~= 'function' or iscfunction(f) or not begin_pcall() then
-    return native_pcall(f, ...)
-  end
-  local co = co_create(f)
-  end_pcall(co, true)
-  local r = pack(co_resume(co, ...))
-  while r[1] and co_status(co) == 'suspended' do
-    local how = hook_yielded(co)
-    if how == 1 then
-      co_yield()
-    elseif how ~= 2 then
-      end_pcall(co)
-      return false, 'attempt to yield across metamethod/C-call boundary'
-    end
-    r = pack(co_resume(co))
-  end
-  end_pcall(co)
-  if r[1] then return true, unpack(r, 2, r.n) end
-  local e = r[2]
+const REDIS_PCALL_SRC = `local pcall, type, select = ...
+local function fix(ok, ...)
+  if ok then return true, ... end
+  local e = ...
   if type(e) == 'table' then
     local m = e.err
-    if type(m) == 'string' or type(m) == 'number' then e = m end
+    local t = type(m)
+    if t == 'string' or t == 'number' then e = m end
   end
   return false, e
+end
+return function(...)
+  if select('#', ...) == 0 then return false, 'attempt to call a boolean value' end
+  return fix(pcall(...))
+end`;
+
+/**
+ * `load` that never loads bytecode (chunk called with load, type, string.byte; returns the
+ * replacement): Redis's Lua (ldo.c f_parser) always uses the text parser, so a chunk starting
+ * with ESC fails with "unexpected symbol near 'char(27)'"; a leading space gives the same error.
+ * (loadstring does the same in F.loadstring, EVAL and FUNCTION LOAD in LuaVM.loadBuffer.)
+ */
+const GUARDS_SRC = `local load, type, byte = ...
+return function(f, chunkname)
+  if type(f) ~= 'function' then return load(f, chunkname) end
+  local first = true
+  return load(function()
+    local p = f()
+    if first then
+      first = false
+      if type(p) == 'string' and byte(p, 1) == 27 then p = ' ' .. p end
+    end
+    return p
+  end, chunkname)
 end`;
 
 /** The error handler global Redis 7.0 defines (eval.c scriptingInit); kept for scripts that look. */
@@ -258,24 +319,14 @@ end`;
 export function createScriptState(server: KeydraServer, kind: 'eval' | 'function'): ScriptState {
   const v = luaVM();
   const m = v.m;
+  const F = ptrs(v).F;
   const L = v.newState();
   m._luaL_openlibs(L);
   openRedisLibs(v, L);
-  // Redis's pcall (returns the err string of error tables), wrapped so a script spinning inside a
-  // pcall can still be suspended for BUSY (see YIELDABLE_PCALL_SRC).
-  if (v.loadBuffer(L, YIELDABLE_PCALL_SRC, '=pcall') === LUA_OK) {
-    for (const f of ['pcall', 'iscfunction', 'pcallBegin', 'pcallEnd', 'pcallYielded']) v.pushCFunction(L, F[f]);
-    for (const name of ['create', 'resume', 'status', 'yield']) {
-      v.getGlobal(L, 'coroutine');
-      v.getField(L, -1, name);
-      m._lua_remove(L, -2);
-    }
-    for (const name of ['select', 'type', 'unpack']) v.getGlobal(L, name);
-    m._lua_call(L, 12, 1);
-  } else {
-    m._lua_settop(L, 0);
-    v.pushCFunction(L, F.pcall);
-  }
+  // Redis's pcall (returns the err string of error tables).
+  if (v.loadBuffer(L, REDIS_PCALL_SRC, '=pcall') !== LUA_OK) throw new Error(`Lua: ${v.toString(L, -1)}`);
+  for (const name of ['pcall', 'type', 'select']) v.getGlobal(L, name);
+  m._lua_call(L, 3, 1);
   v.setGlobal(L, 'pcall');
   // The redis table.
   v.newTable(L);
@@ -339,12 +390,19 @@ export function createScriptState(server: KeydraServer, kind: 'eval' | 'function
   v.pushCFunction(L, F.setmetatable);
   v.setGlobal(L, 'setmetatable');
   const envRef = protectGlobals(v, L);
+  v.getField(L, LUA_REGISTRYINDEX, 'keydra_G');
+  const globalsRef = m._luaL_ref(L, LUA_REGISTRYINDEX);
+  // From now on no thread (the main one included: FUNCTION LOAD bodies run there, and
+  // loadstring gives new chunks the globals of the thread that loads them) sees the real globals.
+  m._lua_rawgeti(L, LUA_REGISTRYINDEX, envRef);
+  m._lua_replace(L, LUA_GLOBALSINDEX);
   logServer = server;
   const fake = server.createFakeClient();
   fake.authenticated = true;
+  fake.isScript = true;
   // Scripts never block: blocking commands answer as their non-blocking forms (as in MULTI).
   fake.multi = [];
-  return new ScriptState(v, L, kind, server, fake, envRef);
+  return new ScriptState(v, L, kind, server, fake, envRef, globalsRef);
 }
 
 /**
@@ -357,46 +415,68 @@ export function createScriptState(server: KeydraServer, kind: 'eval' | 'function
  */
 function protectGlobals(v: LuaVM, L: number): number {
   const m = v.m;
+  const F = ptrs(v).F;
   v.newTable(L);
   const RO = m._lua_gettop(L);
   v.newTable(L);
   const PX = m._lua_gettop(L);
-  const mark = (idx: number, real: number): void => {
-    // ro[t] = true; ro[real] = true; proxy[t] = real
+  // HIDE: the __metatable of every proxy's metatable, which getmetatable turns into nil (a
+  // library table has no metatable in Redis), so no script reaches a proxy's metatable.
+  v.newTable(L);
+  const HIDE = m._lua_gettop(L);
+  for (const [idx, name] of [
+    [RO, 'keydra_ro'],
+    [PX, 'keydra_proxy'],
+    [HIDE, 'keydra_hide'],
+  ] as const) {
     m._lua_pushvalue(L, idx);
-    m._lua_pushboolean(L, 1);
-    m._lua_rawset(L, RO);
-    m._lua_pushvalue(L, real);
-    m._lua_pushboolean(L, 1);
-    m._lua_rawset(L, RO);
-    m._lua_pushvalue(L, idx);
-    m._lua_pushvalue(L, real);
-    m._lua_rawset(L, PX);
-  };
-  const makeProxy = (real: number): number => {
-    v.newTable(L);
-    const p = m._lua_gettop(L);
-    v.newTable(L);
-    m._lua_pushvalue(L, real);
-    v.setField(L, -2, '__index');
-    v.pushCFunction(L, F.roNewIndex);
-    v.setField(L, -2, '__newindex');
-    m._lua_setmetatable(L, p);
-    mark(p, real);
-    return p;
-  };
+    v.setField(L, LUA_REGISTRYINDEX, name);
+  }
+  const makeProxy = (real: number): number => pushReadonlyProxy(v, L, real);
+  // Wrappers of base functions that would reach or change protected tables, or load bytecode.
+  if (v.loadBuffer(L, GUARDS_SRC, '=guards') === LUA_OK) {
+    for (const name of ['load', 'type']) v.getGlobal(L, name);
+    v.getGlobal(L, 'string');
+    v.getField(L, -1, 'byte');
+    m._lua_remove(L, -2);
+    m._lua_call(L, 3, 1);
+    v.setGlobal(L, 'load');
+  }
+  m._lua_settop(L, HIDE);
+  m._lua_pushvalue(L, HIDE);
+  m._lua_pushcclosure(L, F.getmetatable, 1);
+  v.setGlobal(L, 'getmetatable');
+  v.pushCFunction(L, F.loadstring);
+  v.setGlobal(L, 'loadstring');
+  // table.insert (ltablib.c tinsert) refusing read-only tables; the read-only set is its upvalue.
+  v.getGlobal(L, 'table');
+  m._lua_pushvalue(L, RO);
+  m._lua_pushcclosure(L, F.tinsert, 1);
+  v.setField(L, -2, 'insert');
+  m._lua_settop(L, HIDE);
   for (const name of PROTECTED_LIBS) {
     v.getGlobal(L, name);
     if (v.type(L, -1) !== LuaType.Table) {
-      m._lua_settop(L, PX);
+      m._lua_settop(L, HIDE);
       continue;
     }
     const real = m._lua_gettop(L);
     makeProxy(real);
     m._lua_pushvalue(L, -1);
     v.setGlobal(L, name);
-    m._lua_settop(L, PX);
+    m._lua_settop(L, HIDE);
   }
+  // The string metatable: its __index is the protected string table, and getmetatable('') gives
+  // a read-only view of it.
+  v.pushString(L, '');
+  if (m._lua_getmetatable(L, -1) !== 0) {
+    const SM = m._lua_gettop(L);
+    v.getGlobal(L, 'string');
+    v.setField(L, SM, '__index');
+    makeProxy(SM);
+    v.setField(L, SM, '__metatable');
+  }
+  m._lua_settop(L, HIDE);
   // G: missing names raise.
   m._lua_pushvalue(L, LUA_GLOBALSINDEX);
   const G = m._lua_gettop(L);
@@ -407,14 +487,55 @@ function protectGlobals(v: LuaVM, L: number): number {
   const P = makeProxy(G);
   m._lua_pushvalue(L, P);
   v.setField(L, G, '_G');
-  m._lua_pushvalue(L, RO);
-  v.setField(L, LUA_REGISTRYINDEX, 'keydra_ro');
-  m._lua_pushvalue(L, PX);
-  v.setField(L, LUA_REGISTRYINDEX, 'keydra_proxy');
+  // getmetatable(_G): a read-only table like Redis's globals metatable ({__index = <error function>}).
+  m._lua_getmetatable(L, P);
+  v.newTable(L);
+  const RMP = m._lua_gettop(L);
+  v.pushCFunction(L, F.globalIndex);
+  v.setField(L, RMP, '__index');
+  makeProxy(RMP);
+  v.setField(L, RMP - 1, '__metatable');
+  m._lua_settop(L, P);
+  m._lua_pushvalue(L, G);
+  v.setField(L, LUA_REGISTRYINDEX, 'keydra_G');
   m._lua_pushvalue(L, P);
   const ref = m._luaL_ref(L, LUA_REGISTRYINDEX);
   m._lua_settop(L, 0);
   return ref;
+}
+
+/**
+ * Pushes a read-only proxy of the table at absolute index `real` of L: an empty table whose
+ * metatable reads from `real` and refuses writes ("Attempt to modify a readonly table"), hidden
+ * from getmetatable; both are registered as read-only (rawset, table.insert, setmetatable refuse
+ * them) and rawget/next/pairs on the proxy see `real`. @returns the proxy's stack index.
+ */
+export function pushReadonlyProxy(v: LuaVM, L: number, real: number): number {
+  const m = v.m;
+  const F = ptrs(v).F;
+  v.newTable(L);
+  const p = m._lua_gettop(L);
+  v.newTable(L);
+  m._lua_pushvalue(L, real);
+  v.setField(L, -2, '__index');
+  v.pushCFunction(L, F.roNewIndex);
+  v.setField(L, -2, '__newindex');
+  v.getField(L, LUA_REGISTRYINDEX, 'keydra_hide');
+  v.setField(L, -2, '__metatable');
+  m._lua_setmetatable(L, p);
+  // ro[p] = true; ro[real] = true; proxy[p] = real
+  v.getField(L, LUA_REGISTRYINDEX, 'keydra_ro');
+  for (const t of [p, real]) {
+    m._lua_pushvalue(L, t);
+    m._lua_pushboolean(L, 1);
+    m._lua_rawset(L, -3);
+  }
+  v.getField(L, LUA_REGISTRYINDEX, 'keydra_proxy');
+  m._lua_pushvalue(L, p);
+  m._lua_pushvalue(L, real);
+  m._lua_rawset(L, -3);
+  m._lua_settop(L, p);
+  return p;
 }
 
 /** Frees a state (SCRIPT FLUSH, FUNCTION FLUSH). Must not be running. */
@@ -556,7 +677,7 @@ export function runScript(c: Client, st: ScriptState, fnRef: number, keys: strin
     m._lua_replace(co, LUA_GLOBALSINDEX);
     // The count hook stays on for the thread's life: it returns at once unless the running
     // script may yield and has passed busy-reply-threshold.
-    m._lua_sethook(co, hookPtr, LUA_MASKCOUNT, HOOK_COUNT);
+    m._lua_sethook(co, ptrs(v).hook, LUA_MASKCOUNT, HOOK_COUNT);
   }
   const co = st.thread;
   m._lua_rawgeti(co, LUA_REGISTRYINDEX, fnRef);
@@ -581,10 +702,11 @@ export function runScript(c: Client, st: ScriptState, fnRef: number, keys: strin
     start: now,
     sliceStart: now,
     threshold,
-    yieldable: threshold > 0 && c.socket !== null && server.execDepth === 0 && !c.closed,
+    // Inside EXEC (c.multi is the queue being run) the transaction waits for the script.
+    yieldable: threshold > 0 && c.socket !== null && !c.closed && (server.execDepth === 0 || c.multi !== null),
     busy: false,
-    ourYield: false,
-    pcalls: null,
+    suspended: false,
+    sp: v.stackSave(),
     killArmed: false,
     abandoned: false,
     timeSnapshot: server.keyspace.now,
@@ -624,7 +746,7 @@ function setArrayGlobal(st: ScriptState, ref: number, items: string[], name: str
     }
     m._lua_settop(L, t);
     if (count === n && m._lua_getmetatable(L, t) === 0) {
-      v.setField(L, LUA_GLOBALSINDEX, name);
+      setRealGlobal(st, name);
       return ref;
     }
     m._lua_settop(L, t - 1);
@@ -633,8 +755,19 @@ function setArrayGlobal(st: ScriptState, ref: number, items: string[], name: str
   pushArray(v, L, items);
   m._lua_pushvalue(L, -1);
   const r = m._luaL_ref(L, LUA_REGISTRYINDEX);
-  v.setField(L, LUA_GLOBALSINDEX, name);
+  setRealGlobal(st, name);
   return r;
+}
+
+/** Pops the value on top of the main stack into the real globals table (rawset). */
+function setRealGlobal(st: ScriptState, name: string): void {
+  const { vm: v, L } = st;
+  const m = v.m;
+  m._lua_rawgeti(L, LUA_REGISTRYINDEX, st.globalsRef);
+  v.pushString(L, name);
+  m._lua_pushvalue(L, -3);
+  m._lua_rawset(L, -3);
+  m._lua_settop(L, -3);
 }
 
 /** Creates a Lua array of strings on L's stack. */
@@ -646,15 +779,16 @@ function pushArray(v: LuaVM, L: number, items: string[]): void {
   }
 }
 
-/** Runs the script until it ends or our hook suspends it. */
+/** Runs the script until it ends or our hook suspends it (unwinds the wasm stack). */
 function resumeSlice(ctx: RunCtx, nargs: number, now: number): void {
   const prev = running;
   running = ctx;
-  ctx.ourYield = false;
   ctx.sliceStart = now;
+  const v = ctx.st.vm;
   let status: number;
   try {
-    status = ctx.st.vm.m._lua_resume(ctx.thread, nargs);
+    if (ctx.suspended) v.startRewind();
+    status = v.m._lua_resume(ctx.thread, nargs);
   } catch (e) {
     // A JS exception escaped a C function (a bug): the coroutine is unusable, the run ends.
     running = prev;
@@ -665,7 +799,8 @@ function resumeSlice(ctx: RunCtx, nargs: number, now: number): void {
     return;
   }
   running = prev;
-  if (status === LUA_YIELD && ctx.ourYield) {
+  ctx.suspended = v.finishUnwind();
+  if (ctx.suspended) {
     if (!ctx.busy) enterBusy(ctx);
     setImmediate(() => continueBusy(ctx));
     return;
@@ -690,7 +825,8 @@ function enterBusy(ctx: RunCtx): void {
   server.log.warning(
     `Slow script detected: still in execution after ${Math.round(performance.now() - ctx.start)} milliseconds. You can try killing the script using the ${ctx.opts.eval ? 'SCRIPT' : 'FUNCTION'} KILL command. Script name is: ${ctx.opts.name}.`,
   );
-  if (!ctx.caller.closed) {
+  ctx.caller.scriptSuspended = true;
+  if (!ctx.caller.closed && ctx.caller.blocked === null) {
     server.blockClient(ctx.caller, {
       keys: [],
       deadline: 0,
@@ -709,18 +845,20 @@ function continueBusy(ctx: RunCtx): void {
   // Time stands still for a script (Redis uses the script's start time for key expiry).
   server.keyspace.now = ctx.timeSnapshot;
   if (ctx.abandoned) {
+    // Never rewound: the C stack it held is given back, the coroutine dropped.
+    ctx.st.vm.stackRestore(ctx.sp);
+    ctx.suspended = false;
     dropThread(ctx.st);
     cleanup(ctx);
     return;
   }
   if (ctx.killed && !ctx.killArmed) {
-    // As Redis luaMaskCountHook: the kill is an error raised where the script runs, then again
-    // at every new line, so a pcall cannot keep the script alive.
+    // As Redis luaMaskCountHook: the kill is an error raised where the script runs (the hook,
+    // as soon as the stack is rewound), then again at every new line, so a pcall cannot keep
+    // the script alive.
     ctx.killArmed = true;
     server.log.warning('Lua script killed by user with SCRIPT KILL.');
-    const m = ctx.st.vm.m;
-    m._lua_sethook(ctx.thread, hookPtr, LUA_MASKCOUNT | LUA_MASKLINE, 1);
-    if (ctx.pcalls !== null) for (const co of ctx.pcalls.keys()) m._lua_sethook(co, hookPtr, LUA_MASKCOUNT | LUA_MASKLINE, 1);
+    ctx.st.vm.m._lua_sethook(ctx.thread, ptrs(ctx.st.vm).hook, LUA_MASKLINE, 0);
   }
   resumeSlice(ctx, 0, performance.now());
   server.flushPendingWrites();
@@ -730,7 +868,7 @@ function continueBusy(ctx: RunCtx): void {
 function errorWhere(ctx: RunCtx, level: number): string {
   const v = ctx.st.vm;
   let info = v.stackInfo(ctx.thread, level);
-  if (info !== null && info.what === 'C') info = v.stackInfo(ctx.thread, level + 1);
+  while (info !== null && (info.what === 'C' || info.source === '=guards')) info = v.stackInfo(ctx.thread, ++level);
   if (info === null) return '';
   return ` script: ${ctx.opts.name}, on ${info.source}:${info.line}.`;
 }
@@ -742,7 +880,20 @@ function replyError(ctx: RunCtx, msg: string, countStats = true): void {
   // An error that came from redis.call was counted when the command failed
   // (ignore_error_stats_update, ERR_REPLY_FLAG_NO_STATS_UPDATE).
   if (countStats) c.error(msg);
-  else c.reply.error(msg);
+  else {
+    // Not an error of its own (ERR_REPLY_FLAG_NO_STATS_UPDATE), but the command failed.
+    c.reply.error(msg);
+    failCallerCommand(ctx);
+  }
+}
+
+/**
+ * An error reply without stats of its own (ERR_REPLY_FLAG_NO_STATS_UPDATE: it came from a
+ * redis.call that counted it): the script's command still failed (networking.c afterErrorReply).
+ */
+function failCallerCommand(ctx: RunCtx): void {
+  const cmd = lookupCommand(ctx.opts.argv?.[0] ?? (ctx.opts.eval ? 'eval' : 'fcall'));
+  if (cmd !== undefined) cmd.failedCalls++;
 }
 
 /** True if the table at the top of L has ignore_error_stats_update = true. */
@@ -838,16 +989,26 @@ function cleanup(ctx: RunCtx): void {
     st.vm.m._lua_gc(st.L, LUA_GCSTEP, 50);
     gcCount = 0;
   }
+  prepareSpare(st.vm);
   server.execDepth--;
   if (server.execDepth === 0) server.flushPropagation();
   server.preventPropagation = true;
+  ctx.opts.onDone?.();
   if (ctx.busy) {
     busyRuns.delete(server);
     server.busyScript = null;
-    if (ctx.caller.blocked !== null) server.unblockClient(ctx.caller, true);
-    else server.markPendingWrite(ctx.caller);
+    const c = ctx.caller;
+    c.scriptSuspended = false;
+    // A transaction that waited for this script goes on (it may suspend again at a later script).
+    const next = c.execContinuation;
+    if (next !== null) {
+      c.execContinuation = null;
+      next();
+      if (c.scriptSuspended) return;
+    }
+    if (c.blocked !== null) server.unblockClient(c, true);
+    else server.markPendingWrite(c);
   }
-  ctx.opts.onDone?.();
 }
 let gcCount = 0;
 
@@ -916,6 +1077,7 @@ function tableToReply(ctx: RunCtx, L: number, w: ReplyWriter, depth: number): vo
     msg = msg.replace(/[\r\n]+$/, '').replace(/[\r\n]/g, ' ');
     pop(1);
     if (!ignoreErrorStats(v, L)) ctx.caller.server.countError(msg);
+    else failCallerCommand(ctx);
     w.error(msg);
     pop(1);
     return;
@@ -1255,11 +1417,13 @@ function execFromScript(ctx: RunCtx, argv: string[]): string | null {
     // ACL (src/server/acl.ts), as the calling client's user
   } else if (ctx.opts.readOnly && ((cmd.flags & (CmdFlag.Write | CmdFlag.MayReplicate)) !== 0 || MAY_REPLICATE.has(cmd.fullName)))
     err = 'Write commands are not allowed from read-only scripts.';
+  else if ((cmd.flags & CmdFlag.Write) !== 0 && !goodReplicasOk(server)) err = `-${ERR_NOREPLICAS}`;
   else if (!ctx.opts.allowOom && server.maxmemory > 0 && !ctx.writeDirty && ctx.oomAtStart && (cmd.flags & CmdFlag.DenyOom) !== 0)
     err = `-${ERR_OOM}`;
   if (err !== null) {
     if (cmd !== undefined) cmd.rejectedCalls++;
     server.countError(err.startsWith('-') ? err.slice(1) : `ERR ${err}`);
+    markErrorsAccounted(server.stats.total_error_replies);
     return err;
   }
   const c = ctx.st.fake;
@@ -1278,35 +1442,32 @@ function execFromScript(ctx: RunCtx, argv: string[]): string | null {
   return null;
 }
 
-/** The count hook: suspends a script that has run past the threshold (Redis luaMaskCountHook). */
-function countHook(L: number, _ar: number): void {
+/**
+ * The count hook (Redis luaMaskCountHook): past busy-reply-threshold (then every SLICE_MS) it
+ * suspends the running script by unwinding the whole wasm stack (Asyncify), whatever Lua is doing
+ * (pcall, xpcall, table.sort's comparator, a gsub callback, a metamethod, a coroutine), unless a
+ * JS C function is on the stack. Called again when the stack is rewound: the script goes on, or
+ * gets the kill error after SCRIPT KILL / FUNCTION KILL.
+ */
+function countHook(v: LuaVM, L: number): void {
   const ctx = running;
+  const rewound = v.stopRewindIfRewinding();
   if (ctx === null || !ctx.yieldable) return;
   if (ctx.killArmed) {
+    // Every thread the script runs in gets the line hook, so the kill is raised again at once.
+    v.m._lua_sethook(L, ptrs(v).hook, LUA_MASKLINE, 0);
     // Raised in the script's code, not in the pcall wrapper's (so the script's pcall sees it).
-    if (ctx.st.vm.stackInfo(L, 0)?.source === '=pcall') return;
-    raiseError(ctx.st.vm, L, 'Script killed by user with SCRIPT KILL...');
+    if (!rewound && v.stackInfo(L, 0)?.source === '=pcall') return;
+    raiseError(v, L, 'Script killed by user with SCRIPT KILL...');
     return;
   }
-  let pc: { chain: boolean; hooked: boolean } | undefined;
-  if (L !== ctx.thread) {
-    pc = ctx.pcalls?.get(L);
-    if (pc === undefined || !pc.chain) return;
-  }
+  if (rewound) return;
   const now = performance.now();
   if (!ctx.busy) {
     if (now - ctx.start < ctx.threshold) return;
   } else if (now - ctx.sliceStart < SLICE_MS) return;
-  const v = ctx.st.vm;
-  if (!v.canYield(L)) return;
-  if (pc !== undefined) pc.hooked = true;
-  else ctx.ourYield = true;
-  v.m._lua_yield(L, 0);
-}
-
-/** The thread at stack index 1 of L (a coroutine argument), as an address. */
-function threadArg(v: LuaVM, L: number): number {
-  return v.m._lua_tothread(L, 1);
+  if (v.jsDepth !== 0) return;
+  v.startUnwind();
 }
 
 /** Guard helpers: is the table at idx in the registry set `name` (keydra_ro / keydra_proxy)? */
@@ -1331,6 +1492,28 @@ function isReadonly(v: LuaVM, L: number, idx: number): boolean {
   return ro;
 }
 
+/** Servers whose config has min-replicas-to-write (true) or lacks it (false). */
+const replicaConfig = new WeakMap<KeydraServer, boolean>();
+
+/**
+ * Redis checkGoodReplicasStatus for scripts: false when `min-replicas-to-write` (and
+ * `min-replicas-max-lag`) ask for good replicas, since Keydra has none. Then writes from scripts,
+ * and scripts that do not declare no-writes, get NOREPLICAS (script.c).
+ */
+export function goodReplicasOk(server: KeydraServer): boolean {
+  let has = replicaConfig.get(server);
+  if (has === undefined) {
+    try {
+      server.config.num('min-replicas-to-write');
+      has = true;
+    } catch {
+      has = false;
+    }
+    replicaConfig.set(server, has);
+  }
+  return !has || server.config.num('min-replicas-to-write') === 0 || server.config.num('min-replicas-max-lag') === 0;
+}
+
 /** Commands Redis 7.0 flags may-replicate although COMMAND INFO does not list it (refused in read-only scripts). */
 const MAY_REPLICATE = new Set(['publish', 'spublish', 'pfcount']);
 
@@ -1339,74 +1522,12 @@ const READONLY_TABLE = 'Attempt to modify a readonly table';
 /** Registers every C function once per VM. */
 function registerFunctions(v: LuaVM): void {
   const m = v.m;
-  hookPtr = m.addFunction(countHook, 'vii');
-  F = {
+  const hook = m.addFunction((L: number) => countHook(v, L), 'vii');
+  const F: Record<string, number> = {};
+  pointers.set(v, { F, hook });
+  Object.assign(F, {
     call: v.cfunction((L) => redisCommand(v, L, true)),
     rpcall: v.cfunction((L) => redisCommand(v, L, false)),
-    pcall: v.cfunction((L) => {
-      // script_lua.c luaRedisPcall: an error table becomes its err string.
-      const argc = m._lua_gettop(L);
-      if (argc === 0) return v.argError(L, 1, 'value expected');
-      m._lua_pushboolean(L, 1);
-      m._lua_insert(L, 1);
-      if (m._lua_pcall(L, argc - 1, LUA_MULTRET, 0) !== 0) {
-        m._lua_remove(L, 1);
-        if (v.type(L, -1) === LuaType.Table) {
-          v.getField(L, -1, 'err');
-          if (m._lua_isstring(L, -1)) m._lua_replace(L, -2);
-        }
-        m._lua_pushboolean(L, 0);
-        m._lua_insert(L, 1);
-      }
-      return m._lua_gettop(L);
-    }),
-    iscfunction: v.cfunction((L) => {
-      m._lua_pushboolean(L, m._lua_iscfunction(L, 1));
-      return 1;
-    }),
-    // pcallBegin(): may this pcall run in a coroutine? (a run that can be suspended, bounded nesting)
-    pcallBegin: v.cfunction((L) => {
-      const ctx = running;
-      const ok = ctx?.yieldable === true && (ctx.pcalls?.size ?? 0) < 64;
-      m._lua_pushboolean(L, ok ? 1 : 0);
-      return 1;
-    }),
-    // pcallEnd(co, true) registers the pcall coroutine co (called from thread L); pcallEnd(co) forgets it.
-    pcallEnd: v.cfunction((L) => {
-      const ctx = running;
-      if (ctx === null) return 0;
-      const co = threadArg(v, L);
-      if (m._lua_toboolean(L, 2)) {
-        const parent = L === ctx.thread ? true : (ctx.pcalls?.get(L)?.chain ?? false);
-        (ctx.pcalls ??= new Map()).set(co, { chain: parent, hooked: false });
-      } else ctx.pcalls?.delete(co);
-      return 0;
-    }),
-    // pcallYielded(co) after co suspended: 1 = the hook did it and L passes it up (yield L too),
-    // 2 = the hook did it but L cannot yield now (resume co at once), 0 = co yielded by itself.
-    pcallYielded: v.cfunction((L) => {
-      const ctx = running;
-      const pc = ctx?.pcalls?.get(threadArg(v, L));
-      let how = 0;
-      if (ctx !== null && pc?.hooked === true) {
-        pc.hooked = false;
-        how = 2;
-        if (v.canYield(L)) {
-          if (L === ctx.thread) {
-            ctx.ourYield = true;
-            how = 1;
-          } else {
-            const parent = ctx.pcalls?.get(L);
-            if (parent?.chain) {
-              parent.hooked = true;
-              how = 1;
-            }
-          }
-        }
-      }
-      m._lua_pushnumber(L, how);
-      return 1;
-    }),
     sha1hex: v.cfunction((L) => {
       if (m._lua_gettop(L) !== 1) return raiseError(v, L, 'wrong number of arguments');
       v.pushString(L, sha1hex(v.toString(L, 1) ?? ''));
@@ -1532,6 +1653,61 @@ function registerFunctions(v: LuaVM): void {
       return v.errorWhere(L, 1, `Script attempted to access nonexistent global variable '${name}'`);
     }),
     roNewIndex: v.cfunction((L) => v.errorWhere(L, 1, READONLY_TABLE)),
+    // lbaselib.c luaB_getmetatable; a metatable whose __metatable is the upvalue HIDE reads as nil.
+    getmetatable: v.cfunction((L) => {
+      m._luaL_checkany(L, 1);
+      if (m._lua_getmetatable(L, 1) === 0) {
+        m._lua_pushnil(L);
+        return 1;
+      }
+      m._luaL_getmetafield(L, 1, v.cname('__metatable'));
+      if (m._lua_rawequal(L, -1, LUA_GLOBALSINDEX - 1) !== 0) m._lua_pushnil(L);
+      return 1;
+    }),
+    // lbaselib.c luaB_loadstring, through LuaVM.loadBuffer (which refuses bytecode).
+    loadstring: v.cfunction((L) => {
+      m._luaL_checklstring(L, 1, 0);
+      const code = v.toString(L, 1) as string;
+      let name = code;
+      if (m._lua_type(L, 2) > 0) {
+        m._luaL_checklstring(L, 2, 0);
+        name = v.toString(L, 2) as string;
+      }
+      const z = name.indexOf('\0');
+      if (v.loadBuffer(L, code, z < 0 ? name : name.slice(0, z)) === LUA_OK) return 1;
+      m._lua_pushnil(L);
+      m._lua_insert(L, -2);
+      return 2;
+    }),
+    tinsert: v.cfunction((L) => {
+      m._luaL_checktype(L, 1, LuaType.Table);
+      m._lua_pushvalue(L, 1);
+      m._lua_rawget(L, LUA_GLOBALSINDEX - 1);
+      const ro = m._lua_toboolean(L, -1) !== 0;
+      m._lua_settop(L, -2);
+      let e = m._lua_objlen(L, 1) + 1;
+      let pos: number;
+      switch (m._lua_gettop(L)) {
+        case 2:
+          pos = e;
+          break;
+        case 3: {
+          pos = m._luaL_checkinteger(L, 2) | 0;
+          if (pos > e) e = pos;
+          if (ro && e > pos) return v.error(L, READONLY_TABLE);
+          for (let i = e; i > pos; i--) {
+            m._lua_rawgeti(L, 1, i - 1);
+            m._lua_rawseti(L, 1, i);
+          }
+          break;
+        }
+        default:
+          return v.errorWhere(L, 1, "wrong number of arguments to 'insert'");
+      }
+      if (ro) return v.error(L, READONLY_TABLE);
+      m._lua_rawseti(L, 1, pos);
+      return 0;
+    }),
     rawset: v.cfunction((L) => {
       m._luaL_checktype(L, 1, LuaType.Table);
       m._luaL_checkany(L, 2);
@@ -1572,7 +1748,7 @@ function registerFunctions(v: LuaVM): void {
       m._lua_call(L, n, LUA_MULTRET);
       return m._lua_gettop(L);
     }),
-  };
+  });
 }
 /** For redis.log outside a run (function library loading): the server of the last state made. */
 let logServer: KeydraServer | null = null;

@@ -22,8 +22,8 @@ import { splitArgs } from '../protocol/parser.js';
 import { registerFunctionsHook } from '../persistence/rdb/rdb.js';
 import type { Keyspace } from '../store/db.js';
 import type { KeydraServer } from '../server/server.js';
-import { type ScriptState, closeScriptState, createScriptState, dropScript, luaMemory } from './engine.js';
-import { LUA_GLOBALSINDEX, LUA_MASKCOUNT, LUA_OK, LUA_REGISTRYINDEX, LuaType, type LuaVM } from './lua.js';
+import { type ScriptState, closeScriptState, createScriptState, dropScript, luaMemory, luaVM, pushReadonlyProxy, renewLuaVM, vmRenewHooks } from './engine.js';
+import { LUA_MASKCOUNT, LUA_OK, LUA_REGISTRYINDEX, LuaType, type LuaVM } from './lua.js';
 
 /** Script flags (Redis 7.0 SCRIPT_FLAG_*), in scripts_flags_def order (FUNCTION LIST prints this order). */
 export const FUNCTION_FLAGS: ReadonlyArray<[string, number]> = [
@@ -102,8 +102,20 @@ export class FunctionsEngine {
 
   /** The Lua state, created (and prepared for libraries) on first use. */
   state(): ScriptState {
+    this.dropStaleState();
     if (this.st === null) this.st = this.createState();
     return this.st;
+  }
+
+  /**
+   * With no library, a state made in a VM that renewLuaVM has since replaced is dropped (made
+   * again on next use), so that VM and its wasm memory can be freed.
+   */
+  dropStaleState(): void {
+    if (this.st !== null && this.lib.libraries.size === 0 && this.st.vm !== luaVM() && loading === null) {
+      closeScriptState(this.st);
+      this.st = null;
+    }
   }
 
   /** Lua memory of the state in bytes (the state is created if needed: Redis always has one). */
@@ -123,7 +135,8 @@ export class FunctionsEngine {
     m._lua_getmetatable(L, P);
     v.getField(L, -1, '__newindex');
     const roNewIndex = m._lua_gettop(L);
-    m._lua_getmetatable(L, LUA_GLOBALSINDEX);
+    m._lua_rawgeti(L, LUA_REGISTRYINDEX, st.globalsRef);
+    m._lua_getmetatable(L, -1);
     v.getField(L, -1, '__index');
     const globalIndex = m._lua_gettop(L);
     // Error metatable: missing names raise, assignments raise.
@@ -148,9 +161,11 @@ export class FunctionsEngine {
     }
     m._lua_settop(L, RL);
     setErrorMeta(RL);
+    // Read-only (as Redis's load-time redis table): a library cannot change what the next sees.
+    const RLP = pushReadonlyProxy(v, L, RL);
     v.newTable(L);
     const LA = m._lua_gettop(L);
-    m._lua_pushvalue(L, RL);
+    m._lua_pushvalue(L, RLP);
     v.setField(L, LA, 'redis');
     setErrorMeta(LA);
     m._lua_pushvalue(L, LA);
@@ -291,6 +306,7 @@ export class FunctionsEngine {
     if (this.st !== null) {
       closeScriptState(this.st);
       this.st = null;
+      renewLuaVM();
     }
   }
 
@@ -305,6 +321,16 @@ export class FunctionsEngine {
 let loading: { engine: FunctionsEngine; li: LibraryInfo; start: number; timeoutMs: number } | null = null;
 
 const engines = new WeakMap<KeydraServer, FunctionsEngine>();
+/** Every engine (weakly), to drop idle states of a replaced VM (vmRenewHooks). */
+const allEngines = new Set<WeakRef<FunctionsEngine>>();
+/** Drops idle states of a replaced VM (registered with the first engine: not at import time, engine.ts and this module import each other). */
+function dropStaleStates(): void {
+  for (const r of allEngines) {
+    const e = r.deref();
+    if (e === undefined) allEngines.delete(r);
+    else e.dropStaleState();
+  }
+}
 /** Keyspace → engine, for the RDB hooks (which only see the keyspace). */
 const byKeyspace = new WeakMap<Keyspace, FunctionsEngine>();
 /**
@@ -319,6 +345,8 @@ export function functionsEngine(server: KeydraServer): FunctionsEngine {
   if (e === undefined) {
     e = new FunctionsEngine(server);
     engines.set(server, e);
+    if (allEngines.size === 0 && !vmRenewHooks.includes(dropStaleStates)) vmRenewHooks.push(dropStaleStates);
+    allEngines.add(new WeakRef(e));
     byKeyspace.set(server.keyspace, e);
     const codes = pending.get(server.keyspace);
     if (codes !== undefined) {
@@ -492,11 +520,10 @@ function registerFunction(v: LuaVM, L: number): number {
     if (m._lua_type(L, 2) !== LuaType.Function) return fail('second argument to redis.register_function must be a function');
     ref = m._luaL_ref(L, LUA_REGISTRYINDEX);
   }
-  // functionLibCreateFunction: the name is a C string (up to a NUL).
-  const cname = name.includes('\0') ? name.slice(0, name.indexOf('\0')) : name;
-  if (!verifyName(cname)) return fail(NAME_ERROR);
-  if (ctx.li.functions.has(cname)) return fail('Function already exists in the library');
-  ctx.li.functions.set(cname, { name: cname, desc, flags, ref, lib: ctx.li });
+  // functionLibCreateFunction: the whole name (an sds: a NUL byte in it fails the name check).
+  if (!verifyName(name)) return fail(NAME_ERROR);
+  if (ctx.li.functions.has(name)) return fail('Function already exists in the library');
+  ctx.li.functions.set(name, { name, desc, flags, ref, lib: ctx.li });
   return 0;
 }
 

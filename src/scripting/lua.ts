@@ -10,10 +10,38 @@
  * `error(L, msg)` (lua_error longjmps through the JS frame, as in C).
  * We use wasmoon-lua5.1 only for its compiled Lua and its emscripten module (not its proxy API):
  * it is the one npm package that ships PUC Lua 5.1 itself, which Redis scripts are written for.
+ * Its wasm is loaded as transformed by Binaryen's Asyncify at build time (dist/lua/, made by
+ * scripts/build-lua-wasm.mjs), so that a hook can suspend the whole call stack (startUnwind /
+ * finishUnwind / startRewind / stopRewindIfRewinding) and the event loop can run meanwhile.
  * Source: Lua 5.1 reference manual §3 (the C API).
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { latin1String } from '../protocol/parser.js';
 import { LuaApi } from 'wasmoon-lua5.1';
+
+/**
+ * The Asyncify build of the Lua wasm (scripts/build-lua-wasm.mjs, run by `npm run build`):
+ * dist/lua/ next to dist/src/.
+ */
+const ASYNCIFY_WASM = fileURLToPath(new URL('../../lua/liblua5.1-asyncify.wasm', import.meta.url));
+/** Bytes of wasm memory for the saved call stack of a suspended script (Asyncify's data buffer). */
+const ASYNCIFY_DATA_SIZE = 1 << 20;
+/** asyncify_get_state values. */
+export const ASYNC_NORMAL = 0;
+export const ASYNC_UNWINDING = 1;
+export const ASYNC_REWINDING = 2;
+
+/** Binaryen Asyncify's exports (see scripts/build-lua-wasm.mjs). */
+interface AsyncifyExports {
+  asyncify_start_unwind(data: number): void;
+  asyncify_stop_unwind(): void;
+  asyncify_start_rewind(data: number): void;
+  asyncify_stop_rewind(): void;
+  asyncify_get_state(): number;
+  stackSave(): number;
+  stackRestore(sp: number): void;
+}
 
 /** Lua 5.1 pseudo-indices and constants (lua.h). */
 export const LUA_REGISTRYINDEX = -10000;
@@ -119,13 +147,68 @@ export class LuaVM {
   private heapBuf: Buffer | null = null;
   /** A lua_Debug struct (100 bytes on wasm32) for stackInfo. */
   private readonly debugAr: number;
+  /** Asyncify's exports and its data buffer ({current, end} header then the saved stack). */
+  private readonly ax: AsyncifyExports;
+  private readonly asyncData: number;
+  /**
+   * JS C functions (cfunction) currently on the call stack. The wasm stack can be unwound
+   * (suspend) only when it is 0: a JS frame cannot be saved and rewound.
+   */
+  jsDepth = 0;
 
-  private constructor(m: Raw) {
+  private constructor(m: Raw, ax: AsyncifyExports) {
     this.m = m;
+    this.ax = ax;
     this.scratchLen = 1 << 16;
     this.scratch = m._malloc(this.scratchLen);
     this.lenPtr = m._malloc(8);
     this.debugAr = m._malloc(128);
+    this.asyncData = m._malloc(ASYNCIFY_DATA_SIZE);
+  }
+
+  /**
+   * From inside a hook: starts unwinding the whole wasm call stack, so that the outermost call
+   * into Lua (lua_resume) returns at once with asyncState() === ASYNC_UNWINDING. Only when
+   * jsDepth is 0. Resume with startRewind() and the same outermost call.
+   */
+  startUnwind(): void {
+    const h32: Int32Array = this.m.HEAP32;
+    h32[this.asyncData >> 2] = this.asyncData + 8;
+    h32[(this.asyncData + 4) >> 2] = this.asyncData + ASYNCIFY_DATA_SIZE;
+    this.ax.asyncify_start_unwind(this.asyncData);
+  }
+
+  /** After the outermost call returned: true (and unwinding stopped) if it was suspended. */
+  finishUnwind(): boolean {
+    if (this.ax.asyncify_get_state() !== ASYNC_UNWINDING) return false;
+    this.ax.asyncify_stop_unwind();
+    return true;
+  }
+
+  /** Before repeating the outermost call of a suspended run: rewinds to the suspension point. */
+  startRewind(): void {
+    this.ax.asyncify_start_rewind(this.asyncData);
+  }
+
+  /** In the hook, called again while rewinding: true (and rewinding stopped) if so. */
+  stopRewindIfRewinding(): boolean {
+    if (this.ax.asyncify_get_state() !== ASYNC_REWINDING) return false;
+    this.ax.asyncify_stop_rewind();
+    return true;
+  }
+
+  /** Size of the wasm memory in bytes (it only grows). */
+  memoryBytes(): number {
+    return (this.m.HEAPU8 as Uint8Array).length;
+  }
+
+  /** The C stack pointer (emscripten stackSave), to restore after abandoning a suspended run. */
+  stackSave(): number {
+    return this.ax.stackSave();
+  }
+
+  stackRestore(sp: number): void {
+    this.ax.stackRestore(sp);
   }
 
   /** Instantiates the WebAssembly Lua (async: compiles the module). */
@@ -146,10 +229,20 @@ export class LuaVM {
       return r;
     };
     let api: Awaited<ReturnType<typeof LuaApi.initialize>>;
+    if (!existsSync(ASYNCIFY_WASM)) throw new Error(`Lua VM: ${ASYNCIFY_WASM} missing (made by npm run build: scripts/build-lua-wasm.mjs)`);
+    // The emscripten glue (an ASSERTIONS build) defines getters on globalThis for symbols it
+    // lacks; their closures would keep the first instance (and its wasm memory) alive forever,
+    // so a VM replaced by renewLuaVM could never be freed. They are removed after loading.
+    const globalsBefore = new Set(Object.getOwnPropertyNames(globalThis));
     try {
-      api = await LuaApi.initialize();
+      api = await LuaApi.initialize(ASYNCIFY_WASM);
     } finally {
       wa.instantiate = orig;
+      for (const k of Object.getOwnPropertyNames(globalThis)) {
+        if (globalsBefore.has(k)) continue;
+        const d = Object.getOwnPropertyDescriptor(globalThis, k);
+        if (d?.configurable && d.get !== undefined) delete (globalThis as Record<string, unknown>)[k];
+      }
     }
     const m = api.module;
     const raw: Record<string, unknown> = {};
@@ -157,7 +250,9 @@ export class LuaVM {
       const f = exports === null ? undefined : (exports as Record<string, unknown>)[k.slice(1)];
       if (k.startsWith('_lua')) raw[k] = typeof f === 'function' ? f : m[k];
     }
-    return new LuaVM(fastExports(m, raw));
+    const ex = exports as unknown as AsyncifyExports | null;
+    if (ex === null || typeof ex.asyncify_start_unwind !== 'function') throw new Error('Lua VM: the wasm has no Asyncify exports');
+    return new LuaVM(fastExports(m, raw), ex);
   }
 
   /** A new Lua state with no libraries opened (luaL_newstate). @returns the lua_State address. */
@@ -245,7 +340,7 @@ export class LuaVM {
   private readonly cnames = new Map<string, number>();
 
   /** A NUL-terminated copy of a field name in wasm memory: short names are kept for reuse. */
-  private cname(k: string): number {
+  cname(k: string): number {
     const p = this.cnames.get(k);
     if (p !== undefined) return p;
     if (k.length > 40 || this.cnames.size >= 512) return this.toWasm(k);
@@ -273,7 +368,14 @@ export class LuaVM {
    * @returns the function pointer to pass to `pushCFunction`.
    */
   cfunction(fn: LuaCFunction): number {
-    return this.m.addFunction(fn, 'ii');
+    return this.m.addFunction((L: number) => {
+      this.jsDepth++;
+      try {
+        return fn(L);
+      } finally {
+        this.jsDepth--;
+      }
+    }, 'ii');
   }
 
   /** lua_pushcclosure(L, fnPtr, 0). */
@@ -301,6 +403,10 @@ export class LuaVM {
    * @returns LUA_OK with the function on the stack, or an error status with the message on it.
    */
   loadBuffer(L: number, code: string, chunkname: string): number {
+    // Never bytecode: Redis's Lua parses every chunk as text (ldo.c f_parser), so a chunk that
+    // starts with ESC fails as text does ("unexpected symbol near 'char(27)'"); a leading space
+    // keeps that error and its line number.
+    if (code.charCodeAt(0) === 27) code = ` ${code}`;
     const n = code.length;
     // One scratch copy holding both: the code, then the NUL-terminated chunk name.
     const p = this.toWasm(`${code}\0${chunkname}`);
@@ -361,16 +467,5 @@ export class LuaVM {
     let e = p;
     while (h[e] !== 0) e++;
     return Buffer.from(h.buffer, p, e - p).toString('latin1');
-  }
-
-  /**
-   * True when thread `L` can yield now: no C call (pcall, metamethod, iterator) is between the
-   * running Lua code and the resume (lua_State.nCcalls == baseCcalls; Lua 5.1 lua_yield raises
-   * "attempt to yield across metamethod/C-call boundary" otherwise). Reads lstate.h's lua_State
-   * layout on wasm32: nCcalls and baseCcalls are the unsigned shorts at offsets 52 and 54.
-   */
-  canYield(L: number): boolean {
-    const h16: Uint16Array = this.m.HEAPU16;
-    return h16[(L + 52) >> 1] === h16[(L + 54) >> 1];
   }
 }

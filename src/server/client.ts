@@ -81,11 +81,14 @@ export class Client {
   /** Union of the CmdFlag bits of the queued commands (Redis mstate.cmd_flags): EXEC of a queue
    * holding a denyoom command is refused when over maxmemory. */
   multiFlags = 0;
-  /** The EXECABORT reply EXEC gives when the transaction was refused as a whole (OOM at EXEC);
-   * null: the generic "previous errors" one. */
-  multiAbort: string | null = null;
   /** A WATCHed key was touched: EXEC must answer nil. */
   dirtyCas = false;
+  /** The client scripts run their commands as (Redis CLIENT_SCRIPT). */
+  isScript = false;
+  /** A script this client runs is suspended past busy-reply-threshold (src/scripting/engine.ts). */
+  scriptSuspended = false;
+  /** The rest of an EXEC that waits for such a script: run by the engine when the script ends. */
+  execContinuation: (() => void) | null = null;
   /** Keys this client WATCHes, as `${dbId}\0${key}`. */
   readonly watched = new Set<string>();
   /** Watched keys that had a TTL when watched ([dbId, key]); EXEC fails if one has expired since. */

@@ -8,7 +8,8 @@ import { performance } from 'node:perf_hooks';
 import { type Command, lookupCommand } from '../commands/table.js';
 import { CmdFlag } from '../commands/types.js';
 import { afterCall } from '../commands/server/slowlog.js';
-import { ERR_LOADING, ERR_NOAUTH, ERR_OOM, errArity, errPubSubContext, errUnknownCommand, errUnknownSubcommand } from '../errors.js';
+import { discardTransaction } from '../commands/tx/index.js';
+import { ERR_LOADING, ERR_NOAUTH, ERR_NOREPLICAS, ERR_OOM, errArity, errPubSubContext, errUnknownCommand, errUnknownSubcommand } from '../errors.js';
 import { QUEUED } from '../protocol/reply.js';
 import { aclCheck } from './acl.js';
 import type { Client } from './client.js';
@@ -32,6 +33,12 @@ const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'r
 /** Replies an error for a command refused before running, flagging an open MULTI (rejectCommand). */
 function reject(c: Client, cmd: Command | null, msg: string): void {
   if (cmd) cmd.rejectedCalls++;
+  if (c.multi !== null && cmd?.fullName === 'exec') {
+    // Redis rejectCommand → execCommandAbort: a rejected EXEC (e.g. -BUSY) discards the transaction.
+    discardTransaction(c);
+    c.error(`EXECABORT Transaction discarded because of: ${msg}`);
+    return;
+  }
   c.server.countError(msg);
   if (c.multi !== null) c.multiError = true;
   c.reply.error(msg);
@@ -54,14 +61,14 @@ function oomCheck(c: Client, cmd: Command, flags: number): boolean {
     (isExec && (c.multiFlags & CmdFlag.DenyOom) !== 0) ||
     (c.multi !== null && !MULTI_OOM_EXEMPT.has(cmd.fullName));
   if (!denyOom || c.server.evict()) return false;
-  if (isExec && c.multi !== null) {
-    // EXEC itself answers the abort: flag the queue with the reason (multi.c execCommandAbort).
-    c.multiError = true;
-    c.multiAbort = `EXECABORT Transaction discarded because of: ${ERR_OOM}`;
-    return false;
-  }
-  reject(c, cmd, ERR_OOM);
+  reject(c, cmd, ERR_OOM); // a refused EXEC answers EXECABORT (reject → execCommandAbort)
   return true;
+}
+
+/** Redis is_write_command: the call's own write flag (a script's declared one), or EXEC of a queue with a write. */
+function isWriteCall(c: Client, cmd: Command, argv: string[], flags: number): boolean {
+  const f = cmd.flagsFor === null ? flags : cmd.flagsFor(c, argv, flags);
+  return (f & CmdFlag.Write) !== 0 || (cmd.fullName === 'exec' && c.multi !== null && (c.multiFlags & CmdFlag.Write) !== 0);
 }
 
 /**
@@ -177,6 +184,12 @@ export function processCommand(c: Client, argv: string[]): void {
     reject(c, cmd, server.diskError);
     return;
   }
+  if (server.minReplicasToWrite > 0 && server.minReplicasMaxLag > 0 && !server.keyspace.replicaMode && isWriteCall(c, cmd, argv, flags)) {
+    // Redis processCommand: write commands need min-replicas-to-write good replicas
+    // (checkGoodReplicasStatus; Keydra has no replicas yet, so none is good).
+    reject(c, cmd, ERR_NOREPLICAS);
+    return;
+  }
   if (server.busyScript !== null && (flags & CmdFlag.AllowBusy) === 0) {
     // A script runs past busy-reply-threshold (Redis isInsideYieldingLongCommand).
     reject(c, cmd, server.busyScript);
@@ -193,6 +206,17 @@ export function processCommand(c: Client, argv: string[]): void {
   server.afterCommand();
 }
 
+/** total_error_replies when the last command's errors were accounted (Redis prev_err_count). */
+let errorsSeen = 0;
+
+/**
+ * Marks the errors counted so far as accounted to a command (a command a script was refused:
+ * script.c scriptCall's incrCommandStatsOnError), so the script's own command is not failed for them.
+ */
+export function markErrorsAccounted(total: number): void {
+  errorsSeen = total;
+}
+
 /**
  * Executes a command that passed the checks: runs the handler, updates commandstats and
  * propagates its writes (argv, or the handler's replacement, to the AOF and replicas).
@@ -201,7 +225,7 @@ export function processCommand(c: Client, argv: string[]): void {
 export function call(c: Client, cmd: Command, argv: string[]): void {
   const server = c.server;
   const dirtyBefore = server.dirty;
-  const errorsBefore = server.stats.total_error_replies;
+  errorsSeen = server.stats.total_error_replies;
   server.propArgv = null;
   server.preventPropagation = false;
   const t0 = batchDepth > 0 ? clock[MARK] : performance.now();
@@ -219,7 +243,10 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   clock[MARK] = t1;
   cmd.usec += (t1 - t0) * 1000;
   cmd.calls++;
-  if (server.stats.total_error_replies !== errorsBefore) cmd.failedCalls++;
+  // Errors since the last command (nested ones, e.g. from a script, took theirs): Redis
+  // incrCommandStatsOnError's prev_err_count.
+  if (server.stats.total_error_replies !== errorsSeen) cmd.failedCalls++;
+  errorsSeen = server.stats.total_error_replies;
   afterCall(c, cmd, argv, t1 - t0, replyStart);
   server.stats.total_commands_processed++;
   c.lastCommand = cmd.fullName;

@@ -103,6 +103,9 @@ export class KeydraServer {
   private pendingWrites: Client[] = [];
   private flushScheduled = false;
   private cronTimer: NodeJS.Timeout | null = null;
+  /** min-replicas-to-write / min-replicas-max-lag, cached for the dispatcher's NOREPLICAS gate. */
+  minReplicasToWrite = 0;
+  minReplicasMaxLag = 10;
   /** DEBUG SET-DISABLE-DENY-SCRIPTS 1: scripts may call noscript commands (script_disable_deny_script). */
   scriptDisableDenyScript = false;
   /** Blocked clients per `${dbId}\0${key}`, in blocking order. */
@@ -146,6 +149,14 @@ export class KeydraServer {
     this.pubsub = new PubSub(this);
     setupEviction(this);
     this.maxmemory = config.num('maxmemory');
+    this.minReplicasToWrite = config.num('min-replicas-to-write');
+    this.minReplicasMaxLag = config.num('min-replicas-max-lag');
+    config.onChange('min-replicas-to-write', (v) => {
+      this.minReplicasToWrite = v as number;
+    });
+    config.onChange('min-replicas-max-lag', (v) => {
+      this.minReplicasMaxLag = v as number;
+    });
     config.onChange('maxmemory', (v) => {
       this.maxmemory = v as number;
       // A lower limit evicts at once (Redis updateMaxmemory → performEvictions).

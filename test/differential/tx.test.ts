@@ -19,6 +19,27 @@ describe('transactions (differential)', () => {
     await d.same(['MULTI'], ['EXEC']);
   });
 
+  it('over maxmemory: commands queued in MULTI are refused (but DISCARD), EXEC aborts when a queued command needs memory', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    const [r2, k2] = await d.connectBoth();
+    const oom = (on: boolean) =>
+      Promise.all([r2.call('CONFIG', 'SET', 'maxmemory', on ? '1' : '0'), k2.call('CONFIG', 'SET', 'maxmemory', on ? '1' : '0')]);
+    try {
+      await d.same(['SET', 'tx:m', 'value'], ['MULTI'], ['GET', 'tx:m'], ['PING']);
+      await oom(true);
+      await d.same(['EXEC']);
+      await d.same(['MULTI'], ['SET', 'tx:m', '1'], ['DISCARD']);
+      await oom(false);
+      await d.same(['MULTI'], ['SET', 'tx:m', '1'], ['GET', 'tx:m']);
+      await oom(true);
+      await d.same(['EXEC'], ['PING']);
+    } finally {
+      await oom(false);
+      r2.close();
+      k2.close();
+    }
+  });
+
   it('a queue-time error aborts EXEC with EXECABORT', async (t) => {
     if (!d) return t.skip(NO_REDIS);
     await d.same(['MULTI'], ['SET', 'tx:b'], ['NOSUCHCMD', 'x'], ['SET', 'tx:b', '1'], ['EXEC'], ['GET', 'tx:b']);

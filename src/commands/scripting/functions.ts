@@ -12,8 +12,8 @@
  */
 import { Crc64 } from '../../persistence/rdb/crc64.js';
 import { RDB_VERSION, RdbOp, RdbReader, RdbWriter, verifyDumpPayload } from '../../persistence/rdb/rdb.js';
-import { ERR_OOM } from '../../errors.js';
-import { busyError, killScript, runScript } from '../../scripting/engine.js';
+import { ERR_NOREPLICAS, ERR_OOM } from '../../errors.js';
+import { busyError, goodReplicasOk, killScript, runScript } from '../../scripting/engine.js';
 import {
   FLAG_ALLOW_OOM,
   FLAG_ALLOW_STALE,
@@ -315,6 +315,10 @@ function fcallGeneric(c: Client, argv: string[], ro: boolean): void {
     c.error('ERR Can not execute a script with write flag using *_ro command.');
     return;
   }
+  if (write && !goodReplicasOk(server)) {
+    c.error(ERR_NOREPLICAS);
+    return;
+  }
   if (denyOom && server.execDepth > 0 && server.maxmemory > 0 && !server.evict()) {
     c.error('OOM allowed memory has been exceeded.');
     return;
@@ -324,6 +328,7 @@ function fcallGeneric(c: Client, argv: string[], ro: boolean): void {
   runScript(c, e.state(), fi.ref, argv.slice(3, 3 + numkeys), argv.slice(3 + numkeys), {
     name: fi.name,
     eval: false,
+    argv,
     readOnly: ro || (flags & FLAG_NO_WRITES) !== 0,
     allowOom: (flags & FLAG_ALLOW_OOM) !== 0,
     onDone: () => {

@@ -8,15 +8,17 @@
  * Source: Redis 7.0 eval.c (evalGenericCommand, luaCreateFunction, evalExtractShebangFlags,
  * scriptCommand), script.c (scriptPrepareForRun).
  */
-import { ERR_NOSCRIPT, ERR_NOT_INTEGER, ERR_NUMKEYS_NEGATIVE, ERR_NUMKEYS_TOO_MANY, ERR_OOM } from '../../errors.js';
+import { ERR_NOREPLICAS, ERR_NOSCRIPT, ERR_NOT_INTEGER, ERR_NUMKEYS_NEGATIVE, ERR_NUMKEYS_TOO_MANY, ERR_OOM } from '../../errors.js';
 import {
   type ScriptState,
   closeScriptState,
   compileScript,
   createScriptState,
   dropScript,
+  goodReplicasOk,
   killScript,
   luaMemory,
+  renewLuaVM,
   runScript,
   sha1hex,
 } from '../../scripting/engine.js';
@@ -229,6 +231,10 @@ function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): vo
       c.error('ERR Can not execute a script with write flag using *_ro command.');
       return;
     }
+    if ((flags & ScriptFlag.NoWrites) === 0 && !goodReplicasOk(c.server)) {
+      c.error(ERR_NOREPLICAS);
+      return;
+    }
     if ((flags & (ScriptFlag.AllowOom | ScriptFlag.NoWrites)) === 0 && c.server.maxmemory > 0 && !c.server.evict()) {
       c.error('OOM allowed memory has been exceeded.');
       return;
@@ -275,6 +281,8 @@ function scriptFlushCommand(c: Client, argv: string[]): void {
     for (const s of ctx.scripts.values()) dropScript(ctx.st, s.ref);
     closeScriptState(ctx.st);
     contexts.delete(c.server);
+    // A script that used a lot of Lua heap grew the wasm memory: a fresh VM gives it back.
+    renewLuaVM();
   }
   c.reply.ok();
 }

@@ -109,8 +109,8 @@ function sortGeneric(c: Client, argv: string[], readonly: boolean): void {
     return;
   }
   const type = o === undefined ? ObjType.List : o.type;
-  if (dontsort && type === ObjType.Set && storekey !== null) {
-    // A set's order is arbitrary: force ALPHA sorting so replicas and the AOF agree.
+  if (dontsort && type === ObjType.Set && (storekey !== null || c.isScript)) {
+    // A set's order is arbitrary: force ALPHA sorting so replicas, the AOF and scripts agree.
     dontsort = false;
     alpha = true;
     sortby = null;

@@ -89,7 +89,6 @@ export function discardTransaction(c: Client): void {
   c.multi = null;
   c.multiError = false;
   c.multiFlags = 0;
-  c.multiAbort = null;
   c.dirtyCas = false;
   unwatchAll(c);
 }
@@ -137,9 +136,8 @@ function execCommand(c: Client): void {
   }
   // A rejected queued command wins over a touched WATCH (Redis execCommand: DIRTY_EXEC first).
   if (c.multiError) {
-    const reason = c.multiAbort ?? ERR_EXECABORT;
     discardTransaction(c);
-    c.error(reason);
+    c.error(ERR_EXECABORT);
     return;
   }
   if (c.dirtyCas || watchedKeyExpired(c)) {
@@ -148,21 +146,39 @@ function execCommand(c: Client): void {
     return;
   }
   unwatchAll(c);
-  const server = c.server;
   c.reply.arrayLen(queue.length);
-  server.execDepth++;
+  c.server.execDepth++;
+  execFrom(c, queue, 0);
+}
+
+/**
+ * Runs queue[from..] of an EXEC. A script of the transaction that goes past busy-reply-threshold
+ * is suspended (src/scripting/engine.ts): the transaction then waits, the rest runs when the
+ * script ends (client.execContinuation), and other clients get -BUSY meanwhile, as in Redis.
+ */
+function execFrom(c: Client, queue: string[][], from: number): void {
+  const server = c.server;
+  let waiting = false;
   try {
-    for (const argv of queue) {
+    for (let i = from; i < queue.length; i++) {
+      const argv = queue[i];
       // Commands were validated when queued; resolve again to get the Command object.
       const cmd = resolveCommand(c, argv);
       if (cmd !== null && (c.unrestricted || aclExecCheck(c, cmd, argv))) call(c, cmd, argv);
+      if (c.scriptSuspended) {
+        c.execContinuation = () => execFrom(c, queue, i + 1);
+        waiting = true;
+        return;
+      }
     }
   } finally {
-    server.execDepth--;
-    c.multi = null;
-    c.multiError = false;
-    c.multiFlags = 0;
-    c.dirtyCas = false;
+    if (!waiting) {
+      server.execDepth--;
+      c.multi = null;
+      c.multiError = false;
+      c.multiFlags = 0;
+      c.dirtyCas = false;
+    }
   }
   if (server.execDepth === 0) server.flushPropagation();
 }
