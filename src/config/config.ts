@@ -7,6 +7,7 @@
  * Source: Redis 7.0 config.c (standardConfig table), redis.conf.
  */
 
+import { formatNotifyFlags, parseNotifyFlags } from './notify.js';
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 
@@ -47,6 +48,8 @@ export interface Directive {
   percent?: boolean;
   /** Extra check of a parsed value; returns Redis's error text, or null when valid. */
   validate?: (value: ConfigValue) => string | null;
+  /** The text CONFIG GET / REWRITE give for a value, when not the value as set (Redis special configs' getters). */
+  format?: (value: ConfigValue) => string;
   /** Called after a successful change (file, flag or CONFIG SET). */
   onChange?: (value: ConfigValue) => void;
 }
@@ -318,7 +321,14 @@ export const DIRECTIVES: Directive[] = [
   { name: 'lazyfree-lazy-user-del', type: 'bool', default: false, mutable: true },
   { name: 'lazyfree-lazy-user-flush', type: 'bool', default: false, mutable: true },
   { name: 'lazyfree-lazy-server-del', type: 'bool', default: false, mutable: true },
-  { name: 'notify-keyspace-events', type: 'string', default: '', mutable: true },
+  {
+    name: 'notify-keyspace-events',
+    type: 'string',
+    default: '',
+    mutable: true,
+    validate: (v) => (parseNotifyFlags(v as string) < 0 ? "Invalid event class character. Use 'Ag$lshzxeKEtmdn'." : null),
+    format: (v) => formatNotifyFlags(parseNotifyFlags(v as string)),
+  },
   { name: 'maxmemory-eviction-tenacity', type: 'int', default: 10, mutable: true, min: 0, max: 100 },
   { name: 'lfu-log-factor', type: 'int', default: 10, mutable: true, min: 0, max: MAX_INT },
   { name: 'lfu-decay-time', type: 'int', default: 1, mutable: true, min: 0, max: MAX_INT },
@@ -498,6 +508,7 @@ export function parseValue(d: Directive, args: string[]): ConfigValue {
 
 /** Formats a value as CONFIG GET replies with it (Redis 7.0 formats). */
 export function formatValue(d: Directive, v: ConfigValue): string {
+  if (d.format) return d.format(v);
   switch (d.type) {
     case 'bool':
       return v ? 'yes' : 'no';

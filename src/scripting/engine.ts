@@ -716,6 +716,9 @@ export function runScript(c: Client, st: ScriptState, fnRef: number, keys: strin
   // The script client acts as the caller's user (Redis scriptPrepareForRun), e.g. for SORT BY/GET.
   st.fake.user = c.user;
   st.fake.unrestricted = c.unrestricted;
+  // Client tracking: a read-only command of the script tracks the caller's declared keys.
+  st.fake.scriptCaller = c;
+  st.fake.scriptKeys = keys;
   server.execDepth++;
   resumeSlice(ctx, nargs, now);
 }

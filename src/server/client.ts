@@ -85,6 +85,10 @@ export class Client {
   dirtyCas = false;
   /** The client scripts run their commands as (Redis CLIENT_SCRIPT). */
   isScript = false;
+  /** For the script client: the client whose script runs and the keys it declared (Redis
+   * server.script_caller), so that tracking remembers those keys for the caller. */
+  scriptCaller: Client | null = null;
+  scriptKeys: string[] | null = null;
   /** A script this client runs is suspended past busy-reply-threshold (src/scripting/engine.ts). */
   scriptSuspended = false;
   /** The rest of an EXEC that waits for such a script: run by the engine when the script ends. */

@@ -48,7 +48,7 @@ function reject(c: Client, cmd: Command | null, msg: string): void {
 const MULTI_OOM_EXEMPT = new Set(['exec', 'discard', 'quit', 'reset']);
 
 /**
- * The maxmemory gate of processCommand (Redis 7.0 processCommand): a denyoom command, an EXEC whose
+ * The maxmemory gate of processCommand (Redis 7.0 processCommand): evictions first, then a denyoom command, an EXEC whose
  * queue holds one, and any command queued inside MULTI (but EXEC, DISCARD, QUIT, RESET) are refused
  * with `-OOM ...` when eviction cannot bring memory under the limit; a refused EXEC answers
  * `-EXECABORT Transaction discarded because of: OOM ...` and ends the transaction (execCommandAbort).
@@ -60,7 +60,10 @@ function oomCheck(c: Client, cmd: Command, flags: number): boolean {
     (flags & CmdFlag.DenyOom) !== 0 ||
     (isExec && (c.multiFlags & CmdFlag.DenyOom) !== 0) ||
     (c.multi !== null && !MULTI_OOM_EXEMPT.has(cmd.fullName));
-  if (!denyOom || c.server.evict()) return false;
+  // Evictions run before every command, reads included (the keys they free are invalidated for
+  // tracking clients before the reply); not while a script is suspended (isInsideYieldingLongCommand).
+  if (c.server.busyScript !== null) return false;
+  if (c.server.evict() || !denyOom) return false;
   reject(c, cmd, ERR_OOM); // a refused EXEC answers EXECABORT (reject → execCommandAbort)
   return true;
 }

@@ -8,55 +8,10 @@
  * client-output-buffer-limit pubsub (src/server/client.ts, outputLimitReached).
  * Source: Redis 7.0 pubsub.c, notify.c.
  */
+import { NOTIFY, parseNotifyFlags } from '../config/notify.js';
 import { globMatch } from '../store/glob.js';
 import type { Client } from './client.js';
 import type { KeydraServer } from './server.js';
-
-/** notify-keyspace-events class bits (Redis NOTIFY_*). */
-const NOTIFY: Record<string, number> = {
-  K: 1 << 0,
-  E: 1 << 1,
-  g: 1 << 2,
-  $: 1 << 3,
-  l: 1 << 4,
-  s: 1 << 5,
-  h: 1 << 6,
-  z: 1 << 7,
-  x: 1 << 8,
-  e: 1 << 9,
-  t: 1 << 10,
-  m: 1 << 11,
-  d: 1 << 12,
-  n: 1 << 13,
-};
-/** `A`: every class but m (key miss) and n (new key). */
-const NOTIFY_ALL = NOTIFY.g | NOTIFY.$ | NOTIFY.l | NOTIFY.s | NOTIFY.h | NOTIFY.z | NOTIFY.x | NOTIFY.e | NOTIFY.t | NOTIFY.d;
-
-/**
- * Parses a notify-keyspace-events string (Redis keyspaceEventsStringToFlags).
- * @returns the bitmask, or -1 for an unknown class letter.
- */
-export function parseNotifyFlags(s: string): number {
-  let flags = 0;
-  for (const ch of s) {
-    if (ch === 'A') flags |= NOTIFY_ALL;
-    else if (NOTIFY[ch] !== undefined) flags |= NOTIFY[ch];
-    else return -1;
-  }
-  return flags;
-}
-
-/** Formats flags as Redis's keyspaceEventsFlagsToString (CONFIG GET notify-keyspace-events). */
-export function formatNotifyFlags(flags: number): string {
-  let res = '';
-  if ((flags & NOTIFY_ALL) === NOTIFY_ALL) res = 'A';
-  else for (const ch of 'g$lshzxetdn') if (flags & NOTIFY[ch]) res += ch;
-  if ((flags & NOTIFY_ALL) === NOTIFY_ALL && flags & NOTIFY.n) res += 'n';
-  if (flags & NOTIFY.K) res += 'K';
-  if (flags & NOTIFY.E) res += 'E';
-  if (flags & NOTIFY.m) res += 'm';
-  return res;
-}
 
 /** Which subscription kind: regular channels, patterns, or shard channels. */
 export type SubKind = 'channel' | 'pattern' | 'shard';

@@ -300,6 +300,21 @@ export function setReplyMode(c: Client, mode: 'on' | 'off' | 'skip'): void {
   else m.skipNext = true;
 }
 
+/** Read-only script commands: not tracked themselves (their commands are, for the caller). */
+const RO_SCRIPT_COMMANDS = new Set(['eval_ro', 'evalsha_ro', 'fcall_ro']);
+
+/** Whether OPTIN/OPTOUT and CLIENT CACHING let the current command's keys be remembered. */
+function cacheWanted(o: TrackingOptions): boolean {
+  return o.optin ? o.caching === true : o.optout ? o.caching !== false : true;
+}
+
+/** Records that client `id` may cache `key` (Redis trackingRememberKeys). */
+function remember(table: Map<string, Set<number>>, key: string, id: number): void {
+  let ids = table.get(key);
+  if (ids === undefined) table.set(key, (ids = new Set()));
+  ids.add(id);
+}
+
 /**
  * After-command work for tracking and CLIENT REPLY (dispatcher `call` through afterCall):
  * remembers the keys a tracking client read, sends queued invalidations (after the reply), drops
@@ -329,18 +344,17 @@ export function trackingAfterCall(c: Client, cmd: Command, argv: string[], reply
   }
   const name = cmd.fullName;
   if (name === 'flushall' || name === 'flushdb') st.flushPending = true;
+  // A read-only command run by a script tracks the keys its caller declared (Redis call():
+  // script_caller); read-only script commands themselves track nothing, only what they run.
+  const t = c.isScript && c.scriptCaller !== null ? c.scriptCaller : c;
+  const tracked = t === c ? undefined : st.clients.get(t);
+  if (tracked !== undefined && (cmd.flags & CmdFlag.Readonly) !== 0 && !tracked.bcast && cacheWanted(tracked)) {
+    for (const key of c.scriptKeys ?? []) remember(st.table, key, t.id);
+  }
   const o = st.clients.get(c);
   if (o !== undefined) {
-    if ((cmd.flags & CmdFlag.Readonly) !== 0 && !o.bcast) {
-      const cache = o.optin ? o.caching === true : o.optout ? o.caching !== false : true;
-      if (cache) {
-        for (const k of getKeysFromSpecs(cmd, argv)) {
-          const key = argv[k.pos];
-          let ids = st.table.get(key);
-          if (ids === undefined) st.table.set(key, (ids = new Set()));
-          ids.add(c.id);
-        }
-      }
+    if ((cmd.flags & CmdFlag.Readonly) !== 0 && !o.bcast && !RO_SCRIPT_COMMANDS.has(name) && cacheWanted(o)) {
+      for (const k of getKeysFromSpecs(cmd, argv)) remember(st.table, argv[k.pos], c.id);
     }
     // CLIENT CACHING applies to the next command only (Redis resetClient keeps it after CLIENT * and in MULTI).
     if (o.caching !== null && c.server.execDepth === 0 && c.multi === null && !name.startsWith('client|')) o.caching = null;

@@ -97,4 +97,11 @@ describe('pub/sub (differential)', () => {
       ks.close();
     }
   });
+  it('notify-keyspace-events: CONFIG GET answers the canonical form, an unknown class letter is refused', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    for (const v of ['gKE', '$lshzxeKE', 'KA', 'EA', 'AnK', 'Kmd', 'Q', 'KEQ']) {
+      await d.same(['CONFIG', 'SET', 'notify-keyspace-events', v], ['CONFIG', 'GET', 'notify-keyspace-events']);
+    }
+    await d.same(['CONFIG', 'SET', 'notify-keyspace-events', '']);
+  });
 });

@@ -52,7 +52,23 @@ function seedCommands(): string[][] {
   ];
 }
 
-const SEED_KEYS = ['s:int', 's:emb', 's:raw', 's:lzf', 'l:small', 'l:big', 'set:int', 'set:ht', 'h:lp', 'h:ht', 'z:lp', 'z:sl', 'x', 'hll:sparse', 'hll:dense'];
+const SEED_KEYS = [
+  's:int',
+  's:emb',
+  's:raw',
+  's:lzf',
+  'l:small',
+  'l:big',
+  'set:int',
+  'set:ht',
+  'h:lp',
+  'h:ht',
+  'z:lp',
+  'z:sl',
+  'x',
+  'hll:sparse',
+  'hll:dense',
+];
 
 /** Collects seed payloads (latin1 strings) from `port`. */
 async function seedPayloads(port: number): Promise<Buffer[]> {

@@ -90,6 +90,22 @@ const SCENARIOS: [string, Step[]][] = [
       { a: ['PING'] },
     ],
   ],
+  [
+    'scripts: a read-only command run by a script tracks the declared keys; EVAL_RO itself tracks nothing',
+    [
+      { a: ['HELLO', '3'] },
+      { a: ['CLIENT', 'TRACKING', 'ON'] },
+      { a: ['EVAL', "redis.call('set', 'sk3', 'bar')", '2', 'sk1', 'sk2'] },
+      { b: ['MSET', 'sk2', '1', 'sk1', '1'] },
+      { a: ['EVAL', "redis.call('get', 'sk3')", '2', 'sk1', 'sk2'] },
+      { b: ['MSET', 'sk2', '2', 'sk1', '2'] },
+      { a: ['EVAL_RO', "redis.call('ping')", '2', 'sk1', 'sk2'] },
+      { b: ['MSET', 'sk2', '3', 'sk1', '3'] },
+      { a: ['EVAL_RO', "redis.call('get', 'sk1')", '2', 'sk1', 'sk2'] },
+      { b: ['MSET', 'sk2', '4', 'sk1', '4'] },
+      { a: ['PING'] },
+    ],
+  ],
 ];
 
 describe('client tracking limits and BCAST', { skip: redisServerPath() === null ? NO_REDIS : false }, () => {
