@@ -17,7 +17,7 @@
 import '../commands/table.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { getKeysFromSpecs } from '../commands/server/command.js';
+import { bitfieldReadOnly, getKeysFromSpecs } from '../commands/server/command.js';
 import specFile from '../commands/redis-commands.json' with { type: 'json' };
 import type { Command } from '../commands/table.js';
 import { clientInfoString } from '../commands/connection/client.js';
@@ -876,23 +876,7 @@ function keysWithPerms(cmd: Command, argv: string[]): { pos: number; perm: numbe
     for (let i = 3; i < argv.length; i++) if (argv[i].toLowerCase() === 'get') return [{ pos: 1, perm: PERM_READ | PERM_WRITE }];
     return [{ pos: 1, perm: PERM_WRITE }];
   }
-  if (name === 'bitfield') {
-    let ro = true;
-    for (let i = 2; i < argv.length; i++) {
-      const rem = argv.length - i - 1;
-      const a = argv[i].toLowerCase();
-      if (a === 'get' && rem >= 2) i += 2;
-      else if ((a === 'set' || a === 'incrby') && rem >= 3) {
-        ro = false;
-        break;
-      } else if (a === 'overflow' && rem >= 1) i += 1;
-      else {
-        ro = false;
-        break;
-      }
-    }
-    return [{ pos: 1, perm: ro ? PERM_READ : PERM_READ | PERM_WRITE }];
-  }
+  if (name === 'bitfield') return [{ pos: 1, perm: bitfieldReadOnly(argv) ? PERM_READ : PERM_READ | PERM_WRITE }];
   if (name === 'sort') return sortKeys(argv);
   const out: { pos: number; perm: number }[] = [];
   for (const k of getKeysFromSpecs(cmd, argv)) {

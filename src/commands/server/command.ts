@@ -220,23 +220,24 @@ function setGetKeys(args: string[]): KeyRef[] {
   return [{ pos: 1, flags: FLAGS_OW }];
 }
 
-/** BITFIELD's key flags as Redis bitfieldGetKeys: RO when only GET/OVERFLOW, else RW update. */
-function bitfieldGetKeys(args: string[]): KeyRef[] {
-  let ro = true;
+/**
+ * True when a BITFIELD call only reads (GET and OVERFLOW subcommands, well formed), as Redis
+ * bitfieldGetKeys decides; used for its key flags and its ACL permission.
+ */
+export function bitfieldReadOnly(args: string[]): boolean {
   for (let i = 2; i < args.length; i++) {
     const rem = args.length - i - 1;
     const a = args[i].toLowerCase();
     if (a === 'get' && rem >= 2) i += 2;
-    else if ((a === 'set' || a === 'incrby') && rem >= 3) {
-      ro = false;
-      break;
-    } else if (a === 'overflow' && rem >= 1) i += 1;
-    else {
-      ro = false;
-      break;
-    }
+    else if (a === 'overflow' && rem >= 1) i += 1;
+    else return false;
   }
-  return [{ pos: 1, flags: ro ? FLAGS_RO : FLAGS_RW_UPDATE }];
+  return true;
+}
+
+/** BITFIELD's key flags as Redis bitfieldGetKeys: RO when only GET/OVERFLOW, else RW update. */
+function bitfieldGetKeys(args: string[]): KeyRef[] {
+  return [{ pos: 1, flags: bitfieldReadOnly(args) ? FLAGS_RO : FLAGS_RW_UPDATE }];
 }
 
 /**
