@@ -11,7 +11,7 @@
  * Once hashtable, a set never goes back to intset (as Redis).
  * Source: Redis 7.0 t_set.c, intset.c.
  */
-import { parseInt64 } from '../commands/args.js';
+import { parseInt64 } from './int64.js';
 
 /** Conversion thresholds (Redis config set-max-intset-entries); the config module may change them. */
 export const setLimits = { maxIntsetEntries: 512 };
