@@ -53,4 +53,13 @@ describe('DEBUG subcommands used by the Redis suite (differential)', () => {
     await same(['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'never'], ['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'reset']);
     await same(['DEBUG', 'REPLYBUFFER', 'PEAK-RESET-TIME', 'x'], ['DEBUG', 'REPLYBUFFER', 'RESIZING', '1']);
   });
+  it('DEBUG OBJECT sees a key that is expired but not yet reclaimed; a script then finds it gone', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    const dd = d as Differential;
+    await same(['DEBUG', 'SET-ACTIVE-EXPIRE', '0'], ['SET', 'dbg:x', 'v', 'PX', '1']);
+    await sleep(20);
+    const kind = (r: unknown) => (typeof r === 'object' && r !== null && 't' in r ? (r as { t: string }).t : typeof r);
+    await dd.sameAfter(['DEBUG', 'OBJECT', 'dbg:x'], kind);
+    await same(['EVAL', "return redis.call('EXISTS', 'dbg:x')", '0'], ['EXISTS', 'dbg:x'], ['DEBUG', 'SET-ACTIVE-EXPIRE', '1']);
+  });
 });

@@ -137,7 +137,8 @@ const addresses = new WeakMap<RObject, number>();
 
 /** DEBUG OBJECT key: Redis's one-line status about the value. */
 function debugObject(c: Client, key: string): void {
-  const o = c.db.peek(key);
+  // The dict as it is, an expired key not yet reclaimed included (debug.c: dictFind, no lazy expiry).
+  const o = c.db.dict.get(key);
   if (o === undefined) {
     c.error('ERR no such key');
     return;
