@@ -247,8 +247,14 @@ async function restoreConfig(s: ServerProc, base: Map<string, string>): Promise<
  * unresponsive server. @returns a description of what was needed, or undefined if PING just worked.
  */
 async function recover(s: ServerProc): Promise<string | undefined> {
-  // A unit that stops mid-test (timeout, exception) can leave CLIENT PAUSE in force for minutes.
+  // A unit that stops mid-test (timeout, exception, a failed assertion) can leave CLIENT PAUSE in
+  // force for minutes, or (strict mode) active expiry or the cron off: later units would stall.
   await s.command(['CLIENT', 'UNPAUSE']);
+  if (s.mode === 'strict') {
+    await s.command(['DEBUG', 'SET-ACTIVE-EXPIRE', '1']);
+    await s.command(['DEBUG', 'PAUSE-CRON', '0']);
+    await s.command(['DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '0']);
+  }
   let pong = await s.ping();
   if (pong === 'PONG') return undefined;
   if (pong?.startsWith('-BUSY')) {
