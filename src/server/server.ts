@@ -11,6 +11,8 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { ERR_MAX_CLIENTS, ERR_PROTECTED_MODE } from '../errors.js';
 import { Keyspace, type Db } from '../store/db.js';
+import { hashLimits } from '../store/hash.js';
+import { setLimits } from '../store/set.js';
 import { Config, strerror } from '../config/config.js';
 import { activeExpireCycle } from '../expire/activeExpire.js';
 import { evictorOf, setupEviction } from '../evict/index.js';
@@ -149,6 +151,17 @@ export class KeydraServer {
     this.pubsub = new PubSub(this);
     setupEviction(this);
     this.maxmemory = config.num('maxmemory');
+    // Encoding thresholds of hashes and sets (the store's module-level limits, process-wide: with
+    // several embedded servers the last one configured wins; zsets re-read theirs per command).
+    const syncEncodingLimits = () => {
+      hashLimits.maxListpackEntries = config.num('hash-max-listpack-entries');
+      hashLimits.maxListpackValue = config.num('hash-max-listpack-value');
+      setLimits.maxIntsetEntries = config.num('set-max-intset-entries');
+    };
+    syncEncodingLimits();
+    for (const name of ['hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries']) {
+      config.onChange(name, syncEncodingLimits);
+    }
     this.minReplicasToWrite = config.num('min-replicas-to-write');
     this.minReplicasMaxLag = config.num('min-replicas-max-lag');
     config.onChange('min-replicas-to-write', (v) => {

@@ -259,4 +259,22 @@ describe('hashes (differential)', () => {
       for (let i = 1; i < 999; i++) if (i !== 250) assert.ok(seen.has(`f${i}`), `f${i} seen`);
     }
   });
+  it('CONFIG SET of hash-max-listpack-* and set-max-intset-entries changes the encodings (HSET, HINCRBYFLOAT, SADD)', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    try {
+      await d.same(['CONFIG', 'SET', 'hash-max-listpack-value', '8'], ['DEL', 'enc:h1', 'enc:h2', 'enc:s']);
+      await d.same(['HSET', 'enc:h1', 'tmp', '0'], ['HINCRBYFLOAT', 'enc:h1', 'tmp', '0.000005'], ['OBJECT', 'ENCODING', 'enc:h1']);
+      await d.same(['HSET', 'enc:h2', 'tmp', '0'], ['HINCRBYFLOAT', 'enc:h2', 'tmp', '0.0000005'], ['OBJECT', 'ENCODING', 'enc:h2']);
+      await d.same(['CONFIG', 'SET', 'hash-max-listpack-entries', '2'], ['DEL', 'enc:h1'], ['HSET', 'enc:h1', 'a', '1', 'b', '2']);
+      await d.same(['OBJECT', 'ENCODING', 'enc:h1'], ['HSET', 'enc:h1', 'c', '3'], ['OBJECT', 'ENCODING', 'enc:h1']);
+      await d.same(['CONFIG', 'SET', 'set-max-intset-entries', '2'], ['SADD', 'enc:s', '1', '2'], ['OBJECT', 'ENCODING', 'enc:s']);
+      await d.same(['SADD', 'enc:s', '3'], ['OBJECT', 'ENCODING', 'enc:s']);
+    } finally {
+      await d.same(
+        ['CONFIG', 'SET', 'hash-max-listpack-value', '64'],
+        ['CONFIG', 'SET', 'hash-max-listpack-entries', '512'],
+        ['CONFIG', 'SET', 'set-max-intset-entries', '512'],
+      );
+    }
+  });
 });
