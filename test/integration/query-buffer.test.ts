@@ -193,10 +193,12 @@ describe('query buffer', { skip: redisServerPath() === null ? NO_REDIS : false }
           shrunk = size(await clientNamed(p.s.c, 'qb'));
           await sleep(10);
         }
-        // Idle for more than 2 s: the buffer is freed.
+        // Idle for more than 2 s: the buffer's free space goes (clientsCronResizeQueryBuffer), but
+        // only where more than 4 KB are free, so how far the shrinking above got decides whether a
+        // small buffer (e.g. 128 bytes) is left: timing-dependent on redis-server too.
         let idle = shrunk;
         const t1 = Date.now();
-        while (idle !== 0 && Date.now() - t1 < 6000) {
+        while (idle > 4096 && Date.now() - t1 < 6000) {
           await sleep(200);
           idle = size(await clientNamed(p.s.c, 'qb'));
         }
@@ -208,7 +210,7 @@ describe('query buffer', { skip: redisServerPath() === null ? NO_REDIS : false }
       assert.ok(r.first >= 16384 && r.first < 32768, `${r.name}: first read makes 16 KB of room (${r.first})`);
       assert.ok(r.big > 400000, `${r.name}: room for the big argument (${r.big})`);
       assert.ok(r.shrunk > 0 && r.shrunk < r.big, `${r.name}: shrinks to the recent peak (${r.shrunk})`);
-      assert.equal(r.idle, 0, `${r.name}: freed when idle`);
+      assert.ok(r.idle <= 4096, `${r.name}: freed, or at most 4 KB left, when idle (${r.idle})`);
     }
     assert.equal(results[1].first, results[0].first, 'same first size as redis-server');
     assert.equal(results[1].big, results[0].big, 'same size for the big argument as redis-server');
