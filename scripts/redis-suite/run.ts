@@ -171,6 +171,8 @@ class ServerProc {
         : ['redis-server', common];
     this.log = '';
     const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    serverProcs.add(p);
+    p.once('exit', () => serverProcs.delete(p));
     const keep = (d: Buffer) => {
       this.log = (this.log + d.toString('latin1')).slice(-20000);
     };
@@ -303,6 +305,7 @@ function runUnit(suite: string, target: Target, port: number, mode: Mode, unit: 
   const t0 = Date.now();
   return new Promise((done) => {
     const p = spawn('sh', args, { cwd: suite, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    runningGroup = p.pid ?? null;
     let out = '';
     let tail = '';
     let inTimeoutReport = false;
@@ -350,6 +353,7 @@ function runUnit(suite: string, target: Target, port: number, mode: Mode, unit: 
       } catch {}
     }, limitS * 1000);
     p.on('close', () => {
+      runningGroup = null;
       clearTimeout(timer);
       if (out) line(out);
       res.seconds = Math.round((Date.now() - t0) / 1000);
@@ -359,6 +363,30 @@ function runUnit(suite: string, target: Target, port: number, mode: Mode, unit: 
       }
       done(res);
     });
+  });
+}
+
+/**
+ * The process group of the runtest running now (it is detached so that a unit's time limit can kill
+ * the whole group) and the servers started: killed when this runner exits or is interrupted, so
+ * nothing is left behind.
+ */
+let runningGroup: number | null = null;
+/** Servers this runner started (killed by PID when it exits). */
+const serverProcs = new Set<ChildProcess>();
+const killGroup = () => {
+  for (const p of serverProcs) p.kill('SIGKILL');
+  if (runningGroup === null) return;
+  try {
+    process.kill(-runningGroup, 'SIGKILL');
+  } catch {}
+  runningGroup = null;
+};
+process.on('exit', killGroup);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    killGroup();
+    process.exit(130);
   });
 }
 
