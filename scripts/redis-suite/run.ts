@@ -320,7 +320,7 @@ function runUnit(suite: string, target: Target, port: number, mode: Mode, unit: 
       }
     };
     const line = (l: string) => {
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: runtest colours its tags on a tty
+      // runtest colours its tags on a tty
       const x = l.replace(/\x1b\[[0-9;]*m/g, '');
       let m: RegExpMatchArray | null;
       if (x.startsWith('[ok]:')) res.ok++;

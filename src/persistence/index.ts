@@ -11,8 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { addInfoContributor } from '../commands/server/info.js';
-import type { KeydraServer } from '../server/server.js';
+import type { PersistenceHost } from './host.js';
 import { Aof, AofLoadError, writeFileDurable } from './aof/aof.js';
 import { ERR_MISCONF_RDB } from '../errors.js';
 import { decodeRdbSteps, encodeRdb, type RdbLoadInfo, RdbError } from './rdb/rdb.js';
@@ -49,7 +48,7 @@ export class Persistence {
     scheduledBgsave: false,
   };
 
-  constructor(readonly server: KeydraServer) {
+  constructor(readonly server: PersistenceHost) {
     this.aof = new Aof(server);
     server.cronHooks.push((now) => this.cron(now));
     server.shutdownHooks.push((opts) => this.onShutdown(opts.save));
@@ -397,19 +396,13 @@ export async function runSliced<T>(gen: Generator<unknown, T>, tick: () => void,
   }
 }
 
-const instances = new WeakMap<KeydraServer, Persistence>();
-let infoRegistered = false;
+const instances = new WeakMap<PersistenceHost, Persistence>();
 
 /**
  * Creates the server's persistence and hooks it up (cron, shutdown, INFO). Call once, before
  * start(); then `await p.loadAtStartup()` once the listener is open (see startServer).
  */
-export function setupPersistence(server: KeydraServer): Persistence {
-  if (!infoRegistered) {
-    // Registered at run time, not import time: info.ts and this module import each other indirectly.
-    infoRegistered = true;
-    addInfoContributor('persistence', (s) => persistenceInfo(s).trimEnd().split('\r\n'));
-  }
+export function setupPersistence(server: PersistenceHost): Persistence {
   let p = instances.get(server);
   if (p) return p;
   p = new Persistence(server);
@@ -418,7 +411,7 @@ export function setupPersistence(server: KeydraServer): Persistence {
 }
 
 /** The server's persistence (creating it without loading if setupPersistence was not called). */
-export function getPersistence(server: KeydraServer): Persistence {
+export function getPersistence(server: PersistenceHost): Persistence {
   let p = instances.get(server);
   if (!p) {
     p = new Persistence(server);
@@ -431,7 +424,7 @@ export function getPersistence(server: KeydraServer): Persistence {
  * The INFO persistence section body: Redis 7.0's field names and order, one `name:value\r\n`
  * line each (no `# Persistence` header). For the INFO implementation to include.
  */
-export function persistenceInfo(server: KeydraServer): string {
+export function persistenceInfo(server: PersistenceHost): string {
   const p = getPersistence(server);
   const r = p.rdb;
   const a = p.aof.stats;

@@ -11,6 +11,8 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { ERR_MAX_CLIENTS, ERR_PROTECTED_MODE } from '../errors.js';
 import { Keyspace, type Db } from '../store/db.js';
+import type { CommandReplayer } from '../persistence/host.js';
+import { lookupCommand } from '../commands/table.js';
 import { hashLimits } from '../store/hash.js';
 import { setLimits } from '../store/set.js';
 import { Config, strerror } from '../config/config.js';
@@ -418,6 +420,30 @@ export class KeydraServer {
   }
 
   /** Creates a client with no socket (scripts, AOF loading); its replies are discarded or read directly. */
+  /**
+   * A replayer for AOF loading (persistence/host.ts CommandReplayer): a trusted fake client that
+   * runs each command through the dispatcher and drops its reply; lookup resolves the command
+   * table entry (subcommands included) for the loader's unknown-command and arity checks.
+   */
+  newReplayer(): CommandReplayer {
+    const fake = this.createFakeClient();
+    fake.authenticated = true;
+    fake.mustObey = true;
+    return {
+      lookup: (argv) => {
+        let cmd = lookupCommand(argv[0]);
+        if (cmd !== undefined && cmd.subcommands !== null && argv.length >= 2) {
+          cmd = cmd.subcommands.get(argv[1]) ?? cmd.subcommands.get(argv[1].toLowerCase());
+        }
+        return cmd;
+      },
+      run: (argv) => {
+        processCommand(fake, argv);
+        fake.reply.take();
+      },
+    };
+  }
+
   createFakeClient(): Client {
     return new Client(this, null, this.nextClientId++);
   }

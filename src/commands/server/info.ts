@@ -11,6 +11,7 @@ import { freemem, totalmem } from 'node:os';
 import type { Client } from '../../server/client.js';
 import { KEYDRA_VERSION, type KeydraServer, REDIS_VERSION } from '../../server/server.js';
 import { commands } from '../table.js';
+import { persistenceInfo } from '../../persistence/index.js';
 import { lazyfreeOf } from '../keys/lazyfree.js';
 import { trackingInfo } from '../../server/tracking.js';
 
@@ -27,6 +28,9 @@ export function addInfoContributor(section: string, f: (server: KeydraServer) =>
   l.push(f);
   infoContributors.set(section, l);
 }
+
+// INFO persistence comes from the persistence module (which does not import the commands).
+addInfoContributor('persistence', (s) => persistenceInfo(s).trimEnd().split('\r\n'));
 
 const DEFAULT_SECTIONS = [
   'server',

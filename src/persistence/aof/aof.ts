@@ -21,9 +21,7 @@
 import { encodeAofBase } from './rewrite.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { KeydraServer } from '../../server/server.js';
-import { lookupCommand } from '../../commands/table.js';
-import { processCommand } from '../../server/dispatch.js';
+import type { CommandReplayer, PersistenceHost } from '../host.js';
 import { decodeRdbSteps, encodeRdb } from '../rdb/rdb.js';
 import { Snapshot } from '../snapshot.js';
 
@@ -112,11 +110,8 @@ function badFormat(name: string): string {
  * not check arity there and crashes on a short command; Keydra refuses it instead.
  * @returns null, or the error to log (the load then fails).
  */
-function checkAofCommand(argv: string[], name: string): string | null {
-  let cmd = lookupCommand(argv[0]);
-  if (cmd !== undefined && cmd.subcommands !== null && argv.length >= 2) {
-    cmd = cmd.subcommands.get(argv[1]) ?? cmd.subcommands.get(argv[1].toLowerCase());
-  }
+function checkAofCommand(replayer: CommandReplayer, argv: string[], name: string): string | null {
+  const cmd = replayer.lookup(argv);
   if (cmd === undefined) return `Unknown command '${argv[0]}' reading the append only file ${name}`;
   if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) {
     return `Wrong number of arguments for '${cmd.fullName}' command reading the append only file ${name}`;
@@ -172,7 +167,7 @@ export class Aof {
     delayedFsync: 0,
   };
 
-  constructor(readonly server: KeydraServer) {
+  constructor(readonly server: PersistenceHost) {
     const cfg = server.config;
     this.dirPath = path.join(cfg.str('dir'), cfg.str('appenddirname'));
     this.baseName = cfg.str('appendfilename');
@@ -587,9 +582,7 @@ export class Aof {
       return 0;
     }
     const s = data.toString('latin1');
-    const fake = this.server.createFakeClient();
-    fake.authenticated = true;
-    fake.mustObey = true;
+    const replayer = this.server.newReplayer();
     const server = this.server;
     let pos = 0;
     let n = 0;
@@ -608,7 +601,7 @@ export class Aof {
         return this.truncated(file, data, multiStart >= 0 ? multiStart : pos, n, isLast);
       }
       if ('error' in r) throw this.loadError(badFormat(name), `${name} offset ${pos}: ${r.error}`);
-      const bad = checkAofCommand(r.argv, name);
+      const bad = checkAofCommand(replayer, r.argv, name);
       if (bad !== null) throw this.loadError(bad, `${name} offset ${pos}`);
       const cmd = r.argv[0].toLowerCase();
       if (cmd === 'multi') multiStart = pos;
@@ -616,9 +609,8 @@ export class Aof {
       // The replay runs the commands themselves: -LOADING is for clients only.
       const loading = server.loading;
       server.loading = false;
-      processCommand(fake, r.argv);
+      replayer.run(r.argv);
       server.loading = loading;
-      fake.reply.take();
       n++;
       pos = r.next;
       if ((n & 1023) === 0) {

@@ -1,0 +1,42 @@
+/**
+ * What persistence needs of the server, as an interface, so that src/persistence depends on the
+ * config and store layers only, never on src/server or src/commands (KeydraServer implements it).
+ * AOF loading replays commands through a CommandReplayer the server hands out: the one way a
+ * trusted, socketless client runs stored commands (Redis's fake AOF client, loadSingleAppendOnlyFile).
+ */
+import type { Config } from '../config/config.js';
+import type { Keyspace } from '../store/db.js';
+
+/** Runs commands read from a file as a trusted client without a socket. */
+export interface CommandReplayer {
+  /**
+   * The command `argv` names, a container's subcommand resolved (Redis lookupCommand(argv, argc)):
+   * its full name (`config|set`) and arity (negative: at least), or undefined when unknown.
+   */
+  lookup(argv: string[]): { fullName: string; arity: number } | undefined;
+  /** Runs `argv` (no auth, ACL or OOM gates; MULTI/EXEC as a client would) and drops its reply. */
+  run(argv: string[]): void;
+}
+
+/** The server as persistence sees it (src/server/server.ts KeydraServer). */
+export interface PersistenceHost {
+  readonly config: Config;
+  readonly log: { notice(msg: string): void; warning(msg: string): void; verbose(msg: string): void };
+  readonly keyspace: Keyspace;
+  /** Writes since the last save (rdb_changes_since_last_save). */
+  dirty: number;
+  /** True while the dataset loads (commands without the `loading` flag get -LOADING). */
+  loading: boolean;
+  /** The -MISCONF error write commands get after a failed save, or null. */
+  diskError: string | null;
+  /** Run by the server cron with the time in ms. */
+  readonly cronHooks: ((now: number) => void)[];
+  /** Run on SHUTDOWN / signals; `save` is the SAVE/NOSAVE choice (undefined: the config's). */
+  readonly shutdownHooks: ((opts: { save: boolean | undefined }) => void)[];
+  /** Run before replies are written (the AOF write and fsync). */
+  readonly beforeFlushHooks: (() => unknown)[];
+  /** Receives every propagated write unit while `wanted()` (the AOF feed). */
+  addPropagationListener(l: (dbId: number, argv: string[]) => void, wanted?: () => boolean): void;
+  /** A new replayer for loading an AOF. */
+  newReplayer(): CommandReplayer;
+}
