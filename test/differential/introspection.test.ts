@@ -496,7 +496,10 @@ test('CLIENT INFO flags and redir= of tracking and MONITOR clients', async (t) =
   assert.equal(pick(b), pick(a));
   // RESET ends MONITOR: flags back to N, and the connection takes commands again.
   await samePair(mons, ['RESET'], ['PING']);
-  const [a2, b2] = await Promise.all([pair[0].call('CLIENT', 'LIST', 'ID', String(rid)), pair[1].call('CLIENT', 'LIST', 'ID', String(kid))]);
+  const [a2, b2] = await Promise.all([
+    pair[0].call('CLIENT', 'LIST', 'ID', String(rid)),
+    pair[1].call('CLIENT', 'LIST', 'ID', String(kid)),
+  ]);
   assert.equal(pick(b2), pick(a2));
   assert.equal(pick(a2), ' flags=N redir=-1');
   for (const c of [...pair, ...mons]) c.close();

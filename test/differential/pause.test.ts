@@ -36,7 +36,12 @@ async function scenario(port: number): Promise<unknown[]> {
   const obs: unknown[] = [];
   await admin.call('FLUSHALL');
   await admin.call('PFADD', 'p:hll', 'a');
-  await admin.call('FUNCTION', 'LOAD', 'REPLACE', "#!lua name=plib\nredis.register_function{function_name='pro', callback=function() return 'ro' end, flags={'no-writes'}}\nredis.register_function('prw', function() return 'rw' end)");
+  await admin.call(
+    'FUNCTION',
+    'LOAD',
+    'REPLACE',
+    "#!lua name=plib\nredis.register_function{function_name='pro', callback=function() return 'ro' end, flags={'no-writes'}}\nredis.register_function('prw', function() return 'rw' end)",
+  );
   await admin.call('MULTI');
   await admin.call('SET', 'p:exp', 'v', 'PX', '50');
   await admin.call('CLIENT', 'PAUSE', '60000', 'WRITE');

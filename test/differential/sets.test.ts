@@ -184,7 +184,14 @@ describe('sets (differential)', () => {
     );
     // The destination is modified (WATCH) only when the member was added to it (set.tcl).
     const [r2, k2] = await d.connectBoth();
-    await d.same(['DEL', 's:w1', 's:w2'], ['SADD', 's:w1', 'a', 'b'], ['SADD', 's:w2', 'a'], ['WATCH', 's:w2'], ['MULTI'], ['SADD', 's:w2', 'c']);
+    await d.same(
+      ['DEL', 's:w1', 's:w2'],
+      ['SADD', 's:w1', 'a', 'b'],
+      ['SADD', 's:w2', 'a'],
+      ['WATCH', 's:w2'],
+      ['MULTI'],
+      ['SADD', 's:w2', 'c'],
+    );
     await Promise.all([r2.call('SMOVE', 's:w1', 's:w2', 'a'), k2.call('SMOVE', 's:w1', 's:w2', 'a')]);
     await d.same(['EXEC'], ['SCARD', 's:w2'], ['WATCH', 's:w2'], ['MULTI'], ['SADD', 's:w2', 'd']);
     await Promise.all([r2.call('SMOVE', 's:w1', 's:w2', 'b'), k2.call('SMOVE', 's:w1', 's:w2', 'b')]);

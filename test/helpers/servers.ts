@@ -4,9 +4,11 @@
  * Tests that need redis-server call `startRedis()`; when redis-server is not installed it returns
  * null and the test skips with a visible message (CI always installs it).
  */
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningServer, type StartOptions, startServer } from '../../src/index.js';
@@ -154,4 +156,36 @@ export async function spawnedKill9(s: SpawnedServer): Promise<void> {
   const exited = new Promise((r) => s.proc.once('exit', r));
   s.proc.kill('SIGKILL');
   await exited;
+}
+
+/**
+ * The file-level frame of a "same scenario on both servers" test: one describe starting a real
+ * redis-server and an in-process Keydra, one `it` per named scenario that runs `run(port, scenario)`
+ * on redis-server, then on Keydra, and asserts the results deep-equal. Skips when redis-server is
+ * not installed.
+ */
+export function describeScenariosAgainstRedis<S, R>(
+  title: string,
+  scenarios: [string, S][],
+  run: (port: number, s: S) => Promise<R>,
+): void {
+  describe(title, { skip: redisServerPath() === null ? NO_REDIS : false }, () => {
+    let redis: Peer | null = null;
+    let keydra: Peer | null = null;
+    before(async () => {
+      redis = await startRedis();
+      keydra = await startKeydra();
+    });
+    after(async () => {
+      await keydra?.close();
+      await redis?.close();
+    });
+    for (const [name, scenario] of scenarios) {
+      it(name, async () => {
+        const expected = await run((redis as Peer).port, scenario);
+        const actual = await run((keydra as Peer).port, scenario);
+        assert.deepEqual(actual, expected);
+      });
+    }
+  });
 }

@@ -6,12 +6,10 @@
  * CLIENT REPLY ON ends a SKIP under way and replies +OK (introspection.tcl).
  * Source: Redis 7.0 networking.c prepareClientToWrite, clientCommand (REPLY), pubsub.c.
  */
-import assert from 'node:assert/strict';
 import net from 'node:net';
-import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RawClient, encodeCommand } from '../../src/client/rawClient.js';
-import { NO_REDIS, type Peer, redisServerPath, startKeydra, startRedis } from '../helpers/servers.js';
+import { describeScenariosAgainstRedis } from '../helpers/servers.js';
 
 /** A step: `a` writes a command on the watched connection, `b` runs one on the other, `wait` sleeps (ms). */
 type Step = { a: string[] } | { b: string[] } | { wait: number };
@@ -96,23 +94,4 @@ const SCENARIOS: [string, Step[]][] = [
   ['RESET ends REPLY OFF', [{ a: ['CLIENT', 'REPLY', 'OFF'] }, { a: ['PING'] }, { a: ['RESET'] }, { a: ['PING'] }]],
 ];
 
-describe('CLIENT REPLY with pushes', { skip: redisServerPath() === null ? NO_REDIS : false }, () => {
-  let redis: Peer | null = null;
-  let keydra: Peer | null = null;
-  before(async () => {
-    redis = await startRedis();
-    keydra = await startKeydra();
-  });
-  after(async () => {
-    await keydra?.close();
-    await redis?.close();
-  });
-
-  for (const [name, steps] of SCENARIOS) {
-    it(name, async () => {
-      const expected = await watch((redis as Peer).port, steps);
-      const actual = await watch((keydra as Peer).port, steps);
-      assert.equal(actual, expected);
-    });
-  }
-});
+describeScenariosAgainstRedis('CLIENT REPLY with pushes', SCENARIOS, watch);

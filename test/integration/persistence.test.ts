@@ -163,7 +163,10 @@ describe('AOF', () => {
     const at = data.indexOf('$3\r\nSET');
     data[at] = 0x21; // '!' instead of '$'
     fs.writeFileSync(incr, data);
-    await assert.rejects(startServer({ port: 0, dir, save: '', appendonly: true }), /Bad file format reading the append only file appendonly\.aof\.1\.incr\.aof/);
+    await assert.rejects(
+      startServer({ port: 0, dir, save: '', appendonly: true }),
+      /Bad file format reading the append only file appendonly\.aof\.1\.incr\.aof/,
+    );
     // The CLI exits non-zero with the message.
     const r = spawnSync(process.execPath, [KEYDRA_BIN, '--port', '0', '--dir', dir, '--appendonly', 'yes', '--save', ''], {
       encoding: 'utf8',

@@ -5,12 +5,10 @@
  * until the table is within the limit, with INFO's tracking_* fields.
  * Source: Redis 7.0 tracking.c trackingBroadcastInvalidationMessages, trackingLimitUsedSlots.
  */
-import assert from 'node:assert/strict';
 import net from 'node:net';
-import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RawClient, encodeCommand } from '../../src/client/rawClient.js';
-import { NO_REDIS, type Peer, redisServerPath, startKeydra, startRedis } from '../helpers/servers.js';
+import { describeScenariosAgainstRedis } from '../helpers/servers.js';
 
 /** A step: `a` writes a command on the watched connection, `b` runs one on the other. */
 type Step = { a: string[] } | { b: string[] };
@@ -108,24 +106,4 @@ const SCENARIOS: [string, Step[]][] = [
   ],
 ];
 
-describe('client tracking limits and BCAST', { skip: redisServerPath() === null ? NO_REDIS : false }, () => {
-  let redis: Peer | null = null;
-  let keydra: Peer | null = null;
-  before(async () => {
-    redis = await startRedis();
-    keydra = await startKeydra();
-  });
-  after(async () => {
-    await keydra?.close();
-    await redis?.close();
-  });
-
-  for (const [name, steps] of SCENARIOS) {
-    it(name, async () => {
-      const expected = await watch((redis as Peer).port, steps);
-      const actual = await watch((keydra as Peer).port, steps);
-      assert.equal(actual.got, expected.got);
-      assert.equal(actual.info, expected.info);
-    });
-  }
-});
+describeScenariosAgainstRedis('client tracking limits and BCAST', SCENARIOS, watch);
