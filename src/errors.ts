@@ -193,3 +193,5 @@ export const ERR_BITOP_NOT = 'ERR BITOP NOT must be called with a single source 
 export const ERR_BITPOS_BIT = 'ERR The bit argument must be 1 or 0.';
 /** min-replicas-to-write not met (Redis shared.noreplicaserr). */
 export const ERR_NOREPLICAS = 'NOREPLICAS Not enough good replicas to write.';
+export const ERR_READONLY = "READONLY You can't write against a read only replica.";
+export const ERR_MASTERDOWN = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";

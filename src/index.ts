@@ -104,6 +104,9 @@ export async function startServer(options: StartOptions = {}, config = new Confi
     throw e;
   }
   server.logReady();
+  // `replicaof host port` in the config: follow that primary once the local dataset is loaded.
+  const primaryOf = config.list('replicaof');
+  if (primaryOf.length === 2) server.replication.replicaOf(primaryOf[0], Number(primaryOf[1]));
   return { port: server.port, server, close: () => server.shutdown({ save: undefined }) };
 }
 

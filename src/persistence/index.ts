@@ -239,8 +239,10 @@ export class Persistence {
    * streamed to temp-<pid>-<ms>.rdb, renamed over dbfilename when complete (src/persistence/
    * snapshot.ts). @returns false if one is already running. @throws if the temp file cannot be
    * created (the caller replies an error; Redis: "Can't save in background").
+   * `opts.aux` adds AUX fields (a replication full sync's repl-id, repl-offset, repl-stream-db);
+   * `opts.onDone` is called when the file is complete (null) or the save failed.
    */
-  bgsave(): boolean {
+  bgsave(opts: { aux?: Record<string, string>; onDone?: (err: Error | null) => void } = {}): boolean {
     if (this.rdb.bgsaveInProgress) return false;
     const t0 = Date.now();
     this.rdb.lastBgsaveTry = t0;
@@ -252,8 +254,10 @@ export class Persistence {
       tmpFile: tmp,
       compress: this.compress,
       checksum: this.server.config.get('rdbchecksum') !== false,
+      aux: opts.aux,
       onDone: (err) => {
         this.snapshot = null;
+        if (opts.onDone !== undefined) queueMicrotask(() => opts.onDone?.(err));
         this.rdb.bgsaveInProgress = false;
         this.rdb.lastBgsaveTimeSec = Math.round((Date.now() - t0) / 1000);
         if (err) {

@@ -29,12 +29,25 @@ import { Crc64 } from './rdb/crc64.js';
 import { rewriteFunctions, rewriteKey, rewriteSelect } from './aof/rewrite.js';
 import { functionLibraries, RDB_VERSION, RdbOp, RdbWriter, saveKeyValue } from './rdb/rdb.js';
 
+/**
+ * Where a snapshot goes instead of a file: a replication full sync streams the RDB to replicas'
+ * sockets (repl-diskless-sync). `write` calls back once the chunk may be reused and more can be
+ * sent (back-pressure); an error there fails the snapshot.
+ */
+export interface SnapshotSink {
+  write(chunk: Buffer, cb: (err?: Error | null) => void): void;
+  /** All bytes written; calls back when the receivers are done (or with an error). */
+  end(cb: (err?: Error | null) => void): void;
+}
+
 /** Options of one snapshot. */
 export interface SnapshotOptions {
-  /** Final file path; the snapshot is written to `tmpFile` and renamed over it at the end. */
+  /** Final file path; the snapshot is written to `tmpFile` and renamed over it at the end. Unused with `sink`. */
   file: string;
-  /** Temp file path in the same directory. */
+  /** Temp file path in the same directory. Unused with `sink`. */
   tmpFile: string;
+  /** Streams the bytes to this sink instead of a file (no fsync, no rename). */
+  sink?: SnapshotSink;
   /** rdbcompression (LZF for strings > 20 bytes). Default true. */
   compress?: boolean;
   /** rdbchecksum: false writes a zero CRC64, as Redis. Default true. */
@@ -133,7 +146,7 @@ export class Snapshot {
    */
   start(): this {
     if (this.ks.beforeWrite !== null) throw new Error('Another snapshot is in progress');
-    this.fd = fs.openSync(this.opts.tmpFile, 'w');
+    if (this.opts.sink === undefined) this.fd = fs.openSync(this.opts.tmpFile, 'w');
     const w = this.w;
     if (this.aof) {
       rewriteFunctions(w, this.ks);
@@ -181,7 +194,7 @@ export class Snapshot {
       }
       this.fd = -1;
     }
-    fs.rmSync(this.opts.tmpFile, { force: true });
+    if (this.opts.sink === undefined) fs.rmSync(this.opts.tmpFile, { force: true });
   }
 
   private unhook(): void {
@@ -325,22 +338,34 @@ export class Snapshot {
       return;
     }
     this.writing = true;
+    const written = (): void => {
+      this.writing = false;
+      this.queued -= b.length;
+      // b is a view on a writer's buffer; standard-size ones are recycled.
+      if (b.buffer.byteLength === CHUNK * 2 && b.byteOffset === 0 && this.spare.length < 4)
+        this.spare.push(Buffer.from(b.buffer, 0, CHUNK * 2));
+      this.bytes += b.length;
+      if (this.waitingForDrain && this.queued <= MAX_QUEUED / 2) {
+        this.waitingForDrain = false;
+        setImmediate(() => this.slice());
+      }
+      this.pump();
+    };
+    const sink = this.opts.sink;
+    if (sink !== undefined) {
+      sink.write(b, (err) => {
+        if (this.finished) return;
+        if (err) return this.fail(err);
+        written();
+      });
+      return;
+    }
     const writeFrom = (off: number): void => {
       fs.write(this.fd, b, off, b.length - off, null, (err, n) => {
         if (this.finished) return;
         if (err) return this.fail(err);
         if (off + n < b.length) return writeFrom(off + n);
-        this.writing = false;
-        this.queued -= b.length;
-        // b is a view on a writer's buffer; standard-size ones are recycled.
-        if (b.buffer.byteLength === CHUNK * 2 && b.byteOffset === 0 && this.spare.length < 4)
-          this.spare.push(Buffer.from(b.buffer, 0, CHUNK * 2));
-        this.bytes += b.length;
-        if (this.waitingForDrain && this.queued <= MAX_QUEUED / 2) {
-          this.waitingForDrain = false;
-          setImmediate(() => this.slice());
-        }
-        this.pump();
+        written();
       });
     };
     writeFrom(0);
@@ -349,6 +374,11 @@ export class Snapshot {
   private complete(): void {
     const fd = this.fd;
     this.finished = true;
+    const sink = this.opts.sink;
+    if (sink !== undefined) {
+      sink.end((err) => this.opts.onDone(err ?? null, err ? 0 : this.bytes));
+      return;
+    }
     fs.fsync(fd, (err) => {
       fs.close(fd, (err2) => {
         this.fd = -1;

@@ -57,7 +57,7 @@
 import { createHash } from 'node:crypto';
 import { lookupCommand } from '../commands/table.js';
 import { CmdFlag } from '../commands/types.js';
-import { ERR_BUSY_EVAL, ERR_BUSY_FUNCTION, ERR_NOREPLICAS, ERR_NOTBUSY, ERR_OOM, ERR_UNKILLABLE } from '../errors.js';
+import { ERR_BUSY_EVAL, ERR_BUSY_FUNCTION, ERR_NOREPLICAS, ERR_NOTBUSY, ERR_READONLY, ERR_OOM, ERR_UNKILLABLE } from '../errors.js';
 import { formatDouble, type ReplyWriter } from '../protocol/reply.js';
 import type { Client } from '../server/client.js';
 import { aclAllows, aclScriptCheck } from '../server/acl.js';
@@ -1421,6 +1421,7 @@ function execFromScript(ctx: RunCtx, argv: string[]): string | null {
   } else if (ctx.opts.readOnly && ((cmd.flags & (CmdFlag.Write | CmdFlag.MayReplicate)) !== 0 || MAY_REPLICATE.has(cmd.fullName)))
     err = 'Write commands are not allowed from read-only scripts.';
   else if ((cmd.flags & CmdFlag.Write) !== 0 && !goodReplicasOk(server)) err = `-${ERR_NOREPLICAS}`;
+  else if ((cmd.flags & CmdFlag.Write) !== 0 && !ctx.caller.mustObey && server.readOnlyReplica) err = `-${ERR_READONLY}`;
   else if (!ctx.opts.allowOom && server.maxmemory > 0 && !ctx.writeDirty && ctx.oomAtStart && (cmd.flags & CmdFlag.DenyOom) !== 0)
     err = `-${ERR_OOM}`;
   if (err !== null) {
@@ -1495,26 +1496,9 @@ function isReadonly(v: LuaVM, L: number, idx: number): boolean {
   return ro;
 }
 
-/** Servers whose config has min-replicas-to-write (true) or lacks it (false). */
-const replicaConfig = new WeakMap<KeydraServer, boolean>();
-
-/**
- * Redis checkGoodReplicasStatus for scripts: false when `min-replicas-to-write` (and
- * `min-replicas-max-lag`) ask for good replicas, since Keydra has none. Then writes from scripts,
- * and scripts that do not declare no-writes, get NOREPLICAS (script.c).
- */
+/** Redis checkGoodReplicasStatus for scripts (KeydraServer.goodReplicasOk): writes and scripts without no-writes get NOREPLICAS. */
 export function goodReplicasOk(server: KeydraServer): boolean {
-  let has = replicaConfig.get(server);
-  if (has === undefined) {
-    try {
-      server.config.num('min-replicas-to-write');
-      has = true;
-    } catch {
-      has = false;
-    }
-    replicaConfig.set(server, has);
-  }
-  return !has || server.config.num('min-replicas-to-write') === 0 || server.config.num('min-replicas-max-lag') === 0;
+  return server.goodReplicasOk();
 }
 
 /** Commands Redis 7.0 flags may-replicate although COMMAND INFO does not list it (refused in read-only scripts). */

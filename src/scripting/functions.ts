@@ -22,7 +22,17 @@ import { splitArgs } from '../protocol/parser.js';
 import { registerFunctionsHook } from '../persistence/rdb/rdb.js';
 import type { Keyspace } from '../store/db.js';
 import type { KeydraServer } from '../server/server.js';
-import { type ScriptState, closeScriptState, createScriptState, dropScript, luaMemory, luaVM, pushReadonlyProxy, renewLuaVM, vmRenewHooks } from './engine.js';
+import {
+  type ScriptState,
+  closeScriptState,
+  createScriptState,
+  dropScript,
+  luaMemory,
+  luaVM,
+  pushReadonlyProxy,
+  renewLuaVM,
+  vmRenewHooks,
+} from './engine.js';
 import { LUA_MASKCOUNT, LUA_OK, LUA_REGISTRYINDEX, LuaType, type LuaVM } from './lua.js';
 
 /** Script flags (Redis 7.0 SCRIPT_FLAG_*), in scripts_flags_def order (FUNCTION LIST prints this order). */

@@ -68,6 +68,8 @@ export class Client {
   closed = false;
   /** Commands come from the AOF (or a master): replay rewritten arguments as given (Redis mustObeyClient). */
   mustObey = false;
+  /** Replication offset after this client's last propagated write (Redis c->woff; WAIT). */
+  woff = 0;
   /** Set while the client waits in a blocking command. */
   blocked: BlockState | null = null;
   /** Pub/sub subscriptions (channels and patterns), latin1 names. */

@@ -9,7 +9,18 @@ import { type Command, lookupCommand } from '../commands/table.js';
 import { CmdFlag } from '../commands/types.js';
 import { afterCall } from '../commands/server/slowlog.js';
 import { discardTransaction } from '../commands/tx/index.js';
-import { ERR_LOADING, ERR_NOAUTH, ERR_NOREPLICAS, ERR_OOM, errArity, errPubSubContext, errUnknownCommand, errUnknownSubcommand } from '../errors.js';
+import {
+  ERR_LOADING,
+  ERR_NOAUTH,
+  ERR_MASTERDOWN,
+  ERR_NOREPLICAS,
+  ERR_OOM,
+  ERR_READONLY,
+  errArity,
+  errPubSubContext,
+  errUnknownCommand,
+  errUnknownSubcommand,
+} from '../errors.js';
 import { QUEUED } from '../protocol/reply.js';
 import { aclCheck } from './acl.js';
 import type { Client } from './client.js';
@@ -187,11 +198,22 @@ export function processCommand(c: Client, argv: string[]): void {
     reject(c, cmd, server.diskError);
     return;
   }
-  if (server.minReplicasToWrite > 0 && server.minReplicasMaxLag > 0 && !server.keyspace.replicaMode && isWriteCall(c, cmd, argv, flags)) {
-    // Redis processCommand: write commands need min-replicas-to-write good replicas
-    // (checkGoodReplicasStatus; Keydra has no replicas yet, so none is good).
+  if (server.minReplicasToWrite > 0 && !server.goodReplicasOk() && isWriteCall(c, cmd, argv, flags)) {
+    // Redis processCommand: write commands need min-replicas-to-write good replicas (checkGoodReplicasStatus).
     reject(c, cmd, ERR_NOREPLICAS);
     return;
+  }
+  if (server.keyspace.replicaMode && !c.mustObey) {
+    const repl = server.replication;
+    if (repl.isReplica && isWriteCall(c, cmd, argv, flags) && server.config.bool('replica-read-only')) {
+      reject(c, cmd, ERR_READONLY);
+      return;
+    }
+    if (repl.isReplica && !repl.link?.linkUp && (flags & CmdFlag.Stale) === 0 && !server.config.bool('replica-serve-stale-data')) {
+      // Redis processCommand: a replica with a broken link and replica-serve-stale-data no.
+      reject(c, cmd, ERR_MASTERDOWN);
+      return;
+    }
   }
   if (server.busyScript !== null && (flags & CmdFlag.AllowBusy) === 0) {
     // A script runs past busy-reply-threshold (Redis isInsideYieldingLongCommand).
@@ -256,5 +278,11 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   if (server.dirty !== dirtyBefore && !server.preventPropagation) {
     server.alsoPropagate(c.db.id, server.propArgv ?? argv);
   }
-  if (server.execDepth === 0) server.flushPropagation();
+  if (server.execDepth === 0) {
+    const stream = server.replication.stream;
+    const before = stream.offset;
+    server.flushPropagation();
+    // The stream offset right after this client's last propagated write, what WAIT waits for (Redis c->woff).
+    if (stream.offset !== before) c.woff = stream.offset;
+  }
 }

@@ -26,6 +26,7 @@ import { Logger } from './log.js';
 import { aclOf, loadAclAtStartup } from './acl.js';
 import { PubSub } from './pubsub.js';
 import { loadLuaVM } from '../scripting/engine.js';
+import { getReplication, type Replication } from '../replication/index.js';
 
 /** Keydra's own version (INFO keydra_version); `redis_version` is the Redis it implements. */
 export const KEYDRA_VERSION = '0.1.0';
@@ -37,6 +38,9 @@ export class ServerStats {
   total_commands_processed = 0;
   total_net_input_bytes = 0;
   total_net_output_bytes = 0;
+  /** Bytes read from our primary / written to replicas (INFO total_net_repl_input_bytes, ...). */
+  total_net_repl_input_bytes = 0;
+  total_net_repl_output_bytes = 0;
   rejected_connections = 0;
   total_error_replies = 0;
   /** Socket reads that delivered bytes / reply writes issued (INFO total_reads_processed, ...). */
@@ -183,6 +187,27 @@ export class KeydraServer {
       this.log.level = v as Logger['level'];
     });
     loadAclAtStartup(this); // `user` directives and aclfile (throws when invalid)
+    this.replication = getReplication(this);
+  }
+
+  /** Replication: the stream, the replicas fed, the link to our primary (src/replication). */
+  readonly replication: Replication;
+
+  /**
+   * True when this server is a replica whose writes are refused (replica-read-only yes): the
+   * dispatcher and scripts answer -READONLY to clients other than the primary's.
+   */
+  get readOnlyReplica(): boolean {
+    return this.replication.isReplica && this.config.bool('replica-read-only');
+  }
+
+  /**
+   * Redis checkGoodReplicasStatus: false when min-replicas-to-write asks for more replicas with a
+   * lag of at most min-replicas-max-lag seconds than are connected (writes then get -NOREPLICAS).
+   */
+  goodReplicasOk(): boolean {
+    if (this.minReplicasToWrite === 0 || this.minReplicasMaxLag === 0 || this.replication.isReplica) return true;
+    return this.replication.primary.goodReplicas(this.minReplicasMaxLag) >= this.minReplicasToWrite;
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
@@ -425,10 +450,12 @@ export class KeydraServer {
    * runs each command through the dispatcher and drops its reply; lookup resolves the command
    * table entry (subcommands included) for the loader's unknown-command and arity checks.
    */
-  newReplayer(): CommandReplayer {
+  newReplayer(opts: { primary?: boolean } = {}): CommandReplayer {
     const fake = this.createFakeClient();
     fake.authenticated = true;
     fake.mustObey = true;
+    // The replica's link runs the primary's stream as the master client (CLIENT LIST flags=M, type master).
+    if (opts.primary === true) (fake as unknown as { isMaster: boolean }).isMaster = true;
     return {
       lookup: (argv) => {
         let cmd = lookupCommand(argv[0]);

@@ -1,11 +1,3 @@
-/**
- * INFO [section ...]: server state as `field:value` lines under `# Section` headers, with Redis
- * 7.0's section and field names (clients read several of them, e.g. ioredis checks `loading`).
- * Sections: server clients memory persistence stats replication cpu modules errorstats
- * commandstats cluster keyspace; `default`, `all` and `everything` as in Redis.
- * Source: Redis 7.0 server.c genRedisInfoString.
- */
-import { randomBytes } from 'node:crypto';
 import { migrateCachedSockets } from '../migrate/migrate.js';
 import { freemem, totalmem } from 'node:os';
 import type { Client } from '../../server/client.js';
@@ -185,16 +177,16 @@ function sectionLines(server: KeydraServer, name: string): string[] {
         'instantaneous_ops_per_sec:0',
         `total_net_input_bytes:${st.total_net_input_bytes}`,
         `total_net_output_bytes:${st.total_net_output_bytes}`,
-        'total_net_repl_input_bytes:0',
-        'total_net_repl_output_bytes:0',
+        `total_net_repl_input_bytes:${st.total_net_repl_input_bytes}`,
+        `total_net_repl_output_bytes:${st.total_net_repl_output_bytes}`,
         'instantaneous_input_kbps:0.00',
         'instantaneous_output_kbps:0.00',
         'instantaneous_input_repl_kbps:0.00',
         'instantaneous_output_repl_kbps:0.00',
         `rejected_connections:${st.rejected_connections}`,
-        'sync_full:0',
-        'sync_partial_ok:0',
-        'sync_partial_err:0',
+        `sync_full:${server.replication.primary.stats.syncFull}`,
+        `sync_partial_ok:${server.replication.primary.stats.syncPartialOk}`,
+        `sync_partial_err:${server.replication.primary.stats.syncPartialErr}`,
         `expired_keys:${ks.expired_keys}`,
         'expired_stale_perc:0.00',
         'expired_time_cap_reached_count:0',
@@ -232,24 +224,8 @@ function sectionLines(server: KeydraServer, name: string): string[] {
         'reply_buffer_expands:0',
       ];
     }
-    case 'replication': {
-      // Until replication lands (src/replication/): a primary without replicas or backlog, with
-      // its own replication ID, as a fresh Redis 7.0 (replication.c genRedisInfoString part).
-      const cfg2 = server.config;
-      return [
-        `role:${server.keyspace.replicaMode ? 'slave' : 'master'}`,
-        'connected_slaves:0',
-        'master_failover_state:no-failover',
-        `master_replid:${replidOf(server)}`,
-        'master_replid2:0000000000000000000000000000000000000000',
-        'master_repl_offset:0',
-        'second_repl_offset:-1',
-        'repl_backlog_active:0',
-        `repl_backlog_size:${numOr(cfg2, 'repl-backlog-size', 1048576)}`,
-        'repl_backlog_first_byte_offset:0',
-        'repl_backlog_histlen:0',
-      ];
-    }
+    case 'replication':
+      return server.replication.info();
     case 'cpu': {
       const u = process.cpuUsage();
       return [
@@ -292,27 +268,6 @@ function sectionLines(server: KeydraServer, name: string): string[] {
     }
   }
   return [];
-}
-
-/** A numeric directive's value, or `dflt` while the directive is not known to this build. */
-function numOr(cfg: KeydraServer['config'], name: string, dflt: number): number {
-  try {
-    return cfg.num(name);
-  } catch {
-    return dflt;
-  }
-}
-
-const replids = new WeakMap<KeydraServer, string>();
-
-/** The server's replication ID: 40 random hex chars chosen at first use (Redis changeReplicationId). */
-function replidOf(server: KeydraServer): string {
-  let id = replids.get(server);
-  if (id === undefined) {
-    id = randomBytes(20).toString('hex');
-    replids.set(server, id);
-  }
-  return id;
 }
 
 /**

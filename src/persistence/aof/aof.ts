@@ -577,7 +577,10 @@ export class Aof {
         }
       } catch (e) {
         const off = (e as { offset?: number }).offset ?? 0;
-        throw this.loadError(`Error reading the RDB base file ${name}, AOF loading aborted`, `${name} offset ${off}: ${(e as Error).message}`);
+        throw this.loadError(
+          `Error reading the RDB base file ${name}, AOF loading aborted`,
+          `${name} offset ${off}: ${(e as Error).message}`,
+        );
       }
       return 0;
     }

@@ -1,0 +1,572 @@
+/**
+ * The primary side of replication: the replicas attached to this server, their synchronisation
+ * (partial from the backlog, or full with an RDB snapshot), the stream they are fed, their ACKs,
+ * WAIT, timeouts and pings.
+ *
+ * A replica's life: SYNC or PSYNC → `attach`. PSYNC with our replid (or replid2 up to
+ * second_repl_offset) and an offset the backlog holds → `+CONTINUE` and the missing bytes, online.
+ * Otherwise a full sync: the replica waits (`wait_bgsave`) for the next snapshot, which starts at
+ * once when writing to disk, or after `repl-diskless-sync-delay` seconds (or as soon as
+ * `repl-diskless-sync-max-replicas` wait) when streaming it to the sockets. When it starts, every
+ * waiting replica gets `+FULLRESYNC <replid> <offset>` and from then on buffers the stream; the RDB
+ * goes out (`send_bulk`) — from the file as `$<len>\r\n<bytes>`, or streamed as
+ * `$EOF:<40 random chars>\r\n<bytes><the same 40 chars>` — then the buffered stream follows and the
+ * replica is `online` (after a diskless transfer, on its first REPLCONF ACK, as Redis does).
+ * The snapshot is the copy-on-write, sliced one of src/persistence/snapshot.ts: no fork, and no
+ * pause of the event loop beyond a slice.
+ * Source: Redis 7.0 replication.c (syncCommand, masterTryPartialResynchronization,
+ * startBgsaveForReplication, replicationSetupSlaveForFullResync, updateSlavesWaitingBgsave,
+ * sendBulkToSlave, replconfCommand, replicationCron, waitCommand, refreshGoodSlavesCount).
+ */
+import fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { getPersistence } from '../persistence/index.js';
+import { Snapshot, type SnapshotSink } from '../persistence/snapshot.js';
+import type { ReplicaPeer } from './host.js';
+import type { Replication } from './index.js';
+import type { StreamSink } from './stream.js';
+
+/** A replica's synchronisation state (INFO slaveN state=). */
+export type ReplicaSyncState = 'wait_bgsave' | 'send_bulk' | 'online';
+
+/** One replica attached to this server (Redis: a client with CLIENT_SLAVE). */
+export class ReplicaEntry implements StreamSink {
+  state: ReplicaSyncState = 'wait_bgsave';
+  /** REPLCONF listening-port (INFO slaveN port=, ROLE). */
+  listeningPort = 0;
+  /** REPLCONF ip-address, or '' for the peer address. */
+  announcedIp = '';
+  /** REPLCONF capa eof (accepts a diskless `$EOF:` transfer) and capa psync2. */
+  capaEof = false;
+  capaPsync2 = false;
+  /** Old SYNC (no PSYNC): no +FULLRESYNC line, no ACKs expected (CLIENT_PRE_PSYNC). */
+  prePsync = false;
+  /** Last offset the replica acknowledged (REPLCONF ACK) and when, Unix ms. */
+  ackOffset = 0;
+  ackTime = Date.now();
+  /** Unix ms when it started waiting for a snapshot. */
+  waitingSince = Date.now();
+  /** After a diskless transfer: the stream starts on the first REPLCONF ACK (repl_start_cmd_stream_on_ack). */
+  streamOnAck = false;
+  /** The stream produced since its full sync started, sent once online; null when not buffering. */
+  private buffered: Buffer[] | null = null;
+  private bufferedBytes = 0;
+
+  constructor(
+    readonly side: PrimarySide,
+    readonly peer: ReplicaPeer,
+  ) {}
+
+  /** The address INFO and ROLE show. */
+  get ip(): string {
+    return this.announcedIp !== '' ? this.announcedIp : this.peer.ip;
+  }
+
+  /** Stream bytes: sent when streaming, else buffered until the full sync is done (bounded by the output limit). */
+  write(data: Buffer): void {
+    if (this.peer.closed) return;
+    if (this.buffered === null) {
+      this.peer.write(data);
+      return;
+    }
+    this.buffered.push(Buffer.from(data));
+    this.bufferedBytes += data.length;
+    if (this.peer.outputLimitReached(this.bufferedBytes)) {
+      this.buffered = [];
+      this.bufferedBytes = 0;
+      this.side.drop(this, 'client-output-buffer-limit replica reached during the full sync');
+    }
+  }
+
+  /** Starts buffering the stream (its full sync starts now). */
+  startBuffering(): void {
+    this.buffered = [];
+    this.bufferedBytes = 0;
+  }
+
+  /** Sends what was buffered and streams from now on (replicaStartCommandStream). */
+  startStream(): void {
+    const b = this.buffered;
+    this.buffered = null;
+    this.bufferedBytes = 0;
+    this.streamOnAck = false;
+    if (b !== null) for (const x of b) this.peer.write(x);
+  }
+}
+
+/** The INFO stats counters of replication (sync_full, sync_partial_ok, sync_partial_err). */
+export interface SyncStats {
+  syncFull: number;
+  syncPartialOk: number;
+  syncPartialErr: number;
+}
+
+/** A client blocked in WAIT: it is answered once `numReplicas` acknowledged `offset`. */
+interface Waiter {
+  offset: number;
+  numReplicas: number;
+  done: (acked: number) => void;
+}
+
+/** The primary side of one server's replication (see module doc). */
+export class PrimarySide {
+  readonly replicas: ReplicaEntry[] = [];
+  readonly stats: SyncStats = { syncFull: 0, syncPartialOk: 0, syncPartialErr: 0 };
+  /** FAILOVER state (INFO master_failover_state). */
+  failoverState: 'no-failover' | 'waiting-for-sync' | 'failover-in-progress' = 'no-failover';
+  /** The running full sync, if any. */
+  private sync: FullSync | null = null;
+  private waiters: Waiter[] = [];
+  private getAckScheduled = false;
+  private lastPing = Date.now();
+  private lastNewline = 0;
+
+  constructor(readonly repl: Replication) {}
+
+  private get host() {
+    return this.repl.host;
+  }
+
+  /**
+   * SYNC / PSYNC from `peer` (syncCommand): `replid` '?' or unknown and `psyncOffset` -1 ask for a
+   * full sync. Replies +CONTINUE (and the backlog from `psyncOffset`) or +FULLRESYNC (now or when
+   * the snapshot starts). `replid` null is the old SYNC. @returns the replica entry.
+   */
+  attach(peer: ReplicaPeer, replid: string | null, psyncOffset: number, entry?: ReplicaEntry): ReplicaEntry {
+    const log = this.host.log;
+    const r = entry ?? new ReplicaEntry(this, peer);
+    log.notice(`Replica ${peer.addr} asks for synchronization`);
+    const stream = this.repl.stream;
+    if (replid !== null) {
+      const why = replid === '?' ? 'full' : stream.canContinue(replid, psyncOffset);
+      if (why === null) {
+        this.continueFrom(r, psyncOffset);
+        return r;
+      }
+      if (why !== 'full') {
+        this.stats.syncPartialErr++;
+        log.notice(
+          why.startsWith('Partial')
+            ? why
+            : `Unable to partial resync with replica ${peer.addr} for lack of backlog (Replica request was: ${psyncOffset}).`,
+        );
+      } else log.notice(`Full resync requested by replica ${peer.addr}`);
+    } else r.prePsync = true;
+    this.stats.syncFull++;
+    r.state = 'wait_bgsave';
+    r.waitingSince = Date.now();
+    this.replicas.push(r);
+    if (stream.backlog === null) {
+      // The first replica of a primary without backlog: a new history starts (syncCommand).
+      stream.resetReplid();
+      stream.createBacklog();
+      log.notice(`Replication backlog created, my new replication IDs are '${stream.replid}' and '${stream.replid2}'`);
+    }
+    stream.noReplicasSince = 0;
+    this.maybeStartSync();
+    return r;
+  }
+
+  /** +CONTINUE: the replica is online and gets the backlog from `from` (addReplyReplicationBacklog). */
+  private continueFrom(r: ReplicaEntry, from: number): void {
+    const stream = this.repl.stream;
+    const backlog = stream.backlog;
+    if (backlog === null) throw new Error('no backlog');
+    r.state = 'online';
+    r.ackTime = Date.now();
+    r.peer.write(Buffer.from(r.capaPsync2 ? `+CONTINUE ${stream.replid}\r\n` : '+CONTINUE\r\n'));
+    const data = backlog.copyFrom(from);
+    if (data.length > 0) r.peer.write(data);
+    this.replicas.push(r);
+    stream.sinks.add(r);
+    stream.noReplicasSince = 0;
+    this.stats.syncPartialOk++;
+    this.host.log.notice(
+      `Partial resynchronization request from ${r.peer.addr} accepted. Sending ${data.length} bytes of backlog starting from offset ${from}.`,
+    );
+  }
+
+  /** Starts a full sync for the waiting replicas when one may start (replicationStartPendingFork). */
+  maybeStartSync(now = Date.now()): void {
+    if (this.sync !== null || this.host.keyspace.beforeWrite !== null) return; // a snapshot runs: wait for it
+    const waiting = this.replicas.filter((r) => r.state === 'wait_bgsave' && !r.peer.closed);
+    if (waiting.length === 0) return;
+    const cfg = this.host.config;
+    const diskless = cfg.bool('repl-diskless-sync') && waiting.every((r) => r.capaEof);
+    if (diskless) {
+      const delay = cfg.num('repl-diskless-sync-delay') * 1000;
+      const max = cfg.num('repl-diskless-sync-max-replicas');
+      const oldest = Math.min(...waiting.map((r) => r.waitingSince));
+      if (delay > 0 && now - oldest < delay && !(max > 0 && waiting.length >= max)) return;
+    }
+    this.sync = new FullSync(this, waiting, diskless);
+    this.sync.start();
+  }
+
+  /** The full sync ended (successfully for the replicas still in it). */
+  syncEnded(): void {
+    this.sync = null;
+    // Replicas that arrived meanwhile wait for the next one.
+    setImmediate(() => this.maybeStartSync());
+  }
+
+  /**
+   * REPLCONF from a replica or a would-be replica (replconfCommand). @returns the reply: null for
+   * none (ACK), or an error text (without the leading `-`), or 'OK'.
+   */
+  replconf(peer: ReplicaPeer, entry: ReplicaEntry | null, args: string[]): { reply: 'OK' | null; error?: string; entry?: ReplicaEntry } {
+    if (args.length % 2 !== 0) return { reply: null, error: 'ERR syntax error' };
+    const r = entry ?? new ReplicaEntry(this, peer);
+    for (let i = 0; i < args.length; i += 2) {
+      const opt = args[i].toLowerCase();
+      const val = args[i + 1];
+      if (opt === 'listening-port') {
+        const p = Number(val);
+        if (!/^-?\d+$/.test(val)) return { reply: null, error: 'ERR value is not an integer or out of range' };
+        r.listeningPort = p;
+      } else if (opt === 'ip-address') {
+        if (val.length >= 46)
+          return { reply: null, error: `ERR REPLCONF ip-address provided by replica instance is too long: ${val.length} bytes` };
+        r.announcedIp = val;
+      } else if (opt === 'capa') {
+        if (val.toLowerCase() === 'eof') r.capaEof = true;
+        else if (val.toLowerCase() === 'psync2') r.capaPsync2 = true;
+      } else if (opt === 'ack') {
+        // REPLCONF ACK <offset> [FACK <offset>]: no reply, ever (replicas do not read replies).
+        if (entry === null) return { reply: null };
+        const off = Number(val);
+        if (Number.isFinite(off) && off > r.ackOffset) r.ackOffset = off;
+        r.ackTime = Date.now();
+        if (r.streamOnAck && r.state === 'online') {
+          r.startStream();
+          this.host.log.notice(`Synchronization with replica ${peer.addr} succeeded`);
+        }
+        this.checkWaiters();
+        return { reply: null };
+      } else if (opt === 'getack') {
+        // Only a primary's stream sends it to us; from a client it does nothing.
+        return { reply: null };
+      } else if (opt === 'rdb-only' || opt === 'rdb-filter-only') {
+        // Accepted for redis-cli --rdb; the whole dataset is sent.
+      } else {
+        return { reply: null, error: `ERR Unrecognized REPLCONF option: ${args[i]}` };
+      }
+    }
+    return { reply: 'OK', entry: r };
+  }
+
+  /** Removes a replica whose connection closed (freeClient of a CLIENT_SLAVE). */
+  detach(r: ReplicaEntry): void {
+    const i = this.replicas.indexOf(r);
+    if (i < 0) return;
+    this.replicas.splice(i, 1);
+    this.repl.stream.sinks.delete(r);
+    this.sync?.remove(r);
+    if (r.state === 'online') this.host.log.notice(`Connection with replica ${r.ip}:${r.listeningPort} lost.`);
+    if (this.replicas.length === 0) this.repl.stream.noReplicasSince = Date.now();
+    this.checkWaiters();
+  }
+
+  /** Closes a replica's connection (it is detached when the close completes). */
+  drop(r: ReplicaEntry, reason: string): void {
+    this.host.log.warning(`Closing replica ${r.peer.addr}: ${reason}`);
+    r.peer.close(reason);
+    this.detach(r);
+  }
+
+  /** Closes every replica (they reconnect and resync with the new history). */
+  disconnectReplicas(reason: string): void {
+    for (const r of [...this.replicas]) {
+      r.peer.close(reason);
+      this.detach(r);
+    }
+  }
+
+  /** Replicas online with an ACK at most `maxLag` seconds old (repl_good_slaves_count). */
+  goodReplicas(maxLag: number): number {
+    const now = Date.now();
+    let n = 0;
+    for (const r of this.replicas) if (r.state === 'online' && (now - r.ackTime) / 1000 <= maxLag) n++;
+    return n;
+  }
+
+  /** Replicas online whose acknowledged offset reached `offset` (replicationCountAcksByOffset). */
+  countAcked(offset: number): number {
+    let n = 0;
+    for (const r of this.replicas) if (r.state === 'online' && r.ackOffset >= offset) n++;
+    return n;
+  }
+
+  /**
+   * WAIT: calls `done(acked)` once `numReplicas` replicas acknowledged `offset`; until then asks
+   * them for an ACK (REPLCONF GETACK * in the stream, once per event-loop turn). @returns a
+   * cancel function (timeout or client gone).
+   */
+  waitForAcks(offset: number, numReplicas: number, done: (acked: number) => void): () => void {
+    const w: Waiter = { offset, numReplicas, done };
+    this.waiters.push(w);
+    this.requestAcks();
+    return () => {
+      const i = this.waiters.indexOf(w);
+      if (i >= 0) this.waiters.splice(i, 1);
+    };
+  }
+
+  /** Feeds REPLCONF GETACK * to the replicas before the event loop sleeps (Redis beforeSleep get_ack_from_slaves). */
+  private requestAcks(): void {
+    if (this.getAckScheduled) return;
+    this.getAckScheduled = true;
+    setImmediate(() => {
+      this.getAckScheduled = false;
+      if (this.waiters.length === 0 || this.repl.stream.proxying) return;
+      this.repl.stream.feed(-1, ['REPLCONF', 'GETACK', '*']);
+    });
+  }
+
+  private checkWaiters(): void {
+    if (this.waiters.length === 0) return;
+    for (const w of [...this.waiters]) {
+      const n = this.countAcked(w.offset);
+      if (n >= w.numReplicas) {
+        const i = this.waiters.indexOf(w);
+        if (i >= 0) this.waiters.splice(i, 1);
+        w.done(n);
+      }
+    }
+  }
+
+  /** Redis replicationCron's primary part: pings, newlines to waiting replicas, timeouts, backlog TTL. */
+  cron(now: number): void {
+    const cfg = this.host.config;
+    const stream = this.repl.stream;
+    if (this.replicas.length !== 0 && !stream.proxying && now - this.lastPing >= cfg.num('repl-ping-replica-period') * 1000) {
+      // The primary pings its replicas through the stream (it moves the offset, like any write).
+      this.lastPing = now;
+      stream.feed(-1, ['PING']);
+    }
+    if (now - this.lastNewline >= 1000) {
+      this.lastNewline = now;
+      // Replicas waiting for the snapshot get a newline each second, so they do not time out.
+      for (const r of this.replicas) if (r.state === 'wait_bgsave' && !r.peer.closed) r.peer.write(NEWLINE);
+      const timeout = cfg.num('repl-timeout') * 1000;
+      for (const r of [...this.replicas]) {
+        if (r.state !== 'online' || r.prePsync || r.streamOnAck) continue;
+        if (now - r.ackTime > timeout) this.drop(r, 'timeout (streaming sync)');
+      }
+      const ttl = cfg.num('repl-backlog-ttl') * 1000;
+      if (
+        this.replicas.length === 0 &&
+        stream.backlog !== null &&
+        !this.repl.isReplica &&
+        ttl > 0 &&
+        stream.noReplicasSince > 0 &&
+        now - stream.noReplicasSince > ttl
+      ) {
+        // A new history: a replica that comes back cannot continue anyway (replicationCron).
+        stream.resetReplid();
+        stream.freeBacklog();
+        this.host.log.notice(`Replication backlog freed after ${ttl / 1000} seconds without connected replicas.`);
+      }
+    }
+    this.maybeStartSync(now);
+  }
+
+  /** INFO replication: connected_slaves and one slaveN line per replica (genRedisInfoString). */
+  infoLines(): string[] {
+    const out = [`connected_slaves:${this.replicas.length}`];
+    const now = Date.now();
+    this.replicas.forEach((r, i) => {
+      const lag = Math.floor((now - r.ackTime) / 1000);
+      out.push(`slave${i}:ip=${r.ip},port=${r.listeningPort},state=${r.state},offset=${r.ackOffset},lag=${lag}`);
+    });
+    return out;
+  }
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/**
+ * One full synchronisation: a snapshot of the dataset sent to one or more replicas, streamed to
+ * their sockets (diskless) or saved to the RDB file and then sent from it.
+ */
+class FullSync {
+  private readonly replicas: Set<ReplicaEntry>;
+  private snapshot: Snapshot | null = null;
+  private readonly startOffset: number;
+  private readonly eofMark = randomBytes(20).toString('hex');
+
+  constructor(
+    private readonly side: PrimarySide,
+    replicas: ReplicaEntry[],
+    private readonly diskless: boolean,
+  ) {
+    this.replicas = new Set(replicas);
+    this.startOffset = side.repl.stream.offset;
+  }
+
+  private get host() {
+    return this.side.repl.host;
+  }
+
+  /** A replica left during the sync. */
+  remove(r: ReplicaEntry): void {
+    this.replicas.delete(r);
+    if (this.replicas.size === 0 && this.diskless && this.snapshot !== null) {
+      // Nobody left to stream to (Redis kills the child when its last replica goes).
+      this.snapshot.abort();
+      this.snapshot = null;
+      this.host.log.warning('Diskless rdb transfer, last replica dropped, killing fork child.');
+      this.side.syncEnded();
+    }
+  }
+
+  /** replicationSetupSlaveForFullResync for each replica, then the snapshot (startBgsaveForReplication). */
+  start(): void {
+    const stream = this.side.repl.stream;
+    const log = this.host.log;
+    const aux = {
+      'repl-stream-db': String(Math.max(stream.selectedDb, 0)),
+      'repl-id': stream.replid,
+      'repl-offset': String(this.startOffset),
+    };
+    log.notice(`Starting BGSAVE for SYNC with target: ${this.diskless ? 'replicas sockets' : 'disk'}`);
+    for (const r of this.replicas) {
+      r.state = 'wait_bgsave';
+      if (!r.prePsync) r.peer.write(Buffer.from(`+FULLRESYNC ${stream.replid} ${this.startOffset}\r\n`));
+      r.startBuffering();
+      stream.sinks.add(r);
+    }
+    // The stream after the snapshot starts with a SELECT (replicationSetupSlaveForFullResync).
+    stream.selectedDb = -1;
+    if (this.diskless) this.startDiskless(aux);
+    else this.startDisk(aux);
+  }
+
+  private startDiskless(aux: Record<string, string>): void {
+    const header = Buffer.from(`$EOF:${this.eofMark}\r\n`);
+    const mark = Buffer.from(this.eofMark);
+    for (const r of this.replicas) {
+      r.state = 'send_bulk';
+      r.peer.writeBulk(header, () => {});
+    }
+    const sink: SnapshotSink = {
+      write: (chunk, cb) => this.toAll(chunk, cb),
+      end: (cb) => this.toAll(mark, () => cb(null)),
+    };
+    const cfg = this.host.config;
+    const snap = new Snapshot(this.host.keyspace, {
+      file: '',
+      tmpFile: '',
+      sink,
+      compress: cfg.bool('rdbcompression'),
+      checksum: cfg.bool('rdbchecksum'),
+      aux,
+      onDone: (err) => {
+        this.snapshot = null;
+        if (err) {
+          this.host.log.warning(`Diskless full sync failed: ${err.message}`);
+          for (const r of [...this.replicas]) this.side.drop(r, 'full sync failed');
+        } else {
+          this.host.log.notice(
+            `Background RDB transfer terminated with success (${snap.keysDone} keys, longest slice ${snap.maxSliceMs.toFixed(1)} ms)`,
+          );
+          for (const r of this.replicas) {
+            this.host.log.notice(
+              `Streamed RDB transfer with replica ${r.peer.addr} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming`,
+            );
+            r.state = 'online';
+            r.streamOnAck = true;
+            r.ackTime = Date.now();
+          }
+        }
+        this.side.syncEnded();
+      },
+    });
+    try {
+      snap.start();
+      this.snapshot = snap;
+    } catch (e) {
+      this.host.log.warning(`Can't start the full sync: ${(e as Error).message}`);
+      for (const r of [...this.replicas]) this.side.drop(r, 'full sync failed');
+      this.side.syncEnded();
+    }
+  }
+
+  /** Writes a chunk to every replica of the transfer; `cb` once all took it. */
+  private toAll(chunk: Buffer, cb: (err?: Error | null) => void): void {
+    let pending = 1;
+    const one = (): void => {
+      if (--pending === 0) cb(null);
+    };
+    for (const r of this.replicas) {
+      if (r.peer.closed) continue;
+      pending++;
+      r.peer.writeBulk(chunk, one);
+    }
+    one();
+  }
+
+  private startDisk(aux: Record<string, string>): void {
+    const p = getPersistence(this.host);
+    let started: boolean;
+    try {
+      started = p.bgsave({ aux, onDone: (err) => this.diskSaved(err, p.rdbPath) });
+    } catch (e) {
+      started = false;
+      this.host.log.warning(`Can't start BGSAVE for replication: ${(e as Error).message}`);
+    }
+    if (!started) {
+      for (const r of [...this.replicas]) this.side.drop(r, 'BGSAVE for replication failed');
+      this.side.syncEnded();
+    }
+  }
+
+  /** The RDB file is written: each replica gets `$<size>\r\n` and the file (sendBulkToSlave). */
+  private diskSaved(err: Error | null, file: string): void {
+    if (err) {
+      this.host.log.warning(`BGSAVE for replication failed: ${err.message}`);
+      for (const r of [...this.replicas]) this.side.drop(r, 'BGSAVE for replication failed');
+      this.side.syncEnded();
+      return;
+    }
+    let data: Buffer;
+    try {
+      data = fs.readFileSync(path.resolve(file));
+    } catch (e) {
+      this.host.log.warning(`SYNC failed. Can't open/stat DB after BGSAVE: ${(e as Error).message}`);
+      for (const r of [...this.replicas]) this.side.drop(r, 'BGSAVE for replication failed');
+      this.side.syncEnded();
+      return;
+    }
+    this.host.log.notice('Background saving terminated with success');
+    let left = this.replicas.size;
+    const finished = (): void => {
+      if (--left <= 0) this.side.syncEnded();
+    };
+    if (left === 0) this.side.syncEnded();
+    for (const r of [...this.replicas]) {
+      r.state = 'send_bulk';
+      r.peer.writeBulk(Buffer.from(`$${data.length}\r\n`), () => {});
+      let off = 0;
+      const next = (): void => {
+        if (r.peer.closed) {
+          finished();
+          return;
+        }
+        if (off >= data.length) {
+          r.state = 'online';
+          r.ackTime = Date.now();
+          r.startStream();
+          this.host.log.notice(`Synchronization with replica ${r.peer.addr} succeeded`);
+          finished();
+          return;
+        }
+        const chunk = data.subarray(off, Math.min(data.length, off + 256 * 1024));
+        off += chunk.length;
+        r.peer.writeBulk(chunk, next);
+      };
+      next();
+    }
+  }
+}
