@@ -1,5 +1,5 @@
 /**
- * Generates src/commands/redis-commands.json from a running redis-server 7.0: the COMMAND INFO and
+ * Generates src/server/redis-commands.json from a running redis-server 7.0: the COMMAND INFO and
  * COMMAND DOCS reply of every command, as RESP3 trees (see src/protocol/decoder.ts).
  * Keydra's command table takes arity, flags, key positions, key specs and docs from it, so they
  * match Redis's own command specs (Redis's src/commands/*.json) exactly.
@@ -26,7 +26,7 @@ for (const entry of info.sort((a, b) => ((a as string[])[0] < (b as string[])[0]
 }
 const ver = /redis_version:(\S+)/.exec(version.v)?.[1];
 writeFileSync(
-  new URL('../../src/commands/redis-commands.json', import.meta.url),
+  new URL('../../src/server/redis-commands.json', import.meta.url),
   `${JSON.stringify({ source: `redis-server ${ver} COMMAND and COMMAND DOCS`, commands: out })}\n`,
 );
 console.log(`wrote ${Object.keys(out).length} commands from redis ${ver}`);

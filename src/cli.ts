@@ -5,7 +5,7 @@
 import { appendFileSync } from 'node:fs';
 import { Config, strerror } from './config/config.js';
 import { ConfigFileError, loadConfigFile, loadConfigText, parseCommandLine } from './config/load.js';
-import { KEYDRA_VERSION, REDIS_VERSION, StartupError, startServer } from './index.js';
+import { commandTable, KEYDRA_VERSION, REDIS_VERSION, StartupError, startServer } from './index.js';
 import { Logger } from './server/log.js';
 import { respawnForHeapLimit } from './evict/heap.js';
 
@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     return;
   }
   const config = new Config();
+  config.renameCommand = (name, newName) => commandTable.rename(name, newName);
   try {
     if (cl.configFile !== null) loadConfigFile(config, cl.configFile);
     if (cl.stdin) loadConfigText(config, await readStdin(), '(stdin)');

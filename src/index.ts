@@ -13,10 +13,13 @@ import { Config, type ConfigValue, formatValue, findDirective, strerror } from '
 import { keydraLogo } from './server/log.js';
 import { KEYDRA_VERSION, KeydraServer, REDIS_VERSION } from './server/server.js';
 import { setupPersistence } from './persistence/index.js';
+import { commandTable } from './commands/table.js';
+import { loadLuaVM } from './scripting/engine.js';
 import { heapLimitMb, launcherPid } from './evict/heap.js';
 
 export { KeydraServer, KEYDRA_VERSION, REDIS_VERSION } from './server/server.js';
 export { Config } from './config/config.js';
+export { commandTable } from './commands/table.js';
 
 /** Options for startServer: any directive by its redis.conf name, plus `log` and `ownProcess`. */
 export interface StartOptions {
@@ -71,7 +74,8 @@ export async function startServer(options: StartOptions = {}, config = new Confi
     process.chdir(config.str('dir'));
     config.onChange('dir', (v) => process.chdir(v as string));
   }
-  const server = new KeydraServer(config);
+  config.renameCommand ??= (name, newName) => commandTable.rename(name, newName);
+  const server = new KeydraServer(commandTable, config);
   server.log.enabled = options.log ?? false;
   const log = server.log;
   // Redis 7.0 main(): the start-up banner lines, in its order and at its levels.
@@ -85,6 +89,7 @@ export async function startServer(options: StartOptions = {}, config = new Confi
   // accepts (and clients send commands) while the next one is still being opened.
   server.loading = true;
   try {
+    await loadLuaVM(); // the Lua VM (wasm) is compiled once per process
     await server.start();
   } catch (e) {
     throw new StartupError((e as Error).message);

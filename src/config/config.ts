@@ -540,6 +540,11 @@ export class Config {
   readonly users: string[][] = [];
   /** `rename-command` directives applied, as [name, new-name] (CONFIG REWRITE keeps their lines). */
   readonly renamedCommands: [string, string][] = [];
+  /**
+   * Applies `rename-command name new-name` to the command table (set by whoever owns the table:
+   * the CLI and startServer); returns null or Redis's error text. null: renaming is unavailable.
+   */
+  renameCommand: ((name: string, newName: string) => string | null) | null = null;
   /** Warnings about directives read but ignored (loadmodule, module configs), logged at start-up. */
   readonly ignored: string[] = [];
 

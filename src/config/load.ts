@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { splitArgs } from '../protocol/parser.js';
 import { type Config, ConfigError, type Directive, findDirective } from './config.js';
-import { lookupCommand, renameCommand } from '../commands/table.js';
 
 /** A config error located in a file (or the command line), formatted as Redis prints it. */
 export class ConfigFileError extends Error {
@@ -98,9 +97,9 @@ function specialDirective(config: Config, argv: string[]): string | null {
   const dep = DEPRECATED[name];
   if (dep && argv.length >= dep[0] && argv.length <= dep[1]) return null;
   if (name === 'rename-command' && argv.length === 3) {
-    if (!renameCommand(argv[1], argv[2])) {
-      return lookupCommand(argv[1]) ? 'Target command name already exists' : 'No such command in rename-command';
-    }
+    // The command table is the commands layer's: the CLI hands its rename function to the config.
+    const err = config.renameCommand === null ? 'No such command in rename-command' : config.renameCommand(argv[1], argv[2]);
+    if (err !== null) return err;
     config.renamedCommands.push([argv[1], argv[2]]);
     return null;
   }

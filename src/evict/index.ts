@@ -24,8 +24,21 @@
  */
 import v8 from 'node:v8';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
-import type { KeydraServer } from '../server/server.js';
+import type { Config } from '../config/config.js';
+import type { Keyspace } from '../store/db.js';
 import { type Db, lruClock, ObjType, type RObject } from '../store/db.js';
+
+/** The server as eviction sees it (EvictionHost implements it): src/evict imports no server code. */
+export interface EvictionHost {
+  readonly keyspace: Keyspace;
+  readonly config: Config;
+  /** maxmemory in bytes (0: no limit). */
+  readonly maxmemory: number;
+  /** Queues a write to the AOF and replicas (evictions propagate as DEL). */
+  alsoPropagate(dbId: number, argv: string[]): void;
+  /** Publishes a keyspace event (`evicted`, class e). */
+  notifyKeyspaceEvent(type: string, event: string, key: string, dbId: number): void;
+}
 
 /** Redis EVPOOL_SIZE. */
 const EVPOOL_SIZE = 16;
@@ -194,7 +207,7 @@ export class Evictor {
   /** Highest used_memory seen (INFO used_memory_peak). */
   peak = 0;
 
-  constructor(readonly server: KeydraServer) {
+  constructor(readonly server: EvictionHost) {
     for (let i = 0; i < server.keyspace.dbs.length; i++) {
       this.dictSamplers.push(new Sampler());
       this.expireSamplers.push(new Sampler());
@@ -402,10 +415,10 @@ function heapBytes(): number {
   return h.used_heap_size + Math.max(0, h.external_memory - externalBaseline);
 }
 
-const evictors = new WeakMap<KeydraServer, Evictor>();
+const evictors = new WeakMap<EvictionHost, Evictor>();
 
 /** The server's Evictor, created on first use. */
-export function evictorOf(server: KeydraServer): Evictor {
+export function evictorOf(server: EvictionHost): Evictor {
   let e = evictors.get(server);
   if (e === undefined) {
     e = new Evictor(server);
@@ -418,7 +431,7 @@ export function evictorOf(server: KeydraServer): Evictor {
  * Installs eviction on a server: the accounting baseline and an LRU/LFU-aware `keyspace.touch`
  * that follows `maxmemory-policy` (LFU: 16-bit minutes + 8-bit log counter, Redis updateLFU).
  */
-export function setupEviction(server: KeydraServer): void {
+export function setupEviction(server: EvictionHost): void {
   evictorOf(server);
   const ks = server.keyspace;
   const cfg = server.config;

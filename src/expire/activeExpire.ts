@@ -8,23 +8,31 @@
  * a tick (ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC).
  * Source: Redis 7.0 expire.c activeExpireCycle.
  */
-import type { KeydraServer } from '../server/server.js';
-import type { Db } from '../store/db.js';
+import type { Config } from '../config/config.js';
+import type { Db, Keyspace } from '../store/db.js';
+
+/** The server as the expire cycle sees it (ExpireHost implements it): src/expire imports no server code. */
+export interface ExpireHost {
+  readonly keyspace: Keyspace;
+  readonly config: Config;
+  /** Sends the DELs of expired keys to the AOF and replicas. */
+  flushPropagation(): void;
+}
 
 const iterators = new WeakMap<Db, { map: Map<string, number>; it: Iterator<[string, number]> }>();
 
 /** Servers whose active expiry is switched off by DEBUG SET-ACTIVE-EXPIRE 0. */
-export const activeExpireOff = new WeakSet<KeydraServer>();
+export const activeExpireOff = new WeakSet<ExpireHost>();
 
-let expireCycleHook: ((server: KeydraServer, ms: number) => void) | null = null;
+let expireCycleHook: ((server: ExpireHost, ms: number) => void) | null = null;
 
 /** Sets the function told each cycle's duration in ms (the latency monitor's `expire-cycle` event). */
-export function onExpireCycle(f: (server: KeydraServer, ms: number) => void): void {
+export function onExpireCycle(f: (server: ExpireHost, ms: number) => void): void {
   expireCycleHook = f;
 }
 
 /** Runs one slow cycle over every db. @returns the number of keys reclaimed. */
-export function activeExpireCycle(server: KeydraServer): number {
+export function activeExpireCycle(server: ExpireHost): number {
   if (server.keyspace.expirePaused) return 0; // CLIENT PAUSE: the dataset stays static
   if (activeExpireOff.has(server)) return 0;
   const effort = server.config.num('active-expire-effort') - 1;

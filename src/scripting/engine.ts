@@ -55,8 +55,7 @@
  * Source: Redis 7.0 script_lua.c, script.c, eval.c; Lua 5.1 reference manual.
  */
 import { createHash } from 'node:crypto';
-import { lookupCommand } from '../commands/table.js';
-import { CmdFlag } from '../commands/types.js';
+import { CmdFlag } from '../server/command.js';
 import { ERR_BUSY_EVAL, ERR_BUSY_FUNCTION, ERR_NOREPLICAS, ERR_NOTBUSY, ERR_READONLY, ERR_OOM, ERR_UNKILLABLE } from '../errors.js';
 import { formatDouble, type ReplyWriter } from '../protocol/reply.js';
 import type { Client } from '../server/client.js';
@@ -895,7 +894,7 @@ function replyError(ctx: RunCtx, msg: string, countStats = true): void {
  * redis.call that counted it): the script's command still failed (networking.c afterErrorReply).
  */
 function failCallerCommand(ctx: RunCtx): void {
-  const cmd = lookupCommand(ctx.opts.argv?.[0] ?? (ctx.opts.eval ? 'eval' : 'fcall'));
+  const cmd = ctx.caller.server.commands.lookup(ctx.opts.argv?.[0] ?? (ctx.opts.eval ? 'eval' : 'fcall'));
   if (cmd !== undefined) cmd.failedCalls++;
 }
 
@@ -1407,10 +1406,7 @@ function redisCommand(v: LuaVM, L: number, raise: boolean): number {
  */
 function execFromScript(ctx: RunCtx, argv: string[]): string | null {
   const server = ctx.caller.server;
-  let cmd = lookupCommand(argv[0]);
-  if (cmd !== undefined && cmd.subcommands !== null && argv.length >= 2) {
-    cmd = cmd.subcommands.get(argv[1]) ?? cmd.subcommands.get(argv[1].toLowerCase());
-  }
+  const cmd = server.commands.lookupArgv(argv);
   let err: string | null = null;
   if (cmd === undefined) err = 'Unknown Redis command called from script';
   else if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity)
@@ -1589,7 +1585,7 @@ function registerFunctions(v: LuaVM): void {
         else return raiseError(v, L, 'Lua redis lib command arguments must be strings or integers');
       }
       m._lua_settop(L, 0);
-      let cmd = lookupCommand(argv[0]);
+      let cmd = running.caller.server.commands.lookup(argv[0]);
       if (cmd !== undefined && cmd.subcommands !== null && argv.length >= 2) cmd = cmd.subcommands.get(argv[1].toLowerCase());
       if (cmd === undefined) return raiseError(v, L, 'Invalid command passed to redis.acl_check_cmd()');
       m._lua_pushboolean(L, aclAllows(running.caller, cmd, argv) ? 1 : 0);

@@ -14,13 +14,11 @@
  */
 // The command table first: it loads every family (command.ts among them) in its own order; entering
 // through command.ts would evaluate the server family before command.ts is initialised.
-import '../commands/table.js';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { bitfieldReadOnly, getKeysFromSpecs } from '../commands/server/command.js';
-import specFile from '../commands/redis-commands.json' with { type: 'json' };
-import type { Command } from '../commands/table.js';
-import { clientInfoString } from '../commands/connection/client.js';
+import { bitfieldReadOnly, getKeysFromSpecs } from './keySpecs.js';
+import specFile from './redis-commands.json' with { type: 'json' };
+import type { Command } from './command.js';
 import { splitArgs } from '../protocol/parser.js';
 import type { RespNode } from '../protocol/decoder.js';
 import { globMatch } from '../store/glob.js';
@@ -681,7 +679,7 @@ export class Acl {
   /** Adds an ACL LOG entry, merging with a similar recent one (Redis addACLLogEntry). */
   addLog(c: Client, reason: number, context: string, object: string, username: string): void {
     const now = Date.now();
-    const cinfo = clientInfoString(c, now);
+    const cinfo = c.server.commands.hooks.clientInfo(c, now);
     const max = this.server.config.num('acllog-max-len');
     for (let i = 0; i < Math.min(10, this.log.length); i++) {
       const e = this.log[i];

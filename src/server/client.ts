@@ -8,14 +8,13 @@
  * closeClientOnOutputBufferLimitReached), server.c (clientsCron and its helpers).
  */
 import type net from 'node:net';
-import type { Command } from '../commands/table.js';
+import type { Command } from './command.js';
 import { type ParserLimits, RespParser } from '../protocol/parser.js';
 import { type AclUser, aclOf } from './acl.js';
 import type { Connection } from './connection.js';
 import { ReplyWriter } from '../protocol/reply.js';
 import type { Db } from '../store/db.js';
 import type { KeydraServer } from './server.js';
-import { clientInfoString } from '../commands/connection/client.js';
 
 /** A blocked client's wait (BLPOP & co.): keys waited on, deadline (ms, 0 = forever), handlers. */
 export interface BlockState {
@@ -305,7 +304,7 @@ export function outputLimitReached(c: Client, used: number): boolean {
  */
 export function closeForOutputLimit(c: Client, async: boolean): void {
   if (c.closed || c.closeAsap) return;
-  const info = clientInfoString(c);
+  const info = c.server.commands.hooks.clientInfo(c);
   const server = c.server;
   if (async) {
     c.closeAsap = true;
@@ -348,7 +347,7 @@ export function afterClientWrite(c: Client, written: number): void {
   if (c.conn === null) return;
   const pending = c.conn.pendingBytes;
   if ((pending > 0 || c.softLimitSince !== 0) && outputLimitReached(c, pending)) {
-    const info = clientInfoString(c);
+    const info = c.server.commands.hooks.clientInfo(c);
     c.server.freeClient(c);
     c.server.log.warning(`Client ${info} scheduled to be closed ASAP for overcoming of output buffer limits.`);
   }

@@ -5,10 +5,7 @@
  * Source: Redis 7.0 server.c processCommand, call, propagatePendingCommands.
  */
 import { performance } from 'node:perf_hooks';
-import { type Command, lookupCommand } from '../commands/table.js';
-import { CmdFlag } from '../commands/types.js';
-import { afterCall } from '../commands/server/slowlog.js';
-import { discardTransaction } from '../commands/tx/index.js';
+import { CmdFlag, type Command } from './command.js';
 import {
   ERR_LOADING,
   ERR_NOAUTH,
@@ -46,7 +43,7 @@ function reject(c: Client, cmd: Command | null, msg: string): void {
   if (cmd) cmd.rejectedCalls++;
   if (c.multi !== null && cmd?.fullName === 'exec') {
     // Redis rejectCommand → execCommandAbort: a rejected EXEC (e.g. -BUSY) discards the transaction.
-    discardTransaction(c);
+    c.server.commands.hooks.discardTransaction(c);
     c.error(`EXECABORT Transaction discarded because of: ${msg}`);
     return;
   }
@@ -96,7 +93,7 @@ export function resolveCommand(c: Client, argv: string[]): Command | null {
   let cmd: Command | undefined;
   if (name === c.lastCmdName) cmd = c.lastCmd as Command;
   else {
-    cmd = lookupCommand(name);
+    cmd = c.server.commands.lookup(name);
     if (cmd === undefined) {
       reject(c, null, errUnknownCommand(argv));
       return null;
@@ -272,7 +269,7 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   // incrCommandStatsOnError's prev_err_count.
   if (server.stats.total_error_replies !== errorsSeen) cmd.failedCalls++;
   errorsSeen = server.stats.total_error_replies;
-  afterCall(c, cmd, argv, t1 - t0, replyStart);
+  server.commands.hooks.afterCall(c, cmd, argv, t1 - t0, replyStart);
   server.stats.total_commands_processed++;
   c.lastCommand = cmd.fullName;
   if (server.dirty !== dirtyBefore && !server.preventPropagation) {

@@ -6,8 +6,8 @@
  * Source: Redis 7.0 networking.c pauseClients/unpauseClients, server.c processCommand
  * (blockPostponeClient).
  */
-import type { Command } from '../commands/table.js';
-import { CmdFlag } from '../commands/types.js';
+import type { Command } from './command.js';
+import { CmdFlag } from './command.js';
 import type { Client } from './client.js';
 import { processCommand } from './dispatch.js';
 import type { KeydraServer } from './server.js';

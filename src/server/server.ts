@@ -12,7 +12,7 @@ import net from 'node:net';
 import { ERR_MAX_CLIENTS, ERR_PROTECTED_MODE } from '../errors.js';
 import { Keyspace, type Db } from '../store/db.js';
 import type { CommandReplayer } from '../persistence/host.js';
-import { lookupCommand } from '../commands/table.js';
+import type { CommandTable } from './command.js';
 import { hashLimits } from '../store/hash.js';
 import { setLimits } from '../store/set.js';
 import { Config, strerror } from '../config/config.js';
@@ -21,11 +21,9 @@ import { evictorOf, setupEviction } from '../evict/index.js';
 import { Client, type BlockState, afterClientWrite, clientsCron } from './client.js';
 import { Connection } from './connection.js';
 import { beginBatch, endBatch, processCommand, syncWallClock } from './dispatch.js';
-import { afterUnblock } from '../commands/server/slowlog.js';
 import { Logger } from './log.js';
 import { aclOf, loadAclAtStartup } from './acl.js';
 import { PubSub } from './pubsub.js';
-import { loadLuaVM } from '../scripting/engine.js';
 import { getReplication, type Replication } from '../replication/index.js';
 
 /** Keydra's own version (INFO keydra_version); `redis_version` is the Redis it implements. */
@@ -128,7 +126,14 @@ export class KeydraServer {
   /** Hooks run when a key is modified (WATCH, client tracking). */
   readonly keyModifiedHooks: ((db: Db, key: string) => void)[] = [];
 
-  constructor(config = new Config()) {
+  /**
+   * @param commands the command table (src/commands/table.ts commandTable): the only way the
+   *   server reaches the commands, their hooks (stats, slow log) and CLIENT LIST lines.
+   */
+  constructor(
+    readonly commands: CommandTable,
+    config = new Config(),
+  ) {
     this.config = config;
     this.keyspace = new Keyspace(config.num('databases'), {
       keyModified: (db, key) => {
@@ -220,7 +225,6 @@ export class KeydraServer {
    * per-address warning.
    */
   async start(): Promise<void> {
-    await loadLuaVM();
     const port = this.config.num('port');
     try {
       this.tcpListeners = await this.listenTcp(port, this.config.list('bind'));
@@ -458,11 +462,7 @@ export class KeydraServer {
     if (opts.primary === true) (fake as unknown as { isMaster: boolean }).isMaster = true;
     return {
       lookup: (argv) => {
-        let cmd = lookupCommand(argv[0]);
-        if (cmd !== undefined && cmd.subcommands !== null && argv.length >= 2) {
-          cmd = cmd.subcommands.get(argv[1]) ?? cmd.subcommands.get(argv[1].toLowerCase());
-        }
-        return cmd;
+        return this.commands.lookupArgv(argv);
       },
       run: (argv) => {
         processCommand(fake, argv);
@@ -748,7 +748,7 @@ export class KeydraServer {
           const errorsBefore = this.stats.total_error_replies;
           const t0 = performance.now();
           if (st.onReady(c, key)) {
-            afterUnblock(c, st, performance.now() - t0, this.stats.total_error_replies !== errorsBefore);
+            this.commands.hooks.afterUnblock(c, st, performance.now() - t0, this.stats.total_error_replies !== errorsBefore);
             this.unblockClient(c, true);
             this.flushPropagation();
           }

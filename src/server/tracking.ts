@@ -11,9 +11,9 @@
  * sendTrackingMessage, trackingInvalidateKeysOnFlush, trackingBroadcastInvalidationMessages),
  * networking.c clientCommand (REPLY, TRACKING, CACHING, GETREDIR, TRACKINGINFO).
  */
-import { getKeysFromSpecs } from '../commands/server/command.js';
-import type { Command } from '../commands/table.js';
-import { CmdFlag } from '../commands/types.js';
+import { getKeysFromSpecs } from './keySpecs.js';
+import type { Command } from './command.js';
+import { CmdFlag } from './command.js';
 import type { Client } from './client.js';
 import type { KeydraServer } from './server.js';
 

@@ -7,7 +7,7 @@ import { type AclUser, aclOf } from '../../server/acl.js';
 import type { Client } from '../../server/client.js';
 import { isKeyword, parseInt64 } from '../args.js';
 import type { CommandDef } from '../types.js';
-import { replyHelp } from '../server/respTree.js';
+import { replyHelp } from '../../protocol/respTree.js';
 import { clientTrackingDefs } from './clientTracking.js';
 import { isMonitor } from '../server/monitor.js';
 import { trackingOptions } from '../../server/tracking.js';

@@ -22,7 +22,7 @@ import type { Client } from '../../server/client.js';
 import { parseInt64 } from '../args.js';
 import { lookupCommand } from '../table.js';
 import type { CommandDef } from '../types.js';
-import { replyHelp } from './respTree.js';
+import { replyHelp } from '../../protocol/respTree.js';
 
 const NO_ACL_FILE =
   'ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.';

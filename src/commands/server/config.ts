@@ -12,7 +12,7 @@ import type { KeydraServer } from '../../server/server.js';
 import { globMatch } from '../../store/glob.js';
 import { commands } from '../table.js';
 import type { CommandDef } from '../types.js';
-import { replyHelp } from './respTree.js';
+import { replyHelp } from '../../protocol/respTree.js';
 import { isLocal } from './debug.js';
 import { ERR_LOADING } from '../../errors.js';
 

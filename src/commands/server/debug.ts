@@ -24,7 +24,7 @@ import { decodeRdb, dumpPayload } from '../../persistence/rdb/rdb.js';
 import { objectEncoding } from '../keys/index.js';
 import { parseInt64 } from '../args.js';
 import type { CommandDef } from '../types.js';
-import { replyHelp } from './respTree.js';
+import { replyHelp } from '../../protocol/respTree.js';
 import { rewriteConfigFile } from './config.js';
 
 // ---- digest (Redis debug.c) ----------------------------------------------------------------

@@ -11,7 +11,7 @@ import type { Client } from '../../server/client.js';
 import type { KeydraServer } from '../../server/server.js';
 import { commands, lookupByFullName, type Command } from '../table.js';
 import type { CommandDef } from '../types.js';
-import { replyHelp } from './respTree.js';
+import { replyHelp } from '../../protocol/respTree.js';
 
 /** Redis LATENCY_TS_LEN: samples kept per event. */
 const TS_LEN = 160;
@@ -102,7 +102,7 @@ export function latencyAddSampleIfNeeded(server: KeydraServer, event: string, ms
   if (st.threshold > 0 && ms >= st.threshold) latencyAddSample(st, event, Math.floor(ms));
 }
 
-onExpireCycle((server, ms) => latencyAddSampleIfNeeded(server, 'expire-cycle', ms));
+onExpireCycle((server, ms) => latencyAddSampleIfNeeded(server as KeydraServer, 'expire-cycle', ms));
 
 /** Adds a sample for `event` (ms); samples of the same second keep the larger (Redis latencyAddSample). */
 export function latencyAddSample(st: LatencyState, event: string, ms: number): void {

@@ -9,7 +9,7 @@
 import type { Client } from '../../server/client.js';
 import type { CommandDef } from '../types.js';
 import { isLocal } from './debug.js';
-import { replyHelp } from './respTree.js';
+import { replyHelp } from '../../protocol/respTree.js';
 
 const HELP = [
   'MODULE <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',

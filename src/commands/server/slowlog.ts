@@ -9,7 +9,7 @@ import type { Command } from '../table.js';
 import { CmdFlag, type CommandDef } from '../types.js';
 import type { BlockState, Client } from '../../server/client.js';
 import type { KeydraServer } from '../../server/server.js';
-import { replyHelp } from './respTree.js';
+import { replyHelp } from '../../protocol/respTree.js';
 import { latencyAddSample, latencyRecord, latencyResetHistograms, latencyStateOf } from './latency.js';
 import { anyMonitor, feedMonitors, feedScriptCommand, monitorsOf } from './monitor.js';
 import { trackingAfterCall } from '../../server/tracking.js';

@@ -74,7 +74,7 @@ import {
   U64_MAX,
 } from '../../store/stream.js';
 import { isKeyword, parseInt64 } from '../args.js';
-import { replyHelp } from '../server/respTree.js';
+import { replyHelp } from '../../protocol/respTree.js';
 import type { CommandDef } from '../types.js';
 import { parseIdListOrReply, parseIntervalIdOrReply, parseStreamId, parseStrictIdOrReply } from './ids.js';
 

@@ -12,6 +12,7 @@ import vm from 'node:vm';
 import { Config } from '../../../src/config/config.js';
 import { estimateKeyBytes } from '../../../src/evict/index.js';
 import { KeydraServer } from '../../../src/server/server.js';
+import { commandTable } from '../../../src/commands/table.js';
 import { lruClock, ObjType, RObject } from '../../../src/store/db.js';
 
 v8.setFlagsFromString('--expose-gc');
@@ -65,7 +66,7 @@ describe('keyspace memory layout', () => {
   });
 
   it('heap growth per small string key is close to estimateKeyBytes', () => {
-    const s = new KeydraServer(new Config());
+    const s = new KeydraServer(commandTable, new Config());
     const db = s.keyspace.dbs[0];
     // 260,000 keys nearly fill a Map table of 2^18 entries, as 1M keys do one of 2^20.
     const n = 260_000;

@@ -7,13 +7,14 @@ import { describe, it } from 'node:test';
 import { Config } from '../../../src/config/config.js';
 import { evictorOf, LFU_INIT_VAL, lfuDecrAndReturn, lfuLogIncr, lfuMinutes } from '../../../src/evict/index.js';
 import { KeydraServer } from '../../../src/server/server.js';
+import { commandTable } from '../../../src/commands/table.js';
 import { lruClock, ObjType, RObject } from '../../../src/store/db.js';
 
 function serverWith(policy: string): KeydraServer {
   const cfg = new Config();
   cfg.set('maxmemory-policy', [policy]);
   cfg.set('maxmemory-samples', ['64']);
-  return new KeydraServer(cfg);
+  return new KeydraServer(commandTable, cfg);
 }
 
 function put(s: KeydraServer, key: string, ttlMs?: number): RObject {

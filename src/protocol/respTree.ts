@@ -3,8 +3,8 @@
  * as Redis sent it (COMMAND INFO/DOCS) is replayed exactly: RESP3 sets, maps, doubles, booleans
  * and verbatim strings degrade to RESP2 forms as Redis 7.0 does for a RESP2 client.
  */
-import type { RespNode } from '../../protocol/decoder.js';
-import type { ReplyWriter } from '../../protocol/reply.js';
+import type { RespNode } from './decoder.js';
+import type { ReplyWriter } from './reply.js';
 
 /** Encodes `node` (and its children) to `w` in the writer's protocol version. */
 export function writeNode(w: ReplyWriter, node: RespNode): void {
