@@ -20,7 +20,11 @@ const require = createRequire(import.meta.url);
 const input = join(dirname(require.resolve('wasmoon-lua5.1')), 'liblua5.1.wasm');
 const output = join(root, 'dist', 'lua', 'liblua5.1-asyncify.wasm');
 
-if (existsSync(output) && statSync(output).mtimeMs >= statSync(input).mtimeMs && statSync(output).mtimeMs >= statSync(fileURLToPath(import.meta.url)).mtimeMs) {
+if (
+  existsSync(output) &&
+  statSync(output).mtimeMs >= statSync(input).mtimeMs &&
+  statSync(output).mtimeMs >= statSync(fileURLToPath(import.meta.url)).mtimeMs
+) {
   process.exit(0);
 }
 const wasmOpt = process.env.WASM_OPT;

@@ -9,9 +9,9 @@
  * Modes (../shared/redis-suite.md):
  * - spawn:   the suite starts servers itself through a wrapper at its src/redis-server (keydra-server,
  *            or /usr/bin/redis-server for the redis target); units SPAWN_UNITS, `--tags -needs:repl`.
- * - default: `--durable --ignore-encoding --ignore-digest --tags "-needs:debug -needs:pfdebug -needs:repl"`
- * - strict:  the server gets `enable-debug-command yes`; only `needs:repl` is denied (until replication
- *            lands); encodings and digests are checked.
+ * - default: `--durable --ignore-encoding --ignore-digest --tags "-needs:debug -needs:pfdebug"`
+ * - strict:  the server gets `enable-debug-command yes`; every tag runs, encodings and digests are
+ *            checked.
  *
  * For each unit: a wall-clock limit (the whole runtest process group is killed past it), then PING
  * (a busy script gets SCRIPT KILL / FUNCTION KILL; a dead or unusable server is restarted and the unit
@@ -41,21 +41,63 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** The 36 units of tests/unit that have tests able to run in external mode. */
 export const DEFAULT_UNITS = [
-  'unit/type/string', 'unit/type/incr', 'unit/type/list', 'unit/type/list-2', 'unit/type/list-3',
-  'unit/type/set', 'unit/type/zset', 'unit/type/hash', 'unit/type/stream', 'unit/type/stream-cgroups',
-  'unit/keyspace', 'unit/expire', 'unit/scan', 'unit/sort', 'unit/dump', 'unit/protocol',
-  'unit/info-command', 'unit/other', 'unit/multi', 'unit/quit', 'unit/pubsub', 'unit/slowlog',
-  'unit/scripting', 'unit/functions', 'unit/introspection', 'unit/introspection-2',
-  'unit/latency-monitor', 'unit/bitops', 'unit/bitfield', 'unit/geo', 'unit/hyperloglog',
-  'unit/lazyfree', 'unit/pause', 'unit/querybuf', 'unit/tracking', 'unit/violations',
+  'unit/type/string',
+  'unit/type/incr',
+  'unit/type/list',
+  'unit/type/list-2',
+  'unit/type/list-3',
+  'unit/type/set',
+  'unit/type/zset',
+  'unit/type/hash',
+  'unit/type/stream',
+  'unit/type/stream-cgroups',
+  'unit/keyspace',
+  'unit/expire',
+  'unit/scan',
+  'unit/sort',
+  'unit/dump',
+  'unit/protocol',
+  'unit/info-command',
+  'unit/other',
+  'unit/multi',
+  'unit/quit',
+  'unit/pubsub',
+  'unit/slowlog',
+  'unit/scripting',
+  'unit/functions',
+  'unit/introspection',
+  'unit/introspection-2',
+  'unit/latency-monitor',
+  'unit/bitops',
+  'unit/bitfield',
+  'unit/geo',
+  'unit/hyperloglog',
+  'unit/lazyfree',
+  'unit/pause',
+  'unit/querybuf',
+  'unit/tracking',
+  'unit/violations',
 ];
 
 /** Units run in spawn mode (the suite starts its own servers through src/redis-server). */
 export const SPAWN_UNITS = [
-  'integration/aof', 'integration/aof-multi-part', 'integration/rdb', 'integration/convert-zipmap-hash-on-load',
-  'integration/convert-ziplist-hash-on-load', 'integration/convert-ziplist-zset-on-load',
-  'unit/type/string', 'unit/expire', 'unit/scripting', 'unit/maxmemory', 'unit/info', 'unit/shutdown',
-  'unit/networking', 'unit/acl', 'unit/auth', 'unit/obuf-limits', 'unit/client-eviction',
+  'integration/aof',
+  'integration/aof-multi-part',
+  'integration/rdb',
+  'integration/convert-zipmap-hash-on-load',
+  'integration/convert-ziplist-hash-on-load',
+  'integration/convert-ziplist-zset-on-load',
+  'unit/type/string',
+  'unit/expire',
+  'unit/scripting',
+  'unit/maxmemory',
+  'unit/info',
+  'unit/shutdown',
+  'unit/networking',
+  'unit/acl',
+  'unit/auth',
+  'unit/obuf-limits',
+  'unit/client-eviction',
 ];
 
 /** Tests skipped by name on every target: this one needs the server's local PID even in external mode. */
@@ -166,9 +208,7 @@ class ServerProc {
     const common = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir];
     if (this.mode === 'strict') common.push('--enable-debug-command', 'yes');
     const [cmd, args] =
-      this.target === 'keydra'
-        ? [process.execPath, [join(ROOT, 'bin/keydra-server.js'), ...common]]
-        : ['redis-server', common];
+      this.target === 'keydra' ? [process.execPath, [join(ROOT, 'bin/keydra-server.js'), ...common]] : ['redis-server', common];
     this.log = '';
     const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     serverProcs.add(p);
@@ -278,11 +318,24 @@ async function recover(s: ServerProc): Promise<string | undefined> {
  */
 function suiteArgs(mode: Mode, port: number, unit: string, skipfile: string): string[] {
   const common = ['./runtest', '--single', unit, '--skipfile', skipfile];
-  if (mode === 'spawn') return [...common, '--clients', '1', '--timeout', '300', '--baseport', '31000', '--portcount', '2000', '--tags', '-needs:repl'];
-  const ext = [...common, '--host', '127.0.0.1', '--port', String(port), '--timeout', '180', '--durable', '--baseport', '36000', '--portcount', '100'];
-  return mode === 'default'
-    ? [...ext, '--ignore-encoding', '--ignore-digest', '--tags', '-needs:debug -needs:pfdebug -needs:repl']
-    : [...ext, '--tags', '-needs:repl'];
+  if (mode === 'spawn')
+    return [...common, '--clients', '1', '--timeout', '300', '--baseport', '31000', '--portcount', '2000', '--tags', '-needs:repl'];
+  const ext = [
+    ...common,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--timeout',
+    '180',
+    '--durable',
+    '--baseport',
+    '36000',
+    '--portcount',
+    '100',
+  ];
+  // needs:repl tests (attach_to_replication_stream: SYNC, then the propagated commands) run in both.
+  return mode === 'default' ? [...ext, '--ignore-encoding', '--ignore-digest', '--tags', '-needs:debug -needs:pfdebug'] : ext;
 }
 
 /** Points the suite's src/ at the server under test (spawn mode) and at the real tools. */
@@ -290,7 +343,8 @@ function installSpawnWrappers(suite: string, target: Target): void {
   const src = join(suite, 'src');
   rmSync(src, { recursive: true, force: true });
   mkdirSync(src);
-  const server = target === 'keydra' ? `exec "${process.execPath}" "${join(ROOT, 'bin/keydra-server.js')}" "$@"` : 'exec /usr/bin/redis-server "$@"';
+  const server =
+    target === 'keydra' ? `exec "${process.execPath}" "${join(ROOT, 'bin/keydra-server.js')}" "$@"` : 'exec /usr/bin/redis-server "$@"';
   writeFileSync(join(src, 'redis-server'), `#!/bin/sh\n${server}\n`, { mode: 0o755 });
   for (const tool of ['redis-cli', 'redis-benchmark', 'redis-check-aof', 'redis-check-rdb', 'redis-sentinel']) {
     const real = `/usr/bin/${tool}`;
@@ -423,10 +477,15 @@ function loadKnown(file: string): Set<string> {
 }
 
 function table(results: UnitResult[]): string {
-  const rows = ['| unit | ok | err | exception | timeout | skip | ignore | s | note |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |'];
+  const rows = [
+    '| unit | ok | err | exception | timeout | skip | ignore | s | note |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
   const sum = { ok: 0, err: 0, exception: 0, timeout: 0, skip: 0, ignore: 0, seconds: 0 };
   for (const r of results) {
-    rows.push(`| ${r.unit} | ${r.ok} | ${r.err} | ${r.exception} | ${r.timeout} | ${r.skip} | ${r.ignore} | ${r.seconds} | ${r.incident ?? ''} |`);
+    rows.push(
+      `| ${r.unit} | ${r.ok} | ${r.err} | ${r.exception} | ${r.timeout} | ${r.skip} | ${r.ignore} | ${r.seconds} | ${r.incident ?? ''} |`,
+    );
     for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += r[k];
   }
   rows.push(`| **total** | ${sum.ok} | ${sum.err} | ${sum.exception} | ${sum.timeout} | ${sum.skip} | ${sum.ignore} | ${sum.seconds} | |`);
@@ -461,8 +520,11 @@ async function main(): Promise<number> {
           }
           const restored = s ? await restoreConfig(s, base) : [];
           results.push(r);
-          console.log(`${unit}: ${r.ok} ok, ${r.err} err, ${r.exception} exception, ${r.timeout} timeout, ${r.skip} skip, ${r.seconds} s` +
-            (r.incident ? ` [${r.incident}]` : '') + (restored.length ? ` (config restored: ${restored.join(' ')})` : ''));
+          console.log(
+            `${unit}: ${r.ok} ok, ${r.err} err, ${r.exception} exception, ${r.timeout} timeout, ${r.skip} skip, ${r.seconds} s` +
+              (r.incident ? ` [${r.incident}]` : '') +
+              (restored.length ? ` (config restored: ${restored.join(' ')})` : ''),
+          );
           for (const f of r.failures) {
             const key = `${mode} | ${unit} | ${f}`;
             const isKnown = target === 'keydra' && known.has(key);

@@ -35,8 +35,11 @@ export interface PersistenceHost {
   readonly shutdownHooks: ((opts: { save: boolean | undefined }) => void)[];
   /** Run before replies are written (the AOF write and fsync). */
   readonly beforeFlushHooks: (() => unknown)[];
-  /** Receives every propagated write unit while `wanted()` (the AOF feed). */
-  addPropagationListener(l: (dbId: number, argv: string[]) => void, wanted?: () => boolean): void;
+  /**
+   * Receives every propagated write unit while `wanted()`, of the targets in `target`
+   * (1: AOF, 2: replication stream; default both).
+   */
+  addPropagationListener(l: (dbId: number, argv: string[]) => void, wanted?: () => boolean, target?: number): void;
   /** A new replayer for loading an AOF. */
   newReplayer(): CommandReplayer;
 }

@@ -11,6 +11,13 @@ export interface ReplicationHost extends PersistenceHost {
   readonly port: number;
   /** A trusted client without a socket that runs the primary's stream (flagged as the master client). */
   newReplayer(opts?: { primary?: boolean }): CommandReplayer;
+  /** Pauses (true) or resumes (false) writes for a coordinated FAILOVER (Redis PAUSE_DURING_FAILOVER). */
+  pauseWritesForFailover(on: boolean): void;
+  /**
+   * Answers every client blocked in BLPOP & co. with `-UNBLOCKED force unblock from blocking
+   * operation, instance state changed (master -> replica?)` (disconnectAllBlockedClients).
+   */
+  disconnectBlockedClients(): void;
 }
 
 /**

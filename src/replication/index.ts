@@ -33,6 +33,7 @@ export class Replication {
     host.addPropagationListener(
       (dbId, argv) => this.stream.feed(dbId, argv),
       () => this.stream.active,
+      2, // PROPAGATE_REPL
     );
     host.cronHooks.push((now) => this.cron(now));
   }
@@ -54,7 +55,10 @@ export class Replication {
     }
     this.stream.proxying = true;
     this.host.keyspace.replicaMode = true;
-    this.primary.disconnectReplicas('primary changed');
+    // Clients blocked on a primary's keys would wait forever on a replica (replicationSetMaster).
+    // Our replicas stay: they can continue once we follow the new primary, and are dropped when
+    // our replid changes (+CONTINUE with a new ID or a full sync: src/replication/replica.ts).
+    this.host.disconnectBlockedClients();
     this.link = new ReplicaLink(this, host, port);
     this.host.config.set('replicaof', [host, String(port)]); // CONFIG GET/REWRITE replicaof
     this.link.start();

@@ -115,6 +115,11 @@ export class PrimarySide {
   readonly stats: SyncStats = { syncFull: 0, syncPartialOk: 0, syncPartialErr: 0 };
   /** FAILOVER state (INFO master_failover_state). */
   failoverState: 'no-failover' | 'waiting-for-sync' | 'failover-in-progress' = 'no-failover';
+  /** FAILOVER TO host port, or the replica chosen once one caught up; null: any replica. */
+  private failoverTarget: { host: string; port: number } | null = null;
+  /** Unix ms when a FAILOVER ... TIMEOUT gives up (or forces); 0: no timeout. */
+  private failoverEnd = 0;
+  private failoverForce = false;
   /** The running full sync, if any. */
   private sync: FullSync | null = null;
   private waiters: Waiter[] = [];
@@ -340,7 +345,13 @@ export class PrimarySide {
   cron(now: number): void {
     const cfg = this.host.config;
     const stream = this.repl.stream;
-    if (this.replicas.length !== 0 && !stream.proxying && now - this.lastPing >= cfg.num('repl-ping-replica-period') * 1000) {
+    if (this.failoverState === 'waiting-for-sync') this.updateFailover(now);
+    if (
+      this.replicas.length !== 0 &&
+      !stream.proxying &&
+      this.failoverState === 'no-failover' &&
+      now - this.lastPing >= cfg.num('repl-ping-replica-period') * 1000
+    ) {
       // The primary pings its replicas through the stream (it moves the offset, like any write).
       this.lastPing = now;
       stream.feed(-1, ['PING']);
@@ -370,6 +381,93 @@ export class PrimarySide {
       }
     }
     this.maybeStartSync(now);
+  }
+
+  // ---- FAILOVER ---------------------------------------------------------------------------
+
+  /**
+   * FAILOVER [TO host port [FORCE]] [TIMEOUT ms] (failoverCommand, already parsed): writes pause,
+   * and once the target (or any replica) acknowledged our whole stream this server becomes its
+   * replica, sending `PSYNC <replid> <offset> FAILOVER`, which makes the target a primary.
+   * @returns null when started, or the error text Redis replies.
+   */
+  failover(target: { host: string; port: number } | null, timeoutMs: number, force: boolean): string | null {
+    if (this.failoverState !== 'no-failover') return 'ERR FAILOVER already in progress.';
+    if (this.repl.isReplica) return 'ERR FAILOVER is not valid when server is a replica.';
+    if (this.replicas.length === 0) return 'ERR FAILOVER requires connected replicas.';
+    if (force && (timeoutMs === 0 || target === null))
+      return 'ERR FAILOVER with force option requires both a timeout and target HOST and IP.';
+    const log = this.host.log;
+    if (target !== null) {
+      const r = this.findReplica(target.host, target.port);
+      if (r === undefined) return 'ERR FAILOVER target HOST and PORT is not a replica.';
+      if (r.state !== 'online') return 'ERR FAILOVER target replica is not online.';
+      log.notice(`FAILOVER requested to ${target.host}:${target.port}.`);
+    } else log.notice('FAILOVER requested to any replica.');
+    this.failoverTarget = target;
+    this.failoverEnd = timeoutMs > 0 ? Date.now() + timeoutMs : 0;
+    this.failoverForce = force;
+    this.failoverState = 'waiting-for-sync';
+    this.host.pauseWritesForFailover(true);
+    return null;
+  }
+
+  /** The online replica announcing host:port (findReplica). */
+  private findReplica(host: string, port: number): ReplicaEntry | undefined {
+    return this.replicas.find((r) => r.ip === host && r.listeningPort === port);
+  }
+
+  /** FAILOVER's progress check, every cron tick (updateFailoverStatus). */
+  private updateFailover(now: number): void {
+    const log = this.host.log;
+    if (this.failoverEnd !== 0 && this.failoverEnd <= now) {
+      if (this.failoverForce && this.failoverTarget !== null) {
+        log.notice(`FAILOVER to ${this.failoverTarget.host}:${this.failoverTarget.port} time out exceeded, failing over.`);
+        this.startFailover(this.failoverTarget);
+      } else this.abortFailover('Replica never caught up before timeout');
+      return;
+    }
+    const offset = this.repl.stream.offset;
+    let r: ReplicaEntry | undefined;
+    if (this.failoverTarget !== null) r = this.findReplica(this.failoverTarget.host, this.failoverTarget.port);
+    else r = this.replicas.find((x) => x.state === 'online' && x.ackOffset === offset);
+    if (r !== undefined && r.ackOffset === offset) {
+      const target = { host: r.ip, port: r.listeningPort };
+      log.notice(`Failover target ${target.host}:${target.port} is synced, failing over.`);
+      this.startFailover(target);
+    }
+  }
+
+  private startFailover(target: { host: string; port: number }): void {
+    this.failoverTarget = target;
+    this.failoverState = 'failover-in-progress';
+    this.repl.replicaOf(target.host, target.port);
+  }
+
+  /** The target accepted our PSYNC FAILOVER (+CONTINUE or +FULLRESYNC): writes resume, as a replica (clearFailoverState). */
+  failoverSucceeded(): void {
+    if (this.failoverState !== 'failover-in-progress') return;
+    this.clearFailover();
+  }
+
+  /**
+   * FAILOVER ABORT, a timeout, or a target that refused our PSYNC (abortFailover): back to
+   * primary if we had switched, writes resume.
+   */
+  abortFailover(reason: string): void {
+    if (this.failoverState === 'no-failover') return;
+    const t = this.failoverTarget;
+    this.host.log.notice(t !== null ? `FAILOVER to ${t.host}:${t.port} aborted: ${reason}` : `FAILOVER to any replica aborted: ${reason}`);
+    if (this.failoverState === 'failover-in-progress') this.repl.unsetPrimary();
+    this.clearFailover();
+  }
+
+  private clearFailover(): void {
+    this.failoverState = 'no-failover';
+    this.failoverTarget = null;
+    this.failoverEnd = 0;
+    this.failoverForce = false;
+    this.host.pauseWritesForFailover(false);
   }
 
   /** INFO replication: connected_slaves and one slaveN line per replica (genRedisInfoString). */

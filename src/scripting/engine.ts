@@ -1433,11 +1433,10 @@ function execFromScript(ctx: RunCtx, argv: string[]): string | null {
   if (ctx.repl === (PROPAGATE_AOF | PROPAGATE_REPL)) {
     call(c, cmd as NonNullable<typeof cmd>, argv);
   } else {
-    // redis.set_repl without AOF: the command's writes are not propagated (no replicas here).
-    const pending = (server as unknown as { pendingPropagation: unknown[] }).pendingPropagation;
-    const before = pending.length;
+    // redis.set_repl: the command's writes go only where the script asked.
+    const before = server.pendingPropagationCount;
     call(c, cmd as NonNullable<typeof cmd>, argv);
-    if ((ctx.repl & PROPAGATE_AOF) === 0) pending.length = before;
+    server.restrictPropagation(before, ctx.repl);
   }
   return null;
 }

@@ -82,6 +82,9 @@ export class Client {
   /** Union of the CmdFlag bits of the queued commands (Redis mstate.cmd_flags): EXEC of a queue
    * holding a denyoom command is refused when over maxmemory. */
   multiFlags = 0;
+  /** Union of the inverted CmdFlag bits of the queued commands (Redis mstate.cmd_inv_flags): a
+   * queued command without `stale` makes EXEC refused on a stale replica. */
+  multiInvFlags = 0;
   /** A WATCHed key was touched: EXEC must answer nil. */
   dirtyCas = false;
   /** The client scripts run their commands as (Redis CLIENT_SCRIPT). */

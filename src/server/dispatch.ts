@@ -206,7 +206,9 @@ export function processCommand(c: Client, argv: string[]): void {
       reject(c, cmd, ERR_READONLY);
       return;
     }
-    if (repl.isReplica && !repl.link?.linkUp && (flags & CmdFlag.Stale) === 0 && !server.config.bool('replica-serve-stale-data')) {
+    // EXEC is denied when a queued command is (Redis cmd_inv_flags & CMD_STALE).
+    const denyStale = (flags & CmdFlag.Stale) === 0 || (cmd.fullName === 'exec' && (c.multiInvFlags & CmdFlag.Stale) !== 0);
+    if (repl.isReplica && !repl.link?.linkUp && denyStale && !server.config.bool('replica-serve-stale-data')) {
       // Redis processCommand: a replica with a broken link and replica-serve-stale-data no.
       reject(c, cmd, ERR_MASTERDOWN);
       return;
@@ -220,7 +222,9 @@ export function processCommand(c: Client, argv: string[]): void {
   if (pausedUntil !== 0 && postponeIfPaused(c, cmd, argv)) return; // CLIENT PAUSE (src/server/pause.ts)
   if (c.multi !== null && !MULTI_IMMEDIATE.has(cmd.fullName)) {
     c.multi.push(argv);
-    c.multiFlags |= cmd.flagsFor === null ? flags : cmd.flagsFor(c, argv, flags);
+    const f = cmd.flagsFor === null ? flags : cmd.flagsFor(c, argv, flags);
+    c.multiFlags |= f;
+    c.multiInvFlags |= ~f;
     c.reply.raw(QUEUED);
     return;
   }

@@ -15,11 +15,16 @@ import type { KeydraServer } from './server.js';
 /** Unix ms at which the current pause ends; 0 when nothing is paused (read by the dispatcher). */
 export let pausedUntil = 0;
 
+/** Why clients are paused (Redis pause_purpose): CLIENT PAUSE, or a coordinated FAILOVER. */
+export type PausePurpose = 'client' | 'failover';
+
 interface PauseState {
-  /** Unix ms at which the pause ends. */
+  /** Unix ms at which the pause ends (the latest of its purposes). */
   end: number;
-  /** ALL (true) or WRITE (false). */
+  /** ALL (true) or WRITE (false): the strongest of its purposes. */
   all: boolean;
+  /** Each purpose's own end and mode; the pause lasts while one remains (Redis pausePurpose). */
+  purposes: Map<PausePurpose, { end: number; all: boolean }>;
   timer: NodeJS.Timeout | null;
   /** Postponed clients with the command they sent, in arrival order. */
   waiting: { c: Client; argv: string[] }[];
@@ -28,21 +33,49 @@ interface PauseState {
 const pauses = new Map<KeydraServer, PauseState>();
 
 /**
- * Pauses clients of `server` until `end` (Unix ms); `all` false pauses only writes.
- * A shorter or weaker pause than the current one does not shorten or weaken it.
+ * Pauses `server`'s clients until `end` (Unix ms) for `purpose`: writes only (`all` false) or
+ * every command. A purpose's pause only extends (later end, stronger mode), as in Redis
+ * pauseClients; while any purpose remains the keyspace does not expire keys.
  */
-export function pauseClients(server: KeydraServer, end: number, all: boolean): void {
+export function pauseClients(server: KeydraServer, end: number, all: boolean, purpose: PausePurpose = 'client'): void {
   let st = pauses.get(server);
   if (st === undefined) {
-    st = { end, all, timer: null, waiting: [] };
+    st = { end, all, timer: null, waiting: [], purposes: new Map() };
     pauses.set(server, st);
-  } else {
-    st.end = Math.max(st.end, end);
-    st.all = st.all || all;
+  }
+  const p = st.purposes.get(purpose);
+  st.purposes.set(purpose, p === undefined ? { end, all } : { end: Math.max(p.end, end), all: p.all || all });
+  schedule(server, st);
+  server.keyspace.expirePaused = true;
+}
+
+/** Recomputes a pause's end and mode from its purposes and re-arms its timer. */
+function schedule(server: KeydraServer, st: PauseState): void {
+  st.end = 0;
+  st.all = false;
+  for (const p of st.purposes.values()) {
+    st.end = Math.max(st.end, p.end);
+    st.all = st.all || p.all;
   }
   if (st.timer !== null) clearTimeout(st.timer);
-  st.timer = setTimeout(() => unpauseClients(server), Math.max(0, st.end - Date.now()));
-  server.keyspace.expirePaused = true;
+  st.timer = null;
+  // The timer fires at the earliest end and ends the purposes due then. A pause without end
+  // (FAILOVER) has no timer (setTimeout would fire at once beyond 2^31-1 ms).
+  let first = Number.POSITIVE_INFINITY;
+  for (const p of st.purposes.values()) first = Math.min(first, p.end);
+  const ms = first - Date.now();
+  if (ms < 0x7fffffff) {
+    st.timer = setTimeout(
+      () => {
+        const now = Date.now();
+        unpauseClients(
+          server,
+          [...st.purposes].filter(([, p]) => p.end <= now).map(([k]) => k),
+        );
+      },
+      Math.max(0, ms),
+    );
+  }
   recomputeUntil();
 }
 
@@ -52,10 +85,18 @@ function recomputeUntil(): void {
   pausedUntil = until;
 }
 
-/** Ends the pause of `server` and runs the postponed commands in arrival order. */
-export function unpauseClients(server: KeydraServer): void {
+/**
+ * Ends `purpose`'s pause (CLIENT UNPAUSE: 'client'; the end of a FAILOVER: 'failover'); when no
+ * purpose remains, the postponed commands run in arrival order on the next event-loop turn.
+ */
+export function unpauseClients(server: KeydraServer, purpose: PausePurpose | PausePurpose[] = 'client'): void {
   const st = pauses.get(server);
   if (st === undefined) return;
+  for (const p of Array.isArray(purpose) ? purpose : [purpose]) st.purposes.delete(p);
+  if (st.purposes.size !== 0) {
+    schedule(server, st);
+    return;
+  }
   pauses.delete(server);
   server.keyspace.expirePaused = false;
   if (st.timer !== null) clearTimeout(st.timer);

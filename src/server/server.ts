@@ -22,6 +22,7 @@ import { Client, type BlockState, afterClientWrite, clientsCron } from './client
 import { Connection } from './connection.js';
 import { beginBatch, endBatch, processCommand, syncWallClock } from './dispatch.js';
 import { Logger } from './log.js';
+import { pauseClients, unpauseClients } from './pause.js';
 import { aclOf, loadAclAtStartup } from './acl.js';
 import { PubSub } from './pubsub.js';
 import { getReplication, type Replication } from '../replication/index.js';
@@ -50,6 +51,11 @@ export class ServerStats {
 
 /** A listener for propagated writes: db index and argv (AOF, replicas). */
 export type PropagationListener = (dbId: number, argv: string[]) => void;
+
+/** Propagation targets (Redis PROPAGATE_AOF, PROPAGATE_REPL): a write goes to the AOF, the replication stream, or both. */
+export const PROPAGATE_AOF = 1;
+export const PROPAGATE_REPL = 2;
+export const PROPAGATE_ALL = PROPAGATE_AOF | PROPAGATE_REPL;
 
 export class KeydraServer {
   readonly config: Config;
@@ -96,9 +102,8 @@ export class KeydraServer {
   busyScript: string | null = null;
   /** >0 while EXEC or a script runs: propagation is gathered into one unit. */
   execDepth = 0;
-  private pendingPropagation: { dbId: number; argv: string[] }[] = [];
-  private readonly propagationListeners: PropagationListener[] = [];
-  private readonly propagationWanted: (() => boolean)[] = [];
+  private pendingPropagation: { dbId: number; argv: string[]; targets: number }[] = [];
+  private readonly propagationListeners: { l: PropagationListener; wanted: () => boolean; target: number }[] = [];
 
   private tcpListeners: net.Server[] = [];
   private unixListener: net.Server | null = null;
@@ -204,6 +209,21 @@ export class KeydraServer {
    */
   get readOnlyReplica(): boolean {
     return this.replication.isReplica && this.config.bool('replica-read-only');
+  }
+
+  /** ReplicationHost: writes pause during a coordinated FAILOVER (src/server/pause.ts, purpose 'failover'). */
+  pauseWritesForFailover(on: boolean): void {
+    if (on) pauseClients(this, Number.MAX_SAFE_INTEGER, false, 'failover');
+    else unpauseClients(this, 'failover');
+  }
+
+  /** ReplicationHost: clients blocked on keys get -UNBLOCKED when this server becomes a replica (disconnectAllBlockedClients). */
+  disconnectBlockedClients(): void {
+    for (const c of this.clients.values()) {
+      if (c.blocked === null || c.blocked.keys.length === 0) continue;
+      c.error('UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)');
+      this.unblockClient(c, true);
+    }
   }
 
   /**
@@ -606,21 +626,43 @@ export class KeydraServer {
    * it uses writes at the moment (the AOF: appendonly on); when no listener does, a write outside
    * EXEC/scripts is not even queued (the listener would drop it).
    */
-  addPropagationListener(l: PropagationListener, wanted: () => boolean = () => true): void {
-    this.propagationListeners.push(l);
-    this.propagationWanted.push(wanted);
+  addPropagationListener(l: PropagationListener, wanted: () => boolean = () => true, target = PROPAGATE_ALL): void {
+    this.propagationListeners.push({ l, wanted, target });
   }
 
-  /** Queues argv for propagation after the current command (Redis alsoPropagate). */
-  alsoPropagate(dbId: number, argv: string[]): void {
+  /**
+   * Queues argv for propagation after the current command (Redis alsoPropagate) to `targets`
+   * (PROPAGATE_AOF, PROPAGATE_REPL or both: PUBLISH goes to replicas only).
+   */
+  alsoPropagate(dbId: number, argv: string[], targets = PROPAGATE_ALL): void {
     if (this.execDepth === 0) {
       // No EXEC/script unit is open and no listener wants writes now (AOF off, no replica): the
       // flushPropagation that follows would drop it.
       let wanted = false;
-      for (const w of this.propagationWanted) if (w()) wanted = true;
+      for (const x of this.propagationListeners) if ((x.target & targets) !== 0 && x.wanted()) wanted = true;
       if (!wanted) return;
     }
-    this.pendingPropagation.push({ dbId, argv });
+    this.pendingPropagation.push({ dbId, argv, targets });
+  }
+
+  /** Number of writes queued for the unit being built (scripts: redis.set_repl). */
+  get pendingPropagationCount(): number {
+    return this.pendingPropagation.length;
+  }
+
+  /**
+   * Limits the writes queued since position `from` to `targets` (redis.set_repl in scripts:
+   * Redis's script client propagates with the script's PROPAGATE_* flags); 0 drops them.
+   */
+  restrictPropagation(from: number, targets: number): void {
+    const ops = this.pendingPropagation;
+    let w = from;
+    for (let i = from; i < ops.length; i++) {
+      const op = ops[i];
+      op.targets &= targets;
+      if (op.targets !== 0) ops[w++] = op;
+    }
+    ops.length = w;
   }
 
   /**
@@ -632,14 +674,15 @@ export class KeydraServer {
     if (ops.length === 0) return;
     this.pendingPropagation = [];
     if (this.propagationListeners.length === 0) return;
+    // Redis propagatePendingCommands: more than one op (of any target) → MULTI ... EXEC to both.
     const wrap = ops.length > 1;
-    if (wrap) this.emit(ops[0].dbId, ['MULTI']);
-    for (const op of ops) this.emit(op.dbId, op.argv);
-    if (wrap) this.emit(ops[ops.length - 1].dbId, ['EXEC']);
+    if (wrap) this.emit(ops[0].dbId, ['MULTI'], PROPAGATE_ALL);
+    for (const op of ops) this.emit(op.dbId, op.argv, op.targets);
+    if (wrap) this.emit(ops[ops.length - 1].dbId, ['EXEC'], PROPAGATE_ALL);
   }
 
-  private emit(dbId: number, argv: string[]): void {
-    for (const l of this.propagationListeners) l(dbId, argv);
+  private emit(dbId: number, argv: string[], targets: number): void {
+    for (const x of this.propagationListeners) if ((x.target & targets) !== 0) x.l(dbId, argv);
   }
 
   // ---- keyspace events -------------------------------------------------------------------

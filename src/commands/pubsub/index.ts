@@ -4,6 +4,7 @@
  * The machinery is in src/server/pubsub.ts. Source: Redis 7.0 docs (Pub/Sub) and pubsub.c.
  */
 import type { Client } from '../../server/client.js';
+import { PROPAGATE_REPL } from '../../server/server.js';
 import type { SubKind } from '../../server/pubsub.js';
 import { globMatch } from '../../store/glob.js';
 import type { CommandDef } from '../types.js';
@@ -46,14 +47,19 @@ function sunsubscribeCommand(c: Client, argv: string[]): void {
   unsubscribeGeneric(c, argv, 'shard');
 }
 
-/** PUBLISH channel message: number of clients that received it. */
+/**
+ * PUBLISH channel message: number of clients that received it. Propagated to replicas (not to the
+ * AOF), so their subscribers get it too (Redis publishCommand: forceCommandPropagation PROPAGATE_REPL).
+ */
 function publishCommand(c: Client, argv: string[]): void {
   c.reply.integer(c.server.pubsub.publish(argv[1], argv[2]));
+  c.server.alsoPropagate(c.db.id, argv, PROPAGATE_REPL);
 }
 
-/** SPUBLISH shardchannel message. */
+/** SPUBLISH shardchannel message; propagated to replicas as PUBLISH is. */
 function spublishCommand(c: Client, argv: string[]): void {
   c.reply.integer(c.server.pubsub.publish(argv[1], argv[2], true));
+  c.server.alsoPropagate(c.db.id, argv, PROPAGATE_REPL);
 }
 
 function channelsGeneric(c: Client, argv: string[], reg: Map<string, Set<Client>>): void {

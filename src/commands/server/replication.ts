@@ -99,6 +99,19 @@ function syncCommand(c: Client, argv: string[]): void {
   const server = c.server;
   const repl = server.replication;
   if ((c as unknown as { isReplica?: boolean }).isReplica) return; // already a replica: ignored
+  if (argv.length > 3 && argv[0].toLowerCase() === 'psync' && argv[3].toLowerCase() === 'failover') {
+    // PSYNC <replid> <offset> FAILOVER: our primary hands over (FAILOVER on its side).
+    if (!repl.isReplica) {
+      c.error("ERR PSYNC FAILOVER can't be sent to a master.");
+      return;
+    }
+    if (argv[1] !== repl.stream.replid) {
+      c.error('ERR PSYNC FAILOVER replid must match my replid.');
+      return;
+    }
+    repl.unsetPrimary();
+    server.log.notice(`MASTER MODE enabled (failover request from '${clientInfoString(c)}')`);
+  }
   if (repl.primary.failoverState !== 'no-failover') {
     c.error("NOMASTERLINK Can't SYNC while failing over");
     return;
@@ -136,6 +149,10 @@ function replconfCommand(c: Client, argv: string[]): void {
 function replicaofCommand(c: Client, argv: string[]): void {
   const server = c.server;
   const repl = server.replication;
+  if (repl.primary.failoverState !== 'no-failover') {
+    c.error('ERR REPLICAOF not allowed while failing over.');
+    return;
+  }
   if (argv[1].toLowerCase() === 'no' && argv[2].toLowerCase() === 'one') {
     if (repl.isReplica) {
       repl.unsetPrimary();
@@ -216,6 +233,58 @@ function waitCommand(c: Client, argv: string[]): void {
   });
 }
 
+/**
+ * FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]: coordinated failover to a replica
+ * (failoverCommand; the state machine is in src/replication/primary.ts).
+ */
+function failoverCommand(c: Client, argv: string[]): void {
+  const primary = c.server.replication.primary;
+  if (argv.length === 2 && argv[1].toLowerCase() === 'abort') {
+    if (primary.failoverState === 'no-failover') {
+      c.error('ERR No failover in progress.');
+      return;
+    }
+    primary.abortFailover('Failover manually aborted');
+    c.reply.ok();
+    return;
+  }
+  let timeout = 0;
+  let force = false;
+  let target: { host: string; port: number } | null = null;
+  for (let j = 1; j < argv.length; j++) {
+    const opt = argv[j].toLowerCase();
+    if (opt === 'timeout' && j + 1 < argv.length && timeout === 0) {
+      const t = parseInt64(argv[j + 1]);
+      if (t === null) {
+        c.error('ERR value is not an integer or out of range');
+        return;
+      }
+      if (t <= 0) {
+        c.error('ERR FAILOVER timeout must be greater than 0');
+        return;
+      }
+      timeout = Number(t);
+      j++;
+    } else if (opt === 'to' && j + 2 < argv.length && target === null) {
+      const p = parseInt64(argv[j + 2]);
+      if (p === null) {
+        c.error('ERR value is not an integer or out of range');
+        return;
+      }
+      target = { host: argv[j + 1], port: Number(p) };
+      j += 2;
+    } else if (opt === 'force' && !force) {
+      force = true;
+    } else {
+      c.error('ERR syntax error');
+      return;
+    }
+  }
+  const err = primary.failover(target, timeout, force);
+  if (err !== null) c.error(err);
+  else c.reply.ok();
+}
+
 /** ROLE: master with its offset and online replicas, or slave with its primary and link state (roleCommand). */
 function roleCommand(c: Client): void {
   const repl = c.server.replication;
@@ -276,6 +345,7 @@ export const replicationDefs: CommandDef[] = [
   { name: 'replicaof', handler: replicaofCommand },
   { name: 'slaveof', handler: replicaofCommand },
   { name: 'wait', handler: waitCommand },
+  { name: 'failover', handler: failoverCommand },
   { name: 'role', handler: roleCommand },
   { name: 'lolwut', handler: lolwutCommand },
 ];

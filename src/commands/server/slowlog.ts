@@ -70,7 +70,8 @@ function slowlogOf(server: KeydraServer): SlowLog {
 
 /**
  * Arguments hidden from the slow log and MONITOR as `(redacted)` (Redis redactClientCommandArgument):
- * AUTH's arguments, HELLO's AUTH user and password, ACL SETUSER's name and rules. @returns the indexes to hide, or null.
+ * AUTH's arguments, HELLO's AUTH user and password, ACL SETUSER's name and rules, the values of
+ * sensitive configs in CONFIG SET, MIGRATE's AUTH/AUTH2 credentials. @returns the indexes to hide, or null.
  */
 export function redactedArgs(cmd: Command, argv: string[]): Set<number> | null {
   const name = cmd.fullName;
@@ -90,8 +91,28 @@ export function redactedArgs(cmd: Command, argv: string[]): Set<number> | null {
       if (argv[i].toLowerCase() === 'auth' && i + 2 < argv.length) return new Set([i + 1, i + 2]);
     }
   }
+  if (name === 'config|set') {
+    // SENSITIVE_CONFIG values (config.c configSetCommand): masterauth, masteruser, requirepass.
+    let s: Set<number> | null = null;
+    for (let i = 2; i + 1 < argv.length; i += 2) {
+      if (SENSITIVE_CONFIGS.has(argv[i].toLowerCase())) (s ??= new Set()).add(i + 1);
+    }
+    return s;
+  }
+  if (name === 'migrate') {
+    // MIGRATE ... AUTH password | AUTH2 username password (cluster.c migrateCommand).
+    for (let i = 6; i < argv.length; i++) {
+      const opt = argv[i].toLowerCase();
+      if (opt === 'keys') break;
+      if (opt === 'auth' && i + 1 < argv.length) return new Set([i + 1]);
+      if (opt === 'auth2' && i + 2 < argv.length) return new Set([i + 1, i + 2]);
+    }
+  }
   return null;
 }
+
+/** Configs whose values CONFIG SET hides from the slow log and MONITOR (Redis SENSITIVE_CONFIG). */
+const SENSITIVE_CONFIGS = new Set(['masterauth', 'masteruser', 'requirepass']);
 
 /** The slow log's peer id of a client: `ip:port`, or `?:0` for a client with no socket (Lua). */
 function peerId(c: Client): string {

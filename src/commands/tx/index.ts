@@ -89,6 +89,7 @@ export function discardTransaction(c: Client): void {
   c.multi = null;
   c.multiError = false;
   c.multiFlags = 0;
+  c.multiInvFlags = 0;
   c.dirtyCas = false;
   unwatchAll(c);
 }
@@ -149,6 +150,9 @@ function execCommand(c: Client): void {
   c.reply.arrayLen(queue.length);
   c.server.execDepth++;
   execFrom(c, queue, 0);
+  // The queued commands propagated themselves (as one MULTI/EXEC unit when more than one
+  // wrote); EXEC itself is never propagated (Redis execCommand).
+  c.server.preventPropagation = true;
 }
 
 /**
@@ -177,6 +181,7 @@ function execFrom(c: Client, queue: string[][], from: number): void {
       c.multi = null;
       c.multiError = false;
       c.multiFlags = 0;
+      c.multiInvFlags = 0;
       c.dirtyCas = false;
     }
   }

@@ -551,6 +551,9 @@ function zremrangeGeneric(c: Client, argv: string[], rtype: RangeType): void {
  * count -1 means a single pop. `emitKey` prefixes the key; `nested` uses [member, score] pairs.
  * @returns the key popped from, or null (replied empty / error).
  */
+/** Members the last zpopGeneric popped: ZMPOP/BZMPOP propagate that count (Redis genericZpopCommand: min(count, size)). */
+let lastPopped = 0;
+
 function zpopGeneric(
   c: Client,
   keys: string[],
@@ -592,6 +595,7 @@ function zpopGeneric(
     c.reply.arrayLen(n);
   }
   const popped = n;
+  lastPopped = n;
   while (n-- > 0) {
     let x: SkipNode;
     if (max) x = z.popLast() as SkipNode;
@@ -682,7 +686,7 @@ function zmpopCommand(c: Client, argv: string[]): void {
   const p = parseMpop(c, argv, 1);
   if (p === null) return;
   const key = zpopGeneric(c, p.keys, p.max, true, p.count, true, true);
-  if (key !== null) c.server.propArgv = [p.max ? 'ZPOPMAX' : 'ZPOPMIN', key, String(p.count)];
+  if (key !== null) c.server.propArgv = [p.max ? 'ZPOPMAX' : 'ZPOPMIN', key, String(lastPopped)];
 }
 
 /**
@@ -698,7 +702,7 @@ function blockingZpop(c: Client, keys: string[], max: boolean, timeoutArg: strin
     if (z === null) return;
     if (z === undefined || z.size === 0) continue;
     zpopGeneric(c, [k], max, true, count, nested, true);
-    c.server.propArgv = count === -1 ? [cmd, k] : [cmd, k, String(count)];
+    c.server.propArgv = count === -1 ? [cmd, k] : [cmd, k, String(lastPopped)];
     return;
   }
   if (c.multi !== null) {
@@ -713,7 +717,7 @@ function blockingZpop(c: Client, keys: string[], max: boolean, timeoutArg: strin
       const o = cl.db.lookupWrite(key);
       if (o === undefined || o.type !== ObjType.ZSet || (o.value as ZSet).size === 0) return false;
       zpopGeneric(cl, [key], max, true, count, nested, true);
-      cl.server.alsoPropagate(cl.db.id, count === -1 ? [cmd, key] : [cmd, key, String(count)]);
+      cl.server.alsoPropagate(cl.db.id, count === -1 ? [cmd, key] : [cmd, key, String(lastPopped)]);
       return true;
     },
     onTimeout: (cl) => cl.reply.nullArray(),

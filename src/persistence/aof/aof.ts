@@ -174,6 +174,7 @@ export class Aof {
     server.addPropagationListener(
       (dbId, argv) => this.feed(dbId, argv),
       () => this.enabled,
+      1, // PROPAGATE_AOF: writes for the AOF (PUBLISH, for one, goes to replicas only)
     );
     server.beforeFlushHooks.push(() => this.flush());
   }
