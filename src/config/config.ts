@@ -153,7 +153,7 @@ const STUBS: Directive[] = [
   stubBool('disable-thp', true, false),
   stubBool('cluster-allow-replica-migration', true),
   stubBool('replica-announced', true),
-  stubBool('latency-tracking', true),
+  { ...stubBool('latency-tracking', true), stub: false },
   stubBool('aof-disable-auto-gc', false),
   stubBool('replica-ignore-disk-write-errors', false),
   stubStr('replica-announce-ip', '', true, ['slave-announce-ip']),
@@ -229,7 +229,7 @@ const STUBS: Directive[] = [
   stubStr('tls-ciphers', ''),
   stubStr('tls-ciphersuites', ''),
   { name: 'oom-score-adj-values', type: 'list', default: ['0', '200', '800'], mutable: true, stub: true, validate: oomValues },
-  { name: 'latency-tracking-info-percentiles', type: 'floats', default: ['50', '99', '99.9'], mutable: true, stub: true },
+  { name: 'latency-tracking-info-percentiles', type: 'floats', default: ['50', '99', '99.9'], mutable: true },
   { name: 'replicaof', aliases: ['slaveof'], type: 'replicaof', default: [], mutable: false, stub: true },
 ];
 

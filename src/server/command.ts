@@ -12,6 +12,7 @@
  */
 import type { RespNode } from '../protocol/decoder.js';
 import type { BlockState, Client } from './client.js';
+import type { LatencyHistogram } from './histogram.js';
 
 /**
  * A command implementation. Runs synchronously (never awaits), so each command is atomic.
@@ -114,8 +115,8 @@ export class Command {
   usec = 0;
   rejectedCalls = 0;
   failedCalls = 0;
-  /** LATENCY HISTOGRAM: calls per latency bucket (src/commands/server/latency.ts), null before the first call. */
-  latencyHist: Uint32Array | null = null;
+  /** Latency distribution (INFO latencystats, LATENCY HISTOGRAM: src/commands/server/latency.ts), null before the first call. */
+  latencyHist: LatencyHistogram | null = null;
 
   constructor(
     def: CommandDef,

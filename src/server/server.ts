@@ -718,6 +718,7 @@ export class KeydraServer {
             if (state.deadline - Date.now() > 0x7fffffff) return arm();
             this.keyspace.now = Date.now();
             state.onTimeout(c);
+            this.commands.hooks.afterUnblock(c, state, 0, false); // stats, slow log (replyToBlockedClientTimedOut)
             this.unblockClient(c, true);
             this.flushPendingWrites();
           },

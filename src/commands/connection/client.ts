@@ -297,8 +297,12 @@ function clientUnblockCommand(c: Client, argv: string[]): void {
     c.reply.integer(0);
     return;
   }
+  const st = target.blocked;
+  // Redis clientCommand UNBLOCK / replyToBlockedClientTimedOut: the call's stats are updated
+  // (a failed call for ERROR), as when a key serves it.
   if (asError) target.error('UNBLOCKED client unblocked via CLIENT UNBLOCK');
-  else target.blocked.onTimeout(target);
+  else st.onTimeout(target);
+  c.server.commands.hooks.afterUnblock(target, st, 0, asError);
   c.server.unblockClient(target, true);
   c.reply.integer(1);
 }

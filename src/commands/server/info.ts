@@ -6,6 +6,7 @@ import { commands } from '../table.js';
 import { persistenceInfo } from '../../persistence/index.js';
 import { lazyfreeOf } from '../keys/lazyfree.js';
 import { trackingInfo } from '../../server/tracking.js';
+import { latencyStatsInfo } from './latency.js';
 
 /**
  * Extra fields other modules contribute to a section (persistence, replication, eviction):
@@ -49,6 +50,7 @@ const ORDER = [
   'modules',
   'commandstats',
   'errorstats',
+  'latencystats',
   'cluster',
   'keyspace',
 ];
@@ -62,6 +64,7 @@ const TITLES: Record<string, string> = {
   cpu: 'CPU',
   modules: 'Modules',
   errorstats: 'Errorstats',
+  latencystats: 'Latencystats',
   commandstats: 'Commandstats',
   cluster: 'Cluster',
   keyspace: 'Keyspace',
@@ -120,7 +123,8 @@ function sectionLines(server: KeydraServer, name: string): string[] {
       ];
     case 'clients':
       return [
-        `connected_clients:${server.clients.size}`,
+        // Replicas are not counted (Redis: listLength(server.clients) - listLength(server.slaves)).
+        `connected_clients:${server.clients.size - server.replication.primary.replicas.length}`,
         'cluster_connections:0',
         `maxclients:${cfg.num('maxclients')}`,
         'client_recent_max_input_buffer:0',
@@ -239,6 +243,8 @@ function sectionLines(server: KeydraServer, name: string): string[] {
     }
     case 'modules':
       return [];
+    case 'latencystats':
+      return latencyStatsInfo();
     case 'errorstats':
       return [...server.stats.errors].map(([k, n]) => `errorstat_${k}:count=${n}`);
     case 'commandstats': {

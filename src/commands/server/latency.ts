@@ -12,11 +12,17 @@ import type { KeydraServer } from '../../server/server.js';
 import { commands, lookupByFullName, type Command } from '../table.js';
 import type { CommandDef } from '../types.js';
 import { replyHelp } from '../../protocol/respTree.js';
+import { LatencyHistogram } from '../../server/histogram.js';
 
 /** Redis LATENCY_TS_LEN: samples kept per event. */
 const TS_LEN = 160;
-/** Histogram buckets (1024 ns · 2^k, k < 21 reaches 1 s). */
+/** LATENCY HISTOGRAM buckets (1024 ns · 2^k, k < 21 reaches 1 s). */
 const BUCKETS = 21;
+
+/** latency-tracking (process-wide like the histograms it feeds; the last server configured wins). */
+let latencyTracking = true;
+/** latency-tracking-info-percentiles: the percentiles INFO latencystats reports. */
+let infoPercentiles: number[] = [50, 99, 99.9];
 
 interface Sample {
   /** Unix seconds. */
@@ -41,6 +47,14 @@ export class LatencyState {
     server.config.onChange('latency-monitor-threshold', (v) => {
       this.threshold = v as number;
     });
+    const cfg = server.config;
+    const sync = (): void => {
+      latencyTracking = cfg.bool('latency-tracking');
+      infoPercentiles = cfg.list('latency-tracking-info-percentiles').map(Number);
+    };
+    sync();
+    cfg.onChange('latency-tracking', sync);
+    cfg.onChange('latency-tracking-info-percentiles', sync);
   }
 }
 
@@ -49,15 +63,46 @@ export class LatencyState {
  * like commandstats).
  */
 export function latencyRecord(cmd: Command, usec: number): void {
+  if (!latencyTracking) return;
   let h = cmd.latencyHist;
   if (h === null) {
-    h = new Uint32Array(BUCKETS);
+    h = new LatencyHistogram();
     cmd.latencyHist = h;
   }
-  // Smallest k with ns <= bucketTop(k) = 1032·2^k - 1: k = ceil(log2(ceil((ns + 1) / 1032))).
-  const q = Math.ceil((Math.max(1, usec * 1000) + 1) / 1032);
+  h.record(usec * 1000);
+}
+
+/** LATENCY HISTOGRAM's bucket of a value: smallest k with ns <= bucketTop(k) = 1032·2^k - 1. */
+function cdfBucket(ns: number): number {
+  const q = Math.ceil((Math.max(1, ns) + 1) / 1032);
   const k = 32 - Math.clz32(q - 1);
-  h[k < BUCKETS ? k : BUCKETS - 1]++;
+  return k < BUCKETS ? k : BUCKETS - 1;
+}
+
+/**
+ * INFO latencystats: `latency_percentiles_usec_<command>:p50=...,p99=...,p99.9=...` for every
+ * command with a histogram, values in µs with 3 decimals (Redis fillPercentileDistributionLatencies);
+ * empty while latency-tracking is off.
+ */
+export function latencyStatsInfo(): string[] {
+  if (!latencyTracking) return [];
+  const out: string[] = [];
+  const line = (cmd: Command): void => {
+    const h = cmd.latencyHist;
+    if (h === null) return;
+    const parts = infoPercentiles.map((p) => `p${trimDouble(p)}=${(h.valueAtPercentile(p) / 1000).toFixed(3)}`);
+    out.push(`latency_percentiles_usec_${cmd.fullName}:${parts.join(',')}`);
+  };
+  for (const cmd of commands) {
+    line(cmd);
+    if (cmd.subcommands) for (const s of cmd.subcommands.values()) line(s);
+  }
+  return out;
+}
+
+/** printf("%f") then trailing zeros and dot removed (Redis trimDoubleString): 50 → "50", 99.9 → "99.9". */
+function trimDouble(d: number): string {
+  return d.toFixed(6).replace(/\.?0+$/, '');
 }
 
 /** Drops every command's histogram (CONFIG RESETSTAT). */
@@ -264,10 +309,13 @@ function doctorCommand(c: Client): void {
 }
 
 /** Writes one command's {calls, histogram_usec} map (Redis fillCommandCDF). */
-function fillCdf(c: Client, cmd: Command, h: Uint32Array): void {
+function fillCdf(c: Client, cmd: Command, hist: LatencyHistogram): void {
   const w = c.reply;
-  let total = 0;
-  for (const n of h) total += n;
+  const total = hist.total;
+  const h = new Float64Array(BUCKETS);
+  hist.forEach((ns, n) => {
+    h[cdfBucket(ns)] += n;
+  });
   w.bulk(cmd.fullName);
   w.mapLen(2);
   w.bulk('calls');
