@@ -34,7 +34,9 @@ test('LatencyHistogram: small values are exact, big ones are clamped to 1 s, emp
   const top = h.valueAtPercentile(100);
   assert.ok(top >= HISTOGRAM_MAX_NS && top <= HISTOGRAM_MAX_NS * 1.01, String(top));
   const seen: [number, number][] = [];
-  h.forEach((v, n) => seen.push([v, n]));
+  h.forEach((v, n) => {
+    seen.push([v, n]);
+  });
   assert.deepEqual(
     seen.map(([, n]) => n),
     [1, 1, 1],
