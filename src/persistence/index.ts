@@ -105,6 +105,7 @@ export class Persistence {
     const server = this.server;
     const t0 = Date.now();
     const aofOn = server.config.bool('appendonly');
+    if (aofOn) this.aof.upgradeIfNeeded(); // an old-style appendonly.aof in dir becomes the BASE
     const useAof = aofOn && this.aof.exists();
     const useRdb = !useAof && fs.existsSync(this.rdbPath);
     if (useAof || useRdb) {

@@ -178,7 +178,8 @@ describe('bad files stop the server (non-zero exit, file and offset named)', () 
     fs.rmSync(incr);
     r = runFailing(args);
     assert.notEqual(r.status, 0);
-    assert.match(r.out, /appendonly\.aof\.2\.incr\.aof doesn't exist/);
+    // Redis getAppendOnlyFileSize's log line.
+    assert.match(r.out, /Unable to obtain the AOF file appendonly\.aof\.2\.incr\.aof length\. stat: No such file or directory/);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
@@ -290,5 +291,52 @@ describe('rdbchecksum and automatic AOF rewrite', () => {
     c2.close();
     await srv2.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('multi-part AOF manifest and old-style AOF files (Redis 7.0 aof.c)', () => {
+  it('a malformed manifest stops the server with Redis report', () => {
+    const cases: [string, RegExp][] = [
+      ['', /Found an empty AOF manifest/],
+      ['file appendonly.aof.1.base.rdb seq 1 type b\n\nfile appendonly.aof.1.incr.aof seq 1 type i\n', /Invalid AOF manifest file format/],
+      ['file a.1.base.rdb seq 1 type b\nfile a.2.base.rdb seq 2 type b\n', /Found duplicate base file information/],
+      ['file a.2.incr.aof seq 2 type i\nfile a.1.incr.aof seq 1 type i\n', /Found a non-monotonic sequence number/],
+      ['file a.1.incr.aof seq 1 type x\n', /Unknown AOF file type/],
+      ['file a.1.incr.aof seq 1 type i', /The AOF manifest file contains too long line/],
+      [`file ${'x'.repeat(1100)} seq 1 type i\n`, /The AOF manifest file contains too long line/],
+      ['file dir/a.1.incr.aof seq 1 type i\n', /File can't be a path, just a filename/],
+    ];
+    for (const [manifest, want] of cases) {
+      const dir = tmp();
+      fs.mkdirSync(join(dir, 'appendonlydir'));
+      fs.writeFileSync(join(dir, 'appendonlydir', 'appendonly.aof.manifest'), manifest);
+      const r = runFailing(['--dir', dir, '--appendonly', 'yes']);
+      assert.notEqual(r.status, 0, manifest);
+      assert.match(r.out, /\*\*\* FATAL AOF MANIFEST FILE ERROR \*\*\*/);
+      assert.match(r.out, want);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an old-style appendonly.aof with an RDB preamble and a command tail is migrated into appendonlydir and loaded whole', async () => {
+    const dir = tmp();
+    const ks = new Keyspace(16, hooks);
+    ks.dbs[0].add('k1', new RObject(ObjType.String, 'v1'));
+    const tail = '*3\r\n$3\r\nSET\r\n$2\r\nk2\r\n$2\r\nv2\r\n';
+    fs.writeFileSync(join(dir, 'appendonly.aof'), Buffer.concat([encodeRdb(ks), Buffer.from(tail)]));
+    const srv = await startServer({ port: 0, dir, save: '', appendonly: true });
+    try {
+      const c = await RawClient.connect(srv.port);
+      assert.equal(await c.call('GET', 'k1'), 'v1');
+      assert.equal(await c.call('GET', 'k2'), 'v2');
+      c.close();
+      assert.ok(!fs.existsSync(join(dir, 'appendonly.aof')));
+      assert.ok(fs.existsSync(join(dir, 'appendonlydir', 'appendonly.aof')));
+      const manifest = fs.readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.manifest'), 'latin1');
+      assert.match(manifest, /^file appendonly\.aof seq 1 type b\nfile appendonly\.aof\.1\.incr\.aof seq 1 type i\n$/);
+    } finally {
+      await srv.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

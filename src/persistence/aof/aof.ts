@@ -22,6 +22,8 @@ import { encodeAofBase } from './rewrite.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CommandReplayer, PersistenceHost } from '../host.js';
+import { splitArgs } from '../../protocol/parser.js';
+import { strerror } from '../../config/config.js';
 import { decodeRdbSteps, encodeRdb } from '../rdb/rdb.js';
 import { Snapshot } from '../snapshot.js';
 
@@ -32,32 +34,98 @@ export interface ManifestEntry {
   type: 'b' | 'i' | 'h';
 }
 
-/** Parses a manifest (aofLoadManifestFromFile). @throws Error on a malformed line. */
-export function parseManifest(text: string, name: string): ManifestEntry[] {
+/** Longest manifest line Redis reads (MANIFEST_MAX_LINE), bytes. */
+const MANIFEST_MAX_LINE = 1024;
+
+/**
+ * Parses a manifest as Redis 7.0 aofLoadManifestFromFile does: comment lines, `file/seq/type`
+ * pairs (names case-insensitive, at least 6 words, an even count), one BASE at most, INCR
+ * sequence numbers increasing. @throws AofLoadError whose message is Redis's FATAL report
+ * ("*** FATAL AOF MANIFEST FILE ERROR ***", the line number and text, then the reason, e.g.
+ * "Found an empty AOF manifest", "Invalid AOF manifest file format", "Found duplicate base file
+ * information", "Found a non-monotonic sequence number", "Unknown AOF file type", "The AOF
+ * manifest file contains too long line").
+ */
+export function parseManifest(text: string, _name: string): ManifestEntry[] {
   const out: ManifestEntry[] = [];
   let lineNo = 0;
-  for (const raw of text.split('\n')) {
+  let pos = 0;
+  let maxSeq = 0;
+  let base = false;
+  const fail = (reason: string, line: string | null): never => {
+    const where = line === null ? '' : `Reading the manifest file, at line ${lineNo}\n>>> '${line}'\n`;
+    throw new AofLoadError(`\n*** FATAL AOF MANIFEST FILE ERROR ***\n${where}${reason}`);
+  };
+  for (;;) {
+    if (pos >= text.length) {
+      if (lineNo === 0) fail('Found an empty AOF manifest', null);
+      break;
+    }
+    // fgets of MANIFEST_MAX_LINE + 1 bytes: a line without its newline there is too long (or unterminated).
+    const nl = text.indexOf('\n', pos);
+    const end = nl < 0 ? text.length : nl + 1;
+    const buf = text.slice(pos, Math.min(end, pos + MANIFEST_MAX_LINE));
+    pos += buf.length;
     lineNo++;
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const parts = line.split(/\s+/);
-    const e: Partial<ManifestEntry> = {};
-    for (let i = 0; i + 1 < parts.length; i += 2) {
-      if (parts[i] === 'file') e.file = parts[i + 1];
-      else if (parts[i] === 'seq') e.seq = Number(parts[i + 1]);
-      else if (parts[i] === 'type') e.type = parts[i + 1] as ManifestEntry['type'];
+    if (buf.startsWith('#')) {
+      if (!buf.endsWith('\n')) pos = end; // a long comment is skipped whole
+      continue;
     }
-    if (!e.file || !Number.isInteger(e.seq) || !['b', 'i', 'h'].includes(e.type ?? '')) {
-      throw new Error(`Invalid AOF manifest file format: ${name} line ${lineNo}`);
+    if (!buf.endsWith('\n')) fail('The AOF manifest file contains too long line', null);
+    const line = buf.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
+    if (line === '') fail('Invalid AOF manifest file format', line);
+    const argv = splitArgs(line);
+    if (argv === null || argv.length < 6 || argv.length % 2 !== 0) fail('Invalid AOF manifest file format', line);
+    const e = { file: '', seq: 0, type: '' };
+    const args = argv as string[];
+    for (let i = 0; i < args.length; i += 2) {
+      const k = args[i].toLowerCase();
+      if (k === 'file') {
+        e.file = args[i + 1];
+        if (path.basename(e.file) !== e.file) fail("File can't be a path, just a filename", line);
+      } else if (k === 'seq') e.seq = Number.parseInt(args[i + 1], 10) || 0;
+      else if (k === 'type') e.type = args[i + 1].charAt(0);
     }
+    if (e.file === '' || e.seq === 0 || e.type === '') fail('Invalid AOF manifest file format', line);
+    if (e.type === 'b') {
+      if (base) fail('Found duplicate base file information', line);
+      base = true;
+    } else if (e.type === 'i') {
+      if (e.seq <= maxSeq) fail('Found a non-monotonic sequence number', line);
+      maxSeq = e.seq;
+    } else if (e.type !== 'h') fail('Unknown AOF file type', line);
     out.push(e as ManifestEntry);
   }
   return out;
 }
 
-/** Formats a manifest as Redis writes it. */
+/**
+ * Formats a manifest as Redis writes it (getAofManifestAsString): the BASE, then HISTORY, then
+ * INCR lines; a file name with spaces, quotes or unprintable bytes is quoted as sdscatrepr does.
+ */
 export function formatManifest(entries: ManifestEntry[]): string {
-  return entries.map((e) => `file ${e.file} seq ${e.seq} type ${e.type}\n`).join('');
+  const order = { b: 0, h: 1, i: 2 };
+  const sorted = entries.map((e, i) => ({ e, i })).sort((a, b) => order[a.e.type] - order[b.e.type] || a.i - b.i);
+  return sorted.map(({ e }) => `file ${reprIfNeeded(e.file)} seq ${e.seq} type ${e.type}\n`).join('');
+}
+
+/** `s` as is, or quoted with C escapes when sdsneedsrepr would say so (sdscatrepr). */
+function reprIfNeeded(s: string): string {
+  if (!/[\\"\s\x00-\x1f\x7f-\xff]/.test(s)) return s;
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ch = s[i];
+    if (ch === '\\' || ch === '"') out += `\\${ch}`;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (c === 7) out += '\\a';
+    else if (c === 8) out += '\\b';
+    else if (c >= 0x20 && c < 0x7f) out += ch;
+    else out += `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  return `${out}"`;
 }
 
 /** Encodes argv as a RESP array of bulk strings (latin1). */
@@ -177,6 +245,34 @@ export class Aof {
       1, // PROPAGATE_AOF: writes for the AOF (PUBLISH, for one, goes to replicas only)
     );
     server.beforeFlushHooks.push(() => this.flush());
+  }
+
+  /**
+   * Moves an old-style AOF (`appendfilename` in `dir`, from Redis < 7.0) into the AOF directory as
+   * its BASE with a new manifest, when the directory or the manifest does not exist yet, or the
+   * manifest names only that file as BASE and it is not there (loadAppendOnlyFiles upgrade mode,
+   * aofUpgradePrepare: "Successfully migrated an old-style AOF file ...").
+   * @throws Error when the directory or manifest cannot be written or the file cannot be moved.
+   */
+  upgradeIfNeeded(): void {
+    const old = path.join(this.server.config.str('dir'), this.baseName);
+    if (!fs.existsSync(old) || !fs.statSync(old).isFile()) return;
+    let entries: ManifestEntry[] = [];
+    const haveDir = fs.existsSync(this.dirPath);
+    if (haveDir && this.exists()) entries = parseManifest(fs.readFileSync(this.manifestPath, 'latin1'), this.manifestPath);
+    const base = entries.find((e) => e.type === 'b');
+    const incrs = entries.filter((e) => e.type === 'i');
+    const upgrade =
+      !haveDir ||
+      (base === undefined && incrs.length === 0) ||
+      (base !== undefined && incrs.length === 0 && base.file === this.baseName && !fs.existsSync(this.path(this.baseName)));
+    if (!upgrade) return;
+    fs.mkdirSync(this.dirPath, { recursive: true });
+    this.writeManifest([...entries.filter((e) => e.type === 'h'), { file: this.baseName, seq: 1, type: 'b' }]);
+    fs.renameSync(old, this.path(this.baseName));
+    this.server.log.notice(
+      `Successfully migrated an old-style AOF file (${this.baseName}) into the AOF directory (${path.basename(this.dirPath)}).`,
+    );
   }
 
   get manifestPath(): string {
@@ -531,21 +627,22 @@ export class Aof {
    */
   *loadSteps(progress: (bytes: number) => void): Generator<void, number> {
     const text = fs.readFileSync(this.manifestPath, 'latin1');
-    let entries: ManifestEntry[];
-    try {
-      entries = parseManifest(text, this.manifestPath);
-    } catch (e) {
-      throw new AofLoadError((e as Error).message);
-    }
+    const entries = parseManifest(text, this.manifestPath);
     this.manifest = entries;
     let total = 0;
     let done = 0;
     const files = entries.filter((e) => e.type === 'b').concat(entries.filter((e) => e.type === 'i'));
-    if (files.filter((e) => e.type === 'b').length > 1) throw new AofLoadError('Found more than one base AOF file in the manifest');
+    for (const e of files) {
+      // Redis getBaseAndIncrAppendOnlyFilesSize: a file the manifest names must exist (fatal).
+      try {
+        fs.statSync(this.path(e.file));
+      } catch (err) {
+        throw new AofLoadError(`Unable to obtain the AOF file ${e.file} length. stat: ${strerror((err as NodeJS.ErrnoException).code)}`);
+      }
+    }
     for (let i = 0; i < files.length; i++) {
       const e = files[i];
       const p = this.path(e.file);
-      if (!fs.existsSync(p)) throw new AofLoadError(`The AOF file ${e.file} doesn't exist`);
       const data = fs.readFileSync(p);
       this.stats.currentSize += data.length;
       const t0 = Date.now();
@@ -563,6 +660,7 @@ export class Aof {
 
   private *loadFileSteps(file: string, data: Buffer, isLast: boolean, progress: (bytes: number) => void): Generator<void, number> {
     const name = path.basename(file);
+    let pos = 0;
     if (data.length >= 5 && data.toString('latin1', 0, 5) === 'REDIS') {
       this.server.log.notice('Reading RDB base file on AOF loading...');
       try {
@@ -571,6 +669,7 @@ export class Aof {
           const r = steps.next();
           if (r.done) {
             this.server.log.notice(`Done loading RDB, keys loaded: ${r.value.keys}, keys expired: ${r.value.expiredSkipped}.`);
+            pos = r.value.end;
             break;
           }
           progress(r.value);
@@ -583,12 +682,14 @@ export class Aof {
           `${name} offset ${off}: ${(e as Error).message}`,
         );
       }
-      return 0;
+      // An old-style AOF with an RDB preamble (aof-use-rdb-preamble, Redis < 7.0) goes on with
+      // commands after it (loadSingleAppendOnlyFile: "Reading the remaining AOF tail...").
+      if (pos >= data.length) return 0;
+      this.server.log.notice('Reading the remaining AOF tail...');
     }
     const s = data.toString('latin1');
     const replayer = this.server.newReplayer();
     const server = this.server;
-    let pos = 0;
     let n = 0;
     let multiStart = -1;
     while (pos < s.length) {

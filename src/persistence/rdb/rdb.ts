@@ -466,6 +466,8 @@ export interface RdbLoadInfo {
   aux: Map<string, string>;
   keys: number;
   expiredSkipped: number;
+  /** Bytes the RDB took (EOF and checksum included): an AOF with an RDB preamble continues with commands there. */
+  end: number;
 }
 
 /**
@@ -494,7 +496,7 @@ export function* decodeRdbSteps(buf: Buffer, ks: Keyspace, now = Date.now(), che
   const ver = Number(buf.toString('latin1', 5, 9));
   if (!Number.isInteger(ver) || ver < 1 || ver > RDB_VERSION) r.fail(`Can't handle RDB format version ${buf.toString('latin1', 5, 9)}`);
   r.pos = 9;
-  const info: RdbLoadInfo = { aux: new Map(), keys: 0, expiredSkipped: 0 };
+  const info: RdbLoadInfo = { aux: new Map(), keys: 0, expiredSkipped: 0, end: 0 };
   let db = ks.dbs[0];
   let expire = -1;
   for (;;) {
@@ -523,6 +525,7 @@ export function* decodeRdbSteps(buf: Buffer, ks: Keyspace, now = Date.now(), che
           }
           r.pos += 8;
         }
+        info.end = r.pos;
         return info;
       }
       case RdbOp.SelectDb: {
