@@ -15,6 +15,7 @@ import type { CommandReplayer } from '../persistence/host.js';
 import type { CommandTable } from './command.js';
 import { hashLimits } from '../store/hash.js';
 import { setLimits } from '../store/set.js';
+import { zsetLimits } from '../store/zset.js';
 import { Config, strerror } from '../config/config.js';
 import { activeExpireCycle } from '../expire/activeExpire.js';
 import { evictorOf, setupEviction } from '../evict/index.js';
@@ -167,15 +168,23 @@ export class KeydraServer {
     this.pubsub = new PubSub(this);
     setupEviction(this);
     this.maxmemory = config.num('maxmemory');
-    // Encoding thresholds of hashes and sets (the store's module-level limits, process-wide: with
-    // several embedded servers the last one configured wins; zsets re-read theirs per command).
+    // Encoding thresholds of hashes, sets and zsets (the store's module-level limits, process-wide:
+    // with several embedded servers the last one configured wins; zset commands re-read theirs).
     const syncEncodingLimits = () => {
       hashLimits.maxListpackEntries = config.num('hash-max-listpack-entries');
       hashLimits.maxListpackValue = config.num('hash-max-listpack-value');
       setLimits.maxIntsetEntries = config.num('set-max-intset-entries');
+      zsetLimits.maxListpackEntries = config.num('zset-max-listpack-entries');
+      zsetLimits.maxListpackValue = config.num('zset-max-listpack-value');
     };
     syncEncodingLimits();
-    for (const name of ['hash-max-listpack-entries', 'hash-max-listpack-value', 'set-max-intset-entries']) {
+    for (const name of [
+      'hash-max-listpack-entries',
+      'hash-max-listpack-value',
+      'set-max-intset-entries',
+      'zset-max-listpack-entries',
+      'zset-max-listpack-value',
+    ]) {
       config.onChange(name, syncEncodingLimits);
     }
     this.minReplicasToWrite = config.num('min-replicas-to-write');

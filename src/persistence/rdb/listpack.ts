@@ -223,3 +223,43 @@ export function decodeZiplist(b: Buffer): string[] {
   }
   return out;
 }
+
+/**
+ * Decodes a zipmap (RDB_TYPE_HASH_ZIPMAP, hashes of RDB files from Redis < 2.6) into a flat
+ * field, value, ... list: a count byte, then per entry a length-prefixed field and a
+ * length-prefixed value followed by a free byte count and that many unused bytes; 0xFF ends it.
+ * A length is one byte below 254, else 254 and a 32-bit little-endian length.
+ * Source: Redis zipmap.c (zipmapDecodeLength, zipmapNext). @throws Error when malformed.
+ */
+export function decodeZipmap(b: Buffer): string[] {
+  const out: string[] = [];
+  let p = 1; // the count byte (254+ means "count it")
+  const len = (): number => {
+    if (p >= b.length) throw new Error('Zipmap: unexpected end');
+    const first = b[p++];
+    if (first < 254) return first;
+    if (first === 254) {
+      if (p + 4 > b.length) throw new Error('Zipmap: unexpected end');
+      const n = b.readUInt32LE(p);
+      p += 4;
+      return n;
+    }
+    return -1; // 255: end
+  };
+  for (;;) {
+    const klen = len();
+    if (klen < 0) break;
+    if (p + klen > b.length) throw new Error('Zipmap: field beyond the end');
+    const field = b.toString('latin1', p, p + klen);
+    p += klen;
+    const vlen = len();
+    if (vlen < 0) throw new Error('Zipmap: missing value');
+    if (p >= b.length) throw new Error('Zipmap: unexpected end');
+    const free = b[p++];
+    if (p + vlen + free > b.length) throw new Error('Zipmap: value beyond the end');
+    out.push(field, b.toString('latin1', p, p + vlen));
+    p += vlen + free;
+  }
+  if (p !== b.length) throw new Error('Zipmap: trailing bytes');
+  return out;
+}

@@ -12,7 +12,7 @@ import { QuickList } from '../../store/quicklist.js';
 import { RSet } from '../../store/set.js';
 import { ObjType, RObject } from '../../store/db.js';
 import { ZSet } from '../../store/zset.js';
-import { decodeIntset, decodeListpack, decodeZiplist, encodeEntry, encodeIntset, encodeListpack } from './listpack.js';
+import { decodeIntset, decodeListpack, decodeZiplist, decodeZipmap, encodeEntry, encodeIntset, encodeListpack } from './listpack.js';
 import { type RdbReader, RdbType, type RdbWriter, registerTypeCodec } from './rdb.js';
 import './stream.js'; // registers the stream codec
 
@@ -132,7 +132,7 @@ registerTypeCodec(ObjType.Set, {
 });
 
 registerTypeCodec(ObjType.Hash, {
-  rdbTypes: [RdbType.Hash, RdbType.HashZiplist, RdbType.HashListpack],
+  rdbTypes: [RdbType.Hash, RdbType.HashZipmap, RdbType.HashZiplist, RdbType.HashListpack],
   save(w: RdbWriter, o: RObject): number {
     const h = o.value as RHash;
     if (h.encoding === 'listpack') {
@@ -157,7 +157,7 @@ registerTypeCodec(ObjType.Hash, {
         if (!h.set(f, r.string())) r.fail('Duplicate hash fields detected');
       }
     } else {
-      const flat = blobEntries(r, t === RdbType.HashZiplist ? decodeZiplist : decodeListpack);
+      const flat = blobEntries(r, t === RdbType.HashZiplist ? decodeZiplist : t === RdbType.HashZipmap ? decodeZipmap : decodeListpack);
       if (flat.length % 2 !== 0) r.fail('Hash listpack with odd number of entries');
       for (let i = 0; i < flat.length; i += 2) if (!h.set(flat[i], flat[i + 1])) r.fail('Duplicate hash fields detected');
     }
