@@ -664,7 +664,10 @@ export class Acl {
   killPubsubClientsIfNeeded(next: AclUser, original: AclUser): void {
     if (next.selectors.some((s) => s.flags & SEL_ALLCHANNELS)) return;
     const upcoming = next.selectors.flatMap((s) => s.channels);
-    const all = original.selectors.every((s) => s.channels.every((ch) => upcoming.includes(ch)));
+    // Nothing lost: the old rules were a subset of the new ones (an allchannels user always loses some).
+    const all =
+      !original.selectors.some((s) => s.flags & SEL_ALLCHANNELS) &&
+      original.selectors.every((s) => s.channels.every((ch) => upcoming.includes(ch)));
     if (all) return;
     for (const c of [...this.server.clients.values()]) {
       if (c.user !== original || !c.inPubSub) continue;

@@ -138,6 +138,11 @@ function aclCatCommand(c: Client, argv: string[]): void {
     for (const cat of CATEGORIES) c.reply.bulk(cat);
     return;
   }
+  if (argv.length > 3) {
+    // Redis aclCommand: CAT takes at most one category.
+    c.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1].slice(0, 128)}'. Try ${argv[0].toUpperCase()} HELP.`);
+    return;
+  }
   const flag = categoryFlag(argv[2]);
   if (flag === 0) {
     c.error(`ERR Unknown category '${argv[2].slice(0, 128)}'`);

@@ -330,6 +330,17 @@ function debugCommand(c: Client, argv: string[]): void {
     replyHelp(c.reply, HELP);
     return;
   }
+  if (sub === 'aof-flush-sleep' && n === 3) {
+    getPersistence(c.server).aof.flushSleepUs = Number.parseInt(argv[2], 10) || 0;
+    c.reply.ok();
+    return;
+  }
+  if (sub === 'replicate' && n >= 3) {
+    // DEBUG REPLICATE cmd args...: fed to the replicas as is (the stream's selected db).
+    c.server.replication.stream.feed(-1, argv.slice(2));
+    c.reply.ok();
+    return;
+  }
   if (sub === 'sleep' && n === 3) {
     sleepSync(Number.parseFloat(argv[2]) * 1000);
     c.reply.ok();
@@ -398,6 +409,9 @@ function debugCommand(c: Client, argv: string[]): void {
     return;
   }
   if (sub === 'change-repl-id' && n === 2) {
+    // changeReplicationId + clearReplicationId2.
+    c.server.replication.stream.resetReplid();
+    c.server.log.notice('Changing replication IDs after receiving DEBUG change-repl-id');
     c.reply.ok();
     return;
   }

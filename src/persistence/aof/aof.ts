@@ -307,8 +307,13 @@ export class Aof {
    * acknowledge a lost write).
    * @returns true (replies may go out).
    */
+  /** DEBUG AOF-FLUSH-SLEEP <µs>: a stall before each AOF write (tests of slow disks); 0: none. */
+  flushSleepUs = 0;
+
   flush(): boolean {
     if (this.buf.length === 0 || this.fd < 0) return true;
+    // DEBUG AOF-FLUSH-SLEEP: the whole server stalls before the write, as Redis's usleep does.
+    if (this.flushSleepUs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, this.flushSleepUs / 1000);
     const policy = this.server.config.str('appendfsync');
     const data = Buffer.from(this.buf, 'latin1');
     this.buf = '';
