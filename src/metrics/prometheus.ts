@@ -11,7 +11,7 @@
  * and redis_db_keys_expiring under the names issue 18 asked for. Keydra's own metrics are named
  * `keydra_*`: event-loop delay, GC pauses, V8 heap, and the cost of the scrape itself.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { type Gauge, Histogram, Registry } from 'prom-client';
 import type { KeydraServer } from '../server/server.js';
 import { heapStats, type RuntimeMonitor } from './runtime.js';
 import { parseSubFields, type Snapshot, takeSnapshot } from './snapshot.js';
@@ -25,22 +25,25 @@ type Labels = Record<string, string | number>;
 /** A metric's values at scrape time: [labels, value] pairs. */
 type Values = [Labels, number][];
 
-/** One sample line of a summary family (what prom-client's Registry formats). */
+/** One sample line of a metric family, as prom-client's Registry formats it. */
 interface SampleValue {
   labels: Labels;
   value: number;
+  /** The line's own name (a summary's `_sum` and `_count`). */
   metricName?: string;
 }
 
 /**
- * A summary whose quantiles, sum and count are given (read from the server) rather than observed:
- * prom-client's Summary computes its own quantiles, so this is a minimal metric object of the
- * shape its Registry formats (`name`, `help`, `get()` → {type: 'summary', values}).
+ * A metric family whose values are read from the server at scrape time rather than recorded:
+ * the minimal metric object prom-client's Registry formats (`name`, `help`, `get()` → {type,
+ * values}). prom-client's Gauge and Counter keep a label-hash map that a `collect()` would clear
+ * and refill on every scrape (~4 µs per series: 2,000 series with 200 commands), and its Summary
+ * computes its own quantiles, where here they are given (INFO latencystats).
  */
-class GivenSummary {
-  readonly type = 'summary';
+class GivenMetric {
   readonly aggregator = 'sum';
   constructor(
+    readonly type: 'gauge' | 'counter' | 'summary',
     readonly name: string,
     readonly help: string,
     private readonly fill: () => SampleValue[],
@@ -116,34 +119,22 @@ export class PrometheusMetrics {
     return Number.isFinite(n) ? n : 0;
   }
 
-  private gauge(name: string, help: string, labelNames: string[], values: () => Values | number): void {
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        const v = values();
-        if (typeof v === 'number') this.set(v);
-        else for (const [labels, n] of v) this.set(labels, n);
-      },
+  /** Registers a gauge or counter family filled by `values()` at each scrape (a bare number: no labels). */
+  private given(type: 'gauge' | 'counter', name: string, help: string, values: () => Values | number): void {
+    const metric = new GivenMetric(type, name, help, () => {
+      const v = values();
+      if (typeof v === 'number') return [{ labels: {}, value: v }];
+      return v.map(([labels, value]) => ({ labels, value }));
     });
+    this.registry.registerMetric(metric as unknown as Gauge);
   }
 
-  private counter(name: string, help: string, labelNames: string[], values: () => Values | number): void {
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        const v = values();
-        if (typeof v === 'number') this.inc(Math.max(0, v));
-        else for (const [labels, n] of v) this.inc(labels, Math.max(0, n));
-      },
-    });
+  private gauge(name: string, help: string, _labelNames: string[], values: () => Values | number): void {
+    this.given('gauge', name, help, values);
+  }
+
+  private counter(name: string, help: string, _labelNames: string[], values: () => Values | number): void {
+    this.given('counter', name, help, values);
   }
 
   /** The redis_exporter metrics (see module doc), by INFO field. */
@@ -262,7 +253,7 @@ export class PrometheusMetrics {
     // Latencystats as redis_exporter turns them into a summary: quantile = the percentile as INFO
     // latencystats names it (50, 99, 99.9), sum = commandstats usec, count = calls.
     this.registry.registerMetric(
-      new GivenSummary('redis_latency_percentiles_usec', 'A summary of latency percentile distribution per command', () => {
+      new GivenMetric('summary', 'redis_latency_percentiles_usec', 'A summary of latency percentile distribution per command', () => {
         const out: SampleValue[] = [];
         for (const c of this.s.commands) {
           if (c.percentiles.length === 0) continue;
@@ -296,7 +287,8 @@ export class PrometheusMetrics {
   /** keydra_*: the Node runtime and the scrape itself. */
   private defineKeydraMetrics(): void {
     this.registry.registerMetric(
-      new GivenSummary(
+      new GivenMetric(
+        'summary',
         'keydra_event_loop_delay_seconds',
         'Event-loop delay (perf_hooks monitorEventLoopDelay): quantiles since the previous scrape; sum and count since the endpoint started',
         () => {
