@@ -151,7 +151,7 @@ export const PAGE_JS = `'use strict';
       scales: { x: { time: true } },
       axes: [
         { stroke: '#8b98a5', grid: { stroke: '#2a3540' }, ticks: { stroke: '#2a3540' } },
-        { stroke: '#8b98a5', grid: { stroke: '#2a3540' }, ticks: { stroke: '#2a3540' }, size: 60, values: function (u, vs) { return vs.map(fmtY); } },
+        { stroke: '#8b98a5', grid: { stroke: '#2a3540' }, ticks: { stroke: '#2a3540' }, size: 78, values: function (u, vs) { return vs.map(fmtY); } },
       ],
       series: [{}].concat(series),
       legend: { live: false },

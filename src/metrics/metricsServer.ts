@@ -225,6 +225,10 @@ export class MetricsServer {
       this.openEvents(req, res);
       return;
     }
+    if (path === '/favicon.ico') {
+      res.writeHead(204, COMMON_HEADERS).end();
+      return;
+    }
     const asset = ASSETS[path];
     if (asset !== undefined) {
       this.reply(res, 200, asset.type, asset.body(), req.method === 'HEAD');
