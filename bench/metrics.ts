@@ -65,7 +65,38 @@ async function main(): Promise<void> {
     if (i % 7 === 0) await c.send('EXPIRE', k, '3600');
   }
   await c.send('SELECT', '0');
-  const unsafe = new Set(['shutdown', 'monitor', 'subscribe', 'psubscribe', 'ssubscribe', 'quit', 'reset', 'debug', 'multi', 'exec', 'discard', 'watch', 'sync', 'psync', 'replicaof', 'slaveof', 'failover', 'client', 'hello', 'auth', 'wait', 'save', 'bgsave', 'bgrewriteaof', 'flushall', 'flushdb', 'swapdb', 'select', 'move', 'migrate']);
+  const unsafe = new Set([
+    'shutdown',
+    'monitor',
+    'subscribe',
+    'psubscribe',
+    'ssubscribe',
+    'quit',
+    'reset',
+    'debug',
+    'multi',
+    'exec',
+    'discard',
+    'watch',
+    'sync',
+    'psync',
+    'replicaof',
+    'slaveof',
+    'failover',
+    'client',
+    'hello',
+    'auth',
+    'wait',
+    'save',
+    'bgsave',
+    'bgrewriteaof',
+    'flushall',
+    'flushdb',
+    'swapdb',
+    'select',
+    'move',
+    'migrate',
+  ]);
   let names = 0;
   for (const cmd of srv.server.commands.all) {
     const name = cmd.fullName;

@@ -188,7 +188,14 @@ export class DashboardFeed {
       keysTotal: s.dbs.reduce((n, d) => n + d.keys, 0),
       keyspace: s.dbs
         .filter((d) => d.keys > 0)
-        .map((d) => ({ db: d.id, keys: d.keys, expires: d.expires, avgTtl: d.avgTtl, types: types.get(d.id)?.types ?? {}, estimated: types.get(d.id)?.estimated ?? false })),
+        .map((d) => ({
+          db: d.id,
+          keys: d.keys,
+          expires: d.expires,
+          avgTtl: d.avgTtl,
+          types: types.get(d.id)?.types ?? {},
+          estimated: types.get(d.id)?.estimated ?? false,
+        })),
       slowlog: slowlogRecent(this.server, SLOWLOG_ENTRIES).map((e) => ({
         id: e.id,
         time: e.time,

@@ -201,7 +201,18 @@ export class PrometheusMetrics {
     this.gauge(
       'redis_instance_info',
       'Information about the instance',
-      ['role', 'redis_version', 'redis_build_id', 'redis_mode', 'os', 'maxmemory_policy', 'tcp_port', 'run_id', 'process_id', 'master_replid'],
+      [
+        'role',
+        'redis_version',
+        'redis_build_id',
+        'redis_mode',
+        'os',
+        'maxmemory_policy',
+        'tcp_port',
+        'run_id',
+        'process_id',
+        'master_replid',
+      ],
       () => {
         const i = this.s.info;
         const f = (k: string) => i.get(k) ?? '';
@@ -226,23 +237,63 @@ export class PrometheusMetrics {
     );
     // Keyspace: every configured db (redis_exporter's --include-metrics-for-empty-databases).
     const perDb = (pick: (d: Snapshot['dbs'][number]) => number) => (): Values => this.s.dbs.map((d) => [{ db: `db${d.id}` }, pick(d)]);
-    this.gauge('redis_db_keys', 'Keys per db', ['db'], perDb((d) => d.keys));
-    this.gauge('redis_db_keys_expiring', 'Keys with a TTL per db', ['db'], perDb((d) => d.expires));
-    this.gauge('redis_db_avg_ttl_seconds', 'Average TTL of expiring keys per db', ['db'], perDb((d) => d.avgTtl / 1000));
-    this.gauge('redis_keyspace_keys', 'Keys per db (= redis_db_keys)', ['db'], perDb((d) => d.keys));
-    this.gauge('redis_keyspace_expiring_keys', 'Keys with a TTL per db (= redis_db_keys_expiring)', ['db'], perDb((d) => d.expires));
+    this.gauge(
+      'redis_db_keys',
+      'Keys per db',
+      ['db'],
+      perDb((d) => d.keys),
+    );
+    this.gauge(
+      'redis_db_keys_expiring',
+      'Keys with a TTL per db',
+      ['db'],
+      perDb((d) => d.expires),
+    );
+    this.gauge(
+      'redis_db_avg_ttl_seconds',
+      'Average TTL of expiring keys per db',
+      ['db'],
+      perDb((d) => d.avgTtl / 1000),
+    );
+    this.gauge(
+      'redis_keyspace_keys',
+      'Keys per db (= redis_db_keys)',
+      ['db'],
+      perDb((d) => d.keys),
+    );
+    this.gauge(
+      'redis_keyspace_expiring_keys',
+      'Keys with a TTL per db (= redis_db_keys_expiring)',
+      ['db'],
+      perDb((d) => d.expires),
+    );
     // Commandstats.
     const perCmd = (pick: (c: Snapshot['commands'][number]) => number) => (): Values =>
       this.s.commands.map((c) => [{ cmd: c.name }, pick(c)]);
-    this.counter('redis_commands_total', 'Total number of calls per command', ['cmd'], perCmd((c) => c.calls));
+    this.counter(
+      'redis_commands_total',
+      'Total number of calls per command',
+      ['cmd'],
+      perCmd((c) => c.calls),
+    );
     this.counter(
       'redis_commands_duration_seconds_total',
       'Total amount of time in seconds spent per command',
       ['cmd'],
       perCmd((c) => c.usec / 1e6),
     );
-    this.counter('redis_commands_rejected_calls_total', 'Calls refused before running, per command', ['cmd'], perCmd((c) => c.rejected));
-    this.counter('redis_commands_failed_calls_total', 'Calls that replied an error, per command', ['cmd'], perCmd((c) => c.failed));
+    this.counter(
+      'redis_commands_rejected_calls_total',
+      'Calls refused before running, per command',
+      ['cmd'],
+      perCmd((c) => c.rejected),
+    );
+    this.counter(
+      'redis_commands_failed_calls_total',
+      'Calls that replied an error, per command',
+      ['cmd'],
+      perCmd((c) => c.failed),
+    );
     this.counter('redis_errors_total', 'Error replies per error prefix', ['err'], () => {
       const out: Values = [];
       for (const [k, v] of this.s.info) {
@@ -275,12 +326,27 @@ export class PrometheusMetrics {
       return out;
     };
     const slaveLabels = ['slave_ip', 'slave_port', 'slave_state'];
-    this.gauge('redis_connected_slave_offset_bytes', 'Offset of connected slave', slaveLabels, replicas((m) => Number(m.get('offset') ?? 0)));
-    this.gauge('redis_connected_slave_lag_seconds', 'Lag of connected slave', slaveLabels, replicas((m) => Number(m.get('lag') ?? 0)));
+    this.gauge(
+      'redis_connected_slave_offset_bytes',
+      'Offset of connected slave',
+      slaveLabels,
+      replicas((m) => Number(m.get('offset') ?? 0)),
+    );
+    this.gauge(
+      'redis_connected_slave_lag_seconds',
+      'Lag of connected slave',
+      slaveLabels,
+      replicas((m) => Number(m.get('lag') ?? 0)),
+    );
     this.gauge('redis_master_link_up', 'Master link status on Redis slave', ['master_host', 'master_port'], () => {
       const i = this.s.info;
       if (i.get('role') !== 'slave') return [];
-      return [[{ master_host: i.get('master_host') ?? '', master_port: i.get('master_port') ?? '' }, i.get('master_link_status') === 'up' ? 1 : 0]];
+      return [
+        [
+          { master_host: i.get('master_host') ?? '', master_port: i.get('master_port') ?? '' },
+          i.get('master_link_status') === 'up' ? 1 : 0,
+        ],
+      ];
     });
   }
 
@@ -324,8 +390,12 @@ export class PrometheusMetrics {
     this.gauge('keydra_v8_heap_total_bytes', 'V8 heap reserved', [], () => h().total);
     this.gauge('keydra_v8_heap_limit_bytes', 'V8 heap size limit', [], () => h().limit);
     this.gauge('keydra_v8_external_memory_bytes', 'Memory outside the V8 heap held by JS objects (Buffers)', [], () => h().external);
-    this.gauge('keydra_v8_heap_space_used_bytes', 'V8 heap in use per space', ['space'], () => h().spaces.map((s) => [{ space: s.name }, s.used]));
-    this.gauge('keydra_v8_heap_space_size_bytes', 'V8 heap reserved per space', ['space'], () => h().spaces.map((s) => [{ space: s.name }, s.size]));
+    this.gauge('keydra_v8_heap_space_used_bytes', 'V8 heap in use per space', ['space'], () =>
+      h().spaces.map((s) => [{ space: s.name }, s.used]),
+    );
+    this.gauge('keydra_v8_heap_space_size_bytes', 'V8 heap reserved per space', ['space'], () =>
+      h().spaces.map((s) => [{ space: s.name }, s.size]),
+    );
     this.gauge('keydra_metrics_scrape_duration_seconds', 'Duration of the previous /metrics scrape', [], () => this.lastScrapeSeconds);
     this.counter('keydra_metrics_scrapes_total', 'Scrapes of /metrics served', [], () => this.scrapes);
   }

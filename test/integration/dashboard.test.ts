@@ -126,7 +126,11 @@ describe('dashboard in headless Chromium', () => {
     assert.equal(res?.status(), 200);
     await until('the first update', async () => (await page.$eval('body', (b) => Number(b.dataset.updates ?? 0))) >= 1);
     assert.equal(await text(page, 'status'), 'live');
-    assert.equal(await page.evaluate(() => typeof (window as unknown as { uPlot?: unknown }).uPlot), 'function', 'uPlot loaded from the package');
+    assert.equal(
+      await page.evaluate(() => typeof (window as unknown as { uPlot?: unknown }).uPlot),
+      'function',
+      'uPlot loaded from the package',
+    );
     assert.equal(pageNumber(await text(page, 'keys-total')), 0);
     assert.match(await text(page, 'server-line'), new RegExp(`port ${srv.port}`));
 

@@ -20,7 +20,9 @@ import { type Exposition, httpRequest, parseExposition } from '../helpers/http.j
 import { freePort, NO_REDIS, startRedis } from '../helpers/servers.js';
 
 /** Starts an embedded Keydra with a metrics port (persistence off, data in a temp dir). */
-async function startWithMetrics(opts: Record<string, string | number | boolean> = {}): Promise<{ srv: RunningServer; dir: string; mport: number }> {
+async function startWithMetrics(
+  opts: Record<string, string | number | boolean> = {},
+): Promise<{ srv: RunningServer; dir: string; mport: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'keydra-metrics-'));
   const mport = await freePort();
   const srv = await startServer({ port: 0, dir, save: '', appendonly: false, metricsPort: mport, ...opts });
@@ -167,6 +169,26 @@ describe('metrics port: /metrics after real traffic', () => {
     await r.close();
   });
 
+  it('persistence state follows SAVE and CONFIG SET appendonly', async () => {
+    const c = await RawClient.connect(k.srv.port);
+    await c.call('SET', 'p', '1');
+    assert.ok(((await scrape(k.mport)).get('redis_rdb_changes_since_last_save') ?? 0) > 0);
+    const t0 = Math.floor(Date.now() / 1000);
+    await c.call('SAVE');
+    let m = await scrape(k.mport);
+    assert.equal(m.get('redis_rdb_changes_since_last_save'), 0);
+    assert.ok((m.get('redis_rdb_last_save_timestamp_seconds') ?? 0) >= t0);
+    assert.equal(m.get('redis_rdb_last_bgsave_status'), 1);
+    assert.equal(m.get('redis_aof_enabled'), 0);
+    await c.call('CONFIG', 'SET', 'appendonly', 'yes');
+    m = await scrape(k.mport);
+    assert.equal(m.get('redis_aof_enabled'), 1);
+    for (let i = 0; i < 100 && (await scrape(k.mport)).get('redis_aof_rewrite_in_progress') !== 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    await c.call('CONFIG', 'SET', 'appendonly', 'no');
+    c.close();
+  });
+
   it('serves the dashboard, its assets and an SSE stream; refuses writes, other hosts and unknown paths', async () => {
     const page = await httpRequest(k.mport, '/');
     assert.equal(page.status, 200);
@@ -245,7 +267,8 @@ describe('metrics port: embedded servers, close and start-up', () => {
     assert.equal(ma.get('redis_db_keys', { db: 'db3' }), 0);
     assert.equal(mb.get('redis_db_keys', { db: 'db0' }), 0);
     assert.equal(mb.get('redis_db_keys', { db: 'db3' }), 2);
-    const port = (m: Exposition) => /tcp_port="(\d+)"/.exec([...m.samples.keys()].find((s) => s.startsWith('redis_instance_info')) ?? '')?.[1];
+    const port = (m: Exposition) =>
+      /tcp_port="(\d+)"/.exec([...m.samples.keys()].find((s) => s.startsWith('redis_instance_info')) ?? '')?.[1];
     assert.equal(port(ma), String(a.srv.port));
     assert.equal(port(mb), String(b.srv.port));
     ca.close();
@@ -299,7 +322,10 @@ describe('metrics port: embedded servers, close and start-up', () => {
     await new Promise<void>((r) => busy.listen(mport, '127.0.0.1', () => r()));
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'keydra-metrics-'));
-    await assert.rejects(startServer({ port, dir, save: '', metricsPort: mport, bind: '127.0.0.1' }), /Failed listening on metrics port \d+ \(HTTP\): EADDRINUSE/);
+    await assert.rejects(
+      startServer({ port, dir, save: '', metricsPort: mport, bind: '127.0.0.1' }),
+      /Failed listening on metrics port \d+ \(HTTP\): EADDRINUSE/,
+    );
     assert.equal(await accepts(port), false);
     await new Promise<void>((r) => busy.close(() => r()));
     rmSync(dir, { recursive: true, force: true });
@@ -317,9 +343,13 @@ describe('metrics port: embedded servers, close and start-up', () => {
     await off.close();
     const port = await freePort();
     const mport = await freePort();
-    const proc = spawn(process.execPath, [join(process.cwd(), 'bin', 'keydra-server.js'), '--port', String(port), '--metrics-port', String(mport), '--save', '', '--dir', dir], {
-      stdio: 'ignore',
-    });
+    const proc = spawn(
+      process.execPath,
+      [join(process.cwd(), 'bin', 'keydra-server.js'), '--port', String(port), '--metrics-port', String(mport), '--save', '', '--dir', dir],
+      {
+        stdio: 'ignore',
+      },
+    );
     try {
       let r: Awaited<ReturnType<typeof httpRequest>> | null = null;
       for (let i = 0; i < 200 && r === null; i++) {
