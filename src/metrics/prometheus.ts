@@ -315,6 +315,15 @@ export class PrometheusMetrics {
         return out;
       }) as unknown as Gauge,
     );
+    // The slow log (redis_exporter reads SLOWLOG LEN and SLOWLOG GET 1).
+    this.gauge('redis_slowlog_length', 'Total slowlog', [], () => this.s.slowlog.length);
+    this.gauge('redis_slowlog_last_id', 'Last id of slowlog', [], () => this.s.slowlog.lastId);
+    this.gauge(
+      'redis_last_slow_execution_duration_seconds',
+      'The amount of time needed for last slow execution, in seconds',
+      [],
+      () => this.s.slowlog.lastDuration / 1e6,
+    );
     // Replicas of this primary (INFO replication slaveN lines) and the link of a replica.
     const replicas = (pick: (m: Map<string, string>) => number) => (): Values => {
       const out: Values = [];

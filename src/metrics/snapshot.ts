@@ -9,6 +9,7 @@
  * (latencySpecificCommandsFillCDF: the histogram buckets), redis_exporter's INFO parsing.
  */
 import { genInfoString } from '../commands/server/info.js';
+import { slowlogRecent } from '../commands/server/slowlog.js';
 import type { Command } from '../server/command.js';
 import type { KeydraServer } from '../server/server.js';
 import { TYPE_NAMES } from '../store/db.js';
@@ -43,6 +44,8 @@ export interface Snapshot {
   info: Map<string, string>;
   commands: CommandStat[];
   dbs: DbStat[];
+  /** The slow log: entries kept, id and duration (µs) of the newest (0 when empty), as SLOWLOG LEN / GET 1. */
+  slowlog: { length: number; lastId: number; lastDuration: number };
 }
 
 const INFO_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'errorstats'];
@@ -65,7 +68,9 @@ export function takeSnapshot(server: KeydraServer, percentiles: readonly number[
     expires: db.expires.size,
     avgTtl: Math.round(db.avgTtl),
   }));
-  return { time: Date.now(), info, commands, dbs };
+  const entries = slowlogRecent(server, Number.MAX_SAFE_INTEGER);
+  const slowlog = { length: entries.length, lastId: entries[0]?.id ?? 0, lastDuration: entries[0]?.duration ?? 0 };
+  return { time: Date.now(), info, commands, dbs, slowlog };
 }
 
 /** Adds `cmd` when it has stats (as INFO commandstats lists only commands called at least once). */

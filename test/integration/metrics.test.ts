@@ -169,6 +169,21 @@ describe('metrics port: /metrics after real traffic', () => {
     await r.close();
   });
 
+  it('slow log: length, last id and duration as SLOWLOG LEN / GET 1', async () => {
+    const c = await RawClient.connect(k.srv.port);
+    await c.call('SLOWLOG', 'RESET');
+    assert.equal((await scrape(k.mport)).get('redis_slowlog_length'), 0);
+    await c.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
+    await c.call('SET', 'slow', '1');
+    await c.call('CONFIG', 'SET', 'slowlog-log-slower-than', '10000');
+    const m = await scrape(k.mport);
+    const last = (await c.call('SLOWLOG', 'GET', '1')) as [number, number, number][];
+    assert.equal(m.get('redis_slowlog_length'), Number(await c.call('SLOWLOG', 'LEN')));
+    assert.equal(m.get('redis_slowlog_last_id'), Number(last[0][0]));
+    assert.equal(m.get('redis_last_slow_execution_duration_seconds'), Number(last[0][2]) / 1e6);
+    c.close();
+  });
+
   it('persistence state follows SAVE and CONFIG SET appendonly', async () => {
     const c = await RawClient.connect(k.srv.port);
     await c.call('SET', 'p', '1');
