@@ -69,8 +69,9 @@ export class StartupError extends Error {
 export async function startServer(options: StartOptions = {}, config = new Config()): Promise<RunningServer> {
   for (const [name, value] of Object.entries(options)) {
     if (name === 'log' || name === 'ownProcess' || value === undefined) continue;
-    // camelCase options name their directive (`metricsPort` → `metrics-port`).
-    const directive = /[A-Z]/.test(name) ? name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`) : name;
+    // camelCase options name their directive (`metricsPort` → `metrics-port`); a directive's own
+    // name is taken in any case, as in a config file.
+    const directive = findDirective(name) === undefined ? name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`) : name;
     const d = findDirective(directive);
     const text = typeof value === 'string' ? value : d ? formatValue(d, value) : String(value);
     config.set(directive, text === '' ? [''] : text.split(' '));
