@@ -21,6 +21,7 @@ Examples:
        keydra-server --port 7777 --replicaof 127.0.0.1 8888
        keydra-server /etc/myredis.conf --loglevel verbose -
        keydra-server --maxmemory 100mb --maxmemory-policy allkeys-lru
+       keydra-server --metrics-port 9121 (Prometheus /metrics and the dashboard on 127.0.0.1:9121)
 `;
 
 async function main(): Promise<void> {

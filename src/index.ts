@@ -25,6 +25,12 @@ export { commandTable } from './commands/table.js';
 export interface StartOptions {
   /** TCP port; 0 chooses a free one (reported in the result). Default 6379. */
   port?: number;
+  /**
+   * Port of the Prometheus `/metrics` endpoint and the live dashboard (`metrics-port`; 0 or
+   * absent: off). Served on `metricsBind` (`metrics-bind`), by default the addresses of `bind`.
+   */
+  metricsPort?: number;
+  metricsBind?: string;
   /** Print Redis-format log lines (default: false embedded, true from the CLI). */
   log?: boolean;
   /**
@@ -40,6 +46,8 @@ export interface StartOptions {
 /** A running server: the port it listens on, and close(). */
 export interface RunningServer {
   port: number;
+  /** Port of /metrics and the dashboard (src/metrics), 0 when `metrics-port` is off. */
+  metricsPort: number;
   server: KeydraServer;
   /** Stops accepting, closes clients (and runs shutdown persistence as configured). */
   close(): Promise<void>;
@@ -61,9 +69,12 @@ export class StartupError extends Error {
 export async function startServer(options: StartOptions = {}, config = new Config()): Promise<RunningServer> {
   for (const [name, value] of Object.entries(options)) {
     if (name === 'log' || name === 'ownProcess' || value === undefined) continue;
-    const d = findDirective(name);
+    // camelCase options name their directive (`metricsPort` → `metrics-port`); a directive's own
+    // name is taken in any case, as in a config file.
+    const directive = findDirective(name) === undefined ? name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`) : name;
+    const d = findDirective(directive);
     const text = typeof value === 'string' ? value : d ? formatValue(d, value) : String(value);
-    config.set(name, text === '' ? [''] : text.split(' '));
+    config.set(directive, text === '' ? [''] : text.split(' '));
   }
   const own = options.ownProcess === true;
   // The pid the caller knows (the launcher when the CLI re-spawned node for a bigger heap).
@@ -94,6 +105,26 @@ export async function startServer(options: StartOptions = {}, config = new Confi
   } catch (e) {
     throw new StartupError((e as Error).message);
   }
+  // The metrics port opens with the server's listeners, before loading (the dashboard shows its
+  // progress), and closes with the server. Its module loads only when the port is set.
+  let metricsPort = 0;
+  if (config.num('metrics-port') !== 0) {
+    const { startMetricsServer } = await import('./metrics/metricsServer.js');
+    try {
+      const metrics = await startMetricsServer(server);
+      if (metrics !== null) {
+        server.closeHooks.push(() => metrics.close());
+        metricsPort = metrics.port;
+        log.notice(`Metrics and dashboard on ${metrics.url}/ (Prometheus: ${metrics.url}/metrics)`);
+      }
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      const msg = `Failed listening on metrics port ${config.num('metrics-port')} (HTTP): ${err.code ?? err.message}, aborting.`;
+      log.warning(msg);
+      await server.close();
+      throw new StartupError(msg);
+    }
+  }
   const pidfile = config.resolvePath(config.str('pidfile'));
   if (own && pidfile !== '') writePidFile(server, pidfile, pid);
   const logoWanted = config.bool('always-show-logo') || (config.str('logfile') === '' && process.stdout.isTTY === true);
@@ -112,7 +143,7 @@ export async function startServer(options: StartOptions = {}, config = new Confi
   // `replicaof host port` in the config: follow that primary once the local dataset is loaded.
   const primaryOf = config.list('replicaof');
   if (primaryOf.length === 2) server.replication.replicaOf(primaryOf[0], Number(primaryOf[1]));
-  return { port: server.port, server, close: () => server.shutdown({ save: undefined }) };
+  return { port: server.port, metricsPort, server, close: () => server.shutdown({ save: undefined }) };
 }
 
 /**

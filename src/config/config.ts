@@ -44,6 +44,11 @@ export interface Directive {
   denyLoading?: boolean;
   /** Redis HIDDEN_CONFIG: not listed by CONFIG GET patterns (an exact name still answers). */
   hidden?: boolean;
+  /**
+   * Keydra's own directive, not in Redis 7.0 (metrics-port): hidden too, so that CONFIG GET *
+   * lists exactly Redis's names (tools and Redis's suite iterate it).
+   */
+  keydra?: boolean;
   /** A memory value that may also be given as a percentage (`10%`, kept as -10), Redis PERCENT_CONFIG. */
   percent?: boolean;
   /** Extra check of a parsed value; returns Redis's error text, or null when valid. */
@@ -380,6 +385,18 @@ export const DIRECTIVES: Directive[] = [
   { name: 'shutdown-timeout', type: 'int', default: 10, mutable: true, min: 0, max: MAX_INT, stub: true },
   { name: 'shutdown-on-sigint', type: 'flags', default: ['default'], mutable: true, values: SHUTDOWN_FLAGS },
   { name: 'shutdown-on-sigterm', type: 'flags', default: ['default'], mutable: true, values: SHUTDOWN_FLAGS },
+  // Keydra's own: the Prometheus /metrics endpoint and the live dashboard (src/metrics), 0 = off;
+  // metrics-bind lists the addresses to serve them on (empty: the same as `bind`).
+  { name: 'metrics-port', type: 'int', default: 0, mutable: false, min: 0, max: 65535, hidden: true, keydra: true },
+  {
+    name: 'metrics-bind',
+    type: 'list',
+    default: [],
+    mutable: false,
+    hidden: true,
+    keydra: true,
+    validate: (v) => ((v as string[]).length > 16 ? 'Too many bind addresses specified.' : null),
+  },
   ...STUBS,
 ];
 

@@ -395,7 +395,10 @@ export class KeydraServer {
     this.unixListener = srv;
   }
 
-  /** Stops listening, closes every client and stops timers. Idempotent. */
+  /** Run at the end of close(), after the listeners closed (the metrics port: src/metrics). */
+  readonly closeHooks: (() => Promise<void> | void)[] = [];
+
+  /** Stops listening, closes every client and stops timers, then runs closeHooks. Idempotent. */
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closing = (async () => {
@@ -405,6 +408,7 @@ export class KeydraServer {
       await Promise.all(all.map((l) => new Promise<void>((r) => l.close(() => r()))));
       this.tcpListeners = [];
       this.unixListener = null;
+      for (const h of this.closeHooks) await h();
     })();
     return this.closing;
   }

@@ -20,7 +20,7 @@ const MAX_ARGC = 32;
 const MAX_STRING = 128;
 
 /** One slow log entry (Redis slowlogEntry): argv already trimmed and redacted. */
-interface SlowlogEntry {
+export interface SlowlogEntry {
   id: number;
   /** Unix seconds. */
   time: number;
@@ -66,6 +66,14 @@ function slowlogOf(server: KeydraServer): SlowLog {
   lastServer = server;
   lastLog = s;
   return s;
+}
+
+/**
+ * The newest `count` slow log entries of a server, newest first (what SLOWLOG GET count replies),
+ * for readers outside the command layer (the metrics dashboard, src/metrics). Read-only view.
+ */
+export function slowlogRecent(server: KeydraServer, count: number): readonly Readonly<SlowlogEntry>[] {
+  return slowlogOf(server).entries.slice(0, Math.max(0, count));
 }
 
 /**
