@@ -11,6 +11,7 @@
 import { genInfoString } from '../commands/server/info.js';
 import { slowlogRecent } from '../commands/server/slowlog.js';
 import type { Command } from '../server/command.js';
+import type { LatencyHistogram } from '../server/histogram.js';
 import type { KeydraServer } from '../server/server.js';
 import { TYPE_NAMES } from '../store/db.js';
 
@@ -112,36 +113,13 @@ export function parseSubFields(value: string): Map<string, string> {
 }
 
 /**
- * Upper edge of histogram bucket k in nanoseconds: bucket k of a command latency histogram
- * (src/commands/server/latency.ts) counts the calls that took up to about 1024·2^k ns, and is
- * reported, as HdrHistogram (2 significant digits) does, by the highest value equivalent to it.
+ * Latency percentiles of one command histogram, as INFO latencystats reports them (the
+ * HdrHistogram-layout LatencyHistogram of src/server/histogram.ts, 2 significant digits).
+ * @returns [percentile, microseconds] pairs, in the order asked; empty without calls.
  */
-function bucketTopNs(k: number): number {
-  return 1024 * 2 ** k + 2 ** (k + 3) - 1;
-}
-
-/**
- * Latency percentiles of one command histogram, as INFO latencystats reports them from an
- * HdrHistogram: the value (µs, 3 decimals) of the bucket in which the cumulative count reaches
- * p% of the calls. Bucket resolution: a factor of 2.
- * @returns [percentile, microseconds] pairs, in the order asked.
- */
-export function histogramPercentiles(h: Uint32Array, percentiles: readonly number[]): [number, number][] {
-  let total = 0;
-  for (let k = 0; k < h.length; k++) total += h[k];
-  if (total === 0) return [];
-  const out: [number, number][] = [];
-  for (const p of percentiles) {
-    const want = Math.max(1, Math.ceil((p / 100) * total));
-    let cum = 0;
-    let k = 0;
-    for (; k < h.length - 1; k++) {
-      cum += h[k];
-      if (cum >= want) break;
-    }
-    out.push([p, Math.round(bucketTopNs(k)) / 1000]);
-  }
-  return out;
+export function histogramPercentiles(h: LatencyHistogram, percentiles: readonly number[]): [number, number][] {
+  if (h.total === 0) return [];
+  return percentiles.map((p) => [p, Math.round(h.valueAtPercentile(p)) / 1000]);
 }
 
 /** Keys per type in one db (keyspace per type on the dashboard). */
