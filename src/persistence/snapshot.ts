@@ -59,6 +59,8 @@ export interface SnapshotOptions {
    * aof-use-rdb-preamble no (src/persistence/aof/rewrite.ts); no header, no checksum.
    */
   format?: 'rdb' | 'aof';
+  /** AOF format: start with a `#TS:<unix s>` annotation (aof-timestamp-enabled, rewriteAppendOnlyFileRio). */
+  timestamp?: boolean;
   /** Upper bound of serialization work per event-loop turn, ms. Default 3. */
   sliceMs?: number;
   /** Called once: null and the file size in bytes on success, or the error (temp file removed). */
@@ -149,6 +151,7 @@ export class Snapshot {
     if (this.opts.sink === undefined) this.fd = fs.openSync(this.opts.tmpFile, 'w');
     const w = this.w;
     if (this.aof) {
+      if (this.opts.timestamp === true) w.latin1(`#TS:${Math.floor(Date.now() / 1000)}\r\n`);
       rewriteFunctions(w, this.ks);
       this.ks.beforeWrite = this.beforeWrite;
       setImmediate(() => this.slice());

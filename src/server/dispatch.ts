@@ -186,7 +186,8 @@ export function processCommand(c: Client, argv: string[]): void {
     reject(c, cmd, errPubSubContext(cmd.fullName));
     return;
   }
-  if (server.loading && (flags & CmdFlag.Loading) === 0) {
+  if (server.loading && (flags & CmdFlag.Loading) === 0 && !c.mustObey) {
+    // -LOADING is for clients: the replayer (AOF loading, a primary's stream) runs its commands.
     reject(c, cmd, ERR_LOADING);
     return;
   }

@@ -71,7 +71,13 @@ export class KeydraServer {
   /** Changes since the last save (Redis server.dirty); handlers increment it on every write. */
   dirty = 0;
   /** True while a dataset is being loaded: commands without the `loading` flag get -LOADING. */
-  loading = false;
+  get loading(): boolean {
+    return this.keyspace.loading;
+  }
+
+  set loading(v: boolean) {
+    this.keyspace.loading = v;
+  }
   /**
    * The -MISCONF error write commands and PING get after a persistence failure (failed BGSAVE
    * with stop-writes-on-bgsave-error, failed AOF write), or null; kept by src/persistence.

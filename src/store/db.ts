@@ -110,7 +110,7 @@ export class Db {
    */
   expireIfNeeded(key: string): boolean {
     const when = this.expires.get(key);
-    if (when === undefined || when > this.ks.now) return false;
+    if (when === undefined || when > this.ks.now || this.ks.loading) return false;
     if (this.ks.replicaMode || this.ks.expirePaused) return true;
     this.deleteKey(key);
     this.ks.stats.expired_keys++;
@@ -276,6 +276,8 @@ export class Keyspace {
   now = Date.now();
   /** As a replica, expired keys are hidden but not deleted (the master sends the DEL). */
   replicaMode = false;
+  /** A dataset is being loaded: nothing expires meanwhile (Redis keyIsExpired while server.loading). */
+  loading = false;
   /**
    * While CLIENT PAUSE is in force the dataset stays static: expired keys are hidden but neither
    * deleted nor propagated, and the active expire cycle skips (Redis 7.0 db.c expireIfNeeded,

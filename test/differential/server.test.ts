@@ -274,10 +274,12 @@ describe('server and connection commands (differential)', () => {
     const [da, db] = await Promise.all([d.r.call('INFO'), d.k.call('INFO')]);
     assert.deepEqual(headers(db as string), headers(da as string));
     const [xa, xb] = await Promise.all([d.r.call('INFO', 'everything'), d.k.call('INFO', 'everything')]);
-    assert.deepEqual(
-      headers(xb as string),
-      headers(xa as string).filter((h) => h !== '# Latencystats'),
-    );
+    assert.deepEqual(headers(xb as string), headers(xa as string));
+    // INFO latencystats: the same per-command percentile lines (latency-tracking is on by default).
+    const lat = (s: string) => s.split('\r\n').filter((l) => l.startsWith('latency_percentiles_usec_get:'));
+    assert.equal(lat(xb as string).length, 1);
+    assert.match(lat(xb as string)[0], /^latency_percentiles_usec_get:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}$/);
+    assert.match(lat(xa as string)[0], /^latency_percentiles_usec_get:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}$/);
     assert.match(xb as string, /\r\ncmdstat_get:calls=\d+,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=0,failed_calls=0\r\n/);
     // Every field of these sections that Keydra reports exists in Redis under the same name.
     const fields = (s: string) =>

@@ -289,6 +289,14 @@ export class Aof {
   /** Appends one propagated write to the buffer (feedAppendOnlyFile). */
   private feed(dbId: number, argv: string[]): void {
     if (!this.enabled) return;
+    if (this.server.config.bool('aof-timestamp-enabled')) {
+      // `#TS:<unix s>` before the first command of each new second (genAofTimestampAnnotationIfNeeded).
+      const now = Math.floor(Date.now() / 1000);
+      if (now > this.curTimestamp) {
+        this.curTimestamp = now;
+        this.buf += `#TS:${now}\r\n`;
+      }
+    }
     if (dbId !== this.curDb) {
       const id = String(dbId);
       this.buf += `*2\r\n$6\r\nSELECT\r\n$${id.length}\r\n${id}\r\n`;
@@ -307,6 +315,9 @@ export class Aof {
    * acknowledge a lost write).
    * @returns true (replies may go out).
    */
+  /** Unix seconds of the last `#TS:` annotation written (aof-timestamp-enabled). */
+  private curTimestamp = 0;
+
   /** DEBUG AOF-FLUSH-SLEEP <µs>: a stall before each AOF write (tests of slow disks); 0: none. */
   flushSleepUs = 0;
 
@@ -536,6 +547,7 @@ export class Aof {
       file: this.path(base.file),
       tmpFile: tmp,
       format: preamble ? 'rdb' : 'aof',
+      timestamp: this.server.config.bool('aof-timestamp-enabled'),
       compress: this.server.config.get('rdbcompression') !== false,
       checksum: this.server.config.get('rdbchecksum') !== false,
       aux: { 'aof-base': '1' },
@@ -694,7 +706,6 @@ export class Aof {
     }
     const s = data.toString('latin1');
     const replayer = this.server.newReplayer();
-    const server = this.server;
     let n = 0;
     let multiStart = -1;
     while (pos < s.length) {
@@ -716,11 +727,8 @@ export class Aof {
       const cmd = r.argv[0].toLowerCase();
       if (cmd === 'multi') multiStart = pos;
       else if (cmd === 'exec') multiStart = -1;
-      // The replay runs the commands themselves: -LOADING is for clients only.
-      const loading = server.loading;
-      server.loading = false;
+      // The replayer's client is exempt from -LOADING; keys do not expire while loading.
       replayer.run(r.argv);
-      server.loading = loading;
       n++;
       pos = r.next;
       if ((n & 1023) === 0) {
