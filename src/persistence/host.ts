@@ -36,7 +36,7 @@ export interface PersistenceHost {
   /** Run before replies are written (the AOF write and fsync). */
   readonly beforeFlushHooks: (() => unknown)[];
   /** Receives every propagated write unit while `wanted()` (the AOF feed). */
-  addPropagationListener(l: (dbId: number, argv: string[]) => void, wanted?: () => boolean): void;
+  addPropagationListener(l: (dbId: number, argv: string[], replOnly?: boolean) => void, wanted?: () => boolean): void;
   /** A new replayer for loading an AOF. */
   newReplayer(): CommandReplayer;
 }

@@ -51,7 +51,8 @@ export class ServerStats {
 }
 
 /** A listener for propagated writes: db index and argv (AOF, replicas). */
-export type PropagationListener = (dbId: number, argv: string[]) => void;
+/** Receives one propagated write; `replOnly` marks one for replicas only, not the AOF (Redis PROPAGATE_REPL: PUBLISH). */
+export type PropagationListener = (dbId: number, argv: string[], replOnly?: boolean) => void;
 
 export class KeydraServer {
   readonly config: Config;
@@ -98,7 +99,7 @@ export class KeydraServer {
   busyScript: string | null = null;
   /** >0 while EXEC or a script runs: propagation is gathered into one unit. */
   execDepth = 0;
-  private pendingPropagation: { dbId: number; argv: string[] }[] = [];
+  private pendingPropagation: { dbId: number; argv: string[]; replOnly?: boolean }[] = [];
   private readonly propagationListeners: PropagationListener[] = [];
   private readonly propagationWanted: (() => boolean)[] = [];
 
@@ -611,8 +612,11 @@ export class KeydraServer {
     this.propagationWanted.push(wanted);
   }
 
-  /** Queues argv for propagation after the current command (Redis alsoPropagate). */
-  alsoPropagate(dbId: number, argv: string[]): void {
+  /**
+   * Queues argv for propagation after the current command (Redis alsoPropagate); `replOnly`: to
+   * replicas only, not the AOF (PUBLISH: Redis forceCommandPropagation(c, PROPAGATE_REPL)).
+   */
+  alsoPropagate(dbId: number, argv: string[], replOnly = false): void {
     if (this.execDepth === 0) {
       // No EXEC/script unit is open and no listener wants writes now (AOF off, no replica): the
       // flushPropagation that follows would drop it.
@@ -620,7 +624,7 @@ export class KeydraServer {
       for (const w of this.propagationWanted) if (w()) wanted = true;
       if (!wanted) return;
     }
-    this.pendingPropagation.push({ dbId, argv });
+    this.pendingPropagation.push(replOnly ? { dbId, argv, replOnly } : { dbId, argv });
   }
 
   /**
@@ -634,12 +638,12 @@ export class KeydraServer {
     if (this.propagationListeners.length === 0) return;
     const wrap = ops.length > 1;
     if (wrap) this.emit(ops[0].dbId, ['MULTI']);
-    for (const op of ops) this.emit(op.dbId, op.argv);
+    for (const op of ops) this.emit(op.dbId, op.argv, op.replOnly);
     if (wrap) this.emit(ops[ops.length - 1].dbId, ['EXEC']);
   }
 
-  private emit(dbId: number, argv: string[]): void {
-    for (const l of this.propagationListeners) l(dbId, argv);
+  private emit(dbId: number, argv: string[], replOnly?: boolean): void {
+    for (const l of this.propagationListeners) l(dbId, argv, replOnly);
   }
 
   // ---- keyspace events -------------------------------------------------------------------

@@ -46,14 +46,16 @@ function sunsubscribeCommand(c: Client, argv: string[]): void {
   unsubscribeGeneric(c, argv, 'shard');
 }
 
-/** PUBLISH channel message: number of clients that received it. */
+/** PUBLISH channel message: number of clients that received it; propagated to replicas only (pubsub.c). */
 function publishCommand(c: Client, argv: string[]): void {
   c.reply.integer(c.server.pubsub.publish(argv[1], argv[2]));
+  c.server.alsoPropagate(c.db.id, argv, true);
 }
 
-/** SPUBLISH shardchannel message. */
+/** SPUBLISH shardchannel message; propagated to replicas only. */
 function spublishCommand(c: Client, argv: string[]): void {
   c.reply.integer(c.server.pubsub.publish(argv[1], argv[2], true));
+  c.server.alsoPropagate(c.db.id, argv, true);
 }
 
 function channelsGeneric(c: Client, argv: string[], reg: Map<string, Set<Client>>): void {

@@ -172,7 +172,9 @@ export class Aof {
     this.dirPath = path.join(cfg.str('dir'), cfg.str('appenddirname'));
     this.baseName = cfg.str('appendfilename');
     server.addPropagationListener(
-      (dbId, argv) => this.feed(dbId, argv),
+      (dbId, argv, replOnly) => {
+        if (!replOnly) this.feed(dbId, argv);
+      },
       () => this.enabled,
     );
     server.beforeFlushHooks.push(() => this.flush());

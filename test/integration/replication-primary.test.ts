@@ -1,0 +1,683 @@
+/**
+ * The primary side of replication against real redis-server 7.0 replicas: a Keydra primary (and,
+ * as control, a redis-server primary in the same scenario) feeds redis-server replicas started with
+ * `--replicaof`; after full syncs (diskless and disk-based, replica loading from disk or swapdb),
+ * streamed writes, partial resyncs, WAIT, slow and killed replicas, the replica's dataset is
+ * compared with the primary's key by key (typed reads of every key of every db, TTLs as
+ * PEXPIRETIME, FUNCTION LIST WITHCODE).
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { RawClient } from '../../src/client/rawClient.js';
+import type { RespNode } from '../../src/protocol/decoder.js';
+import { freePort, NO_REDIS, type Peer, redisServerPath, spawnServer, spawnedKill9, startKeydra, startRedis } from '../helpers/servers.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const skip = redisServerPath() === null ? NO_REDIS : false;
+
+type Kind = 'keydra' | 'redis';
+type Replica = Peer & { proc: ChildProcess };
+
+/** Decoded reply as plain JS: strings, numbers, arrays; errors as `ERR:<text>`. */
+function plain(n: RespNode): unknown {
+  if (n === null || typeof n === 'string' || typeof n === 'number') return n;
+  if (typeof n === 'bigint') return n.toString();
+  if (Array.isArray(n)) return n.map(plain);
+  if (n.t === '-') return `ERR:${n.v}`;
+  if (n.t === '_') return null;
+  if ('v' in n) return Array.isArray(n.v) ? n.v.map(plain) : n.v;
+  return n;
+}
+
+async function call(c: RawClient, ...argv: (string | number)[]): Promise<unknown> {
+  return plain(await c.call(...argv));
+}
+
+async function withClient<T>(port: number, fn: (c: RawClient) => Promise<T>): Promise<T> {
+  const c = await RawClient.connect(port);
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
+}
+
+/** INFO <section> as a field map. */
+async function info(port: number, section: string): Promise<Record<string, string>> {
+  const text = (await withClient(port, (c) => call(c, 'INFO', section))) as string;
+  const out: Record<string, string> = {};
+  for (const line of text.split('\r\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+async function waitFor(what: string, cond: () => Promise<boolean>, ms = 30000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await sleep(30);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Waits until the replica's link is up, its load is done and its offset equals the primary's. */
+async function synced(primaryPort: number, replicaPort: number, ms = 30000): Promise<void> {
+  await waitFor(
+    `replica ${replicaPort} in sync with ${primaryPort}`,
+    async () => {
+      const r = await info(replicaPort, 'replication');
+      if (r.master_link_status !== 'up' || r.master_sync_in_progress !== '0') return false;
+      const p = await info(primaryPort, 'replication');
+      return r.master_repl_offset === p.master_repl_offset;
+    },
+    ms,
+  );
+}
+
+/** Starts a redis-server replica of 127.0.0.1:`port`. */
+async function startReplica(port: number, args: string[] = []): Promise<Replica> {
+  const r = await startRedis(['--replicaof', '127.0.0.1', String(port), ...args]);
+  if (r === null) throw new Error('no redis-server');
+  return r;
+}
+
+async function startPrimary(kind: Kind, opts: Record<string, string> = {}): Promise<Peer> {
+  const base = { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': '0', ...opts };
+  if (kind === 'keydra') return startKeydra(base);
+  const args: string[] = [];
+  for (const [k, v] of Object.entries(base)) args.push(`--${k}`, v);
+  const r = await startRedis(args);
+  if (r === null) throw new Error('no redis-server');
+  return r;
+}
+
+/** Every key of every db read by type, with its PEXPIRETIME; plus the function libraries. */
+async function dataset(port: number): Promise<Record<string, unknown>> {
+  return withClient(port, async (c) => {
+    const out: Record<string, unknown> = {};
+    for (let db = 0; db < 16; db++) {
+      await call(c, 'SELECT', db);
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, batch] = (await call(c, 'SCAN', cursor, 'COUNT', 1000)) as [string, string[]];
+        keys.push(...batch);
+        cursor = next;
+      } while (cursor !== '0');
+      keys.sort();
+      const dbOut: Record<string, unknown> = {};
+      for (const k of keys) {
+        const type = (await call(c, 'TYPE', k)) as string;
+        let v: unknown;
+        if (type === 'string') v = await call(c, 'GET', k);
+        else if (type === 'list') v = await call(c, 'LRANGE', k, 0, -1);
+        else if (type === 'hash') v = ((await call(c, 'HGETALL', k)) as string[]).join('\n').split('\n');
+        else if (type === 'set') v = ((await call(c, 'SMEMBERS', k)) as string[]).sort();
+        else if (type === 'zset') v = await call(c, 'ZRANGE', k, 0, -1, 'WITHSCORES');
+        else if (type === 'stream') v = [await call(c, 'XRANGE', k, '-', '+'), await call(c, 'XINFO', 'STREAM', k, 'FULL')];
+        if (type === 'hash') {
+          const a = v as string[];
+          const pairs: string[] = [];
+          for (let i = 0; i < a.length; i += 2) pairs.push(`${a[i]}=${a[i + 1]}`);
+          v = pairs.sort();
+        }
+        dbOut[k] = { type, v, exp: await call(c, 'PEXPIRETIME', k) };
+      }
+      if (keys.length > 0) out[`db${db}`] = dbOut;
+    }
+    await call(c, 'SELECT', 0);
+    out.functions = await call(c, 'FUNCTION', 'LIST', 'WITHCODE');
+    return out;
+  });
+}
+
+/** DBSIZE of every db (counts keys logically expired but not yet deleted on a replica). */
+async function dbsizes(port: number): Promise<number[]> {
+  return withClient(port, async (c) => {
+    const out: number[] = [];
+    for (let db = 0; db < 16; db++) {
+      await call(c, 'SELECT', db);
+      out.push((await call(c, 'DBSIZE')) as number);
+    }
+    return out;
+  });
+}
+
+async function assertSame(primaryPort: number, replicaPort: number, label: string): Promise<void> {
+  await synced(primaryPort, replicaPort);
+  const [p, r] = [await dataset(primaryPort), await dataset(replicaPort)];
+  assert.deepEqual(r, p, `${label}: replica dataset differs from the primary's`);
+  assert.deepEqual(await dbsizes(replicaPort), await dbsizes(primaryPort), `${label}: DBSIZE differs`);
+}
+
+const LIB = "#!lua name=mylib\nredis.register_function('myfunc', function(keys, args) return redis.call('get', keys[1]) end)";
+
+/** Fills every type in several dbs, small and big encodings, keys with TTLs, a function library. */
+async function populate(port: number): Promise<void> {
+  await withClient(port, async (c) => {
+    const big = 'x'.repeat(200_000);
+    const cmds: (string | number)[][] = [
+      ['SET', 'str', 'hello'],
+      ['SET', 'int', '12345'],
+      ['SET', 'neg', '-9007199254740993'],
+      ['SET', 'big', big],
+      ['SET', 'bin', '\x00\x01\xff\r\n'],
+      ['SET', 'ttl', 'v', 'PX', 3_600_000],
+      ['RPUSH', 'list', 'a', 'b', '1', '2'],
+      ['HSET', 'hash', 'f1', 'v1', 'f2', '2'],
+      ['SADD', 'intset', '1', '2', '3'],
+      ['SADD', 'set', 'a', 'b', 'c'],
+      ['ZADD', 'zset', '1', 'a', '2.5', 'b', '-inf', 'c'],
+      ['HSET', 'hashttl', 'a', 'b'],
+      ['EXPIRE', 'hashttl', 7200],
+      ['XADD', 'stream', '1-1', 'f', 'v'],
+      ['XADD', 'stream', '2-1', 'f', 'v2'],
+      ['XADD', 'stream', '3-1', 'f', 'v3'],
+      ['XGROUP', 'CREATE', 'stream', 'g1', '0'],
+      ['XGROUP', 'CREATE', 'stream', 'g2', '$'],
+      ['XREADGROUP', 'GROUP', 'g1', 'alice', 'COUNT', 2, 'STREAMS', 'stream', '>'],
+      ['XREADGROUP', 'GROUP', 'g1', 'bob', 'COUNT', 1, 'STREAMS', 'stream', '>'],
+      ['XACK', 'stream', 'g1', '1-1'],
+      ['FUNCTION', 'LOAD', LIB],
+    ];
+    for (let i = 0; i < 1000; i++) cmds.push(['RPUSH', 'biglist', `e${i}`]);
+    const hargs: string[] = [];
+    const zargs: string[] = [];
+    const sargs: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      hargs.push(`f${i}`, `v${i}`);
+      zargs.push(String(i * 1.5), `m${i}`);
+      sargs.push(`s${i}`);
+    }
+    cmds.push(['HSET', 'bighash', ...hargs], ['ZADD', 'bigzset', ...zargs], ['SADD', 'bigset', ...sargs]);
+    for (let db = 1; db < 16; db++) {
+      cmds.push(['SELECT', db], ['SET', `k${db}`, `v${db}`], ['SET', `t${db}`, 'x', 'EX', 1000 + db], ['LPUSH', `l${db}`, 'a']);
+    }
+    cmds.push(['SELECT', 0]);
+    for (let i = 0; i < 2000; i++) cmds.push(['SET', `key:${i}`, i]);
+    const replies = await c.pipeline(cmds.map((a) => a.map(String)));
+    for (const [i, r] of replies.entries()) {
+      assert.ok(!(typeof r.node === 'object' && r.node !== null && 't' in r.node && r.node.t === '-'), `${cmds[i][0]}: ${JSON.stringify(r.node)}`);
+    }
+  });
+}
+
+const kinds: Kind[] = ['redis', 'keydra'];
+
+for (const kind of kinds) {
+  describe(`replication primary (${kind} primary, redis-server replicas): full sync and stream`, { skip }, () => {
+    for (const [name, popts, ropts] of [
+      ['diskless, replica loads from disk', { 'repl-diskless-sync': 'yes' }, ['--repl-diskless-load', 'disabled']],
+      ['diskless, replica loads with swapdb', { 'repl-diskless-sync': 'yes' }, ['--repl-diskless-load', 'swapdb']],
+      ['disk-based', { 'repl-diskless-sync': 'no' }, ['--repl-diskless-load', 'disabled']],
+    ] as [string, Record<string, string>, string[]][]) {
+      it(`full sync of every type: ${name}`, async () => {
+        const p = await startPrimary(kind, popts);
+        let r: Replica | null = null;
+        try {
+          await populate(p.port);
+          r = await startReplica(p.port, ropts);
+          await assertSame(p.port, r.port, name);
+          const st = await info(p.port, 'stats');
+          assert.equal(st.sync_full, '1');
+        } finally {
+          await r?.close();
+          await p.close();
+        }
+      });
+    }
+
+    describe('streamed writes after the sync', () => {
+      let p: Peer;
+      let r: Replica;
+      let c: RawClient;
+      before(async () => {
+        p = await startPrimary(kind);
+        await populate(p.port);
+        r = await startReplica(p.port);
+        await synced(p.port, r.port);
+        c = await RawClient.connect(p.port);
+      });
+      after(async () => {
+        c.close();
+        await r.close();
+        await p.close();
+      });
+
+      it('active expiry sends DEL', async () => {
+        await call(c, 'SET', 'e1', 'v', 'PX', 50);
+        await call(c, 'HSET', 'e2', 'a', 'b');
+        await call(c, 'PEXPIRE', 'e2', 60);
+        await waitFor('active expiry on the primary', async () => (await call(c, 'EXISTS', 'e1', 'e2')) === 0);
+        await sleep(150);
+        await assertSame(p.port, r.port, 'active expiry');
+      });
+
+      it('lazy expiry (active expiry off) sends DEL', async () => {
+        await call(c, 'DEBUG', 'SET-ACTIVE-EXPIRE', 0);
+        try {
+          await call(c, 'SET', 'lazy', 'v', 'PX', 30);
+          await sleep(100);
+          await synced(p.port, r.port);
+          // Not deleted yet anywhere: the replica still counts it.
+          assert.deepEqual(await withClient(r.port, (rc) => call(rc, 'DBSIZE')), await call(c, 'DBSIZE'));
+          assert.equal(await call(c, 'GET', 'lazy'), null);
+          await assertSame(p.port, r.port, 'lazy expiry');
+        } finally {
+          await call(c, 'DEBUG', 'SET-ACTIVE-EXPIRE', 1);
+        }
+      });
+
+      it('EVAL with writes, TIME and SPOP (effects replicated)', async () => {
+        await call(c, 'SADD', 'pool', 'a', 'b', 'c', 'd', 'e', 'f');
+        const res = await call(
+          c,
+          'EVAL',
+          "local t = redis.call('TIME'); redis.call('SET', KEYS[1], t[1] .. '.' .. t[2]); local m = redis.call('SPOP', KEYS[2]); redis.call('RPUSH', KEYS[3], m); return m",
+          3,
+          'now',
+          'pool',
+          'popped',
+        );
+        assert.equal(typeof res, 'string');
+        await call(c, 'EVAL', "redis.call('INCRBYFLOAT', KEYS[1], '1.5'); redis.call('SRANDMEMBER', KEYS[2]); return 1", 2, 'fl', 'pool');
+        await call(c, 'FCALL', 'myfunc', 1, 'str');
+        await assertSame(p.port, r.port, 'EVAL');
+      });
+
+      it('MULTI/EXEC', async () => {
+        await call(c, 'MULTI');
+        await call(c, 'INCR', 'ctr');
+        await call(c, 'SPOP', 'pool');
+        await call(c, 'SELECT', 7);
+        await call(c, 'SET', 'in7', 'x');
+        await call(c, 'SELECT', 0);
+        assert.equal(((await call(c, 'EXEC')) as unknown[]).length, 5);
+        await assertSame(p.port, r.port, 'MULTI/EXEC');
+      });
+
+      it('served BLPOP and BLMOVE', async () => {
+        const b = await RawClient.connect(p.port);
+        try {
+          const pending = b.call('BLPOP', 'q', 0);
+          await sleep(50);
+          await call(c, 'RPUSH', 'q', 'x', 'y');
+          assert.deepEqual(plain(await pending), ['q', 'x']);
+          const pending2 = b.call('BLMOVE', 'q2', 'dst', 'LEFT', 'RIGHT', 0);
+          await sleep(50);
+          await call(c, 'LPUSH', 'q2', 'm');
+          assert.equal(plain(await pending2), 'm');
+        } finally {
+          b.close();
+        }
+        await assertSame(p.port, r.port, 'BLPOP/BLMOVE');
+      });
+
+      it('SELECT across dbs, SWAPDB, FLUSHDB, FLUSHALL', async () => {
+        for (let db = 0; db < 16; db++) {
+          await call(c, 'SELECT', db);
+          await call(c, 'SET', `sel${db}`, db);
+        }
+        await call(c, 'SELECT', 0);
+        await assertSame(p.port, r.port, 'SELECT');
+        await call(c, 'SWAPDB', 0, 3);
+        await call(c, 'SET', 'after-swap', '1');
+        await assertSame(p.port, r.port, 'SWAPDB');
+        await call(c, 'SELECT', 5);
+        await call(c, 'FLUSHDB');
+        await call(c, 'SELECT', 0);
+        await assertSame(p.port, r.port, 'FLUSHDB');
+        await call(c, 'FLUSHALL');
+        await call(c, 'SET', 'after-flushall', '1');
+        await assertSame(p.port, r.port, 'FLUSHALL');
+      });
+
+      it('PUBLISH reaches the subscribers of the replica', async () => {
+        const sub = await RawClient.connect(r.port);
+        try {
+          await sub.call('SUBSCRIBE', 'chan');
+          await call(c, 'PUBLISH', 'chan', 'hello');
+          const msg = await Promise.race([sub.readReply(), sleep(5000).then(() => null)]);
+          assert.ok(msg !== null, 'the replica got the PUBLISH');
+          assert.deepEqual(plain(msg.node), ['message', 'chan', 'hello']);
+        } finally {
+          sub.close();
+        }
+      });
+
+      it('evictions under maxmemory send DEL', async () => {
+        const used = Number((await info(p.port, 'memory')).used_memory);
+        await call(c, 'CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru');
+        await call(c, 'CONFIG', 'SET', 'maxmemory', used + 300_000);
+        try {
+          const v = 'v'.repeat(1000);
+          for (let i = 0; i < 1000; i += 100) {
+            const batch: string[][] = [];
+            for (let j = i; j < i + 100; j++) batch.push(['SET', `ev:${j}`, v]);
+            await c.pipeline(batch);
+          }
+          const evicted = Number((await info(p.port, 'stats')).evicted_keys);
+          assert.ok(evicted > 0, 'the primary evicted keys');
+        } finally {
+          await call(c, 'CONFIG', 'SET', 'maxmemory', 0);
+        }
+        await assertSame(p.port, r.port, 'evictions');
+      });
+    });
+  });
+}
+
+/** Loads `n` string keys key:0..n-1 of `size` bytes with pipelined MSETs. */
+async function loadStrings(port: number, n: number, size: number): Promise<void> {
+  await withClient(port, async (c) => {
+    const pad = 'p'.repeat(Math.max(0, size - 8));
+    for (let i = 0; i < n; ) {
+      const batch: string[][] = [];
+      for (let b = 0; b < 20 && i < n; b++) {
+        const argv = ['MSET'];
+        for (let k = 0; k < 100 && i < n; k++, i++) argv.push(`key:${i}`, `${i}:${pad}`);
+        batch.push(argv);
+      }
+      await c.pipeline(batch);
+    }
+  });
+}
+
+/** The values of key:0..n-1 (pipelined MGETs), for comparing a big string dataset quickly. */
+async function strings(port: number, n: number): Promise<unknown[]> {
+  return withClient(port, async (c) => {
+    const out: unknown[] = [];
+    for (let i = 0; i < n; i += 1000) {
+      const keys: string[] = [];
+      for (let k = i; k < Math.min(n, i + 1000); k++) keys.push(`key:${k}`);
+      out.push(...((await call(c, 'MGET', ...keys)) as unknown[]));
+    }
+    return out;
+  });
+}
+
+async function stats(port: number): Promise<{ full: number; ok: number; err: number }> {
+  const s = await info(port, 'stats');
+  return { full: Number(s.sync_full), ok: Number(s.sync_partial_ok), err: Number(s.sync_partial_err) };
+}
+
+for (const kind of kinds) {
+  describe(`replication primary (${kind} primary, redis-server replicas): resync, WAIT, slow and dead replicas`, { skip }, () => {
+    it('writes made during a full sync are neither lost nor duplicated', async () => {
+      const p = await startPrimary(kind);
+      let r: Replica | null = null;
+      const n = 100_000;
+      try {
+        await loadStrings(p.port, n, 200);
+        r = await startReplica(p.port, ['--repl-diskless-load', 'disabled']);
+        const replica = r;
+        let stop = false;
+        const writer = async (id: number): Promise<number> => {
+          const c = await RawClient.connect(p.port);
+          let i = 0;
+          try {
+            while (!stop) {
+              const k = (i * 7919 + id * 104729) % n;
+              await c.pipeline([
+                ['INCR', 'ctr'],
+                ['RPUSH', `log:${id}`, String(i)],
+                ['SET', `key:${k}`, `w${id}-${i}`],
+              ]);
+              i++;
+            }
+          } finally {
+            c.close();
+          }
+          return i;
+        };
+        const writers = [writer(1), writer(2), writer(3)];
+        await waitFor('link up', async () => (await info(replica.port, 'replication')).master_link_status === 'up');
+        await sleep(200);
+        stop = true;
+        const counts = await Promise.all(writers);
+        await synced(p.port, r.port);
+        await withClient(r.port, async (rc) => {
+          assert.equal(Number(await call(rc, 'GET', 'ctr')), counts[0] + counts[1] + counts[2]);
+          for (const [i, cnt] of counts.entries()) {
+            assert.deepEqual(await call(rc, 'LRANGE', `log:${i + 1}`, 0, -1), Array.from({ length: cnt }, (_, j) => String(j)));
+          }
+        });
+        assert.deepEqual(await strings(r.port, n), await strings(p.port, n));
+        assert.deepEqual(await dbsizes(r.port), await dbsizes(p.port));
+      } finally {
+        await r?.close();
+        await p.close();
+      }
+    });
+
+    describe('one replica attached', () => {
+      let p: Peer;
+      let r: Replica;
+      let c: RawClient;
+      before(async () => {
+        p = await startPrimary(kind);
+        await populate(p.port);
+        r = await startReplica(p.port);
+        await synced(p.port, r.port);
+        c = await RawClient.connect(p.port);
+      });
+      after(async () => {
+        c.close();
+        await r.close();
+        await p.close();
+      });
+
+      it('partial resync after CLIENT KILL TYPE master on the replica', async () => {
+        const before = await stats(p.port);
+        assert.equal(await withClient(r.port, (rc) => call(rc, 'CLIENT', 'KILL', 'TYPE', 'master')), 1);
+        for (let i = 0; i < 100; i++) await call(c, 'SET', `pr:${i}`, i);
+        await assertSame(p.port, r.port, 'after CLIENT KILL TYPE master');
+        const after = await stats(p.port);
+        assert.equal(after.full, before.full, 'no extra full sync');
+        assert.equal(after.ok, before.ok + 1, 'sync_partial_ok incremented');
+      });
+
+      it('CLIENT LIST shows the replica (flags=S); CLIENT KILL TYPE replica drops it; it continues partially', async () => {
+        const list = (await call(c, 'CLIENT', 'LIST', 'TYPE', 'replica')) as string;
+        const lines = list.split('\n').filter((l) => l !== '');
+        assert.equal(lines.length, 1, list);
+        assert.match(lines[0], / flags=S /);
+        assert.match(lines[0], / cmd=(psync|replconf) /);
+        const before = await stats(p.port);
+        assert.equal(await call(c, 'CLIENT', 'KILL', 'TYPE', 'slave'), 1);
+        await call(c, 'SET', 'after-kill', '1');
+        await assertSame(p.port, r.port, 'after CLIENT KILL TYPE replica');
+        const after = await stats(p.port);
+        assert.equal(after.full, before.full);
+        assert.equal(after.ok, before.ok + 1);
+      });
+
+      it('INFO replication and ROLE of the primary', async () => {
+        const inf = await info(p.port, 'replication');
+        assert.equal(inf.role, 'master');
+        assert.equal(inf.connected_slaves, '1');
+        assert.match(inf.slave0, new RegExp(`^ip=127\\.0\\.0\\.1,port=${r.port},state=online,offset=\\d+,lag=[01]$`));
+        assert.equal(inf.repl_backlog_active, '1');
+        assert.ok(Number(inf.master_repl_offset) > 0);
+        assert.ok(Number(inf.repl_backlog_histlen) > 0);
+        assert.equal(Number(inf.repl_backlog_first_byte_offset) + Number(inf.repl_backlog_histlen) - 1, Number(inf.master_repl_offset));
+        assert.deepEqual(Object.keys(inf), [
+          'role',
+          'connected_slaves',
+          'slave0',
+          'master_failover_state',
+          'master_replid',
+          'master_replid2',
+          'master_repl_offset',
+          'second_repl_offset',
+          'repl_backlog_active',
+          'repl_backlog_size',
+          'repl_backlog_first_byte_offset',
+          'repl_backlog_histlen',
+        ]);
+        await synced(p.port, r.port);
+        const role = (await call(c, 'ROLE')) as [string, number, string[][]];
+        assert.equal(role[0], 'master');
+        assert.equal(typeof role[1], 'number');
+        assert.equal(role[2].length, 1);
+        assert.deepEqual(role[2][0].slice(0, 2), ['127.0.0.1', String(r.port)]);
+        assert.match(role[2][0][2], /^\d+$/);
+      });
+
+      it('partial resync is impossible once the backlog overflowed: full resync', async () => {
+        await call(c, 'CONFIG', 'SET', 'repl-backlog-size', 16384);
+        const before = await stats(p.port);
+        r.proc.kill('SIGSTOP');
+        try {
+          assert.equal(await call(c, 'CLIENT', 'KILL', 'TYPE', 'replica'), 1);
+          const v = 'z'.repeat(1000);
+          for (let i = 0; i < 100; i++) await call(c, 'SET', `of:${i}`, v);
+        } finally {
+          r.proc.kill('SIGCONT');
+        }
+        await assertSame(p.port, r.port, 'after the backlog overflowed');
+        const after = await stats(p.port);
+        assert.equal(after.full, before.full + 1, 'a full resync');
+        assert.equal(after.err, before.err + 1, 'sync_partial_err incremented');
+        await call(c, 'CONFIG', 'SET', 'repl-backlog-size', 1024 * 1024);
+      });
+
+      it('min-replicas-to-write: -NOREPLICAS while the replica is stopped', async () => {
+        await call(c, 'CONFIG', 'SET', 'min-replicas-to-write', 1);
+        await call(c, 'CONFIG', 'SET', 'min-replicas-max-lag', 2);
+        try {
+          assert.equal(await call(c, 'SET', 'mr', '1'), 'OK');
+          r.proc.kill('SIGSTOP');
+          try {
+            await waitFor('NOREPLICAS', async () => (await call(c, 'SET', 'mr', '2')) !== 'OK', 10000);
+            assert.equal(await call(c, 'SET', 'mr', '3'), 'ERR:NOREPLICAS Not enough good replicas to write.');
+          } finally {
+            r.proc.kill('SIGCONT');
+          }
+          await waitFor('writes accepted again', async () => (await call(c, 'SET', 'mr', '4')) === 'OK', 10000);
+        } finally {
+          await call(c, 'CONFIG', 'SET', 'min-replicas-to-write', 0);
+        }
+        await assertSame(p.port, r.port, 'after min-replicas');
+      });
+
+      it('a replica slower than the stream is disconnected, and resyncs fully after SIGCONT', async () => {
+        await call(c, 'CONFIG', 'SET', 'client-output-buffer-limit', 'replica 262144 131072 1');
+        const before = await stats(p.port);
+        r.proc.kill('SIGSTOP');
+        try {
+          const v = 'y'.repeat(10_000);
+          for (let i = 0; i < 4000 && (await info(p.port, 'replication')).connected_slaves !== '0'; i += 100) {
+            const batch: string[][] = [];
+            for (let j = i; j < i + 100; j++) batch.push(['SET', `slow:${j % 500}`, v]);
+            await c.pipeline(batch);
+          }
+          assert.equal((await info(p.port, 'replication')).connected_slaves, '0', 'the slow replica was dropped');
+        } finally {
+          r.proc.kill('SIGCONT');
+          await call(c, 'CONFIG', 'SET', 'client-output-buffer-limit', 'replica 268435456 67108864 60');
+        }
+        await assertSame(p.port, r.port, 'after the slow replica came back');
+        const after = await stats(p.port);
+        assert.ok(after.full >= before.full + 1, 'a full resync');
+      });
+    });
+
+    it('WAIT counts the replicas that acknowledged, and times out with fewer', async () => {
+      const p = await startPrimary(kind);
+      let r1: Replica | null = null;
+      let r2: Replica | null = null;
+      try {
+        r1 = await startReplica(p.port);
+        r2 = await startReplica(p.port);
+        await synced(p.port, r1.port);
+        await synced(p.port, r2.port);
+        await withClient(p.port, async (c) => {
+          assert.equal(await call(c, 'WAIT', 0, 0), 2);
+          await call(c, 'SET', 'w', '1');
+          assert.equal(await call(c, 'WAIT', 2, 5000), 2);
+          assert.equal(await call(c, 'WAIT', 5, 200), 2);
+          (r2 as Replica).proc.kill('SIGSTOP');
+          try {
+            await call(c, 'SET', 'w', '2');
+            const t0 = Date.now();
+            assert.equal(await call(c, 'WAIT', 2, 500), 1);
+            assert.ok(Date.now() - t0 >= 450, 'WAIT waited for its timeout');
+            assert.equal(await call(c, 'WAIT', 1, 5000), 1);
+          } finally {
+            (r2 as Replica).proc.kill('SIGCONT');
+          }
+          assert.equal(await call(c, 'WAIT', 2, 10000), 2);
+        });
+      } finally {
+        await r1?.close();
+        await r2?.close();
+        await p.close();
+      }
+    });
+
+    it('kill -9 of a replica during its full sync: the primary stays healthy and the next replica syncs', async () => {
+      // A 1 s diskless delay: the replica waits for the transfer, is stopped, then the transfer
+      // starts and stalls on its full socket, then the replica is killed.
+      const p = await startPrimary(kind, { 'repl-diskless-sync-delay': '1' });
+      let r: Replica | null = null;
+      const n = 50_000;
+      try {
+        await loadStrings(p.port, n, 500);
+        r = await startReplica(p.port);
+        const victim = r;
+        await waitFor('the replica attached', async () => (await info(p.port, 'replication')).connected_slaves === '1', 10000);
+        victim.proc.kill('SIGSTOP');
+        assert.match((await info(p.port, 'replication')).slave0, /state=wait_bgsave/);
+        await waitFor('the transfer started', async () => /state=send_bulk/.test((await info(p.port, 'replication')).slave0), 10000);
+        await sleep(300);
+        assert.match((await info(p.port, 'replication')).slave0, /state=send_bulk/, 'the transfer stalls');
+        await victim.close(); // SIGKILL
+        r = null;
+        await withClient(p.port, async (c) => assert.equal(await call(c, 'SET', 'alive', '1'), 'OK'));
+        await waitFor('the dead replica is gone', async () => (await info(p.port, 'replication')).connected_slaves === '0', 10000);
+        r = await startReplica(p.port);
+        await synced(p.port, r.port);
+        assert.deepEqual(await strings(r.port, n), await strings(p.port, n));
+        assert.deepEqual(await dbsizes(r.port), await dbsizes(p.port));
+      } finally {
+        await r?.close();
+        await p.close();
+      }
+    });
+
+    it('a replica restarted from its own RDB continues partially', async () => {
+      const p = await startPrimary(kind);
+      const dir = mkdtempSync(join(tmpdir(), 'repl-restart-'));
+      const port = await freePort();
+      const args = ['--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--replicaof', '127.0.0.1', String(p.port)];
+      let s = await spawnServer('redis', port, args);
+      try {
+        await populate(p.port);
+        // (A stream's consumer seen-times and entries-read change through the replica's own RDB reload.)
+        await withClient(p.port, (c) => call(c, 'DEL', 'stream'));
+        await synced(p.port, port);
+        const before = await stats(p.port);
+        // SHUTDOWN SAVE stores the replication ID and offset in the replica's RDB.
+        await s.c.send('SHUTDOWN', 'SAVE').catch(() => null);
+        await new Promise((res) => (s.proc.exitCode !== null ? res(null) : s.proc.once('exit', res)));
+        await withClient(p.port, (c) => call(c, 'SET', 'while-down', '1'));
+        s = await spawnServer('redis', port, args);
+        await assertSame(p.port, port, 'after the replica restarted');
+        const after = await stats(p.port);
+        assert.equal(after.full, before.full);
+        assert.equal(after.ok, before.ok + 1);
+      } finally {
+        await spawnedKill9(s);
+        rmSync(dir, { recursive: true, force: true });
+        await p.close();
+      }
+    });
+  });
+}
