@@ -27,8 +27,13 @@ import type { ReplicaPeer } from './host.js';
 import type { Replication } from './index.js';
 import type { StreamSink } from './stream.js';
 
-/** A replica's synchronisation state (INFO slaveN state=). */
-export type ReplicaSyncState = 'wait_bgsave' | 'send_bulk' | 'online';
+/**
+ * A replica's synchronisation state (Redis SLAVE_STATE_*): waiting for a snapshot to start
+ * (`wait_bgsave`), in a running one (`wait_bgsave_end`: the disk save runs, or the RDB streams to
+ * its socket), receiving the saved file (`send_bulk`), `online`. INFO shows `wait_bgsave_end` as
+ * `wait_bgsave`, as Redis's replstateToString does (a diskless transfer is never `send_bulk`).
+ */
+export type ReplicaSyncState = 'wait_bgsave' | 'wait_bgsave_end' | 'send_bulk' | 'online';
 
 /** One replica attached to this server (Redis: a client with CLIENT_SLAVE). */
 export class ReplicaEntry implements StreamSink {
@@ -347,8 +352,12 @@ export class PrimarySide {
     }
     if (now - this.lastNewline >= 1000) {
       this.lastNewline = now;
-      // Replicas waiting for the snapshot get a newline each second, so they do not time out.
-      for (const r of this.replicas) if (r.state === 'wait_bgsave' && !r.peer.closed) r.peer.write(NEWLINE);
+      // Replicas waiting for the snapshot get a newline each second, so they do not time out;
+      // not those whose RDB streams to their socket (it would corrupt the transfer).
+      for (const r of this.replicas) {
+        if (r.peer.closed) continue;
+        if (r.state === 'wait_bgsave' || (r.state === 'wait_bgsave_end' && !this.sync?.diskless)) r.peer.write(NEWLINE);
+      }
       const timeout = cfg.num('repl-timeout') * 1000;
       for (const r of [...this.replicas]) {
         if (r.state !== 'online' || r.prePsync || r.streamOnAck) continue;
@@ -378,7 +387,8 @@ export class PrimarySide {
     const now = Date.now();
     this.replicas.forEach((r, i) => {
       const lag = Math.floor((now - r.ackTime) / 1000);
-      out.push(`slave${i}:ip=${r.ip},port=${r.listeningPort},state=${r.state},offset=${r.ackOffset},lag=${lag}`);
+      const state = r.state === 'wait_bgsave_end' ? 'wait_bgsave' : r.state;
+      out.push(`slave${i}:ip=${r.ip},port=${r.listeningPort},state=${state},offset=${r.ackOffset},lag=${lag}`);
     });
     return out;
   }
@@ -399,7 +409,8 @@ class FullSync {
   constructor(
     private readonly side: PrimarySide,
     replicas: ReplicaEntry[],
-    private readonly diskless: boolean,
+    /** The RDB streams to the replicas' sockets (else it is saved to disk, then sent). */
+    readonly diskless: boolean,
   ) {
     this.replicas = new Set(replicas);
     this.startOffset = side.repl.stream.offset;
@@ -432,7 +443,7 @@ class FullSync {
     };
     log.notice(`Starting BGSAVE for SYNC with target: ${this.diskless ? 'replicas sockets' : 'disk'}`);
     for (const r of this.replicas) {
-      r.state = 'wait_bgsave';
+      r.state = 'wait_bgsave_end';
       if (!r.prePsync) r.peer.write(Buffer.from(`+FULLRESYNC ${stream.replid} ${this.startOffset}\r\n`));
       r.startBuffering();
       stream.sinks.add(r);
@@ -446,10 +457,7 @@ class FullSync {
   private startDiskless(aux: Record<string, string>): void {
     const header = Buffer.from(`$EOF:${this.eofMark}\r\n`);
     const mark = Buffer.from(this.eofMark);
-    for (const r of this.replicas) {
-      r.state = 'send_bulk';
-      r.peer.writeBulk(header, () => {});
-    }
+    for (const r of this.replicas) r.peer.writeBulk(header, () => {});
     const sink: SnapshotSink = {
       write: (chunk, cb) => this.toAll(chunk, cb),
       end: (cb) => this.toAll(mark, () => cb(null)),
