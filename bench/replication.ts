@@ -144,7 +144,11 @@ async function setWithReplicas(kind: ServerKind, requests: number, progress: (m:
         for (const x of replicas) await waitCaughtUp(primary.port, x.port);
       }
       progress(`7c ${kind}: SET -P 16 with ${n} replica(s)`);
-      const res = await runRedisBenchmark(primary.port, { t: 'set', row: 'SET' }, { clients: 50, pipeline: 16, requests, keyspace: 100_000 });
+      const res = await runRedisBenchmark(
+        primary.port,
+        { t: 'set', row: 'SET' },
+        { clients: 50, pipeline: 16, requests, keyspace: 100_000 },
+      );
       out.push(res.rps);
     }
     for (const x of replicas) await waitCaughtUp(primary.port, x.port);
@@ -162,7 +166,12 @@ export async function scenarioReplication(o: ReplicationBenchOptions, progress: 
   for (const k of KINDS) sync[k].push(await fullSync(k, keys, progress));
   const med = (k: ServerKind, f: keyof SyncResult) => median(sync[k].map((x) => x[f]));
   const syncRows: Row[] = [
-    row(`full sync of ${keys.toLocaleString('en-US')} keys (REPLICAOF → replica loaded)`, med('keydra', 'syncMs'), med('redis', 'syncMs'), 'ms'),
+    row(
+      `full sync of ${keys.toLocaleString('en-US')} keys (REPLICAOF → replica loaded)`,
+      med('keydra', 'syncMs'),
+      med('redis', 'syncMs'),
+      'ms',
+    ),
     row('longest PING round trip on the primary during the sync', med('keydra', 'maxPingMs'), med('redis', 'maxPingMs'), 'ms'),
     row('PINGs answered during the sync', med('keydra', 'pings'), med('redis', 'pings'), ''),
   ];

@@ -538,9 +538,13 @@ class FullSync {
       this.side.syncEnded();
       return;
     }
-    let data: Buffer;
+    // The file is read in chunks as each replica's socket takes them (sendBulkToSlave), from an
+    // fd opened now: a later save that replaces the file does not change what is sent.
+    let fd: number;
+    let size: number;
     try {
-      data = fs.readFileSync(path.resolve(file));
+      fd = fs.openSync(path.resolve(file), 'r');
+      size = fs.fstatSync(fd).size;
     } catch (e) {
       this.host.log.warning(`SYNC failed. Can't open/stat DB after BGSAVE: ${(e as Error).message}`);
       for (const r of [...this.replicas]) this.side.drop(r, 'BGSAVE for replication failed');
@@ -550,19 +554,24 @@ class FullSync {
     this.host.log.notice('Background saving terminated with success');
     let left = this.replicas.size;
     const finished = (): void => {
-      if (--left <= 0) this.side.syncEnded();
+      if (--left > 0) return;
+      fs.close(fd, () => {});
+      this.side.syncEnded();
     };
-    if (left === 0) this.side.syncEnded();
+    if (left === 0) {
+      left = 1;
+      finished();
+    }
     for (const r of [...this.replicas]) {
       r.state = 'send_bulk';
-      r.peer.writeBulk(Buffer.from(`$${data.length}\r\n`), () => {});
+      r.peer.writeBulk(Buffer.from(`$${size}\r\n`), () => {});
       let off = 0;
       const next = (): void => {
         if (r.peer.closed) {
           finished();
           return;
         }
-        if (off >= data.length) {
+        if (off >= size) {
           r.state = 'online';
           r.ackTime = Date.now();
           r.startStream();
@@ -570,11 +579,21 @@ class FullSync {
           finished();
           return;
         }
-        const chunk = data.subarray(off, Math.min(data.length, off + 256 * 1024));
-        off += chunk.length;
-        r.peer.writeBulk(chunk, next);
+        const chunk = Buffer.allocUnsafe(Math.min(size - off, BULK_CHUNK));
+        fs.read(fd, chunk, 0, chunk.length, off, (err, n) => {
+          if (err || n !== chunk.length) {
+            this.side.drop(r, `SYNC failed: can't read the RDB: ${err ? err.message : 'short read'}`);
+            finished();
+            return;
+          }
+          off += n;
+          r.peer.writeBulk(chunk, next);
+        });
       };
       next();
     }
   }
 }
+
+/** Bytes read from the RDB file and written to a replica at a time (Redis PROTO_IOBUF_LEN is 16 KB). */
+const BULK_CHUNK = 256 * 1024;

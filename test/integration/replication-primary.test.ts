@@ -225,7 +225,10 @@ async function populate(port: number): Promise<void> {
     for (let i = 0; i < 2000; i++) cmds.push(['SET', `key:${i}`, i]);
     const replies = await c.pipeline(cmds.map((a) => a.map(String)));
     for (const [i, r] of replies.entries()) {
-      assert.ok(!(typeof r.node === 'object' && r.node !== null && 't' in r.node && r.node.t === '-'), `${cmds[i][0]}: ${JSON.stringify(r.node)}`);
+      assert.ok(
+        !(typeof r.node === 'object' && r.node !== null && 't' in r.node && r.node.t === '-'),
+        `${cmds[i][0]}: ${JSON.stringify(r.node)}`,
+      );
     }
   });
 }
@@ -434,52 +437,58 @@ async function stats(port: number): Promise<{ full: number; ok: number; err: num
 
 for (const kind of kinds) {
   describe(`replication primary (${kind} primary, redis-server replicas): resync, WAIT, slow and dead replicas`, { skip }, () => {
-    it('writes made during a full sync are neither lost nor duplicated', async () => {
-      const p = await startPrimary(kind);
-      let r: Replica | null = null;
-      const n = 100_000;
-      try {
-        await loadStrings(p.port, n, 200);
-        r = await startReplica(p.port, ['--repl-diskless-load', 'disabled']);
-        const replica = r;
-        let stop = false;
-        const writer = async (id: number): Promise<number> => {
-          const c = await RawClient.connect(p.port);
-          let i = 0;
-          try {
-            while (!stop) {
-              const k = (i * 7919 + id * 104729) % n;
-              await c.pipeline([
-                ['INCR', 'ctr'],
-                ['RPUSH', `log:${id}`, String(i)],
-                ['SET', `key:${k}`, `w${id}-${i}`],
-              ]);
-              i++;
+    for (const diskless of ['yes', 'no']) {
+      it(`writes made during a full sync are neither lost nor duplicated (repl-diskless-sync ${diskless})`, async () => {
+        const p = await startPrimary(kind, { 'repl-diskless-sync': diskless });
+        let r: Replica | null = null;
+        const n = 100_000;
+        try {
+          await loadStrings(p.port, n, 200);
+          r = await startReplica(p.port, ['--repl-diskless-load', 'disabled']);
+          const replica = r;
+          let stop = false;
+          const writer = async (id: number): Promise<number> => {
+            const c = await RawClient.connect(p.port);
+            let i = 0;
+            try {
+              while (!stop) {
+                const k = (i * 7919 + id * 104729) % n;
+                await c.pipeline([
+                  ['INCR', 'ctr'],
+                  ['RPUSH', `log:${id}`, String(i)],
+                  ['SET', `key:${k}`, `w${id}-${i}`],
+                ]);
+                i++;
+              }
+            } finally {
+              c.close();
             }
-          } finally {
-            c.close();
-          }
-          return i;
-        };
-        const writers = [writer(1), writer(2), writer(3)];
-        await waitFor('link up', async () => (await info(replica.port, 'replication')).master_link_status === 'up');
-        await sleep(200);
-        stop = true;
-        const counts = await Promise.all(writers);
-        await synced(p.port, r.port);
-        await withClient(r.port, async (rc) => {
-          assert.equal(Number(await call(rc, 'GET', 'ctr')), counts[0] + counts[1] + counts[2]);
-          for (const [i, cnt] of counts.entries()) {
-            sameData(await call(rc, 'LRANGE', `log:${i + 1}`, 0, -1), Array.from({ length: cnt }, (_, j) => String(j)), `log:${i + 1}`);
-          }
-        });
-        sameData(await strings(r.port, n), await strings(p.port, n), 'string values');
-        assert.deepEqual(await dbsizes(r.port), await dbsizes(p.port));
-      } finally {
-        await r?.close();
-        await p.close();
-      }
-    });
+            return i;
+          };
+          const writers = [writer(1), writer(2), writer(3)];
+          await waitFor('link up', async () => (await info(replica.port, 'replication')).master_link_status === 'up');
+          await sleep(200);
+          stop = true;
+          const counts = await Promise.all(writers);
+          await synced(p.port, r.port);
+          await withClient(r.port, async (rc) => {
+            assert.equal(Number(await call(rc, 'GET', 'ctr')), counts[0] + counts[1] + counts[2]);
+            for (const [i, cnt] of counts.entries()) {
+              sameData(
+                await call(rc, 'LRANGE', `log:${i + 1}`, 0, -1),
+                Array.from({ length: cnt }, (_, j) => String(j)),
+                `log:${i + 1}`,
+              );
+            }
+          });
+          sameData(await strings(r.port, n), await strings(p.port, n), 'string values');
+          assert.deepEqual(await dbsizes(r.port), await dbsizes(p.port));
+        } finally {
+          await r?.close();
+          await p.close();
+        }
+      });
+    }
 
     describe('one replica attached', () => {
       let p: Peer;
@@ -663,7 +672,11 @@ for (const kind of kinds) {
         victim.proc.kill('SIGSTOP');
         assert.match((await info(p.port, 'replication')).slave0, /state=wait_bgsave/);
         await sleep(1500); // the delay passes, the transfer starts and stalls on the stopped replica
-        assert.match((await info(p.port, 'replication')).slave0, /state=wait_bgsave/, 'the transfer stalls (a diskless transfer shows wait_bgsave)');
+        assert.match(
+          (await info(p.port, 'replication')).slave0,
+          /state=wait_bgsave/,
+          'the transfer stalls (a diskless transfer shows wait_bgsave)',
+        );
         await victim.close(); // SIGKILL
         r = null;
         await withClient(p.port, async (c) => assert.equal(await call(c, 'SET', 'alive', '1'), 'OK'));
