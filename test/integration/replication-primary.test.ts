@@ -490,6 +490,35 @@ for (const kind of kinds) {
       });
     }
 
+    it('FLUSHALL, SWAPDB and writes in other dbs during a full sync', async () => {
+      const p = await startPrimary(kind);
+      let r: Replica | null = null;
+      try {
+        await loadStrings(p.port, 50_000, 200);
+        await withClient(p.port, async (c) => {
+          await call(c, 'SELECT', 3);
+          await call(c, 'SET', 'in3', 'before');
+        });
+        r = await startReplica(p.port);
+        const replica = r;
+        await waitFor('the replica attached', async () => (await info(p.port, 'replication')).connected_slaves === '1', 10000);
+        await withClient(p.port, async (c) => {
+          await call(c, 'FLUSHALL');
+          await call(c, 'SET', 'after-flush', '1');
+          await call(c, 'SELECT', 3);
+          await call(c, 'SET', 'in3', 'after');
+          await call(c, 'SWAPDB', 3, 4);
+          await call(c, 'SELECT', 0);
+          await call(c, 'SET', 'last', '1');
+        });
+        await waitFor('link up', async () => (await info(replica.port, 'replication')).master_link_status === 'up');
+        await assertSame(p.port, replica.port, 'writes during the sync');
+      } finally {
+        await r?.close();
+        await p.close();
+      }
+    });
+
     describe('one replica attached', () => {
       let p: Peer;
       let r: Replica;
