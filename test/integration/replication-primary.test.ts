@@ -519,6 +519,53 @@ for (const kind of kinds) {
       }
     });
 
+    it('two replicas in one diskless transfer; announced ip and port in INFO and ROLE', async () => {
+      const p = await startPrimary(kind, { 'repl-diskless-sync-delay': '1' });
+      let r1: Replica | null = null;
+      let r2: Replica | null = null;
+      try {
+        await populate(p.port);
+        r1 = await startReplica(p.port, ['--replica-announce-ip', '10.1.2.3', '--replica-announce-port', '7777']);
+        r2 = await startReplica(p.port, ['--repl-diskless-load', 'swapdb']);
+        await assertSame(p.port, r1.port, 'first replica');
+        await assertSame(p.port, r2.port, 'second replica');
+        assert.equal((await stats(p.port)).full, 2);
+        const inf = await info(p.port, 'replication');
+        const lines = [inf.slave0, inf.slave1].sort();
+        assert.match(lines[0], /^ip=10\.1\.2\.3,port=7777,state=online,/);
+        assert.match(lines[1], new RegExp(`^ip=127\\.0\\.0\\.1,port=${r2.port},state=online,`));
+        const role = (await withClient(p.port, (c) => call(c, 'ROLE'))) as [string, number, string[][]];
+        assert.deepEqual(role[2].map((x) => `${x[0]}:${x[1]}`).sort(), ['10.1.2.3:7777', `127.0.0.1:${r2.port}`]);
+      } finally {
+        await r1?.close();
+        await r2?.close();
+        await p.close();
+      }
+    });
+
+    it('repl-backlog-ttl: the backlog is freed and the replid changes once no replica is left', async () => {
+      const p = await startPrimary(kind, { 'repl-backlog-ttl': '1' });
+      let r: Replica | null = await startReplica(p.port);
+      try {
+        await synced(p.port, r.port);
+        const before = await info(p.port, 'replication');
+        assert.equal(before.repl_backlog_active, '1');
+        await r.close();
+        r = null;
+        await waitFor('the backlog freed', async () => (await info(p.port, 'replication')).repl_backlog_active === '0', 10000);
+        const after = await info(p.port, 'replication');
+        assert.notEqual(after.master_replid, before.master_replid);
+        assert.equal(after.master_replid2, '0000000000000000000000000000000000000000');
+        assert.equal(after.repl_backlog_histlen, '0');
+        // A new replica starts a new history: full sync, and it is in sync.
+        r = await startReplica(p.port);
+        await assertSame(p.port, r.port, 'after the backlog was freed');
+      } finally {
+        await r?.close();
+        await p.close();
+      }
+    });
+
     describe('one replica attached', () => {
       let p: Peer;
       let r: Replica;
