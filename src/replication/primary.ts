@@ -231,7 +231,7 @@ export class PrimarySide {
         if (!/^-?\d+$/.test(val)) return { reply: null, error: 'ERR value is not an integer or out of range' };
         r.listeningPort = p;
       } else if (opt === 'ip-address') {
-        if (val.length >= 46)
+        if (val.length >= NET_HOST_STR_LEN)
           return { reply: null, error: `ERR REPLCONF ip-address provided by replica instance is too long: ${val.length} bytes` };
         r.announcedIp = val;
       } else if (opt === 'capa') {
@@ -597,3 +597,6 @@ class FullSync {
 
 /** Bytes read from the RDB file and written to a replica at a time (Redis PROTO_IOBUF_LEN is 16 KB). */
 const BULK_CHUNK = 256 * 1024;
+
+/** Longest REPLCONF ip-address accepted, plus one (Redis NET_HOST_STR_LEN: a hostname, not only an IP). */
+const NET_HOST_STR_LEN = 256;

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RawClient } from '../../src/client/rawClient.js';
+import { Differential } from '../helpers/differential.js';
 import type { RespNode } from '../../src/protocol/decoder.js';
 import { freePort, NO_REDIS, type Peer, redisServerPath, spawnServer, spawnedKill9, startKeydra, startRedis } from '../helpers/servers.js';
 
@@ -796,3 +797,49 @@ for (const kind of kinds) {
     });
   });
 }
+
+describe('replication commands from a plain client: same replies as redis-server', { skip }, () => {
+  let d: Differential | null = null;
+  before(async () => {
+    d = await Differential.start();
+  });
+  after(async () => {
+    await d?.close();
+  });
+
+  it('REPLCONF options and errors, WAIT without replicas, ROLE, REPLICAOF errors', async () => {
+    const dd = d as Differential;
+    await dd.same(
+      ['REPLCONF'],
+      ['REPLCONF', 'listening-port', 'abc'],
+      ['REPLCONF', 'listening-port'],
+      ['REPLCONF', 'listening-port', '6380'],
+      ['REPLCONF', 'foo', 'bar'],
+      ['REPLCONF', 'capa', 'eof', 'capa', 'psync2'],
+      ['REPLCONF', 'ip-address', '1.2.3.4'],
+      ['REPLCONF', 'ip-address', 'x'.repeat(46)],
+      ['REPLCONF', 'ip-address', 'x'.repeat(255)],
+      ['REPLCONF', 'ip-address', 'x'.repeat(256)],
+      ['WAIT', 'a', '1'],
+      ['WAIT', '1', 'a'],
+      ['WAIT', '1', '-1'],
+      ['WAIT', '0', '10'],
+      ['SET', 'k', 'v'],
+      ['WAIT', '1', '50'],
+      ['MULTI'],
+      ['WAIT', '1', '0'],
+      ['EXEC'],
+      ['ROLE'],
+      ['REPLICAOF', 'no', 'one'],
+      ['REPLICAOF', '127.0.0.1', 'abc'],
+      ['REPLICAOF', '127.0.0.1', '70000'],
+      ['SLAVEOF', '127.0.0.1', '-1'],
+      ['REPLICAOF', 'NO', 'ONE'],
+    );
+    // REPLCONF ACK and GETACK from a client that is not a replica: no reply at all.
+    for (const cl of [dd.r, dd.k]) {
+      cl.writeRaw('REPLCONF ACK 10\r\nREPLCONF GETACK *\r\nPING\r\n');
+      assert.deepEqual(plain((await cl.readReply()).node), 'PONG');
+    }
+  });
+});
