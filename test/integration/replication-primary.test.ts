@@ -317,6 +317,39 @@ for (const kind of kinds) {
         await assertSame(p.port, r.port, 'EVAL');
       });
 
+      it('relative TTLs reach the replica as the same absolute time; redis.set_repl', async () => {
+        await call(c, 'SET', 'ex1', 'v', 'EX', 1000);
+        await call(c, 'SETEX', 'ex2', 1000, 'v');
+        await call(c, 'PSETEX', 'ex3', 100000, 'v');
+        await call(c, 'SET', 'ex4', 'v');
+        await call(c, 'EXPIRE', 'ex4', 500);
+        await call(c, 'SET', 'ex5', 'v');
+        await call(c, 'PEXPIRE', 'ex5', 500000);
+        await call(c, 'SET', 'ex6', 'v');
+        await call(c, 'GETEX', 'ex6', 'EX', 900);
+        await call(c, 'SET', 'ex7', '1.5', 'EX', 800);
+        await call(c, 'INCRBYFLOAT', 'ex7', '2');
+        await call(c, 'SET', 'ex8', 'v', 'EX', 100);
+        await call(c, 'GETEX', 'ex8', 'PERSIST');
+        await call(c, 'SET', 'ex9', 'v', 'EX', 100);
+        await call(c, 'SET', 'ex9', 'w', 'KEEPTTL');
+        await call(c, 'HSET', 'ex10', 'a', 'b');
+        await call(c, 'EXPIREAT', 'ex10', Math.floor(Date.now() / 1000) + 1000);
+        const payload = await call(c, 'DUMP', 'ex10');
+        assert.equal(typeof payload, 'string');
+        await call(
+          c,
+          'EVAL',
+          "redis.set_repl(redis.REPL_NONE); redis.call('SET', 'notrepl', '1'); redis.set_repl(redis.REPL_ALL); redis.call('SET', 'repl', '1')",
+          0,
+        );
+        await synced(p.port, r.port);
+        assert.equal(await withClient(r.port, (rc) => call(rc, 'EXISTS', 'notrepl')), 0);
+        assert.equal(await withClient(r.port, (rc) => call(rc, 'EXISTS', 'repl')), 1);
+        await call(c, 'DEL', 'notrepl');
+        await assertSame(p.port, r.port, 'TTLs');
+      });
+
       it('MULTI/EXEC', async () => {
         await call(c, 'MULTI');
         await call(c, 'INCR', 'ctr');
