@@ -876,3 +876,54 @@ describe('replication commands from a plain client: same replies as redis-server
     }
   });
 });
+
+describe('replication primary: a Keydra process killed and restarted, and a chain of replicas', { skip }, () => {
+  it('kill -9 of a Keydra primary: after its restart the replica resyncs fully to the new dataset', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'keydra-primary-'));
+    const args = ['--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--repl-diskless-sync-delay', '0'];
+    let k = await spawnServer('keydra', port, args);
+    let r: Replica | null = null;
+    try {
+      await populate(port);
+      r = await startReplica(port);
+      await assertSame(port, r.port, 'before the crash');
+      const replidBefore = (await info(port, 'replication')).master_replid;
+      await spawnedKill9(k);
+      k = await spawnServer('keydra', port, args);
+      await withClient(port, (c) => call(c, 'SET', 'after-restart', '1'));
+      await assertSame(port, r.port, 'after the restart');
+      assert.notEqual((await info(port, 'replication')).master_replid, replidBefore);
+      assert.equal((await stats(port)).full, 1);
+      assert.deepEqual(await dbsizes(r.port), [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    } finally {
+      await r?.close();
+      await spawnedKill9(k);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('Keydra primary → redis-server replica → redis-server sub-replica', async () => {
+    const p = await startPrimary('keydra');
+    let r1: Replica | null = null;
+    let r2: Replica | null = null;
+    try {
+      await populate(p.port);
+      r1 = await startReplica(p.port);
+      r2 = await startReplica(r1.port);
+      await withClient(p.port, async (c) => {
+        await call(c, 'SELECT', 9);
+        await call(c, 'RPUSH', 'chain', 'a', 'b');
+        await call(c, 'SELECT', 0);
+        await call(c, 'SET', 'chain', '1');
+      });
+      await assertSame(p.port, r1.port, 'replica');
+      await assertSame(r1.port, r2.port, 'sub-replica');
+      assert.equal((await info(r2.port, 'replication')).master_replid, (await info(p.port, 'replication')).master_replid);
+    } finally {
+      await r2?.close();
+      await r1?.close();
+      await p.close();
+    }
+  });
+});
