@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Backlog } from '../../src/replication/backlog.js';
+import { ReplicationStream } from '../../src/replication/stream.js';
 import { rng } from '../helpers/random.js';
 
 const MIN = 16 * 1024;
@@ -127,5 +128,36 @@ describe('replication backlog ring buffer', () => {
     assert.equal(b.size, MIN);
     assert.equal(b.histlen, MIN);
     check(b, m);
+  });
+});
+
+describe('replication stream encoding', () => {
+  it('feeds RESP arrays with a SELECT when the db changes, into the backlog and the sinks', () => {
+    const s = new ReplicationStream(() => MIN);
+    const got: Buffer[] = [];
+    s.sinks.add({ write: (d) => got.push(Buffer.from(d)) });
+    s.createBacklog();
+    const long = 'L'.repeat(1000);
+    const bin = '\x00\xff\r\n\x80';
+    const many = Array.from({ length: 12 }, (_, i) => `a${i}`);
+    s.feed(0, ['SET', 'k', '']);
+    s.feed(0, ['SET', long, bin]);
+    s.feed(3, ['RPUSH', 'l', ...many]);
+    s.feed(-1, ['PING']);
+    s.feed(3, ['DEL', 'x'.repeat(33)]);
+    const resp = (argv: string[]) => `*${argv.length}\r\n${argv.map((a) => `$${a.length}\r\n${a}\r\n`).join('')}`;
+    const expected = Buffer.from(
+      resp(['SELECT', '0']) +
+        resp(['SET', 'k', '']) +
+        resp(['SET', long, bin]) +
+        resp(['SELECT', '3']) +
+        resp(['RPUSH', 'l', ...many]) +
+        resp(['PING']) +
+        resp(['DEL', 'x'.repeat(33)]),
+      'latin1',
+    );
+    assert.ok(Buffer.concat(got).equals(expected));
+    assert.equal(s.offset, expected.length);
+    assert.ok((s.backlog as Backlog).copyFrom(1).equals(expected));
   });
 });
