@@ -11,8 +11,8 @@
  *    longest round trip (target <= 20 ms on Keydra).
  * c. `redis-benchmark -t set -c 50 -P 16 -r 100000` throughput with 0, 1 and 2 redis-server
  *    replicas attached (each synced before the run), and as a ratio to 0 replicas.
- * Each part runs once, Keydra then redis-server (a full sync of 1M keys takes seconds to tens of
- * seconds; `--reps` is not applied, to keep the scenario within a few minutes).
+ * Parts a and b run `--reps` times (default 3, --quick 1), Keydra then redis-server each time, and
+ * report the medians; part c runs once per server (a few seconds each).
  */
 import { median, type Row, row, type Table } from './lib/report.js';
 import { runRedisBenchmark } from './lib/rbench.js';
@@ -23,6 +23,7 @@ import { type BenchServer, type ServerKind, sleep, startServer } from './lib/ser
 export interface ReplicationBenchOptions {
   quick: boolean;
   keys: number;
+  reps: number;
 }
 
 const KINDS: ServerKind[] = ['keydra', 'redis'];
@@ -163,7 +164,7 @@ async function setWithReplicas(kind: ServerKind, requests: number, progress: (m:
 export async function scenarioReplication(o: ReplicationBenchOptions, progress: (m: string) => void): Promise<Table[]> {
   const keys = o.keys;
   const sync: Record<ServerKind, SyncResult[]> = { keydra: [], redis: [] };
-  for (const k of KINDS) sync[k].push(await fullSync(k, keys, progress));
+  for (let r = 0; r < o.reps; r++) for (const k of KINDS) sync[k].push(await fullSync(k, keys, progress));
   const med = (k: ServerKind, f: keyof SyncResult) => median(sync[k].map((x) => x[f]));
   const syncRows: Row[] = [
     row(
@@ -184,7 +185,7 @@ export async function scenarioReplication(o: ReplicationBenchOptions, progress: 
   for (let n = 1; n <= 2; n++) setRows.push(row(`${n} replica(s) relative to none`, rel('keydra', n), rel('redis', n), ''));
   return [
     {
-      scenario: `7a. Replication: full sync of ${keys.toLocaleString('en-US')} keys to a redis-server replica`,
+      scenario: `7a. Replication: full sync of ${keys.toLocaleString('en-US')} keys to a redis-server replica (median of ${o.reps})`,
       description:
         'Primary loaded with key:N → value:N; a fresh redis-server 7.0 replica gets REPLICAOF (diskless sync, delay 0; the replica loads from disk). ' +
         'Time until master_link_status:up and DBSIZE = N on the replica; meanwhile a client on the primary sends PING back to back (target for Keydra: longest round trip <= 20 ms).',

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -923,6 +923,41 @@ describe('replication primary: a Keydra process killed and restarted, and a chai
     } finally {
       await r2?.close();
       await r1?.close();
+      await p.close();
+    }
+  });
+});
+
+describe('replication primary: PUBLISH goes to the replicas, not to the AOF', { skip }, () => {
+  it('a Keydra primary with appendonly yes', async () => {
+    const p = await startKeydra({ appendonly: true, 'repl-diskless-sync-delay': 0 });
+    let r: Replica | null = null;
+    let sub: RawClient | null = null;
+    try {
+      r = await startReplica(p.port);
+      await synced(p.port, r.port);
+      sub = await RawClient.connect(r.port);
+      await sub.call('SUBSCRIBE', 'ch');
+      await withClient(p.port, async (c) => {
+        await call(c, 'SET', 'a', '1');
+        await call(c, 'PUBLISH', 'ch', 'one');
+        await call(c, 'MULTI');
+        await call(c, 'SET', 'b', '2');
+        await call(c, 'PUBLISH', 'ch', 'two');
+        await call(c, 'EXEC');
+      });
+      for (const m of ['one', 'two']) assert.deepEqual(plain((await sub.readReply()).node), ['message', 'ch', m]);
+      await assertSame(p.port, r.port, 'with the AOF on');
+      const aofDir = join(p.dir, 'appendonlydir');
+      const aof = readdirSync(aofDir)
+        .filter((f) => f.includes('.incr.'))
+        .map((f) => readFileSync(join(aofDir, f), 'latin1'))
+        .join('');
+      assert.match(aof, /\$1\r\nb\r\n\$1\r\n2\r\n/);
+      assert.doesNotMatch(aof, /PUBLISH/i);
+    } finally {
+      sub?.close();
+      await r?.close();
       await p.close();
     }
   });
