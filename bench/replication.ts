@@ -11,8 +11,8 @@
  *    longest round trip (target <= 20 ms on Keydra).
  * c. `redis-benchmark -t set -c 50 -P 16 -r 100000` throughput with 0, 1 and 2 redis-server
  *    replicas attached (each synced before the run), and as a ratio to 0 replicas.
- * Parts a and b run `--reps` times (default 3, --quick 1), Keydra then redis-server each time, and
- * report the medians; part c runs once per server (a few seconds each).
+ * Every part runs `--reps` times (default 3, --quick 1), Keydra then redis-server each time, and
+ * reports the medians (the machine's other load moves single runs a lot).
  */
 import { median, type Row, row, type Table } from './lib/report.js';
 import { runRedisBenchmark } from './lib/rbench.js';
@@ -177,8 +177,10 @@ export async function scenarioReplication(o: ReplicationBenchOptions, progress: 
     row('PINGs answered during the sync', med('keydra', 'pings'), med('redis', 'pings'), ''),
   ];
   const requests = o.quick ? 200_000 : 1_000_000;
+  const runs: Record<ServerKind, (number | null)[][]> = { keydra: [], redis: [] };
+  for (let r = 0; r < o.reps; r++) for (const k of KINDS) runs[k].push(await setWithReplicas(k, requests, progress));
   const rps: Record<ServerKind, (number | null)[]> = { keydra: [], redis: [] };
-  for (const k of KINDS) rps[k] = await setWithReplicas(k, requests, progress);
+  for (const k of KINDS) for (let n = 0; n <= 2; n++) rps[k].push(median(runs[k].map((x) => x[n])));
   const setRows: Row[] = [];
   for (let n = 0; n <= 2; n++) setRows.push(row(`SET -P 16, ${n} replica(s)`, rps.keydra[n], rps.redis[n], 'req/s'));
   const rel = (k: ServerKind, n: number) => (rps[k][n] !== null && rps[k][0] ? (rps[k][n] as number) / (rps[k][0] as number) : null);
@@ -194,7 +196,7 @@ export async function scenarioReplication(o: ReplicationBenchOptions, progress: 
     },
     {
       scenario: '7b. Replication cost: SET throughput with redis-server replicas attached',
-      description: `\`redis-benchmark -t set -c 50 -P 16 -r 100000 -n ${requests}\` on the primary with 0, 1 and 2 redis-server replicas (each synced first); all processes share the machine's CPUs.`,
+      description: `\`redis-benchmark -t set -c 50 -P 16 -r 100000 -n ${requests}\` on the primary with 0, 1 and 2 redis-server replicas (each synced first), median of ${o.reps}; all processes share the machine's CPUs.`,
       rows: setRows,
       notes: [],
     },
