@@ -54,6 +54,11 @@ export class ReplicaEntry implements StreamSink {
   waitingSince = Date.now();
   /** After a diskless transfer: the stream starts on the first REPLCONF ACK (repl_start_cmd_stream_on_ack). */
   streamOnAck = false;
+  /**
+   * Unix ms since when a chunk of a diskless transfer waits for this replica's socket, 0 when none
+   * does (Redis repl_last_partial_write): a replica stuck longer than repl-timeout is dropped.
+   */
+  bulkWaitSince = 0;
   /** The stream produced since its full sync started, sent once online; null when not buffering. */
   private buffered: Buffer[] | null = null;
   private bufferedBytes = 0;
@@ -360,8 +365,13 @@ export class PrimarySide {
       }
       const timeout = cfg.num('repl-timeout') * 1000;
       for (const r of [...this.replicas]) {
-        if (r.state !== 'online' || r.prePsync || r.streamOnAck) continue;
-        if (now - r.ackTime > timeout) this.drop(r, 'timeout (streaming sync)');
+        if (r.state === 'online' && !r.prePsync && now - r.ackTime > timeout) {
+          // (Also one waiting for its first ACK after a diskless transfer: ackTime was set at its end.)
+          this.drop(r, 'timeout (streaming sync)');
+        } else if (r.state === 'wait_bgsave_end' && this.sync?.diskless && r.bulkWaitSince !== 0 && now - r.bulkWaitSince > timeout) {
+          // A replica that stopped reading its diskless transfer holds the snapshot for everyone.
+          this.drop(r, 'timeout (full sync)');
+        }
       }
       const ttl = cfg.num('repl-backlog-ttl') * 1000;
       if (
@@ -510,7 +520,11 @@ class FullSync {
     for (const r of this.replicas) {
       if (r.peer.closed) continue;
       pending++;
-      r.peer.writeBulk(chunk, one);
+      if (r.bulkWaitSince === 0) r.bulkWaitSince = Date.now();
+      r.peer.writeBulk(chunk, () => {
+        r.bulkWaitSince = 0;
+        one();
+      });
     }
     one();
   }

@@ -801,6 +801,30 @@ for (const kind of kinds) {
       }
     });
 
+    it('a replica stuck in its diskless transfer is dropped after repl-timeout; the next one syncs', async () => {
+      const p = await startPrimary(kind, { 'repl-diskless-sync-delay': '1', 'repl-timeout': '2' });
+      let r: Replica | null = null;
+      const n = 50_000;
+      try {
+        await loadStrings(p.port, n, 500);
+        r = await startReplica(p.port);
+        const victim = r;
+        await waitFor('the replica attached', async () => (await info(p.port, 'replication')).connected_slaves === '1', 10000);
+        victim.proc.kill('SIGSTOP');
+        const t0 = Date.now();
+        await waitFor('the stuck replica dropped', async () => (await info(p.port, 'replication')).connected_slaves === '0', 15000);
+        assert.ok(Date.now() - t0 >= 2000, 'not before repl-timeout');
+        victim.proc.kill('SIGCONT');
+        await victim.close();
+        r = await startReplica(p.port);
+        await synced(p.port, r.port);
+        sameData(await strings(r.port, n), await strings(p.port, n), 'string values');
+      } finally {
+        await r?.close();
+        await p.close();
+      }
+    });
+
     it('a replica restarted from its own RDB continues partially', async () => {
       const p = await startPrimary(kind);
       const dir = mkdtempSync(join(tmpdir(), 'repl-restart-'));
