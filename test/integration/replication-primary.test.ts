@@ -7,7 +7,7 @@
  * PEXPIRETIME, FUNCTION LIST WITHCODE).
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -824,6 +824,33 @@ for (const kind of kinds) {
         await p.close();
       }
     });
+
+    for (const diskless of ['yes', 'no']) {
+      it(`redis-cli --rdb (REPLCONF rdb-only + old SYNC) gets the dataset, repl-diskless-sync ${diskless}`, async () => {
+        const p = await startPrimary(kind, { 'repl-diskless-sync': diskless });
+        const dir = mkdtempSync(join(tmpdir(), 'repl-rdb-'));
+        let loaded: Peer | null = null;
+        try {
+          await populate(p.port);
+          // Asynchronously: the Keydra primary runs in this process.
+          const out = await new Promise<string>((resolve, reject) =>
+            execFile('redis-cli', ['-p', String(p.port), '--rdb', join(dir, 'dump.rdb')], { timeout: 30000 }, (err, stdout, stderr) =>
+              err ? reject(err) : resolve(stdout + stderr),
+            ),
+          );
+          assert.match(out, /Transfer finished with success/);
+          loaded = await startRedis(['--dir', dir, '--dbfilename', 'dump.rdb']);
+          const l = loaded as Peer;
+          sameData(await dataset(l.port), await dataset(p.port), 'the RDB from redis-cli --rdb');
+          // The old-SYNC client is gone; the primary has no replica left.
+          await waitFor('no replica left', async () => (await info(p.port, 'replication')).connected_slaves === '0', 5000);
+        } finally {
+          await loaded?.close();
+          rmSync(dir, { recursive: true, force: true });
+          await p.close();
+        }
+      });
+    }
 
     it('a replica restarted from its own RDB continues partially', async () => {
       const p = await startPrimary(kind);
