@@ -27,8 +27,13 @@ import type { ReplicaPeer } from './host.js';
 import type { Replication } from './index.js';
 import type { StreamSink } from './stream.js';
 
-/** A replica's synchronisation state (INFO slaveN state=). */
-export type ReplicaSyncState = 'wait_bgsave' | 'send_bulk' | 'online';
+/**
+ * A replica's synchronisation state (Redis SLAVE_STATE_*): waiting for a snapshot to start
+ * (`wait_bgsave`), in a running one (`wait_bgsave_end`: the disk save runs, or the RDB streams to
+ * its socket), receiving the saved file (`send_bulk`), `online`. INFO shows `wait_bgsave_end` as
+ * `wait_bgsave`, as Redis's replstateToString does (a diskless transfer is never `send_bulk`).
+ */
+export type ReplicaSyncState = 'wait_bgsave' | 'wait_bgsave_end' | 'send_bulk' | 'online';
 
 /** One replica attached to this server (Redis: a client with CLIENT_SLAVE). */
 export class ReplicaEntry implements StreamSink {
@@ -49,6 +54,11 @@ export class ReplicaEntry implements StreamSink {
   waitingSince = Date.now();
   /** After a diskless transfer: the stream starts on the first REPLCONF ACK (repl_start_cmd_stream_on_ack). */
   streamOnAck = false;
+  /**
+   * Unix ms since when a chunk of a diskless transfer waits for this replica's socket, 0 when none
+   * does (Redis repl_last_partial_write): a replica stuck longer than repl-timeout is dropped.
+   */
+  bulkWaitSince = 0;
   /** The stream produced since its full sync started, sent once online; null when not buffering. */
   private buffered: Buffer[] | null = null;
   private bufferedBytes = 0;
@@ -231,7 +241,7 @@ export class PrimarySide {
         if (!/^-?\d+$/.test(val)) return { reply: null, error: 'ERR value is not an integer or out of range' };
         r.listeningPort = p;
       } else if (opt === 'ip-address') {
-        if (val.length >= 46)
+        if (val.length >= NET_HOST_STR_LEN)
           return { reply: null, error: `ERR REPLCONF ip-address provided by replica instance is too long: ${val.length} bytes` };
         r.announcedIp = val;
       } else if (opt === 'capa') {
@@ -358,12 +368,21 @@ export class PrimarySide {
     }
     if (now - this.lastNewline >= 1000) {
       this.lastNewline = now;
-      // Replicas waiting for the snapshot get a newline each second, so they do not time out.
-      for (const r of this.replicas) if (r.state === 'wait_bgsave' && !r.peer.closed) r.peer.write(NEWLINE);
+      // Replicas waiting for the snapshot get a newline each second, so they do not time out;
+      // not those whose RDB streams to their socket (it would corrupt the transfer).
+      for (const r of this.replicas) {
+        if (r.peer.closed) continue;
+        if (r.state === 'wait_bgsave' || (r.state === 'wait_bgsave_end' && !this.sync?.diskless)) r.peer.write(NEWLINE);
+      }
       const timeout = cfg.num('repl-timeout') * 1000;
       for (const r of [...this.replicas]) {
-        if (r.state !== 'online' || r.prePsync || r.streamOnAck) continue;
-        if (now - r.ackTime > timeout) this.drop(r, 'timeout (streaming sync)');
+        if (r.state === 'online' && !r.prePsync && now - r.ackTime > timeout) {
+          // (Also one waiting for its first ACK after a diskless transfer: ackTime was set at its end.)
+          this.drop(r, 'timeout (streaming sync)');
+        } else if (r.state === 'wait_bgsave_end' && this.sync?.diskless && r.bulkWaitSince !== 0 && now - r.bulkWaitSince > timeout) {
+          // A replica that stopped reading its diskless transfer holds the snapshot for everyone.
+          this.drop(r, 'timeout (full sync)');
+        }
       }
       const ttl = cfg.num('repl-backlog-ttl') * 1000;
       if (
@@ -476,7 +495,8 @@ export class PrimarySide {
     const now = Date.now();
     this.replicas.forEach((r, i) => {
       const lag = Math.floor((now - r.ackTime) / 1000);
-      out.push(`slave${i}:ip=${r.ip},port=${r.listeningPort},state=${r.state},offset=${r.ackOffset},lag=${lag}`);
+      const state = r.state === 'wait_bgsave_end' ? 'wait_bgsave' : r.state;
+      out.push(`slave${i}:ip=${r.ip},port=${r.listeningPort},state=${state},offset=${r.ackOffset},lag=${lag}`);
     });
     return out;
   }
@@ -497,7 +517,8 @@ class FullSync {
   constructor(
     private readonly side: PrimarySide,
     replicas: ReplicaEntry[],
-    private readonly diskless: boolean,
+    /** The RDB streams to the replicas' sockets (else it is saved to disk, then sent). */
+    readonly diskless: boolean,
   ) {
     this.replicas = new Set(replicas);
     this.startOffset = side.repl.stream.offset;
@@ -530,7 +551,7 @@ class FullSync {
     };
     log.notice(`Starting BGSAVE for SYNC with target: ${this.diskless ? 'replicas sockets' : 'disk'}`);
     for (const r of this.replicas) {
-      r.state = 'wait_bgsave';
+      r.state = 'wait_bgsave_end';
       if (!r.prePsync) r.peer.write(Buffer.from(`+FULLRESYNC ${stream.replid} ${this.startOffset}\r\n`));
       r.startBuffering();
       stream.sinks.add(r);
@@ -544,10 +565,7 @@ class FullSync {
   private startDiskless(aux: Record<string, string>): void {
     const header = Buffer.from(`$EOF:${this.eofMark}\r\n`);
     const mark = Buffer.from(this.eofMark);
-    for (const r of this.replicas) {
-      r.state = 'send_bulk';
-      r.peer.writeBulk(header, () => {});
-    }
+    for (const r of this.replicas) r.peer.writeBulk(header, () => {});
     const sink: SnapshotSink = {
       write: (chunk, cb) => this.toAll(chunk, cb),
       end: (cb) => this.toAll(mark, () => cb(null)),
@@ -600,7 +618,11 @@ class FullSync {
     for (const r of this.replicas) {
       if (r.peer.closed) continue;
       pending++;
-      r.peer.writeBulk(chunk, one);
+      if (r.bulkWaitSince === 0) r.bulkWaitSince = Date.now();
+      r.peer.writeBulk(chunk, () => {
+        r.bulkWaitSince = 0;
+        one();
+      });
     }
     one();
   }
@@ -628,9 +650,13 @@ class FullSync {
       this.side.syncEnded();
       return;
     }
-    let data: Buffer;
+    // The file is read in chunks as each replica's socket takes them (sendBulkToSlave), from an
+    // fd opened now: a later save that replaces the file does not change what is sent.
+    let fd: number;
+    let size: number;
     try {
-      data = fs.readFileSync(path.resolve(file));
+      fd = fs.openSync(path.resolve(file), 'r');
+      size = fs.fstatSync(fd).size;
     } catch (e) {
       this.host.log.warning(`SYNC failed. Can't open/stat DB after BGSAVE: ${(e as Error).message}`);
       for (const r of [...this.replicas]) this.side.drop(r, 'BGSAVE for replication failed');
@@ -640,19 +666,24 @@ class FullSync {
     this.host.log.notice('Background saving terminated with success');
     let left = this.replicas.size;
     const finished = (): void => {
-      if (--left <= 0) this.side.syncEnded();
+      if (--left > 0) return;
+      fs.close(fd, () => {});
+      this.side.syncEnded();
     };
-    if (left === 0) this.side.syncEnded();
+    if (left === 0) {
+      left = 1;
+      finished();
+    }
     for (const r of [...this.replicas]) {
       r.state = 'send_bulk';
-      r.peer.writeBulk(Buffer.from(`$${data.length}\r\n`), () => {});
+      r.peer.writeBulk(Buffer.from(`$${size}\r\n`), () => {});
       let off = 0;
       const next = (): void => {
         if (r.peer.closed) {
           finished();
           return;
         }
-        if (off >= data.length) {
+        if (off >= size) {
           r.state = 'online';
           r.ackTime = Date.now();
           r.startStream();
@@ -660,11 +691,24 @@ class FullSync {
           finished();
           return;
         }
-        const chunk = data.subarray(off, Math.min(data.length, off + 256 * 1024));
-        off += chunk.length;
-        r.peer.writeBulk(chunk, next);
+        const chunk = Buffer.allocUnsafe(Math.min(size - off, BULK_CHUNK));
+        fs.read(fd, chunk, 0, chunk.length, off, (err, n) => {
+          if (err || n !== chunk.length) {
+            this.side.drop(r, `SYNC failed: can't read the RDB: ${err ? err.message : 'short read'}`);
+            finished();
+            return;
+          }
+          off += n;
+          r.peer.writeBulk(chunk, next);
+        });
       };
       next();
     }
   }
 }
+
+/** Bytes read from the RDB file and written to a replica at a time (Redis PROTO_IOBUF_LEN is 16 KB). */
+const BULK_CHUNK = 256 * 1024;
+
+/** Longest REPLCONF ip-address accepted, plus one (Redis NET_HOST_STR_LEN: a hostname, not only an IP). */
+const NET_HOST_STR_LEN = 256;

@@ -29,6 +29,21 @@ export function newReplid(): string {
 
 const ZERO_REPLID = '0000000000000000000000000000000000000000';
 
+/** Writes the decimal digits of `v` (a non-negative integer) at `p`; @returns the position after them. */
+function writeDecimal(b: Buffer, p: number, v: number): number {
+  if (v < 10) {
+    b[p] = 48 + v;
+    return p + 1;
+  }
+  let digits = 0;
+  for (let x = v; x > 0; x = Math.floor(x / 10)) digits++;
+  for (let i = p + digits - 1; i >= p; i--) {
+    b[i] = 48 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  return p + digits;
+}
+
 /** One server's replication stream (see module doc). */
 export class ReplicationStream {
   /** Current replication ID (master_replid). */
@@ -103,16 +118,31 @@ export class ReplicationStream {
     for (const s of this.sinks) s.write(data);
   }
 
-  /** Encodes argv (latin1 strings) as a RESP array into the scratch buffer; the view is valid until the next call. */
+  /**
+   * Encodes argv (latin1 strings) as a RESP array into the scratch buffer; the view is valid until
+   * the next call. Per command of every write while replicas are attached: headers and short
+   * arguments are stored byte by byte (Buffer#write's encoding dispatch cost more than the copy).
+   */
   private encode(argv: string[]): Buffer {
     let n = 16;
-    for (const a of argv) n += a.length + 16;
+    for (let i = 0; i < argv.length; i++) n += argv[i].length + 16;
     if (n > this.scratch.length) this.scratch = Buffer.allocUnsafe(Math.max(n, this.scratch.length * 2));
     const b = this.scratch;
-    let p = b.write(`*${argv.length}\r\n`, 0, 'latin1');
-    for (const a of argv) {
-      p += b.write(`$${a.length}\r\n`, p, 'latin1');
-      p += b.write(a, p, 'latin1');
+    b[0] = 42; // '*'
+    let p = writeDecimal(b, 1, argv.length);
+    b[p++] = 13;
+    b[p++] = 10;
+    for (let i = 0; i < argv.length; i++) {
+      const a = argv[i];
+      const len = a.length;
+      b[p++] = 36; // '$'
+      p = writeDecimal(b, p, len);
+      b[p++] = 13;
+      b[p++] = 10;
+      if (len <= 32) {
+        for (let j = 0; j < len; j++) b[p + j] = a.charCodeAt(j);
+        p += len;
+      } else p += b.latin1Write(a, p, len);
       b[p++] = 13;
       b[p++] = 10;
     }

@@ -167,7 +167,8 @@ function replicaofCommand(c: Client, argv: string[]): void {
   }
   const port = parseInt64(argv[2]);
   if (port === null || port < 0 || port > 65535) {
-    c.error(port === null ? 'ERR value is not an integer or out of range' : 'ERR Invalid master port');
+    // getRangeLongFromObjectOrReply with a message: the same error for a non-number and a bad range.
+    c.error('ERR Invalid master port');
     return;
   }
   if (repl.isReplica && repl.link?.host === argv[1] && repl.link.port === Number(port)) {
