@@ -27,6 +27,9 @@ export function onExpireCycle(f: (server: KeydraServer, ms: number) => void): vo
 export function activeExpireCycle(server: KeydraServer): number {
   if (server.keyspace.expirePaused) return 0; // CLIENT PAUSE: the dataset stays static
   if (activeExpireOff.has(server)) return 0;
+  // A replica expires nothing itself: its primary sends a DEL for each expired key (Redis
+  // serverCron runs activeExpireCycle only when iAmMaster()).
+  if (server.keyspace.replicaMode) return 0;
   const effort = server.config.num('active-expire-effort') - 1;
   const perLoop = 20 + 5 * effort;
   const acceptableStale = 10 - effort;

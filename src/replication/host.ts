@@ -10,7 +10,23 @@ export interface ReplicationHost extends PersistenceHost {
   /** The TCP port listened on (a replica announces it with REPLCONF listening-port). */
   readonly port: number;
   /** A trusted client without a socket that runs the primary's stream (flagged as the master client). */
-  newReplayer(opts?: { primary?: boolean }): CommandReplayer;
+  newReplayer(opts?: { primary?: boolean }): PrimaryReplayer;
+  /** Server counters (INFO stats total_net_repl_input_bytes). */
+  readonly stats: { total_net_repl_input_bytes: number };
+}
+
+/**
+ * The replayer a replica's link runs the primary's stream with (Redis server.master): a
+ * CommandReplayer that can be listed as the master client while the link is up.
+ */
+export interface PrimaryReplayer extends CommandReplayer {
+  /**
+   * Lists the client (CLIENT LIST addr=`addr`, flags=M) until `detach`; when a client kills it
+   * (CLIENT KILL TYPE master), `onKill` runs once (the link is dropped, as Redis freeClient(master)).
+   */
+  attach(addr: string, onKill: () => void): void;
+  /** Unlists the client; it can still run commands (the cached master of a later PSYNC). */
+  detach(): void;
 }
 
 /**

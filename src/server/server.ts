@@ -12,6 +12,7 @@ import net from 'node:net';
 import { ERR_MAX_CLIENTS, ERR_PROTECTED_MODE } from '../errors.js';
 import { Keyspace, type Db } from '../store/db.js';
 import type { CommandReplayer } from '../persistence/host.js';
+import type { PrimaryReplayer } from '../replication/host.js';
 import { lookupCommand } from '../commands/table.js';
 import { hashLimits } from '../store/hash.js';
 import { setLimits } from '../store/set.js';
@@ -450,13 +451,37 @@ export class KeydraServer {
    * runs each command through the dispatcher and drops its reply; lookup resolves the command
    * table entry (subcommands included) for the loader's unknown-command and arity checks.
    */
-  newReplayer(opts: { primary?: boolean } = {}): CommandReplayer {
+  newReplayer(opts: { primary?: boolean } = {}): PrimaryReplayer {
     const fake = this.createFakeClient();
     fake.authenticated = true;
     fake.mustObey = true;
     // The replica's link runs the primary's stream as the master client (CLIENT LIST flags=M, type master).
     if (opts.primary === true) (fake as unknown as { isMaster: boolean }).isMaster = true;
+    let onKill: (() => void) | null = null;
     return {
+      attach: (addr, kill) => {
+        // Listed (CLIENT LIST, CLIENT KILL TYPE master) while the link is up; a kill drops the link.
+        (fake as unknown as { addr: string }).addr = addr;
+        fake.closed = false;
+        onKill = kill;
+        this.clients.set(fake.id, fake);
+        const hook = (c: Client): void => {
+          if (c !== fake) return;
+          queueMicrotask(() => {
+            const i = this.clientFreeHooks.indexOf(hook);
+            if (i >= 0) this.clientFreeHooks.splice(i, 1);
+          });
+          const f = onKill;
+          onKill = null;
+          f?.();
+        };
+        this.clientFreeHooks.push(hook);
+      },
+      detach: () => {
+        onKill = null;
+        if (this.clients.get(fake.id) === fake) this.freeClient(fake);
+        fake.closed = false;
+      },
       lookup: (argv) => {
         let cmd = lookupCommand(argv[0]);
         if (cmd !== undefined && cmd.subcommands !== null && argv.length >= 2) {
@@ -781,7 +806,8 @@ export class KeydraServer {
     const timeout = this.config.num('timeout');
     if (timeout > 0) {
       for (const c of this.clients.values()) {
-        if (c.blocked === null && !c.inPubSub && now - c.lastInteraction > timeout * 1000) {
+        // Redis clientsCronHandleTimeout: never a replica's or the primary's link.
+        if (c.blocked === null && !c.inPubSub && now - c.lastInteraction > timeout * 1000 && c.type !== 'master' && c.type !== 'replica') {
           this.log.verbose('Closing idle client');
           this.freeClient(c);
         }

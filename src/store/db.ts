@@ -111,7 +111,10 @@ export class Db {
   expireIfNeeded(key: string): boolean {
     const when = this.expires.get(key);
     if (when === undefined || when > this.ks.now) return false;
-    if (this.ks.replicaMode || this.ks.expirePaused) return true;
+    // A replica hides expired keys but never deletes them (the primary sends the DEL); the
+    // primary's own commands see them as existing (Redis expireIfNeeded: current_client == master).
+    if (this.ks.replicaMode) return !this.ks.applyingPrimary;
+    if (this.ks.expirePaused) return true;
     this.deleteKey(key);
     this.ks.stats.expired_keys++;
     this.ks.hooks.keyExpired(this, key);
@@ -276,6 +279,8 @@ export class Keyspace {
   now = Date.now();
   /** As a replica, expired keys are hidden but not deleted (the master sends the DEL). */
   replicaMode = false;
+  /** True while a replica runs its primary's stream: expired keys still exist for those commands. */
+  applyingPrimary = false;
   /**
    * While CLIENT PAUSE is in force the dataset stays static: expired keys are hidden but neither
    * deleted nor propagated, and the active expire cycle skips (Redis 7.0 db.c expireIfNeeded,
