@@ -325,7 +325,12 @@ export class ReplicaLink {
     const cfg = this.server.config;
     switch (this.step) {
       case 'pong': {
-        if (!reply.startsWith('+') && !reply.startsWith('-NOAUTH') && !reply.startsWith('-NOPERM') && !reply.startsWith('-ERR operation not permitted')) {
+        if (
+          !reply.startsWith('+') &&
+          !reply.startsWith('-NOAUTH') &&
+          !reply.startsWith('-NOPERM') &&
+          !reply.startsWith('-ERR operation not permitted')
+        ) {
           log.warning(`Error reply to PING from master: '${reply}'`);
           this.cancelHandshake(false);
           return;
@@ -476,9 +481,7 @@ export class ReplicaLink {
     }
     if (line === '') return; // keep-alive while the primary prepares the RDB
     if (!line.startsWith('$')) {
-      log.warning(
-        `Bad protocol from MASTER, the first byte is not '$' (we received '${line}'), are you sure the host and port are right?`,
-      );
+      log.warning(`Bad protocol from MASTER, the first byte is not '$' (we received '${line}'), are you sure the host and port are right?`);
       this.cancelHandshake(true);
       return;
     }
@@ -614,7 +617,9 @@ export class ReplicaLink {
         fs.renameSync(t.tmpFile, p.rdbPath);
         data = fs.readFileSync(p.rdbPath);
       } catch (e) {
-        log.warning(`Failed trying to rename the temp DB into ${server.config.str('dbfilename')} in MASTER <-> REPLICA synchronization: ${(e as Error).message}`);
+        log.warning(
+          `Failed trying to rename the temp DB into ${server.config.str('dbfilename')} in MASTER <-> REPLICA synchronization: ${(e as Error).message}`,
+        );
         this.failLoad(false);
         return;
       }
@@ -653,7 +658,9 @@ export class ReplicaLink {
       server.loading = false;
       p.loadingState = null;
       const where = e instanceof RdbError ? ` at offset ${e.offset}` : '';
-      log.warning(`Failed trying to load the MASTER synchronization DB from ${t.mark !== null || swapdb || t.tmpFile === '' ? 'socket' : 'disk'}: ${(e as Error).message}${where}`);
+      log.warning(
+        `Failed trying to load the MASTER synchronization DB from ${t.mark !== null || swapdb || t.tmpFile === '' ? 'socket' : 'disk'}: ${(e as Error).message}${where}`,
+      );
       if (swapdb) log.notice('MASTER <-> REPLICA sync: Discarding temporary DB in background');
       else this.emptyData();
       this.failLoad(true);

@@ -11,7 +11,6 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { ERR_MAX_CLIENTS, ERR_PROTECTED_MODE } from '../errors.js';
 import { Keyspace, type Db } from '../store/db.js';
-import type { CommandReplayer } from '../persistence/host.js';
 import type { PrimaryReplayer } from '../replication/host.js';
 import { lookupCommand } from '../commands/table.js';
 import { hashLimits } from '../store/hash.js';

@@ -1,0 +1,431 @@
+/**
+ * Keydra as a replica (src/replication/replica.ts), over real sockets: of a real redis-server 7.0
+ * primary (full sync of every type, streamed writes, partial resync after CLIENT KILL TYPE master,
+ * READONLY, MASTERDOWN, REPLICAOF NO ONE, a redis-server sub-replica fed by the proxied stream)
+ * with a redis-server replica of the same primary as control; of a Keydra primary (disk-based
+ * and in-memory loads, swapdb); and of a fake primary sending a corrupt RDB (link dropped,
+ * retried, server alive).
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { RawClient } from '../../src/client/rawClient.js';
+import type { RespNode } from '../../src/protocol/decoder.js';
+import { NO_REDIS, type Peer, redisServerPath, startKeydra, startRedis } from '../helpers/servers.js';
+import type { RunningServer } from '../../src/index.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits (bounded) until `cond` holds; fails with `what` otherwise. */
+async function waitFor(what: string, cond: () => Promise<boolean>, ms = 15000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await sleep(50);
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+/** INFO <section> as a name → value map. */
+async function info(c: RawClient, section = 'replication'): Promise<Map<string, string>> {
+  const text = (await c.call('INFO', section)) as string;
+  const m = new Map<string, string>();
+  for (const line of text.split('\r\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) m.set(line.slice(0, i), line.slice(i + 1));
+  }
+  return m;
+}
+
+async function field(c: RawClient, name: string, section = 'replication'): Promise<string> {
+  return (await info(c, section)).get(name) ?? '';
+}
+
+/** Waits for the replica's link to be up and its applied offset to reach the primary's. */
+async function caughtUp(primary: RawClient, replica: RawClient): Promise<void> {
+  await waitFor('link up and offsets equal', async () => {
+    const r = await info(replica);
+    if (r.get('master_link_status') !== 'up') return false;
+    const p = await info(primary);
+    return p.get('master_repl_offset') === r.get('slave_repl_offset');
+  });
+}
+
+const str = (n: RespNode) => (typeof n === 'string' ? n : JSON.stringify(n));
+
+/**
+ * Every key of dbs 0..15, type-aware (encodings may differ between servers): type, content in a
+ * canonical order, absolute expire time; plus the function libraries.
+ */
+async function dataset(c: RawClient): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (let db = 0; db < 16; db++) {
+    await c.call('SELECT', db);
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const r = (await c.call('SCAN', cursor, 'COUNT', 1000)) as RespNode[];
+      cursor = r[0] as string;
+      keys.push(...(r[1] as string[]));
+    } while (cursor !== '0');
+    keys.sort();
+    for (const k of keys) {
+      const type = str(await c.call('TYPE', k));
+      let v: unknown;
+      if (type.includes('string')) v = await c.call('GET', k);
+      else if (type.includes('list')) v = await c.call('LRANGE', k, 0, -1);
+      else if (type.includes('hash')) v = ((await c.call('HGETALL', k)) as string[]).join('\0').split('\0');
+      else if (type.includes('zset')) v = await c.call('ZRANGE', k, 0, -1, 'WITHSCORES');
+      else if (type.includes('set')) v = ((await c.call('SMEMBERS', k)) as string[]).sort();
+      else if (type.includes('stream'))
+        v = [await c.call('XRANGE', k, '-', '+'), await c.call('XINFO', 'GROUPS', k), await c.call('XPENDING', k, 'g')];
+      if (type.includes('hash')) {
+        const flat = v as string[];
+        const pairs: string[] = [];
+        for (let i = 0; i < flat.length; i += 2) pairs.push(`${flat[i]}=${flat[i + 1]}`);
+        v = pairs.sort();
+      }
+      out[`${db}:${k}`] = { type, v, exp: await c.call('PEXPIRETIME', k) };
+    }
+  }
+  await c.call('SELECT', 0);
+  out.functions = await c.call('FUNCTION', 'LIST', 'WITHCODE');
+  return out;
+}
+
+/** Writes one of each type (small and big encodings), several dbs, TTLs, a function library, a stream with a group. */
+async function populate(c: RawClient): Promise<void> {
+  await c.call('SELECT', 0);
+  await c.call('SET', 'str', 'hello');
+  await c.call('SET', 'int', '12345');
+  await c.call('SET', 'bin', Buffer.from([0, 1, 2, 255, 13, 10]));
+  await c.call('SET', 'ttl', 'v', 'PX', 3600000);
+  await c.call('RPUSH', 'list', 'a', 'b', 'c');
+  await c.call('RPUSH', 'biglist', ...Array.from({ length: 1500 }, (_, i) => `item-${i}`));
+  await c.call('HSET', 'hash', 'f1', 'v1', 'f2', '2');
+  await c.call('HSET', 'bighash', ...Array.from({ length: 600 }, (_, i) => [`f${i}`, `v${i}`]).flat());
+  await c.call('SADD', 'intset', 1, 2, 3, 100);
+  await c.call('SADD', 'set', 'x', 'y', 'z');
+  await c.call('SADD', 'bigset', ...Array.from({ length: 700 }, (_, i) => `m${i}`));
+  await c.call('ZADD', 'zset', 1, 'a', 2.5, 'b', -3, 'c');
+  await c.call('ZADD', 'bigzset', ...Array.from({ length: 300 }, (_, i) => [i * 1.5, `z${i}`]).flat());
+  await c.call('EXPIRE', 'bigzset', 7200);
+  for (let i = 0; i < 5; i++) await c.call('XADD', 'stream', `${i + 1}-0`, 'f', `v${i}`);
+  await c.call('XGROUP', 'CREATE', 'stream', 'g', '0');
+  await c.call('XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', 2, 'STREAMS', 'stream', '>');
+  await c.call(
+    'FUNCTION',
+    'LOAD',
+    "#!lua name=mylib\nredis.register_function('myfunc', function(keys, args) return redis.call('GET', keys[1]) end)",
+  );
+  await c.call('SELECT', 1);
+  await c.call('SET', 'db1key', 'one');
+  await c.call('HSET', 'db1hash', 'a', '1');
+  await c.call('SELECT', 5);
+  await c.call('SET', 'db5key', 'five');
+  await c.call('SADD', 'db5set', 'q');
+  await c.call('SELECT', 0);
+}
+
+/** Writes that reach a replica as a stream: expiry, scripts, MULTI/EXEC, a served BLPOP, FLUSHDB. */
+async function streamedWrites(c: RawClient, port: number): Promise<void> {
+  await c.call('SELECT', 0);
+  await c.call('SET', 'later', 'x');
+  await c.call('PEXPIRE', 'later', 100);
+  await c.call('INCRBYFLOAT', 'float', '1.5');
+  await c.call('EVAL', "redis.call('SET', KEYS[1], 'fromlua'); redis.call('RPUSH', KEYS[2], 'l1', 'l2'); return 1", 2, 'luakey', 'lualist');
+  await c.call('FCALL', 'myfunc', 1, 'str');
+  await c.pipeline([['MULTI'], ['SET', 'tx1', 'a'], ['INCR', 'int'], ['ZINCRBY', 'zset', '10', 'a'], ['EXEC']]);
+  // A blocked client served by a push: propagated as the push plus the pop.
+  const blocker = await RawClient.connect(port);
+  const popped = blocker.call('BLPOP', 'queue', 5);
+  await sleep(50);
+  await c.call('RPUSH', 'queue', 'job1', 'job2');
+  assert.deepEqual(await popped, ['queue', 'job1']);
+  blocker.close();
+  await c.call('SPOP', 'set');
+  await c.call('XADD', 'stream', '10-0', 'f', 'new');
+  await c.call('XACK', 'stream', 'g', '1-0');
+  await c.call('SELECT', 5);
+  await c.call('FLUSHDB');
+  await c.call('SET', 'afterflush', '1');
+  await c.call('SELECT', 0);
+  await sleep(300); // `later` expires on the primary (lazily or actively: a DEL either way)
+  await c.call('GET', 'later');
+}
+
+describe('Keydra replica of a redis-server 7.0 primary', { skip: redisServerPath() === null ? NO_REDIS : false }, () => {
+  let primary: Peer | null = null;
+  let control: Peer | null = null;
+  let sub: Peer | null = null;
+  let keydra: (Peer & { running: RunningServer }) | null = null;
+  let p: RawClient;
+  let k: RawClient;
+  let ctl: RawClient;
+  before(async () => {
+    primary = await startRedis(['--repl-diskless-sync-delay', '0', '--enable-debug-command', 'yes']);
+    control = await startRedis();
+    keydra = await startKeydra({ 'repl-timeout': 5, 'repl-diskless-sync-delay': 0 });
+    p = await RawClient.connect((primary as Peer).port);
+    k = await RawClient.connect(keydra.port);
+    ctl = await RawClient.connect((control as Peer).port);
+    await populate(p);
+  });
+  after(async () => {
+    for (const c of [p, k, ctl]) c?.close();
+    await keydra?.close();
+    await sub?.close();
+    await control?.close();
+    await primary?.close();
+  });
+
+  it('full sync (diskless from the primary, disk load): every type, every db, TTLs, functions; same as a redis-server replica', async () => {
+    const pp = (primary as Peer).port;
+    assert.equal(str(await k.call('REPLICAOF', '127.0.0.1', pp)), '{"t":"+","v":"OK"}');
+    assert.equal(str(await ctl.call('REPLICAOF', '127.0.0.1', pp)), '{"t":"+","v":"OK"}');
+    await caughtUp(p, k);
+    await caughtUp(p, ctl);
+    const want = await dataset(p);
+    assert.deepEqual(await dataset(k), want);
+    assert.deepEqual(await dataset(ctl), want);
+    // The RDB went through dir/dbfilename (repl-diskless-load disabled).
+    assert.ok(existsSync(join((keydra as Peer).dir, 'dump.rdb')));
+    const r = await info(k);
+    assert.equal(r.get('master_replid'), await field(p, 'master_replid'));
+    assert.equal(r.get('master_sync_in_progress'), '0');
+  });
+
+  it('INFO replication and ROLE list the replica fields in the order redis-server does', async () => {
+    const names = (m: Map<string, string>) => [...m.keys()];
+    assert.deepEqual(names(await info(k)), names(await info(ctl)));
+    const role = (await k.call('ROLE')) as RespNode[];
+    const ctlRole = (await ctl.call('ROLE')) as RespNode[];
+    assert.deepEqual(role.slice(0, 4), ctlRole.slice(0, 4));
+    assert.equal(role[3], 'connected');
+    assert.equal(typeof role[4], 'number');
+  });
+
+  it('streams writes: expiry as DEL, EVAL/FCALL, MULTI/EXEC, a served BLPOP, FLUSHDB; applies what the primary applied', async () => {
+    await streamedWrites(p, (primary as Peer).port);
+    await caughtUp(p, k);
+    await caughtUp(p, ctl);
+    const want = await dataset(p);
+    assert.deepEqual(await dataset(k), want);
+    assert.deepEqual(await dataset(ctl), want);
+    assert.equal(await k.call('EXISTS', 'later'), 0);
+  });
+
+  it('an expired key the primary has not deleted yet is hidden on the replica, not deleted; the primary’s DEL removes it', async () => {
+    await p.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+    await p.call('SET', 'soon', 'v', 'PX', 100);
+    await caughtUp(p, k);
+    await sleep(200);
+    assert.equal(await k.call('GET', 'soon'), null);
+    assert.equal(await k.call('DBSIZE'), await p.call('DBSIZE')); // still held by both
+    await p.call('GET', 'soon'); // lazy expiry on the primary: DEL propagated
+    await caughtUp(p, k);
+    assert.equal(await k.call('DBSIZE'), await p.call('DBSIZE'));
+    await p.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
+  });
+
+  it('refuses writes with READONLY (replica-read-only yes)', async () => {
+    const r = await k.call('SET', 'x', '1');
+    assert.deepEqual(r, { t: '-', v: "READONLY You can't write against a read only replica." });
+    assert.deepEqual(await ctl.call('SET', 'x', '1'), r);
+  });
+
+  it('partial resync after CLIENT KILL TYPE master: sync_partial_ok grows, no full sync, writes meanwhile arrive', async () => {
+    const stats0 = await info(p, 'stats');
+    const list = (await k.call('CLIENT', 'LIST', 'TYPE', 'master')) as string;
+    assert.match(list, /flags=M/);
+    assert.equal(await k.call('CLIENT', 'KILL', 'TYPE', 'master'), 1);
+    await p.call('SET', 'during', 'gap');
+    await p.call('LPUSH', 'list', 'new');
+    await caughtUp(p, k);
+    const stats1 = await info(p, 'stats');
+    assert.equal(Number(stats1.get('sync_partial_ok')), Number(stats0.get('sync_partial_ok')) + 1);
+    assert.equal(stats1.get('sync_full'), stats0.get('sync_full'));
+    assert.deepEqual(await dataset(k), await dataset(p));
+    assert.ok(Number(await field(p, 'total_net_repl_input_bytes', 'stats')) >= 0);
+    assert.ok(Number(await field(k, 'total_net_repl_input_bytes', 'stats')) > 0);
+  });
+
+  it('proxies the primary’s stream byte for byte to a redis-server sub-replica', async () => {
+    sub = await startRedis();
+    const s = await RawClient.connect((sub as Peer).port);
+    try {
+      await s.call('REPLICAOF', '127.0.0.1', (keydra as Peer).port);
+      await caughtUp(k, s);
+      await p.call('SET', 'chained', 'yes');
+      await p.call('HSET', 'hash', 'f3', 'v3');
+      await caughtUp(p, k);
+      await caughtUp(k, s);
+      assert.equal(await field(s, 'master_replid'), await field(p, 'master_replid'));
+      assert.equal(await field(s, 'master_repl_offset'), await field(p, 'master_repl_offset'));
+      assert.deepEqual(await dataset(s), await dataset(p));
+    } finally {
+      s.close();
+    }
+  });
+
+  it('REPLICAOF NO ONE keeps the data, takes writes, continues the history as replid2', async () => {
+    const before = await dataset(k);
+    const replid = await field(k, 'master_replid');
+    const off = Number(await field(k, 'master_repl_offset'));
+    assert.equal(str(await k.call('REPLICAOF', 'NO', 'ONE')), '{"t":"+","v":"OK"}');
+    assert.deepEqual(await dataset(k), before);
+    assert.equal(str(await k.call('SET', 'mine', '1')), '{"t":"+","v":"OK"}');
+    const r = await info(k);
+    assert.equal(r.get('role'), 'master');
+    assert.equal(r.get('master_replid2'), replid);
+    assert.equal(Number(r.get('second_repl_offset')), off + 1);
+    await k.call('DEL', 'mine');
+  });
+
+  it('replica-serve-stale-data no: MASTERDOWN once the primary is gone (INFO still answers)', async () => {
+    await k.call('REPLICAOF', '127.0.0.1', (primary as Peer).port);
+    await caughtUp(p, k);
+    await k.call('CONFIG', 'SET', 'replica-serve-stale-data', 'no');
+    await ctl.call('CONFIG', 'SET', 'replica-serve-stale-data', 'no');
+    assert.equal(await k.call('GET', 'str'), 'hello');
+    p.close();
+    await (primary as Peer).close();
+    primary = null;
+    await waitFor('link down', async () => (await field(k, 'master_link_status')) === 'down');
+    await waitFor('control link down', async () => (await field(ctl, 'master_link_status')) === 'down');
+    const err = await k.call('GET', 'str');
+    assert.deepEqual(err, await ctl.call('GET', 'str'));
+    assert.match(str(err), /MASTERDOWN/);
+    const r = await info(k);
+    assert.ok(Number(r.get('master_link_down_since_seconds')) >= 0);
+    assert.equal(r.get('master_last_io_seconds_ago'), '-1');
+    assert.deepEqual([...r.keys()], [...(await info(ctl)).keys()]);
+    await k.call('CONFIG', 'SET', 'replica-serve-stale-data', 'yes');
+    assert.equal(await k.call('GET', 'str'), 'hello');
+    const role = (await k.call('ROLE')) as RespNode[];
+    assert.ok(['connect', 'connecting'].includes(role[3] as string));
+    assert.equal(role[4], -1);
+    await k.call('REPLICAOF', 'NO', 'ONE');
+    await ctl.call('REPLICAOF', 'NO', 'ONE');
+  });
+});
+
+describe('Keydra replica of a Keydra primary', () => {
+  const peers: Peer[] = [];
+  const clients: RawClient[] = [];
+  const open = async (port: number) => {
+    const c = await RawClient.connect(port);
+    clients.push(c);
+    return c;
+  };
+  after(async () => {
+    for (const c of clients) c.close();
+    for (const s of peers.reverse()) await s.close();
+  });
+
+  for (const [name, primaryOpts, replicaOpts] of [
+    ['disk-based transfer ($<len>) loaded from disk', { 'repl-diskless-sync': false }, { 'repl-diskless-load': 'disabled' }],
+    ['diskless transfer ($EOF:) loaded in memory (on-empty-db)', { 'repl-diskless-sync': true }, { 'repl-diskless-load': 'on-empty-db' }],
+    [
+      'diskless transfer into swapdb (old data replaced only at the end)',
+      { 'repl-diskless-sync': true },
+      { 'repl-diskless-load': 'swapdb' },
+    ],
+  ] as const) {
+    it(name, async () => {
+      const prim = await startKeydra({ 'repl-diskless-sync-delay': 0, ...primaryOpts });
+      const rep = await startKeydra({ ...replicaOpts });
+      peers.push(prim, rep);
+      const p = await open(prim.port);
+      const r = await open(rep.port);
+      await populate(p);
+      // Replaced by the primary's dataset (on-empty-db loads in memory only into an empty one).
+      if (replicaOpts['repl-diskless-load'] !== 'on-empty-db') await r.call('SET', 'stale', 'old');
+      await r.call('REPLICAOF', '127.0.0.1', prim.port);
+      await caughtUp(p, r);
+      assert.deepEqual(await dataset(r), await dataset(p));
+      assert.equal(await r.call('EXISTS', 'stale'), 0);
+      assert.equal(existsSync(join(rep.dir, 'dump.rdb')), replicaOpts['repl-diskless-load'] === 'disabled');
+      await streamedWrites(p, prim.port);
+      await caughtUp(p, r);
+      assert.deepEqual(await dataset(r), await dataset(p));
+      // WAIT on the primary counts our ACK.
+      await p.call('SET', 'acked', '1');
+      assert.equal(await p.call('WAIT', 1, 2000), 1);
+      // Partial resync after the link drops.
+      const full0 = await field(p, 'sync_full', 'stats');
+      await r.call('CLIENT', 'KILL', 'TYPE', 'master');
+      await p.call('SET', 'gap', '1');
+      await caughtUp(p, r);
+      assert.equal(await field(p, 'sync_full', 'stats'), full0);
+      assert.equal(await r.call('GET', 'gap'), '1');
+      await r.call('REPLICAOF', 'NO', 'ONE');
+    });
+  }
+});
+
+describe('Keydra replica of a broken primary', () => {
+  it('a corrupt RDB drops the link with a log line, is retried, and the server stays up', async () => {
+    let attempts = 0;
+    const fake = net.createServer((sock) => {
+      attempts++;
+      let buf = '';
+      sock.on('data', (d) => {
+        buf += d.toString('latin1');
+        // Answer each command of the handshake; PSYNC gets a full resync with a corrupt payload.
+        for (;;) {
+          const m = /^\*(\d+)\r\n/.exec(buf);
+          if (m === null) return;
+          let pos = m[0].length;
+          const argv: string[] = [];
+          for (let i = 0; i < Number(m[1]); i++) {
+            const h = /^\$(\d+)\r\n/.exec(buf.slice(pos));
+            if (h === null) return;
+            const len = Number(h[1]);
+            if (buf.length < pos + h[0].length + len + 2) return;
+            argv.push(buf.slice(pos + h[0].length, pos + h[0].length + len));
+            pos += h[0].length + len + 2;
+          }
+          buf = buf.slice(pos);
+          const cmd = argv[0].toUpperCase();
+          if (cmd === 'PING') sock.write('+PONG\r\n');
+          else if (cmd === 'REPLCONF') {
+            if (argv[1].toUpperCase() !== 'ACK') sock.write('+OK\r\n');
+          } else if (cmd === 'PSYNC') {
+            const body = Buffer.from('REDIS0010garbage-garbage-garbage', 'latin1');
+            sock.write(`+FULLRESYNC ${'a'.repeat(40)} 0\r\n\n\n$${body.length}\r\n`);
+            sock.write(body);
+          }
+        }
+      });
+      sock.on('error', () => {});
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    const port = (fake.address() as net.AddressInfo).port;
+    const rep = await startKeydra({ 'repl-diskless-load': 'swapdb' });
+    const c = await RawClient.connect(rep.port);
+    try {
+      await c.call('SET', 'keep', 'me');
+      await c.call('REPLICAOF', '127.0.0.1', port);
+      await waitFor('two sync attempts', async () => attempts >= 2, 10000);
+      assert.deepEqual(await c.call('PING'), { t: '+', v: 'PONG' });
+      assert.equal(await field(c, 'master_link_status'), 'down');
+      // swapdb: the old dataset is kept when the load fails.
+      assert.equal(await c.call('GET', 'keep'), 'me');
+      await c.call('CONFIG', 'SET', 'repl-diskless-load', 'disabled');
+      const n = attempts;
+      await waitFor('another attempt (disk load)', async () => attempts > n, 10000);
+      await sleep(100);
+      assert.equal(await field(c, 'master_link_status'), 'down');
+      // Loaded from disk: flushed first, as Redis.
+      assert.equal(await c.call('DBSIZE'), 0);
+      await c.call('REPLICAOF', 'NO', 'ONE');
+    } finally {
+      c.close();
+      await rep.close();
+      await new Promise((r) => fake.close(r));
+    }
+  });
+});
