@@ -108,6 +108,13 @@ export class ReplicaLink {
   ) {
     const s = repl.stream;
     this.cached = s.backlog !== null || s.offset > 0;
+    // SHUTDOWN / close: the link goes with the server (nothing reconnects afterwards).
+    repl.host.shutdownHooks.push(() => {
+      if (this.stopped) return;
+      this.stopped = true;
+      this.abortTransfer();
+      this.closeSocket();
+    });
   }
 
   private get server() {
@@ -669,6 +676,14 @@ export class ReplicaLink {
     server.loading = false;
     p.loadingState = null;
     if (this.stopped || this.transfer !== t) return;
+    // rdbLoadRio's lines about the file.
+    const ver = info.aux.get('redis-ver');
+    if (ver !== undefined) log.notice(`Loading RDB produced by version ${ver}`);
+    const ctime = Number(info.aux.get('ctime'));
+    if (Number.isFinite(ctime)) log.notice(`RDB age ${Math.max(0, Math.floor(Date.now() / 1000) - ctime)} seconds`);
+    const mem = Number(info.aux.get('used-mem'));
+    if (Number.isFinite(mem)) log.notice(`RDB memory usage when created ${(mem / 1024 / 1024).toFixed(2)} Mb`);
+    log.notice(`Done loading RDB, keys loaded: ${info.keys}, keys expired: ${info.expiredSkipped}.`);
     if (swapdb) {
       this.attachToNewPrimary();
       log.notice('MASTER <-> REPLICA sync: Swapping active DB with loaded DB');
@@ -677,7 +692,6 @@ export class ReplicaLink {
     }
     p.rdb.lastLoadKeysLoaded = info.keys;
     p.rdb.lastLoadKeysExpired = info.expiredSkipped;
-    log.notice(`Done loading RDB, keys loaded: ${info.keys}, keys expired: ${info.expiredSkipped}.`);
     server.dirty++;
     this.transfer = null;
     // replicationCreateMasterClient + the history of the primary.
