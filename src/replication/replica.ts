@@ -44,6 +44,9 @@ const MARK_LEN = 40;
 /** The stream parser's limits: the primary is trusted (Redis master client: no query buffer limit). */
 const STREAM_LIMITS = { maxBulkLen: Number.MAX_SAFE_INTEGER, maxQueryBuffer: Number.MAX_SAFE_INTEGER };
 
+/** Configs whose replica-read-only changes are followed (one listener per server). */
+const readOnlyWatched = new WeakSet<object>();
+
 /** The RDB being received during a full sync. */
 interface Transfer {
   /** Announced size (-1 until the `$` line is read; 0 with an EOF mark), bytes. */
@@ -123,6 +126,15 @@ export class ReplicaLink {
 
   /** Connects and synchronises, reconnecting every second while the link is down (replicationSetMaster). */
   start(): void {
+    const ks = this.server.keyspace;
+    const cfg = this.server.config;
+    ks.writableReplica = !cfg.bool('replica-read-only');
+    if (!readOnlyWatched.has(cfg)) {
+      readOnlyWatched.add(cfg);
+      cfg.onChange('replica-read-only', (v) => {
+        ks.writableReplica = v === false && ks.replicaMode;
+      });
+    }
     if (this.cached)
       this.server.log.notice(
         'Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.',
@@ -141,6 +153,7 @@ export class ReplicaLink {
     this.dropPrimary();
     this.closeSocket();
     this.state = 'none';
+    this.server.keyspace.writableReplica = false;
     const p = getPersistence(this.server);
     if (this.server.config.bool('appendonly') && !p.aof.enabled) this.restartAof();
   }
@@ -737,12 +750,14 @@ export class ReplicaLink {
   /** emptyData(-1): every db and the function libraries. */
   private emptyData(): void {
     for (const db of this.server.keyspace.dbs) db.clear();
+    this.server.keyspace.replicaKeysWithExpire.clear();
     this.server.newReplayer().run(['FUNCTION', 'FLUSH', 'SYNC']);
   }
 
   /** swapdb: the loaded dataset replaces ours (swapMainDbWithTempDb, functionsLibCtxSwapWithCurrent). */
   private swapIn(loaded: Keyspace): void {
     const ks = this.server.keyspace;
+    ks.replicaKeysWithExpire.clear();
     ks.dbs.forEach((db, i) => {
       const src = loaded.dbs[i];
       ks.hooks.dbCleared?.(db, src);

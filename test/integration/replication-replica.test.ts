@@ -236,6 +236,44 @@ describe('Keydra replica of a redis-server 7.0 primary', { skip: redisServerPath
     assert.deepEqual(await ctl.call('SET', 'x', '1'), r);
   });
 
+  it('a writable replica (replica-read-only no) deletes expired keys on write and expires its own keys', async () => {
+    const run = async (c: RawClient) => {
+      await c.call('CONFIG', 'SET', 'replica-read-only', 'no');
+      await c.call('SELECT', 9);
+      await c.call('SET', 'own', '1', 'PX', 100);
+      await c.call('SET', 'own2', '1', 'PX', 100);
+      await sleep(1500); // the replica's own expiry deletes both
+      const afterOwn = await c.call('DBSIZE');
+      await c.call('SELECT', 0);
+      await c.call('CONFIG', 'SET', 'replica-read-only', 'yes');
+      return afterOwn;
+    };
+    assert.equal(await run(k), 0);
+    assert.equal(await run(ctl), 0);
+    await p.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+    await p.call('SELECT', 9);
+    await p.call('SET', 'fromp', '5', 'PX', 50);
+    await p.call('SELECT', 0);
+    await caughtUp(p, k);
+    await caughtUp(p, ctl);
+    await sleep(100);
+    const incr = async (c: RawClient) => {
+      await c.call('CONFIG', 'SET', 'replica-read-only', 'no');
+      await c.call('SELECT', 9);
+      const out = [await c.call('DBSIZE'), await c.call('INCR', 'fromp'), await c.call('TTL', 'fromp')];
+      await c.call('DEL', 'fromp');
+      await c.call('SELECT', 0);
+      await c.call('CONFIG', 'SET', 'replica-read-only', 'yes');
+      return out;
+    };
+    assert.deepEqual(await incr(k), [1, 1, -1]);
+    assert.deepEqual(await incr(ctl), [1, 1, -1]);
+    await p.call('SELECT', 9);
+    await p.call('DEL', 'fromp');
+    await p.call('SELECT', 0);
+    await p.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1');
+  });
+
   it('partial resync after CLIENT KILL TYPE master: sync_partial_ok grows, no full sync, writes meanwhile arrive', async () => {
     const stats0 = await info(p, 'stats');
     const list = (await k.call('CLIENT', 'LIST', 'TYPE', 'master')) as string;
