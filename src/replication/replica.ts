@@ -790,12 +790,13 @@ export class ReplicaLink {
     const sock = this.socket;
     const addr = sock !== null ? `${sock.remoteAddress}:${sock.remotePort}` : `${this.host}:${this.port}`;
     this.replayer?.attach(addr, () => {
-      // CLIENT KILL TYPE master (or any kill of the master client): the link drops.
+      // CLIENT KILL TYPE master (or any kill of the master client): the connection closes now
+      // (the primary sees it at once, even if this server then sleeps in DEBUG SLEEP); the
+      // reconnection follows the command that killed it.
+      if (this.state !== 'connected' || this.socket !== sock) return;
+      this.closeSocket();
       queueMicrotask(() => {
-        if (this.state === 'connected' && this.socket === sock) {
-          this.closeSocket();
-          this.primaryLost();
-        }
+        if (this.state === 'connected' && this.socket === null) this.primaryLost();
       });
     });
     this.state = 'connected';
