@@ -126,6 +126,8 @@ export class ReplicaLink {
 
   /** Connects and synchronises, reconnecting every second while the link is down (replicationSetMaster). */
   start(): void {
+    // Clients blocked while we were a primary must not be served by the new primary's stream.
+    this.server.disconnectAllBlockedClients();
     const ks = this.server.keyspace;
     const cfg = this.server.config;
     ks.writableReplica = !cfg.bool('replica-read-only');
