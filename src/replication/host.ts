@@ -11,7 +11,7 @@ export interface ReplicationHost extends PersistenceHost {
   readonly port: number;
   /** A trusted client without a socket that runs the primary's stream (flagged as the master client). */
   newReplayer(opts?: { primary?: boolean }): PrimaryReplayer;
-  /** Unblocks clients blocked on keys or in WAIT with -UNBLOCK (a primary turning into a replica). */
+  /** Unblocks clients blocked on keys or in WAIT with -UNBLOCKED (a primary turning into a replica). */
   disconnectAllBlockedClients(): void;
   /** Server counters (INFO stats total_net_repl_input_bytes). */
   readonly stats: { total_net_repl_input_bytes: number };

@@ -738,13 +738,13 @@ export class KeydraServer {
 
   /**
    * Redis disconnectAllBlockedClients (replicationSetMaster): every client blocked on keys or in
-   * WAIT gets -UNBLOCK and is closed after the reply; commands postponed by CLIENT PAUSE stay.
+   * WAIT gets -UNBLOCKED and is closed after the reply; commands postponed by CLIENT PAUSE stay.
    */
   disconnectAllBlockedClients(): void {
     for (const c of this.clients.values()) {
       const st = c.blocked;
       if (st === null || (st.keys.length === 0 && st.command !== 'wait')) continue;
-      c.error('UNBLOCK force unblock from blocking operation, instance state changed (master -> replica?)');
+      c.error('UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)');
       this.unblockClient(c, false);
       c.closeAfterReply = true;
     }

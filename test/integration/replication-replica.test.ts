@@ -467,3 +467,31 @@ describe('Keydra replica of a broken primary', () => {
     }
   });
 });
+
+describe('REPLICAOF with blocked clients', { skip: redisServerPath() === null ? NO_REDIS : false }, () => {
+  it('clients blocked on keys get -UNBLOCKED, as on redis-server', async () => {
+    const prim = await startRedis();
+    const kd = await startKeydra();
+    const rd = await startRedis();
+    try {
+      const results: RespNode[] = [];
+      for (const port of [rd?.port as number, kd.port]) {
+        const blocked = await RawClient.connect(port);
+        const c = await RawClient.connect(port);
+        const reply = blocked.call('BLPOP', 'foo', 0);
+        await sleep(50);
+        await c.call('REPLICAOF', '127.0.0.1', (prim as Peer).port);
+        results.push(await reply);
+        await c.call('REPLICAOF', 'NO', 'ONE');
+        c.close();
+        blocked.close();
+      }
+      assert.deepEqual(results[1], results[0]);
+      assert.match(str(results[1]), /UNBLOCKED force unblock/);
+    } finally {
+      await kd.close();
+      await rd?.close();
+      await prim?.close();
+    }
+  });
+});
