@@ -99,6 +99,10 @@ export class ReplicaLink {
   private held: Buffer[] = [];
   /** Bytes read from the stream under the current history (read_reploff). */
   private readOffset = 0;
+  /** Bytes of the command being parsed that the parser already consumed (headers of a split command). */
+  private partial = 0;
+  /** Bytes of the MULTI being queued (applied at EXEC, with the whole transaction). */
+  private inTx = 0;
   /** The replayer is inside MULTI: the offset moves at EXEC, with the whole transaction. */
   private inMulti = false;
   /** True from stop() on: nothing restarts. */
@@ -806,6 +810,8 @@ export class ReplicaLink {
     this.lastInteraction = Date.now();
     this.parser = new RespParser(STREAM_LIMITS);
     this.held = [];
+    this.partial = 0;
+    this.inTx = 0;
     this.inMulti = false;
     this.readOffset = this.repl.stream.offset;
   }
@@ -824,6 +830,8 @@ export class ReplicaLink {
     this.inMulti = false;
     this.parser = new RespParser(STREAM_LIMITS);
     this.held = [];
+    this.partial = 0;
+    this.inTx = 0;
     this.readOffset = this.repl.stream.offset;
     this.cached = true;
     this.state = 'connect';
@@ -855,15 +863,17 @@ export class ReplicaLink {
     const ks = this.server.keyspace;
     /** Bytes parsed and applied but not yet proxied. */
     let unfed = 0;
-    /** Bytes parsed inside a MULTI not yet executed. */
-    let inTx = 0;
     ks.applyingPrimary = true;
     try {
       for (;;) {
         const before = parser.pending;
         const argv = parser.next();
+        // The parser may consume the start of a command (its headers) and wait for the rest:
+        // those bytes belong to the command that completes later.
+        this.partial += before - parser.pending;
         if (argv === null) break;
-        const len = before - parser.pending;
+        const len = this.partial;
+        this.partial = 0;
         const name = argv[0].toLowerCase();
         if (name === 'replconf' && argv.length >= 2 && argv[1].toLowerCase() === 'getack') {
           // The ACK carries what was applied before this command (c->reploff).
@@ -873,11 +883,11 @@ export class ReplicaLink {
         }
         if (name === 'multi') this.inMulti = true;
         if (this.inMulti) {
-          inTx += len;
+          this.inTx += len;
           if (name === 'exec' || name === 'discard') {
             this.inMulti = false;
-            unfed += inTx;
-            inTx = 0;
+            unfed += this.inTx;
+            this.inTx = 0;
           }
         } else unfed += len;
         if (this.state !== 'connected' || this.replayer !== replayer) return; // killed meanwhile

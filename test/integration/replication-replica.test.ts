@@ -11,7 +11,10 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RawClient } from '../../src/client/rawClient.js';
+import { RawClient, encodeCommand } from '../../src/client/rawClient.js';
+import { encodeRdb } from '../../src/persistence/rdb/rdb.js';
+import '../../src/persistence/rdb/types.js';
+import { Keyspace } from '../../src/store/db.js';
 import type { RespNode } from '../../src/protocol/decoder.js';
 import { NO_REDIS, type Peer, redisServerPath, startKeydra, startRedis } from '../helpers/servers.js';
 import type { RunningServer } from '../../src/index.js';
@@ -492,6 +495,89 @@ describe('REPLICAOF with blocked clients', { skip: redisServerPath() === null ? 
       await kd.close();
       await rd?.close();
       await prim?.close();
+    }
+  });
+});
+
+describe('Keydra replica of a primary that splits its stream anywhere', () => {
+  it('counts every byte into the offset, whole MULTI/EXEC units, and ACKs the exact offset on GETACK', async () => {
+    const rdb = encodeRdb(new Keyspace(16, { keyModified() {}, keyExpired() {} }));
+    const cmds = [
+      ['SELECT', '0'],
+      ['SET', 'k', 'v'],
+      ['MULTI'],
+      ['SET', 'a', '1'],
+      ['INCR', 'a'],
+      ['EXEC'],
+      ['SET', 'big', 'x'.repeat(70000)],
+      ['RPUSH', 'l', 'p', 'q'],
+    ].map((a) => encodeCommand(a));
+    const stream = Buffer.concat(cmds);
+    const acks: string[] = [];
+    let sock: net.Socket | null = null;
+    const fake = net.createServer((s) => {
+      sock = s;
+      s.setNoDelay(true);
+      let buf = '';
+      s.on('data', (d) => {
+        buf += d.toString('latin1');
+        for (;;) {
+          const m = /^\*(\d+)\r\n((?:\$\d+\r\n[^\r]*\r\n)*)/.exec(buf);
+          if (m === null) return;
+          const parts = m[2].split('\r\n').filter((_, i) => i % 2 === 1);
+          if (parts.length < Number(m[1])) return;
+          buf = buf.slice(m[0].length);
+          const cmd = parts[0].toUpperCase();
+          if (cmd === 'PING') s.write('+PONG\r\n');
+          else if (cmd === 'REPLCONF' && parts[1].toUpperCase() === 'ACK') acks.push(parts[2]);
+          else if (cmd === 'REPLCONF') s.write('+OK\r\n');
+          else if (cmd === 'PSYNC') {
+            s.write(`+FULLRESYNC ${'b'.repeat(40)} 100\r\n$${rdb.length}\r\n`);
+            s.write(rdb);
+          }
+        }
+      });
+      s.on('error', () => {});
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    const rep = await startKeydra();
+    const c = await RawClient.connect(rep.port);
+    try {
+      await c.call('REPLICAOF', '127.0.0.1', (fake.address() as net.AddressInfo).port);
+      await waitFor('link up', async () => (await field(c, 'master_link_status')) === 'up');
+      assert.equal(await field(c, 'master_repl_offset'), '100');
+      // One byte at a time for the small commands, odd-sized pieces for the big one.
+      for (let i = 0; i < stream.length; ) {
+        const n = i < stream.length - 70100 ? 1 : 997;
+        (sock as unknown as net.Socket).write(stream.subarray(i, i + n));
+        i += n;
+        await new Promise((r) => setImmediate(r));
+      }
+      const total = 100 + stream.length;
+      await waitFor('all applied', async () => Number(await field(c, 'slave_repl_offset')) === total);
+      assert.equal(await field(c, 'master_repl_offset'), String(total));
+      assert.equal(await c.call('GET', 'a'), '2');
+      assert.equal(await c.call('STRLEN', 'big'), 70000);
+      assert.deepEqual(await c.call('LRANGE', 'l', 0, -1), ['p', 'q']);
+      // GETACK: the ACK carries the offset before the GETACK itself.
+      (sock as unknown as net.Socket).write(encodeCommand(['REPLCONF', 'GETACK', '*']));
+      await waitFor('ack', async () => acks.includes(String(total)));
+      // Half a MULTI: the offset moves only at EXEC.
+      const half = Buffer.concat([encodeCommand(['MULTI']), encodeCommand(['SET', 'z', '1'])]);
+      (sock as unknown as net.Socket).write(half);
+      await sleep(100);
+      const getack = encodeCommand(['REPLCONF', 'GETACK', '*']).length;
+      assert.equal(await field(c, 'slave_repl_offset'), String(total + getack));
+      assert.equal(await field(c, 'slave_read_repl_offset'), String(total + getack + half.length));
+      (sock as unknown as net.Socket).write(encodeCommand(['EXEC']));
+      await waitFor('exec applied', async () => (await c.call('GET', 'z')) === '1');
+      assert.equal(await field(c, 'slave_repl_offset'), await field(c, 'slave_read_repl_offset'));
+      await c.call('REPLICAOF', 'NO', 'ONE');
+    } finally {
+      c.close();
+      await rep.close();
+      (sock as net.Socket | null)?.destroy();
+      await new Promise((r) => fake.close(r));
     }
   });
 });
