@@ -65,6 +65,8 @@ interface Transfer {
   lastIo: number;
   /** True once the payload is complete and being loaded. */
   loading: boolean;
+  /** server.loading was set for this transfer (a load from the socket). */
+  showsLoading: boolean;
 }
 
 /** The link to our primary (see module doc). */
@@ -271,6 +273,10 @@ export class ReplicaLink {
     const t = this.transfer;
     this.transfer = null;
     if (t === null) return;
+    if (t.showsLoading) {
+      this.server.loading = false;
+      getPersistence(this.server).loadingState = null;
+    }
     if (t.fd >= 0) {
       try {
         fs.closeSync(t.fd);
@@ -493,7 +499,18 @@ export class ReplicaLink {
         }
       }
     }
-    this.transfer = { size: -1, read: 0, mark: null, tail: Buffer.alloc(0), fd, tmpFile, chunks: [], lastIo: Date.now(), loading: false };
+    this.transfer = {
+      size: -1,
+      read: 0,
+      mark: null,
+      tail: Buffer.alloc(0),
+      fd,
+      tmpFile,
+      chunks: [],
+      lastIo: Date.now(),
+      loading: false,
+      showsLoading: false,
+    };
     this.state = 'transfer';
   }
 
@@ -525,8 +542,15 @@ export class ReplicaLink {
       }
       t.size = n;
       log.notice(`MASTER <-> REPLICA sync: receiving ${n} bytes from master ${to}`);
-      if (n === 0) this.payloadDone(t, Buffer.alloc(0));
     }
+    if (t.fd < 0) {
+      // Loading from the socket: Redis parses while it reads, with server.loading set (INFO
+      // loading:1, -LOADING for clients) from the first byte on.
+      this.server.loading = true;
+      getPersistence(this.server).loadingState = { start: Date.now(), totalBytes: t.size, loadedBytes: 0, rdbUsedMem: 0 };
+      t.showsLoading = true;
+    }
+    if (t.mark === null && t.size === 0) this.payloadDone(t, Buffer.alloc(0));
   }
 
   /** Payload bytes: stored until the announced length or the EOF mark; what follows is the stream. */
@@ -572,6 +596,8 @@ export class ReplicaLink {
     t.read += payload.length;
     if (t.fd < 0) {
       t.chunks.push(payload);
+      const st = getPersistence(this.server).loadingState;
+      if (t.showsLoading && st !== null) st.loadedBytes = t.read;
       return true;
     }
     try {

@@ -159,6 +159,40 @@ async function streamedWrites(c: RawClient, port: number): Promise<void> {
   await c.call('GET', 'later');
 }
 
+/**
+ * A fake primary: answers PING and REPLCONF as a primary does (no reply to ACKs) and hands the
+ * socket to `onPsync` when the replica sends PSYNC.
+ */
+function fakePrimary(onPsync: (s: net.Socket) => void): net.Server {
+  return net.createServer((sock) => {
+    let buf = '';
+    sock.on('data', (d) => {
+      buf += d.toString('latin1');
+      for (;;) {
+        const m = /^\*(\d+)\r\n/.exec(buf);
+        if (m === null) return;
+        let pos = m[0].length;
+        const argv: string[] = [];
+        for (let i = 0; i < Number(m[1]); i++) {
+          const h = /^\$(\d+)\r\n/.exec(buf.slice(pos));
+          if (h === null) return;
+          const len = Number(h[1]);
+          if (buf.length < pos + h[0].length + len + 2) return;
+          argv.push(buf.slice(pos + h[0].length, pos + h[0].length + len));
+          pos += h[0].length + len + 2;
+        }
+        buf = buf.slice(pos);
+        const cmd = argv[0].toUpperCase();
+        if (cmd === 'PING') sock.write('+PONG\r\n');
+        else if (cmd === 'REPLCONF') {
+          if (argv[1].toUpperCase() !== 'ACK') sock.write('+OK\r\n');
+        } else if (cmd === 'PSYNC') onPsync(sock);
+      }
+    });
+    sock.on('error', () => {});
+  });
+}
+
 describe('Keydra replica of a redis-server 7.0 primary', { skip: redisServerPath() === null ? NO_REDIS : false }, () => {
   let primary: Peer | null = null;
   let control: Peer | null = null;
@@ -577,6 +611,45 @@ describe('Keydra replica of a primary that splits its stream anywhere', () => {
       c.close();
       await rep.close();
       (sock as net.Socket | null)?.destroy();
+      await new Promise((r) => fake.close(r));
+    }
+  });
+});
+
+describe('a diskless transfer cut in the middle (swapdb)', () => {
+  // No redis-server control here: Redis reads a socket load blocking its event loop (it would not
+  // answer INFO until repl-timeout); its own suite checks these states (replication.tcl, "Diskless
+  // load swapdb (different replid)").
+  it('shows loading:1 and -LOADING while reading, keeps the old data when the primary goes away', async () => {
+    const socks = new Set<net.Socket>();
+    let serve = true;
+    const fake = fakePrimary((s) => {
+      socks.add(s);
+      if (!serve) return; // the next attempts wait for a PSYNC reply
+      // Half an RDB, then silence.
+      s.write(`+FULLRESYNC ${'c'.repeat(40)} 0\r\n$EOF:${'d'.repeat(40)}\r\nREDIS0010`);
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    const port = (fake.address() as net.AddressInfo).port;
+    const kd = await startKeydra({ 'repl-diskless-load': 'swapdb' });
+    const c = await RawClient.connect(kd.port);
+    try {
+      await c.call('SET', 'mykey', 'myvalue');
+      await c.call('REPLICAOF', '127.0.0.1', port);
+      await waitFor('loading', async () => (await field(c, 'loading', 'persistence')) === '1');
+      assert.equal(await field(c, 'master_sync_in_progress'), '1');
+      assert.match(str(await c.call('GET', 'mykey')), /^\{"t":"-","v":"LOADING /);
+      serve = false;
+      for (const s of socks) s.destroy();
+      socks.clear();
+      await waitFor('loading over', async () => (await field(c, 'loading', 'persistence')) === '0');
+      assert.equal(await c.call('GET', 'mykey'), 'myvalue');
+      assert.equal(await c.call('DBSIZE'), 1);
+      await c.call('REPLICAOF', 'NO', 'ONE');
+    } finally {
+      c.close();
+      await kd.close();
+      for (const s of socks) s.destroy();
       await new Promise((r) => fake.close(r));
     }
   });
