@@ -150,6 +150,7 @@ export class Persistence {
           const mem = Number(info.aux.get('used-mem'));
           if (Number.isFinite(mem)) server.log.notice(`RDB memory usage when created ${(mem / 1024 / 1024).toFixed(2)} Mb`);
           server.log.notice(`Done loading RDB, keys loaded: ${info.keys}, keys expired: ${info.expiredSkipped}.`);
+          this.loadedAux = info.aux;
           this.rdb.lastLoadKeysLoaded = info.keys;
           this.rdb.lastLoadKeysExpired = info.expiredSkipped;
           server.log.notice(`DB loaded from disk: ${((Date.now() - t0) / 1000).toFixed(3)} seconds`);
@@ -179,9 +180,18 @@ export class Persistence {
     this.server.log.verbose(`Loading the dataset: ${perc.toFixed(2)}% (${st.loadedBytes} of ${st.totalBytes} bytes)`);
   }
 
+  /**
+   * Extra AUX fields of every RDB save (a replica's repl-id, repl-offset and repl-stream-db, Redis
+   * rdbPopulateSaveInfo), set by replication; null for none.
+   */
+  auxFields: (() => Record<string, string> | null) | null = null;
+  /** The AUX fields of the RDB loaded at start-up (a replica continues from its repl-id/offset), or null. */
+  loadedAux: Map<string, string> | null = null;
+
   /** SAVE: writes the RDB file synchronously. @throws on I/O failure. */
   saveSync(): void {
     const image = encodeRdb(this.server.keyspace, {
+      aux: this.auxFields?.() ?? undefined,
       compress: this.compress,
       checksum: this.server.config.get('rdbchecksum') !== false,
     });
@@ -254,7 +264,7 @@ export class Persistence {
       tmpFile: tmp,
       compress: this.compress,
       checksum: this.server.config.get('rdbchecksum') !== false,
-      aux: opts.aux,
+      aux: { ...this.auxFields?.(), ...opts.aux },
       onDone: (err) => {
         this.snapshot = null;
         if (opts.onDone !== undefined) queueMicrotask(() => opts.onDone?.(err));

@@ -103,6 +103,8 @@ export class ReplicaLink {
   private readOffset = 0;
   /** Bytes of the command being parsed that the parser already consumed (headers of a split command). */
   private partial = 0;
+  /** The db the primary's stream has selected (SELECT in the stream; repl-stream-db of RDBs we save). */
+  private streamDb = 0;
   /** Bytes of the MULTI being queued (applied at EXEC, with the whole transaction). */
   private inTx = 0;
   /** The replayer is inside MULTI: the offset moves at EXEC, with the whole transaction. */
@@ -117,6 +119,24 @@ export class ReplicaLink {
   ) {
     const s = repl.stream;
     this.cached = s.backlog !== null || s.offset > 0;
+    const p = getPersistence(repl.host);
+    const aux = p.loadedAux;
+    p.loadedAux = null;
+    if (!this.cached && aux !== null) {
+      // Restarted replica: the RDB it saved names the history it had (Redis loadDataFromDisk with
+      // a valid rdbSaveInfo), so the next PSYNC may continue it.
+      const id = aux.get('repl-id') ?? '';
+      const off = Number(aux.get('repl-offset'));
+      const db = Number(aux.get('repl-stream-db'));
+      if (id.length === MARK_LEN && Number.isInteger(off) && off >= 0 && Number.isInteger(db) && db >= 0) {
+        s.replid = id;
+        s.offset = off;
+        this.streamDb = db;
+        this.cached = true;
+      }
+    }
+    // Every RDB saved while we follow a primary records where its stream is (rdbPopulateSaveInfo).
+    p.auxFields = () => (this.repl.link === this ? this.saveInfo() : null);
     // SHUTDOWN / close: the link goes with the server (nothing reconnects afterwards).
     repl.host.shutdownHooks.push(() => {
       if (this.stopped) return;
@@ -743,7 +763,11 @@ export class ReplicaLink {
     const replayer = server.newReplayer({ primary: true });
     this.replayer = replayer;
     const dbAux = Number(info.aux.get('repl-stream-db'));
-    if (Number.isInteger(dbAux) && dbAux > 0 && dbAux < server.keyspace.dbs.length) replayer.run(['SELECT', String(dbAux)]);
+    this.streamDb = 0;
+    if (Number.isInteger(dbAux) && dbAux > 0 && dbAux < server.keyspace.dbs.length) {
+      replayer.run(['SELECT', String(dbAux)]);
+      this.streamDb = dbAux;
+    }
     const s = this.repl.stream;
     s.replid = this.fullReplid;
     s.offset = Math.max(this.fullOffset, 0);
@@ -818,7 +842,11 @@ export class ReplicaLink {
    * master client is listed, offsets start from our stream's.
    */
   private linkUp_(fresh: boolean): void {
-    if (!fresh && this.replayer === null) this.replayer = this.server.newReplayer({ primary: true });
+    if (!fresh && this.replayer === null) {
+      // A cached master made from our own history (a former primary, or a restart).
+      this.replayer = this.server.newReplayer({ primary: true });
+      if (this.streamDb > 0 && this.streamDb < this.server.keyspace.dbs.length) this.replayer.run(['SELECT', String(this.streamDb)]);
+    }
     const sock = this.socket;
     const addr = sock !== null ? `${sock.remoteAddress}:${sock.remotePort}` : `${this.host}:${this.port}`;
     this.replayer?.attach(addr, () => {
@@ -906,6 +934,7 @@ export class ReplicaLink {
           if (!this.prePsync) this.sendAck(this.repl.stream.offset + unfed);
         } else {
           replayer.run(argv);
+          if (name === 'select' && argv.length === 2) this.streamDb = Number(argv[1]) | 0;
         }
         if (name === 'multi') this.inMulti = true;
         if (this.inMulti) {
@@ -951,6 +980,13 @@ export class ReplicaLink {
       else this.held[0] = b.subarray(k);
     }
     return out;
+  }
+
+  /** The AUX fields of an RDB saved now: our history and the stream's db, or null without a history. */
+  private saveInfo(): Record<string, string> | null {
+    if (!this.cached && this.state !== 'connected') return null;
+    const s = this.repl.stream;
+    return { 'repl-stream-db': String(this.streamDb), 'repl-id': s.replid, 'repl-offset': String(s.offset) };
   }
 
   /** replicationSendAck: REPLCONF ACK <applied offset>, the only reply the primary gets. */

@@ -7,7 +7,8 @@
  * retried, server alive).
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,7 +17,7 @@ import { encodeRdb } from '../../src/persistence/rdb/rdb.js';
 import '../../src/persistence/rdb/types.js';
 import { Keyspace } from '../../src/store/db.js';
 import type { RespNode } from '../../src/protocol/decoder.js';
-import { NO_REDIS, type Peer, redisServerPath, startKeydra, startRedis } from '../helpers/servers.js';
+import { NO_REDIS, type Peer, freePort, redisServerPath, spawnServer, spawnedKill9, startKeydra, startRedis } from '../helpers/servers.js';
 import type { RunningServer } from '../../src/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -651,6 +652,42 @@ describe('a diskless transfer cut in the middle (swapdb)', () => {
       await kd.close();
       for (const s of socks) s.destroy();
       await new Promise((r) => fake.close(r));
+    }
+  });
+});
+
+describe('a restarted Keydra replica', { skip: redisServerPath() === null ? NO_REDIS : false }, () => {
+  it('continues with a partial resync from the repl-id/offset its RDB saved at shutdown', async () => {
+    const prim = await startRedis(['--repl-diskless-sync-delay', '0']);
+    const dir = mkdtempSync(join(tmpdir(), 'keydra-replica-restart-'));
+    const port = await freePort();
+    const args = ['--dir', dir, '--save', '3600 1', '--appendonly', 'no', '--replicaof', '127.0.0.1', String(prim?.port)];
+    let rep = await spawnServer('keydra', port, args);
+    const p = await RawClient.connect((prim as Peer).port);
+    try {
+      await p.call('SET', 'a', '1');
+      await p.call('SELECT', 3);
+      await p.call('SET', 'in3', 'x');
+      await caughtUp(p, rep.c);
+      const stats0 = await info(p, 'stats');
+      await rep.c.call('SHUTDOWN').catch(() => null);
+      await new Promise((r) => rep.proc.once('exit', r));
+      rep.c.close();
+      // Written while the replica is down: the partial resync brings it, in db 3 (repl-stream-db).
+      await p.call('SET', 'while-down', 'y');
+      rep = await spawnServer('keydra', port, args);
+      await caughtUp(p, rep.c);
+      const stats1 = await info(p, 'stats');
+      assert.equal(Number(stats1.get('sync_partial_ok')), Number(stats0.get('sync_partial_ok')) + 1);
+      assert.equal(stats1.get('sync_full'), stats0.get('sync_full'));
+      await rep.c.call('SELECT', 3);
+      assert.equal(await rep.c.call('GET', 'while-down'), 'y');
+      assert.equal(await rep.c.call('GET', 'in3'), 'x');
+    } finally {
+      p.close();
+      await spawnedKill9(rep);
+      await prim?.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
