@@ -119,6 +119,8 @@ export class ReplicaLink {
   ) {
     const s = repl.stream;
     this.cached = s.backlog !== null || s.offset > 0;
+    // Switching primaries: the link has been down since the previous one's went (repl_down_since).
+    this.downSince = repl.link?.downSince ?? 0;
     const p = getPersistence(repl.host);
     const aux = p.loadedAux;
     p.loadedAux = null;
@@ -176,6 +178,7 @@ export class ReplicaLink {
    * (replicationUnsetMaster). An AOF stopped for a full sync is turned back on.
    */
   stop(): void {
+    if (this.state === 'connected') this.downSince = Date.now();
     this.stopped = true;
     this.cancelHandshake(false);
     this.dropPrimary();
