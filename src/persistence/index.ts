@@ -185,6 +185,11 @@ export class Persistence {
    * rdbPopulateSaveInfo), set by replication; null for none.
    */
   auxFields: (() => Record<string, string> | null) | null = null;
+  /**
+   * A replica loads a new dataset aside (repl-diskless-load swapdb, same replication history)
+   * while serving the old one (INFO async_loading).
+   */
+  asyncLoading = false;
   /** The AUX fields of the RDB loaded at start-up (a replica continues from its repl-id/offset), or null. */
   loadedAux: Map<string, string> | null = null;
 
@@ -446,7 +451,7 @@ export function persistenceInfo(server: PersistenceHost): string {
   const snap = p.snapshot ?? p.aof.snapshot;
   const lines = [
     `loading:${server.loading ? 1 : 0}`,
-    'async_loading:0',
+    `async_loading:${p.asyncLoading ? 1 : 0}`,
     'current_cow_peak:0',
     'current_cow_size:0',
     'current_cow_size_age:0',

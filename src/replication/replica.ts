@@ -65,8 +65,13 @@ interface Transfer {
   lastIo: number;
   /** True once the payload is complete and being loaded. */
   loading: boolean;
-  /** server.loading was set for this transfer (a load from the socket). */
+  /** server.loading (or async_loading) was set for this transfer (a load from the socket). */
   showsLoading: boolean;
+  /**
+   * swapdb of the same history (our replid is the primary's): the old dataset is served while the
+   * new one loads aside (Redis asyncLoading: INFO async_loading:1, no -LOADING).
+   */
+  async: boolean;
 }
 
 /** The link to our primary (see module doc). */
@@ -297,7 +302,7 @@ export class ReplicaLink {
     this.transfer = null;
     if (t === null) return;
     if (t.showsLoading) {
-      this.server.loading = false;
+      this.setLoading(t, false);
       getPersistence(this.server).loadingState = null;
     }
     if (t.fd >= 0) {
@@ -533,6 +538,7 @@ export class ReplicaLink {
       lastIo: Date.now(),
       loading: false,
       showsLoading: false,
+      async: fd < 0 && this.server.config.str('repl-diskless-load') === 'swapdb' && this.fullReplid === this.repl.stream.replid,
     };
     this.state = 'transfer';
   }
@@ -569,7 +575,7 @@ export class ReplicaLink {
     if (t.fd < 0) {
       // Loading from the socket: Redis parses while it reads, with server.loading set (INFO
       // loading:1, -LOADING for clients) from the first byte on.
-      this.server.loading = true;
+      this.setLoading(t, true);
       getPersistence(this.server).loadingState = { start: Date.now(), totalBytes: t.size, loadedBytes: 0, rdbUsedMem: 0 };
       t.showsLoading = true;
     }
@@ -710,7 +716,7 @@ export class ReplicaLink {
       this.emptyData();
     }
     log.notice('MASTER <-> REPLICA sync: Loading DB in memory');
-    server.loading = true;
+    this.setLoading(t, true);
     const st = { start: Date.now(), totalBytes: data.length, loadedBytes: 0, rdbUsedMem: 0 };
     p.loadingState = st;
     let info: RdbLoadInfo;
@@ -730,7 +736,7 @@ export class ReplicaLink {
         () => {},
       );
     } catch (e) {
-      server.loading = false;
+      this.setLoading(t, false);
       p.loadingState = null;
       const where = e instanceof RdbError ? ` at offset ${e.offset}` : '';
       log.warning(
@@ -741,7 +747,7 @@ export class ReplicaLink {
       this.failLoad(true);
       return;
     }
-    server.loading = false;
+    this.setLoading(t, false);
     p.loadingState = null;
     if (this.stopped || this.transfer !== t) return;
     // rdbLoadRio's lines about the file.
@@ -788,6 +794,12 @@ export class ReplicaLink {
     }
     this.socket.resume();
     this.advance();
+  }
+
+  /** Sets server.loading, or async_loading for a load aside of the same history. */
+  private setLoading(t: Transfer, on: boolean): void {
+    if (t.async) getPersistence(this.server).asyncLoading = on;
+    else this.server.loading = on;
   }
 
   /** A failed load: no cached master any more, and a new attempt at once (cancelReplicationHandshake(1)). */

@@ -691,3 +691,45 @@ describe('a restarted Keydra replica', { skip: redisServerPath() === null ? NO_R
     }
   });
 });
+
+describe('a swapdb full sync of the same history (async loading)', () => {
+  it('serves the old dataset while the new one loads aside (async_loading:1, no -LOADING), and keeps it when cut', async () => {
+    const rdb = encodeRdb(new Keyspace(16, { keyModified() {}, keyExpired() {} }));
+    const replid = 'e'.repeat(40);
+    let attempt = 0;
+    const socks = new Set<net.Socket>();
+    const fake = fakePrimary((s) => {
+      socks.add(s);
+      attempt++;
+      if (attempt === 1) {
+        // A whole (empty) RDB, then a write in the stream.
+        s.write(`+FULLRESYNC ${replid} 0\r\n$${rdb.length}\r\n`);
+        s.write(rdb);
+        s.write(encodeCommand(['SET', 'mykey', 'myvalue']));
+      } else if (attempt === 2) {
+        // Same replid again: half an RDB, then silence.
+        s.write(`+FULLRESYNC ${replid} 0\r\n$EOF:${'f'.repeat(40)}\r\nREDIS0010`);
+      }
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    const kd = await startKeydra({ 'repl-diskless-load': 'swapdb' });
+    const c = await RawClient.connect(kd.port);
+    try {
+      await c.call('REPLICAOF', '127.0.0.1', (fake.address() as net.AddressInfo).port);
+      await waitFor('first sync', async () => (await c.call('GET', 'mykey')) === 'myvalue');
+      for (const s of socks) s.destroy();
+      await waitFor('async loading', async () => (await field(c, 'async_loading', 'persistence')) === '1');
+      assert.equal(await field(c, 'loading', 'persistence'), '0');
+      assert.equal(await c.call('GET', 'mykey'), 'myvalue');
+      for (const s of socks) s.destroy();
+      await waitFor('async loading over', async () => (await field(c, 'async_loading', 'persistence')) === '0');
+      assert.equal(await c.call('GET', 'mykey'), 'myvalue');
+      await c.call('REPLICAOF', 'NO', 'ONE');
+    } finally {
+      c.close();
+      await kd.close();
+      for (const s of socks) s.destroy();
+      await new Promise((r) => fake.close(r));
+    }
+  });
+});
