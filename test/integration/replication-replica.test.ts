@@ -721,6 +721,10 @@ describe('a swapdb full sync of the same history (async loading)', () => {
       await waitFor('async loading', async () => (await field(c, 'async_loading', 'persistence')) === '1');
       assert.equal(await field(c, 'loading', 'persistence'), '0');
       assert.equal(await c.call('GET', 'mykey'), 'myvalue');
+      // Refused meanwhile (DENY_LOADING configs, CMD_NO_ASYNC_LOADING), as replication.tcl checks.
+      const loadingErr = { t: '-', v: 'LOADING Redis is loading the dataset in memory' };
+      assert.deepEqual(await c.call('CONFIG', 'SET', 'appendonly', 'no'), loadingErr);
+      assert.deepEqual(await c.call('REPLICAOF', 'NO', 'ONE'), loadingErr);
       for (const s of socks) s.destroy();
       await waitFor('async loading over', async () => (await field(c, 'async_loading', 'persistence')) === '0');
       assert.equal(await c.call('GET', 'mykey'), 'myvalue');
