@@ -35,6 +35,9 @@ export function onExpireCycle(f: (server: ExpireHost, ms: number) => void): void
 export function activeExpireCycle(server: ExpireHost): number {
   if (server.keyspace.expirePaused) return 0; // CLIENT PAUSE: the dataset stays static
   if (activeExpireOff.has(server)) return 0;
+  // A replica expires nothing itself: its primary sends a DEL for each expired key (Redis
+  // serverCron runs activeExpireCycle only when iAmMaster()).
+  if (server.keyspace.replicaMode) return expireReplicaKeys(server);
   const effort = server.config.num('active-expire-effort') - 1;
   const perLoop = 20 + 5 * effort;
   const acceptableStale = 10 - effort;
@@ -89,4 +92,34 @@ export function activeExpireCycle(server: ExpireHost): number {
   // The whole cycle's duration is the `expire-cycle` latency event (Redis activeExpireCycle).
   expireCycleHook?.(server, performance.now() - start);
   return reclaimed;
+}
+
+/**
+ * A replica's own expiry (Redis expireSlaveKeys): only keys clients of a writable replica gave a
+ * TTL; each one past its time is deleted. Keys that lost their TTL or are gone are forgotten.
+ * @returns the number of keys deleted.
+ */
+function expireReplicaKeys(server: ExpireHost): number {
+  const ks = server.keyspace;
+  const set = ks.replicaKeysWithExpire;
+  if (set.size === 0) return 0;
+  const now = ks.now;
+  let n = 0;
+  let checked = 0;
+  for (const id of set) {
+    if (++checked > 1000) break;
+    const sep = id.indexOf('\0');
+    const db = ks.dbs[Number(id.slice(0, sep))];
+    const key = id.slice(sep + 1);
+    const when = db?.expires.get(key);
+    if (db === undefined || when === undefined) set.delete(id);
+    else if (when <= now) {
+      set.delete(id);
+      if (db.expireIfNeeded(key, true)) {
+        n++;
+        server.flushPropagation();
+      }
+    }
+  }
+  return n;
 }

@@ -151,6 +151,7 @@ export class Persistence {
           const mem = Number(info.aux.get('used-mem'));
           if (Number.isFinite(mem)) server.log.notice(`RDB memory usage when created ${(mem / 1024 / 1024).toFixed(2)} Mb`);
           server.log.notice(`Done loading RDB, keys loaded: ${info.keys}, keys expired: ${info.expiredSkipped}.`);
+          this.loadedAux = info.aux;
           this.rdb.lastLoadKeysLoaded = info.keys;
           this.rdb.lastLoadKeysExpired = info.expiredSkipped;
           server.log.notice(`DB loaded from disk: ${((Date.now() - t0) / 1000).toFixed(3)} seconds`);
@@ -180,9 +181,23 @@ export class Persistence {
     this.server.log.verbose(`Loading the dataset: ${perc.toFixed(2)}% (${st.loadedBytes} of ${st.totalBytes} bytes)`);
   }
 
+  /**
+   * Extra AUX fields of every RDB save (a replica's repl-id, repl-offset and repl-stream-db, Redis
+   * rdbPopulateSaveInfo), set by replication; null for none.
+   */
+  auxFields: (() => Record<string, string> | null) | null = null;
+  /**
+   * A replica loads a new dataset aside (repl-diskless-load swapdb, same replication history)
+   * while serving the old one (INFO async_loading).
+   */
+  asyncLoading = false;
+  /** The AUX fields of the RDB loaded at start-up (a replica continues from its repl-id/offset), or null. */
+  loadedAux: Map<string, string> | null = null;
+
   /** SAVE: writes the RDB file synchronously. @throws on I/O failure. */
   saveSync(): void {
     const image = encodeRdb(this.server.keyspace, {
+      aux: this.auxFields?.() ?? undefined,
       compress: this.compress,
       checksum: this.server.config.get('rdbchecksum') !== false,
     });
@@ -255,7 +270,7 @@ export class Persistence {
       tmpFile: tmp,
       compress: this.compress,
       checksum: this.server.config.get('rdbchecksum') !== false,
-      aux: opts.aux,
+      aux: { ...this.auxFields?.(), ...opts.aux },
       onDone: (err) => {
         this.snapshot = null;
         if (opts.onDone !== undefined) queueMicrotask(() => opts.onDone?.(err));
@@ -437,7 +452,7 @@ export function persistenceInfo(server: PersistenceHost): string {
   const snap = p.snapshot ?? p.aof.snapshot;
   const lines = [
     `loading:${server.loading ? 1 : 0}`,
-    'async_loading:0',
+    `async_loading:${p.asyncLoading ? 1 : 0}`,
     'current_cow_peak:0',
     'current_cow_size:0',
     'current_cow_size_age:0',

@@ -10,14 +10,27 @@ export interface ReplicationHost extends PersistenceHost {
   /** The TCP port listened on (a replica announces it with REPLCONF listening-port). */
   readonly port: number;
   /** A trusted client without a socket that runs the primary's stream (flagged as the master client). */
-  newReplayer(opts?: { primary?: boolean }): CommandReplayer;
+  newReplayer(opts?: { primary?: boolean }): PrimaryReplayer;
   /** Pauses (true) or resumes (false) writes for a coordinated FAILOVER (Redis PAUSE_DURING_FAILOVER). */
   pauseWritesForFailover(on: boolean): void;
+  /** Unblocks clients blocked on keys or in WAIT with -UNBLOCKED (a primary turning into a replica). */
+  disconnectAllBlockedClients(): void;
+  /** Server counters (INFO stats total_net_repl_input_bytes). */
+  readonly stats: { total_net_repl_input_bytes: number };
+}
+
+/**
+ * The replayer a replica's link runs the primary's stream with (Redis server.master): a
+ * CommandReplayer that can be listed as the master client while the link is up.
+ */
+export interface PrimaryReplayer extends CommandReplayer {
   /**
-   * Answers every client blocked in BLPOP & co. with `-UNBLOCKED force unblock from blocking
-   * operation, instance state changed (master -> replica?)` (disconnectAllBlockedClients).
+   * Lists the client (CLIENT LIST addr=`addr`, flags=M) until `detach`; when a client kills it
+   * (CLIENT KILL TYPE master), `onKill` runs once (the link is dropped, as Redis freeClient(master)).
    */
-  disconnectBlockedClients(): void;
+  attach(addr: string, onKill: () => void): void;
+  /** Unlists the client; it can still run commands (the cached master of a later PSYNC). */
+  detach(): void;
 }
 
 /**

@@ -55,10 +55,8 @@ export class Replication {
     }
     this.stream.proxying = true;
     this.host.keyspace.replicaMode = true;
-    // Clients blocked on a primary's keys would wait forever on a replica (replicationSetMaster).
     // Our replicas stay: they can continue once we follow the new primary, and are dropped when
     // our replid changes (+CONTINUE with a new ID or a full sync: src/replication/replica.ts).
-    this.host.disconnectBlockedClients();
     this.link = new ReplicaLink(this, host, port);
     this.host.config.set('replicaof', [host, String(port)]); // CONFIG GET/REWRITE replicaof
     this.link.start();

@@ -11,7 +11,7 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { ERR_MAX_CLIENTS, ERR_PROTECTED_MODE } from '../errors.js';
 import { Keyspace, type Db } from '../store/db.js';
-import type { CommandReplayer } from '../persistence/host.js';
+import type { PrimaryReplayer } from '../replication/host.js';
 import type { CommandTable } from './command.js';
 import { hashLimits } from '../store/hash.js';
 import { setLimits } from '../store/set.js';
@@ -230,15 +230,6 @@ export class KeydraServer {
   pauseWritesForFailover(on: boolean): void {
     if (on) pauseClients(this, Number.MAX_SAFE_INTEGER, false, 'failover');
     else unpauseClients(this, 'failover');
-  }
-
-  /** ReplicationHost: clients blocked on keys get -UNBLOCKED when this server becomes a replica (disconnectAllBlockedClients). */
-  disconnectBlockedClients(): void {
-    for (const c of this.clients.values()) {
-      if (c.blocked === null || c.blocked.keys.length === 0) continue;
-      c.error('UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)');
-      this.unblockClient(c, true);
-    }
   }
 
   /**
@@ -493,13 +484,37 @@ export class KeydraServer {
    * runs each command through the dispatcher and drops its reply; lookup resolves the command
    * table entry (subcommands included) for the loader's unknown-command and arity checks.
    */
-  newReplayer(opts: { primary?: boolean } = {}): CommandReplayer {
+  newReplayer(opts: { primary?: boolean } = {}): PrimaryReplayer {
     const fake = this.createFakeClient();
     fake.authenticated = true;
     fake.mustObey = true;
     // The replica's link runs the primary's stream as the master client (CLIENT LIST flags=M, type master).
     if (opts.primary === true) (fake as unknown as { isMaster: boolean }).isMaster = true;
+    let onKill: (() => void) | null = null;
     return {
+      attach: (addr, kill) => {
+        // Listed (CLIENT LIST, CLIENT KILL TYPE master) while the link is up; a kill drops the link.
+        (fake as unknown as { addr: string }).addr = addr;
+        fake.closed = false;
+        onKill = kill;
+        this.clients.set(fake.id, fake);
+        const hook = (c: Client): void => {
+          if (c !== fake) return;
+          queueMicrotask(() => {
+            const i = this.clientFreeHooks.indexOf(hook);
+            if (i >= 0) this.clientFreeHooks.splice(i, 1);
+          });
+          const f = onKill;
+          onKill = null;
+          f?.();
+        };
+        this.clientFreeHooks.push(hook);
+      },
+      detach: () => {
+        onKill = null;
+        if (this.clients.get(fake.id) === fake) this.freeClient(fake);
+        fake.closed = false;
+      },
       lookup: (argv) => {
         return this.commands.lookupArgv(argv);
       },
@@ -775,6 +790,20 @@ export class KeydraServer {
       });
   }
 
+  /**
+   * Redis disconnectAllBlockedClients (replicationSetMaster): every client blocked on keys or in
+   * WAIT gets -UNBLOCKED and is closed after the reply; commands postponed by CLIENT PAUSE stay.
+   */
+  disconnectAllBlockedClients(): void {
+    for (const c of this.clients.values()) {
+      const st = c.blocked;
+      if (st === null || (st.keys.length === 0 && st.command !== 'wait')) continue;
+      c.error('UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)');
+      this.unblockClient(c, false);
+      c.closeAfterReply = true;
+    }
+  }
+
   /** Number of clients currently blocked (INFO blocked_clients). */
   get blockedClients(): number {
     let n = 0;
@@ -844,7 +873,8 @@ export class KeydraServer {
     const timeout = this.config.num('timeout');
     if (timeout > 0) {
       for (const c of this.clients.values()) {
-        if (c.blocked === null && !c.inPubSub && now - c.lastInteraction > timeout * 1000) {
+        // Redis clientsCronHandleTimeout: never a replica's or the primary's link.
+        if (c.blocked === null && !c.inPubSub && now - c.lastInteraction > timeout * 1000 && c.type !== 'master' && c.type !== 'replica') {
           this.log.verbose('Closing idle client');
           this.freeClient(c);
         }

@@ -108,10 +108,17 @@ export class Db {
    * Deletes the key if its expire time has passed (Redis expireIfNeeded).
    * @returns true if the key is (now) absent because it expired.
    */
-  expireIfNeeded(key: string): boolean {
+  expireIfNeeded(key: string, forceDelete = false): boolean {
     const when = this.expires.get(key);
     if (when === undefined || when > this.ks.now || this.ks.loading) return false;
-    if (this.ks.replicaMode || this.ks.expirePaused) return true;
+    // A replica hides expired keys but never deletes them (the primary sends the DEL), except for
+    // a write on a writable replica (`forceDelete`); the primary's own commands see them as
+    // existing (Redis expireIfNeeded: current_client == master, EXPIRE_FORCE_DELETE_EXPIRED).
+    if (this.ks.replicaMode) {
+      if (this.ks.applyingPrimary) return false;
+      if (!forceDelete) return true;
+    }
+    if (this.ks.expirePaused) return true;
     this.deleteKey(key);
     this.ks.stats.expired_keys++;
     this.ks.hooks.keyExpired(this, key);
@@ -138,7 +145,7 @@ export class Db {
   lookupWrite(key: string): RObject | undefined {
     const o = this.dict.get(key);
     if (o === undefined) return undefined;
-    if (this.expires.size !== 0 && this.expireIfNeeded(key)) return undefined;
+    if (this.expires.size !== 0 && this.expireIfNeeded(key, this.ks.writableReplica)) return undefined;
     if (this.ks.beforeWrite !== null) this.ks.beforeWrite(this, key);
     this.ks.touch(o);
     return o;
@@ -187,7 +194,7 @@ export class Db {
    * @returns true if the key existed (and was not expired).
    */
   setString(key: string, val: string, keepTtl = false): boolean {
-    if (this.expires.size !== 0) this.expireIfNeeded(key);
+    if (this.expires.size !== 0) this.expireIfNeeded(key, this.ks.writableReplica);
     const ks = this.ks;
     const old = this.dict.get(key);
     if (old !== undefined) {
@@ -241,6 +248,8 @@ export class Db {
   setExpire(key: string, whenMs: number): void {
     if (this.ks.beforeWrite !== null) this.ks.beforeWrite(this, key);
     this.expires.set(key, whenMs);
+    // A client's key with a TTL on a writable replica: the replica expires it itself.
+    if (this.ks.writableReplica && !this.ks.applyingPrimary) this.ks.replicaKeysWithExpire.add(`${this.id}\0${key}`);
   }
 
   /** The absolute expire time in ms, or -1 when the key has none. */
@@ -278,6 +287,15 @@ export class Keyspace {
   replicaMode = false;
   /** A dataset is being loaded: nothing expires meanwhile (Redis keyIsExpired while server.loading). */
   loading = false;
+  /** True while a replica runs its primary's stream: expired keys still exist for those commands. */
+  applyingPrimary = false;
+  /** A replica with replica-read-only no: writes delete the expired keys they look up (Redis lookupKey). */
+  writableReplica = false;
+  /**
+   * `${dbId}\0${key}` of keys given a TTL by clients of a writable replica, which the replica
+   * expires itself (Redis slaveKeysWithExpire, expireSlaveKeys).
+   */
+  readonly replicaKeysWithExpire = new Set<string>();
   /**
    * While CLIENT PAUSE is in force the dataset stays static: expired keys are hidden but neither
    * deleted nor propagated, and the active expire cycle skips (Redis 7.0 db.c expireIfNeeded,

@@ -212,7 +212,7 @@ describe('spawned as the Redis test suite does', () => {
           'aclfile users.acl',
           'save',
           'repl-backlog-size 10mb',
-          'slave-priority 50',
+          'cluster-slave-validity-factor 50',
           // Ignored by Redis 7.0 (deprecated), and a bare `sentinel` line.
           'lua-replicate-commands yes',
           'list-max-ziplist-entries 10',
@@ -228,12 +228,12 @@ describe('spawned as the Redis test suite does', () => {
         assert.deepEqual(await c.call('CONFIG', 'GET', 'dir'), ['dir', realpathSync(dir)]);
         assert.deepEqual(await c.call('CONFIG', 'GET', 'save'), ['save', '']);
         assert.deepEqual(await c.call('CONFIG', 'GET', 'repl-backlog-size'), ['repl-backlog-size', '10485760']);
-        assert.deepEqual(await c.call('CONFIG', 'GET', 'replica-priority'), ['replica-priority', '50']);
+        assert.deepEqual(await c.call('CONFIG', 'GET', 'cluster-replica-validity-factor'), ['cluster-replica-validity-factor', '50']);
         c.close();
         if (kind === 'keydra') {
           const text = readFileSync(s.stdout, 'latin1');
           assert.match(text, /Directive 'repl-backlog-size' is accepted but not implemented in Keydra/);
-          assert.match(text, /Directive 'replica-priority' is accepted but not implemented in Keydra/);
+          assert.match(text, /Directive 'cluster-replica-validity-factor' is accepted but not implemented in Keydra/);
         }
       } finally {
         await stop(s.proc);

@@ -4,6 +4,7 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ConfigError, type ConfigValue, DIRECTIVES, findDirective, formatValue, parseValue } from '../../config/config.js';
+import { getPersistence } from '../../persistence/index.js';
 import { splitArgs } from '../../protocol/parser.js';
 import { aclUserLines } from '../../server/acl.js';
 import type { Client } from '../../server/client.js';
@@ -81,7 +82,8 @@ function configSetCommand(c: Client, argv: string[]): void {
       fail(argv[i], d.mutable ? "can't set protected config" : "can't set immutable config");
       return;
     }
-    if (d.denyLoading && c.server.loading) {
+    // Redis DENY_LOADING_CONFIG: refused while loading, async loading (a replica's swapdb) included.
+    if (d.denyLoading && (c.server.loading || getPersistence(c.server).asyncLoading)) {
       c.error(ERR_LOADING);
       return;
     }

@@ -11,6 +11,8 @@ import { outputLimitReached } from '../../server/client.js';
 import { REDIS_VERSION } from '../../server/server.js';
 import type { ReplicaEntry } from '../../replication/primary.js';
 import type { ReplicaPeer } from '../../replication/index.js';
+import { ERR_LOADING } from '../../errors.js';
+import { getPersistence } from '../../persistence/index.js';
 import { parseInt64 } from '../args.js';
 import { clientInfoString } from '../connection/client.js';
 import type { CommandDef } from '../types.js';
@@ -149,6 +151,11 @@ function replconfCommand(c: Client, argv: string[]): void {
 function replicaofCommand(c: Client, argv: string[]): void {
   const server = c.server;
   const repl = server.replication;
+  if (getPersistence(server).asyncLoading) {
+    // CMD_NO_ASYNC_LOADING: not while a replica loads its primary's dataset aside.
+    c.error(ERR_LOADING);
+    return;
+  }
   if (repl.primary.failoverState !== 'no-failover') {
     c.error('ERR REPLICAOF not allowed while failing over.');
     return;

@@ -240,9 +240,7 @@ export class Aof {
     this.dirPath = path.join(cfg.str('dir'), cfg.str('appenddirname'));
     this.baseName = cfg.str('appendfilename');
     server.addPropagationListener(
-      (dbId, argv, replOnly) => {
-        if (!replOnly) this.feed(dbId, argv);
-      },
+      (dbId, argv) => this.feed(dbId, argv),
       () => this.enabled,
       1, // PROPAGATE_AOF: writes for the AOF (PUBLISH, for one, goes to replicas only)
     );

@@ -85,16 +85,16 @@ describe('config text', () => {
     const c = new Config();
     loadConfigText(
       c,
-      'list-max-ziplist-entries 10\nlua-replicate-commands yes\nloadmodule /x.so a b\nmymod.opt 5\nsentinel\nrepl-timeout 99\nslave-read-only no\nactiverehashing yes\n',
+      'list-max-ziplist-entries 10\nlua-replicate-commands yes\nloadmodule /x.so a b\nmymod.opt 5\nsentinel\ncluster-slave-validity-factor 99\ncluster-slave-no-failover yes\nactiverehashing yes\n',
       'x',
     );
-    assert.equal(c.get('repl-timeout'), 99);
-    assert.equal(c.get('replica-read-only'), false);
+    assert.equal(c.get('cluster-replica-validity-factor'), 99);
+    assert.equal(c.get('cluster-replica-no-failover'), true);
     assert.equal(c.ignored.length, 2);
     // Stubs set to a value other than their default are named once in the log.
     assert.deepEqual(c.takeStubWarnings(), [
-      "Directive 'repl-timeout' is accepted but not implemented in Keydra (no effect)",
-      "Directive 'replica-read-only' is accepted but not implemented in Keydra (no effect)",
+      "Directive 'cluster-replica-validity-factor' is accepted but not implemented in Keydra (no effect)",
+      "Directive 'cluster-replica-no-failover' is accepted but not implemented in Keydra (no effect)",
     ]);
     assert.deepEqual(c.takeStubWarnings(), []);
     for (const [line, why] of [
