@@ -8,7 +8,8 @@
  *
  * Modes (../shared/redis-suite.md):
  * - spawn:   the suite starts servers itself through a wrapper at its src/redis-server (keydra-server,
- *            or /usr/bin/redis-server for the redis target); units SPAWN_UNITS, `--tags -needs:repl`.
+ *            or /usr/bin/redis-server for the redis target); units SPAWN_UNITS.
+ * - repl:    spawn mode over the replication units (REPL_UNITS), primaries and replicas started by the suite.
  * - default: `--durable --ignore-encoding --ignore-digest --tags "-needs:debug -needs:pfdebug"`
  * - strict:  the server gets `enable-debug-command yes`; every tag runs, encodings and digests are
  *            checked.
@@ -80,6 +81,20 @@ export const DEFAULT_UNITS = [
 ];
 
 /** Units run in spawn mode (the suite starts its own servers through src/redis-server). */
+/** The replication units (spawn mode, `repl`): the suite starts primaries and replicas itself. */
+export const REPL_UNITS = [
+  'integration/replication',
+  'integration/replication-2',
+  'integration/replication-3',
+  'integration/replication-4',
+  'integration/replication-psync',
+  'integration/psync2',
+  'integration/psync2-reg',
+  'integration/psync2-pingoff',
+  'integration/block-repl',
+  'integration/failover',
+];
+
 export const SPAWN_UNITS = [
   'integration/aof',
   'integration/aof-multi-part',
@@ -115,7 +130,7 @@ const SKIP_KEYDRA = ['Tracking invalidation message of eviction keys should be b
 /** Configs that CONFIG GET * does not list but units change (redis-suite.md). */
 const HIDDEN_CONFIGS = ['rdb-key-save-delay', 'key-load-delay', 'lua-time-limit'];
 
-type Mode = 'default' | 'strict' | 'spawn';
+type Mode = 'default' | 'strict' | 'spawn' | 'repl';
 type Target = 'keydra' | 'redis';
 
 interface UnitResult {
@@ -166,7 +181,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--suite') o.suiteDir = v();
     else throw new Error(`unknown option ${a}`);
   }
-  for (const m of o.modes) if (!['default', 'strict', 'spawn'].includes(m)) throw new Error(`unknown mode ${m}`);
+  for (const m of o.modes) if (!['default', 'strict', 'spawn', 'repl'].includes(m)) throw new Error(`unknown mode ${m}`);
   for (const t of o.targets) if (t !== 'keydra' && t !== 'redis') throw new Error(`unknown target ${t}`);
   return o;
 }
@@ -318,8 +333,7 @@ async function recover(s: ServerProc): Promise<string | undefined> {
  */
 function suiteArgs(mode: Mode, port: number, unit: string, skipfile: string): string[] {
   const common = ['./runtest', '--single', unit, '--skipfile', skipfile];
-  if (mode === 'spawn')
-    return [...common, '--clients', '1', '--timeout', '300', '--baseport', '31000', '--portcount', '2000', '--tags', '-needs:repl'];
+  if (mode === 'spawn' || mode === 'repl') return [...common, '--clients', '1', '--timeout', '300', '--baseport', '31000', '--portcount', '2000'];
   const ext = [
     ...common,
     '--host',
@@ -492,6 +506,12 @@ function table(results: UnitResult[]): string {
   return rows.join('\n');
 }
 
+/** The units a mode runs: those given with --units, else the mode's list. */
+function unitsOf(given: string[], mode: Mode): string[] {
+  if (given.length) return given;
+  return mode === 'spawn' ? SPAWN_UNITS : mode === 'repl' ? REPL_UNITS : DEFAULT_UNITS;
+}
+
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
   const suite = prepareSuite(o.suiteDir ?? fetchSuite());
@@ -504,14 +524,14 @@ async function main(): Promise<number> {
   try {
     for (const mode of o.modes) {
       for (const target of o.targets) {
-        const spawnMode = mode === 'spawn';
+        const spawnMode = mode === 'spawn' || mode === 'repl';
         const s = spawnMode ? null : new ServerProc(target, mode);
         await s?.start();
         if (spawnMode) installSpawnWrappers(suite, target);
         const base = s ? await configSnapshot(s) : new Map<string, string>();
         const results: UnitResult[] = [];
         console.log(`\n== ${target}, ${mode} mode${s ? ` (port ${s.port})` : ''} ==`);
-        for (const unit of o.units.length ? o.units : spawnMode ? SPAWN_UNITS : DEFAULT_UNITS) {
+        for (const unit of unitsOf(o.units, mode)) {
           const r = await runUnit(suite, target, s?.port ?? 0, mode, unit, o.unitTimeout);
           const rec = s ? await recover(s) : undefined;
           if (rec) {
@@ -548,7 +568,7 @@ async function main(): Promise<number> {
   }
   if (o.markdown) writeFileSync(o.markdown, md.join('\n'));
   if (o.targets.includes('keydra')) {
-    const ran = (m: Mode, u: string) => (o.units.length ? o.units : m === 'spawn' ? SPAWN_UNITS : DEFAULT_UNITS).includes(u);
+    const ran = (m: Mode, u: string) => unitsOf(o.units, m).includes(u);
     const fixed = [...known].filter((k) => {
       const [m, u] = k.split(' | ');
       return o.modes.includes(m as Mode) && ran(m as Mode, u) && !knownSeen.includes(k);
