@@ -439,13 +439,15 @@ export class ReplicaLink {
   private sendPsync(): void {
     const s = this.repl.stream;
     this.fullOffset = -1;
+    // A primary handing over with FAILOVER asks the target to take over (PSYNC ... FAILOVER).
+    const failover = this.repl.primary.failoverState === 'failover-in-progress' ? ['FAILOVER'] : [];
     if (this.cached) {
       const off = String(s.offset + 1);
       this.server.log.notice(`Trying a partial resynchronization (request ${s.replid}:${off}).`);
-      this.send(['PSYNC', s.replid, off]);
+      this.send(['PSYNC', s.replid, off, ...failover]);
     } else {
       this.server.log.notice('Partial resynchronization not possible (no cached master)');
-      this.send(['PSYNC', '?', '-1']);
+      this.send(['PSYNC', '?', '-1', ...failover]);
     }
     this.step = 'psync';
   }
@@ -454,6 +456,12 @@ export class ReplicaLink {
   private psyncReply(reply: string): void {
     const log = this.server.log;
     if (reply === '') return; // a keep-alive newline before the reply
+    // The failover's target answered: it took over (syncWithMaster: clearFailoverState), or refused.
+    if (reply.startsWith('+FULLRESYNC') || reply.startsWith('+CONTINUE')) this.repl.primary.failoverSucceeded();
+    else if (this.repl.primary.failoverState === 'failover-in-progress') {
+      this.repl.primary.abortFailover('Failover target rejected psync request');
+      return;
+    }
     if (reply.startsWith('+FULLRESYNC')) {
       const parts = reply.split(' ');
       if (parts.length < 3 || parts[1].length !== MARK_LEN) {
