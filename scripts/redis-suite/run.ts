@@ -333,7 +333,8 @@ async function recover(s: ServerProc): Promise<string | undefined> {
  */
 function suiteArgs(mode: Mode, port: number, unit: string, skipfile: string): string[] {
   const common = ['./runtest', '--single', unit, '--skipfile', skipfile];
-  if (mode === 'spawn' || mode === 'repl') return [...common, '--clients', '1', '--timeout', '300', '--baseport', '31000', '--portcount', '2000'];
+  if (mode === 'spawn' || mode === 'repl')
+    return [...common, '--clients', '1', '--timeout', '300', '--baseport', '31000', '--portcount', '2000'];
   const ext = [
     ...common,
     '--host',

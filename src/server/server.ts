@@ -23,6 +23,7 @@ import { Client, type BlockState, afterClientWrite, clientsCron } from './client
 import { Connection } from './connection.js';
 import { beginBatch, endBatch, processCommand, syncWallClock } from './dispatch.js';
 import { Logger } from './log.js';
+import { catRepr } from '../protocol/parser.js';
 import { pauseClients, unpauseClients } from './pause.js';
 import { aclOf, loadAclAtStartup } from './acl.js';
 import { PubSub } from './pubsub.js';
@@ -43,6 +44,8 @@ export class ServerStats {
   total_net_repl_output_bytes = 0;
   rejected_connections = 0;
   total_error_replies = 0;
+  /** Errors replied to the primary's stream or the AOF loader (INFO unexpected_error_replies). */
+  unexpected_error_replies = 0;
   /** Socket reads that delivered bytes / reply writes issued (INFO total_reads_processed, ...). */
   total_reads_processed = 0;
   total_writes_processed = 0;
@@ -520,9 +523,29 @@ export class KeydraServer {
       },
       run: (argv) => {
         processCommand(fake, argv);
-        fake.reply.take();
+        const out = fake.reply.take();
+        if (out.length !== 0 && out[0] === 45 /* - */) this.logReplayError(argv, out, opts.primary === true);
       },
     };
+  }
+
+  /**
+   * A command replayed from the primary's stream or the AOF answered an error: the datasets may
+   * have diverged, so it is logged as Redis afterErrorReply does ("== CRITICAL == This replica is
+   * sending an error to its master: ...", then the newest bytes of the backlog).
+   */
+  private logReplayError(argv: string[], reply: Buffer, primary: boolean): void {
+    const end = reply.indexOf('\r\n');
+    const msg = reply.toString('latin1', 1, Math.min(end < 0 ? reply.length : end, 4097));
+    const name = this.commands.lookupArgv(argv)?.fullName ?? '<unknown>';
+    const [from, to] = primary ? ['replica', 'master'] : ['server', 'AOF-loading-client'];
+    this.log.warning(`== CRITICAL == This ${from} is sending an error to its ${to}: '${msg}' after processing the command '${name}'`);
+    const backlog = this.replication.stream.backlog;
+    if (primary && backlog !== null && backlog.histlen > 0) {
+      const last = backlog.copyFrom(backlog.firstOffset + backlog.histlen - Math.min(256, backlog.histlen));
+      this.log.warning(`Latest backlog is: '${catRepr(last.toString('latin1'))}'`);
+    }
+    this.stats.unexpected_error_replies++;
   }
 
   createFakeClient(): Client {

@@ -217,7 +217,7 @@ function sectionLines(server: KeydraServer, name: string): string[] {
         `tracking_total_keys:${tracking.keys}`,
         `tracking_total_items:${tracking.items}`,
         `tracking_total_prefixes:${tracking.prefixes}`,
-        'unexpected_error_replies:0',
+        `unexpected_error_replies:${st.unexpected_error_replies}`,
         `total_error_replies:${st.total_error_replies}`,
         'dump_payload_sanitizations:0',
         `total_reads_processed:${st.total_reads_processed}`,

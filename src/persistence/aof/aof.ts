@@ -22,7 +22,7 @@ import { encodeAofBase } from './rewrite.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { CommandReplayer, PersistenceHost } from '../host.js';
-import { splitArgs } from '../../protocol/parser.js';
+import { catRepr, splitArgs } from '../../protocol/parser.js';
 import { strerror } from '../../config/config.js';
 import { decodeRdbSteps, encodeRdb } from '../rdb/rdb.js';
 import { Snapshot } from '../snapshot.js';
@@ -111,21 +111,7 @@ export function formatManifest(entries: ManifestEntry[]): string {
 
 /** `s` as is, or quoted with C escapes when sdsneedsrepr would say so (sdscatrepr). */
 function reprIfNeeded(s: string): string {
-  if (!/[\\"\s\x00-\x1f\x7f-\xff]/.test(s)) return s;
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    const ch = s[i];
-    if (ch === '\\' || ch === '"') out += `\\${ch}`;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (c === 7) out += '\\a';
-    else if (c === 8) out += '\\b';
-    else if (c >= 0x20 && c < 0x7f) out += ch;
-    else out += `\\x${c.toString(16).padStart(2, '0')}`;
-  }
-  return `${out}"`;
+  return /[\\"\s\x00-\x1f\x7f-\xff]/.test(s) ? catRepr(s) : s;
 }
 
 /** Encodes argv as a RESP array of bulk strings (latin1). */
