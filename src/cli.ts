@@ -8,6 +8,7 @@ import { ConfigFileError, loadConfigFile, loadConfigText, parseCommandLine } fro
 import { commandTable, KEYDRA_VERSION, REDIS_VERSION, StartupError, startServer } from './index.js';
 import { Logger } from './server/log.js';
 import { respawnForHeapLimit } from './evict/heap.js';
+import { configHasSentinelDirectives, isSentinelMode, runSentinel } from './sentinel/index.js';
 
 const USAGE = `Usage: keydra-server [/path/to/redis.conf] [options] [-]
        keydra-server - (read config from stdin)
@@ -31,6 +32,11 @@ async function main(): Promise<void> {
   }
   if (cl.help) {
     process.stdout.write(USAGE);
+    return;
+  }
+  // Sentinel mode (`--sentinel`, a *-sentinel executable, or a config file of sentinel directives).
+  if (isSentinelMode(process.argv) || (cl.configFile !== null && configHasSentinelDirectives(cl.configFile))) {
+    await runSentinel(cl.configFile, cl.optionsText);
     return;
   }
   const config = new Config();
