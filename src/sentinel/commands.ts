@@ -3,7 +3,7 @@
  * SENTINEL <subcommand>, SUBSCRIBE family, PUBLISH (hello messages only), INFO, ROLE, CLIENT,
  * AUTH, HELLO, COMMAND, SHUTDOWN. Replies as redis-server --sentinel, in RESP2 or RESP3.
  */
-import type net from 'node:net';
+import net from 'node:net';
 import os from 'node:os';
 import { globMatch } from '../store/glob.js';
 import type { Sentinel } from './index.js';
@@ -259,8 +259,8 @@ function helloCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply):
   if (name !== null) c.name = name;
   c.proto = proto;
   r.proto = proto;
-  r.map(7).bulk('server').bulk('redis').bulk('version').bulk(REDIS_VERSION).bulk('proto').int(proto).bulk('id').int(c.id);
-  r.bulk('mode').bulk('sentinel').bulk('role').bulk('master').bulk('modules').array(0);
+  r.map(6).bulk('server').bulk('redis').bulk('version').bulk(REDIS_VERSION).bulk('proto').int(proto).bulk('id').int(c.id);
+  r.bulk('mode').bulk('sentinel').bulk('modules').array(0);
 }
 
 function clientCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply): void {
@@ -353,18 +353,6 @@ export function infoString(s: Sentinel, args: string[]): string {
       ].join('\r\n'),
     );
   }
-  if (want.includes('cpu')) {
-    const u = process.cpuUsage();
-    secs.push(
-      [
-        '# CPU',
-        `used_cpu_sys:${(u.system / 1e6).toFixed(6)}`,
-        `used_cpu_user:${(u.user / 1e6).toFixed(6)}`,
-        'used_cpu_sys_children:0.000000',
-        'used_cpu_user_children:0.000000',
-      ].join('\r\n'),
-    );
-  }
   if (want.includes('stats')) {
     secs.push(
       [
@@ -375,6 +363,18 @@ export function infoString(s: Sentinel, args: string[]): string {
         'rejected_connections:0',
         `pubsub_channels:${[...s.channels.values()].filter((x) => x.size > 0).length}`,
         `pubsub_patterns:${[...s.patterns.values()].filter((x) => x.size > 0).length}`,
+      ].join('\r\n'),
+    );
+  }
+  if (want.includes('cpu')) {
+    const u = process.cpuUsage();
+    secs.push(
+      [
+        '# CPU',
+        `used_cpu_sys:${(u.system / 1e6).toFixed(6)}`,
+        `used_cpu_user:${(u.user / 1e6).toFixed(6)}`,
+        'used_cpu_sys_children:0.000000',
+        'used_cpu_user_children:0.000000',
       ].join('\r\n'),
     );
   }
@@ -481,7 +481,7 @@ function sentinelCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Repl
       return;
     }
     case 'myid':
-      if (n !== 2) break;
+      if (n !== 2) return numargs();
       r.bulk(s.myid);
       return;
     case 'is-master-down-by-addr': {
@@ -563,9 +563,13 @@ function sentinelCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Repl
         r.error('ERR Quorum must be 1 or greater.');
         return;
       }
+      if (net.isIP(argv[3]) === 0 && !(s.resolveHostnames && /^[A-Za-z0-9.-]+$/.test(argv[3]))) {
+        r.error('ERR Invalid IP address or hostname specified');
+        return;
+      }
       const res = s.createMaster(argv[2], argv[3], Number(argv[4]), quorum);
       if (typeof res === 'string') {
-        r.error(res === 'Duplicated master name' ? 'ERR Duplicated master name' : `ERR ${res}`);
+        r.error(`ERR ${res}`);
         return;
       }
       flushAndReply(s, r);
@@ -667,11 +671,11 @@ function sentinelCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Repl
     case 'debug':
       return sentinelDebug(s, argv, r);
     case 'help':
-      if (n !== 2) break;
+      if (n !== 2) return numargs();
       r.array(2).status('SENTINEL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:').status('HELP');
       return;
   }
-  r.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try SENTINEL HELP.`);
+  r.error(`ERR unknown subcommand '${argv[1]}'. Try SENTINEL HELP.`);
   void c;
 }
 
@@ -780,17 +784,17 @@ function sentinelDebug(s: Sentinel, argv: string[], r: Reply): void {
     ['ask-period', 'askPeriod'],
     ['publish-period', 'publishPeriod'],
     ['default-down-after', 'defaultDownAfter'],
+    ['default-failover-timeout', 'defaultFailoverTimeout'],
     ['tilt-trigger', 'tiltTrigger'],
     ['tilt-period', 'tiltPeriod'],
     ['slave-reconf-timeout', 'slaveReconfTimeout'],
     ['min-link-reconnect-period', 'minLinkReconnectPeriod'],
-    ['default-failover-timeout', 'defaultFailoverTimeout'],
     ['election-timeout', 'electionTimeout'],
   ];
   if (argv.length === 2) {
-    r.map(names.length + 1);
+    r.map(names.length + 2);
     for (const [k, f] of names) r.bulk(k.toUpperCase()).bulk(t[f]);
-    r.bulk('SCRIPT-MAX-RUNTIME').bulk(60000);
+    r.bulk('SCRIPT-MAX-RUNTIME').bulk(60000).bulk('SCRIPT-RETRY-DELAY').bulk(30000);
     return;
   }
   for (let j = 2; j < argv.length; j++) {

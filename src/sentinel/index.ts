@@ -190,14 +190,14 @@ export class Sentinel {
 
   /** Resolves the host as sentinel.c createSentinelAddr: an IP, or a name with resolve-hostnames. */
   makeAddr(host: string, port: number): Addr | string {
-    if (!Number.isInteger(port) || port < 0 || port > 65535) return 'Invalid port number';
-    if (net.isIP(host) === 0 && !this.resolveHostnames) return 'Invalid IP address or hostname specified';
+    if (!Number.isInteger(port) || port < 0 || port > 65535) return 'Invalid port number.';
+    if (net.isIP(host) === 0 && !this.resolveHostnames) return "Can't resolve instance hostname.";
     return { host, ip: host, port };
   }
 
   /** createSentinelRedisInstance for a master. @returns the instance or Redis's error text. */
   createMaster(name: string, host: string, port: number, quorum: number): Instance | string {
-    if (this.masters.has(name)) return 'Duplicated master name';
+    if (this.masters.has(name)) return 'Duplicate master name.';
     const addr = this.makeAddr(host, port);
     if (typeof addr === 'string') return addr;
     const m = new Instance(name, SRI_MASTER, addr, quorum, null, this.timing.defaultDownAfter);
@@ -216,7 +216,7 @@ export class Sentinel {
     if (typeof addr === 'string') return addr;
     const name = flags & SRI_SLAVE ? addrName(host, port) : (runid ?? addrName(host, port));
     const table = flags & SRI_SLAVE ? master.slaves : master.sentinels;
-    if (table.has(name)) return 'Duplicated master name';
+    if (table.has(name)) return flags & SRI_SLAVE ? 'Duplicate hostname and port for replica.' : 'Duplicate runid for sentinel.';
     const ri = new Instance(name, flags, addr, master.quorum, master, master.downAfterPeriod);
     ri.link = new Link();
     table.set(name, ri);
