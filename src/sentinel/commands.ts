@@ -7,7 +7,16 @@ import net from 'node:net';
 import os from 'node:os';
 import { globMatch } from '../store/glob.js';
 import type { Sentinel } from './index.js';
-import { type Instance, SRI_FAILOVER_IN_PROGRESS, SRI_FORCE_FAILOVER, SRI_MASTER, SRI_O_DOWN, SRI_S_DOWN, SRI_SLAVE, failoverStateName } from './instance.js';
+import {
+  type Instance,
+  SRI_FAILOVER_IN_PROGRESS,
+  SRI_FORCE_FAILOVER,
+  SRI_MASTER,
+  SRI_O_DOWN,
+  SRI_S_DOWN,
+  SRI_SLAVE,
+  failoverStateName,
+} from './instance.js';
 import { abortFailover, selectSlave, startFailover, voteLeader } from './failover.js';
 import { HELLO_CHANNEL, processHelloMessage, resetMaster } from './monitor.js';
 import { handleSentinelDirective } from './config.js';
@@ -84,13 +93,32 @@ export function handleClientData(s: Sentinel, socket: net.Socket): void {
 }
 
 const KNOWN = new Set([
-  'ping', 'sentinel', 'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'publish', 'info', 'role', 'client', 'shutdown', 'auth', 'hello', 'command', 'acl', 'reset', 'quit',
+  'ping',
+  'sentinel',
+  'subscribe',
+  'unsubscribe',
+  'psubscribe',
+  'punsubscribe',
+  'publish',
+  'info',
+  'role',
+  'client',
+  'shutdown',
+  'auth',
+  'hello',
+  'command',
+  'acl',
+  'reset',
+  'quit',
 ]);
 
 function runCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply): void {
   const cmd = argv[0].toLowerCase();
   if (!KNOWN.has(cmd)) {
-    const args = argv.slice(1).map((a) => `'${a}' `).join('');
+    const args = argv
+      .slice(1)
+      .map((a) => `'${a}' `)
+      .join('');
     r.error(`ERR unknown command '${argv[0]}', with args beginning with: ${args}`);
     return;
   }
@@ -98,14 +126,24 @@ function runCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply): v
     r.error('NOAUTH Authentication required.');
     return;
   }
-  if (c.subscriptions > 0 && c.proto === 2 && !['ping', 'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset'].includes(cmd)) {
+  if (
+    c.subscriptions > 0 &&
+    c.proto === 2 &&
+    !['ping', 'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset'].includes(cmd)
+  ) {
     r.error(`ERR Can't execute '${cmd}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
     return;
   }
   switch (cmd) {
     case 'ping':
-      if (argv.length > 2) return arity(r, cmd);
-      if (c.subscriptions > 0 && c.proto === 2) r.array(2).bulk('pong').bulk(argv[1] ?? '');
+      if (argv.length > 2) {
+        arity(r, cmd);
+        return;
+      }
+      if (c.subscriptions > 0 && c.proto === 2)
+        r.array(2)
+          .bulk('pong')
+          .bulk(argv[1] ?? '');
       else if (argv.length === 2) r.bulk(argv[1]);
       else r.status('PONG');
       return;
@@ -114,11 +152,18 @@ function runCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply): v
       c.socket.end(r.take());
       return;
     case 'sentinel':
-      if (argv.length < 2) return arity(r, cmd);
-      return sentinelCommand(s, c, argv, r);
+      if (argv.length < 2) {
+        arity(r, cmd);
+        return;
+      }
+      sentinelCommand(s, c, argv, r);
+      return;
     case 'subscribe':
     case 'psubscribe': {
-      if (argv.length < 2) return arity(r, cmd);
+      if (argv.length < 2) {
+        arity(r, cmd);
+        return;
+      }
       const pat = cmd === 'psubscribe';
       for (const ch of argv.slice(1)) {
         const mine = pat ? c.patterns : c.channels;
@@ -151,7 +196,10 @@ function runCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply): v
       return;
     }
     case 'publish':
-      if (argv.length !== 3) return arity(r, cmd);
+      if (argv.length !== 3) {
+        arity(r, cmd);
+        return;
+      }
       if (argv[1] !== HELLO_CHANNEL) {
         r.error('ERR Only HELLO messages are accepted by Sentinel instances.');
         return;
@@ -163,19 +211,28 @@ function runCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply): v
       r.verbatim(infoString(s, argv.slice(1)));
       return;
     case 'role': {
-      if (argv.length !== 1) return arity(r, cmd);
+      if (argv.length !== 1) {
+        arity(r, cmd);
+        return;
+      }
       r.array(2).bulk('sentinel').array(s.masters.size);
       for (const m of s.masters.values()) r.bulk(m.name);
       return;
     }
     case 'client':
-      return clientCommand(s, c, argv, r);
+      clientCommand(s, c, argv, r);
+      return;
     case 'auth': {
-      if (argv.length < 2 || argv.length > 3) return arity(r, cmd);
+      if (argv.length < 2 || argv.length > 3) {
+        arity(r, cmd);
+        return;
+      }
       const user = argv.length === 3 ? argv[1] : 'default';
       const pass = argv[argv.length - 1];
       if (s.requirepass === null && argv.length === 2) {
-        r.error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+        r.error(
+          'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
+        );
         return;
       }
       if (user === 'default' && (s.requirepass === null || pass === s.requirepass)) {
@@ -185,7 +242,8 @@ function runCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply): v
       return;
     }
     case 'hello':
-      return helloCommand(s, c, argv, r);
+      helloCommand(s, c, argv, r);
+      return;
     case 'command':
       if (argv.length >= 2 && argv[1].toLowerCase() === 'count') r.int(KNOWN.size);
       else if (argv.length >= 2 && argv[1].toLowerCase() === 'docs') r.map(0);
@@ -253,7 +311,9 @@ function helloCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply):
     }
   }
   if (!c.authenticated) {
-    r.error('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
+    r.error(
+      'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+    );
     return;
   }
   if (name !== null) c.name = name;
@@ -404,8 +464,20 @@ export function infoString(s: Sentinel, args: string[]): string {
 function replyInstance(r: Reply, ri: Instance): void {
   const now = Date.now();
   const kv: (string | number)[] = [
-    'name', ri.name, 'ip', ri.addr.host, 'port', ri.addr.port, 'runid', ri.runid ?? '', 'flags', ri.flagsString(),
-    'link-pending-commands', ri.link.pendingCommands, 'link-refcount', ri.link.refcount,
+    'name',
+    ri.name,
+    'ip',
+    ri.addr.host,
+    'port',
+    ri.addr.port,
+    'runid',
+    ri.runid ?? '',
+    'flags',
+    ri.flagsString(),
+    'link-pending-commands',
+    ri.link.pendingCommands,
+    'link-refcount',
+    ri.link.refcount,
   ];
   if (ri.flags & SRI_FAILOVER_IN_PROGRESS) kv.push('failover-state', failoverStateName(ri.failoverState));
   kv.push('last-ping-sent', ri.link.actPingTime ? now - ri.link.actPingTime : 0);
@@ -459,33 +531,52 @@ function sentinelCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Repl
   };
   switch (sub) {
     case 'masters':
-      if (n !== 2) return numargs();
-      return replyInstances(r, s.masters.values());
+      if (n !== 2) {
+        numargs();
+        return;
+      }
+      replyInstances(r, s.masters.values());
+      return;
     case 'master': {
-      if (n !== 3) return numargs();
+      if (n !== 3) {
+        numargs();
+        return;
+      }
       const m = masterOrError(s, argv[2], r);
       if (m) replyInstance(r, m);
       return;
     }
     case 'slaves':
     case 'replicas': {
-      if (n !== 3) return numargs();
+      if (n !== 3) {
+        numargs();
+        return;
+      }
       const m = masterOrError(s, argv[2], r);
       if (m) replyInstances(r, m.slaves.values());
       return;
     }
     case 'sentinels': {
-      if (n !== 3) return numargs();
+      if (n !== 3) {
+        numargs();
+        return;
+      }
       const m = masterOrError(s, argv[2], r);
       if (m) replyInstances(r, m.sentinels.values());
       return;
     }
     case 'myid':
-      if (n !== 2) return numargs();
+      if (n !== 2) {
+        numargs();
+        return;
+      }
       r.bulk(s.myid);
       return;
     case 'is-master-down-by-addr': {
-      if (n !== 6) return numargs();
+      if (n !== 6) {
+        numargs();
+        return;
+      }
       const port = Number(argv[3]);
       const epoch = Number(argv[4]);
       if (!/^-?\d+$/.test(argv[3]) || !/^-?\d+$/.test(argv[4])) {
@@ -502,11 +593,17 @@ function sentinelCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Repl
         leader = v.leader;
         leaderEpoch = v.epoch;
       }
-      r.array(3).int(isdown ? 1 : 0).bulk(leader ?? '*').int(leaderEpoch);
+      r.array(3)
+        .int(isdown ? 1 : 0)
+        .bulk(leader ?? '*')
+        .int(leaderEpoch);
       return;
     }
     case 'reset': {
-      if (n !== 3) return numargs();
+      if (n !== 3) {
+        numargs();
+        return;
+      }
       let count = 0;
       for (const m of s.masters.values()) {
         if (!globMatch(argv[2], m.name)) continue;
@@ -518,7 +615,10 @@ function sentinelCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Repl
       return;
     }
     case 'get-master-addr-by-name': {
-      if (n !== 3) return numargs();
+      if (n !== 3) {
+        numargs();
+        return;
+      }
       const m = s.masters.get(argv[2]);
       if (m === undefined) r.nullArray();
       else {
@@ -528,7 +628,10 @@ function sentinelCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Repl
       return;
     }
     case 'failover': {
-      if (n !== 3) return numargs();
+      if (n !== 3) {
+        numargs();
+        return;
+      }
       const m = masterOrError(s, argv[2], r);
       if (!m) return;
       if (m.flags & SRI_FAILOVER_IN_PROGRESS) {
@@ -549,7 +652,10 @@ function sentinelCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Repl
       r.array(0);
       return;
     case 'monitor': {
-      if (n !== 6) return numargs();
+      if (n !== 6) {
+        numargs();
+        return;
+      }
       if (!/^-?\d+$/.test(argv[5])) {
         r.error('ERR Invalid quorum');
         return;
@@ -577,19 +683,30 @@ function sentinelCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Repl
       return;
     }
     case 'flushconfig':
-      if (n !== 2) return numargs();
-      return flushAndReply(s, r);
+      if (n !== 2) {
+        numargs();
+        return;
+      }
+      flushAndReply(s, r);
+      return;
     case 'remove': {
-      if (n !== 3) return numargs();
+      if (n !== 3) {
+        numargs();
+        return;
+      }
       const m = masterOrError(s, argv[2], r);
       if (!m) return;
       s.event('warning', '-monitor', m, '%@');
       s.releaseMasterLinks(m, true);
       s.masters.delete(argv[2]);
-      return flushAndReply(s, r);
+      flushAndReply(s, r);
+      return;
     }
     case 'ckquorum': {
-      if (n !== 3) return numargs();
+      if (n !== 3) {
+        numargs();
+        return;
+      }
       const m = masterOrError(s, argv[2], r);
       if (!m) return;
       let usable = 1;
@@ -611,11 +728,18 @@ function sentinelCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Repl
       return;
     }
     case 'set':
-      return sentinelSet(s, argv, r);
+      sentinelSet(s, argv, r);
+      return;
     case 'config': {
-      if (n < 3) return numargs();
+      if (n < 3) {
+        numargs();
+        return;
+      }
       const op = argv[2].toLowerCase();
-      if (op === 'set' && n === 5) return sentinelConfigSet(s, argv[3], argv[4], r);
+      if (op === 'set' && n === 5) {
+        sentinelConfigSet(s, argv[3], argv[4], r);
+        return;
+      }
       if (op === 'get' && n === 4) {
         const vals: [string, string | number][] = [
           ['resolve-hostnames', s.resolveHostnames ? 'yes' : 'no'],
@@ -638,7 +762,13 @@ function sentinelCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Repl
     }
     case 'info-cache': {
       const now = Date.now();
-      const list = n > 2 ? argv.slice(2).map((x) => s.masters.get(x)).filter((x): x is Instance => x !== undefined) : [...s.masters.values()];
+      const list =
+        n > 2
+          ? argv
+              .slice(2)
+              .map((x) => s.masters.get(x))
+              .filter((x): x is Instance => x !== undefined)
+          : [...s.masters.values()];
       const uniq = [...new Set(list)];
       r.array(uniq.length * 2);
       for (const m of uniq) {
@@ -669,9 +799,13 @@ function sentinelCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Repl
       return;
     }
     case 'debug':
-      return sentinelDebug(s, argv, r);
+      sentinelDebug(s, argv, r);
+      return;
     case 'help':
-      if (n !== 2) return numargs();
+      if (n !== 2) {
+        numargs();
+        return;
+      }
       r.array(2).status('SENTINEL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:').status('HELP');
       return;
   }
@@ -688,13 +822,19 @@ function sentinelConfigSet(s: Sentinel, opt: string, val: string, r: Reply): voi
   let drop = false;
   if (o === 'resolve-hostnames' || o === 'announce-hostnames') {
     const b = yn(val);
-    if (b === null) return bad();
+    if (b === null) {
+      bad();
+      return;
+    }
     if (o === 'resolve-hostnames') s.resolveHostnames = b;
     else s.announceHostnames = b;
   } else if (o === 'announce-ip') s.announceIp = val;
   else if (o === 'announce-port') {
     const p = Number(val);
-    if (!/^\d+$/.test(val) || p > 65535) return bad();
+    if (!/^\d+$/.test(val) || p > 65535) {
+      bad();
+      return;
+    }
     s.announcePort = p;
   } else if (o === 'sentinel-user') {
     s.sentinelUser = val === '' ? null : val;
@@ -742,18 +882,26 @@ function sentinelSet(s: Sentinel, argv: string[], r: Reply): void {
     }
     if (opt === 'down-after-milliseconds' || opt === 'failover-timeout' || opt === 'parallel-syncs' || opt === 'quorum') {
       const v = int();
-      if (!(v > 0)) return badarg();
+      if (!(v > 0)) {
+        badarg();
+        return;
+      }
       if (opt === 'down-after-milliseconds') s.setDownAfter(m, v);
       else if (opt === 'failover-timeout') m.failoverTimeout = v;
       else if (opt === 'parallel-syncs') m.parallelSyncs = v;
       else m.quorum = v;
     } else if (opt === 'master-reboot-down-after-period') {
       const v = int();
-      if (!(v >= 0)) return badarg();
+      if (!(v >= 0)) {
+        badarg();
+        return;
+      }
       m.masterRebootDownAfterPeriod = v;
     } else if (opt === 'notification-script' || opt === 'client-reconfig-script') {
       if (s.denyScriptsReconfig) {
-        r.error('ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration');
+        r.error(
+          'ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration',
+        );
         return;
       }
       if (opt === 'notification-script') m.notificationScript = val === '' ? null : val;

@@ -72,10 +72,7 @@ export function handleSentinelDirective(s: Sentinel, argv: string[]): string | n
     const r = s.createMaster(argv[1], argv[2], Number(argv[3]), quorum);
     return typeof r === 'string' ? r : null;
   }
-  if (
-    ['down-after-milliseconds', 'failover-timeout', 'parallel-syncs', 'master-reboot-down-after-period'].includes(name) &&
-    n === 3
-  ) {
+  if (['down-after-milliseconds', 'failover-timeout', 'parallel-syncs', 'master-reboot-down-after-period'].includes(name) && n === 3) {
     const ri = master(argv[1]);
     if (!ri) return 'No such master with specified name.';
     const v = Number(argv[2]);
@@ -247,4 +244,3 @@ export function rewriteSentinelConfig(s: Sentinel): void {
   }
   renameSync(tmp, s.configFile);
 }
-

@@ -115,7 +115,10 @@ function startFailoverIfNeeded(s: Sentinel, m: Instance): boolean {
       const when = new Date(m.failoverStartTime + m.failoverTimeout * 2);
       m.failoverDelayLogged = m.failoverStartTime;
       s.log.warning(
-        `Next failover delay: I will not start a failover before ${when.toUTCString().replace(/^\w+, /, '').replace(/ GMT$/, '')}`,
+        `Next failover delay: I will not start a failover before ${when
+          .toUTCString()
+          .replace(/^\w+, /, '')
+          .replace(/ GMT$/, '')}`,
       );
     }
     return false;

@@ -30,15 +30,7 @@ export const enum FailoverState {
   UpdateConfig = 6,
 }
 
-const STATE_NAMES = [
-  'none',
-  'wait_start',
-  'select_slave',
-  'send_slaveof_noone',
-  'wait_promotion',
-  'reconf_slaves',
-  'update_config',
-];
+const STATE_NAMES = ['none', 'wait_start', 'select_slave', 'send_slaveof_noone', 'wait_promotion', 'reconf_slaves', 'update_config'];
 
 /** sentinelFailoverStateStr. */
 export function failoverStateName(s: FailoverState): string {

@@ -116,7 +116,7 @@ export function reconnectInstance(s: Sentinel, ri: Instance): void {
 }
 
 /** sentinelSendPing: PING on the command link, recording when the oldest unanswered one left. */
-export function sendPing(s: Sentinel, ri: Instance): boolean {
+export function sendPing(_s: Sentinel, ri: Instance): boolean {
   const link = ri.link;
   if (link.cc === null) return false;
   link.cc.send([mapCommand(ri, 'PING')], (r) => {
@@ -141,7 +141,8 @@ export function sendPeriodicCommands(s: Sentinel, ri: Instance): void {
   if (link.pendingCommands >= MAX_PENDING_COMMANDS * link.refcount) return;
   const now = Date.now();
   let infoPeriod = s.timing.infoPeriod;
-  if (ri.isSlave && ((masterOf(ri).flags & (SRI_O_DOWN | SRI_FAILOVER_IN_PROGRESS)) !== 0 || ri.masterLinkDownTime !== 0)) infoPeriod = 1000;
+  if (ri.isSlave && ((masterOf(ri).flags & (SRI_O_DOWN | SRI_FAILOVER_IN_PROGRESS)) !== 0 || ri.masterLinkDownTime !== 0))
+    infoPeriod = 1000;
   const pingPeriod = Math.min(ri.downAfterPeriod, s.timing.pingPeriod);
   if (!ri.isSentinel && (ri.infoRefresh === 0 || now - ri.infoRefresh > infoPeriod)) {
     link.cc.send([mapCommand(ri, 'INFO')], (r) => {
@@ -353,12 +354,7 @@ export function refreshInstanceInfo(s: Sentinel, ri: Instance, info: string): vo
       }
     }
   }
-  if (
-    ri.isSlave &&
-    m !== null &&
-    role === SRI_SLAVE &&
-    (ri.slaveMasterPort !== m.addr.port || ri.slaveMasterHost !== m.addr.host)
-  ) {
+  if (ri.isSlave && m !== null && role === SRI_SLAVE && (ri.slaveMasterPort !== m.addr.port || ri.slaveMasterHost !== m.addr.host)) {
     const wait = m.failoverTimeout;
     if (!(ri.flags & SRI_PROMOTED) && masterLooksSane(s, m) && noDownFor(ri, wait) && now - ri.slaveConfChangeTime > wait) {
       if (sendSlaveOf(s, ri, m.addr)) s.event('notice', '+fix-slave-config', ri, '%@');
@@ -397,7 +393,7 @@ function noDownFor(ri: Instance, ms: number): boolean {
  * sentinelSendSlaveOf: `MULTI; SLAVEOF host port | NO ONE; CONFIG REWRITE; CLIENT KILL TYPE
  * normal; CLIENT KILL TYPE pubsub; EXEC` on the command link. @returns false when not connected.
  */
-export function sendSlaveOf(s: Sentinel, ri: Instance, addr: Addr | null): boolean {
+export function sendSlaveOf(_s: Sentinel, ri: Instance, addr: Addr | null): boolean {
   const c = ri.link.cc;
   if (c === null || ri.link.disconnected) return false;
   const host = addr === null ? 'NO' : addr.host;
@@ -427,7 +423,11 @@ export function checkSubjectivelyDown(s: Sentinel, ri: Instance): void {
   ) {
     link.cc.close();
   }
-  if (link.pc !== null && now - link.pcConnTime > s.timing.minLinkReconnectPeriod && now - link.pcLastActivity > s.timing.publishPeriod * 3) {
+  if (
+    link.pc !== null &&
+    now - link.pcConnTime > s.timing.minLinkReconnectPeriod &&
+    now - link.pcLastActivity > s.timing.publishPeriod * 3
+  ) {
     link.pc.close();
   }
   const down =

@@ -210,18 +210,29 @@ describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : fals
       }
       const km = asMap(await call(ks, 'SENTINEL', 'MASTER', 'mymaster'));
       const rm = asMap(await call(rs, 'SENTINEL', 'MASTER', 'mymaster'));
-      for (const f of ['name', 'ip', 'port', 'runid', 'flags', 'quorum', 'num-slaves', 'num-other-sentinels', 'config-epoch', 'role-reported'])
+      for (const f of [
+        'name',
+        'ip',
+        'port',
+        'runid',
+        'flags',
+        'quorum',
+        'num-slaves',
+        'num-other-sentinels',
+        'config-epoch',
+        'role-reported',
+      ])
         assert.equal(km[f], rm[f], f);
-      const kr = asMap((await call(ks, 'SENTINEL', 'REPLICAS', 'mymaster') as RespNode[])[0]);
-      const rr = asMap((await call(rs, 'SENTINEL', 'REPLICAS', 'mymaster') as RespNode[])[0]);
+      const kr = asMap(((await call(ks, 'SENTINEL', 'REPLICAS', 'mymaster')) as RespNode[])[0]);
+      const rr = asMap(((await call(rs, 'SENTINEL', 'REPLICAS', 'mymaster')) as RespNode[])[0]);
       for (const f of ['name', 'ip', 'port', 'runid', 'flags', 'master-host', 'master-port', 'master-link-status', 'slave-priority'])
         assert.equal(kr[f], rr[f], f);
       // Each sees the other with its real id.
       const kid = await call(ks, 'SENTINEL', 'MYID');
       const rid = await call(rs, 'SENTINEL', 'MYID');
       assert.match(String(kid), /^[0-9a-f]{40}$/);
-      assert.equal(asMap((await call(rs, 'SENTINEL', 'SENTINELS', 'mymaster') as RespNode[])[0]).runid, kid);
-      assert.equal(asMap((await call(ks, 'SENTINEL', 'SENTINELS', 'mymaster') as RespNode[])[0]).runid, rid);
+      assert.equal(asMap(((await call(rs, 'SENTINEL', 'SENTINELS', 'mymaster')) as RespNode[])[0]).runid, kid);
+      assert.equal(asMap(((await call(ks, 'SENTINEL', 'SENTINELS', 'mymaster')) as RespNode[])[0]).runid, rid);
       // Identical replies.
       for (const cmd of [
         ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster'],
@@ -298,14 +309,27 @@ describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : fals
       console.log(`# time to failover (kill -9 → first +switch-master, new primary serving), down-after 1000 ms: ${failoverMs} ms`);
       assert.ok(failoverMs < 1000 + 6000, `failover took ${failoverMs} ms`);
       // Every sentinel answers the new address; the other replica follows the new primary.
-      for (const s of sents) await waitFor(`new address on ${s.port}`, 10000, async () => (await masterAddr(s.port)) === `${newIp}:${promoted}`);
+      for (const s of sents)
+        await waitFor(`new address on ${s.port}`, 10000, async () => (await masterAddr(s.port)) === `${newIp}:${promoted}`);
       await waitFor('replica repointed', 15000, async () => (await infoField(other, 'master_port')) === String(promoted));
       const elected = watchers.filter((w) => w.events.some((e) => e.ch === '+elected-leader'));
       assert.equal(elected.length, 1, 'exactly one leader');
       const end = await waitFor('+failover-end', 20000, () => elected[0].events.find((e) => e.ch === '+failover-end'));
       console.log(`# kill -9 → +failover-end on the leader (other replica resynced): ${end.at - killedAt} ms`);
-      for (const ch of ['+sdown', '+odown', '+new-epoch', '+try-failover', '+selected-slave', '+promoted-slave', '+failover-end', '+slave-reconf-sent'])
-        assert.ok(elected[0].events.some((e) => e.ch === ch), `leader published ${ch}`);
+      for (const ch of [
+        '+sdown',
+        '+odown',
+        '+new-epoch',
+        '+try-failover',
+        '+selected-slave',
+        '+promoted-slave',
+        '+failover-end',
+        '+slave-reconf-sent',
+      ])
+        assert.ok(
+          elected[0].events.some((e) => e.ch === ch),
+          `leader published ${ch}`,
+        );
       // ioredis reconnects to the new primary through the sentinels.
       await waitFor('ioredis write after failover', 20000, async () => (await client.set('k', 'after')) === 'OK');
       assert.equal(await client.get('k'), 'after');
@@ -347,7 +371,16 @@ describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : fals
         for (const s of sents) {
           const mine = s === leader;
           assert.deepEqual(
-            await call(s.port, 'SENTINEL', 'SET', 'mymaster', 'quorum', mine ? '1' : '2', 'down-after-milliseconds', mine ? '1000' : '60000'),
+            await call(
+              s.port,
+              'SENTINEL',
+              'SET',
+              'mymaster',
+              'quorum',
+              mine ? '1' : '2',
+              'down-after-milliseconds',
+              mine ? '1000' : '60000',
+            ),
             { t: '+', v: 'OK' },
           );
         }
@@ -359,7 +392,8 @@ describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : fals
           watchers[sents.indexOf(leader)].events.find((e) => e.ch === '+switch-master'),
         );
         const newPort = Number(sw.msg.split(' ')[4]);
-        for (const s of sents) await waitFor(`address on ${s.port}`, 15000, async () => (await masterAddr(s.port)) === `127.0.0.1:${newPort}`);
+        for (const s of sents)
+          await waitFor(`address on ${s.port}`, 15000, async () => (await masterAddr(s.port)) === `127.0.0.1:${newPort}`);
         const electedBy = sents.filter((_, i) => watchers[i].events.some((e) => e.ch === '+elected-leader'));
         for (const w of watchers) w.close();
         console.log(`# ${leader.kind} sentinel elected leader, failover in ${sw.at - t0} ms`);
