@@ -3,6 +3,7 @@
  * SENTINEL <subcommand>, SUBSCRIBE family, PUBLISH (hello messages only), INFO, ROLE, CLIENT,
  * AUTH, HELLO, COMMAND, SHUTDOWN. Replies as redis-server --sentinel, in RESP2 or RESP3.
  */
+import { accessSync, constants } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { globMatch } from '../store/glob.js';
@@ -852,7 +853,7 @@ function sentinelConfigSet(s: Sentinel, opt: string, val: string, r: Reply): voi
 
 /** sentinelSetCommand: per-master options, applied in order; the config is flushed on success. */
 function sentinelSet(s: Sentinel, argv: string[], r: Reply): void {
-  if (argv.length < 3) {
+  if (argv.length < 5) {
     r.error("ERR wrong number of arguments for 'sentinel|set' command");
     return;
   }
@@ -904,6 +905,17 @@ function sentinelSet(s: Sentinel, argv: string[], r: Reply): void {
         );
         return;
       }
+      try {
+        if (val !== '') accessSync(val, constants.X_OK);
+      } catch {
+        r.error(
+          opt === 'notification-script'
+            ? 'ERR Notification script seems non existing or non executable'
+            : 'ERR Client reconfiguration script seems non existing or non executable',
+        );
+        if (changed) s.flushConfig();
+        return;
+      }
       if (opt === 'notification-script') m.notificationScript = val === '' ? null : val;
       else m.clientReconfigScript = val === '' ? null : val;
     } else if (opt === 'auth-pass') {
@@ -916,11 +928,11 @@ function sentinelSet(s: Sentinel, argv: string[], r: Reply): void {
       r.error(`ERR Unknown option or number of arguments for SENTINEL SET '${argv[j]}'`);
       return;
     }
+    s.event('warning', '+set', m, `%@ ${argv[j]} ${opt === 'auth-pass' ? '******' : val}`);
     j++;
     changed++;
   }
-  if (changed) s.flushConfig();
-  r.ok();
+  flushAndReply(s, r);
 }
 
 /** SENTINEL DEBUG [param value ...]: the timing tunables (sentinelSetDebugConfigParameters). */

@@ -4,7 +4,7 @@
  * (rewriteConfigSentinelOption via sentinelFlushConfig), so redis-sentinel 7.0 and Keydra can
  * each load the other's file.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { splitArgs } from '../protocol/parser.js';
 import type { Sentinel } from './index.js';
 import { DEFAULT_DOWN_AFTER, DEFAULT_FAILOVER_TIMEOUT, DEFAULT_PARALLEL_SYNCS, Instance, SRI_SENTINEL, SRI_SLAVE } from './instance.js';
@@ -19,6 +19,19 @@ export interface ServerDirectives {
   requirepass: string | null;
   pidfile: string | null;
 }
+
+/** Directives applied before any `sentinel monitor` (sentinel.c preMonitorCfgName). */
+const PRE_MONITOR = new Set([
+  'announce-ip',
+  'announce-port',
+  'deny-scripts-reconfig',
+  'sentinel-user',
+  'sentinel-pass',
+  'current-epoch',
+  'myid',
+  'resolve-hostnames',
+  'announce-hostnames',
+]);
 
 /** A config error with Redis's wording (loadServerConfigFromString's "Bad directive" frame). */
 export class SentinelConfigError extends Error {}
@@ -49,7 +62,10 @@ export function loadSentinelConfigText(s: Sentinel, text: string, into: ServerDi
     else if (name === 'requirepass' && argv.length === 2) into.requirepass = argv[1];
     else if (name === 'pidfile' && argv.length === 2) into.pidfile = argv[1];
   }
-  for (const q of queued) {
+  // Pre-monitor directives, then `monitor`, then the rest (queueSentinelConfig's three lists).
+  const rank = (a: string[]) => (PRE_MONITOR.has(a[0].toLowerCase()) ? 0 : a[0].toLowerCase() === 'monitor' ? 1 : 2);
+  const ordered = [0, 1, 2].flatMap((k) => queued.filter((q) => rank(q.argv) === k));
+  for (const q of ordered) {
     const err = handleSentinelDirective(s, q.argv);
     if (err !== null) throw configErr(q.lineno, q.line, err);
   }
@@ -242,5 +258,10 @@ export function rewriteSentinelConfig(s: Sentinel): void {
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, s.configFile);
+  try {
+    renameSync(tmp, s.configFile);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }

@@ -108,8 +108,11 @@ export function reconnectInstance(s: Sentinel, ri: Instance): void {
       }
     };
     sendAuthAndName(s, ri, c, 'pubsub');
-    c.send([mapCommand(ri, 'SUBSCRIBE'), HELLO_CHANNEL], () => {
-      link.pcLastActivity = Date.now();
+    c.send([mapCommand(ri, 'SUBSCRIBE'), HELLO_CHANNEL], (r) => {
+      // A refused SUBSCRIBE (NOAUTH, NOPERM) drops the connection, as hiredis does with an
+      // error reply on a subscribed context: the link shows "disconnected" until auth works.
+      if (isError(r) !== null) c.close();
+      else link.pcLastActivity = Date.now();
     });
   }
   if (link.cc !== null && (ri.isSentinel || link.pc !== null)) link.disconnected = false;
