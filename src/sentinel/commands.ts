@@ -9,6 +9,7 @@ import os from 'node:os';
 import { globMatch } from '../store/glob.js';
 import type { Sentinel } from './index.js';
 import {
+  announce,
   type Instance,
   SRI_FAILOVER_IN_PROGRESS,
   SRI_FORCE_FAILOVER,
@@ -93,28 +94,38 @@ export function handleClientData(s: Sentinel, socket: net.Socket): void {
   });
 }
 
+/** The Sentinel command table (top-level names, as redis-server --sentinel's COMMAND COUNT). */
 const KNOWN = new Set([
   'ping',
   'sentinel',
   'subscribe',
   'unsubscribe',
-  'psubscribe',
-  'punsubscribe',
-  'publish',
-  'info',
-  'role',
-  'client',
   'shutdown',
-  'auth',
-  'hello',
   'command',
+  'role',
+  'publish',
+  'auth',
+  'psubscribe',
+  'hello',
+  'client',
+  'punsubscribe',
+  'info',
   'acl',
-  'reset',
-  'quit',
 ]);
+
+/** COMMAND LIST in Sentinel mode (commands and subcommands, redis-sentinel 7.0.15's order). */
+const COMMAND_LIST =
+  'ping sentinel sentinel|is-master-down-by-addr sentinel|pending-scripts sentinel|debug sentinel|info-cache sentinel|config sentinel|ckquorum sentinel|masters sentinel|remove sentinel|master sentinel|help sentinel|monitor sentinel|get-master-addr-by-name sentinel|myid sentinel|reset sentinel|slaves sentinel|sentinels sentinel|replicas sentinel|flushconfig sentinel|failover sentinel|set sentinel|simulate-failure subscribe unsubscribe shutdown command command|info command|count command|docs command|getkeys command|list command|help command|getkeysandflags role publish auth psubscribe hello client client|trackinginfo client|no-evict client|reply client|unblock client|setname client|kill client|unpause client|tracking client|info client|pause client|getredir client|caching client|list client|id client|help client|getname punsubscribe info acl acl|help acl|dryrun acl|cat acl|getuser acl|load acl|whoami acl|users acl|genpass acl|list acl|deluser acl|setuser acl|save acl|log'.split(
+    ' ',
+  );
 
 function runCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply): void {
   const cmd = argv[0].toLowerCase();
+  if (cmd === 'quit') {
+    r.ok();
+    c.socket.end(r.take());
+    return;
+  }
   if (!KNOWN.has(cmd)) {
     const args = argv
       .slice(1)
@@ -246,7 +257,10 @@ function runCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply): v
       helloCommand(s, c, argv, r);
       return;
     case 'command':
-      if (argv.length >= 2 && argv[1].toLowerCase() === 'count') r.int(KNOWN.size);
+      if (argv.length === 2 && argv[1].toLowerCase() === 'list') {
+        r.array(COMMAND_LIST.length);
+        for (const x of COMMAND_LIST) r.bulk(x);
+      } else if (argv.length >= 2 && argv[1].toLowerCase() === 'count') r.int(KNOWN.size);
       else if (argv.length >= 2 && argv[1].toLowerCase() === 'docs') r.map(0);
       else r.array(0);
       return;
@@ -453,7 +467,7 @@ export function infoString(s: Sentinel, args: string[]): string {
     for (const m of s.masters.values()) {
       const status = m.flags & SRI_O_DOWN ? 'odown' : m.flags & SRI_S_DOWN ? 'sdown' : 'ok';
       lines.push(
-        `master${i++}:name=${m.name},status=${status},address=${m.addr.host}:${m.addr.port},slaves=${m.slaves.size},sentinels=${m.sentinels.size + 1}`,
+        `master${i++}:name=${m.name},status=${status},address=${announce(m.addr)}:${m.addr.port},slaves=${m.slaves.size},sentinels=${m.sentinels.size + 1}`,
       );
     }
     secs.push(lines.join('\r\n'));
@@ -468,7 +482,7 @@ function replyInstance(r: Reply, ri: Instance): void {
     'name',
     ri.name,
     'ip',
-    ri.addr.host,
+    announce(ri.addr),
     'port',
     ri.addr.port,
     'runid',
@@ -585,7 +599,8 @@ function sentinelCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Repl
         return;
       }
       let ri: Instance | null = null;
-      for (const m of s.masters.values()) if (m.addr.host === argv[2] && m.addr.port === port) ri = m;
+      for (const m of s.masters.values())
+        if (m.addr.port === port && (m.addr.ip === argv[2] || m.addr.host.toLowerCase() === argv[2].toLowerCase())) ri = m;
       const isdown = !s.tilt && ri !== null && (ri.flags & SRI_S_DOWN) !== 0;
       let leader: string | null = null;
       let leaderEpoch = 0;
@@ -624,7 +639,7 @@ function sentinelCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Repl
       if (m === undefined) r.nullArray();
       else {
         const a = s.currentMasterAddr(m);
-        r.array(2).bulk(a.host).bulk(a.port);
+        r.array(2).bulk(announce(a)).bulk(a.port);
       }
       return;
     }

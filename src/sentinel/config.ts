@@ -7,7 +7,16 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { splitArgs } from '../protocol/parser.js';
 import type { Sentinel } from './index.js';
-import { DEFAULT_DOWN_AFTER, DEFAULT_FAILOVER_TIMEOUT, DEFAULT_PARALLEL_SYNCS, Instance, SRI_SENTINEL, SRI_SLAVE } from './instance.js';
+import {
+  addrEqual,
+  announce,
+  DEFAULT_DOWN_AFTER,
+  DEFAULT_FAILOVER_TIMEOUT,
+  DEFAULT_PARALLEL_SYNCS,
+  Instance,
+  SRI_SENTINEL,
+  SRI_SLAVE,
+} from './instance.js';
 
 /** Server directives Sentinel mode reads from the file (others are kept in the file and ignored). */
 export interface ServerDirectives {
@@ -190,7 +199,7 @@ export function sentinelConfigLines(s: Sentinel): string[] {
   if (s.announceHostnames) out.push('sentinel announce-hostnames yes');
   for (const m of s.masters.values()) {
     const cur = s.currentMasterAddr(m);
-    out.push(`sentinel monitor ${m.name} ${cur.host} ${cur.port} ${m.quorum}`);
+    out.push(`sentinel monitor ${m.name} ${announce(cur)} ${cur.port} ${m.quorum}`);
     if (m.downAfterPeriod !== DEFAULT_DOWN_AFTER) out.push(`sentinel down-after-milliseconds ${m.name} ${m.downAfterPeriod}`);
     if (m.failoverTimeout !== DEFAULT_FAILOVER_TIMEOUT) out.push(`sentinel failover-timeout ${m.name} ${m.failoverTimeout}`);
     if (m.parallelSyncs !== DEFAULT_PARALLEL_SYNCS) out.push(`sentinel parallel-syncs ${m.name} ${m.parallelSyncs}`);
@@ -204,12 +213,12 @@ export function sentinelConfigLines(s: Sentinel): string[] {
     out.push(`sentinel leader-epoch ${m.name} ${m.leaderEpoch}`);
     for (const sl of m.slaves.values()) {
       // A replica already promoted in a failover is written with the old master's address.
-      const a = sl.addr.host === cur.host && sl.addr.port === cur.port ? m.addr : sl.addr;
-      out.push(`sentinel known-replica ${m.name} ${a.host} ${a.port}`);
+      const a = addrEqual(sl.addr, cur) ? m.addr : sl.addr;
+      out.push(`sentinel known-replica ${m.name} ${announce(a)} ${a.port}`);
     }
     for (const se of m.sentinels.values()) {
       if (se.runid === null) continue;
-      out.push(`sentinel known-sentinel ${m.name} ${se.addr.host} ${se.addr.port} ${se.runid}`);
+      out.push(`sentinel known-sentinel ${m.name} ${announce(se.addr)} ${se.addr.port} ${se.runid}`);
     }
     for (const [from, to] of m.renamedCommands) out.push(`sentinel rename-command ${m.name} ${from} ${to}`);
   }

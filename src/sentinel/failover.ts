@@ -5,6 +5,7 @@
  */
 import type { Sentinel } from './index.js';
 import {
+  announce,
   FailoverState,
   type Instance,
   SRI_FAILOVER_IN_PROGRESS,
@@ -309,6 +310,6 @@ function failoverDetectEnd(s: Sentinel, m: Instance): void {
 /** sentinelFailoverSwitchToPromotedSlave: +switch-master and the master's new address. */
 export function switchToPromotedSlave(s: Sentinel, m: Instance): void {
   const ref = m.promotedSlave ?? m;
-  s.event('warning', '+switch-master', m, `${m.name} ${m.addr.host} ${m.addr.port} ${ref.addr.host} ${ref.addr.port}`);
+  s.event('warning', '+switch-master', m, `${m.name} ${announce(m.addr)} ${m.addr.port} ${announce(ref.addr)} ${ref.addr.port}`);
   resetMasterAndChangeAddress(s, m, ref.addr.host, ref.addr.port);
 }

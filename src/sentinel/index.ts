@@ -6,13 +6,24 @@
  */
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, writeFileSync } from 'node:fs';
+import { lookup as dnsLookup } from 'node:dns';
 import net from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { Logger, type LogLevel } from '../server/log.js';
 import { handleClientData, type SentinelClient } from './commands.js';
 import { loadSentinelConfigText, rewriteSentinelConfig, type ServerDirectives } from './config.js';
 import { handleInstance, switchToPromotedSlave } from './failover.js';
-import { type Addr, DEFAULT_DOWN_AFTER, FailoverState, Instance, SRI_MASTER, SRI_SENTINEL, SRI_SLAVE, addrName } from './instance.js';
+import {
+  type Addr,
+  announceConfig,
+  DEFAULT_DOWN_AFTER,
+  FailoverState,
+  Instance,
+  SRI_MASTER,
+  SRI_SENTINEL,
+  SRI_SLAVE,
+  addrName,
+} from './instance.js';
 import { Link } from './links.js';
 import { globMatch } from '../store/glob.js';
 import { readFileSync } from 'node:fs';
@@ -48,7 +59,14 @@ export class Sentinel {
   announceIp = '';
   announcePort = 0;
   resolveHostnames = false;
-  announceHostnames = false;
+  private _announceHostnames = false;
+  get announceHostnames(): boolean {
+    return this._announceHostnames;
+  }
+  set announceHostnames(v: boolean) {
+    this._announceHostnames = v;
+    announceConfig.hostnames = v;
+  }
   denyScriptsReconfig = true;
   sentinelUser: string | null = null;
   sentinelPass: string | null = null;
@@ -191,8 +209,16 @@ export class Sentinel {
   /** Resolves the host as sentinel.c createSentinelAddr: an IP, or a name with resolve-hostnames. */
   makeAddr(host: string, port: number): Addr | string {
     if (!Number.isInteger(port) || port < 0 || port > 65535) return 'Invalid port number.';
-    if (net.isIP(host) === 0 && !this.resolveHostnames) return "Can't resolve instance hostname.";
-    return { host, ip: host, port };
+    if (net.isIP(host) !== 0) return { host, ip: host, port };
+    if (!this.resolveHostnames) return "Can't resolve instance hostname.";
+    // resolve-hostnames: the IP is filled in by a lookup (localhost at once); until then the name is used.
+    const addr: Addr = { host, ip: host.toLowerCase() === 'localhost' ? '127.0.0.1' : host, port };
+    if (addr.ip === host) {
+      dnsLookup(host, { family: 0 }, (err, ip) => {
+        if (!err && ip) addr.ip = ip;
+      });
+    }
+    return addr;
   }
 
   /** createSentinelRedisInstance for a master. @returns the instance or Redis's error text. */

@@ -50,6 +50,24 @@ export interface Addr {
   port: number;
 }
 
+/** announce-hostnames, mirrored here for the address formatting below. */
+export const announceConfig = { hostnames: false };
+
+/** announceSentinelAddr: the hostname with announce-hostnames, else the IP. */
+export function announce(a: Addr): string {
+  return announceConfig.hostnames ? a.host : a.ip;
+}
+
+/** sentinelAddrOrHostnameEqual. */
+export function addrEqual(a: Addr, b: Addr): boolean {
+  return a.port === b.port && (a.ip === b.ip || a.host.toLowerCase() === b.host.toLowerCase());
+}
+
+/** sentinelAddrEqualsHostname (without a new lookup): the IP or the hostname matches. */
+export function addrMatches(a: Addr, host: string): boolean {
+  return a.ip === host || a.host.toLowerCase() === host.toLowerCase();
+}
+
 /** "host:port", bracketing IPv6 (announceSentinelAddrAndPort). */
 export function addrName(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
@@ -160,8 +178,8 @@ export class Instance {
    */
   describe(): string {
     const type = this.isMaster ? 'master' : this.isSlave ? 'slave' : 'sentinel';
-    let s = `${type} ${this.name} ${this.addr.host} ${this.addr.port}`;
-    if (this.master) s += ` @ ${this.master.name} ${this.master.addr.host} ${this.master.addr.port}`;
+    let s = `${type} ${this.name} ${announce(this.addr)} ${this.addr.port}`;
+    if (this.master) s += ` @ ${this.master.name} ${announce(this.master.addr)} ${this.master.addr.port}`;
     return s;
   }
 }

@@ -8,6 +8,9 @@ import type { RespNode } from '../protocol/decoder.js';
 import type { Sentinel } from './index.js';
 import {
   type Addr,
+  addrEqual,
+  addrMatches,
+  announce,
   FailoverState,
   type Instance,
   SRI_FAILOVER_IN_PROGRESS,
@@ -166,7 +169,7 @@ export function sendHello(s: Sentinel, ri: Instance): boolean {
   const m = masterOf(ri);
   const ma = s.currentMasterAddr(m);
   const me = s.announceAddr(link.cc.localAddress);
-  const payload = `${me.ip},${me.port},${s.myid},${s.currentEpoch},${m.name},${ma.host},${ma.port},${m.configEpoch}`;
+  const payload = `${me.ip},${me.port},${s.myid},${s.currentEpoch},${m.name},${announce(ma)},${ma.port},${m.configEpoch}`;
   link.cc.send([mapCommand(ri, 'PUBLISH'), HELLO_CHANNEL, payload], (r) => {
     if (r !== undefined && isError(r) === null) ri.lastPubTime = Date.now();
   });
@@ -208,13 +211,18 @@ export function processHelloMessage(s: Sentinel, hello: string): void {
       }
     }
     if (removed) s.event('notice', '+sentinel-address-switch', m, `%@ ip ${ip} port ${port} for ${runid}`);
-    // Another Sentinel announced at this address is stale: invalidate its address.
-    for (const mm of s.masters.values()) {
-      const other = findSentinel(mm, ip, port, null);
-      if (other !== null && other.runid !== runid) {
-        s.event('notice', '+sentinel-invalid-addr', other, '%@');
-        other.addr = { ...other.addr, port: 0 };
-        other.link.closeAll();
+    // Another Sentinel at this address with another run id is stale: drop it from every master.
+    const other = findSentinel(m, ip, port, null);
+    if (other !== null && other.runid !== runid) {
+      s.event('notice', '+sentinel-invalid-addr', other, '%@');
+      const obsolete = other.runid;
+      for (const mm of s.masters.values()) {
+        for (const [k, x] of mm.sentinels) {
+          if (x.runid === obsolete) {
+            x.link.closeAll();
+            mm.sentinels.delete(k);
+          }
+        }
       }
     }
     const created = s.createInstance(runid, SRI_SENTINEL, ip, port, m);
@@ -232,7 +240,7 @@ export function processHelloMessage(s: Sentinel, hello: string): void {
   }
   if (si !== null && m.configEpoch < masterEpoch) {
     m.configEpoch = masterEpoch;
-    if (masterPort !== m.addr.port || masterIp !== m.addr.host) {
+    if (masterPort !== m.addr.port || !addrMatches(m.addr, masterIp)) {
       const old = m.addr;
       s.event('warning', '+config-update-from', si, '%@');
       s.event('warning', '+switch-master', m, `${m.name} ${old.host} ${old.port} ${masterIp} ${masterPort}`);
@@ -247,7 +255,7 @@ export function processHelloMessage(s: Sentinel, hello: string): void {
 function findSentinel(m: Instance, ip: string, port: number, runid: string | null): Instance | null {
   for (const x of m.sentinels.values()) {
     if (runid !== null && x.runid !== runid) continue;
-    if (x.addr.host === ip && x.addr.port === port) return x;
+    if (addrMatches(x.addr, ip) && x.addr.port === port) return x;
   }
   return null;
 }
@@ -287,7 +295,7 @@ export function refreshInstanceInfo(s: Sentinel, ri: Instance, info: string): vo
       const a = parseSlaveLine(val);
       if (a !== null) {
         let found = false;
-        for (const sl of ri.slaves.values()) if (sl.addr.host === a.ip && sl.addr.port === a.port) found = true;
+        for (const sl of ri.slaves.values()) if (addrMatches(sl.addr, a.ip) && sl.addr.port === a.port) found = true;
         if (!found) {
           const sl = s.createInstance(null, SRI_SLAVE, a.ip, a.port, ri);
           if (typeof sl !== 'string') {
@@ -357,7 +365,12 @@ export function refreshInstanceInfo(s: Sentinel, ri: Instance, info: string): vo
       }
     }
   }
-  if (ri.isSlave && m !== null && role === SRI_SLAVE && (ri.slaveMasterPort !== m.addr.port || ri.slaveMasterHost !== m.addr.host)) {
+  if (
+    ri.isSlave &&
+    m !== null &&
+    role === SRI_SLAVE &&
+    (ri.slaveMasterPort !== m.addr.port || ri.slaveMasterHost === null || !addrMatches(m.addr, ri.slaveMasterHost))
+  ) {
     const wait = m.failoverTimeout;
     if (!(ri.flags & SRI_PROMOTED) && masterLooksSane(s, m) && noDownFor(ri, wait) && now - ri.slaveConfChangeTime > wait) {
       if (sendSlaveOf(s, ri, m.addr)) s.event('notice', '+fix-slave-config', ri, '%@');
@@ -365,7 +378,13 @@ export function refreshInstanceInfo(s: Sentinel, ri: Instance, info: string): vo
   }
   if (ri.isSlave && m !== null && role === SRI_SLAVE && ri.flags & (SRI_RECONF_SENT | SRI_RECONF_INPROG)) {
     const p = m.promotedSlave;
-    if (ri.flags & SRI_RECONF_SENT && p !== null && ri.slaveMasterHost === p.addr.host && ri.slaveMasterPort === p.addr.port) {
+    if (
+      ri.flags & SRI_RECONF_SENT &&
+      p !== null &&
+      ri.slaveMasterHost !== null &&
+      addrMatches(p.addr, ri.slaveMasterHost) &&
+      ri.slaveMasterPort === p.addr.port
+    ) {
       ri.flags = (ri.flags & ~SRI_RECONF_SENT) | SRI_RECONF_INPROG;
       s.event('notice', '+slave-reconf-inprog', ri, '%@');
     }
@@ -399,7 +418,7 @@ function noDownFor(ri: Instance, ms: number): boolean {
 export function sendSlaveOf(_s: Sentinel, ri: Instance, addr: Addr | null): boolean {
   const c = ri.link.cc;
   if (c === null || ri.link.disconnected) return false;
-  const host = addr === null ? 'NO' : addr.host;
+  const host = addr === null ? 'NO' : announce(addr);
   const port = addr === null ? 'ONE' : String(addr.port);
   c.send([mapCommand(ri, 'MULTI')]);
   c.send([mapCommand(ri, 'SLAVEOF'), host, port]);
@@ -487,7 +506,7 @@ export function askMasterStateToOtherSentinels(s: Sentinel, m: Instance, forced:
     if (!forced && elapsed < s.timing.askPeriod) continue;
     const runid = m.failoverState > FailoverState.None ? s.myid : '*';
     se.link.cc.send(
-      [mapCommand(se, 'SENTINEL'), 'is-master-down-by-addr', m.addr.host, String(m.addr.port), String(s.currentEpoch), runid],
+      [mapCommand(se, 'SENTINEL'), 'is-master-down-by-addr', announce(m.addr), String(m.addr.port), String(s.currentEpoch), runid],
       (r) => {
         if (!Array.isArray(r) || r.length !== 3) return;
         if (typeof r[0] !== 'number' || typeof r[1] !== 'string' || typeof r[2] !== 'number') return;
@@ -536,10 +555,10 @@ export function resetMasterAndChangeAddress(s: Sentinel, m: Instance, host: stri
   if (typeof na === 'string') return na;
   const slaves: Addr[] = [];
   for (const sl of m.slaves.values()) {
-    if (sl.addr.host === na.host && sl.addr.port === na.port) continue;
+    if (addrEqual(sl.addr, na)) continue;
     slaves.push(sl.addr);
   }
-  if (!(m.addr.host === na.host && m.addr.port === na.port)) slaves.push(m.addr);
+  if (!addrEqual(m.addr, na)) slaves.push(m.addr);
   resetMaster(s, m, false, false);
   m.addr = na;
   m.oDownSinceTime = 0;
