@@ -33,6 +33,8 @@ export class SentinelClient {
   proto = 2;
   name = '';
   authenticated: boolean;
+  /** The ACL user the connection is authenticated as. */
+  user = 'default';
   readonly channels = new Set<string>();
   readonly patterns = new Set<string>();
   readonly createdAt = Date.now();
@@ -42,7 +44,8 @@ export class SentinelClient {
     readonly socket: net.Socket,
   ) {
     this.id = s.nextClientId++;
-    this.authenticated = s.requirepass === null;
+    const d = s.users.get('default');
+    this.authenticated = d !== undefined && d.enabled && d.nopass;
   }
 
   get subscriptions(): number {
@@ -240,15 +243,16 @@ function runCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply): v
         return;
       }
       const user = argv.length === 3 ? argv[1] : 'default';
-      const pass = argv[argv.length - 1];
-      if (s.requirepass === null && argv.length === 2) {
+      const d = s.users.get('default');
+      if (argv.length === 2 && d !== undefined && d.nopass && d.passwords.size === 0) {
         r.error(
           'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
         );
         return;
       }
-      if (user === 'default' && (s.requirepass === null || pass === s.requirepass)) {
+      if (checkUser(s, user, argv[argv.length - 1])) {
         c.authenticated = true;
+        c.user = user;
         r.ok();
       } else r.error('WRONGPASS invalid username-password pair or user is disabled.');
       return;
@@ -265,8 +269,7 @@ function runCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply): v
       else r.array(0);
       return;
     case 'acl':
-      if (argv.length === 2 && argv[1].toLowerCase() === 'whoami') r.bulk('default');
-      else r.error(`ERR unknown subcommand '${argv[1] ?? ''}'. Try ACL HELP.`);
+      aclCommand(s, c, argv, r);
       return;
     case 'reset':
       for (const ch of c.channels) s.channels.get(ch)?.delete(c);
@@ -284,6 +287,79 @@ function runCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply): v
       c.socket.end();
       s.onExit(0);
       return;
+  }
+}
+
+/** ACL users of Sentinel mode (a subset of acl.c: on/off and passwords; command rules are accepted as given). */
+export interface SentinelUser {
+  enabled: boolean;
+  nopass: boolean;
+  passwords: Set<string>;
+  rules: string[];
+}
+
+function checkUser(s: Sentinel, name: string, pass: string): boolean {
+  const u = s.users.get(name);
+  return u !== undefined && u.enabled && (u.nopass || u.passwords.has(pass));
+}
+
+/** ACL SETUSER/DELUSER/WHOAMI/USERS/LIST/GETUSER for the Sentinel's own clients. */
+function aclCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply): void {
+  const sub = (argv[1] ?? '').toLowerCase();
+  if (sub === 'whoami' && argv.length === 2) {
+    r.bulk(c.user);
+  } else if (sub === 'users' && argv.length === 2) {
+    const names = [...s.users.keys()].sort();
+    r.array(names.length);
+    for (const n of names) r.bulk(n);
+  } else if (sub === 'list' && argv.length === 2) {
+    const names = [...s.users.keys()].sort();
+    r.array(names.length);
+    for (const n of names) {
+      const u = s.users.get(n) as SentinelUser;
+      r.bulk(`user ${n} ${u.enabled ? 'on' : 'off'}${u.nopass ? ' nopass' : ''} ${u.rules.join(' ')}`.trim());
+    }
+  } else if (sub === 'setuser' && argv.length >= 3) {
+    const u = s.users.get(argv[2]) ?? { enabled: false, nopass: false, passwords: new Set<string>(), rules: [] };
+    for (const rule of argv.slice(3)) {
+      const lr = rule.toLowerCase();
+      if (lr === 'on') u.enabled = true;
+      else if (lr === 'off') u.enabled = false;
+      else if (lr === 'nopass') {
+        u.nopass = true;
+        u.passwords.clear();
+      } else if (lr === 'resetpass') {
+        u.nopass = false;
+        u.passwords.clear();
+      } else if (rule.startsWith('>')) {
+        u.passwords.add(rule.slice(1));
+        u.nopass = false;
+      } else if (rule.startsWith('<')) u.passwords.delete(rule.slice(1));
+      else if (lr === 'reset') {
+        u.enabled = false;
+        u.nopass = false;
+        u.passwords.clear();
+        u.rules = [];
+      } else u.rules.push(rule);
+    }
+    s.users.set(argv[2], u);
+    r.ok();
+  } else if (sub === 'deluser' && argv.length >= 3) {
+    let n = 0;
+    for (const name of argv.slice(2)) {
+      if (name === 'default') {
+        r.error("ERR The 'default' user cannot be removed");
+        return;
+      }
+    }
+    for (const name of argv.slice(2)) {
+      if (!s.users.delete(name)) continue;
+      n++;
+      for (const x of s.clients) if (x.user === name) setImmediate(() => x.socket.destroy());
+    }
+    r.int(n);
+  } else {
+    r.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1] ?? ''}'. Try ACL HELP.`);
   }
 }
 
@@ -311,12 +387,12 @@ function helloCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply):
   for (; i < argv.length; i++) {
     const o = argv[i].toLowerCase();
     if (o === 'auth' && i + 2 < argv.length) {
-      const pass = argv[i + 2];
-      if (argv[i + 1] !== 'default' || (s.requirepass !== null && pass !== s.requirepass)) {
+      if (!checkUser(s, argv[i + 1], argv[i + 2])) {
         r.error('WRONGPASS invalid username-password pair or user is disabled.');
         return;
       }
       c.authenticated = true;
+      c.user = argv[i + 1];
       i += 2;
     } else if (o === 'setname' && i + 1 < argv.length) {
       name = argv[++i];
@@ -356,20 +432,43 @@ function clientCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply)
     const line = (x: SentinelClient) =>
       `id=${x.id} addr=${x.socket.remoteAddress}:${x.socket.remotePort} laddr=${x.socket.localAddress}:${x.socket.localPort} fd=0 name=${x.name} age=${Math.floor((Date.now() - x.createdAt) / 1000)} idle=0 flags=N db=0 sub=${x.channels.size} psub=${x.patterns.size} ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=client|${sub} user=default redir=-1 resp=${x.proto}\n`;
     r.verbatim(sub === 'info' ? line(c) : [...s.clients].map(line).join(''));
-  } else if (sub === 'kill') {
-    let n = 0;
-    for (const x of s.clients) {
-      if (x === c) continue;
-      const addr = `${x.socket.remoteAddress}:${x.socket.remotePort}`;
-      if (argv.length === 3 ? addr === argv[2] : true) {
-        x.socket.destroy();
-        n++;
+  } else if (sub === 'kill' && argv.length === 3) {
+    let hit: SentinelClient | null = null;
+    for (const x of s.clients) if (`${x.socket.remoteAddress}:${x.socket.remotePort}` === argv[2]) hit = x;
+    if (hit === null) {
+      r.error('ERR No such client');
+      return;
+    }
+    r.ok();
+    hit.socket.destroy();
+  } else if (sub === 'kill' && argv.length >= 4 && argv.length % 2 === 0) {
+    // CLIENT KILL <filter> <value> ... (USER, ID, ADDR, LADDR, TYPE, SKIPME).
+    let skipme = true;
+    const tests: ((x: SentinelClient) => boolean)[] = [];
+    for (let i = 2; i < argv.length; i += 2) {
+      const f = argv[i].toLowerCase();
+      const v = argv[i + 1];
+      if (f === 'user') tests.push((x) => x.user === v);
+      else if (f === 'id') tests.push((x) => String(x.id) === v);
+      else if (f === 'addr') tests.push((x) => `${x.socket.remoteAddress}:${x.socket.remotePort}` === v);
+      else if (f === 'laddr') tests.push((x) => `${x.socket.localAddress}:${x.socket.localPort}` === v);
+      else if (f === 'type')
+        tests.push((x) => (v.toLowerCase() === 'pubsub' ? x.subscriptions > 0 : v.toLowerCase() === 'normal' && x.subscriptions === 0));
+      else if (f === 'skipme') skipme = v.toLowerCase() !== 'no';
+      else {
+        r.error('ERR syntax error');
+        return;
       }
     }
-    if (argv.length === 3) {
-      if (n === 0) r.error('ERR No such client');
-      else r.ok();
-    } else r.int(n);
+    const victims = [...s.clients].filter((x) => !(skipme && x === c) && tests.every((t) => t(x)));
+    r.int(victims.length);
+    for (const x of victims) {
+      if (x === c) {
+        x.socket.end(r.take());
+        continue;
+      }
+      x.socket.destroy();
+    }
   } else {
     r.error(`ERR unknown subcommand or wrong number of arguments for '${argv[1] ?? ''}'. Try CLIENT HELP.`);
   }

@@ -10,7 +10,7 @@ import { lookup as dnsLookup } from 'node:dns';
 import net from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { Logger, type LogLevel } from '../server/log.js';
-import { handleClientData, type SentinelClient } from './commands.js';
+import { handleClientData, type SentinelClient, type SentinelUser } from './commands.js';
 import { loadSentinelConfigText, rewriteSentinelConfig, type ServerDirectives } from './config.js';
 import { handleInstance, switchToPromotedSlave } from './failover.js';
 import {
@@ -71,7 +71,10 @@ export class Sentinel {
   sentinelUser: string | null = null;
   sentinelPass: string | null = null;
   simfailureFlags = 0;
-  requirepass: string | null = null;
+  /** ACL users for this Sentinel's clients (`requirepass` sets the default user's password). */
+  readonly users = new Map<string, SentinelUser>([
+    ['default', { enabled: true, nopass: true, passwords: new Set(), rules: ['~*', '&*', '+@all'] }],
+  ]);
   port = 26379;
   bind: string[] = ['*'];
   configFile: string;
@@ -121,7 +124,11 @@ export class Sentinel {
     if (d.dir !== null) process.chdir(d.dir);
     if (d.logfile !== null) this.log.file = d.logfile;
     if (d.loglevel !== null) this.log.level = d.loglevel as LogLevel;
-    if (d.requirepass !== null) this.requirepass = d.requirepass;
+    if (d.requirepass !== null) {
+      const u = this.users.get('default') as SentinelUser;
+      u.nopass = d.requirepass === '';
+      u.passwords = new Set(d.requirepass === '' ? [] : [d.requirepass]);
+    }
     if (d.pidfile !== null) writeFileSync(d.pidfile, `${process.pid}\n`);
     return d;
   }
