@@ -45,7 +45,7 @@ export class SentinelClient {
   ) {
     this.id = s.nextClientId++;
     const d = s.users.get('default');
-    this.authenticated = d !== undefined && d.enabled && d.nopass;
+    this.authenticated = d?.enabled === true && d.nopass;
   }
 
   get subscriptions(): number {
@@ -300,7 +300,7 @@ export interface SentinelUser {
 
 function checkUser(s: Sentinel, name: string, pass: string): boolean {
   const u = s.users.get(name);
-  return u !== undefined && u.enabled && (u.nopass || u.passwords.has(pass));
+  return u?.enabled === true && (u.nopass || u.passwords.has(pass));
 }
 
 /** ACL SETUSER/DELUSER/WHOAMI/USERS/LIST/GETUSER for the Sentinel's own clients. */

@@ -437,4 +437,33 @@ describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : fals
       for (const d of data) await kill(d);
     }
   });
+
+  it('no promotion without a majority: two of three sentinels stopped (SIGSTOP), the third reaches ODOWN but is not elected', async () => {
+    const [pp, r1, s1, s2, s3] = await ports(5);
+    const primary = await startData(pp);
+    const rep = await startData(r1, pp);
+    const sents = [
+      await startSentinel('keydra', s1, monitorLines(pp, 1, 1000)),
+      await startSentinel('keydra', s2, monitorLines(pp, 2, 1000)),
+      await startSentinel('redis', s3, monitorLines(pp, 2, 1000)),
+    ];
+    const w = await watchEvents(s1);
+    try {
+      await waitDiscovery(sents, 1);
+      sents[1].proc.kill('SIGSTOP');
+      sents[2].proc.kill('SIGSTOP');
+      await kill(primary);
+      await waitFor('+odown on the lone sentinel', 10000, () => w.events.find((e) => e.ch === '+odown'));
+      await waitFor('-failover-abort-not-elected', 20000, () => w.events.find((e) => e.ch === '-failover-abort-not-elected'));
+      assert.equal(await infoField(r1, 'role'), 'slave', 'the replica was not promoted');
+      assert.ok(!w.events.some((e) => e.ch === '+elected-leader' || e.ch === '+switch-master'));
+      assert.equal(await masterAddr(s1), `127.0.0.1:${pp}`);
+      const ck = await call(s1, 'SENTINEL', 'CKQUORUM', 'mymaster');
+      assert.match(JSON.stringify(ck), /NOQUORUM 1 usable Sentinels/);
+    } finally {
+      w.close();
+      for (const x of sents) await kill(x);
+      await kill(rep);
+    }
+  });
 });
