@@ -19,9 +19,8 @@ import {
   SRI_SLAVE,
   failoverStateName,
 } from './instance.js';
-import { abortFailover, selectSlave, startFailover, voteLeader } from './failover.js';
+import { selectSlave, startFailover, voteLeader } from './failover.js';
 import { HELLO_CHANNEL, processHelloMessage, resetMaster } from './monitor.js';
-import { handleSentinelDirective } from './config.js';
 import { Reply, RequestParser } from './resp.js';
 
 const REDIS_VERSION = '7.0.15';
@@ -1087,5 +1086,3 @@ function sentinelDebug(s: Sentinel, argv: string[], r: Reply): void {
   }
   r.ok();
 }
-
-export { abortFailover, handleSentinelDirective };

@@ -13,17 +13,7 @@ import { Logger, type LogLevel } from '../server/log.js';
 import { handleClientData, type SentinelClient, type SentinelUser } from './commands.js';
 import { loadSentinelConfigText, rewriteSentinelConfig, type ServerDirectives } from './config.js';
 import { handleInstance, switchToPromotedSlave } from './failover.js';
-import {
-  type Addr,
-  announceConfig,
-  DEFAULT_DOWN_AFTER,
-  FailoverState,
-  Instance,
-  SRI_MASTER,
-  SRI_SENTINEL,
-  SRI_SLAVE,
-  addrName,
-} from './instance.js';
+import { type Addr, announceConfig, DEFAULT_DOWN_AFTER, FailoverState, Instance, SRI_MASTER, SRI_SLAVE, addrName } from './instance.js';
 import { Link } from './links.js';
 import { globMatch } from '../store/glob.js';
 import { readFileSync } from 'node:fs';
@@ -330,8 +320,6 @@ export class Sentinel {
     return { ip: this.announceIp !== '' ? this.announceIp : localAddress, port: this.announcePort !== 0 ? this.announcePort : this.port };
   }
 }
-
-export { SRI_SENTINEL };
 
 /** checkForSentinelMode: `--sentinel` among the arguments or an executable named *-sentinel. */
 export function isSentinelMode(argv: string[]): boolean {

@@ -18,6 +18,7 @@ export const SRI_RECONF_INPROG = 1 << 9;
 export const SRI_RECONF_DONE = 1 << 10;
 export const SRI_FORCE_FAILOVER = 1 << 11;
 export const SRI_SCRIPT_KILL_SENT = 1 << 12;
+export const SRI_MASTER_REBOOT = 1 << 13;
 
 /** Failover states, as sentinel.c SENTINEL_FAILOVER_STATE_*. */
 export const enum FailoverState {

@@ -16,6 +16,7 @@ import {
   SRI_FAILOVER_IN_PROGRESS,
   SRI_MASTER,
   SRI_MASTER_DOWN,
+  SRI_MASTER_REBOOT,
   SRI_O_DOWN,
   SRI_PROMOTED,
   SRI_RECONF_DONE,
@@ -132,6 +133,7 @@ export function sendPing(_s: Sentinel, ri: Instance): boolean {
     if (isStatus(r, 'PONG') || (err !== null && (err.startsWith('LOADING') || err.startsWith('MASTERDOWN')))) {
       link.lastAvailTime = now;
       link.actPingTime = 0;
+      if (ri.flags & SRI_MASTER_REBOOT && isStatus(r, 'PONG')) ri.flags &= ~SRI_MASTER_REBOOT;
     }
     link.lastPongTime = now;
   });
@@ -287,7 +289,10 @@ export function refreshInstanceInfo(s: Sentinel, ri: Instance, info: string): vo
       if (ri.runid !== val) {
         if (ri.runid !== null) {
           s.event('notice', '+reboot', ri, '%@');
-          if (ri.isMaster && ri.masterRebootDownAfterPeriod !== 0) ri.masterRebootSinceTime = now;
+          if (ri.isMaster && ri.masterRebootDownAfterPeriod !== 0) {
+            ri.flags |= SRI_MASTER_REBOOT;
+            ri.masterRebootSinceTime = now;
+          }
         }
         ri.runid = val;
       }
@@ -455,7 +460,7 @@ export function checkSubjectivelyDown(s: Sentinel, ri: Instance): void {
   const down =
     elapsed > ri.downAfterPeriod ||
     (ri.isMaster && ri.roleReported === SRI_SLAVE && now - ri.roleReportedTime > ri.downAfterPeriod + s.timing.infoPeriod * 2) ||
-    (ri.isMaster && ri.masterRebootDownAfterPeriod !== 0 && now - ri.masterRebootSinceTime < ri.masterRebootDownAfterPeriod);
+    ((ri.flags & SRI_MASTER_REBOOT) !== 0 && now - ri.masterRebootSinceTime > ri.masterRebootDownAfterPeriod);
   if (down) {
     if (!(ri.flags & SRI_S_DOWN)) {
       s.event('warning', '+sdown', ri, '%@');
