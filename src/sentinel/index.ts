@@ -348,9 +348,26 @@ export async function runSentinel(configFile: string | null, optionsText: string
   const s = new Sentinel(configFile);
   try {
     s.loadConfig(optionsText);
-    await s.start();
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(1);
+  }
+  try {
+    await s.start();
+  } catch (e) {
+    // As redis-server: listening errors go to the log (stderr only without a logfile).
+    const err = e as NodeJS.ErrnoException;
+    const lines =
+      err.code === 'EADDRINUSE'
+        ? [
+            `Warning: Could not create server TCP listening socket *:${s.port}: bind: Address already in use`,
+            `Failed listening on port ${s.port} (TCP), aborting.`,
+          ]
+        : [err.message];
+    for (const l of lines) {
+      if (s.log.file !== '') s.log.warning(l);
+      else process.stderr.write(`${l}\n`);
+    }
     process.exit(1);
   }
   s.log.notice(`Keydra Sentinel ready to accept connections on port ${s.port}`);
