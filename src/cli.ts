@@ -8,7 +8,7 @@ import { ConfigFileError, loadConfigFile, loadConfigText, parseCommandLine } fro
 import { commandTable, KEYDRA_VERSION, REDIS_VERSION, StartupError, startServer } from './index.js';
 import { Logger } from './server/log.js';
 import { respawnForHeapLimit } from './evict/heap.js';
-import { configHasSentinelDirectives, isSentinelMode, runSentinel } from './sentinel/index.js';
+import { isSentinelMode, runSentinel } from './sentinel/index.js';
 
 const USAGE = `Usage: keydra-server [/path/to/redis.conf] [options] [-]
        keydra-server - (read config from stdin)
@@ -34,8 +34,8 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  // Sentinel mode (`--sentinel`, a *-sentinel executable, or a config file of sentinel directives).
-  if (isSentinelMode(process.argv) || (cl.configFile !== null && configHasSentinelDirectives(cl.configFile))) {
+  // Sentinel mode (`--sentinel` or a *-sentinel executable, as redis-server's checkForSentinelMode).
+  if (isSentinelMode(process.argv)) {
     await runSentinel(cl.configFile, cl.optionsText);
     return;
   }

@@ -327,15 +327,6 @@ export function isSentinelMode(argv: string[]): boolean {
   return /(redis|keydra)-sentinel(\.js)?$/.test(argv[1] ?? '');
 }
 
-/** True when the config file holds `sentinel <directive> ...` lines (Keydra starts Sentinel mode for it). */
-export function configHasSentinelDirectives(file: string): boolean {
-  try {
-    return /^\s*sentinel\s+\S/im.test(readFileSync(file, 'latin1'));
-  } catch {
-    return false;
-  }
-}
-
 /**
  * Runs Sentinel mode for the CLI: `[sentinel.conf] [--directive value ...]`. Exits the process
  * with Redis's messages when the config file is missing, unreadable, invalid or not writable.
