@@ -8,6 +8,7 @@ import { ConfigFileError, loadConfigFile, loadConfigText, parseCommandLine } fro
 import { commandTable, KEYDRA_VERSION, REDIS_VERSION, StartupError, startServer } from './index.js';
 import { Logger } from './server/log.js';
 import { respawnForHeapLimit } from './evict/heap.js';
+import { isSentinelMode, runSentinel } from './sentinel/index.js';
 
 const USAGE = `Usage: keydra-server [/path/to/redis.conf] [options] [-]
        keydra-server - (read config from stdin)
@@ -32,6 +33,11 @@ async function main(): Promise<void> {
   }
   if (cl.help) {
     process.stdout.write(USAGE);
+    return;
+  }
+  // Sentinel mode (`--sentinel` or a *-sentinel executable, as redis-server's checkForSentinelMode).
+  if (isSentinelMode(process.argv)) {
+    await runSentinel(cl.configFile, cl.optionsText);
     return;
   }
   const config = new Config();

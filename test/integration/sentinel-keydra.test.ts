@@ -1,0 +1,469 @@
+/**
+ * Keydra as a Redis Sentinel (src/sentinel/), against real processes: redis-server primaries and
+ * replicas, Keydra sentinels (`keydra-server <conf> --sentinel`) and redis-sentinel 7.0
+ * (`redis-server <conf> --sentinel`). Replies compared in shape with redis-sentinel, failover by
+ * three Keydra sentinels, a mixed quorum where each kind is elected leader, sentinel.conf files
+ * exchanged between the two, and ioredis in Sentinel mode following a failover.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { RawClient } from '../../src/client/rawClient.js';
+import type { RespNode } from '../../src/protocol/decoder.js';
+import { NO_REDIS, freePort, redisServerPath } from '../helpers/servers.js';
+
+const root = mkdtempSync(join(tmpdir(), 'keydra-sentinel-test-'));
+const procs = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+});
+after(() => {
+  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` every 100 ms until it returns a truthy value or `ms` pass. */
+async function waitFor<T>(what: string, ms: number, fn: () => Promise<T> | T): Promise<NonNullable<T>> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await sleep(100);
+  }
+}
+
+interface Proc {
+  port: number;
+  proc: ChildProcess;
+  conf?: string;
+  kind: 'keydra' | 'redis';
+}
+
+async function waitPing(port: number, proc: ChildProcess): Promise<void> {
+  await waitFor(`PING on ${port}`, 15000, async () => {
+    if (proc.exitCode !== null) throw new Error(`process on ${port} exited ${proc.exitCode}`);
+    const c = await RawClient.connect(port);
+    try {
+      const r = await c.call('PING');
+      return typeof r === 'object' && r !== null && 't' in r && r.t === '+';
+    } finally {
+      c.close();
+    }
+  });
+}
+
+/** A redis-server data node (persistence off) on `port`, optionally a replica of `of`. */
+async function startData(port: number, of?: number): Promise<Proc> {
+  const dir = mkdtempSync(join(root, `data-${port}-`));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  if (of !== undefined) args.push('--replicaof', '127.0.0.1', String(of));
+  const proc = spawn('redis-server', args, { stdio: 'ignore' });
+  procs.add(proc);
+  await waitPing(port, proc);
+  return { port, proc, kind: 'redis' };
+}
+
+/** A Sentinel of `kind` on `port` with `lines` as its sentinel.conf (log next to it). */
+async function startSentinel(kind: 'keydra' | 'redis', port: number, lines: string[], confPath?: string): Promise<Proc> {
+  const conf = confPath ?? join(root, `sentinel-${kind}-${port}.conf`);
+  if (confPath === undefined) writeFileSync(conf, `port ${port}\n${lines.join('\n')}\n`);
+  const log = openSync(`${conf}.log`, 'a');
+  const proc =
+    kind === 'keydra'
+      ? spawn(process.execPath, [join(process.cwd(), 'bin', 'keydra-server.js'), conf, '--sentinel'], { stdio: ['ignore', log, log] })
+      : spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', log, log] });
+  procs.add(proc);
+  await waitPing(port, proc);
+  return { port, proc, conf, kind };
+}
+
+async function kill(p: Proc, sig: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (p.proc.exitCode !== null || p.proc.signalCode !== null) return;
+  const exited = new Promise((r) => p.proc.once('exit', r));
+  p.proc.kill(sig);
+  await exited;
+}
+
+async function call(port: number, ...argv: (string | number)[]): Promise<RespNode> {
+  const c = await RawClient.connect(port);
+  try {
+    return await c.call(...argv);
+  } finally {
+    c.close();
+  }
+}
+
+/** A RESP2 flat [k, v, ...] array as an object. */
+function asMap(node: RespNode): Record<string, string> {
+  assert.ok(Array.isArray(node), `expected an array, got ${JSON.stringify(node)}`);
+  const o: Record<string, string> = {};
+  for (let i = 0; i < node.length; i += 2) o[String(node[i])] = String(node[i + 1]);
+  return o;
+}
+
+async function masterAddr(port: number): Promise<string> {
+  const r = await call(port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster');
+  return Array.isArray(r) ? `${r[0]}:${r[1]}` : 'none';
+}
+
+async function infoField(port: number, field: string): Promise<string> {
+  const info = String(await call(port, 'INFO', 'replication'));
+  const m = new RegExp(`^${field}:(.*)$`, 'm').exec(info);
+  return m ? m[1].trim() : '';
+}
+
+/** Collects every event a Sentinel publishes (PSUBSCRIBE *), with arrival times. */
+async function watchEvents(port: number): Promise<{ events: { ch: string; msg: string; at: number }[]; close(): void }> {
+  const c = await RawClient.connect(port);
+  await c.call('PSUBSCRIBE', '*');
+  const events: { ch: string; msg: string; at: number }[] = [];
+  let open = true;
+  (async () => {
+    while (open) {
+      try {
+        const r = (await c.readReply()).node;
+        if (Array.isArray(r) && r[0] === 'pmessage') events.push({ ch: String(r[2]), msg: String(r[3]), at: Date.now() });
+      } catch {
+        return;
+      }
+    }
+  })();
+  return {
+    events,
+    close: () => {
+      open = false;
+      c.close();
+    },
+  };
+}
+
+/** Ports for a scenario: primary, two replicas, three sentinels. */
+async function ports(n: number): Promise<number[]> {
+  const out: number[] = [];
+  while (out.length < n) {
+    const p = await freePort();
+    if (!out.includes(p)) out.push(p);
+  }
+  return out;
+}
+
+function monitorLines(primary: number, quorum: number, downAfter: number): string[] {
+  return [
+    `sentinel monitor mymaster 127.0.0.1 ${primary} ${quorum}`,
+    `sentinel down-after-milliseconds mymaster ${downAfter}`,
+    'sentinel failover-timeout mymaster 10000',
+  ];
+}
+
+/** Waits until every sentinel knows the other sentinels and `replicas` replicas. */
+async function waitDiscovery(sentinels: Proc[], replicas: number): Promise<void> {
+  for (const s of sentinels) {
+    await waitFor(`discovery on ${s.kind} sentinel ${s.port}`, 30000, async () => {
+      const m = asMap(await call(s.port, 'SENTINEL', 'MASTER', 'mymaster'));
+      return Number(m['num-other-sentinels']) === sentinels.length - 1 && Number(m['num-slaves']) === replicas;
+    });
+  }
+}
+
+/** The shape of a reply: bulk strings that are numbers become "<n>", ids and addresses are kept as types. */
+function shape(node: RespNode): unknown {
+  if (Array.isArray(node)) return node.map(shape);
+  if (typeof node === 'string') return /^-?\d+$/.test(node) ? '<n>' : /^[0-9a-f]{40}$/.test(node) ? '<id>' : 'str';
+  if (typeof node === 'number') return 'int';
+  return node;
+}
+
+describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : false, timeout: 240000 }, () => {
+  it('answers SENTINEL MASTERS/MASTER/REPLICAS/SENTINELS/GET-MASTER-ADDR-BY-NAME/CKQUORUM/MYID and INFO as redis-sentinel', async () => {
+    const [pp, rp, ks, rs] = await ports(4);
+    const primary = await startData(pp);
+    const replica = await startData(rp, pp);
+    await waitFor('replica link', 10000, async () => (await infoField(rp, 'master_link_status')) === 'up');
+    const k = await startSentinel('keydra', ks, monitorLines(pp, 2, 5000));
+    const r = await startSentinel('redis', rs, monitorLines(pp, 2, 5000));
+    try {
+      await waitDiscovery([k, r], 1);
+      // Sentinel fields in the same order with the same value types (values differ: times, ids).
+      const keysOf = (n: RespNode) => Object.keys(asMap(n));
+      for (const cmd of [['MASTER', 'mymaster'], ['REPLICAS', 'mymaster'], ['SENTINELS', 'mymaster'], ['MASTERS']]) {
+        const a = await call(ks, 'SENTINEL', ...cmd);
+        const b = await call(rs, 'SENTINEL', ...cmd);
+        if (cmd[0] === 'MASTER') assert.deepEqual(keysOf(a), keysOf(b));
+        else {
+          assert.ok(Array.isArray(a) && Array.isArray(b));
+          assert.equal(a.length, b.length, `SENTINEL ${cmd[0]} count`);
+          for (let i = 0; i < a.length; i++) assert.deepEqual(keysOf(a[i]), keysOf(b[i]), `SENTINEL ${cmd[0]} fields`);
+        }
+        assert.deepEqual(shape(a), shape(b), `SENTINEL ${cmd.join(' ')} shape`);
+      }
+      const km = asMap(await call(ks, 'SENTINEL', 'MASTER', 'mymaster'));
+      const rm = asMap(await call(rs, 'SENTINEL', 'MASTER', 'mymaster'));
+      for (const f of [
+        'name',
+        'ip',
+        'port',
+        'runid',
+        'flags',
+        'quorum',
+        'num-slaves',
+        'num-other-sentinels',
+        'config-epoch',
+        'role-reported',
+      ])
+        assert.equal(km[f], rm[f], f);
+      const kr = asMap(((await call(ks, 'SENTINEL', 'REPLICAS', 'mymaster')) as RespNode[])[0]);
+      const rr = asMap(((await call(rs, 'SENTINEL', 'REPLICAS', 'mymaster')) as RespNode[])[0]);
+      for (const f of ['name', 'ip', 'port', 'runid', 'flags', 'master-host', 'master-port', 'master-link-status', 'slave-priority'])
+        assert.equal(kr[f], rr[f], f);
+      // Each sees the other with its real id.
+      const kid = await call(ks, 'SENTINEL', 'MYID');
+      const rid = await call(rs, 'SENTINEL', 'MYID');
+      assert.match(String(kid), /^[0-9a-f]{40}$/);
+      assert.equal(asMap(((await call(rs, 'SENTINEL', 'SENTINELS', 'mymaster')) as RespNode[])[0]).runid, kid);
+      assert.equal(asMap(((await call(ks, 'SENTINEL', 'SENTINELS', 'mymaster')) as RespNode[])[0]).runid, rid);
+      // Identical replies.
+      for (const cmd of [
+        ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster'],
+        ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'nosuch'],
+        ['SENTINEL', 'CKQUORUM', 'mymaster'],
+        ['SENTINEL', 'CKQUORUM', 'nosuch'],
+        ['SENTINEL', 'MASTER', 'nosuch'],
+        ['SENTINEL', 'MYID', 'x'],
+        ['SENTINEL', 'NOSUCH'],
+        ['SENTINEL', 'MONITOR', 'x', '127.0.0.1', '1', '0'],
+        ['SENTINEL', 'MONITOR', 'mymaster', '127.0.0.1', String(pp), '2'],
+        ['SENTINEL', 'IS-MASTER-DOWN-BY-ADDR', '127.0.0.1', String(pp), '0', '*'],
+        ['SENTINEL', 'CONFIG', 'GET', '*'],
+        ['SENTINEL', 'CONFIG', 'SET', 'nosuch', '1'],
+        ['SENTINEL', 'SET', 'mymaster', 'nosuch', '1'],
+        ['SENTINEL', 'SIMULATE-FAILURE', 'HELP'],
+        ['PUBLISH', 'chan', 'x'],
+        ['ROLE'],
+        ['GET', 'x'],
+        ['PING'],
+      ]) {
+        const a = await RawClient.connect(ks);
+        const b = await RawClient.connect(rs);
+        const ra = (await a.send(...cmd)).raw.toString('latin1');
+        const rb = (await b.send(...cmd)).raw.toString('latin1');
+        a.close();
+        b.close();
+        assert.equal(ra, rb, cmd.join(' '));
+      }
+      // INFO sentinel: same lines.
+      const ia = String(await call(ks, 'INFO', 'sentinel'));
+      const ib = String(await call(rs, 'INFO', 'sentinel'));
+      assert.equal(ia, ib);
+      assert.match(ia, /master0:name=mymaster,status=ok,address=127\.0\.0\.1:\d+,slaves=1,sentinels=2/);
+      // INFO (default) has the same section headers.
+      const heads = (s: string) => s.split('\r\n').filter((l) => l.startsWith('#'));
+      assert.deepEqual(heads(String(await call(ks, 'INFO'))), heads(String(await call(rs, 'INFO'))));
+    } finally {
+      await kill(k);
+      await kill(r);
+      await kill(replica);
+      await kill(primary);
+    }
+  });
+
+  it('three Keydra sentinels fail a killed primary over; ioredis follows; the old primary comes back as a replica', async () => {
+    const [pp, r1, r2, s1, s2, s3] = await ports(6);
+    const primary = await startData(pp);
+    const rep1 = await startData(r1, pp);
+    const rep2 = await startData(r2, pp);
+    const sents = [
+      await startSentinel('keydra', s1, monitorLines(pp, 2, 1000)),
+      await startSentinel('keydra', s2, monitorLines(pp, 2, 1000)),
+      await startSentinel('keydra', s3, monitorLines(pp, 2, 1000)),
+    ];
+    const client = new Redis({ sentinels: sents.map((s) => ({ host: '127.0.0.1', port: s.port })), name: 'mymaster', lazyConnect: false });
+    client.on('error', () => {});
+    const watchers = await Promise.all(sents.map((s) => watchEvents(s.port)));
+    let oldPrimary = primary;
+    try {
+      await waitDiscovery(sents, 2);
+      await client.set('k', 'before');
+      assert.equal(await client.get('k'), 'before');
+      const killedAt = Date.now();
+      await kill(primary);
+      const sw = await waitFor('+switch-master', 20000, () => watchers[0].events.find((e) => e.ch === '+switch-master'));
+      const failoverMs = sw.at - killedAt;
+      const [, , oldPort, newIp, newPort] = sw.msg.split(' ');
+      assert.equal(Number(oldPort), pp);
+      assert.ok([r1, r2].includes(Number(newPort)));
+      const promoted = Number(newPort);
+      const other = promoted === r1 ? r2 : r1;
+      assert.equal(await infoField(promoted, 'role'), 'master');
+      console.log(`# time to failover (kill -9 → first +switch-master, new primary serving), down-after 1000 ms: ${failoverMs} ms`);
+      assert.ok(failoverMs < 1000 + 6000, `failover took ${failoverMs} ms`);
+      // Every sentinel answers the new address; the other replica follows the new primary.
+      for (const s of sents)
+        await waitFor(`new address on ${s.port}`, 10000, async () => (await masterAddr(s.port)) === `${newIp}:${promoted}`);
+      await waitFor('replica repointed', 15000, async () => (await infoField(other, 'master_port')) === String(promoted));
+      const elected = watchers.filter((w) => w.events.some((e) => e.ch === '+elected-leader'));
+      assert.equal(elected.length, 1, 'exactly one leader');
+      const end = await waitFor('+failover-end', 20000, () => elected[0].events.find((e) => e.ch === '+failover-end'));
+      console.log(`# kill -9 → +failover-end on the leader (other replica resynced): ${end.at - killedAt} ms`);
+      for (const ch of [
+        '+sdown',
+        '+odown',
+        '+new-epoch',
+        '+try-failover',
+        '+selected-slave',
+        '+promoted-slave',
+        '+failover-end',
+        '+slave-reconf-sent',
+      ])
+        assert.ok(
+          elected[0].events.some((e) => e.ch === ch),
+          `leader published ${ch}`,
+        );
+      // ioredis reconnects to the new primary through the sentinels.
+      await waitFor('ioredis write after failover', 20000, async () => (await client.set('k', 'after')) === 'OK');
+      assert.equal(await client.get('k'), 'after');
+      assert.equal(await call(promoted, 'GET', 'k'), 'after');
+      // The old primary restarted on its port is turned into a replica of the new one.
+      oldPrimary = await startData(pp);
+      await waitFor('old primary converted to replica', 30000, async () => (await infoField(pp, 'master_port')) === String(promoted));
+      assert.equal(await infoField(pp, 'role'), 'slave');
+      // The config files were rewritten with the new master and epoch.
+      const conf = readFileSync(sents[0].conf as string, 'latin1');
+      assert.match(conf, new RegExp(`sentinel monitor mymaster 127\\.0\\.0\\.1 ${promoted} 2`));
+      assert.match(conf, /sentinel current-epoch [1-9]/);
+    } finally {
+      client.disconnect();
+      for (const w of watchers) w.close();
+      for (const s of sents) await kill(s);
+      for (const p of [oldPrimary, rep1, rep2]) await kill(p);
+    }
+  });
+
+  it('mixed quorum (two Keydra + one redis-sentinel): each kind gets elected leader; sentinel.conf files load in the other', async () => {
+    const [pp, r1, r2, k1, k2, rs] = await ports(6);
+    const primary = await startData(pp);
+    const rep1 = await startData(r1, pp);
+    const rep2 = await startData(r2, pp);
+    const ka = await startSentinel('keydra', k1, monitorLines(pp, 2, 1000));
+    const kb = await startSentinel('keydra', k2, monitorLines(pp, 2, 1000));
+    const rsn = await startSentinel('redis', rs, monitorLines(pp, 2, 1000));
+    const sents = [ka, kb, rsn];
+    const data = [primary, rep1, rep2];
+    const extra: Proc[] = [];
+    try {
+      await waitDiscovery(sents, 2);
+      /**
+       * One failover where `leader` alone can reach ODOWN (quorum 1, short down-after) and the
+       * others never see the primary down themselves: they only vote.
+       */
+      const round = async (leader: Proc, current: number) => {
+        for (const s of sents) {
+          const mine = s === leader;
+          assert.deepEqual(
+            await call(
+              s.port,
+              'SENTINEL',
+              'SET',
+              'mymaster',
+              'quorum',
+              mine ? '1' : '2',
+              'down-after-milliseconds',
+              mine ? '1000' : '60000',
+            ),
+            { t: '+', v: 'OK' },
+          );
+        }
+        const watchers = await Promise.all(sents.map((s) => watchEvents(s.port)));
+        const victim = data.find((d) => d.port === current) as Proc;
+        const t0 = Date.now();
+        await kill(victim);
+        const sw = await waitFor('+switch-master on the leader', 30000, () =>
+          watchers[sents.indexOf(leader)].events.find((e) => e.ch === '+switch-master'),
+        );
+        const newPort = Number(sw.msg.split(' ')[4]);
+        for (const s of sents)
+          await waitFor(`address on ${s.port}`, 15000, async () => (await masterAddr(s.port)) === `127.0.0.1:${newPort}`);
+        const electedBy = sents.filter((_, i) => watchers[i].events.some((e) => e.ch === '+elected-leader'));
+        for (const w of watchers) w.close();
+        console.log(`# ${leader.kind} sentinel elected leader, failover in ${sw.at - t0} ms`);
+        assert.deepEqual(electedBy, [leader]);
+        assert.equal(await infoField(newPort, 'role'), 'master');
+        return newPort;
+      };
+      const first = await round(rsn, pp);
+      const second = await round(ka, first);
+      assert.notEqual(first, second);
+      // The remaining replica count: the promoted one's old peers are listed.
+      const epochK = asMap(await call(k1, 'SENTINEL', 'MASTER', 'mymaster'))['config-epoch'];
+      const epochR = asMap(await call(rs, 'SENTINEL', 'MASTER', 'mymaster'))['config-epoch'];
+      assert.equal(epochK, epochR);
+      // Swap the files: stop a Keydra and the redis sentinel, start each kind on the other's file.
+      await kill(ka, 'SIGTERM');
+      await kill(rsn, 'SIGTERM');
+      const [np1, np2] = await ports(2);
+      const kConf = join(root, 'from-keydra.conf');
+      const rConf = join(root, 'from-redis.conf');
+      copyFileSync(ka.conf as string, kConf);
+      copyFileSync(rsn.conf as string, rConf);
+      writeFileSync(kConf, readFileSync(kConf, 'latin1').replace(/^port \d+$/m, `port ${np1}`));
+      writeFileSync(rConf, readFileSync(rConf, 'latin1').replace(/^port \d+$/m, `port ${np2}`));
+      const kid = /sentinel myid (\w+)/.exec(readFileSync(kConf, 'latin1'))?.[1];
+      const rid = /sentinel myid (\w+)/.exec(readFileSync(rConf, 'latin1'))?.[1];
+      const redisOnKeydraConf = await startSentinel('redis', np1, [], kConf);
+      const keydraOnRedisConf = await startSentinel('keydra', np2, [], rConf);
+      extra.push(redisOnKeydraConf, keydraOnRedisConf);
+      assert.equal(await call(np1, 'SENTINEL', 'MYID'), kid);
+      assert.equal(await call(np2, 'SENTINEL', 'MYID'), rid);
+      for (const p of [np1, np2]) {
+        assert.equal(await masterAddr(p), `127.0.0.1:${second}`);
+        const m = asMap(await call(p, 'SENTINEL', 'MASTER', 'mymaster'));
+        assert.equal(m['config-epoch'], epochK);
+        assert.equal(m['num-other-sentinels'], '2');
+        assert.equal(m['num-slaves'], '2');
+      }
+    } finally {
+      for (const s of [...sents, ...extra]) await kill(s);
+      for (const d of data) await kill(d);
+    }
+  });
+
+  it('no promotion without a majority: two of three sentinels stopped (SIGSTOP), the third reaches ODOWN but is not elected', async () => {
+    const [pp, r1, s1, s2, s3] = await ports(5);
+    const primary = await startData(pp);
+    const rep = await startData(r1, pp);
+    const sents = [
+      await startSentinel('keydra', s1, monitorLines(pp, 1, 1000)),
+      await startSentinel('keydra', s2, monitorLines(pp, 2, 1000)),
+      await startSentinel('redis', s3, monitorLines(pp, 2, 1000)),
+    ];
+    const w = await watchEvents(s1);
+    try {
+      await waitDiscovery(sents, 1);
+      sents[1].proc.kill('SIGSTOP');
+      sents[2].proc.kill('SIGSTOP');
+      await kill(primary);
+      await waitFor('+odown on the lone sentinel', 10000, () => w.events.find((e) => e.ch === '+odown'));
+      await waitFor('-failover-abort-not-elected', 20000, () => w.events.find((e) => e.ch === '-failover-abort-not-elected'));
+      assert.equal(await infoField(r1, 'role'), 'slave', 'the replica was not promoted');
+      assert.ok(!w.events.some((e) => e.ch === '+elected-leader' || e.ch === '+switch-master'));
+      assert.equal(await masterAddr(s1), `127.0.0.1:${pp}`);
+      const ck = await call(s1, 'SENTINEL', 'CKQUORUM', 'mymaster');
+      assert.match(JSON.stringify(ck), /NOQUORUM 1 usable Sentinels/);
+    } finally {
+      w.close();
+      for (const x of sents) await kill(x);
+      await kill(rep);
+    }
+  });
+});
