@@ -64,15 +64,18 @@ async function waitPing(port: number, proc: ChildProcess): Promise<void> {
   });
 }
 
-/** A redis-server data node (persistence off) on `port`, optionally a replica of `of`. */
-async function startData(port: number, of?: number): Promise<Proc> {
+/** A data node of `kind` (redis-server or keydra-server; persistence off) on `port`, optionally a replica of `of`. */
+async function startData(port: number, of?: number, kind: 'keydra' | 'redis' = 'redis'): Promise<Proc> {
   const dir = mkdtempSync(join(root, `data-${port}-`));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
   if (of !== undefined) args.push('--replicaof', '127.0.0.1', String(of));
-  const proc = spawn('redis-server', args, { stdio: 'ignore' });
+  const proc =
+    kind === 'keydra'
+      ? spawn(process.execPath, [join(process.cwd(), 'bin', 'keydra-server.js'), ...args], { stdio: 'ignore' })
+      : spawn('redis-server', args, { stdio: 'ignore' });
   procs.add(proc);
   await waitPing(port, proc);
-  return { port, proc, kind: 'redis' };
+  return { port, proc, kind };
 }
 
 /** A Sentinel of `kind` on `port` with `lines` as its sentinel.conf (log next to it). */
@@ -278,15 +281,20 @@ describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : fals
     }
   });
 
-  it('three Keydra sentinels fail a killed primary over; ioredis follows; the old primary comes back as a replica', async () => {
+  /**
+   * Three sentinels of `sentinelKind` over a primary and two replicas of `dataKind`: kill -9 the
+   * primary → a replica promoted, writes acknowledged by WAIT 1 kept, ioredis follows, the old
+   * primary restarted comes back as a replica.
+   */
+  const failoverScenario = async (sentinelKind: 'keydra' | 'redis', dataKind: 'keydra' | 'redis') => {
     const [pp, r1, r2, s1, s2, s3] = await ports(6);
-    const primary = await startData(pp);
-    const rep1 = await startData(r1, pp);
-    const rep2 = await startData(r2, pp);
+    const primary = await startData(pp, undefined, dataKind);
+    const rep1 = await startData(r1, pp, dataKind);
+    const rep2 = await startData(r2, pp, dataKind);
     const sents = [
-      await startSentinel('keydra', s1, monitorLines(pp, 2, 1000)),
-      await startSentinel('keydra', s2, monitorLines(pp, 2, 1000)),
-      await startSentinel('keydra', s3, monitorLines(pp, 2, 1000)),
+      await startSentinel(sentinelKind, s1, monitorLines(pp, 2, 1000)),
+      await startSentinel(sentinelKind, s2, monitorLines(pp, 2, 1000)),
+      await startSentinel(sentinelKind, s3, monitorLines(pp, 2, 1000)),
     ];
     const client = new Redis({ sentinels: sents.map((s) => ({ host: '127.0.0.1', port: s.port })), name: 'mymaster', lazyConnect: false });
     client.on('error', () => {});
@@ -296,6 +304,13 @@ describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : fals
       await waitDiscovery(sents, 2);
       await client.set('k', 'before');
       assert.equal(await client.get('k'), 'before');
+      // Writes acknowledged by a replica (WAIT 1) must survive the failover.
+      const acked: string[] = [];
+      for (let i = 0; i < 50; i++) {
+        await client.set(`acked:${i}`, String(i));
+        if (Number(await client.call('WAIT', '1', '1000')) >= 1) acked.push(`acked:${i}`);
+      }
+      assert.ok(acked.length > 0, 'some writes were acknowledged by a replica');
       const killedAt = Date.now();
       await kill(primary);
       const sw = await waitFor('+switch-master', 20000, () => watchers[0].events.find((e) => e.ch === '+switch-master'));
@@ -306,7 +321,10 @@ describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : fals
       const promoted = Number(newPort);
       const other = promoted === r1 ? r2 : r1;
       assert.equal(await infoField(promoted, 'role'), 'master');
-      console.log(`# time to failover (kill -9 → first +switch-master, new primary serving), down-after 1000 ms: ${failoverMs} ms`);
+      console.log(
+        `# ${sentinelKind} sentinels, ${dataKind} data nodes: kill -9 → first +switch-master (new primary serving), down-after 1000 ms: ${failoverMs} ms`,
+      );
+      for (const k of acked) assert.equal(await call(promoted, 'GET', k), k.slice(6), `acknowledged ${k} kept`);
       assert.ok(failoverMs < 1000 + 6000, `failover took ${failoverMs} ms`);
       // Every sentinel answers the new address; the other replica follows the new primary.
       for (const s of sents)
@@ -335,7 +353,7 @@ describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : fals
       assert.equal(await client.get('k'), 'after');
       assert.equal(await call(promoted, 'GET', 'k'), 'after');
       // The old primary restarted on its port is turned into a replica of the new one.
-      oldPrimary = await startData(pp);
+      oldPrimary = await startData(pp, undefined, dataKind);
       await waitFor('old primary converted to replica', 30000, async () => (await infoField(pp, 'master_port')) === String(promoted));
       assert.equal(await infoField(pp, 'role'), 'slave');
       // The config files were rewritten with the new master and epoch.
@@ -348,7 +366,14 @@ describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : fals
       for (const s of sents) await kill(s);
       for (const p of [oldPrimary, rep1, rep2]) await kill(p);
     }
-  });
+  };
+
+  it('three Keydra sentinels fail a killed redis-server primary over; ioredis follows; the old primary comes back as a replica', () =>
+    failoverScenario('keydra', 'redis'));
+  it('three real redis-sentinels fail a killed Keydra primary over to a Keydra replica; WAIT 1 writes kept; ioredis follows', () =>
+    failoverScenario('redis', 'keydra'));
+  it('three Keydra sentinels over Keydra primary and replicas (Keydra alone, no Redis process)', () =>
+    failoverScenario('keydra', 'keydra'));
 
   it('mixed quorum (two Keydra + one redis-sentinel): each kind gets elected leader; sentinel.conf files load in the other', async () => {
     const [pp, r1, r2, k1, k2, rs] = await ports(6);
