@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { createSentinel } from 'redis';
 import { RawClient } from '../../src/client/rawClient.js';
 import type { RespNode } from '../../src/protocol/decoder.js';
 import { NO_REDIS, freePort, redisServerPath } from '../helpers/servers.js';
@@ -297,6 +298,10 @@ describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : fals
       await startSentinel(sentinelKind, s3, monitorLines(pp, 2, 1000)),
     ];
     const client = new Redis({ sentinels: sents.map((s) => ({ host: '127.0.0.1', port: s.port })), name: 'mymaster', lazyConnect: false });
+    // node-redis in Sentinel mode too (createSentinel: it asks the sentinels for the primary).
+    const nodeRedis = createSentinel({ name: 'mymaster', sentinelRootNodes: sents.map((s) => ({ host: '127.0.0.1', port: s.port })) });
+    nodeRedis.on('error', () => {});
+    await nodeRedis.connect();
     client.on('error', () => {});
     const watchers = await Promise.all(sents.map((s) => watchEvents(s.port)));
     let oldPrimary = primary;
@@ -304,6 +309,7 @@ describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : fals
       await waitDiscovery(sents, 2);
       await client.set('k', 'before');
       assert.equal(await client.get('k'), 'before');
+      assert.equal(await nodeRedis.set('nr', 'before'), 'OK');
       // Writes acknowledged by a replica (WAIT 1) must survive the failover.
       const acked: string[] = [];
       for (let i = 0; i < 50; i++) {
@@ -350,6 +356,8 @@ describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : fals
         );
       // ioredis reconnects to the new primary through the sentinels.
       await waitFor('ioredis write after failover', 20000, async () => (await client.set('k', 'after')) === 'OK');
+      await waitFor('node-redis write after failover', 20000, async () => (await nodeRedis.set('nr', 'after')) === 'OK');
+      assert.equal(await call(promoted, 'GET', 'nr'), 'after');
       assert.equal(await client.get('k'), 'after');
       assert.equal(await call(promoted, 'GET', 'k'), 'after');
       // The old primary restarted on its port is turned into a replica of the new one.
@@ -362,6 +370,7 @@ describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : fals
       assert.match(conf, /sentinel current-epoch [1-9]/);
     } finally {
       client.disconnect();
+      nodeRedis.destroy();
       for (const w of watchers) w.close();
       for (const s of sents) await kill(s);
       for (const p of [oldPrimary, rep1, rep2]) await kill(p);
