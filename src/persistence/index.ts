@@ -125,6 +125,8 @@ export class Persistence {
           st.totalBytes = data.length;
           const checksum = server.config.get('rdbchecksum') !== false;
           const gen = decodeRdbSteps(data, server.keyspace, Date.now(), checksum);
+          // key-load-delay (µs per key, a testing knob of Redis's): a step loads 1024 keys.
+          const keyDelayUs = server.config.num('key-load-delay');
           let info: RdbLoadInfo;
           try {
             info = await runSliced(
@@ -133,7 +135,7 @@ export class Persistence {
                   const r = gen.next();
                   if (r.done) return r.value;
                   progress(r.value);
-                  yield;
+                  yield keyDelayUs > 0 ? { sleepMs: (1024 * keyDelayUs) / 1000 } : undefined;
                 }
               })(),
               () => this.logProgress(),
@@ -407,12 +409,20 @@ export class Persistence {
 export async function runSliced<T>(gen: Generator<unknown, T>, tick: () => void, sliceMs = 20): Promise<T> {
   for (;;) {
     const t0 = performance.now();
+    let sleepMs = 0;
     while (performance.now() - t0 < sliceMs) {
       const r = gen.next();
       if (r.done) return r.value;
+      // A step may ask for a pause (key-load-delay): the event loop serves clients (-LOADING) meanwhile.
+      const v = r.value as { sleepMs?: number } | undefined;
+      if (typeof v === 'object' && v !== null && typeof v.sleepMs === 'number' && v.sleepMs > 0) {
+        sleepMs = v.sleepMs;
+        break;
+      }
     }
     tick();
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (sleepMs > 0) await new Promise<void>((resolve) => setTimeout(resolve, sleepMs));
+    else await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 
