@@ -16,7 +16,7 @@
  */
 import { median, type Row, row, type Table } from './lib/report.js';
 import { runRedisBenchmark } from './lib/rbench.js';
-import { encodeCommand, RespConn } from './lib/resp.js';
+import { call, encodeCommand, RespConn } from './lib/resp.js';
 import { type BenchServer, type ServerKind, sleep, startServer } from './lib/servers.js';
 
 /** The options of bench/run.ts this scenario reads. */
@@ -27,15 +27,6 @@ export interface ReplicationBenchOptions {
 }
 
 const KINDS: ServerKind[] = ['keydra', 'redis'];
-
-async function call(port: number, ...argv: (string | number)[]): Promise<unknown> {
-  const c = await RespConn.connect(port);
-  try {
-    return await c.call(...argv);
-  } finally {
-    c.close();
-  }
-}
 
 async function infoField(port: number, section: string, field: string): Promise<string | null> {
   const text = await call(port, 'INFO', section);

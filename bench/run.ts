@@ -17,7 +17,7 @@ import { type LoadOptions, type LoadResult, runLoad } from './lib/loadgen.js';
 import { RB_TESTS, type RbResult, runRedisBenchmark } from './lib/rbench.js';
 import { markdown, median, row, type Row, type Table } from './lib/report.js';
 import { scenarioReplication } from './replication.js';
-import { encodeCommand, RespConn } from './lib/resp.js';
+import { call, encodeCommand, RespConn } from './lib/resp.js';
 import { type BenchServer, canRaiseNofile, cpuMs, redisVersion, rssBytes, type ServerKind, sleep, startServer } from './lib/servers.js';
 
 interface Options {
@@ -68,15 +68,6 @@ function progress(msg: string): void {
   const s = `[${((Date.now() - t0) / 1000).toFixed(0).padStart(3)}s] ${msg}`;
   if (tty) process.stderr.write(`\r\x1b[K${s}`);
   else process.stderr.write(`${s}\n`);
-}
-
-async function call(port: number, ...argv: (string | number)[]): Promise<unknown> {
-  const c = await RespConn.connect(port);
-  try {
-    return await c.call(...argv);
-  } finally {
-    c.close();
-  }
 }
 
 /** Loads key:i → value:i for i < n with pipelined MSETs (100 pairs each, 50 per batch). */

@@ -30,7 +30,12 @@ export const RB_TESTS: { t: string; row: string; cmd?: string[]; setup?: string[
   { t: 'xadd', row: 'XADD', cmd: ['xadd', 'bench:stream', '*', 'field', 'value'] },
   { t: 'xrange_10', row: 'XRANGE', cmd: ['xrange', 'bench:stream', '-', '+', 'COUNT', '10'] },
   // A small script through the script cache (SCRIPT LOAD first, on both servers).
-  { t: 'evalsha', row: 'EVALSHA', cmd: ['evalsha', EVALSHA_SHA, '1', 'bench:script:__rand_int__'], setup: ['script', 'load', EVALSHA_SCRIPT] },
+  {
+    t: 'evalsha',
+    row: 'EVALSHA',
+    cmd: ['evalsha', EVALSHA_SHA, '1', 'bench:script:__rand_int__'],
+    setup: ['script', 'load', EVALSHA_SCRIPT],
+  },
 ];
 
 export interface RbResult {

@@ -117,3 +117,13 @@ export class RespConn {
     this.socket.destroy();
   }
 }
+
+/** Sends one command on a fresh connection to `port` and closes it. @returns the reply. */
+export async function call(port: number, ...argv: (string | number)[]): Promise<unknown> {
+  const c = await RespConn.connect(port);
+  try {
+    return await c.call(...argv);
+  } finally {
+    c.close();
+  }
+}

@@ -89,6 +89,15 @@ async function startReplica(port: number, args: string[] = []): Promise<Replica>
   return r;
 }
 
+/** A populated primary of `kind`, one redis-server replica in sync with it, and a client on the primary. */
+async function startSyncedPair(kind: Kind): Promise<{ p: Peer; r: Replica; c: RawClient }> {
+  const p = await startPrimary(kind);
+  await populate(p.port);
+  const r = await startReplica(p.port);
+  await synced(p.port, r.port);
+  return { p, r, c: await RawClient.connect(p.port) };
+}
+
 async function startPrimary(kind: Kind, opts: Record<string, string> = {}): Promise<Peer> {
   const base = { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': '0', ...opts };
   if (kind === 'keydra') return startKeydra(base);
@@ -264,11 +273,7 @@ for (const kind of kinds) {
       let r: Replica;
       let c: RawClient;
       before(async () => {
-        p = await startPrimary(kind);
-        await populate(p.port);
-        r = await startReplica(p.port);
-        await synced(p.port, r.port);
-        c = await RawClient.connect(p.port);
+        ({ p, r, c } = await startSyncedPair(kind));
       });
       after(async () => {
         c.close();
@@ -605,11 +610,7 @@ for (const kind of kinds) {
       let r: Replica;
       let c: RawClient;
       before(async () => {
-        p = await startPrimary(kind);
-        await populate(p.port);
-        r = await startReplica(p.port);
-        await synced(p.port, r.port);
-        c = await RawClient.connect(p.port);
+        ({ p, r, c } = await startSyncedPair(kind));
       });
       after(async () => {
         c.close();

@@ -448,39 +448,13 @@ describe('Keydra replica of a Keydra primary', () => {
 describe('Keydra replica of a broken primary', () => {
   it('a corrupt RDB drops the link with a log line, is retried, and the server stays up', async () => {
     let attempts = 0;
-    const fake = net.createServer((sock) => {
-      attempts++;
-      let buf = '';
-      sock.on('data', (d) => {
-        buf += d.toString('latin1');
-        // Answer each command of the handshake; PSYNC gets a full resync with a corrupt payload.
-        for (;;) {
-          const m = /^\*(\d+)\r\n/.exec(buf);
-          if (m === null) return;
-          let pos = m[0].length;
-          const argv: string[] = [];
-          for (let i = 0; i < Number(m[1]); i++) {
-            const h = /^\$(\d+)\r\n/.exec(buf.slice(pos));
-            if (h === null) return;
-            const len = Number(h[1]);
-            if (buf.length < pos + h[0].length + len + 2) return;
-            argv.push(buf.slice(pos + h[0].length, pos + h[0].length + len));
-            pos += h[0].length + len + 2;
-          }
-          buf = buf.slice(pos);
-          const cmd = argv[0].toUpperCase();
-          if (cmd === 'PING') sock.write('+PONG\r\n');
-          else if (cmd === 'REPLCONF') {
-            if (argv[1].toUpperCase() !== 'ACK') sock.write('+OK\r\n');
-          } else if (cmd === 'PSYNC') {
-            const body = Buffer.from('REDIS0010garbage-garbage-garbage', 'latin1');
-            sock.write(`+FULLRESYNC ${'a'.repeat(40)} 0\r\n\n\n$${body.length}\r\n`);
-            sock.write(body);
-          }
-        }
-      });
-      sock.on('error', () => {});
+    // Each sync attempt gets a full resync with a corrupt payload.
+    const fake = fakePrimary((sock) => {
+      const body = Buffer.from('REDIS0010garbage-garbage-garbage', 'latin1');
+      sock.write(`+FULLRESYNC ${'a'.repeat(40)} 0\r\n\n\n$${body.length}\r\n`);
+      sock.write(body);
     });
+    fake.on('connection', () => attempts++); // one connection per sync attempt
     await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
     const port = (fake.address() as net.AddressInfo).port;
     const rep = await startKeydra({ 'repl-diskless-load': 'swapdb' });
