@@ -328,13 +328,17 @@ async function recover(s: ServerProc): Promise<string | undefined> {
 }
 
 /**
- * runtest's arguments for a mode. Spawn mode runs without --durable: with it the stock harness can
+ * runtest's arguments for a mode. Every port the suite binds (its test-server port just below
+ * --baseport, the servers it spawns and their +10000 bus ports) stays below the kernel's ephemeral
+ * range (32768+): the test server binds 127.0.0.1 after probing only the wildcard address, so a
+ * long-lived outgoing connection that happened to get that port as its local port made every later
+ * unit fail with "address already in use". Spawn mode runs without --durable: with it the stock harness can
  * count a test as passed after its server failed to start (redis-suite.md).
  */
 function suiteArgs(mode: Mode, port: number, unit: string, skipfile: string): string[] {
   const common = ['./runtest', '--single', unit, '--skipfile', skipfile];
   if (mode === 'spawn' || mode === 'repl')
-    return [...common, '--clients', '1', '--timeout', '300', '--baseport', '31000', '--portcount', '2000'];
+    return [...common, '--clients', '1', '--timeout', '300', '--baseport', '11000', '--portcount', '2000'];
   const ext = [
     ...common,
     '--host',
@@ -345,7 +349,7 @@ function suiteArgs(mode: Mode, port: number, unit: string, skipfile: string): st
     '180',
     '--durable',
     '--baseport',
-    '36000',
+    '16000',
     '--portcount',
     '100',
   ];
