@@ -75,6 +75,7 @@ test('bottom layers import nothing above them', () => {
     config: ['errors', 'protocol'],
     persistence: ['errors', 'protocol', 'store', 'config'],
     replication: ['errors', 'protocol', 'store', 'config', 'persistence'],
+    cluster: ['errors', 'protocol', 'store', 'config', 'persistence', 'replication'],
     expire: ['errors', 'store', 'config'],
     evict: ['errors', 'store', 'config'],
   };

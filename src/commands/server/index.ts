@@ -13,7 +13,7 @@ import { monitorDef } from './monitor.js';
 import { replicationDefs } from './replication.js';
 import { slowlogDef } from './slowlog.js';
 import { infoDef } from './info.js';
-import { clusterDefs } from './cluster.js';
+import { clusterDefs } from '../cluster/cluster.js';
 import { moduleDef } from './module.js';
 
 const commands: CommandDef[] = [

@@ -7,31 +7,22 @@
  * Source: Redis 7.0 cluster.c clusterCommand / readonlyCommand / readwriteCommand / askingCommand
  * (`if (server.cluster_enabled == 0) addReplyError(c,"This instance has cluster support disabled")`).
  */
-import type { Client } from '../../server/client.js';
+import { clusterConnectionDefs, clusterDisabled, clusterKeySubcommands } from './keys.js';
 import type { CommandDef } from '../types.js';
 
-const ERR_CLUSTER_DISABLED = 'ERR This instance has cluster support disabled';
-
-function clusterDisabled(c: Client): void {
-  c.error(ERR_CLUSTER_DISABLED);
-}
-
-/** Redis 7.0's CLUSTER subcommands (COMMAND DOCS cluster). */
+/** Redis 7.0's CLUSTER subcommands about the cluster's nodes and slots (COMMAND DOCS cluster). */
 const CLUSTER_SUBCOMMANDS = [
   'addslots',
   'addslotsrange',
   'bumpepoch',
   'count-failure-reports',
-  'countkeysinslot',
   'delslots',
   'delslotsrange',
   'failover',
   'flushslots',
   'forget',
-  'getkeysinslot',
   'help',
   'info',
-  'keyslot',
   'links',
   'meet',
   'myid',
@@ -48,8 +39,9 @@ const CLUSTER_SUBCOMMANDS = [
 ];
 
 export const clusterDefs: CommandDef[] = [
-  { name: 'cluster', subcommands: CLUSTER_SUBCOMMANDS.map((name) => ({ name, handler: clusterDisabled })) },
-  { name: 'readonly', handler: clusterDisabled },
-  { name: 'readwrite', handler: clusterDisabled },
-  { name: 'asking', handler: clusterDisabled },
+  {
+    name: 'cluster',
+    subcommands: [...CLUSTER_SUBCOMMANDS.map((name) => ({ name, handler: clusterDisabled })), ...clusterKeySubcommands],
+  },
+  ...clusterConnectionDefs,
 ];
