@@ -28,6 +28,7 @@ import { pauseClients, unpauseClients } from './pause.js';
 import { aclOf, loadAclAtStartup } from './acl.js';
 import { PubSub } from './pubsub.js';
 import { getReplication, type Replication } from '../replication/index.js';
+import { Cluster } from '../cluster/index.js';
 
 /** Keydra's own version (INFO keydra_version); `redis_version` is the Redis it implements. */
 export const KEYDRA_VERSION = '0.1.0';
@@ -216,7 +217,11 @@ export class KeydraServer {
     });
     loadAclAtStartup(this); // `user` directives and aclfile (throws when invalid)
     this.replication = getReplication(this);
+    this.cluster = config.bool('cluster-enabled') ? new Cluster(this) : null;
   }
+
+  /** Redis Cluster (src/cluster) when cluster-enabled is yes, else null. */
+  readonly cluster: Cluster | null;
 
   /** Replication: the stream, the replicas fed, the link to our primary (src/replication). */
   readonly replication: Replication;

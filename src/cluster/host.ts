@@ -1,0 +1,12 @@
+/**
+ * What the cluster needs of the server, as an interface, so that src/cluster depends only on the
+ * layers below it (config, store, protocol, persistence, replication). KeydraServer implements it.
+ */
+import type { ReplicationHost } from '../replication/host.js';
+import type { Replication } from '../replication/index.js';
+
+/** The server as the cluster sees it (extended as the bus needs more). */
+export interface ClusterHost extends ReplicationHost {
+  /** This server's replication (a cluster replica follows its primary through it). */
+  readonly replication: Replication;
+}
