@@ -762,9 +762,23 @@ function sentinelCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Repl
       r.ok();
       return;
     }
-    case 'pending-scripts':
-      r.array(0);
+    case 'pending-scripts': {
+      // sentinelPendingScriptsCommand: one map per job.
+      const now = Date.now();
+      r.array(s.scripts.jobs.length);
+      for (const j of s.scripts.jobs) {
+        r.map(5).bulk('argv').array(j.argv.length);
+        for (const a of j.argv) r.bulk(a);
+        r.bulk('flags')
+          .bulk(j.running ? 'running' : 'scheduled')
+          .bulk('pid')
+          .bulk(j.pid);
+        if (j.running) r.bulk('run-time').bulk(now - j.startTime);
+        else r.bulk('run-delay').bulk(j.startTime !== 0 ? Math.max(0, j.startTime - now) : 0);
+        r.bulk('retry-num').bulk(j.retryNum);
+      }
       return;
+    }
     case 'monitor': {
       if (n !== 6) {
         numargs();
@@ -1067,11 +1081,23 @@ function sentinelDebug(s: Sentinel, argv: string[], r: Reply): void {
   if (argv.length === 2) {
     r.map(names.length + 2);
     for (const [k, f] of names) r.bulk(k.toUpperCase()).bulk(t[f]);
-    r.bulk('SCRIPT-MAX-RUNTIME').bulk(60000).bulk('SCRIPT-RETRY-DELAY').bulk(30000);
+    r.bulk('SCRIPT-MAX-RUNTIME').bulk(s.scripts.maxRuntime).bulk('SCRIPT-RETRY-DELAY').bulk(s.scripts.retryDelay);
     return;
   }
   for (let j = 2; j < argv.length; j++) {
-    const e = names.find(([k]) => k === argv[j].toLowerCase());
+    const opt = argv[j].toLowerCase();
+    if ((opt === 'script-max-runtime' || opt === 'script-retry-delay') && j + 1 < argv.length) {
+      const v = Number(argv[j + 1]);
+      if (!Number.isInteger(v) || v <= 0) {
+        r.error(`ERR Invalid argument '${argv[j + 1]}' for SENTINEL DEBUG '${argv[j]}'`);
+        return;
+      }
+      if (opt === 'script-max-runtime') s.scripts.maxRuntime = v;
+      else s.scripts.retryDelay = v;
+      j++;
+      continue;
+    }
+    const e = names.find(([k]) => k === opt);
     if (!e || j + 1 >= argv.length) {
       r.error(`ERR Unknown option or number of arguments for SENTINEL DEBUG '${argv[j]}'`);
       return;

@@ -4,7 +4,7 @@
  * (rewriteConfigSentinelOption via sentinelFlushConfig), so redis-sentinel 7.0 and Keydra can
  * each load the other's file.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { splitArgs } from '../protocol/parser.js';
 import type { Sentinel } from './index.js';
 import {
@@ -111,6 +111,13 @@ export function handleSentinelDirective(s: Sentinel, argv: string[]): string | n
   if ((name === 'notification-script' || name === 'client-reconfig-script') && n === 3) {
     const ri = master(argv[1]);
     if (!ri) return 'No such master with specified name.';
+    try {
+      accessSync(argv[2], constants.X_OK);
+    } catch {
+      return name === 'notification-script'
+        ? 'Notification script seems non existing or non executable.'
+        : 'Client reconfiguration script seems non existing or non executable.';
+    }
     if (name === 'notification-script') ri.notificationScript = argv[2];
     else ri.clientReconfigScript = argv[2];
     return null;

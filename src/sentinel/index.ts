@@ -13,8 +13,19 @@ import { Logger, type LogLevel } from '../server/log.js';
 import { handleClientData, type SentinelClient, type SentinelUser } from './commands.js';
 import { loadSentinelConfigText, rewriteSentinelConfig, type ServerDirectives } from './config.js';
 import { handleInstance, switchToPromotedSlave } from './failover.js';
-import { type Addr, announceConfig, DEFAULT_DOWN_AFTER, FailoverState, Instance, SRI_MASTER, SRI_SLAVE, addrName } from './instance.js';
+import {
+  type Addr,
+  announce,
+  announceConfig,
+  DEFAULT_DOWN_AFTER,
+  FailoverState,
+  Instance,
+  SRI_MASTER,
+  SRI_SLAVE,
+  addrName,
+} from './instance.js';
 import { Link } from './links.js';
+import { ScriptQueue } from './scripts.js';
 import { globMatch } from '../store/glob.js';
 import { readFileSync } from 'node:fs';
 
@@ -69,6 +80,8 @@ export class Sentinel {
   bind: string[] = ['*'];
   configFile: string;
   readonly log = new Logger();
+  /** notification-script / client-reconfig-script jobs (src/sentinel/scripts.ts). */
+  readonly scripts = new ScriptQueue((level, type, msg) => this.event(level, type, null, msg));
   readonly timing: Timing = {
     infoPeriod: 10000,
     pingPeriod: 1000,
@@ -178,6 +191,7 @@ export class Sentinel {
   /** sentinelTimer: TILT check, then every instance; a failover at update_config switches last. */
   tick(): void {
     this.checkTilt();
+    this.scripts.run();
     let switchTo: Instance | null = null;
     for (const m of [...this.masters.values()]) {
       handleInstance(this, m);
@@ -287,6 +301,27 @@ export class Sentinel {
     if (ri !== null && fmt.startsWith('%@')) msg = ri.describe() + fmt.slice(2);
     this.log[level](`${type} ${msg}`);
     if (level !== 'debug') this.publish(type, msg);
+    if (level === 'warning' && ri !== null) {
+      const m = ri.isMaster ? ri : ri.master;
+      if (m?.notificationScript) this.scripts.schedule(m.notificationScript, [type, msg]);
+    }
+  }
+
+  /**
+   * sentinelCallClientReconfScript: runs the master's client-reconfig-script (if any) with
+   * `<master-name> <leader|observer> start <from-ip> <from-port> <to-ip> <to-port>`.
+   */
+  clientReconfScript(m: Instance, role: 'leader' | 'observer', from: Addr, to: Addr): void {
+    if (!m.clientReconfigScript) return;
+    this.scripts.schedule(m.clientReconfigScript, [
+      m.name,
+      role,
+      'start',
+      announce(from),
+      String(from.port),
+      announce(to),
+      String(to.port),
+    ]);
   }
 
   /** Publishes to this Sentinel's own subscribers. @returns the number of receivers. */

@@ -247,6 +247,7 @@ export function processHelloMessage(s: Sentinel, hello: string): void {
       s.event('warning', '+config-update-from', si, '%@');
       s.event('warning', '+switch-master', m, `${m.name} ${old.host} ${old.port} ${masterIp} ${masterPort}`);
       resetMasterAndChangeAddress(s, m, masterIp, masterPort);
+      s.clientReconfScript(m, 'observer', old, m.addr);
     } else {
       s.flushConfig();
     }
@@ -362,6 +363,7 @@ export function refreshInstanceInfo(s: Sentinel, ri: Instance, info: string): vo
       s.event('warning', '+promoted-slave', ri, '%@');
       if (s.simfailureFlags & 2) s.crash('crash-after-promotion');
       s.event('warning', '+failover-state-reconf-slaves', m, '%@');
+      s.clientReconfScript(m, 'leader', m.addr, ri.addr);
       forceHelloUpdate(s, m);
     } else {
       const wait = s.timing.publishPeriod * 4;

@@ -6,188 +6,31 @@
  * exchanged between the two, and ioredis in Sentinel mode following a failover.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { createSentinel } from 'redis';
 import { RawClient } from '../../src/client/rawClient.js';
 import type { RespNode } from '../../src/protocol/decoder.js';
-import { NO_REDIS, freePort, redisServerPath } from '../helpers/servers.js';
-
-const root = mkdtempSync(join(tmpdir(), 'keydra-sentinel-test-'));
-const procs = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
-});
-after(() => {
-  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
-  rmSync(root, { recursive: true, force: true });
-});
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `fn` every 100 ms until it returns a truthy value or `ms` pass. */
-async function waitFor<T>(what: string, ms: number, fn: () => Promise<T> | T): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(100);
-  }
-}
-
-interface Proc {
-  port: number;
-  proc: ChildProcess;
-  conf?: string;
-  kind: 'keydra' | 'redis';
-}
-
-async function waitPing(port: number, proc: ChildProcess): Promise<void> {
-  await waitFor(`PING on ${port}`, 15000, async () => {
-    if (proc.exitCode !== null) throw new Error(`process on ${port} exited ${proc.exitCode}`);
-    const c = await RawClient.connect(port);
-    try {
-      const r = await c.call('PING');
-      return typeof r === 'object' && r !== null && 't' in r && r.t === '+';
-    } finally {
-      c.close();
-    }
-  });
-}
-
-/** A data node of `kind` (redis-server or keydra-server; persistence off) on `port`, optionally a replica of `of`. */
-async function startData(port: number, of?: number, kind: 'keydra' | 'redis' = 'redis'): Promise<Proc> {
-  const dir = mkdtempSync(join(root, `data-${port}-`));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
-  if (of !== undefined) args.push('--replicaof', '127.0.0.1', String(of));
-  const proc =
-    kind === 'keydra'
-      ? spawn(process.execPath, [join(process.cwd(), 'bin', 'keydra-server.js'), ...args], { stdio: 'ignore' })
-      : spawn('redis-server', args, { stdio: 'ignore' });
-  procs.add(proc);
-  await waitPing(port, proc);
-  return { port, proc, kind };
-}
-
-/** A Sentinel of `kind` on `port` with `lines` as its sentinel.conf (log next to it). */
-async function startSentinel(kind: 'keydra' | 'redis', port: number, lines: string[], confPath?: string): Promise<Proc> {
-  const conf = confPath ?? join(root, `sentinel-${kind}-${port}.conf`);
-  if (confPath === undefined) writeFileSync(conf, `port ${port}\n${lines.join('\n')}\n`);
-  const log = openSync(`${conf}.log`, 'a');
-  const proc =
-    kind === 'keydra'
-      ? spawn(process.execPath, [join(process.cwd(), 'bin', 'keydra-server.js'), conf, '--sentinel'], { stdio: ['ignore', log, log] })
-      : spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', log, log] });
-  procs.add(proc);
-  await waitPing(port, proc);
-  return { port, proc, conf, kind };
-}
-
-async function kill(p: Proc, sig: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  if (p.proc.exitCode !== null || p.proc.signalCode !== null) return;
-  const exited = new Promise((r) => p.proc.once('exit', r));
-  p.proc.kill(sig);
-  await exited;
-}
-
-async function call(port: number, ...argv: (string | number)[]): Promise<RespNode> {
-  const c = await RawClient.connect(port);
-  try {
-    return await c.call(...argv);
-  } finally {
-    c.close();
-  }
-}
-
-/** A RESP2 flat [k, v, ...] array as an object. */
-function asMap(node: RespNode): Record<string, string> {
-  assert.ok(Array.isArray(node), `expected an array, got ${JSON.stringify(node)}`);
-  const o: Record<string, string> = {};
-  for (let i = 0; i < node.length; i += 2) o[String(node[i])] = String(node[i + 1]);
-  return o;
-}
-
-async function masterAddr(port: number): Promise<string> {
-  const r = await call(port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster');
-  return Array.isArray(r) ? `${r[0]}:${r[1]}` : 'none';
-}
-
-async function infoField(port: number, field: string): Promise<string> {
-  const info = String(await call(port, 'INFO', 'replication'));
-  const m = new RegExp(`^${field}:(.*)$`, 'm').exec(info);
-  return m ? m[1].trim() : '';
-}
-
-/** Collects every event a Sentinel publishes (PSUBSCRIBE *), with arrival times. */
-async function watchEvents(port: number): Promise<{ events: { ch: string; msg: string; at: number }[]; close(): void }> {
-  const c = await RawClient.connect(port);
-  await c.call('PSUBSCRIBE', '*');
-  const events: { ch: string; msg: string; at: number }[] = [];
-  let open = true;
-  (async () => {
-    while (open) {
-      try {
-        const r = (await c.readReply()).node;
-        if (Array.isArray(r) && r[0] === 'pmessage') events.push({ ch: String(r[2]), msg: String(r[3]), at: Date.now() });
-      } catch {
-        return;
-      }
-    }
-  })();
-  return {
-    events,
-    close: () => {
-      open = false;
-      c.close();
-    },
-  };
-}
-
-/** Ports for a scenario: primary, two replicas, three sentinels. */
-async function ports(n: number): Promise<number[]> {
-  const out: number[] = [];
-  while (out.length < n) {
-    const p = await freePort();
-    if (!out.includes(p)) out.push(p);
-  }
-  return out;
-}
-
-function monitorLines(primary: number, quorum: number, downAfter: number): string[] {
-  return [
-    `sentinel monitor mymaster 127.0.0.1 ${primary} ${quorum}`,
-    `sentinel down-after-milliseconds mymaster ${downAfter}`,
-    'sentinel failover-timeout mymaster 10000',
-  ];
-}
-
-/** Waits until every sentinel knows the other sentinels and `replicas` replicas. */
-async function waitDiscovery(sentinels: Proc[], replicas: number): Promise<void> {
-  for (const s of sentinels) {
-    await waitFor(`discovery on ${s.kind} sentinel ${s.port}`, 30000, async () => {
-      const m = asMap(await call(s.port, 'SENTINEL', 'MASTER', 'mymaster'));
-      return Number(m['num-other-sentinels']) === sentinels.length - 1 && Number(m['num-slaves']) === replicas;
-    });
-  }
-}
-
-/** The shape of a reply: bulk strings that are numbers become "<n>", ids and addresses are kept as types. */
-function shape(node: RespNode): unknown {
-  if (Array.isArray(node)) return node.map(shape);
-  if (typeof node === 'string') return /^-?\d+$/.test(node) ? '<n>' : /^[0-9a-f]{40}$/.test(node) ? '<id>' : 'str';
-  if (typeof node === 'number') return 'int';
-  return node;
-}
+import { NO_REDIS, redisServerPath } from '../helpers/servers.js';
+import {
+  root,
+  waitFor,
+  type Proc,
+  startData,
+  startSentinel,
+  kill,
+  call,
+  asMap,
+  masterAddr,
+  infoField,
+  watchEvents,
+  ports,
+  monitorLines,
+  waitDiscovery,
+  shape,
+} from '../helpers/sentinel.js';
 
 describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : false, timeout: 240000 }, () => {
   it('answers SENTINEL MASTERS/MASTER/REPLICAS/SENTINELS/GET-MASTER-ADDR-BY-NAME/CKQUORUM/MYID and INFO as redis-sentinel', async () => {
@@ -384,93 +227,94 @@ describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : fals
   it('three Keydra sentinels over Keydra primary and replicas (Keydra alone, no Redis process)', () =>
     failoverScenario('keydra', 'keydra'));
 
-  it('mixed quorum (two Keydra + one redis-sentinel): each kind gets elected leader; sentinel.conf files load in the other', async () => {
-    const [pp, r1, r2, k1, k2, rs] = await ports(6);
-    const primary = await startData(pp);
-    const rep1 = await startData(r1, pp);
-    const rep2 = await startData(r2, pp);
-    const ka = await startSentinel('keydra', k1, monitorLines(pp, 2, 1000));
-    const kb = await startSentinel('keydra', k2, monitorLines(pp, 2, 1000));
-    const rsn = await startSentinel('redis', rs, monitorLines(pp, 2, 1000));
-    const sents = [ka, kb, rsn];
-    const data = [primary, rep1, rep2];
-    const extra: Proc[] = [];
-    try {
-      await waitDiscovery(sents, 2);
-      /**
-       * One failover where `leader` alone can reach ODOWN (quorum 1, short down-after) and the
-       * others never see the primary down themselves: they only vote.
-       */
-      const round = async (leader: Proc, current: number) => {
-        for (const s of sents) {
-          const mine = s === leader;
-          assert.deepEqual(
-            await call(
-              s.port,
-              'SENTINEL',
-              'SET',
-              'mymaster',
-              'quorum',
-              mine ? '1' : '2',
-              'down-after-milliseconds',
-              mine ? '1000' : '60000',
-            ),
-            { t: '+', v: 'OK' },
+  for (const dataKind of ['redis', 'keydra'] as const)
+    it(`mixed quorum (two Keydra + one redis-sentinel) over ${dataKind} data nodes: each kind gets elected leader; sentinel.conf files load in the other`, async () => {
+      const [pp, r1, r2, k1, k2, rs] = await ports(6);
+      const primary = await startData(pp, undefined, dataKind);
+      const rep1 = await startData(r1, pp, dataKind);
+      const rep2 = await startData(r2, pp, dataKind);
+      const ka = await startSentinel('keydra', k1, monitorLines(pp, 2, 1000));
+      const kb = await startSentinel('keydra', k2, monitorLines(pp, 2, 1000));
+      const rsn = await startSentinel('redis', rs, monitorLines(pp, 2, 1000));
+      const sents = [ka, kb, rsn];
+      const data = [primary, rep1, rep2];
+      const extra: Proc[] = [];
+      try {
+        await waitDiscovery(sents, 2);
+        /**
+         * One failover where `leader` alone can reach ODOWN (quorum 1, short down-after) and the
+         * others never see the primary down themselves: they only vote.
+         */
+        const round = async (leader: Proc, current: number) => {
+          for (const s of sents) {
+            const mine = s === leader;
+            assert.deepEqual(
+              await call(
+                s.port,
+                'SENTINEL',
+                'SET',
+                'mymaster',
+                'quorum',
+                mine ? '1' : '2',
+                'down-after-milliseconds',
+                mine ? '1000' : '60000',
+              ),
+              { t: '+', v: 'OK' },
+            );
+          }
+          const watchers = await Promise.all(sents.map((s) => watchEvents(s.port)));
+          const victim = data.find((d) => d.port === current) as Proc;
+          const t0 = Date.now();
+          await kill(victim);
+          const sw = await waitFor('+switch-master on the leader', 30000, () =>
+            watchers[sents.indexOf(leader)].events.find((e) => e.ch === '+switch-master'),
           );
+          const newPort = Number(sw.msg.split(' ')[4]);
+          for (const s of sents)
+            await waitFor(`address on ${s.port}`, 15000, async () => (await masterAddr(s.port)) === `127.0.0.1:${newPort}`);
+          const electedBy = sents.filter((_, i) => watchers[i].events.some((e) => e.ch === '+elected-leader'));
+          for (const w of watchers) w.close();
+          console.log(`# ${leader.kind} sentinel elected leader, failover in ${sw.at - t0} ms`);
+          assert.deepEqual(electedBy, [leader]);
+          assert.equal(await infoField(newPort, 'role'), 'master');
+          return newPort;
+        };
+        const first = await round(rsn, pp);
+        const second = await round(ka, first);
+        assert.notEqual(first, second);
+        // The remaining replica count: the promoted one's old peers are listed.
+        const epochK = asMap(await call(k1, 'SENTINEL', 'MASTER', 'mymaster'))['config-epoch'];
+        const epochR = asMap(await call(rs, 'SENTINEL', 'MASTER', 'mymaster'))['config-epoch'];
+        assert.equal(epochK, epochR);
+        // Swap the files: stop a Keydra and the redis sentinel, start each kind on the other's file.
+        await kill(ka, 'SIGTERM');
+        await kill(rsn, 'SIGTERM');
+        const [np1, np2] = await ports(2);
+        const kConf = join(root, 'from-keydra.conf');
+        const rConf = join(root, 'from-redis.conf');
+        copyFileSync(ka.conf as string, kConf);
+        copyFileSync(rsn.conf as string, rConf);
+        writeFileSync(kConf, readFileSync(kConf, 'latin1').replace(/^port \d+$/m, `port ${np1}`));
+        writeFileSync(rConf, readFileSync(rConf, 'latin1').replace(/^port \d+$/m, `port ${np2}`));
+        const kid = /sentinel myid (\w+)/.exec(readFileSync(kConf, 'latin1'))?.[1];
+        const rid = /sentinel myid (\w+)/.exec(readFileSync(rConf, 'latin1'))?.[1];
+        const redisOnKeydraConf = await startSentinel('redis', np1, [], kConf);
+        const keydraOnRedisConf = await startSentinel('keydra', np2, [], rConf);
+        extra.push(redisOnKeydraConf, keydraOnRedisConf);
+        assert.equal(await call(np1, 'SENTINEL', 'MYID'), kid);
+        assert.equal(await call(np2, 'SENTINEL', 'MYID'), rid);
+        for (const p of [np1, np2]) {
+          assert.equal(await masterAddr(p), `127.0.0.1:${second}`);
+          const m = asMap(await call(p, 'SENTINEL', 'MASTER', 'mymaster'));
+          assert.equal(m['config-epoch'], epochK);
+          assert.equal(m['num-other-sentinels'], '2');
+          assert.equal(m['num-slaves'], '2');
         }
-        const watchers = await Promise.all(sents.map((s) => watchEvents(s.port)));
-        const victim = data.find((d) => d.port === current) as Proc;
-        const t0 = Date.now();
-        await kill(victim);
-        const sw = await waitFor('+switch-master on the leader', 30000, () =>
-          watchers[sents.indexOf(leader)].events.find((e) => e.ch === '+switch-master'),
-        );
-        const newPort = Number(sw.msg.split(' ')[4]);
-        for (const s of sents)
-          await waitFor(`address on ${s.port}`, 15000, async () => (await masterAddr(s.port)) === `127.0.0.1:${newPort}`);
-        const electedBy = sents.filter((_, i) => watchers[i].events.some((e) => e.ch === '+elected-leader'));
-        for (const w of watchers) w.close();
-        console.log(`# ${leader.kind} sentinel elected leader, failover in ${sw.at - t0} ms`);
-        assert.deepEqual(electedBy, [leader]);
-        assert.equal(await infoField(newPort, 'role'), 'master');
-        return newPort;
-      };
-      const first = await round(rsn, pp);
-      const second = await round(ka, first);
-      assert.notEqual(first, second);
-      // The remaining replica count: the promoted one's old peers are listed.
-      const epochK = asMap(await call(k1, 'SENTINEL', 'MASTER', 'mymaster'))['config-epoch'];
-      const epochR = asMap(await call(rs, 'SENTINEL', 'MASTER', 'mymaster'))['config-epoch'];
-      assert.equal(epochK, epochR);
-      // Swap the files: stop a Keydra and the redis sentinel, start each kind on the other's file.
-      await kill(ka, 'SIGTERM');
-      await kill(rsn, 'SIGTERM');
-      const [np1, np2] = await ports(2);
-      const kConf = join(root, 'from-keydra.conf');
-      const rConf = join(root, 'from-redis.conf');
-      copyFileSync(ka.conf as string, kConf);
-      copyFileSync(rsn.conf as string, rConf);
-      writeFileSync(kConf, readFileSync(kConf, 'latin1').replace(/^port \d+$/m, `port ${np1}`));
-      writeFileSync(rConf, readFileSync(rConf, 'latin1').replace(/^port \d+$/m, `port ${np2}`));
-      const kid = /sentinel myid (\w+)/.exec(readFileSync(kConf, 'latin1'))?.[1];
-      const rid = /sentinel myid (\w+)/.exec(readFileSync(rConf, 'latin1'))?.[1];
-      const redisOnKeydraConf = await startSentinel('redis', np1, [], kConf);
-      const keydraOnRedisConf = await startSentinel('keydra', np2, [], rConf);
-      extra.push(redisOnKeydraConf, keydraOnRedisConf);
-      assert.equal(await call(np1, 'SENTINEL', 'MYID'), kid);
-      assert.equal(await call(np2, 'SENTINEL', 'MYID'), rid);
-      for (const p of [np1, np2]) {
-        assert.equal(await masterAddr(p), `127.0.0.1:${second}`);
-        const m = asMap(await call(p, 'SENTINEL', 'MASTER', 'mymaster'));
-        assert.equal(m['config-epoch'], epochK);
-        assert.equal(m['num-other-sentinels'], '2');
-        assert.equal(m['num-slaves'], '2');
+      } finally {
+        for (const s of [...sents, ...extra]) await kill(s);
+        for (const d of data) await kill(d);
       }
-    } finally {
-      for (const s of [...sents, ...extra]) await kill(s);
-      for (const d of data) await kill(d);
-    }
-  });
+    });
 
   it('no promotion without a majority: two of three sentinels stopped (SIGSTOP), the third reaches ODOWN but is not elected', async () => {
     const [pp, r1, s1, s2, s3] = await ports(5);

@@ -1,0 +1,186 @@
+/**
+ * Helpers for the Sentinel tests: data nodes and sentinels of either kind (keydra-server or
+ * redis-server, `--sentinel`) as child processes tracked for cleanup (SIGKILL by PID at exit),
+ * raw calls, event watchers (PSUBSCRIBE *), discovery waits.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { RawClient } from '../../src/client/rawClient.js';
+import type { RespNode } from '../../src/protocol/decoder.js';
+import { freePort } from './servers.js';
+
+export const root = mkdtempSync(join(tmpdir(), 'keydra-sentinel-test-'));
+const procs = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+});
+after(() => {
+  for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+  rmSync(root, { recursive: true, force: true });
+});
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` every 100 ms until it returns a truthy value or `ms` pass. */
+export async function waitFor<T>(what: string, ms: number, fn: () => Promise<T> | T): Promise<NonNullable<T>> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await sleep(100);
+  }
+}
+
+export interface Proc {
+  port: number;
+  proc: ChildProcess;
+  conf?: string;
+  kind: 'keydra' | 'redis';
+}
+
+export async function waitPing(port: number, proc: ChildProcess): Promise<void> {
+  await waitFor(`PING on ${port}`, 15000, async () => {
+    if (proc.exitCode !== null) throw new Error(`process on ${port} exited ${proc.exitCode}`);
+    const c = await RawClient.connect(port);
+    try {
+      const r = await c.call('PING');
+      return typeof r === 'object' && r !== null && 't' in r && r.t === '+';
+    } finally {
+      c.close();
+    }
+  });
+}
+
+/** A data node of `kind` (redis-server or keydra-server; persistence off) on `port`, optionally a replica of `of`. */
+export async function startData(port: number, of?: number, kind: 'keydra' | 'redis' = 'redis'): Promise<Proc> {
+  const dir = mkdtempSync(join(root, `data-${port}-`));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  if (of !== undefined) args.push('--replicaof', '127.0.0.1', String(of));
+  const proc =
+    kind === 'keydra'
+      ? spawn(process.execPath, [join(process.cwd(), 'bin', 'keydra-server.js'), ...args], { stdio: 'ignore' })
+      : spawn('redis-server', args, { stdio: 'ignore' });
+  procs.add(proc);
+  await waitPing(port, proc);
+  return { port, proc, kind };
+}
+
+/** A Sentinel of `kind` on `port` with `lines` as its sentinel.conf (log next to it). */
+export async function startSentinel(kind: 'keydra' | 'redis', port: number, lines: string[], confPath?: string): Promise<Proc> {
+  const conf = confPath ?? join(root, `sentinel-${kind}-${port}.conf`);
+  if (confPath === undefined) writeFileSync(conf, `port ${port}\n${lines.join('\n')}\n`);
+  const log = openSync(`${conf}.log`, 'a');
+  const proc =
+    kind === 'keydra'
+      ? spawn(process.execPath, [join(process.cwd(), 'bin', 'keydra-server.js'), conf, '--sentinel'], { stdio: ['ignore', log, log] })
+      : spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', log, log] });
+  procs.add(proc);
+  await waitPing(port, proc);
+  return { port, proc, conf, kind };
+}
+
+export async function kill(p: Proc, sig: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (p.proc.exitCode !== null || p.proc.signalCode !== null) return;
+  const exited = new Promise((r) => p.proc.once('exit', r));
+  p.proc.kill(sig);
+  await exited;
+}
+
+export async function call(port: number, ...argv: (string | number)[]): Promise<RespNode> {
+  const c = await RawClient.connect(port);
+  try {
+    return await c.call(...argv);
+  } finally {
+    c.close();
+  }
+}
+
+/** A RESP2 flat [k, v, ...] array as an object. */
+export function asMap(node: RespNode): Record<string, string> {
+  assert.ok(Array.isArray(node), `expected an array, got ${JSON.stringify(node)}`);
+  const o: Record<string, string> = {};
+  for (let i = 0; i < node.length; i += 2) o[String(node[i])] = String(node[i + 1]);
+  return o;
+}
+
+export async function masterAddr(port: number): Promise<string> {
+  const r = await call(port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster');
+  return Array.isArray(r) ? `${r[0]}:${r[1]}` : 'none';
+}
+
+export async function infoField(port: number, field: string): Promise<string> {
+  const info = String(await call(port, 'INFO', 'replication'));
+  const m = new RegExp(`^${field}:(.*)$`, 'm').exec(info);
+  return m ? m[1].trim() : '';
+}
+
+/** Collects every event a Sentinel publishes (PSUBSCRIBE *), with arrival times. */
+export async function watchEvents(port: number): Promise<{ events: { ch: string; msg: string; at: number }[]; close(): void }> {
+  const c = await RawClient.connect(port);
+  await c.call('PSUBSCRIBE', '*');
+  const events: { ch: string; msg: string; at: number }[] = [];
+  let open = true;
+  (async () => {
+    while (open) {
+      try {
+        const r = (await c.readReply()).node;
+        if (Array.isArray(r) && r[0] === 'pmessage') events.push({ ch: String(r[2]), msg: String(r[3]), at: Date.now() });
+      } catch {
+        return;
+      }
+    }
+  })();
+  return {
+    events,
+    close: () => {
+      open = false;
+      c.close();
+    },
+  };
+}
+
+/** Ports for a scenario: primary, two replicas, three sentinels. */
+export async function ports(n: number): Promise<number[]> {
+  const out: number[] = [];
+  while (out.length < n) {
+    const p = await freePort();
+    if (!out.includes(p)) out.push(p);
+  }
+  return out;
+}
+
+export function monitorLines(primary: number, quorum: number, downAfter: number): string[] {
+  return [
+    `sentinel monitor mymaster 127.0.0.1 ${primary} ${quorum}`,
+    `sentinel down-after-milliseconds mymaster ${downAfter}`,
+    'sentinel failover-timeout mymaster 10000',
+  ];
+}
+
+/** Waits until every sentinel knows the other sentinels and `replicas` replicas. */
+export async function waitDiscovery(sentinels: Proc[], replicas: number): Promise<void> {
+  for (const s of sentinels) {
+    await waitFor(`discovery on ${s.kind} sentinel ${s.port}`, 30000, async () => {
+      const m = asMap(await call(s.port, 'SENTINEL', 'MASTER', 'mymaster'));
+      return Number(m['num-other-sentinels']) === sentinels.length - 1 && Number(m['num-slaves']) === replicas;
+    });
+  }
+}
+
+/** The shape of a reply: bulk strings that are numbers become "<n>", ids and addresses are kept as types. */
+export function shape(node: RespNode): unknown {
+  if (Array.isArray(node)) return node.map(shape);
+  if (typeof node === 'string') return /^-?\d+$/.test(node) ? '<n>' : /^[0-9a-f]{40}$/.test(node) ? '<id>' : 'str';
+  if (typeof node === 'number') return 'int';
+  return node;
+}
