@@ -381,7 +381,7 @@ export function functionsForRdb(ks: Keyspace): string[] {
  * Loads one library from an RDB file (rdbFunctionLoad with RDBFLAGS_ALLOW_DUP semantics: a library
  * of the same name is replaced). @returns null or the error text.
  */
-export function loadFunctionFromRdb(ks: Keyspace, code: string): string | null {
+export function loadFunctionFromRdb(ks: Keyspace, code: string, replace = true): string | null {
   const e = byKeyspace.get(ks);
   if (e === undefined) {
     const list = pending.get(ks) ?? [];
@@ -389,7 +389,7 @@ export function loadFunctionFromRdb(ks: Keyspace, code: string): string | null {
     pending.set(ks, list);
     return null;
   }
-  const r = e.createLibrary(code, true, e.lib, 0);
+  const r = e.createLibrary(code, replace, e.lib, 0);
   return 'error' in r ? r.error : null;
 }
 

@@ -166,11 +166,12 @@ function debugObject(c: Client, key: string): void {
 function debugReload(c: Client, argv: string[]): void {
   let save = true;
   let flush = true;
+  let merge = false;
   for (let i = 2; i < argv.length; i++) {
     const o = argv[i].toLowerCase();
     if (o === 'nosave') save = false;
     else if (o === 'noflush') flush = false;
-    else if (o === 'merge') flush = false;
+    else if (o === 'merge') merge = true;
     else {
       c.error('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
       return;
@@ -181,9 +182,11 @@ function debugReload(c: Client, argv: string[]): void {
     if (save) p.saveSync();
     const data = fs.readFileSync((p as unknown as { rdbPath: string }).rdbPath);
     if (flush) for (const db of c.server.keyspace.dbs) db.clear();
-    decodeRdb(data, c.server.keyspace, Date.now());
+    decodeRdb(data, c.server.keyspace, Date.now(), true, merge);
   } catch (e) {
-    c.error(`ERR Error trying to load the RDB dump: ${(e as Error).message}`);
+    // Redis replies without the cause (rdbLoad logs it).
+    c.server.log.warning(`DEBUG RELOAD: ${(e as Error).message}`);
+    c.error('ERR Error trying to load the RDB dump');
     return;
   }
   c.server.log.warning('DB reloaded by DEBUG RELOAD');

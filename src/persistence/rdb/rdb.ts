@@ -384,8 +384,12 @@ export function loadObject(r: RdbReader, rdbType: number): RObject {
 export interface RdbFunctionsHook {
   /** The library codes of the server owning `ks`. */
   save(ks: Keyspace): string[];
-  /** Loads one library code for the server owning `ks`; @returns null or the error text. */
-  load(ks: Keyspace, code: string): string | null;
+  /**
+   * Loads one library code for the server owning `ks`, replacing a library of the same name when
+   * `replace` (else that is an error, as functionsCreateWithLibraryCtx without RDBFLAGS_ALLOW_DUP);
+   * @returns null or the error text.
+   */
+  load(ks: Keyspace, code: string, replace: boolean): string | null;
 }
 let functionsHook: RdbFunctionsHook | null = null;
 
@@ -476,8 +480,8 @@ export interface RdbLoadInfo {
  * (a zero checksum means "not computed", as in Redis).
  * @throws RdbError naming the offset on any malformed input.
  */
-export function decodeRdb(buf: Buffer, ks: Keyspace, now = Date.now(), checksum = true): RdbLoadInfo {
-  const steps = decodeRdbSteps(buf, ks, now, checksum);
+export function decodeRdb(buf: Buffer, ks: Keyspace, now = Date.now(), checksum = true, allowDup = true): RdbLoadInfo {
+  const steps = decodeRdbSteps(buf, ks, now, checksum, allowDup);
   for (;;) {
     const s = steps.next();
     if (s.done) return s.value;
@@ -487,9 +491,12 @@ export function decodeRdb(buf: Buffer, ks: Keyspace, now = Date.now(), checksum 
 /**
  * `decodeRdb` as a generator for loading in slices: yields the byte offset reached every 1024
  * keys (the caller may give the event loop a turn) and returns the load info at EOF.
- * `checksum` false skips the CRC64 check (rdbchecksum no). @throws RdbError as decodeRdb.
+ * `checksum` false skips the CRC64 check (rdbchecksum no). `allowDup` (Redis RDBFLAGS_ALLOW_DUP,
+ * the default here) lets a loaded key or function library replace an existing one; without it a
+ * duplicate fails the load (DEBUG RELOAD NOFLUSH without MERGE), where Redis panics on a key.
+ * @throws RdbError as decodeRdb.
  */
-export function* decodeRdbSteps(buf: Buffer, ks: Keyspace, now = Date.now(), checksum = true): Generator<number, RdbLoadInfo> {
+export function* decodeRdbSteps(buf: Buffer, ks: Keyspace, now = Date.now(), checksum = true, allowDup = true): Generator<number, RdbLoadInfo> {
   const r = new RdbReader(buf);
   r.need(9);
   if (buf.toString('latin1', 0, 5) !== 'REDIS') r.fail('Wrong signature trying to load DB from file');
@@ -553,7 +560,7 @@ export function* decodeRdbSteps(buf: Buffer, ks: Keyspace, now = Date.now(), che
         continue;
       case RdbOp.Function2: {
         const code = r.string();
-        const err = functionsHook === null ? null : functionsHook.load(ks, code);
+        const err = functionsHook === null ? null : functionsHook.load(ks, code, allowDup);
         if (err !== null) r.fail(`Failed loading library, ${err}`);
         continue;
       }
@@ -562,6 +569,7 @@ export function* decodeRdbSteps(buf: Buffer, ks: Keyspace, now = Date.now(), che
         const o = loadObject(r, op);
         if (expire >= 0 && expire < now) info.expiredSkipped++;
         else {
+          if (!allowDup && db.dict.has(key)) r.fail(`RDB has duplicated key '${key}' in DB ${db.id}`);
           db.deleteKey(key);
           db.add(key, o);
           if (expire >= 0) db.setExpire(key, expire);
