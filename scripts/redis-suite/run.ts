@@ -10,6 +10,9 @@
  * - spawn:   the suite starts servers itself through a wrapper at its src/redis-server (keydra-server,
  *            or /usr/bin/redis-server for the redis target); units SPAWN_UNITS.
  * - repl:    spawn mode over the replication units (REPL_UNITS), primaries and replicas started by the suite.
+ * - sentinel: `runtest-sentinel` (tests/sentinel, SENTINEL_UNITS): for the keydra target Keydra is both
+ *            the sentinels and the monitored servers (`--sentinel-roles sentinel|data` makes it only one).
+ * - cluster: `runtest-cluster` (tests/cluster, CLUSTER_UNITS) with Keydra as every cluster node.
  * - default: `--durable --ignore-encoding --ignore-digest --tags "-needs:debug -needs:pfdebug"`
  * - strict:  the server gets `enable-debug-command yes`; every tag runs, encodings and digests are
  *            checked.
@@ -95,6 +98,54 @@ export const REPL_UNITS = [
   'integration/failover',
 ];
 
+/** Redis's Sentinel suite (runtest-sentinel): tests/sentinel/tests/<unit>.tcl. */
+export const SENTINEL_UNITS = [
+  '00-base',
+  '01-conf-update',
+  '02-slaves-reconf',
+  '03-runtime-reconf',
+  '04-slave-selection',
+  '05-manual',
+  '06-ckquorum',
+  '07-down-conditions',
+  '08-hostname-conf',
+  '09-acl-support',
+  '10-replica-priority',
+  '11-port-0',
+  '12-master-reboot',
+  '13-info-command',
+];
+
+/** Redis's cluster suite (runtest-cluster): tests/cluster/tests/<unit>.tcl. */
+export const CLUSTER_UNITS = [
+  '00-base',
+  '01-faildet',
+  '02-failover',
+  '03-failover-loop',
+  '04-resharding',
+  '05-slave-selection',
+  '06-slave-stop-cond',
+  '07-replica-migration',
+  '08-update-msg',
+  '09-pubsub',
+  '10-manual-failover',
+  '11-manual-takeover',
+  '12-replica-migration-2',
+  '12.1-replica-migration-3',
+  '13-no-failover-option',
+  '14-consistency-check',
+  '15-cluster-slots',
+  '16-transactions-on-replica',
+  '17-diskless-load-swapdb',
+  '18-info',
+  '19-cluster-nodes-slots',
+  '20-half-migrated-slot',
+  '21-many-slot-migration',
+  '22-replica-in-sync',
+  '23-multiple-slot-operations',
+  '24-links',
+];
+
 export const SPAWN_UNITS = [
   'integration/aof',
   'integration/aof-multi-part',
@@ -130,7 +181,9 @@ const SKIP_KEYDRA = ['Tracking invalidation message of eviction keys should be b
 /** Configs that CONFIG GET * does not list but units change (redis-suite.md). */
 const HIDDEN_CONFIGS = ['rdb-key-save-delay', 'key-load-delay', 'lua-time-limit'];
 
-type Mode = 'default' | 'strict' | 'spawn' | 'repl';
+type Mode = 'default' | 'strict' | 'spawn' | 'repl' | 'sentinel' | 'cluster';
+/** The modes where the suite starts its servers itself (no server of ours under test). */
+const SPAWNING: readonly Mode[] = ['spawn', 'repl', 'sentinel', 'cluster'];
 type Target = 'keydra' | 'redis';
 
 interface UnitResult {
@@ -155,6 +208,8 @@ interface Options {
   knownFile: string;
   markdown?: string;
   suiteDir?: string;
+  /** Sentinel mode: which instances are Keydra for the keydra target. */
+  sentinelRoles: 'both' | 'sentinel' | 'data';
 }
 
 function parseArgs(argv: string[]): Options {
@@ -164,6 +219,7 @@ function parseArgs(argv: string[]): Options {
     units: [],
     unitTimeout: 420,
     knownFile: join(ROOT, 'scripts/redis-suite/known-failures.txt'),
+    sentinelRoles: 'both',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -179,9 +235,14 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--known') o.knownFile = v();
     else if (a === '--markdown') o.markdown = v();
     else if (a === '--suite') o.suiteDir = v();
-    else throw new Error(`unknown option ${a}`);
+    else if (a === '--sentinel-roles') {
+      const r = v();
+      if (r !== 'both' && r !== 'sentinel' && r !== 'data') throw new Error(`unknown --sentinel-roles ${r}`);
+      o.sentinelRoles = r;
+    } else throw new Error(`unknown option ${a}`);
   }
-  for (const m of o.modes) if (!['default', 'strict', 'spawn', 'repl'].includes(m)) throw new Error(`unknown mode ${m}`);
+  for (const m of o.modes)
+    if (!['default', 'strict', 'spawn', 'repl', 'sentinel', 'cluster'].includes(m)) throw new Error(`unknown mode ${m}`);
   for (const t of o.targets) if (t !== 'keydra' && t !== 'redis') throw new Error(`unknown target ${t}`);
   return o;
 }
@@ -336,6 +397,9 @@ async function recover(s: ServerProc): Promise<string | undefined> {
  * count a test as passed after its server failed to start (redis-suite.md).
  */
 function suiteArgs(mode: Mode, port: number, unit: string, skipfile: string): string[] {
+  // The instance-based suites (tests/instances.tcl) take fixed base ports and no skip file.
+  if (mode === 'sentinel') return ['./runtest-sentinel', '--single', unit];
+  if (mode === 'cluster') return ['./runtest-cluster', '--single', unit];
   const common = ['./runtest', '--single', unit, '--skipfile', skipfile];
   if (mode === 'spawn' || mode === 'repl')
     return [...common, '--clients', '1', '--timeout', '300', '--baseport', '11000', '--portcount', '2000'];
@@ -358,14 +422,17 @@ function suiteArgs(mode: Mode, port: number, unit: string, skipfile: string): st
 }
 
 /** Points the suite's src/ at the server under test (spawn mode) and at the real tools. */
-function installSpawnWrappers(suite: string, target: Target): void {
+function installSpawnWrappers(suite: string, target: Target, sentinelRoles: Options['sentinelRoles'] = 'data'): void {
   const src = join(suite, 'src');
   rmSync(src, { recursive: true, force: true });
   mkdirSync(src);
-  const server =
-    target === 'keydra' ? `exec "${process.execPath}" "${join(ROOT, 'bin/keydra-server.js')}" "$@"` : 'exec /usr/bin/redis-server "$@"';
+  const keydra = `exec "${process.execPath}" "${join(ROOT, 'bin/keydra-server.js')}" "$@"`;
+  const server = target === 'keydra' && sentinelRoles !== 'sentinel' ? keydra : 'exec /usr/bin/redis-server "$@"';
   writeFileSync(join(src, 'redis-server'), `#!/bin/sh\n${server}\n`, { mode: 0o755 });
-  for (const tool of ['redis-cli', 'redis-benchmark', 'redis-check-aof', 'redis-check-rdb', 'redis-sentinel']) {
+  // tests/instances.tcl starts sentinels as src/redis-sentinel <conf>.
+  const sentinel = target === 'keydra' && sentinelRoles !== 'data' ? `${keydra} --sentinel` : 'exec /usr/bin/redis-server "$@" --sentinel';
+  writeFileSync(join(src, 'redis-sentinel'), `#!/bin/sh\n${sentinel}\n`, { mode: 0o755 });
+  for (const tool of ['redis-cli', 'redis-benchmark', 'redis-check-aof', 'redis-check-rdb']) {
     const real = `/usr/bin/${tool}`;
     if (existsSync(real)) symlinkSync(real, join(src, tool));
   }
@@ -397,7 +464,15 @@ function runUnit(suite: string, target: Target, port: number, mode: Mode, unit: 
       const x = l.replace(/\x1b\[[0-9;]*m/g, '');
       let m: RegExpMatchArray | null;
       if (x.startsWith('[ok]:')) res.ok++;
-      else if ((m = x.match(/^\[err\]: (.*)$/))) {
+      else if (/^\d\d:\d\d:\d\d> .*: OK$/.test(x))
+        res.ok++; // tests/instances.tcl (sentinel, cluster)
+      else if ((m = x.match(/^\d\d:\d\d:\d\d> (.*?): FAILED: (.*)$/))) {
+        res.err++;
+        res.failures.push(m[1]);
+      } else if ((m = x.match(/^FAILED: caught an error in the test (.*)$/))) {
+        res.exception++;
+        res.failures.push(`exception: ${m[1]}`);
+      } else if ((m = x.match(/^\[err\]: (.*)$/))) {
         res.err++;
         res.failures.push(m[1].replace(/ in tests\/\S+$/, ''));
       } else if ((m = x.match(/^\[exception\]: (.*)$/))) {
@@ -466,7 +541,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 /** Copies the cached suite into a fresh folder (runtest cleans and writes tests/tmp). */
 function prepareSuite(cached: string): string {
   const work = mkdtempSync(join(tmpdir(), 'keydra-suite-'));
-  cpSync(join(cached, 'runtest'), join(work, 'runtest'));
+  for (const f of ['runtest', 'runtest-sentinel', 'runtest-cluster']) cpSync(join(cached, f), join(work, f));
   cpSync(join(cached, 'tests'), join(work, 'tests'), { recursive: true });
   // One test needs the server's local PID even in external mode (redis-suite.md): skipped by name.
   for (const target of ['keydra', 'redis'] as Target[]) {
@@ -514,6 +589,8 @@ function table(results: UnitResult[]): string {
 /** The units a mode runs: those given with --units, else the mode's list. */
 function unitsOf(given: string[], mode: Mode): string[] {
   if (given.length) return given;
+  if (mode === 'sentinel') return SENTINEL_UNITS;
+  if (mode === 'cluster') return CLUSTER_UNITS;
   return mode === 'spawn' ? SPAWN_UNITS : mode === 'repl' ? REPL_UNITS : DEFAULT_UNITS;
 }
 
@@ -529,10 +606,10 @@ async function main(): Promise<number> {
   try {
     for (const mode of o.modes) {
       for (const target of o.targets) {
-        const spawnMode = mode === 'spawn' || mode === 'repl';
+        const spawnMode = SPAWNING.includes(mode);
         const s = spawnMode ? null : new ServerProc(target, mode);
         await s?.start();
-        if (spawnMode) installSpawnWrappers(suite, target);
+        if (spawnMode) installSpawnWrappers(suite, target, mode === 'sentinel' ? o.sentinelRoles : 'data');
         const base = s ? await configSnapshot(s) : new Map<string, string>();
         const results: UnitResult[] = [];
         console.log(`\n== ${target}, ${mode} mode${s ? ` (port ${s.port})` : ''} ==`);
