@@ -7,7 +7,7 @@
  */
 import { ERR_NOT_FLOAT, ERR_NOT_INTEGER } from '../errors.js';
 import { MAX_REPLY_BYTES } from '../protocol/reply.js';
-import type { Client } from '../server/client.js';
+import { type Client, outputLimited } from '../server/client.js';
 import { parseInt64 } from '../store/int64.js';
 
 export { parseInt64 };
@@ -79,9 +79,13 @@ export function isKeyword(arg: string, lower: string): boolean {
  */
 export const MAX_REPLY_ELEMENTS = Math.floor(MAX_REPLY_BYTES / 7);
 
-/** Replies `ERR value is out of range` and returns false when `count` exceeds MAX_REPLY_ELEMENTS. */
+/**
+ * Replies `ERR value is out of range` and returns false when `count` exceeds MAX_REPLY_ELEMENTS,
+ * unless client-output-buffer-limit bounds the client's output: then the reply streams and the
+ * command stops when the client is closed for its output (`c.closeAsap`), as Redis 7.0 does.
+ */
 export function replyCountOk(c: Client, count: number): boolean {
-  if (count <= MAX_REPLY_ELEMENTS) return true;
+  if (count <= MAX_REPLY_ELEMENTS || outputLimited(c)) return true;
   c.error('ERR value is out of range');
   return false;
 }

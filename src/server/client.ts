@@ -322,6 +322,18 @@ export function closeForOutputLimit(c: Client, async: boolean): void {
 }
 
 /**
+ * True when client-output-buffer-limit bounds this socket client's output (a hard or soft limit for
+ * its class): an over-long reply then closes it mid-command (Redis CLIENT_CLOSE_ASAP), so commands
+ * may stream replies larger than they could build and stop when `c.closeAsap` turns true.
+ */
+export function outputLimited(c: Client): boolean {
+  if (c.conn === null) return false;
+  const t = c.type;
+  const lim = netOf(c.server).limits[t === 'master' ? 'normal' : t];
+  return lim.hard > 0 || lim.soft > 0;
+}
+
+/**
  * ReplyWriter overflow hook of socket clients: the reply buffer must grow to `size` bytes.
  * @returns false when the client is (now) being closed for its output: the writer drops it.
  */
@@ -329,11 +341,14 @@ function outputMayGrow(c: Client, size: number): boolean {
   if (c.closeAsap) return false;
   const t = c.type;
   const lim = netOf(c.server).limits[t === 'master' ? 'normal' : t];
-  // With a limit for its class, asked again every 16 KB of output (Redis checks each new reply block).
-  c.reply.limitAt = lim.hard > 0 || lim.soft > 0 ? size + PROTO_REPLY_CHUNK_BYTES : Number.POSITIVE_INFINITY;
-  // The whole buffer counts here (omem leaves out its first 16 KB, Redis's static buffer): the
-  // limit is then hit before the buffer would double past it.
-  const used = size + (c.conn !== null ? c.conn.pendingBytes : 0);
+  // With a limit for its class, asked again at the end of each 16 KB block of output: Redis checks
+  // when it allocates a reply block, and counts the whole block.
+  const blocks = Math.ceil(size / PROTO_REPLY_CHUNK_BYTES) * PROTO_REPLY_CHUNK_BYTES;
+  c.reply.limitAt = lim.hard > 0 || lim.soft > 0 ? blocks : Number.POSITIVE_INFINITY;
+  // The whole buffer counts here (omem leaves out its first 16 KB, Redis's static buffer, but a
+  // reply with a deferred length, such as KEYS, goes to blocks from its first byte): the limit is
+  // then hit before the buffer would double past it.
+  const used = (size <= PROTO_REPLY_CHUNK_BYTES ? size : blocks) + (c.conn !== null ? c.conn.pendingBytes : 0);
   if (!outputLimitReached(c, used)) return true;
   c.reply.limitAt = Number.POSITIVE_INFINITY;
   closeForOutputLimit(c, true);

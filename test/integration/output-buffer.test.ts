@@ -128,6 +128,40 @@ describe('client output buffer limits', { skip: redisServerPath() === null ? NO_
     }
   });
 
+  it('a single reply over the normal hard limit closes the client mid-command: KEYS, HRANDFIELD/SRANDMEMBER with a huge negative count', async () => {
+    const prefix = 'long-key-name-prefix-of-100-chars'.padEnd(100, '-');
+    for (const p of servers) {
+      const c = p.s.c;
+      await c.call('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 100000 0 0');
+      try {
+        await c.pipeline(Array.from({ length: 1000 }, (_, i) => ['SET', `${prefix}${i}`, 'v']));
+        await c.call('HSET', 'obuf-h', 'a', 'b');
+        await c.call('SADD', 'obuf-s', 'a');
+        // ~111 KB of KEYS reply (Redis counts each 16 KB reply block it allocates).
+        for (const argv of [
+          ['KEYS', `${prefix}*`],
+          ['HRANDFIELD', 'obuf-h', '-999999999'],
+          ['SRANDMEMBER', 'obuf-s', '-999999999'],
+        ]) {
+          const v = await RawClient.connect(p.port);
+          const t0 = Date.now();
+          await assert.rejects(v.call(...argv), `${p.name}: ${argv[0]} closes the connection`);
+          v.close();
+          assert.ok(Date.now() - t0 < 5000, `${p.name}: ${argv[0]} stopped mid-run`);
+          assert.deepEqual(await c.call('PING'), { t: '+', v: 'PONG' });
+        }
+        // Under the limit nothing happens: 200 keys of KEYS.
+        const ok = await RawClient.connect(p.port);
+        const r = await ok.call('KEYS', `${prefix}1??`);
+        ok.close();
+        assert.equal((r as unknown[]).length, 100, p.name);
+      } finally {
+        await c.call('CONFIG', 'SET', 'client-output-buffer-limit', 'normal 0 0 0');
+        await c.pipeline(Array.from({ length: 1000 }, (_, i) => ['DEL', `${prefix}${i}`]));
+      }
+    }
+  });
+
   it('no limit (normal 0 0 0): the backlog shows in omem and tot-mem, and every reply arrives once read', async () => {
     for (const p of servers) {
       const c = p.s.c;

@@ -292,7 +292,8 @@ function hrandfieldCommand(c: Client, argv: string[]): void {
   const size = h.size;
   if (!uniq || count === 1) {
     c.reply.arrayLen(count * mult);
-    for (let k = 0; k < count; k++) emit(Math.floor(Math.random() * size));
+    // Stops once the client is closed for its output (Redis checks CLIENT_CLOSE_ASAP here).
+    for (let k = 0; k < count && !c.closeAsap; k++) emit(Math.floor(Math.random() * size));
     return;
   }
   if (count >= size) {

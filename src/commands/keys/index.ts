@@ -346,6 +346,7 @@ function keysCommand(c: Client, argv: string[]): void {
     if (hasExpires && isExpired(db, key, now)) continue;
     c.reply.bulk(key);
     n++;
+    if (c.closeAsap) break; // closed for its output: the rest would be dropped (Redis keysCommand)
   }
   c.reply.setDeferredArrayLen(mark, n);
 }

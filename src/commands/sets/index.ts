@@ -230,7 +230,7 @@ function srandmemberCommand(c: Client, argv: string[]): void {
     const count = l < 0 ? -l : l;
     if (!replyCountOk(c, count)) return;
     c.reply.arrayLen(count);
-    for (let k = 0; k < count; k++) c.reply.bulk(ms[Math.floor(Math.random() * size)]);
+    for (let k = 0; k < count && !c.closeAsap; k++) c.reply.bulk(ms[Math.floor(Math.random() * size)]);
     return;
   }
   if (l >= size) {

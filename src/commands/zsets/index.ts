@@ -11,7 +11,7 @@ import { ObjType, RObject } from '../../store/db.js';
 import { formatDouble as formatScore } from '../../protocol/reply.js';
 import { type LexRange, lexGteMin, lexLteMax, type SkipNode } from '../../store/skiplist.js';
 import { ZAddIn, ZAddOut, ZSet, zsetLimits } from '../../store/zset.js';
-import { isKeyword, parseInt64, parseIntOrReply, replyCountOk } from '../args.js';
+import { MAX_REPLY_ELEMENTS, isKeyword, parseInt64, parseIntOrReply } from '../args.js';
 import type { CommandDef } from '../types.js';
 import { globMatch, parseDoubleStrict, parseLexRange, parseScoreRange, parseTimeoutOrReply, readZset, writeZset } from './util.js';
 
@@ -965,7 +965,11 @@ function zrandmemberCommand(c: Client, argv: string[]): void {
     const scores: number[] = [];
     const size = z.size;
     if (l < 0) {
-      if (!replyCountOk(c, -l)) return;
+      // Members are collected before the reply: the count is bounded whatever the output limit.
+      if (-l > MAX_REPLY_ELEMENTS) {
+        c.error('ERR value is out of range');
+        return;
+      }
       for (let i = 0; i < -l; i++) {
         const x = z.nodeAt(Math.floor(Math.random() * size)) as SkipNode;
         members.push(x.ele);

@@ -496,7 +496,13 @@ export function decodeRdb(buf: Buffer, ks: Keyspace, now = Date.now(), checksum 
  * duplicate fails the load (DEBUG RELOAD NOFLUSH without MERGE), where Redis panics on a key.
  * @throws RdbError as decodeRdb.
  */
-export function* decodeRdbSteps(buf: Buffer, ks: Keyspace, now = Date.now(), checksum = true, allowDup = true): Generator<number, RdbLoadInfo> {
+export function* decodeRdbSteps(
+  buf: Buffer,
+  ks: Keyspace,
+  now = Date.now(),
+  checksum = true,
+  allowDup = true,
+): Generator<number, RdbLoadInfo> {
   const r = new RdbReader(buf);
   r.need(9);
   if (buf.toString('latin1', 0, 5) !== 'REDIS') r.fail('Wrong signature trying to load DB from file');
