@@ -25,6 +25,7 @@ import { objectEncoding } from '../keys/index.js';
 import { parseInt64 } from '../args.js';
 import type { CommandDef } from '../types.js';
 import { replyHelp } from '../../protocol/respTree.js';
+import { functionsEngine } from '../../scripting/functions.js';
 import { rewriteConfigFile } from './config.js';
 
 // ---- digest (Redis debug.c) ----------------------------------------------------------------
@@ -181,7 +182,11 @@ function debugReload(c: Client, argv: string[]): void {
   try {
     if (save) p.saveSync();
     const data = fs.readFileSync((p as unknown as { rdbPath: string }).rdbPath);
-    if (flush) for (const db of c.server.keyspace.dbs) db.clear();
+    if (flush) {
+      // Redis emptyData(-1, EMPTYDB_NO_FLAGS): the function libraries go too.
+      for (const db of c.server.keyspace.dbs) db.clear();
+      functionsEngine(c.server).flush();
+    }
     decodeRdb(data, c.server.keyspace, Date.now(), true, merge);
   } catch (e) {
     // Redis replies without the cause (rdbLoad logs it).
