@@ -72,6 +72,8 @@ export const enum CmdFlag {
   SkipMonitor = 1 << 15,
   SkipSlowlog = 1 << 16,
   NoMandatoryKeys = 1 << 17,
+  /** May delete keys it did not name (lazy expiry of random keys): its effects are not wrapped in MULTI/EXEC. */
+  TouchesArbitraryKeys = 1 << 18,
 }
 
 export const FLAG_BITS: Record<string, number> = {
@@ -129,6 +131,7 @@ export class Command {
     this.arity = info[1] as number;
     this.flagNames = (info[2] as { v: { v: string }[] }).v.map((f) => f.v);
     let flags = HIDDEN_MAY_REPLICATE.has(this.fullName) ? CmdFlag.MayReplicate : 0;
+    if (TOUCHES_ARBITRARY_KEYS.has(this.fullName)) flags |= CmdFlag.TouchesArbitraryKeys;
     for (const f of this.flagNames) flags |= FLAG_BITS[f] ?? 0;
     this.flags = flags;
     this.flagsFor = def.flagsFor ?? null;
@@ -169,6 +172,13 @@ export class Command {
  * drop it when the script declares flags (CommandDef.flagsFor, script.c scriptFlagsToCmdFlags).
  */
 const HIDDEN_MAY_REPLICATE = new Set(['eval', 'evalsha', 'fcall', 'pfcount', 'publish', 'spublish']);
+
+/**
+ * Commands flagged TOUCHES_ARBITRARY_KEYS in Redis 7.0's commands/*.json (not shown by COMMAND
+ * INFO): run directly, the DELs of the expired keys they meet are propagated without MULTI/EXEC
+ * (server.c propagatePendingCommands).
+ */
+const TOUCHES_ARBITRARY_KEYS = new Set(['scan', 'randomkey']);
 
 function findDocsSubcommands(docs: RespNode): Map<string, RespNode> {
   const out = new Map<string, RespNode>();

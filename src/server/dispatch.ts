@@ -283,7 +283,7 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   if (server.execDepth === 0) {
     const stream = server.replication.stream;
     const before = stream.offset;
-    server.flushPropagation();
+    server.flushPropagation((cmd.flags & CmdFlag.TouchesArbitraryKeys) !== 0);
     // The stream offset right after this client's last propagated write, what WAIT waits for (Redis c->woff).
     if (stream.offset !== before) c.woff = stream.offset;
   }

@@ -731,13 +731,14 @@ export class KeydraServer {
    * Sends queued writes to the listeners; several writes from one command, EXEC or script go
    * out wrapped in MULTI/EXEC so replicas and the AOF apply them atomically.
    */
-  flushPropagation(): void {
+  flushPropagation(noMulti = false): void {
     const ops = this.pendingPropagation;
     if (ops.length === 0) return;
     this.pendingPropagation = [];
     if (this.propagationListeners.length === 0) return;
-    // Redis propagatePendingCommands: more than one op (of any target) → MULTI ... EXEC to both.
-    const wrap = ops.length > 1;
+    // Redis propagatePendingCommands: more than one op (of any target) → MULTI ... EXEC to both,
+    // unless the command run directly touches arbitrary keys (SCAN, RANDOMKEY: `noMulti`).
+    const wrap = ops.length > 1 && !noMulti;
     if (wrap) this.emit(ops[0].dbId, ['MULTI'], PROPAGATE_ALL);
     for (const op of ops) this.emit(op.dbId, op.argv, op.targets);
     if (wrap) this.emit(ops[ops.length - 1].dbId, ['EXEC'], PROPAGATE_ALL);

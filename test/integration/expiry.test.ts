@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { RawClient } from '../../src/client/rawClient.js';
 import type { KeydraServer } from '../../src/server/server.js';
 import { ObjType, RObject } from '../../src/store/db.js';
+import { activeExpireOff } from '../../src/expire/activeExpire.js';
 import { type Peer, startKeydra } from '../helpers/servers.js';
 import type { RunningServer } from '../../src/index.js';
 
@@ -70,6 +71,40 @@ describe('expiry (integration)', () => {
       assert.ok(!props.some((a) => a[0] === 'MULTI'), 'active expiry DELs are not wrapped in MULTI');
     } finally {
       server.notifyKeyspaceEvent = orig;
+    }
+  });
+
+  it('lazy expiry met by SCAN or RANDOMKEY run directly propagates bare DELs; inside MULTI they are wrapped', async () => {
+    const units: string[][][] = [];
+    let cur: string[][] = [];
+    server.addPropagationListener((_db, argv) => {
+      cur.push(argv);
+      if (argv[0] !== 'MULTI' && (argv[0] === 'EXEC' || !cur.some((a) => a[0] === 'MULTI'))) {
+        units.push(cur);
+        cur = [];
+      }
+    });
+    activeExpireOff.add(server);
+    try {
+      for (const cmd of [['SCAN', '0'], ['RANDOMKEY']]) {
+        units.length = 0;
+        await c.call('FLUSHALL');
+        for (const k of ['lz:1', 'lz:2']) await c.call('SET', k, 'v', 'PX', '1');
+        await sleep(5);
+        units.length = 0;
+        await c.call(...cmd);
+        // Redis server.c propagatePendingCommands: TOUCHES_ARBITRARY_KEYS → no transaction.
+        assert.deepEqual(units.flat().map((a) => a[0]), ['DEL', 'DEL'], `${cmd[0]}: ${JSON.stringify(units)}`);
+        for (const k of ['lz:1', 'lz:2']) await c.call('SET', k, 'v', 'PX', '1');
+        await sleep(5);
+        units.length = 0;
+        await c.call('MULTI');
+        await c.call(...cmd);
+        await c.call('EXEC');
+        assert.deepEqual(units.flat().map((a) => a[0]), ['MULTI', 'DEL', 'DEL', 'EXEC'], `${cmd[0]} in MULTI`);
+      }
+    } finally {
+      activeExpireOff.delete(server);
     }
   });
 
