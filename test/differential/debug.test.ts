@@ -45,6 +45,14 @@ describe('DEBUG subcommands used by the Redis suite (differential)', () => {
     assert.fail('the key was not actively expired after PAUSE-CRON 0');
   });
 
+  it('QUICKLIST-PACKED-THRESHOLD takes memory sizes (1b .. 4gb - 1mb, 0 = default); lists of big elements behave the same', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    for (const v of ['1b', '1', '0', '10k', '4gb', '4095mb', '-1', 'x', '1tb']) await same(['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', v]);
+    await same(['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '1b'], ['DEL', 'dbg:pl'], ['LPUSH', 'dbg:pl', '9', 'xxxxxxxxxx', 'xxxxxxxxxx']);
+    await same(['LINSERT', 'dbg:pl', 'BEFORE', '9', '8'], ['LSET', 'dbg:pl', '0', 'yyyyyyyyyyyy'], ['LRANGE', 'dbg:pl', '0', '-1']);
+    await same(['DEBUG', 'RELOAD'], ['LRANGE', 'dbg:pl', '0', '-1'], ['DEBUG', 'QUICKLIST-PACKED-THRESHOLD', '0']);
+  });
+
   it('SET-DISABLE-DENY-SCRIPTS and REPLYBUFFER', async (t) => {
     if (!d) return t.skip(NO_REDIS);
     await same(['EVAL', "return redis.pcall('client', 'pause', '1')", '0']);

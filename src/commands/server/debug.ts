@@ -25,6 +25,7 @@ import { objectEncoding } from '../keys/index.js';
 import { parseInt64 } from '../args.js';
 import type { CommandDef } from '../types.js';
 import { replyHelp } from '../../protocol/respTree.js';
+import { parseMemory } from '../../config/config.js';
 import { functionsEngine } from '../../scripting/functions.js';
 import { rewriteConfigFile } from './config.js';
 
@@ -424,7 +425,10 @@ function debugCommand(c: Client, argv: string[]): void {
     return;
   }
   if (sub === 'quicklist-packed-threshold' && n === 3) {
-    if (parseInt64(argv[2]) === null) {
+    // Redis memtoull + quicklistisSetPackedThreshold: 0 (back to 1 GB) up to 4 GB - 1 MB. Keydra's
+    // lists keep elements of any size the same way, so the threshold changes no behaviour.
+    const sz = parseMemory(argv[2]);
+    if (!(sz >= 0 && sz <= 2 ** 32 - 2 ** 20)) {
       c.error('ERR argument must be a memory value bigger than 1 and smaller than 4gb');
       return;
     }
