@@ -51,12 +51,28 @@ export class RObject {
    * `(minutes << 8) | counter` as Redis packs it.
    */
   get lru(): number {
-    return this.bits >>> 3;
+    return (this.bits >>> 3) & 0x0fffffff;
   }
   set lru(v: number) {
-    this.bits = (v << 3) | (this.bits & 7);
+    this.bits = (v << 3) | (this.bits & RAW_AND_TYPE);
+  }
+  /**
+   * A string value changed in place (APPEND, SETRANGE, SETBIT, BITFIELD, BITOP's result): OBJECT
+   * ENCODING reports `raw` whatever the value, as Redis's unshared sds strings (dbUnshareStringValue);
+   * otherwise a string's encoding follows its value (int, embstr, raw). The sign bit of `bits`
+   * (still a Smi on 64-bit V8).
+   */
+  get raw(): boolean {
+    return this.bits < 0;
+  }
+  set raw(v: boolean) {
+    this.bits = v ? this.bits | RAW_BIT : this.bits & ~RAW_BIT;
   }
 }
+
+/** `bits`: the raw-string flag (sign bit) and the type (low 3 bits). */
+const RAW_BIT = 1 << 31;
+const RAW_AND_TYPE = RAW_BIT | 7;
 
 // V8 sizes a class's objects after its first constructions (in-object slack tracking); a full GC
 // in the middle of them was seen to leave RObject's fields out of object (64 B instead of 48 B per
@@ -206,6 +222,7 @@ export class Db {
       if (ks.beforeWrite !== null) ks.beforeWrite(this, key);
       ks.touch(old);
       old.value = val;
+      if (old.bits < 0) old.raw = false; // a new value: its encoding follows it again
       if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
       ks.hooks.keyModified(this, key);
       return true;

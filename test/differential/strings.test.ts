@@ -474,3 +474,41 @@ test('RESP3 replies', async (t) => {
     k.close();
   }
 });
+
+test('OBJECT ENCODING of strings: int, embstr, raw by value; raw once changed in place (APPEND, SETRANGE, SETBIT, BITFIELD, BITOP), by value again after SET or INCR', async (t) => {
+  if (!d) return t.skip(NO_REDIS);
+  const enc = (k: string): Cmd => ['OBJECT', 'ENCODING', k];
+  await same(
+    ['SET', 'e:n', '1234'],
+    enc('e:n'),
+    ['SETRANGE', 'e:n', '0', ''],
+    enc('e:n'),
+    ['SETRANGE', 'e:n', '0', '2'],
+    enc('e:n'),
+    ['GET', 'e:n'],
+    ['INCR', 'e:n'],
+    enc('e:n'),
+    ['APPEND', 'e:n', '5'],
+    enc('e:n'),
+    ['SET', 'e:n', '77'],
+    enc('e:n'),
+    ['APPEND', 'e:new', '42'],
+    enc('e:new'),
+    ['SETRANGE', 'e:sr', '3', 'ab'],
+    enc('e:sr'),
+    ['SET', 'e:s', 'short'],
+    enc('e:s'),
+    ['SET', 'e:long', 'x'.repeat(45)],
+    enc('e:long'),
+    ['SETBIT', 'e:bit', '7', '1'],
+    enc('e:bit'),
+    ['BITFIELD', 'e:bf', 'SET', 'u8', '0', '255'],
+    enc('e:bf'),
+    ['BITOP', 'OR', 'e:op', 'e:bit', 'e:bf'],
+    enc('e:op'),
+    ['SET', 'e:bit', '12'],
+    enc('e:bit'),
+    ['INCRBYFLOAT', 'e:f', '1.5'],
+    enc('e:f'),
+  );
+});

@@ -8,6 +8,7 @@
  * FAIL). Notifications: `setbit` (SETBIT, BITFIELD), `set`/`del` (BITOP), class `$`/`g`.
  * Source: Redis 7.0 bitops.c.
  */
+import { rawString } from '../strings/index.js';
 import {
   ERR_BITFIELD_OVERFLOW_TYPE,
   ERR_BITFIELD_RO,
@@ -99,7 +100,7 @@ function setbitCommand(c: Client, argv: string[]): void {
   if (grew || nb !== byteval) {
     const ns = nb === byteval ? s : s.slice(0, byte) + String.fromCharCode(nb) + s.slice(byte + 1);
     const db = c.db;
-    db.setKey(key, new RObject(ObjType.String, ns), true);
+    db.setKey(key, rawString(ns), true);
     c.server.notifyKeyspaceEvent('$', 'setbit', key, db.id);
     c.server.dirty++;
   }
@@ -414,7 +415,7 @@ function bitopCommand(c: Client, argv: string[]): void {
         }
       }
     }
-    db.setKey(target, new RObject(ObjType.String, res.latin1Slice(0, maxlen)));
+    db.setKey(target, rawString(res.latin1Slice(0, maxlen)));
     c.server.notifyKeyspaceEvent('$', 'set', target, db.id);
     c.server.dirty++;
   } else if (db.delete(target)) {
@@ -646,7 +647,7 @@ function bitfieldGeneric(c: Client, argv: string[], readonlyCmd: boolean): void 
       c.reply.nullBulk();
     }
   }
-  if (created || changes !== 0) db.setKey(key, new RObject(ObjType.String, buf.latin1Slice(0, buf.length)), true);
+  if (created || changes !== 0) db.setKey(key, rawString(buf.latin1Slice(0, buf.length)), true);
   if (changes !== 0) {
     c.server.notifyKeyspaceEvent('$', 'setbit', key, db.id);
     c.server.dirty += changes;

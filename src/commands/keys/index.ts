@@ -463,6 +463,7 @@ function isIntEncodable(s: string): boolean {
  */
 export function objectEncoding(o: RObject): string {
   if (o.type === ObjType.String) {
+    if (o.raw) return 'raw';
     const s = o.value as string;
     if (isIntEncodable(s)) return 'int';
     return s.length <= 44 ? 'embstr' : 'raw';

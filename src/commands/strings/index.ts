@@ -408,6 +408,7 @@ function incrDecr(c: Client, key: string, incr: number | bigint): void {
   const s = String(result);
   if (o !== undefined) {
     o.value = s; // values are never shared between keys (COPY makes a new object)
+    o.raw = false;
     c.server.keyspace.hooks.keyModified(db, key);
   } else db.setKey(key, new RObject(ObjType.String, s));
   c.server.notifyKeyspaceEvent('$', 'incrby', key, db.id);
@@ -480,6 +481,7 @@ function incrbyfloatCommand(c: Client, argv: string[]): void {
   const s = formatLongDouble(sum);
   if (o !== undefined) {
     o.value = s; // values are never shared between keys (COPY makes a new object)
+    o.raw = false;
     c.server.keyspace.hooks.keyModified(db, key);
   } else db.setKey(key, new RObject(ObjType.String, s));
   c.server.notifyKeyspaceEvent('$', 'incrbyfloat', key, db.id);
@@ -498,6 +500,13 @@ const MAX_JS_STRING = (1 << 29) - 24;
 function maxStringLen(c: Client): number {
   const n = c.server.config.num('proto-max-bulk-len');
   return Math.min(n, MAX_JS_STRING);
+}
+
+/** A string object built in place by Redis (an unshared sds): OBJECT ENCODING says raw (RObject.raw). */
+export function rawString(s: string): RObject {
+  const o = new RObject(ObjType.String, s);
+  o.raw = true;
+  return o;
 }
 
 /** APPEND key value: the new length; creates the key if missing (Redis docs: APPEND). */
@@ -521,7 +530,7 @@ function appendCommand(c: Client, argv: string[]): void {
       c.error(ERR_STRING_TOO_LONG);
       return;
     }
-    db.setKey(key, new RObject(ObjType.String, old + add), true);
+    db.setKey(key, rawString(old + add), true);
   }
   c.server.notifyKeyspaceEvent('$', 'append', key, db.id);
   c.server.dirty++;
@@ -609,7 +618,7 @@ function setrangeCommand(c: Client, argv: string[]): void {
       return;
     }
     const s = '\0'.repeat(offset) + value;
-    db.setKey(key, new RObject(ObjType.String, s));
+    db.setKey(key, rawString(s));
     newLen = s.length;
   } else {
     if (o.type !== ObjType.String) {
@@ -630,7 +639,7 @@ function setrangeCommand(c: Client, argv: string[]): void {
       offset >= old.length
         ? old + '\0'.repeat(offset - old.length) + value
         : old.slice(0, offset) + value + (end < old.length ? old.slice(end) : '');
-    db.setKey(key, new RObject(ObjType.String, s), true);
+    db.setKey(key, rawString(s), true);
     newLen = s.length;
   }
   c.server.notifyKeyspaceEvent('$', 'setrange', key, db.id);
