@@ -141,6 +141,11 @@ export class Persistence {
               () => this.logProgress(),
             );
           } catch (e) {
+            if (e instanceof RdbError && e.crcMismatch) {
+              // Redis: the checksum line, then rdbReportCorruptRDB's (startup aborts after it).
+              server.log.warning(e.message);
+              throw new Error('Internal error in RDB reading offset 0, function at rdb.c:3225 -> RDB CRC error');
+            }
             const off = e instanceof RdbError ? ` at offset ${e.offset}` : '';
             throw new Error(
               `Short read or OOM loading DB. Unrecoverable error, aborting now. ${path.basename(this.rdbPath)}${off}: ${(e as Error).message}`,

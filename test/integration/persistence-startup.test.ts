@@ -114,11 +114,39 @@ describe('bad files stop the server (non-zero exit, file and offset named)', () 
     fs.writeFileSync(file, flipped);
     let r = runFailing(['--dir', dir]);
     assert.notEqual(r.status, 0);
-    assert.match(r.out, /dump\.rdb at offset \d+/);
+    // A flip inside a value parses and fails the checksum; one in a length or type fails the parse.
+    assert.match(r.out, /dump\.rdb at offset \d+|RDB CRC error/);
     fs.writeFileSync(file, img.subarray(0, Math.floor(img.length / 2)));
     r = runFailing(['--dir', dir]);
     assert.notEqual(r.status, 0);
     assert.match(r.out, /dump\.rdb at offset \d+: Unexpected EOF/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('RDB with a wrong CRC64: the same two log lines as redis-server (expected and read CRC), no start', {
+    skip: spawnSync('redis-server', ['--version']).status !== 0 ? 'redis-server not installed' : false,
+  }, async () => {
+    const dir = tmp();
+    writeBigRdb(dir, 100);
+    const file = join(dir, 'dump.rdb');
+    const img = fs.readFileSync(file);
+    img.write('foobar00', img.length - 8, 'latin1');
+    fs.writeFileSync(file, img);
+    const k = runFailing(['--dir', dir]);
+    const rr = spawnSync('redis-server', ['--port', String(await freePort()), '--bind', '127.0.0.1', '--save', '', '--dir', dir], {
+      encoding: 'utf8',
+      timeout: 30000,
+    });
+    const redisOut = `${rr.stdout}${rr.stderr}`;
+    assert.notEqual(k.status, 0);
+    assert.notEqual(rr.status, 0);
+    const line = /Wrong RDB checksum expected: \([0-9a-f]{16}\) but got \(30307261626f6f66\)\. Aborting now\./;
+    const expected = (out: string) => /Wrong RDB checksum expected: \(([0-9a-f]{16})\)/.exec(out)?.[1];
+    assert.match(k.out, line);
+    assert.match(redisOut, line);
+    assert.equal(expected(k.out), expected(redisOut), 'both compute the same CRC64 of the file');
+    for (const out of [k.out, redisOut])
+      assert.match(out, /Internal error in RDB reading offset 0, function at rdb\.c:\d+ -> RDB CRC error/);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

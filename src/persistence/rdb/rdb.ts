@@ -54,6 +54,8 @@ export class RdbError extends Error {
   constructor(
     message: string,
     public offset: number,
+    /** The file's CRC64 does not match (Redis rdbReportCorruptRDB "RDB CRC error"). */
+    public crcMismatch = false,
   ) {
     super(message);
   }
@@ -534,7 +536,11 @@ export function* decodeRdbSteps(
           const stored = buf.subarray(r.pos, r.pos + 8);
           if (checksum && !stored.every((b) => b === 0)) {
             const crc = new Crc64().update(buf, 0, r.pos).bytesLE();
-            if (!crc.equals(stored)) throw new RdbError('Wrong RDB checksum', end);
+            if (!crc.equals(stored)) {
+              // rdbLoadRioWithLoadingCtx's text: both CRCs as the little-endian uint64 they are.
+              const hex = (b: Buffer) => Buffer.from(b).reverse().toString('hex');
+              throw new RdbError(`Wrong RDB checksum expected: (${hex(crc)}) but got (${hex(stored)}). Aborting now.`, end, true);
+            }
           }
           r.pos += 8;
         }
