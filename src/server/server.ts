@@ -29,6 +29,7 @@ import { aclOf, loadAclAtStartup } from './acl.js';
 import { PubSub } from './pubsub.js';
 import { getReplication, type Replication } from '../replication/index.js';
 import { Cluster } from '../cluster/index.js';
+import { SlotIndex } from '../store/slotIndex.js';
 
 /** Keydra's own version (INFO keydra_version); `redis_version` is the Redis it implements. */
 export const KEYDRA_VERSION = '0.1.0';
@@ -218,6 +219,8 @@ export class KeydraServer {
     loadAclAtStartup(this); // `user` directives and aclfile (throws when invalid)
     this.replication = getReplication(this);
     this.cluster = config.bool('cluster-enabled') ? new Cluster(this) : null;
+    // A cluster node keeps db 0's keys by hash slot (Redis slots_to_keys, src/store/slotIndex.ts).
+    if (this.cluster !== null) this.keyspace.dbs[0].slots = new SlotIndex();
   }
 
   /** Redis Cluster (src/cluster) when cluster-enabled is yes, else null. */
