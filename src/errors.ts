@@ -19,6 +19,8 @@ export const ERR_INVALID_DB_INDEX = 'ERR invalid DB index';
 export const ERR_SELECT_CLUSTER = 'ERR SELECT is not allowed in cluster mode';
 export const ERR_MOVE_CLUSTER = 'ERR MOVE is not allowed in cluster mode';
 export const ERR_COPY_CLUSTER = 'ERR Copying to another database is not allowed in cluster mode';
+/** A script with the no-cluster shebang flag on a cluster node (script.c scriptPrepareForRun). */
+export const ERR_SCRIPT_NO_CLUSTER = "ERR Can not run script on cluster, 'no-cluster' flag is set.";
 export const ERR_SWAPDB_CLUSTER = 'ERR SWAPDB is not allowed in cluster mode';
 export const ERR_SAME_OBJECT = 'ERR source and destination objects are the same';
 export const ERR_NOAUTH = 'NOAUTH Authentication required.';
