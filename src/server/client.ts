@@ -72,10 +72,13 @@ export class Client {
   /** ASKING: the next command may use a slot this node imports (Redis CLIENT_ASKING, one-shot; kept inside MULTI). */
   asking = false;
   /**
-   * Cluster forwarding (src/server/clusterForward.ts): this client's command was sent to the slot's
-   * owner and its reply is awaited; its later commands wait in the query buffer meanwhile.
+   * Cluster forwarding (src/server/clusterForward.ts): the number of this client's commands sent to
+   * a slot's owner whose replies are awaited, the link they went on, and the first later command
+   * that could not follow them on that link (it runs once they are answered, keeping reply order).
    */
-  forwarding = false;
+  fwdPending = 0;
+  fwdLink: object | null = null;
+  fwdDeferred: string[] | null = null;
   /** Replication offset after this client's last propagated write (Redis c->woff; WAIT). */
   woff = 0;
   /** Set while the client waits in a blocking command. */

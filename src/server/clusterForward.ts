@@ -7,8 +7,10 @@
  *
  * - One pooled connection per owner address and protocol (RESP2/RESP3, HELLO 3 sent first),
  *   pipelined: many clients' commands share it and replies come back in order.
- * - Order per client: while its command is away the client's later commands wait in its query
- *   buffer (`c.forwarding` stops processInput), so replies reach the client in request order.
+ * - Order per client: a client's later commands go on the same link while they are forwarded to
+ *   the same node (pipelined, `canPipeline`); the first one that is not waits, with those behind
+ *   it in the query buffer, until every forwarded reply is relayed (`c.fwdDeferred` stops
+ *   processInput), so replies reach the client in request order.
  * - MULTI ... EXEC queued for a remote slot goes as one unit (MULTI, the queue, EXEC written
  *   together on the link); only EXEC's reply is relayed.
  * - -ASK: sent as ASKING + the command to the importing node.
@@ -25,7 +27,8 @@ import type { ClusterNode } from '../cluster/node.js';
 import { encodeCommand } from '../client/rawClient.js';
 import type { Client } from './client.js';
 import { CmdFlag, type Command } from './command.js';
-import { Redir, redirectError, type Route } from './clusterRouter.js';
+import { commandMayHaveKeys, getNodeByQuery, Redir, redirectError, type Route } from './clusterRouter.js';
+import { processCommand } from './dispatch.js';
 import type { KeydraServer } from './server.js';
 
 /** One request on a link: `total` replies expected, only the one at `keep` is relayed to `c`. */
@@ -218,10 +221,27 @@ export class ClusterForward {
     }
     const blocking = (cmd.flags & CmdFlag.Blocking) !== 0;
     const link = blocking ? this.ownLink(c, node) : this.link(node, c.resp);
-    c.forwarding = true;
+    c.fwdPending++;
+    c.fwdLink = link;
     this.forwarded++;
     link.send(c, cmds, keep, fallback);
     return true;
+  }
+
+  /**
+   * May `argv`, read while `c` has forwarded commands in flight, go now? Only when it would be
+   * forwarded (MOVED, no ASKING, not blocking, not EXEC, no MULTI open, no ACL or auth check that
+   * could answer first) on the link the others went on, so its reply comes after theirs.
+   */
+  canPipeline(c: Client, argv: string[]): boolean {
+    if (!this.enabled || c.multi !== null || !c.authenticated || !c.unrestricted || c.asking || c.fwdLink === null) return false;
+    const cmd = this.server.commands.lookupArgv(argv);
+    if (cmd === undefined || (cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) return false;
+    if (NOT_FORWARDED.has(cmd.fullName) || (cmd.flags & CmdFlag.Blocking) !== 0 || !commandMayHaveKeys(cmd) || cmd.fullName === 'exec') return false;
+    const r = getNodeByQuery(c, cmd, argv, cmd.flagsFor === null ? cmd.flags : cmd.flagsFor(c, argv, cmd.flags), false);
+    if (r.code !== Redir.Moved) return false;
+    const [host, port] = this.addrOf(r.node!);
+    return this.links.get(`${host}:${port}/${c.resp}`) === c.fwdLink;
   }
 
   /**
@@ -277,11 +297,18 @@ export class ClusterForward {
 
   /** Relays a forwarded command's reply to its client and resumes its pending commands. */
   deliver(c: Client, reply: Buffer): void {
-    c.forwarding = false;
+    c.fwdPending--;
     if (c.closed) return;
     c.reply.raw(reply);
     const server = this.server;
     server.markPendingWrite(c);
+    if (c.fwdPending !== 0) return;
+    c.fwdLink = null;
+    const deferred = c.fwdDeferred;
+    if (deferred !== null) {
+      c.fwdDeferred = null;
+      processCommand(c, deferred);
+    }
     server.processInput(c);
   }
 

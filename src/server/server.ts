@@ -571,9 +571,14 @@ export class KeydraServer {
     const parser = c.parser;
     beginBatch();
     try {
-      while (c.blocked === null && !c.forwarding && !c.closeAfterReply && !c.closed) {
+      while (c.blocked === null && c.fwdDeferred === null && !c.closeAfterReply && !c.closed) {
         const argv = parser.next();
         if (argv === null) break;
+        // Behind forwarded commands, only a command forwarded on the same link may run now (src/server/clusterForward.ts).
+        if (c.fwdPending !== 0 && !this.clusterForward!.canPipeline(c, argv)) {
+          c.fwdDeferred = argv;
+          break;
+        }
         processCommand(c, argv);
       }
     } finally {
