@@ -108,7 +108,7 @@ export class Cluster {
   constructor(readonly host: ClusterHost) {
     const cfg = host.config;
     this.configPath = cfg.resolvePath(cfg.str('cluster-config-file'));
-    let loaded;
+    let loaded: ReturnType<typeof loadNodesConf>;
     try {
       loaded = loadNodesConf(this.configPath);
     } catch (e) {
