@@ -907,7 +907,7 @@ export class Cluster {
       const flags = g.flags;
       const node = this.lookupNode(g.name);
       if (node !== undefined) {
-        if (sender !== null && sender.isPrimary && node !== this.myself) {
+        if (sender?.isPrimary && node !== this.myself) {
           if (flags & (NodeFlag.Fail | NodeFlag.PFail)) {
             if (this.addFailureReport(node, sender)) this.host.log.verbose(`Node ${sender.name} reported node ${node.name} as not reachable.`);
             this.markNodeAsFailingIfNeeded(node);
@@ -1144,7 +1144,7 @@ export class Cluster {
         senderPrimary = sender.isPrimary ? sender : sender.replicaOf;
         if (senderPrimary !== null) dirtySlots = !bytesEqual(senderPrimary.slots, h.myslots);
       }
-      if (sender !== undefined && sender.isPrimary && dirtySlots) this.updateSlotsConfigWith(sender, senderConfigEpoch, h.myslots);
+      if (sender?.isPrimary && dirtySlots) this.updateSlotsConfigWith(sender, senderConfigEpoch, h.myslots);
       if (sender !== undefined && dirtySlots) {
         for (let j = 0; j < CLUSTER_SLOTS; j++) {
           if (h.myslots[j >> 3] & (1 << (j & 7))) {
@@ -1284,7 +1284,7 @@ export class Cluster {
     if (reason === st.cantFailoverReason && nowS - this.cantFailoverLogTime < CANT_FAILOVER_RELOG_PERIOD) return;
     st.cantFailoverReason = reason;
     const p = this.myself.replicaOf;
-    if (p !== null && p.failed && Date.now() - p.failTime < this.nodeTimeout + 5000) return;
+    if (p?.failed && Date.now() - p.failTime < this.nodeTimeout + 5000) return;
     const msgs: Record<number, string> = {
       [CANT_FAILOVER_DATA_AGE]:
         "Disconnected from master for longer than allowed. Please check the 'cluster-replica-validity-factor' configuration option.",
@@ -1334,7 +1334,7 @@ export class Cluster {
       return;
     }
     const link = this.host.replication.link;
-    let dataAge = link !== null && link.linkUp ? 0 : link !== null && link.downSince !== 0 ? now - link.downSince : now;
+    let dataAge = link?.linkUp ? 0 : link !== null && link.downSince !== 0 ? now - link.downSince : now;
     if (dataAge > this.nodeTimeout) dataAge -= this.nodeTimeout;
     const factor = cfg.num('cluster-replica-validity-factor');
     if (factor !== 0 && dataAge > cfg.num('repl-ping-replica-period') * 1000 + this.nodeTimeout * factor) {
