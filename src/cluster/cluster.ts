@@ -102,6 +102,8 @@ export class Cluster {
   private cantFailoverLogTime = 0;
   private prevAnnounceIp = '';
   private closed = false;
+  /** DEBUG DROP-CLUSTER-PACKET-FILTER: received messages of this type are dropped (-1: none). */
+  dropPacketFilter = -1;
   /** total_cluster_links_buffer_limit_exceeded (always 0: no send buffer limit enforced). */
   linksBufferLimitExceeded = 0;
 
@@ -1023,6 +1025,10 @@ export class Cluster {
     const now = Date.now();
     if (type < MSG_TYPE_COUNT) st.statsReceived[type]++;
     if (h.ver !== 1) return true;
+    if (type === this.dropPacketFilter) {
+      this.host.log.warning('Dropping packet that matches debug drop filter');
+      return true;
+    }
     const explen = expectedLength(msg, h);
     if (explen !== h.totlen) {
       this.host.log.warning(`Received invalid packet of type ${type}: length ${h.totlen}, expected ${explen}`);
