@@ -399,6 +399,9 @@ export const DIRECTIVES: Directive[] = [
     keydra: true,
     validate: (v) => ((v as string[]).length > 16 ? 'Too many bind addresses specified.' : null),
   },
+  // Keydra's own: a cluster node sends a command for a slot another node owns to that node and
+  // relays its reply, instead of -MOVED (src/server/clusterForward.ts).
+  { name: 'cluster-forward', type: 'bool', default: false, mutable: true, hidden: true, keydra: true },
   ...STUBS,
 ];
 

@@ -843,6 +843,7 @@ export class ReplicaLink {
       db.dict = src.dict;
       db.expires = src.expires;
       db.avgTtl = src.avgTtl;
+      db.slots?.rebuild(db.dict.keys()); // a cluster node's per-slot index (Redis swapMainDbWithTempDb)
     });
     const r = this.server.newReplayer();
     r.run(['FUNCTION', 'FLUSH', 'SYNC']);

@@ -67,6 +67,15 @@ export class Client {
   closed = false;
   /** Commands come from the AOF (or a master): replay rewritten arguments as given (Redis mustObeyClient). */
   mustObey = false;
+  /** READONLY: a cluster replica serves this client's reads of its primary's slots (Redis CLIENT_READONLY). */
+  clusterReadonly = false;
+  /** ASKING: the next command may use a slot this node imports (Redis CLIENT_ASKING, one-shot; kept inside MULTI). */
+  asking = false;
+  /**
+   * Cluster forwarding (src/server/clusterForward.ts): this client's command was sent to the slot's
+   * owner and its reply is awaited; its later commands wait in the query buffer meanwhile.
+   */
+  forwarding = false;
   /** Replication offset after this client's last propagated write (Redis c->woff; WAIT). */
   woff = 0;
   /** Set while the client waits in a blocking command. */

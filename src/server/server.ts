@@ -29,6 +29,8 @@ import { aclOf, loadAclAtStartup } from './acl.js';
 import { PubSub } from './pubsub.js';
 import { getReplication, type Replication } from '../replication/index.js';
 import { Cluster } from '../cluster/index.js';
+import { SlotIndex } from '../store/slotIndex.js';
+import { ClusterForward } from './clusterForward.js';
 
 /** Keydra's own version (INFO keydra_version); `redis_version` is the Redis it implements. */
 export const KEYDRA_VERSION = '0.1.0';
@@ -218,10 +220,16 @@ export class KeydraServer {
     loadAclAtStartup(this); // `user` directives and aclfile (throws when invalid)
     this.replication = getReplication(this);
     this.cluster = config.bool('cluster-enabled') ? new Cluster(this) : null;
+    // A cluster node keeps db 0's keys by hash slot (Redis slots_to_keys, src/store/slotIndex.ts).
+    if (this.cluster !== null) this.keyspace.dbs[0].slots = new SlotIndex();
+    this.clusterForward = this.cluster !== null ? new ClusterForward(this) : null;
   }
 
   /** Redis Cluster (src/cluster) when cluster-enabled is yes, else null. */
   readonly cluster: Cluster | null;
+
+  /** A cluster node's forwarding to slot owners (cluster-forward, src/server/clusterForward.ts), else null. */
+  readonly clusterForward: ClusterForward | null;
 
   /** Replication: the stream, the replicas fed, the link to our primary (src/replication). */
   readonly replication: Replication;
@@ -418,6 +426,7 @@ export class KeydraServer {
       if (this.cronTimer) clearInterval(this.cronTimer);
       this.cluster?.close();
       for (const c of this.clients.values()) this.freeClient(c);
+      this.clusterForward?.close();
       const all = this.unixListener ? [...this.tcpListeners, this.unixListener] : this.tcpListeners;
       await Promise.all(all.map((l) => new Promise<void>((r) => l.close(() => r()))));
       this.tcpListeners = [];
@@ -571,7 +580,7 @@ export class KeydraServer {
     const parser = c.parser;
     beginBatch();
     try {
-      while (c.blocked === null && !c.closeAfterReply && !c.closed) {
+      while (c.blocked === null && !c.forwarding && !c.closeAfterReply && !c.closed) {
         const argv = parser.next();
         if (argv === null) break;
         processCommand(c, argv);

@@ -1,0 +1,295 @@
+/**
+ * Cluster forwarding (`cluster-forward yes`, Keydra's own directive, off by default): a command
+ * whose keys all hash to one slot served by another node is sent to that node and its reply
+ * relayed to the client byte for byte, instead of -MOVED/-ASK, so a client that knows nothing of
+ * Redis Cluster can use the whole cluster through any node. What Redis would refuse whatever the
+ * owner (-CROSSSLOT, -CLUSTERDOWN, -TRYAGAIN) is still refused here.
+ *
+ * - One pooled connection per owner address and protocol (RESP2/RESP3, HELLO 3 sent first),
+ *   pipelined: many clients' commands share it and replies come back in order.
+ * - Order per client: while its command is away the client's later commands wait in its query
+ *   buffer (`c.forwarding` stops processInput), so replies reach the client in request order.
+ * - MULTI ... EXEC queued for a remote slot goes as one unit (MULTI, the queue, EXEC written
+ *   together on the link); only EXEC's reply is relayed.
+ * - -ASK: sent as ASKING + the command to the importing node.
+ * - Blocking commands (BLPOP ...) use a connection of their own per client (a pooled link would
+ *   stall every other client behind them), closed with the client.
+ * - Not forwarded (the redirection is replied as Redis does): WATCH (its state must live with the
+ *   client), SSUBSCRIBE/SUNSUBSCRIBE (subscriptions need a connection of the client's own), and
+ *   commands of clients without a socket.
+ * - A link that fails answers its waiting clients with the redirection they would have had.
+ * - With `masterauth` set, links authenticate as cluster replicas do (AUTH [masteruser] masterauth).
+ */
+import net from 'node:net';
+import type { ClusterNode } from '../cluster/node.js';
+import { encodeCommand } from '../client/rawClient.js';
+import type { Client } from './client.js';
+import { CmdFlag, type Command } from './command.js';
+import { Redir, redirectError, type Route } from './clusterRouter.js';
+import type { KeydraServer } from './server.js';
+
+/** One request on a link: `total` replies expected, only the one at `keep` is relayed to `c`. */
+interface Pending {
+  c: Client | null;
+  total: number;
+  keep: number;
+  got: number;
+  kept: Buffer | null;
+  /** The redirection `c` gets if the link fails first. */
+  fallback: string;
+}
+
+/**
+ * The end offset of the RESP2/RESP3 value starting at `pos` in `buf`, or -1 when the buffer does
+ * not hold all of it yet. Attributes (`|`) are skipped with the value they annotate.
+ */
+export function replyEnd(buf: Buffer, pos: number): number {
+  if (pos >= buf.length) return -1;
+  const nl = buf.indexOf(10, pos);
+  if (nl < 0) return -1;
+  const type = buf[pos];
+  const after = nl + 1;
+  switch (type) {
+    case 0x2b: // +
+    case 0x2d: // -
+    case 0x3a: // :
+    case 0x5f: // _
+    case 0x2c: // ,
+    case 0x23: // #
+    case 0x28: // (
+      return after;
+    case 0x24: // $
+    case 0x21: // !
+    case 0x3d: {
+      // =
+      const n = Number(buf.toString('latin1', pos + 1, nl - 1));
+      if (n < 0) return after;
+      return after + n + 2 <= buf.length ? after + n + 2 : -1;
+    }
+    case 0x2a: // *
+    case 0x7e: // ~
+    case 0x3e: // >
+    case 0x25: // %
+    case 0x7c: {
+      // |
+      let n = Number(buf.toString('latin1', pos + 1, nl - 1));
+      if (n < 0) return after;
+      if (type === 0x25 || type === 0x7c) n *= 2;
+      let p = after;
+      for (let i = 0; i < n; i++) {
+        p = replyEnd(buf, p);
+        if (p < 0) return -1;
+      }
+      return type === 0x7c ? replyEnd(buf, p) : p;
+    }
+    default:
+      return after;
+  }
+}
+
+/** A pipelined connection to one node. */
+class ForwardLink {
+  private readonly socket: net.Socket;
+  private readonly queue: Pending[] = [];
+  private head = 0;
+  private buf: Buffer | null = null;
+  closed = false;
+
+  constructor(
+    private readonly fwd: ClusterForward,
+    readonly key: string,
+    host: string,
+    port: number,
+    resp: 2 | 3,
+    auth: string[] | null,
+  ) {
+    this.socket = net.connect(port, host);
+    this.socket.setNoDelay(true);
+    // Set-up replies are dropped (an internal request has no client).
+    if (auth !== null) this.send(null, [['AUTH', ...auth]], 0, '');
+    if (resp === 3) this.send(null, [['HELLO', '3']], 0, '');
+    this.socket.on('data', (d) => this.onData(d));
+    this.socket.on('error', () => this.fail());
+    this.socket.on('close', () => this.fail());
+  }
+
+  /** Writes `cmds` as one unit; the reply of cmds[keep] goes to `c` when all have replied. */
+  send(c: Client | null, cmds: string[][], keep: number, fallback: string): void {
+    this.queue.push({ c, total: cmds.length, keep, got: 0, kept: null, fallback });
+    this.socket.write(cmds.length === 1 ? encodeCommand(cmds[0]) : Buffer.concat(cmds.map(encodeCommand)));
+  }
+
+  /** Number of requests awaiting replies. */
+  get inFlight(): number {
+    return this.queue.length - this.head;
+  }
+
+  private onData(d: Buffer): void {
+    let buf = this.buf === null ? d : Buffer.concat([this.buf, d]);
+    let pos = 0;
+    while (this.head < this.queue.length) {
+      const end = replyEnd(buf, pos);
+      if (end < 0) break;
+      const p = this.queue[this.head];
+      if (p.got === p.keep) p.kept = Buffer.from(buf.subarray(pos, end));
+      pos = end;
+      if (++p.got === p.total) {
+        this.head++;
+        if (p.c !== null) this.fwd.deliver(p.c, p.kept!);
+      }
+    }
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    buf = buf.subarray(pos);
+    this.buf = buf.length === 0 ? null : Buffer.from(buf);
+  }
+
+  /** The link is gone: waiting clients get their redirection, the pool forgets the link. */
+  fail(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+    this.fwd.dropLink(this);
+    const waiting = this.queue.slice(this.head);
+    this.queue.length = 0;
+    this.head = 0;
+    for (const p of waiting) if (p.c !== null) this.fwd.deliver(p.c, Buffer.from(`-${p.fallback}\r\n`, 'latin1'));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.socket.destroy();
+  }
+}
+
+/** Commands never forwarded (see module doc). */
+const NOT_FORWARDED = new Set(['watch', 'ssubscribe', 'sunsubscribe']);
+
+/** The forwarding side of one cluster node (`server.clusterForward`). */
+export class ClusterForward {
+  /** cluster-forward (CONFIG SET changes it at once). */
+  enabled: boolean;
+  private readonly links = new Map<string, ForwardLink>();
+  /** Dedicated links of clients in blocking commands. */
+  private readonly own = new Map<Client, ForwardLink>();
+  /** Commands forwarded and replies relayed (INFO-style counters for tests and the bench). */
+  forwarded = 0;
+
+  constructor(private readonly server: KeydraServer) {
+    this.enabled = server.config.bool('cluster-forward');
+    server.config.onChange('cluster-forward', (v) => {
+      this.enabled = v as boolean;
+    });
+    server.clientFreeHooks.push((c) => {
+      const l = this.own.get(c);
+      if (l !== undefined) {
+        this.own.delete(c);
+        l.close();
+      }
+    });
+  }
+
+  /**
+   * Called by the dispatcher for a command the router would redirect (`r`). Forwards it when
+   * forwarding is on and the command may go (MOVED or ASK, see module doc).
+   * @returns true when the command was forwarded (its reply will come later), false to redirect.
+   */
+  tryForward(c: Client, cmd: Command, argv: string[], r: Route): boolean {
+    if (!this.enabled || (r.code !== Redir.Moved && r.code !== Redir.Ask) || c.conn === null) return false;
+    const name = cmd.fullName;
+    if (NOT_FORWARDED.has(name)) return false;
+    const node = r.node!;
+    const fallback = redirectError(c, r);
+    let cmds: string[][];
+    let keep = 0;
+    if (name === 'exec') {
+      cmds = [['MULTI'], ...c.multi!, ['EXEC']];
+      keep = cmds.length - 1;
+      this.server.commands.hooks.discardTransaction(c);
+    } else cmds = [argv];
+    if (r.code === Redir.Ask) {
+      cmds = [['ASKING'], ...cmds];
+      keep++;
+    }
+    const blocking = (cmd.flags & CmdFlag.Blocking) !== 0;
+    const link = blocking ? this.ownLink(c, node) : this.link(node, c.resp);
+    c.forwarding = true;
+    this.forwarded++;
+    link.send(c, cmds, keep, fallback);
+    return true;
+  }
+
+  /**
+   * Inside MULTI, a command for another node's slot is queued as any other (the whole queue is
+   * checked and forwarded at EXEC). @returns true when forwarding applies to the redirection.
+   */
+  queuesRemote(c: Client, r: Route): boolean {
+    return this.enabled && c.conn !== null && (r.code === Redir.Moved || r.code === Redir.Ask);
+  }
+
+  private addrOf(node: ClusterNode): [string, number] {
+    return [node.ip === '' ? '127.0.0.1' : node.ip, node.port];
+  }
+
+  private authArgs(): string[] | null {
+    const pass = this.server.config.str('masterauth');
+    if (pass === '') return null;
+    const user = this.server.config.str('masteruser');
+    return user === '' ? [pass] : [user, pass];
+  }
+
+  private link(node: ClusterNode, resp: 2 | 3): ForwardLink {
+    const [host, port] = this.addrOf(node);
+    const key = `${host}:${port}/${resp}`;
+    let l = this.links.get(key);
+    if (l === undefined) {
+      l = new ForwardLink(this, key, host, port, resp, this.authArgs());
+      this.links.set(key, l);
+    }
+    return l;
+  }
+
+  private ownLink(c: Client, node: ClusterNode): ForwardLink {
+    const [host, port] = this.addrOf(node);
+    const key = `${host}:${port}/${c.resp}`;
+    let l = this.own.get(c);
+    if (l !== undefined && (l.key !== key || l.closed)) {
+      l.close();
+      l = undefined;
+    }
+    if (l === undefined) {
+      l = new ForwardLink(this, key, host, port, c.resp, this.authArgs());
+      this.own.set(c, l);
+    }
+    return l;
+  }
+
+  /** A link failed or closed: later commands open a new one. */
+  dropLink(l: ForwardLink): void {
+    if (this.links.get(l.key) === l) this.links.delete(l.key);
+    for (const [c, o] of this.own) if (o === l) this.own.delete(c);
+  }
+
+  /** Relays a forwarded command's reply to its client and resumes its pending commands. */
+  deliver(c: Client, reply: Buffer): void {
+    c.forwarding = false;
+    if (c.closed) return;
+    c.reply.raw(reply);
+    const server = this.server;
+    server.markPendingWrite(c);
+    server.processInput(c);
+  }
+
+  /** Closes every link (server shutdown). */
+  close(): void {
+    for (const l of this.links.values()) l.close();
+    this.links.clear();
+    for (const l of this.own.values()) l.close();
+    this.own.clear();
+  }
+}
