@@ -128,8 +128,9 @@ export async function startServer(options: StartOptions = {}, config = new Confi
   const pidfile = config.resolvePath(config.str('pidfile'));
   if (own && pidfile !== '') writePidFile(server, pidfile, pid);
   const logoWanted = config.bool('always-show-logo') || (config.str('logfile') === '' && process.stdout.isTTY === true);
-  if (logoWanted) log.raw(keydraLogo(KEYDRA_VERSION, REDIS_VERSION, 'standalone', server.port, pid));
-  else log.notice(`Running mode=standalone, port=${server.port}.`);
+  const mode = server.cluster !== null ? 'cluster' : 'standalone';
+  if (logoWanted) log.raw(keydraLogo(KEYDRA_VERSION, REDIS_VERSION, mode, server.port, pid));
+  else log.notice(`Running mode=${mode}, port=${server.port}.`);
   log.notice(`V8 heap limit ${heapLimitMb()} MB (maxmemory ${config.num('maxmemory')} bytes)`);
   log.warning('Server initialized');
   try {

@@ -5,8 +5,10 @@
 import type { ReplicationHost } from '../replication/host.js';
 import type { Replication } from '../replication/index.js';
 
-/** The server as the cluster sees it (extended as the bus needs more). */
+/** The server as the cluster sees it. */
 export interface ClusterHost extends ReplicationHost {
   /** This server's replication (a cluster replica follows its primary through it). */
   readonly replication: Replication;
+  /** Local pub/sub delivery of a message received over the bus (PUBLISH, PUBLISHSHARD). */
+  readonly pubsub: { publish(channel: string, message: string, shard?: boolean): number };
 }

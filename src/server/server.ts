@@ -286,6 +286,14 @@ export class KeydraServer {
     const hz = Math.max(1, this.config.num('hz'));
     this.cronTimer = setInterval(() => this.cron(), 1000 / hz);
     this.cronTimer.unref();
+    if (this.cluster !== null) {
+      try {
+        await this.cluster.start(); // the cluster bus on cluster-port (port + 10000)
+      } catch (e) {
+        await this.close();
+        throw e;
+      }
+    }
   }
 
   /**
@@ -416,6 +424,7 @@ export class KeydraServer {
     if (this.closing) return this.closing;
     this.closing = (async () => {
       if (this.cronTimer) clearInterval(this.cronTimer);
+      this.cluster?.close();
       for (const c of this.clients.values()) this.freeClient(c);
       this.clusterForward?.close();
       const all = this.unixListener ? [...this.tcpListeners, this.unixListener] : this.tcpListeners;
