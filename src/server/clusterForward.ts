@@ -22,6 +22,7 @@
  * - A link that fails answers its waiting clients with the redirection they would have had.
  * - With `masterauth` set, links authenticate as cluster replicas do (AUTH [masteruser] masterauth).
  */
+import { createHash } from 'node:crypto';
 import net from 'node:net';
 import type { ClusterNode } from '../cluster/node.js';
 import { encodeCommand } from '../client/rawClient.js';
@@ -97,6 +98,8 @@ class ForwardLink {
   private head = 0;
   private buf: Buffer | null = null;
   closed = false;
+  /** Script shas this link has sent SCRIPT LOAD for (EVALSHA of a script loaded on this node). */
+  readonly loadedShas = new Set<string>();
 
   constructor(
     private readonly fwd: ClusterForward,
@@ -182,6 +185,8 @@ export class ClusterForward {
   private readonly own = new Map<Client, ForwardLink>();
   /** Commands forwarded and replies relayed (INFO-style counters for tests and the bench). */
   forwarded = 0;
+  /** sha1 → body of the scripts loaded on this node with SCRIPT LOAD (for EVALSHA forwarded). */
+  private readonly scripts = new Map<string, string>();
 
   constructor(private readonly server: KeydraServer) {
     this.enabled = server.config.bool('cluster-forward');
@@ -221,6 +226,16 @@ export class ClusterForward {
     }
     const blocking = (cmd.flags & CmdFlag.Blocking) !== 0;
     const link = blocking ? this.ownLink(c, node) : this.link(node, c.resp);
+    if ((name === 'evalsha' || name === 'evalsha_ro') && this.scripts.size !== 0) {
+      // A script loaded here (SCRIPT LOAD) is loaded on the owner before its first EVALSHA there.
+      const sha = argv[1].toLowerCase();
+      const body = this.scripts.get(sha);
+      if (body !== undefined && !link.loadedShas.has(sha)) {
+        link.loadedShas.add(sha);
+        cmds = [['SCRIPT', 'LOAD', body], ...cmds];
+        keep++;
+      }
+    }
     c.fwdPending++;
     c.fwdLink = link;
     this.forwarded++;
@@ -287,6 +302,11 @@ export class ClusterForward {
       this.own.set(c, l);
     }
     return l;
+  }
+
+  /** Records a SCRIPT LOAD body, so that an EVALSHA of it forwarded to another node finds it there. */
+  rememberScript(body: string): void {
+    this.scripts.set(createHash('sha1').update(Buffer.from(body, 'latin1')).digest('hex'), body);
   }
 
   /** A link failed or closed: later commands open a new one. */
