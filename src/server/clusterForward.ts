@@ -25,7 +25,6 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import type { ClusterNode } from '../cluster/node.js';
-import { encodeCommand } from '../client/rawClient.js';
 import type { Client } from './client.js';
 import { CmdFlag, type Command } from './command.js';
 import { commandMayHaveKeys, getNodeByQuery, Redir, redirectError, type Route } from './clusterRouter.js';
@@ -91,12 +90,28 @@ export function replyEnd(buf: Buffer, pos: number): number {
   }
 }
 
+/** A RESP multibulk request of latin1 strings, in one allocation. */
+function encodeArgv(argv: string[]): Buffer {
+  let len = 3 + String(argv.length).length;
+  for (const a of argv) len += a.length + String(a.length).length + 5;
+  const b = Buffer.allocUnsafe(len);
+  let p = b.write(`*${argv.length}\r\n`, 0, 'latin1');
+  for (const a of argv) {
+    p += b.write(`$${a.length}\r\n`, p, 'latin1');
+    p += b.write(a, p, 'latin1');
+    b[p++] = 13;
+    b[p++] = 10;
+  }
+  return b;
+}
+
 /** A pipelined connection to one node. */
 class ForwardLink {
   private readonly socket: net.Socket;
   private readonly queue: Pending[] = [];
   private head = 0;
   private buf: Buffer | null = null;
+  private corked = false;
   closed = false;
   /** Script shas this link has sent SCRIPT LOAD for (EVALSHA of a script loaded on this node). */
   readonly loadedShas = new Set<string>();
@@ -119,10 +134,21 @@ class ForwardLink {
     this.socket.on('close', () => this.fail());
   }
 
-  /** Writes `cmds` as one unit; the reply of cmds[keep] goes to `c` when all have replied. */
+  /**
+   * Writes `cmds` as one unit; the reply of cmds[keep] goes to `c` when all have replied. Writes
+   * of one event-loop turn leave in one syscall (the socket is corked until the next tick).
+   */
   send(c: Client | null, cmds: string[][], keep: number, fallback: string): void {
     this.queue.push({ c, total: cmds.length, keep, got: 0, kept: null, fallback });
-    this.socket.write(cmds.length === 1 ? encodeCommand(cmds[0]) : Buffer.concat(cmds.map(encodeCommand)));
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    for (const argv of cmds) this.socket.write(encodeArgv(argv));
   }
 
   /** Number of requests awaiting replies. */
@@ -131,13 +157,14 @@ class ForwardLink {
   }
 
   private onData(d: Buffer): void {
-    let buf = this.buf === null ? d : Buffer.concat([this.buf, d]);
+    const buf = this.buf === null ? d : Buffer.concat([this.buf, d]);
     let pos = 0;
     while (this.head < this.queue.length) {
       const end = replyEnd(buf, pos);
       if (end < 0) break;
       const p = this.queue[this.head];
-      if (p.got === p.keep) p.kept = Buffer.from(buf.subarray(pos, end));
+      // A view: socket chunks are not reused, and the client's reply buffer copies it.
+      if (p.got === p.keep) p.kept = buf.subarray(pos, end);
       pos = end;
       if (++p.got === p.total) {
         this.head++;
@@ -151,8 +178,7 @@ class ForwardLink {
       this.queue.splice(0, this.head);
       this.head = 0;
     }
-    buf = buf.subarray(pos);
-    this.buf = buf.length === 0 ? null : Buffer.from(buf);
+    this.buf = pos === buf.length ? null : buf.subarray(pos);
   }
 
   /** The link is gone: waiting clients get their redirection, the pool forgets the link. */
@@ -252,7 +278,8 @@ export class ClusterForward {
     if (!this.enabled || c.multi !== null || !c.authenticated || !c.unrestricted || c.asking || c.fwdLink === null) return false;
     const cmd = this.server.commands.lookupArgv(argv);
     if (cmd === undefined || (cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) return false;
-    if (NOT_FORWARDED.has(cmd.fullName) || (cmd.flags & CmdFlag.Blocking) !== 0 || !commandMayHaveKeys(cmd) || cmd.fullName === 'exec') return false;
+    if (NOT_FORWARDED.has(cmd.fullName) || (cmd.flags & CmdFlag.Blocking) !== 0 || !commandMayHaveKeys(cmd) || cmd.fullName === 'exec')
+      return false;
     const r = getNodeByQuery(c, cmd, argv, cmd.flagsFor === null ? cmd.flags : cmd.flagsFor(c, argv, cmd.flags), false);
     if (r.code !== Redir.Moved) return false;
     const [host, port] = this.addrOf(r.node!);

@@ -217,7 +217,13 @@ export function redirectError(c: Client, r: Route): string {
  * allow-cross-slot-keys) in the slot of the keys seen so far (`slotRef[0]`, -1 before the first,
  * updated). @returns null, or the error text (without "ERR ") the call raises.
  */
-export function scriptClusterCheck(caller: Client, cmd: Command, argv: string[], allowCrossSlot: boolean, slotRef: number[]): string | null {
+export function scriptClusterCheck(
+  caller: Client,
+  cmd: Command,
+  argv: string[],
+  allowCrossSlot: boolean,
+  slotRef: number[],
+): string | null {
   if (caller.server.cluster === null || caller.mustObey) return null;
   const r = getNodeByQuery(caller, cmd, argv, cmd.flags, caller.asking);
   if (r.code !== Redir.None || r.node !== caller.server.cluster.state.myself) {

@@ -71,7 +71,7 @@ function clusterGate(c: Client, cmd: Command, argv: string[], flags: number): bo
   const r = getNodeByQuery(c, cmd, argv, cmd.flagsFor === null ? flags : cmd.flagsFor(c, argv, flags), asking);
   if (r.code === Redir.None) return false;
   const fwd = c.server.clusterForward;
-  if (fwd !== null && fwd.enabled) {
+  if (fwd?.enabled) {
     // Inside MULTI a remote slot's command is queued: EXEC forwards the whole transaction.
     if (c.multi !== null && cmd.fullName !== 'exec' && fwd.queuesRemote(c, r)) return false;
     if (fwd.tryForward(c, cmd, argv, r)) return true;

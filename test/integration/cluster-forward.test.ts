@@ -15,16 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RawClient } from '../../src/client/rawClient.js';
 import { keyHashSlot } from '../../src/store/keyslot.js';
-import {
-  type ClusterPeer,
-  call,
-  clusterCreate,
-  clusterPort,
-  startClusterNode,
-  stopNode,
-  text,
-  waitClusterOk,
-} from '../helpers/cluster.js';
+import { type ClusterPeer, call, clusterCreate, clusterPort, startClusterNode, stopNode, text, waitClusterOk } from '../helpers/cluster.js';
 
 function run(cmd: string, args: string[], input?: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -41,7 +32,8 @@ describe('cluster-forward: cluster-unaware clients through any node of 3 Keydra 
   let entry: ClusterPeer;
 
   before(async () => {
-    for (let i = 0; i < 3; i++) nodes.push(await startClusterNode('keydra', await clusterPort(), join(root, `n${i}`), ['--cluster-forward', 'yes']));
+    for (let i = 0; i < 3; i++)
+      nodes.push(await startClusterNode('keydra', await clusterPort(), join(root, `n${i}`), ['--cluster-forward', 'yes']));
     const r = await clusterCreate(nodes, 0);
     assert.equal(r.code, 0, r.out);
     await waitClusterOk(nodes);
@@ -79,9 +71,7 @@ describe('cluster-forward: cluster-unaware clients through any node of 3 Keydra 
     const cmds: string[][] = [];
     for (let i = 0; i < 300; i++) cmds.push(['SET', `p:${i}`, String(i)], ['GET', `p:${i}`], ['PING']);
     c.writeRaw(
-      Buffer.concat(
-        cmds.map((a) => Buffer.from(`*${a.length}\r\n${a.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join('')}`)),
-      ),
+      Buffer.concat(cmds.map((a) => Buffer.from(`*${a.length}\r\n${a.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join('')}`))),
     );
     for (let i = 0; i < 300; i++) {
       assert.equal((await c.readReply()).raw.toString(), '+OK\r\n');

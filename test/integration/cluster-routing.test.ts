@@ -65,17 +65,14 @@ async function scenario(x: ClusterPeer, y: ClusterPeer): Promise<string[]> {
   const yid = text(await b.call('CLUSTER', 'MYID'));
   const out: string[] = [];
   const norm = (s: string) =>
-    s
-      .replaceAll(String(x.port), 'XPORT')
-      .replaceAll(String(y.port), 'YPORT')
-      .replaceAll(xid, 'XID')
-      .replaceAll(yid, 'YID');
+    s.replaceAll(String(x.port), 'XPORT').replaceAll(String(y.port), 'YPORT').replaceAll(xid, 'XID').replaceAll(yid, 'YID');
   const on = async (c: RawClient, ...cmd: (string | Buffer | number)[]) => {
     const r = await c.send(...cmd);
     out.push(`${norm(cmd.map(String).join(' ')).slice(0, 60)} => ${norm(r.raw.toString('latin1'))}`);
   };
   // KEYSLOT: tags, empty and unclosed tags, binary keys.
-  for (const k of ['foo', '{user1000}.following', 'foo{}{bar}', 'foo{{bar}}zap', 'foo{bar}{zap}', '{}', '{', '}{', '', 'a{b']) await on(a, 'CLUSTER', 'KEYSLOT', k);
+  for (const k of ['foo', '{user1000}.following', 'foo{}{bar}', 'foo{{bar}}zap', 'foo{bar}{zap}', '{}', '{', '}{', '', 'a{b'])
+    await on(a, 'CLUSTER', 'KEYSLOT', k);
   await on(a, 'CLUSTER', 'KEYSLOT', Buffer.from([0, 255, 0x7b, 1, 0x7d, 200]));
   await on(a, 'CLUSTER', 'KEYSLOT', Buffer.from([0xff, 0xfe, 0x80]));
   // Local and moved keys.
@@ -237,7 +234,8 @@ describe('cluster routing: Keydra and redis-server 2-node clusters answer alike'
   it('every reply is byte-identical to redis-server 7.0 (ports and ids normalized)', () => {
     const diffs: string[] = [];
     for (let i = 0; i < Math.max(redisOut.length, keydraOut.length); i++)
-      if (keydraOut[i] !== redisOut[i]) diffs.push(`step ${i}\n  redis:  ${JSON.stringify(redisOut[i])}\n  keydra: ${JSON.stringify(keydraOut[i])}`);
+      if (keydraOut[i] !== redisOut[i])
+        diffs.push(`step ${i}\n  redis:  ${JSON.stringify(redisOut[i])}\n  keydra: ${JSON.stringify(keydraOut[i])}`);
     assert.deepEqual(diffs, []);
   });
 });
