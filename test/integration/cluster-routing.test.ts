@@ -41,26 +41,30 @@ const LOCAL2 = 'b'; // slot 3300 (X)
 const REMOTE = 'foo'; // slot 12182 (Y)
 const TAGGED = '{bar}x'; // slot 5061
 
-/** Builds a 2-node cluster of `kind`: X gets slots 0-8191, Y the rest. */
-async function twoNodes(kind: 'keydra' | 'redis', root: string): Promise<[ClusterPeer, ClusterPeer]> {
+/** Builds a cluster of `kind`: X gets slots 0-8191, Y the rest, Z is a replica of X. */
+async function threeNodes(kind: 'keydra' | 'redis', root: string): Promise<[ClusterPeer, ClusterPeer, ClusterPeer]> {
   const x = await startClusterNode(kind, await clusterPort(), join(root, `${kind}-x`));
   const y = await startClusterNode(kind, await clusterPort(), join(root, `${kind}-y`));
+  const z = await startClusterNode(kind, await clusterPort(), join(root, `${kind}-z`));
   await call(x.port, 'CLUSTER', 'ADDSLOTSRANGE', 0, 8191);
   await call(y.port, 'CLUSTER', 'ADDSLOTSRANGE', 8192, 16383);
   await call(x.port, 'CLUSTER', 'MEET', '127.0.0.1', y.port);
-  await waitClusterOk([x, y]);
-  // Both must know the other's slots (the state is ok once each sees full coverage).
-  await waitFor('slots propagated', 10_000, async () => text(await call(x.port, 'CLUSTER', 'SLOTS')).length >= 0);
-  return [x, y];
+  await call(z.port, 'CLUSTER', 'MEET', '127.0.0.1', x.port);
+  await waitClusterOk([x, y, z]);
+  const xid = text(await call(x.port, 'CLUSTER', 'MYID'));
+  await waitFor('Z knows X', 10_000, async () => text(await call(z.port, 'CLUSTER', 'REPLICATE', xid)) === 'OK');
+  await waitFor('Z in sync with X', 20_000, async () => /master_link_status:up/.test(text(await call(z.port, 'INFO', 'replication'))));
+  return [x, y, z];
 }
 
 /**
  * The scenario: commands sent to X (client a) and Y (client b); each raw reply with the nodes'
  * ports and ids replaced by X/Y.
  */
-async function scenario(x: ClusterPeer, y: ClusterPeer): Promise<string[]> {
+async function scenario(x: ClusterPeer, y: ClusterPeer, z: ClusterPeer): Promise<string[]> {
   const a = await RawClient.connect(x.port);
   const b = await RawClient.connect(y.port);
+  const r = await RawClient.connect(z.port);
   const xid = text(await a.call('CLUSTER', 'MYID'));
   const yid = text(await b.call('CLUSTER', 'MYID'));
   const out: string[] = [];
@@ -131,6 +135,27 @@ async function scenario(x: ClusterPeer, y: ClusterPeer): Promise<string[]> {
   await on(a, 'ASKING');
   await on(a, 'GET', REMOTE);
   await on(a, 'CLIENT', 'NO-EVICT', 'off');
+  // A replica of X: MOVED to X unless READONLY (reads only); Y's slots always MOVED.
+  await on(a, 'SET', LOCAL2, 'r');
+  await on(a, 'WAIT', 1, 5000);
+  await on(r, 'GET', LOCAL2);
+  await on(r, 'READONLY');
+  await on(r, 'GET', LOCAL2);
+  await on(r, 'MGET', LOCAL2, LOCAL2);
+  await on(r, 'SET', LOCAL2, 'w');
+  await on(r, 'GET', REMOTE);
+  await on(r, 'EVAL_RO', 'return redis.call("get",KEYS[1])', 1, LOCAL2);
+  await on(r, 'MULTI');
+  await on(r, 'GET', LOCAL2);
+  await on(r, 'EXEC');
+  await on(r, 'READWRITE');
+  await on(r, 'GET', LOCAL2);
+  // MOVED's endpoint (cluster-preferred-endpoint-type).
+  await on(a, 'CONFIG', 'SET', 'cluster-preferred-endpoint-type', 'hostname');
+  await on(a, 'GET', REMOTE);
+  await on(a, 'CONFIG', 'SET', 'cluster-preferred-endpoint-type', 'unknown-endpoint');
+  await on(a, 'GET', REMOTE);
+  await on(a, 'CONFIG', 'SET', 'cluster-preferred-endpoint-type', 'ip');
   // Scripts.
   await on(a, 'EVAL', `return redis.call('get','${REMOTE}')`, 0);
   await on(a, 'EVAL', 'return redis.call("get",KEYS[1])', 1, REMOTE);
@@ -189,19 +214,20 @@ async function scenario(x: ClusterPeer, y: ClusterPeer): Promise<string[]> {
   await on(a, 'EVAL', `return redis.call('get','${LOCAL}')`, 0);
   a.close();
   b.close();
+  r.close();
   return out;
 }
 
-describe('cluster routing: Keydra and redis-server 2-node clusters answer alike', { skip }, () => {
+describe('cluster routing: Keydra and redis-server clusters (2 primaries, 1 replica) answer alike', { skip }, () => {
   const root = mkdtempSync(join(tmpdir(), 'keydra-cluster-routing-'));
   const nodes: ClusterPeer[] = [];
   let redisOut: string[] = [];
   let keydraOut: string[] = [];
 
   before(async () => {
-    const [[rx, ry], [kx, ky]] = await Promise.all([twoNodes('redis', root), twoNodes('keydra', root)]);
-    nodes.push(rx, ry, kx, ky);
-    [redisOut, keydraOut] = await Promise.all([scenario(rx, ry), scenario(kx, ky)]);
+    const [[rx, ry, rz], [kx, ky, kz]] = await Promise.all([threeNodes('redis', root), threeNodes('keydra', root)]);
+    nodes.push(rx, ry, rz, kx, ky, kz);
+    [redisOut, keydraOut] = await Promise.all([scenario(rx, ry, rz), scenario(kx, ky, kz)]);
   });
   after(async () => {
     await Promise.all(nodes.map(stopNode));
@@ -216,6 +242,10 @@ describe('cluster routing: Keydra and redis-server 2-node clusters answer alike'
     for (const want of [
       'SET foo 1 => -MOVED 12182 127.0.0.1:YPORT',
       '-ASK 5061 127.0.0.1:YPORT',
+      'GET b => -MOVED 3300 127.0.0.1:XPORT',
+      'GET b => $1\r\nr\r\n',
+      '-MOVED 12182 ?:YPORT',
+      '-MOVED 12182 :YPORT',
       '-TRYAGAIN Multiple keys request',
       "-CROSSSLOT Keys in request don't hash to the same slot",
       '-CLUSTERDOWN Hash slot not served',
