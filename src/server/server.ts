@@ -31,6 +31,7 @@ import { getReplication, type Replication } from '../replication/index.js';
 import { Cluster } from '../cluster/index.js';
 import { SlotIndex } from '../store/slotIndex.js';
 import { ClusterForward } from './clusterForward.js';
+import { redirectBlockedClients } from './clusterRouter.js';
 
 /** Keydra's own version (INFO keydra_version); `redis_version` is the Redis it implements. */
 export const KEYDRA_VERSION = '0.1.0';
@@ -223,6 +224,8 @@ export class KeydraServer {
     // A cluster node keeps db 0's keys by hash slot (Redis slots_to_keys, src/store/slotIndex.ts).
     if (this.cluster !== null) this.keyspace.dbs[0].slots = new SlotIndex();
     this.clusterForward = this.cluster !== null ? new ClusterForward(this) : null;
+    // Clients blocked on keys of a slot that moved away get -MOVED (Redis clientsCron).
+    if (this.cluster !== null) this.cronHooks.push(() => redirectBlockedClients(this));
   }
 
   /** Redis Cluster (src/cluster) when cluster-enabled is yes, else null. */

@@ -197,6 +197,21 @@ async function scenario(x: ClusterPeer, y: ClusterPeer, z: ClusterPeer): Promise
   await on(b, 'CLUSTER', 'COUNTKEYSINSLOT', 5061);
   await on(b, 'CLUSTER', 'GETKEYSINSLOT', 5061, 5);
   await on(a, 'GET', LOCAL);
+  // A client blocked on a key of a slot this node gives away gets -MOVED (clientsCron).
+  const blk = (() => {
+    for (let i = 0; ; i++) {
+      const s = keyHashSlot(`blk${i}`);
+      if (s < 8192 && s !== 5061 && s !== 3300) return `blk${i}`;
+    }
+  })();
+  const w = await RawClient.connect(x.port);
+  const blocked = w.send('BLPOP', blk, 0);
+  await new Promise((res) => setTimeout(res, 300));
+  await on(a, 'CLUSTER', 'SETSLOT', keyHashSlot(blk), 'NODE', yid);
+  out.push(`BLPOP (blocked) => ${norm((await blocked).raw.toString('latin1'))}`);
+  await on(a, 'CLUSTER', 'SETSLOT', keyHashSlot(blk), 'NODE', xid);
+  await on(a, 'GET', blk);
+  w.close();
   // An unserved slot: the cluster goes down (cluster-require-full-coverage yes).
   await on(a, 'CLUSTER', 'DELSLOTS', 3300);
   await waitFor('cluster_state:fail', 10_000, async () => (await clusterInfoField(x.port, 'cluster_state')) === 'fail');
@@ -242,6 +257,7 @@ describe('cluster routing: Keydra and redis-server clusters (2 primaries, 1 repl
     for (const want of [
       'SET foo 1 => -MOVED 12182 127.0.0.1:YPORT',
       '-ASK 5061 127.0.0.1:YPORT',
+      'BLPOP (blocked) => -MOVED',
       'GET b => -MOVED 3300 127.0.0.1:XPORT',
       'GET b => $1\r\nr\r\n',
       '-MOVED 12182 ?:YPORT',
