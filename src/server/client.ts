@@ -72,12 +72,11 @@ export class Client {
   /** ASKING: the next command may use a slot this node imports (Redis CLIENT_ASKING, one-shot; kept inside MULTI). */
   asking = false;
   /**
-   * Cluster forwarding (src/server/clusterForward.ts): the number of this client's commands sent to
-   * a slot's owner whose replies are awaited, the link they went on, and the first later command
-   * that could not follow them on that link (it runs once they are answered, keeping reply order).
+   * Cluster forwarding (src/server/clusterForward.ts): while a command of this client is away at a
+   * slot's owner, the replies of its later commands in request order (null until known), and the
+   * first later command that must wait for all of them (it runs once they are relayed).
    */
-  fwdPending = 0;
-  fwdLink: object | null = null;
+  fwdQueue: { reply: Buffer | null }[] = [];
   fwdDeferred: string[] | null = null;
   /** Replication offset after this client's last propagated write (Redis c->woff; WAIT). */
   woff = 0;

@@ -7,10 +7,11 @@
  *
  * - One pooled connection per owner address and protocol (RESP2/RESP3, HELLO 3 sent first),
  *   pipelined: many clients' commands share it and replies come back in order.
- * - Order per client: a client's later commands go on the same link while they are forwarded to
- *   the same node (pipelined, `canPipeline`); the first one that is not waits, with those behind
- *   it in the query buffer, until every forwarded reply is relayed (`c.fwdDeferred` stops
- *   processInput), so replies reach the client in request order.
+ * - Order per client: while a client's command is away, its later commands still run (`admit`):
+ *   forwarded ones are pipelined, keyed commands of local slots run and their replies are held;
+ *   every reply takes its place in the client's queue (`c.fwdQueue`) and leaves in request order.
+ *   A command that cannot run that way (no keys, MULTI, blocking, a script, ...) waits with those
+ *   behind it in the query buffer until the queue is empty (`c.fwdDeferred` stops processInput).
  * - MULTI ... EXEC queued for a remote slot goes as one unit (MULTI, the queue, EXEC written
  *   together on the link); only EXEC's reply is relayed.
  * - -ASK: sent as ASKING + the command to the importing node.
@@ -29,11 +30,14 @@ import type { Client } from './client.js';
 import { CmdFlag, type Command } from './command.js';
 import { commandMayHaveKeys, getNodeByQuery, Redir, redirectError, type Route } from './clusterRouter.js';
 import { processCommand } from './dispatch.js';
+import { pausedUntil } from './pause.js';
 import type { KeydraServer } from './server.js';
 
 /** One request on a link: `total` replies expected, only the one at `keep` is relayed to `c`. */
 interface Pending {
   c: Client | null;
+  /** The place of the relayed reply in `c.fwdQueue`. */
+  slot: { reply: Buffer | null } | null;
   total: number;
   keep: number;
   got: number;
@@ -139,7 +143,12 @@ class ForwardLink {
    * of one event-loop turn leave in one syscall (the socket is corked until the next tick).
    */
   send(c: Client | null, cmds: string[][], keep: number, fallback: string): void {
-    this.queue.push({ c, total: cmds.length, keep, got: 0, kept: null, fallback });
+    let slot: { reply: Buffer | null } | null = null;
+    if (c !== null) {
+      slot = { reply: null };
+      c.fwdQueue.push(slot);
+    }
+    this.queue.push({ c, slot, total: cmds.length, keep, got: 0, kept: null, fallback });
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
@@ -168,7 +177,7 @@ class ForwardLink {
       pos = end;
       if (++p.got === p.total) {
         this.head++;
-        if (p.c !== null) this.fwd.deliver(p.c, p.kept!);
+        if (p.c !== null) this.fwd.deliver(p.c, p.slot!, p.kept!);
       }
     }
     if (this.head === this.queue.length) {
@@ -190,7 +199,7 @@ class ForwardLink {
     const waiting = this.queue.slice(this.head);
     this.queue.length = 0;
     this.head = 0;
-    for (const p of waiting) if (p.c !== null) this.fwd.deliver(p.c, Buffer.from(`-${p.fallback}\r\n`, 'latin1'));
+    for (const p of waiting) if (p.c !== null) this.fwd.deliver(p.c, p.slot!, Buffer.from(`-${p.fallback}\r\n`, 'latin1'));
   }
 
   close(): void {
@@ -201,6 +210,8 @@ class ForwardLink {
 
 /** Commands never forwarded (see module doc). */
 const NOT_FORWARDED = new Set(['watch', 'ssubscribe', 'sunsubscribe']);
+/** Keyed commands that may answer after returning (scripts may be suspended; MIGRATE waits for its target). */
+const LOCAL_ASYNC = new Set(['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro', 'migrate']);
 
 /** The forwarding side of one cluster node (`server.clusterForward`). */
 export class ClusterForward {
@@ -262,28 +273,51 @@ export class ClusterForward {
         keep++;
       }
     }
-    c.fwdPending++;
-    c.fwdLink = link;
     this.forwarded++;
     link.send(c, cmds, keep, fallback);
     return true;
   }
 
   /**
-   * May `argv`, read while `c` has forwarded commands in flight, go now? Only when it would be
-   * forwarded (MOVED, no ASKING, not blocking, not EXEC, no MULTI open, no ACL or auth check that
-   * could answer first) on the link the others went on, so its reply comes after theirs.
+   * Runs `argv`, read while `c` has replies pending (`c.fwdQueue` not empty), if its reply can be
+   * put in order: a command forwarded (not blocking) goes on its link; a keyed command served here
+   * (no script, no MIGRATE, not blocking, no CLIENT PAUSE in force) runs now and its reply is held
+   * in the queue. Otherwise `argv` is deferred until the queue is empty.
+   * @returns false when deferred (the caller stops reading the client's input).
    */
-  canPipeline(c: Client, argv: string[]): boolean {
-    if (!this.enabled || c.multi !== null || !c.authenticated || !c.unrestricted || c.asking || c.fwdLink === null) return false;
-    const cmd = this.server.commands.lookupArgv(argv);
-    if (cmd === undefined || (cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity) return false;
-    if (NOT_FORWARDED.has(cmd.fullName) || (cmd.flags & CmdFlag.Blocking) !== 0 || !commandMayHaveKeys(cmd) || cmd.fullName === 'exec')
+  admit(c: Client, argv: string[]): boolean {
+    const cmd = this.enabled && c.multi === null && c.authenticated && c.unrestricted && !c.asking ? this.server.commands.lookupArgv(argv) : undefined;
+    if (
+      cmd === undefined ||
+      (cmd.arity > 0 && argv.length !== cmd.arity) ||
+      argv.length < -cmd.arity ||
+      (cmd.flags & (CmdFlag.Blocking | CmdFlag.NoMulti)) !== 0 ||
+      cmd.flagsFor !== null ||
+      LOCAL_ASYNC.has(cmd.fullName) ||
+      NOT_FORWARDED.has(cmd.fullName) ||
+      !commandMayHaveKeys(cmd) ||
+      cmd.fullName === 'exec' ||
+      pausedUntil !== 0
+    ) {
+      c.fwdDeferred = argv;
       return false;
-    const r = getNodeByQuery(c, cmd, argv, cmd.flagsFor === null ? cmd.flags : cmd.flagsFor(c, argv, cmd.flags), false);
-    if (r.code !== Redir.Moved) return false;
-    const [host, port] = this.addrOf(r.node!);
-    return this.links.get(`${host}:${port}/${c.resp}`) === c.fwdLink;
+    }
+    const r = getNodeByQuery(c, cmd, argv, cmd.flags, false);
+    if (r.code === Redir.Moved || r.code === Redir.Ask) {
+      processCommand(c, argv); // forwarded: takes its place in c.fwdQueue
+      return true;
+    }
+    // Served here (or refused with an error): the reply is cut out of the writer and queued.
+    const w = c.reply;
+    const before = w.pos;
+    processCommand(c, argv);
+    let reply: Buffer;
+    if (w.pos >= before) {
+      reply = Buffer.from(w.buf.subarray(before, w.pos));
+      w.pos = before;
+    } else reply = Buffer.alloc(0); // output discarded meanwhile (output limit)
+    c.fwdQueue.push({ reply });
+    return true;
   }
 
   /**
@@ -342,15 +376,25 @@ export class ClusterForward {
     for (const [c, o] of this.own) if (o === l) this.own.delete(c);
   }
 
-  /** Relays a forwarded command's reply to its client and resumes its pending commands. */
-  deliver(c: Client, reply: Buffer): void {
-    c.fwdPending--;
-    if (c.closed) return;
-    c.reply.raw(reply);
+  /**
+   * A forwarded command's reply arrived: it fills its place in the client's queue, the replies now
+   * at the head of the queue go to the client, and once the queue is empty the deferred command and
+   * the rest of the client's input run.
+   */
+  deliver(c: Client, slot: { reply: Buffer | null }, reply: Buffer): void {
+    slot.reply = reply;
+    if (c.closed) {
+      c.fwdQueue.length = 0;
+      return;
+    }
+    const q = c.fwdQueue;
+    let n = 0;
+    while (n < q.length && q[n].reply !== null) c.reply.raw(q[n++].reply!);
+    if (n === 0) return;
+    q.splice(0, n);
     const server = this.server;
     server.markPendingWrite(c);
-    if (c.fwdPending !== 0) return;
-    c.fwdLink = null;
+    if (q.length !== 0) return;
     const deferred = c.fwdDeferred;
     if (deferred !== null) {
       c.fwdDeferred = null;

@@ -586,10 +586,10 @@ export class KeydraServer {
       while (c.blocked === null && c.fwdDeferred === null && !c.closeAfterReply && !c.closed) {
         const argv = parser.next();
         if (argv === null) break;
-        // Behind forwarded commands, only a command forwarded on the same link may run now (src/server/clusterForward.ts).
-        if (c.fwdPending !== 0 && !this.clusterForward!.canPipeline(c, argv)) {
-          c.fwdDeferred = argv;
-          break;
+        // Behind a forwarded command, replies are kept in request order (src/server/clusterForward.ts).
+        if (c.fwdQueue.length !== 0) {
+          if (!this.clusterForward!.admit(c, argv)) break;
+          continue;
         }
         processCommand(c, argv);
       }

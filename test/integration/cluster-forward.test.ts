@@ -81,6 +81,36 @@ describe('cluster-forward: cluster-unaware clients through any node of 3 Keydra 
     c.close();
   });
 
+  it('a pipeline with errors, MULTI/EXEC and keyless commands between forwarded ones keeps its order', async () => {
+    const c = await RawClient.connect(entry.port);
+    const remote = remoteKey(nodes, entry, 'po');
+    const cmds: string[][] = [];
+    const want: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      cmds.push(
+        ['SET', remote, String(i)],
+        ['NOSUCHCMD'],
+        ['INCR', `local-or-not:${i}`],
+        ['MULTI'],
+        ['GET', remote],
+        ['EXEC'],
+        ['GET', remote],
+      );
+      want.push(
+        '+OK\r\n',
+        "-ERR unknown command 'NOSUCHCMD', with args beginning with: \r\n",
+        ':1\r\n',
+        '+OK\r\n',
+        '+QUEUED\r\n',
+        `*1\r\n$${String(i).length}\r\n${i}\r\n`,
+        `$${String(i).length}\r\n${i}\r\n`,
+      );
+    }
+    c.writeRaw(Buffer.concat(cmds.map((a) => Buffer.from(`*${a.length}\r\n${a.map((x) => `$${x.length}\r\n${x}\r\n`).join('')}`))));
+    for (let i = 0; i < want.length; i++) assert.equal((await c.readReply()).raw.toString(), want[i], `reply ${i}`);
+    c.close();
+  });
+
   it('MULTI/EXEC on a remote slot goes as a unit; several slots get -CROSSSLOT', async () => {
     const c = await RawClient.connect(entry.port);
     const key = remoteKey(nodes, entry, 'tx');
