@@ -8,14 +8,24 @@
  * Redis refuses whatever the owner (-CROSSSLOT) is still refused; with forwarding off, -MOVED.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RawClient } from '../../src/client/rawClient.js';
 import { keyHashSlot } from '../../src/store/keyslot.js';
-import { type ClusterPeer, call, clusterCreate, clusterPort, startClusterNode, stopNode, text, waitClusterOk } from '../helpers/cluster.js';
+import {
+  type ClusterPeer,
+  call,
+  clusterCreate,
+  clusterPort,
+  startClusterNode,
+  stopNode,
+  text,
+  waitClusterOk,
+  waitFor,
+} from '../helpers/cluster.js';
 
 function run(cmd: string, args: string[], input?: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -203,3 +213,43 @@ function remoteKey(nodes: ClusterPeer[], entry: ClusterPeer, prefix: string): st
     if (s < lo || s >= hi) return k;
   }
 }
+
+describe('keydra-server --cluster-local 2', () => {
+  it('starts 2 forwarding nodes sharing the slots; any node serves any key; SIGINT stops them all', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'keydra-cluster-local-'));
+    let port = 0;
+    for (;;) {
+      port = await clusterPort();
+      const next = await clusterPort();
+      if (next === port + 1) break;
+    }
+    const proc = spawn(
+      process.execPath,
+      [join(process.cwd(), 'bin', 'keydra-server.js'), '--cluster-local', '2', '--port', String(port), '--dir', root, '--save', ''],
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+    });
+    try {
+      await waitFor('the ports line', 60_000, () => out.includes('Keydra local cluster'));
+      assert.match(out, new RegExp(`ports ${port} ${port + 1} `));
+      for (let i = 0; i < 40; i++) assert.equal(text(await call(port + (i % 2), 'SET', `cl${i}`, String(i))), 'OK');
+      for (let i = 0; i < 40; i++) assert.equal(text(await call(port + ((i + 1) % 2), 'GET', `cl${i}`)), String(i));
+      const sizes = [Number(await call(port, 'DBSIZE')), Number(await call(port + 1, 'DBSIZE'))];
+      assert.equal(sizes[0] + sizes[1], 40);
+      assert.ok(sizes[0] > 0 && sizes[1] > 0, `${sizes}`);
+    } finally {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGINT');
+      await exited;
+      rmSync(root, { recursive: true, force: true });
+    }
+    // Both nodes are gone with the launcher.
+    await assert.rejects(call(port, 'PING'));
+    await assert.rejects(call(port + 1, 'PING'));
+  });
+});
