@@ -526,13 +526,10 @@ export class Cluster {
     else this.state.ownerNotClaimingSlot[slot >> 3] &= ~(1 << (slot & 7));
   }
 
-  /**
-   * Keys of db 0 in a hash slot (countKeysInSlot). Counted by hashing db 0's keys until the store's
-   * per-slot index (db.slots) is there to ask.
-   */
+  /** Keys of db 0 in a hash slot (countKeysInSlot): the store's per-slot index, or a scan without it. */
   countKeysInSlot(slot: number): number {
-    const db = this.host.keyspace.dbs[0] as unknown as { slots?: { count(slot: number): number }; dict: Map<string, unknown> };
-    if (db.slots !== undefined && typeof db.slots.count === 'function') return db.slots.count(slot);
+    const db = this.host.keyspace.dbs[0];
+    if (db.slots !== null) return db.slots.count(slot);
     let n = 0;
     for (const k of db.dict.keys()) if (keyHashSlot(k) === slot) n++;
     return n;
@@ -541,7 +538,8 @@ export class Cluster {
   /** delKeysInSlot: deletes db 0's keys of the slot (a slot lost to a newer owner). */
   private delKeysInSlot(slot: number): void {
     const db = this.host.keyspace.dbs[0];
-    for (const k of [...db.dict.keys()]) if (keyHashSlot(k) === slot) db.delete(k);
+    const keys = db.slots !== null ? db.slots.keys(slot, Number.MAX_SAFE_INTEGER) : [...db.dict.keys()].filter((k) => keyHashSlot(k) === slot);
+    for (const k of keys) db.delete(k);
   }
 
   // ---- roles -----------------------------------------------------------------------------------
