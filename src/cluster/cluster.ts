@@ -494,9 +494,24 @@ export class Cluster {
   delSlot(slot: number): boolean {
     const n = this.state.slots[slot];
     if (n === null) return false;
+    const ps = this.host.pubsub;
+    if (ps.shardChannels.size > 0) {
+      const primary = n.isPrimary ? n : n.replicaOf;
+      const me = this.myself;
+      if (primary !== null && (primary === me || me.replicaOf === primary)) this.removeChannelsInSlot(slot);
+    }
     this.clearSlotBit(n, slot);
     this.state.slots[slot] = null;
     return true;
+  }
+
+  /** removeChannelsInSlot: the shard channels of a slot this shard no longer serves lose their subscribers. */
+  private removeChannelsInSlot(slot: number): void {
+    const ps = this.host.pubsub;
+    for (const [name, subs] of [...ps.shardChannels]) {
+      if (keyHashSlot(name) !== slot) continue;
+      for (const c of [...subs]) ps.unsubscribe(c, 'shard', name, true);
+    }
   }
 
   /** clusterDelNodeSlots: unassigns every slot of the node; returns how many. */

@@ -250,6 +250,9 @@ describe('CLUSTER subcommands on a fresh node: replies and errors as redis-serve
     ['CLUSTER', 'INFO'],
     ['CLUSTER', 'SHARDS'],
     ['CLUSTER', 'LINKS'],
+    ['REPLICAOF', '127.0.0.1', '1'],
+    ['FAILOVER'],
+    ['INFO', 'cluster'],
   ];
 
   it('the same script gives the same bytes (ids and ports masked)', async () => {
