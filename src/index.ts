@@ -143,7 +143,7 @@ export async function startServer(options: StartOptions = {}, config = new Confi
   server.logReady();
   // `replicaof host port` in the config: follow that primary once the local dataset is loaded.
   const primaryOf = config.list('replicaof');
-  if (primaryOf.length === 2) server.replication.replicaOf(primaryOf[0], Number(primaryOf[1]));
+  if (primaryOf.length === 2 && server.cluster === null) server.replication.replicaOf(primaryOf[0], Number(primaryOf[1]));
   return { port: server.port, metricsPort, server, close: () => server.shutdown({ save: undefined }) };
 }
 

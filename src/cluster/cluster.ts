@@ -150,6 +150,9 @@ export class Cluster {
     for (const name of ['cluster-announce-port', 'cluster-announce-bus-port', 'port']) cfg.onChange(name, () => this.updateMyselfPorts());
     cfg.onChange('cluster-replica-no-failover', () => this.updateMyselfFlags());
     cfg.onChange('cluster-announce-ip', () => this.updateMyselfIp());
+    cfg.onChange('cluster-announce-hostname', (v) => {
+      this.myself.hostname = v as string; // clusterUpdateMyselfHostname
+    });
     host.beforeFlushHooks.push(() => {
       if (this.todo !== 0) this.beforeSleep();
     });
@@ -584,13 +587,30 @@ export class Cluster {
     }
     me.replicaOf = n;
     this.addReplica(n, me);
-    this.host.replication.replicaOf(n.ip, n.port);
+    this.followPrimary(n.ip, n.port);
     this.resetManualFailover();
+  }
+
+  /**
+   * Replicates `ip:port` (replicationSetMaster). The primary comes from the cluster bus, never from
+   * the config file: like Redis in cluster mode, CONFIG REWRITE writes no replicaof line.
+   */
+  private followPrimary(ip: string, port: number): void {
+    this.host.replication.replicaOf(ip, port);
+    this.host.config.set('replicaof', ['no', 'one']);
   }
 
   /** The replication offset this node reports (master_repl_offset or the replica's processed offset). */
   private myOffset(): bigint {
+    // replicationGetSlaveOffset: 0 while a full sync transfers or loads (no master, no cached master).
+    const link = this.host.replication.link;
+    if (link !== null && link.roleState === 'sync') return 0n;
     return BigInt(this.host.replication.stream.offset);
+  }
+
+  /** The replication offset of myself as CLUSTER SHARDS and SLOTS report it. */
+  get myReplOffset(): bigint {
+    return this.myOffset();
   }
 
   /** clusterReset: forget all nodes, drop slots; hard: new name and epochs 0. */
@@ -909,7 +929,7 @@ export class Cluster {
     if (node.link !== null) this.freeLink(node.link);
     node.flags &= ~NodeFlag.NoAddr;
     this.host.log.warning(`Address updated for node ${node.name}, now ${node.ip}:${node.port}`);
-    if (this.myself.isReplica && this.myself.replicaOf === node) this.host.replication.replicaOf(node.ip, node.port);
+    if (this.myself.isReplica && this.myself.replicaOf === node) this.followPrimary(node.ip, node.port);
     return true;
   }
 
@@ -1536,7 +1556,19 @@ export class Cluster {
     me.hostname = this.host.config.str('cluster-announce-hostname');
     const handshakeTimeout = Math.max(timeout, 1000);
     st.statsPfailNodes = 0;
+    const sendbufLimit = this.host.config.num('cluster-link-sendbuf-limit');
     for (const node of [...st.nodes.values()]) {
+      if (sendbufLimit > 0) {
+        // clusterNodeCronFreeLinkOnBufferLimitReached: a peer that does not read loses the link.
+        for (const l of [node.link, node.inboundLink]) {
+          if (l === null || l.socket.writableLength <= sendbufLimit) continue;
+          this.host.log.warning(
+            `Freeing cluster link(${l.inbound ? 'from' : 'to'} node ${node.name}, used memory: ${l.socket.writableLength}) due to exceeding send buffer memory limit.`,
+          );
+          this.freeLink(l);
+          this.linksBufferLimitExceeded++;
+        }
+      }
       if (node.flags & (NodeFlag.Myself | NodeFlag.NoAddr)) continue;
       if (node.flags & NodeFlag.PFail) st.statsPfailNodes++;
       if (node.inHandshake && now - node.ctime > handshakeTimeout) {
@@ -1601,7 +1633,7 @@ export class Cluster {
       }
     }
     if (me.isReplica && !this.host.replication.isReplica && me.replicaOf !== null && !(me.replicaOf.flags & NodeFlag.NoAddr)) {
-      this.host.replication.replicaOf(me.replicaOf.ip, me.replicaOf.port);
+      this.followPrimary(me.replicaOf.ip, me.replicaOf.port);
     }
     this.manualFailoverCheckTimeout();
     if (me.isReplica) {
