@@ -140,6 +140,12 @@ export async function startServer(options: StartOptions = {}, config = new Confi
     await server.close();
     throw e;
   }
+  if (server.cluster !== null && !server.cluster.verifyConfigWithData()) {
+    const msg = "You can't have keys in a DB different than DB 0 when in Cluster mode. Exiting.";
+    log.warning(msg);
+    await server.close();
+    throw new StartupError(msg);
+  }
   server.logReady();
   // `replicaof host port` in the config: follow that primary once the local dataset is loaded.
   const primaryOf = config.list('replicaof');

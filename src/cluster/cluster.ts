@@ -107,6 +107,9 @@ export class Cluster {
   /** total_cluster_links_buffer_limit_exceeded (always 0: no send buffer limit enforced). */
   linksBufferLimitExceeded = 0;
 
+  /** Notices of the constructor, logged by start() (the server's log opens after construction). */
+  private readonly startupNotes: string[] = [];
+
   constructor(readonly host: ClusterHost) {
     const cfg = host.config;
     this.configPath = cfg.resolvePath(cfg.str('cluster-config-file'));
@@ -123,7 +126,7 @@ export class Cluster {
     }
     if (loaded === null) {
       this.state = new ClusterState(new ClusterNode(randomNodeName(), NodeFlag.Myself | NodeFlag.Primary));
-      host.log.notice(`No cluster configuration found, I'm ${this.state.myself.name}`);
+      this.startupNotes.push(`No cluster configuration found, I'm ${this.state.myself.name}`);
     } else {
       this.state = new ClusterState(loaded.myself);
       const st = this.state;
@@ -133,7 +136,7 @@ export class Cluster {
       for (const [s, n] of loaded.slots) this.addSlot(n, s);
       for (const [s, n] of loaded.migrating) st.migratingSlotsTo[s] = n;
       for (const [s, n] of loaded.importing) st.importingSlotsFrom[s] = n;
-      host.log.notice(`Node configuration loaded, I'm ${st.myself.name}`);
+      this.startupNotes.push(`Node configuration loaded, I'm ${st.myself.name}`);
       const max = this.maxEpoch();
       if (max > st.currentEpoch) st.currentEpoch = max;
     }
@@ -180,6 +183,7 @@ export class Cluster {
    * second half). @throws Error "Failed listening on port <p> (cluster), aborting."
    */
   async start(): Promise<void> {
+    for (const n of this.startupNotes.splice(0)) this.host.log.notice(n);
     this.updateMyselfPorts();
     const cport = this.busPort;
     if (this.host.config.num('cluster-port') === 0 && this.host.port > 65535 - 10000) {
@@ -558,6 +562,35 @@ export class Cluster {
     const db = this.host.keyspace.dbs[0];
     const keys = db.slots !== null ? db.slots.keys(slot, Number.MAX_SAFE_INTEGER) : [...db.dict.keys()].filter((k) => keyHashSlot(k) === slot);
     for (const k of keys) db.delete(k);
+  }
+
+  /**
+   * verifyClusterConfigWithData, after the dataset loaded: slots holding keys that nobody owns
+   * become ours, those owned by another node are marked importing. @returns false when a db
+   * other than 0 holds keys (Redis then exits).
+   */
+  verifyConfigWithData(): boolean {
+    if (this.myself.isReplica) return true;
+    const dbs = this.host.keyspace.dbs;
+    for (let j = 1; j < dbs.length; j++) if (dbs[j].dict.size > 0) return false;
+    if (dbs[0].dict.size === 0) return true;
+    let update = false;
+    const st = this.state;
+    for (let j = 0; j < CLUSTER_SLOTS; j++) {
+      if (this.countKeysInSlot(j) === 0) continue;
+      if (st.slots[j] === this.myself || st.importingSlotsFrom[j] !== null) continue;
+      update = true;
+      const owner = st.slots[j];
+      if (owner === null) {
+        this.host.log.warning(`I have keys for unassigned slot ${j}. Taking responsibility for it.`);
+        this.addSlot(this.myself, j);
+      } else {
+        this.host.log.warning(`I have keys for slot ${j}, but the slot is assigned to another node. Setting it to importing state.`);
+        st.importingSlotsFrom[j] = owner;
+      }
+    }
+    if (update) this.saveConfigOrLog(true);
+    return true;
   }
 
   // ---- roles -----------------------------------------------------------------------------------
