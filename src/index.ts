@@ -140,10 +140,16 @@ export async function startServer(options: StartOptions = {}, config = new Confi
     await server.close();
     throw e;
   }
+  if (server.cluster !== null && !server.cluster.verifyConfigWithData()) {
+    const msg = "You can't have keys in a DB different than DB 0 when in Cluster mode. Exiting.";
+    log.warning(msg);
+    await server.close();
+    throw new StartupError(msg);
+  }
   server.logReady();
   // `replicaof host port` in the config: follow that primary once the local dataset is loaded.
   const primaryOf = config.list('replicaof');
-  if (primaryOf.length === 2) server.replication.replicaOf(primaryOf[0], Number(primaryOf[1]));
+  if (primaryOf.length === 2 && server.cluster === null) server.replication.replicaOf(primaryOf[0], Number(primaryOf[1]));
   return { port: server.port, metricsPort, server, close: () => server.shutdown({ save: undefined }) };
 }
 

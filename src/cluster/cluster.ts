@@ -107,6 +107,9 @@ export class Cluster {
   /** total_cluster_links_buffer_limit_exceeded (always 0: no send buffer limit enforced). */
   linksBufferLimitExceeded = 0;
 
+  /** Notices of the constructor, logged by start() (the server's log opens after construction). */
+  private readonly startupNotes: string[] = [];
+
   constructor(readonly host: ClusterHost) {
     const cfg = host.config;
     this.configPath = cfg.resolvePath(cfg.str('cluster-config-file'));
@@ -123,7 +126,7 @@ export class Cluster {
     }
     if (loaded === null) {
       this.state = new ClusterState(new ClusterNode(randomNodeName(), NodeFlag.Myself | NodeFlag.Primary));
-      host.log.notice(`No cluster configuration found, I'm ${this.state.myself.name}`);
+      this.startupNotes.push(`No cluster configuration found, I'm ${this.state.myself.name}`);
     } else {
       this.state = new ClusterState(loaded.myself);
       const st = this.state;
@@ -133,7 +136,7 @@ export class Cluster {
       for (const [s, n] of loaded.slots) this.addSlot(n, s);
       for (const [s, n] of loaded.migrating) st.migratingSlotsTo[s] = n;
       for (const [s, n] of loaded.importing) st.importingSlotsFrom[s] = n;
-      host.log.notice(`Node configuration loaded, I'm ${st.myself.name}`);
+      this.startupNotes.push(`Node configuration loaded, I'm ${st.myself.name}`);
       const max = this.maxEpoch();
       if (max > st.currentEpoch) st.currentEpoch = max;
     }
@@ -150,6 +153,9 @@ export class Cluster {
     for (const name of ['cluster-announce-port', 'cluster-announce-bus-port', 'port']) cfg.onChange(name, () => this.updateMyselfPorts());
     cfg.onChange('cluster-replica-no-failover', () => this.updateMyselfFlags());
     cfg.onChange('cluster-announce-ip', () => this.updateMyselfIp());
+    cfg.onChange('cluster-announce-hostname', (v) => {
+      this.myself.hostname = v as string; // clusterUpdateMyselfHostname
+    });
     host.beforeFlushHooks.push(() => {
       if (this.todo !== 0) this.beforeSleep();
     });
@@ -177,6 +183,7 @@ export class Cluster {
    * second half). @throws Error "Failed listening on port <p> (cluster), aborting."
    */
   async start(): Promise<void> {
+    for (const n of this.startupNotes.splice(0)) this.host.log.notice(n);
     this.updateMyselfPorts();
     const cport = this.busPort;
     if (this.host.config.num('cluster-port') === 0 && this.host.port > 65535 - 10000) {
@@ -494,9 +501,24 @@ export class Cluster {
   delSlot(slot: number): boolean {
     const n = this.state.slots[slot];
     if (n === null) return false;
+    const ps = this.host.pubsub;
+    if (ps.shardChannels.size > 0) {
+      const primary = n.isPrimary ? n : n.replicaOf;
+      const me = this.myself;
+      if (primary !== null && (primary === me || me.replicaOf === primary)) this.removeChannelsInSlot(slot);
+    }
     this.clearSlotBit(n, slot);
     this.state.slots[slot] = null;
     return true;
+  }
+
+  /** removeChannelsInSlot: the shard channels of a slot this shard no longer serves lose their subscribers. */
+  private removeChannelsInSlot(slot: number): void {
+    const ps = this.host.pubsub;
+    for (const [name, subs] of [...ps.shardChannels]) {
+      if (keyHashSlot(name) !== slot) continue;
+      for (const c of [...subs]) ps.unsubscribe(c, 'shard', name, true);
+    }
   }
 
   /** clusterDelNodeSlots: unassigns every slot of the node; returns how many. */
@@ -526,13 +548,10 @@ export class Cluster {
     else this.state.ownerNotClaimingSlot[slot >> 3] &= ~(1 << (slot & 7));
   }
 
-  /**
-   * Keys of db 0 in a hash slot (countKeysInSlot). Counted by hashing db 0's keys until the store's
-   * per-slot index (db.slots) is there to ask.
-   */
+  /** Keys of db 0 in a hash slot (countKeysInSlot): the store's per-slot index, or a scan without it. */
   countKeysInSlot(slot: number): number {
-    const db = this.host.keyspace.dbs[0] as unknown as { slots?: { count(slot: number): number }; dict: Map<string, unknown> };
-    if (db.slots !== undefined && typeof db.slots.count === 'function') return db.slots.count(slot);
+    const db = this.host.keyspace.dbs[0];
+    if (db.slots !== null) return db.slots.count(slot);
     let n = 0;
     for (const k of db.dict.keys()) if (keyHashSlot(k) === slot) n++;
     return n;
@@ -541,7 +560,37 @@ export class Cluster {
   /** delKeysInSlot: deletes db 0's keys of the slot (a slot lost to a newer owner). */
   private delKeysInSlot(slot: number): void {
     const db = this.host.keyspace.dbs[0];
-    for (const k of [...db.dict.keys()]) if (keyHashSlot(k) === slot) db.delete(k);
+    const keys = db.slots !== null ? db.slots.keys(slot, Number.MAX_SAFE_INTEGER) : [...db.dict.keys()].filter((k) => keyHashSlot(k) === slot);
+    for (const k of keys) db.delete(k);
+  }
+
+  /**
+   * verifyClusterConfigWithData, after the dataset loaded: slots holding keys that nobody owns
+   * become ours, those owned by another node are marked importing. @returns false when a db
+   * other than 0 holds keys (Redis then exits).
+   */
+  verifyConfigWithData(): boolean {
+    if (this.myself.isReplica) return true;
+    const dbs = this.host.keyspace.dbs;
+    for (let j = 1; j < dbs.length; j++) if (dbs[j].dict.size > 0) return false;
+    if (dbs[0].dict.size === 0) return true;
+    let update = false;
+    const st = this.state;
+    for (let j = 0; j < CLUSTER_SLOTS; j++) {
+      if (this.countKeysInSlot(j) === 0) continue;
+      if (st.slots[j] === this.myself || st.importingSlotsFrom[j] !== null) continue;
+      update = true;
+      const owner = st.slots[j];
+      if (owner === null) {
+        this.host.log.warning(`I have keys for unassigned slot ${j}. Taking responsibility for it.`);
+        this.addSlot(this.myself, j);
+      } else {
+        this.host.log.warning(`I have keys for slot ${j}, but the slot is assigned to another node. Setting it to importing state.`);
+        st.importingSlotsFrom[j] = owner;
+      }
+    }
+    if (update) this.saveConfigOrLog(true);
+    return true;
   }
 
   // ---- roles -----------------------------------------------------------------------------------
@@ -571,13 +620,30 @@ export class Cluster {
     }
     me.replicaOf = n;
     this.addReplica(n, me);
-    this.host.replication.replicaOf(n.ip, n.port);
+    this.followPrimary(n.ip, n.port);
     this.resetManualFailover();
+  }
+
+  /**
+   * Replicates `ip:port` (replicationSetMaster). The primary comes from the cluster bus, never from
+   * the config file: like Redis in cluster mode, CONFIG REWRITE writes no replicaof line.
+   */
+  private followPrimary(ip: string, port: number): void {
+    this.host.replication.replicaOf(ip, port);
+    this.host.config.set('replicaof', ['no', 'one']);
   }
 
   /** The replication offset this node reports (master_repl_offset or the replica's processed offset). */
   private myOffset(): bigint {
+    // replicationGetSlaveOffset: 0 while a full sync transfers or loads (no master, no cached master).
+    const link = this.host.replication.link;
+    if (link !== null && link.roleState === 'sync') return 0n;
     return BigInt(this.host.replication.stream.offset);
+  }
+
+  /** The replication offset of myself as CLUSTER SHARDS and SLOTS report it. */
+  get myReplOffset(): bigint {
+    return this.myOffset();
   }
 
   /** clusterReset: forget all nodes, drop slots; hard: new name and epochs 0. */
@@ -896,7 +962,7 @@ export class Cluster {
     if (node.link !== null) this.freeLink(node.link);
     node.flags &= ~NodeFlag.NoAddr;
     this.host.log.warning(`Address updated for node ${node.name}, now ${node.ip}:${node.port}`);
-    if (this.myself.isReplica && this.myself.replicaOf === node) this.host.replication.replicaOf(node.ip, node.port);
+    if (this.myself.isReplica && this.myself.replicaOf === node) this.followPrimary(node.ip, node.port);
     return true;
   }
 
@@ -1523,7 +1589,19 @@ export class Cluster {
     me.hostname = this.host.config.str('cluster-announce-hostname');
     const handshakeTimeout = Math.max(timeout, 1000);
     st.statsPfailNodes = 0;
+    const sendbufLimit = this.host.config.num('cluster-link-sendbuf-limit');
     for (const node of [...st.nodes.values()]) {
+      if (sendbufLimit > 0) {
+        // clusterNodeCronFreeLinkOnBufferLimitReached: a peer that does not read loses the link.
+        for (const l of [node.link, node.inboundLink]) {
+          if (l === null || l.socket.writableLength <= sendbufLimit) continue;
+          this.host.log.warning(
+            `Freeing cluster link(${l.inbound ? 'from' : 'to'} node ${node.name}, used memory: ${l.socket.writableLength}) due to exceeding send buffer memory limit.`,
+          );
+          this.freeLink(l);
+          this.linksBufferLimitExceeded++;
+        }
+      }
       if (node.flags & (NodeFlag.Myself | NodeFlag.NoAddr)) continue;
       if (node.flags & NodeFlag.PFail) st.statsPfailNodes++;
       if (node.inHandshake && now - node.ctime > handshakeTimeout) {
@@ -1588,7 +1666,7 @@ export class Cluster {
       }
     }
     if (me.isReplica && !this.host.replication.isReplica && me.replicaOf !== null && !(me.replicaOf.flags & NodeFlag.NoAddr)) {
-      this.host.replication.replicaOf(me.replicaOf.ip, me.replicaOf.port);
+      this.followPrimary(me.replicaOf.ip, me.replicaOf.port);
     }
     this.manualFailoverCheckTimeout();
     if (me.isReplica) {

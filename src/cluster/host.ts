@@ -9,6 +9,13 @@ import type { Replication } from '../replication/index.js';
 export interface ClusterHost extends ReplicationHost {
   /** This server's replication (a cluster replica follows its primary through it). */
   readonly replication: Replication;
-  /** Local pub/sub delivery of a message received over the bus (PUBLISH, PUBLISHSHARD). */
-  readonly pubsub: { publish(channel: string, message: string, shard?: boolean): number };
+  /**
+   * Pub/sub: local delivery of a message received over the bus (PUBLISH, PUBLISHSHARD), and the
+   * shard channels, whose subscribers are unsubscribed when this shard loses the channel's slot.
+   */
+  readonly pubsub: {
+    publish(channel: string, message: string, shard?: boolean): number;
+    readonly shardChannels: Map<string, Set<object>>;
+    unsubscribe(c: object, kind: 'shard', name: string, notify: boolean): void;
+  };
 }

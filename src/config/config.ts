@@ -167,7 +167,15 @@ const STUBS: Directive[] = [
   implemented(stubStr('masteruser', '')),
   implemented(stubStr('cluster-announce-ip', '')),
   implemented(stubStr('cluster-config-file', 'nodes.conf', false)),
-  implemented(stubStr('cluster-announce-hostname', '')),
+  {
+    ...implemented(stubStr('cluster-announce-hostname', '')),
+    // Redis isValidAnnouncedHostname.
+    validate: (v) => {
+      const h = v as string;
+      if (h.length >= 256) return 'Hostnames must be less than 256 characters';
+      return /^[A-Za-z0-9.-]*$/.test(h) ? null : 'Hostnames may only contain alphanumeric characters, hyphens or dots';
+    },
+  },
   stubStr('syslog-ident', 'redis', false),
   stubStr('server_cpulist', '', false),
   stubStr('bio_cpulist', '', false),
@@ -209,7 +217,7 @@ const STUBS: Directive[] = [
   stubInt('active-defrag-max-scan-fields', 1000, 1, MAX_LONG),
   implemented(stubInt('cluster-node-timeout', 15000, 0, MAX_LL)),
   stubMem('repl-backlog-size', 1024 * 1024, 1, MAX_LL),
-  stubMem('cluster-link-sendbuf-limit', 0, 0, MAX_LL),
+  implemented(stubMem('cluster-link-sendbuf-limit', 0, 0, MAX_LL)),
   stubMem('active-defrag-ignore-bytes', 100 * 1024 * 1024, 1, MAX_LL),
   stubInt('tracking-table-max-keys', 1000000, 0, MAX_LONG),
   { ...stubMem('maxmemory-clients', 0, -100, MAX_LL), percent: true },

@@ -250,6 +250,9 @@ describe('CLUSTER subcommands on a fresh node: replies and errors as redis-serve
     ['CLUSTER', 'INFO'],
     ['CLUSTER', 'SHARDS'],
     ['CLUSTER', 'LINKS'],
+    ['REPLICAOF', '127.0.0.1', '1'],
+    ['FAILOVER'],
+    ['INFO', 'cluster'],
   ];
 
   it('the same script gives the same bytes (ids and ports masked)', async () => {
@@ -285,5 +288,28 @@ describe('CLUSTER subcommands on a fresh node: replies and errors as redis-serve
     assert.equal(await clusterInfoField(k.port, 'cluster_current_epoch'), '0');
     await waitFor('nodes.conf rewritten', 2000, () => readFileSync(join(k.dir, 'nodes.conf'), 'latin1').startsWith(after));
     assert.equal(await callRaw(k.port, 'INFO', 'cluster'), await callRaw(r.port, 'INFO', 'cluster'));
+  });
+});
+
+describe('a node started in cluster mode with data takes the slots of its keys (as redis-server)', { skip }, () => {
+  const root = mkdtempSync(join(tmpdir(), 'keydra-cluster-data-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('unassigned slots holding keys become myself\'s', async () => {
+    const run = async (kind: 'keydra' | 'redis') => {
+      const dir = join(root, kind);
+      const port = await clusterPort();
+      const plain = await startClusterNode(kind, port, dir, ['--cluster-enabled', 'no']);
+      for (const k of ['a', 'b', '{user1}x', 'zz']) await call(port, 'SET', k, '1');
+      assert.equal(text(await call(port, 'SAVE')), 'OK');
+      await stopNode(plain);
+      const node = await startClusterNode(kind, port, dir);
+      const mine = (await clusterNodes(port)).find((l) => l.flags.includes('myself'));
+      await stopNode(node);
+      return mine?.slots;
+    };
+    const expected = await run('redis');
+    assert.deepEqual(await run('keydra'), expected);
+    assert.equal(expected?.length, 4);
   });
 });

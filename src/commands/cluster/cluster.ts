@@ -119,7 +119,7 @@ function preferredEndpoint(c: Client, n: ClusterNode): string | null {
 
 /** The replication offset of a node as CLUSTER SHARDS and SLOTS see it. */
 function nodeOffset(cl: Cluster, n: ClusterNode): bigint {
-  return n.isMyself ? BigInt(cl.host.replication.stream.offset) : n.replOffset;
+  return n.isMyself ? cl.myReplOffset : n.replOffset;
 }
 
 /** CLUSTER INFO. */
@@ -224,7 +224,7 @@ function slotsCommand(c: Client, _argv: string[], cl: Cluster): void {
 /** addNodeDetailsToShardReply. */
 function replyShardNode(c: Client, cl: Cluster, n: ClusterNode): void {
   const w = c.reply;
-  const off = n.isMyself ? BigInt(cl.host.replication.stream.offset) : n.replOffset;
+  const off = nodeOffset(cl, n);
   const fields: [string, string | number | bigint][] = [['id', n.name]];
   if (n.port !== 0) fields.push(['port', n.port]);
   fields.push(['ip', n.ip]);
@@ -596,11 +596,12 @@ function linksCommand(c: Client, _argv: string[], cl: Cluster): void {
     w.bulk('create-time');
     w.integer(l.ctime);
     w.bulk('events');
-    w.bulk(l.connected ? (l.sendBufferUsed > 0 ? 'rw' : 'r') : 'w');
+    const used = l.socket.writableLength;
+    w.bulk(l.connected ? (used > 0 ? 'rw' : 'r') : 'w');
     w.bulk('send-buffer-allocated');
-    w.integer(l.sendBufferUsed);
+    w.integer(used);
     w.bulk('send-buffer-used');
-    w.integer(l.sendBufferUsed);
+    w.integer(used);
   }
 }
 
