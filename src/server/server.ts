@@ -223,6 +223,9 @@ export class KeydraServer {
     this.cluster = config.bool('cluster-enabled') ? new Cluster(this) : null;
     // A cluster node keeps db 0's keys by hash slot (Redis slots_to_keys, src/store/slotIndex.ts).
     if (this.cluster !== null) this.keyspace.dbs[0].slots = new SlotIndex();
+    // A replica per nodes.conf is a replica from the start (Redis iAmMaster() reads myself's role):
+    // the dataset loaded keeps its expired keys, which are hidden, not deleted, until the primary's DELs.
+    if (this.cluster?.state.myself.isReplica === true) this.keyspace.replicaMode = true;
     this.clusterForward = this.cluster !== null ? new ClusterForward(this) : null;
     // Clients blocked on keys of a slot that moved away get -MOVED (Redis clientsCron).
     if (this.cluster !== null) this.cronHooks.push(() => redirectBlockedClients(this));
