@@ -10,11 +10,13 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RawClient } from '../../src/client/rawClient.js';
 import { keyHashSlot } from '../../src/store/keyslot.js';
+import { NO_REDIS, redisServerPath } from '../helpers/servers.js';
 import {
   type ClusterPeer,
   call,
@@ -26,6 +28,17 @@ import {
   waitClusterOk,
   waitFor,
 } from '../helpers/cluster.js';
+
+const skip = redisServerPath() === null ? NO_REDIS : false;
+
+/** True when 127.0.0.1:port can be bound now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
 
 function run(cmd: string, args: string[], input?: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -217,12 +230,10 @@ function remoteKey(nodes: ClusterPeer[], entry: ClusterPeer, prefix: string): st
 describe('keydra-server --cluster-local 2', () => {
   it('starts 2 forwarding nodes sharing the slots; any node serves any key; SIGINT stops them all', async () => {
     const root = mkdtempSync(join(tmpdir(), 'keydra-cluster-local-'));
+    // Two consecutive ports whose bus ports (+10000) are free too.
     let port = 0;
-    for (;;) {
-      port = await clusterPort();
-      const next = await clusterPort();
-      if (next === port + 1) break;
-    }
+    do port = await clusterPort();
+    while (!(await portFree(port + 1)) || !(await portFree(port + 10001)));
     const proc = spawn(
       process.execPath,
       [join(process.cwd(), 'bin', 'keydra-server.js'), '--cluster-local', '2', '--port', String(port), '--dir', root, '--save', ''],
@@ -251,5 +262,40 @@ describe('keydra-server --cluster-local 2', () => {
     // Both nodes are gone with the launcher.
     await assert.rejects(call(port, 'PING'));
     await assert.rejects(call(port + 1, 'PING'));
+  });
+});
+
+describe('cluster-forward in a mixed cluster: a Keydra node forwards to a redis-server node', { skip }, () => {
+  const root = mkdtempSync(join(tmpdir(), 'keydra-cluster-forward-mixed-'));
+  const nodes: ClusterPeer[] = [];
+  after(async () => {
+    await Promise.all(nodes.map(stopNode));
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('SET/GET/MULTI/EVAL through the Keydra node for the redis-server node’s slots', async () => {
+    const k = await startClusterNode('keydra', await clusterPort(), join(root, 'k'), ['--cluster-forward', 'yes']);
+    nodes.push(k);
+    const r = await startClusterNode('redis', await clusterPort(), join(root, 'r'));
+    nodes.push(r);
+    await call(k.port, 'CLUSTER', 'ADDSLOTSRANGE', 0, 8191);
+    await call(r.port, 'CLUSTER', 'ADDSLOTSRANGE', 8192, 16383);
+    await call(k.port, 'CLUSTER', 'MEET', '127.0.0.1', r.port);
+    await waitClusterOk([k, r]);
+    const c = await RawClient.connect(k.port);
+    const key = 'foo'; // slot 12182: the redis-server node
+    assert.equal((await c.send('SET', key, 'from-keydra')).raw.toString(), '+OK\r\n');
+    assert.equal(text(await call(r.port, 'GET', key)), 'from-keydra');
+    assert.equal((await c.send('MULTI')).raw.toString(), '+OK\r\n');
+    await c.send('APPEND', key, '!');
+    await c.send('GET', key);
+    assert.equal((await c.send('EXEC')).raw.toString(), '*2\r\n:12\r\n$12\r\nfrom-keydra!\r\n');
+    assert.equal((await c.send('EVAL', "return redis.call('STRLEN', KEYS[1])", 1, key)).raw.toString(), ':12\r\n');
+    // redis-server's own error text comes back unchanged.
+    assert.equal(
+      (await c.send('LPUSH', key, 'x')).raw.toString(),
+      '-WRONGTYPE Operation against a key holding the wrong kind of value\r\n',
+    );
+    c.close();
   });
 });
