@@ -328,8 +328,10 @@ export class ClusterForward {
     return this.enabled && c.conn !== null && (r.code === Redir.Moved || r.code === Redir.Ask);
   }
 
+  /** Where links to `node` connect: its IP, and its plaintext port when the cluster runs over TLS (links are plaintext). */
   private addrOf(node: ClusterNode): [string, number] {
-    return [node.ip === '' ? '127.0.0.1' : node.ip, node.port];
+    const port = node.pport !== 0 && this.server.config.bool('tls-cluster') ? node.pport : node.port;
+    return [node.ip === '' ? '127.0.0.1' : node.ip, port];
   }
 
   private authArgs(): string[] | null {
