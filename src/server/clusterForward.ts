@@ -22,6 +22,8 @@
  *   commands of clients without a socket.
  * - A link that fails answers its waiting clients with the redirection they would have had.
  * - With `masterauth` set, links authenticate as cluster replicas do (AUTH [masteruser] masterauth).
+ * - Links are named (CLIENT SETNAME keydra-cluster-forward) and what comes over them is never
+ *   forwarded again: while two nodes disagree on a slot's owner the client gets -MOVED, no loop.
  */
 import { createHash } from 'node:crypto';
 import net from 'node:net';
@@ -130,9 +132,12 @@ class ForwardLink {
   ) {
     this.socket = net.connect(port, host);
     this.socket.setNoDelay(true);
-    // Set-up replies are dropped (an internal request has no client).
+    // Set-up replies are dropped (an internal request has no client). The name marks the link,
+    // so that a node that also believes another owns the slot answers -MOVED instead of
+    // forwarding again (no loop while two nodes disagree during a resharding or failover).
     if (auth !== null) this.send(null, [['AUTH', ...auth]], 0, '');
     if (resp === 3) this.send(null, [['HELLO', '3']], 0, '');
+    this.send(null, [['CLIENT', 'SETNAME', FORWARD_CLIENT_NAME]], 0, '');
     this.socket.on('data', (d) => this.onData(d));
     this.socket.on('error', () => this.fail());
     this.socket.on('close', () => this.fail());
@@ -208,6 +213,9 @@ class ForwardLink {
   }
 }
 
+/** CLIENT SETNAME of forwarding links: their commands are never forwarded again. */
+export const FORWARD_CLIENT_NAME = 'keydra-cluster-forward';
+
 /** Commands never forwarded (see module doc). */
 const NOT_FORWARDED = new Set(['watch', 'ssubscribe', 'sunsubscribe']);
 /** Keyed commands that may answer after returning (scripts may be suspended; MIGRATE waits for its target). */
@@ -245,7 +253,7 @@ export class ClusterForward {
    * @returns true when the command was forwarded (its reply will come later), false to redirect.
    */
   tryForward(c: Client, cmd: Command, argv: string[], r: Route): boolean {
-    if (!this.enabled || (r.code !== Redir.Moved && r.code !== Redir.Ask) || c.conn === null) return false;
+    if (!this.enabled || (r.code !== Redir.Moved && r.code !== Redir.Ask) || c.conn === null || c.name === FORWARD_CLIENT_NAME) return false;
     const name = cmd.fullName;
     if (NOT_FORWARDED.has(name)) return false;
     const node = r.node!;
@@ -325,7 +333,7 @@ export class ClusterForward {
    * checked and forwarded at EXEC). @returns true when forwarding applies to the redirection.
    */
   queuesRemote(c: Client, r: Route): boolean {
-    return this.enabled && c.conn !== null && (r.code === Redir.Moved || r.code === Redir.Ask);
+    return this.enabled && c.conn !== null && c.name !== FORWARD_CLIENT_NAME && (r.code === Redir.Moved || r.code === Redir.Ask);
   }
 
   /** Where links to `node` connect: its IP, and its plaintext port when the cluster runs over TLS (links are plaintext). */

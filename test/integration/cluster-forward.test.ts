@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RawClient } from '../../src/client/rawClient.js';
 import { keyHashSlot } from '../../src/store/keyslot.js';
-import { NO_REDIS, redisServerPath } from '../helpers/servers.js';
+import { NO_REDIS, redisServerPath, startKeydra } from '../helpers/servers.js';
+import { ClusterNode, NodeFlag } from '../../src/cluster/index.js';
 import {
   type ClusterPeer,
   call,
@@ -297,5 +298,34 @@ describe('cluster-forward in a mixed cluster: a Keydra node forwards to a redis-
       '-WRONGTYPE Operation against a key holding the wrong kind of value\r\n',
     );
     c.close();
+  });
+});
+
+describe('cluster-forward: two nodes that disagree on a slot owner do not forward in a loop', () => {
+  it('the second node answers -MOVED over the forwarding link, relayed to the client', async () => {
+    const opts = { 'cluster-enabled': 'yes', 'cluster-forward': 'yes', loglevel: 'warning' };
+    const a = await startKeydra({ ...opts, port: await clusterPort() });
+    const b = await startKeydra({ ...opts, port: await clusterPort() });
+    try {
+      const sa = a.running.server.cluster!.state;
+      const sb = b.running.server.cluster!.state;
+      // Each believes the other serves every slot (as briefly during a resharding or failover).
+      const bInA = new ClusterNode('b'.repeat(40), NodeFlag.Primary);
+      bInA.ip = '127.0.0.1';
+      bInA.port = b.port;
+      const aInB = new ClusterNode('a'.repeat(40), NodeFlag.Primary);
+      aInB.ip = '127.0.0.1';
+      aInB.port = a.port;
+      sa.slots.fill(bInA);
+      sb.slots.fill(aInB);
+      sa.state = 'ok';
+      sb.state = 'ok';
+      const c = await RawClient.connect(a.port);
+      assert.equal((await c.send('GET', 'foo')).raw.toString(), `-MOVED 12182 127.0.0.1:${a.port}\r\n`);
+      c.close();
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });
