@@ -31,7 +31,7 @@ import {
   waitClusterOk,
   waitFor,
 } from '../helpers/cluster.js';
-import { NO_REDIS, redisServerPath } from '../helpers/servers.js';
+import { NO_REDIS, redisServerPath, startKeydra } from '../helpers/servers.js';
 
 const skip = redisServerPath() === null ? NO_REDIS : false;
 
@@ -371,3 +371,72 @@ function sameSlotKey(key: string, suffix: string): string {
     if (keyHashSlot(k) === keyHashSlot(key)) return k;
   }
 }
+
+describe('the per-slot key index follows every way a key comes and goes', () => {
+  it('COUNTKEYSINSLOT/GETKEYSINSLOT equal a recount of KEYS after a mixed workload', async () => {
+    const k = await startKeydra({ 'cluster-enabled': 'yes', port: await clusterPort(), loglevel: 'warning' });
+    const c = await RawClient.connect(k.port);
+    try {
+      assert.equal(text((await c.send('CLUSTER', 'ADDSLOTSRANGE', 0, 16383)).node), 'OK');
+      await waitFor('cluster_state:ok', 10_000, async () => (await clusterInfoField(k.port, 'cluster_state')) === 'ok');
+      const t = '{t}';
+      const steps: (string | number)[][] = [
+        ['MSET', `${t}a`, '1', `${t}b`, '2', `${t}c`, '3'],
+        ['RENAME', `${t}a`, `${t}a2`],
+        ['RENAMENX', `${t}b`, `${t}b2`],
+        ['SET', 'px', 'v', 'PX', 1],
+        ['RPUSH', `${t}l`, 'x', 'y'],
+        ['SORT', `${t}l`, 'ALPHA', 'STORE', `${t}sorted`],
+        ['LPOP', `${t}l`],
+        ['LPOP', `${t}l`],
+        ['SADD', `${t}s1`, 'a', 'b'],
+        ['SADD', `${t}s2`, 'b', 'c'],
+        ['SINTERSTORE', `${t}dst`, `${t}s1`, `${t}s2`],
+        ['SINTERSTORE', `${t}empty`, `${t}s1`, `${t}nosuch`],
+        ['ZADD', 'z', 1, 'm'],
+        ['ZREM', 'z', 'm'],
+        ['HSET', 'h', 'f', 'v'],
+        ['GETDEL', `${t}c`],
+        ['COPY', `${t}b2`, `${t}copy`],
+        ['SET', 'u1', 'x'],
+        ['UNLINK', 'u1'],
+        ['XADD', 'st', '*', 'f', 'v'],
+        ['INCR', 'counter'],
+        ['EXPIRE', 'counter', 0],
+        ['SET', 'gone', 'x', 'EX', 100],
+        ['DEL', 'gone'],
+        ['PFADD', 'hll', 'a'],
+        ['SETBIT', 'bits', 7, 1],
+        ['GEOADD', 'geo', 13.361389, 38.115556, 'Palermo'],
+      ];
+      for (let i = 0; i < 100; i++) steps.push(['SET', `bulk:${i}`, String(i)]);
+      for (let i = 0; i < 100; i += 3) steps.push(['DEL', `bulk:${i}`]);
+      for (const s of steps) assert.doesNotMatch((await c.send(...s)).raw.toString(), /^-/, JSON.stringify(s));
+      await new Promise((r) => setTimeout(r, 20)); // px expires
+      await c.send('GET', 'px'); // lazy expiry
+      const raw = (await c.send('DUMP', 'h')).raw;
+      const payload = raw.subarray(raw.indexOf('\r\n') + 2, raw.length - 2);
+      assert.equal((await c.send('RESTORE', 'restored', 0, payload)).raw.toString(), '+OK\r\n');
+      const keys = ((await c.send('KEYS', '*')).node as unknown as string[]).map(String);
+      const bySlot = new Map<number, Set<string>>();
+      for (const key of keys) {
+        const s = keyHashSlot(key);
+        if (!bySlot.has(s)) bySlot.set(s, new Set());
+        bySlot.get(s)!.add(key);
+      }
+      assert.equal(Number((await c.send('DBSIZE')).node), keys.length);
+      for (const [s, set] of bySlot) {
+        assert.equal(Number((await c.send('CLUSTER', 'COUNTKEYSINSLOT', s)).node), set.size, `slot ${s}`);
+        const got = ((await c.send('CLUSTER', 'GETKEYSINSLOT', s, 1000)).node as unknown as string[]).map(String);
+        assert.deepEqual(new Set(got), set);
+      }
+      // Slots of deleted keys are empty again.
+      assert.equal(Number((await c.send('CLUSTER', 'COUNTKEYSINSLOT', keyHashSlot('u1'))).node), bySlot.get(keyHashSlot('u1'))?.size ?? 0);
+      await c.send('FLUSHALL', 'ASYNC');
+      for (const s of bySlot.keys()) assert.equal(Number((await c.send('CLUSTER', 'COUNTKEYSINSLOT', s)).node), 0);
+    } finally {
+      c.close();
+      await k.close();
+    }
+  });
+});
