@@ -708,7 +708,7 @@ export class Cluster {
       sock,
       null,
       true,
-      (l, m) => this.processPacket(l, m),
+      (l, m) => this.safeProcessPacket(l, m),
       (l) => this.freeLink(l),
     );
     this.links.add(link);
@@ -755,7 +755,7 @@ export class Cluster {
       sock,
       node,
       false,
-      (l, m) => this.processPacket(l, m),
+      (l, m) => this.safeProcessPacket(l, m),
       (l) => {
         if (!l.connected) this.host.log.verbose(`Connection with Node ${node.name} at ${node.ip}:${node.cport} failed`);
         this.freeLink(l);
@@ -1078,6 +1078,17 @@ export class Cluster {
       this.doBeforeSleep(TODO_SAVE_CONFIG | TODO_UPDATE_STATE | TODO_FSYNC_CONFIG);
     } else if (dirty.length > 0) {
       for (const j of dirty) this.delKeysInSlot(j);
+    }
+  }
+
+  /** processPacket, with a malformed message costing the link, never the server. */
+  private safeProcessPacket(link: ClusterLink, msg: Buffer): boolean {
+    try {
+      return this.processPacket(link, msg);
+    } catch (e) {
+      this.host.log.warning(`Bad cluster bus message from ${plainIp(link.socket.remoteAddress)}: ${(e as Error).message}`);
+      this.freeLink(link);
+      return false;
     }
   }
 
