@@ -12,7 +12,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { keyHashSlot } from '../store/keyslot.js';
 import type { ClusterHost } from './host.js';
-import { CLUSTER_NAMELEN, CLUSTER_SLOTS, ClusterNode, NodeFlag } from './node.js';
+import { CLUSTER_SLOTS, ClusterNode, NodeFlag } from './node.js';
 import { ClusterState } from './state.js';
 import { ClusterLink } from './bus/link.js';
 import {
@@ -1766,4 +1766,3 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-export { CLUSTER_NAMELEN };
