@@ -729,7 +729,9 @@ export class ReplicaLink {
     p.loadingState = st;
     let info: RdbLoadInfo;
     try {
-      const gen = decodeRdbSteps(data, target, Date.now(), server.config.get('rdbchecksum') !== false);
+      // A replica keeps the expired keys of its primary's RDB: the primary sends their DELs (Redis
+      // rdbLoadRio skips them only when iAmMaster()).
+      const gen = decodeRdbSteps(data, target, 0, server.config.get('rdbchecksum') !== false);
       const stopped = (): boolean => this.stopped || this.transfer !== t;
       info = await runSliced(
         (function* () {

@@ -72,10 +72,12 @@ export class Client {
   /** ASKING: the next command may use a slot this node imports (Redis CLIENT_ASKING, one-shot; kept inside MULTI). */
   asking = false;
   /**
-   * Cluster forwarding (src/server/clusterForward.ts): this client's command was sent to the slot's
-   * owner and its reply is awaited; its later commands wait in the query buffer meanwhile.
+   * Cluster forwarding (src/server/clusterForward.ts): while a command of this client is away at a
+   * slot's owner, the replies of its later commands in request order (null until known), and the
+   * first later command that must wait for all of them (it runs once they are relayed).
    */
-  forwarding = false;
+  fwdQueue: { reply: Buffer | null }[] = [];
+  fwdDeferred: string[] | null = null;
   /** Replication offset after this client's last propagated write (Redis c->woff; WAIT). */
   woff = 0;
   /** Set while the client waits in a blocking command. */

@@ -7,8 +7,11 @@
  *
  * - One pooled connection per owner address and protocol (RESP2/RESP3, HELLO 3 sent first),
  *   pipelined: many clients' commands share it and replies come back in order.
- * - Order per client: while its command is away the client's later commands wait in its query
- *   buffer (`c.forwarding` stops processInput), so replies reach the client in request order.
+ * - Order per client: while a client's command is away, its later commands still run (`admit`):
+ *   forwarded ones are pipelined, keyed commands of local slots run and their replies are held;
+ *   every reply takes its place in the client's queue (`c.fwdQueue`) and leaves in request order.
+ *   A command that cannot run that way (no keys, MULTI, blocking, a script, ...) waits with those
+ *   behind it in the query buffer until the queue is empty (`c.fwdDeferred` stops processInput).
  * - MULTI ... EXEC queued for a remote slot goes as one unit (MULTI, the queue, EXEC written
  *   together on the link); only EXEC's reply is relayed.
  * - -ASK: sent as ASKING + the command to the importing node.
@@ -19,18 +22,24 @@
  *   commands of clients without a socket.
  * - A link that fails answers its waiting clients with the redirection they would have had.
  * - With `masterauth` set, links authenticate as cluster replicas do (AUTH [masteruser] masterauth).
+ * - Links are named (CLIENT SETNAME keydra-cluster-forward) and what comes over them is never
+ *   forwarded again: while two nodes disagree on a slot's owner the client gets -MOVED, no loop.
  */
+import { createHash } from 'node:crypto';
 import net from 'node:net';
 import type { ClusterNode } from '../cluster/node.js';
-import { encodeCommand } from '../client/rawClient.js';
 import type { Client } from './client.js';
 import { CmdFlag, type Command } from './command.js';
-import { Redir, redirectError, type Route } from './clusterRouter.js';
+import { commandMayHaveKeys, getNodeByQuery, Redir, redirectError, type Route } from './clusterRouter.js';
+import { processCommand } from './dispatch.js';
+import { pausedUntil } from './pause.js';
 import type { KeydraServer } from './server.js';
 
 /** One request on a link: `total` replies expected, only the one at `keep` is relayed to `c`. */
 interface Pending {
   c: Client | null;
+  /** The place of the relayed reply in `c.fwdQueue`. */
+  slot: { reply: Buffer | null } | null;
   total: number;
   keep: number;
   got: number;
@@ -87,13 +96,31 @@ export function replyEnd(buf: Buffer, pos: number): number {
   }
 }
 
+/** A RESP multibulk request of latin1 strings, in one allocation. */
+function encodeArgv(argv: string[]): Buffer {
+  let len = 3 + String(argv.length).length;
+  for (const a of argv) len += a.length + String(a.length).length + 5;
+  const b = Buffer.allocUnsafe(len);
+  let p = b.write(`*${argv.length}\r\n`, 0, 'latin1');
+  for (const a of argv) {
+    p += b.write(`$${a.length}\r\n`, p, 'latin1');
+    p += b.write(a, p, 'latin1');
+    b[p++] = 13;
+    b[p++] = 10;
+  }
+  return b;
+}
+
 /** A pipelined connection to one node. */
 class ForwardLink {
   private readonly socket: net.Socket;
   private readonly queue: Pending[] = [];
   private head = 0;
   private buf: Buffer | null = null;
+  private corked = false;
   closed = false;
+  /** Script shas this link has sent SCRIPT LOAD for (EVALSHA of a script loaded on this node). */
+  readonly loadedShas = new Set<string>();
 
   constructor(
     private readonly fwd: ClusterForward,
@@ -105,18 +132,37 @@ class ForwardLink {
   ) {
     this.socket = net.connect(port, host);
     this.socket.setNoDelay(true);
-    // Set-up replies are dropped (an internal request has no client).
+    // Set-up replies are dropped (an internal request has no client). The name marks the link,
+    // so that a node that also believes another owns the slot answers -MOVED instead of
+    // forwarding again (no loop while two nodes disagree during a resharding or failover).
     if (auth !== null) this.send(null, [['AUTH', ...auth]], 0, '');
     if (resp === 3) this.send(null, [['HELLO', '3']], 0, '');
+    this.send(null, [['CLIENT', 'SETNAME', FORWARD_CLIENT_NAME]], 0, '');
     this.socket.on('data', (d) => this.onData(d));
     this.socket.on('error', () => this.fail());
     this.socket.on('close', () => this.fail());
   }
 
-  /** Writes `cmds` as one unit; the reply of cmds[keep] goes to `c` when all have replied. */
+  /**
+   * Writes `cmds` as one unit; the reply of cmds[keep] goes to `c` when all have replied. Writes
+   * of one event-loop turn leave in one syscall (the socket is corked until the next tick).
+   */
   send(c: Client | null, cmds: string[][], keep: number, fallback: string): void {
-    this.queue.push({ c, total: cmds.length, keep, got: 0, kept: null, fallback });
-    this.socket.write(cmds.length === 1 ? encodeCommand(cmds[0]) : Buffer.concat(cmds.map(encodeCommand)));
+    let slot: { reply: Buffer | null } | null = null;
+    if (c !== null) {
+      slot = { reply: null };
+      c.fwdQueue.push(slot);
+    }
+    this.queue.push({ c, slot, total: cmds.length, keep, got: 0, kept: null, fallback });
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    for (const argv of cmds) this.socket.write(encodeArgv(argv));
   }
 
   /** Number of requests awaiting replies. */
@@ -125,17 +171,18 @@ class ForwardLink {
   }
 
   private onData(d: Buffer): void {
-    let buf = this.buf === null ? d : Buffer.concat([this.buf, d]);
+    const buf = this.buf === null ? d : Buffer.concat([this.buf, d]);
     let pos = 0;
     while (this.head < this.queue.length) {
       const end = replyEnd(buf, pos);
       if (end < 0) break;
       const p = this.queue[this.head];
-      if (p.got === p.keep) p.kept = Buffer.from(buf.subarray(pos, end));
+      // A view: socket chunks are not reused, and the client's reply buffer copies it.
+      if (p.got === p.keep) p.kept = buf.subarray(pos, end);
       pos = end;
       if (++p.got === p.total) {
         this.head++;
-        if (p.c !== null) this.fwd.deliver(p.c, p.kept!);
+        if (p.c !== null) this.fwd.deliver(p.c, p.slot!, p.kept!);
       }
     }
     if (this.head === this.queue.length) {
@@ -145,8 +192,7 @@ class ForwardLink {
       this.queue.splice(0, this.head);
       this.head = 0;
     }
-    buf = buf.subarray(pos);
-    this.buf = buf.length === 0 ? null : Buffer.from(buf);
+    this.buf = pos === buf.length ? null : buf.subarray(pos);
   }
 
   /** The link is gone: waiting clients get their redirection, the pool forgets the link. */
@@ -158,7 +204,7 @@ class ForwardLink {
     const waiting = this.queue.slice(this.head);
     this.queue.length = 0;
     this.head = 0;
-    for (const p of waiting) if (p.c !== null) this.fwd.deliver(p.c, Buffer.from(`-${p.fallback}\r\n`, 'latin1'));
+    for (const p of waiting) if (p.c !== null) this.fwd.deliver(p.c, p.slot!, Buffer.from(`-${p.fallback}\r\n`, 'latin1'));
   }
 
   close(): void {
@@ -167,8 +213,13 @@ class ForwardLink {
   }
 }
 
+/** CLIENT SETNAME of forwarding links: their commands are never forwarded again. */
+export const FORWARD_CLIENT_NAME = 'keydra-cluster-forward';
+
 /** Commands never forwarded (see module doc). */
 const NOT_FORWARDED = new Set(['watch', 'ssubscribe', 'sunsubscribe']);
+/** Keyed commands that may answer after returning (scripts may be suspended; MIGRATE waits for its target). */
+const LOCAL_ASYNC = new Set(['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro', 'migrate']);
 
 /** The forwarding side of one cluster node (`server.clusterForward`). */
 export class ClusterForward {
@@ -179,6 +230,8 @@ export class ClusterForward {
   private readonly own = new Map<Client, ForwardLink>();
   /** Commands forwarded and replies relayed (INFO-style counters for tests and the bench). */
   forwarded = 0;
+  /** sha1 → body of the scripts loaded on this node with SCRIPT LOAD (for EVALSHA forwarded). */
+  private readonly scripts = new Map<string, string>();
 
   constructor(private readonly server: KeydraServer) {
     this.enabled = server.config.bool('cluster-forward');
@@ -200,7 +253,7 @@ export class ClusterForward {
    * @returns true when the command was forwarded (its reply will come later), false to redirect.
    */
   tryForward(c: Client, cmd: Command, argv: string[], r: Route): boolean {
-    if (!this.enabled || (r.code !== Redir.Moved && r.code !== Redir.Ask) || c.conn === null) return false;
+    if (!this.enabled || (r.code !== Redir.Moved && r.code !== Redir.Ask) || c.conn === null || c.name === FORWARD_CLIENT_NAME) return false;
     const name = cmd.fullName;
     if (NOT_FORWARDED.has(name)) return false;
     const node = r.node!;
@@ -218,9 +271,60 @@ export class ClusterForward {
     }
     const blocking = (cmd.flags & CmdFlag.Blocking) !== 0;
     const link = blocking ? this.ownLink(c, node) : this.link(node, c.resp);
-    c.forwarding = true;
+    if ((name === 'evalsha' || name === 'evalsha_ro') && this.scripts.size !== 0) {
+      // A script loaded here (SCRIPT LOAD) is loaded on the owner before its first EVALSHA there.
+      const sha = argv[1].toLowerCase();
+      const body = this.scripts.get(sha);
+      if (body !== undefined && !link.loadedShas.has(sha)) {
+        link.loadedShas.add(sha);
+        cmds = [['SCRIPT', 'LOAD', body], ...cmds];
+        keep++;
+      }
+    }
     this.forwarded++;
     link.send(c, cmds, keep, fallback);
+    return true;
+  }
+
+  /**
+   * Runs `argv`, read while `c` has replies pending (`c.fwdQueue` not empty), if its reply can be
+   * put in order: a command forwarded (not blocking) goes on its link; a keyed command served here
+   * (no script, no MIGRATE, not blocking, no CLIENT PAUSE in force) runs now and its reply is held
+   * in the queue. Otherwise `argv` is deferred until the queue is empty.
+   * @returns false when deferred (the caller stops reading the client's input).
+   */
+  admit(c: Client, argv: string[]): boolean {
+    const cmd = this.enabled && c.multi === null && c.authenticated && c.unrestricted && !c.asking ? this.server.commands.lookupArgv(argv) : undefined;
+    if (
+      cmd === undefined ||
+      (cmd.arity > 0 && argv.length !== cmd.arity) ||
+      argv.length < -cmd.arity ||
+      (cmd.flags & (CmdFlag.Blocking | CmdFlag.NoMulti)) !== 0 ||
+      cmd.flagsFor !== null ||
+      LOCAL_ASYNC.has(cmd.fullName) ||
+      NOT_FORWARDED.has(cmd.fullName) ||
+      !commandMayHaveKeys(cmd) ||
+      cmd.fullName === 'exec' ||
+      pausedUntil !== 0
+    ) {
+      c.fwdDeferred = argv;
+      return false;
+    }
+    const r = getNodeByQuery(c, cmd, argv, cmd.flags, false);
+    if (r.code === Redir.Moved || r.code === Redir.Ask) {
+      processCommand(c, argv); // forwarded: takes its place in c.fwdQueue
+      return true;
+    }
+    // Served here (or refused with an error): the reply is cut out of the writer and queued.
+    const w = c.reply;
+    const before = w.pos;
+    processCommand(c, argv);
+    let reply: Buffer;
+    if (w.pos >= before) {
+      reply = Buffer.from(w.buf.subarray(before, w.pos));
+      w.pos = before;
+    } else reply = Buffer.alloc(0); // output discarded meanwhile (output limit)
+    c.fwdQueue.push({ reply });
     return true;
   }
 
@@ -229,11 +333,13 @@ export class ClusterForward {
    * checked and forwarded at EXEC). @returns true when forwarding applies to the redirection.
    */
   queuesRemote(c: Client, r: Route): boolean {
-    return this.enabled && c.conn !== null && (r.code === Redir.Moved || r.code === Redir.Ask);
+    return this.enabled && c.conn !== null && c.name !== FORWARD_CLIENT_NAME && (r.code === Redir.Moved || r.code === Redir.Ask);
   }
 
+  /** Where links to `node` connect: its IP, and its plaintext port when the cluster runs over TLS (links are plaintext). */
   private addrOf(node: ClusterNode): [string, number] {
-    return [node.ip === '' ? '127.0.0.1' : node.ip, node.port];
+    const port = node.pport !== 0 && this.server.config.bool('tls-cluster') ? node.pport : node.port;
+    return [node.ip === '' ? '127.0.0.1' : node.ip, port];
   }
 
   private authArgs(): string[] | null {
@@ -269,19 +375,41 @@ export class ClusterForward {
     return l;
   }
 
+  /** Records a SCRIPT LOAD body, so that an EVALSHA of it forwarded to another node finds it there. */
+  rememberScript(body: string): void {
+    this.scripts.set(createHash('sha1').update(Buffer.from(body, 'latin1')).digest('hex'), body);
+  }
+
   /** A link failed or closed: later commands open a new one. */
   dropLink(l: ForwardLink): void {
     if (this.links.get(l.key) === l) this.links.delete(l.key);
     for (const [c, o] of this.own) if (o === l) this.own.delete(c);
   }
 
-  /** Relays a forwarded command's reply to its client and resumes its pending commands. */
-  deliver(c: Client, reply: Buffer): void {
-    c.forwarding = false;
-    if (c.closed) return;
-    c.reply.raw(reply);
+  /**
+   * A forwarded command's reply arrived: it fills its place in the client's queue, the replies now
+   * at the head of the queue go to the client, and once the queue is empty the deferred command and
+   * the rest of the client's input run.
+   */
+  deliver(c: Client, slot: { reply: Buffer | null }, reply: Buffer): void {
+    slot.reply = reply;
+    if (c.closed) {
+      c.fwdQueue.length = 0;
+      return;
+    }
+    const q = c.fwdQueue;
+    let n = 0;
+    while (n < q.length && q[n].reply !== null) c.reply.raw(q[n++].reply!);
+    if (n === 0) return;
+    q.splice(0, n);
     const server = this.server;
     server.markPendingWrite(c);
+    if (q.length !== 0) return;
+    const deferred = c.fwdDeferred;
+    if (deferred !== null) {
+      c.fwdDeferred = null;
+      processCommand(c, deferred);
+    }
     server.processInput(c);
   }
 

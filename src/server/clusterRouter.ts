@@ -18,6 +18,7 @@ import { keyHashSlot } from '../store/keyslot.js';
 import type { Client } from './client.js';
 import { CmdFlag, type Command } from './command.js';
 import { getKeysWithFlags } from './keySpecs.js';
+import type { KeydraServer } from './server.js';
 
 /** Outcome of getNodeByQuery (Redis CLUSTER_REDIR_*). */
 export const enum Redir {
@@ -217,7 +218,13 @@ export function redirectError(c: Client, r: Route): string {
  * allow-cross-slot-keys) in the slot of the keys seen so far (`slotRef[0]`, -1 before the first,
  * updated). @returns null, or the error text (without "ERR ") the call raises.
  */
-export function scriptClusterCheck(caller: Client, cmd: Command, argv: string[], allowCrossSlot: boolean, slotRef: number[]): string | null {
+export function scriptClusterCheck(
+  caller: Client,
+  cmd: Command,
+  argv: string[],
+  allowCrossSlot: boolean,
+  slotRef: number[],
+): string | null {
   if (caller.server.cluster === null || caller.mustObey) return null;
   const r = getNodeByQuery(caller, cmd, argv, cmd.flags, caller.asking);
   if (r.code !== Redir.None || r.node !== caller.server.cluster.state.myself) {
@@ -230,4 +237,41 @@ export function scriptClusterCheck(caller: Client, cmd: Command, argv: string[],
     else if (slotRef[0] !== r.slot) return 'Script attempted to access keys that do not hash to the same slot';
   }
   return null;
+}
+
+/**
+ * Redis clusterRedirectBlockedClientIfNeeded (run from the server cron for each client blocked
+ * on keys): a client blocked on a key whose slot this node no longer serves (and does not import)
+ * gets -MOVED (or -CLUSTERDOWN Hash slot not served) and is unblocked; when the cluster is down
+ * every such client gets -CLUSTERDOWN The cluster is down (a write to wake it may never come).
+ * A READONLY client of a replica blocked in a read of its primary's slot stays.
+ * @returns the number of clients redirected.
+ */
+export function redirectBlockedClients(server: KeydraServer): number {
+  const state = server.cluster?.state;
+  if (state === undefined) return 0;
+  let n = 0;
+  for (const c of server.clients.values()) {
+    const b = c.blocked;
+    if (b === null || b.keys.length === 0) continue;
+    let msg: string | null = null;
+    if (state.state !== 'ok') msg = 'CLUSTERDOWN The cluster is down';
+    else {
+      const slot = keyHashSlot(b.keys[0]);
+      let node = state.slots[slot];
+      const myself = state.myself;
+      if (c.clusterReadonly && node !== null && myself.isReplica && myself.replicaOf === node) {
+        const cmd = server.commands.lookup(b.command);
+        if (cmd !== undefined && (cmd.flags & CmdFlag.Write) === 0) node = myself;
+      }
+      if (node !== myself && state.importingSlotsFrom[slot] === null) {
+        msg = node === null ? 'CLUSTERDOWN Hash slot not served' : redirectError(c, { code: Redir.Moved, node, slot });
+      }
+    }
+    if (msg === null) continue;
+    c.error(msg);
+    server.unblockClient(c, true);
+    n++;
+  }
+  return n;
 }

@@ -64,11 +64,14 @@ function reject(c: Client, cmd: Command | null, msg: string): void {
 function clusterGate(c: Client, cmd: Command, argv: string[], flags: number): boolean {
   const asking = c.asking;
   if (asking && c.multi === null && cmd.fullName !== 'multi') c.asking = false;
-  if (c.mustObey || !commandMayHaveKeys(cmd)) return false;
+  if (c.mustObey || !commandMayHaveKeys(cmd)) {
+    if (cmd.fullName === 'script|load' && c.server.clusterForward?.enabled === true) c.server.clusterForward.rememberScript(argv[2]);
+    return false;
+  }
   const r = getNodeByQuery(c, cmd, argv, cmd.flagsFor === null ? flags : cmd.flagsFor(c, argv, flags), asking);
   if (r.code === Redir.None) return false;
   const fwd = c.server.clusterForward;
-  if (fwd !== null && fwd.enabled) {
+  if (fwd?.enabled) {
     // Inside MULTI a remote slot's command is queued: EXEC forwards the whole transaction.
     if (c.multi !== null && cmd.fullName !== 'exec' && fwd.queuesRemote(c, r)) return false;
     if (fwd.tryForward(c, cmd, argv, r)) return true;

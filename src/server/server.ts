@@ -31,6 +31,7 @@ import { getReplication, type Replication } from '../replication/index.js';
 import { Cluster } from '../cluster/index.js';
 import { SlotIndex } from '../store/slotIndex.js';
 import { ClusterForward } from './clusterForward.js';
+import { redirectBlockedClients } from './clusterRouter.js';
 
 /** Keydra's own version (INFO keydra_version); `redis_version` is the Redis it implements. */
 export const KEYDRA_VERSION = '0.1.0';
@@ -222,7 +223,12 @@ export class KeydraServer {
     this.cluster = config.bool('cluster-enabled') ? new Cluster(this) : null;
     // A cluster node keeps db 0's keys by hash slot (Redis slots_to_keys, src/store/slotIndex.ts).
     if (this.cluster !== null) this.keyspace.dbs[0].slots = new SlotIndex();
+    // A replica per nodes.conf is a replica from the start (Redis iAmMaster() reads myself's role):
+    // the dataset loaded keeps its expired keys, which are hidden, not deleted, until the primary's DELs.
+    if (this.cluster?.state.myself.isReplica === true) this.keyspace.replicaMode = true;
     this.clusterForward = this.cluster !== null ? new ClusterForward(this) : null;
+    // Clients blocked on keys of a slot that moved away get -MOVED (Redis clientsCron).
+    if (this.cluster !== null) this.cronHooks.push(() => redirectBlockedClients(this));
   }
 
   /** Redis Cluster (src/cluster) when cluster-enabled is yes, else null. */
@@ -580,9 +586,14 @@ export class KeydraServer {
     const parser = c.parser;
     beginBatch();
     try {
-      while (c.blocked === null && !c.forwarding && !c.closeAfterReply && !c.closed) {
+      while (c.blocked === null && c.fwdDeferred === null && !c.closeAfterReply && !c.closed) {
         const argv = parser.next();
         if (argv === null) break;
+        // Behind a forwarded command, replies are kept in request order (src/server/clusterForward.ts).
+        if (c.fwdQueue.length !== 0) {
+          if (!this.clusterForward!.admit(c, argv)) break;
+          continue;
+        }
         processCommand(c, argv);
       }
     } finally {

@@ -49,15 +49,16 @@ export class SlotIndex {
     return this.sets[slot]?.size ?? 0;
   }
 
-  /** Up to `max` keys of `slot`, in insertion order (getKeysInSlot). */
+  /**
+   * Up to `max` keys of `slot`, the most recently added first, as Redis's per-slot lists (keys
+   * are linked in at the head) give them to CLUSTER GETKEYSINSLOT. O(keys of the slot).
+   */
   keys(slot: number, max: number): string[] {
-    const out: string[] = [];
     const s = this.sets[slot];
-    if (s === undefined || max <= 0) return out;
-    for (const k of s) {
-      out.push(k);
-      if (out.length >= max) break;
-    }
+    if (s === undefined || max <= 0 || s.size === 0) return [];
+    const all = [...s];
+    const out: string[] = [];
+    for (let i = all.length - 1; i >= 0 && out.length < max; i--) out.push(all[i]);
     return out;
   }
 

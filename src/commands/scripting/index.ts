@@ -250,7 +250,7 @@ function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): vo
     argv,
     readOnly: ro || (!compat && (flags & ScriptFlag.NoWrites) !== 0),
     allowOom: !compat && (flags & ScriptFlag.AllowOom) !== 0,
-    allowCrossSlot: !compat && (flags & ScriptFlag.AllowCrossSlot) !== 0,
+    allowCrossSlot: compat || (flags & ScriptFlag.AllowCrossSlot) !== 0, // script.c: EVAL without shebang too
   });
 }
 
