@@ -12,7 +12,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { keyHashSlot } from '../store/keyslot.js';
 import type { ClusterHost } from './host.js';
-import { CLUSTER_NAMELEN, CLUSTER_SLOTS, ClusterNode, NodeFlag } from './node.js';
+import { CLUSTER_SLOTS, ClusterNode, NodeFlag } from './node.js';
 import { ClusterState } from './state.js';
 import { ClusterLink } from './bus/link.js';
 import {
@@ -708,7 +708,7 @@ export class Cluster {
       sock,
       null,
       true,
-      (l, m) => this.processPacket(l, m),
+      (l, m) => this.safeProcessPacket(l, m),
       (l) => this.freeLink(l),
     );
     this.links.add(link);
@@ -755,7 +755,7 @@ export class Cluster {
       sock,
       node,
       false,
-      (l, m) => this.processPacket(l, m),
+      (l, m) => this.safeProcessPacket(l, m),
       (l) => {
         if (!l.connected) this.host.log.verbose(`Connection with Node ${node.name} at ${node.ip}:${node.cport} failed`);
         this.freeLink(l);
@@ -1078,6 +1078,17 @@ export class Cluster {
       this.doBeforeSleep(TODO_SAVE_CONFIG | TODO_UPDATE_STATE | TODO_FSYNC_CONFIG);
     } else if (dirty.length > 0) {
       for (const j of dirty) this.delKeysInSlot(j);
+    }
+  }
+
+  /** processPacket, with a malformed message costing the link, never the server. */
+  private safeProcessPacket(link: ClusterLink, msg: Buffer): boolean {
+    try {
+      return this.processPacket(link, msg);
+    } catch (e) {
+      this.host.log.warning(`Bad cluster bus message from ${plainIp(link.socket.remoteAddress)}: ${(e as Error).message}`);
+      this.freeLink(link);
+      return false;
     }
   }
 
@@ -1755,4 +1766,3 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-export { CLUSTER_NAMELEN };

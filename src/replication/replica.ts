@@ -881,6 +881,9 @@ export class ReplicaLink {
       // reconnection follows the command that killed it.
       if (this.state !== 'connected' || this.socket !== sock) return;
       this.closeSocket();
+      // Down since the kill (Redis repl_down_since), not since the deferred primaryLost: a
+      // cluster replica's data age (failover eligibility) counts from here.
+      this.downSince = Date.now();
       queueMicrotask(() => {
         if (this.state === 'connected' && this.socket === null) this.primaryLost();
       });
@@ -915,7 +918,7 @@ export class ReplicaLink {
     this.readOffset = this.repl.stream.offset;
     this.cached = true;
     this.state = 'connect';
-    this.downSince = Date.now();
+    if (this.downSince === 0) this.downSince = Date.now();
     if (!this.stopped) {
       log.notice(`Reconnecting to MASTER ${this.host}:${this.port}`);
       this.connect();

@@ -235,3 +235,16 @@ export function shape(r: RespNode): unknown {
   if ('v' in r) return r.t;
   return r.t;
 }
+
+/** Runs a keyed command on the node owning the key, following -MOVED (as a cluster client does). */
+export async function clusterCall(port: number, ...argv: string[]): Promise<RespNode> {
+  let p = port;
+  for (let i = 0; i < 5; i++) {
+    const r = await call(p, ...argv);
+    const e = typeof r === 'object' && r !== null && !Array.isArray(r) && 't' in r && r.t === '-' ? text(r) : '';
+    const m = /^MOVED \d+ [^:]+:(\d+)$/.exec(e);
+    if (m === null) return r;
+    p = Number(m[1]);
+  }
+  throw new Error(`too many redirections for ${argv.join(' ')}`);
+}

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -278,6 +279,42 @@ describe('CLUSTER subcommands on a fresh node: replies and errors as redis-serve
     const expected = await run(r);
     const actual = await run(k);
     for (let i = 0; i < expected.length; i++) assert.equal(actual[i], expected[i]);
+  });
+
+  it('malformed bus messages cost the link, never the node', async () => {
+    const send = (b: Buffer) =>
+      new Promise<void>((resolve) => {
+        const s = net.connect(k.port + 10000, '127.0.0.1', () => {
+          s.write(b);
+          setTimeout(() => {
+            s.destroy();
+            resolve();
+          }, 100);
+        });
+        s.on('error', () => resolve());
+      });
+    const msg = (type: number, totlen: number, fill: (b: Buffer) => void = () => {}) => {
+      const b = Buffer.alloc(Math.max(totlen, 2256));
+      b.write('RCmb', 0, 'latin1');
+      b.writeUInt32BE(totlen, 4);
+      b.writeUInt16BE(1, 8);
+      b.writeUInt16BE(type, 12);
+      b.write('z'.repeat(40), 40, 'latin1');
+      fill(b);
+      return b.subarray(0, Math.max(totlen, 8));
+    };
+    const rnd = Buffer.alloc(5000);
+    for (let i = 0; i < rnd.length; i++) rnd[i] = (i * 7919) & 0xff;
+    await send(rnd);
+    await send(msg(0, 100)); // shorter than a header
+    await send(msg(0, 2256, (b) => b.writeUInt16BE(50, 14))); // 50 gossip entries announced, none sent
+    await send(msg(2, 2256 + 104, (b) => b.write('bad name!', 2256, 'latin1'))); // MEET with a bogus gossip name
+    await send(msg(4, 2264, (b) => b.writeUInt32BE(0xffffffff, 2256))); // PUBLISH lengths beyond the message
+    await send(msg(0, 2256 + 8, (b) => { b[2253] = 4; b.writeUInt16BE(1, 2214); b.writeUInt32BE(8000, 2256); })); // extension overflow
+    await send(msg(7, 2256 + 2096)); // UPDATE from an unknown sender
+    await send(msg(99, 2256)); // unknown type
+    assert.deepEqual(await call(k.port, 'PING'), { t: '+', v: 'PONG' });
+    assert.equal(text(await call(k.port, 'CLUSTER', 'MYID')).length, 40);
   });
 
   it('CLUSTER RESET HARD gives a new node id and epoch 0; the id persists in nodes.conf', async () => {

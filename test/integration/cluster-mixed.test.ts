@@ -3,7 +3,8 @@
  * `redis-cli --cluster create` over two redis-server primaries and a Keydra primary, replicas
  * attached with `--cluster add-node --cluster-slave` so that a Keydra node replicates a
  * redis-server primary and a redis-server node replicates a Keydra primary; `--cluster check`
- * passes through either kind and both see the same slot map; a Keydra replica takes over its
+ * passes through either kind and both see the same slot map; `--cluster reshard` moves slots with
+ * keys from a redis-server primary to a Keydra one and on to another redis-server; a Keydra replica takes over its
  * killed redis-server primary, a redis-server replica takes over its killed Keydra primary, and
  * CLUSTER FAILOVER on a Keydra replica of a redis-server primary swaps them.
  */
@@ -18,6 +19,7 @@ import {
   type ClusterPeer,
   type NodeLine,
   call,
+  clusterCall,
   clusterCheck,
   clusterCreate,
   clusterNodes,
@@ -124,6 +126,32 @@ describe('mixed cluster: redis-server and Keydra nodes', { skip }, () => {
     const role = async (n: ClusterPeer) => (await call(n.port, 'ROLE')) as RespNode[];
     await waitFor('r3 connected to k1', 10_000, async () => (await role(r3))[3] === 'connected' && (await role(r3))[2] === k1.port);
     await waitFor('k2 connected to r1', 10_000, async () => (await role(k2))[3] === 'connected' && (await role(k2))[2] === r1.port);
+  });
+
+  it('redis-cli --cluster reshard moves slots with keys from redis-server to Keydra and back', async () => {
+    const keys = Array.from({ length: 300 }, (_, i) => `key:${i}`);
+    for (const k of keys) assert.equal(text(await clusterCall(k1.port, 'SET', k, `v-${k}`)), 'OK');
+    const reshard = (from: ClusterPeer, to: ClusterPeer, n: number) =>
+      Promise.all([id(from), id(to)]).then(([f, t]) =>
+        redisCli(['--cluster', 'reshard', `127.0.0.1:${k1.port}`, '--cluster-from', f, '--cluster-to', t, '--cluster-slots', String(n), '--cluster-yes']),
+      );
+    const before = (await me(k1)).slots.join(' ');
+    let r = await reshard(r1, k1, 200);
+    assert.equal(r.code, 0, r.out);
+    await waitFor('k1 owns more slots', 10_000, async () => (await me(k1)).slots.join(' ') !== before);
+    r = await reshard(k1, r2, 150);
+    assert.equal(r.code, 0, r.out);
+    // Once the new owners' pings have spread, every node agrees (redis-cli --cluster check).
+    for (const n of [r1, k1]) await waitFor(`--cluster check through ${n.kind}`, 10_000, async () => (await clusterCheck(n.port)).code === 0);
+    for (const k of keys) assert.equal(await clusterCall(r2.port, 'GET', k), `v-${k}`);
+    // Every node agrees on who owns what.
+    const owners = async (n: ClusterPeer) =>
+      ((await call(n.port, 'CLUSTER', 'SLOTS')) as RespNode[][]).map((x) => `${String(x[0])}-${String(x[1])}:${String((x[2] as RespNode[])[2])}`).sort();
+    const ref = await owners(r1);
+    await waitFor('the same slot map everywhere', 10_000, async () => {
+      for (const n of all()) if (JSON.stringify(await owners(n)) !== JSON.stringify(ref)) return false;
+      return true;
+    });
   });
 
   it('kill -9 of a redis-server primary: its Keydra replica takes over within node-timeout + 3 s', async () => {
