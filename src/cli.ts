@@ -9,6 +9,7 @@ import { commandTable, KEYDRA_VERSION, REDIS_VERSION, StartupError, startServer 
 import { Logger } from './server/log.js';
 import { respawnForHeapLimit } from './evict/heap.js';
 import { isSentinelMode, runSentinel } from './sentinel/index.js';
+import { parseClusterLocal, runClusterLocal } from './clusterLocal.js';
 
 const USAGE = `Usage: keydra-server [/path/to/redis.conf] [options] [-]
        keydra-server - (read config from stdin)
@@ -23,9 +24,16 @@ Examples:
        keydra-server /etc/myredis.conf --loglevel verbose -
        keydra-server --maxmemory 100mb --maxmemory-policy allkeys-lru
        keydra-server --metrics-port 9121 (Prometheus /metrics and the dashboard on 127.0.0.1:9121)
+       keydra-server --cluster-local 4 --port 7000 (a 4-node cluster on ports 7000-7003, any node serves any key)
 `;
 
 async function main(): Promise<void> {
+  // A local cluster of N node processes (src/clusterLocal.ts).
+  const local = parseClusterLocal(process.argv.slice(2));
+  if (local !== null) {
+    await runClusterLocal(local);
+    return;
+  }
   const cl = parseCommandLine(process.argv.slice(2));
   if (cl.version) {
     console.log(`Keydra server v=${KEYDRA_VERSION} redis_version=${REDIS_VERSION} node=${process.version}`);

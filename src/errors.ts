@@ -15,6 +15,13 @@ export const ERR_OVERFLOW = 'ERR increment or decrement would overflow';
 export const ERR_INCR_FLOAT_NAN = 'ERR increment would produce NaN or Infinity';
 export const ERR_DB_INDEX = 'ERR DB index is out of range';
 export const ERR_INVALID_DB_INDEX = 'ERR invalid DB index';
+/** Redis Cluster has only db 0 (db.c selectCommand, moveCommand, copyCommand, swapdbCommand). */
+export const ERR_SELECT_CLUSTER = 'ERR SELECT is not allowed in cluster mode';
+export const ERR_MOVE_CLUSTER = 'ERR MOVE is not allowed in cluster mode';
+export const ERR_COPY_CLUSTER = 'ERR Copying to another database is not allowed in cluster mode';
+/** A script with the no-cluster shebang flag on a cluster node (script.c scriptPrepareForRun). */
+export const ERR_SCRIPT_NO_CLUSTER = "ERR Can not run script on cluster, 'no-cluster' flag is set.";
+export const ERR_SWAPDB_CLUSTER = 'ERR SWAPDB is not allowed in cluster mode';
 export const ERR_SAME_OBJECT = 'ERR source and destination objects are the same';
 export const ERR_NOAUTH = 'NOAUTH Authentication required.';
 export const ERR_WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';

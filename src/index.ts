@@ -128,8 +128,9 @@ export async function startServer(options: StartOptions = {}, config = new Confi
   const pidfile = config.resolvePath(config.str('pidfile'));
   if (own && pidfile !== '') writePidFile(server, pidfile, pid);
   const logoWanted = config.bool('always-show-logo') || (config.str('logfile') === '' && process.stdout.isTTY === true);
-  if (logoWanted) log.raw(keydraLogo(KEYDRA_VERSION, REDIS_VERSION, 'standalone', server.port, pid));
-  else log.notice(`Running mode=standalone, port=${server.port}.`);
+  const mode = server.cluster !== null ? 'cluster' : 'standalone';
+  if (logoWanted) log.raw(keydraLogo(KEYDRA_VERSION, REDIS_VERSION, mode, server.port, pid));
+  else log.notice(`Running mode=${mode}, port=${server.port}.`);
   log.notice(`V8 heap limit ${heapLimitMb()} MB (maxmemory ${config.num('maxmemory')} bytes)`);
   log.warning('Server initialized');
   try {
@@ -139,10 +140,16 @@ export async function startServer(options: StartOptions = {}, config = new Confi
     await server.close();
     throw e;
   }
+  if (server.cluster !== null && !server.cluster.verifyConfigWithData()) {
+    const msg = "You can't have keys in a DB different than DB 0 when in Cluster mode. Exiting.";
+    log.warning(msg);
+    await server.close();
+    throw new StartupError(msg);
+  }
   server.logReady();
   // `replicaof host port` in the config: follow that primary once the local dataset is loaded.
   const primaryOf = config.list('replicaof');
-  if (primaryOf.length === 2) server.replication.replicaOf(primaryOf[0], Number(primaryOf[1]));
+  if (primaryOf.length === 2 && server.cluster === null) server.replication.replicaOf(primaryOf[0], Number(primaryOf[1]));
   return { port: server.port, metricsPort, server, close: () => server.shutdown({ save: undefined }) };
 }
 

@@ -5,8 +5,17 @@
 import type { ReplicationHost } from '../replication/host.js';
 import type { Replication } from '../replication/index.js';
 
-/** The server as the cluster sees it (extended as the bus needs more). */
+/** The server as the cluster sees it. */
 export interface ClusterHost extends ReplicationHost {
   /** This server's replication (a cluster replica follows its primary through it). */
   readonly replication: Replication;
+  /**
+   * Pub/sub: local delivery of a message received over the bus (PUBLISH, PUBLISHSHARD), and the
+   * shard channels, whose subscribers are unsubscribed when this shard loses the channel's slot.
+   */
+  readonly pubsub: {
+    publish(channel: string, message: string, shard?: boolean): number;
+    readonly shardChannels: Map<string, Set<object>>;
+    unsubscribe(c: object, kind: 'shard', name: string, notify: boolean): void;
+  };
 }

@@ -4,6 +4,8 @@
  * the cluster bus (src/cluster/bus, src/cluster/state.ts) and the query router (src/cluster/router.ts).
  */
 
+import type { ClusterLink } from './bus/link.js';
+
 /** Number of hash slots (Redis CLUSTER_SLOTS). */
 export const CLUSTER_SLOTS = 16384;
 /** Length of a node name: 40 hex characters (Redis CLUSTER_NAMELEN). */
@@ -56,6 +58,14 @@ export class ClusterNode {
   orphanedTime = 0;
   /** Last known replication offset. */
   replOffset = 0n;
+  /** Outbound bus link to the node (Redis node->link), null when not connected. */
+  link: ClusterLink | null = null;
+  /** Inbound bus link from the node (node->inbound_link). */
+  inboundLink: ClusterLink | null = null;
+  /** Failure reports: reporting primary → Unix ms of its last report (node->fail_reports). */
+  readonly failReports = new Map<ClusterNode, number>();
+  /** Serial of the last PING whose gossip included this node (node->last_in_ping_gossip). */
+  lastInPingGossip = 0;
 
   constructor(name: string, flags = 0) {
     this.name = name;
@@ -74,6 +84,13 @@ export class ClusterNode {
   /** FAIL flag set (objectively failing). */
   get failed(): boolean {
     return (this.flags & NodeFlag.Fail) !== 0;
+  }
+  /** PFAIL flag set (timed out, not yet agreed). */
+  get timedOut(): boolean {
+    return (this.flags & NodeFlag.PFail) !== 0;
+  }
+  get inHandshake(): boolean {
+    return (this.flags & NodeFlag.Handshake) !== 0;
   }
   /** True when the slot's bit is set. */
   hasSlot(slot: number): boolean {

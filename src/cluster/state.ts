@@ -27,6 +27,29 @@ export class ClusterState {
   /** CLUSTER SETSLOT s IMPORTING node: where slot s comes from (null when not importing). */
   readonly importingSlotsFrom: (ClusterNode | null)[] = new Array<ClusterNode | null>(CLUSTER_SLOTS).fill(null);
 
+  /** Slots whose owner stopped claiming them in its pings (owner_not_claiming_slot), bitmap. */
+  readonly ownerNotClaimingSlot = new Uint8Array(CLUSTER_SLOTS / 8);
+  /** Bus messages sent / received per type (stats_bus_messages_*). */
+  readonly statsSent: number[] = new Array<number>(11).fill(0);
+  readonly statsReceived: number[] = new Array<number>(11).fill(0);
+  /** Nodes in PFAIL at the last cron (stats_pfail_nodes). */
+  statsPfailNodes = 0;
+  /** Replica election (failover_auth_*): time (Unix ms) it may start, votes, rank, epoch, request sent. */
+  failoverAuthTime = 0;
+  failoverAuthCount = 0;
+  failoverAuthSent = false;
+  failoverAuthRank = 0;
+  failoverAuthEpoch = 0n;
+  /** Why the last failover attempt could not go on (cant_failover_reason). */
+  cantFailoverReason = 0;
+  /** Manual failover: deadline (Unix ms, 0 = none), may start, replica (on the primary), primary's offset (-1 = not known). */
+  mfEnd = 0;
+  mfCanStart = false;
+  mfReplica: ClusterNode | null = null;
+  mfPrimaryOffset = -1n;
+  /** Forgotten nodes: name → Unix seconds until which gossip about them is ignored (nodes_black_list). */
+  readonly blacklist = new Map<string, number>();
+
   constructor(myself: ClusterNode) {
     this.myself = myself;
     this.nodes.set(myself.name, myself);

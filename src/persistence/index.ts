@@ -124,7 +124,9 @@ export class Persistence {
           const data = fs.readFileSync(this.rdbPath);
           st.totalBytes = data.length;
           const checksum = server.config.get('rdbchecksum') !== false;
-          const gen = decodeRdbSteps(data, server.keyspace, Date.now(), checksum);
+          // A replica (a cluster replica per nodes.conf) keeps expired keys: its primary sends the
+          // DELs (Redis rdbLoadRio: only iAmMaster() skips them).
+          const gen = decodeRdbSteps(data, server.keyspace, server.keyspace.replicaMode ? 0 : Date.now(), checksum);
           // key-load-delay (µs per key, a testing knob of Redis's): a step loads 1024 keys.
           const keyDelayUs = server.config.num('key-load-delay');
           let info: RdbLoadInfo;

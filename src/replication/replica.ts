@@ -729,7 +729,9 @@ export class ReplicaLink {
     p.loadingState = st;
     let info: RdbLoadInfo;
     try {
-      const gen = decodeRdbSteps(data, target, Date.now(), server.config.get('rdbchecksum') !== false);
+      // A replica keeps the expired keys of its primary's RDB: the primary sends their DELs (Redis
+      // rdbLoadRio skips them only when iAmMaster()).
+      const gen = decodeRdbSteps(data, target, 0, server.config.get('rdbchecksum') !== false);
       const stopped = (): boolean => this.stopped || this.transfer !== t;
       info = await runSliced(
         (function* () {
@@ -843,6 +845,7 @@ export class ReplicaLink {
       db.dict = src.dict;
       db.expires = src.expires;
       db.avgTtl = src.avgTtl;
+      db.slots?.rebuild(db.dict.keys()); // a cluster node's per-slot index (Redis swapMainDbWithTempDb)
     });
     const r = this.server.newReplayer();
     r.run(['FUNCTION', 'FLUSH', 'SYNC']);
@@ -878,6 +881,9 @@ export class ReplicaLink {
       // reconnection follows the command that killed it.
       if (this.state !== 'connected' || this.socket !== sock) return;
       this.closeSocket();
+      // Down since the kill (Redis repl_down_since), not since the deferred primaryLost: a
+      // cluster replica's data age (failover eligibility) counts from here.
+      this.downSince = Date.now();
       queueMicrotask(() => {
         if (this.state === 'connected' && this.socket === null) this.primaryLost();
       });
@@ -912,7 +918,7 @@ export class ReplicaLink {
     this.readOffset = this.repl.stream.offset;
     this.cached = true;
     this.state = 'connect';
-    this.downSince = Date.now();
+    if (this.downSince === 0) this.downSince = Date.now();
     if (!this.stopped) {
       log.notice(`Reconnecting to MASTER ${this.host}:${this.port}`);
       this.connect();

@@ -61,6 +61,8 @@ import { formatDouble, type ReplyWriter } from '../protocol/reply.js';
 import type { Client } from '../server/client.js';
 import { aclAllows, aclScriptCheck } from '../server/acl.js';
 import { call, markErrorsAccounted } from '../server/dispatch.js';
+import { scriptClusterCheck } from '../server/clusterRouter.js';
+import { keyHashSlot } from '../store/keyslot.js';
 import type { KeydraServer } from '../server/server.js';
 import { openRedisLibs } from './libs/index.js';
 import {
@@ -199,6 +201,8 @@ export interface RunOptions {
   readOnly: boolean;
   /** Run deny-oom commands even over maxmemory (allow-oom flag). */
   allowOom: boolean;
+  /** allow-cross-slot-keys: a cluster node lets the script access keys of several (local) slots. */
+  allowCrossSlot?: boolean;
   /** Called after the reply has been written (also when the run ended asynchronously). */
   onDone?: () => void;
   /** The command that runs the script (FUNCTION STATS running_script.command). */
@@ -236,6 +240,8 @@ interface RunCtx {
   abandoned: boolean;
   /** keyspace.now (Unix ms) when the script started: restored for every slice. */
   timeSnapshot: number;
+  /** scriptVerifyClusterState's slot of the keys accessed so far (Redis original_c->slot), -1 before any. */
+  clusterSlot: number[];
 }
 
 /** The script currently executing Lua code (redis.call's context). */
@@ -709,6 +715,8 @@ export function runScript(c: Client, st: ScriptState, fnRef: number, keys: strin
     killArmed: false,
     abandoned: false,
     timeSnapshot: server.keyspace.now,
+    // The slot of the declared keys (the router checked they share one), -1 without keys.
+    clusterSlot: [server.cluster !== null && keys.length > 0 ? keyHashSlot(keys[0]) : -1],
   };
   st.fake.db = c.db;
   st.fake.resp = 2;
@@ -1420,6 +1428,10 @@ function execFromScript(ctx: RunCtx, argv: string[]): string | null {
   else if ((cmd.flags & CmdFlag.Write) !== 0 && !ctx.caller.mustObey && server.readOnlyReplica) err = `-${ERR_READONLY}`;
   else if (!ctx.opts.allowOom && server.maxmemory > 0 && !ctx.writeDirty && ctx.oomAtStart && (cmd.flags & CmdFlag.DenyOom) !== 0)
     err = `-${ERR_OOM}`;
+  else if (server.cluster !== null) {
+    // script.c scriptVerifyClusterState: only local keys, of one slot unless allow-cross-slot-keys.
+    err = scriptClusterCheck(ctx.caller, cmd, argv, ctx.opts.allowCrossSlot === true, ctx.clusterSlot);
+  }
   if (err !== null) {
     if (cmd !== undefined) cmd.rejectedCalls++;
     server.countError(err.startsWith('-') ? err.slice(1) : `ERR ${err}`);

@@ -46,6 +46,8 @@ export const FUNCTION_FLAGS: ReadonlyArray<[string, number]> = [
 export const FLAG_NO_WRITES = 1 << 0;
 export const FLAG_ALLOW_OOM = 1 << 1;
 export const FLAG_ALLOW_STALE = 1 << 2;
+export const FLAG_NO_CLUSTER = 1 << 3;
+export const FLAG_ALLOW_CROSS_SLOT = 1 << 5;
 
 /** Library load timeout (functions.c LOAD_TIMEOUT_MS). */
 const LOAD_TIMEOUT_MS = 500;

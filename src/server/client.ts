@@ -67,6 +67,17 @@ export class Client {
   closed = false;
   /** Commands come from the AOF (or a master): replay rewritten arguments as given (Redis mustObeyClient). */
   mustObey = false;
+  /** READONLY: a cluster replica serves this client's reads of its primary's slots (Redis CLIENT_READONLY). */
+  clusterReadonly = false;
+  /** ASKING: the next command may use a slot this node imports (Redis CLIENT_ASKING, one-shot; kept inside MULTI). */
+  asking = false;
+  /**
+   * Cluster forwarding (src/server/clusterForward.ts): while a command of this client is away at a
+   * slot's owner, the replies of its later commands in request order (null until known), and the
+   * first later command that must wait for all of them (it runs once they are relayed).
+   */
+  fwdQueue: { reply: Buffer | null }[] = [];
+  fwdDeferred: string[] | null = null;
   /** Replication offset after this client's last propagated write (Redis c->woff; WAIT). */
   woff = 0;
   /** Set while the client waits in a blocking command. */

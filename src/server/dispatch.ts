@@ -20,6 +20,7 @@ import {
 } from '../errors.js';
 import { QUEUED } from '../protocol/reply.js';
 import { aclCheck } from './acl.js';
+import { commandMayHaveKeys, getNodeByQuery, Redir, redirectError } from './clusterRouter.js';
 import type { Client } from './client.js';
 import { pausedUntil, postponeIfPaused } from './pause.js';
 
@@ -50,6 +51,38 @@ function reject(c: Client, cmd: Command | null, msg: string): void {
   c.server.countError(msg);
   if (c.multi !== null) c.multiError = true;
   c.reply.error(msg);
+}
+
+/**
+ * The cluster gate of processCommand (cluster-enabled yes): consumes the one-shot ASKING flag
+ * (kept inside MULTI, Redis resetClient), then, unless the client must be obeyed (AOF, primary)
+ * or the command has no keys, routes it (getNodeByQuery). A command for another node is
+ * forwarded there (cluster-forward yes, src/server/clusterForward.ts) or refused with the
+ * redirection: a refused EXEC discards the transaction, a refused command inside MULTI flags it.
+ * @returns true when the command was answered here (redirected or forwarded).
+ */
+function clusterGate(c: Client, cmd: Command, argv: string[], flags: number): boolean {
+  const asking = c.asking;
+  if (asking && c.multi === null && cmd.fullName !== 'multi') c.asking = false;
+  if (c.mustObey || !commandMayHaveKeys(cmd)) {
+    if (cmd.fullName === 'script|load' && c.server.clusterForward?.enabled === true) c.server.clusterForward.rememberScript(argv[2]);
+    return false;
+  }
+  const r = getNodeByQuery(c, cmd, argv, cmd.flagsFor === null ? flags : cmd.flagsFor(c, argv, flags), asking);
+  if (r.code === Redir.None) return false;
+  const fwd = c.server.clusterForward;
+  if (fwd?.enabled) {
+    // Inside MULTI a remote slot's command is queued: EXEC forwards the whole transaction.
+    if (c.multi !== null && cmd.fullName !== 'exec' && fwd.queuesRemote(c, r)) return false;
+    if (fwd.tryForward(c, cmd, argv, r)) return true;
+  }
+  const msg = redirectError(c, r);
+  if (cmd.fullName === 'exec') {
+    cmd.rejectedCalls++;
+    c.server.commands.hooks.discardTransaction(c);
+    c.error(msg);
+  } else reject(c, cmd, msg);
+  return true;
 }
 
 /** Commands not refused inside MULTI when over maxmemory (Redis processCommand). */
@@ -176,6 +209,7 @@ export function processCommand(c: Client, argv: string[]): void {
     return;
   }
   if (!c.unrestricted && !aclCheck(c, cmd, argv)) return; // ACL (src/server/acl.ts)
+  if (server.cluster !== null && clusterGate(c, cmd, argv, flags)) return; // redirections (src/server/clusterRouter.ts)
   if (server.maxmemory > 0 && oomCheck(c, cmd, cmd.flagsFor === null ? flags : cmd.flagsFor(c, argv, flags))) return;
   // c.inPubSub spelled out: this function is past V8's inlining budget, the getter was a call.
   if (

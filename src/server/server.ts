@@ -29,6 +29,9 @@ import { aclOf, loadAclAtStartup } from './acl.js';
 import { PubSub } from './pubsub.js';
 import { getReplication, type Replication } from '../replication/index.js';
 import { Cluster } from '../cluster/index.js';
+import { SlotIndex } from '../store/slotIndex.js';
+import { ClusterForward } from './clusterForward.js';
+import { redirectBlockedClients } from './clusterRouter.js';
 
 /** Keydra's own version (INFO keydra_version); `redis_version` is the Redis it implements. */
 export const KEYDRA_VERSION = '0.1.0';
@@ -218,10 +221,21 @@ export class KeydraServer {
     loadAclAtStartup(this); // `user` directives and aclfile (throws when invalid)
     this.replication = getReplication(this);
     this.cluster = config.bool('cluster-enabled') ? new Cluster(this) : null;
+    // A cluster node keeps db 0's keys by hash slot (Redis slots_to_keys, src/store/slotIndex.ts).
+    if (this.cluster !== null) this.keyspace.dbs[0].slots = new SlotIndex();
+    // A replica per nodes.conf is a replica from the start (Redis iAmMaster() reads myself's role):
+    // the dataset loaded keeps its expired keys, which are hidden, not deleted, until the primary's DELs.
+    if (this.cluster?.state.myself.isReplica === true) this.keyspace.replicaMode = true;
+    this.clusterForward = this.cluster !== null ? new ClusterForward(this) : null;
+    // Clients blocked on keys of a slot that moved away get -MOVED (Redis clientsCron).
+    if (this.cluster !== null) this.cronHooks.push(() => redirectBlockedClients(this));
   }
 
   /** Redis Cluster (src/cluster) when cluster-enabled is yes, else null. */
   readonly cluster: Cluster | null;
+
+  /** A cluster node's forwarding to slot owners (cluster-forward, src/server/clusterForward.ts), else null. */
+  readonly clusterForward: ClusterForward | null;
 
   /** Replication: the stream, the replicas fed, the link to our primary (src/replication). */
   readonly replication: Replication;
@@ -278,6 +292,14 @@ export class KeydraServer {
     const hz = Math.max(1, this.config.num('hz'));
     this.cronTimer = setInterval(() => this.cron(), 1000 / hz);
     this.cronTimer.unref();
+    if (this.cluster !== null) {
+      try {
+        await this.cluster.start(); // the cluster bus on cluster-port (port + 10000)
+      } catch (e) {
+        await this.close();
+        throw e;
+      }
+    }
   }
 
   /**
@@ -408,7 +430,9 @@ export class KeydraServer {
     if (this.closing) return this.closing;
     this.closing = (async () => {
       if (this.cronTimer) clearInterval(this.cronTimer);
+      this.cluster?.close();
       for (const c of this.clients.values()) this.freeClient(c);
+      this.clusterForward?.close();
       const all = this.unixListener ? [...this.tcpListeners, this.unixListener] : this.tcpListeners;
       await Promise.all(all.map((l) => new Promise<void>((r) => l.close(() => r()))));
       this.tcpListeners = [];
@@ -562,9 +586,14 @@ export class KeydraServer {
     const parser = c.parser;
     beginBatch();
     try {
-      while (c.blocked === null && !c.closeAfterReply && !c.closed) {
+      while (c.blocked === null && c.fwdDeferred === null && !c.closeAfterReply && !c.closed) {
         const argv = parser.next();
         if (argv === null) break;
+        // Behind a forwarded command, replies are kept in request order (src/server/clusterForward.ts).
+        if (c.fwdQueue.length !== 0) {
+          if (!this.clusterForward!.admit(c, argv)) break;
+          continue;
+        }
         processCommand(c, argv);
       }
     } finally {

@@ -7,6 +7,8 @@
  * Source: Redis 7.0 `db.c` (lookupKey, dbAdd, setKey, dbDelete, expireIfNeeded).
  */
 
+import type { SlotIndex } from './slotIndex.js';
+
 /** Value types, numbered as Redis's OBJ_* constants (also RDB's type families). */
 export const enum ObjType {
   String = 0,
@@ -109,6 +111,11 @@ export class Db {
   expires = new Map<string, number>();
   /** Average TTL estimate for INFO keyspace avg_ttl (ms), maintained by the active expire cycle. */
   avgTtl = 0;
+  /**
+   * Keys by hash slot (src/store/slotIndex.ts) on db 0 of a cluster node (cluster-enabled yes),
+   * kept in step with `dict` by add/setKey/setString/deleteKey/clear; null otherwise.
+   */
+  slots: SlotIndex | null = null;
 
   constructor(
     public readonly id: number,
@@ -193,6 +200,7 @@ export class Db {
     } else {
       this.ks.touch(obj);
       obj.seq = ++seqCounter;
+      if (this.slots !== null) this.slots.add(key);
     }
     this.dict.set(key, obj);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
@@ -232,6 +240,7 @@ export class Db {
     ks.touch(obj);
     obj.seq = ++seqCounter;
     this.dict.set(key, obj);
+    if (this.slots !== null) this.slots.add(key);
     ks.hooks.keyModified(this, key);
     ks.hooks.keyAdded?.(this, key);
     return false;
@@ -242,6 +251,7 @@ export class Db {
     this.ks.touch(obj);
     obj.seq = ++seqCounter;
     this.dict.set(key, obj);
+    if (this.slots !== null) this.slots.add(key);
     this.ks.hooks.keyAdded?.(this, key);
   }
 
@@ -250,6 +260,7 @@ export class Db {
     if (this.ks.beforeWrite !== null) this.ks.beforeWrite(this, key);
     if (!this.dict.delete(key)) return false;
     if (this.expires.size !== 0) this.expires.delete(key);
+    if (this.slots !== null) this.slots.remove(key);
     return true;
   }
 
@@ -287,6 +298,7 @@ export class Db {
     this.dict = new Map();
     this.expires = new Map();
     this.avgTtl = 0;
+    if (this.slots !== null) this.slots.clear();
     return n;
   }
 }

@@ -71,6 +71,7 @@ export function clientInfoString(c: Client, now = Date.now(), argv: string[] | n
   if (c.closeAfterReply && !c.closeAsap) flags += 'c';
   if (c.closeAsap) flags += 'A';
   if (c.unixSocket) flags += 'U';
+  if (c.clusterReadonly) flags += 'r';
   if (noEvictClients.has(c)) flags += 'e';
   if (flags === '') flags = 'N';
   const cmd = c.lastCommand === 'NULL' ? 'NULL' : c.lastCommand;

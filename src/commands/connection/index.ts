@@ -5,7 +5,7 @@
  */
 import { stopMonitor } from '../server/monitor.js';
 import { discardTransaction } from '../tx/index.js';
-import { ERR_AUTH_NOT_CONFIGURED, ERR_DB_INDEX, ERR_NO_PROTO, ERR_SYNTAX, ERR_WRONGPASS } from '../../errors.js';
+import { ERR_AUTH_NOT_CONFIGURED, ERR_DB_INDEX, ERR_NO_PROTO, ERR_SELECT_CLUSTER, ERR_SYNTAX, ERR_WRONGPASS } from '../../errors.js';
 import { PONG } from '../../protocol/reply.js';
 import { aclOf, authenticate, setDefaultAuth } from '../../server/acl.js';
 import type { Client } from '../../server/client.js';
@@ -44,6 +44,10 @@ function quitCommand(c: Client): void {
 function selectCommand(c: Client, argv: string[]): void {
   const id = parseIntOrReply(c, argv[1]);
   if (id === null) return;
+  if (c.server.cluster !== null && id !== 0) {
+    c.error(ERR_SELECT_CLUSTER);
+    return;
+  }
   const db = c.server.keyspace.dbs[id];
   if (id < 0 || db === undefined) {
     c.error(ERR_DB_INDEX);

@@ -10,7 +10,9 @@
  */
 import { parseInt64 } from '../args.js';
 import {
+  ERR_COPY_CLUSTER,
   ERR_DB_INDEX,
+  ERR_MOVE_CLUSTER,
   ERR_EXPIRE_GT_LT,
   ERR_EXPIRE_NX_COMPAT,
   ERR_INT32_RANGE,
@@ -186,6 +188,10 @@ function dbArgOrReply(c: Client, s: string): Db | null {
  * Errors: `ERR source and destination objects are the same`, `ERR DB index is out of range`.
  */
 function moveCommand(c: Client, argv: string[]): void {
+  if (c.server.cluster !== null) {
+    c.error(ERR_MOVE_CLUSTER);
+    return;
+  }
   const key = argv[1];
   const src = c.db;
   const dst = dbArgOrReply(c, argv[2]);
@@ -244,6 +250,10 @@ function copyCommand(c: Client, argv: string[]): void {
       c.error(ERR_SYNTAX);
       return;
     }
+  }
+  if (c.server.cluster !== null && (src.id !== 0 || dst.id !== 0)) {
+    c.error(ERR_COPY_CLUSTER);
+    return;
   }
   const key = argv[1];
   const newkey = argv[2];

@@ -284,7 +284,8 @@ async function exchange(c: Client, st: MigrateState, op: MigrateOp): Promise<Out
     const select = cc.lastDbId !== op.dbId;
     if (select) out += encode(['SELECT', String(op.dbId)]);
     for (const it of op.items) {
-      const a = ['RESTORE', it.key, String(it.ttl), it.payload];
+      // A cluster node sends RESTORE-ASKING: the target may be importing the slot (Redis migrateCommand).
+      const a = [c.server.cluster !== null ? 'RESTORE-ASKING' : 'RESTORE', it.key, String(it.ttl), it.payload];
       if (op.replace) a.push('REPLACE');
       out += encode(a);
     }

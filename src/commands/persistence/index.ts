@@ -198,5 +198,7 @@ const commands: CommandDef[] = [
   { name: 'bgrewriteaof', handler: bgrewriteaofCommand },
   { name: 'dump', handler: dumpCommand },
   { name: 'restore', handler: restoreCommand },
+  // RESTORE that a cluster node importing the slot accepts without ASKING (MIGRATE sends it in cluster mode).
+  { name: 'restore-asking', handler: restoreCommand },
 ];
 export default commands;

@@ -49,17 +49,20 @@ function sunsubscribeCommand(c: Client, argv: string[]): void {
 
 /**
  * PUBLISH channel message: number of clients that received it. Propagated to replicas (not to the
- * AOF), so their subscribers get it too (Redis publishCommand: forceCommandPropagation PROPAGATE_REPL).
+ * AOF), so their subscribers get it too (Redis publishCommand: forceCommandPropagation PROPAGATE_REPL);
+ * in cluster mode sent over the cluster bus to every node instead (clusterPropagatePublish).
  */
 function publishCommand(c: Client, argv: string[]): void {
   c.reply.integer(c.server.pubsub.publish(argv[1], argv[2]));
-  c.server.alsoPropagate(c.db.id, argv, PROPAGATE_REPL);
+  if (c.server.cluster !== null) c.server.cluster.propagatePublish(argv[1], argv[2], false);
+  else c.server.alsoPropagate(c.db.id, argv, PROPAGATE_REPL);
 }
 
-/** SPUBLISH shardchannel message; propagated to replicas as PUBLISH is. */
+/** SPUBLISH shardchannel message; propagated as PUBLISH is, in cluster mode to the nodes of this shard. */
 function spublishCommand(c: Client, argv: string[]): void {
   c.reply.integer(c.server.pubsub.publish(argv[1], argv[2], true));
-  c.server.alsoPropagate(c.db.id, argv, PROPAGATE_REPL);
+  if (c.server.cluster !== null) c.server.cluster.propagatePublish(argv[1], argv[2], true);
+  else c.server.alsoPropagate(c.db.id, argv, PROPAGATE_REPL);
 }
 
 function channelsGeneric(c: Client, argv: string[], reg: Map<string, Set<Client>>): void {

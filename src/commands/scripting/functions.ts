@@ -12,11 +12,13 @@
  */
 import { Crc64 } from '../../persistence/rdb/crc64.js';
 import { RDB_VERSION, RdbOp, RdbReader, RdbWriter, verifyDumpPayload } from '../../persistence/rdb/rdb.js';
-import { ERR_NOREPLICAS, ERR_OOM } from '../../errors.js';
+import { ERR_NOREPLICAS, ERR_OOM, ERR_SCRIPT_NO_CLUSTER } from '../../errors.js';
 import { busyError, goodReplicasOk, killScript, runScript } from '../../scripting/engine.js';
 import {
+  FLAG_ALLOW_CROSS_SLOT,
   FLAG_ALLOW_OOM,
   FLAG_ALLOW_STALE,
+  FLAG_NO_CLUSTER,
   FLAG_NO_WRITES,
   FUNCTION_FLAGS,
   type FunctionsEngine,
@@ -311,6 +313,10 @@ function fcallGeneric(c: Client, argv: string[], ro: boolean): void {
     return;
   }
   // scriptPrepareForRun.
+  if ((flags & FLAG_NO_CLUSTER) !== 0 && server.cluster !== null) {
+    c.error(ERR_SCRIPT_NO_CLUSTER);
+    return;
+  }
   if (write && ro) {
     c.error('ERR Can not execute a script with write flag using *_ro command.');
     return;
@@ -331,6 +337,7 @@ function fcallGeneric(c: Client, argv: string[], ro: boolean): void {
     argv,
     readOnly: ro || (flags & FLAG_NO_WRITES) !== 0,
     allowOom: (flags & FLAG_ALLOW_OOM) !== 0,
+    allowCrossSlot: (flags & FLAG_ALLOW_CROSS_SLOT) !== 0,
     onDone: () => {
       if (runningFunctions.get(server) === info) runningFunctions.delete(server);
     },

@@ -8,7 +8,7 @@
  * Source: Redis 7.0 eval.c (evalGenericCommand, luaCreateFunction, evalExtractShebangFlags,
  * scriptCommand), script.c (scriptPrepareForRun).
  */
-import { ERR_NOREPLICAS, ERR_NOSCRIPT, ERR_NOT_INTEGER, ERR_NUMKEYS_NEGATIVE, ERR_NUMKEYS_TOO_MANY, ERR_OOM } from '../../errors.js';
+import { ERR_NOREPLICAS, ERR_NOSCRIPT, ERR_NOT_INTEGER, ERR_NUMKEYS_NEGATIVE, ERR_NUMKEYS_TOO_MANY, ERR_OOM, ERR_SCRIPT_NO_CLUSTER } from '../../errors.js';
 import {
   type ScriptState,
   closeScriptState,
@@ -227,6 +227,10 @@ function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): vo
   const compat = (flags & ScriptFlag.EvalCompat) !== 0;
   if (!compat) {
     // scriptPrepareForRun: checks declared flags before running.
+    if ((flags & ScriptFlag.NoCluster) !== 0 && c.server.cluster !== null) {
+      c.error(ERR_SCRIPT_NO_CLUSTER);
+      return;
+    }
     if ((flags & ScriptFlag.NoWrites) === 0 && ro) {
       c.error('ERR Can not execute a script with write flag using *_ro command.');
       return;
@@ -246,6 +250,7 @@ function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): vo
     argv,
     readOnly: ro || (!compat && (flags & ScriptFlag.NoWrites) !== 0),
     allowOom: !compat && (flags & ScriptFlag.AllowOom) !== 0,
+    allowCrossSlot: compat || (flags & ScriptFlag.AllowCrossSlot) !== 0, // script.c: EVAL without shebang too
   });
 }
 

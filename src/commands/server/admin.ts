@@ -3,7 +3,7 @@
  * Source: Redis 7.0 db.c (flushdbCommand, flushallCommand, swapdbCommand), server.c
  * (timeCommand), db.c shutdownCommand / server.c prepareForShutdown.
  */
-import { ERR_DB_INDEX, ERR_SYNTAX } from '../../errors.js';
+import { ERR_DB_INDEX, ERR_SWAPDB_CLUSTER, ERR_SYNTAX } from '../../errors.js';
 import type { Client } from '../../server/client.js';
 import type { Db } from '../../store/db.js';
 import { isKeyword, parseIntOrReply } from '../args.js';
@@ -74,6 +74,10 @@ function flushallCommand(c: Client, argv: string[]): void {
  * other data. Keys of both are touched for WATCH and signalled for blocked clients.
  */
 function swapdbCommand(c: Client, argv: string[]): void {
+  if (c.server.cluster !== null) {
+    c.error(ERR_SWAPDB_CLUSTER);
+    return;
+  }
   const a = parseIntOrReply(c, argv[1], 'ERR invalid first DB index');
   if (a === null) return;
   const b = parseIntOrReply(c, argv[2], 'ERR invalid second DB index');

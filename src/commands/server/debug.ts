@@ -22,7 +22,7 @@ import { activeExpireOff } from '../../expire/activeExpire.js';
 import { getPersistence } from '../../persistence/index.js';
 import { decodeRdb, dumpPayload } from '../../persistence/rdb/rdb.js';
 import { objectEncoding } from '../keys/index.js';
-import { parseInt64 } from '../args.js';
+import { parseInt64, parseIntOrReply } from '../args.js';
 import type { CommandDef } from '../types.js';
 import { replyHelp } from '../../protocol/respTree.js';
 import { parseMemory } from '../../config/config.js';
@@ -357,6 +357,14 @@ function debugCommand(c: Client, argv: string[]): void {
   }
   if (sub === 'object' && n === 3) {
     debugObject(c, argv[2]);
+    return;
+  }
+  if (sub === 'drop-cluster-packet-filter' && n === 3) {
+    // Cluster bus packets of this type are dropped on receipt (-1: none), src/cluster.
+    const t = parseIntOrReply(c, argv[2]);
+    if (t === null) return;
+    if (c.server.cluster !== null) c.server.cluster.dropPacketFilter = t;
+    c.reply.ok();
     return;
   }
   if (sub === 'set-active-expire' && n === 3) {

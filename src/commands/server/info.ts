@@ -99,7 +99,7 @@ function sectionLines(server: KeydraServer, name: string): string[] {
         'redis_git_sha1:00000000',
         'redis_git_dirty:0',
         'redis_build_id:0',
-        'redis_mode:standalone',
+        `redis_mode:${server.cluster !== null ? 'cluster' : 'standalone'}`,
         `os:${process.platform} ${process.arch}`,
         'arch_bits:64',
         'monotonic_clock:POSIX clock_gettime',
@@ -125,7 +125,7 @@ function sectionLines(server: KeydraServer, name: string): string[] {
       return [
         // Replicas are not counted (Redis: listLength(server.clients) - listLength(server.slaves)).
         `connected_clients:${server.clients.size - server.replication.primary.replicas.length}`,
-        'cluster_connections:0',
+        `cluster_connections:${server.cluster !== null ? (server.cluster.state.nodes.size - 1) * 2 : 0}`,
         `maxclients:${cfg.num('maxclients')}`,
         'client_recent_max_input_buffer:0',
         'client_recent_max_output_buffer:0',
@@ -263,7 +263,7 @@ function sectionLines(server: KeydraServer, name: string): string[] {
       return out;
     }
     case 'cluster':
-      return ['cluster_enabled:0'];
+      return [`cluster_enabled:${server.cluster !== null ? 1 : 0}`];
     case 'keyspace': {
       const out: string[] = [];
       for (const db of server.keyspace.dbs) {

@@ -151,6 +151,11 @@ function replconfCommand(c: Client, argv: string[]): void {
 function replicaofCommand(c: Client, argv: string[]): void {
   const server = c.server;
   const repl = server.replication;
+  if (server.cluster !== null) {
+    // Cluster replicas follow the primary the cluster bus names (CLUSTER REPLICATE).
+    c.error('ERR REPLICAOF not allowed in cluster mode.');
+    return;
+  }
   if (getPersistence(server).asyncLoading) {
     // CMD_NO_ASYNC_LOADING: not while a replica loads its primary's dataset aside.
     c.error(ERR_LOADING);
@@ -247,6 +252,10 @@ function waitCommand(c: Client, argv: string[]): void {
  */
 function failoverCommand(c: Client, argv: string[]): void {
   const primary = c.server.replication.primary;
+  if (c.server.cluster !== null) {
+    c.error('ERR FAILOVER not allowed in cluster mode. Use CLUSTER FAILOVER command instead.');
+    return;
+  }
   if (argv.length === 2 && argv[1].toLowerCase() === 'abort') {
     if (primary.failoverState === 'no-failover') {
       c.error('ERR No failover in progress.');
