@@ -733,6 +733,8 @@ export class ReplicaLink {
       // rdbLoadRio skips them only when iAmMaster()).
       const gen = decodeRdbSteps(data, target, 0, server.config.get('rdbchecksum') !== false);
       const stopped = (): boolean => this.stopped || this.transfer !== t;
+      // key-load-delay (µs per key, Redis's testing knob, honoured by every rdbLoad): a step loads 1024 keys.
+      const keyDelayUs = server.config.num('key-load-delay');
       info = await runSliced(
         (function* () {
           for (;;) {
@@ -740,7 +742,7 @@ export class ReplicaLink {
             const r = gen.next();
             if (r.done) return r.value;
             st.loadedBytes = r.value;
-            yield;
+            yield keyDelayUs > 0 ? { sleepMs: (1024 * keyDelayUs) / 1000 } : undefined;
           }
         })(),
         () => {},

@@ -248,3 +248,20 @@ export async function clusterCall(port: number, ...argv: string[]): Promise<Resp
   }
   throw new Error(`too many redirections for ${argv.join(' ')}`);
 }
+
+/**
+ * Waits until every node's CLUSTER NODES lists all `nodes` without handshake, `primaries` primaries
+ * with slots and every other node as a replica of a known primary (gossip has settled).
+ */
+export async function waitTopology(nodes: ClusterPeer[], primaries: number, ms = 20_000): Promise<void> {
+  await waitFor('the cluster topology seen by every node', ms, async () => {
+    for (const n of nodes) {
+      const v = await clusterNodes(n.port);
+      if (v.length !== nodes.length || v.some((l) => l.flags.includes('handshake'))) return false;
+      const ids = new Set(v.map((l) => l.id));
+      if (v.filter((l) => l.flags.includes('master') && l.slots.length > 0).length !== primaries) return false;
+      if (v.filter((l) => l.flags.includes('slave') && ids.has(l.primary)).length !== nodes.length - primaries) return false;
+    }
+    return true;
+  });
+}

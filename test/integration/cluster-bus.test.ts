@@ -30,6 +30,7 @@ import {
   text,
   waitClusterOk,
   waitFor,
+  waitTopology,
 } from '../helpers/cluster.js';
 
 const skip = redisServerPath() === null ? NO_REDIS : false;
@@ -66,12 +67,14 @@ describe('cluster bus: 3 Keydra primaries + 3 replicas beside an all-redis clust
 
   it('cluster_state becomes ok on every node, with 6 known nodes and 3 primaries', async () => {
     await waitClusterOk(keydra);
+    await waitTopology(keydra, 3);
     for (const n of keydra) {
       assert.equal(await clusterInfoField(n.port, 'cluster_known_nodes'), '6');
       assert.equal(await clusterInfoField(n.port, 'cluster_size'), '3');
-      assert.equal(await clusterInfoField(n.port, 'cluster_slots_ok'), '16384');
+      await waitFor('every slot ok', 5000, async () => (await clusterInfoField(n.port, 'cluster_slots_ok')) === '16384');
     }
     await waitClusterOk(redis);
+    await waitTopology(redis, 3);
   });
 
   it('redis-cli --cluster check passes through a primary and through a replica', async () => {

@@ -27,6 +27,7 @@ import {
   text,
   waitClusterOk,
   waitFor,
+  waitTopology,
 } from '../helpers/cluster.js';
 
 const skip = redisServerPath() === null ? NO_REDIS : false;
@@ -51,6 +52,7 @@ describe('cluster failover with Keydra nodes', { skip }, () => {
     const r = await clusterCreate(nodes, 1);
     assert.equal(r.code, 0, r.out);
     await waitClusterOk(nodes);
+    await waitTopology(nodes, 3);
   });
   after(async () => {
     await Promise.all(nodes.map(stopNode));
@@ -127,6 +129,7 @@ describe('cluster failover with Keydra nodes', { skip }, () => {
   });
 
   it('CLUSTER FAILOVER on a replica swaps it with its primary', async () => {
+    await waitTopology(alive(), 3);
     const view = await clusterNodes(alive()[0].port);
     const replica = view.find((l) => l.flags.includes('slave') && !l.flags.includes('fail')) as NodeLine;
     const primary = view.find((l) => l.id === replica.primary) as NodeLine;
