@@ -199,7 +199,7 @@ describe('RDB', () => {
     fs.writeFileSync(rdb, img);
     const r = spawnSync(process.execPath, [KEYDRA_BIN, '--port', '0', '--dir', dir, '--save', ''], { encoding: 'utf8', timeout: 15000 });
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr + r.stdout, /dump\.rdb/);
+    assert.match(r.stderr + r.stdout, /dump\.rdb|RDB CRC error/); // a flip in a value fails the CRC64 (Redis: no file name)
     fs.writeFileSync(rdb, img.subarray(0, 40));
     const t = spawnSync(process.execPath, [KEYDRA_BIN, '--port', '0', '--dir', dir, '--save', ''], { encoding: 'utf8', timeout: 15000 });
     assert.notEqual(t.status, 0);
