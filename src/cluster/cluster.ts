@@ -451,7 +451,9 @@ export class Cluster {
   private clearNodeFailureIfNeeded(node: ClusterNode): void {
     const now = Date.now();
     if (node.isReplica || node.numSlots === 0) {
-      this.host.log.notice(`Clear FAIL state for node ${node.name}: ${node.isReplica ? 'replica' : 'master without slots'} is reachable again.`);
+      this.host.log.notice(
+        `Clear FAIL state for node ${node.name}: ${node.isReplica ? 'replica' : 'master without slots'} is reachable again.`,
+      );
       node.flags &= ~NodeFlag.Fail;
       this.doBeforeSleep(TODO_UPDATE_STATE | TODO_SAVE_CONFIG);
     }
@@ -560,7 +562,8 @@ export class Cluster {
   /** delKeysInSlot: deletes db 0's keys of the slot (a slot lost to a newer owner). */
   private delKeysInSlot(slot: number): void {
     const db = this.host.keyspace.dbs[0];
-    const keys = db.slots !== null ? db.slots.keys(slot, Number.MAX_SAFE_INTEGER) : [...db.dict.keys()].filter((k) => keyHashSlot(k) === slot);
+    const keys =
+      db.slots !== null ? db.slots.keys(slot, Number.MAX_SAFE_INTEGER) : [...db.dict.keys()].filter((k) => keyHashSlot(k) === slot);
     for (const k of keys) db.delete(k);
   }
 
@@ -977,7 +980,8 @@ export class Cluster {
       if (node !== undefined) {
         if (sender?.isPrimary && node !== this.myself) {
           if (flags & (NodeFlag.Fail | NodeFlag.PFail)) {
-            if (this.addFailureReport(node, sender)) this.host.log.verbose(`Node ${sender.name} reported node ${node.name} as not reachable.`);
+            if (this.addFailureReport(node, sender))
+              this.host.log.verbose(`Node ${sender.name} reported node ${node.name} as not reachable.`);
             this.markNodeAsFailingIfNeeded(node);
           } else if (this.delFailureReport(node, sender)) {
             this.host.log.verbose(`Node ${sender.name} reported node ${node.name} is back online.`);
@@ -1172,7 +1176,9 @@ export class Cluster {
           link.node.flags |= h.flags & (NodeFlag.Primary | NodeFlag.Replica);
           this.doBeforeSleep(TODO_SAVE_CONFIG);
         } else if (link.node.name !== h.sender) {
-          this.host.log.verbose(`PONG contains mismatching sender ID. About node ${link.node.name} added ${now - link.node.ctime} ms ago, having flags ${link.node.flags}`);
+          this.host.log.verbose(
+            `PONG contains mismatching sender ID. About node ${link.node.name} added ${now - link.node.ctime} ms ago, having flags ${link.node.flags}`,
+          );
           const n = link.node;
           n.flags |= NodeFlag.NoAddr;
           n.ip = '';
@@ -1683,7 +1689,12 @@ export class Cluster {
     if (me.isReplica) {
       this.handleManualFailover();
       this.handleReplicaFailover();
-      if (orphanedPrimaries > 0 && maxReplicas >= 2 && thisReplicas === maxReplicas && this.host.config.bool('cluster-allow-replica-migration')) {
+      if (
+        orphanedPrimaries > 0 &&
+        maxReplicas >= 2 &&
+        thisReplicas === maxReplicas &&
+        this.host.config.bool('cluster-allow-replica-migration')
+      ) {
         this.handleReplicaMigration(maxReplicas);
       }
     }
@@ -1765,4 +1776,3 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
-

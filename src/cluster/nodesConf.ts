@@ -149,7 +149,10 @@ export function loadNodesConf(path: string): LoadedConf | null {
   const importing: [number, ClusterNode][] = [];
   const now = Date.now();
   for (const line of text.split('\n')) {
-    const argv = line.trim().split(/\s+/).filter((x) => x !== '');
+    const argv = line
+      .trim()
+      .split(/\s+/)
+      .filter((x) => x !== '');
     if (argv.length === 0) continue;
     if (argv[0].toLowerCase() === 'vars') {
       if (argv.length % 2 === 0) throw new NodesConfError('bad vars');

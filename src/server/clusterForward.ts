@@ -253,7 +253,8 @@ export class ClusterForward {
    * @returns true when the command was forwarded (its reply will come later), false to redirect.
    */
   tryForward(c: Client, cmd: Command, argv: string[], r: Route): boolean {
-    if (!this.enabled || (r.code !== Redir.Moved && r.code !== Redir.Ask) || c.conn === null || c.name === FORWARD_CLIENT_NAME) return false;
+    if (!this.enabled || (r.code !== Redir.Moved && r.code !== Redir.Ask) || c.conn === null || c.name === FORWARD_CLIENT_NAME)
+      return false;
     const name = cmd.fullName;
     if (NOT_FORWARDED.has(name)) return false;
     const node = r.node!;
@@ -294,7 +295,10 @@ export class ClusterForward {
    * @returns false when deferred (the caller stops reading the client's input).
    */
   admit(c: Client, argv: string[]): boolean {
-    const cmd = this.enabled && c.multi === null && c.authenticated && c.unrestricted && !c.asking ? this.server.commands.lookupArgv(argv) : undefined;
+    const cmd =
+      this.enabled && c.multi === null && c.authenticated && c.unrestricted && !c.asking
+        ? this.server.commands.lookupArgv(argv)
+        : undefined;
     if (
       cmd === undefined ||
       (cmd.arity > 0 && argv.length !== cmd.arity) ||

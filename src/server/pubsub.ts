@@ -71,6 +71,8 @@ export class PubSub {
     }
     if (notify) {
       this.confirm(c, kind === 'channel' ? 'unsubscribe' : kind === 'pattern' ? 'punsubscribe' : 'sunsubscribe', name, this.count(c, kind));
+      // Also sent when another client caused it (a shard channel whose slot moved away).
+      c.server.markPendingWrite(c);
     }
   }
 

@@ -28,7 +28,19 @@ export const enum MsgType {
 export const MSG_TYPE_COUNT = 11;
 
 /** CLUSTER INFO names of the types (clusterGetMessageTypeString). */
-export const MSG_TYPE_NAMES = ['ping', 'pong', 'meet', 'fail', 'publish', 'auth-req', 'auth-ack', 'update', 'mfstart', 'module', 'publishshard'];
+export const MSG_TYPE_NAMES = [
+  'ping',
+  'pong',
+  'meet',
+  'fail',
+  'publish',
+  'auth-req',
+  'auth-ack',
+  'update',
+  'mfstart',
+  'module',
+  'publishshard',
+];
 
 /** mflags[0] bits (CLUSTERMSG_FLAG0_*). */
 export const MFLAG0_PAUSED = 1;

@@ -8,7 +8,15 @@
  * Source: Redis 7.0 eval.c (evalGenericCommand, luaCreateFunction, evalExtractShebangFlags,
  * scriptCommand), script.c (scriptPrepareForRun).
  */
-import { ERR_NOREPLICAS, ERR_NOSCRIPT, ERR_NOT_INTEGER, ERR_NUMKEYS_NEGATIVE, ERR_NUMKEYS_TOO_MANY, ERR_OOM, ERR_SCRIPT_NO_CLUSTER } from '../../errors.js';
+import {
+  ERR_NOREPLICAS,
+  ERR_NOSCRIPT,
+  ERR_NOT_INTEGER,
+  ERR_NUMKEYS_NEGATIVE,
+  ERR_NUMKEYS_TOO_MANY,
+  ERR_OOM,
+  ERR_SCRIPT_NO_CLUSTER,
+} from '../../errors.js';
 import {
   type ScriptState,
   closeScriptState,
