@@ -3,7 +3,7 @@
  * Source: Redis 7.0 config.c (configGetCommand, configSetCommand, rewriteConfig).
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { ConfigError, type ConfigValue, DIRECTIVES, findDirective, formatValue, parseValue } from '../../config/config.js';
+import { ConfigApplyError, ConfigError, type ConfigValue, DIRECTIVES, findDirective, formatValue, parseValue } from '../../config/config.js';
 import { getPersistence } from '../../persistence/index.js';
 import { splitArgs } from '../../protocol/parser.js';
 import { aclUserLines } from '../../server/acl.js';
@@ -119,22 +119,41 @@ function configSetCommand(c: Client, argv: string[]): void {
       return;
     }
   }
+  try {
+    // Apply functions (Redis's apply callbacks, e.g. TLS contexts), once for all the pairs.
+    config.applyPending();
+  } catch (e) {
+    if (!(e instanceof ConfigApplyError)) throw e;
+    restore();
+    try {
+      config.applyPending();
+    } catch {
+      // The old values applied before; nothing more to undo.
+    }
+    fail(pairs.find((p) => p.name === e.directive)?.given ?? e.directive, e.message);
+    return;
+  }
   for (const w of config.takeStubWarnings()) c.server.log.warning(w);
-  const rebind = pairs.find((p) => p.name === 'port' || p.name === 'bind');
+  const rebind = pairs.find((p) => p.name === 'port' || p.name === 'bind' || p.name === 'tls-port');
   if (rebind === undefined) {
     c.reply.ok();
     return;
   }
   // The listeners follow the new port/bind: the reply waits for the sockets (Redis changeListenPort/changeBindAddr).
   const server = c.server;
-  const portChanged = pairs.some((p) => p.name === 'port');
+  const portChanged = pairs.some((p) => p.name === 'port' || p.name === 'tls-port');
+  const portName = pairs.find((p) => p.name === 'port' || p.name === 'tls-port')?.given ?? 'bind';
   const done = (err: Error | null) => {
     if (err !== null) {
       restore();
-      fail(
-        portChanged ? 'port' : 'bind',
-        portChanged ? 'Unable to listen on this port. Check server logs.' : 'Failed to bind to specified addresses.',
-      );
+      // A TLS port without usable certificates: Redis applyTLSPort's own text.
+      const why =
+        err instanceof ConfigError
+          ? err.message
+          : portChanged
+            ? 'Unable to listen on this port. Check server logs.'
+            : 'Failed to bind to specified addresses.';
+      fail(portName, why);
     } else {
       c.reply.ok();
     }
