@@ -115,6 +115,49 @@ export function loadLuaVM(): Promise<void> {
   return vmLoading;
 }
 
+/** True once the Lua VM is loaded (scripts can run synchronously). */
+export function luaReady(): boolean {
+  return vm !== null;
+}
+
+/**
+ * Wraps the handler of a command that needs the Lua VM (EVAL*, FCALL*, SCRIPT, FUNCTION): the
+ * VM is loaded on first use, not at start-up (it is most of an embedded server's start time and
+ * ~20 MB of RSS). Until it is loaded, a client with a socket waits (blocked, as CLIENT LIST shows)
+ * and its command then runs as if just sent; inside MULTI/EXEC or from a client without a socket
+ * (nothing can wait there) the command is answered `-ERR Lua VM is loading...` and the load
+ * starts. Start-up loading (RDB/AOF files present) and replication load the VM beforehand.
+ */
+export function withLua(handler: (c: Client, argv: string[]) => void): (c: Client, argv: string[]) => void {
+  return (c, argv) => {
+    if (vm !== null) {
+      handler(c, argv);
+      return;
+    }
+    const server = c.server;
+    const load = loadLuaVM();
+    if (c.socket === null || server.execDepth > 0 || c.blocked !== null) {
+      c.error('ERR Lua VM is loading (first use of scripting), retry the command');
+      return;
+    }
+    const state = { keys: [], deadline: 0, onReady: () => false, onTimeout: () => {}, command: argv[0].toLowerCase() };
+    server.blockClient(c, state);
+    const resume = () => {
+      if (c.blocked !== state) return; // killed or disconnected meanwhile
+      server.unblockClient(c, true);
+      if (c.closed) return;
+      if (vm === null) c.error('ERR Lua VM failed to load');
+      else handler(c, argv);
+      server.flushPropagation();
+      server.flushPendingWrites();
+    };
+    load.then(resume, (e: Error) => {
+      server.log.warning(`Lua VM failed to load: ${e.message}`);
+      resume();
+    });
+  };
+}
+
 /** Called when renewLuaVM has made a fresh VM current (idle states of the old one go then). */
 export const vmRenewHooks: (() => void)[] = [];
 

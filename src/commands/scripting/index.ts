@@ -14,6 +14,7 @@ import {
   closeScriptState,
   compileScript,
   createScriptState,
+  withLua,
   dropScript,
   goodReplicasOk,
   killScript,
@@ -349,16 +350,16 @@ function scriptingMemoryInfo(server: KeydraServer): string[] {
 addInfoContributor('memory', scriptingMemoryInfo);
 
 const commands: CommandDef[] = [
-  { name: 'eval', handler: (c, argv) => evalGeneric(c, argv, false, false), flagsFor: evalFlagsFor(false) },
-  { name: 'evalsha', handler: (c, argv) => evalGeneric(c, argv, true, false), flagsFor: evalFlagsFor(true) },
-  { name: 'eval_ro', handler: (c, argv) => evalGeneric(c, argv, false, true), flagsFor: evalFlagsFor(false) },
-  { name: 'evalsha_ro', handler: (c, argv) => evalGeneric(c, argv, true, true), flagsFor: evalFlagsFor(true) },
+  { name: 'eval', handler: withLua((c, argv) => evalGeneric(c, argv, false, false)), flagsFor: evalFlagsFor(false) },
+  { name: 'evalsha', handler: withLua((c, argv) => evalGeneric(c, argv, true, false)), flagsFor: evalFlagsFor(true) },
+  { name: 'eval_ro', handler: withLua((c, argv) => evalGeneric(c, argv, false, true)), flagsFor: evalFlagsFor(false) },
+  { name: 'evalsha_ro', handler: withLua((c, argv) => evalGeneric(c, argv, true, true)), flagsFor: evalFlagsFor(true) },
   {
     name: 'script',
     subcommands: [
-      { name: 'load', handler: scriptLoadCommand },
-      { name: 'exists', handler: scriptExistsCommand },
-      { name: 'flush', handler: scriptFlushCommand },
+      { name: 'load', handler: withLua(scriptLoadCommand) },
+      { name: 'exists', handler: withLua(scriptExistsCommand) },
+      { name: 'flush', handler: withLua(scriptFlushCommand) },
       { name: 'kill', handler: scriptKillCommand },
       { name: 'debug', handler: scriptDebugCommand },
       { name: 'help', handler: scriptHelpCommand },
