@@ -47,6 +47,11 @@ export interface StartOptions {
 /** A running server: the port it listens on, and close(). */
 export interface RunningServer {
   port: number;
+  /**
+   * `redis://127.0.0.1:<port>` (`rediss://` when only TLS listens), for clients that take a URL;
+   * the host is the first `bind` address (127.0.0.1 for a wildcard).
+   */
+  url: string;
   /** Port of /metrics and the dashboard (src/metrics), 0 when `metrics-port` is off. */
   metricsPort: number;
   server: KeydraServer;
@@ -147,7 +152,16 @@ export async function startServer(options: StartOptions = {}, config = new Confi
   // `replicaof host port` in the config: follow that primary once the local dataset is loaded.
   const primaryOf = config.list('replicaof');
   if (primaryOf.length === 2) server.replication.replicaOf(primaryOf[0], Number(primaryOf[1]));
-  return { port: server.port, metricsPort, server, close: () => server.shutdown({ save: undefined }) };
+  const host = (config.list('bind')[0] ?? '127.0.0.1').replace(/^-/, '');
+  const urlHost = host === '*' || host === '0.0.0.0' ? '127.0.0.1' : host === '::*' || host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  const scheme = server.tlsPort !== 0 && server.port === server.tlsPort ? 'rediss' : 'redis';
+  return {
+    port: server.port,
+    url: `${scheme}://${urlHost}:${server.port}`,
+    metricsPort,
+    server,
+    close: () => server.shutdown({ save: undefined }),
+  };
 }
 
 /** True when start-up may run Lua: an RDB or AOF to load, or `replicaof` configured. */

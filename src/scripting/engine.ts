@@ -938,7 +938,7 @@ function replyError(ctx: RunCtx, msg: string, countStats = true): void {
  */
 function failCallerCommand(ctx: RunCtx): void {
   const cmd = ctx.caller.server.commands.lookup(ctx.opts.argv?.[0] ?? (ctx.opts.eval ? 'eval' : 'fcall'));
-  if (cmd !== undefined) cmd.failedCalls++;
+  if (cmd !== undefined) ctx.caller.server.cmdStats.a[cmd.statIdx + 3]++;
 }
 
 /** True if the table at the top of L has ignore_error_stats_update = true. */
@@ -1464,7 +1464,7 @@ function execFromScript(ctx: RunCtx, argv: string[]): string | null {
   else if (!ctx.opts.allowOom && server.maxmemory > 0 && !ctx.writeDirty && ctx.oomAtStart && (cmd.flags & CmdFlag.DenyOom) !== 0)
     err = `-${ERR_OOM}`;
   if (err !== null) {
-    if (cmd !== undefined) cmd.rejectedCalls++;
+    if (cmd !== undefined) server.cmdStats.a[cmd.statIdx + 2]++;
     server.countError(err.startsWith('-') ? err.slice(1) : `ERR ${err}`);
     markErrorsAccounted(server.stats.total_error_replies);
     return err;

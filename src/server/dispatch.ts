@@ -40,7 +40,7 @@ const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'r
 
 /** Replies an error for a command refused before running, flagging an open MULTI (rejectCommand). */
 function reject(c: Client, cmd: Command | null, msg: string): void {
-  if (cmd) cmd.rejectedCalls++;
+  if (cmd) c.server.cmdStats.a[cmd.statIdx + 2]++;
   if (c.multi !== null && cmd?.fullName === 'exec') {
     // Redis rejectCommand → execCommandAbort: a rejected EXEC (e.g. -BUSY) discards the transaction.
     c.server.commands.hooks.discardTransaction(c);
@@ -233,6 +233,18 @@ export function processCommand(c: Client, argv: string[]): void {
   server.afterCommand();
 }
 
+/**
+ * The server whose encoding thresholds (hash-max-listpack-*, set-max-intset-entries,
+ * zset-max-listpack-*) the store's module-level limits hold. With several embedded servers in
+ * one process, a command of another server re-applies its own first (one comparison per call).
+ */
+let limitsOwner: { applyEncodingLimits(): void } | null = null;
+
+/** Records that the store's limits are now `server`'s (KeydraServer.applyEncodingLimits). */
+export function setLimitsOwner(server: { applyEncodingLimits(): void }): void {
+  limitsOwner = server;
+}
+
 /** total_error_replies when the last command's errors were accounted (Redis prev_err_count). */
 let errorsSeen = 0;
 
@@ -251,6 +263,7 @@ export function markErrorsAccounted(total: number): void {
  */
 export function call(c: Client, cmd: Command, argv: string[]): void {
   const server = c.server;
+  if (limitsOwner !== server) server.applyEncodingLimits();
   const dirtyBefore = server.dirty;
   errorsSeen = server.stats.total_error_replies;
   server.propArgv = null;
@@ -268,11 +281,14 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   }
   const t1 = performance.now();
   clock[MARK] = t1;
-  cmd.usec += (t1 - t0) * 1000;
-  cmd.calls++;
+  // This server's commandstats (the Command is shared by every server of the process).
+  const st = server.cmdStats.a;
+  const si = cmd.statIdx;
+  st[si]++;
+  st[si + 1] += (t1 - t0) * 1000;
   // Errors since the last command (nested ones, e.g. from a script, took theirs): Redis
   // incrCommandStatsOnError's prev_err_count.
-  if (server.stats.total_error_replies !== errorsSeen) cmd.failedCalls++;
+  if (server.stats.total_error_replies !== errorsSeen) st[si + 3]++;
   errorsSeen = server.stats.total_error_replies;
   server.commands.hooks.afterCall(c, cmd, argv, t1 - t0, replyStart);
   server.stats.total_commands_processed++;

@@ -12,7 +12,7 @@ import net from 'node:net';
 import { ERR_MAX_CLIENTS, ERR_PROTECTED_MODE } from '../errors.js';
 import { Keyspace, type Db } from '../store/db.js';
 import type { PrimaryReplayer } from '../replication/host.js';
-import type { CommandTable } from './command.js';
+import { type CommandTable, CommandStats } from './command.js';
 import { hashLimits } from '../store/hash.js';
 import { setLimits } from '../store/set.js';
 import { zsetLimits } from '../store/zset.js';
@@ -22,7 +22,7 @@ import { activeExpireCycle } from '../expire/activeExpire.js';
 import { evictorOf, setupEviction } from '../evict/index.js';
 import { Client, type BlockState, afterClientWrite, clientsCron } from './client.js';
 import { Connection } from './connection.js';
-import { beginBatch, endBatch, processCommand, syncWallClock } from './dispatch.js';
+import { beginBatch, endBatch, processCommand, setLimitsOwner, syncWallClock } from './dispatch.js';
 import { Logger } from './log.js';
 import { catRepr } from '../protocol/parser.js';
 import { pauseClients, unpauseClients } from './pause.js';
@@ -69,6 +69,8 @@ export class KeydraServer {
   readonly keyspace: Keyspace;
   readonly clients = new Map<number, Client>();
   readonly stats = new ServerStats();
+  /** INFO commandstats of this server (the command table is shared, its counts are not). */
+  readonly cmdStats = new CommandStats();
   /** Channels, patterns and keyspace notifications. */
   readonly pubsub: PubSub;
   /** Unix ms at start-up. */
@@ -186,15 +188,9 @@ export class KeydraServer {
     this.pubsub = new PubSub(this);
     setupEviction(this);
     this.maxmemory = config.num('maxmemory');
-    // Encoding thresholds of hashes, sets and zsets (the store's module-level limits, process-wide:
-    // with several embedded servers the last one configured wins; zset commands re-read theirs).
-    const syncEncodingLimits = () => {
-      hashLimits.maxListpackEntries = config.num('hash-max-listpack-entries');
-      hashLimits.maxListpackValue = config.num('hash-max-listpack-value');
-      setLimits.maxIntsetEntries = config.num('set-max-intset-entries');
-      zsetLimits.maxListpackEntries = config.num('zset-max-listpack-entries');
-      zsetLimits.maxListpackValue = config.num('zset-max-listpack-value');
-    };
+    // Encoding thresholds of hashes, sets and zsets: the store's module-level limits hold the
+    // values of the server whose command runs (the dispatcher re-applies them when it changes).
+    const syncEncodingLimits = () => this.applyEncodingLimits();
     syncEncodingLimits();
     for (const name of [
       'hash-max-listpack-entries',
@@ -232,6 +228,21 @@ export class KeydraServer {
     });
     this.replication = getReplication(this);
     this.cluster = config.bool('cluster-enabled') ? new Cluster(this) : null;
+  }
+
+  /**
+   * Puts this server's encoding thresholds into the store's limits (hashLimits, setLimits,
+   * zsetLimits), which are module-level for speed; called at start, on CONFIG SET and by the
+   * dispatcher before a command of this server when another server's were in place.
+   */
+  applyEncodingLimits(): void {
+    const config = this.config;
+    hashLimits.maxListpackEntries = config.num('hash-max-listpack-entries');
+    hashLimits.maxListpackValue = config.num('hash-max-listpack-value');
+    setLimits.maxIntsetEntries = config.num('set-max-intset-entries');
+    zsetLimits.maxListpackEntries = config.num('zset-max-listpack-entries');
+    zsetLimits.maxListpackValue = config.num('zset-max-listpack-value');
+    setLimitsOwner(this);
   }
 
   /** Redis Cluster (src/cluster) when cluster-enabled is yes, else null. */

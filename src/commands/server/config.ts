@@ -205,14 +205,7 @@ export function resetStats(server: KeydraServer): void {
   ks.expired_keys = 0;
   ks.evicted_keys = 0;
   lazyfreeOf(server).freed = 0; // Redis lazyfreeResetStats
-  for (const cmd of commands) {
-    for (const x of cmd.subcommands ? [cmd, ...cmd.subcommands.values()] : [cmd]) {
-      x.calls = 0;
-      x.usec = 0;
-      x.rejectedCalls = 0;
-      x.failedCalls = 0;
-    }
-  }
+  server.cmdStats.reset();
 }
 
 /** Quotes a config argument for the file when it is empty or has spaces/specials (Redis sdscatrepr). */

@@ -198,8 +198,9 @@ export function afterUnblock(c: Client, st: BlockState, replyMs: number, hadErro
   if (sent === undefined) return;
   const replyUsec = Math.floor(replyMs * 1000);
   const cmd = sent.cmd;
-  cmd.usec += replyUsec;
-  if (hadErrors) cmd.failedCalls++;
+  const stats = c.server.cmdStats.a;
+  stats[cmd.statIdx + 1] += replyUsec;
+  if (hadErrors) stats[cmd.statIdx + 3]++;
   const total = sent.usec + replyUsec;
   latencyRecord(cmd, total);
   const log = slowlogOf(c.server);
