@@ -33,7 +33,22 @@ function makeCerts(): { dir: string; ca: string; crt: string; key: string; clien
   for (const name of ['server', 'client']) {
     ossl(['genrsa', '-out', `${name}.key`, '2048']);
     ossl(['req', '-new', '-sha256', '-subj', `/CN=${name}`, '-key', `${name}.key`, '-out', `${name}.csr`]);
-    ossl(['x509', '-req', '-sha256', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '30', '-out', `${name}.crt`]);
+    ossl([
+      'x509',
+      '-req',
+      '-sha256',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '30',
+      '-out',
+      `${name}.crt`,
+    ]);
   }
   const f = (n: string) => path.join(dir, n);
   return { dir, ca: f('ca.crt'), crt: f('server.crt'), key: f('server.key'), clientCrt: f('client.crt'), clientKey: f('client.key') };

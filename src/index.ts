@@ -153,7 +153,8 @@ export async function startServer(options: StartOptions = {}, config = new Confi
   const primaryOf = config.list('replicaof');
   if (primaryOf.length === 2) server.replication.replicaOf(primaryOf[0], Number(primaryOf[1]));
   const host = (config.list('bind')[0] ?? '127.0.0.1').replace(/^-/, '');
-  const urlHost = host === '*' || host === '0.0.0.0' ? '127.0.0.1' : host === '::*' || host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  const urlHost =
+    host === '*' || host === '0.0.0.0' ? '127.0.0.1' : host === '::*' || host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
   const scheme = server.tlsPort !== 0 && server.port === server.tlsPort ? 'rediss' : 'redis';
   return {
     port: server.port,
@@ -169,7 +170,9 @@ function needsLuaAtStartup(config: Config): boolean {
   const dir = config.str('dir');
   if (config.list('replicaof').length === 2) return true;
   if (existsSync(join(dir, config.str('dbfilename')))) return true;
-  return config.bool('appendonly') && (existsSync(join(dir, config.str('appenddirname'))) || existsSync(join(dir, config.str('appendfilename'))));
+  return (
+    config.bool('appendonly') && (existsSync(join(dir, config.str('appenddirname'))) || existsSync(join(dir, config.str('appendfilename'))))
+  );
 }
 
 /**

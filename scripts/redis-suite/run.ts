@@ -495,7 +495,21 @@ function makeTestCerts(dir: string): void {
     if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
   };
   ossl(['genrsa', '-out', 'ca.key', '2048']);
-  ossl(['req', '-x509', '-new', '-nodes', '-sha256', '-key', 'ca.key', '-days', '3650', '-subj', '/O=Redis Test/CN=Certificate Authority', '-out', 'ca.crt']);
+  ossl([
+    'req',
+    '-x509',
+    '-new',
+    '-nodes',
+    '-sha256',
+    '-key',
+    'ca.key',
+    '-days',
+    '3650',
+    '-subj',
+    '/O=Redis Test/CN=Certificate Authority',
+    '-out',
+    'ca.crt',
+  ]);
   for (const [name, cn] of [
     ['redis', 'Generic-cert'],
     ['client', 'Client-only'],
@@ -503,7 +517,22 @@ function makeTestCerts(dir: string): void {
   ]) {
     ossl(['genrsa', '-out', `${name}.key`, '2048']);
     ossl(['req', '-new', '-sha256', '-subj', `/O=Redis Test/CN=${cn}`, '-key', `${name}.key`, '-out', `${name}.csr`]);
-    ossl(['x509', '-req', '-sha256', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '365', '-out', `${name}.crt`]);
+    ossl([
+      'x509',
+      '-req',
+      '-sha256',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '365',
+      '-out',
+      `${name}.crt`,
+    ]);
   }
 }
 

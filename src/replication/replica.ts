@@ -24,7 +24,7 @@
  * roleCommand), networking.c (commandProcessed: reploff moves outside MULTI only).
  */
 import fs from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import path from 'node:path';
 import { RespParser } from '../protocol/parser.js';
 import { getPersistence, runSliced } from '../persistence/index.js';

@@ -505,7 +505,9 @@ export class KeydraServer {
     this.closing = (async () => {
       if (this.cronTimer) clearInterval(this.cronTimer);
       for (const c of this.clients.values()) this.freeClient(c);
-      const all = this.unixListener ? [...this.tcpListeners, ...this.tlsListeners, this.unixListener] : [...this.tcpListeners, ...this.tlsListeners];
+      const all = this.unixListener
+        ? [...this.tcpListeners, ...this.tlsListeners, this.unixListener]
+        : [...this.tcpListeners, ...this.tlsListeners];
       await Promise.all(all.map((l) => new Promise<void>((r) => l.close(() => r()))));
       this.tcpListeners = [];
       this.tlsListeners = [];

@@ -186,7 +186,9 @@ function buildContext(config: Config, side: 'server' | 'client'): { opts: tls.Se
     }
     if (/dh/i.test(msg)) throw new TlsConfigError(`Failed to load DH params file: ${config.str('tls-dh-params-file')}: ${msg}`);
     if (/key|decrypt|bad password/i.test(msg) && !/certificate/i.test(msg))
-      throw new TlsConfigError(`Failed to load private key: ${config.str(side === 'client' && config.str('tls-client-key-file') !== '' ? 'tls-client-key-file' : 'tls-key-file')}: ${msg}`);
+      throw new TlsConfigError(
+        `Failed to load private key: ${config.str(side === 'client' && config.str('tls-client-key-file') !== '' ? 'tls-client-key-file' : 'tls-key-file')}: ${msg}`,
+      );
     if (/ca|x509|certificate/i.test(msg) && opts.ca !== undefined && !/PEM|no start line/i.test(msg))
       throw new TlsConfigError(`Failed to configure CA certificate(s) file/directory: ${msg}`);
     throw new TlsConfigError(`Failed to load certificate: ${config.str('tls-cert-file')}: ${msg}`);

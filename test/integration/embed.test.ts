@@ -57,7 +57,7 @@ describe('two embedded servers in one process', () => {
     assert.deepEqual(await cb.call('CONFIG', 'GET', 'list-max-listpack-size'), ['list-max-listpack-size', '-3']);
   });
 
-  it('INFO commandstats counts each server\'s own calls', async () => {
+  it("INFO commandstats counts each server's own calls", async () => {
     assert.deepEqual(await ca.call('CONFIG', 'RESETSTAT'), OK);
     assert.deepEqual(await cb.call('CONFIG', 'RESETSTAT'), OK);
     for (let i = 0; i < 5; i++) await ca.call('INCR', 'n');

@@ -72,7 +72,8 @@ describe('npm package', { skip: HAS_NPM ? false : 'npm not available: package te
     }
     assert.deepEqual(pong, { t: '+', v: 'PONG' });
     // The embedded API from the installed package.
-    const script = "import { startServer } from 'keydra'; const s = await startServer({ port: 0, save: '' }); console.log(s.url); await s.close();";
+    const script =
+      "import { startServer } from 'keydra'; const s = await startServer({ port: 0, save: '' }); console.log(s.url); await s.close();";
     const out = await run(process.execPath, ['--input-type=module', '-e', script], app, 30000);
     assert.match(out, /^redis:\/\/127\.0\.0\.1:\d+$/m);
   });

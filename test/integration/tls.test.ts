@@ -58,19 +58,69 @@ function makeCerts(): Certs {
     '[ server_cert ]\nkeyUsage = digitalSignature, keyEncipherment\nnsCertType = server\n\n[ client_cert ]\nkeyUsage = digitalSignature, keyEncipherment\nnsCertType = client\n',
   );
   openssl(['genrsa', '-out', 'ca.key', '2048'], dir);
-  openssl(['req', '-x509', '-new', '-nodes', '-sha256', '-key', 'ca.key', '-days', '3650', '-subj', '/O=Keydra Test/CN=Certificate Authority', '-out', 'ca.crt'], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-nodes',
+      '-sha256',
+      '-key',
+      'ca.key',
+      '-days',
+      '3650',
+      '-subj',
+      '/O=Keydra Test/CN=Certificate Authority',
+      '-out',
+      'ca.crt',
+    ],
+    dir,
+  );
   const signed = (name: string, cn: string, ext: string[]) => {
     openssl(['genrsa', '-out', `${name}.key`, '2048'], dir);
     openssl(['req', '-new', '-sha256', '-subj', `/O=Keydra Test/CN=${cn}`, '-key', `${name}.key`, '-out', `${name}.csr`], dir);
     openssl(
-      ['x509', '-req', '-sha256', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '365', ...ext, '-out', `${name}.crt`],
+      [
+        'x509',
+        '-req',
+        '-sha256',
+        '-in',
+        `${name}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-days',
+        '365',
+        ...ext,
+        '-out',
+        `${name}.crt`,
+      ],
       dir,
     );
   };
   signed('redis', 'Generic-cert', []);
   signed('client', 'Client-only', ['-extfile', 'openssl.cnf', '-extensions', 'client_cert']);
   signed('rotated', 'Rotated-cert', []);
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'foreign.key', '-subj', '/CN=Foreign', '-days', '30', '-out', 'foreign.crt'], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'foreign.key',
+      '-subj',
+      '/CN=Foreign',
+      '-days',
+      '30',
+      '-out',
+      'foreign.crt',
+    ],
+    dir,
+  );
   const f = (n: string) => join(dir, n);
   return {
     dir,
@@ -149,7 +199,11 @@ function run(cmd: string, args: string[], timeout = 60000): Promise<{ status: nu
 
 /** redis-cli over TLS with the client certificate; output trimmed. */
 async function cli(port: number, c: Certs, ...args: string[]): Promise<string> {
-  const r = await run('redis-cli', ['-p', String(port), '--tls', '--cacert', c.ca, '--cert', c.client, '--key', c.clientKey, ...args], 10000);
+  const r = await run(
+    'redis-cli',
+    ['-p', String(port), '--tls', '--cacert', c.ca, '--cert', c.client, '--key', c.clientKey, ...args],
+    10000,
+  );
   return `${r.stdout}${r.stderr}`.trim();
 }
 
@@ -181,7 +235,9 @@ describe('TLS', { skip: HAS_OPENSSL ? false : NO_OPENSSL }, () => {
     rmSync(certs.dir, { recursive: true, force: true });
   });
 
-  it('serves redis-cli --tls (PING, SET, GET) and the plain port beside it', { skip: HAS_CLI ? false : 'redis-cli not installed' }, async () => {
+  it('serves redis-cli --tls (PING, SET, GET) and the plain port beside it', {
+    skip: HAS_CLI ? false : 'redis-cli not installed',
+  }, async () => {
     assert.equal(await cli(tlsPort, certs, 'PING'), 'PONG');
     assert.equal(await cli(tlsPort, certs, 'SET', 'tls:k', 'v1'), 'OK');
     assert.equal(await cli(tlsPort, certs, 'GET', 'tls:k'), 'v1');
@@ -195,7 +251,12 @@ describe('TLS', { skip: HAS_OPENSSL ? false : NO_OPENSSL }, () => {
 
   it('serves ioredis and node-redis with tls options (pipelines, binary values)', async () => {
     const tlsOpts = { ca: readFileSync(certs.ca), cert: readFileSync(certs.client), key: readFileSync(certs.clientKey) };
-    const io = new Redis({ host: '127.0.0.1', port: tlsPort, tls: { ...tlsOpts, checkServerIdentity: () => undefined }, lazyConnect: true });
+    const io = new Redis({
+      host: '127.0.0.1',
+      port: tlsPort,
+      tls: { ...tlsOpts, checkServerIdentity: () => undefined },
+      lazyConnect: true,
+    });
     await io.connect();
     const big = Buffer.alloc(200_000, 0xab);
     await io.set('tls:big', big);
@@ -234,7 +295,12 @@ describe('TLS', { skip: HAS_OPENSSL ? false : NO_OPENSSL }, () => {
     const io = new Redis({
       host: '127.0.0.1',
       port: tlsPort,
-      tls: { ca: readFileSync(certs.ca), cert: readFileSync(certs.client), key: readFileSync(certs.clientKey), checkServerIdentity: () => undefined },
+      tls: {
+        ca: readFileSync(certs.ca),
+        cert: readFileSync(certs.client),
+        key: readFileSync(certs.clientKey),
+        checkServerIdentity: () => undefined,
+      },
     });
     assert.equal(await io.ping(), 'PONG');
     assert.equal((await tlsAsk(tlsPort, certs, 'PING', kc)).cn, 'Generic-cert');
@@ -261,7 +327,14 @@ describe('TLS', { skip: HAS_OPENSSL ? false : NO_OPENSSL }, () => {
     assert.deepEqual(await c.call('CONFIG', 'SET', 'tls-protocols', 'TLSv1.2'), OK);
     const proto = await new Promise<string | null>((resolve) => {
       const s = tls.connect(
-        { port: tlsPort, host: '127.0.0.1', ca: readFileSync(certs.ca), cert: readFileSync(certs.client), key: readFileSync(certs.clientKey), checkServerIdentity: () => undefined },
+        {
+          port: tlsPort,
+          host: '127.0.0.1',
+          ca: readFileSync(certs.ca),
+          cert: readFileSync(certs.client),
+          key: readFileSync(certs.clientKey),
+          checkServerIdentity: () => undefined,
+        },
         () => {
           resolve(s.getProtocol());
           s.destroy();
@@ -298,18 +371,35 @@ describe('TLS', { skip: HAS_OPENSSL ? false : NO_OPENSSL }, () => {
       await only.close();
     }
     await assert.rejects(
-      startServer({ port: 0, dir, save: '', 'tls-port': await freePort(), 'tls-cert-file': join(certs.dir, 'nope.crt'), 'tls-key-file': certs.redisKey, 'tls-ca-cert-file': certs.ca }),
+      startServer({
+        port: 0,
+        dir,
+        save: '',
+        'tls-port': await freePort(),
+        'tls-cert-file': join(certs.dir, 'nope.crt'),
+        'tls-key-file': certs.redisKey,
+        'tls-ca-cert-file': certs.ca,
+      }),
       /Failed to configure TLS. Check logs for more info./,
     );
     // tls-auth-clients yes without a CA: Redis refuses to configure TLS.
     await assert.rejects(
-      startServer({ port: 0, dir, save: '', 'tls-port': await freePort(), 'tls-cert-file': certs.redisCrt, 'tls-key-file': certs.redisKey }),
+      startServer({
+        port: 0,
+        dir,
+        save: '',
+        'tls-port': await freePort(),
+        'tls-cert-file': certs.redisCrt,
+        'tls-key-file': certs.redisKey,
+      }),
       /Failed to configure TLS/,
     );
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('redis-benchmark --tls runs a few thousand requests', { skip: spawnSync('redis-benchmark', ['--version']).status === 0 ? false : 'redis-benchmark not installed' }, async () => {
+  it('redis-benchmark --tls runs a few thousand requests', {
+    skip: spawnSync('redis-benchmark', ['--version']).status === 0 ? false : 'redis-benchmark not installed',
+  }, async () => {
     const r = await run('redis-benchmark', [
       '-p',
       String(tlsPort),
@@ -338,7 +428,12 @@ describe('TLS', { skip: HAS_OPENSSL ? false : NO_OPENSSL }, () => {
     const primary = await RawClient.connect(k.port);
     await primary.call('SET', 'tls:repl', 'from-primary');
     const rp = await freePort();
-    const replica = await startKeydra({ port: await freePort(), ...tlsOptions(certs, rp), 'tls-replication': 'yes', replicaof: `127.0.0.1 ${tlsPort}` });
+    const replica = await startKeydra({
+      port: await freePort(),
+      ...tlsOptions(certs, rp),
+      'tls-replication': 'yes',
+      replicaof: `127.0.0.1 ${tlsPort}`,
+    });
     const rc = await RawClient.connect(replica.port);
     try {
       await waitFor('the replica to sync', async () => (await rc.call('GET', 'tls:repl')) === 'from-primary');
@@ -363,10 +458,30 @@ describe('TLS', { skip: HAS_OPENSSL ? false : NO_OPENSSL }, () => {
       rdir = mkdtempSync(join(tmpdir(), 'redis-tls-'));
       proc = spawn(
         'redis-server',
-        ['--port', '0', '--tls-port', String(rport), '--tls-cert-file', certs.redisCrt, '--tls-key-file', certs.redisKey, '--tls-ca-cert-file', certs.ca, '--save', '', '--dir', rdir, '--bind', '127.0.0.1'],
+        [
+          '--port',
+          '0',
+          '--tls-port',
+          String(rport),
+          '--tls-cert-file',
+          certs.redisCrt,
+          '--tls-key-file',
+          certs.redisKey,
+          '--tls-ca-cert-file',
+          certs.ca,
+          '--save',
+          '',
+          '--dir',
+          rdir,
+          '--bind',
+          '127.0.0.1',
+        ],
         { stdio: 'ignore' },
       );
-      await waitFor('redis-server on TLS', async () => (await tlsAsk(rport, certs, 'PING', [certs.client, certs.clientKey])).reply === '+PONG');
+      await waitFor(
+        'redis-server on TLS',
+        async () => (await tlsAsk(rport, certs, 'PING', [certs.client, certs.clientKey])).reply === '+PONG',
+      );
     });
     after(async () => {
       if (proc.exitCode === null) {
@@ -377,7 +492,7 @@ describe('TLS', { skip: HAS_OPENSSL ? false : NO_OPENSSL }, () => {
       rmSync(rdir, { recursive: true, force: true });
     });
 
-    it('the bad-certificate CONFIG SET error is redis-server\'s', async () => {
+    it("the bad-certificate CONFIG SET error is redis-server's", async () => {
       const kc: [string, string] = [certs.client, certs.clientKey];
       const cmd = `CONFIG SET tls-cert-file ${join(certs.dir, 'missing.crt')}`;
       const expected = await tlsAsk(rport, certs, cmd, kc);
@@ -389,7 +504,12 @@ describe('TLS', { skip: HAS_OPENSSL ? false : NO_OPENSSL }, () => {
     it('a Keydra replica follows a redis-server primary listening on TLS only', async () => {
       const kc: [string, string] = [certs.client, certs.clientKey];
       assert.equal((await tlsAsk(rport, certs, 'SET tls:from-redis 42', kc)).reply, '+OK');
-      const replica = await startKeydra({ port: await freePort(), ...tlsOptions(certs, await freePort()), 'tls-replication': 'yes', replicaof: `127.0.0.1 ${rport}` });
+      const replica = await startKeydra({
+        port: await freePort(),
+        ...tlsOptions(certs, await freePort()),
+        'tls-replication': 'yes',
+        replicaof: `127.0.0.1 ${rport}`,
+      });
       const rc = await RawClient.connect(replica.port);
       try {
         await waitFor('the replica to sync', async () => (await rc.call('GET', 'tls:from-redis')) === '42');

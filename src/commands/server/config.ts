@@ -3,7 +3,15 @@
  * Source: Redis 7.0 config.c (configGetCommand, configSetCommand, rewriteConfig).
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { ConfigApplyError, ConfigError, type ConfigValue, DIRECTIVES, findDirective, formatValue, parseValue } from '../../config/config.js';
+import {
+  ConfigApplyError,
+  ConfigError,
+  type ConfigValue,
+  DIRECTIVES,
+  findDirective,
+  formatValue,
+  parseValue,
+} from '../../config/config.js';
 import { getPersistence } from '../../persistence/index.js';
 import { splitArgs } from '../../protocol/parser.js';
 import { aclUserLines } from '../../server/acl.js';
@@ -11,7 +19,6 @@ import type { Client } from '../../server/client.js';
 import { lazyfreeOf } from '../keys/lazyfree.js';
 import type { KeydraServer } from '../../server/server.js';
 import { globMatch } from '../../store/glob.js';
-import { commands } from '../table.js';
 import type { CommandDef } from '../types.js';
 import { replyHelp } from '../../protocol/respTree.js';
 import { isLocal } from './debug.js';
