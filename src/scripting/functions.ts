@@ -28,6 +28,7 @@ import {
   createScriptState,
   dropScript,
   luaMemory,
+  luaReady,
   luaVM,
   pushReadonlyProxy,
   renewLuaVM,
@@ -128,8 +129,13 @@ export class FunctionsEngine {
     }
   }
 
-  /** Lua memory of the state in bytes (the state is created if needed: Redis always has one). */
+  /**
+   * Lua memory of the state in bytes (the state is created if needed: Redis always has one).
+   * Before the Lua VM is loaded (it loads on first use), a fresh state's size as Redis 7.0 reports
+   * it (used_memory_vm_functions:33792), so INFO does not load the VM.
+   */
   memory(): number {
+    if (this.st === null && !luaReady()) return FRESH_FUNCTIONS_VM_BYTES;
     return luaMemory(this.state());
   }
 
@@ -326,6 +332,9 @@ export class FunctionsEngine {
     this.lib = ctx;
   }
 }
+
+/** used_memory_vm_functions of a fresh functions VM in Redis 7.0 (INFO memory before any Lua use). */
+const FRESH_FUNCTIONS_VM_BYTES = 33792;
 
 /** The load in progress (register_function's context), or null outside FUNCTION LOAD. */
 let loading: { engine: FunctionsEngine; li: LibraryInfo; start: number; timeoutMs: number } | null = null;

@@ -34,7 +34,9 @@ describe('two embedded servers in one process', () => {
   });
 
   it('the Lua VM is not loaded at start-up; the first EVAL waits for it', async () => {
-    // This file runs in its own process: nothing has used scripting yet.
+    // This file runs in its own process: nothing has used scripting yet, and INFO (its memory
+    // section reports the scripting VMs, as clients' ready checks read) does not load the VM.
+    assert.match((await ca.call('INFO')) as string, /used_memory_vm_functions:33792\r\n/);
     assert.equal(luaReady(), false);
     assert.equal(await ca.call('EVAL', 'return 40 + 2', '0'), 42);
     assert.equal(luaReady(), true);

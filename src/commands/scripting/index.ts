@@ -174,9 +174,10 @@ function denyOomScript(ctx: EvalCtx, bodyOrSha: string, isSha: boolean): boolean
 function evalFlagsFor(isSha: boolean): (c: Client, argv: string[], flags: number) => number {
   return (c, argv, flags) => {
     if (argv.length < 2 || (isSha && argv[1].length !== 40)) return flags;
-    const ctx = evalCtx(c.server);
+    // No context yet (no script run or loaded: the Lua VM may not even be loaded): nothing cached.
+    const ctx = contexts.get(c.server);
     let sf: number;
-    const cached = ctx.scripts.get(isSha ? argv[1].toLowerCase() : sha1hex(argv[1]));
+    const cached = ctx?.scripts.get(isSha ? argv[1].toLowerCase() : sha1hex(argv[1]));
     if (cached !== undefined) sf = cached.flags;
     else if (isSha) return flags;
     else {
