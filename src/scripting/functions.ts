@@ -28,6 +28,7 @@ import {
   createScriptState,
   dropScript,
   luaMemory,
+  loadLuaVM,
   luaReady,
   luaVM,
   pushReadonlyProxy,
@@ -370,10 +371,16 @@ export function functionsEngine(server: KeydraServer): FunctionsEngine {
     const codes = pending.get(server.keyspace);
     if (codes !== undefined) {
       pending.delete(server.keyspace);
-      for (const code of codes) {
-        const r = e.createLibrary(code, true, e.lib, 0);
-        if ('error' in r) server.log.warning(`Failed loading library, ${r.error}`);
-      }
+      const engine = e;
+      const make = () => {
+        for (const code of codes) {
+          const r = engine.createLibrary(code, true, engine.lib, 0);
+          if ('error' in r) server.log.warning(`Failed loading library, ${r.error}`);
+        }
+      };
+      // Without the Lua VM yet (it loads on first use), once it is there.
+      if (luaReady()) make();
+      else loadLuaVM().then(make, () => {});
     }
   }
   return e;
@@ -396,6 +403,18 @@ export function loadFunctionFromRdb(ks: Keyspace, code: string): string | null {
     const list = pending.get(ks) ?? [];
     list.push(code);
     pending.set(ks, list);
+    return null;
+  }
+  if (!luaReady()) {
+    // The Lua VM loads on first use and is not there yet (a replica's first sync can be faster
+    // than its load): the library is made once it is, before any command waiting for the VM.
+    loadLuaVM().then(
+      () => {
+        const r = e.createLibrary(code, true, e.lib, 0);
+        if ('error' in r) e.server.log.warning(`Failed loading library, ${r.error}`);
+      },
+      () => {},
+    );
     return null;
   }
   const r = e.createLibrary(code, true, e.lib, 0);

@@ -103,6 +103,8 @@ export class Connection {
   private readonly handle: StreamHandle | null;
   /** Stream path: a write is queued in the socket (onDrain runs when its queue empties). */
   private streamQueued = false;
+  /** A TLS socket (stream path, writes copied: see write). */
+  private readonly encrypted: boolean;
   private readonly streamWritten: (() => void) | null = null;
   private reading = true;
 
@@ -115,6 +117,7 @@ export class Connection {
     const handle = (socket as unknown as { _handle?: StreamHandle })._handle;
     // A TLS socket's handle carries ciphertext: its plaintext comes through the stream events.
     const encrypted = (socket as { encrypted?: boolean }).encrypted === true;
+    this.encrypted = encrypted;
     if (b !== null && handle && !encrypted && typeof handle.useUserBuffer === 'function' && typeof handle.writeBuffer === 'function') {
       this.handle = handle;
       readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_SIZE);
@@ -161,6 +164,15 @@ export class Connection {
   write(data: Buffer): boolean {
     const handle = this.handle;
     if (handle === null) {
+      if (this.encrypted) {
+        // TLS encrypts on its own schedule and may keep `data` queued: it gets a copy, so the
+        // caller's buffer is free at once; only the socket's own back-pressure (past its
+        // highWaterMark) pauses reading, until 'drain'.
+        if (this.socket.write(Buffer.from(data))) return true;
+        this.streamQueued = true;
+        this.socket.once('drain', this.streamWritten as () => void);
+        return false;
+      }
       this.socket.write(data, this.streamWritten ?? undefined);
       if (this.socket.writableLength === 0) return true;
       this.streamQueued = true;
