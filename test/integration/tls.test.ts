@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -382,6 +382,28 @@ describe('TLS', { skip: HAS_OPENSSL ? false : NO_OPENSSL }, () => {
       }),
       /Failed to configure TLS. Check logs for more info./,
     );
+    // tls-ca-cert-dir instead of a file: the certificates in the directory are trusted.
+    const p2 = await freePort();
+    const caDir = join(dir, 'cas');
+    mkdirSync(caDir);
+    copyFileSync(certs.ca, join(caDir, 'ca.pem'));
+    writeFileSync(join(caDir, 'README'), 'not a certificate\n');
+    const byDir = await startServer({
+      port: 0,
+      dir,
+      save: '',
+      'tls-port': p2,
+      'tls-cert-file': certs.redisCrt,
+      'tls-key-file': certs.redisKey,
+      'tls-ca-cert-dir': caDir,
+    });
+    try {
+      assert.equal((await tlsAsk(p2, certs, 'PING', [certs.client, certs.clientKey])).reply, '+PONG');
+      assert.match((await tlsAsk(p2, certs, 'PING', [certs.foreign, certs.foreignKey])).reply, /^error:/);
+      assert.equal(byDir.url, `rediss://127.0.0.1:${p2}`);
+    } finally {
+      await byDir.close();
+    }
     // tls-auth-clients yes without a CA: Redis refuses to configure TLS.
     await assert.rejects(
       startServer({
