@@ -10,6 +10,7 @@
  */
 import { genInfoString } from '../commands/server/info.js';
 import { slowlogRecent } from '../commands/server/slowlog.js';
+import { latencyHistOf } from '../commands/server/latency.js';
 import type { Command } from '../server/command.js';
 import type { LatencyHistogram } from '../server/histogram.js';
 import type { KeydraServer } from '../server/server.js';
@@ -78,7 +79,7 @@ export function takeSnapshot(server: KeydraServer, percentiles: readonly number[
 function addCommand(server: KeydraServer, out: CommandStat[], cmd: Command, percentiles: readonly number[]): void {
   const st = server.cmdStats;
   if (!st.used(cmd)) return;
-  const h = cmd.latencyHist;
+  const h = latencyHistOf(server, cmd);
   out.push({
     name: cmd.fullName,
     calls: st.calls(cmd),

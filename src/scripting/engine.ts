@@ -60,7 +60,7 @@ import { ERR_BUSY_EVAL, ERR_BUSY_FUNCTION, ERR_NOREPLICAS, ERR_NOTBUSY, ERR_READ
 import { formatDouble, type ReplyWriter } from '../protocol/reply.js';
 import type { Client } from '../server/client.js';
 import { aclAllows, aclScriptCheck } from '../server/acl.js';
-import { call, markErrorsAccounted } from '../server/dispatch.js';
+import { call, markErrorsAccounted, processCommand, setLuaGate } from '../server/dispatch.js';
 import type { KeydraServer } from '../server/server.js';
 import { openRedisLibs } from './libs/index.js';
 import {
@@ -110,6 +110,7 @@ export function loadLuaVM(): Promise<void> {
     vmLoading = LuaVM.load().then((v) => {
       vm = v;
       registerFunctions(v);
+      setLuaGate(null);
     });
   }
   return vmLoading;
@@ -122,41 +123,51 @@ export function luaReady(): boolean {
 
 /**
  * Wraps the handler of a command that needs the Lua VM (EVAL*, FCALL*, SCRIPT, FUNCTION): the
- * VM is loaded on first use, not at start-up (it is most of an embedded server's start time and
- * ~20 MB of RSS). Until it is loaded, a client with a socket waits (blocked, as CLIENT LIST shows)
- * and its command then runs as if just sent; inside MULTI/EXEC or from a client without a socket
- * (nothing can wait there) the command is answered `-ERR Lua VM is loading...` and the load
- * starts. Start-up loading (RDB/AOF files present) and replication load the VM beforehand.
+ * VM is loaded on first use, not at start-up (with its emscripten glue, ~100 ms and ~20 MB of an
+ * embedded server's start). Until it is loaded, the dispatcher hands such a command (marked
+ * `needsLua`) to luaGate: a client with a socket waits and its command is processed afresh
+ * once the VM is there. Inside EXEC (MULTI starts the load) or from a client without a socket
+ * nothing can wait: the command is answered `-ERR Lua VM is loading...`. Start-up loading
+ * (RDB/AOF files present) and REPLICAOF load the VM beforehand.
  */
 export function withLua(handler: (c: Client, argv: string[]) => void): (c: Client, argv: string[]) => void {
-  return (c, argv) => {
+  const wrapped = (c: Client, argv: string[]): void => {
     if (vm !== null) {
       handler(c, argv);
       return;
     }
-    const server = c.server;
-    const load = loadLuaVM();
-    if (c.socket === null || server.execDepth > 0 || c.blocked !== null) {
-      c.error('ERR Lua VM is loading (first use of scripting), retry the command');
-      return;
-    }
-    const state = { keys: [], deadline: 0, onReady: () => false, onTimeout: () => {}, command: argv[0].toLowerCase() };
-    server.blockClient(c, state);
-    const resume = () => {
-      if (c.blocked !== state) return; // killed or disconnected meanwhile
-      server.unblockClient(c, true);
-      if (c.closed) return;
-      if (vm === null) c.error('ERR Lua VM failed to load');
-      else handler(c, argv);
-      server.flushPropagation();
-      server.flushPendingWrites();
-    };
-    load.then(resume, (e: Error) => {
-      server.log.warning(`Lua VM failed to load: ${e.message}`);
-      resume();
-    });
+    // Reached only where the dispatcher's gate could not defer the command (inside EXEC, a
+    // client without a socket): nothing can wait there.
+    loadLuaVM().catch(() => {});
+    c.error('ERR Lua VM is loading (first use of scripting), retry the command');
   };
+  return Object.assign(wrapped, { needsLua: true });
 }
+
+/**
+ * The dispatcher's gate while the VM is not loaded (setLuaGate): a client with a socket waits,
+ * blocked (CLIENT LIST shows the command), and its command is processed afresh once the VM is
+ * there (stats, slow log and checks as for any command). Others are left to withLua's error.
+ */
+function luaGate(c: Client, argv: string[]): boolean {
+  if (vm !== null || c.socket === null || c.blocked !== null) return false;
+  const server = c.server;
+  const state = { keys: [], deadline: 0, onReady: () => false, onTimeout: () => {}, command: argv[0].toLowerCase() };
+  server.blockClient(c, state);
+  const resume = () => {
+    if (c.blocked !== state) return; // killed or disconnected meanwhile
+    server.unblockClient(c, true);
+    if (c.closed) return;
+    processCommand(c, argv);
+    server.flushPendingWrites();
+  };
+  loadLuaVM().then(resume, (e: Error) => {
+    server.log.warning(`Lua VM failed to load: ${e.message}`);
+    resume();
+  });
+  return true;
+}
+setLuaGate(luaGate);
 
 /** Called when renewLuaVM has made a fresh VM current (idle states of the old one go then). */
 export const vmRenewHooks: (() => void)[] = [];

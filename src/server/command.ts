@@ -12,7 +12,6 @@
  */
 import type { RespNode } from '../protocol/decoder.js';
 import type { BlockState, Client } from './client.js';
-import type { LatencyHistogram } from './histogram.js';
 
 /**
  * A command implementation. Runs synchronously (never awaits), so each command is atomic.
@@ -156,10 +155,10 @@ export class Command {
   /** The COMMAND DOCS entry (RESP3 map tree). */
   readonly docs: RespNode;
   readonly subcommands: Map<string, Command> | null;
+  /** The handler needs the Lua VM (scripting's withLua): the dispatcher may defer it while the VM loads. */
+  readonly needsLua: boolean;
   /** Offset of this command's four counters in a server's CommandStats array. */
   readonly statIdx = statSlots++ * 4;
-  /** Latency distribution (INFO latencystats, LATENCY HISTOGRAM: src/commands/server/latency.ts), null before the first call. */
-  latencyHist: LatencyHistogram | null = null;
 
   constructor(
     def: CommandDef,
@@ -169,6 +168,7 @@ export class Command {
   ) {
     this.fullName = parent ? `${parent.fullName}|${def.name}` : def.name;
     this.handler = def.handler ?? null;
+    this.needsLua = (def.handler as { needsLua?: boolean } | undefined)?.needsLua === true;
     this.arity = info[1] as number;
     this.flagNames = (info[2] as { v: { v: string }[] }).v.map((f) => f.v);
     let flags = HIDDEN_MAY_REPLICATE.has(this.fullName) ? CmdFlag.MayReplicate : 0;

@@ -229,6 +229,7 @@ export function processCommand(c: Client, argv: string[]): void {
     c.reply.raw(QUEUED);
     return;
   }
+  if (luaGate !== null && cmd.needsLua && luaGate(c, argv)) return;
   call(c, cmd, argv);
   server.afterCommand();
 }
@@ -243,6 +244,19 @@ let limitsOwner: { applyEncodingLimits(): void } | null = null;
 /** Records that the store's limits are now `server`'s (KeydraServer.applyEncodingLimits). */
 export function setLimitsOwner(server: { applyEncodingLimits(): void }): void {
   limitsOwner = server;
+}
+
+/**
+ * While the Lua VM is not loaded (it loads on first use), the scripting engine's gate: it takes
+ * a command that needs it (Command.needsLua) and returns true when it deferred it (the client
+ * waits, and the command is processed afresh once the VM is there). null once loaded: then the
+ * dispatcher's check is one null comparison.
+ */
+let luaGate: ((c: Client, argv: string[]) => boolean) | null = null;
+
+/** Installs (or, with null, removes) the Lua gate (src/scripting/engine.ts). */
+export function setLuaGate(gate: ((c: Client, argv: string[]) => boolean) | null): void {
+  luaGate = gate;
 }
 
 /** total_error_replies when the last command's errors were accounted (Redis prev_err_count). */

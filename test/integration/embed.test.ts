@@ -67,6 +67,11 @@ describe('two embedded servers in one process', () => {
     const stat = async (c: RawClient) => /cmdstat_incr:calls=(\d+)/.exec((await c.call('INFO', 'commandstats')) as string)?.[1];
     assert.equal(await stat(ca), '5');
     assert.equal(await stat(cb), '1');
+    // The latency histograms too (INFO latencystats, LATENCY HISTOGRAM).
+    await ca.call('DECR', 'n');
+    assert.match((await ca.call('INFO', 'latencystats')) as string, /latency_percentiles_usec_decr:/);
+    assert.doesNotMatch((await cb.call('INFO', 'latencystats')) as string, /latency_percentiles_usec_decr:/);
+    assert.deepEqual(await cb.call('LATENCY', 'HISTOGRAM', 'decr'), []);
   });
 
   it('CLIENT PAUSE on one does not pause the other', async () => {

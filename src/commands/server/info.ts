@@ -244,7 +244,7 @@ function sectionLines(server: KeydraServer, name: string): string[] {
     case 'modules':
       return [];
     case 'latencystats':
-      return latencyStatsInfo();
+      return latencyStatsInfo(server);
     case 'errorstats':
       return [...server.stats.errors].map(([k, n]) => `errorstat_${k}:count=${n}`);
     case 'commandstats': {
