@@ -221,6 +221,9 @@ export function processCommand(c: Client, argv: string[]): void {
     return;
   }
   if (pausedUntil !== 0 && postponeIfPaused(c, cmd, argv)) return; // CLIENT PAUSE (src/server/pause.ts)
+  // A script command while the Lua VM loads (first use) waits for it, before MULTI queueing too,
+  // so that EXEC never meets a VM that is not there.
+  if (luaGate !== null && cmd.needsLua && luaGate(c, argv)) return;
   if (c.multi !== null && !MULTI_IMMEDIATE.has(cmd.fullName)) {
     c.multi.push(argv);
     const f = cmd.flagsFor === null ? flags : cmd.flagsFor(c, argv, flags);
@@ -229,7 +232,6 @@ export function processCommand(c: Client, argv: string[]): void {
     c.reply.raw(QUEUED);
     return;
   }
-  if (luaGate !== null && cmd.needsLua && luaGate(c, argv)) return;
   call(c, cmd, argv);
   server.afterCommand();
 }

@@ -33,13 +33,23 @@ describe('two embedded servers in one process', () => {
     await b.close();
   });
 
-  it('the Lua VM is not loaded at start-up; the first EVAL waits for it', async () => {
+  it('the Lua VM is not loaded at start-up; the first EVAL (in MULTI or not) waits for it', async () => {
     // This file runs in its own process: nothing has used scripting yet, and INFO (its memory
     // section reports the scripting VMs, as clients' ready checks read) does not load the VM.
     assert.match((await ca.call('INFO')) as string, /used_memory_vm_functions:33792\r\n/);
     assert.equal(luaReady(), false);
-    assert.equal(await ca.call('EVAL', 'return 40 + 2', '0'), 42);
+    // First use inside MULTI: the EVAL waits for the VM before it is queued, EXEC then runs it;
+    // another client's EVAL meanwhile waits too.
+    const other = await RawClient.connect(a.port);
+    assert.deepEqual(await ca.call('MULTI'), OK);
+    const [queued, direct] = await Promise.all([ca.call('EVAL', 'return 40 + 2', '0'), other.call('EVAL', 'return 7', '0')]);
+    assert.deepEqual(queued, { t: '+', v: 'QUEUED' });
+    assert.equal(direct, 7);
+    assert.deepEqual(await ca.call('EXEC'), [42]);
     assert.equal(luaReady(), true);
+    // Counted once each in commandstats (the wait is not a second call).
+    assert.match((await ca.call('INFO', 'commandstats')) as string, /cmdstat_eval:calls=2,/);
+    other.close();
     assert.equal(a.running.url, `redis://127.0.0.1:${a.port}`);
   });
 
