@@ -4,7 +4,9 @@
  * Options: --quick (small sizes, one repetition, < 2 minutes), --keys N (scenarios 2 and 4,
  * default 1,000,000), --reps N, --only 1,3 (scenario numbers), --workers N (load generator threads),
  * --conns N (idle connections of scenario 3, default 10,000), --tests set,get (scenario 1 subset).
- * Scenario 7 (bench/replication.ts) is replication: `--only 7` runs it alone.
+ * Scenario 7 (bench/replication.ts) is replication: `--only 7` runs it alone; 8 (bench/tls.ts) is
+ * redis-benchmark --tls against both servers' TLS ports; 9 (bench/embed.ts) is an embedded
+ * server's import + start time and idle RSS in a fresh process.
  *
  * Each scenario runs against both servers interleaved (Keydra, Redis, Keydra, Redis, ...) and
  * reports the median of the repetitions. Tables go to the console and to bench/results/
@@ -17,6 +19,8 @@ import { type LoadOptions, type LoadResult, runLoad } from './lib/loadgen.js';
 import { RB_TESTS, type RbResult, runRedisBenchmark } from './lib/rbench.js';
 import { markdown, median, row, type Row, type Table } from './lib/report.js';
 import { scenarioReplication } from './replication.js';
+import { scenarioTls } from './tls.js';
+import { scenarioEmbed } from './embed.js';
 import { call, encodeCommand, RespConn } from './lib/resp.js';
 import { type BenchServer, canRaiseNofile, cpuMs, redisVersion, rssBytes, type ServerKind, sleep, startServer } from './lib/servers.js';
 
@@ -488,6 +492,8 @@ async function main(): Promise<void> {
     [5, scenarioPersistence],
     [6, scenarioLatency],
     [7, (opts) => scenarioReplication(opts, progress)],
+    [8, (opts) => scenarioTls(opts, progress)],
+    [9, (opts) => scenarioEmbed(opts, progress)],
   ];
   const tables: Table[] = [];
   const skipped: string[] = [];

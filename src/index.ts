@@ -8,7 +8,8 @@
  *
  * The CLI (`keydra-server`) is a thin shell over the same function.
  */
-import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Config, type ConfigValue, formatValue, findDirective, strerror } from './config/config.js';
 import { keydraLogo } from './server/log.js';
 import { KEYDRA_VERSION, KeydraServer, REDIS_VERSION } from './server/server.js';
@@ -46,6 +47,11 @@ export interface StartOptions {
 /** A running server: the port it listens on, and close(). */
 export interface RunningServer {
   port: number;
+  /**
+   * `redis://127.0.0.1:<port>` (`rediss://` when only TLS listens), for clients that take a URL;
+   * the host is the first `bind` address (127.0.0.1 for a wildcard).
+   */
+  url: string;
   /** Port of /metrics and the dashboard (src/metrics), 0 when `metrics-port` is off. */
   metricsPort: number;
   server: KeydraServer;
@@ -100,7 +106,10 @@ export async function startServer(options: StartOptions = {}, config = new Confi
   // accepts (and clients send commands) while the next one is still being opened.
   server.loading = true;
   try {
-    await loadLuaVM(); // the Lua VM (wasm) is compiled once per process
+    // The Lua VM (wasm, compiled once per process) loads on first use (src/scripting/engine.ts
+    // withLua), but before anything that may run Lua without a client that can wait: a dataset
+    // to load at start-up (functions in the RDB/AOF) and a primary to follow (its RDB and stream).
+    if (needsLuaAtStartup(config)) await loadLuaVM();
     await server.start();
   } catch (e) {
     throw new StartupError((e as Error).message);
@@ -150,7 +159,27 @@ export async function startServer(options: StartOptions = {}, config = new Confi
   // `replicaof host port` in the config: follow that primary once the local dataset is loaded.
   const primaryOf = config.list('replicaof');
   if (primaryOf.length === 2 && server.cluster === null) server.replication.replicaOf(primaryOf[0], Number(primaryOf[1]));
-  return { port: server.port, metricsPort, server, close: () => server.shutdown({ save: undefined }) };
+  const host = (config.list('bind')[0] ?? '127.0.0.1').replace(/^-/, '');
+  const urlHost =
+    host === '*' || host === '0.0.0.0' ? '127.0.0.1' : host === '::*' || host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  const scheme = server.tlsPort !== 0 && server.port === server.tlsPort ? 'rediss' : 'redis';
+  return {
+    port: server.port,
+    url: `${scheme}://${urlHost}:${server.port}`,
+    metricsPort,
+    server,
+    close: () => server.shutdown({ save: undefined }),
+  };
+}
+
+/** True when start-up may run Lua: an RDB or AOF to load, or `replicaof` configured. */
+function needsLuaAtStartup(config: Config): boolean {
+  const dir = config.str('dir');
+  if (config.list('replicaof').length === 2) return true;
+  if (existsSync(join(dir, config.str('dbfilename')))) return true;
+  return (
+    config.bool('appendonly') && (existsSync(join(dir, config.str('appenddirname'))) || existsSync(join(dir, config.str('appendfilename'))))
+  );
 }
 
 /**

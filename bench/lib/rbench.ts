@@ -56,17 +56,19 @@ function csvFields(line: string): string[] {
 
 /**
  * Runs `redis-benchmark -p port -c clients -P pipeline -n requests -r keyspace --csv -t test` (or the
- * test's explicit command, e.g. XADD).
+ * test's explicit command, e.g. XADD), plus `opts.extraArgs` (TLS options).
  * Errors from the server (redis-benchmark prints "Error from server: ...") make the result n/a.
  */
 export function runRedisBenchmark(
   port: number,
   test: { t: string; row: string; cmd?: string[]; setup?: string[] },
-  opts: { clients: number; pipeline: number; requests: number; keyspace: number },
+  opts: { clients: number; pipeline: number; requests: number; keyspace: number; extraArgs?: string[] },
 ): Promise<RbResult> {
   if (test.setup) spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...test.setup], { stdio: 'ignore' });
   const args = ['-h', '127.0.0.1', '-p', String(port), '-c', String(opts.clients), '-P', String(opts.pipeline)];
   args.push('-n', String(opts.requests), '-r', String(opts.keyspace), '--csv');
+  // e.g. --tls --cacert ... --cert ... --key ... (bench/tls.ts)
+  if (opts.extraArgs) args.push(...opts.extraArgs);
   if (test.cmd) args.push(...test.cmd);
   else args.push('-t', test.t);
   return new Promise((resolve) => {

@@ -5,6 +5,7 @@
  *   npm run test:redis-suite                       # default mode, Keydra only (what CI runs)
  *   npm run test:redis-suite -- --target keydra,redis --mode default,strict   # README comparison
  *   npm run test:redis-suite -- --units unit/type/list,unit/sort             # a subset
+ *   npm run test:redis-suite -- --tls --units unit/type/string  # runtest --tls (needs tcl-tls, openssl)
  *
  * Modes (../shared/redis-suite.md):
  * - spawn:   the suite starts servers itself through a wrapper at its src/redis-server (keydra-server,
@@ -215,7 +216,15 @@ interface Options {
   suiteDir?: string;
   /** Sentinel mode: which instances are Keydra for the keydra target. */
   sentinelRoles: 'both' | 'sentinel' | 'data';
+  /**
+   * `--tls`: runtest --tls against servers listening on a TLS port too (the harness's own checks
+   * use the plain port), with certificates made as utils/gen-test-certs.sh makes them (tests/tls).
+   */
+  tls: boolean;
 }
+
+/** Set from --tls (see Options.tls). */
+let TLS = false;
 
 function parseArgs(argv: string[]): Options {
   const o: Options = {
@@ -225,6 +234,7 @@ function parseArgs(argv: string[]): Options {
     unitTimeout: 420,
     knownFile: join(ROOT, 'scripts/redis-suite/known-failures.txt'),
     sentinelRoles: 'both',
+    tls: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -244,7 +254,8 @@ function parseArgs(argv: string[]): Options {
       const r = v();
       if (r !== 'both' && r !== 'sentinel' && r !== 'data') throw new Error(`unknown --sentinel-roles ${r}`);
       o.sentinelRoles = r;
-    } else throw new Error(`unknown option ${a}`);
+    } else if (a === '--tls') o.tls = true;
+    else throw new Error(`unknown option ${a}`);
   }
   for (const m of o.modes)
     if (!['default', 'strict', 'spawn', 'repl', 'sentinel', 'cluster'].includes(m)) throw new Error(`unknown mode ${m}`);
@@ -276,6 +287,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 class ServerProc {
   proc: ChildProcess | null = null;
   port = 0;
+  /** The TLS port with --tls (the port runtest is given), else 0. */
+  tlsPort = 0;
+  /** The suite folder (its tests/tls certificates with --tls). */
+  suite = '';
   private dir = mkdtempSync(join(tmpdir(), 'keydra-suite-data-'));
   log = '';
 
@@ -288,6 +303,12 @@ class ServerProc {
     this.port = await freePort();
     const common = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir];
     if (this.mode === 'strict') common.push('--enable-debug-command', 'yes');
+    if (TLS) {
+      this.tlsPort = await freePort();
+      const t = join(this.suite, 'tests/tls');
+      common.push('--tls-port', String(this.tlsPort), '--tls-cert-file', join(t, 'redis.crt'), '--tls-key-file', join(t, 'redis.key'));
+      common.push('--tls-ca-cert-file', join(t, 'ca.crt'));
+    }
     const [cmd, args] =
       this.target === 'keydra' ? [process.execPath, [join(ROOT, 'bin/keydra-server.js'), ...common]] : ['redis-server', common];
     this.log = '';
@@ -405,7 +426,7 @@ function suiteArgs(mode: Mode, port: number, unit: string, skipfile: string): st
   // The instance-based suites (tests/instances.tcl) take fixed base ports and no skip file.
   if (mode === 'sentinel') return ['./runtest-sentinel', '--single', unit];
   if (mode === 'cluster') return ['./runtest-cluster', '--single', unit];
-  const common = ['./runtest', '--single', unit, '--skipfile', skipfile];
+  const common = ['./runtest', '--single', unit, '--skipfile', skipfile, ...(TLS ? ['--tls'] : [])];
   if (mode === 'spawn' || mode === 'repl')
     return [...common, '--clients', '1', '--timeout', '300', '--baseport', '11000', '--portcount', '2000'];
   const ext = [
@@ -543,6 +564,58 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/**
+ * The certificates runtest --tls reads (tests/tls/ca.crt, client.crt/key) and the servers use
+ * (redis.crt/key), made with openssl as Redis's utils/gen-test-certs.sh does (no DH params).
+ */
+function makeTestCerts(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const ossl = (args: string[]) => {
+    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+  };
+  ossl(['genrsa', '-out', 'ca.key', '2048']);
+  ossl([
+    'req',
+    '-x509',
+    '-new',
+    '-nodes',
+    '-sha256',
+    '-key',
+    'ca.key',
+    '-days',
+    '3650',
+    '-subj',
+    '/O=Redis Test/CN=Certificate Authority',
+    '-out',
+    'ca.crt',
+  ]);
+  for (const [name, cn] of [
+    ['redis', 'Generic-cert'],
+    ['client', 'Client-only'],
+    ['server', 'Server-only'],
+  ]) {
+    ossl(['genrsa', '-out', `${name}.key`, '2048']);
+    ossl(['req', '-new', '-sha256', '-subj', `/O=Redis Test/CN=${cn}`, '-key', `${name}.key`, '-out', `${name}.csr`]);
+    ossl([
+      'x509',
+      '-req',
+      '-sha256',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '365',
+      '-out',
+      `${name}.crt`,
+    ]);
+  }
+}
+
 /** Copies the cached suite into a fresh folder (runtest cleans and writes tests/tmp). */
 function prepareSuite(cached: string): string {
   const work = mkdtempSync(join(tmpdir(), 'keydra-suite-'));
@@ -606,7 +679,9 @@ function unitsOf(given: string[], mode: Mode): string[] {
 
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
+  TLS = o.tls;
   const suite = prepareSuite(o.suiteDir ?? fetchSuite());
+  if (TLS) makeTestCerts(join(suite, 'tests/tls'));
   const known = loadKnown(o.knownFile);
   const md: string[] = [];
   let keydraPassed = 0;
@@ -618,13 +693,14 @@ async function main(): Promise<number> {
       for (const target of o.targets) {
         const spawnMode = SPAWNING.includes(mode);
         const s = spawnMode ? null : new ServerProc(target, mode);
+        if (s) s.suite = suite;
         await s?.start();
         if (spawnMode) installSpawnWrappers(suite, target, mode === 'sentinel' ? o.sentinelRoles : 'data');
         const base = s ? await configSnapshot(s) : new Map<string, string>();
         const results: UnitResult[] = [];
         console.log(`\n== ${target}, ${mode} mode${s ? ` (port ${s.port})` : ''} ==`);
         for (const unit of unitsOf(o.units, mode)) {
-          const r = await runUnit(suite, target, s?.port ?? 0, mode, unit, o.unitTimeout);
+          const r = await runUnit(suite, target, (TLS ? s?.tlsPort : s?.port) ?? 0, mode, unit, o.unitTimeout);
           const rec = s ? await recover(s) : undefined;
           if (rec) {
             r.incident = r.incident ? `${r.incident}; ${rec}` : rec;

@@ -14,6 +14,16 @@ import { isAbsolute, resolve } from 'node:path';
 /** Thrown for a bad directive or value; the message is what Redis prints/replies. */
 export class ConfigError extends Error {}
 
+/** An apply function refused a change (Config.applyPending); `directive` is the one CONFIG SET names. */
+export class ConfigApplyError extends ConfigError {
+  constructor(
+    message: string,
+    readonly directive: string,
+  ) {
+    super(message);
+  }
+}
+
 export type ConfigValue = string | number | boolean | string[];
 
 /** One directive's description. */
@@ -223,26 +233,26 @@ const STUBS: Directive[] = [
   { ...stubMem('maxmemory-clients', 0, -100, MAX_LL), percent: true },
   stubInt('repl-backlog-ttl', 3600, 0, MAX_LONG),
   hidden(stubInt('loading-process-events-interval-bytes', 2 * 1024 * 1024, 1024, MAX_INT)),
-  stubInt('tls-port', 0, 0, 65535),
-  stubInt('tls-session-cache-size', 20 * 1024, 0, MAX_INT),
-  stubInt('tls-session-cache-timeout', 300, 0, MAX_INT),
-  stubBool('tls-cluster', false),
-  stubBool('tls-replication', false),
-  stubEnum('tls-auth-clients', 'yes', ['no', 'yes', 'optional']),
-  stubBool('tls-prefer-server-ciphers', false),
-  stubBool('tls-session-caching', true),
-  stubStr('tls-cert-file', ''),
-  stubStr('tls-key-file', ''),
-  stubStr('tls-key-file-pass', ''),
-  stubStr('tls-client-cert-file', ''),
-  stubStr('tls-client-key-file', ''),
-  stubStr('tls-client-key-file-pass', ''),
-  stubStr('tls-dh-params-file', ''),
-  stubStr('tls-ca-cert-file', ''),
-  stubStr('tls-ca-cert-dir', ''),
-  stubStr('tls-protocols', ''),
-  stubStr('tls-ciphers', ''),
-  stubStr('tls-ciphersuites', ''),
+  implemented(stubInt('tls-port', 0, 0, 65535)),
+  implemented(stubInt('tls-session-cache-size', 20 * 1024, 0, MAX_INT)),
+  implemented(stubInt('tls-session-cache-timeout', 300, 0, MAX_INT)),
+  implemented(stubBool('tls-cluster', false)),
+  implemented(stubBool('tls-replication', false)),
+  implemented(stubEnum('tls-auth-clients', 'yes', ['no', 'yes', 'optional'])),
+  implemented(stubBool('tls-prefer-server-ciphers', false)),
+  implemented(stubBool('tls-session-caching', true)),
+  implemented(stubStr('tls-cert-file', '')),
+  implemented(stubStr('tls-key-file', '')),
+  implemented(stubStr('tls-key-file-pass', '')),
+  implemented(stubStr('tls-client-cert-file', '')),
+  implemented(stubStr('tls-client-key-file', '')),
+  implemented(stubStr('tls-client-key-file-pass', '')),
+  implemented(stubStr('tls-dh-params-file', '')),
+  implemented(stubStr('tls-ca-cert-file', '')),
+  implemented(stubStr('tls-ca-cert-dir', '')),
+  implemented(stubStr('tls-protocols', '')),
+  implemented(stubStr('tls-ciphers', '')),
+  implemented(stubStr('tls-ciphersuites', '')),
   { name: 'oom-score-adj-values', type: 'list', default: ['0', '200', '800'], mutable: true, stub: true, validate: oomValues },
   { name: 'latency-tracking-info-percentiles', type: 'floats', default: ['50', '99', '99.9'], mutable: true },
   { name: 'replicaof', aliases: ['slaveof'], type: 'replicaof', default: [], mutable: false },
@@ -646,6 +656,8 @@ export class Config {
     if (d.stub && !this.stubsSet.includes(d.name) && formatValue(d, v) !== formatValue(d, d.default)) this.stubsSet.push(d.name);
     d.onChange?.(v);
     for (const f of this.listeners.get(d.name) ?? []) f(v);
+    if (this.appliers.length !== 0 && !this.pendingApply.includes(d.name) && this.appliers.some((a) => a.names.has(d.name)))
+      this.pendingApply.push(d.name);
   }
 
   /**
@@ -691,6 +703,39 @@ export class Config {
   }
 
   private listeners = new Map<string, ((v: ConfigValue) => void)[]>();
+  /** Apply functions (Redis standardConfig `apply`): run once per CONFIG SET after every value is set. */
+  private appliers: { names: Set<string>; fn: () => void }[] = [];
+  /** Directives with an apply function changed since the last applyPending, in order. */
+  private pendingApply: string[] = [];
+
+  /**
+   * Registers `fn` as the apply function of `names` (Redis config.c apply functions such as
+   * applyTlsCfg): CONFIG SET runs it once after setting all its pairs, when any of them changed
+   * one of `names` (so that tls-cert-file and tls-key-file can change together). `fn` throws a
+   * ConfigError with the reply text to refuse the change (CONFIG SET then restores the old values).
+   */
+  onApply(names: string[], fn: () => void): void {
+    this.appliers.push({ names: new Set(names), fn });
+  }
+
+  /**
+   * Runs the apply functions of the directives changed since the last call (each once).
+   * @throws ConfigApplyError naming the first changed directive of the failing function.
+   */
+  applyPending(): void {
+    const changed = this.pendingApply;
+    this.pendingApply = [];
+    for (const a of this.appliers) {
+      const first = changed.find((n) => a.names.has(n));
+      if (first === undefined) continue;
+      try {
+        a.fn();
+      } catch (e) {
+        if (e instanceof ConfigError) throw new ConfigApplyError(e.message, first);
+        throw e;
+      }
+    }
+  }
 
   /** Registers a callback run whenever `name` changes. */
   onChange(name: string, f: (v: ConfigValue) => void): void {

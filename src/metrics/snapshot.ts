@@ -10,6 +10,7 @@
  */
 import { genInfoString } from '../commands/server/info.js';
 import { slowlogRecent } from '../commands/server/slowlog.js';
+import { latencyHistOf } from '../commands/server/latency.js';
 import type { Command } from '../server/command.js';
 import type { LatencyHistogram } from '../server/histogram.js';
 import type { KeydraServer } from '../server/server.js';
@@ -60,8 +61,8 @@ export function takeSnapshot(server: KeydraServer, percentiles: readonly number[
   const info = parseInfo(genInfoString(server, INFO_SECTIONS));
   const commands: CommandStat[] = [];
   for (const cmd of server.commands.all) {
-    addCommand(commands, cmd, percentiles);
-    if (cmd.subcommands !== null) for (const sub of cmd.subcommands.values()) addCommand(commands, sub, percentiles);
+    addCommand(server, commands, cmd, percentiles);
+    if (cmd.subcommands !== null) for (const sub of cmd.subcommands.values()) addCommand(server, commands, sub, percentiles);
   }
   const dbs: DbStat[] = server.keyspace.dbs.map((db) => ({
     id: db.id,
@@ -75,15 +76,16 @@ export function takeSnapshot(server: KeydraServer, percentiles: readonly number[
 }
 
 /** Adds `cmd` when it has stats (as INFO commandstats lists only commands called at least once). */
-function addCommand(out: CommandStat[], cmd: Command, percentiles: readonly number[]): void {
-  if (cmd.calls === 0 && cmd.rejectedCalls === 0 && cmd.failedCalls === 0) return;
-  const h = cmd.latencyHist;
+function addCommand(server: KeydraServer, out: CommandStat[], cmd: Command, percentiles: readonly number[]): void {
+  const st = server.cmdStats;
+  if (!st.used(cmd)) return;
+  const h = latencyHistOf(server, cmd);
   out.push({
     name: cmd.fullName,
-    calls: cmd.calls,
-    usec: Math.round(cmd.usec),
-    rejected: cmd.rejectedCalls,
-    failed: cmd.failedCalls,
+    calls: st.calls(cmd),
+    usec: Math.round(st.usec(cmd)),
+    rejected: st.rejected(cmd),
+    failed: st.failed(cmd),
     percentiles: h === null ? [] : histogramPercentiles(h, percentiles),
   });
 }

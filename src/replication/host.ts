@@ -9,6 +9,13 @@ import type { CommandReplayer, PersistenceHost } from '../persistence/host.js';
 export interface ReplicationHost extends PersistenceHost {
   /** The TCP port listened on (a replica announces it with REPLCONF listening-port). */
   readonly port: number;
+  /** The TLS port listened on, 0 when none (announced instead of `port` with tls-replication). */
+  readonly tlsPort: number;
+  /**
+   * Opens the link to a primary: TCP, or TLS with the server's client context when
+   * tls-replication is yes (Redis connCreateTLS). `connect` fires when TCP connects.
+   */
+  openLink(host: string, port: number): import('node:net').Socket;
   /** A trusted client without a socket that runs the primary's stream (flagged as the master client). */
   newReplayer(opts?: { primary?: boolean }): PrimaryReplayer;
   /** Pauses (true) or resumes (false) writes for a coordinated FAILOVER (Redis PAUSE_DURING_FAILOVER). */

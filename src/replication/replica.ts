@@ -24,7 +24,7 @@
  * roleCommand), networking.c (commandProcessed: reploff moves outside MULTI only).
  */
 import fs from 'node:fs';
-import net from 'node:net';
+import type net from 'node:net';
 import path from 'node:path';
 import { RespParser } from '../protocol/parser.js';
 import { getPersistence, runSliced } from '../persistence/index.js';
@@ -225,7 +225,7 @@ export class ReplicaLink {
     this.step = 'pong';
     this.inbuf = Buffer.alloc(0);
     this.lastIo = Date.now();
-    const sock = net.connect({ host: this.host, port: this.port });
+    const sock = this.server.openLink(this.host, this.port);
     this.socket = sock;
     sock.setNoDelay(!this.server.config.bool('repl-disable-tcp-nodelay'));
     sock.on('connect', () => {
@@ -402,7 +402,10 @@ export class ReplicaLink {
           this.send(user !== '' ? ['AUTH', user, auth] : ['AUTH', auth]);
         }
         const announcePort = cfg.num('replica-announce-port');
-        this.send(['REPLCONF', 'listening-port', String(announcePort !== 0 ? announcePort : this.server.port)]);
+        // Redis syncWithMaster: the TLS port when the replication link is TLS.
+        const tlsPort = cfg.bool('tls-replication') ? this.server.tlsPort : 0;
+        const port = announcePort !== 0 ? announcePort : tlsPort !== 0 ? tlsPort : this.server.port;
+        this.send(['REPLCONF', 'listening-port', String(port)]);
         const ip = cfg.str('replica-announce-ip');
         if (ip !== '') this.send(['REPLCONF', 'ip-address', ip]);
         this.send(['REPLCONF', 'capa', 'eof', 'capa', 'psync2']);

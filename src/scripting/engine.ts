@@ -60,7 +60,7 @@ import { ERR_BUSY_EVAL, ERR_BUSY_FUNCTION, ERR_NOREPLICAS, ERR_NOTBUSY, ERR_READ
 import { formatDouble, type ReplyWriter } from '../protocol/reply.js';
 import type { Client } from '../server/client.js';
 import { aclAllows, aclScriptCheck } from '../server/acl.js';
-import { call, markErrorsAccounted } from '../server/dispatch.js';
+import { call, markErrorsAccounted, processCommand, setLuaGate } from '../server/dispatch.js';
 import { scriptClusterCheck } from '../server/clusterRouter.js';
 import { keyHashSlot } from '../store/keyslot.js';
 import type { KeydraServer } from '../server/server.js';
@@ -112,10 +112,64 @@ export function loadLuaVM(): Promise<void> {
     vmLoading = LuaVM.load().then((v) => {
       vm = v;
       registerFunctions(v);
+      setLuaGate(null);
     });
   }
   return vmLoading;
 }
+
+/** True once the Lua VM is loaded (scripts can run synchronously). */
+export function luaReady(): boolean {
+  return vm !== null;
+}
+
+/**
+ * Wraps the handler of a command that needs the Lua VM (EVAL*, FCALL*, SCRIPT, FUNCTION): the
+ * VM is loaded on first use, not at start-up (with its emscripten glue, ~100 ms and ~20 MB of an
+ * embedded server's start). Until it is loaded, the dispatcher hands such a command (marked
+ * `needsLua`) to luaGate: a client with a socket waits and its command is processed afresh
+ * once the VM is there. Inside EXEC (MULTI starts the load) or from a client without a socket
+ * nothing can wait: the command is answered `-ERR Lua VM is loading...`. Start-up loading
+ * (RDB/AOF files present) and REPLICAOF load the VM beforehand.
+ */
+export function withLua(handler: (c: Client, argv: string[]) => void): (c: Client, argv: string[]) => void {
+  const wrapped = (c: Client, argv: string[]): void => {
+    if (vm !== null) {
+      handler(c, argv);
+      return;
+    }
+    // Reached only where the dispatcher's gate could not defer the command (inside EXEC, a
+    // client without a socket): nothing can wait there.
+    loadLuaVM().catch(() => {});
+    c.error('ERR Lua VM is loading (first use of scripting), retry the command');
+  };
+  return Object.assign(wrapped, { needsLua: true });
+}
+
+/**
+ * The dispatcher's gate while the VM is not loaded (setLuaGate): a client with a socket waits,
+ * blocked (CLIENT LIST shows the command), and its command is processed afresh once the VM is
+ * there (stats, slow log and checks as for any command). Others are left to withLua's error.
+ */
+function luaGate(c: Client, argv: string[]): boolean {
+  if (vm !== null || c.socket === null || c.blocked !== null) return false;
+  const server = c.server;
+  const state = { keys: [], deadline: 0, onReady: () => false, onTimeout: () => {}, command: argv[0].toLowerCase() };
+  server.blockClient(c, state);
+  const resume = () => {
+    if (c.blocked !== state) return; // killed or disconnected meanwhile
+    server.unblockClient(c, true);
+    if (c.closed) return;
+    processCommand(c, argv);
+    server.flushPendingWrites();
+  };
+  loadLuaVM().then(resume, (e: Error) => {
+    server.log.warning(`Lua VM failed to load: ${e.message}`);
+    resume();
+  });
+  return true;
+}
+setLuaGate(luaGate);
 
 /** Called when renewLuaVM has made a fresh VM current (idle states of the old one go then). */
 export const vmRenewHooks: (() => void)[] = [];
@@ -903,7 +957,7 @@ function replyError(ctx: RunCtx, msg: string, countStats = true): void {
  */
 function failCallerCommand(ctx: RunCtx): void {
   const cmd = ctx.caller.server.commands.lookup(ctx.opts.argv?.[0] ?? (ctx.opts.eval ? 'eval' : 'fcall'));
-  if (cmd !== undefined) cmd.failedCalls++;
+  if (cmd !== undefined) ctx.caller.server.cmdStats.a[cmd.statIdx + 3]++;
 }
 
 /** True if the table at the top of L has ignore_error_stats_update = true. */
@@ -1433,7 +1487,7 @@ function execFromScript(ctx: RunCtx, argv: string[]): string | null {
     err = scriptClusterCheck(ctx.caller, cmd, argv, ctx.opts.allowCrossSlot === true, ctx.clusterSlot);
   }
   if (err !== null) {
-    if (cmd !== undefined) cmd.rejectedCalls++;
+    if (cmd !== undefined) server.cmdStats.a[cmd.statIdx + 2]++;
     server.countError(err.startsWith('-') ? err.slice(1) : `ERR ${err}`);
     markErrorsAccounted(server.stats.total_error_replies);
     return err;

@@ -28,6 +28,8 @@ import {
   createScriptState,
   dropScript,
   luaMemory,
+  loadLuaVM,
+  luaReady,
   luaVM,
   pushReadonlyProxy,
   renewLuaVM,
@@ -130,8 +132,13 @@ export class FunctionsEngine {
     }
   }
 
-  /** Lua memory of the state in bytes (the state is created if needed: Redis always has one). */
+  /**
+   * Lua memory of the state in bytes (the state is created if needed: Redis always has one).
+   * Before the Lua VM is loaded (it loads on first use), a fresh state's size as Redis 7.0 reports
+   * it (used_memory_vm_functions:33792), so INFO does not load the VM.
+   */
   memory(): number {
+    if (this.st === null && !luaReady()) return FRESH_FUNCTIONS_VM_BYTES;
     return luaMemory(this.state());
   }
 
@@ -329,6 +336,9 @@ export class FunctionsEngine {
   }
 }
 
+/** used_memory_vm_functions of a fresh functions VM in Redis 7.0 (INFO memory before any Lua use). */
+const FRESH_FUNCTIONS_VM_BYTES = 33792;
+
 /** The load in progress (register_function's context), or null outside FUNCTION LOAD. */
 let loading: { engine: FunctionsEngine; li: LibraryInfo; start: number; timeoutMs: number } | null = null;
 
@@ -363,10 +373,16 @@ export function functionsEngine(server: KeydraServer): FunctionsEngine {
     const codes = pending.get(server.keyspace);
     if (codes !== undefined) {
       pending.delete(server.keyspace);
-      for (const code of codes) {
-        const r = e.createLibrary(code, true, e.lib, 0);
-        if ('error' in r) server.log.warning(`Failed loading library, ${r.error}`);
-      }
+      const engine = e;
+      const make = () => {
+        for (const code of codes) {
+          const r = engine.createLibrary(code, true, engine.lib, 0);
+          if ('error' in r) server.log.warning(`Failed loading library, ${r.error}`);
+        }
+      };
+      // Without the Lua VM yet (it loads on first use), once it is there.
+      if (luaReady()) make();
+      else loadLuaVM().then(make, () => {});
     }
   }
   return e;
@@ -389,6 +405,18 @@ export function loadFunctionFromRdb(ks: Keyspace, code: string, replace = true):
     const list = pending.get(ks) ?? [];
     list.push(code);
     pending.set(ks, list);
+    return null;
+  }
+  if (!luaReady()) {
+    // The Lua VM loads on first use and is not there yet (a replica's first sync can be faster
+    // than its load): the library is made once it is, before any command waiting for the VM.
+    loadLuaVM().then(
+      () => {
+        const r = e.createLibrary(code, replace, e.lib, 0);
+        if ('error' in r) e.server.log.warning(`Failed loading library, ${r.error}`);
+      },
+      () => {},
+    );
     return null;
   }
   const r = e.createLibrary(code, replace, e.lib, 0);

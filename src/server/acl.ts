@@ -1057,7 +1057,7 @@ export function aclCheck(c: Client, cmd: Command, argv: string[]): boolean {
       : r === DENIED_KEY
         ? 'NOPERM this user has no permissions to access one of the keys used as arguments'
         : 'NOPERM this user has no permissions to access one of the channels used as arguments';
-  cmd.rejectedCalls++;
+  c.server.cmdStats.a[cmd.statIdx + 2]++;
   if (c.multi !== null) c.multiError = true;
   c.error(msg);
   return false;

@@ -12,7 +12,6 @@
  */
 import type { RespNode } from '../protocol/decoder.js';
 import type { BlockState, Client } from './client.js';
-import type { LatencyHistogram } from './histogram.js';
 
 /**
  * A command implementation. Runs synchronously (never awaits), so each command is atomic.
@@ -97,7 +96,53 @@ export const FLAG_BITS: Record<string, number> = {
   no_mandatory_keys: CmdFlag.NoMandatoryKeys,
 };
 
-/** A runtime command: spec fields, handler, subcommands and per-command stats (INFO commandstats). */
+/** Commands created so far: each gets the next slot of the per-server stats arrays (CommandStats). */
+let statSlots = 0;
+
+/**
+ * One server's INFO commandstats counters (calls, µs, rejected calls, failed calls), in a
+ * Float64Array with four slots per command (at Command.statIdx): the Command objects are shared
+ * by every server of the process (one command table), their counts are not.
+ */
+export class CommandStats {
+  /** [calls, usec, rejected, failed] at statIdx .. statIdx+3 of each command. */
+  a: Float64Array;
+
+  constructor() {
+    // Commands are made when the table loads, before any server; spare room for any made later.
+    this.a = new Float64Array((statSlots + 64) * 4);
+  }
+
+  calls(cmd: Command): number {
+    return this.a[cmd.statIdx] ?? 0;
+  }
+
+  usec(cmd: Command): number {
+    return this.a[cmd.statIdx + 1] ?? 0;
+  }
+
+  rejected(cmd: Command): number {
+    return this.a[cmd.statIdx + 2] ?? 0;
+  }
+
+  failed(cmd: Command): number {
+    return this.a[cmd.statIdx + 3] ?? 0;
+  }
+
+  /** True when the command has any count (INFO commandstats lists only those). */
+  used(cmd: Command): boolean {
+    const a = this.a;
+    const i = cmd.statIdx;
+    return (a[i] ?? 0) !== 0 || (a[i + 2] ?? 0) !== 0 || (a[i + 3] ?? 0) !== 0;
+  }
+
+  /** Zeroes every count (CONFIG RESETSTAT). */
+  reset(): void {
+    this.a.fill(0);
+  }
+}
+
+/** A runtime command: spec fields, handler, subcommands; its stats are per server (CommandStats). */
 export class Command {
   /** `get`, or `config|get` for a subcommand. */
   readonly fullName: string;
@@ -112,13 +157,10 @@ export class Command {
   /** The COMMAND DOCS entry (RESP3 map tree). */
   readonly docs: RespNode;
   readonly subcommands: Map<string, Command> | null;
-  /** INFO commandstats: calls, microseconds, rejected and failed calls. */
-  calls = 0;
-  usec = 0;
-  rejectedCalls = 0;
-  failedCalls = 0;
-  /** Latency distribution (INFO latencystats, LATENCY HISTOGRAM: src/commands/server/latency.ts), null before the first call. */
-  latencyHist: LatencyHistogram | null = null;
+  /** The handler needs the Lua VM (scripting's withLua): the dispatcher may defer it while the VM loads. */
+  readonly needsLua: boolean;
+  /** Offset of this command's four counters in a server's CommandStats array. */
+  readonly statIdx = statSlots++ * 4;
 
   constructor(
     def: CommandDef,
@@ -128,6 +170,7 @@ export class Command {
   ) {
     this.fullName = parent ? `${parent.fullName}|${def.name}` : def.name;
     this.handler = def.handler ?? null;
+    this.needsLua = (def.handler as { needsLua?: boolean } | undefined)?.needsLua === true;
     this.arity = info[1] as number;
     this.flagNames = (info[2] as { v: { v: string }[] }).v.map((f) => f.v);
     let flags = HIDDEN_MAY_REPLICATE.has(this.fullName) ? CmdFlag.MayReplicate : 0;

@@ -101,6 +101,11 @@ export class Connection {
   /** Set by closeAfterWrites: the socket is destroyed once the queued writes complete. */
   closing = false;
   private readonly handle: StreamHandle | null;
+  /** Stream path: a write is queued in the socket (onDrain runs when its queue empties). */
+  private streamQueued = false;
+  /** A TLS socket (stream path, writes copied: see write). */
+  private readonly encrypted: boolean;
+  private readonly streamWritten: (() => void) | null = null;
   private reading = true;
 
   constructor(
@@ -110,7 +115,10 @@ export class Connection {
   ) {
     const b = streamBinding();
     const handle = (socket as unknown as { _handle?: StreamHandle })._handle;
-    if (b !== null && handle && typeof handle.useUserBuffer === 'function' && typeof handle.writeBuffer === 'function') {
+    // A TLS socket's handle carries ciphertext: its plaintext comes through the stream events.
+    const encrypted = (socket as { encrypted?: boolean }).encrypted === true;
+    this.encrypted = encrypted;
+    if (b !== null && handle && !encrypted && typeof handle.useUserBuffer === 'function' && typeof handle.writeBuffer === 'function') {
       this.handle = handle;
       readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_SIZE);
       const buf = readBuffer;
@@ -126,7 +134,14 @@ export class Connection {
       this.handle = null;
       socket.on('data', onData);
       socket.on('end', onEnd);
-      socket.on('drain', () => this.onDrain?.());
+      // A queued write's callback, not 'drain' (emitted only past the highWaterMark): a TLS
+      // socket queues nearly every write while it encrypts, and reading waits for that queue.
+      this.streamWritten = () => {
+        if (this.streamQueued && socket.writableLength === 0) {
+          this.streamQueued = false;
+          this.onDrain?.();
+        }
+      };
     }
   }
 
@@ -149,8 +164,19 @@ export class Connection {
   write(data: Buffer): boolean {
     const handle = this.handle;
     if (handle === null) {
-      this.socket.write(data);
-      return this.socket.writableLength === 0;
+      if (this.encrypted) {
+        // TLS encrypts on its own schedule and may keep `data` queued: it gets a copy, so the
+        // caller's buffer is free at once; only the socket's own back-pressure (past its
+        // highWaterMark) pauses reading, until 'drain'.
+        if (this.socket.write(Buffer.from(data))) return true;
+        this.streamQueued = true;
+        this.socket.once('drain', this.streamWritten as () => void);
+        return false;
+      }
+      this.socket.write(data, this.streamWritten ?? undefined);
+      if (this.socket.writableLength === 0) return true;
+      this.streamQueued = true;
+      return false;
     }
     const b = binding as StreamWrapBinding;
     let req = spareReq;

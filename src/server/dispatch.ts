@@ -41,7 +41,7 @@ const MULTI_IMMEDIATE = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'r
 
 /** Replies an error for a command refused before running, flagging an open MULTI (rejectCommand). */
 function reject(c: Client, cmd: Command | null, msg: string): void {
-  if (cmd) cmd.rejectedCalls++;
+  if (cmd) c.server.cmdStats.a[cmd.statIdx + 2]++;
   if (c.multi !== null && cmd?.fullName === 'exec') {
     // Redis rejectCommand → execCommandAbort: a rejected EXEC (e.g. -BUSY) discards the transaction.
     c.server.commands.hooks.discardTransaction(c);
@@ -78,7 +78,7 @@ function clusterGate(c: Client, cmd: Command, argv: string[], flags: number): bo
   }
   const msg = redirectError(c, r);
   if (cmd.fullName === 'exec') {
-    cmd.rejectedCalls++;
+    c.server.cmdStats.a[cmd.statIdx + 2]++; // rejected_calls
     c.server.commands.hooks.discardTransaction(c);
     c.error(msg);
   } else reject(c, cmd, msg);
@@ -255,6 +255,9 @@ export function processCommand(c: Client, argv: string[]): void {
     return;
   }
   if (pausedUntil !== 0 && postponeIfPaused(c, cmd, argv)) return; // CLIENT PAUSE (src/server/pause.ts)
+  // A script command while the Lua VM loads (first use) waits for it, before MULTI queueing too,
+  // so that EXEC never meets a VM that is not there.
+  if (luaGate !== null && cmd.needsLua && luaGate(c, argv)) return;
   if (c.multi !== null && !MULTI_IMMEDIATE.has(cmd.fullName)) {
     c.multi.push(argv);
     const f = cmd.flagsFor === null ? flags : cmd.flagsFor(c, argv, flags);
@@ -265,6 +268,31 @@ export function processCommand(c: Client, argv: string[]): void {
   }
   call(c, cmd, argv);
   server.afterCommand();
+}
+
+/**
+ * The server whose encoding thresholds (hash-max-listpack-*, set-max-intset-entries,
+ * zset-max-listpack-*) the store's module-level limits hold. With several embedded servers in
+ * one process, a command of another server re-applies its own first (one comparison per call).
+ */
+let limitsOwner: { applyEncodingLimits(): void } | null = null;
+
+/** Records that the store's limits are now `server`'s (KeydraServer.applyEncodingLimits). */
+export function setLimitsOwner(server: { applyEncodingLimits(): void }): void {
+  limitsOwner = server;
+}
+
+/**
+ * While the Lua VM is not loaded (it loads on first use), the scripting engine's gate: it takes
+ * a command that needs it (Command.needsLua) and returns true when it deferred it (the client
+ * waits, and the command is processed afresh once the VM is there). null once loaded: then the
+ * dispatcher's check is one null comparison.
+ */
+let luaGate: ((c: Client, argv: string[]) => boolean) | null = null;
+
+/** Installs (or, with null, removes) the Lua gate (src/scripting/engine.ts). */
+export function setLuaGate(gate: ((c: Client, argv: string[]) => boolean) | null): void {
+  luaGate = gate;
 }
 
 /** total_error_replies when the last command's errors were accounted (Redis prev_err_count). */
@@ -285,6 +313,7 @@ export function markErrorsAccounted(total: number): void {
  */
 export function call(c: Client, cmd: Command, argv: string[]): void {
   const server = c.server;
+  if (limitsOwner !== server) server.applyEncodingLimits();
   const dirtyBefore = server.dirty;
   errorsSeen = server.stats.total_error_replies;
   server.propArgv = null;
@@ -302,11 +331,14 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   }
   const t1 = performance.now();
   clock[MARK] = t1;
-  cmd.usec += (t1 - t0) * 1000;
-  cmd.calls++;
+  // This server's commandstats (the Command is shared by every server of the process).
+  const st = server.cmdStats.a;
+  const si = cmd.statIdx;
+  st[si]++;
+  st[si + 1] += (t1 - t0) * 1000;
   // Errors since the last command (nested ones, e.g. from a script, took theirs): Redis
   // incrCommandStatsOnError's prev_err_count.
-  if (server.stats.total_error_replies !== errorsSeen) cmd.failedCalls++;
+  if (server.stats.total_error_replies !== errorsSeen) st[si + 3]++;
   errorsSeen = server.stats.total_error_replies;
   server.commands.hooks.afterCall(c, cmd, argv, t1 - t0, replyStart);
   server.stats.total_commands_processed++;

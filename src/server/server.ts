@@ -12,16 +12,17 @@ import net from 'node:net';
 import { ERR_MAX_CLIENTS, ERR_PROTECTED_MODE } from '../errors.js';
 import { Keyspace, type Db } from '../store/db.js';
 import type { PrimaryReplayer } from '../replication/host.js';
-import type { CommandTable } from './command.js';
+import { type CommandTable, CommandStats } from './command.js';
 import { hashLimits } from '../store/hash.js';
 import { setLimits } from '../store/set.js';
 import { zsetLimits } from '../store/zset.js';
-import { Config, strerror } from '../config/config.js';
+import { Config, ConfigError, strerror } from '../config/config.js';
+import { ERR_TLS_STARTUP, ERR_TLS_UPDATE, TLS_CONTEXT_DIRECTIVES, TlsState, tlsConnect } from './tls.js';
 import { activeExpireCycle } from '../expire/activeExpire.js';
 import { evictorOf, setupEviction } from '../evict/index.js';
 import { Client, type BlockState, afterClientWrite, clientsCron } from './client.js';
 import { Connection } from './connection.js';
-import { beginBatch, endBatch, processCommand, syncWallClock } from './dispatch.js';
+import { beginBatch, endBatch, processCommand, setLimitsOwner, syncWallClock } from './dispatch.js';
 import { Logger } from './log.js';
 import { catRepr } from '../protocol/parser.js';
 import { pauseClients, unpauseClients } from './pause.js';
@@ -71,6 +72,8 @@ export class KeydraServer {
   readonly keyspace: Keyspace;
   readonly clients = new Map<number, Client>();
   readonly stats = new ServerStats();
+  /** INFO commandstats of this server (the command table is shared, its counts are not). */
+  readonly cmdStats = new CommandStats();
   /** Channels, patterns and keyspace notifications. */
   readonly pubsub: PubSub;
   /** Unix ms at start-up. */
@@ -90,8 +93,12 @@ export class KeydraServer {
    * with stop-writes-on-bgsave-error, failed AOF write), or null; kept by src/persistence.
    */
   diskError: string | null = null;
-  /** The TCP port actually listened on. */
+  /** The TCP port actually listened on (the TLS port when only TLS listens: `port 0` + `tls-port`, INFO tcp_port). */
   port = 0;
+  /** The TLS port listened on (`tls-port`), 0 when TLS does not listen. */
+  tlsPort = 0;
+  /** TLS contexts and the handshake of TLS connections (src/server/tls.ts). */
+  readonly tls: TlsState;
   /**
    * A shutdown signal received and not yet acted on (Redis shutdown_asap): the CLI sets it, the
    * cron starts the shutdown through onShutdownSignal, SHUTDOWN ABORT clears it before that.
@@ -121,6 +128,9 @@ export class KeydraServer {
 
   private tcpListeners: net.Server[] = [];
   private unixListener: net.Server | null = null;
+  private tlsListeners: net.Server[] = [];
+  /** The `tls-port` the TLS listeners were opened with. */
+  private boundTlsPort = 0;
   /** The `port` and `bind` the TCP listeners were opened with (CONFIG SET rebinds when they change). */
   private boundPort = 0;
   private boundBinds: string[] = [];
@@ -181,15 +191,9 @@ export class KeydraServer {
     this.pubsub = new PubSub(this);
     setupEviction(this);
     this.maxmemory = config.num('maxmemory');
-    // Encoding thresholds of hashes, sets and zsets (the store's module-level limits, process-wide:
-    // with several embedded servers the last one configured wins; zset commands re-read theirs).
-    const syncEncodingLimits = () => {
-      hashLimits.maxListpackEntries = config.num('hash-max-listpack-entries');
-      hashLimits.maxListpackValue = config.num('hash-max-listpack-value');
-      setLimits.maxIntsetEntries = config.num('set-max-intset-entries');
-      zsetLimits.maxListpackEntries = config.num('zset-max-listpack-entries');
-      zsetLimits.maxListpackValue = config.num('zset-max-listpack-value');
-    };
+    // Encoding thresholds of hashes, sets and zsets: the store's module-level limits hold the
+    // values of the server whose command runs (the dispatcher re-applies them when it changes).
+    const syncEncodingLimits = () => this.applyEncodingLimits();
     syncEncodingLimits();
     for (const name of [
       'hash-max-listpack-entries',
@@ -219,6 +223,12 @@ export class KeydraServer {
       this.log.level = v as Logger['level'];
     });
     loadAclAtStartup(this); // `user` directives and aclfile (throws when invalid)
+    this.tls = new TlsState(config, this.log);
+    // CONFIG SET of certificates, keys, CA, protocols, ciphers...: new contexts for new
+    // connections, or Redis's error and the old ones kept (config.c applyTlsCfg).
+    config.onApply(TLS_CONTEXT_DIRECTIVES, () => {
+      if (this.tls.wanted && !this.tls.configure()) throw new ConfigError(ERR_TLS_UPDATE);
+    });
     this.replication = getReplication(this);
     this.cluster = config.bool('cluster-enabled') ? new Cluster(this) : null;
     // A cluster node keeps db 0's keys by hash slot (Redis slots_to_keys, src/store/slotIndex.ts).
@@ -229,6 +239,21 @@ export class KeydraServer {
     this.clusterForward = this.cluster !== null ? new ClusterForward(this) : null;
     // Clients blocked on keys of a slot that moved away get -MOVED (Redis clientsCron).
     if (this.cluster !== null) this.cronHooks.push(() => redirectBlockedClients(this));
+  }
+
+  /**
+   * Puts this server's encoding thresholds into the store's limits (hashLimits, setLimits,
+   * zsetLimits), which are module-level for speed; called at start, on CONFIG SET and by the
+   * dispatcher before a command of this server when another server's were in place.
+   */
+  applyEncodingLimits(): void {
+    const config = this.config;
+    hashLimits.maxListpackEntries = config.num('hash-max-listpack-entries');
+    hashLimits.maxListpackValue = config.num('hash-max-listpack-value');
+    setLimits.maxIntsetEntries = config.num('set-max-intset-entries');
+    zsetLimits.maxListpackEntries = config.num('zset-max-listpack-entries');
+    zsetLimits.maxListpackValue = config.num('zset-max-listpack-value');
+    setLimitsOwner(this);
   }
 
   /** Redis Cluster (src/cluster) when cluster-enabled is yes, else null. */
@@ -246,6 +271,20 @@ export class KeydraServer {
    */
   get readOnlyReplica(): boolean {
     return this.replication.isReplica && this.config.bool('replica-read-only');
+  }
+
+  /**
+   * ReplicationHost: the link to a primary, over TLS with the client context when tls-replication
+   * is yes (configured at start or by CONFIG SET; unconfigured TLS gives a socket that fails).
+   */
+  openLink(host: string, port: number): net.Socket {
+    if (!this.config.bool('tls-replication')) return net.connect({ host, port });
+    if (this.tls.clientContext === null && !this.tls.configure()) {
+      const s = new net.Socket();
+      queueMicrotask(() => s.destroy(new Error(ERR_TLS_UPDATE)));
+      return s;
+    }
+    return tlsConnect(this.tls.clientContext as NonNullable<TlsState['clientContext']>, host, port);
   }
 
   /** ReplicationHost: writes pause during a coordinated FAILOVER (src/server/pause.ts, purpose 'failover'). */
@@ -274,18 +313,38 @@ export class KeydraServer {
    */
   async start(): Promise<void> {
     const port = this.config.num('port');
-    try {
-      this.tcpListeners = await this.listenTcp(port, this.config.list('bind'));
-    } catch {
-      this.log.warning(`Failed listening on port ${port} (TCP), aborting.`);
-      throw new Error(`Failed listening on port ${port} (TCP), aborting.`);
+    const tlsPort = this.config.num('tls-port');
+    if (this.tls.wanted && !this.tls.configure()) {
+      this.log.warning(ERR_TLS_STARTUP);
+      throw new Error(ERR_TLS_STARTUP);
     }
-    this.port = this.tcpListeners.length > 0 ? (this.tcpListeners[0].address() as net.AddressInfo).port : port;
+    // `port 0` picks a free port, unless `tls-port` is set: then, as in Redis, no plain TCP listener.
+    if (port !== 0 || tlsPort === 0) {
+      try {
+        this.tcpListeners = await this.listenTcp(port, this.config.list('bind'));
+      } catch {
+        this.log.warning(`Failed listening on port ${port} (TCP), aborting.`);
+        throw new Error(`Failed listening on port ${port} (TCP), aborting.`);
+      }
+    }
+    if (tlsPort !== 0) {
+      try {
+        this.tlsListeners = await this.listenTcp(tlsPort, this.config.list('bind'), true);
+      } catch {
+        for (const l of this.tcpListeners) l.close();
+        this.tcpListeners = [];
+        this.log.warning(`Failed listening on port ${tlsPort} (TLS), aborting.`);
+        throw new Error(`Failed listening on port ${tlsPort} (TLS), aborting.`);
+      }
+    }
+    this.boundTlsPort = tlsPort;
+    this.tlsPort = this.tlsListeners.length > 0 ? (this.tlsListeners[0].address() as net.AddressInfo).port : 0;
+    this.port = this.tcpListeners.length > 0 ? (this.tcpListeners[0].address() as net.AddressInfo).port : this.tlsPort || port;
     this.boundPort = port;
     this.boundBinds = [...this.config.list('bind')];
     const unixPath = this.config.str('unixsocket');
     if (unixPath !== '') await this.listenUnix(this.config.resolvePath(unixPath));
-    if (this.tcpListeners.length === 0 && this.unixListener === null) {
+    if (this.tcpListeners.length === 0 && this.tlsListeners.length === 0 && this.unixListener === null) {
       this.log.warning('Configured to not listen anywhere, exiting.');
       throw new Error('Configured to not listen anywhere, exiting.');
     }
@@ -307,16 +366,19 @@ export class KeydraServer {
    * `::*` any IPv6 one; a `-` prefix makes an address optional (skipped when not available on this
    * host). Each failure is logged as Redis does ("Warning: Could not create server TCP listening
    * socket <addr>:<port>: bind: <error>"). Port 0 picks a free port, reused for the next addresses.
+   * With `secure`, accepted sockets go through the TLS handshake first (src/server/tls.ts).
    * @throws the first fatal error, after closing what it opened.
    */
-  private async listenTcp(port: number, binds: string[]): Promise<net.Server[]> {
+  private async listenTcp(port: number, binds: string[], secure = false): Promise<net.Server[]> {
     const out: net.Server[] = [];
     for (const b of binds) {
       const optional = b.startsWith('-');
       const addr = optional ? b.slice(1) : b;
       const v6 = addr.includes(':');
       const host = addr === '*' ? '0.0.0.0' : addr === '::*' ? '::' : addr;
-      const srv = net.createServer({ noDelay: true }, (sock) => this.accept(sock));
+      const srv = secure
+        ? net.createServer({ noDelay: true }, (sock) => this.tls.handshake(sock, (s) => this.accept(s)))
+        : net.createServer({ noDelay: true }, (sock) => this.accept(sock));
       try {
         await new Promise<void>((resolve, reject) => {
           srv.once('error', reject);
@@ -349,6 +411,32 @@ export class KeydraServer {
    * @throws when the new listeners cannot be opened (the old ones are kept or restored).
    */
   async rebindTcp(): Promise<void> {
+    const bindsChanged = this.config.list('bind').join(' ') !== this.boundBinds.join(' ');
+    await this.rebindPlain();
+    await this.rebindTls(bindsChanged);
+  }
+
+  /**
+   * Re-opens the TLS listeners for a new `tls-port` (or `bind`): Redis applyTLSPort configures
+   * TLS if it was not, then changeListenPort; `tls-port 0` closes them.
+   * @throws ConfigError "Unable to update TLS configuration. Check server logs." when the
+   * certificates are missing or bad, the listen error when the port cannot be bound.
+   */
+  private async rebindTls(bindsChanged: boolean): Promise<void> {
+    const tlsPort = this.config.num('tls-port');
+    if (tlsPort === this.boundTlsPort && !bindsChanged) return;
+    if (tlsPort !== 0 && !this.tls.configured && !this.tls.configure()) throw new ConfigError(ERR_TLS_UPDATE);
+    const old = this.tlsListeners;
+    const fresh = tlsPort === 0 ? [] : await this.listenTcp(tlsPort, [...this.config.list('bind')], true);
+    for (const l of old) l.close();
+    this.tlsListeners = fresh;
+    this.boundTlsPort = tlsPort;
+    this.tlsPort = fresh.length > 0 ? (fresh[0].address() as net.AddressInfo).port : 0;
+    if (this.tcpListeners.length === 0) this.port = this.tlsPort;
+  }
+
+  /** rebindTcp's plain TCP part. */
+  private async rebindPlain(): Promise<void> {
     const port = this.config.num('port');
     const binds = [...this.config.list('bind')];
     const old = this.tcpListeners;
@@ -356,6 +444,14 @@ export class KeydraServer {
     const closeAll = (l: net.Server[]) => {
       for (const x of l) x.close();
     };
+    if (port === 0 && this.config.num('tls-port') !== 0) {
+      // TLS only (`port 0` with a `tls-port`, as Redis): no plain listener.
+      closeAll(old);
+      this.tcpListeners = [];
+      this.boundPort = 0;
+      this.boundBinds = binds;
+      return;
+    }
     if (binds.join(' ') === this.boundBinds.join(' ')) {
       if (port === this.boundPort) return;
       const fresh = await this.listenTcp(port, binds);
@@ -433,9 +529,12 @@ export class KeydraServer {
       this.cluster?.close();
       for (const c of this.clients.values()) this.freeClient(c);
       this.clusterForward?.close();
-      const all = this.unixListener ? [...this.tcpListeners, this.unixListener] : this.tcpListeners;
+      const all = this.unixListener
+        ? [...this.tcpListeners, ...this.tlsListeners, this.unixListener]
+        : [...this.tcpListeners, ...this.tlsListeners];
       await Promise.all(all.map((l) => new Promise<void>((r) => l.close(() => r()))));
       this.tcpListeners = [];
+      this.tlsListeners = [];
       this.unixListener = null;
       for (const h of this.closeHooks) await h();
     })();

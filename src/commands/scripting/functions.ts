@@ -13,7 +13,7 @@
 import { Crc64 } from '../../persistence/rdb/crc64.js';
 import { RDB_VERSION, RdbOp, RdbReader, RdbWriter, verifyDumpPayload } from '../../persistence/rdb/rdb.js';
 import { ERR_NOREPLICAS, ERR_OOM, ERR_SCRIPT_NO_CLUSTER } from '../../errors.js';
-import { busyError, goodReplicasOk, killScript, runScript } from '../../scripting/engine.js';
+import { busyError, goodReplicasOk, killScript, runScript, withLua } from '../../scripting/engine.js';
 import {
   FLAG_ALLOW_CROSS_SLOT,
   FLAG_ALLOW_OOM,
@@ -421,18 +421,18 @@ function functionsMemoryInfo(server: KeydraServer): string[] {
 addInfoContributor('memory', functionsMemoryInfo);
 
 const commands: CommandDef[] = [
-  { name: 'fcall', handler: (c, argv) => fcallGeneric(c, argv, false), flagsFor: fcallFlagsFor },
-  { name: 'fcall_ro', handler: (c, argv) => fcallGeneric(c, argv, true), flagsFor: fcallFlagsFor },
+  { name: 'fcall', handler: withLua((c, argv) => fcallGeneric(c, argv, false)), flagsFor: fcallFlagsFor },
+  { name: 'fcall_ro', handler: withLua((c, argv) => fcallGeneric(c, argv, true)), flagsFor: fcallFlagsFor },
   {
     name: 'function',
     subcommands: [
-      { name: 'load', handler: functionLoadCommand },
-      { name: 'list', handler: functionListCommand },
-      { name: 'delete', handler: functionDeleteCommand },
-      { name: 'flush', handler: functionFlushCommand },
-      { name: 'dump', handler: functionDumpCommand },
-      { name: 'restore', handler: functionRestoreCommand },
-      { name: 'stats', handler: functionStatsCommand },
+      { name: 'load', handler: withLua(functionLoadCommand) },
+      { name: 'list', handler: withLua(functionListCommand) },
+      { name: 'delete', handler: withLua(functionDeleteCommand) },
+      { name: 'flush', handler: withLua(functionFlushCommand) },
+      { name: 'dump', handler: withLua(functionDumpCommand) },
+      { name: 'restore', handler: withLua(functionRestoreCommand) },
+      { name: 'stats', handler: withLua(functionStatsCommand) },
       { name: 'kill', handler: (c) => killScript(c, false) },
       {
         name: 'help',

@@ -22,6 +22,7 @@ import {
   closeScriptState,
   compileScript,
   createScriptState,
+  withLua,
   dropScript,
   goodReplicasOk,
   killScript,
@@ -181,9 +182,10 @@ function denyOomScript(ctx: EvalCtx, bodyOrSha: string, isSha: boolean): boolean
 function evalFlagsFor(isSha: boolean): (c: Client, argv: string[], flags: number) => number {
   return (c, argv, flags) => {
     if (argv.length < 2 || (isSha && argv[1].length !== 40)) return flags;
-    const ctx = evalCtx(c.server);
+    // No context yet (no script run or loaded: the Lua VM may not even be loaded): nothing cached.
+    const ctx = contexts.get(c.server);
     let sf: number;
-    const cached = ctx.scripts.get(isSha ? argv[1].toLowerCase() : sha1hex(argv[1]));
+    const cached = ctx?.scripts.get(isSha ? argv[1].toLowerCase() : sha1hex(argv[1]));
     if (cached !== undefined) sf = cached.flags;
     else if (isSha) return flags;
     else {
@@ -362,16 +364,16 @@ function scriptingMemoryInfo(server: KeydraServer): string[] {
 addInfoContributor('memory', scriptingMemoryInfo);
 
 const commands: CommandDef[] = [
-  { name: 'eval', handler: (c, argv) => evalGeneric(c, argv, false, false), flagsFor: evalFlagsFor(false) },
-  { name: 'evalsha', handler: (c, argv) => evalGeneric(c, argv, true, false), flagsFor: evalFlagsFor(true) },
-  { name: 'eval_ro', handler: (c, argv) => evalGeneric(c, argv, false, true), flagsFor: evalFlagsFor(false) },
-  { name: 'evalsha_ro', handler: (c, argv) => evalGeneric(c, argv, true, true), flagsFor: evalFlagsFor(true) },
+  { name: 'eval', handler: withLua((c, argv) => evalGeneric(c, argv, false, false)), flagsFor: evalFlagsFor(false) },
+  { name: 'evalsha', handler: withLua((c, argv) => evalGeneric(c, argv, true, false)), flagsFor: evalFlagsFor(true) },
+  { name: 'eval_ro', handler: withLua((c, argv) => evalGeneric(c, argv, false, true)), flagsFor: evalFlagsFor(false) },
+  { name: 'evalsha_ro', handler: withLua((c, argv) => evalGeneric(c, argv, true, true)), flagsFor: evalFlagsFor(true) },
   {
     name: 'script',
     subcommands: [
-      { name: 'load', handler: scriptLoadCommand },
-      { name: 'exists', handler: scriptExistsCommand },
-      { name: 'flush', handler: scriptFlushCommand },
+      { name: 'load', handler: withLua(scriptLoadCommand) },
+      { name: 'exists', handler: withLua(scriptExistsCommand) },
+      { name: 'flush', handler: withLua(scriptFlushCommand) },
       { name: 'kill', handler: scriptKillCommand },
       { name: 'debug', handler: scriptDebugCommand },
       { name: 'help', handler: scriptHelpCommand },

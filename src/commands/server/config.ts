@@ -3,7 +3,15 @@
  * Source: Redis 7.0 config.c (configGetCommand, configSetCommand, rewriteConfig).
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { ConfigError, type ConfigValue, DIRECTIVES, findDirective, formatValue, parseValue } from '../../config/config.js';
+import {
+  ConfigApplyError,
+  ConfigError,
+  type ConfigValue,
+  DIRECTIVES,
+  findDirective,
+  formatValue,
+  parseValue,
+} from '../../config/config.js';
 import { getPersistence } from '../../persistence/index.js';
 import { splitArgs } from '../../protocol/parser.js';
 import { aclUserLines } from '../../server/acl.js';
@@ -11,7 +19,6 @@ import type { Client } from '../../server/client.js';
 import { lazyfreeOf } from '../keys/lazyfree.js';
 import type { KeydraServer } from '../../server/server.js';
 import { globMatch } from '../../store/glob.js';
-import { commands } from '../table.js';
 import type { CommandDef } from '../types.js';
 import { replyHelp } from '../../protocol/respTree.js';
 import { isLocal } from './debug.js';
@@ -119,22 +126,41 @@ function configSetCommand(c: Client, argv: string[]): void {
       return;
     }
   }
+  try {
+    // Apply functions (Redis's apply callbacks, e.g. TLS contexts), once for all the pairs.
+    config.applyPending();
+  } catch (e) {
+    if (!(e instanceof ConfigApplyError)) throw e;
+    restore();
+    try {
+      config.applyPending();
+    } catch {
+      // The old values applied before; nothing more to undo.
+    }
+    fail(pairs.find((p) => p.name === e.directive)?.given ?? e.directive, e.message);
+    return;
+  }
   for (const w of config.takeStubWarnings()) c.server.log.warning(w);
-  const rebind = pairs.find((p) => p.name === 'port' || p.name === 'bind');
+  const rebind = pairs.find((p) => p.name === 'port' || p.name === 'bind' || p.name === 'tls-port');
   if (rebind === undefined) {
     c.reply.ok();
     return;
   }
   // The listeners follow the new port/bind: the reply waits for the sockets (Redis changeListenPort/changeBindAddr).
   const server = c.server;
-  const portChanged = pairs.some((p) => p.name === 'port');
+  const portChanged = pairs.some((p) => p.name === 'port' || p.name === 'tls-port');
+  const portName = pairs.find((p) => p.name === 'port' || p.name === 'tls-port')?.given ?? 'bind';
   const done = (err: Error | null) => {
     if (err !== null) {
       restore();
-      fail(
-        portChanged ? 'port' : 'bind',
-        portChanged ? 'Unable to listen on this port. Check server logs.' : 'Failed to bind to specified addresses.',
-      );
+      // A TLS port without usable certificates: Redis applyTLSPort's own text.
+      const why =
+        err instanceof ConfigError
+          ? err.message
+          : portChanged
+            ? 'Unable to listen on this port. Check server logs.'
+            : 'Failed to bind to specified addresses.';
+      fail(portName, why);
     } else {
       c.reply.ok();
     }
@@ -186,14 +212,7 @@ export function resetStats(server: KeydraServer): void {
   ks.expired_keys = 0;
   ks.evicted_keys = 0;
   lazyfreeOf(server).freed = 0; // Redis lazyfreeResetStats
-  for (const cmd of commands) {
-    for (const x of cmd.subcommands ? [cmd, ...cmd.subcommands.values()] : [cmd]) {
-      x.calls = 0;
-      x.usec = 0;
-      x.rejectedCalls = 0;
-      x.failedCalls = 0;
-    }
-  }
+  server.cmdStats.reset();
 }
 
 /** Quotes a config argument for the file when it is empty or has spaces/specials (Redis sdscatrepr). */

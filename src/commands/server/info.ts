@@ -244,7 +244,7 @@ function sectionLines(server: KeydraServer, name: string): string[] {
     case 'modules':
       return [];
     case 'latencystats':
-      return latencyStatsInfo();
+      return latencyStatsInfo(server);
     case 'errorstats':
       return [...server.stats.errors].map(([k, n]) => `errorstat_${k}:count=${n}`);
     case 'commandstats': {
@@ -252,11 +252,13 @@ function sectionLines(server: KeydraServer, name: string): string[] {
       for (const cmd of commands) {
         const all = cmd.subcommands ? [cmd, ...cmd.subcommands.values()] : [cmd];
         for (const x of all) {
-          if (x.calls === 0 && x.rejectedCalls === 0 && x.failedCalls === 0) continue;
-          const usec = Math.round(x.usec);
-          const per = x.calls === 0 ? 0 : x.usec / x.calls;
+          const st = server.cmdStats;
+          if (!st.used(x)) continue;
+          const calls = st.calls(x);
+          const usec = Math.round(st.usec(x));
+          const per = calls === 0 ? 0 : st.usec(x) / calls;
           out.push(
-            `cmdstat_${x.fullName}:calls=${x.calls},usec=${usec},usec_per_call=${per.toFixed(2)},rejected_calls=${x.rejectedCalls},failed_calls=${x.failedCalls}`,
+            `cmdstat_${x.fullName}:calls=${calls},usec=${usec},usec_per_call=${per.toFixed(2)},rejected_calls=${st.rejected(x)},failed_calls=${st.failed(x)}`,
           );
         }
       }

@@ -19,11 +19,6 @@ const TS_LEN = 160;
 /** LATENCY HISTOGRAM buckets (1024 ns · 2^k, k < 21 reaches 1 s). */
 const BUCKETS = 21;
 
-/** latency-tracking (process-wide like the histograms it feeds; the last server configured wins). */
-let latencyTracking = true;
-/** latency-tracking-info-percentiles: the percentiles INFO latencystats reports. */
-let infoPercentiles: number[] = [50, 99, 99.9];
-
 interface Sample {
   /** Unix seconds. */
   time: number;
@@ -42,6 +37,12 @@ interface Series {
 export class LatencyState {
   readonly events = new Map<string, Series>();
   threshold: number;
+  /** latency-tracking. */
+  tracking = true;
+  /** latency-tracking-info-percentiles: the percentiles INFO latencystats reports. */
+  infoPercentiles: number[] = [50, 99, 99.9];
+  /** Per-command latency histograms of this server, by Command.statIdx / 4 (null before a call). */
+  hists: (LatencyHistogram | null)[] = [];
   constructor(server: KeydraServer) {
     this.threshold = server.config.num('latency-monitor-threshold');
     server.config.onChange('latency-monitor-threshold', (v) => {
@@ -49,8 +50,8 @@ export class LatencyState {
     });
     const cfg = server.config;
     const sync = (): void => {
-      latencyTracking = cfg.bool('latency-tracking');
-      infoPercentiles = cfg.list('latency-tracking-info-percentiles').map(Number);
+      this.tracking = cfg.bool('latency-tracking');
+      this.infoPercentiles = cfg.list('latency-tracking-info-percentiles').map(Number);
     };
     sync();
     cfg.onChange('latency-tracking', sync);
@@ -58,18 +59,26 @@ export class LatencyState {
   }
 }
 
-/**
- * Records one call of `cmd` lasting `usec` µs in its histogram (kept on the command, process-wide
- * like commandstats).
- */
-export function latencyRecord(cmd: Command, usec: number): void {
-  if (!latencyTracking) return;
-  let h = cmd.latencyHist;
-  if (h === null) {
+/** Records one call of `cmd` lasting `usec` µs in the server's histogram of the command. */
+export function latencyRecord(server: KeydraServer, cmd: Command, usec: number): void {
+  latencyRecordIn(latencyStateOf(server), cmd, usec);
+}
+
+/** latencyRecord with the server's latency state at hand (the dispatcher's after-call hook). */
+export function latencyRecordIn(st: LatencyState, cmd: Command, usec: number): void {
+  if (!st.tracking) return;
+  const i = cmd.statIdx >> 2;
+  let h = st.hists[i];
+  if (h === undefined || h === null) {
     h = new LatencyHistogram();
-    cmd.latencyHist = h;
+    st.hists[i] = h;
   }
   h.record(usec * 1000);
+}
+
+/** The server's latency histogram of `cmd`, or null before its first call. */
+export function latencyHistOf(server: KeydraServer, cmd: Command): LatencyHistogram | null {
+  return latencyStateOf(server).hists[cmd.statIdx >> 2] ?? null;
 }
 
 /** LATENCY HISTOGRAM's bucket of a value: smallest k with ns <= bucketTop(k) = 1032·2^k - 1. */
@@ -84,13 +93,14 @@ function cdfBucket(ns: number): number {
  * command with a histogram, values in µs with 3 decimals (Redis fillPercentileDistributionLatencies);
  * empty while latency-tracking is off.
  */
-export function latencyStatsInfo(): string[] {
-  if (!latencyTracking) return [];
+export function latencyStatsInfo(server: KeydraServer): string[] {
+  const st = latencyStateOf(server);
+  if (!st.tracking) return [];
   const out: string[] = [];
   const line = (cmd: Command): void => {
-    const h = cmd.latencyHist;
+    const h = st.hists[cmd.statIdx >> 2] ?? null;
     if (h === null) return;
-    const parts = infoPercentiles.map((p) => `p${trimDouble(p)}=${(h.valueAtPercentile(p) / 1000).toFixed(3)}`);
+    const parts = st.infoPercentiles.map((p) => `p${trimDouble(p)}=${(h.valueAtPercentile(p) / 1000).toFixed(3)}`);
     out.push(`latency_percentiles_usec_${cmd.fullName}:${parts.join(',')}`);
   };
   for (const cmd of commands) {
@@ -105,12 +115,9 @@ function trimDouble(d: number): string {
   return d.toFixed(6).replace(/\.?0+$/, '');
 }
 
-/** Drops every command's histogram (CONFIG RESETSTAT). */
-export function latencyResetHistograms(): void {
-  for (const cmd of commands) {
-    cmd.latencyHist = null;
-    if (cmd.subcommands) for (const s of cmd.subcommands.values()) s.latencyHist = null;
-  }
+/** Drops every command's histogram of the server (CONFIG RESETSTAT). */
+export function latencyResetHistograms(server: KeydraServer): void {
+  latencyStateOf(server).hists = [];
 }
 
 /**
@@ -340,7 +347,7 @@ function histogramCommand(c: Client, argv: string[]): void {
   const mark = w.deferLen();
   let n = 0;
   const emit = (cmd: Command): void => {
-    const h = cmd.latencyHist;
+    const h = latencyHistOf(c.server, cmd);
     if (h === null) return;
     fillCdf(c, cmd, h);
     n++;

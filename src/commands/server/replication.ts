@@ -6,6 +6,7 @@
  * Source: Redis 7.0 replication.c (syncCommand, replconfCommand, replicaofCommand, waitCommand,
  * roleCommand), lolwut.c lolwutCommand.
  */
+import { loadLuaVM } from '../../scripting/engine.js';
 import type { Client } from '../../server/client.js';
 import { outputLimitReached } from '../../server/client.js';
 import { REDIS_VERSION } from '../../server/server.js';
@@ -188,6 +189,8 @@ function replicaofCommand(c: Client, argv: string[]): void {
     c.reply.simple('OK Already connected to specified master');
     return;
   }
+  // The primary's RDB and stream may carry functions: the Lua VM must be there (it loads on first use).
+  loadLuaVM().catch(() => {});
   repl.replicaOf(argv[1], Number(port));
   server.log.notice(`REPLICAOF ${argv[1]}:${port} enabled (user request from '${clientInfoString(c)}')`);
   c.reply.ok();

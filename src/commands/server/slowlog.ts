@@ -10,7 +10,7 @@ import { CmdFlag, type CommandDef } from '../types.js';
 import type { BlockState, Client } from '../../server/client.js';
 import type { KeydraServer } from '../../server/server.js';
 import { replyHelp } from '../../protocol/respTree.js';
-import { latencyAddSample, latencyRecord, latencyResetHistograms, latencyStateOf } from './latency.js';
+import { latencyAddSample, latencyRecord, latencyRecordIn, latencyResetHistograms, latencyStateOf } from './latency.js';
 import { anyMonitor, feedMonitors, feedScriptCommand, monitorsOf } from './monitor.js';
 import { trackingAfterCall } from '../../server/tracking.js';
 import { parseInt64 } from '../args.js';
@@ -174,8 +174,8 @@ export function afterCall(c: Client, cmd: Command, argv: string[], ms: number, r
     slowlogPush(log, c, cmd, argv, usec);
   }
   const lat = latencyStateOf(server);
-  if (cmd.fullName === 'config|resetstat') latencyResetHistograms(); // Redis resets them with commandstats
-  if (blocked === null) latencyRecord(cmd, usec);
+  if (cmd.fullName === 'config|resetstat') latencyResetHistograms(server); // Redis resets them with commandstats
+  if (blocked === null) latencyRecordIn(lat, cmd, usec);
   if (lat.threshold > 0 && ms >= lat.threshold)
     latencyAddSample(lat, (flags & CmdFlag.Fast) !== 0 ? 'fast-command' : 'command', Math.floor(ms));
   if (anyMonitor() && monitorsOf(server).size !== 0) {
@@ -198,10 +198,11 @@ export function afterUnblock(c: Client, st: BlockState, replyMs: number, hadErro
   if (sent === undefined) return;
   const replyUsec = Math.floor(replyMs * 1000);
   const cmd = sent.cmd;
-  cmd.usec += replyUsec;
-  if (hadErrors) cmd.failedCalls++;
+  const stats = c.server.cmdStats.a;
+  stats[cmd.statIdx + 1] += replyUsec;
+  if (hadErrors) stats[cmd.statIdx + 3]++;
   const total = sent.usec + replyUsec;
-  latencyRecord(cmd, total);
+  latencyRecord(c.server, cmd, total);
   const log = slowlogOf(c.server);
   if (log.slowerThan >= 0 && total >= log.slowerThan && (cmd.flags & CmdFlag.SkipSlowlog) === 0) {
     slowlogPush(log, c, cmd, sent.argv, total);

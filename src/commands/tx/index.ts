@@ -8,6 +8,7 @@
  * any modification of a watched key (by anyone, expiry and FLUSH included) makes EXEC answer nil.
  * Source: Redis 7.0 docs (Transactions) and multi.c.
  */
+import { loadLuaVM, luaReady } from '../../scripting/engine.js';
 import { ERR_DISCARD_WITHOUT_MULTI, ERR_EXEC_WITHOUT_MULTI, ERR_EXECABORT, ERR_MULTI_NESTED } from '../../errors.js';
 import type { Client } from '../../server/client.js';
 import { aclExecCheck } from '../../server/acl.js';
@@ -101,6 +102,8 @@ function multiCommand(c: Client): void {
     return;
   }
   c.multi = [];
+  // A script queued in the transaction cannot wait for the Lua VM at EXEC: start loading it now.
+  if (!luaReady()) loadLuaVM().catch(() => {});
   c.reply.ok();
 }
 
