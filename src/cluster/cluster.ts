@@ -749,7 +749,8 @@ export class Cluster {
   private connectNode(node: ClusterNode): void {
     let sock: net.Socket;
     try {
-      sock = net.connect({ host: node.ip, port: node.cport });
+      const src = this.host.config.str('bind-source-addr');
+      sock = net.connect({ host: node.ip, port: node.cport, localAddress: src !== '' ? src : undefined });
     } catch {
       if (node.pingSent === 0) node.pingSent = Date.now();
       return;

@@ -193,7 +193,7 @@ const STUBS: Directive[] = [
   stubStr('bgsave_cpulist', '', false),
   stubStr('ignore-warnings', ''),
   stubStr('proc-title-template', '{title} {listen-addr} {server-mode}'),
-  stubStr('bind-source-addr', ''),
+  implemented(stubStr('bind-source-addr', '')),
   implemented(stubStr('masterauth', '')),
   stubEnum('supervised', 'no', ['upstart', 'systemd', 'auto', 'no'], false),
   stubEnum('syslog-facility', 'local0', ['user', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'], false),

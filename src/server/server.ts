@@ -278,13 +278,16 @@ export class KeydraServer {
    * is yes (configured at start or by CONFIG SET; unconfigured TLS gives a socket that fails).
    */
   openLink(host: string, port: number): net.Socket {
-    if (!this.config.bool('tls-replication')) return net.connect({ host, port });
+    // bind-source-addr: the local address of outgoing links (Redis connTCPConnect's src_addr).
+    const src = this.config.str('bind-source-addr');
+    const localAddress = src !== '' ? src : undefined;
+    if (!this.config.bool('tls-replication')) return net.connect({ host, port, localAddress });
     if (this.tls.clientContext === null && !this.tls.configure()) {
       const s = new net.Socket();
       queueMicrotask(() => s.destroy(new Error(ERR_TLS_UPDATE)));
       return s;
     }
-    return tlsConnect(this.tls.clientContext as NonNullable<TlsState['clientContext']>, host, port);
+    return tlsConnect(this.tls.clientContext as NonNullable<TlsState['clientContext']>, host, port, localAddress);
   }
 
   /** ReplicationHost: writes pause during a coordinated FAILOVER (src/server/pause.ts, purpose 'failover'). */

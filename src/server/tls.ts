@@ -340,14 +340,17 @@ export class TlsState {
  * @param ctx the client context (TlsState.clientContext, or createTlsContext(config, 'client')).
  * The socket emits `connect` when TCP connects; writes before the handshake are queued.
  */
-export function tlsConnect(ctx: tls.SecureContext, host: string, port: number): tls.TLSSocket {
-  return tls.connect({
+export function tlsConnect(ctx: tls.SecureContext, host: string, port: number, localAddress?: string): tls.TLSSocket {
+  // tls.connect hands its options to the TCP connect too (localAddress: bind-source-addr).
+  const opts: tls.ConnectionOptions & { localAddress?: string } = {
     host,
     port,
+    localAddress,
     secureContext: ctx,
     rejectUnauthorized: true,
     checkServerIdentity: () => undefined,
     // SNI only for names, as OpenSSL's clients in Redis send none for addresses.
     servername: net.isIP(host) === 0 ? host : undefined,
-  });
+  };
+  return tls.connect(opts);
 }

@@ -93,7 +93,9 @@ describe('cluster bus: 3 Keydra primaries + 3 replicas beside an all-redis clust
         .split('\r\n')
         .filter((l) => l !== '')
         .map((l) => l.split(':')[0])
-        .filter((n) => !n.startsWith('cluster_stats_messages_') || n === 'cluster_stats_messages_sent' || n === 'cluster_stats_messages_received');
+        .filter(
+          (n) => !n.startsWith('cluster_stats_messages_') || n === 'cluster_stats_messages_sent' || n === 'cluster_stats_messages_received',
+        );
     assert.deepEqual(await names(keydra[0].port), await names(redis[0].port));
   });
 
@@ -113,9 +115,12 @@ describe('cluster bus: 3 Keydra primaries + 3 replicas beside an all-redis clust
         .sort((a, b) => `${a.flags}${a.slots}`.localeCompare(`${b.flags}${b.slots}`));
     };
     await waitFor('every link connected', 10_000, async () => (await clusterNodes(keydra[0].port)).every((l) => l.link === 'connected'));
-    await waitFor('every redis link connected', 10_000, async () => (await clusterNodes(redis[0].port)).every((l) => l.link === 'connected'));
+    await waitFor('every redis link connected', 10_000, async () =>
+      (await clusterNodes(redis[0].port)).every((l) => l.link === 'connected'),
+    );
     const settled = async (port: number) => (await summary(port)).filter((l) => l.flags === 'slave' && l.slots !== '?').length === 3;
-    for (const port of [keydra[0].port, keydra[4].port, redis[0].port, redis[4].port]) await waitFor(`3 replicas seen by ${port}`, 10_000, () => settled(port));
+    for (const port of [keydra[0].port, keydra[4].port, redis[0].port, redis[4].port])
+      await waitFor(`3 replicas seen by ${port}`, 10_000, () => settled(port));
     assert.deepEqual(await summary(keydra[0].port), await summary(redis[0].port));
     assert.deepEqual(await summary(keydra[4].port), await summary(redis[4].port));
     for (const n of keydra) assert.equal((await clusterNodes(n.port)).filter((l) => l.flags.includes('myself')).length, 1);
@@ -129,19 +134,28 @@ describe('cluster bus: 3 Keydra primaries + 3 replicas beside an all-redis clust
       const r = (await call(redis[1].port, 'CLUSTER', 'SLOTS')) as RespNode[][];
       return s.every((x) => x.length === 4) && r.every((x) => x.length === 4);
     });
-    assert.deepEqual(sortedShape(await call(keydra[1].port, 'CLUSTER', 'SLOTS')), sortedShape(await call(redis[1].port, 'CLUSTER', 'SLOTS')));
+    assert.deepEqual(
+      sortedShape(await call(keydra[1].port, 'CLUSTER', 'SLOTS')),
+      sortedShape(await call(redis[1].port, 'CLUSTER', 'SLOTS')),
+    );
     const slots = (await call(keydra[1].port, 'CLUSTER', 'SLOTS')) as RespNode[][];
-    assert.deepEqual(slots.map((r) => [r[0], r[1]]).sort((a, b) => Number(a[0]) - Number(b[0])), [
-      [0, 5460],
-      [5461, 10922],
-      [10923, 16383],
-    ]);
+    assert.deepEqual(
+      slots.map((r) => [r[0], r[1]]).sort((a, b) => Number(a[0]) - Number(b[0])),
+      [
+        [0, 5460],
+        [5461, 10922],
+        [10923, 16383],
+      ],
+    );
     await waitFor('replicas online in CLUSTER SHARDS', 15_000, async () => {
       const k = JSON.stringify(await call(keydra[2].port, 'CLUSTER', 'SHARDS'));
       const r = JSON.stringify(await call(redis[2].port, 'CLUSTER', 'SHARDS'));
       return !k.includes('loading') && !r.includes('loading');
     });
-    assert.deepEqual(sortedShape(await call(keydra[2].port, 'CLUSTER', 'SHARDS')), sortedShape(await call(redis[2].port, 'CLUSTER', 'SHARDS')));
+    assert.deepEqual(
+      sortedShape(await call(keydra[2].port, 'CLUSTER', 'SHARDS')),
+      sortedShape(await call(redis[2].port, 'CLUSTER', 'SHARDS')),
+    );
   });
 
   it('nodes.conf is CLUSTER NODES plus the vars line, and CLUSTER MYID names myself', async () => {
@@ -155,7 +169,13 @@ describe('cluster bus: 3 Keydra primaries + 3 replicas beside an all-redis clust
     assert.ok(mine?.startsWith(`${myid} 127.0.0.1:${keydra[0].port}@${keydra[0].port + 10000} myself,master - 0 `), mine);
     assert.equal(lines.length, 7);
     const viaCli = (await clusterNodes(keydra[0].port)).map((l) => l.id).sort();
-    assert.deepEqual(lines.slice(0, 6).map((l) => l.split(' ')[0]).sort(), viaCli);
+    assert.deepEqual(
+      lines
+        .slice(0, 6)
+        .map((l) => l.split(' ')[0])
+        .sort(),
+      viaCli,
+    );
   });
 
   it('PUBLISH reaches subscribers of every node; SPUBLISH reaches the shard (primary and replica)', async () => {
@@ -313,7 +333,13 @@ describe('CLUSTER subcommands on a fresh node: replies and errors as redis-serve
     await send(msg(0, 2256, (b) => b.writeUInt16BE(50, 14))); // 50 gossip entries announced, none sent
     await send(msg(2, 2256 + 104, (b) => b.write('bad name!', 2256, 'latin1'))); // MEET with a bogus gossip name
     await send(msg(4, 2264, (b) => b.writeUInt32BE(0xffffffff, 2256))); // PUBLISH lengths beyond the message
-    await send(msg(0, 2256 + 8, (b) => { b[2253] = 4; b.writeUInt16BE(1, 2214); b.writeUInt32BE(8000, 2256); })); // extension overflow
+    await send(
+      msg(0, 2256 + 8, (b) => {
+        b[2253] = 4;
+        b.writeUInt16BE(1, 2214);
+        b.writeUInt32BE(8000, 2256);
+      }),
+    ); // extension overflow
     await send(msg(7, 2256 + 2096)); // UPDATE from an unknown sender
     await send(msg(99, 2256)); // unknown type
     assert.deepEqual(await call(k.port, 'PING'), { t: '+', v: 'PONG' });
@@ -335,7 +361,7 @@ describe('a node started in cluster mode with data takes the slots of its keys (
   const root = mkdtempSync(join(tmpdir(), 'keydra-cluster-data-'));
   after(() => rmSync(root, { recursive: true, force: true }));
 
-  it('unassigned slots holding keys become myself\'s', async () => {
+  it("unassigned slots holding keys become myself's", async () => {
     const run = async (kind: 'keydra' | 'redis') => {
       const dir = join(root, kind);
       const port = await clusterPort();

@@ -139,7 +139,12 @@ describe('cluster failover with Keydra nodes', { skip }, () => {
       const v = await clusterNodes(rPort);
       const me = v.find((l) => l.flags.includes('myself')) as NodeLine;
       const old = v.find((l) => l.id === primary.id) as NodeLine;
-      return me.flags.includes('master') && me.slots.join(' ') === primary.slots.join(' ') && old.flags.includes('slave') && old.primary === replica.id;
+      return (
+        me.flags.includes('master') &&
+        me.slots.join(' ') === primary.slots.join(' ') &&
+        old.flags.includes('slave') &&
+        old.primary === replica.id
+      );
     });
     await waitFor('the old primary follows', 10_000, async () => {
       const me = (await clusterNodes(portOf(primary))).find((l) => l.flags.includes('myself')) as NodeLine;

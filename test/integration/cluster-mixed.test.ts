@@ -107,7 +107,7 @@ describe('mixed cluster: redis-server and Keydra nodes', { skip }, () => {
     }
   });
 
-  it('each kind sees the same slot map and the other kind\'s slots (CLUSTER SLOTS, CLUSTER NODES)', async () => {
+  it("each kind sees the same slot map and the other kind's slots (CLUSTER SLOTS, CLUSTER NODES)", async () => {
     const slotMap = async (n: ClusterPeer) =>
       ((await call(n.port, 'CLUSTER', 'SLOTS')) as RespNode[][])
         .map((r) => `${String(r[0])}-${String(r[1])}:${String((r[2] as RespNode[])[2])}`)
@@ -133,7 +133,18 @@ describe('mixed cluster: redis-server and Keydra nodes', { skip }, () => {
     for (const k of keys) assert.equal(text(await clusterCall(k1.port, 'SET', k, `v-${k}`)), 'OK');
     const reshard = (from: ClusterPeer, to: ClusterPeer, n: number) =>
       Promise.all([id(from), id(to)]).then(([f, t]) =>
-        redisCli(['--cluster', 'reshard', `127.0.0.1:${k1.port}`, '--cluster-from', f, '--cluster-to', t, '--cluster-slots', String(n), '--cluster-yes']),
+        redisCli([
+          '--cluster',
+          'reshard',
+          `127.0.0.1:${k1.port}`,
+          '--cluster-from',
+          f,
+          '--cluster-to',
+          t,
+          '--cluster-slots',
+          String(n),
+          '--cluster-yes',
+        ]),
       );
     const before = (await me(k1)).slots.join(' ');
     let r = await reshard(r1, k1, 200);
@@ -142,11 +153,14 @@ describe('mixed cluster: redis-server and Keydra nodes', { skip }, () => {
     r = await reshard(k1, r2, 150);
     assert.equal(r.code, 0, r.out);
     // Once the new owners' pings have spread, every node agrees (redis-cli --cluster check).
-    for (const n of [r1, k1]) await waitFor(`--cluster check through ${n.kind}`, 10_000, async () => (await clusterCheck(n.port)).code === 0);
+    for (const n of [r1, k1])
+      await waitFor(`--cluster check through ${n.kind}`, 10_000, async () => (await clusterCheck(n.port)).code === 0);
     for (const k of keys) assert.equal(await clusterCall(r2.port, 'GET', k), `v-${k}`);
     // Every node agrees on who owns what.
     const owners = async (n: ClusterPeer) =>
-      ((await call(n.port, 'CLUSTER', 'SLOTS')) as RespNode[][]).map((x) => `${String(x[0])}-${String(x[1])}:${String((x[2] as RespNode[])[2])}`).sort();
+      ((await call(n.port, 'CLUSTER', 'SLOTS')) as RespNode[][])
+        .map((x) => `${String(x[0])}-${String(x[1])}:${String((x[2] as RespNode[])[2])}`)
+        .sort();
     const ref = await owners(r1);
     await waitFor('the same slot map everywhere', 10_000, async () => {
       for (const n of all()) if (JSON.stringify(await owners(n)) !== JSON.stringify(ref)) return false;

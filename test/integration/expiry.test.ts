@@ -94,14 +94,22 @@ describe('expiry (integration)', () => {
         units.length = 0;
         await c.call(...cmd);
         // Redis server.c propagatePendingCommands: TOUCHES_ARBITRARY_KEYS → no transaction.
-        assert.deepEqual(units.flat().map((a) => a[0]), ['DEL', 'DEL'], `${cmd[0]}: ${JSON.stringify(units)}`);
+        assert.deepEqual(
+          units.flat().map((a) => a[0]),
+          ['DEL', 'DEL'],
+          `${cmd[0]}: ${JSON.stringify(units)}`,
+        );
         for (const k of ['lz:1', 'lz:2']) await c.call('SET', k, 'v', 'PX', '1');
         await sleep(5);
         units.length = 0;
         await c.call('MULTI');
         await c.call(...cmd);
         await c.call('EXEC');
-        assert.deepEqual(units.flat().map((a) => a[0]), ['MULTI', 'DEL', 'DEL', 'EXEC'], `${cmd[0]} in MULTI`);
+        assert.deepEqual(
+          units.flat().map((a) => a[0]),
+          ['MULTI', 'DEL', 'DEL', 'EXEC'],
+          `${cmd[0]} in MULTI`,
+        );
       }
     } finally {
       activeExpireOff.delete(server);

@@ -445,6 +445,33 @@ describe('Keydra replica of a Keydra primary', () => {
   }
 });
 
+describe('bind-source-addr', () => {
+  it('a Keydra replica connects to its primary from bind-source-addr; a redis-server primary (and a Keydra one) list it with that ip', async () => {
+    const rep = await startKeydra({ 'bind-source-addr': '127.0.0.2' });
+    const prims: Peer[] = [await startKeydra({ 'repl-diskless-sync-delay': 0 })];
+    const rp = await startRedis(['--repl-diskless-sync-delay', '0']);
+    if (rp !== null) prims.push(rp);
+    const r = await RawClient.connect(rep.port);
+    try {
+      assert.deepEqual(await r.call('CONFIG', 'GET', 'bind-source-addr'), ['bind-source-addr', '127.0.0.2']);
+      for (const prim of prims) {
+        const p = await RawClient.connect(prim.port);
+        // 127.0.0.2 is not a local client for protected mode (Redis: only 127.0.0.1 and ::1).
+        await p.call('CONFIG', 'SET', 'protected-mode', 'no');
+        await r.call('REPLICAOF', '127.0.0.1', prim.port);
+        await waitFor('link up', async () => (await field(r, 'master_link_status')) === 'up');
+        assert.match(await field(p, 'slave0'), /^ip=127\.0\.0\.2,port=\d+,state=online/);
+        p.close();
+      }
+      await r.call('REPLICAOF', 'NO', 'ONE');
+    } finally {
+      r.close();
+      await rep.close();
+      for (const prim of prims) await prim.close();
+    }
+  });
+});
+
 describe('Keydra replica of a broken primary', () => {
   it('a corrupt RDB drops the link with a log line, is retried, and the server stays up', async () => {
     let attempts = 0;

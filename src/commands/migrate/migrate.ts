@@ -98,7 +98,13 @@ function armIdleTimer(st: MigrateState): void {
  * in time, 'failed' when the connect failed at once (Redis's blocking connect only waits for the
  * socket to be writable, so a refused connection surfaces as a write error there).
  */
-function getConn(st: MigrateState, host: string, port: number, timeoutMs: number): Promise<TargetConn | 'timeout' | 'failed'> {
+function getConn(
+  st: MigrateState,
+  host: string,
+  port: number,
+  timeoutMs: number,
+  localAddress: string | undefined,
+): Promise<TargetConn | 'timeout' | 'failed'> {
   const name = `${host}:${port}`;
   const cached = st.conns.get(name);
   if (cached !== undefined && !cached.dead) {
@@ -111,7 +117,7 @@ function getConn(st: MigrateState, host: string, port: number, timeoutMs: number
     closeConn(st, names[Math.floor(Math.random() * names.length)]);
   }
   return new Promise((resolve) => {
-    const sock = net.connect({ host, port });
+    const sock = net.connect({ host, port, localAddress });
     const timer = setTimeout(() => {
       sock.destroy();
       resolve('timeout');
@@ -273,7 +279,9 @@ type Outcome = { kind: 'io'; text: string } | { kind: 'replies'; error: string |
 /** Sends AUTH/SELECT/RESTOREs and reads the replies; retries once after a non-timeout I/O error. */
 async function exchange(c: Client, st: MigrateState, op: MigrateOp): Promise<Outcome> {
   for (let attempt = 0; ; attempt++) {
-    const cc = Number.isInteger(op.port) ? await getConn(st, op.host, op.port, op.timeoutMs) : 'failed';
+    // bind-source-addr: the local address of outgoing connections (Redis connTCPConnect).
+    const src = c.server.config.str('bind-source-addr');
+    const cc = Number.isInteger(op.port) ? await getConn(st, op.host, op.port, op.timeoutMs, src !== '' ? src : undefined) : 'failed';
     if (cc === 'timeout') return { kind: 'io', text: 'IOERR error or timeout connecting to the client' };
     if (cc === 'failed') {
       if (attempt === 0 && !c.closed) continue;

@@ -89,7 +89,21 @@ describe('cluster bus message format', () => {
     const zero = new Uint8Array(2048);
     const m = buildMessage(
       MsgType.Pong,
-      { currentEpoch: 0n, configEpoch: 0n, offset: 0n, sender: A, myslots: zero, slaveof: null, myip: '', port: 1, pport: 0, cport: 2, flags: 1, state: 0, mflags0: 0 },
+      {
+        currentEpoch: 0n,
+        configEpoch: 0n,
+        offset: 0n,
+        sender: A,
+        myslots: zero,
+        slaveof: null,
+        myip: '',
+        port: 1,
+        pport: 0,
+        cport: 2,
+        flags: 1,
+        state: 0,
+        mflags0: 0,
+      },
       total,
     );
     writeGossip(m, 0, { name: A, pingSent: 5, pongReceived: 6, ip: '127.0.0.1', port: 30001, cport: 40001, flags: 1, pport: 0 });
@@ -156,9 +170,18 @@ describe('nodes.conf', () => {
       assert.equal(l.myself.name, A);
       assert.equal(l.currentEpoch, 9n);
       assert.equal(l.lastVoteEpoch, 8n);
-      assert.deepEqual(l.slots.map(([s]) => s), [0, 1, 2, 5, 16383]);
-      assert.deepEqual(l.migrating.map(([s, n]) => [s, n.name]), [[5, B]]);
-      assert.deepEqual(l.importing.map(([s, n]) => [s, n.name]), [[9, B]]);
+      assert.deepEqual(
+        l.slots.map(([s]) => s),
+        [0, 1, 2, 5, 16383],
+      );
+      assert.deepEqual(
+        l.migrating.map(([s, n]) => [s, n.name]),
+        [[5, B]],
+      );
+      assert.deepEqual(
+        l.importing.map(([s, n]) => [s, n.name]),
+        [[9, B]],
+      );
       const rep = l.nodes.find((n) => n.name === B);
       assert.equal(rep?.hostname, 'replica.example');
       assert.equal(rep?.replicaOf?.name, A);
