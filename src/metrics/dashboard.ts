@@ -3,6 +3,7 @@
  * made from a Snapshot plus the rates since the previous one (ops/s per command, hit ratio of the
  * interval, network kB/s), keys per type, the slow log, persistence and replication state.
  */
+import { NodeFlag } from '../cluster/node.js';
 import { slowlogRecent } from '../commands/server/slowlog.js';
 import type { KeydraServer } from '../server/server.js';
 import { heapStats, type RuntimeMonitor } from './runtime.js';
@@ -53,6 +54,8 @@ export interface DashboardState {
   slowlog: { id: number; time: number; duration: number; argv: string[]; peer: string; name: string }[];
   persistence: Record<string, string>;
   replication: { info: Record<string, string>; replicas: Record<string, string>[] };
+  /** Redis Cluster (cluster-enabled yes): this node's view of the cluster, else null. */
+  cluster: ClusterView | null;
   runtime: {
     loopDelayP50: number;
     loopDelayP99: number;
@@ -206,6 +209,7 @@ export class DashboardFeed {
       })),
       persistence: pick(PERSISTENCE_FIELDS),
       replication: { info: pick(REPLICATION_FIELDS), replicas },
+      cluster: clusterView(this.server),
       runtime: {
         loopDelayP50: loop.quantiles[0][1],
         loopDelayP99: loop.quantiles[1][1],
@@ -218,4 +222,65 @@ export class DashboardFeed {
       },
     };
   }
+}
+
+/** One node as the dashboard's Cluster panel lists it (from CLUSTER NODES' fields). */
+export interface ClusterNodeView {
+  id: string;
+  addr: string;
+  role: 'primary' | 'replica';
+  /** The primary's id for a replica, '' otherwise. */
+  primary: string;
+  slots: number;
+  /** connected / disconnected (this node's link to it; myself is connected). */
+  link: string;
+  /** myself, fail, fail?, handshake, noaddr. */
+  flags: string[];
+}
+
+/** The Cluster panel: CLUSTER INFO's headline fields and the nodes (see clusterView). */
+export interface ClusterView {
+  state: string;
+  myId: string;
+  currentEpoch: number;
+  size: number;
+  slotsAssigned: number;
+  nodes: ClusterNodeView[];
+}
+
+/** This node's view of the cluster (CLUSTER INFO / NODES fields), null when cluster-enabled is no. */
+function clusterView(server: KeydraServer): ClusterView | null {
+  const cl = server.cluster;
+  if (cl === null) return null;
+  const st = cl.state;
+  let assigned = 0;
+  for (const o of st.slots) if (o !== null) assigned++;
+  const nodes: ClusterNodeView[] = [];
+  for (const n of st.nodes.values()) {
+    const flags: string[] = [];
+    if (n.isMyself) flags.push('myself');
+    if (n.failed) flags.push('fail');
+    else if ((n.flags & NodeFlag.PFail) !== 0) flags.push('fail?');
+    if ((n.flags & NodeFlag.Handshake) !== 0) flags.push('handshake');
+    if ((n.flags & NodeFlag.NoAddr) !== 0) flags.push('noaddr');
+    nodes.push({
+      id: n.name,
+      addr: `${n.ip}:${n.port}`,
+      role: n.isReplica ? 'replica' : 'primary',
+      primary: n.replicaOf?.name ?? '',
+      slots: n.numSlots,
+      link: n.isMyself || n.link !== null ? 'connected' : 'disconnected',
+      flags,
+    });
+  }
+  // Primaries first (by address), each followed by its replicas.
+  nodes.sort((a, b) => (a.role === b.role ? a.addr.localeCompare(b.addr) : a.role === 'primary' ? -1 : 1));
+  return {
+    state: st.state,
+    myId: st.myself.name,
+    currentEpoch: Number(st.currentEpoch),
+    size: st.size,
+    slotsAssigned: assigned,
+    nodes,
+  };
 }

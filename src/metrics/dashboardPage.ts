@@ -47,6 +47,9 @@ export const PAGE_HTML = `<!doctype html>
     <div class="panel"><h2>Replication</h2><dl id="replication"></dl>
       <table id="replicas-table"><thead><tr><th>replica</th><th>state</th><th>offset</th><th>lag s</th></tr></thead><tbody></tbody></table>
     </div>
+    <div class="panel wide" id="cluster-panel" hidden><h2>Cluster</h2><dl id="cluster"></dl>
+      <table id="cluster-table"><thead><tr><th>node</th><th>address</th><th>role</th><th>primary</th><th>slots</th><th>link</th><th>flags</th></tr></thead><tbody></tbody></table>
+    </div>
     <div class="panel"><h2>Runtime</h2><dl id="runtime"></dl></div>
     <div class="panel wide"><h2>Slow log</h2>
       <table id="slowlog-table"><thead><tr><th>id</th><th>time</th><th>µs</th><th>command</th><th>client</th></tr></thead><tbody></tbody></table>
@@ -72,6 +75,7 @@ header h1 { margin:0; font-size:20px; color:var(--accent); }
 main { padding:16px 20px; }
 .cards { display:grid; grid-template-columns:repeat(6, 1fr); gap:12px; }
 .card, .panel { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:12px 14px; }
+[hidden] { display:none !important; }
 .card .label { color:var(--dim); font-size:12px; text-transform:uppercase; letter-spacing:.05em; }
 .card .value { font-size:26px; font-weight:600; margin:4px 0; font-variant-numeric:tabular-nums; }
 .card .sub { color:var(--dim); font-size:12px; }
@@ -273,6 +277,29 @@ export const PAGE_JS = `'use strict';
       cell(tr, x.lag || '0');
       return tr;
     }));
+    var cl = s.cluster;
+    document.getElementById('cluster-panel').hidden = !cl;
+    if (cl) {
+      fillDl('cluster', [
+        ['state', cl.state, 'cluster-state'],
+        ['slots assigned', String(cl.slotsAssigned) + ' / 16384'],
+        ['primaries with slots', String(cl.size)],
+        ['known nodes', String(cl.nodes.length)],
+        ['current epoch', String(cl.currentEpoch)],
+      ]);
+      fillTable('cluster-table', cl.nodes.map(function (n) {
+        var tr = document.createElement('tr');
+        tr.dataset.node = n.id;
+        cell(tr, n.id.slice(0, 8) + (n.id === cl.myId ? ' (this node)' : ''));
+        cell(tr, n.addr);
+        cell(tr, n.role);
+        cell(tr, n.primary ? n.primary.slice(0, 8) : '');
+        cell(tr, String(n.slots)).className = 'slots';
+        cell(tr, n.link);
+        cell(tr, n.flags.join(','));
+        return tr;
+      }));
+    }
     var rt = s.runtime;
     fillDl('runtime', [
       ['event loop p50 / p99', num(rt.loopDelayP50 * 1000, 2) + ' / ' + num(rt.loopDelayP99 * 1000, 2) + ' ms'],

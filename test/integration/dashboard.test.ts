@@ -186,7 +186,44 @@ describe('dashboard in headless Chromium', () => {
     await c.call('CONFIG', 'SET', 'slowlog-log-slower-than', '10000');
     c.close();
     assert.deepEqual(problems, []);
+    // Not a cluster node: no Cluster panel.
+    assert.equal(await page.$eval('#cluster-panel', (e) => (e as HTMLElement).hidden), true);
 
     await page.close();
+  });
+
+  it('a cluster node shows the Cluster panel: its state and the nodes with their slots', async (t) => {
+    if (exe === null || browser === null) return t.skip(NO_CHROMIUM);
+    const cdir = mkdtempSync(join(tmpdir(), 'keydra-dashboard-cluster-'));
+    const cm = await freePort();
+    const node = await startServer({
+      port: 0,
+      dir: cdir,
+      save: '',
+      appendonly: false,
+      metricsPort: cm,
+      'cluster-enabled': true,
+      'cluster-port': 0,
+    });
+    const c = await RawClient.connect(node.port);
+    const page = await browser.newPage();
+    try {
+      assert.deepEqual(await c.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383'), { t: '+', v: 'OK' });
+      const myId = String(await c.call('CLUSTER', 'MYID'));
+      await page.goto(`http://127.0.0.1:${cm}/`, { waitUntil: 'load' });
+      await until('the Cluster panel', async () => !(await page.$eval('#cluster-panel', (e) => (e as HTMLElement).hidden)));
+      await until('cluster state ok', async () => (await text(page, 'cluster-state')) === 'ok');
+      const row = await page.$eval(`#cluster-table tr[data-node="${myId}"]`, (tr) =>
+        [...tr.querySelectorAll('td')].map((td) => td.textContent),
+      );
+      assert.equal(row[2], 'primary');
+      assert.equal(row[4], '16384');
+      assert.match(String(row[0]), /\(this node\)$/);
+    } finally {
+      await page.close();
+      c.close();
+      await node.close();
+      rmSync(cdir, { recursive: true, force: true });
+    }
   });
 });
