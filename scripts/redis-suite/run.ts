@@ -117,7 +117,10 @@ export const SENTINEL_UNITS = [
   '13-info-command',
 ];
 
-/** Redis's cluster suite (runtest-cluster): tests/cluster/tests/<unit>.tcl. */
+/**
+ * Redis's cluster suite (runtest-cluster): tests/cluster/tests/<unit>.tcl. 20-half-migrated-slot and
+ * 21-many-slot-migration are left out: Redis 7.0.15 disables them (`if {false}`), they run no test.
+ */
 export const CLUSTER_UNITS = [
   '00-base',
   '01-faildet',
@@ -140,8 +143,6 @@ export const CLUSTER_UNITS = [
   '17-diskless-load-swapdb',
   '18-info',
   '19-cluster-nodes-slots',
-  '20-half-migrated-slot',
-  '21-many-slot-migration',
   '22-replica-in-sync',
   '23-multiple-slot-operations',
   '24-links',
