@@ -23,7 +23,7 @@ import {
   ERR_WRONGTYPE,
 } from '../../errors.js';
 import type { Client } from '../../server/client.js';
-import { ObjType, RObject } from '../../store/db.js';
+import { ObjType } from '../../store/db.js';
 import { isKeyword, parseInt64 } from '../args.js';
 import type { CommandDef } from '../types.js';
 
