@@ -171,6 +171,11 @@ export const SPAWN_UNITS = [
   'unit/auth',
   'unit/obuf-limits',
   'unit/client-eviction',
+  'unit/cluster',
+  'unit/cluster-scripting',
+  'unit/cluster/misc',
+  'unit/cluster/links',
+  'unit/cluster/announced-endpoints',
 ];
 
 /** Tests skipped by name on every target: this one needs the server's local PID even in external mode. */

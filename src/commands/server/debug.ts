@@ -367,6 +367,28 @@ function debugCommand(c: Client, argv: string[]): void {
     c.reply.ok();
     return;
   }
+  if (sub === 'clusterlink' && n === 5 && argv[2].toLowerCase() === 'kill') {
+    // DEBUG CLUSTERLINK KILL to|from|all <node-id>: frees the bus link(s) with a node (debug.c).
+    const cl = c.server.cluster;
+    if (cl === null) {
+      c.error('ERR Debug option only available for cluster mode enabled setup!');
+      return;
+    }
+    const node = cl.state.nodes.get(argv[4]);
+    if (node === undefined) {
+      c.error(`ERR Unknown node ${argv[4]}`);
+      return;
+    }
+    const dir = argv[3].toLowerCase();
+    if (dir !== 'from' && dir !== 'to' && dir !== 'all') {
+      c.error(`ERR Unknown direction ${argv[3]}`);
+      return;
+    }
+    if (dir !== 'from' && node.link !== null) cl.freeLink(node.link);
+    if (dir !== 'to' && node.inboundLink !== null) cl.freeLink(node.inboundLink);
+    c.reply.ok();
+    return;
+  }
   if (sub === 'set-active-expire' && n === 3) {
     if (argv[2] === '0') activeExpireOff.add(c.server);
     else activeExpireOff.delete(c.server);
