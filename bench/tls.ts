@@ -6,7 +6,7 @@
  * `--reps`. The ratio is Keydra/Redis, as in the other scenarios; the TLS cost itself is visible
  * against scenario 1's plain numbers.
  */
-import { spawnSync } from 'node:child_process';
+import { hasOpenssl, makeCA, signCert } from '../scripts/lib/testCerts.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,34 +22,10 @@ export interface TlsBenchOptions {
 
 /** CA, server and client certificates (2048-bit RSA) in a temp dir; null when openssl is missing. */
 function makeCerts(): { dir: string; ca: string; crt: string; key: string; clientCrt: string; clientKey: string } | null {
-  if (spawnSync('openssl', ['version']).status !== 0) return null;
+  if (!hasOpenssl()) return null;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-tls-'));
-  const ossl = (args: string[]) => {
-    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
-  };
-  ossl(['genrsa', '-out', 'ca.key', '2048']);
-  ossl(['req', '-x509', '-new', '-nodes', '-sha256', '-key', 'ca.key', '-days', '30', '-subj', '/CN=Bench CA', '-out', 'ca.crt']);
-  for (const name of ['server', 'client']) {
-    ossl(['genrsa', '-out', `${name}.key`, '2048']);
-    ossl(['req', '-new', '-sha256', '-subj', `/CN=${name}`, '-key', `${name}.key`, '-out', `${name}.csr`]);
-    ossl([
-      'x509',
-      '-req',
-      '-sha256',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '30',
-      '-out',
-      `${name}.crt`,
-    ]);
-  }
+  makeCA(dir, '/CN=Bench CA', 30);
+  for (const name of ['server', 'client']) signCert(dir, name, `/CN=${name}`, [], 30);
   const f = (n: string) => path.join(dir, n);
   return { dir, ca: f('ca.crt'), crt: f('server.crt'), key: f('server.key'), clientCrt: f('client.crt'), clientKey: f('client.key') };
 }

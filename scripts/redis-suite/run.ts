@@ -40,6 +40,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RawClient } from '../../src/client/rawClient.js';
+import { makeCA, signCert } from '../lib/testCerts.js';
 import type { RespNode } from '../../src/protocol/decoder.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -575,51 +576,10 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
  * (redis.crt/key), made with openssl as Redis's utils/gen-test-certs.sh does (no DH params).
  */
 function makeTestCerts(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  const ossl = (args: string[]) => {
-    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
-  };
-  ossl(['genrsa', '-out', 'ca.key', '2048']);
-  ossl([
-    'req',
-    '-x509',
-    '-new',
-    '-nodes',
-    '-sha256',
-    '-key',
-    'ca.key',
-    '-days',
-    '3650',
-    '-subj',
-    '/O=Redis Test/CN=Certificate Authority',
-    '-out',
-    'ca.crt',
-  ]);
-  for (const [name, cn] of [
-    ['redis', 'Generic-cert'],
-    ['client', 'Client-only'],
-    ['server', 'Server-only'],
-  ]) {
-    ossl(['genrsa', '-out', `${name}.key`, '2048']);
-    ossl(['req', '-new', '-sha256', '-subj', `/O=Redis Test/CN=${cn}`, '-key', `${name}.key`, '-out', `${name}.csr`]);
-    ossl([
-      'x509',
-      '-req',
-      '-sha256',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '365',
-      '-out',
-      `${name}.crt`,
-    ]);
-  }
+  makeCA(dir, '/O=Redis Test/CN=Certificate Authority');
+  signCert(dir, 'redis', '/O=Redis Test/CN=Generic-cert');
+  signCert(dir, 'client', '/O=Redis Test/CN=Client-only');
+  signCert(dir, 'server', '/O=Redis Test/CN=Server-only');
 }
 
 /** Copies the cached suite into a fresh folder (runtest cleans and writes tests/tmp). */

@@ -8,6 +8,7 @@
  * replica of a Keydra primary and of a redis-server primary listening on TLS only.
  * Skips with a message when openssl is not installed; the redis-server parts skip without it.
  */
+import { makeCA, openssl, signCert } from '../../scripts/lib/testCerts.js';
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,11 +46,6 @@ interface Certs {
   foreignKey: string;
 }
 
-function openssl(args: string[], cwd: string): void {
-  const r = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
-}
-
 /** A CA and certificates signed by it, as utils/gen-test-certs.sh (2048-bit keys, no DH params). */
 function makeCerts(): Certs {
   const dir = mkdtempSync(join(tmpdir(), 'keydra-tls-'));
@@ -57,70 +53,26 @@ function makeCerts(): Certs {
     join(dir, 'openssl.cnf'),
     '[ server_cert ]\nkeyUsage = digitalSignature, keyEncipherment\nnsCertType = server\n\n[ client_cert ]\nkeyUsage = digitalSignature, keyEncipherment\nnsCertType = client\n',
   );
-  openssl(['genrsa', '-out', 'ca.key', '2048'], dir);
-  openssl(
-    [
-      'req',
-      '-x509',
-      '-new',
-      '-nodes',
-      '-sha256',
-      '-key',
-      'ca.key',
-      '-days',
-      '3650',
-      '-subj',
-      '/O=Keydra Test/CN=Certificate Authority',
-      '-out',
-      'ca.crt',
-    ],
-    dir,
-  );
-  const signed = (name: string, cn: string, ext: string[]) => {
-    openssl(['genrsa', '-out', `${name}.key`, '2048'], dir);
-    openssl(['req', '-new', '-sha256', '-subj', `/O=Keydra Test/CN=${cn}`, '-key', `${name}.key`, '-out', `${name}.csr`], dir);
-    openssl(
-      [
-        'x509',
-        '-req',
-        '-sha256',
-        '-in',
-        `${name}.csr`,
-        '-CA',
-        'ca.crt',
-        '-CAkey',
-        'ca.key',
-        '-CAcreateserial',
-        '-days',
-        '365',
-        ...ext,
-        '-out',
-        `${name}.crt`,
-      ],
-      dir,
-    );
-  };
-  signed('redis', 'Generic-cert', []);
-  signed('client', 'Client-only', ['-extfile', 'openssl.cnf', '-extensions', 'client_cert']);
-  signed('rotated', 'Rotated-cert', []);
-  openssl(
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'foreign.key',
-      '-subj',
-      '/CN=Foreign',
-      '-days',
-      '30',
-      '-out',
-      'foreign.crt',
-    ],
-    dir,
-  );
+  makeCA(dir, '/O=Keydra Test/CN=Certificate Authority');
+  signCert(dir, 'redis', '/O=Keydra Test/CN=Generic-cert');
+  signCert(dir, 'client', '/O=Keydra Test/CN=Client-only', ['-extfile', 'openssl.cnf', '-extensions', 'client_cert']);
+  signCert(dir, 'rotated', '/O=Keydra Test/CN=Rotated-cert');
+  // A self-signed certificate of another CA.
+  openssl(dir, [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'foreign.key',
+    '-subj',
+    '/CN=Foreign',
+    '-days',
+    '30',
+    '-out',
+    'foreign.crt',
+  ]);
   const f = (n: string) => join(dir, n);
   return {
     dir,
