@@ -329,6 +329,20 @@ function addDelSlotsRange(del: boolean) {
   };
 }
 
+/** SETSLOT MIGRATING/IMPORTING's node: a known primary, else Redis's error is replied (null). */
+function targetPrimaryOrReply(c: Client, cl: Cluster, name: string): ClusterNode | null {
+  const n = cl.lookupNode(name);
+  if (n === undefined) {
+    c.error(`ERR I don't know about node ${name}`);
+    return null;
+  }
+  if (n.isReplica) {
+    c.error('ERR Target node is not a master');
+    return null;
+  }
+  return n;
+}
+
 /** CLUSTER SETSLOT slot IMPORTING|MIGRATING|NODE node-id | STABLE. */
 function setslotCommand(c: Client, argv: string[], cl: Cluster): void {
   const st = cl.state;
@@ -345,30 +359,16 @@ function setslotCommand(c: Client, argv: string[], cl: Cluster): void {
       c.error(`ERR I'm not the owner of hash slot ${slot}`);
       return;
     }
-    const n = cl.lookupNode(argv[4]);
-    if (n === undefined) {
-      c.error(`ERR I don't know about node ${argv[4]}`);
-      return;
-    }
-    if (n.isReplica) {
-      c.error('ERR Target node is not a master');
-      return;
-    }
+    const n = targetPrimaryOrReply(c, cl, argv[4]);
+    if (n === null) return;
     st.migratingSlotsTo[slot] = n;
   } else if (action === 'importing' && argv.length === 5) {
     if (st.slots[slot] === me) {
       c.error(`ERR I'm already the owner of hash slot ${slot}`);
       return;
     }
-    const n = cl.lookupNode(argv[4]);
-    if (n === undefined) {
-      c.error(`ERR I don't know about node ${argv[4]}`);
-      return;
-    }
-    if (n.isReplica) {
-      c.error('ERR Target node is not a master');
-      return;
-    }
+    const n = targetPrimaryOrReply(c, cl, argv[4]);
+    if (n === null) return;
     st.importingSlotsFrom[slot] = n;
   } else if (action === 'stable' && argv.length === 4) {
     st.importingSlotsFrom[slot] = null;
