@@ -172,10 +172,11 @@ export class Cluster {
 
   // ---- lifecycle -----------------------------------------------------------------------------
 
-  /** The cluster bus port: cluster-port, or the client port + 10000. */
+  /** The cluster bus port: cluster-port, or the client port (the TLS one with tls-cluster) + 10000. */
   get busPort(): number {
     const p = this.host.config.num('cluster-port');
-    return p !== 0 ? p : this.host.port + 10000;
+    if (p !== 0) return p;
+    return (this.host.config.bool('tls-cluster') && this.host.tlsPort !== 0 ? this.host.tlsPort : this.host.port) + 10000;
   }
 
   /**
@@ -198,7 +199,7 @@ export class Cluster {
       const addr = optional ? b.slice(1) : b;
       const v6 = addr.includes(':');
       const hostAddr = addr === '*' ? '0.0.0.0' : addr === '::*' ? '::' : addr;
-      const srv = net.createServer({ noDelay: true }, (sock) => this.accept(sock));
+      const srv = net.createServer({ noDelay: true }, (sock) => this.host.acceptBus(sock, (s) => this.accept(s)));
       try {
         await new Promise<void>((resolve, reject) => {
           srv.once('error', reject);
@@ -267,11 +268,20 @@ export class Cluster {
   /** deriveAnnouncedPorts: [port, pport, cport] as announced. */
   private announcedPorts(): [number, number, number] {
     const cfg = this.host.config;
-    let port = this.host.port !== 0 ? this.host.port : cfg.num('port');
+    // `port 0` with a tls-port: no plaintext port (KeydraServer.port is then the TLS one).
+    const plain = cfg.num('port') === 0 && this.host.tlsPort !== 0 ? 0 : this.host.port !== 0 ? this.host.port : cfg.num('port');
+    // With tls-cluster the announced client port is the TLS one, the plaintext one goes as pport.
+    const tlsCluster = cfg.bool('tls-cluster');
+    const tlsPort = this.host.tlsPort !== 0 ? this.host.tlsPort : cfg.num('tls-port');
+    let port = tlsCluster ? tlsPort : plain;
+    let pport = tlsCluster ? plain : 0;
     let cport = cfg.num('cluster-port') !== 0 ? cfg.num('cluster-port') : port + 10000;
-    if (cfg.num('cluster-announce-port') !== 0) port = cfg.num('cluster-announce-port');
+    if (tlsCluster && cfg.num('cluster-announce-tls-port') !== 0) {
+      port = cfg.num('cluster-announce-tls-port');
+      pport = cfg.num('cluster-announce-port');
+    } else if (cfg.num('cluster-announce-port') !== 0) port = cfg.num('cluster-announce-port');
     if (cfg.num('cluster-announce-bus-port') !== 0) cport = cfg.num('cluster-announce-bus-port');
-    return [port, 0, cport];
+    return [port, pport, cport];
   }
 
   /** clusterUpdateMyselfAnnouncedPorts. */
@@ -749,8 +759,7 @@ export class Cluster {
   private connectNode(node: ClusterNode): void {
     let sock: net.Socket;
     try {
-      const src = this.host.config.str('bind-source-addr');
-      sock = net.connect({ host: node.ip, port: node.cport, localAddress: src !== '' ? src : undefined });
+      sock = this.host.connectBus(node.ip, node.cport);
     } catch {
       if (node.pingSent === 0) node.pingSent = Date.now();
       return;

@@ -18,4 +18,8 @@ export interface ClusterHost extends ReplicationHost {
     readonly shardChannels: Map<string, Set<object>>;
     unsubscribe(c: object, kind: 'shard', name: string, notify: boolean): void;
   };
+  /** An outgoing bus link to host:port (TLS when tls-cluster is yes; from bind-source-addr). */
+  connectBus(host: string, port: number): import('node:net').Socket;
+  /** An accepted bus connection, given to `onReady` once usable (after the TLS handshake with tls-cluster). */
+  acceptBus(sock: import('node:net').Socket, onReady: (s: import('node:net').Socket) => void): void;
 }

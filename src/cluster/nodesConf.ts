@@ -70,8 +70,9 @@ function bitmapRanges(node: ClusterNode): number[] {
  * <link-state> <slot> ... [<slot>->-<id>] [<slot>-<-<id>]`.
  * @param ranges the node's slot ranges from slotRangesByOwner, or undefined.
  */
-export function describeNode(state: ClusterState, node: ClusterNode, ranges: number[] | undefined): string {
-  let ci = `${node.name} ${node.ip}:${node.port}@${node.cport}`;
+export function describeNode(state: ClusterState, node: ClusterNode, ranges: number[] | undefined, usePport = false): string {
+  // usePport: a plaintext client of a TLS cluster sees the plaintext ports (Redis use_pport).
+  let ci = `${node.name} ${node.ip}:${usePport && node.pport !== 0 ? node.pport : node.port}@${node.cport}`;
   if (node.hostname !== '') ci += `,${node.hostname}`;
   ci += ` ${flagsText(node.flags)} ${node.replicaOf !== null ? node.replicaOf.name : '-'}`;
   const epoch = node.isReplica && node.replicaOf !== null ? node.replicaOf.configEpoch : node.configEpoch;
@@ -91,12 +92,12 @@ export function describeNode(state: ClusterState, node: ClusterNode, ranges: num
 }
 
 /** Every node's line, each ending with "\n", skipping nodes with a flag in `filter` (clusterGenNodesDescription). */
-export function describeNodes(state: ClusterState, filter = 0): string {
+export function describeNodes(state: ClusterState, filter = 0, usePport = false): string {
   const ranges = slotRangesByOwner(state);
   let out = '';
   for (const node of state.nodes.values()) {
     if (node.flags & filter) continue;
-    out += `${describeNode(state, node, ranges.get(node))}\n`;
+    out += `${describeNode(state, node, ranges.get(node), usePport)}\n`;
   }
   return out;
 }

@@ -214,7 +214,7 @@ const STUBS: Directive[] = [
   implemented(stubInt('cluster-port', 0, 0, 65535, false)),
   implemented(stubInt('cluster-announce-bus-port', 0, 0, 65535)),
   implemented(stubInt('cluster-announce-port', 0, 0, 65535)),
-  stubInt('cluster-announce-tls-port', 0, 0, 65535),
+  implemented(stubInt('cluster-announce-tls-port', 0, 0, 65535)),
   implemented(stubInt('repl-timeout', 60, 1, MAX_INT)),
   stubInt('repl-ping-replica-period', 10, 1, MAX_INT, true, ['repl-ping-slave-period']),
   hidden(stubInt('rdb-key-save-delay', 0, -MAX_INT - 1, MAX_INT)),

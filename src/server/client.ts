@@ -434,3 +434,8 @@ function formatAddr(ip: string | undefined, port: number | undefined): string {
   if (ip.startsWith('::ffff:')) ip = ip.slice(7);
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
+
+/** True when the client is connected over TLS (a tls-port connection). */
+export function clientIsTls(c: Client): boolean {
+  return (c.conn?.socket as { encrypted?: boolean } | undefined)?.encrypted === true;
+}

@@ -15,7 +15,7 @@
  */
 import type { ClusterNode } from '../cluster/node.js';
 import { keyHashSlot } from '../store/keyslot.js';
-import type { Client } from './client.js';
+import { type Client, clientIsTls } from './client.js';
 import { CmdFlag, type Command } from './command.js';
 import { getKeysWithFlags } from './keySpecs.js';
 import type { KeydraServer } from './server.js';
@@ -190,8 +190,8 @@ export function preferredEndpoint(c: Client, n: ClusterNode): string {
 
 /**
  * The error text of a redirection (clusterRedirectClient), without the leading '-'.
- * MOVED/ASK name the node's port (its plaintext port when the cluster runs TLS and this client
- * came without: TODO once TLS connections carry a flag on Client).
+ * MOVED/ASK name the node's port (its plaintext port, pport, when the cluster runs TLS and this
+ * client came over plaintext).
  */
 export function redirectError(c: Client, r: Route): string {
   switch (r.code) {
@@ -207,7 +207,9 @@ export function redirectError(c: Client, r: Route): string {
       return 'CLUSTERDOWN Hash slot not served';
     default: {
       const n = r.node!;
-      return `${r.code === Redir.Ask ? 'ASK' : 'MOVED'} ${r.slot} ${preferredEndpoint(c, n)}:${n.port}`;
+      // A plaintext client of a tls-cluster cluster goes to the plaintext port (Redis use_pport).
+      const port = c.server.config.bool('tls-cluster') && !clientIsTls(c) && n.pport !== 0 ? n.pport : n.port;
+      return `${r.code === Redir.Ask ? 'ASK' : 'MOVED'} ${r.slot} ${preferredEndpoint(c, n)}:${port}`;
     }
   }
 }

@@ -278,10 +278,30 @@ export class KeydraServer {
    * is yes (configured at start or by CONFIG SET; unconfigured TLS gives a socket that fails).
    */
   openLink(host: string, port: number): net.Socket {
+    return this.connectOut(host, port, this.config.bool('tls-replication'));
+  }
+
+  /** ClusterHost: an outgoing cluster bus link, TLS when tls-cluster is yes (as openLink). */
+  connectBus(host: string, port: number): net.Socket {
+    return this.connectOut(host, port, this.config.bool('tls-cluster'));
+  }
+
+  /**
+   * ClusterHost: an accepted cluster bus connection, handed to `onReady` as is, or after the TLS
+   * handshake (tls-auth-clients applies) when tls-cluster is yes; a failed handshake drops it.
+   */
+  acceptBus(sock: net.Socket, onReady: (s: net.Socket) => void): void {
+    if (!this.config.bool('tls-cluster')) onReady(sock);
+    else if (this.tls.serverContext === null && !this.tls.configure()) sock.destroy();
+    else this.tls.handshake(sock, onReady);
+  }
+
+  /** An outgoing connection from bind-source-addr, over TLS with the client context when `useTls`. */
+  private connectOut(host: string, port: number, useTls: boolean): net.Socket {
     // bind-source-addr: the local address of outgoing links (Redis connTCPConnect's src_addr).
     const src = this.config.str('bind-source-addr');
     const localAddress = src !== '' ? src : undefined;
-    if (!this.config.bool('tls-replication')) return net.connect({ host, port, localAddress });
+    if (!useTls) return net.connect({ host, port, localAddress });
     if (this.tls.clientContext === null && !this.tls.configure()) {
       const s = new net.Socket();
       queueMicrotask(() => s.destroy(new Error(ERR_TLS_UPDATE)));

@@ -9,7 +9,7 @@
  */
 import { ERR_SYNTAX, errSubcommandSyntax } from '../../errors.js';
 import { replyHelp } from '../../protocol/respTree.js';
-import type { Client } from '../../server/client.js';
+import { type Client, clientIsTls } from '../../server/client.js';
 import { strerror } from '../../config/config.js';
 import { CLUSTER_SLOTS, describeNode, describeNodes, MSG_TYPE_NAMES, slotRangesByOwner } from '../../cluster/index.js';
 import type { Cluster, ClusterNode } from '../../cluster/index.js';
@@ -167,6 +167,16 @@ function infoCommand(c: Client, _argv: string[], cl: Cluster): void {
   c.reply.verbatim(s);
 }
 
+/** Redis use_pport: a plaintext client of a tls-cluster cluster is given the plaintext ports. */
+function usePport(c: Client): boolean {
+  return c.server.config.bool('tls-cluster') && !clientIsTls(c);
+}
+
+/** The port a node is reached at by this client (its pport when usePport and known). */
+function clientPortOf(c: Client, n: ClusterNode): number {
+  return usePport(c) && n.pport !== 0 ? n.pport : n.port;
+}
+
 /** addNodeToNodeReply: [endpoint, port, id, {ip|hostname extras}]. */
 function replyNodeForSlots(c: Client, n: ClusterNode): void {
   const w = c.reply;
@@ -175,7 +185,7 @@ function replyNodeForSlots(c: Client, n: ClusterNode): void {
   const ep = preferredEndpoint(c, n);
   if (ep === null) w.nullBulk();
   else w.bulk(ep);
-  w.integer(n.port);
+  w.integer(clientPortOf(c, n));
   w.bulk(n.name);
   let len = 0;
   if (type !== 'ip') len++;
@@ -226,7 +236,11 @@ function replyShardNode(c: Client, cl: Cluster, n: ClusterNode): void {
   const w = c.reply;
   const off = nodeOffset(cl, n);
   const fields: [string, string | number | bigint][] = [['id', n.name]];
-  if (n.port !== 0) fields.push(['port', n.port]);
+  // Redis: tls-cluster makes `port` the TLS one; `port` is the plaintext one, `tls-port` the TLS one.
+  const tlsCluster = c.server.config.bool('tls-cluster');
+  const plaintext = tlsCluster ? n.pport : n.port;
+  if (plaintext !== 0) fields.push(['port', plaintext]);
+  if (tlsCluster && n.port !== 0) fields.push(['tls-port', n.port]);
   fields.push(['ip', n.ip]);
   fields.push(['endpoint', preferredEndpoint(c, n) ?? '']);
   if (n.hostname !== '') fields.push(['hostname', n.hostname]);
@@ -493,7 +507,7 @@ function replicasCommand(c: Client, argv: string[], cl: Cluster): void {
     return;
   }
   c.reply.arrayLen(n.replicas.length);
-  for (const r of n.replicas) c.reply.bulk(describeNode(cl.state, r, undefined));
+  for (const r of n.replicas) c.reply.bulk(describeNode(cl.state, r, undefined, usePport(c)));
 }
 
 /** CLUSTER COUNT-FAILURE-REPORTS node-id. */
@@ -611,7 +625,7 @@ const sub = (name: string, f: (c: Client, argv: string[], cl: Cluster) => void):
 const clusterNodeSubcommands: CommandDef[] = [
   sub('help', (c) => replyHelp(c.reply, HELP)),
   sub('info', infoCommand),
-  sub('nodes', (c, _a, cl) => c.reply.verbatim(describeNodes(cl.state))),
+  sub('nodes', (c, _a, cl) => c.reply.verbatim(describeNodes(cl.state, 0, usePport(c)))),
   sub('myid', (c, _a, cl) => c.reply.bulk(cl.state.myself.name)),
   sub('slots', slotsCommand),
   sub('shards', shardsCommand),
