@@ -30,9 +30,12 @@ describe('npm package', { skip: HAS_NPM ? false : 'npm not available: package te
   const work = mkdtempSync(join(tmpdir(), 'keydra-pkg-'));
   let server: ChildProcess | null = null;
   after(async () => {
-    if (server !== null && server.exitCode === null) {
-      const gone = new Promise((r) => server?.once('exit', r));
-      server.kill('SIGKILL');
+    if (server !== null && server.pid !== undefined) {
+      // npx runs keydra-server through `sh -c`: the whole process group it leads (ours) is stopped.
+      const gone = server.exitCode === null ? new Promise((r) => server?.once('exit', r)) : Promise.resolve();
+      try {
+        process.kill(-server.pid, 'SIGKILL');
+      } catch {}
       await gone;
     }
     rmSync(work, { recursive: true, force: true });
@@ -55,6 +58,7 @@ describe('npm package', { skip: HAS_NPM ? false : 'npm not available: package te
     server = spawn('npx', ['--no-install', 'keydra-server', '--port', String(port), '--save', '', '--dir', join(work, 'data')], {
       cwd: app,
       stdio: 'ignore',
+      detached: true, // its own process group, so that the server npx starts is stopped with it
     });
     let pong: unknown = null;
     for (let i = 0; i < 200 && pong === null; i++) {
