@@ -538,7 +538,7 @@ export function* decodeRdbSteps(
             const crc = new Crc64().update(buf, 0, r.pos).bytesLE();
             if (!crc.equals(stored)) {
               // rdbLoadRioWithLoadingCtx's text: both CRCs as the little-endian uint64 they are.
-              const hex = (b: Buffer) => Buffer.from(b).reverse().toString('hex');
+              const hex = (b: Buffer) => BigInt(`0x${Buffer.from(b).reverse().toString('hex')}`).toString(16); // %llx
               throw new RdbError(`Wrong RDB checksum expected: (${hex(crc)}) but got (${hex(stored)}). Aborting now.`, end, true);
             }
           }
