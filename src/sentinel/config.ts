@@ -5,6 +5,7 @@
  * each load the other's file.
  */
 import { accessSync, closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { splitArgs } from '../protocol/parser.js';
 import type { Sentinel } from './index.js';
 import {
@@ -75,7 +76,8 @@ export function loadSentinelConfigText(s: Sentinel, text: string, into: ServerDi
   const rank = (a: string[]) => (PRE_MONITOR.has(a[0].toLowerCase()) ? 0 : a[0].toLowerCase() === 'monitor' ? 1 : 2);
   const ordered = [0, 1, 2].flatMap((k) => queued.filter((q) => rank(q.argv) === k));
   for (const q of ordered) {
-    const err = handleSentinelDirective(s, q.argv);
+    // Applied after the `dir` chdir, as Redis's queued sentinel directives (relative script paths).
+    const err = handleSentinelDirective(s, q.argv, into.dir ?? undefined);
     if (err !== null) throw configErr(q.lineno, q.line, err);
   }
 }
@@ -87,7 +89,7 @@ function configErr(lineno: number, line: string, msg: string): SentinelConfigErr
 }
 
 /** sentinelHandleConfiguration: applies one `sentinel <argv...>` directive. @returns null or the error. */
-export function handleSentinelDirective(s: Sentinel, argv: string[]): string | null {
+export function handleSentinelDirective(s: Sentinel, argv: string[], dir?: string): string | null {
   const name = argv[0].toLowerCase();
   const n = argv.length;
   const master = (m: string) => s.masters.get(m) ?? null;
@@ -112,7 +114,7 @@ export function handleSentinelDirective(s: Sentinel, argv: string[]): string | n
     const ri = master(argv[1]);
     if (!ri) return 'No such master with specified name.';
     try {
-      accessSync(argv[2], constants.X_OK);
+      accessSync(dir !== undefined ? resolvePath(dir, argv[2]) : argv[2], constants.X_OK);
     } catch {
       return name === 'notification-script'
         ? 'Notification script seems non existing or non executable.'

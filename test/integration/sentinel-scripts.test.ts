@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { NO_REDIS, redisServerPath } from '../helpers/servers.js';
@@ -135,6 +135,29 @@ describe('Sentinel scripts and a cut-off primary', { skip: redisServerPath() ===
       assert.equal(r.status, 1);
       assert.match(r.stdout + r.stderr, /FATAL CONFIG FILE ERROR/);
       assert.match(r.stdout + r.stderr, /Notification script seems non existing or non executable\./);
+    });
+  }
+
+  for (const kind of ['keydra', 'redis'] as const) {
+    it(`${kind} sentinel resolves a relative script path against its \`dir\` (a rewritten config restarts)`, async () => {
+      const [sp] = await ports(1);
+      const sub = join(root, `${kind}-reldir`);
+      mkdirSync(join(sub, 'scripts'), { recursive: true });
+      const rel = join(sub, 'scripts', 'n.sh');
+      writeFileSync(rel, '#!/bin/sh\nexit 0\n');
+      chmodSync(rel, 0o755);
+      const conf = join(root, `${kind}-reldir.conf`);
+      writeFileSync(
+        conf,
+        `port ${sp}\ndir ${sub}\nsentinel monitor mymaster 127.0.0.1 6999 1\nsentinel notification-script mymaster scripts/n.sh\n`,
+      );
+      const s = await startSentinel(kind, sp, [], conf);
+      try {
+        const m = await call(sp, 'SENTINEL', 'MASTER', 'mymaster');
+        assert.ok(JSON.stringify(m).includes('scripts/n.sh'));
+      } finally {
+        await kill(s);
+      }
     });
   }
 
