@@ -9,6 +9,9 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { RawClient } from '../../src/client/rawClient.js';
 import type { RespNode } from '../../src/protocol/decoder.js';
+import { sleep, waitFor } from './wait.js';
+
+export { sleep, waitFor } from './wait.js';
 
 /** A cluster node process under test. */
 export interface ClusterPeer {
@@ -106,8 +109,6 @@ export async function stopNode(p: ClusterPeer): Promise<void> {
   clearTimeout(t);
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** One command on a fresh connection; the decoded reply. */
 export async function call(port: number, ...argv: (string | number)[]): Promise<RespNode> {
   const c = await RawClient.connect(port);
@@ -199,22 +200,6 @@ export async function clusterInfoField(port: number, field: string): Promise<str
   const t = text(await call(port, 'CLUSTER', 'INFO'));
   const m = new RegExp(`^${field}:(.*)\r?$`, 'm').exec(t);
   return m === null ? '' : m[1].trim();
-}
-
-/** Polls `fn` every 100 ms until it returns a truthy value; throws after `ms`. */
-export async function waitFor<T>(what: string, ms: number, fn: () => Promise<T> | T): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await sleep(100);
-  }
 }
 
 /** Waits until every node reports cluster_state:ok. */

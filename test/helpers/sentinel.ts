@@ -12,6 +12,9 @@ import { after } from 'node:test';
 import { RawClient } from '../../src/client/rawClient.js';
 import type { RespNode } from '../../src/protocol/decoder.js';
 import { freePort } from './servers.js';
+import { waitFor } from './wait.js';
+
+export { sleep, waitFor } from './wait.js';
 
 export const root = mkdtempSync(join(tmpdir(), 'keydra-sentinel-test-'));
 const procs = new Set<ChildProcess>();
@@ -22,24 +25,6 @@ after(() => {
   for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
   rmSync(root, { recursive: true, force: true });
 });
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `fn` every 100 ms until it returns a truthy value or `ms` pass. */
-export async function waitFor<T>(what: string, ms: number, fn: () => Promise<T> | T): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(100);
-  }
-}
 
 export interface Proc {
   port: number;

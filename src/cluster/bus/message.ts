@@ -78,15 +78,15 @@ const O_FLAGS = 2250;
 const O_STATE = 2252;
 const O_MFLAGS = 2253;
 
-/** The header fields this node sends (clusterBuildMessageHdr). */
+/** The header fields this node sends (clusterBuildMessageHdr); a received header has them too. */
 export interface OutHeader {
   currentEpoch: bigint;
   configEpoch: bigint;
   offset: bigint;
   sender: string;
-  /** Slot bitmap (the primary's for a replica). */
+  /** Slot bitmap (the primary's for a replica); a view into the message buffer when received. */
   myslots: Uint8Array;
-  /** Name of our primary, or null. */
+  /** Name of our primary, or null (all zeros on the wire). */
   slaveof: string | null;
   /** cluster-announce-ip, or '' (the receiver takes the connection's address). */
   myip: string;
@@ -99,27 +99,13 @@ export interface OutHeader {
   mflags0: number;
 }
 
-/** A received header. `myslots` is a view into the message buffer. */
-export interface InHeader {
+/** A received header: the sent fields plus the framing ones. */
+export interface InHeader extends OutHeader {
   totlen: number;
   ver: number;
   type: number;
   count: number;
-  currentEpoch: bigint;
-  configEpoch: bigint;
-  offset: bigint;
-  sender: string;
-  myslots: Uint8Array;
-  /** Primary's name, or null when all zeros. */
-  slaveof: string | null;
-  myip: string;
   extensions: number;
-  port: number;
-  pport: number;
-  cport: number;
-  flags: number;
-  state: number;
-  mflags0: number;
 }
 
 /** One gossip entry (clusterMsgDataGossip); ping_sent and pong_received in seconds as sent. */

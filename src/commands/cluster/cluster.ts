@@ -448,18 +448,28 @@ function meetCommand(c: Client, argv: string[], cl: Cluster): void {
   else c.reply.ok();
 }
 
+/**
+ * A known node other than myself for FORGET / REPLICATE: replies `ERR Unknown node <id>` or
+ * `selfError` (Redis's texts) and returns null otherwise.
+ */
+function otherNodeOrReply(c: Client, cl: Cluster, name: string, selfError: string): ClusterNode | null {
+  const n = cl.lookupNode(name);
+  if (n === undefined) {
+    c.error(`ERR Unknown node ${name}`);
+    return null;
+  }
+  if (n === cl.state.myself) {
+    c.error(selfError);
+    return null;
+  }
+  return n;
+}
+
 /** CLUSTER FORGET node-id. */
 function forgetCommand(c: Client, argv: string[], cl: Cluster): void {
-  const n = cl.lookupNode(argv[2]);
+  const n = otherNodeOrReply(c, cl, argv[2], "ERR I tried hard but I can't forget myself...");
+  if (n === null) return;
   const me = cl.state.myself;
-  if (n === undefined) {
-    c.error(`ERR Unknown node ${argv[2]}`);
-    return;
-  }
-  if (n === me) {
-    c.error("ERR I tried hard but I can't forget myself...");
-    return;
-  }
   if (me.isReplica && me.replicaOf === n) {
     c.error("ERR Can't forget my master!");
     return;
@@ -472,16 +482,9 @@ function forgetCommand(c: Client, argv: string[], cl: Cluster): void {
 
 /** CLUSTER REPLICATE node-id. */
 function replicateCommand(c: Client, argv: string[], cl: Cluster): void {
-  const n = cl.lookupNode(argv[2]);
+  const n = otherNodeOrReply(c, cl, argv[2], "ERR Can't replicate myself");
+  if (n === null) return;
   const me = cl.state.myself;
-  if (n === undefined) {
-    c.error(`ERR Unknown node ${argv[2]}`);
-    return;
-  }
-  if (n === me) {
-    c.error("ERR Can't replicate myself");
-    return;
-  }
   if (n.isReplica) {
     c.error('ERR I can only replicate a master, not a replica.');
     return;
