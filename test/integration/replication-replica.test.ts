@@ -460,6 +460,9 @@ describe('bind-source-addr', () => {
         await p.call('CONFIG', 'SET', 'protected-mode', 'no');
         await r.call('REPLICAOF', '127.0.0.1', prim.port);
         await waitFor('link up', async () => (await field(r, 'master_link_status')) === 'up');
+        // The primary marks a diskless replica online on its first REPLCONF ACK, which may land
+        // just after the replica reports its link up.
+        await waitFor('replica online', async () => /state=online/.test(await field(p, 'slave0')));
         assert.match(await field(p, 'slave0'), /^ip=127\.0\.0\.2,port=\d+,state=online/);
         p.close();
       }
