@@ -565,7 +565,7 @@ export class Cluster {
     const db = this.host.keyspace.dbs[0];
     if (db.slots !== null) return db.slots.count(slot);
     let n = 0;
-    for (const k of db.dict.keys()) if (keyHashSlot(k) === slot) n++;
+    for (const k of db.table.keys()) if (keyHashSlot(k) === slot) n++;
     return n;
   }
 
@@ -573,7 +573,7 @@ export class Cluster {
   private delKeysInSlot(slot: number): void {
     const db = this.host.keyspace.dbs[0];
     const keys =
-      db.slots !== null ? db.slots.keys(slot, Number.MAX_SAFE_INTEGER) : [...db.dict.keys()].filter((k) => keyHashSlot(k) === slot);
+      db.slots !== null ? db.slots.keys(slot, Number.MAX_SAFE_INTEGER) : [...db.table.keys()].filter((k) => keyHashSlot(k) === slot);
     for (const k of keys) db.delete(k);
   }
 
@@ -585,8 +585,8 @@ export class Cluster {
   verifyConfigWithData(): boolean {
     if (this.myself.isReplica) return true;
     const dbs = this.host.keyspace.dbs;
-    for (let j = 1; j < dbs.length; j++) if (dbs[j].dict.size > 0) return false;
-    if (dbs[0].dict.size === 0) return true;
+    for (let j = 1; j < dbs.length; j++) if (dbs[j].size > 0) return false;
+    if (dbs[0].size === 0) return true;
     let update = false;
     const st = this.state;
     for (let j = 0; j < CLUSTER_SLOTS; j++) {

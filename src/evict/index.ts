@@ -166,9 +166,9 @@ const CURSORS = 4;
  * survive inserts and deletes; the cursors are reset when the db's Map is replaced (FLUSHDB).
  */
 class Sampler<V> {
-  private map: Map<string, V> | null = null;
+  private map: ReadonlyMap<string, V> | null = null;
   private its: (Iterator<[string, V]> | null)[] = new Array(CURSORS).fill(null);
-  next(map: Map<string, V>): [string, V] | undefined {
+  next(map: ReadonlyMap<string, V>): [string, V] | undefined {
     if (this.map !== map) {
       this.map = map;
       this.its.fill(null);
@@ -287,7 +287,7 @@ export class Evictor {
         const e = this.expireSamplers[db.id].next(db.expires);
         if (e === undefined) break;
         if (e[1] <= ks.now) {
-          const o = db.dict.get(e[0]);
+          const o = db.table.get(e[0]);
           if (o !== undefined) this.freed += freedKeyBytes(e[0], o);
           db.expireIfNeeded(e[0]);
         }
@@ -306,12 +306,12 @@ export class Evictor {
       const start = this.rr++;
       for (let k = 0; k < ks.dbs.length; k++) {
         const db = ks.dbs[(start + k) % ks.dbs.length];
-        const size = volatile ? db.expires.size : db.dict.size;
+        const size = volatile ? db.expires.size : db.size;
         if (size === 0) continue;
         const skip = Math.floor(Math.random() * Math.min(size, 32));
         let key: string | undefined;
         for (let i = 0; i <= skip; i++) {
-          key = volatile ? this.expireSamplers[db.id].next(db.expires)?.[0] : this.dictSamplers[db.id].next(db.dict)?.[0];
+          key = volatile ? this.expireSamplers[db.id].next(db.expires)?.[0] : this.dictSamplers[db.id].next(db.table)?.[0];
         }
         if (key !== undefined) return this.evictKey(db, key);
       }
@@ -319,7 +319,7 @@ export class Evictor {
     }
     for (let tries = 0; tries < 2; tries++) {
       for (const db of ks.dbs) {
-        const size = volatile ? db.expires.size : db.dict.size;
+        const size = volatile ? db.expires.size : db.size;
         if (size > 0) this.populate(db, policy, volatile);
       }
       while (this.poolKeys.length > 0) {
@@ -327,7 +327,7 @@ export class Evictor {
         const dbId = this.poolDbs.pop() as number;
         this.poolScores.pop();
         const db = ks.dbs[dbId];
-        if (volatile ? db.expires.has(key) : db.dict.has(key)) return this.evictKey(db, key);
+        if (volatile ? db.expires.has(key) : db.hasKey(key)) return this.evictKey(db, key);
       }
     }
     return false;
@@ -338,7 +338,7 @@ export class Evictor {
   private populate(db: Db, policy: string, volatile: boolean): void {
     const cfg = this.server.config;
     const samples = cfg.num('maxmemory-samples');
-    const size = volatile ? db.expires.size : db.dict.size;
+    const size = volatile ? db.expires.size : db.size;
     const n = Math.min(samples, size);
     // Random skips of up to size/n entries (capped at 256 steps) make a sweep of the Map take a
     // few evictions, so samples are spread over all ages, not one region of insertion order.
@@ -347,14 +347,14 @@ export class Evictor {
     const decay = cfg.num('lfu-decay-time');
     const scoreOf = (key: string, when: number): number => {
       if (policy === 'volatile-ttl') return Number.MAX_SAFE_INTEGER - when;
-      const o = db.dict.get(key);
+      const o = db.table.get(key);
       if (o === undefined) return -1;
       return policy.endsWith('-lfu') ? 255 - lfuDecrAndReturn(o.lru, now, decay) : lruIdleSeconds(o.lru, now);
     };
     if (size <= samples) {
       // A small dict is sampled whole (no duplicate samples, no misses).
       if (volatile) for (const [key, when] of db.expires) this.poolInsert(key, db.id, scoreOf(key, when));
-      else for (const key of db.dict.keys()) this.poolInsert(key, db.id, scoreOf(key, 0));
+      else for (const key of db.table.keys()) this.poolInsert(key, db.id, scoreOf(key, 0));
       return;
     }
     for (let i = 0; i < n; i++) {
@@ -366,7 +366,7 @@ export class Evictor {
           const e = this.expireSamplers[db.id].next(db.expires);
           key = e?.[0];
           when = e?.[1] ?? 0;
-        } else key = this.dictSamplers[db.id].next(db.dict)?.[0];
+        } else key = this.dictSamplers[db.id].next(db.table)?.[0];
       }
       if (key === undefined) return;
       const score = scoreOf(key, when);
@@ -392,7 +392,7 @@ export class Evictor {
 
   /** Deletes an evicted key: DEL propagation, `evicted` event, WATCH, stats. */
   private evictKey(db: Db, key: string): boolean {
-    const o = db.dict.get(key);
+    const o = db.table.get(key);
     if (o === undefined) return false;
     this.freed += freedKeyBytes(key, o);
     db.deleteKey(key);

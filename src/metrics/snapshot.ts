@@ -66,7 +66,7 @@ export function takeSnapshot(server: KeydraServer, percentiles: readonly number[
   }
   const dbs: DbStat[] = server.keyspace.dbs.map((db) => ({
     id: db.id,
-    keys: db.dict.size,
+    keys: db.size,
     expires: db.expires.size,
     avgTtl: Math.round(db.avgTtl),
   }));
@@ -139,20 +139,20 @@ export interface DbTypes {
  * to its size, so the cost of a dashboard refresh is bounded whatever the dataset.
  */
 export function keyTypes(server: KeydraServer, budget = 20000): DbTypes[] {
-  const nonEmpty = server.keyspace.dbs.filter((db) => db.dict.size > 0);
+  const nonEmpty = server.keyspace.dbs.filter((db) => db.size > 0);
   const out: DbTypes[] = [];
   const share = Math.max(100, Math.floor(budget / Math.max(1, nonEmpty.length)));
   for (const db of nonEmpty) {
     const counts = new Array<number>(TYPE_NAMES.length).fill(0);
     let seen = 0;
-    for (const o of db.dict.values()) {
+    for (const o of db.table.values()) {
       counts[o.type]++;
       if (++seen >= share) break;
     }
-    const scale = db.dict.size / seen;
+    const scale = db.size / seen;
     const types: Record<string, number> = {};
     for (let t = 0; t < counts.length; t++) if (counts[t] > 0) types[TYPE_NAMES[t]] = Math.round(counts[t] * scale);
-    out.push({ id: db.id, types, estimated: seen < db.dict.size });
+    out.push({ id: db.id, types, estimated: seen < db.size });
   }
   return out;
 }

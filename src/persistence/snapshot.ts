@@ -3,7 +3,7 @@
  * of Redis's fork() + rdbSaveRio in a child, inside one Node process.
  *
  * - Point in time: at `start()` the snapshot records the insertion number (RObject.seq) of the
- *   newest key and a reference to every db's `dict`/`expires` Map. The file holds exactly the
+ *   newest key and a reference to every db's table (Db.table, a KeyTable) and `expires` Map. The file holds exactly the
  *   dataset of that instant.
  * - Incremental: keys are serialized in slices of at most `sliceMs` (default 3 ms) of work, with
  *   setImmediate between slices, so client batches run in between.
@@ -24,7 +24,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { currentSeq, type Db, type Keyspace, type RObject } from '../store/db.js';
+import { currentSeq, type Db, type KeyTable, type Keyspace, type RObject } from '../store/db.js';
 import { Crc64 } from './rdb/crc64.js';
 import { rewriteFunctions, rewriteKey, rewriteSelect } from './aof/rewrite.js';
 import { functionLibraries, RDB_VERSION, RdbOp, RdbWriter, saveKeyValue } from './rdb/rdb.js';
@@ -70,7 +70,7 @@ export interface SnapshotOptions {
 /** Per-db iteration state over the Maps captured at start. */
 interface DbState {
   id: number;
-  dict: Map<string, RObject>;
+  dict: KeyTable;
   expires: Map<string, number>;
   size: number;
   /** seq of the last key the iterator passed (Map order is seq order). */
@@ -89,7 +89,7 @@ export class Snapshot {
   private w = new RdbWriter(CHUNK * 2);
   private readonly crc = new Crc64();
   private readonly dbs: DbState[] = [];
-  private readonly byDict = new Map<Map<string, RObject>, DbState>();
+  private readonly byDict = new Map<KeyTable, DbState>();
   private cur = 0;
   private outDb = -1;
   /** Writing the AOF command format instead of RDB. */
@@ -121,12 +121,12 @@ export class Snapshot {
     this.startSeq = currentSeq();
     let total = 0;
     for (const db of ks.dbs) {
-      if (db.dict.size === 0) continue;
+      if (db.size === 0) continue;
       const st: DbState = {
         id: db.id,
-        dict: db.dict,
+        dict: db.table,
         expires: db.expires,
-        size: db.dict.size,
+        size: db.size,
         lastSeq: 0,
         early: new Set(),
         done: false,
@@ -134,7 +134,7 @@ export class Snapshot {
       };
       total += st.size;
       this.dbs.push(st);
-      this.byDict.set(db.dict, st);
+      this.byDict.set(db.table, st);
     }
     this.keysTotal = total;
     this.w.compress = opts.compress ?? true;
@@ -206,7 +206,7 @@ export class Snapshot {
 
   /** Copy-on-write: saves a not-yet-written key of the snapshot before it changes. */
   private readonly beforeWrite = (db: Db, key: string): void => {
-    const st = this.byDict.get(db.dict);
+    const st = this.byDict.get(db.table);
     if (st === undefined || st.done) return;
     const o = st.dict.get(key);
     if (o === undefined || o.seq > this.startSeq || o.seq <= st.lastSeq || st.early.has(key)) return;

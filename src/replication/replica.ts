@@ -847,10 +847,7 @@ export class ReplicaLink {
     ks.dbs.forEach((db, i) => {
       const src = loaded.dbs[i];
       ks.hooks.dbCleared?.(db, src);
-      db.dict = src.dict;
-      db.expires = src.expires;
-      db.avgTtl = src.avgTtl;
-      db.slots?.rebuild(db.dict.keys()); // a cluster node's per-slot index (Redis swapMainDbWithTempDb)
+      db.adoptContents(src); // and a cluster node's per-slot index (Redis swapMainDbWithTempDb)
     });
     const r = this.server.newReplayer();
     r.run(['FUNCTION', 'FLUSH', 'SYNC']);

@@ -133,7 +133,7 @@ export function getNodeByQuery(c: Client, cmd: Command, argv: string[], flags: n
       }
       // Channels of a migrating slot are served here until the slot is moved (no lookup).
       if ((migrating || importing) && !isPubsubShard) {
-        if (keyLive(db.dict.has(key), db.expires.get(key), server.keyspace.now)) existing++;
+        if (keyLive(db.hasKey(key), db.expires.get(key), server.keyspace.now)) existing++;
         else missing++;
       }
     }

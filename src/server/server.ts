@@ -1024,7 +1024,7 @@ export class KeydraServer {
             this.unblockClient(c, true);
             this.flushPropagation();
           }
-          if (!db.dict.has(key) && !st.servesMissingKey) break;
+          if (!db.hasKey(key) && !st.servesMissingKey) break;
         }
       }
     }

@@ -105,9 +105,21 @@ export class KeyspaceStats {
   evicted_keys = 0;
 }
 
+/**
+ * The keyspace table as the rest of Keydra sees it: a read-only key → RObject map (size, get, has,
+ * iteration). Iteration is in insertion order, which is seq order (RObject.seq), and iterators stay
+ * valid while the table changes (deleted keys are skipped, added ones come later): the background
+ * snapshot (src/persistence/snapshot.ts), SCAN (src/store/scan.ts) and eviction sampling rely on it.
+ * A db replaces its table object on FLUSHDB and SWAPDB, so a holder of the old one (a snapshot, a
+ * lazy free, a parked SCAN) keeps the old contents. Every change goes through Db's methods; this is
+ * the seam behind which the table's storage can change (issue 19: an off-heap table).
+ */
+export type KeyTable = ReadonlyMap<string, RObject>;
+
 /** A numbered database (SELECT index): the main dict and the expires dict. */
 export class Db {
-  dict = new Map<string, RObject>();
+  /** The main dict (key → value object); read it through `table`, change it through the methods below. */
+  private dict = new Map<string, RObject>();
   expires = new Map<string, number>();
   /** Average TTL estimate for INFO keyspace avg_ttl (ms), maintained by the active expire cycle. */
   avgTtl = 0;
@@ -125,6 +137,40 @@ export class Db {
   /** Number of keys (DBSIZE), including keys logically expired but not yet reclaimed. */
   get size(): number {
     return this.dict.size;
+  }
+
+  /** The current table, read-only (see KeyTable): a new object after clear(), swapContents(), adoptContents(). */
+  get table(): KeyTable {
+    return this.dict;
+  }
+
+  /** True if the key is in the table, logically expired or not: no expiry, no stats, no touch. */
+  hasKey(key: string): boolean {
+    return this.dict.has(key);
+  }
+
+  /**
+   * SWAPDB: exchanges this db's keys, expires and avg_ttl with `other`'s (both keep their own ids).
+   * The caller signals watched keys and blocked clients. Source: Redis 7.0 db.c dbSwapDatabases.
+   */
+  swapContents(other: Db): void {
+    [this.dict, other.dict] = [other.dict, this.dict];
+    [this.expires, other.expires] = [other.expires, this.expires];
+    [this.avgTtl, other.avgTtl] = [other.avgTtl, this.avgTtl];
+    this.slots?.rebuild(this.dict.keys());
+    other.slots?.rebuild(other.dict.keys());
+  }
+
+  /**
+   * Takes `src`'s keys, expires and avg_ttl in place of this db's (a replica's swapdb load: Redis
+   * swapMainDbWithTempDb); `src` is left sharing them and must not be used afterwards. Rebuilds the
+   * per-slot index of a cluster node.
+   */
+  adoptContents(src: Db): void {
+    this.dict = src.dict;
+    this.expires = src.expires;
+    this.avgTtl = src.avgTtl;
+    this.slots?.rebuild(this.dict.keys());
   }
 
   /**
@@ -357,7 +403,7 @@ export class Keyspace {
   /** Total number of keys in all dbs. */
   get totalKeys(): number {
     let n = 0;
-    for (const db of this.dbs) n += db.dict.size;
+    for (const db of this.dbs) n += db.size;
     return n;
   }
 }

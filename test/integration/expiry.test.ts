@@ -39,10 +39,10 @@ describe('expiry (integration)', () => {
   it('a key with PX 100 is reclaimed by the active cycle soon after 100 ms', async () => {
     await c.call('SET', 'ex:px', 'v', 'PX', '100');
     const db = server.keyspace.dbs[0];
-    assert.equal(db.dict.has('ex:px'), true);
+    assert.equal(db.hasKey('ex:px'), true);
     await sleep(40);
-    assert.equal(db.dict.has('ex:px'), true, 'still there before its time');
-    const ms = await waitFor(() => !db.dict.has('ex:px'), 3000);
+    assert.equal(db.hasKey('ex:px'), true, 'still there before its time');
+    const ms = await waitFor(() => !db.hasKey('ex:px'), 3000);
     assert.ok(ms >= 0);
     assert.equal(await c.call('EXISTS', 'ex:px'), 0);
   });

@@ -125,13 +125,13 @@ describe('BGSAVE copy-on-write covers every write path', () => {
         await new Promise((r) => setTimeout(r, 10));
       const ks = new Keyspace(16, hooks);
       decodeRdb(fs.readFileSync(join(dir, 'dump.rdb')), ks, 0);
-      const o = ks.dbs[0].dict.get('zz');
+      const o = ks.dbs[0].table.get('zz');
       assert.ok(o, 'zz is in the snapshot');
       const payload = dumpPayload(o).toString();
       // DUMP's bulk reply: $<len>\r\n<payload>\r\n
       assert.equal(`$${payload.length}\r\n${payload}\r\n`, expected.toString('latin1'));
       assert.equal(ks.dbs[0].getExpire('zz'), ttl, 'expire time');
-      assert.equal(ks.dbs[0].dict.size, 20_002);
+      assert.equal(ks.dbs[0].size, 20_002);
     });
   }
 });

@@ -383,7 +383,7 @@ describe('stream AOF rewrite commands', () => {
       assert.ok(base, manifest);
       const commands = parseResp(fs.readFileSync(join(aofDir, base)));
       for (const key of ['st', 'empty']) {
-        const o = keydra.server.keyspace.dbs[0].dict.get(key);
+        const o = keydra.server.keyspace.dbs[0].table.get(key);
         assert.ok(o && o.type === ObjType.Stream);
         const mine = rewriteStreamObject(key, o.value as Stream);
         const theirs = commands.filter((c) => c[0] !== 'SELECT' && (c[1] === key || c[2] === key));
@@ -458,7 +458,7 @@ describe('BGSAVE snapshots of streams are point-in-time', () => {
         await new Promise((r) => setTimeout(r, 25));
       const ks = new Keyspace(16, hooks);
       decodeRdb(fs.readFileSync(join(dir, 'dump.rdb')), ks);
-      const o = ks.dbs[0].dict.get('zz');
+      const o = ks.dbs[0].table.get('zz');
       assert.ok(o);
       assert.equal(Buffer.from(dumpPayload(o), 'latin1').toString('hex'), expected.toString('hex'));
     });

@@ -489,7 +489,7 @@ function replicateCommand(c: Client, argv: string[], cl: Cluster): void {
     c.error('ERR I can only replicate a master, not a replica.');
     return;
   }
-  if (me.isPrimary && (me.numSlots !== 0 || c.server.keyspace.dbs[0].dict.size !== 0)) {
+  if (me.isPrimary && (me.numSlots !== 0 || c.server.keyspace.dbs[0].size !== 0)) {
     c.error('ERR To set a master the node must be empty and without assigned slots.');
     return;
   }
@@ -591,7 +591,7 @@ function resetCommand(c: Client, argv: string[], cl: Cluster): void {
       return;
     }
   }
-  if (cl.state.myself.isPrimary && c.db.dict.size !== 0) {
+  if (cl.state.myself.isPrimary && c.db.size !== 0) {
     c.error("ERR CLUSTER RESET can't be called with master nodes containing keys");
     return;
   }
@@ -633,7 +633,7 @@ const clusterNodeSubcommands: CommandDef[] = [
   sub('slots', slotsCommand),
   sub('shards', shardsCommand),
   sub('flushslots', (c, _a, cl) => {
-    if (c.server.keyspace.dbs[0].dict.size !== 0) {
+    if (c.server.keyspace.dbs[0].size !== 0) {
       c.error('ERR DB must be empty to perform CLUSTER FLUSHSLOTS.');
       return;
     }

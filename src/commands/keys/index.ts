@@ -28,7 +28,7 @@ import {
   errUnsupportedOption,
 } from '../../errors.js';
 import type { Client } from '../../server/client.js';
-import { type Db, ObjType, RObject, TYPE_NAMES } from '../../store/db.js';
+import { type Db, type KeyTable, ObjType, RObject, TYPE_NAMES } from '../../store/db.js';
 import { lfuDecrAndReturn, lruIdleSeconds } from '../../evict/index.js';
 import { globMatch } from '../../store/glob.js';
 import { parseScanCursor, ScanCursorCache, scanMap } from '../../store/scan.js';
@@ -84,7 +84,7 @@ function delGeneric(c: Client, argv: string[], lazy: boolean): void {
   let n = 0;
   const db = c.db;
   for (let i = 1; i < argv.length; i++) {
-    const o = lazy ? db.dict.get(argv[i]) : undefined;
+    const o = lazy ? db.table.get(argv[i]) : undefined;
     if (db.delete(argv[i])) {
       if (o !== undefined) freeObjectAsync(c.server, argv[i], o);
       n++;
@@ -292,10 +292,10 @@ function copyCommand(c: Client, argv: string[]): void {
 
 /** A uniformly random key of the map, or undefined when empty. O(n) walk (no random access in a Map). */
 function randomEntry(db: Db): string | undefined {
-  const n = db.dict.size;
+  const n = db.size;
   if (n === 0) return undefined;
   let skip = Math.floor(Math.random() * n);
-  for (const k of db.dict.keys()) {
+  for (const k of db.table.keys()) {
     if (skip-- === 0) return k;
   }
   return undefined;
@@ -307,7 +307,7 @@ function randomEntry(db: Db): string | undefined {
  */
 function randomkeyCommand(c: Client, _argv: string[]): void {
   const db = c.db;
-  const allVolatile = db.dict.size === db.expires.size;
+  const allVolatile = db.size === db.expires.size;
   let tries = 100;
   for (;;) {
     const key = randomEntry(db);
@@ -351,7 +351,7 @@ function keysCommand(c: Client, argv: string[]): void {
   const hasExpires = db.expires.size !== 0;
   const mark = c.reply.deferLen();
   let n = 0;
-  for (const key of db.dict.keys()) {
+  for (const key of db.table.keys()) {
     if (!all && !globMatch(pattern, key)) continue;
     if (hasExpires && isExpired(db, key, now)) continue;
     c.reply.bulk(key);
@@ -362,7 +362,7 @@ function keysCommand(c: Client, argv: string[]): void {
 }
 
 /** Parked SCAN iterations per db. */
-const scanCaches = new WeakMap<Db, { dict: Map<string, RObject>; cache: ScanCursorCache }>();
+const scanCaches = new WeakMap<Db, { table: KeyTable; cache: ScanCursorCache }>();
 
 function seqOf(o: RObject): number {
   return o.seq;
@@ -409,9 +409,9 @@ function scanCommand(c: Client, argv: string[]): void {
   }
   const db = c.db;
   let sc = scanCaches.get(db);
-  if (sc === undefined || sc.dict !== db.dict) {
+  if (sc === undefined || sc.table !== db.table) {
     // New db, or the dict was replaced (FLUSHDB, SWAPDB): drop iterations parked on the old one.
-    sc = { dict: db.dict, cache: new ScanCursorCache() };
+    sc = { table: db.table, cache: new ScanCursorCache() };
     scanCaches.set(db, sc);
   }
   const cache = sc.cache;
@@ -419,7 +419,7 @@ function scanCommand(c: Client, argv: string[]): void {
   const now = c.server.keyspace.now;
   const next = scanMap(
     cache,
-    db.dict,
+    db.table,
     cursor,
     count,
     (key, o) => {

@@ -20,7 +20,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { estimateKeyBytes, evictorOf, noteMajorGc } from '../../evict/index.js';
 import type { KeydraServer } from '../../server/server.js';
-import { ObjType, type RObject } from '../../store/db.js';
+import { type KeyTable, ObjType, type RObject } from '../../store/db.js';
 import type { QuickList } from '../../store/quicklist.js';
 import type { Stream } from '../../store/stream.js';
 
@@ -34,7 +34,7 @@ const LIST_NODE_ELEMENTS = 128;
 /** One queued unit: a value, or a whole flushed db's dict. */
 type Job =
   | { obj: RObject; key: string }
-  | { dict: Map<string, RObject>; iter: Iterator<[string, RObject]>; count: number; counted: boolean };
+  | { dict: KeyTable; iter: Iterator<[string, RObject]>; count: number; counted: boolean };
 
 /** Lazy free state of one server. */
 export class LazyFree {
@@ -61,7 +61,7 @@ export class LazyFree {
    * synchronous flush, already gone for the client and not a lazy free for INFO; only its bytes
    * are accounted (and may lead to a GC) in the background.
    */
-  addDict(dict: Map<string, RObject>, count: number, counted = true): void {
+  addDict(dict: KeyTable, count: number, counted = true): void {
     if (counted) this.pending += count;
     this.queue.push({ dict, iter: dict.entries(), count, counted });
     this.schedule();
@@ -196,7 +196,7 @@ export function freeObjectAsync(server: KeydraServer, key: string, o: RObject): 
 }
 
 /** Frees a flushed db's dict of `count` keys in the background (Redis emptyDbAsync). */
-export function freeDictAsync(server: KeydraServer, dict: Map<string, RObject>, count: number): void {
+export function freeDictAsync(server: KeydraServer, dict: KeyTable, count: number): void {
   if (count > 0) lazyfreeOf(server).addDict(dict, count);
 }
 
@@ -205,6 +205,6 @@ export function freeDictAsync(server: KeydraServer, dict: Map<string, RObject>, 
  * their bytes are accounted as freed in the background, which may run a GC, so that
  * used_memory falls as Redis's does. Not counted as lazy freed objects.
  */
-export function accountFlushedDict(server: KeydraServer, dict: Map<string, RObject>, count: number): void {
+export function accountFlushedDict(server: KeydraServer, dict: KeyTable, count: number): void {
   if (count > 0) lazyfreeOf(server).addDict(dict, count, false);
 }

@@ -77,7 +77,7 @@ function memoryStatsCommand(c: Client, _argv: string[]): void {
   const { used, startup, dataset, allocated, active, resident, rss } = memoryFigures(server);
   const mu = { rss };
   const keys = server.keyspace.totalKeys;
-  const dbs = server.keyspace.dbs.filter((d) => d.dict.size > 0);
+  const dbs = server.keyspace.dbs.filter((d) => d.size > 0);
   const fields: [string, number | string][] = [
     ['peak.allocated', ev.peak],
     ['total.allocated', used],
@@ -121,7 +121,7 @@ function memoryStatsCommand(c: Client, _argv: string[]): void {
     c.reply.bulk(`db.${db.id}`);
     c.reply.mapLen(3);
     c.reply.bulk('overhead.hashtable.main');
-    c.reply.integer(db.dict.size * MAP_ENTRY_BYTES);
+    c.reply.integer(db.size * MAP_ENTRY_BYTES);
     c.reply.bulk('overhead.hashtable.expires');
     // An expires entry: the Map entry plus the boxed double of the ms timestamp (> 2^31).
     c.reply.integer(db.expires.size * (MAP_ENTRY_BYTES + 16));

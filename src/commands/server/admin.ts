@@ -35,7 +35,7 @@ function flushArgs(c: Client, argv: string[]): boolean | null {
  * old keys go to the background free (Redis emptyDbAsync). @returns keys removed.
  */
 function flushDb(c: Client, db: Db, async: boolean): number {
-  const old = db.dict;
+  const old = db.table;
   const n = db.clear();
   if (async) freeDictAsync(c.server, old, n);
   else accountFlushedDict(c.server, old, n);
@@ -94,11 +94,9 @@ function swapdbCommand(c: Client, argv: string[]): void {
     // Every watched key of both dbs is touched (Redis touchAllWatchedKeysInDb).
     hooks.dbCleared?.(x, y);
     hooks.dbCleared?.(y, x);
-    [x.dict, y.dict] = [y.dict, x.dict];
-    [x.expires, y.expires] = [y.expires, x.expires];
-    [x.avgTtl, y.avgTtl] = [y.avgTtl, x.avgTtl];
-    for (const key of x.dict.keys()) c.server.signalKeyAsReady(x, key);
-    for (const key of y.dict.keys()) c.server.signalKeyAsReady(y, key);
+    x.swapContents(y);
+    for (const key of x.table.keys()) c.server.signalKeyAsReady(x, key);
+    for (const key of y.table.keys()) c.server.signalKeyAsReady(y, key);
   }
   c.server.dirty++;
   c.reply.ok();

@@ -109,9 +109,9 @@ function xorObjectDigest(db: Db, key: string, digest: Buffer, o: RObject): void 
 function datasetDigest(server: KeydraServer): string {
   const final = Buffer.alloc(20);
   for (const db of server.keyspace.dbs) {
-    if (db.dict.size === 0) continue;
+    if (db.size === 0) continue;
     mixDigest(final, u32be(db.id));
-    for (const [key, o] of db.dict) {
+    for (const [key, o] of db.table) {
       const d = Buffer.alloc(20);
       mixDigest(d, L1(key));
       xorObjectDigest(db, key, d, o);
@@ -140,7 +140,7 @@ const addresses = new WeakMap<RObject, number>();
 /** DEBUG OBJECT key: Redis's one-line status about the value. */
 function debugObject(c: Client, key: string): void {
   // The dict as it is, an expired key not yet reclaimed included (debug.c: dictFind, no lazy expiry).
-  const o = c.db.dict.get(key);
+  const o = c.db.table.get(key);
   if (o === undefined) {
     c.error('ERR no such key');
     return;

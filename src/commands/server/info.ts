@@ -269,8 +269,8 @@ function sectionLines(server: KeydraServer, name: string): string[] {
     case 'keyspace': {
       const out: string[] = [];
       for (const db of server.keyspace.dbs) {
-        if (db.dict.size === 0) continue;
-        out.push(`db${db.id}:keys=${db.dict.size},expires=${db.expires.size},avg_ttl=${Math.round(db.avgTtl)}`);
+        if (db.size === 0) continue;
+        out.push(`db${db.id}:keys=${db.size},expires=${db.expires.size},avg_ttl=${Math.round(db.avgTtl)}`);
       }
       return out;
     }

@@ -33,7 +33,7 @@ function watchMap(server: KeydraServer): Map<string, Set<Client>> {
       if (set === undefined) return;
       for (const c of set) {
         // A key already expired when watched that is now deleted: logically no change (touchWatchedKey).
-        if (c.watchedStale?.has(k) && !db.dict.has(key)) c.watchedStale.delete(k);
+        if (c.watchedStale?.has(k) && !db.hasKey(key)) c.watchedStale.delete(k);
         else c.dirtyCas = true;
       }
     });
@@ -47,8 +47,8 @@ function watchMap(server: KeydraServer): Map<string, Set<Client>> {
       for (const [k, set] of map) {
         if (!k.startsWith(prefix)) continue;
         const key = k.slice(prefix.length);
-        const inEmptied = db.dict.has(key);
-        const inReplacement = replacedWith?.dict.has(key) ?? false;
+        const inEmptied = db.hasKey(key);
+        const inReplacement = replacedWith?.hasKey(key) ?? false;
         if (!inEmptied && !inReplacement) continue;
         for (const c of set) {
           if (c.watchedStale?.has(k)) {
@@ -208,7 +208,7 @@ function watchCommand(c: Client, argv: string[]): void {
     // No lookup (which would expire the key): a key past its expire is watched as stale
     // (Redis watchForKey: keyIsExpired), one with a future expire is checked again at EXEC.
     const when = c.db.expires.get(argv[i]);
-    if (when !== undefined && c.db.dict.has(argv[i])) {
+    if (when !== undefined && c.db.hasKey(argv[i])) {
       if (when <= c.server.keyspace.now) (c.watchedStale ??= new Set()).add(k);
       else (c.watchedExpiring ??= []).push([c.db.id, argv[i]]);
     }

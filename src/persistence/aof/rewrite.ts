@@ -104,9 +104,9 @@ export function encodeAofBase(ks: Keyspace): Buffer {
   const w = new RdbWriter(1 << 16);
   rewriteFunctions(w, ks);
   for (const db of ks.dbs) {
-    if (db.dict.size === 0) continue;
+    if (db.size === 0) continue;
     rewriteSelect(w, db.id);
-    for (const [key, o] of db.dict) {
+    for (const [key, o] of db.table) {
       const e = db.expires.size === 0 ? undefined : db.expires.get(key);
       rewriteKey(w, key, o, e === undefined ? -1 : e);
     }

@@ -449,14 +449,14 @@ export function encodeRdb(ks: Keyspace, opts: RdbSaveOptions = {}): Buffer {
     w.string(code);
   }
   for (const db of ks.dbs) {
-    if (db.dict.size === 0) continue;
+    if (db.size === 0) continue;
     w.byte(RdbOp.SelectDb);
     w.len(db.id);
     w.byte(RdbOp.ResizeDb);
-    w.len(db.dict.size);
+    w.len(db.size);
     w.len(db.expires.size);
     const expires = db.expires;
-    for (const [key, o] of db.dict) {
+    for (const [key, o] of db.table) {
       const e = expires.size === 0 ? undefined : expires.get(key);
       saveKeyValue(w, key, o, e === undefined ? -1 : e);
     }
@@ -581,7 +581,7 @@ export function* decodeRdbSteps(
         const o = loadObject(r, op);
         if (expire >= 0 && expire < now) info.expiredSkipped++;
         else {
-          if (!allowDup && db.dict.has(key)) r.fail(`RDB has duplicated key '${key}' in DB ${db.id}`);
+          if (!allowDup && db.hasKey(key)) r.fail(`RDB has duplicated key '${key}' in DB ${db.id}`);
           db.deleteKey(key);
           db.add(key, o);
           if (expire >= 0) db.setExpire(key, expire);

@@ -76,7 +76,7 @@ describe('keyspace memory layout', () => {
     for (let i = base; i < base + n; i++) db.add(fresh(`key:${i}`), new RObject(ObjType.String, fresh(`value:${i}`)));
     const per = (heapUsed() - before) / n;
     const key = `key:${base}`;
-    const est = estimateKeyBytes(key, db.dict.get(key) as RObject);
+    const est = estimateKeyBytes(key, db.table.get(key) as RObject);
     console.log(`# heap per key:N → value:N key: measured ${per.toFixed(1)} B, estimated ${est} B`);
     assert.ok(per > est * 0.8 && per < est * 1.2, `measured ${per.toFixed(1)} B vs estimate ${est} B`);
   });

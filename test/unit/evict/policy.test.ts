@@ -28,11 +28,11 @@ function put(s: KeydraServer, key: string, ttlMs?: number): RObject {
 /** Evicts until nothing may be evicted; returns the evicted keys in order. */
 function drain(s: KeydraServer, policy: string): string[] {
   const db = s.keyspace.dbs[0];
-  const before = new Set(db.dict.keys());
+  const before = new Set(db.table.keys());
   const order: string[] = [];
   while (evictorOf(s).evictOne(policy)) {
     for (const k of before) {
-      if (!db.dict.has(k)) {
+      if (!db.hasKey(k)) {
         order.push(k);
         before.delete(k);
       }
@@ -49,7 +49,7 @@ describe('eviction policies', () => {
       for (let i = 0; i < 10; i++) put(s, `v:${i}`, 100000 + i);
       const evicted = drain(s, policy);
       assert.deepEqual([...evicted].sort(), Array.from({ length: 10 }, (_, i) => `v:${i}`).sort());
-      assert.equal(s.keyspace.dbs[0].dict.size, 40);
+      assert.equal(s.keyspace.dbs[0].size, 40);
       assert.equal(s.keyspace.stats.evicted_keys, 10);
     });
   }

@@ -129,9 +129,9 @@ describe('rdb files', () => {
     const info = decodeRdb(Buffer.from(img), ks2);
     assert.equal(info.keys, 4);
     assert.equal(info.expiredSkipped, 1);
-    assert.equal(ks2.dbs[0].dict.get('\x00\xff\r\n')?.value, 'x'.repeat(1000));
+    assert.equal(ks2.dbs[0].table.get('\x00\xff\r\n')?.value, 'x'.repeat(1000));
     assert.equal(ks2.dbs[0].getExpire('ttl'), now + 100000);
-    assert.equal(ks2.dbs[15].dict.get('b')?.value, '\x80'.repeat(70000));
+    assert.equal(ks2.dbs[15].table.get('b')?.value, '\x80'.repeat(70000));
     assert.equal(info.aux.get('redis-ver'), '7.0.15');
   });
   it('rejects bad checksum, truncation and bad signature with an offset', () => {

@@ -23,7 +23,7 @@ const FIXTURE = join(process.cwd(), 'test', 'fixtures', 'redis7-alltypes.rdb');
 function snapshot(ks: Keyspace): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const db of ks.dbs) {
-    for (const [k, o] of db.dict) {
+    for (const [k, o] of db.table) {
       let v: unknown;
       if (o.type === ObjType.String) v = o.value;
       else if (o.type === ObjType.List) v = [...(o.value as QuickList)];

@@ -222,7 +222,7 @@ describe('redis-server 7.0 stream fixture', () => {
     const ks = new Keyspace(16, hooks);
     const info = decodeRdb(fs.readFileSync(FIXTURE), ks);
     const get = (k: string, db = 0) => {
-      const o = ks.dbs[db].dict.get(k);
+      const o = ks.dbs[db].table.get(k);
       assert.ok(o && o.type === ObjType.Stream, k);
       return o.value as Stream;
     };

@@ -23,8 +23,8 @@ test('setString: new key gets a new seq and fires beforeWrite, keyModified, keyA
   const { db, modified, added, before } = setup();
   assert.equal(db.setString('a', '1'), false);
   assert.equal(db.setString('b', '2'), false);
-  const a = db.dict.get('a');
-  const b = db.dict.get('b');
+  const a = db.table.get('a');
+  const b = db.table.get('b');
   assert.ok(a !== undefined && b !== undefined);
   assert.equal(a.type, ObjType.String);
   assert.ok(b.seq > a.seq && a.seq > 0);
@@ -36,10 +36,10 @@ test('setString: new key gets a new seq and fires beforeWrite, keyModified, keyA
 test('setString: existing string key is overwritten in place (same object and seq), TTL removed unless keepTtl', () => {
   const { db, modified, added, before } = setup();
   db.setString('a', '1');
-  const o = db.dict.get('a');
+  const o = db.table.get('a');
   db.setExpire('a', Date.now() + 100000);
   assert.equal(db.setString('a', '2', true), true);
-  assert.equal(db.dict.get('a'), o);
+  assert.equal(db.table.get('a'), o);
   assert.equal(o?.value, '2');
   assert.notEqual(db.getExpire('a'), -1);
   assert.equal(db.setString('a', '3'), true);
@@ -53,9 +53,9 @@ test('setString: existing string key is overwritten in place (same object and se
 test('setString: a key of another type is replaced by a string, keeping its seq', () => {
   const { db } = setup();
   db.setKey('z', new RObject(ObjType.Hash, new Map()));
-  const seq = db.dict.get('z')?.seq;
+  const seq = db.table.get('z')?.seq;
   assert.equal(db.setString('z', 'v'), true);
-  const o = db.dict.get('z');
+  const o = db.table.get('z');
   assert.equal(o?.type, ObjType.String);
   assert.equal(o?.value, 'v');
   assert.equal(o?.seq, seq);

@@ -63,18 +63,18 @@ test('Db keeps db 0 slot index equal to its keys through every write path (rando
     if (op < 0.25) db.setString(k, 'v');
     else if (op < 0.4) db.setKey(k, new RObject(ObjType.List, []));
     else if (op < 0.5) {
-      if (!db.dict.has(k)) db.add(k, new RObject(ObjType.String, 'x'));
+      if (!db.hasKey(k)) db.add(k, new RObject(ObjType.String, 'x'));
     } else if (op < 0.7) db.delete(k);
     else if (op < 0.8) {
       // An expired key removed lazily on lookup.
-      if (db.dict.has(k)) {
+      if (db.hasKey(k)) {
         db.setExpire(k, ks.now - 1);
         assert.equal(db.lookupRead(k), undefined);
       }
     } else if (op < 0.95) db.setString(k, 'w', true);
     else if (op < 0.952) db.clear();
   }
-  const want = recount(db.dict.keys());
+  const want = recount(db.table.keys());
   const idx = db.slots!;
   assert.equal(idx.size, db.size);
   for (let s = 0; s < 16384; s++) {
