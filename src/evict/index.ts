@@ -97,10 +97,17 @@ export function lruIdleSeconds(lru: number, nowMs: number): number {
 }
 
 /**
- * Heap bytes of a Map entry of the keyspace (V8 OrderedHashMap: key, value and chain words plus
- * half a bucket word = 28 bytes at full load; tables double, measured 29.4 B at 1M keys).
+ * Bytes of a keyspace table entry besides the key's own bytes (src/store/keyTable.ts): hash,
+ * offset and length (12 B, arrays doubling: ~16 B), index slot (4 B at a load of 3/8 to 3/4:
+ * ~7 B) and the value object's pointer (8 B). Measured with the key bytes: 37.7 B outside the
+ * heap plus 8 B in it per key:N key at 1M keys.
  */
-export const MAP_ENTRY_BYTES = 32;
+export const TABLE_ENTRY_BYTES = 32;
+
+/** Bytes a key's name takes in the table's slab (its length; the slab doubles, so ~1.5× on average). */
+function keyBytes(len: number): number {
+  return Math.ceil(len * 1.5);
+}
 /** Heap bytes of an RObject (header of 3 words + 3 fields; measured, see src/store/db.ts). */
 const ROBJECT_BYTES = 48;
 
@@ -110,13 +117,14 @@ export function stringBytes(len: number): number {
 }
 
 /**
- * Estimated heap bytes a key holds (V8, 64-bit): Map entry, RObject, key and value strings
- * (calibrated against heap growth: 1M keys key:N → value:N measure 137.7 B/key, this gives 144);
+ * Estimated bytes a key holds (V8 heap, 64-bit, plus the keyspace table outside it): table entry,
+ * RObject, key bytes and value string (calibrated: 1M keys key:N → value:N measure 128.6 B/key of
+ * heap and table, this gives 129, test/unit/evict/layout.test.ts);
  * for collections elements × (per-element overhead + average sampled element length).
  * @param samples elements sampled for collections (0: all), as MEMORY USAGE SAMPLES.
  */
 export function estimateKeyBytes(key: string, o: RObject, samples = 5): number {
-  let n = MAP_ENTRY_BYTES + ROBJECT_BYTES + stringBytes(key.length);
+  let n = TABLE_ENTRY_BYTES + ROBJECT_BYTES + keyBytes(key.length);
   if (o.type === ObjType.String) {
     const v = o.value;
     return n + (typeof v === 'string' ? stringBytes(v.length) : 16);
@@ -138,11 +146,11 @@ export function estimateKeyBytes(key: string, o: RObject, samples = 5): number {
 }
 
 /**
- * Heap bytes that become garbage when a key is deleted: estimateKeyBytes without the Map entry
- * (a deleted entry's slot stays in the table until it is rebuilt).
+ * Bytes that become garbage when a key is deleted: estimateKeyBytes without the table entry and
+ * the key's slab bytes (they stay until the table compacts).
  */
 function freedKeyBytes(key: string, o: RObject): number {
-  return estimateKeyBytes(key, o, 1) - MAP_ENTRY_BYTES;
+  return estimateKeyBytes(key, o, 1) - TABLE_ENTRY_BYTES - keyBytes(key.length);
 }
 
 function elementBytes(e: unknown): number {

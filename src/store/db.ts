@@ -7,6 +7,7 @@
  * Source: Redis 7.0 `db.c` (lookupKey, dbAdd, setKey, dbDelete, expireIfNeeded).
  */
 
+import { SlabKeyTable } from './keyTable.js';
 import type { SlotIndex } from './slotIndex.js';
 
 /** Value types, numbered as Redis's OBJ_* constants (also RDB's type families). */
@@ -119,7 +120,7 @@ export type KeyTable = ReadonlyMap<string, RObject>;
 /** A numbered database (SELECT index): the main dict and the expires dict. */
 export class Db {
   /** The main dict (key → value object); read it through `table`, change it through the methods below. */
-  private dict = new Map<string, RObject>();
+  private dict = new SlabKeyTable();
   expires = new Map<string, number>();
   /** Average TTL estimate for INFO keyspace avg_ttl (ms), maintained by the active expire cycle. */
   avgTtl = 0;
@@ -142,6 +143,16 @@ export class Db {
   /** The current table, read-only (see KeyTable): a new object after clear(), swapContents(), adoptContents(). */
   get table(): KeyTable {
     return this.dict;
+  }
+
+  /** Bytes of the table's own structures (index, entry arrays, key slab, value pointers), exact. */
+  get tableBytes(): number {
+    return this.dict.externalBytes + 8 * this.dict.size;
+  }
+
+  /** A uniformly random key (logically expired or not), O(1) expected; undefined when empty. */
+  randomKey(): string | undefined {
+    return this.dict.randomKey();
   }
 
   /** True if the key is in the table, logically expired or not: no expiry, no stats, no touch. */
@@ -341,7 +352,7 @@ export class Db {
   clear(): number {
     const n = this.dict.size;
     if (n > 0) this.ks.hooks.dbCleared?.(this);
-    this.dict = new Map();
+    this.dict = new SlabKeyTable();
     this.expires = new Map();
     this.avgTtl = 0;
     if (this.slots !== null) this.slots.clear();

@@ -108,7 +108,7 @@ export function scanMap<K, V>(
       }
     }
   }
-  const isMap = coll instanceof Map;
+  const isMap = !(coll instanceof Set); // a Map or the keyspace table (KeyTable)
   let n = 0;
   if (pending !== null) {
     const k = pending[0];

@@ -290,17 +290,6 @@ function copyCommand(c: Client, argv: string[]): void {
 
 // ---- RANDOMKEY, KEYS, SCAN ----------------------------------------------------------------
 
-/** A uniformly random key of the map, or undefined when empty. O(n) walk (no random access in a Map). */
-function randomEntry(db: Db): string | undefined {
-  const n = db.size;
-  if (n === 0) return undefined;
-  let skip = Math.floor(Math.random() * n);
-  for (const k of db.table.keys()) {
-    if (skip-- === 0) return k;
-  }
-  return undefined;
-}
-
 /**
  * RANDOMKEY: a random live key or nil (Redis dbRandomKey: expired picks are reclaimed and retried;
  * as a replica where every key is volatile, gives up after 100 tries and returns the last pick).
@@ -310,7 +299,7 @@ function randomkeyCommand(c: Client, _argv: string[]): void {
   const allVolatile = db.size === db.expires.size;
   let tries = 100;
   for (;;) {
-    const key = randomEntry(db);
+    const key = db.randomKey();
     if (key === undefined) {
       c.reply.nullBulk();
       return;

@@ -25,6 +25,12 @@ function heapUsed(): number {
   return v8.getHeapStatistics().used_heap_size;
 }
 
+/** V8 heap plus ArrayBuffer bytes (the keyspace table's arrays and slab) after two full GCs. */
+function memoryUsed(): number {
+  const h = heapUsed();
+  return h + process.memoryUsage().arrayBuffers;
+}
+
 /** A latin1 string with its own storage, as the RESP parser produces (Buffer.latin1Slice). */
 function fresh(s: string): string {
   return Buffer.from(s, 'latin1').toString('latin1');
@@ -65,19 +71,19 @@ describe('keyspace memory layout', () => {
     assert.ok(keep.length === n && per <= 52, `RObject ${per.toFixed(1)} B`);
   });
 
-  it('heap growth per small string key is close to estimateKeyBytes', () => {
+  it('heap and table growth per small string key is close to estimateKeyBytes', () => {
     const s = new KeydraServer(commandTable, new Config());
     const db = s.keyspace.dbs[0];
     // 260,000 keys nearly fill a Map table of 2^18 entries, as 1M keys do one of 2^20.
     const n = 260_000;
     const base = 5_000_000;
-    heapUsed();
-    const before = heapUsed();
+    memoryUsed();
+    const before = memoryUsed();
     for (let i = base; i < base + n; i++) db.add(fresh(`key:${i}`), new RObject(ObjType.String, fresh(`value:${i}`)));
-    const per = (heapUsed() - before) / n;
+    const per = (memoryUsed() - before) / n;
     const key = `key:${base}`;
     const est = estimateKeyBytes(key, db.table.get(key) as RObject);
-    console.log(`# heap per key:N → value:N key: measured ${per.toFixed(1)} B, estimated ${est} B`);
+    console.log(`# heap + table bytes per key:N → value:N key: measured ${per.toFixed(1)} B, estimated ${est} B`);
     assert.ok(per > est * 0.8 && per < est * 1.2, `measured ${per.toFixed(1)} B vs estimate ${est} B`);
   });
 });

@@ -1,0 +1,138 @@
+/**
+ * SlabKeyTable against a JS Map as the model: same contents, same insertion order, and live
+ * iterators that survive inserts, deletes, overwrites and compactions the way Map iterators do.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ObjType, RObject } from '../../../src/store/db.js';
+import { SlabKeyTable } from '../../../src/store/keyTable.js';
+
+/** A small deterministic PRNG (mulberry32) so a failure replays. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const obj = (v: string) => new RObject(ObjType.String, v);
+
+describe('SlabKeyTable', () => {
+  it('matches a Map under random sets, overwrites and deletes (contents and order)', () => {
+    for (const seed of [1, 2, 3]) {
+      const r = rng(seed);
+      const t = new SlabKeyTable();
+      const m = new Map<string, RObject>();
+      for (let step = 0; step < 30000; step++) {
+        const key = `k:${Math.floor(r() * 2000)}${r() < 0.1 ? '\x00\xff\r\n' : ''}`;
+        const op = r();
+        if (op < 0.5) {
+          const o = obj(String(step));
+          t.set(key, o);
+          m.set(key, o);
+        } else if (op < 0.85) assert.equal(t.delete(key), m.delete(key));
+        else assert.equal(t.get(key), m.get(key));
+        assert.equal(t.size, m.size);
+      }
+      assert.deepEqual([...t.keys()], [...m.keys()]);
+      assert.deepEqual([...t.entries()], [...m.entries()]);
+      for (const k of m.keys()) assert.equal(t.has(k), true);
+      assert.equal(t.has('absent'), false);
+      assert.equal(t.get(''), undefined);
+    }
+  });
+
+  it('the empty key and binary keys are keys like any other', () => {
+    const t = new SlabKeyTable();
+    const keys = ['', '\x00', '\x00\x00', '\xff'.repeat(300), 'a'.repeat(100000)];
+    for (const k of keys) t.set(k, obj(k));
+    for (const k of keys) assert.equal(t.get(k)?.value, k);
+    assert.deepEqual([...t.keys()], keys);
+    assert.throws(() => t.set('\u263a', obj('x')), /latin1/);
+    assert.equal(t.size, keys.length);
+  });
+
+  it('live iterators visit every key present throughout exactly once, across compactions', () => {
+    const r = rng(7);
+    const t = new SlabKeyTable();
+    const m = new Map<string, RObject>();
+    for (let i = 0; i < 5000; i++) {
+      t.set(`s:${i}`, obj('x'));
+      m.set(`s:${i}`, obj('x'));
+    }
+    const it = t.keys();
+    const mit = m.keys();
+    const seen: string[] = [];
+    const mseen: string[] = [];
+    let churn = 0;
+    for (;;) {
+      const a = it.next();
+      const b = mit.next();
+      assert.equal(a.done, b.done);
+      if (a.done) break;
+      seen.push(a.value);
+      mseen.push(b.value as string);
+      // Heavy churn between steps: deletes ahead and behind, re-adds, new keys (forcing compactions).
+      for (let j = 0; j < 5 && seen.length < 20000; j++) {
+        const k = `s:${Math.floor(r() * 5000)}`;
+        if (r() < 0.6) {
+          t.delete(k);
+          m.delete(k);
+        } else {
+          t.set(k, obj('y'));
+          m.set(k, obj('y'));
+        }
+        if (seen.length > 3000) continue; // new keys only early on, or the iteration never ends
+        const n = `n:${churn++}`;
+        t.set(n, obj('z'));
+        m.set(n, obj('z'));
+        if (r() < 0.7) {
+          t.delete(n);
+          m.delete(n);
+        }
+      }
+    }
+    assert.deepEqual(seen, mseen);
+    assert.deepEqual([...t.keys()], [...m.keys()]);
+    // A finished iterator stays finished, as a Map iterator.
+    t.set('after', obj('x'));
+    assert.equal(it.next().done, true);
+  });
+
+  it('space of deleted keys is reclaimed: churn does not grow the table without bound', () => {
+    const t = new SlabKeyTable();
+    for (let i = 0; i < 1000; i++) t.set(`base:${i}`, obj('v'));
+    let early = 0;
+    for (let round = 0; round < 50; round++) {
+      for (let i = 0; i < 1000; i++) t.set(`tmp:${round}:${i}`, obj('v'));
+      for (let i = 0; i < 1000; i++) assert.equal(t.delete(`tmp:${round}:${i}`), true);
+      if (round === 2) early = t.externalBytes;
+    }
+    assert.equal(t.size, 1000);
+    // Sized by the peak (2000 keys), not by the 51,000 keys inserted over time.
+    assert.ok(t.externalBytes <= early * 1.5, `${t.externalBytes} bytes after 50 rounds, ${early} after 3`);
+    for (let i = 0; i < 1000; i++) assert.equal(t.get(`base:${i}`)?.value, 'v');
+  });
+  it('randomKey picks every live key, also after most keys were deleted (a compaction on delete)', () => {
+    const t = new SlabKeyTable();
+    assert.equal(t.randomKey(), undefined);
+    for (let i = 0; i < 1000; i++) t.set(`r:${i}`, obj('v'));
+    const it = t.keys();
+    for (let i = 0; i < 500; i++) it.next();
+    for (let i = 0; i < 1000; i++) if (i % 100 !== 7) t.delete(`r:${i}`);
+    assert.equal(t.size, 10);
+    // The iterator parked halfway goes on with the keys after it: r:507, r:607, ...
+    assert.deepEqual([...it], ['r:507', 'r:607', 'r:707', 'r:807', 'r:907']);
+    const seen = new Map<string, number>();
+    for (let i = 0; i < 5000; i++) {
+      const k = t.randomKey() as string;
+      seen.set(k, (seen.get(k) ?? 0) + 1);
+    }
+    assert.deepEqual([...seen.keys()].sort(), [...t.keys()].sort());
+    for (const n of seen.values()) assert.ok(n > 300 && n < 700, `picked ${n} of 5000 times`);
+  });
+});
