@@ -27,6 +27,7 @@ import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks
 import type { Config } from '../config/config.js';
 import type { Keyspace } from '../store/db.js';
 import { type Db, lruClock, ObjType, type RObject } from '../store/db.js';
+import { INLINE_MAX } from '../store/keyTable.js';
 
 /** The server as eviction sees it (EvictionHost implements it): src/evict imports no server code. */
 export interface EvictionHost {
@@ -97,17 +98,17 @@ export function lruIdleSeconds(lru: number, nowMs: number): number {
 }
 
 /**
- * Bytes of a keyspace table entry besides the key's own bytes (src/store/keyTable.ts): hash,
- * offset and length (12 B, arrays doubling: ~16 B), index slot (4 B at a load of 3/8 to 3/4:
- * ~7 B) and the value object's pointer (8 B). Measured with the key bytes: 37.7 B outside the
- * heap plus 8 B in it per key:N key at 1M keys.
+ * Bytes of a keyspace table entry besides its slab bytes (src/store/keyTable.ts): hash, offset,
+ * key and value lengths, metadata (5 × 4 B) and seq (8 B), ×~4/3 as the arrays double; an index
+ * slot (4 B at a load of 3/8 to 3/4: ~7 B); the value object's pointer (8 B).
  */
-export const TABLE_ENTRY_BYTES = 32;
+export const TABLE_ENTRY_BYTES = 48;
 
-/** Bytes a key's name takes in the table's slab (its length; the slab doubles, so ~1.5× on average). */
-function keyBytes(len: number): number {
-  return Math.ceil(len * 1.5);
+/** Slab bytes of `len` bytes of key (and inline value): the slab doubles, ~1.4× on average. */
+function slabBytes(len: number): number {
+  return Math.ceil(len * 1.4);
 }
+
 /** Heap bytes of an RObject (header of 3 words + 3 fields; measured, see src/store/db.ts). */
 const ROBJECT_BYTES = 48;
 
@@ -118,17 +119,18 @@ export function stringBytes(len: number): number {
 
 /**
  * Estimated bytes a key holds (V8 heap, 64-bit, plus the keyspace table outside it): table entry,
- * RObject, key bytes and value string (calibrated: 1M keys key:N → value:N measure 128.6 B/key of
- * heap and table, this gives 129, test/unit/evict/layout.test.ts);
+ * key and small string value bytes, or RObject, key bytes and value (calibrated: 1M keys
+ * key:N → value:N measure 80.9 B/key of heap and table, this gives 82, test/unit/evict/layout.test.ts);
  * for collections elements × (per-element overhead + average sampled element length).
  * @param samples elements sampled for collections (0: all), as MEMORY USAGE SAMPLES.
  */
 export function estimateKeyBytes(key: string, o: RObject, samples = 5): number {
-  let n = TABLE_ENTRY_BYTES + ROBJECT_BYTES + keyBytes(key.length);
-  if (o.type === ObjType.String) {
-    const v = o.value;
-    return n + (typeof v === 'string' ? stringBytes(v.length) : 16);
+  const sv = o.value;
+  if (o.type === ObjType.String && typeof sv === 'string' && sv.length <= INLINE_MAX) {
+    return TABLE_ENTRY_BYTES + slabBytes(key.length + sv.length); // kept inline, no object
   }
+  let n = TABLE_ENTRY_BYTES + ROBJECT_BYTES + slabBytes(key.length);
+  if (o.type === ObjType.String) return n + (typeof sv === 'string' ? stringBytes(sv.length) : 16);
   const v = o.value as { size?: number; length?: number; [Symbol.iterator]?: () => Iterator<unknown> };
   const count = typeof v.size === 'number' ? v.size : typeof v.length === 'number' ? v.length : 0;
   let avg = 16;
@@ -146,11 +148,13 @@ export function estimateKeyBytes(key: string, o: RObject, samples = 5): number {
 }
 
 /**
- * Bytes that become garbage when a key is deleted: estimateKeyBytes without the table entry and
- * the key's slab bytes (they stay until the table compacts).
+ * Heap bytes that become garbage when a key is deleted: its value object (an inline string has
+ * none; the table entry and slab bytes stay until the table compacts).
  */
 function freedKeyBytes(key: string, o: RObject): number {
-  return estimateKeyBytes(key, o, 1) - TABLE_ENTRY_BYTES - keyBytes(key.length);
+  const v = o.value;
+  if (o.type === ObjType.String && typeof v === 'string' && v.length <= INLINE_MAX) return 0;
+  return estimateKeyBytes(key, o, 1) - TABLE_ENTRY_BYTES - slabBytes(key.length);
 }
 
 function elementBytes(e: unknown): number {

@@ -29,9 +29,14 @@
  * Sources: Redis 7.0 dict.c (the roles: lookup, add, delete, iteration safe against changes);
  * linear probing with backward-shift deletion (Knuth, TAOCP vol. 3, 6.4, Algorithm R).
  */
-import type { RObject } from './db.js';
+import { ObjType, RObject } from './robject.js';
 
 const MIN_ENTRIES = 8;
+/**
+ * Largest string value kept inline in the slab, bytes: Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT
+ * (a robj and its sds in one allocation). Longer strings and every other type stay RObjects.
+ */
+export const INLINE_MAX = 44;
 const MIN_SLAB = 256;
 /** Largest slab (bytes): Node's Buffer limit with 32-bit offsets. */
 const MAX_SLAB = 2 ** 32 - 1;
@@ -98,7 +103,16 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
   private hashes = new Int32Array(MIN_ENTRIES);
   private offs = new Uint32Array(MIN_ENTRIES);
   private lens = new Int32Array(MIN_ENTRIES);
+  /** Length of an inline string value (its bytes follow the key's in the slab); -1: the value is objs[id]. */
+  private vlens = new Int32Array(MIN_ENTRIES);
+  /** RObject.bits (type, eviction metadata, raw flag) of an inline value. */
+  private metas = new Int32Array(MIN_ENTRIES);
+  /** RObject.seq of an inline value. */
+  private seqs = new Float64Array(MIN_ENTRIES);
   private objs: (RObject | undefined)[] = [];
+  /** The last value object built for an inline entry by get(), and its id (see touched()). */
+  private lastObj: RObject | null = null;
+  private lastId = -1;
   /** Entry ids in use: [0, top). */
   private top = 0;
   private live = 0;
@@ -116,7 +130,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
 
   /** Bytes this table holds outside V8's heap (index, entry arrays, slab), for used_memory. */
   get externalBytes(): number {
-    return this.index.byteLength + this.hashes.byteLength * 3 + this.slab.length;
+    return this.index.byteLength + this.hashes.byteLength * 5 + this.seqs.byteLength + this.slab.length;
   }
 
   /** Index slot holding `key`, or ~(the empty slot where it would go). */
@@ -141,10 +155,36 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     return true;
   }
 
-  /** The value object of `key`, or undefined. */
+  /**
+   * The value object of `key`, or undefined. For an inline string it is built from the slab; a
+   * change to it reaches the table only through set() (or touched() for its eviction metadata).
+   */
   get(key: string): RObject | undefined {
     const i = this.find(key, hashKey(key));
-    return i < 0 ? undefined : this.objs[this.index[i] - 1];
+    if (i < 0) return undefined;
+    const id = this.index[i] - 1;
+    if (this.vlens[id] < 0) return this.objs[id];
+    const o = this.inlineObj(id);
+    this.lastObj = o;
+    this.lastId = id;
+    return o;
+  }
+
+  /**
+   * Stores `o`'s eviction metadata (RObject.bits) back into the table when `o` is the inline
+   * value object the last get() built (Db's LRU/LFU touch after a lookup). Other objects are the
+   * table's own and need nothing.
+   */
+  touched(o: RObject): void {
+    if (o === this.lastObj) this.metas[this.lastId] = o.bits;
+  }
+
+  private inlineObj(id: number): RObject {
+    const off = this.offs[id] + this.lens[id];
+    const o = new RObject(ObjType.String, this.slab.latin1Slice(off, off + this.vlens[id]));
+    o.bits = this.metas[id];
+    o.seq = this.seqs[id];
+    return o;
   }
 
   /** True if `key` is in the table. */
@@ -152,30 +192,73 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     return this.find(key, hashKey(key)) >= 0;
   }
 
-  /** Inserts `key` (at the end of the order) or replaces its value object (keeping its place). */
+  /**
+   * Inserts `key` (at the end of the order) or replaces its value (keeping its place). A string
+   * value of at most INLINE_MAX bytes is copied into the slab with its bits and seq; any other
+   * value object is kept as is.
+   */
   set(key: string, o: RObject): this {
     const h = hashKey(key);
     let i = this.find(key, h);
+    const v = o.value;
+    const vlen = (o.bits & 7) === ObjType.String && typeof v === 'string' && v.length <= INLINE_MAX ? v.length : -1;
     if (i >= 0) {
-      this.objs[this.index[i] - 1] = o;
+      const id = this.index[i] - 1;
+      const old = this.vlens[id];
+      if (vlen >= 0 && old >= vlen) {
+        // Fits where the old inline value was.
+        (this.slab as Buffer).latin1Write(v as string, this.offs[id] + this.lens[id], vlen);
+        this.slabDead += old - vlen;
+        this.setInline(id, o, vlen);
+        return this;
+      }
+      if (vlen < 0) {
+        if (old >= 0) this.slabDead += old;
+        this.vlens[id] = -1;
+        this.objs[id] = o;
+        return this;
+      }
+      // A longer inline value: the entry moves to the slab's end, key and value together.
+      const klen = this.lens[id];
+      if (this.reserveSlab(klen + vlen)) i = this.find(key, h);
+      const id2 = this.index[i] - 1;
+      const off = this.slabTop;
+      this.slab.copy(this.slab, off, this.offs[id2], this.offs[id2] + klen);
+      this.slab.latin1Write(v as string, off + klen, vlen);
+      this.slabTop = off + klen + vlen;
+      this.slabDead += klen + Math.max(0, this.vlens[id2]);
+      this.offs[id2] = off;
+      this.objs[id2] = undefined;
+      this.setInline(id2, o, vlen);
       return this;
     }
     for (let j = 0; j < key.length; j++) {
       if (key.charCodeAt(j) > 255) throw new TypeError('keyspace keys are latin1 strings (one char per byte)');
     }
-    if (this.reserve(key.length)) i = this.find(key, h);
+    const need = key.length + Math.max(0, vlen);
+    if (this.reserve(need)) i = this.find(key, h);
     const id = this.top++;
     const off = this.slabTop;
     this.slab.latin1Write(key, off, key.length);
-    this.slabTop = off + key.length;
+    if (vlen >= 0) this.slab.latin1Write(v as string, off + key.length, vlen);
+    this.slabTop = off + need;
     this.hashes[id] = h;
     this.offs[id] = off;
     this.lens[id] = key.length;
-    if (this.objs.length === id) this.objs.push(o);
-    else this.objs[id] = o;
+    if (this.objs.length === id) this.objs.push(vlen < 0 ? o : undefined);
+    else this.objs[id] = vlen < 0 ? o : undefined;
+    if (vlen >= 0) this.setInline(id, o, vlen);
+    else this.vlens[id] = -1;
     this.index[~i] = id + 1;
     this.live++;
     return this;
+  }
+
+  private setInline(id: number, o: RObject, vlen: number): void {
+    this.vlens[id] = vlen;
+    this.metas[id] = o.bits;
+    this.seqs[id] = o.seq;
+    if (this.lastId === id) this.lastObj = null;
   }
 
   /** Removes `key`. @returns true if it was there. */
@@ -183,9 +266,10 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     let i = this.find(key, hashKey(key));
     if (i < 0) return false;
     const id = this.index[i] - 1;
-    this.slabDead += this.lens[id];
+    this.slabDead += this.lens[id] + Math.max(0, this.vlens[id]);
     this.lens[id] = -1;
     this.objs[id] = undefined;
+    if (this.lastId === id) this.lastObj = null;
     this.live--;
     // Backward-shift deletion: move later entries of the probe run into the hole when their home
     // slot does not lie cyclically in (hole, their slot].
@@ -223,41 +307,57 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
   }
 
   /**
-   * Makes room for one more entry of `keyLen` bytes: compacts when dead entries or dead slab bytes
-   * are half of it, else grows the entry arrays, the slab or the index. @returns true if the index
-   * was rebuilt (slots moved).
+   * Makes room for one more entry of `bytes` slab bytes: compacts when dead entries or dead slab
+   * bytes are half of it, else grows the entry arrays, the slab or the index. @returns true if
+   * ids or index slots moved.
    */
-  private reserve(keyLen: number): boolean {
-    let rebuilt = false;
-    const dead = this.top - this.live;
-    if (this.top === this.hashes.length || this.slabTop + keyLen > this.slab.length) {
+  private reserve(bytes: number): boolean {
+    let moved = false;
+    if (this.top === this.hashes.length) {
+      const dead = this.top - this.live;
       if (dead >= this.top >> 1 && dead > 0) {
-        this.compact(keyLen);
-        rebuilt = true;
-      } else if (this.slabDead >= this.slabTop >> 1 && this.slabDead > 0 && this.slabTop + keyLen > this.slab.length) {
-        this.compact(keyLen);
-        rebuilt = true;
+        this.compact(bytes);
+        moved = true;
       }
       if (this.top === this.hashes.length) this.growEntries(this.hashes.length * 2);
-      if (this.slabTop + keyLen > this.slab.length) this.growSlab(this.slabTop + keyLen);
     }
+    if (this.reserveSlab(bytes)) moved = true;
     if ((this.live + 1) * 4 > (this.mask + 1) * 3) {
       this.rebuildIndex((this.mask + 1) * 2);
-      rebuilt = true;
+      moved = true;
     }
-    return rebuilt;
+    return moved;
+  }
+
+  /** Makes room for `bytes` more slab bytes (compacting or growing). @returns true if ids moved. */
+  private reserveSlab(bytes: number): boolean {
+    if (this.slabTop + bytes <= this.slab.length) return false;
+    if (this.slabDead >= this.slabTop >> 1 && this.slabDead > 0) {
+      this.compact(bytes);
+      if (this.slabTop + bytes > this.slab.length) this.growSlab(this.slabTop + bytes);
+      return true;
+    }
+    this.growSlab(this.slabTop + bytes);
+    return false;
   }
 
   private growEntries(n: number): void {
-    const h = new Int32Array(n);
-    h.set(this.hashes.subarray(0, this.top));
+    const top = this.top;
+    const i32 = (a: Int32Array) => {
+      const b = new Int32Array(n);
+      b.set(a.subarray(0, top));
+      return b;
+    };
+    this.hashes = i32(this.hashes);
+    this.lens = i32(this.lens);
+    this.vlens = i32(this.vlens);
+    this.metas = i32(this.metas);
     const o = new Uint32Array(n);
-    o.set(this.offs.subarray(0, this.top));
-    const l = new Int32Array(n);
-    l.set(this.lens.subarray(0, this.top));
-    this.hashes = h;
+    o.set(this.offs.subarray(0, top));
     this.offs = o;
-    this.lens = l;
+    const q = new Float64Array(n);
+    q.set(this.seqs.subarray(0, top));
+    this.seqs = q;
   }
 
   private growSlab(need: number): void {
@@ -286,7 +386,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
   }
 
   /**
-   * Moves the live entries to ids 0..live-1 in order and their keys to a new slab sized for them
+   * Moves the live entries to ids 0..live-1 in order and their bytes to a new slab sized for them
    * plus `extra` bytes; every live iterator keeps pointing at the same next key; rebuilds the index.
    */
   private compact(extra: number): void {
@@ -298,7 +398,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     its.sort((a, b) => a.pos - b.pos);
     const liveBytes = this.slabTop - this.slabDead;
     const slab = Buffer.allocUnsafeSlow(Math.max(MIN_SLAB, Math.min(MAX_SLAB, (liveBytes + extra) * 2)));
-    const { hashes, offs, lens, objs } = this;
+    const { hashes, offs, lens, vlens, metas, seqs, objs } = this;
     let n = 0;
     let at = 0;
     let k = 0;
@@ -306,12 +406,16 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
       while (k < its.length && its[k].pos <= id) its[k++].pos = n;
       const len = lens[id];
       if (len < 0) continue;
-      this.slab.copy(slab, at, offs[id], offs[id] + len);
+      const bytes = len + Math.max(0, vlens[id]);
+      this.slab.copy(slab, at, offs[id], offs[id] + bytes);
       hashes[n] = hashes[id];
       offs[n] = at;
       lens[n] = len;
+      vlens[n] = vlens[id];
+      metas[n] = metas[id];
+      seqs[n] = seqs[id];
       objs[n] = objs[id];
-      at += len;
+      at += bytes;
       n++;
     }
     while (k < its.length) its[k++].pos = n;
@@ -320,6 +424,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     this.slab = slab;
     this.slabTop = at;
     this.slabDead = 0;
+    this.lastObj = null;
     this.iters = its.map((it) => new WeakRef(it));
     const want = Math.max(MIN_ENTRIES, n * 2);
     if (want < this.hashes.length) this.growEntries(want);
@@ -345,9 +450,9 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     return this.slab.latin1Slice(off, off + this.lens[id]);
   }
 
-  /** The value object of entry `id`. */
+  /** The value object of entry `id` (built from the slab for an inline string). */
   objAt(id: number): RObject {
-    return this.objs[id] as RObject;
+    return this.vlens[id] < 0 ? (this.objs[id] as RObject) : this.inlineObj(id);
   }
 
   private track<T>(it: TableIterator<T>): TableIterator<T> {

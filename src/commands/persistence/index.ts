@@ -185,6 +185,7 @@ function restoreCommand(c: Client, argv: string[]): void {
   const lfu = c.server.config.str('maxmemory-policy').includes('lfu');
   if (lfu && freq >= 0) obj.lru = (((Math.floor(Date.now() / 60000) & 0xffff) << 8) | freq) >>> 0;
   else if (!lfu && idle >= 0) obj.lru = lruClock(Date.now() - idle * 1000);
+  db.storeValue(key, obj);
   server.keyspace.hooks.keyModified(db, key);
   server.notifyKeyspaceEvent('g', 'restore', key, db.id);
   server.dirty++;

@@ -409,6 +409,7 @@ function incrDecr(c: Client, key: string, incr: number | bigint): void {
   if (o !== undefined) {
     o.value = s; // values are never shared between keys (COPY makes a new object)
     o.raw = false;
+    db.storeValue(key, o);
     c.server.keyspace.hooks.keyModified(db, key);
   } else db.setKey(key, new RObject(ObjType.String, s));
   c.server.notifyKeyspaceEvent('$', 'incrby', key, db.id);
@@ -482,6 +483,7 @@ function incrbyfloatCommand(c: Client, argv: string[]): void {
   if (o !== undefined) {
     o.value = s; // values are never shared between keys (COPY makes a new object)
     o.raw = false;
+    db.storeValue(key, o);
     c.server.keyspace.hooks.keyModified(db, key);
   } else db.setKey(key, new RObject(ObjType.String, s));
   c.server.notifyKeyspaceEvent('$', 'incrbyfloat', key, db.id);

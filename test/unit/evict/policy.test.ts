@@ -17,11 +17,16 @@ function serverWith(policy: string): KeydraServer {
   return new KeydraServer(commandTable, cfg);
 }
 
-function put(s: KeydraServer, key: string, ttlMs?: number): RObject {
+function put(s: KeydraServer, key: string, ttlMs?: number, lru?: number): RObject {
   const db = s.keyspace.dbs[0];
   const o = new RObject(ObjType.String, 'v');
   db.add(key, o);
   if (ttlMs !== undefined) db.setExpire(key, s.keyspace.now + ttlMs);
+  if (lru !== undefined) {
+    // As RESTORE IDLETIME/FREQ: metadata set after the add is stored back (small strings are kept as bytes).
+    o.lru = lru;
+    db.storeValue(key, o);
+  }
   return o;
 }
 
@@ -68,7 +73,7 @@ describe('eviction policies', () => {
 
   it('allkeys-lru evicts the longest idle first; allkeys-random evicts everything', () => {
     const s = serverWith('allkeys-lru');
-    for (let i = 0; i < 20; i++) put(s, `k${i}`).lru = lruClock(s.keyspace.now - (i % 2 === 0 ? 1000 + i : i) * 1000);
+    for (let i = 0; i < 20; i++) put(s, `k${i}`, undefined, lruClock(s.keyspace.now - (i % 2 === 0 ? 1000 + i : i) * 1000));
     const evicted = drain(s, 'allkeys-lru');
     assert.deepEqual(
       evicted.slice(0, 10),
@@ -82,7 +87,7 @@ describe('eviction policies', () => {
   it('allkeys-lfu evicts the least frequently used first', () => {
     const s = serverWith('allkeys-lfu');
     const min = lfuMinutes(s.keyspace.now);
-    for (let i = 0; i < 10; i++) put(s, `k${i}`).lru = (min << 8) | (100 - i * 5);
+    for (let i = 0; i < 10; i++) put(s, `k${i}`, undefined, (min << 8) | (100 - i * 5));
     const evicted = drain(s, 'allkeys-lfu');
     assert.deepEqual(
       evicted,

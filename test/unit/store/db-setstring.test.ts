@@ -33,20 +33,30 @@ test('setString: new key gets a new seq and fires beforeWrite, keyModified, keyA
   assert.deepEqual(before, ['a', 'b']);
 });
 
-test('setString: existing string key is overwritten in place (same object and seq), TTL removed unless keepTtl', () => {
+test('setString: existing string key is overwritten in place (same seq and place), TTL removed unless keepTtl', () => {
   const { db, modified, added, before } = setup();
   db.setString('a', '1');
-  const o = db.table.get('a');
+  db.setString('z', '1');
+  const seq = db.table.get('a')?.seq;
   db.setExpire('a', Date.now() + 100000);
   assert.equal(db.setString('a', '2', true), true);
-  assert.equal(db.table.get('a'), o);
-  assert.equal(o?.value, '2');
+  assert.equal(db.table.get('a')?.value, '2');
+  assert.equal(db.table.get('a')?.seq, seq);
   assert.notEqual(db.getExpire('a'), -1);
   assert.equal(db.setString('a', '3'), true);
   assert.equal(db.getExpire('a'), -1);
-  assert.equal(o?.value, '3');
-  assert.deepEqual(added, ['a']);
-  assert.deepEqual(modified, ['a', 'a', 'a']);
+  assert.equal(db.table.get('a')?.value, '3');
+  assert.deepEqual([...db.table.keys()], ['a', 'z']);
+  // A long value (kept as an object, not inline) is overwritten in that same object.
+  db.setString('a', 'L'.repeat(100));
+  const o = db.table.get('a');
+  db.setString('a', 'M'.repeat(100));
+  assert.equal(db.table.get('a'), o);
+  assert.equal(o?.value, 'M'.repeat(100));
+  assert.equal(o?.seq, seq);
+  db.delete('z');
+  assert.deepEqual(added, ['a', 'z']);
+  assert.deepEqual(modified, ['a', 'z', 'a', 'a', 'a', 'a', 'z']);
   assert.ok(before.length >= 3);
 });
 
