@@ -31,7 +31,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import type tls from 'node:tls';
 import type { Config } from '../config/config.js';
 
@@ -67,13 +66,10 @@ export const TLS_CONTEXT_DIRECTIVES = [
 
 /**
  * node:tls (and node:crypto with it), loaded on first use: a server without TLS never loads
- * them (~2 MB of RSS and ~5 ms of an embedded start). `require` of a builtin is synchronous.
+ * them (~2 MB of RSS and ~5 ms of an embedded start).
  */
-let tlsModule: typeof tls | null = null;
-const requireBuiltin = createRequire(import.meta.url);
 function nodeTls(): typeof tls {
-  tlsModule ??= requireBuiltin('node:tls') as typeof tls;
-  return tlsModule;
+  return process.getBuiltinModule('node:tls');
 }
 
 const PROTOCOLS: Record<string, tls.SecureVersion> = {
@@ -171,7 +167,7 @@ export function contextOptions(config: Config, side: 'server' | 'client'): tls.S
   if (dh !== '') opts.dhparam = readFor('Failed to load DH params file', dh, config.resolvePath(dh));
   opts.sessionTimeout = config.num('tls-session-cache-timeout');
   // Redis sets SSL_OP_NO_COMPRESSION and SSL_OP_NO_CLIENT_RENEGOTIATION (Node never compresses).
-  opts.secureOptions = (requireBuiltin('node:crypto') as typeof import('node:crypto')).constants.SSL_OP_NO_COMPRESSION;
+  opts.secureOptions = process.getBuiltinModule('node:crypto').constants.SSL_OP_NO_COMPRESSION;
   return opts;
 }
 
