@@ -69,7 +69,7 @@ export async function scenarioEmbed(o: { reps: number }, progress: (msg: string)
   const loaded = [...new Set(k.flatMap((x) => x.loaded))];
   return {
     scenario: '9. Embedding: import + startServer in a fresh process',
-    description: `Median of ${reps} fresh processes. Keydra: \`await import('keydra')\` and \`startServer({ port: 0 })\` in a new Node process (times measured inside it; idle RSS after 300 ms and a GC); redis-server: spawn to first PONG, RSS after 300 ms.`,
+    description: `Median of ${reps} fresh processes. Keydra: \`await import('keydra')\` and \`startServer({ port: 0 })\` in a new Node process (times and CPU time measured inside it; idle RSS after 300 ms and a GC, and after ${SETTLE_MS / 1000} s, when V8 has given back the young generation the import grew); redis-server: spawn to first PONG, RSS after 300 ms.`,
     rows: [
       row('import (ms)', median(k.map((x) => x.importMs)), null, 'ms'),
       row('startServer (ms)', median(k.map((x) => x.startMs)), null, 'ms'),

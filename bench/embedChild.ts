@@ -48,7 +48,7 @@ async function child(): Promise<void> {
   // What loaded, asked after the measurements (these imports load modules themselves).
   const builtins = (process as unknown as { moduleLoadList: string[] }).moduleLoadList;
   const loaded = builtins.filter((m) => m === 'NativeModule tls' || m === 'NativeModule crypto').map((m) => `node:${m.slice(13)}`);
-  const { clusterSupport } = await import(path.join(here, '../src/cluster/lazy.js'));
+  const { clusterSupport } = await import(path.join(here, '../src/server/lazyCluster.js'));
   const { luaReady } = await import(path.join(here, '../src/scripting/engine.js'));
   try {
     clusterSupport();

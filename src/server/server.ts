@@ -30,7 +30,7 @@ import { aclOf, loadAclAtStartup } from './acl.js';
 import { PubSub } from './pubsub.js';
 import { getReplication, type Replication } from '../replication/index.js';
 import type { Cluster } from '../cluster/index.js';
-import { clusterSupport } from '../cluster/lazy.js';
+import { clusterSupport } from './lazyCluster.js';
 import { SlotIndex } from '../store/slotIndex.js';
 import type { ClusterForward } from './clusterForward.js';
 import { redirectBlockedClients } from './clusterRouter.js';

@@ -1,6 +1,6 @@
 /**
  * What `import('keydra')` + `startServer` load, in a fresh Node process: a plain standalone
- * server loads neither node:tls, node:crypto, the cluster modules (src/cluster/lazy.ts) nor the
+ * server loads neither node:tls, node:crypto, the cluster modules (src/server/lazyCluster.ts) nor the
  * Lua VM, yet answers; each loads on first use: node:crypto with the first password (ACL
  * SETUSER), the cluster modules with a cluster-enabled server in the same process (which then
  * works: CLUSTER MYID). Start time and RSS are measured by
@@ -59,7 +59,7 @@ describe('embedded start-up loads only what a standalone server needs', () => {
       env: {
         ...process.env,
         KEYDRA_INDEX: join(src, 'index.js'),
-        KEYDRA_LAZY: join(src, 'cluster', 'lazy.js'),
+        KEYDRA_LAZY: join(src, 'server', 'lazyCluster.js'),
         KEYDRA_ENGINE: join(src, 'scripting', 'engine.js'),
         CLUSTER_PORT: String(port),
       },

@@ -12,7 +12,7 @@ import { replyHelp } from '../../protocol/respTree.js';
 import { type Client, clientIsTls } from '../../server/client.js';
 import { strerror } from '../../config/config.js';
 import { CLUSTER_SLOTS } from '../../cluster/node.js';
-import { clusterSupport } from '../../cluster/lazy.js';
+import { clusterSupport } from '../../server/lazyCluster.js';
 import type { Cluster, ClusterNode } from '../../cluster/index.js';
 import { parseInt64 } from '../args.js';
 import { clusterConnectionDefs, clusterDisabled, clusterKeySubcommands } from './keys.js';

@@ -1,19 +1,19 @@
 /**
  * Cluster support loaded on first use: the cluster bus, nodes.conf and cluster forwarding
- * (./index.ts, src/server/clusterForward.ts, ~170 KB of modules) load only for a server with
+ * (src/cluster/index.ts, ./clusterForward.ts, ~170 KB of modules) load only for a server with
  * cluster-enabled yes, which can be set at start-up only (not by CONFIG SET). startServer
  * (src/index.ts) awaits loadClusterSupport() before it constructs such a server; the server and
  * the CLUSTER command family reach the modules through clusterSupport(). This module itself
  * imports nothing at run time, so importing it loads nothing.
  */
-import type * as ClusterModule from './index.js';
-import type * as ForwardModule from '../server/clusterForward.js';
+import type * as ClusterModule from '../cluster/index.js';
+import type * as ForwardModule from './clusterForward.js';
 
 /** The cluster modules, once loaded. */
 export interface ClusterSupport {
   /** src/cluster/index.ts: Cluster, ClusterState, node descriptions. */
   cluster: typeof ClusterModule;
-  /** src/server/clusterForward.ts: ClusterForward. */
+  /** ./clusterForward.ts: ClusterForward. */
   forward: typeof ForwardModule;
 }
 
@@ -22,7 +22,7 @@ let loaded: ClusterSupport | null = null;
 /** Loads the cluster modules (once per process); later calls return the same. */
 export async function loadClusterSupport(): Promise<ClusterSupport> {
   if (loaded === null) {
-    const [cluster, forward] = await Promise.all([import('./index.js'), import('../server/clusterForward.js')]);
+    const [cluster, forward] = await Promise.all([import('../cluster/index.js'), import('./clusterForward.js')]);
     loaded = { cluster, forward };
   }
   return loaded;
