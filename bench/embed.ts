@@ -77,7 +77,12 @@ export async function scenarioEmbed(o: { reps: number }, progress: (msg: string)
       row('CPU time of import + start (ms)', median(k.map((x) => x.cpuMs)), null, 'ms'),
       row('idle RSS after 300 ms (MB)', median(k.map((x) => mb(x.rss))), median(r.map((x) => mb(x.rss))), 'MB'),
       row(`idle RSS after ${SETTLE_MS / 1000} s (MB)`, median(k.map((x) => mb(x.rssSettled))), median(r.map((x) => mb(x.rss))), 'MB'),
-      row(`bare ESM Node + net listener RSS, 300 ms / ${SETTLE_MS / 1000} s (MB)`, median(bare.map((x) => mb(x.rss))), median(bare.map((x) => mb(x.rssSettled))), 'MB'),
+      row(
+        `bare ESM Node + net listener RSS, 300 ms / ${SETTLE_MS / 1000} s (MB)`,
+        median(bare.map((x) => mb(x.rss))),
+        median(bare.map((x) => mb(x.rssSettled))),
+        'MB',
+      ),
     ],
     notes: [
       `Keydra's own share of the RSS is the difference to the bare Node process (last row: its RSS at 300 ms in the Keydra column, at ${SETTLE_MS / 1000} s in the Redis column).`,
@@ -85,4 +90,3 @@ export async function scenarioEmbed(o: { reps: number }, progress: (msg: string)
     ],
   };
 }
-

@@ -7,7 +7,8 @@
  *   - comments but `//# sourceMappingURL` are removed, their newlines kept (line numbers of stack traces and source maps
  *     stay right; the .d.ts files keep their docstrings);
  *   - any remaining non-ASCII character is written as its \uXXXX escape (the same value in a
- *     string, template or regex literal; no src module uses String.raw).
+ *     string, template or regex literal; only a tagged template's raw strings, a regex's `source`
+ *     and a function's toString() show the escape, and no src module reads those).
  * JSON files tsc copied (the command specs) are written back compact.
  * Comment ranges come from TypeScript's parser (a template or regex holding `//` is no comment).
  * Only files newer than the last run are processed (tsc's incremental build rewrites changed
@@ -48,20 +49,26 @@ export function slim(text, name) {
   return out.replace(/[^\x00-\x7f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-let since = 0;
-try {
-  since = statSync(stamp).mtimeMs;
-} catch {}
-const startedAt = new Date();
-let files = 0;
-for (const f of readdirSync(dir, { recursive: true })) {
-  if (!f.endsWith('.js') && !f.endsWith('.json')) continue;
-  const p = join(dir, f);
-  if (statSync(p).mtimeMs < since) continue;
-  const text = readFileSync(p, 'utf8');
-  // tsc re-prints the JSON it copies (spaces after every separator): compact again.
-  const out = f.endsWith('.json') ? `${JSON.stringify(JSON.parse(text))}\n` : slim(text, p);
-  if (out !== text) writeFileSync(p, out);
-  files++;
+/** Slims the files of dist/src written since the last run. */
+function main() {
+  let since = 0;
+  try {
+    since = statSync(stamp).mtimeMs;
+  } catch {}
+  const startedAt = new Date();
+  let files = 0;
+  for (const f of readdirSync(dir, { recursive: true })) {
+    if (!f.endsWith('.js') && !f.endsWith('.json')) continue;
+    const p = join(dir, f);
+    if (statSync(p).mtimeMs < since) continue;
+    const text = readFileSync(p, 'utf8');
+    // tsc re-prints the JSON it copies (spaces after every separator): compact again.
+    const out = f.endsWith('.json') ? `${JSON.stringify(JSON.parse(text))}\n` : slim(text, p);
+    if (out !== text) writeFileSync(p, out);
+    files++;
+  }
+  writeFileSync(stamp, `${startedAt.toISOString()} ${files} files\n`);
 }
-writeFileSync(stamp, `${startedAt.toISOString()} ${files} files\n`);
+
+// Run as the build step; imported (test/unit/slimDist.test.ts), only `slim` is used.
+if (process.argv[1] === fileURLToPath(import.meta.url)) main();

@@ -235,7 +235,9 @@ let docsByName: Record<string, RespNode> | null = null;
 
 function commandDocs(): Record<string, RespNode> {
   if (docsByName === null) {
-    const file = JSON.parse(readFileSync(new URL('./redis-command-docs.json', import.meta.url), 'utf8')) as { docs: Record<string, RespNode> };
+    const file = JSON.parse(readFileSync(new URL('./redis-command-docs.json', import.meta.url), 'utf8')) as {
+      docs: Record<string, RespNode>;
+    };
     docsByName = file.docs;
   }
   return docsByName;

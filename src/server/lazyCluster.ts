@@ -34,6 +34,7 @@ export async function loadClusterSupport(): Promise<ClusterSupport> {
  * constructed without startServer must await it first).
  */
 export function clusterSupport(): ClusterSupport {
-  if (loaded === null) throw new Error('cluster support is not loaded: await loadClusterSupport() before constructing a cluster-enabled server');
+  if (loaded === null)
+    throw new Error('cluster support is not loaded: await loadClusterSupport() before constructing a cluster-enabled server');
   return loaded;
 }

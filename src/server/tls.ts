@@ -83,7 +83,8 @@ const PROTOCOL_ORDER: tls.SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLS
 /** OpenSSL's default TLSv1.3 suites and Node's default TLSv1.2 list (used when one side is unset). */
 const DEFAULT_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
 const defaultCiphers12 = (): string =>
-  nodeTls().DEFAULT_CIPHERS.split(':')
+  nodeTls()
+    .DEFAULT_CIPHERS.split(':')
     .filter((c) => !c.startsWith('TLS_'))
     .join(':');
 

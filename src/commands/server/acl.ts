@@ -195,7 +195,9 @@ function aclGenpassCommand(c: Client, argv: string[]): void {
   }
   const chars = Math.ceil(bits / 4);
   c.reply.bulk(
-    process.getBuiltinModule('node:crypto').randomBytes(Math.ceil(chars / 2))
+    process
+      .getBuiltinModule('node:crypto')
+      .randomBytes(Math.ceil(chars / 2))
       .toString('hex')
       .slice(0, chars),
   );
