@@ -1,48 +1,29 @@
 /**
  * Scenario 9 of `npm run bench` (`--only 9`): embedding. A fresh Node process runs
- * `await import('keydra')` + `startServer({ port: 0 })` and reports the time of each (ms) and its
- * RSS once idle (after 300 ms and a GC); next to it, a redis-server process's time from spawn to
- * its first PONG and its idle RSS. Medians of `--reps` (at least 5) fresh processes each.
- * `node dist/bench/embed.js --child` is the measured child (one JSON line on stdout).
+ * `await import('keydra')` + `startServer({ port: 0 })` and reports the time of each (ms, wall
+ * clock and the process's CPU time, which other load on the machine disturbs less), its RSS once
+ * idle (after 300 ms and a GC) and once settled (after 11 s idle: V8's memory reducer has then
+ * given back the young generation the import grew), and which optional parts it loaded (none
+ * should: node:tls, node:crypto, the cluster modules, the Lua VM); next to it, a redis-server
+ * process's time from spawn to its first PONG and its RSS, and the same for a bare ESM Node
+ * process that listens with node:net (the floor an embedded server starts from). Medians of
+ * `--reps` (at least 5) fresh processes each.
+ * The measured processes are bench/embedChild.ts (its own module, importing node builtins only).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, row, type Table } from './lib/report.js';
 import { RespConn } from './lib/resp.js';
 import { freePort, rssBytes, sleep } from './lib/servers.js';
-
-interface ChildResult {
-  importMs: number;
-  startMs: number;
-  rss: number;
-}
+import { type ChildResult, SETTLE_MS } from './embedChild.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** The measured child: import + startServer, idle, RSS. */
-async function child(): Promise<void> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-embed-'));
-  const t0 = performance.now();
-  const { startServer } = await import(path.join(here, '../src/index.js'));
-  const t1 = performance.now();
-  const s = await startServer({ port: 0, save: '', appendonly: false, dir });
-  const t2 = performance.now();
-  await sleep(300);
-  (globalThis as { gc?: () => void }).gc?.();
-  await sleep(50);
-  const res: ChildResult = { importMs: t1 - t0, startMs: t2 - t1, rss: process.memoryUsage().rss };
-  await s.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-  process.stdout.write(`${JSON.stringify(res)}\n`);
-}
-
-function runChild(): ChildResult {
-  const r = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child'], { encoding: 'utf8' });
+function runChild<T>(flag: string): T {
+  const r = spawnSync(process.execPath, ['--expose-gc', path.join(here, 'embedChild.js'), flag], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`embed child failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as ChildResult;
+  return JSON.parse(r.stdout.trim().split('\n').pop() as string) as T;
 }
 
 /** redis-server: ms from spawn to the first PONG, and RSS after 300 ms idle. */
@@ -77,25 +58,35 @@ export async function scenarioEmbed(o: { reps: number }, progress: (msg: string)
   const reps = Math.max(5, o.reps);
   const k: ChildResult[] = [];
   const r: { ms: number; rss: number }[] = [];
+  const bare: { rss: number; rssSettled: number }[] = [];
   for (let i = 0; i < reps; i++) {
     progress(`9 embed ${i + 1}/${reps}`);
-    k.push(runChild());
+    k.push(runChild<ChildResult>('--child'));
     r.push(await redisStart());
+    bare.push(runChild<{ rss: number; rssSettled: number }>('--child-bare'));
   }
   const mb = (b: number) => b / (1024 * 1024);
+  const loaded = [...new Set(k.flatMap((x) => x.loaded))];
   return {
     scenario: '9. Embedding: import + startServer in a fresh process',
-    description: `Median of ${reps} fresh processes. Keydra: \`await import('keydra')\` and \`startServer({ port: 0 })\` in a new Node process (times measured inside it; idle RSS after 300 ms and a GC); redis-server: spawn to first PONG, RSS after 300 ms.`,
+    description: `Median of ${reps} fresh processes. Keydra: \`await import('keydra')\` and \`startServer({ port: 0 })\` in a new Node process (times and CPU time measured inside it; idle RSS after 300 ms and a GC, and after ${SETTLE_MS / 1000} s, when V8 has given back the young generation the import grew); redis-server: spawn to first PONG, RSS after 300 ms.`,
     rows: [
       row('import (ms)', median(k.map((x) => x.importMs)), null, 'ms'),
       row('startServer (ms)', median(k.map((x) => x.startMs)), null, 'ms'),
       row('ready: import + start / spawn to PONG (ms)', median(k.map((x) => x.importMs + x.startMs)), median(r.map((x) => x.ms)), 'ms'),
-      row('idle RSS (MB)', median(k.map((x) => mb(x.rss))), median(r.map((x) => mb(x.rss))), 'MB'),
+      row('CPU time of import + start (ms)', median(k.map((x) => x.cpuMs)), null, 'ms'),
+      row('idle RSS after 300 ms (MB)', median(k.map((x) => mb(x.rss))), median(r.map((x) => mb(x.rss))), 'MB'),
+      row(`idle RSS after ${SETTLE_MS / 1000} s (MB)`, median(k.map((x) => mb(x.rssSettled))), median(r.map((x) => mb(x.rss))), 'MB'),
+      row(
+        `bare ESM Node + net listener RSS, 300 ms / ${SETTLE_MS / 1000} s (MB)`,
+        median(bare.map((x) => mb(x.rss))),
+        median(bare.map((x) => mb(x.rssSettled))),
+        'MB',
+      ),
     ],
     notes: [
-      `A bare \`node -e ''\` process is ~${Math.round(mb(Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.memoryUsage().rss))'], { encoding: 'utf8' }).stdout)))} MB RSS on this machine: Keydra's own share is the difference.`,
+      `Keydra's own share of the RSS is the difference to the bare Node process (last row: its RSS at 300 ms in the Keydra column, at ${SETTLE_MS / 1000} s in the Redis column).`,
+      `Optional parts loaded by an idle standalone server: ${loaded.length === 0 ? 'none' : loaded.join(', ')} (node:tls, node:crypto, the cluster modules and the Lua VM load on first use).`,
     ],
   };
 }
-
-if (process.argv.includes('--child')) await child();

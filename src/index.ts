@@ -17,10 +17,12 @@ import { setupPersistence } from './persistence/index.js';
 import { commandTable } from './commands/table.js';
 import { loadLuaVM } from './scripting/engine.js';
 import { heapLimitMb, launcherPid } from './evict/heap.js';
+import { loadClusterSupport } from './server/lazyCluster.js';
 
 export { KeydraServer, KEYDRA_VERSION, REDIS_VERSION } from './server/server.js';
 export { Config } from './config/config.js';
 export { commandTable } from './commands/table.js';
+export { loadClusterSupport } from './server/lazyCluster.js';
 
 /** Options for startServer: any directive by its redis.conf name, plus `log` and `ownProcess`. */
 export interface StartOptions {
@@ -92,6 +94,8 @@ export async function startServer(options: StartOptions = {}, config = new Confi
     config.onChange('dir', (v) => process.chdir(v as string));
   }
   config.renameCommand ??= (name, newName) => commandTable.rename(name, newName);
+  // Cluster support loads only for a cluster node (src/server/lazyCluster.ts).
+  if (config.bool('cluster-enabled')) await loadClusterSupport();
   const server = new KeydraServer(commandTable, config);
   server.log.enabled = options.log ?? false;
   const log = server.log;

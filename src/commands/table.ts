@@ -3,7 +3,7 @@
  *
  * One table serves the dispatcher (arity, flags, subcommand lookup), COMMAND COUNT/INFO/DOCS/
  * GETKEYS and key extraction. Specs come from src/server/redis-commands.json (Redis's own
- * metadata); a family's CommandDef supplies only the handler. A name with no spec is a
+ * metadata; COMMAND DOCS reads redis-command-docs.json on first use); a family's CommandDef supplies only the handler. A name with no spec is a
  * programming error and fails at start-up. `commandTable` is what a server is handed at start-up
  * (src/index.ts); the functions below serve the command families themselves.
  * Source: Redis 7.0 server.c populateCommandTable, commands.def.
@@ -60,7 +60,7 @@ export const FAMILIES: CommandDef[][] = [
 ];
 
 interface SpecFile {
-  commands: Record<string, { info: RespNode[]; docs: RespNode }>;
+  commands: Record<string, { info: RespNode[] }>;
 }
 
 /**

@@ -19,7 +19,6 @@
  * sendBulkToSlave, replconfCommand, replicationCron, waitCommand, refreshGoodSlavesCount).
  */
 import fs from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { getPersistence } from '../persistence/index.js';
 import { Snapshot, type SnapshotSink } from '../persistence/snapshot.js';
@@ -512,7 +511,7 @@ class FullSync {
   private readonly replicas: Set<ReplicaEntry>;
   private snapshot: Snapshot | null = null;
   private readonly startOffset: number;
-  private readonly eofMark = randomBytes(20).toString('hex');
+  private readonly eofMark = process.getBuiltinModule('node:crypto').randomBytes(20).toString('hex');
 
   constructor(
     private readonly side: PrimarySide,

@@ -13,7 +13,6 @@
  * shiftReplicationId, changeReplicationId, clearReplicationId2), server.h (replid, replid2,
  * master_repl_offset, second_replid_offset, slaveseldb).
  */
-import { randomBytes } from 'node:crypto';
 import { Backlog } from './backlog.js';
 
 /** Something fed with the stream's bytes: a replica's connection on the primary. */
@@ -24,7 +23,8 @@ export interface StreamSink {
 
 /** A new random replication ID: 40 hex characters (Redis getRandomHexChars, CONFIG_RUN_ID_SIZE). */
 export function newReplid(): string {
-  return randomBytes(20).toString('hex');
+  // node:crypto loads on first use (an embedded server that never replicates does not load it).
+  return process.getBuiltinModule('node:crypto').randomBytes(20).toString('hex');
 }
 
 const ZERO_REPLID = '0000000000000000000000000000000000000000';
@@ -46,8 +46,17 @@ function writeDecimal(b: Buffer, p: number, v: number): number {
 
 /** One server's replication stream (see module doc). */
 export class ReplicationStream {
-  /** Current replication ID (master_replid). */
-  replid = newReplid();
+  private currentReplid: string | null = null;
+
+  /** Current replication ID (master_replid), made when first read. */
+  get replid(): string {
+    this.currentReplid ??= newReplid();
+    return this.currentReplid;
+  }
+
+  set replid(id: string) {
+    this.currentReplid = id;
+  }
   /** The previous ID this history continues, or forty zeros (master_replid2). */
   replid2 = ZERO_REPLID;
   /** Bytes produced (master_repl_offset). */

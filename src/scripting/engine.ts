@@ -54,7 +54,6 @@
  * There is no Lua debugger (SCRIPT DEBUG YES/SYNC).
  * Source: Redis 7.0 script_lua.c, script.c, eval.c; Lua 5.1 reference manual.
  */
-import { createHash } from 'node:crypto';
 import { CmdFlag } from '../server/command.js';
 import { ERR_BUSY_EVAL, ERR_BUSY_FUNCTION, ERR_NOREPLICAS, ERR_NOTBUSY, ERR_READONLY, ERR_OOM, ERR_UNKILLABLE } from '../errors.js';
 import { formatDouble, type ReplyWriter } from '../protocol/reply.js';
@@ -634,7 +633,7 @@ export function dropScript(st: ScriptState, ref: number): void {
 
 /** SHA1 hex digest of latin1 text (script cache keys, redis.sha1hex). */
 export function sha1hex(s: string): string {
-  return createHash('sha1').update(s, 'latin1').digest('hex');
+  return process.getBuiltinModule('node:crypto').createHash('sha1').update(s, 'latin1').digest('hex');
 }
 
 // ---- running ----------------------------------------------------------------------------

@@ -14,7 +14,6 @@
  */
 // The command table first: it loads every family (command.ts among them) in its own order; entering
 // through command.ts would evaluate the server family before command.ts is initialised.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { bitfieldReadOnly, getKeysFromSpecs } from './keySpecs.js';
 import specFile from './redis-commands.json' with { type: 'json' };
@@ -418,7 +417,7 @@ export function hasSpaces(s: string): boolean {
 
 /** SHA-256 hex of a latin1 (byte) string (Redis ACLHashPassword). */
 export function hashPassword(pass: string): string {
-  return createHash('sha256').update(Buffer.from(pass, 'latin1')).digest('hex');
+  return process.getBuiltinModule('node:crypto').createHash('sha256').update(Buffer.from(pass, 'latin1')).digest('hex');
 }
 
 /** An ACL user (Redis `user`). */
@@ -540,7 +539,7 @@ export class AclUser {
     if (this.nopass) return true;
     const h = Buffer.from(hashPassword(pass));
     let ok = false;
-    for (const p of this.passwords) if (timingSafeEqual(h, Buffer.from(p))) ok = true;
+    for (const p of this.passwords) if (process.getBuiltinModule('node:crypto').timingSafeEqual(h, Buffer.from(p))) ok = true;
     return ok;
   }
 }

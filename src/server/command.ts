@@ -4,12 +4,13 @@
  *
  * A family (src/commands/<family>/index.ts) exports `CommandDef[]`: a name and a handler. Arity,
  * flags, key positions, key specs, ACL categories and docs come from Redis's own command specs
- * (src/server/redis-commands.json, generated from redis-server 7.0 by scripts/gen-command-meta.ts),
- * so they match Redis exactly; CommandTable joins the two. The server reaches the commands only
+ * (src/server/redis-commands.json, generated from redis-server 7.0 by scripts/gen-command-meta.ts;
+ * the docs in redis-command-docs.json, read on the first COMMAND DOCS), so they match Redis exactly; CommandTable joins the two. The server reaches the commands only
  * through the CommandTable given to its constructor (src/commands/table.ts builds it), so this
  * layer imports nothing from src/commands.
  * Source: Redis 7.0 server.h (struct redisCommand, CMD_* flags), server.c populateCommandTable.
  */
+import { readFileSync } from 'node:fs';
 import type { RespNode } from '../protocol/decoder.js';
 import type { BlockState, Client } from './client.js';
 
@@ -154,8 +155,6 @@ export class Command {
   readonly keyStep: number;
   /** The COMMAND INFO entry as Redis sends it (RESP3 tree); subcommands filtered to those implemented. */
   readonly info: RespNode[];
-  /** The COMMAND DOCS entry (RESP3 map tree). */
-  readonly docs: RespNode;
   readonly subcommands: Map<string, Command> | null;
   /** The handler needs the Lua VM (scripting's withLua): the dispatcher may defer it while the VM loads. */
   readonly needsLua: boolean;
@@ -166,7 +165,6 @@ export class Command {
     def: CommandDef,
     readonly parent: Command | null,
     info: RespNode[],
-    docs: RespNode,
   ) {
     this.fullName = parent ? `${parent.fullName}|${def.name}` : def.name;
     this.handler = def.handler ?? null;
@@ -181,18 +179,16 @@ export class Command {
     this.firstKey = info[3] as number;
     this.lastKey = info[4] as number;
     this.keyStep = info[5] as number;
-    this.docs = docs;
     if (def.subcommands) {
       this.subcommands = new Map();
       const subInfos = info[9] as RespNode[];
-      const subDocs = findDocsSubcommands(docs);
       const kept: RespNode[] = [];
       for (const sd of def.subcommands) {
         const full = `${this.fullName}|${sd.name}`;
         const si = subInfos.find((s) => (s as RespNode[])[0] === full) as RespNode[] | undefined;
         if (!si) throw new Error(`no Redis spec for subcommand ${full}`);
         kept.push(si);
-        this.subcommands.set(sd.name, new Command(sd, this, si, subDocs.get(full) ?? null));
+        this.subcommands.set(sd.name, new Command(sd, this, si));
       }
       // Keep Redis's order of the subcommand list (COMMAND INFO byte-identical).
       kept.sort((a, b) => subInfos.indexOf(a) - subInfos.indexOf(b));
@@ -204,6 +200,13 @@ export class Command {
   }
 
   readonly handler: CommandHandler | null;
+
+  /** The COMMAND DOCS entry (RESP3 map tree), from redis-command-docs.json (read on first use). */
+  get docs(): RespNode {
+    if (this.parent === null) return commandDocs()[this.fullName] ?? null;
+    return findDocsSubcommands(this.parent.docs).get(this.fullName) ?? null;
+  }
+
   /** Argument-dependent flags (CommandDef.flagsFor), null when `flags` always holds. */
   readonly flagsFor: ((c: Client, argv: string[], flags: number) => number) | null;
 }
@@ -222,6 +225,23 @@ const HIDDEN_MAY_REPLICATE = new Set(['eval', 'evalsha', 'fcall', 'pfcount', 'pu
  * (server.c propagatePendingCommands).
  */
 const TOUCHES_ARBITRARY_KEYS = new Set(['scan', 'randomkey']);
+
+/**
+ * COMMAND DOCS entries by top-level command name, read from redis-command-docs.json (next to this
+ * module) on first use: ~170 KB of JSON an embedded server never asked for COMMAND DOCS does not
+ * parse or keep.
+ */
+let docsByName: Record<string, RespNode> | null = null;
+
+function commandDocs(): Record<string, RespNode> {
+  if (docsByName === null) {
+    const file = JSON.parse(readFileSync(new URL('./redis-command-docs.json', import.meta.url), 'utf8')) as {
+      docs: Record<string, RespNode>;
+    };
+    docsByName = file.docs;
+  }
+  return docsByName;
+}
 
 function findDocsSubcommands(docs: RespNode): Map<string, RespNode> {
   const out = new Map<string, RespNode>();
@@ -264,7 +284,7 @@ export class CommandTable {
 
   constructor(
     families: CommandDef[][],
-    private readonly specs: Record<string, { info: RespNode[]; docs: RespNode }>,
+    private readonly specs: Record<string, { info: RespNode[] }>,
     readonly hooks: CommandHooks,
   ) {
     for (const family of families) {
@@ -272,7 +292,7 @@ export class CommandTable {
         const spec = specs[def.name];
         if (!spec) throw new Error(`no Redis spec for command ${def.name}`);
         if (this.byName.has(def.name)) throw new Error(`command ${def.name} defined twice`);
-        const cmd = new Command(def, null, spec.info, spec.docs);
+        const cmd = new Command(def, null, spec.info);
         this.byName.set(def.name, cmd);
         this.byName.set(def.name.toUpperCase(), cmd);
         this.all.push(cmd);

@@ -29,9 +29,10 @@ import { pauseClients, unpauseClients } from './pause.js';
 import { aclOf, loadAclAtStartup } from './acl.js';
 import { PubSub } from './pubsub.js';
 import { getReplication, type Replication } from '../replication/index.js';
-import { Cluster } from '../cluster/index.js';
+import type { Cluster } from '../cluster/index.js';
+import { clusterSupport } from './lazyCluster.js';
 import { SlotIndex } from '../store/slotIndex.js';
-import { ClusterForward } from './clusterForward.js';
+import type { ClusterForward } from './clusterForward.js';
 import { redirectBlockedClients } from './clusterRouter.js';
 
 /** Keydra's own version (INFO keydra_version); `redis_version` is the Redis it implements. */
@@ -230,13 +231,14 @@ export class KeydraServer {
       if (this.tls.wanted && !this.tls.configure()) throw new ConfigError(ERR_TLS_UPDATE);
     });
     this.replication = getReplication(this);
-    this.cluster = config.bool('cluster-enabled') ? new Cluster(this) : null;
+    // The cluster modules load only for a cluster node (startServer awaits loadClusterSupport).
+    this.cluster = config.bool('cluster-enabled') ? new (clusterSupport().cluster.Cluster)(this) : null;
     // A cluster node keeps db 0's keys by hash slot (Redis slots_to_keys, src/store/slotIndex.ts).
     if (this.cluster !== null) this.keyspace.dbs[0].slots = new SlotIndex();
     // A replica per nodes.conf is a replica from the start (Redis iAmMaster() reads myself's role):
     // the dataset loaded keeps its expired keys, which are hidden, not deleted, until the primary's DELs.
     if (this.cluster?.state.myself.isReplica === true) this.keyspace.replicaMode = true;
-    this.clusterForward = this.cluster !== null ? new ClusterForward(this) : null;
+    this.clusterForward = this.cluster !== null ? new (clusterSupport().forward.ClusterForward)(this) : null;
     // Clients blocked on keys of a slot that moved away get -MOVED (Redis clientsCron).
     if (this.cluster !== null) this.cronHooks.push(() => redirectBlockedClients(this));
   }

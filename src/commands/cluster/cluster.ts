@@ -11,7 +11,8 @@ import { ERR_SYNTAX, errSubcommandSyntax } from '../../errors.js';
 import { replyHelp } from '../../protocol/respTree.js';
 import { type Client, clientIsTls } from '../../server/client.js';
 import { strerror } from '../../config/config.js';
-import { CLUSTER_SLOTS, describeNode, describeNodes, MSG_TYPE_NAMES, slotRangesByOwner } from '../../cluster/index.js';
+import { CLUSTER_SLOTS } from '../../cluster/node.js';
+import { clusterSupport } from '../../server/lazyCluster.js';
 import type { Cluster, ClusterNode } from '../../cluster/index.js';
 import { parseInt64 } from '../args.js';
 import { clusterConnectionDefs, clusterDisabled, clusterKeySubcommands } from './keys.js';
@@ -149,18 +150,19 @@ function infoCommand(c: Client, _argv: string[], cl: Cluster): void {
     `cluster_size:${st.size}\r\n` +
     `cluster_current_epoch:${st.currentEpoch}\r\n` +
     `cluster_my_epoch:${myEpoch}\r\n`;
+  const msgNames = clusterSupport().cluster.MSG_TYPE_NAMES;
   let sent = 0;
   for (let i = 0; i < st.statsSent.length; i++) {
     if (st.statsSent[i] === 0) continue;
     sent += st.statsSent[i];
-    s += `cluster_stats_messages_${MSG_TYPE_NAMES[i]}_sent:${st.statsSent[i]}\r\n`;
+    s += `cluster_stats_messages_${msgNames[i]}_sent:${st.statsSent[i]}\r\n`;
   }
   s += `cluster_stats_messages_sent:${sent}\r\n`;
   let received = 0;
   for (let i = 0; i < st.statsReceived.length; i++) {
     if (st.statsReceived[i] === 0) continue;
     received += st.statsReceived[i];
-    s += `cluster_stats_messages_${MSG_TYPE_NAMES[i]}_received:${st.statsReceived[i]}\r\n`;
+    s += `cluster_stats_messages_${msgNames[i]}_received:${st.statsReceived[i]}\r\n`;
   }
   s += `cluster_stats_messages_received:${received}\r\n`;
   s += `total_cluster_links_buffer_limit_exceeded:${cl.linksBufferLimitExceeded}\r\n`;
@@ -257,7 +259,7 @@ function replyShardNode(c: Client, cl: Cluster, n: ClusterNode): void {
 
 /** CLUSTER SHARDS (clusterReplyShards): one entry per primary, its slot ranges and nodes. */
 function shardsCommand(c: Client, _argv: string[], cl: Cluster): void {
-  const ranges = slotRangesByOwner(cl.state);
+  const ranges = clusterSupport().cluster.slotRangesByOwner(cl.state);
   const primaries = [...cl.state.nodes.values()].filter((n) => n.isPrimary);
   const w = c.reply;
   w.arrayLen(primaries.length);
@@ -510,7 +512,7 @@ function replicasCommand(c: Client, argv: string[], cl: Cluster): void {
     return;
   }
   c.reply.arrayLen(n.replicas.length);
-  for (const r of n.replicas) c.reply.bulk(describeNode(cl.state, r, undefined, usePport(c)));
+  for (const r of n.replicas) c.reply.bulk(clusterSupport().cluster.describeNode(cl.state, r, undefined, usePport(c)));
 }
 
 /** CLUSTER COUNT-FAILURE-REPORTS node-id. */
@@ -628,7 +630,7 @@ const sub = (name: string, f: (c: Client, argv: string[], cl: Cluster) => void):
 const clusterNodeSubcommands: CommandDef[] = [
   sub('help', (c) => replyHelp(c.reply, HELP)),
   sub('info', infoCommand),
-  sub('nodes', (c, _a, cl) => c.reply.verbatim(describeNodes(cl.state, 0, usePport(c)))),
+  sub('nodes', (c, _a, cl) => c.reply.verbatim(clusterSupport().cluster.describeNodes(cl.state, 0, usePport(c)))),
   sub('myid', (c, _a, cl) => c.reply.bulk(cl.state.myself.name)),
   sub('slots', slotsCommand),
   sub('shards', shardsCommand),

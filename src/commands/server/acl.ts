@@ -3,7 +3,6 @@
  * LOG, LOAD, SAVE, HELP. The user model, checks and log live in src/server/acl.ts.
  * Source: Redis 7.0 acl.c (aclCommand, aclAddReplySelectorDescription, aclCatWithFlags).
  */
-import { randomBytes } from 'node:crypto';
 import {
   type Acl,
   AclRuleError,
@@ -196,7 +195,9 @@ function aclGenpassCommand(c: Client, argv: string[]): void {
   }
   const chars = Math.ceil(bits / 4);
   c.reply.bulk(
-    randomBytes(Math.ceil(chars / 2))
+    process
+      .getBuiltinModule('node:crypto')
+      .randomBytes(Math.ceil(chars / 2))
       .toString('hex')
       .slice(0, chars),
   );

@@ -6,7 +6,6 @@
  * Source: Redis 7.0 debug.c (debugCommand, xorDigest, mixDigest, xorObjectDigest,
  * computeDatasetDigest), server.c mustObeyClient / enable-debug-command checks.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { formatDouble } from '../../protocol/reply.js';
 import type { Client } from '../../server/client.js';
@@ -32,7 +31,7 @@ import { rewriteConfigFile } from './config.js';
 // ---- digest (Redis debug.c) ----------------------------------------------------------------
 
 function sha1(data: Buffer): Buffer {
-  return createHash('sha1').update(data).digest();
+  return process.getBuiltinModule('node:crypto').createHash('sha1').update(data).digest();
 }
 
 /** XORs SHA1(data) into digest (order-independent accumulation). */
