@@ -8,8 +8,11 @@
  * external memory it had when first asked (the Lua VM's WebAssembly memory, allocated at start-up
  * after this module's setup: Redis does not count its Lua heap in used_memory either).
  *
- *   used_memory = used_heap_size - heapBaseline + max(0, external_memory - externalBaseline)
- *                 - freedSinceMajorGc + 1 MB
+ *   used_memory = used_heap_size + keyspace tables - baseline
+ *                 + max(0, external_memory - externalBaseline) - freedSinceMajorGc + 1 MB
+ *
+ * The keyspace tables (src/store/keyTable.ts: keys and small strings in typed arrays and slabs)
+ * are counted exactly from their sizes: V8's external_memory does not include them.
  *
  * Why: a per-command byte estimate would need every command handler to maintain it; the heap
  * sample is exact for what V8 holds (including collection internals and fragmentation of the
@@ -224,7 +227,7 @@ export class Evictor {
       this.dictSamplers.push(new Sampler());
       this.expireSamplers.push(new Sampler());
     }
-    this.baseline = v8.getHeapStatistics().used_heap_size;
+    this.baseline = v8.getHeapStatistics().used_heap_size + server.keyspace.offHeapBytes;
     this.heap = this.baseline;
   }
 
@@ -249,7 +252,7 @@ export class Evictor {
   /** Estimated used memory in bytes (see module doc). `fresh` forces a heap sample. */
   usedMemory(fresh = true): number {
     if (fresh || (++this.calls & 7) === 0) {
-      this.heap = heapBytes();
+      this.heap = heapBytes() + this.server.keyspace.offHeapBytes;
       // The heap measured at setup held start-up garbage: the idle server's heap is at most any
       // heap seen since (else a fresh server's used_memory sits at the 1 MB floor while it grows).
       if (this.heap < this.baseline) this.baseline = this.heap;

@@ -86,6 +86,11 @@ export class Db {
     return this.dict.randomKey();
   }
 
+  /** Bytes of the table outside V8's heap (index, entry arrays, key and small-value slab), exact. */
+  get offHeapBytes(): number {
+    return this.dict.externalBytes;
+  }
+
   /** True if the key is in the table, logically expired or not: no expiry, no stats, no touch. */
   hasKey(key: string): boolean {
     return this.dict.has(key);
@@ -352,6 +357,13 @@ export class Keyspace {
     public hooks: KeyspaceHooks,
   ) {
     for (let i = 0; i < count; i++) this.dbs.push(new Db(i, this));
+  }
+
+  /** Bytes the dbs' keyspace tables hold outside V8's heap (index, entry arrays, slabs), exact. */
+  get offHeapBytes(): number {
+    let n = 0;
+    for (const db of this.dbs) n += db.offHeapBytes;
+    return n;
   }
 
   /** Total number of keys in all dbs. */
