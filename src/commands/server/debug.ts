@@ -11,6 +11,7 @@ import { formatDouble } from '../../protocol/reply.js';
 import type { Client } from '../../server/client.js';
 import type { KeydraServer } from '../../server/server.js';
 import { type Db, ObjType, RObject } from '../../store/db.js';
+import { INLINE_MAX } from '../../store/keyTable.js';
 import type { QuickList } from '../../store/quicklist.js';
 import type { RHash } from '../../store/hash.js';
 import type { RSet } from '../../store/set.js';
@@ -144,7 +145,11 @@ function debugObject(c: Client, key: string): void {
     c.error('ERR no such key');
     return;
   }
-  let addr = addresses.get(o);
+  // A small string lives in the keyspace table's slab (src/store/keyTable.ts), a lookup returns a
+  // copy: its entry's seq is its identity, so INCR in place keeps the address, as Redis's.
+  const v = o.value;
+  let addr =
+    o.type === ObjType.String && typeof v === 'string' && v.length <= INLINE_MAX ? 0x7f1000000000 + o.seq * 0x40 : addresses.get(o);
   if (addr === undefined) {
     addr = fakeAddress;
     fakeAddress += 0x20;
