@@ -101,11 +101,12 @@ export function lruIdleSeconds(lru: number, nowMs: number): number {
 }
 
 /**
- * Bytes of a keyspace table entry besides its slab bytes (src/store/keyTable.ts): hash, offset,
- * key and value lengths, metadata (5 × 4 B) and seq (8 B), ×~4/3 as the arrays double; an index
- * slot (4 B at a load of 3/8 to 3/4: ~7 B); the value object's pointer (8 B).
+ * Bytes of a keyspace table entry besides its slab bytes (src/store/keyTable.ts): a 32-byte
+ * entry, ×~4/3 as the arrays double, and an index slot (4 B at a load of 3/8 to 3/4: ~7 B).
  */
-export const TABLE_ENTRY_BYTES = 48;
+export const TABLE_ENTRY_BYTES = 40;
+/** A value object's slot in the table's objs array (a pointer). */
+const OBJ_SLOT_BYTES = 8;
 
 /** Slab bytes of `len` bytes of key (and inline value): the slab doubles, ~1.4× on average. */
 function slabBytes(len: number): number {
@@ -123,7 +124,7 @@ export function stringBytes(len: number): number {
 /**
  * Estimated bytes a key holds (V8 heap, 64-bit, plus the keyspace table outside it): table entry,
  * key and small string value bytes, or RObject, key bytes and value (calibrated: 1M keys
- * key:N → value:N measure 80.9 B/key of heap and table, this gives 82, test/unit/evict/layout.test.ts);
+ * key:N → value:N measure 73.0 B/key of heap and table, this gives 74, test/unit/evict/layout.test.ts);
  * for collections elements × (per-element overhead + average sampled element length).
  * @param samples elements sampled for collections (0: all), as MEMORY USAGE SAMPLES.
  */
@@ -132,7 +133,7 @@ export function estimateKeyBytes(key: string, o: RObject, samples = 5): number {
   if (o.type === ObjType.String && typeof sv === 'string' && sv.length <= INLINE_MAX) {
     return TABLE_ENTRY_BYTES + slabBytes(key.length + sv.length); // kept inline, no object
   }
-  let n = TABLE_ENTRY_BYTES + ROBJECT_BYTES + slabBytes(key.length);
+  let n = TABLE_ENTRY_BYTES + OBJ_SLOT_BYTES + ROBJECT_BYTES + slabBytes(key.length);
   if (o.type === ObjType.String) return n + (typeof sv === 'string' ? stringBytes(sv.length) : 16);
   const v = o.value as { size?: number; length?: number; [Symbol.iterator]?: () => Iterator<unknown> };
   const count = typeof v.size === 'number' ? v.size : typeof v.length === 'number' ? v.length : 0;
@@ -157,7 +158,7 @@ export function estimateKeyBytes(key: string, o: RObject, samples = 5): number {
 function freedKeyBytes(key: string, o: RObject): number {
   const v = o.value;
   if (o.type === ObjType.String && typeof v === 'string' && v.length <= INLINE_MAX) return 0;
-  return estimateKeyBytes(key, o, 1) - TABLE_ENTRY_BYTES - slabBytes(key.length);
+  return estimateKeyBytes(key, o, 1) - TABLE_ENTRY_BYTES - OBJ_SLOT_BYTES - slabBytes(key.length);
 }
 
 function elementBytes(e: unknown): number {

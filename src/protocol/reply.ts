@@ -262,6 +262,22 @@ export class ReplyWriter {
     this.crlf();
   }
 
+  /** Bulk string reply from the bytes b[start, end). */
+  bulkSlice(b: Uint8Array, start: number, end: number): void {
+    const len = end - start;
+    this.ensure(len + 24);
+    this.buf[this.pos++] = 36;
+    this.int(len);
+    this.crlf();
+    const out = this.buf;
+    if (len <= 64) {
+      let p = this.pos;
+      for (let i = start; i < end; i++) out[p++] = b[i];
+    } else out.set(b.subarray(start, end), this.pos);
+    this.pos += len;
+    this.crlf();
+  }
+
   /** Bulk string reply from bytes. */
   bulkBuffer(b: Buffer): void {
     this.ensure(b.length + 24);

@@ -13,6 +13,19 @@ import type { SlotIndex } from './slotIndex.js';
 
 export { ObjType, RObject, TYPE_NAMES } from './robject.js';
 
+/** Bytes of a value inside the keyspace table: buf[start, end). */
+export interface ValueView {
+  buf: Buffer;
+  start: number;
+  end: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+const noTouch = (_o: RObject): void => {};
+
+/** What Db.lookupReadView() returns when the value's bytes are in Db.view (a string, type checked). */
+export const STRING_VIEW = new RObject(ObjType.String, '');
+
 /** Callbacks the server installs so that store changes reach WATCH, blocking, pub/sub and the AOF. */
 export interface KeyspaceHooks {
   /** A key's value changed or it was deleted (Redis signalModifiedKey: WATCH, client tracking). */
@@ -158,6 +171,29 @@ export class Db {
     return o;
   }
 
+  /**
+   * lookupRead for a reply of the value's bytes (GET): the same effects, but a small string kept
+   * inline in the table is not copied out: its bytes are described by `view` (slab, start, end;
+   * valid until the next keyspace change) and STRING_VIEW is returned. Otherwise the value object,
+   * or undefined when the key is missing.
+   */
+  lookupReadView(key: string): RObject | undefined {
+    const t = this.dict;
+    const id = t.locate(key);
+    if (id < 0 || (this.expires.size !== 0 && this.expireIfNeeded(key))) {
+      this.ks.stats.keyspace_misses++;
+      return undefined;
+    }
+    this.ks.stats.keyspace_hits++;
+    if (t.viewAt(id, this.view, this.ks.touch)) return STRING_VIEW;
+    const o = t.objAt(id);
+    this.ks.touch(o);
+    return o;
+  }
+
+  /** Where lookupReadView() leaves an inline string's bytes. */
+  readonly view: ValueView = { buf: EMPTY, start: 0, end: 0 };
+
   /** Looks a key up for writing: lazy expiry and LRU/LFU touch, no hit stats (lookupKeyWrite). */
   lookupWrite(key: string): RObject | undefined {
     const o = this.dict.get(key);
@@ -167,6 +203,39 @@ export class Db {
     this.ks.touch(o);
     this.dict.touched(o);
     return o;
+  }
+
+  /**
+   * lookupWrite for a command that reads a string and writes a new one (INCR, DECR): the same
+   * effects, but a small string kept inline is not copied out: its bytes are described by `view`
+   * and STRING_VIEW is returned (then write with storeString). Otherwise the value object, or
+   * undefined when the key is missing.
+   */
+  lookupWriteView(key: string): RObject | undefined {
+    const t = this.dict;
+    const id = t.locate(key);
+    if (id < 0) return undefined;
+    if (this.expires.size !== 0 && this.expireIfNeeded(key, this.ks.writableReplica)) return undefined;
+    if (this.ks.beforeWrite !== null) this.ks.beforeWrite(this, key); // reads only: `id` stays valid
+    if (t.viewAt(id, this.view, this.ks.touch)) return STRING_VIEW;
+    const o = t.objAt(id);
+    this.ks.touch(o);
+    return o;
+  }
+
+  /**
+   * Replaces the value of an existing string key by `val` (not raw), keeping its place, seq,
+   * eviction metadata and TTL; no hooks (the caller signals the modification). For a key
+   * lookupWriteView() just returned STRING_VIEW or an object for.
+   */
+  storeString(key: string, val: string): void {
+    const t = this.dict;
+    const id = t.locate(key);
+    if (t.overwriteInline(id, val, noTouch)) return;
+    const o = t.objAt(id);
+    o.value = val;
+    o.raw = false;
+    t.set(key, o);
   }
 
   /** Looks a key up without side effects on LRU or stats, but still honouring expiry (LOOKUP_NOTOUCH). */
@@ -215,18 +284,22 @@ export class Db {
   setString(key: string, val: string, keepTtl = false): boolean {
     if (this.expires.size !== 0) this.expireIfNeeded(key, this.ks.writableReplica);
     const ks = this.ks;
-    const old = this.dict.get(key);
-    if (old !== undefined) {
-      if ((old.bits & 7) !== ObjType.String) {
+    const t = this.dict;
+    const id = t.locate(key);
+    if (id >= 0) {
+      if (t.typeAt(id) !== ObjType.String) {
         this.lookupWrite(key);
         this.setKey(key, new RObject(ObjType.String, val), keepTtl);
         return true;
       }
-      if (ks.beforeWrite !== null) ks.beforeWrite(this, key);
-      ks.touch(old);
-      old.value = val;
-      if (old.bits < 0) old.raw = false; // a new value: its encoding follows it again
-      this.dict.set(key, old); // an inline string is a copy: store it back
+      if (ks.beforeWrite !== null) ks.beforeWrite(this, key); // reads only: `id` stays valid
+      if (!t.overwriteInline(id, val, ks.touch)) {
+        const old = t.objAt(id);
+        ks.touch(old);
+        old.value = val;
+        if (old.bits < 0) old.raw = false; // a new value: its encoding follows it again
+        t.set(key, old); // inline again if it fits; an object value stays the same object
+      }
       if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
       ks.hooks.keyModified(this, key);
       return true;

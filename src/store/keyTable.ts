@@ -2,21 +2,23 @@
  * SlabKeyTable: a db's main dict (key → RObject) with the keys off the V8 heap.
  *
  * ```
- *  index (Int32Array, power of 2, linear probing)      per entry id (insertion order)
- *  ┌───┬───┬───┬───┬───┬───┬───┬───┐                 id:    0      1      2      3
- *  │ 0 │ 3 │ 0 │ 1 │ 4 │ 0 │ 0 │ 2 │  id+1, 0 = empty  hashes [h0]   [h1]   [h2]   [h3]   Int32Array
- *  └───┴─┬─┴───┴─┬─┴───┴───┴───┴─┬─┘                 offs   [o0]   [o1]   [o2]   [o3]   Uint32Array ─┐
- *        │       │               └──────► id 1        lens   [3]    [-1]   [5]    [4]    Int32Array  │ -1 = deleted
- *        │       └──────────────────────► id 0        objs   [ro]   [ ]    [ro]   [ro]   RObject[]   │
- *        └──────────────────────────────► id 2                                                       │
- *  slab (one Buffer): │ key0 │ (dead key1) │ key2 │ key3 │ free ...  ◄───────────────────────────────┘
+ *  index (Int32Array, power of 2, linear probing)   per entry id (insertion order), 32 bytes in
+ *  ┌───┬───┬───┬───┬───┬───┬───┬───┐              ents (Int32Array + Float64Array view):
+ *  │ 0 │ 3 │ 0 │ 1 │ 4 │ 0 │ 0 │ 2 │  id+1        hash, slab offset, key length (-1 = deleted),
+ *  └───┴─┬─┴───┴─┬─┴───┴───┴───┴─┬─┘  0 = empty   inline value length (-(k + 1): the object
+ *        │       │               └──► id 1       objs[k]), inline value's RObject.bits, -,
+ *        │       └──────────────────► id 0       inline value's RObject.seq (float64)
+ *        └──────────────────────────► id 2       objs (RObject[], free list): other values
+ *  slab (one Buffer): │ key0 value0 │ (dead key1) │ key2 │ key3 value3 │ free ...
  * ```
  *
- * - A key's bytes (keys are latin1 strings, one char per byte) live once, in the slab; its hash,
- *   slab offset and length in typed arrays; its value object in `objs`. So a key costs about
- *   4 + 4 + 4 + 8 bytes per entry, 4 / load factor in the index and its length in the slab, where
- *   a JS Map costs a V8 string (16-byte header, 8-byte aligned) plus ~22 bytes of table, and one Map
- *   holds at most 2^24 entries (V8's limit) where this table is bounded by the slab's 4 GB of keys.
+ * - A key's bytes (keys are latin1 strings, one char per byte) live once, in the slab, followed by
+ *   its value when that is a string of at most INLINE_MAX bytes (Redis's embstr limit); other
+ *   values stay RObjects in `objs` (a dense array with a free list: an inline entry has no slot).
+ *   A small string key costs a 32-byte entry, 4 / load factor in the index and its bytes in the
+ *   slab, where a JS Map
+ *   costs two V8 strings, an RObject and ~22 bytes of table (src/store/KEYSPACE.md), and one Map
+ *   holds at most 2^24 entries (V8's limit) where this table is bounded by the slab's 4 GB.
  * - Entry ids are handed out in insertion order and never reused until a compaction, so iterating
  *   ids in order is insertion order, as a Map's: the background snapshot, SCAN and the eviction
  *   sampler rely on it (src/store/db.ts KeyTable). Overwriting a key keeps its id (its position).
@@ -52,6 +54,9 @@ function hashKey(key: string): number {
   return h ^ (h >>> 16);
 }
 
+/** The object overwriteInline() hands to the touch function (one at a time, synchronously). */
+const scratch = new RObject(ObjType.String, null);
+
 /** What an iterator yields. */
 const enum IterKind {
   Keys,
@@ -82,8 +87,7 @@ class TableIterator<T> implements IterableIterator<T> {
     }
     this.pos = id + 1;
     const kind = this.kind;
-    const value =
-      kind === IterKind.Keys ? t.keyAt(id) : kind === IterKind.Values ? t.objAt(id) : [t.keyAt(id), t.objAt(id)];
+    const value = kind === IterKind.Keys ? t.keyAt(id) : kind === IterKind.Values ? t.objAt(id) : [t.keyAt(id), t.objAt(id)];
     return { done: false, value: value as T };
   }
 
@@ -100,16 +104,24 @@ class TableIterator<T> implements IterableIterator<T> {
 export class SlabKeyTable implements ReadonlyMap<string, RObject> {
   private index = new Int32Array(MIN_ENTRIES * 2);
   private mask = MIN_ENTRIES * 2 - 1;
-  private hashes = new Int32Array(MIN_ENTRIES);
-  private offs = new Uint32Array(MIN_ENTRIES);
-  private lens = new Int32Array(MIN_ENTRIES);
-  /** Length of an inline string value (its bytes follow the key's in the slab); -1: the value is objs[id]. */
-  private vlens = new Int32Array(MIN_ENTRIES);
-  /** RObject.bits (type, eviction metadata, raw flag) of an inline value. */
-  private metas = new Int32Array(MIN_ENTRIES);
-  /** RObject.seq of an inline value. */
-  private seqs = new Float64Array(MIN_ENTRIES);
+  /**
+   * Per entry id, 32 bytes side by side (one cache line holds what a lookup reads), as int32s:
+   * [0] the key's hash, [1] its slab offset (read as unsigned), [2] its length (-1: deleted),
+   * [3] the length of an inline string value (its bytes follow the key's; -(k + 1): the value is
+   * objs[k]), [4] an inline value's RObject.bits, [5] unused; and as a float64 at [6..7] an
+   * inline value's RObject.seq (entsF[id * 4 + 3]).
+   */
+  private ents = new Int32Array(MIN_ENTRIES * 8);
+  private entsF = new Float64Array(this.ents.buffer);
+  /** Value objects (every value but an inline string), by slot; an entry's value length is -(slot + 1). */
   private objs: (RObject | undefined)[] = [];
+  /** Free slots of `objs`. */
+  private objFree: number[] = [];
+  /** The last key slotOf() looked up and its answer (null: none). */
+  private cKey: string | null = null;
+  private cSlot = 0;
+  /** Hash of the key slotOf() last hashed (that of cKey after a miss). */
+  private lastHash = 0;
   /** The last value object built for an inline entry by get(), and its id (see touched()). */
   private lastObj: RObject | null = null;
   private lastId = -1;
@@ -130,21 +142,39 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
 
   /** Bytes this table holds outside V8's heap (index, entry arrays, slab), for used_memory. */
   get externalBytes(): number {
-    return this.index.byteLength + this.hashes.byteLength * 5 + this.seqs.byteLength + this.slab.length;
+    return this.index.byteLength + this.ents.byteLength + this.slab.length;
   }
 
-  /** Index slot holding `key`, or ~(the empty slot where it would go). */
+  /**
+   * Index slot holding `key`, or ~(the empty slot where it would go); `lastHash` is the key's hash
+   * after a lookup that was not cached. The last key looked up and its answer are remembered (a
+   * command usually looks a key up, then writes it): an insert caches its own key's new slot (it
+   * only fills an empty slot, so other keys' slots stay), a delete, an index rebuild or a
+   * compaction forget it.
+   */
+  private slotOf(key: string): number {
+    if (key === this.cKey) return this.cSlot; // lastHash is still this key's after a miss
+    const h = hashKey(key);
+    this.lastHash = h;
+    const i = this.find(key, h);
+    this.cKey = key;
+    this.cSlot = i;
+    return i;
+  }
+
+  /** Index slot holding `key` of hash `h`, or ~(the empty slot where it would go). */
   private find(key: string, h: number): number {
     const idx = this.index;
     const mask = this.mask;
-    const hashes = this.hashes;
+    const ents = this.ents;
     const len = key.length;
     let i = h & mask;
     for (;;) {
       const e = idx[i];
       if (e === 0) return ~i;
       const id = e - 1;
-      if (hashes[id] === h && this.lens[id] === len && this.keyEquals(this.offs[id], key, len)) return i;
+      const b = id * 8;
+      if (ents[b] === h && ents[b + 2] === len && this.keyEquals(ents[b + 1] >>> 0, key, len)) return i;
       i = (i + 1) & mask;
     }
   }
@@ -160,10 +190,11 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
    * change to it reaches the table only through set() (or touched() for its eviction metadata).
    */
   get(key: string): RObject | undefined {
-    const i = this.find(key, hashKey(key));
+    const i = this.slotOf(key);
     if (i < 0) return undefined;
     const id = this.index[i] - 1;
-    if (this.vlens[id] < 0) return this.objs[id];
+    const vl = this.ents[id * 8 + 3];
+    if (vl < 0) return this.objs[-vl - 1];
     const o = this.inlineObj(id);
     this.lastObj = o;
     this.lastId = id;
@@ -176,20 +207,20 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
    * table's own and need nothing.
    */
   touched(o: RObject): void {
-    if (o === this.lastObj) this.metas[this.lastId] = o.bits;
+    if (o === this.lastObj) this.ents[this.lastId * 8 + 4] = o.bits;
   }
 
   private inlineObj(id: number): RObject {
-    const off = this.offs[id] + this.lens[id];
-    const o = new RObject(ObjType.String, this.slab.latin1Slice(off, off + this.vlens[id]));
-    o.bits = this.metas[id];
-    o.seq = this.seqs[id];
+    const off = (this.ents[id * 8 + 1] >>> 0) + this.ents[id * 8 + 2];
+    const o = new RObject(ObjType.String, this.slab.latin1Slice(off, off + this.ents[id * 8 + 3]));
+    o.bits = this.ents[id * 8 + 4];
+    o.seq = this.entsF[id * 4 + 3];
     return o;
   }
 
   /** True if `key` is in the table. */
   has(key: string): boolean {
-    return this.find(key, hashKey(key)) >= 0;
+    return this.slotOf(key) >= 0;
   }
 
   /**
@@ -198,37 +229,39 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
    * value object is kept as is.
    */
   set(key: string, o: RObject): this {
-    const h = hashKey(key);
-    let i = this.find(key, h);
+    let i = this.slotOf(key);
+    const h = this.lastHash;
     const v = o.value;
     const vlen = (o.bits & 7) === ObjType.String && typeof v === 'string' && v.length <= INLINE_MAX ? v.length : -1;
     if (i >= 0) {
       const id = this.index[i] - 1;
-      const old = this.vlens[id];
+      const old = this.ents[id * 8 + 3];
       if (vlen >= 0 && old >= vlen) {
         // Fits where the old inline value was.
-        (this.slab as Buffer).latin1Write(v as string, this.offs[id] + this.lens[id], vlen);
+        (this.slab as Buffer).latin1Write(v as string, (this.ents[id * 8 + 1] >>> 0) + this.ents[id * 8 + 2], vlen);
         this.slabDead += old - vlen;
         this.setInline(id, o, vlen);
         return this;
       }
       if (vlen < 0) {
-        if (old >= 0) this.slabDead += old;
-        this.vlens[id] = -1;
-        this.objs[id] = o;
+        if (old >= 0) {
+          this.slabDead += old;
+          this.ents[id * 8 + 3] = this.putObj(o);
+        } else this.objs[-old - 1] = o;
         return this;
       }
       // A longer inline value: the entry moves to the slab's end, key and value together.
-      const klen = this.lens[id];
-      if (this.reserveSlab(klen + vlen)) i = this.find(key, h);
+      const klen = this.ents[id * 8 + 2];
+      if (this.reserveSlab(klen + vlen)) i = this.find(key, hashKey(key));
       const id2 = this.index[i] - 1;
       const off = this.slabTop;
-      this.slab.copy(this.slab, off, this.offs[id2], this.offs[id2] + klen);
+      this.slab.copy(this.slab, off, this.ents[id2 * 8 + 1] >>> 0, (this.ents[id2 * 8 + 1] >>> 0) + klen);
       this.slab.latin1Write(v as string, off + klen, vlen);
       this.slabTop = off + klen + vlen;
-      this.slabDead += klen + Math.max(0, this.vlens[id2]);
-      this.offs[id2] = off;
-      this.objs[id2] = undefined;
+      const oldv = this.ents[id2 * 8 + 3];
+      this.slabDead += klen + Math.max(0, oldv);
+      if (oldv < 0) this.freeObj(oldv);
+      this.ents[id2 * 8 + 1] = off;
       this.setInline(id2, o, vlen);
       return this;
     }
@@ -242,33 +275,107 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     this.slab.latin1Write(key, off, key.length);
     if (vlen >= 0) this.slab.latin1Write(v as string, off + key.length, vlen);
     this.slabTop = off + need;
-    this.hashes[id] = h;
-    this.offs[id] = off;
-    this.lens[id] = key.length;
-    if (this.objs.length === id) this.objs.push(vlen < 0 ? o : undefined);
-    else this.objs[id] = vlen < 0 ? o : undefined;
+    this.ents[id * 8] = h;
+    this.ents[id * 8 + 1] = off;
+    this.ents[id * 8 + 2] = key.length;
     if (vlen >= 0) this.setInline(id, o, vlen);
-    else this.vlens[id] = -1;
+    else this.ents[id * 8 + 3] = this.putObj(o);
     this.index[~i] = id + 1;
+    this.cKey = key;
+    this.cSlot = ~i;
     this.live++;
     return this;
   }
 
+  /** Entry id of `key`, or -1. Valid until the table changes (see the by-id methods below). */
+  locate(key: string): number {
+    const i = this.slotOf(key);
+    return i < 0 ? -1 : this.index[i] - 1;
+  }
+
+  /**
+   * When entry `id` holds an inline string: applies `touch` to its eviction metadata, points
+   * `view` at its bytes and returns true; false (nothing done) otherwise.
+   */
+  viewAt(id: number, view: { buf: Buffer; start: number; end: number }, touch: (o: RObject) => void): boolean {
+    const vl = this.ents[id * 8 + 3];
+    if (vl < 0) return false;
+    const s = scratch;
+    s.bits = this.ents[id * 8 + 4];
+    s.seq = this.entsF[id * 4 + 3];
+    touch(s);
+    this.ents[id * 8 + 4] = s.bits;
+    if (this.lastId === id) this.lastObj = null;
+    const start = (this.ents[id * 8 + 1] >>> 0) + this.ents[id * 8 + 2];
+    view.buf = this.slab;
+    view.start = start;
+    view.end = start + vl;
+    return true;
+  }
+
+  /** Type (ObjType) of entry `id`'s value. */
+  typeAt(id: number): ObjType {
+    const vl = this.ents[id * 8 + 3];
+    return vl < 0 ? (this.objs[-vl - 1] as RObject).type : ObjType.String;
+  }
+
+  /**
+   * SET's fast path: when entry `id` holds an inline string with room for `val` (at most as long
+   * as the current value), writes `val` over it, clears the raw flag and applies `touch` to its
+   * eviction metadata, without building an object. @returns false (nothing changed) otherwise.
+   */
+  overwriteInline(id: number, val: string, touch: (o: RObject) => void): boolean {
+    const old = this.ents[id * 8 + 3];
+    if (old < val.length) return false;
+    const s = scratch;
+    s.bits = this.ents[id * 8 + 4];
+    s.seq = this.entsF[id * 4 + 3];
+    touch(s);
+    this.slab.latin1Write(val, (this.ents[id * 8 + 1] >>> 0) + this.ents[id * 8 + 2], val.length);
+    this.slabDead += old - val.length;
+    this.ents[id * 8 + 3] = val.length;
+    this.ents[id * 8 + 4] = s.bits & 0x7fffffff;
+    if (this.lastId === id) this.lastObj = null;
+    return true;
+  }
+
+  /** Puts `o` in a free objs slot. @returns the entry's value length code for it, -(slot + 1). */
+  private putObj(o: RObject): number {
+    let k: number;
+    if (this.objFree.length > 0) {
+      k = this.objFree.pop() as number;
+      this.objs[k] = o;
+    } else {
+      k = this.objs.length;
+      this.objs.push(o);
+    }
+    return -k - 1;
+  }
+
+  /** Frees the objs slot of value length code `code` (< 0). */
+  private freeObj(code: number): void {
+    const k = -code - 1;
+    this.objs[k] = undefined;
+    this.objFree.push(k);
+  }
+
   private setInline(id: number, o: RObject, vlen: number): void {
-    this.vlens[id] = vlen;
-    this.metas[id] = o.bits;
-    this.seqs[id] = o.seq;
+    this.ents[id * 8 + 3] = vlen;
+    this.ents[id * 8 + 4] = o.bits;
+    this.entsF[id * 4 + 3] = o.seq;
     if (this.lastId === id) this.lastObj = null;
   }
 
   /** Removes `key`. @returns true if it was there. */
   delete(key: string): boolean {
-    let i = this.find(key, hashKey(key));
+    let i = this.slotOf(key);
     if (i < 0) return false;
+    this.cKey = null;
     const id = this.index[i] - 1;
-    this.slabDead += this.lens[id] + Math.max(0, this.vlens[id]);
-    this.lens[id] = -1;
-    this.objs[id] = undefined;
+    const vl = this.ents[id * 8 + 3];
+    this.slabDead += this.ents[id * 8 + 2] + Math.max(0, vl);
+    if (vl < 0) this.freeObj(vl);
+    this.ents[id * 8 + 2] = -1;
     if (this.lastId === id) this.lastObj = null;
     this.live--;
     // Backward-shift deletion: move later entries of the probe run into the hole when their home
@@ -280,7 +387,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
       j = (j + 1) & mask;
       const e = idx[j];
       if (e === 0) break;
-      const home = this.hashes[e - 1] & mask;
+      const home = this.ents[(e - 1) * 8] & mask;
       const stays = i <= j ? i < home && home <= j : i < home || home <= j;
       if (!stays) {
         idx[i] = e;
@@ -302,7 +409,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     if (this.live === 0) return undefined;
     for (;;) {
       const id = Math.floor(Math.random() * this.top);
-      if (this.lens[id] >= 0) return this.keyAt(id);
+      if (this.ents[id * 8 + 2] >= 0) return this.keyAt(id);
     }
   }
 
@@ -313,13 +420,13 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
    */
   private reserve(bytes: number): boolean {
     let moved = false;
-    if (this.top === this.hashes.length) {
+    if (this.top * 8 === this.ents.length) {
       const dead = this.top - this.live;
       if (dead >= this.top >> 1 && dead > 0) {
         this.compact(bytes);
         moved = true;
       }
-      if (this.top === this.hashes.length) this.growEntries(this.hashes.length * 2);
+      if (this.top * 8 === this.ents.length) this.growEntries((this.ents.length / 8) * 2);
     }
     if (this.reserveSlab(bytes)) moved = true;
     if ((this.live + 1) * 4 > (this.mask + 1) * 3) {
@@ -341,23 +448,12 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     return false;
   }
 
+  /** Resizes the per-entry arrays to `n` entries (at least `top`). */
   private growEntries(n: number): void {
-    const top = this.top;
-    const i32 = (a: Int32Array) => {
-      const b = new Int32Array(n);
-      b.set(a.subarray(0, top));
-      return b;
-    };
-    this.hashes = i32(this.hashes);
-    this.lens = i32(this.lens);
-    this.vlens = i32(this.vlens);
-    this.metas = i32(this.metas);
-    const o = new Uint32Array(n);
-    o.set(this.offs.subarray(0, top));
-    this.offs = o;
-    const q = new Float64Array(n);
-    q.set(this.seqs.subarray(0, top));
-    this.seqs = q;
+    const e = new Int32Array(n * 8);
+    e.set(this.ents.subarray(0, this.top * 8));
+    this.ents = e;
+    this.entsF = new Float64Array(e.buffer);
   }
 
   private growSlab(need: number): void {
@@ -373,16 +469,15 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
   private rebuildIndex(cap: number): void {
     const idx = new Int32Array(cap);
     const mask = cap - 1;
-    const hashes = this.hashes;
-    const lens = this.lens;
     for (let id = 0; id < this.top; id++) {
-      if (lens[id] < 0) continue;
-      let i = hashes[id] & mask;
+      if (this.ents[id * 8 + 2] < 0) continue;
+      let i = this.ents[id * 8] & mask;
       while (idx[i] !== 0) i = (i + 1) & mask;
       idx[i] = id + 1;
     }
     this.index = idx;
     this.mask = mask;
+    this.cKey = null;
   }
 
   /**
@@ -398,28 +493,21 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     its.sort((a, b) => a.pos - b.pos);
     const liveBytes = this.slabTop - this.slabDead;
     const slab = Buffer.allocUnsafeSlow(Math.max(MIN_SLAB, Math.min(MAX_SLAB, (liveBytes + extra) * 2)));
-    const { hashes, offs, lens, vlens, metas, seqs, objs } = this;
     let n = 0;
     let at = 0;
     let k = 0;
     for (let id = 0; id < this.top; id++) {
       while (k < its.length && its[k].pos <= id) its[k++].pos = n;
-      const len = lens[id];
+      const len = this.ents[id * 8 + 2];
       if (len < 0) continue;
-      const bytes = len + Math.max(0, vlens[id]);
-      this.slab.copy(slab, at, offs[id], offs[id] + bytes);
-      hashes[n] = hashes[id];
-      offs[n] = at;
-      lens[n] = len;
-      vlens[n] = vlens[id];
-      metas[n] = metas[id];
-      seqs[n] = seqs[id];
-      objs[n] = objs[id];
+      const bytes = len + Math.max(0, this.ents[id * 8 + 3]);
+      this.slab.copy(slab, at, this.ents[id * 8 + 1] >>> 0, (this.ents[id * 8 + 1] >>> 0) + bytes);
+      if (n !== id) this.ents.copyWithin(n * 8, id * 8, id * 8 + 8);
+      this.ents[n * 8 + 1] = at;
       at += bytes;
       n++;
     }
     while (k < its.length) its[k++].pos = n;
-    objs.length = n;
     this.top = n;
     this.slab = slab;
     this.slabTop = at;
@@ -427,7 +515,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     this.lastObj = null;
     this.iters = its.map((it) => new WeakRef(it));
     const want = Math.max(MIN_ENTRIES, n * 2);
-    if (want < this.hashes.length) this.growEntries(want);
+    if (want * 8 < this.ents.length) this.growEntries(want);
     this.rebuildIndex(this.indexSizeFor(n + 1));
   }
 
@@ -439,20 +527,20 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
 
   /** First live id >= `from`, or -1. For iterators. */
   nextLive(from: number): number {
-    const lens = this.lens;
-    for (let id = from; id < this.top; id++) if (lens[id] >= 0) return id;
+    for (let id = from; id < this.top; id++) if (this.ents[id * 8 + 2] >= 0) return id;
     return -1;
   }
 
   /** The key of entry `id` (a new string). */
   keyAt(id: number): string {
-    const off = this.offs[id];
-    return this.slab.latin1Slice(off, off + this.lens[id]);
+    const off = this.ents[id * 8 + 1] >>> 0;
+    return this.slab.latin1Slice(off, off + this.ents[id * 8 + 2]);
   }
 
   /** The value object of entry `id` (built from the slab for an inline string). */
   objAt(id: number): RObject {
-    return this.vlens[id] < 0 ? (this.objs[id] as RObject) : this.inlineObj(id);
+    const vl = this.ents[id * 8 + 3];
+    return vl < 0 ? (this.objs[-vl - 1] as RObject) : this.inlineObj(id);
   }
 
   private track<T>(it: TableIterator<T>): TableIterator<T> {

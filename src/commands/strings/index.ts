@@ -25,7 +25,7 @@ import {
   errArity,
 } from '../../errors.js';
 import type { Client } from '../../server/client.js';
-import { ObjType, RObject } from '../../store/db.js';
+import { ObjType, RObject, STRING_VIEW } from '../../store/db.js';
 import { parseInt64 } from '../args.js';
 import type { CommandDef } from '../types.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from '../longdouble.js';
@@ -216,8 +216,10 @@ function setGeneric(
 
 /** GET key: the string value or nil; WRONGTYPE for other types (Redis docs: GET). */
 function getCommand(c: Client, argv: string[]): void {
-  const o = c.db.lookupRead(argv[1]);
-  if (o === undefined) c.reply.nullBulk();
+  const db = c.db;
+  const o = db.lookupReadView(argv[1]);
+  if (o === STRING_VIEW) c.reply.bulkSlice(db.view.buf, db.view.start, db.view.end);
+  else if (o === undefined) c.reply.nullBulk();
   else if (o.type !== ObjType.String) c.error(ERR_WRONGTYPE);
   else c.reply.bulk(o.value as string);
 }
@@ -380,14 +382,15 @@ function msetnxCommand(c: Client, argv: string[]): void {
  */
 function incrDecr(c: Client, key: string, incr: number | bigint): void {
   const db = c.db;
-  const o = db.lookupWrite(key);
+  const o = db.lookupWriteView(key);
   let cur: number | bigint = 0;
   if (o !== undefined) {
     if (o.type !== ObjType.String) {
       c.error(ERR_WRONGTYPE);
       return;
     }
-    const v = parseInt64(o.value as string);
+    const view = db.view;
+    const v = parseInt64(o === STRING_VIEW ? view.buf.latin1Slice(view.start, view.end) : (o.value as string));
     if (v === null) {
       c.error(ERR_NOT_INTEGER);
       return;
@@ -407,9 +410,7 @@ function incrDecr(c: Client, key: string, incr: number | bigint): void {
   }
   const s = String(result);
   if (o !== undefined) {
-    o.value = s; // values are never shared between keys (COPY makes a new object)
-    o.raw = false;
-    db.storeValue(key, o);
+    db.storeString(key, s); // values are never shared between keys (COPY makes a new object)
     c.server.keyspace.hooks.keyModified(db, key);
   } else db.setKey(key, new RObject(ObjType.String, s));
   c.server.notifyKeyspaceEvent('$', 'incrby', key, db.id);
