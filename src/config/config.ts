@@ -217,7 +217,7 @@ const STUBS: Directive[] = [
   implemented(stubInt('cluster-announce-tls-port', 0, 0, 65535)),
   implemented(stubInt('repl-timeout', 60, 1, MAX_INT)),
   stubInt('repl-ping-replica-period', 10, 1, MAX_INT, true, ['repl-ping-slave-period']),
-  hidden(stubInt('rdb-key-save-delay', 0, -MAX_INT - 1, MAX_INT)),
+  hidden({ ...stubInt('rdb-key-save-delay', 0, -MAX_INT - 1, MAX_INT), stub: false }),
   hidden({ ...stubInt('key-load-delay', 0, -MAX_INT - 1, MAX_INT), stub: false }),
   stubInt('min-replicas-to-write', 0, 0, MAX_INT, true, ['min-slaves-to-write']),
   stubInt('min-replicas-max-lag', 10, 0, MAX_INT, true, ['min-slaves-max-lag']),

@@ -15,7 +15,7 @@ import type { PersistenceHost } from './host.js';
 import { Aof, AofLoadError, writeFileDurable } from './aof/aof.js';
 import { ERR_MISCONF_RDB } from '../errors.js';
 import { decodeRdbSteps, encodeRdb, type RdbLoadInfo, RdbError } from './rdb/rdb.js';
-import { Snapshot } from './snapshot.js';
+import { ChildTerminatedError, Snapshot } from './snapshot.js';
 import './rdb/types.js';
 
 /** RDB-side state reported by INFO persistence. */
@@ -30,6 +30,8 @@ export interface RdbStats {
   lastLoadKeysLoaded: number;
   lastLoadKeysExpired: number;
   scheduledBgsave: boolean;
+  /** Copy-on-write bytes of the last BGSAVE (INFO rdb_last_cow_size; Snapshot.cowBytes). */
+  lastCowSize: number;
 }
 
 /** Persistence state of one server (see module doc). */
@@ -46,6 +48,7 @@ export class Persistence {
     lastLoadKeysLoaded: 0,
     lastLoadKeysExpired: 0,
     scheduledBgsave: false,
+    lastCowSize: 0,
   };
 
   constructor(readonly server: PersistenceHost) {
@@ -118,7 +121,7 @@ export class Persistence {
       try {
         if (useAof) {
           st.totalBytes = this.aof.totalSize();
-          const n = await runSliced(this.aof.loadSteps(progress), () => this.logProgress());
+          const n = await runSliced(this.aof.loadSteps(progress, true), () => this.logProgress());
           server.log.notice(`DB loaded from append only file: ${((Date.now() - t0) / 1000).toFixed(3)} seconds (${n} commands)`);
         } else {
           const data = fs.readFileSync(this.rdbPath);
@@ -175,6 +178,29 @@ export class Persistence {
     if (aofOn) {
       if (this.aof.exists()) this.aof.resume();
       else this.aof.create();
+    }
+  }
+
+  /**
+   * DEBUG LOADAOF's load (the dbs already emptied): the AOF in slices with `server.loading` set
+   * (clients get -LOADING, INFO shows the progress), a slow script in it suspended past
+   * busy-reply-threshold. Rejects with the load error (AofLoadError).
+   */
+  async reloadAof(): Promise<void> {
+    const server = this.server;
+    const st = { start: Date.now(), totalBytes: this.aof.totalSize(), loadedBytes: 0, rdbUsedMem: 0 };
+    server.loading = true;
+    this.loadingState = st;
+    try {
+      await runSliced(
+        this.aof.loadSteps((b) => {
+          st.loadedBytes = b;
+        }, true),
+        () => this.logProgress(),
+      );
+    } finally {
+      server.loading = false;
+      this.loadingState = null;
     }
   }
 
@@ -273,10 +299,13 @@ export class Persistence {
     this.rdb.lastBgsaveTry = t0;
     const dirtyAtStart = this.server.dirty;
     const file = this.rdbPath;
-    const tmp = path.join(path.dirname(file), `temp-${process.pid}-${t0}.rdb`);
+    const dir = path.dirname(file);
+    const tmp = path.join(dir, `temp-${process.pid}-${t0}.rdb`);
     const snap = new Snapshot(this.server.keyspace, {
       file,
       tmpFile: tmp,
+      tmpName: (pid) => path.join(dir, `temp-${pid}.rdb`),
+      keyDelayUs: this.server.config.num('rdb-key-save-delay'),
       compress: this.compress,
       checksum: this.server.config.get('rdbchecksum') !== false,
       aux: { ...this.auxFields?.(), ...opts.aux },
@@ -285,9 +314,12 @@ export class Persistence {
         if (opts.onDone !== undefined) queueMicrotask(() => opts.onDone?.(err));
         this.rdb.bgsaveInProgress = false;
         this.rdb.lastBgsaveTimeSec = Math.round((Date.now() - t0) / 1000);
+        this.rdb.lastCowSize = snap.cowBytes;
         if (err) {
           this.rdb.lastBgsaveStatus = 'err';
-          this.server.log.warning(`Background saving error: ${err.message}`);
+          // Redis backgroundSaveDoneHandlerDisk's lines for a killed child and a failed one.
+          if (err instanceof ChildTerminatedError) this.server.log.warning(`Background saving terminated by signal ${err.signal}`);
+          else this.server.log.warning(`Background saving error: ${err.message}`);
           this.updateDiskError();
           return;
         }
@@ -311,7 +343,7 @@ export class Persistence {
     this.snapshot = snap;
     this.rdb.bgsaveInProgress = true;
     this.rdb.bgsaveStart = t0;
-    this.server.log.notice('Background saving started');
+    this.server.log.notice(`Background saving started${snap.childPid > 0 ? ` by pid ${snap.childPid}` : ''}`);
     return true;
   }
 
@@ -410,7 +442,8 @@ export class Persistence {
 
 /**
  * Runs a generator in slices of ~20 ms of work, giving the event loop a turn (setImmediate)
- * between slices, so clients connected during loading get their -LOADING/INFO replies.
+ * between slices, so clients connected during loading get their -LOADING/INFO replies. A step
+ * may yield `{ sleepMs }` (pause) or `{ wait: promise }` (awaited before the next step).
  * `tick` runs after every slice. @returns the generator's return value; rejects with its error.
  */
 export async function runSliced<T>(gen: Generator<unknown, T>, tick: () => void, sliceMs = 20): Promise<T> {
@@ -420,11 +453,17 @@ export async function runSliced<T>(gen: Generator<unknown, T>, tick: () => void,
     while (performance.now() - t0 < sliceMs) {
       const r = gen.next();
       if (r.done) return r.value;
-      // A step may ask for a pause (key-load-delay): the event loop serves clients (-LOADING) meanwhile.
-      const v = r.value as { sleepMs?: number } | undefined;
+      // A step may ask for a pause (key-load-delay) or to wait for a suspended script (AOF
+      // loading): the event loop serves clients (-LOADING) meanwhile.
+      const v = r.value as { sleepMs?: number; wait?: Promise<void> } | undefined;
       if (typeof v === 'object' && v !== null && typeof v.sleepMs === 'number' && v.sleepMs > 0) {
         sleepMs = v.sleepMs;
         break;
+      }
+      if (typeof v === 'object' && v !== null && v.wait !== undefined) {
+        tick();
+        await v.wait;
+        continue;
       }
     }
     tick();
@@ -470,10 +509,11 @@ export function persistenceInfo(server: PersistenceHost): string {
   const lines = [
     `loading:${server.loading ? 1 : 0}`,
     `async_loading:${p.asyncLoading ? 1 : 0}`,
-    'current_cow_peak:0',
-    'current_cow_size:0',
+    `current_cow_peak:${snap?.cowBytes ?? 0}`,
+    `current_cow_size:${snap?.cowBytes ?? 0}`,
     'current_cow_size_age:0',
-    'current_fork_perc:0.00',
+    // Redis sendChildInfoGeneric: keys processed / keys total, in percent.
+    `current_fork_perc:${snap !== null && snap.keysTotal > 0 ? ((snap.keysDone / snap.keysTotal) * 100).toFixed(2) : '0.00'}`,
     `current_save_keys_processed:${snap?.keysDone ?? 0}`,
     `current_save_keys_total:${snap?.keysTotal ?? 0}`,
     `rdb_changes_since_last_save:${server.dirty}`,
@@ -483,7 +523,7 @@ export function persistenceInfo(server: PersistenceHost): string {
     `rdb_last_bgsave_time_sec:${r.lastBgsaveTimeSec}`,
     `rdb_current_bgsave_time_sec:${r.bgsaveInProgress ? Math.round((now - r.bgsaveStart) / 1000) : -1}`,
     `rdb_saves:${r.saves}`,
-    'rdb_last_cow_size:0',
+    `rdb_last_cow_size:${r.lastCowSize}`,
     `rdb_last_load_keys_expired:${r.lastLoadKeysExpired}`,
     `rdb_last_load_keys_loaded:${r.lastLoadKeysLoaded}`,
     `aof_enabled:${p.aof.enabled ? 1 : 0}`,

@@ -638,10 +638,12 @@ export class KeydraServer {
    * runs each command through the dispatcher and drops its reply; lookup resolves the command
    * table entry (subcommands included) for the loader's unknown-command and arity checks.
    */
-  newReplayer(opts: { primary?: boolean } = {}): PrimaryReplayer {
+  newReplayer(opts: { primary?: boolean; scriptsMayYield?: boolean } = {}): PrimaryReplayer {
     const fake = this.createFakeClient();
     fake.authenticated = true;
     fake.mustObey = true;
+    fake.scriptsMayYield = opts.scriptsMayYield === true;
+    let suspendedArgv: string[] = [];
     // The replica's link runs the primary's stream as the master client (CLIENT LIST flags=M, type master).
     if (opts.primary === true) (fake as unknown as { isMaster: boolean }).isMaster = true;
     let onKill: (() => void) | null = null;
@@ -674,8 +676,23 @@ export class KeydraServer {
       },
       run: (argv) => {
         processCommand(fake, argv);
+        if (fake.scriptSuspended) {
+          suspendedArgv = argv; // its reply comes when it ends (wait)
+          return;
+        }
         const out = fake.reply.take();
         if (out.length !== 0 && out[0] === 45 /* - */) this.logReplayError(argv, out, opts.primary === true);
+      },
+      wait: () => {
+        if (!fake.scriptSuspended) return null;
+        const argv = suspendedArgv;
+        return new Promise<void>((resolve) => {
+          fake.scriptDone = () => {
+            const out = fake.reply.take();
+            if (out.length !== 0 && out[0] === 45 /* - */) this.logReplayError(argv, out, opts.primary === true);
+            resolve();
+          };
+        });
       },
     };
   }
@@ -848,6 +865,9 @@ export class KeydraServer {
    * (PROPAGATE_AOF, PROPAGATE_REPL or both: PUBLISH goes to replicas only).
    */
   alsoPropagate(dbId: number, argv: string[], targets = PROPAGATE_ALL): void {
+    // Commands replayed while loading (the AOF, DEBUG LOADAOF) are not propagated: Redis runs them
+    // without call() (loadSingleAppendOnlyFile); the AOF they come from must not grow by them.
+    if (this.loading) return;
     if (this.execDepth === 0) {
       // No EXEC/script unit is open and no listener wants writes now (AOF off, no replica): the
       // flushPropagation that follows would drop it.

@@ -25,7 +25,7 @@ import type { CommandReplayer, PersistenceHost } from '../host.js';
 import { catRepr, splitArgs } from '../../protocol/parser.js';
 import { strerror } from '../../config/config.js';
 import { decodeRdbSteps, encodeRdb } from '../rdb/rdb.js';
-import { Snapshot } from '../snapshot.js';
+import { ChildTerminatedError, Snapshot } from '../snapshot.js';
 
 /** One line of the manifest. */
 export interface ManifestEntry {
@@ -532,6 +532,9 @@ export class Aof {
     const snap = new Snapshot(this.server.keyspace, {
       file: this.path(base.file),
       tmpFile: tmp,
+      // Redis names it after the rewrite's fork child (rewriteAppendOnlyFileBackground).
+      tmpName: (pid) => this.path(`temp-rewriteaof-bg-${pid}.aof`),
+      keyDelayUs: this.server.config.num('rdb-key-save-delay'),
       format: preamble ? 'rdb' : 'aof',
       timestamp: this.server.config.bool('aof-timestamp-enabled'),
       compress: this.server.config.get('rdbcompression') !== false,
@@ -543,7 +546,9 @@ export class Aof {
         this.stats.lastRewriteTimeSec = Math.round((Date.now() - t0) / 1000);
         if (err) {
           this.stats.lastRewriteStatus = 'err';
-          this.server.log.warning(`Background AOF rewrite failed: ${err.message}`);
+          // Redis backgroundRewriteDoneHandler's line for a killed child.
+          if (err instanceof ChildTerminatedError) this.server.log.warning(`Background AOF rewrite terminated by signal ${err.signal}`);
+          else this.server.log.warning(`Background AOF rewrite failed: ${err.message}`);
           return;
         }
         try {
@@ -625,10 +630,13 @@ export class Aof {
 
   /**
    * `load` as a generator for loading in slices: yields every 1024 keys or commands; `progress`
-   * gets the bytes consumed so far across all files. @returns the number of commands replayed.
+   * gets the bytes consumed so far across all files. With `mayWait` (a caller that awaits, as
+   * runSliced does) a script the AOF runs may be suspended past busy-reply-threshold (clients get
+   * -LOADING meanwhile, "Slow script detected" is logged): the step then yields `{ wait }`, the
+   * promise of its end. @returns the number of commands replayed.
    * @throws AofLoadError (file name and offset) on a malformed or missing file.
    */
-  *loadSteps(progress: (bytes: number) => void): Generator<void, number> {
+  *loadSteps(progress: (bytes: number) => void, mayWait = false): Generator<LoadStep, number> {
     const text = fs.readFileSync(this.manifestPath, 'latin1');
     const entries = parseManifest(text, this.manifestPath);
     this.manifest = entries;
@@ -650,7 +658,7 @@ export class Aof {
       this.stats.currentSize += data.length;
       const t0 = Date.now();
       const base = done;
-      total += yield* this.loadFileSteps(p, data, i === files.length - 1, (b) => progress(base + b));
+      total += yield* this.loadFileSteps(p, data, i === files.length - 1, (b) => progress(base + b), mayWait);
       done += data.length;
       progress(done);
       const kind = e.type === 'b' ? 'base' : 'incr';
@@ -661,7 +669,13 @@ export class Aof {
     return total;
   }
 
-  private *loadFileSteps(file: string, data: Buffer, isLast: boolean, progress: (bytes: number) => void): Generator<void, number> {
+  private *loadFileSteps(
+    file: string,
+    data: Buffer,
+    isLast: boolean,
+    progress: (bytes: number) => void,
+    mayWait: boolean,
+  ): Generator<LoadStep, number> {
     const name = path.basename(file);
     let pos = 0;
     if (data.length >= 5 && data.toString('latin1', 0, 5) === 'REDIS') {
@@ -691,7 +705,7 @@ export class Aof {
       this.server.log.notice('Reading the remaining AOF tail...');
     }
     const s = data.toString('latin1');
-    const replayer = this.server.newReplayer();
+    const replayer = this.server.newReplayer({ scriptsMayYield: mayWait });
     let n = 0;
     let multiStart = -1;
     while (pos < s.length) {
@@ -717,6 +731,13 @@ export class Aof {
       replayer.run(r.argv);
       n++;
       pos = r.next;
+      // A slow script (past busy-reply-threshold) was suspended: the load waits for its end.
+      const wait = mayWait ? replayer.wait() : null;
+      if (wait !== null) {
+        progress(pos);
+        yield { wait };
+        continue;
+      }
       if ((n & 1023) === 0) {
         progress(pos);
         yield;
@@ -764,6 +785,9 @@ export class Aof {
     return n;
   }
 }
+
+/** What a load step yields: nothing (a slice boundary), or a suspended script's end to await. */
+export type LoadStep = { wait: Promise<void> } | undefined;
 
 function fsyncDir(dir: string): void {
   try {
