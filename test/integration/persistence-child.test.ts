@@ -1,0 +1,135 @@
+/**
+ * The background save's child process and the loading paths Redis's spawn-mode suite exercises,
+ * each scenario run on redis-server 7.0 and on Keydra (both spawned as processes) with the
+ * results compared:
+ * - BGSAVE has a child (the PID `pgrep -P <server>` finds) writing temp-<childpid>.rdb; killing it
+ *   fails the save (rdb_last_bgsave_status:err, temp file removed), writes then get -MISCONF,
+ *   also a script's first write and a shebang script without no-writes; rdb-key-save-delay
+ *   makes the save last (µs per key); the next good save clears it.
+ * - DEBUG LOADAOF of an AOF holding a slow script: other clients get -LOADING meanwhile, "Slow
+ *   script detected" is logged, the data is back, and the reload adds nothing to the AOF.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { RespNode } from '../../src/protocol/decoder.js';
+import { RawClient } from '../../src/client/rawClient.js';
+import { freePort, NO_REDIS, redisServerPath, spawnServer, spawnedKill9 } from '../helpers/servers.js';
+import { sleep, waitFor } from '../helpers/wait.js';
+
+const KINDS = ['redis', 'keydra'] as const;
+
+/** A reply as comparable text: errors as `-` + their first word (the code), statuses/bulks as is. */
+function show(r: RespNode): string {
+  if (r !== null && typeof r === 'object' && 't' in r && (r.t === '-' || r.t === '+')) return r.t === '-' ? `-${r.v.split(' ')[0]}` : r.v;
+  return JSON.stringify(r);
+}
+
+function childrenOf(pid: number): number[] {
+  const r = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map(Number);
+}
+
+async function infoField(c: RawClient, field: string): Promise<string> {
+  const info = String(await c.call('INFO', 'persistence'));
+  return new RegExp(`${field}:(\\S+)`).exec(info)?.[1] ?? '';
+}
+
+/** The BGSAVE-child scenario on one server; returns the observations to compare. */
+async function killedChildScenario(kind: (typeof KINDS)[number]): Promise<string[]> {
+  const dir = fs.mkdtempSync(join(tmpdir(), `keydra-child-${kind}-`));
+  const port = await freePort();
+  const s = await spawnServer(kind, port, ['--bind', '127.0.0.1', '--dir', dir, '--save', '3600 1', '--appendonly', 'no']);
+  const out: string[] = [];
+  try {
+    const c = s.c;
+    for (let i = 0; i < 20; i++) await c.call('SET', `k${i}`, 'v');
+    out.push(show(await c.call('CONFIG', 'SET', 'rdb-key-save-delay', '100000'))); // 100 ms per key
+    out.push(show(await c.call('BGSAVE')));
+    await sleep(150);
+    const kids = childrenOf(s.proc.pid as number);
+    out.push(`children:${kids.length}`);
+    const temp = join(dir, `temp-${kids[0]}.rdb`);
+    out.push(`temp file while saving:${fs.existsSync(temp)}`);
+    out.push(`in progress:${await infoField(c, 'rdb_bgsave_in_progress')}`);
+    process.kill(kids[0], 'SIGKILL');
+    await waitFor('the failed save', 5000, async () => (await infoField(c, 'rdb_bgsave_in_progress')) === '0');
+    out.push(`status:${await infoField(c, 'rdb_last_bgsave_status')}`);
+    out.push(`temp file after:${fs.existsSync(temp)}`);
+    out.push(show(await c.call('GET', 'k1')));
+    out.push(show(await c.call('SET', 'x', 'y')));
+    out.push(show(await c.call('EVAL', "return redis.call('set','x',1)", '1', 'x')));
+    out.push(show(await c.call('EVAL', "#!lua\nreturn redis.call('set','x',1)", '1', 'x')));
+    out.push(show(await c.call('EVAL', "#!lua flags=no-writes\nreturn redis.call('get','k1')", '1', 'k1')));
+    out.push(show(await c.call('CONFIG', 'SET', 'rdb-key-save-delay', '0')));
+    out.push(show(await c.call('BGSAVE')));
+    await waitFor('the good save', 5000, async () => (await infoField(c, 'rdb_bgsave_in_progress')) === '0');
+    out.push(`status:${await infoField(c, 'rdb_last_bgsave_status')}`);
+    out.push(show(await c.call('SET', 'x', 'y')));
+  } finally {
+    await spawnedKill9(s);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+/** DEBUG LOADAOF of an AOF holding a slow script, on one server. */
+async function loadAofScenario(kind: (typeof KINDS)[number]): Promise<string[]> {
+  const dir = fs.mkdtempSync(join(tmpdir(), `keydra-loadaof-${kind}-`));
+  const aofDir = join(dir, 'appendonlydir');
+  fs.mkdirSync(aofDir);
+  const script = "redis.call('set',KEYS[1],'y'); for i=1,300000 do redis.call('ping') end return 'ok'";
+  const cmd = (argv: string[]) => `*${argv.length}\r\n${argv.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+  const incr = join(aofDir, 'appendonly.aof.1.incr.aof');
+  fs.writeFileSync(incr, cmd(['select', '9']) + cmd(['eval', script, '1', 'x']));
+  fs.writeFileSync(join(aofDir, 'appendonly.aof.manifest'), 'file appendonly.aof.1.incr.aof seq 1 type i\n');
+  const size0 = fs.statSync(incr).size;
+  const log = join(dir, 'log.txt');
+  const port = await freePort();
+  const args = ['--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--lua-time-limit', '1'];
+  const s = await spawnServer(kind, port, [...args, '--enable-debug-command', 'yes', '--logfile', log]);
+  const out: string[] = [];
+  try {
+    const c = s.c;
+    await c.call('SELECT', '9');
+    out.push(`loaded at start:${show(await c.call('GET', 'x'))}`);
+    const d = await RawClient.connect(port);
+    const reply = d.call('DEBUG', 'LOADAOF');
+    let sawLoading = false;
+    for (let i = 0; i < 400 && !sawLoading; i++) {
+      const p = await c.call('PING');
+      if (show(p) === '-LOADING') sawLoading = true;
+      else await sleep(2);
+    }
+    out.push(`clients got LOADING:${sawLoading}`);
+    out.push(`DEBUG LOADAOF:${show(await reply)}`);
+    d.close();
+    out.push(`after reload:${show(await c.call('GET', 'x'))}`);
+    out.push(`slow script logged:${/Slow script detected/.test(fs.readFileSync(log, 'latin1'))}`);
+    out.push(`AOF grew:${fs.statSync(incr).size !== size0}`);
+  } finally {
+    await spawnedKill9(s);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+describe('background save child and loading, against redis-server', { skip: redisServerPath() === null ? NO_REDIS : false }, () => {
+  it('killing the BGSAVE child fails the save: temp-<childpid>.rdb removed, -MISCONF for writes and scripts', async () => {
+    const [redis, keydra] = [await killedChildScenario('redis'), await killedChildScenario('keydra')];
+    assert.deepEqual(keydra, redis);
+    assert.ok(redis.includes('children:1') && redis.includes('status:err') && redis.includes('-MISCONF'), redis.join('\n'));
+  });
+
+  it('DEBUG LOADAOF with a slow script in the AOF: -LOADING meanwhile, slow script logged, nothing appended', async () => {
+    const [redis, keydra] = [await loadAofScenario('redis'), await loadAofScenario('keydra')];
+    assert.deepEqual(keydra, redis);
+    assert.ok(redis.includes('clients got LOADING:true') && redis.includes('AOF grew:false'), redis.join('\n'));
+  });
+});
