@@ -171,7 +171,7 @@ const STUBS: Directive[] = [
   implemented(stubBool('cluster-allow-replica-migration', true)),
   implemented(stubBool('replica-announced', true)),
   { ...stubBool('latency-tracking', true), stub: false },
-  stubBool('aof-disable-auto-gc', false),
+  implemented(stubBool('aof-disable-auto-gc', false)),
   stubBool('replica-ignore-disk-write-errors', false),
   implemented(stubStr('replica-announce-ip', '', true, ['slave-announce-ip'])),
   implemented(stubStr('masteruser', '')),

@@ -51,8 +51,17 @@ export class Persistence {
     lastCowSize: 0,
   };
 
+  /** Background saves that started a child (INFO total_forks) and the µs the last spawn took (latest_fork_usec). */
+  readonly forks = { total: 0, latestUsec: 0 };
+  /** Counts a background save's child (Snapshot onChild). */
+  readonly noteFork = (usec: number): void => {
+    this.forks.total++;
+    this.forks.latestUsec = usec;
+  };
+
   constructor(readonly server: PersistenceHost) {
     this.aof = new Aof(server);
+    this.aof.onFork = this.noteFork;
     server.cronHooks.push((now) => this.cron(now));
     server.shutdownHooks.push((opts) => this.onShutdown(opts.save));
     this.aof.onWriteStatus = () => this.updateDiskError();
@@ -306,6 +315,7 @@ export class Persistence {
       tmpFile: tmp,
       tmpName: (pid) => path.join(dir, `temp-${pid}.rdb`),
       keyDelayUs: this.server.config.num('rdb-key-save-delay'),
+      onChild: this.noteFork,
       compress: this.compress,
       checksum: this.server.config.get('rdbchecksum') !== false,
       aux: { ...this.auxFields?.(), ...opts.aux },
@@ -533,7 +543,7 @@ export function persistenceInfo(server: PersistenceHost): string {
     `aof_current_rewrite_time_sec:${a.rewriteInProgress ? Math.round((now - p.aof.rewriteStart) / 1000) : -1}`,
     `aof_last_bgrewrite_status:${a.lastRewriteStatus}`,
     `aof_rewrites:${a.rewrites}`,
-    'aof_rewrites_consecutive_failures:0',
+    `aof_rewrites_consecutive_failures:${a.consecutiveFailures}`,
     `aof_last_write_status:${a.lastWriteStatus}`,
     'aof_last_cow_size:0',
     'module_fork_in_progress:0',

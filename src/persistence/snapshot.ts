@@ -64,6 +64,8 @@ export interface SnapshotOptions {
   tmpName?: (childPid: number) => string;
   /** rdb-key-save-delay: µs to pause after each key (see module doc). Default 0. */
   keyDelayUs?: number;
+  /** Called when the child writing the file started, with the µs spawning it took (INFO total_forks, latest_fork_usec). */
+  onChild?: (spawnUsec: number) => void;
   /** Streams the bytes to this sink instead of a file (no fsync, no rename). */
   sink?: SnapshotSink;
   /** rdbcompression (LZF for strings > 20 bytes). Default true. */
@@ -228,6 +230,7 @@ export class Snapshot {
   /** Starts the child that writes the temp file (module doc); none if `cat` cannot be spawned. */
   private startChild(): void {
     let child: ChildProcess;
+    const t0 = performance.now();
     try {
       child = spawn('cat', [], { stdio: ['pipe', this.fd, 'ignore'] });
     } catch {
@@ -236,6 +239,7 @@ export class Snapshot {
     child.on('error', () => {}); // spawn failure (no pid): the parent writes the file itself
     if (child.pid === undefined) return;
     this.child = child;
+    this.opts.onChild?.(Math.round((performance.now() - t0) * 1000));
     // A write to a killed child fails with EPIPE: its exit (below) reports the save's failure.
     child.stdin?.on('error', () => {});
     child.on('exit', (code, signal) => this.childExited(code, signal));

@@ -1080,6 +1080,8 @@ function cleanup(ctx: RunCtx): void {
       done?.();
     } else if (c.blocked !== null) server.unblockClient(c, true);
     else server.markPendingWrite(c);
+    // Clients blocked on keys the script made ready are served now that it is over.
+    server.afterCommand();
   }
 }
 let gcCount = 0;

@@ -1022,10 +1022,14 @@ export class KeydraServer {
 
   /**
    * Serves clients blocked on keys that became ready, first blocked first served, while the
-   * key can serve them (Redis handleClientsBlockedOnKeys). Runs after every command.
+   * key can serve them (Redis handleClientsBlockedOnKeys). Runs after every command, and when
+   * a suspended script ends.
    */
   afterCommand(): void {
+    // While a script is suspended (BUSY) the keys it made ready wait for its end (Redis serves
+    // blocked clients after the script's command, not from processEventsWhileBlocked).
     while (this.readyKeys.length > 0) {
+      if (this.busyScript !== null) return;
       const ready = this.readyKeys;
       this.readyKeys = [];
       this.readySeen.clear();

@@ -184,6 +184,8 @@ export interface AofStats {
   lastRewriteTimeSec: number;
   rewriteInProgress: boolean;
   rewriteScheduled: boolean;
+  /** Failed rewrites in a row (INFO aof_rewrites_consecutive_failures; the auto-rewrite limit). */
+  consecutiveFailures: number;
   currentSize: number;
   baseSize: number;
   delayedFsync: number;
@@ -216,6 +218,7 @@ export class Aof {
     lastRewriteTimeSec: -1,
     rewriteInProgress: false,
     rewriteScheduled: false,
+    consecutiveFailures: 0,
     currentSize: 0,
     baseSize: 0,
     delayedFsync: 0,
@@ -223,6 +226,10 @@ export class Aof {
 
   constructor(readonly server: PersistenceHost) {
     const cfg = server.config;
+    // Redis updateAofAutoGCEnabled: turning auto-gc back on deletes the history files at once.
+    cfg.onChange('aof-disable-auto-gc', (v) => {
+      if (!v) this.delHistoryFiles();
+    });
     this.dirPath = path.join(cfg.str('dir'), cfg.str('appenddirname'));
     this.baseName = cfg.str('appendfilename');
     server.addPropagationListener(
@@ -371,6 +378,21 @@ export class Aof {
     return seq + 1;
   }
 
+  /** Redis aofDelHistoryFiles: deletes the history files (type h) and drops them from the manifest. */
+  delHistoryFiles(): void {
+    const hist = this.manifest.filter((e) => e.type === 'h');
+    if (hist.length === 0 || this.server.config.bool('aof-disable-auto-gc')) return;
+    for (const e of hist) {
+      this.server.log.notice(`Removing the history file ${e.file} in the background`);
+      fs.rmSync(this.path(e.file), { force: true });
+    }
+    try {
+      this.writeManifest(this.manifest.filter((e) => e.type !== 'h'));
+    } catch (e) {
+      this.server.log.warning(`Can't persist the AOF manifest: ${(e as Error).message}`);
+    }
+  }
+
   /** Atomically replaces the manifest (write temp, fsync, rename, fsync dir). */
   private writeManifest(entries: ManifestEntry[]): void {
     const tmp = path.join(this.dirPath, `temp-${this.baseName}.manifest`);
@@ -494,11 +516,27 @@ export class Aof {
     this.finishRewrite(base, incr, image.length);
   }
 
+  /**
+   * A rewrite's new BASE is complete: the manifest becomes [base, incr]. The files it replaces are
+   * deleted, or with aof-disable-auto-gc yes kept as history (type h, newest first: the old INCRs,
+   * then the old BASE, then the older history), as Redis getNewBaseFileNameAndMarkPreAsHistory and
+   * markRewrittenIncrAofAsHistory do; aofDelHistoryFiles deletes them once auto-gc is on again.
+   */
   private finishRewrite(base: ManifestEntry, incr: ManifestEntry, baseSize: number): void {
     const old = this.manifest;
-    this.writeManifest([base, incr]);
-    for (const e of old) {
-      if (e.file !== base.file && e.file !== incr.file) fs.rmSync(this.path(e.file), { force: true });
+    if (this.server.config.bool('aof-disable-auto-gc')) {
+      const replaced = old.filter((e) => e.file !== base.file && e.file !== incr.file);
+      const hist = [
+        ...replaced.filter((e) => e.type === 'i'),
+        ...replaced.filter((e) => e.type === 'b'),
+        ...replaced.filter((e) => e.type === 'h'),
+      ].map((e): ManifestEntry => ({ ...e, type: 'h' }));
+      this.writeManifest([base, ...hist, incr]);
+    } else {
+      this.writeManifest([base, incr]);
+      for (const e of old) {
+        if (e.file !== base.file && e.file !== incr.file) fs.rmSync(this.path(e.file), { force: true });
+      }
     }
     let incrSize = 0;
     try {
@@ -535,6 +573,7 @@ export class Aof {
       // Redis names it after the rewrite's fork child (rewriteAppendOnlyFileBackground).
       tmpName: (pid) => this.path(`temp-rewriteaof-bg-${pid}.aof`),
       keyDelayUs: this.server.config.num('rdb-key-save-delay'),
+      onChild: (us) => this.onFork?.(us),
       format: preamble ? 'rdb' : 'aof',
       timestamp: this.server.config.bool('aof-timestamp-enabled'),
       compress: this.server.config.get('rdbcompression') !== false,
@@ -546,6 +585,7 @@ export class Aof {
         this.stats.lastRewriteTimeSec = Math.round((Date.now() - t0) / 1000);
         if (err) {
           this.stats.lastRewriteStatus = 'err';
+          this.stats.consecutiveFailures++;
           // Redis backgroundRewriteDoneHandler's line for a killed child.
           if (err instanceof ChildTerminatedError) this.server.log.warning(`Background AOF rewrite terminated by signal ${err.signal}`);
           else this.server.log.warning(`Background AOF rewrite failed: ${err.message}`);
@@ -561,6 +601,7 @@ export class Aof {
           }
           this.stats.rewrites++;
           this.stats.lastRewriteStatus = 'ok';
+          this.stats.consecutiveFailures = 0;
           this.server.log.notice('Background AOF rewrite finished successfully');
         } catch (e) {
           this.stats.lastRewriteStatus = 'err';
@@ -573,6 +614,36 @@ export class Aof {
     this.rewriteStart = t0;
     this.stats.rewriteInProgress = true;
     this.server.log.notice('Background append only file rewriting started');
+    return true;
+  }
+
+  /** Set by Persistence: a background rewrite started its child (INFO total_forks). */
+  onFork: ((usec: number) => void) | null = null;
+
+  private limitDelayMin = 0;
+  private limitUntil = 0;
+
+  /**
+   * Redis aofRewriteLimited: after 3 failed rewrites in a row, automatic rewrites wait 1 minute,
+   * then 2, 4 ... up to 60 between tries (BGREWRITEAOF is not limited); a success resets it.
+   */
+  private rewriteLimited(): boolean {
+    if (this.stats.consecutiveFailures < 3) {
+      this.limitDelayMin = 0;
+      this.limitUntil = 0;
+      return false;
+    }
+    const now = Math.floor(Date.now() / 1000);
+    if (this.limitUntil !== 0) {
+      if (now < this.limitUntil) return true;
+      this.limitUntil = 0;
+      return false;
+    }
+    this.limitDelayMin = Math.min(this.limitDelayMin === 0 ? 1 : this.limitDelayMin * 2, 60);
+    this.limitUntil = now + this.limitDelayMin * 60;
+    this.server.log.warning(
+      `Background AOF rewrite has repeatedly failed and triggered the limit, will retry in ${this.limitDelayMin} minutes`,
+    );
     return true;
   }
 
@@ -589,7 +660,7 @@ export class Aof {
     if (perc === 0 || cur <= cfg.num('auto-aof-rewrite-min-size')) return false;
     const base = this.stats.baseSize > 0 ? this.stats.baseSize : 1;
     const growth = Math.floor((cur * 100) / base) - 100;
-    if (growth < perc) return false;
+    if (growth < perc || this.rewriteLimited()) return false;
     this.server.log.notice(`Starting automatic rewriting of AOF on ${growth}% growth`);
     try {
       return this.rewriteBackground();
