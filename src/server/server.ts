@@ -549,13 +549,17 @@ export class KeydraServer {
     if (this.closing) return this.closing;
     this.closing = (async () => {
       if (this.cronTimer) clearInterval(this.cronTimer);
-      this.cluster?.close();
-      for (const c of this.clients.values()) this.freeClient(c);
-      this.clusterForward?.close();
+      // The listeners stop first: a client that sees its connection closed by a SHUTDOWN must find
+      // the port refused when it reconnects, as after Redis's exit (freeing the clients below can
+      // take a while, e.g. one running a suspended script).
       const all = this.unixListener
         ? [...this.tcpListeners, ...this.tlsListeners, this.unixListener]
         : [...this.tcpListeners, ...this.tlsListeners];
-      await Promise.all(all.map((l) => new Promise<void>((r) => l.close(() => r()))));
+      const closed = Promise.all(all.map((l) => new Promise<void>((r) => l.close(() => r()))));
+      this.cluster?.close();
+      for (const c of this.clients.values()) this.freeClient(c);
+      this.clusterForward?.close();
+      await closed;
       this.tcpListeners = [];
       this.tlsListeners = [];
       this.unixListener = null;

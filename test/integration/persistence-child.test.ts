@@ -8,10 +8,13 @@
  *   makes the save last (µs per key); the next good save clears it.
  * - DEBUG LOADAOF of an AOF holding a slow script: other clients get -LOADING meanwhile, "Slow
  *   script detected" is logged, the data is back, and the reload adds nothing to the AOF.
+ * - SHUTDOWN NOSAVE while a script is busy: once the client sees its connection closed, a new
+ *   connection is refused (the listeners close before the clients are freed).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -120,6 +123,36 @@ async function loadAofScenario(kind: (typeof KINDS)[number]): Promise<string[]> 
   return out;
 }
 
+/** SHUTDOWN NOSAVE during a busy script, `rounds` times: how many reconnects right after were refused. */
+async function shutdownRefusesScenario(kind: (typeof KINDS)[number], rounds: number): Promise<number> {
+  let refused = 0;
+  for (let i = 0; i < rounds; i++) {
+    const port = await freePort();
+    const s = await spawnServer(kind, port, ['--bind', '127.0.0.1', '--save', '', '--lua-time-limit', '5']);
+    try {
+      void s.c.send('EVAL', "redis.call('set',KEYS[1],'y'); while true do end", '1', 'x').catch(() => {});
+      await sleep(60);
+      const b = await RawClient.connect(port);
+      const closed = new Promise<void>((r) => b.socket.once('close', () => r()));
+      b.socket.on('error', () => {});
+      b.send('SHUTDOWN', 'NOSAVE').catch(() => {});
+      await closed;
+      const ok = await new Promise<boolean>((r) => {
+        const c = net.connect(port, '127.0.0.1');
+        c.once('connect', () => {
+          c.destroy();
+          r(false);
+        });
+        c.once('error', () => r(true));
+      });
+      if (ok) refused++;
+    } finally {
+      await spawnedKill9(s);
+    }
+  }
+  return refused;
+}
+
 describe('background save child and loading, against redis-server', { skip: redisServerPath() === null ? NO_REDIS : false }, () => {
   it('killing the BGSAVE child fails the save: temp-<childpid>.rdb removed, -MISCONF for writes and scripts', async () => {
     const [redis, keydra] = [await killedChildScenario('redis'), await killedChildScenario('keydra')];
@@ -131,5 +164,10 @@ describe('background save child and loading, against redis-server', { skip: redi
     const [redis, keydra] = [await loadAofScenario('redis'), await loadAofScenario('keydra')];
     assert.deepEqual(keydra, redis);
     assert.ok(redis.includes('clients got LOADING:true') && redis.includes('AOF grew:false'), redis.join('\n'));
+  });
+
+  it('SHUTDOWN NOSAVE during a busy script: a reconnect right after the close is refused', async () => {
+    const rounds = 12;
+    assert.deepEqual([await shutdownRefusesScenario('keydra', rounds), await shutdownRefusesScenario('redis', rounds)], [rounds, rounds]);
   });
 });
