@@ -421,6 +421,72 @@ export class Persistence {
     }
   }
 
+  /** Whether a shutdown with this SAVE/NOSAVE choice (undefined: the config's) saves the RDB. */
+  shutdownSaves(save: boolean | undefined): boolean {
+    return !this.server.loading && (save === true || (save === undefined && this.server.config.list('save').length > 0));
+  }
+
+  /** The final save of a signalled shutdown while it runs (saveForShutdown). */
+  private shutdownSnapshot: Snapshot | null = null;
+
+  /**
+   * The final save of a SIGTERM/SIGINT shutdown (Redis prepareForShutdown → rdbSave): the dataset
+   * written to temp-<pid>.rdb in slices (rdb-key-save-delay honoured) and renamed over dbfilename,
+   * so the process still sees a second SIGINT meanwhile (`abortShutdownSave`: Redis exits at once
+   * and removes the temp file). The caller pauses every client meanwhile, as Redis serves none
+   * during its save. A running BGSAVE is abandoned first. Rejects with the save's error (logged:
+   * "Error trying to save the DB, can't exit").
+   */
+  saveForShutdown(): Promise<void> {
+    if (this.snapshot !== null) {
+      this.snapshot.abort();
+      this.snapshot = null;
+      this.rdb.bgsaveInProgress = false;
+    }
+    const server = this.server;
+    const file = this.rdbPath;
+    return new Promise<void>((resolve, reject) => {
+      const snap = new Snapshot(server.keyspace, {
+        file,
+        tmpFile: path.join(path.dirname(file), `temp-${process.pid}.rdb`),
+        keyDelayUs: server.config.num('rdb-key-save-delay'),
+        compress: this.compress,
+        checksum: server.config.get('rdbchecksum') !== false,
+        aux: this.auxFields?.() ?? undefined,
+        onDone: (err) => {
+          this.shutdownSnapshot = null;
+          if (err) {
+            this.rdb.lastBgsaveStatus = 'err';
+            server.log.warning(`Error trying to save the DB, can't exit: ${err.message}`);
+            reject(new Error('Errors trying to SHUTDOWN. Check logs.'));
+            return;
+          }
+          server.dirty = 0;
+          this.rdb.lastSave = Math.floor(Date.now() / 1000);
+          this.rdb.saves++;
+          this.rdb.lastBgsaveStatus = 'ok';
+          server.log.notice('DB saved on disk');
+          resolve();
+        },
+      });
+      try {
+        snap.start();
+      } catch (e) {
+        server.log.warning(`Error trying to save the DB, can't exit: ${(e as Error).message}`);
+        reject(new Error('Errors trying to SHUTDOWN. Check logs.'));
+        return;
+      }
+      this.shutdownSnapshot = snap;
+      server.log.notice('Saving the final RDB snapshot before exiting.');
+    });
+  }
+
+  /** A second SIGINT during saveForShutdown: its temp file is removed (Redis rdbRemoveTempFile(getpid())). */
+  abortShutdownSave(): void {
+    this.shutdownSnapshot?.abort();
+    this.shutdownSnapshot = null;
+  }
+
   /** Shutdown: fsync the AOF; save the RDB for SHUTDOWN SAVE, or by default when save rules exist. */
   private onShutdown(save: boolean | undefined): void {
     // A running BGSAVE / rewrite is abandoned, as Redis kills its child (temp file removed).
@@ -437,7 +503,7 @@ export class Persistence {
     }
     if (this.aof.enabled) this.aof.sync();
     // Never save a partially loaded dataset over the file it came from.
-    const doSave = !this.server.loading && (save === true || (save === undefined && this.server.config.list('save').length > 0));
+    const doSave = this.shutdownSaves(save);
     if (doSave) {
       try {
         this.saveSync();

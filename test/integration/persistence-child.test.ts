@@ -8,6 +8,8 @@
  *   makes the save last (µs per key); the next good save clears it.
  * - DEBUG LOADAOF of an AOF holding a slow script: other clients get -LOADING meanwhile, "Slow
  *   script detected" is logged, the data is back, and the reload adds nothing to the AOF.
+ * - A SIGINT shutdown's final save writes temp-<pid>.rdb (rdb-key-save-delay honoured); a second
+ *   SIGINT meanwhile exits at once and removes it; without it the save completes (dump.rdb).
  * - SHUTDOWN NOSAVE while a script is busy: once the client sees its connection closed, a new
  *   connection is refused (the listeners close before the clients are freed).
  */
@@ -123,6 +125,32 @@ async function loadAofScenario(kind: (typeof KINDS)[number]): Promise<string[]> 
   return out;
 }
 
+/** SIGINT shutdown with a slow final save, interrupted by a second SIGINT or not. */
+async function signalSaveScenario(kind: (typeof KINDS)[number], insist: boolean): Promise<string[]> {
+  const dir = fs.mkdtempSync(join(tmpdir(), `keydra-sigsave-${kind}-`));
+  const port = await freePort();
+  const s = await spawnServer(kind, port, ['--bind', '127.0.0.1', '--dir', dir, '--save', '900 1', '--appendonly', 'no']);
+  const out: string[] = [];
+  try {
+    for (let i = 0; i < 10; i++) await s.c.call('SET', `k${i}`, 'v');
+    await s.c.call('CONFIG', 'SET', 'rdb-key-save-delay', insist ? '100000' : '10000');
+    const pid = s.proc.pid as number;
+    const temp = join(dir, `temp-${pid}.rdb`);
+    const exited = new Promise<number | null>((r) => s.proc.once('exit', (code) => r(code)));
+    process.kill(pid, 'SIGINT');
+    await waitFor('the temp file of the final save', 5000, () => fs.existsSync(temp));
+    out.push('temp file while saving:true');
+    if (insist) process.kill(pid, 'SIGINT');
+    out.push(`exit code:${await exited}`);
+    out.push(`temp file after:${fs.existsSync(temp)}`);
+    out.push(`dump.rdb:${fs.existsSync(join(dir, 'dump.rdb'))}`);
+  } finally {
+    await spawnedKill9(s);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
 /** SHUTDOWN NOSAVE during a busy script, `rounds` times: how many reconnects right after were refused. */
 async function shutdownRefusesScenario(kind: (typeof KINDS)[number], rounds: number): Promise<number> {
   let refused = 0;
@@ -165,6 +193,14 @@ describe('background save child and loading, against redis-server', { skip: redi
     assert.deepEqual(keydra, redis);
     assert.ok(redis.includes('clients got LOADING:true') && redis.includes('AOF grew:false'), redis.join('\n'));
   });
+
+  for (const insist of [true, false]) {
+    it(`SIGINT shutdown saves to temp-<pid>.rdb${insist ? '; a second SIGINT exits at once and removes it' : ', then dump.rdb'}`, async () => {
+      const [redis, keydra] = [await signalSaveScenario('redis', insist), await signalSaveScenario('keydra', insist)];
+      assert.deepEqual(keydra, redis);
+      assert.ok(redis.includes(`dump.rdb:${!insist}`), redis.join('\n'));
+    });
+  }
 
   it('SHUTDOWN NOSAVE during a busy script: a reconnect right after the close is refused', async () => {
     const rounds = 12;
