@@ -281,7 +281,8 @@ export class Aof {
 
   /** Appends one propagated write to the buffer (feedAppendOnlyFile). */
   private feed(dbId: number, argv: string[]): void {
-    if (!this.enabled) return;
+    // fd < 0: waiting for a rescheduled first rewrite (waitRewrite), whose snapshot has these writes.
+    if (!this.enabled || this.fd < 0) return;
     if (this.server.config.bool('aof-timestamp-enabled')) {
       // `#TS:<unix s>` before the first command of each new second (genAofTimestampAnnotationIfNeeded).
       const now = Math.floor(Date.now() / 1000);
@@ -405,13 +406,28 @@ export class Aof {
     this.manifest = entries;
   }
 
-  /** Opens a new INCR file for appending and switches writes to it. @returns its manifest entry. */
-  private openNewIncr(): ManifestEntry {
+  /**
+   * The AOF was turned on at run time and its first rewrite has not succeeded yet (Redis
+   * AOF_WAIT_REWRITE): writes go to the temporary INCR file (tempIncrName), not in the manifest;
+   * a failed rewrite deletes it and schedules another; the first success renames it to its INCR name.
+   */
+  private waitRewrite = false;
+
+  /** Redis getTempIncrAofName: temp-<appendfilename>.incr. */
+  private get tempIncrName(): string {
+    return `temp-${this.baseName}.incr`;
+  }
+
+  /**
+   * Opens a new INCR file for appending and switches writes to it (`temp`: under tempIncrName,
+   * renamed when the rewrite succeeds). @returns its manifest entry.
+   */
+  private openNewIncr(temp = false): ManifestEntry {
     this.sync();
     if (this.fd >= 0) fs.closeSync(this.fd);
     const seq = this.nextSeq('i');
     const e: ManifestEntry = { file: `${this.baseName}.${seq}.incr.aof`, seq, type: 'i' };
-    this.fd = fs.openSync(this.path(e.file), 'w');
+    this.fd = fs.openSync(this.path(temp ? this.tempIncrName : e.file), 'w');
     this.curDb = -1;
     return e;
   }
@@ -450,11 +466,13 @@ export class Aof {
       }
     }
     this.enabled = true;
+    this.waitRewrite = true;
     this.startFsyncTimer();
     try {
       this.rewriteBackground(true);
     } catch (e) {
       this.enabled = false;
+      this.waitRewrite = false;
       if (this.fd >= 0) fs.closeSync(this.fd);
       this.fd = -1;
       throw e;
@@ -485,6 +503,7 @@ export class Aof {
     }
     this.sync();
     this.enabled = false;
+    this.waitRewrite = false;
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
     if (this.fsyncTimer) clearInterval(this.fsyncTimer);
@@ -561,8 +580,9 @@ export class Aof {
     if (this.stats.rewriteInProgress) return false;
     fs.mkdirSync(this.dirPath, { recursive: true });
     const t0 = Date.now();
-    const incr = this.enabled ? this.openNewIncr() : null;
-    if (incr && !initial) this.writeManifest([...this.manifest, incr]);
+    const wait = (initial || this.waitRewrite) && this.enabled;
+    const incr = this.enabled ? this.openNewIncr(wait) : null;
+    if (incr && !wait) this.writeManifest([...this.manifest, incr]);
     const seq = this.nextSeq('b');
     const preamble = this.rdbPreamble;
     const base: ManifestEntry = { file: `${this.baseName}.${seq}.base.${preamble ? 'rdb' : 'aof'}`, seq, type: 'b' };
@@ -589,9 +609,23 @@ export class Aof {
           // Redis backgroundRewriteDoneHandler's line for a killed child.
           if (err instanceof ChildTerminatedError) this.server.log.warning(`Background AOF rewrite terminated by signal ${err.signal}`);
           else this.server.log.warning(`Background AOF rewrite failed: ${err.message}`);
+          if (wait && this.waitRewrite) {
+            // Redis aofDelTempIncrAofFile, then a new rewrite is scheduled (the writes meanwhile
+            // are in the dataset its snapshot takes).
+            this.server.log.notice(`Removing the temp incr aof file ${this.tempIncrName} in the background`);
+            if (this.fd >= 0) fs.closeSync(this.fd);
+            this.fd = -1;
+            this.buf = '';
+            fs.rm(this.path(this.tempIncrName), { force: true }, () => {});
+            this.stats.rewriteScheduled = true;
+          }
           return;
         }
         try {
+          if (incr && this.enabled && wait) {
+            fs.renameSync(this.path(this.tempIncrName), this.path(incr.file));
+            this.waitRewrite = false;
+          }
           if (incr && this.enabled) this.finishRewrite(base, incr, bytes);
           else {
             // AOF off: the new base alone becomes the AOF (loaded if appendonly is turned on).
