@@ -10,6 +10,9 @@
  *   script detected" is logged, the data is back, and the reload adds nothing to the AOF.
  * - A SIGINT shutdown's final save writes temp-<pid>.rdb (rdb-key-save-delay honoured); a second
  *   SIGINT meanwhile exits at once and removes it; without it the save completes (dump.rdb).
+ * - CONFIG SET appendonly yes: writes go to temp-appendonly.aof.incr (no manifest) until the first
+ *   rewrite succeeds; killing its child deletes it and the rewrite is retried. With
+ *   aof-disable-auto-gc yes the replaced files stay in the manifest as history until it is turned off.
  * - SHUTDOWN NOSAVE while a script is busy: once the client sees its connection closed, a new
  *   connection is refused (the listeners close before the clients are freed).
  */
@@ -151,6 +154,55 @@ async function signalSaveScenario(kind: (typeof KINDS)[number], insist: boolean)
   return out;
 }
 
+/** AOF turned on at run time with failing first rewrites, then auto-gc off and on; the files seen. */
+async function aofEnableScenario(kind: (typeof KINDS)[number]): Promise<string[]> {
+  const dir = fs.mkdtempSync(join(tmpdir(), `keydra-aofon-${kind}-`));
+  const aofDir = join(dir, 'appendonlydir');
+  const port = await freePort();
+  const s = await spawnServer(kind, port, ['--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no']);
+  const out: string[] = [];
+  const files = () => (fs.existsSync(aofDir) ? fs.readdirSync(aofDir).sort().join(',') : '-');
+  const manifest = () => fs.readFileSync(join(aofDir, 'appendonly.aof.manifest'), 'latin1').trim().split('\n').join(' | ');
+  const rewriting = async () => (await infoField(s.c, 'aof_rewrite_in_progress')) === '1';
+  try {
+    const c = s.c;
+    for (let i = 0; i < 5; i++) await c.call('SET', `k${i}`, 'v');
+    await c.call('CONFIG', 'SET', 'rdb-key-save-delay', '1000000');
+    out.push(show(await c.call('CONFIG', 'SET', 'appendonly', 'yes')));
+    await c.call('SET', 'during', 'first');
+    out.push(`while the first rewrite runs:${files()}`);
+    const first = childrenOf(s.proc.pid as number)[0];
+    process.kill(first, 'SIGKILL');
+    // The failed rewrite is retried (a new child): still no manifest.
+    await waitFor('the retried rewrite', 5000, async () => {
+      const kid = childrenOf(s.proc.pid as number)[0];
+      return (await rewriting()) && kid !== undefined && kid !== first;
+    });
+    out.push(`after a failed rewrite:${files()}`);
+    await c.call('CONFIG', 'SET', 'rdb-key-save-delay', '0');
+    process.kill(childrenOf(s.proc.pid as number)[0], 'SIGKILL');
+    await waitFor('a successful rewrite', 5000, async () => !(await rewriting()) && fs.existsSync(join(aofDir, 'appendonly.aof.manifest')));
+    out.push(`after the first good rewrite:${files()}`);
+    out.push(`manifest:${manifest()}`);
+    out.push(`consecutive failures:${await infoField(c, 'aof_rewrites_consecutive_failures')}`);
+    await c.call('CONFIG', 'SET', 'aof-disable-auto-gc', 'yes');
+    for (let i = 0; i < 2; i++) {
+      await c.call('SET', `after${i}`, 'v');
+      await c.call('BGREWRITEAOF');
+      await waitFor('the rewrite', 5000, async () => !(await rewriting()));
+    }
+    out.push(`gc off:${manifest()}`);
+    await c.call('CONFIG', 'SET', 'aof-disable-auto-gc', 'no');
+    out.push(`gc on:${manifest()}`);
+    await waitFor('history files deleted', 5000, () => files().split(',').length === 3);
+    out.push(`files:${files()}`);
+  } finally {
+    await spawnedKill9(s);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
 /** SHUTDOWN NOSAVE during a busy script, `rounds` times: how many reconnects right after were refused. */
 async function shutdownRefusesScenario(kind: (typeof KINDS)[number], rounds: number): Promise<number> {
   let refused = 0;
@@ -201,6 +253,12 @@ describe('background save child and loading, against redis-server', { skip: redi
       assert.ok(redis.includes(`dump.rdb:${!insist}`), redis.join('\n'));
     });
   }
+
+  it('AOF enabled at run time: temp INCR until the first good rewrite, failed ones retried; aof-disable-auto-gc history', async () => {
+    const [redis, keydra] = [await aofEnableScenario('redis'), await aofEnableScenario('keydra')];
+    assert.deepEqual(keydra, redis);
+    assert.ok(redis.some((l) => l.includes('temp-appendonly.aof.incr')) && redis.some((l) => l.includes('type h')), redis.join('\n'));
+  });
 
   it('SHUTDOWN NOSAVE during a busy script: a reconnect right after the close is refused', async () => {
     const rounds = 12;

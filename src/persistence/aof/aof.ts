@@ -586,12 +586,14 @@ export class Aof {
     const seq = this.nextSeq('b');
     const preamble = this.rdbPreamble;
     const base: ManifestEntry = { file: `${this.baseName}.${seq}.base.${preamble ? 'rdb' : 'aof'}`, seq, type: 'b' };
-    const tmp = this.path(`temp-rewriteaof-bg-${process.pid}.aof`);
+    // In `dir`, not in appenddirname, named after the rewrite's child, as Redis's child writes it
+    // (rewriteAppendOnlyFileBackground); renamed into appenddirname as the new BASE.
+    const topDir = path.dirname(this.dirPath);
+    const tmp = path.join(topDir, `temp-rewriteaof-bg-${process.pid}.aof`);
     const snap = new Snapshot(this.server.keyspace, {
       file: this.path(base.file),
       tmpFile: tmp,
-      // Redis names it after the rewrite's fork child (rewriteAppendOnlyFileBackground).
-      tmpName: (pid) => this.path(`temp-rewriteaof-bg-${pid}.aof`),
+      tmpName: (pid) => path.join(topDir, `temp-rewriteaof-bg-${pid}.aof`),
       keyDelayUs: this.server.config.num('rdb-key-save-delay'),
       onChild: (us) => this.onFork?.(us),
       format: preamble ? 'rdb' : 'aof',
