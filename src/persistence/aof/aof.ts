@@ -618,7 +618,8 @@ export class Aof {
             if (this.fd >= 0) fs.closeSync(this.fd);
             this.fd = -1;
             this.buf = '';
-            fs.rm(this.path(this.tempIncrName), { force: true }, () => {});
+            // Now, not later: the retried rewrite opens a new file of the same name.
+            fs.rmSync(this.path(this.tempIncrName), { force: true });
             this.stats.rewriteScheduled = true;
           }
           return;
