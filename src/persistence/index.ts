@@ -539,7 +539,6 @@ export async function runSliced<T>(gen: Generator<unknown, T>, tick: () => void,
       if (typeof v === 'object' && v !== null && v.wait !== undefined) {
         tick();
         await v.wait;
-        continue;
       }
     }
     tick();
