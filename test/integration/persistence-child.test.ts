@@ -13,6 +13,8 @@
  * - CONFIG SET appendonly yes: writes go to temp-appendonly.aof.incr (no manifest) until the first
  *   rewrite succeeds; killing its child deletes it and the rewrite is retried. With
  *   aof-disable-auto-gc yes the replaced files stay in the manifest as history until it is turned off.
+ * - A client blocked on a key a busy script pushed to is served after the script ends (it pops the
+ *   script's last push), not while the script is suspended.
  * - SHUTDOWN NOSAVE while a script is busy: once the client sees its connection closed, a new
  *   connection is refused (the listeners close before the clients are freed).
  */
@@ -203,6 +205,37 @@ async function aofEnableScenario(kind: (typeof KINDS)[number]): Promise<string[]
   return out;
 }
 
+/** BLPOP waiting on a key a timed-out script pushes to, then more (Redis's "Timedout scripts and unblocked command"). */
+async function blockedDuringBusyScenario(kind: (typeof KINDS)[number]): Promise<string[]> {
+  const port = await freePort();
+  const s = await spawnServer(kind, port, ['--bind', '127.0.0.1', '--save', '', '--enable-debug-command', 'yes']);
+  const out: string[] = [];
+  try {
+    const waiter = await RawClient.connect(port);
+    const popped = waiter.call('BLPOP', 'x', '0');
+    await waitFor('the blocked client', 3000, async () => /blocked_clients:1/.test(String(await s.c.call('INFO', 'clients'))));
+    await s.c.call('DEBUG', 'SET-DISABLE-DENY-SCRIPTS', '1');
+    await s.c.call('CONFIG', 'SET', 'lua-time-limit', '10');
+    const runner = await RawClient.connect(port);
+    const script =
+      "redis.call('lpush',KEYS[1],'y'); local clients; while true do clients = redis.call('client','list'); " +
+      "if string.find(clients, 'abortscript') ~= nil then break end end; redis.call('lpush',KEYS[1],'z'); return 'done'";
+    const ran = runner.call('EVAL', script, '1', 'x');
+    await sleep(200);
+    out.push(show(await s.c.call('PING')));
+    const third = await RawClient.connect(port);
+    await third.call('HELLO', '2', 'SETNAME', 'abortscript');
+    out.push(show(await ran));
+    out.push(show(await popped));
+    waiter.close();
+    runner.close();
+    third.close();
+  } finally {
+    await spawnedKill9(s);
+  }
+  return out;
+}
+
 /** SHUTDOWN NOSAVE during a busy script, `rounds` times: how many reconnects right after were refused. */
 async function shutdownRefusesScenario(kind: (typeof KINDS)[number], rounds: number): Promise<number> {
   let refused = 0;
@@ -258,6 +291,12 @@ describe('background save child and loading, against redis-server', { skip: redi
     const [redis, keydra] = [await aofEnableScenario('redis'), await aofEnableScenario('keydra')];
     assert.deepEqual(keydra, redis);
     assert.ok(redis.some((l) => l.includes('temp-appendonly.aof.incr')) && redis.some((l) => l.includes('type h')), redis.join('\n'));
+  });
+
+  it('a client blocked on a key a busy script pushes to is served after the script, not during it', async () => {
+    const [redis, keydra] = [await blockedDuringBusyScenario('redis'), await blockedDuringBusyScenario('keydra')];
+    assert.deepEqual(keydra, redis);
+    assert.equal(redis[redis.length - 1], JSON.stringify(['x', 'z']));
   });
 
   it('SHUTDOWN NOSAVE during a busy script: a reconnect right after the close is refused', async () => {
