@@ -7,6 +7,8 @@ import { Config, strerror } from './config/config.js';
 import { ConfigFileError, loadConfigFile, loadConfigText, parseCommandLine } from './config/load.js';
 import { commandTable, KEYDRA_VERSION, REDIS_VERSION, StartupError, startServer } from './index.js';
 import { Logger } from './server/log.js';
+import { pauseClients, unpauseClients } from './server/pause.js';
+import { getPersistence } from './persistence/index.js';
 import { respawnForHeapLimit } from './evict/heap.js';
 import { isSentinelMode, runSentinel } from './sentinel/index.js';
 import { parseClusterLocal, runClusterLocal } from './clusterLocal.js';
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
   const stop = (sig: 'SIGTERM' | 'SIGINT') => {
     if (server.shutdownAsap !== null && sig === 'SIGINT') {
       log.warning('You insist... exiting now.');
+      getPersistence(server).abortShutdownSave();
       process.exit(1);
     }
     log.warning(
@@ -99,8 +102,13 @@ async function main(): Promise<void> {
     // During loading nothing is saved (the dataset is partial).
     const save = server.loading || flags.includes('nosave') ? false : flags.includes('save') ? true : undefined;
     log.warning('User requested shutdown...');
-    server
-      .shutdown({ save })
+    // The final save runs in slices with every client paused (Redis serves none while it saves), so
+    // that a second SIGINT is still seen (stop above); then the other shutdown steps, without a save.
+    const p = getPersistence(server);
+    const saving = p.shutdownSaves(save);
+    if (saving) pauseClients(server, Date.now() + 365 * 24 * 3600 * 1000, true, 'shutdown');
+    (saving ? p.saveForShutdown() : Promise.resolve())
+      .then(() => server.shutdown({ save: saving ? false : save }))
       .catch((e: Error) => {
         if (!flags.includes('force')) throw e;
         log.warning(`Errors trying to shut down the server: ${e.message}; exiting anyway (force)`);
@@ -112,6 +120,7 @@ async function main(): Promise<void> {
       })
       .catch(() => {
         log.warning('Errors trying to shut down the server. Check the logs for more information.');
+        if (saving) unpauseClients(server, 'shutdown');
         server.shutdownAsap = null;
         server.shutdownStarted = false;
       });

@@ -16,6 +16,11 @@ export interface CommandReplayer {
   lookup(argv: string[]): { fullName: string; arity: number } | undefined;
   /** Runs `argv` (no auth, ACL or OOM gates; MULTI/EXEC as a client would) and drops its reply. */
   run(argv: string[]): void;
+  /**
+   * After `run`: a promise that resolves when the script the command started has ended (it was
+   * suspended past busy-reply-threshold; only with `newReplayer({ scriptsMayYield: true })`), else null.
+   */
+  wait(): Promise<void> | null;
 }
 
 /** The server as persistence sees it (src/server/server.ts KeydraServer). */
@@ -40,6 +45,9 @@ export interface PersistenceHost {
    * (1: AOF, 2: replication stream; default both).
    */
   addPropagationListener(l: (dbId: number, argv: string[]) => void, wanted?: () => boolean, target?: number): void;
-  /** A new replayer for loading an AOF. */
-  newReplayer(): CommandReplayer;
+  /**
+   * A new replayer for loading an AOF; `scriptsMayYield`: a slow script is suspended (other
+   * clients are served meanwhile) and `wait()` tells when it ends, for a load in slices.
+   */
+  newReplayer(opts?: { scriptsMayYield?: boolean }): CommandReplayer;
 }

@@ -15,7 +15,7 @@ import type { PersistenceHost } from './host.js';
 import { Aof, AofLoadError, writeFileDurable } from './aof/aof.js';
 import { ERR_MISCONF_RDB } from '../errors.js';
 import { decodeRdbSteps, encodeRdb, type RdbLoadInfo, RdbError } from './rdb/rdb.js';
-import { Snapshot } from './snapshot.js';
+import { ChildTerminatedError, Snapshot } from './snapshot.js';
 import './rdb/types.js';
 
 /** RDB-side state reported by INFO persistence. */
@@ -30,6 +30,8 @@ export interface RdbStats {
   lastLoadKeysLoaded: number;
   lastLoadKeysExpired: number;
   scheduledBgsave: boolean;
+  /** Copy-on-write bytes of the last BGSAVE (INFO rdb_last_cow_size; Snapshot.cowBytes). */
+  lastCowSize: number;
 }
 
 /** Persistence state of one server (see module doc). */
@@ -46,10 +48,20 @@ export class Persistence {
     lastLoadKeysLoaded: 0,
     lastLoadKeysExpired: 0,
     scheduledBgsave: false,
+    lastCowSize: 0,
+  };
+
+  /** Background saves that started a child (INFO total_forks) and the µs the last spawn took (latest_fork_usec). */
+  readonly forks = { total: 0, latestUsec: 0 };
+  /** Counts a background save's child (Snapshot onChild). */
+  readonly noteFork = (usec: number): void => {
+    this.forks.total++;
+    this.forks.latestUsec = usec;
   };
 
   constructor(readonly server: PersistenceHost) {
     this.aof = new Aof(server);
+    this.aof.onFork = this.noteFork;
     server.cronHooks.push((now) => this.cron(now));
     server.shutdownHooks.push((opts) => this.onShutdown(opts.save));
     this.aof.onWriteStatus = () => this.updateDiskError();
@@ -118,7 +130,7 @@ export class Persistence {
       try {
         if (useAof) {
           st.totalBytes = this.aof.totalSize();
-          const n = await runSliced(this.aof.loadSteps(progress), () => this.logProgress());
+          const n = await runSliced(this.aof.loadSteps(progress, true), () => this.logProgress());
           server.log.notice(`DB loaded from append only file: ${((Date.now() - t0) / 1000).toFixed(3)} seconds (${n} commands)`);
         } else {
           const data = fs.readFileSync(this.rdbPath);
@@ -175,6 +187,29 @@ export class Persistence {
     if (aofOn) {
       if (this.aof.exists()) this.aof.resume();
       else this.aof.create();
+    }
+  }
+
+  /**
+   * DEBUG LOADAOF's load (the dbs already emptied): the AOF in slices with `server.loading` set
+   * (clients get -LOADING, INFO shows the progress), a slow script in it suspended past
+   * busy-reply-threshold. Rejects with the load error (AofLoadError).
+   */
+  async reloadAof(): Promise<void> {
+    const server = this.server;
+    const st = { start: Date.now(), totalBytes: this.aof.totalSize(), loadedBytes: 0, rdbUsedMem: 0 };
+    server.loading = true;
+    this.loadingState = st;
+    try {
+      await runSliced(
+        this.aof.loadSteps((b) => {
+          st.loadedBytes = b;
+        }, true),
+        () => this.logProgress(),
+      );
+    } finally {
+      server.loading = false;
+      this.loadingState = null;
     }
   }
 
@@ -273,10 +308,14 @@ export class Persistence {
     this.rdb.lastBgsaveTry = t0;
     const dirtyAtStart = this.server.dirty;
     const file = this.rdbPath;
-    const tmp = path.join(path.dirname(file), `temp-${process.pid}-${t0}.rdb`);
+    const dir = path.dirname(file);
+    const tmp = path.join(dir, `temp-${process.pid}-${t0}.rdb`);
     const snap = new Snapshot(this.server.keyspace, {
       file,
       tmpFile: tmp,
+      tmpName: (pid) => path.join(dir, `temp-${pid}.rdb`),
+      keyDelayUs: this.server.config.num('rdb-key-save-delay'),
+      onChild: this.noteFork,
       compress: this.compress,
       checksum: this.server.config.get('rdbchecksum') !== false,
       aux: { ...this.auxFields?.(), ...opts.aux },
@@ -285,9 +324,12 @@ export class Persistence {
         if (opts.onDone !== undefined) queueMicrotask(() => opts.onDone?.(err));
         this.rdb.bgsaveInProgress = false;
         this.rdb.lastBgsaveTimeSec = Math.round((Date.now() - t0) / 1000);
+        this.rdb.lastCowSize = snap.cowBytes;
         if (err) {
           this.rdb.lastBgsaveStatus = 'err';
-          this.server.log.warning(`Background saving error: ${err.message}`);
+          // Redis backgroundSaveDoneHandlerDisk's lines for a killed child and a failed one.
+          if (err instanceof ChildTerminatedError) this.server.log.warning(`Background saving terminated by signal ${err.signal}`);
+          else this.server.log.warning(`Background saving error: ${err.message}`);
           this.updateDiskError();
           return;
         }
@@ -311,7 +353,7 @@ export class Persistence {
     this.snapshot = snap;
     this.rdb.bgsaveInProgress = true;
     this.rdb.bgsaveStart = t0;
-    this.server.log.notice('Background saving started');
+    this.server.log.notice(`Background saving started${snap.childPid > 0 ? ` by pid ${snap.childPid}` : ''}`);
     return true;
   }
 
@@ -379,6 +421,72 @@ export class Persistence {
     }
   }
 
+  /** Whether a shutdown with this SAVE/NOSAVE choice (undefined: the config's) saves the RDB. */
+  shutdownSaves(save: boolean | undefined): boolean {
+    return !this.server.loading && (save === true || (save === undefined && this.server.config.list('save').length > 0));
+  }
+
+  /** The final save of a signalled shutdown while it runs (saveForShutdown). */
+  private shutdownSnapshot: Snapshot | null = null;
+
+  /**
+   * The final save of a SIGTERM/SIGINT shutdown (Redis prepareForShutdown → rdbSave): the dataset
+   * written to temp-<pid>.rdb in slices (rdb-key-save-delay honoured) and renamed over dbfilename,
+   * so the process still sees a second SIGINT meanwhile (`abortShutdownSave`: Redis exits at once
+   * and removes the temp file). The caller pauses every client meanwhile, as Redis serves none
+   * during its save. A running BGSAVE is abandoned first. Rejects with the save's error (logged:
+   * "Error trying to save the DB, can't exit").
+   */
+  saveForShutdown(): Promise<void> {
+    if (this.snapshot !== null) {
+      this.snapshot.abort();
+      this.snapshot = null;
+      this.rdb.bgsaveInProgress = false;
+    }
+    const server = this.server;
+    const file = this.rdbPath;
+    return new Promise<void>((resolve, reject) => {
+      const snap = new Snapshot(server.keyspace, {
+        file,
+        tmpFile: path.join(path.dirname(file), `temp-${process.pid}.rdb`),
+        keyDelayUs: server.config.num('rdb-key-save-delay'),
+        compress: this.compress,
+        checksum: server.config.get('rdbchecksum') !== false,
+        aux: this.auxFields?.() ?? undefined,
+        onDone: (err) => {
+          this.shutdownSnapshot = null;
+          if (err) {
+            this.rdb.lastBgsaveStatus = 'err';
+            server.log.warning(`Error trying to save the DB, can't exit: ${err.message}`);
+            reject(new Error('Errors trying to SHUTDOWN. Check logs.'));
+            return;
+          }
+          server.dirty = 0;
+          this.rdb.lastSave = Math.floor(Date.now() / 1000);
+          this.rdb.saves++;
+          this.rdb.lastBgsaveStatus = 'ok';
+          server.log.notice('DB saved on disk');
+          resolve();
+        },
+      });
+      try {
+        snap.start();
+      } catch (e) {
+        server.log.warning(`Error trying to save the DB, can't exit: ${(e as Error).message}`);
+        reject(new Error('Errors trying to SHUTDOWN. Check logs.'));
+        return;
+      }
+      this.shutdownSnapshot = snap;
+      server.log.notice('Saving the final RDB snapshot before exiting.');
+    });
+  }
+
+  /** A second SIGINT during saveForShutdown: its temp file is removed (Redis rdbRemoveTempFile(getpid())). */
+  abortShutdownSave(): void {
+    this.shutdownSnapshot?.abort();
+    this.shutdownSnapshot = null;
+  }
+
   /** Shutdown: fsync the AOF; save the RDB for SHUTDOWN SAVE, or by default when save rules exist. */
   private onShutdown(save: boolean | undefined): void {
     // A running BGSAVE / rewrite is abandoned, as Redis kills its child (temp file removed).
@@ -395,7 +503,7 @@ export class Persistence {
     }
     if (this.aof.enabled) this.aof.sync();
     // Never save a partially loaded dataset over the file it came from.
-    const doSave = !this.server.loading && (save === true || (save === undefined && this.server.config.list('save').length > 0));
+    const doSave = this.shutdownSaves(save);
     if (doSave) {
       try {
         this.saveSync();
@@ -410,7 +518,8 @@ export class Persistence {
 
 /**
  * Runs a generator in slices of ~20 ms of work, giving the event loop a turn (setImmediate)
- * between slices, so clients connected during loading get their -LOADING/INFO replies.
+ * between slices, so clients connected during loading get their -LOADING/INFO replies. A step
+ * may yield `{ sleepMs }` (pause) or `{ wait: promise }` (awaited before the next step).
  * `tick` runs after every slice. @returns the generator's return value; rejects with its error.
  */
 export async function runSliced<T>(gen: Generator<unknown, T>, tick: () => void, sliceMs = 20): Promise<T> {
@@ -420,11 +529,16 @@ export async function runSliced<T>(gen: Generator<unknown, T>, tick: () => void,
     while (performance.now() - t0 < sliceMs) {
       const r = gen.next();
       if (r.done) return r.value;
-      // A step may ask for a pause (key-load-delay): the event loop serves clients (-LOADING) meanwhile.
-      const v = r.value as { sleepMs?: number } | undefined;
+      // A step may ask for a pause (key-load-delay) or to wait for a suspended script (AOF
+      // loading): the event loop serves clients (-LOADING) meanwhile.
+      const v = r.value as { sleepMs?: number; wait?: Promise<void> } | undefined;
       if (typeof v === 'object' && v !== null && typeof v.sleepMs === 'number' && v.sleepMs > 0) {
         sleepMs = v.sleepMs;
         break;
+      }
+      if (typeof v === 'object' && v !== null && v.wait !== undefined) {
+        tick();
+        await v.wait;
       }
     }
     tick();
@@ -470,10 +584,11 @@ export function persistenceInfo(server: PersistenceHost): string {
   const lines = [
     `loading:${server.loading ? 1 : 0}`,
     `async_loading:${p.asyncLoading ? 1 : 0}`,
-    'current_cow_peak:0',
-    'current_cow_size:0',
+    `current_cow_peak:${snap?.cowBytes ?? 0}`,
+    `current_cow_size:${snap?.cowBytes ?? 0}`,
     'current_cow_size_age:0',
-    'current_fork_perc:0.00',
+    // Redis sendChildInfoGeneric: keys processed / keys total, in percent.
+    `current_fork_perc:${snap !== null && snap.keysTotal > 0 ? ((snap.keysDone / snap.keysTotal) * 100).toFixed(2) : '0.00'}`,
     `current_save_keys_processed:${snap?.keysDone ?? 0}`,
     `current_save_keys_total:${snap?.keysTotal ?? 0}`,
     `rdb_changes_since_last_save:${server.dirty}`,
@@ -483,7 +598,7 @@ export function persistenceInfo(server: PersistenceHost): string {
     `rdb_last_bgsave_time_sec:${r.lastBgsaveTimeSec}`,
     `rdb_current_bgsave_time_sec:${r.bgsaveInProgress ? Math.round((now - r.bgsaveStart) / 1000) : -1}`,
     `rdb_saves:${r.saves}`,
-    'rdb_last_cow_size:0',
+    `rdb_last_cow_size:${r.lastCowSize}`,
     `rdb_last_load_keys_expired:${r.lastLoadKeysExpired}`,
     `rdb_last_load_keys_loaded:${r.lastLoadKeysLoaded}`,
     `aof_enabled:${p.aof.enabled ? 1 : 0}`,
@@ -493,7 +608,7 @@ export function persistenceInfo(server: PersistenceHost): string {
     `aof_current_rewrite_time_sec:${a.rewriteInProgress ? Math.round((now - p.aof.rewriteStart) / 1000) : -1}`,
     `aof_last_bgrewrite_status:${a.lastRewriteStatus}`,
     `aof_rewrites:${a.rewrites}`,
-    'aof_rewrites_consecutive_failures:0',
+    `aof_rewrites_consecutive_failures:${a.consecutiveFailures}`,
     `aof_last_write_status:${a.lastWriteStatus}`,
     'aof_last_cow_size:0',
     'module_fork_in_progress:0',

@@ -17,12 +17,23 @@
  *   "Not written yet" relies on a db Map's iteration order being seq order (Db.add/setKey give a
  *   new key the next seq and Map.set appends it): a key whose seq is <= the last seq the
  *   iterator passed has been written.
- * - Streaming: the output goes to a temp file in ~64 KB chunks with async fs.write (writing is
- *   paused while more than 16 MB are queued), then fsync, rename and a directory fsync, as Redis
- *   rdbSave does (temp-<pid>.rdb → dbfilename).
+ * - Streaming: the output goes to a temp file in ~64 KB chunks (writing is paused while more than
+ *   16 MB are queued), then fsync, rename and a directory fsync, as Redis rdbSave does
+ *   (temp-<pid>.rdb → dbfilename).
+ * - The save's child process: the file is written by a child (`cat`, its stdout the temp file the
+ *   parent opened, its stdin a pipe the chunks go through), the process Redis's fork() child is to
+ *   operators and its test suite: it has the save's PID (the temp file is renamed to
+ *   `tmpName(childPid)`, as Redis names it temp-<childpid>.rdb), and killing it fails the save
+ *   ("terminated by signal N", temp file removed) as killing Redis's child does. Without a usable
+ *   `cat` (spawn fails) the parent writes the file itself with async fs.write.
+ * - rdb-key-save-delay (`keyDelayUs`, a testing knob of Redis's, rdb.c/aof.c debugDelay): a pause of
+ *   that many µs after each key the iterator writes (negative: 1 µs with probability 1/|n|),
+ *   taken as a timer between slices, so clients are served meanwhile.
  * Source: Redis 7.0 rdb.c (rdbSaveRio, rdbSaveDb, rdbSave, rdbSaveBackground); RDB format v10.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { currentSeq, type Db, type KeyTable, type Keyspace, type RObject } from '../store/db.js';
 import { Crc64 } from './rdb/crc64.js';
@@ -46,6 +57,15 @@ export interface SnapshotOptions {
   file: string;
   /** Temp file path in the same directory. Unused with `sink`. */
   tmpFile: string;
+  /**
+   * The temp file's name once the child writing it runs (Redis names it after its fork child:
+   * temp-<pid>.rdb, temp-rewriteaof-bg-<pid>.aof); `tmpFile` is renamed to it. Default: kept.
+   */
+  tmpName?: (childPid: number) => string;
+  /** rdb-key-save-delay: µs to pause after each key (see module doc). Default 0. */
+  keyDelayUs?: number;
+  /** Called when the child writing the file started, with the µs spawning it took (INFO total_forks, latest_fork_usec). */
+  onChild?: (spawnUsec: number) => void;
   /** Streams the bytes to this sink instead of a file (no fsync, no rename). */
   sink?: SnapshotSink;
   /** rdbcompression (LZF for strings > 20 bytes). Default true. */
@@ -96,6 +116,20 @@ export class Snapshot {
   private readonly aof: boolean;
   private readonly startSeq: number;
   private fd = -1;
+  /** The child writing the file (module doc), null without one or once it exited. */
+  private child: ChildProcess | null = null;
+  /** Everything is written to the child; its exit (code 0) completes the file. */
+  private ending = false;
+  /** The temp file's current path (`opts.tmpFile`, renamed after the child's PID). */
+  tmpFile = '';
+  /** rdb-key-save-delay owed, µs (paid in whole ms by a timer between slices). */
+  private delayOwedUs = 0;
+  private delayTimer: NodeJS.Timeout | null = null;
+  /**
+   * Bytes the copy-on-write hook serialized ahead of the iterator because a client changed the
+   * key (INFO current_cow_size: Keydra's analogue of the pages Redis's child gets copied).
+   */
+  cowBytes = 0;
   private readonly queue: Buffer[] = [];
   /** Chunk buffers whose bytes are on disk, ready for reuse (at most 4 kept). */
   private readonly spare: Buffer[] = [];
@@ -148,7 +182,11 @@ export class Snapshot {
    */
   start(): this {
     if (this.ks.beforeWrite !== null) throw new Error('Another snapshot is in progress');
-    if (this.opts.sink === undefined) this.fd = fs.openSync(this.opts.tmpFile, 'w');
+    if (this.opts.sink === undefined) {
+      this.tmpFile = this.opts.tmpFile;
+      this.fd = fs.openSync(this.tmpFile, 'w');
+      this.startChild();
+    }
     const w = this.w;
     if (this.aof) {
       if (this.opts.timestamp === true) w.latin1(`#TS:${Math.floor(Date.now() / 1000)}\r\n`);
@@ -184,10 +222,60 @@ export class Snapshot {
     return this;
   }
 
+  /** The child's PID (the save's process), or 0 without one. */
+  get childPid(): number {
+    return this.child?.pid ?? 0;
+  }
+
+  /** Starts the child that writes the temp file (module doc); none if `cat` cannot be spawned. */
+  private startChild(): void {
+    let child: ChildProcess;
+    const t0 = performance.now();
+    try {
+      child = spawn('cat', [], { stdio: ['pipe', this.fd, 'ignore'] });
+    } catch {
+      return;
+    }
+    child.on('error', () => {}); // spawn failure (no pid): the parent writes the file itself
+    if (child.pid === undefined) return;
+    this.child = child;
+    this.opts.onChild?.(Math.round((performance.now() - t0) * 1000));
+    // A write to a killed child fails with EPIPE: its exit (below) reports the save's failure.
+    child.stdin?.on('error', () => {});
+    child.on('exit', (code, signal) => this.childExited(code, signal));
+    if (this.opts.tmpName !== undefined) {
+      const t = this.opts.tmpName(child.pid);
+      try {
+        fs.renameSync(this.tmpFile, t);
+        this.tmpFile = t;
+      } catch {
+        /* keeps the first name */
+      }
+    }
+  }
+
+  /** The writing child ended: the file is complete (code 0 after `ending`) or the save failed. */
+  private childExited(code: number | null, signal: NodeJS.Signals | null): void {
+    this.child = null;
+    if (this.finished) return;
+    if (this.ending && code === 0) {
+      this.finishFile();
+      return;
+    }
+    const n = signal === null ? 0 : (os.constants.signals[signal] ?? 0);
+    this.fail(signal !== null ? new ChildTerminatedError(n) : new Error(`the child writing the file exited with code ${code}`));
+  }
+
   /** Stops the snapshot, removes the temp file; onDone is not called. Idempotent. */
   abort(): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.delayTimer !== null) clearTimeout(this.delayTimer);
+    this.delayTimer = null;
+    if (this.child !== null) {
+      this.child.kill('SIGUSR1'); // as Redis killRDBChild
+      this.child = null;
+    }
     this.unhook();
     if (this.fd >= 0) {
       try {
@@ -197,7 +285,7 @@ export class Snapshot {
       }
       this.fd = -1;
     }
-    if (this.opts.sink === undefined) fs.rmSync(this.opts.tmpFile, { force: true });
+    if (this.opts.sink === undefined) fs.rmSync(this.tmpFile, { force: true });
   }
 
   private unhook(): void {
@@ -211,7 +299,9 @@ export class Snapshot {
     const o = st.dict.get(key);
     if (o === undefined || o.seq > this.startSeq || o.seq <= st.lastSeq || st.early.has(key)) return;
     st.early.add(key);
+    const p0 = this.w.pos;
     this.writeKey(st, key, o);
+    this.cowBytes += this.w.pos - p0;
     if (this.w.pos >= CHUNK) this.emitChunk();
   };
 
@@ -236,6 +326,7 @@ export class Snapshot {
 
   /** One slice of serialization work (at most sliceMs), then yields to the event loop. */
   private slice(): void {
+    this.delayTimer = null;
     if (this.finished) return;
     if (this.queued > MAX_QUEUED) {
       this.waitingForDrain = true;
@@ -244,6 +335,7 @@ export class Snapshot {
     const t0 = performance.now();
     const budget = this.opts.sliceMs ?? 3;
     const startSeq = this.startSeq;
+    const delay = this.opts.keyDelayUs ?? 0;
     let n = 0;
     try {
       while (this.cur < this.dbs.length) {
@@ -280,6 +372,13 @@ export class Snapshot {
           if (st.early.has(key)) continue;
           this.writeKey(st, key, o);
           if (this.w.pos >= CHUNK) this.emitChunk();
+          if (delay !== 0) {
+            this.delayOwedUs += delay > 0 ? delay : Math.random() * -delay < 1 ? 1 : 0;
+            if (this.delayOwedUs >= 1000) {
+              stop = true;
+              break;
+            }
+          }
           if ((++n & 31) === 0 && performance.now() - t0 >= budget) {
             stop = true;
             break;
@@ -294,7 +393,13 @@ export class Snapshot {
     const dt = performance.now() - t0;
     if (dt > this.maxSliceMs) this.maxSliceMs = dt;
     if (this.cur < this.dbs.length) {
-      setImmediate(() => this.slice());
+      if (this.delayOwedUs >= 1000) {
+        const ms = Math.floor(this.delayOwedUs / 1000);
+        this.delayOwedUs -= ms * 1000;
+        // Emit what is serialized, so the file grows while the save waits (as Redis's child writes).
+        if (this.w.pos > 0) this.emitChunk();
+        this.delayTimer = setTimeout(() => this.slice(), ms);
+      } else setImmediate(() => this.slice());
       return;
     }
     // Every key of the snapshot is serialized: the hook is no longer needed.
@@ -363,6 +468,15 @@ export class Snapshot {
       });
       return;
     }
+    const child = this.child;
+    if (child?.stdin != null) {
+      child.stdin.write(b, (err) => {
+        // A failed write means the child is gone: its exit event fails the save.
+        if (this.finished || err) return;
+        written();
+      });
+      return;
+    }
     const writeFrom = (off: number): void => {
       fs.write(this.fd, b, off, b.length - off, null, (err, n) => {
         if (this.finished) return;
@@ -375,13 +489,25 @@ export class Snapshot {
   }
 
   private complete(): void {
-    const fd = this.fd;
-    this.finished = true;
     const sink = this.opts.sink;
     if (sink !== undefined) {
+      this.finished = true;
       sink.end((err) => this.opts.onDone(err ?? null, err ? 0 : this.bytes));
       return;
     }
+    if (this.child !== null) {
+      // The child writes what the pipe still holds and exits (childExited → finishFile).
+      this.ending = true;
+      this.child.stdin?.end();
+      return;
+    }
+    this.finishFile();
+  }
+
+  /** Every byte is in the temp file: fsync, close, rename over the final name, directory fsync, onDone. */
+  private finishFile(): void {
+    const fd = this.fd;
+    this.finished = true;
     fs.fsync(fd, (err) => {
       fs.close(fd, (err2) => {
         this.fd = -1;
@@ -389,16 +515,16 @@ export class Snapshot {
         if (!e) {
           // rename and directory fsync off the event loop too: a directory fsync may wait for a
           // journal commit of other processes' dirty data (seen: ~1 s on a busy machine).
-          fs.rename(this.opts.tmpFile, this.opts.file, (re) => {
+          fs.rename(this.tmpFile, this.opts.file, (re) => {
             if (re) {
-              fs.rm(this.opts.tmpFile, { force: true }, () => this.opts.onDone(re, 0));
+              fs.rm(this.tmpFile, { force: true }, () => this.opts.onDone(re, 0));
               return;
             }
             fsyncDirAsync(path.dirname(this.opts.file), () => this.opts.onDone(null, this.bytes));
           });
           return;
         }
-        fs.rmSync(this.opts.tmpFile, { force: true });
+        fs.rmSync(this.tmpFile, { force: true });
         this.opts.onDone(e, 0);
       });
     });
@@ -408,6 +534,13 @@ export class Snapshot {
     if (this.finished) return;
     this.abort();
     this.opts.onDone(err, 0);
+  }
+}
+
+/** The save's child was killed by a signal (Redis: "Background saving terminated by signal N"). */
+export class ChildTerminatedError extends Error {
+  constructor(readonly signal: number) {
+    super(`terminated by signal ${signal}`);
   }
 }
 

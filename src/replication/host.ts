@@ -17,7 +17,7 @@ export interface ReplicationHost extends PersistenceHost {
    */
   openLink(host: string, port: number): import('node:net').Socket;
   /** A trusted client without a socket that runs the primary's stream (flagged as the master client). */
-  newReplayer(opts?: { primary?: boolean }): PrimaryReplayer;
+  newReplayer(opts?: { primary?: boolean; scriptsMayYield?: boolean }): PrimaryReplayer;
   /** Pauses (true) or resumes (false) writes for a coordinated FAILOVER (Redis PAUSE_DURING_FAILOVER). */
   pauseWritesForFailover(on: boolean): void;
   /** Unblocks clients blocked on keys or in WAIT with -UNBLOCKED (a primary turning into a replica). */

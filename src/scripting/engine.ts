@@ -41,8 +41,10 @@
  * pcall/xpcall, a table.sort comparator, a gsub callback, a metamethod, a coroutine), the run
  * continues on later event-loop turns by rewinding it, and SCRIPT KILL / FUNCTION KILL raise the
  * kill error where it stands (then at every new line, as Redis's LUA_MASKLINE hook). Inside EXEC
- * the transaction waits for the script (client.execContinuation). Only a client without a socket
- * (AOF loading) runs a script to its end. Cost: the instrumented interpreter runs CPU-bound Lua
+ * the transaction waits for the script (client.execContinuation). A client without a socket runs a
+ * script to its end, except the AOF replayer of an asynchronous load (startup, DEBUG LOADAOF:
+ * client.scriptsMayYield), whose loader waits for the script (client.scriptDone) while other
+ * clients get -LOADING, as Redis's processEventsWhileBlocked during a slow script in the AOF. Cost: the instrumented interpreter runs CPU-bound Lua
  * 1.5-1.9x slower; a small EVALSHA takes ~10% more server CPU.
  *
  * Read-only environment (Redis patches Lua with read-only tables; this VM is stock Lua 5.1):
@@ -761,7 +763,7 @@ export function runScript(c: Client, st: ScriptState, fnRef: number, keys: strin
     sliceStart: now,
     threshold,
     // Inside EXEC (c.multi is the queue being run) the transaction waits for the script.
-    yieldable: threshold > 0 && c.socket !== null && !c.closed && (server.execDepth === 0 || c.multi !== null),
+    yieldable: threshold > 0 && (c.socket !== null || c.scriptsMayYield) && !c.closed && (server.execDepth === 0 || c.multi !== null),
     busy: false,
     suspended: false,
     sp: v.stackSave(),
@@ -889,7 +891,8 @@ function enterBusy(ctx: RunCtx): void {
     `Slow script detected: still in execution after ${Math.round(performance.now() - ctx.start)} milliseconds. You can try killing the script using the ${ctx.opts.eval ? 'SCRIPT' : 'FUNCTION'} KILL command. Script name is: ${ctx.opts.name}.`,
   );
   ctx.caller.scriptSuspended = true;
-  if (!ctx.caller.closed && ctx.caller.blocked === null) {
+  // A socketless caller (the AOF replayer) is not blocked: its loader waits (Client.scriptDone).
+  if (!ctx.caller.closed && ctx.caller.blocked === null && ctx.caller.socket !== null) {
     server.blockClient(ctx.caller, {
       keys: [],
       deadline: 0,
@@ -1069,8 +1072,15 @@ function cleanup(ctx: RunCtx): void {
       next();
       if (c.scriptSuspended) return;
     }
-    if (c.blocked !== null) server.unblockClient(c, true);
+    if (c.socket === null) {
+      // The AOF replayer: its loader goes on with the next command.
+      const done = c.scriptDone;
+      c.scriptDone = null;
+      done?.();
+    } else if (c.blocked !== null) server.unblockClient(c, true);
     else server.markPendingWrite(c);
+    // Clients blocked on keys the script made ready are served now that it is over.
+    server.afterCommand();
   }
 }
 let gcCount = 0;
@@ -1477,8 +1487,11 @@ function execFromScript(ctx: RunCtx, argv: string[]): string | null {
     // ACL (src/server/acl.ts), as the calling client's user
   } else if (ctx.opts.readOnly && ((cmd.flags & (CmdFlag.Write | CmdFlag.MayReplicate)) !== 0 || MAY_REPLICATE.has(cmd.fullName)))
     err = 'Write commands are not allowed from read-only scripts.';
-  else if ((cmd.flags & CmdFlag.Write) !== 0 && !goodReplicasOk(server)) err = `-${ERR_NOREPLICAS}`;
   else if ((cmd.flags & CmdFlag.Write) !== 0 && !ctx.caller.mustObey && server.readOnlyReplica) err = `-${ERR_READONLY}`;
+  // script.c scriptVerifyWriteCommandAllow: a failed BGSAVE / AOF write (-MISCONF) denies the
+  // script's first write; once it has written, it is not failed halfway on that state.
+  else if ((cmd.flags & CmdFlag.Write) !== 0 && !ctx.writeDirty && server.diskError !== null) err = `-${server.diskError}`;
+  else if ((cmd.flags & CmdFlag.Write) !== 0 && !goodReplicasOk(server)) err = `-${ERR_NOREPLICAS}`;
   else if (!ctx.opts.allowOom && server.maxmemory > 0 && !ctx.writeDirty && ctx.oomAtStart && (cmd.flags & CmdFlag.DenyOom) !== 0)
     err = `-${ERR_OOM}`;
   else if (server.cluster !== null) {

@@ -108,6 +108,13 @@ export class Client {
   scriptSuspended = false;
   /** The rest of an EXEC that waits for such a script: run by the engine when the script ends. */
   execContinuation: (() => void) | null = null;
+  /**
+   * A socketless client whose scripts may be suspended past busy-reply-threshold too (the AOF
+   * replayer of an asynchronous load: it waits for the script through `scriptDone`).
+   */
+  scriptsMayYield = false;
+  /** Called once when a suspended script of this socketless client has replied (engine cleanup). */
+  scriptDone: (() => void) | null = null;
   /** Keys this client WATCHes, as `${dbId}\0${key}`. */
   readonly watched = new Set<string>();
   /** Watched keys that had a TTL when watched ([dbId, key]); EXEC fails if one has expired since. */

@@ -225,8 +225,12 @@ export function processCommand(c: Client, argv: string[]): void {
     reject(c, cmd, ERR_LOADING);
     return;
   }
-  if (server.diskError !== null && ((flags & CmdFlag.Write) !== 0 || cmd.fullName === 'ping')) {
-    // Redis writeCommandsDeniedByDiskError (after the loading check, as in processCommand).
+  if (
+    server.diskError !== null &&
+    (((cmd.flagsFor === null ? flags : cmd.flagsFor(c, argv, flags)) & CmdFlag.Write) !== 0 || cmd.fullName === 'ping')
+  ) {
+    // Redis writeCommandsDeniedByDiskError (after the loading check, as in processCommand); a
+    // script's flags are its shebang's (EVAL of a `#!lua` script without no-writes is a write).
     reject(c, cmd, server.diskError);
     return;
   }
@@ -343,7 +347,8 @@ export function call(c: Client, cmd: Command, argv: string[]): void {
   server.commands.hooks.afterCall(c, cmd, argv, t1 - t0, replyStart);
   server.stats.total_commands_processed++;
   c.lastCommand = cmd.fullName;
-  if (server.dirty !== dirtyBefore && !server.preventPropagation) {
+  // Redis call(): a dirty counter that went down (reset by the command) propagates nothing.
+  if (server.dirty > dirtyBefore && !server.preventPropagation) {
     server.alsoPropagate(c.db.id, server.propArgv ?? argv);
   }
   if (server.execDepth === 0) {

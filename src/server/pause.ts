@@ -15,8 +15,8 @@ import type { KeydraServer } from './server.js';
 /** Unix ms at which the current pause ends; 0 when nothing is paused (read by the dispatcher). */
 export let pausedUntil = 0;
 
-/** Why clients are paused (Redis pause_purpose): CLIENT PAUSE, or a coordinated FAILOVER. */
-export type PausePurpose = 'client' | 'failover';
+/** Why clients are paused (Redis pause_purpose): CLIENT PAUSE, a coordinated FAILOVER, or the final save of a signalled shutdown. */
+export type PausePurpose = 'client' | 'failover' | 'shutdown';
 
 interface PauseState {
   /** Unix ms at which the pause ends (the latest of its purposes). */

@@ -551,13 +551,17 @@ export class KeydraServer {
     if (this.closing) return this.closing;
     this.closing = (async () => {
       if (this.cronTimer) clearInterval(this.cronTimer);
-      this.cluster?.close();
-      for (const c of this.clients.values()) this.freeClient(c);
-      this.clusterForward?.close();
+      // The listeners stop first: a client that sees its connection closed by a SHUTDOWN must find
+      // the port refused when it reconnects, as after Redis's exit (freeing the clients below can
+      // take a while, e.g. one running a suspended script).
       const all = this.unixListener
         ? [...this.tcpListeners, ...this.tlsListeners, this.unixListener]
         : [...this.tcpListeners, ...this.tlsListeners];
-      await Promise.all(all.map((l) => new Promise<void>((r) => l.close(() => r()))));
+      const closed = Promise.all(all.map((l) => new Promise<void>((r) => l.close(() => r()))));
+      this.cluster?.close();
+      for (const c of this.clients.values()) this.freeClient(c);
+      this.clusterForward?.close();
+      await closed;
       this.tcpListeners = [];
       this.tlsListeners = [];
       this.unixListener = null;
@@ -640,10 +644,12 @@ export class KeydraServer {
    * runs each command through the dispatcher and drops its reply; lookup resolves the command
    * table entry (subcommands included) for the loader's unknown-command and arity checks.
    */
-  newReplayer(opts: { primary?: boolean } = {}): PrimaryReplayer {
+  newReplayer(opts: { primary?: boolean; scriptsMayYield?: boolean } = {}): PrimaryReplayer {
     const fake = this.createFakeClient();
     fake.authenticated = true;
     fake.mustObey = true;
+    fake.scriptsMayYield = opts.scriptsMayYield === true;
+    let suspendedArgv: string[] = [];
     // The replica's link runs the primary's stream as the master client (CLIENT LIST flags=M, type master).
     if (opts.primary === true) (fake as unknown as { isMaster: boolean }).isMaster = true;
     let onKill: (() => void) | null = null;
@@ -676,8 +682,23 @@ export class KeydraServer {
       },
       run: (argv) => {
         processCommand(fake, argv);
+        if (fake.scriptSuspended) {
+          suspendedArgv = argv; // its reply comes when it ends (wait)
+          return;
+        }
         const out = fake.reply.take();
         if (out.length !== 0 && out[0] === 45 /* - */) this.logReplayError(argv, out, opts.primary === true);
+      },
+      wait: () => {
+        if (!fake.scriptSuspended) return null;
+        const argv = suspendedArgv;
+        return new Promise<void>((resolve) => {
+          fake.scriptDone = () => {
+            const out = fake.reply.take();
+            if (out.length !== 0 && out[0] === 45 /* - */) this.logReplayError(argv, out, opts.primary === true);
+            resolve();
+          };
+        });
       },
     };
   }
@@ -850,6 +871,9 @@ export class KeydraServer {
    * (PROPAGATE_AOF, PROPAGATE_REPL or both: PUBLISH goes to replicas only).
    */
   alsoPropagate(dbId: number, argv: string[], targets = PROPAGATE_ALL): void {
+    // Commands replayed while loading (the AOF, DEBUG LOADAOF) are not propagated: Redis runs them
+    // without call() (loadSingleAppendOnlyFile); the AOF they come from must not grow by them.
+    if (this.loading) return;
     if (this.execDepth === 0) {
       // No EXEC/script unit is open and no listener wants writes now (AOF off, no replica): the
       // flushPropagation that follows would drop it.
@@ -1004,10 +1028,14 @@ export class KeydraServer {
 
   /**
    * Serves clients blocked on keys that became ready, first blocked first served, while the
-   * key can serve them (Redis handleClientsBlockedOnKeys). Runs after every command.
+   * key can serve them (Redis handleClientsBlockedOnKeys). Runs after every command, and when
+   * a suspended script ends.
    */
   afterCommand(): void {
+    // While a script is suspended (BUSY) the keys it made ready wait for its end (Redis serves
+    // blocked clients after the script's command, not from processEventsWhileBlocked).
     while (this.readyKeys.length > 0) {
+      if (this.busyScript !== null) return;
       const ready = this.readyKeys;
       this.readyKeys = [];
       this.readySeen.clear();

@@ -20,6 +20,7 @@ import type { ZSet } from '../../store/zset.js';
 import { lruIdleSeconds } from '../../evict/index.js';
 import { activeExpireOff } from '../../expire/activeExpire.js';
 import { getPersistence } from '../../persistence/index.js';
+import { ERR_LOADING } from '../../errors.js';
 import { decodeRdb, dumpPayload } from '../../persistence/rdb/rdb.js';
 import { objectEncoding } from '../keys/index.js';
 import { parseInt64, parseIntOrReply } from '../args.js';
@@ -204,24 +205,53 @@ function debugReload(c: Client, argv: string[]): void {
 }
 
 /**
- * DEBUG LOADAOF: flushes the AOF, empties every db and loads the AOF back (debug.c). Where Redis
- * exits on a load failure, the error is replied and logged (the dataset is then partial).
+ * DEBUG LOADAOF: flushes the AOF, empties every db and loads the AOF back (debug.c). As in Redis,
+ * which processes events while it loads, other clients are served meanwhile (-LOADING; INFO and
+ * the other `loading` commands answer) and a slow script in the AOF is suspended past
+ * busy-reply-threshold ("Slow script detected"): the load runs in slices while this client is
+ * blocked (Persistence.reloadAof). Inside EXEC or a script the load runs at once. Nothing of the
+ * reload is propagated. Where Redis exits on a load failure, the error is replied and logged
+ * (the dataset is then partial).
  */
 function debugLoadAof(c: Client): void {
   const server = c.server;
   const p = getPersistence(server);
+  // Redis sets server.dirty = 0 "to prevent AOF / replication" of the command.
+  server.preventPropagation = true;
+  if (server.loading) {
+    c.error(ERR_LOADING);
+    return;
+  }
+  const failed = (e: unknown): void => {
+    server.log.warning(`DEBUG LOADAOF failed: ${(e as Error).message}`);
+    c.error(`ERR Error loading the append only file: ${(e as Error).message}`);
+  };
+  const loaded = (): void => {
+    server.dirty = 0;
+    server.log.warning('Append Only File loaded by DEBUG LOADAOF');
+    c.reply.ok();
+  };
   try {
     if (server.config.bool('appendonly')) p.aof.flush();
     for (const db of server.keyspace.dbs) db.clear();
-    if (p.aof.exists()) p.aof.load();
+    if (!p.aof.exists()) {
+      loaded();
+      return;
+    }
+    if (c.socket === null || server.execDepth > 0 || c.multi !== null) {
+      p.aof.load();
+      loaded();
+      return;
+    }
   } catch (e) {
-    server.log.warning(`DEBUG LOADAOF failed: ${(e as Error).message}`);
-    c.error(`ERR Error loading the append only file: ${(e as Error).message}`);
+    failed(e);
     return;
   }
-  server.dirty = 0; // nothing of the reload is propagated
-  server.log.warning('Append Only File loaded by DEBUG LOADAOF');
-  c.reply.ok();
+  server.blockClient(c, { keys: [], deadline: 0, onReady: () => false, onTimeout: () => {}, command: 'debug' });
+  p.reloadAof().then(loaded, failed).finally(() => {
+    server.unblockClient(c, true);
+    server.flushPendingWrites();
+  });
 }
 
 /** DEBUG POPULATE count [prefix] [size]: adds `prefix:N` → `value:N` (padded to size) where absent. */

@@ -3,7 +3,7 @@ import { freemem, totalmem } from 'node:os';
 import type { Client } from '../../server/client.js';
 import { KEYDRA_VERSION, type KeydraServer, REDIS_VERSION } from '../../server/server.js';
 import { commands } from '../table.js';
-import { persistenceInfo } from '../../persistence/index.js';
+import { getPersistence, persistenceInfo } from '../../persistence/index.js';
 import { lazyfreeOf } from '../keys/lazyfree.js';
 import { trackingInfo } from '../../server/tracking.js';
 import { latencyStatsInfo } from './latency.js';
@@ -204,8 +204,8 @@ function sectionLines(server: KeydraServer, name: string): string[] {
         `pubsub_channels:${server.pubsub.channels.size}`,
         `pubsub_patterns:${server.pubsub.patterns.size}`,
         `pubsubshard_channels:${server.pubsub.shardChannels.size}`,
-        'latest_fork_usec:0',
-        'total_forks:0',
+        `latest_fork_usec:${getPersistence(server).forks.latestUsec}`,
+        `total_forks:${getPersistence(server).forks.total}`,
         `migrate_cached_sockets:${migrateCachedSockets(server)}`,
         'slave_expires_tracked_keys:0',
         'active_defrag_hits:0',

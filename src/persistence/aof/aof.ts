@@ -25,7 +25,7 @@ import type { CommandReplayer, PersistenceHost } from '../host.js';
 import { catRepr, splitArgs } from '../../protocol/parser.js';
 import { strerror } from '../../config/config.js';
 import { decodeRdbSteps, encodeRdb } from '../rdb/rdb.js';
-import { Snapshot } from '../snapshot.js';
+import { ChildTerminatedError, Snapshot } from '../snapshot.js';
 
 /** One line of the manifest. */
 export interface ManifestEntry {
@@ -184,6 +184,8 @@ export interface AofStats {
   lastRewriteTimeSec: number;
   rewriteInProgress: boolean;
   rewriteScheduled: boolean;
+  /** Failed rewrites in a row (INFO aof_rewrites_consecutive_failures; the auto-rewrite limit). */
+  consecutiveFailures: number;
   currentSize: number;
   baseSize: number;
   delayedFsync: number;
@@ -216,6 +218,7 @@ export class Aof {
     lastRewriteTimeSec: -1,
     rewriteInProgress: false,
     rewriteScheduled: false,
+    consecutiveFailures: 0,
     currentSize: 0,
     baseSize: 0,
     delayedFsync: 0,
@@ -223,6 +226,10 @@ export class Aof {
 
   constructor(readonly server: PersistenceHost) {
     const cfg = server.config;
+    // Redis updateAofAutoGCEnabled: turning auto-gc back on deletes the history files at once.
+    cfg.onChange('aof-disable-auto-gc', (v) => {
+      if (!v) this.delHistoryFiles();
+    });
     this.dirPath = path.join(cfg.str('dir'), cfg.str('appenddirname'));
     this.baseName = cfg.str('appendfilename');
     server.addPropagationListener(
@@ -274,7 +281,8 @@ export class Aof {
 
   /** Appends one propagated write to the buffer (feedAppendOnlyFile). */
   private feed(dbId: number, argv: string[]): void {
-    if (!this.enabled) return;
+    // fd < 0: waiting for a rescheduled first rewrite (waitRewrite), whose snapshot has these writes.
+    if (!this.enabled || this.fd < 0) return;
     if (this.server.config.bool('aof-timestamp-enabled')) {
       // `#TS:<unix s>` before the first command of each new second (genAofTimestampAnnotationIfNeeded).
       const now = Math.floor(Date.now() / 1000);
@@ -371,6 +379,21 @@ export class Aof {
     return seq + 1;
   }
 
+  /** Redis aofDelHistoryFiles: deletes the history files (type h) and drops them from the manifest. */
+  delHistoryFiles(): void {
+    const hist = this.manifest.filter((e) => e.type === 'h');
+    if (hist.length === 0 || this.server.config.bool('aof-disable-auto-gc')) return;
+    for (const e of hist) {
+      this.server.log.notice(`Removing the history file ${e.file} in the background`);
+      fs.rmSync(this.path(e.file), { force: true });
+    }
+    try {
+      this.writeManifest(this.manifest.filter((e) => e.type !== 'h'));
+    } catch (e) {
+      this.server.log.warning(`Can't persist the AOF manifest: ${(e as Error).message}`);
+    }
+  }
+
   /** Atomically replaces the manifest (write temp, fsync, rename, fsync dir). */
   private writeManifest(entries: ManifestEntry[]): void {
     const tmp = path.join(this.dirPath, `temp-${this.baseName}.manifest`);
@@ -383,13 +406,28 @@ export class Aof {
     this.manifest = entries;
   }
 
-  /** Opens a new INCR file for appending and switches writes to it. @returns its manifest entry. */
-  private openNewIncr(): ManifestEntry {
+  /**
+   * The AOF was turned on at run time and its first rewrite has not succeeded yet (Redis
+   * AOF_WAIT_REWRITE): writes go to the temporary INCR file (tempIncrName), not in the manifest;
+   * a failed rewrite deletes it and schedules another; the first success renames it to its INCR name.
+   */
+  private waitRewrite = false;
+
+  /** Redis getTempIncrAofName: temp-<appendfilename>.incr. */
+  private get tempIncrName(): string {
+    return `temp-${this.baseName}.incr`;
+  }
+
+  /**
+   * Opens a new INCR file for appending and switches writes to it (`temp`: under tempIncrName,
+   * renamed when the rewrite succeeds). @returns its manifest entry.
+   */
+  private openNewIncr(temp = false): ManifestEntry {
     this.sync();
     if (this.fd >= 0) fs.closeSync(this.fd);
     const seq = this.nextSeq('i');
     const e: ManifestEntry = { file: `${this.baseName}.${seq}.incr.aof`, seq, type: 'i' };
-    this.fd = fs.openSync(this.path(e.file), 'w');
+    this.fd = fs.openSync(this.path(temp ? this.tempIncrName : e.file), 'w');
     this.curDb = -1;
     return e;
   }
@@ -428,11 +466,13 @@ export class Aof {
       }
     }
     this.enabled = true;
+    this.waitRewrite = true;
     this.startFsyncTimer();
     try {
       this.rewriteBackground(true);
     } catch (e) {
       this.enabled = false;
+      this.waitRewrite = false;
       if (this.fd >= 0) fs.closeSync(this.fd);
       this.fd = -1;
       throw e;
@@ -463,6 +503,7 @@ export class Aof {
     }
     this.sync();
     this.enabled = false;
+    this.waitRewrite = false;
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
     if (this.fsyncTimer) clearInterval(this.fsyncTimer);
@@ -494,11 +535,27 @@ export class Aof {
     this.finishRewrite(base, incr, image.length);
   }
 
+  /**
+   * A rewrite's new BASE is complete: the manifest becomes [base, incr]. The files it replaces are
+   * deleted, or with aof-disable-auto-gc yes kept as history (type h, newest first: the old INCRs,
+   * then the old BASE, then the older history), as Redis getNewBaseFileNameAndMarkPreAsHistory and
+   * markRewrittenIncrAofAsHistory do; aofDelHistoryFiles deletes them once auto-gc is on again.
+   */
   private finishRewrite(base: ManifestEntry, incr: ManifestEntry, baseSize: number): void {
     const old = this.manifest;
-    this.writeManifest([base, incr]);
-    for (const e of old) {
-      if (e.file !== base.file && e.file !== incr.file) fs.rmSync(this.path(e.file), { force: true });
+    if (this.server.config.bool('aof-disable-auto-gc')) {
+      const replaced = old.filter((e) => e.file !== base.file && e.file !== incr.file);
+      const hist = [
+        ...replaced.filter((e) => e.type === 'i'),
+        ...replaced.filter((e) => e.type === 'b'),
+        ...replaced.filter((e) => e.type === 'h'),
+      ].map((e): ManifestEntry => ({ ...e, type: 'h' }));
+      this.writeManifest([base, ...hist, incr]);
+    } else {
+      this.writeManifest([base, incr]);
+      for (const e of old) {
+        if (e.file !== base.file && e.file !== incr.file) fs.rmSync(this.path(e.file), { force: true });
+      }
     }
     let incrSize = 0;
     try {
@@ -523,15 +580,22 @@ export class Aof {
     if (this.stats.rewriteInProgress) return false;
     fs.mkdirSync(this.dirPath, { recursive: true });
     const t0 = Date.now();
-    const incr = this.enabled ? this.openNewIncr() : null;
-    if (incr && !initial) this.writeManifest([...this.manifest, incr]);
+    const wait = (initial || this.waitRewrite) && this.enabled;
+    const incr = this.enabled ? this.openNewIncr(wait) : null;
+    if (incr && !wait) this.writeManifest([...this.manifest, incr]);
     const seq = this.nextSeq('b');
     const preamble = this.rdbPreamble;
     const base: ManifestEntry = { file: `${this.baseName}.${seq}.base.${preamble ? 'rdb' : 'aof'}`, seq, type: 'b' };
-    const tmp = this.path(`temp-rewriteaof-bg-${process.pid}.aof`);
+    // In `dir`, not in appenddirname, named after the rewrite's child, as Redis's child writes it
+    // (rewriteAppendOnlyFileBackground); renamed into appenddirname as the new BASE.
+    const topDir = path.dirname(this.dirPath);
+    const tmp = path.join(topDir, `temp-rewriteaof-bg-${process.pid}.aof`);
     const snap = new Snapshot(this.server.keyspace, {
       file: this.path(base.file),
       tmpFile: tmp,
+      tmpName: (pid) => path.join(topDir, `temp-rewriteaof-bg-${pid}.aof`),
+      keyDelayUs: this.server.config.num('rdb-key-save-delay'),
+      onChild: (us) => this.onFork?.(us),
       format: preamble ? 'rdb' : 'aof',
       timestamp: this.server.config.bool('aof-timestamp-enabled'),
       compress: this.server.config.get('rdbcompression') !== false,
@@ -543,10 +607,28 @@ export class Aof {
         this.stats.lastRewriteTimeSec = Math.round((Date.now() - t0) / 1000);
         if (err) {
           this.stats.lastRewriteStatus = 'err';
-          this.server.log.warning(`Background AOF rewrite failed: ${err.message}`);
+          this.stats.consecutiveFailures++;
+          // Redis backgroundRewriteDoneHandler's line for a killed child.
+          if (err instanceof ChildTerminatedError) this.server.log.warning(`Background AOF rewrite terminated by signal ${err.signal}`);
+          else this.server.log.warning(`Background AOF rewrite failed: ${err.message}`);
+          if (wait && this.waitRewrite) {
+            // Redis aofDelTempIncrAofFile, then a new rewrite is scheduled (the writes meanwhile
+            // are in the dataset its snapshot takes).
+            this.server.log.notice(`Removing the temp incr aof file ${this.tempIncrName} in the background`);
+            if (this.fd >= 0) fs.closeSync(this.fd);
+            this.fd = -1;
+            this.buf = '';
+            // Now, not later: the retried rewrite opens a new file of the same name.
+            fs.rmSync(this.path(this.tempIncrName), { force: true });
+            this.stats.rewriteScheduled = true;
+          }
           return;
         }
         try {
+          if (incr && this.enabled && wait) {
+            fs.renameSync(this.path(this.tempIncrName), this.path(incr.file));
+            this.waitRewrite = false;
+          }
           if (incr && this.enabled) this.finishRewrite(base, incr, bytes);
           else {
             // AOF off: the new base alone becomes the AOF (loaded if appendonly is turned on).
@@ -556,6 +638,7 @@ export class Aof {
           }
           this.stats.rewrites++;
           this.stats.lastRewriteStatus = 'ok';
+          this.stats.consecutiveFailures = 0;
           this.server.log.notice('Background AOF rewrite finished successfully');
         } catch (e) {
           this.stats.lastRewriteStatus = 'err';
@@ -568,6 +651,36 @@ export class Aof {
     this.rewriteStart = t0;
     this.stats.rewriteInProgress = true;
     this.server.log.notice('Background append only file rewriting started');
+    return true;
+  }
+
+  /** Set by Persistence: a background rewrite started its child (INFO total_forks). */
+  onFork: ((usec: number) => void) | null = null;
+
+  private limitDelayMin = 0;
+  private limitUntil = 0;
+
+  /**
+   * Redis aofRewriteLimited: after 3 failed rewrites in a row, automatic rewrites wait 1 minute,
+   * then 2, 4 ... up to 60 between tries (BGREWRITEAOF is not limited); a success resets it.
+   */
+  private rewriteLimited(): boolean {
+    if (this.stats.consecutiveFailures < 3) {
+      this.limitDelayMin = 0;
+      this.limitUntil = 0;
+      return false;
+    }
+    const now = Math.floor(Date.now() / 1000);
+    if (this.limitUntil !== 0) {
+      if (now < this.limitUntil) return true;
+      this.limitUntil = 0;
+      return false;
+    }
+    this.limitDelayMin = Math.min(this.limitDelayMin === 0 ? 1 : this.limitDelayMin * 2, 60);
+    this.limitUntil = now + this.limitDelayMin * 60;
+    this.server.log.warning(
+      `Background AOF rewrite has repeatedly failed and triggered the limit, will retry in ${this.limitDelayMin} minutes`,
+    );
     return true;
   }
 
@@ -584,7 +697,7 @@ export class Aof {
     if (perc === 0 || cur <= cfg.num('auto-aof-rewrite-min-size')) return false;
     const base = this.stats.baseSize > 0 ? this.stats.baseSize : 1;
     const growth = Math.floor((cur * 100) / base) - 100;
-    if (growth < perc) return false;
+    if (growth < perc || this.rewriteLimited()) return false;
     this.server.log.notice(`Starting automatic rewriting of AOF on ${growth}% growth`);
     try {
       return this.rewriteBackground();
@@ -625,10 +738,13 @@ export class Aof {
 
   /**
    * `load` as a generator for loading in slices: yields every 1024 keys or commands; `progress`
-   * gets the bytes consumed so far across all files. @returns the number of commands replayed.
+   * gets the bytes consumed so far across all files. With `mayWait` (a caller that awaits, as
+   * runSliced does) a script the AOF runs may be suspended past busy-reply-threshold (clients get
+   * -LOADING meanwhile, "Slow script detected" is logged): the step then yields `{ wait }`, the
+   * promise of its end. @returns the number of commands replayed.
    * @throws AofLoadError (file name and offset) on a malformed or missing file.
    */
-  *loadSteps(progress: (bytes: number) => void): Generator<void, number> {
+  *loadSteps(progress: (bytes: number) => void, mayWait = false): Generator<LoadStep, number> {
     const text = fs.readFileSync(this.manifestPath, 'latin1');
     const entries = parseManifest(text, this.manifestPath);
     this.manifest = entries;
@@ -650,7 +766,7 @@ export class Aof {
       this.stats.currentSize += data.length;
       const t0 = Date.now();
       const base = done;
-      total += yield* this.loadFileSteps(p, data, i === files.length - 1, (b) => progress(base + b));
+      total += yield* this.loadFileSteps(p, data, i === files.length - 1, (b) => progress(base + b), mayWait);
       done += data.length;
       progress(done);
       const kind = e.type === 'b' ? 'base' : 'incr';
@@ -661,7 +777,13 @@ export class Aof {
     return total;
   }
 
-  private *loadFileSteps(file: string, data: Buffer, isLast: boolean, progress: (bytes: number) => void): Generator<void, number> {
+  private *loadFileSteps(
+    file: string,
+    data: Buffer,
+    isLast: boolean,
+    progress: (bytes: number) => void,
+    mayWait: boolean,
+  ): Generator<LoadStep, number> {
     const name = path.basename(file);
     let pos = 0;
     if (data.length >= 5 && data.toString('latin1', 0, 5) === 'REDIS') {
@@ -691,7 +813,7 @@ export class Aof {
       this.server.log.notice('Reading the remaining AOF tail...');
     }
     const s = data.toString('latin1');
-    const replayer = this.server.newReplayer();
+    const replayer = this.server.newReplayer({ scriptsMayYield: mayWait });
     let n = 0;
     let multiStart = -1;
     while (pos < s.length) {
@@ -717,6 +839,13 @@ export class Aof {
       replayer.run(r.argv);
       n++;
       pos = r.next;
+      // A slow script (past busy-reply-threshold) was suspended: the load waits for its end.
+      const wait = mayWait ? replayer.wait() : null;
+      if (wait !== null) {
+        progress(pos);
+        yield { wait };
+        continue;
+      }
       if ((n & 1023) === 0) {
         progress(pos);
         yield;
@@ -764,6 +893,9 @@ export class Aof {
     return n;
   }
 }
+
+/** What a load step yields: nothing (a slice boundary), or a suspended script's end to await. */
+export type LoadStep = { wait: Promise<void> } | undefined;
 
 function fsyncDir(dir: string): void {
   try {
