@@ -26,8 +26,9 @@
  *   deletion (no tombstones). When dead entries make up half the ids (or half the slab) at an
  *   insert that needs room, or three quarters of the ids at a delete, a compaction moves the live entries down in order, rewriting the slab, and moves every live
  *   iterator to the same key, so iterators stay valid across changes as Map iterators do.
- * - The index is rebuilt at twice the size past a 3/4 load. Resizing and compaction are O(n) in
- *   one step (Redis rehashes incrementally; see src/store/KEYSPACE.md for the next steps).
+ * - Past a 3/4 load the index grows to twice the size progressively, as Redis's dict rehashes:
+ *   each write moves 64 slots of the old index, and a key looked up in the old one moves at once.
+ *   Compaction is one O(n) step (src/store/KEYSPACE.md, next steps).
  * Sources: Redis 7.0 dict.c (the roles: lookup, add, delete, iteration safe against changes);
  * linear probing with backward-shift deletion (Knuth, TAOCP vol. 3, 6.4, Algorithm R).
  */
@@ -40,6 +41,8 @@ const MIN_ENTRIES = 8;
  */
 export const INLINE_MAX = 44;
 const MIN_SLAB = 256;
+/** Old index slots moved per write while the index grows (Redis rehashes 1 bucket per step, 100 per ms in cron). */
+const REHASH_STEP = 64;
 /** Largest slab (bytes): Node's Buffer limit with 32-bit offsets. */
 const MAX_SLAB = 2 ** 32 - 1;
 
@@ -52,6 +55,13 @@ function hashKey(key: string): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
+}
+
+/** Writes latin1 string `s` at `off`: a loop for short strings (a native call costs more). */
+function writeLatin1(slab: Buffer, s: string, off: number): void {
+  const n = s.length;
+  if (n > 32) slab.latin1Write(s, off, n);
+  else for (let i = 0; i < n; i++) slab[off + i] = s.charCodeAt(i);
 }
 
 /** The object overwriteInline() hands to the touch function (one at a time, synchronously). */
@@ -105,6 +115,14 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
   private index = new Int32Array(MIN_ENTRIES * 2);
   private mask = MIN_ENTRIES * 2 - 1;
   /**
+   * While the index grows: the previous index, drained a few slots per write into `index` from
+   * slot `rehashPos` on (moved slots stay as they were, so probes pass through them; deletes
+   * there leave a -1 tombstone). null otherwise.
+   */
+  private old: Int32Array | null = null;
+  private oldMask = 0;
+  private rehashPos = 0;
+  /**
    * Per entry id, 32 bytes side by side (one cache line holds what a lookup reads), as int32s:
    * [0] the key's hash, [1] its slab offset (read as unsigned), [2] its length (-1: deleted),
    * [3] the length of an inline string value (its bytes follow the key's; -(k + 1): the value is
@@ -142,7 +160,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
 
   /** Bytes this table holds outside V8's heap (index, entry arrays, slab), for used_memory. */
   get externalBytes(): number {
-    return this.index.byteLength + this.ents.byteLength + this.slab.length;
+    return this.index.byteLength + (this.old?.byteLength ?? 0) + this.ents.byteLength + this.slab.length;
   }
 
   /**
@@ -156,13 +174,65 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     if (key === this.cKey) return this.cSlot; // lastHash is still this key's after a miss
     const h = hashKey(key);
     this.lastHash = h;
-    const i = this.find(key, h);
+    let i = this.find(key, h);
+    if (i < 0 && this.old !== null) i = this.findOld(key, h, i);
     this.cKey = key;
     this.cSlot = i;
     return i;
   }
 
-  /** Index slot holding `key` of hash `h`, or ~(the empty slot where it would go). */
+  /**
+   * During a resize, looks `key` up in the old index too (slots from rehashPos on are not moved
+   * yet); a key found there is moved to the new index at once, so callers only ever see slots of
+   * the new one. @param miss the new index's answer (~insertion slot). @returns its slot, or miss.
+   */
+  private findOld(key: string, h: number, miss: number): number {
+    const old = this.old as Int32Array;
+    const mask = this.oldMask;
+    const ents = this.ents;
+    const len = key.length;
+    let p = h & mask;
+    for (;;) {
+      const e = old[p];
+      if (e === 0) return miss;
+      if (e > 0 && p >= this.rehashPos) {
+        const b = (e - 1) * 8;
+        if (ents[b] === h && ents[b + 2] === len && this.keyEquals(ents[b + 1] >>> 0, key, len)) {
+          old[p] = -1; // a tombstone: probes go on past it
+          this.index[~miss] = e;
+          return ~miss;
+        }
+      }
+      p = (p + 1) & mask;
+    }
+  }
+
+  /**
+   * Moves up to `n` slots of the old index to the new one (Redis dictRehash: a step per write, so
+   * a resize never stalls one command for the whole table). @returns true if entries moved.
+   */
+  private rehashStep(n: number): boolean {
+    const old = this.old;
+    if (old === null) return false;
+    const idx = this.index;
+    const mask = this.mask;
+    const end = Math.min(old.length, this.rehashPos + n);
+    let moved = false;
+    for (let p = this.rehashPos; p < end; p++) {
+      const e = old[p];
+      if (e <= 0) continue;
+      let i = this.ents[(e - 1) * 8] & mask;
+      while (idx[i] !== 0) i = (i + 1) & mask;
+      idx[i] = e;
+      moved = true;
+    }
+    this.rehashPos = end;
+    if (end === old.length) this.old = null;
+    if (moved) this.cKey = null; // a cached insertion slot may be taken now
+    return moved;
+  }
+
+  /** Slot of `key` of hash `h` in the (new) index, or ~(the empty slot where it would go). */
   private find(key: string, h: number): number {
     const idx = this.index;
     const mask = this.mask;
@@ -238,7 +308,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
       const old = this.ents[id * 8 + 3];
       if (vlen >= 0 && old >= vlen) {
         // Fits where the old inline value was.
-        (this.slab as Buffer).latin1Write(v as string, (this.ents[id * 8 + 1] >>> 0) + this.ents[id * 8 + 2], vlen);
+        writeLatin1(this.slab, v as string, (this.ents[id * 8 + 1] >>> 0) + this.ents[id * 8 + 2]);
         this.slabDead += old - vlen;
         this.setInline(id, o, vlen);
         return this;
@@ -256,7 +326,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
       const id2 = this.index[i] - 1;
       const off = this.slabTop;
       this.slab.copy(this.slab, off, this.ents[id2 * 8 + 1] >>> 0, (this.ents[id2 * 8 + 1] >>> 0) + klen);
-      this.slab.latin1Write(v as string, off + klen, vlen);
+      writeLatin1(this.slab, v as string, off + klen);
       this.slabTop = off + klen + vlen;
       const oldv = this.ents[id2 * 8 + 3];
       this.slabDead += klen + Math.max(0, oldv);
@@ -272,8 +342,8 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     if (this.reserve(need)) i = this.find(key, h);
     const id = this.top++;
     const off = this.slabTop;
-    this.slab.latin1Write(key, off, key.length);
-    if (vlen >= 0) this.slab.latin1Write(v as string, off + key.length, vlen);
+    writeLatin1(this.slab, key, off);
+    if (vlen >= 0) writeLatin1(this.slab, v as string, off + key.length);
     this.slabTop = off + need;
     this.ents[id * 8] = h;
     this.ents[id * 8 + 1] = off;
@@ -331,7 +401,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     s.bits = this.ents[id * 8 + 4];
     s.seq = this.entsF[id * 4 + 3];
     touch(s);
-    this.slab.latin1Write(val, (this.ents[id * 8 + 1] >>> 0) + this.ents[id * 8 + 2], val.length);
+    writeLatin1(this.slab, val, (this.ents[id * 8 + 1] >>> 0) + this.ents[id * 8 + 2]);
     this.slabDead += old - val.length;
     this.ents[id * 8 + 3] = val.length;
     this.ents[id * 8 + 4] = s.bits & 0x7fffffff;
@@ -368,6 +438,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
 
   /** Removes `key`. @returns true if it was there. */
   delete(key: string): boolean {
+    if (this.old !== null) this.rehashStep(REHASH_STEP);
     let i = this.slotOf(key);
     if (i < 0) return false;
     this.cKey = null;
@@ -429,8 +500,15 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
       if (this.top * 8 === this.ents.length) this.growEntries((this.ents.length / 8) * 2);
     }
     if (this.reserveSlab(bytes)) moved = true;
+    if (this.rehashStep(REHASH_STEP)) moved = true;
     if ((this.live + 1) * 4 > (this.mask + 1) * 3) {
-      this.rebuildIndex((this.mask + 1) * 2);
+      if (this.old !== null) this.rehashStep(this.old.length); // (not reached: steps finish first)
+      this.old = this.index;
+      this.oldMask = this.mask;
+      this.rehashPos = 0;
+      this.index = new Int32Array((this.mask + 1) * 2);
+      this.mask = this.index.length - 1;
+      this.rehashStep(REHASH_STEP);
       moved = true;
     }
     return moved;
@@ -477,6 +555,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     }
     this.index = idx;
     this.mask = mask;
+    this.old = null;
     this.cKey = null;
   }
 

@@ -188,4 +188,25 @@ describe('SlabKeyTable', () => {
     assert.deepEqual([...seen.keys()].sort(), [...t.keys()].sort());
     for (const n of seen.values()) assert.ok(n > 300 && n < 700, `picked ${n} of 5000 times`);
   });
+  it('the index grows progressively: every key stays reachable while lookups, inserts and deletes interleave with the move', () => {
+    const r = rng(11);
+    const t = new SlabKeyTable();
+    const m = new Map<string, RObject>();
+    for (let i = 0; i < 60000; i++) {
+      const k = `g:${i}`;
+      const o = obj(String(i));
+      t.set(k, o);
+      m.set(k, o);
+      // Between slot moves: look keys up (which moves them early), delete a few, re-add some.
+      const probe = `g:${Math.floor(r() * (i + 1))}`;
+      assert.equal(t.get(probe)?.value, m.get(probe)?.value, probe);
+      if (r() < 0.2) {
+        const d = `g:${Math.floor(r() * (i + 1))}`;
+        assert.equal(t.delete(d), m.delete(d), d);
+      }
+    }
+    assert.equal(t.size, m.size);
+    for (const [k, o] of m) assert.equal(t.get(k)?.value, o.value, k);
+    assert.deepEqual([...t.keys()], [...m.keys()]);
+  });
 });
