@@ -12,7 +12,10 @@ const obj = (v: string) => new RObject(ObjType.String, v);
 
 /** The table returns the stored object for big values and a copy for inline strings: same contents. */
 function sameObj(a: RObject | undefined, b: RObject | undefined, what: string): void {
-  if (b === undefined || a === undefined) return assert.equal(a, b, what);
+  if (b === undefined || a === undefined) {
+    assert.equal(a, b, what);
+    return;
+  }
   if (b.type !== ObjType.String || (b.value as string).length > INLINE_MAX) assert.equal(a, b, `${what}: the same object`);
   assert.deepEqual([a.type, a.value, a.bits, a.seq], [b.type, b.value, b.bits, b.seq], what);
 }
