@@ -15,7 +15,7 @@ import { keydraLogo } from './server/log.js';
 import { KEYDRA_VERSION, KeydraServer, REDIS_VERSION } from './server/server.js';
 import { setupPersistence } from './persistence/index.js';
 import { commandTable } from './commands/table.js';
-import { loadLuaVM } from './scripting/engine.js';
+import { loadLuaVM, luaReady } from './scripting/engine.js';
 import { heapLimitMb, launcherPid } from './evict/heap.js';
 import { loadClusterSupport } from './server/lazyCluster.js';
 
@@ -97,6 +97,9 @@ export async function startServer(options: StartOptions = {}, config = new Confi
   // Cluster support loads only for a cluster node (src/server/lazyCluster.ts).
   if (config.bool('cluster-enabled')) await loadClusterSupport();
   const server = new KeydraServer(commandTable, config);
+  // A replica's link connects once the Lua VM (loaded on first use) is there: the primary's RDB
+  // and stream may carry functions (REPLICAOF, CLUSTER REPLICATE, failovers).
+  server.replication.loadPrerequisite = () => (luaReady() ? null : loadLuaVM());
   server.log.enabled = options.log ?? false;
   const log = server.log;
   // Redis 7.0 main(): the start-up banner lines, in its order and at its levels.

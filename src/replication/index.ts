@@ -24,6 +24,13 @@ export class Replication {
   readonly primary: PrimarySide;
   /** The link to our primary while this server is a replica, else null. */
   link: ReplicaLink | null = null;
+  /**
+   * Asked before each connection to a primary: what loading its dataset needs and is still on
+   * its way (the Lua VM, which the scripting layer loads on first use: the RDB and stream may
+   * carry functions), as a promise the link waits for; null when nothing is missing. Installed
+   * by startServer (src/index.ts); absent, the link connects at once.
+   */
+  loadPrerequisite: (() => Promise<unknown> | null) | null = null;
 
   constructor(readonly host: ReplicationHost) {
     this.stream = new ReplicationStream(() => host.config.num('repl-backlog-size'));

@@ -221,6 +221,22 @@ export class ReplicaLink {
   /** connectWithMaster: a non-blocking connect; the handshake starts when it completes. */
   private connect(): void {
     if (this.stopped) return;
+    const pre = this.repl.loadPrerequisite?.() ?? null;
+    if (pre !== null) {
+      // Connect once what loading needs is there (a sync may complete within milliseconds).
+      this.state = 'connecting';
+      this.lastIo = Date.now();
+      const go = () => {
+        if (!this.stopped && this.repl.link === this && this.socket === null) this.connectNow();
+      };
+      pre.then(go, go);
+      return;
+    }
+    this.connectNow();
+  }
+
+  private connectNow(): void {
+    if (this.stopped) return;
     this.state = 'connecting';
     this.step = 'pong';
     this.inbuf = Buffer.alloc(0);

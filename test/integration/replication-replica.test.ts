@@ -7,7 +7,7 @@
  * retried, server alive).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -443,6 +443,33 @@ describe('Keydra replica of a Keydra primary', () => {
       await r.call('REPLICAOF', 'NO', 'ONE');
     });
   }
+});
+
+describe('REPLICAOF before the Lua VM is loaded', () => {
+  it('a fresh replica process (no scripting used yet) gets the primary\'s functions, with no error on its link', async () => {
+    const prim = await startKeydra({ 'repl-diskless-sync-delay': 0 });
+    const p = await RawClient.connect(prim.port);
+    const dir = mkdtempSync(join(tmpdir(), 'keydra-lazylua-'));
+    const port = await freePort();
+    // Its own process: the VM loads on first use, and nothing has used it yet.
+    const rep = await spawnServer('keydra', port, ['--save', '', '--dir', dir, '--logfile', join(dir, 'log')]);
+    try {
+      await p.call('FUNCTION', 'LOAD', "#!lua name=lazylib\nredis.register_function{function_name='lazyf', callback=function() return 7 end, flags={'no-writes'}}");
+      await p.call('SET', 'k', 'v');
+      await rep.c.call('REPLICAOF', '127.0.0.1', prim.port);
+      await waitFor('link up', async () => (await field(rep.c, 'master_link_status')) === 'up');
+      assert.equal(await rep.c.call('FCALL_RO', 'lazyf', 0), 7);
+      assert.equal(await rep.c.call('GET', 'k'), 'v');
+      // Redis logs "== CRITICAL ==" when the replica's replay of the sync errs (e.g. FUNCTION FLUSH
+      // answered before the VM was there).
+      assert.doesNotMatch(readFileSync(join(dir, 'log'), 'latin1'), /CRITICAL/);
+    } finally {
+      p.close();
+      await spawnedKill9(rep);
+      await prim.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('bind-source-addr', () => {

@@ -189,7 +189,8 @@ function replicaofCommand(c: Client, argv: string[]): void {
     c.reply.simple('OK Already connected to specified master');
     return;
   }
-  // The primary's RDB and stream may carry functions: the Lua VM must be there (it loads on first use).
+  // The primary's RDB and stream may carry functions: the Lua VM (loaded on first use) must be
+  // there, and the link waits for it (Replication.loadPrerequisite).
   loadLuaVM().catch(() => {});
   repl.replicaOf(argv[1], Number(port));
   server.log.notice(`REPLICAOF ${argv[1]}:${port} enabled (user request from '${clientInfoString(c)}')`);
