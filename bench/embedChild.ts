@@ -34,7 +34,8 @@ async function child(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-embed-'));
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const { startServer } = await import(path.join(here, '../src/index.js'));
+  // The package's entry, as `import('keydra')` resolves it (package.json main: the bundle).
+  const { startServer, loadedParts } = await import(path.join(here, '../src/bundle/index.js'));
   const t1 = performance.now();
   const s = await startServer({ port: 0, save: '', appendonly: false, dir });
   const t2 = performance.now();
@@ -48,13 +49,7 @@ async function child(): Promise<void> {
   // What loaded, asked after the measurements (these imports load modules themselves).
   const builtins = (process as unknown as { moduleLoadList: string[] }).moduleLoadList;
   const loaded = builtins.filter((m) => m === 'NativeModule tls' || m === 'NativeModule crypto').map((m) => `node:${m.slice(13)}`);
-  const { clusterSupport } = await import(path.join(here, '../src/server/lazyCluster.js'));
-  const { luaReady } = await import(path.join(here, '../src/scripting/engine.js'));
-  try {
-    clusterSupport();
-    loaded.push('cluster');
-  } catch {}
-  if (luaReady()) loaded.push('lua');
+  loaded.push(...(loadedParts() as string[]));
   const res: ChildResult = {
     importMs: t1 - t0,
     startMs: t2 - t1,

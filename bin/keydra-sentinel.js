@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // keydra-sentinel: keydra-server in Sentinel mode (src/sentinel/). Built output lives in dist/.
-await import('../dist/src/cli.js');
+await import('../dist/src/bundle/cli.js');

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-// keydra-server: see src/cli.ts. Built output lives in dist/ (npm run build).
-await import('../dist/src/cli.js');
+// keydra-server: see src/cli.ts. Built output lives in dist/ (npm run build): the bundle of scripts/bundle.mjs.
+await import('../dist/src/bundle/cli.js');

@@ -11,8 +11,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { packageFile } from './assets/index.js';
 import { RawClient } from './client/rawClient.js';
 import type { RespNode } from './protocol/decoder.js';
 
@@ -79,7 +79,7 @@ async function infoField(port: number, field: string): Promise<string> {
 
 /** Starts the nodes, forms the cluster, prints the ports; resolves when the nodes have stopped. */
 export async function runClusterLocal(o: ClusterLocalOptions): Promise<void> {
-  const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'keydra-server.js');
+  const bin = packageFile('bin/keydra-server.js');
   const ports = Array.from({ length: o.nodes }, (_, i) => o.port + i);
   const procs: ChildProcess[] = [];
   let stopping = false;

@@ -10,22 +10,43 @@
  */
 import { existsSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Config, type ConfigValue, formatValue, findDirective, strerror } from './config/config.js';
+import { Config, formatValue, findDirective, strerror } from './config/config.js';
+import type { DirectiveOptions } from './config/directiveOptions.js';
 import { keydraLogo } from './server/log.js';
 import { KEYDRA_VERSION, KeydraServer, REDIS_VERSION } from './server/server.js';
 import { setupPersistence } from './persistence/index.js';
 import { commandTable } from './commands/table.js';
 import { loadLuaVM, luaReady } from './scripting/engine.js';
 import { heapLimitMb, launcherPid } from './evict/heap.js';
-import { loadClusterSupport } from './server/lazyCluster.js';
+import { clusterSupport, loadClusterSupport } from './server/lazyCluster.js';
 
 export { KeydraServer, KEYDRA_VERSION, REDIS_VERSION } from './server/server.js';
 export { Config } from './config/config.js';
+export type { DirectiveOptions } from './config/directiveOptions.js';
 export { commandTable } from './commands/table.js';
 export { loadClusterSupport } from './server/lazyCluster.js';
 
-/** Options for startServer: any directive by its redis.conf name, plus `log` and `ownProcess`. */
-export interface StartOptions {
+/**
+ * The optional parts this process has loaded so far: 'cluster' (cluster bus, nodes.conf and
+ * forwarding: loaded by startServer for cluster-enabled yes) and 'lua' (the Lua VM: loaded on the
+ * first EVAL, FUNCTION or SCRIPT command, a replica link or an AOF holding them). An embedded server
+ * that never needed them loads neither (bench scenario 9 reports this).
+ */
+export function loadedParts(): string[] {
+  const parts: string[] = [];
+  try {
+    clusterSupport();
+    parts.push('cluster');
+  } catch {}
+  if (luaReady()) parts.push('lua');
+  return parts;
+}
+
+/**
+ * Options for startServer: every directive by its redis.conf name or its camelCase name, typed
+ * (DirectiveOptions, generated from the config table), plus `log` and `ownProcess`.
+ */
+export interface StartOptions extends DirectiveOptions {
   /** TCP port; 0 chooses a free one (reported in the result). Default 6379. */
   port?: number;
   /**
@@ -42,8 +63,8 @@ export interface StartOptions {
    * servers (default false) leave the process alone and resolve relative paths against `dir`.
    */
   ownProcess?: boolean;
-  /** Any other directive by name, e.g. `{ 'maxmemory': '100mb', appendonly: true }`. */
-  [directive: string]: ConfigValue | undefined;
+  /** One ACL user, as the `user` directive's line: `'alice on >secret ~app:* +@read'` (src/server/acl.ts). */
+  user?: string;
 }
 
 /** A running server: the port it listens on, and close(). */

@@ -27,7 +27,7 @@ import sets from './sets/index.js';
 import sort from './sort/index.js';
 import streams from './streams/index.js';
 import strings from './strings/index.js';
-import specFile from '../server/redis-commands.json' with { type: 'json' };
+import { commandSpecs } from '../assets/index.js';
 import { type Command, type CommandDef, CommandTable } from '../server/command.js';
 import { clientInfoString } from './connection/client.js';
 import { afterCall, afterUnblock } from './server/slowlog.js';
@@ -67,7 +67,7 @@ interface SpecFile {
  * The table of every family with the command layer's hooks. Process-wide: every server of the
  * process is handed this one (rename-command therefore applies process-wide; the CLI runs one).
  */
-export const commandTable = new CommandTable(FAMILIES, (specFile as unknown as SpecFile).commands, {
+export const commandTable = new CommandTable(FAMILIES, commandSpecs() as unknown as SpecFile['commands'], {
   afterCall,
   afterUnblock,
   discardTransaction,

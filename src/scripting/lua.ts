@@ -16,7 +16,7 @@
  * Source: Lua 5.1 reference manual §3 (the C API).
  */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../assets/index.js';
 import { latin1String } from '../protocol/parser.js';
 import type { LuaApi } from 'wasmoon-lua5.1';
 
@@ -24,7 +24,7 @@ import type { LuaApi } from 'wasmoon-lua5.1';
  * The Asyncify build of the Lua wasm (scripts/build-lua-wasm.mjs, run by `npm run build`):
  * dist/lua/ next to dist/src/.
  */
-const ASYNCIFY_WASM = fileURLToPath(new URL('../../lua/liblua5.1-asyncify.wasm', import.meta.url));
+const ASYNCIFY_WASM = packageFile('dist/lua/liblua5.1-asyncify.wasm');
 /** Bytes of wasm memory for the saved call stack of a suspended script (Asyncify's data buffer). */
 const ASYNCIFY_DATA_SIZE = 1 << 20;
 /** asyncify_get_state values. */

@@ -16,7 +16,7 @@
 // through command.ts would evaluate the server family before command.ts is initialised.
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { bitfieldReadOnly, getKeysFromSpecs } from './keySpecs.js';
-import specFile from './redis-commands.json' with { type: 'json' };
+import { commandSpecs } from '../assets/index.js';
 import type { Command } from './command.js';
 import { splitArgs } from '../protocol/parser.js';
 import type { RespNode } from '../protocol/decoder.js';
@@ -80,7 +80,7 @@ function statusNames(n: RespNode): string[] {
 let universe: { top: AclCommand[]; byName: Map<string, AclCommand>; count: number } | null = null;
 
 function buildUniverse(): NonNullable<typeof universe> {
-  const specs = (specFile as unknown as SpecFile).commands;
+  const specs = commandSpecs() as unknown as SpecFile['commands'];
   const byName = new Map<string, AclCommand>();
   const top: AclCommand[] = [];
   let id = 0;

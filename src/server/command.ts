@@ -10,7 +10,7 @@
  * layer imports nothing from src/commands.
  * Source: Redis 7.0 server.h (struct redisCommand, CMD_* flags), server.c populateCommandTable.
  */
-import { readFileSync } from 'node:fs';
+import { readCommandDocs } from '../assets/index.js';
 import type { RespNode } from '../protocol/decoder.js';
 import type { BlockState, Client } from './client.js';
 
@@ -235,10 +235,7 @@ let docsByName: Record<string, RespNode> | null = null;
 
 function commandDocs(): Record<string, RespNode> {
   if (docsByName === null) {
-    const file = JSON.parse(readFileSync(new URL('./redis-command-docs.json', import.meta.url), 'utf8')) as {
-      docs: Record<string, RespNode>;
-    };
-    docsByName = file.docs;
+    docsByName = readCommandDocs() as Record<string, RespNode>;
   }
   return docsByName;
 }

@@ -22,9 +22,12 @@ export interface Peer {
 }
 
 /** Starts an in-process Keydra on a free port with persistence off and data in a temp dir. */
-export async function startKeydra(options: StartOptions = {}): Promise<Peer & { running: RunningServer }> {
+export async function startKeydra(
+  options: StartOptions | Record<string, string | number | boolean> = {},
+): Promise<Peer & { running: RunningServer }> {
   const dir = mkdtempSync(join(tmpdir(), 'keydra-test-'));
-  const running = await startServer({ port: 0, dir, save: '', appendonly: false, ...options });
+  // Tests also pass directives as plain strings (Record<string, string>): the server validates them.
+  const running = await startServer({ port: 0, dir, save: '', appendonly: false, ...(options as StartOptions) });
   return {
     port: running.port,
     dir,
