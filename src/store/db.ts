@@ -324,6 +324,11 @@ export class Db {
     this.dict.set(key, o);
   }
 
+  /** Sizes the table for `n` keys in all (RDB loading's RESIZEDB hint, Redis dictExpand). */
+  reserveKeys(n: number): void {
+    this.dict.reserveKeys(n);
+  }
+
   /** Adds a key that must not exist yet (Redis dbAdd); caller signals the modification. */
   add(key: string, obj: RObject): void {
     this.ks.touch(obj);

@@ -4,7 +4,7 @@
  * ```
  *  index (Int32Array, power of 2, linear probing)   per entry id (insertion order), 32 bytes in
  *  ┌───┬───┬───┬───┬───┬───┬───┬───┐              ents (Int32Array + Float64Array view):
- *  │ 0 │ 3 │ 0 │ 1 │ 4 │ 0 │ 0 │ 2 │  id+1        hash, slab offset, key length (-1 = deleted),
+ *  │ 0 │ 3 │ 0 │ 1 │ 4 │ 0 │ 0 │ 2 │  tag|id+1    hash, slab offset, key length (-1 = deleted),
  *  └───┴─┬─┴───┴─┬─┴───┴───┴───┴─┬─┘  0 = empty   inline value length (-(k + 1): the object
  *        │       │               └──► id 1       objs[k]), inline value's RObject.bits, -,
  *        │       └──────────────────► id 0       inline value's RObject.seq (float64)
@@ -26,6 +26,10 @@
  *   deletion (no tombstones). When dead entries make up half the ids (or half the slab) at an
  *   insert that needs room, or three quarters of the ids at a delete, a compaction moves the live entries down in order, rewriting the slab, and moves every live
  *   iterator to the same key, so iterators stay valid across changes as Map iterators do.
+ * - An index slot holds id + 1 in its low bits (as few as the entry arrays need) and the key's
+ *   hash bits above them (up to bit 30, a tag): a probe compares the tag first and reads
+ *   the entry (a cache miss) only when it matches, so a lookup that misses (every insert) costs
+ *   about one entry read instead of one per probe.
  * - Past a 3/4 load the index grows to twice the size progressively, as Redis's dict rehashes:
  *   each write moves 64 slots of the old index, and a key looked up in the old one moves at once.
  *   Compaction is one O(n) step (src/store/KEYSPACE.md, next steps).
@@ -114,6 +118,10 @@ class TableIterator<T> implements IterableIterator<T> {
 export class SlabKeyTable implements ReadonlyMap<string, RObject> {
   private index = new Int32Array(MIN_ENTRIES * 2);
   private mask = MIN_ENTRIES * 2 - 1;
+  /** Mask of the low bits of an index slot holding id + 1 (wide enough for the entry arrays' capacity). */
+  private idMask = 15;
+  /** Bits of an index slot holding the key's hash bits (above idMask, up to bit 30): the tag. */
+  private tagMask = 0x7fffffff & ~15;
   /**
    * While the index grows: the previous index, drained a few slots per write into `index` from
    * slot `rehashPos` on (moved slots stay as they were, so probes pass through them; deletes
@@ -195,8 +203,8 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     for (;;) {
       const e = old[p];
       if (e === 0) return miss;
-      if (e > 0 && p >= this.rehashPos) {
-        const b = (e - 1) * 8;
+      if (e > 0 && p >= this.rehashPos && ((e ^ h) & this.tagMask) === 0) {
+        const b = ((e & this.idMask) - 1) * 8;
         if (ents[b] === h && ents[b + 2] === len && this.keyEquals(ents[b + 1] >>> 0, key, len)) {
           old[p] = -1; // a tombstone: probes go on past it
           this.index[~miss] = e;
@@ -221,7 +229,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     for (let p = this.rehashPos; p < end; p++) {
       const e = old[p];
       if (e <= 0) continue;
-      let i = this.ents[(e - 1) * 8] & mask;
+      let i = this.ents[((e & this.idMask) - 1) * 8] & mask;
       while (idx[i] !== 0) i = (i + 1) & mask;
       idx[i] = e;
       moved = true;
@@ -238,13 +246,16 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     const mask = this.mask;
     const ents = this.ents;
     const len = key.length;
+    const tagMask = this.tagMask;
+    const idMask = this.idMask;
     let i = h & mask;
     for (;;) {
       const e = idx[i];
       if (e === 0) return ~i;
-      const id = e - 1;
-      const b = id * 8;
-      if (ents[b] === h && ents[b + 2] === len && this.keyEquals(ents[b + 1] >>> 0, key, len)) return i;
+      if (((e ^ h) & tagMask) === 0) {
+        const b = ((e & idMask) - 1) * 8;
+        if (ents[b] === h && ents[b + 2] === len && this.keyEquals(ents[b + 1] >>> 0, key, len)) return i;
+      }
       i = (i + 1) & mask;
     }
   }
@@ -262,7 +273,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
   get(key: string): RObject | undefined {
     const i = this.slotOf(key);
     if (i < 0) return undefined;
-    const id = this.index[i] - 1;
+    const id = (this.index[i] & this.idMask) - 1;
     const vl = this.ents[id * 8 + 3];
     if (vl < 0) return this.objs[-vl - 1];
     const o = this.inlineObj(id);
@@ -304,7 +315,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     const v = o.value;
     const vlen = (o.bits & 7) === ObjType.String && typeof v === 'string' && v.length <= INLINE_MAX ? v.length : -1;
     if (i >= 0) {
-      const id = this.index[i] - 1;
+      const id = (this.index[i] & this.idMask) - 1;
       const old = this.ents[id * 8 + 3];
       if (vlen >= 0 && old >= vlen) {
         // Fits where the old inline value was.
@@ -323,7 +334,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
       // A longer inline value: the entry moves to the slab's end, key and value together.
       const klen = this.ents[id * 8 + 2];
       if (this.reserveSlab(klen + vlen)) i = this.find(key, hashKey(key));
-      const id2 = this.index[i] - 1;
+      const id2 = (this.index[i] & this.idMask) - 1;
       const off = this.slabTop;
       this.slab.copy(this.slab, off, this.ents[id2 * 8 + 1] >>> 0, (this.ents[id2 * 8 + 1] >>> 0) + klen);
       writeLatin1(this.slab, v as string, off + klen);
@@ -350,7 +361,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     this.ents[id * 8 + 2] = key.length;
     if (vlen >= 0) this.setInline(id, o, vlen);
     else this.ents[id * 8 + 3] = this.putObj(o);
-    this.index[~i] = id + 1;
+    this.index[~i] = (h & this.tagMask) | (id + 1);
     this.cKey = key;
     this.cSlot = ~i;
     this.live++;
@@ -360,7 +371,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
   /** Entry id of `key`, or -1. Valid until the table changes (see the by-id methods below). */
   locate(key: string): number {
     const i = this.slotOf(key);
-    return i < 0 ? -1 : this.index[i] - 1;
+    return i < 0 ? -1 : (this.index[i] & this.idMask) - 1;
   }
 
   /**
@@ -442,7 +453,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     let i = this.slotOf(key);
     if (i < 0) return false;
     this.cKey = null;
-    const id = this.index[i] - 1;
+    const id = (this.index[i] & this.idMask) - 1;
     const vl = this.ents[id * 8 + 3];
     this.slabDead += this.ents[id * 8 + 2] + Math.max(0, vl);
     if (vl < 0) this.freeObj(vl);
@@ -458,7 +469,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
       j = (j + 1) & mask;
       const e = idx[j];
       if (e === 0) break;
-      const home = this.ents[(e - 1) * 8] & mask;
+      const home = this.ents[((e & this.idMask) - 1) * 8] & mask;
       const stays = i <= j ? i < home && home <= j : i < home || home <= j;
       if (!stays) {
         idx[i] = e;
@@ -526,12 +537,45 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     return false;
   }
 
-  /** Resizes the per-entry arrays to `n` entries (at least `top`). */
+  /** Resizes the per-entry arrays to `n` entries (at least `top`); widens the slots' id bits when needed. */
   private growEntries(n: number): void {
     const e = new Int32Array(n * 8);
     e.set(this.ents.subarray(0, this.top * 8));
     this.ents = e;
     this.entsF = new Float64Array(e.buffer);
+    if (n > this.idMask) this.widenIds(32 - Math.clz32(n));
+  }
+
+  /**
+   * Gives ids `bits` bits of every index slot (ids up to 2^bits - 2); the tag keeps the hash bits
+   * above. Slots keep their place: a slot's bits at the new id positions were hash bits already.
+   */
+  private widenIds(bits: number): void {
+    const oldIdMask = this.idMask;
+    this.idMask = bits >= 31 ? 0x7fffffff : (1 << bits) - 1;
+    this.tagMask = 0x7fffffff & ~this.idMask;
+    const keep = this.tagMask;
+    for (const idx of this.old === null ? [this.index] : [this.index, this.old]) {
+      for (let i = 0; i < idx.length; i++) {
+        const v = idx[i];
+        if (v > 0) idx[i] = (v & keep) | (v & oldIdMask);
+      }
+    }
+  }
+
+  /**
+   * Sizes the table for `n` keys in all (Redis dictExpand on RDB_OPCODE_RESIZEDB): the entry
+   * arrays and the index at once, so that loading them does not double and rehash on the way.
+   */
+  reserveKeys(n: number): void {
+    if (n <= this.live) return;
+    const ids = this.top + (n - this.live);
+    if (ids * 8 > this.ents.length) this.growEntries(ids);
+    const cap = this.indexSizeFor(n + 1);
+    if (cap > this.mask + 1) {
+      this.rebuildIndex(cap);
+      this.cKey = null;
+    }
   }
 
   private growSlab(need: number): void {
@@ -549,9 +593,10 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     const mask = cap - 1;
     for (let id = 0; id < this.top; id++) {
       if (this.ents[id * 8 + 2] < 0) continue;
-      let i = this.ents[id * 8] & mask;
+      const h = this.ents[id * 8];
+      let i = h & mask;
       while (idx[i] !== 0) i = (i + 1) & mask;
-      idx[i] = id + 1;
+      idx[i] = (h & this.tagMask) | (id + 1);
     }
     this.index = idx;
     this.mask = mask;

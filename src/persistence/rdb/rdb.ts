@@ -12,6 +12,7 @@
 import { ObjType, RObject, type Keyspace } from '../../store/db.js';
 import { Crc64 } from './crc64.js';
 import { lzfCompress, lzfDecompress } from './lzf.js';
+import { latin1String } from '../../protocol/parser.js';
 
 export const RDB_VERSION = 10;
 
@@ -278,7 +279,8 @@ export class RdbReader {
       }
     }
     this.need(n);
-    const s = this.buf.toString('latin1', this.pos, this.pos + n);
+    // Short strings (most keys and values) without the native call (protocol/parser.ts).
+    const s = latin1String(this.buf, this.pos, this.pos + n);
     this.pos += n;
     return s;
   }
@@ -554,10 +556,14 @@ export function* decodeRdbSteps(
         db = ks.dbs[id];
         continue;
       }
-      case RdbOp.ResizeDb:
+      case RdbOp.ResizeDb: {
+        // Redis dictExpand: size the table for the keys that follow (a hint; capped, as a
+        // corrupt length must not allocate gigabytes).
+        const keys = r.len();
         r.len();
-        r.len();
+        db.reserveKeys(Math.min(keys, 1 << 26));
         continue;
+      }
       case RdbOp.Aux: {
         const k = r.string();
         const v = r.string();
@@ -581,8 +587,11 @@ export function* decodeRdbSteps(
         const o = loadObject(r, op);
         if (expire >= 0 && expire < now) info.expiredSkipped++;
         else {
-          if (!allowDup && db.hasKey(key)) r.fail(`RDB has duplicated key '${key}' in DB ${db.id}`);
-          db.deleteKey(key);
+          // One lookup for a new key: hasKey's answer is cached for add's insert.
+          if (db.hasKey(key)) {
+            if (!allowDup) r.fail(`RDB has duplicated key '${key}' in DB ${db.id}`);
+            db.deleteKey(key);
+          }
           db.add(key, o);
           if (expire >= 0) db.setExpire(key, expire);
           info.keys++;

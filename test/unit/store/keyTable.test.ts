@@ -212,4 +212,26 @@ describe('SlabKeyTable', () => {
     for (const [k, o] of m) assert.equal(t.get(k)?.value, o.value, k);
     assert.deepEqual([...t.keys()], [...m.keys()]);
   });
+
+  it('reserveKeys (the RDB RESIZEDB hint) sizes the table mid-way without losing a key, order or the index tags', () => {
+    const r = rng(12);
+    const t = new SlabKeyTable();
+    const m = new Map<string, RObject>();
+    const put = (k: string) => {
+      const o = obj(k);
+      t.set(k, o);
+      m.set(k, o);
+    };
+    for (let i = 0; i < 3000; i++) put(`a:${i}`);
+    for (let i = 0; i < 3000; i += 3) assert.equal(t.delete(`a:${i}`), m.delete(`a:${i}`));
+    // Reserved while the index may be growing (3000 keys passed a 3/4 load on the way), then filled.
+    t.reserveKeys(m.size + 70000);
+    for (let i = 0; i < 70000; i++) put(`b:${i}${r() < 0.01 ? '\x00' : ''}`);
+    t.reserveKeys(10); // fewer than held: nothing to do
+    assert.equal(t.size, m.size);
+    for (const [k, o] of m) assert.equal(t.get(k)?.value, o.value, k);
+    assert.equal(t.get('a:0'), undefined);
+    assert.equal(t.has('b:70000'), false);
+    assert.deepEqual([...t.keys()], [...m.keys()]);
+  });
 });
