@@ -19,7 +19,7 @@ export interface ExpireHost {
   flushPropagation(): void;
 }
 
-const iterators = new WeakMap<Db, { map: Map<string, number>; it: Iterator<[string, number]> }>();
+const iterators = new WeakMap<Db, { map: ReadonlyMap<string, number>; it: Iterator<[string, number]> }>();
 
 /** Servers whose active expiry is switched off by DEBUG SET-ACTIVE-EXPIRE 0. */
 export const activeExpireOff = new WeakSet<ExpireHost>();

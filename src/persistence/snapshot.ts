@@ -91,7 +91,7 @@ export interface SnapshotOptions {
 interface DbState {
   id: number;
   dict: KeyTable;
-  expires: Map<string, number>;
+  expires: ReadonlyMap<string, number>;
   size: number;
   /** seq of the last key the iterator passed (Map order is seq order). */
   lastSeq: number;

@@ -7,7 +7,7 @@
  * Source: Redis 7.0 `db.c` (lookupKey, dbAdd, setKey, dbDelete, expireIfNeeded).
  */
 
-import { SlabKeyTable } from './keyTable.js';
+import { type ExpireMap, SlabKeyTable } from './keyTable.js';
 import { ObjType, RObject } from './robject.js';
 import type { SlotIndex } from './slotIndex.js';
 
@@ -65,7 +65,13 @@ export type KeyTable = ReadonlyMap<string, RObject>;
 export class Db {
   /** The main dict (key → value object); read it through `table`, change it through the methods below. */
   private dict = new SlabKeyTable();
-  expires = new Map<string, number>();
+  /**
+   * The expires dict (key → unix time in ms), kept in the table (SlabKeyTable.expires): a key's
+   * expire goes with it on delete. A new object after clear(), swapContents(), adoptContents().
+   */
+  get expires(): ExpireMap {
+    return this.dict.expires;
+  }
   /** Average TTL estimate for INFO keyspace avg_ttl (ms), maintained by the active expire cycle. */
   avgTtl = 0;
   /**
@@ -89,9 +95,14 @@ export class Db {
     return this.dict;
   }
 
+  /** Bytes of the expire times kept in the table (MEMORY STATS overhead.hashtable.expires), exact. */
+  get expireBytes(): number {
+    return this.dict.expireBytes;
+  }
+
   /** Bytes of the table's own structures (index, entry arrays, key slab, value pointers), exact. */
   get tableBytes(): number {
-    return this.dict.externalBytes + 8 * this.dict.size;
+    return this.dict.externalBytes - this.dict.expireBytes + 8 * this.dict.size;
   }
 
   /** A uniformly random key (logically expired or not), O(1) expected; undefined when empty. */
@@ -115,7 +126,6 @@ export class Db {
    */
   swapContents(other: Db): void {
     [this.dict, other.dict] = [other.dict, this.dict];
-    [this.expires, other.expires] = [other.expires, this.expires];
     [this.avgTtl, other.avgTtl] = [other.avgTtl, this.avgTtl];
     this.slots?.rebuild(this.dict.keys());
     other.slots?.rebuild(other.dict.keys());
@@ -128,7 +138,6 @@ export class Db {
    */
   adoptContents(src: Db): void {
     this.dict = src.dict;
-    this.expires = src.expires;
     this.avgTtl = src.avgTtl;
     this.slots?.rebuild(this.dict.keys());
   }
@@ -379,7 +388,6 @@ export class Db {
     const n = this.dict.size;
     if (n > 0) this.ks.hooks.dbCleared?.(this);
     this.dict = new SlabKeyTable();
-    this.expires = new Map();
     this.avgTtl = 0;
     if (this.slots !== null) this.slots.clear();
     return n;

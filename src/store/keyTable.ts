@@ -6,7 +6,7 @@
  *  ┌───┬───┬───┬───┬───┬───┬───┬───┐              ents (Int32Array + Float64Array view):
  *  │ 0 │ 3 │ 0 │ 1 │ 4 │ 0 │ 0 │ 2 │  tag|id+1    hash, slab offset, key length (-1 = deleted),
  *  └───┴─┬─┴───┴─┬─┴───┴───┴───┴─┬─┘  0 = empty   inline value length (-(k + 1): the object
- *        │       │               └──► id 1       objs[k]), inline value's RObject.bits, -,
+ *        │       │               └──► id 1       objs[k]), inline value's RObject.bits, expire pos,
  *        │       └──────────────────► id 0       inline value's RObject.seq (float64)
  *        └──────────────────────────► id 2       objs (RObject[], free list): other values
  *  slab (one Buffer): │ key0 value0 │ (dead key1) │ key2 │ key3 value3 │ free ...
@@ -33,6 +33,12 @@
  * - Past a 3/4 load the index grows to twice the size progressively, as Redis's dict rehashes:
  *   each write moves 64 slots of the old index, and a key looked up in the old one moves at once.
  *   Compaction is one O(n) step (src/store/KEYSPACE.md, next steps).
+ * - Expire times (Redis's `expires` dict) live in the table too: an entry with one holds its
+ *   position + 1 in two dense arrays (the entry id, the time in ms as a float64), 12 bytes per
+ *   volatile key where a Map of strings to numbers cost ~120; deleting swaps the last position
+ *   into the hole. `expires` is a ReadonlyMap view of them (plus set/delete), whose iterators walk
+ *   the positions: active expiry and volatile eviction sample from it without visiting the keys
+ *   that have no TTL.
  * Sources: Redis 7.0 dict.c (the roles: lookup, add, delete, iteration safe against changes);
  * linear probing with backward-shift deletion (Knuth, TAOCP vol. 3, 6.4, Algorithm R).
  */
@@ -111,6 +117,85 @@ class TableIterator<T> implements IterableIterator<T> {
 }
 
 /**
+ * A live iterator over a table's expires, by position: a key given a TTL before it ends is visited;
+ * one whose position a deletion fills with a later one may be visited once less in this pass (the
+ * samplers of active expiry and eviction, its only iterating users, do not mind).
+ */
+class ExpireIterator<T> implements IterableIterator<T> {
+  private pos = 0;
+  constructor(
+    private readonly t: SlabKeyTable,
+    private readonly kind: IterKind,
+  ) {}
+
+  next(): IteratorResult<T> {
+    const t = this.t;
+    if (this.pos >= t.expireCount) return { done: true, value: undefined };
+    const p = this.pos++;
+    const kind = this.kind;
+    const value =
+      kind === IterKind.Keys ? t.expireKeyAt(p) : kind === IterKind.Values ? t.expireWhenAt(p) : [t.expireKeyAt(p), t.expireWhenAt(p)];
+    return { done: false, value: value as T };
+  }
+
+  [Symbol.iterator](): IterableIterator<T> {
+    return this;
+  }
+}
+
+/**
+ * A table's expire times as a map of key to unix time in ms (Redis's `expires` dict), backed by
+ * the table: only keys present can have one, and deleting a key drops it. `set` of a missing key
+ * does nothing and returns false.
+ */
+export class ExpireMap implements ReadonlyMap<string, number> {
+  constructor(private readonly t: SlabKeyTable) {}
+
+  /** Number of keys with an expire time. */
+  get size(): number {
+    return this.t.expireCount;
+  }
+
+  get(key: string): number | undefined {
+    return this.t.getExpire(key);
+  }
+
+  has(key: string): boolean {
+    return this.t.getExpire(key) !== undefined;
+  }
+
+  /** Sets `key`'s expire time (ms). @returns false (nothing set) when the key is not in the table. */
+  set(key: string, whenMs: number): boolean {
+    return this.t.setExpire(key, whenMs);
+  }
+
+  /** Removes `key`'s expire time. @returns true if it had one. */
+  delete(key: string): boolean {
+    return this.t.deleteExpire(key);
+  }
+
+  keys(): IterableIterator<string> {
+    return new ExpireIterator<string>(this.t, IterKind.Keys);
+  }
+
+  values(): IterableIterator<number> {
+    return new ExpireIterator<number>(this.t, IterKind.Values);
+  }
+
+  entries(): IterableIterator<[string, number]> {
+    return new ExpireIterator<[string, number]>(this.t, IterKind.Entries);
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, number]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: number, key: string, map: ReadonlyMap<string, number>) => void): void {
+    for (const [k, w] of this.entries()) fn(w, k, this);
+  }
+}
+
+/**
  * The keyspace table (see module doc). Implements ReadonlyMap<string, RObject> plus set/delete;
  * keys must be latin1 strings (chars 0-255), as every key in Keydra is.
  * @throws RangeError when the keys no longer fit in one 4 GB slab.
@@ -160,15 +245,28 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
   private slabDead = 0;
   /** Iterators that may still be used, moved by compaction (weak: abandoned ones are collected). */
   private iters: WeakRef<TableIterator<unknown>>[] = [];
+  /** Per expire position: the entry id, and the expire time (unix ms). */
+  private expIds = new Int32Array(0);
+  private expAt = new Float64Array(0);
+  /** Number of keys with an expire time (positions [0, expireCount) are used). */
+  expireCount = 0;
+  /** The expire times as a map (Db.expires). */
+  readonly expires = new ExpireMap(this);
 
   /** Number of keys. */
   get size(): number {
     return this.live;
   }
 
-  /** Bytes this table holds outside V8's heap (index, entry arrays, slab), for used_memory. */
+  /** Bytes of the expire arrays (ids and times), MEMORY STATS overhead.hashtable.expires. */
+  get expireBytes(): number {
+    return this.expIds.byteLength + this.expAt.byteLength;
+  }
+
+  /** Bytes this table holds outside V8's heap (index, entry arrays, slab, expires), for used_memory. */
   get externalBytes(): number {
-    return this.index.byteLength + (this.old?.byteLength ?? 0) + this.ents.byteLength + this.slab.length;
+    const exp = this.expIds.byteLength + this.expAt.byteLength;
+    return this.index.byteLength + (this.old?.byteLength ?? 0) + this.ents.byteLength + this.slab.length + exp;
   }
 
   /**
@@ -359,6 +457,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     this.ents[id * 8] = h;
     this.ents[id * 8 + 1] = off;
     this.ents[id * 8 + 2] = key.length;
+    this.ents[id * 8 + 5] = 0;
     if (vlen >= 0) this.setInline(id, o, vlen);
     else this.ents[id * 8 + 3] = this.putObj(o);
     this.index[~i] = (h & this.tagMask) | (id + 1);
@@ -447,6 +546,79 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     if (this.lastId === id) this.lastObj = null;
   }
 
+  /** `key`'s expire time (unix ms), or undefined when it has none or is absent. */
+  getExpire(key: string): number | undefined {
+    if (this.expireCount === 0) return undefined;
+    const i = this.slotOf(key);
+    if (i < 0) return undefined;
+    const p = this.ents[((this.index[i] & this.idMask) - 1) * 8 + 5];
+    return p === 0 ? undefined : this.expAt[p - 1];
+  }
+
+  /** Sets `key`'s expire time (unix ms). @returns false (nothing set) when `key` is absent. */
+  setExpire(key: string, whenMs: number): boolean {
+    const i = this.slotOf(key);
+    if (i < 0) return false;
+    const id = (this.index[i] & this.idMask) - 1;
+    const p = this.ents[id * 8 + 5];
+    if (p !== 0) {
+      this.expAt[p - 1] = whenMs;
+      return true;
+    }
+    if (this.expireCount === this.expIds.length) {
+      const n = Math.max(16, this.expIds.length * 2);
+      const ids = new Int32Array(n);
+      ids.set(this.expIds);
+      const at = new Float64Array(n);
+      at.set(this.expAt);
+      this.expIds = ids;
+      this.expAt = at;
+    }
+    const q = this.expireCount++;
+    this.expIds[q] = id;
+    this.expAt[q] = whenMs;
+    this.ents[id * 8 + 5] = q + 1;
+    return true;
+  }
+
+  /** Removes `key`'s expire time. @returns true if it had one. */
+  deleteExpire(key: string): boolean {
+    if (this.expireCount === 0) return false;
+    const i = this.slotOf(key);
+    if (i < 0) return false;
+    const p = this.ents[((this.index[i] & this.idMask) - 1) * 8 + 5];
+    if (p === 0) return false;
+    this.removeExpireAt(p - 1);
+    return true;
+  }
+
+  /** Frees expire position `q`: the last position moves into it; the arrays shrink when a quarter full. */
+  private removeExpireAt(q: number): void {
+    this.ents[this.expIds[q] * 8 + 5] = 0;
+    const last = --this.expireCount;
+    if (q !== last) {
+      const id = this.expIds[last];
+      this.expIds[q] = id;
+      this.expAt[q] = this.expAt[last];
+      this.ents[id * 8 + 5] = q + 1;
+    }
+    if (this.expIds.length > 64 && this.expireCount < this.expIds.length >> 2) {
+      const n = this.expIds.length >> 1;
+      this.expIds = this.expIds.slice(0, n);
+      this.expAt = this.expAt.slice(0, n);
+    }
+  }
+
+  /** The key at expire position `p` (< expireCount). */
+  expireKeyAt(p: number): string {
+    return this.keyAt(this.expIds[p]);
+  }
+
+  /** The expire time (unix ms) at position `p` (< expireCount). */
+  expireWhenAt(p: number): number {
+    return this.expAt[p];
+  }
+
   /** Removes `key`. @returns true if it was there. */
   delete(key: string): boolean {
     if (this.old !== null) this.rehashStep(REHASH_STEP);
@@ -457,6 +629,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     const vl = this.ents[id * 8 + 3];
     this.slabDead += this.ents[id * 8 + 2] + Math.max(0, vl);
     if (vl < 0) this.freeObj(vl);
+    if (this.ents[id * 8 + 5] !== 0) this.removeExpireAt(this.ents[id * 8 + 5] - 1);
     this.ents[id * 8 + 2] = -1;
     if (this.lastId === id) this.lastObj = null;
     this.live--;
@@ -626,7 +799,11 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
       if (len < 0) continue;
       const bytes = len + Math.max(0, this.ents[id * 8 + 3]);
       this.slab.copy(slab, at, this.ents[id * 8 + 1] >>> 0, (this.ents[id * 8 + 1] >>> 0) + bytes);
-      if (n !== id) this.ents.copyWithin(n * 8, id * 8, id * 8 + 8);
+      if (n !== id) {
+        this.ents.copyWithin(n * 8, id * 8, id * 8 + 8);
+        const ep = this.ents[n * 8 + 5];
+        if (ep !== 0) this.expIds[ep - 1] = n;
+      }
       this.ents[n * 8 + 1] = at;
       at += bytes;
       n++;

@@ -4,7 +4,7 @@
  * Source: Redis 7.0 object.c (memoryCommand, getMemoryOverheadData).
  */
 import { ERR_SYNTAX } from '../../errors.js';
-import { estimateKeyBytes, evictorOf, TABLE_ENTRY_BYTES } from '../../evict/index.js';
+import { estimateKeyBytes, evictorOf } from '../../evict/index.js';
 import type { Client } from '../../server/client.js';
 import type { KeydraServer } from '../../server/server.js';
 import { parseIntOrReply } from '../args.js';
@@ -123,8 +123,7 @@ function memoryStatsCommand(c: Client, _argv: string[]): void {
     c.reply.bulk('overhead.hashtable.main');
     c.reply.integer(db.tableBytes);
     c.reply.bulk('overhead.hashtable.expires');
-    // An expires entry: a Map entry (~32 B) plus the boxed double of the ms timestamp (> 2^31).
-    c.reply.integer(db.expires.size * (TABLE_ENTRY_BYTES + 16));
+    c.reply.integer(db.expireBytes);
     c.reply.bulk('overhead.hashtable.slot-to-keys');
     c.reply.integer(0);
   }

@@ -234,4 +234,52 @@ describe('SlabKeyTable', () => {
     assert.equal(t.has('b:70000'), false);
     assert.deepEqual([...t.keys()], [...m.keys()]);
   });
+
+  it('expires live in the table: set, get, delete, dropped with the key, kept across compactions, iterated by position', () => {
+    const r = rng(13);
+    const t = new SlabKeyTable();
+    const m = new Map<string, RObject>();
+    const e = new Map<string, number>();
+    for (let step = 0; step < 40000; step++) {
+      const key = `e:${Math.floor(r() * 3000)}`;
+      const op = r();
+      if (op < 0.35) {
+        const o = someValue(r, step);
+        t.set(key, o); // an overwrite keeps the expire, as the table's set does (Db drops it when asked)
+        m.set(key, o);
+      } else if (op < 0.55) {
+        assert.equal(t.expires.set(key, step * 1000), m.has(key));
+        if (m.has(key)) e.set(key, step * 1000);
+      } else if (op < 0.65) assert.equal(t.expires.delete(key), e.delete(key));
+      else if (op < 0.85) {
+        assert.equal(t.delete(key), m.delete(key));
+        e.delete(key);
+      } else assert.equal(t.expires.get(key), e.get(key), key);
+      assert.equal(t.expires.size, e.size);
+    }
+    for (const [k, w] of e) assert.equal(t.expires.get(k), w, k);
+    assert.deepEqual(new Map(t.expires.entries()), e);
+    assert.deepEqual([...t.expires.keys()].sort(), [...e.keys()].sort());
+    assert.equal(t.expires.has('absent'), false);
+    assert.equal(t.expires.set('absent', 1), false);
+    assert.deepEqual([...t.keys()], [...m.keys()]);
+  });
+
+  it('an expires iterator visits each key with a TTL once when nothing changes, and goes on past deletions', () => {
+    const t = new SlabKeyTable();
+    for (let i = 0; i < 1000; i++) {
+      t.set(`x:${i}`, obj('v'));
+      if (i % 3 === 0) t.expires.set(`x:${i}`, i);
+    }
+    const seen = [...t.expires.keys()];
+    assert.equal(seen.length, 334);
+    assert.equal(new Set(seen).size, 334);
+    const it = t.expires.keys();
+    const first = it.next().value as string;
+    t.delete(first);
+    let n = 1;
+    for (const _ of it) n++;
+    assert.ok(n >= 333 && n <= 334, String(n));
+    assert.equal(t.expires.size, 333);
+  });
 });
