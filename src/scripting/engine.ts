@@ -1516,15 +1516,19 @@ function execFromScript(ctx: RunCtx, argv: string[]): string | null {
   else if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity)
     err = 'Wrong number of args calling Redis command from script';
   else if ((cmd.flags & CmdFlag.NoScript) !== 0 && !server.scriptDisableDenyScript) err = 'This Redis command is not allowed from script';
+  // script.c scriptVerifyAllowStale.
+  else if ((cmd.flags & CmdFlag.Stale) === 0 && runningStale(server)) err = 'Can not execute the command on a stale replica';
   else if (!ctx.caller.unrestricted && (err = aclScriptCheck(ctx.caller, cmd, argv)) !== null) {
     // ACL (src/server/acl.ts), as the calling client's user
   } else if (ctx.opts.readOnly && ((cmd.flags & (CmdFlag.Write | CmdFlag.MayReplicate)) !== 0 || MAY_REPLICATE.has(cmd.fullName)))
     err = 'Write commands are not allowed from read-only scripts.';
-  else if ((cmd.flags & CmdFlag.Write) !== 0 && !ctx.caller.mustObey && server.readOnlyReplica) err = `-${ERR_READONLY}`;
+  // script.c scriptVerifyWriteCommandAllow: once the script has written, the server's state
+  // (read-only replica, disk error, too few good replicas) no longer fails its writes.
+  else if ((cmd.flags & CmdFlag.Write) !== 0 && !ctx.writeDirty && !ctx.caller.mustObey && server.readOnlyReplica) err = `-${ERR_READONLY}`;
   // script.c scriptVerifyWriteCommandAllow: a failed BGSAVE / AOF write (-MISCONF) denies the
   // script's first write; once it has written, it is not failed halfway on that state.
   else if ((cmd.flags & CmdFlag.Write) !== 0 && !ctx.writeDirty && server.diskError !== null) err = `-${server.diskError}`;
-  else if ((cmd.flags & CmdFlag.Write) !== 0 && !goodReplicasOk(server)) err = `-${ERR_NOREPLICAS}`;
+  else if ((cmd.flags & CmdFlag.Write) !== 0 && !ctx.writeDirty && !goodReplicasOk(server)) err = `-${ERR_NOREPLICAS}`;
   else if (!ctx.opts.allowOom && server.maxmemory > 0 && !ctx.writeDirty && ctx.oomAtStart && (cmd.flags & CmdFlag.DenyOom) !== 0)
     err = `-${ERR_OOM}`;
   else if (server.cluster !== null) {
@@ -1682,6 +1686,16 @@ function isReadonly(v: LuaVM, L: number, idx: number): boolean {
 /** Redis checkGoodReplicasStatus for scripts (KeydraServer.goodReplicasOk): writes and scripts without no-writes get NOREPLICAS. */
 export function goodReplicasOk(server: KeydraServer): boolean {
   return server.goodReplicasOk();
+}
+
+/**
+ * Redis scriptPrepareForRun's running_stale: a replica whose link to its primary is down, with
+ * replica-serve-stale-data no (scripts without allow-stale are refused; their commands without
+ * the stale flag fail).
+ */
+export function runningStale(server: KeydraServer): boolean {
+  const repl = server.replication;
+  return repl.isReplica && !repl.link?.linkUp && !server.config.bool('replica-serve-stale-data');
 }
 
 /** Commands Redis 7.0 flags may-replicate although COMMAND INFO does not list it (refused in read-only scripts). */

@@ -549,6 +549,12 @@ export class LdbSession {
     if (run === null) return;
     const { vm: v, thread: L } = run;
     const m = v.m;
+    // Room for redis, redis.call and the arguments (Lua guarantees only LUA_MINSTACK slots).
+    if (m._lua_checkstack(L, argv.length + 1) === 0) {
+      // Redis logs this text through its reply formatter, which prints none of it.
+      this.logWithMaxLen('<reply> ');
+      return;
+    }
     const top = m._lua_gettop(L);
     v.getGlobal(L, 'redis');
     v.getField(L, -1, 'call');

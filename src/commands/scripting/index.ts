@@ -9,6 +9,7 @@
  * scriptCommand), script.c (scriptPrepareForRun).
  */
 import {
+  ERR_MASTERDOWN,
   ERR_NOREPLICAS,
   ERR_NOSCRIPT,
   ERR_NOT_INTEGER,
@@ -29,6 +30,7 @@ import {
   loadPrivateVM,
   luaMemory,
   renewLuaVM,
+  runningStale,
   runScript,
   sha1hex,
 } from '../../scripting/engine.js';
@@ -244,6 +246,12 @@ function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean, dbg
   }
   const flags = script.flags;
   const compat = (flags & ScriptFlag.EvalCompat) !== 0;
+  // A stale replica (script.c scriptPrepareForRun running_stale): scripts without shebang are
+  // refused, as are those without allow-stale (processCommand's check with the script's flags).
+  if (runningStale(c.server) && (compat || (flags & ScriptFlag.AllowStale) === 0)) {
+    c.error(ERR_MASTERDOWN);
+    return false;
+  }
   if (!compat) {
     // scriptPrepareForRun: checks declared flags before running.
     if ((flags & ScriptFlag.NoCluster) !== 0 && c.server.cluster !== null) {
