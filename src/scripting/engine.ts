@@ -1422,7 +1422,7 @@ function pushReply(v: LuaVM, L: number, b: Buffer, p: number, push: boolean): nu
 function pushErrorTable(v: LuaVM, L: number, err: string): void {
   // luaPushErrorBuff: while stepping in a debugging session, errors are logged.
   const dbg = running?.ldb;
-  if (dbg != null && dbg.logging) dbg.log(`<error> ${err}`);
+  if (dbg?.logging) dbg.log(`<error> ${err}`);
   let code = 'ERR';
   let msg = err;
   if (err.charCodeAt(0) === 45) {
@@ -1478,7 +1478,7 @@ function redisCommand(v: LuaVM, L: number, raise: boolean): number {
     return raise ? m._lua_error(L) : 1;
   }
   const dbg = ctx.ldb;
-  if (dbg !== null && dbg.logging) dbg.logCommand(argv);
+  if (dbg?.logging) dbg.logCommand(argv);
   const err = execFromScript(ctx, argv);
   if (err !== null) {
     pushErrorTable(v, L, err);
@@ -1492,7 +1492,7 @@ function redisCommand(v: LuaVM, L: number, raise: boolean): number {
   try {
     isErr = b[0] === 45;
     pushReply(v, L, b, 0, true);
-    if (dbg !== null && dbg.logging) dbg.logReply(b, 0, w.pos);
+    if (dbg?.logging) dbg.logReply(b, 0, w.pos);
   } catch (e) {
     if (!(e instanceof ReplyParseError)) throw e;
     m._lua_settop(L, 0);
@@ -1517,7 +1517,7 @@ function execFromScript(ctx: RunCtx, argv: string[]): string | null {
     err = 'Wrong number of args calling Redis command from script';
   else if ((cmd.flags & CmdFlag.NoScript) !== 0 && !server.scriptDisableDenyScript) err = 'This Redis command is not allowed from script';
   // script.c scriptVerifyAllowStale.
-  else if ((cmd.flags & CmdFlag.Stale) === 0 && runningStale(server)) err = 'Can not execute the command on a stale replica';
+  else if (server.keyspace.replicaMode && (cmd.flags & CmdFlag.Stale) === 0 && runningStale(server)) err = 'Can not execute the command on a stale replica';
   else if (!ctx.caller.unrestricted && (err = aclScriptCheck(ctx.caller, cmd, argv)) !== null) {
     // ACL (src/server/acl.ts), as the calling client's user
   } else if (ctx.opts.readOnly && ((cmd.flags & (CmdFlag.Write | CmdFlag.MayReplicate)) !== 0 || MAY_REPLICATE.has(cmd.fullName)))
@@ -1694,6 +1694,8 @@ export function goodReplicasOk(server: KeydraServer): boolean {
  * the stale flag fail).
  */
 export function runningStale(server: KeydraServer): boolean {
+  // replicaMode (a field) first: on a primary, one load.
+  if (!server.keyspace.replicaMode) return false;
   const repl = server.replication;
   return repl.isReplica && !repl.link?.linkUp && !server.config.bool('replica-serve-stale-data');
 }

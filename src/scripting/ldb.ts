@@ -221,6 +221,14 @@ export class LdbSession {
     this.replyMark = this.client.reply.pos;
   }
 
+  /** Drops a session that never ran (its client left, or it could not start): nothing is sent. */
+  discard(): void {
+    this.ended = true;
+    this.waiting = false;
+    this.logs = [];
+    sessions.delete(this.client);
+  }
+
   /** The client went away (ldbRepl's read failing): no more stops, the script runs on. */
   disconnect(): void {
     if (this.disconnected || this.ended) return;

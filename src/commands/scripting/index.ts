@@ -379,7 +379,10 @@ function evalWithDebugging(c: Client, argv: string[], ro: boolean, mode: 'yes' |
   server.log.warning('Redis forked for debugging eval');
   loadPrivateVM().then(
     (vm) => {
-      if (c.closed) return;
+      if (c.closed) {
+        session.discard();
+        return;
+      }
       const shadow = new KeydraServer(server.commands, shadowConfig(server));
       server.applyEncodingLimits();
       decodeRdb(rdb, shadow.keyspace, Date.now(), false, true);
@@ -402,6 +405,7 @@ function evalWithDebugging(c: Client, argv: string[], ro: boolean, mode: 'yes' |
       server.flushPendingWrites();
     },
     (e: Error) => {
+      session.discard();
       server.unblockClient(c, false);
       c.ldbInput = null;
       c.error(`ERR Fork() failed: can't run EVAL in debugging mode: ${e.message}`);
