@@ -1,5 +1,5 @@
 /**
- * Scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH/KILL/HELP.
+ * Scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH/KILL/DEBUG/HELP (DEBUG: the Lua debugger, src/scripting/ldb.ts and evalWithDebugging below).
  *
  * Each server has one eval Lua state (src/scripting/engine.ts) and a script cache: sha1 of the body
  * → the compiled function (a registry ref) and its shebang flags. EVAL compiles and caches;
@@ -364,11 +364,11 @@ function evalWithDebugging(c: Client, argv: string[], ro: boolean, mode: 'yes' |
   c.ldbInput = (data) => session.onData(data);
   server.blockClient(c, { keys: [], deadline: 0, onReady: () => false, onTimeout: () => {}, command: ro ? 'eval_ro' : 'eval' });
   if (mode === 'sync') {
-    server.log.warning('Redis synchronous debugging eval session started');
+    server.log.warning('Synchronous Lua debugging session started (other clients wait until it ends)');
     pauseClients(server, Number.MAX_SAFE_INTEGER, true, 'ldb');
     const done = () => {
       finishSession(c, session);
-      server.log.warning('Redis synchronous debugging eval session ended');
+      server.log.warning('Synchronous Lua debugging session ended');
       unpauseClients(server, 'ldb');
     };
     if (!evalGeneric(c, argv, false, ro, { ldb: session, onDone: done })) done();
@@ -376,7 +376,7 @@ function evalWithDebugging(c: Client, argv: string[], ro: boolean, mode: 'yes' |
   }
   // YES: the copy is made now (the instant Redis forks); the session's VM loads meanwhile.
   const rdb = encodeRdb(server.keyspace, { compress: false, checksum: false });
-  server.log.warning('Redis forked for debugging eval');
+  server.log.warning('Lua debugging session started on a private copy of the dataset');
   loadPrivateVM().then(
     (vm) => {
       if (c.closed) {
@@ -398,7 +398,7 @@ function evalWithDebugging(c: Client, argv: string[], ro: boolean, mode: 'yes' |
         session.markReply();
         c.reply.raw(caller.reply.take());
         finishSession(c, session);
-        server.log.warning('Lua debugging session child exiting');
+        server.log.warning('Lua debugging session on a private copy of the dataset ended (its changes dropped)');
         server.applyEncodingLimits();
       };
       if (!evalGeneric(caller, argv, false, ro, { ldb: session, onDone: done })) done();
