@@ -1658,6 +1658,7 @@ function ldbHook(v: LuaVM, L: number, ar: number): void {
   }
   s.waiting = true;
   s.timeoutStop = stop.timeout;
+  s.stopped();
   v.startUnwind();
 }
 

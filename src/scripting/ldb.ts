@@ -284,6 +284,24 @@ export class LdbSession {
     this.processInput();
   }
 
+  /**
+   * The script is suspended at a stop (called by the engine's hook): input that came while it ran
+   * (a YES session's first stop comes after its private VM loaded) is read now, as Redis's
+   * ldbRepl reads what waits in the socket, once the hook has unwound.
+   */
+  stopped(): void {
+    if (this.cbuf.length === 0) return;
+    setImmediate(() => {
+      if (!this.waiting || this.ended) return;
+      if (this.cbuf.length > MAX_CBUF) {
+        this.cbuf = Buffer.alloc(0);
+        this.resumeWithError('max client buffer reached');
+        return;
+      }
+      this.processInput();
+    });
+  }
+
   /** Runs the buffered debugger command, if whole (ldbRepl's loop body). */
   private processInput(): void {
     const parsed = parseCommand(this.cbuf);

@@ -101,6 +101,11 @@ class Conn {
     return out;
   }
 
+  /** Sends bytes without waiting for anything. */
+  write(req: Buffer): void {
+    this.s.write(req);
+  }
+
   close(): void {
     this.s.destroy();
   }
@@ -281,6 +286,26 @@ describe('Lua debugger protocol, byte for byte against redis-server', () => {
       // The modes differ as documented: SYNC blocks others and keeps writes, YES neither.
       assert.deepEqual(got[1], ['served during the session', mode === 'YES']);
       assert.deepEqual(got[4], ['after', mode === 'YES' ? 'before' : 'during']);
+    });
+  }
+
+  for (const mode of ['SYNC', 'YES']) {
+    it(`${mode}: a command sent right behind the EVAL (before its first stop is read) is run at that stop`, async (t) => {
+      if (r === null) return t.skip(NO_REDIS);
+      const run = async (port: number) => {
+        const c = await Conn.connect(port);
+        await c.send(s('SCRIPT', 'DEBUG', mode));
+        c.write(s('EVAL', 'local a = 1\nlocal b = 2\nreturn a + b', '0'));
+        await sleep(15);
+        c.write(s('s'));
+        await sleep(400);
+        const out = await c.send(null);
+        c.close();
+        return out;
+      };
+      const got = await run(k.port);
+      assert.equal(got, await run(r.port));
+      assert.match(got, /Stopped at 2/);
     });
   }
 

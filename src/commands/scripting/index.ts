@@ -526,7 +526,8 @@ const commands: CommandDef[] = [
       { name: 'exists', handler: withLua(scriptExistsCommand) },
       { name: 'flush', handler: withLua(scriptFlushCommand) },
       { name: 'kill', handler: scriptKillCommand },
-      { name: 'debug', handler: scriptDebugCommand },
+      // Through the Lua gate: the session's EVAL then finds the VM loaded and reads what follows it.
+      { name: 'debug', handler: withLua(scriptDebugCommand) },
       { name: 'help', handler: scriptHelpCommand },
     ],
   },
