@@ -10,6 +10,7 @@
  */
 import {
   ERR_MASTERDOWN,
+  ERR_MASTERDOWN_SCRIPT,
   ERR_NOREPLICAS,
   ERR_NOSCRIPT,
   ERR_NOT_INTEGER,
@@ -249,7 +250,8 @@ function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean, dbg
   // A stale replica (script.c scriptPrepareForRun running_stale): scripts without shebang are
   // refused, as are those without allow-stale (processCommand's check with the script's flags).
   if (runningStale(c.server) && (compat || (flags & ScriptFlag.AllowStale) === 0)) {
-    c.error(ERR_MASTERDOWN);
+    // Inside EXEC, processCommand did not see the script's flags: scriptPrepareForRun's text.
+    c.error(compat || c.server.execDepth === 0 ? ERR_MASTERDOWN : ERR_MASTERDOWN_SCRIPT);
     return false;
   }
   if (!compat) {
