@@ -474,7 +474,8 @@ export function createScriptState(server: KeydraServer, kind: 'eval' | 'function
   // loadstring gives new chunks the globals of the thread that loads them) sees the real globals.
   m._lua_rawgeti(L, LUA_REGISTRYINDEX, envRef);
   m._lua_replace(L, LUA_GLOBALSINDEX);
-  logServer = server;
+  // A debugging session's private state (inVM) does not take redis.log outside runs.
+  if (inVM === undefined) logServer = server;
   const fake = server.createFakeClient();
   fake.authenticated = true;
   fake.isScript = true;
