@@ -202,3 +202,6 @@ export const ERR_BITPOS_BIT = 'ERR The bit argument must be 1 or 0.';
 export const ERR_NOREPLICAS = 'NOREPLICAS Not enough good replicas to write.';
 export const ERR_READONLY = "READONLY You can't write against a read only replica.";
 export const ERR_MASTERDOWN = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.";
+/** scriptPrepareForRun: a script without allow-stale on a stale replica (reached inside EXEC). */
+export const ERR_MASTERDOWN_SCRIPT =
+  "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' flag is not set on the script.";

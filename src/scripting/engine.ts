@@ -53,7 +53,9 @@
  * metatables are hidden (`__metatable`), getmetatable(_G) and getmetatable('') give read-only
  * views like Redis's; rawset, table.insert and setmetatable refuse protected tables; rawget,
  * next and pairs see through proxies. loadstring/load/EVAL/FUNCTION LOAD never load bytecode.
- * There is no Lua debugger (SCRIPT DEBUG YES/SYNC).
+ * Lua debugger (SCRIPT DEBUG YES/SYNC, src/scripting/ldb.ts): a run with `opts.ldb` gets the line
+ * hook (ldbHook) instead of the count hook; a stop suspends the script as BUSY does, but the
+ * session, not a timer, resumes it (after step/continue/abort or the client leaving).
  * Source: Redis 7.0 script_lua.c, script.c, eval.c; Lua 5.1 reference manual.
  */
 import { CmdFlag } from '../server/command.js';
@@ -66,6 +68,7 @@ import { scriptClusterCheck } from '../server/clusterRouter.js';
 import { keyHashSlot } from '../store/keyslot.js';
 import type { KeydraServer } from '../server/server.js';
 import { openRedisLibs } from './libs/index.js';
+import type { LdbSession } from './ldb.js';
 import {
   LUA_ERRRUN,
   LUA_GLOBALSINDEX,
@@ -100,10 +103,21 @@ let vmLoading: Promise<void> | null = null;
 /** A fresh VM being loaded to replace `vm` (see renewLuaVM), or null. */
 let vmRenewing: Promise<void> | null = null;
 /** C function pointers (function table indices) of each VM, registered once per VM. */
-const pointers = new WeakMap<LuaVM, { F: Record<string, number>; hook: number }>();
+const pointers = new WeakMap<LuaVM, { F: Record<string, number>; hook: number; ldbHook: number }>();
 
-function ptrs(v: LuaVM): { F: Record<string, number>; hook: number } {
-  return pointers.get(v) as { F: Record<string, number>; hook: number };
+function ptrs(v: LuaVM): { F: Record<string, number>; hook: number; ldbHook: number } {
+  return pointers.get(v) as { F: Record<string, number>; hook: number; ldbHook: number };
+}
+
+/**
+ * A private Lua VM (its own wasm instance, memory and suspension buffer) for a forked-mode
+ * debugging session (SCRIPT DEBUG YES): it may wait suspended while other scripts run, suspend
+ * and resume in the server's VM. Dropped with the session.
+ */
+export async function loadPrivateVM(): Promise<LuaVM> {
+  const v = await LuaVM.load();
+  registerFunctions(v);
+  return v;
 }
 
 /** Loads the Lua VM once per process (idempotent). KeydraServer.start awaits it. */
@@ -262,6 +276,8 @@ export interface RunOptions {
   onDone?: () => void;
   /** The command that runs the script (FUNCTION STATS running_script.command). */
   argv?: string[];
+  /** A debugging session (src/scripting/ldb.ts): the run stops at lines and waits for its commands. */
+  ldb?: LdbSession;
 }
 
 /** One running script (Redis scriptRunCtx). */
@@ -297,6 +313,8 @@ interface RunCtx {
   timeSnapshot: number;
   /** scriptVerifyClusterState's slot of the keys accessed so far (Redis original_c->slot), -1 before any. */
   clusterSlot: number[];
+  /** The debugging session of this run, or null (almost always). */
+  ldb: LdbSession | null;
 }
 
 /** The script currently executing Lua code (redis.call's context). */
@@ -376,8 +394,8 @@ end`;
  * redis.replicate_commands/breakpoint/debug as eval.c does; 'function' leaves the environment for
  * src/scripting/functions.ts to complete (its own register_function etc.).
  */
-export function createScriptState(server: KeydraServer, kind: 'eval' | 'function'): ScriptState {
-  const v = luaVM();
+export function createScriptState(server: KeydraServer, kind: 'eval' | 'function', inVM?: LuaVM): ScriptState {
+  const v = inVM ?? luaVM();
   const m = v.m;
   const F = ptrs(v).F;
   const L = v.newState();
@@ -402,7 +420,7 @@ export function createScriptState(server: KeydraServer, kind: 'eval' | 'function
     ['set_repl', 'setRepl'],
     ['acl_check_cmd', 'aclCheckCmd'],
   ];
-  if (kind === 'eval') fns.push(['replicate_commands', 'replicateCommands'], ['breakpoint', 'breakpoint'], ['debug', 'noop']);
+  if (kind === 'eval') fns.push(['replicate_commands', 'replicateCommands'], ['breakpoint', 'breakpoint'], ['debug', 'debug']);
   for (const [name, f] of fns) v.setFunction(L, T, name, F[f]);
   const nums: [string, number][] = [
     ['LOG_DEBUG', 0],
@@ -456,7 +474,8 @@ export function createScriptState(server: KeydraServer, kind: 'eval' | 'function
   // loadstring gives new chunks the globals of the thread that loads them) sees the real globals.
   m._lua_rawgeti(L, LUA_REGISTRYINDEX, envRef);
   m._lua_replace(L, LUA_GLOBALSINDEX);
-  logServer = server;
+  // A debugging session's private state (inVM) does not take redis.log outside runs.
+  if (inVM === undefined) logServer = server;
   const fake = server.createFakeClient();
   fake.authenticated = true;
   fake.isScript = true;
@@ -772,7 +791,9 @@ export function runScript(c: Client, st: ScriptState, fnRef: number, keys: strin
     timeSnapshot: server.keyspace.now,
     // The slot of the declared keys (the router checked they share one), -1 without keys.
     clusterSlot: [server.cluster !== null && keys.length > 0 ? keyHashSlot(keys[0]) : -1],
+    ldb: opts.ldb ?? null,
   };
+  if (ctx.ldb !== null) startDebugging(ctx);
   st.fake.db = c.db;
   st.fake.resp = 2;
   // The script client acts as the caller's user (Redis scriptPrepareForRun), e.g. for SORT BY/GET.
@@ -866,6 +887,8 @@ function resumeSlice(ctx: RunCtx, nargs: number, now: number): void {
   running = prev;
   ctx.suspended = v.finishUnwind();
   if (ctx.suspended) {
+    // A debugger stop: the session resumes the script when its client says so.
+    if (ctx.ldb !== null) return;
     if (!ctx.busy) enterBusy(ctx);
     setImmediate(() => continueBusy(ctx));
     return;
@@ -1051,6 +1074,11 @@ function luaToDisplay(v: LuaVM, L: number, idx: number): string {
 function cleanup(ctx: RunCtx): void {
   const server = ctx.caller.server;
   const st = ctx.st;
+  if (ctx.ldb !== null) {
+    ctx.ldb.run = null;
+    // The coroutine (if kept) goes back to the count hook.
+    if (st.threadRef !== LUA_NOREF && st.thread === ctx.thread) st.vm.m._lua_sethook(ctx.thread, ptrs(st.vm).hook, LUA_MASKCOUNT, HOOK_COUNT);
+  }
   if (++gcCount === 50) {
     st.vm.m._lua_gc(st.L, LUA_GCSTEP, 50);
     gcCount = 0;
@@ -1393,6 +1421,9 @@ function pushReply(v: LuaVM, L: number, b: Buffer, p: number, push: boolean): nu
  * code, text without a leading '-' gets "ERR ".
  */
 function pushErrorTable(v: LuaVM, L: number, err: string): void {
+  // luaPushErrorBuff: while stepping in a debugging session, errors are logged.
+  const dbg = running?.ldb;
+  if (dbg?.logging) dbg.log(`<error> ${err}`);
   let code = 'ERR';
   let msg = err;
   if (err.charCodeAt(0) === 45) {
@@ -1447,6 +1478,8 @@ function redisCommand(v: LuaVM, L: number, raise: boolean): number {
     pushErrorTable(v, L, 'Lua redis lib command arguments must be strings or integers');
     return raise ? m._lua_error(L) : 1;
   }
+  const dbg = ctx.ldb;
+  if (dbg?.logging) dbg.logCommand(argv);
   const err = execFromScript(ctx, argv);
   if (err !== null) {
     pushErrorTable(v, L, err);
@@ -1460,6 +1493,7 @@ function redisCommand(v: LuaVM, L: number, raise: boolean): number {
   try {
     isErr = b[0] === 45;
     pushReply(v, L, b, 0, true);
+    if (dbg?.logging) dbg.logReply(b, 0, w.pos);
   } catch (e) {
     if (!(e instanceof ReplyParseError)) throw e;
     m._lua_settop(L, 0);
@@ -1483,15 +1517,19 @@ function execFromScript(ctx: RunCtx, argv: string[]): string | null {
   else if ((cmd.arity > 0 && argv.length !== cmd.arity) || argv.length < -cmd.arity)
     err = 'Wrong number of args calling Redis command from script';
   else if ((cmd.flags & CmdFlag.NoScript) !== 0 && !server.scriptDisableDenyScript) err = 'This Redis command is not allowed from script';
+  // script.c scriptVerifyAllowStale.
+  else if (server.keyspace.replicaMode && (cmd.flags & CmdFlag.Stale) === 0 && runningStale(server)) err = 'Can not execute the command on a stale replica';
   else if (!ctx.caller.unrestricted && (err = aclScriptCheck(ctx.caller, cmd, argv)) !== null) {
     // ACL (src/server/acl.ts), as the calling client's user
   } else if (ctx.opts.readOnly && ((cmd.flags & (CmdFlag.Write | CmdFlag.MayReplicate)) !== 0 || MAY_REPLICATE.has(cmd.fullName)))
     err = 'Write commands are not allowed from read-only scripts.';
-  else if ((cmd.flags & CmdFlag.Write) !== 0 && !ctx.caller.mustObey && server.readOnlyReplica) err = `-${ERR_READONLY}`;
+  // script.c scriptVerifyWriteCommandAllow: once the script has written, the server's state
+  // (read-only replica, disk error, too few good replicas) no longer fails its writes.
+  else if ((cmd.flags & CmdFlag.Write) !== 0 && !ctx.writeDirty && !ctx.caller.mustObey && server.readOnlyReplica) err = `-${ERR_READONLY}`;
   // script.c scriptVerifyWriteCommandAllow: a failed BGSAVE / AOF write (-MISCONF) denies the
   // script's first write; once it has written, it is not failed halfway on that state.
   else if ((cmd.flags & CmdFlag.Write) !== 0 && !ctx.writeDirty && server.diskError !== null) err = `-${server.diskError}`;
-  else if ((cmd.flags & CmdFlag.Write) !== 0 && !goodReplicasOk(server)) err = `-${ERR_NOREPLICAS}`;
+  else if ((cmd.flags & CmdFlag.Write) !== 0 && !ctx.writeDirty && !goodReplicasOk(server)) err = `-${ERR_NOREPLICAS}`;
   else if (!ctx.opts.allowOom && server.maxmemory > 0 && !ctx.writeDirty && ctx.oomAtStart && (cmd.flags & CmdFlag.DenyOom) !== 0)
     err = `-${ERR_OOM}`;
   else if (server.cluster !== null) {
@@ -1547,6 +1585,84 @@ function countHook(v: LuaVM, L: number): void {
   v.startUnwind();
 }
 
+/**
+ * Gives a debugged run the line hook (LUA_MASKLINE|LUA_MASKCOUNT, as Redis luaCallFunction with
+ * debug_enabled) and its session the Lua side: the coroutine, a way to run Lua as the script
+ * (debugger `eval` / `redis`), and resume.
+ */
+function startDebugging(ctx: RunCtx): void {
+  const v = ctx.st.vm;
+  ctx.yieldable = false;
+  v.m._lua_sethook(ctx.thread, ptrs(v).ldbHook, LUA_MASKLINE | LUA_MASKCOUNT, HOOK_COUNT);
+  (ctx.ldb as LdbSession).run = {
+    vm: v,
+    thread: ctx.thread,
+    withRun: <T>(fn: () => T): T => {
+      const prev = running;
+      running = ctx;
+      try {
+        return fn();
+      } finally {
+        running = prev;
+      }
+    },
+    resume: () => {
+      if (!ctx.suspended) return;
+      const server = ctx.caller.server;
+      server.keyspace.now = ctx.timeSnapshot;
+      resumeSlice(ctx, 0, performance.now());
+      server.flushPendingWrites();
+    },
+  };
+}
+
+/** lua_Debug.event of a count event (LUA_HOOKCOUNT). */
+const LUA_HOOKCOUNT = 3;
+
+/**
+ * The debugger's hook (Redis luaLdbLineHook): at each line of the user script (and every
+ * HOOK_COUNT instructions, for the timeout stop) the session decides whether to stop; a stop
+ * suspends the script (Asyncify unwind) until a debugger command resumes it. Called again when
+ * the stack is rewound: raises the pending error (abort, protocol error) or goes on, with the
+ * script's clock restarted.
+ */
+function ldbHook(v: LuaVM, L: number, ar: number): void {
+  const ctx = running;
+  const rewound = v.stopRewindIfRewinding();
+  if (ctx === null || ctx.ldb === null) return;
+  const s = ctx.ldb;
+  if (rewound) {
+    ctx.start = performance.now();
+    ctx.timeSnapshot = Date.now();
+    ctx.caller.server.keyspace.now = ctx.timeSnapshot;
+    const err = s.pendingError;
+    if (err !== null) {
+      s.pendingError = null;
+      raiseError(v, L, err);
+      return;
+    }
+    if (s.disconnected && s.timeoutStop) raiseError(v, L, 'timeout during Lua debugging with client closing connection');
+    return;
+  }
+  const info = v.stackInfo(L, 0);
+  if (info === null) return;
+  s.currentline = info.line;
+  if (!info.source.includes('user_script')) return;
+  // A JS function on the stack cannot be suspended: the stop waits for the next line.
+  if (v.jsDepth !== 0) return;
+  const isCount = v.m.HEAP32[ar >> 2] === LUA_HOOKCOUNT;
+  const stop = s.lineEvent(info.line, isCount, performance.now() - ctx.start, ctx.threshold > 0 ? ctx.threshold : 5000);
+  if (stop === null) return;
+  if (s.disconnected) {
+    if (stop.timeout) raiseError(v, L, 'timeout during Lua debugging with client closing connection');
+    return;
+  }
+  s.waiting = true;
+  s.timeoutStop = stop.timeout;
+  s.stopped();
+  v.startUnwind();
+}
+
 /** Guard helpers: is the table at idx in the registry set `name` (keydra_ro / keydra_proxy)? */
 function registryLookup(v: LuaVM, L: number, name: string, idx: number): void {
   v.getField(L, LUA_REGISTRYINDEX, name);
@@ -1574,6 +1690,18 @@ export function goodReplicasOk(server: KeydraServer): boolean {
   return server.goodReplicasOk();
 }
 
+/**
+ * Redis scriptPrepareForRun's running_stale: a replica whose link to its primary is down, with
+ * replica-serve-stale-data no (scripts without allow-stale are refused; their commands without
+ * the stale flag fail).
+ */
+export function runningStale(server: KeydraServer): boolean {
+  // replicaMode (a field) first: on a primary, one load.
+  if (!server.keyspace.replicaMode) return false;
+  const repl = server.replication;
+  return repl.isReplica && !repl.link?.linkUp && !server.config.bool('replica-serve-stale-data');
+}
+
 /** Commands Redis 7.0 flags may-replicate although COMMAND INFO does not list it (refused in read-only scripts). */
 const MAY_REPLICATE = new Set(['publish', 'spublish', 'pfcount']);
 
@@ -1583,8 +1711,9 @@ const READONLY_TABLE = 'Attempt to modify a readonly table';
 function registerFunctions(v: LuaVM): void {
   const m = v.m;
   const hook = m.addFunction((L: number) => countHook(v, L), 'vii');
+  const ldbHookPtr = m.addFunction((L: number, ar: number) => ldbHook(v, L, ar), 'vii');
   const F: Record<string, number> = {};
-  pointers.set(v, { F, hook });
+  pointers.set(v, { F, hook, ldbHook: ldbHookPtr });
   Object.assign(F, {
     call: v.cfunction((L) => redisCommand(v, L, true)),
     rpcall: v.cfunction((L) => redisCommand(v, L, false)),
@@ -1672,9 +1801,18 @@ function registerFunctions(v: LuaVM): void {
       m._lua_pushboolean(L, 1);
       return 1;
     }),
+    // redis.breakpoint(): in a debugging session, stop at the next line (luaRedisBreakpointCommand).
     breakpoint: v.cfunction((L) => {
-      m._lua_pushboolean(L, 0);
+      const dbg = running?.ldb;
+      if (dbg != null) dbg.luabp = true;
+      m._lua_pushboolean(L, dbg != null ? 1 : 0);
       return 1;
+    }),
+    // redis.debug(...): a "<debug>" log line in a debugging session, else nothing (luaRedisDebugCommand).
+    debug: v.cfunction((L) => {
+      const dbg = running?.ldb;
+      if (dbg != null) dbg.debugLog(v, L);
+      return 0;
     }),
     noop: v.cfunction(() => 0),
     random: v.cfunction((L) => {

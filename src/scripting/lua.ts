@@ -145,8 +145,8 @@ export class LuaVM {
   private readonly lenPtr: number;
   /** A Buffer over the wasm memory for short string reads (see toString); null until first used. */
   private heapBuf: Buffer | null = null;
-  /** A lua_Debug struct (100 bytes on wasm32) for stackInfo. */
-  private readonly debugAr: number;
+  /** A lua_Debug struct (100 bytes on wasm32) for stackInfo / frameInfo / lua_getlocal. */
+  readonly debugAr: number;
   /** Asyncify's exports and its data buffer ({current, end} header then the saved stack). */
   private readonly ax: AsyncifyExports;
   private readonly asyncData: number;
@@ -461,6 +461,22 @@ export class LuaVM {
     const h32: Uint32Array = this.m.HEAPU32;
     const i32: Int32Array = this.m.HEAP32;
     return { what: this.cstr(h32[(ar + 12) >> 2]), source: this.cstr(h32[(ar + 16) >> 2]), line: i32[(ar + 20) >> 2] };
+  }
+
+  /**
+   * Name (null when Lua knows none), short_src and current line of the function `level` levels up
+   * the call stack of `L` (lua_getinfo "Snl"), or null when there is no such level.
+   */
+  frameInfo(L: number, level: number): { name: string | null; shortSrc: string; line: number } | null {
+    const ar = this.debugAr;
+    if (this.m._lua_getstack(L, level, ar) === 0) return null;
+    this.m._lua_getinfo(L, this.toWasm('Snl'), ar);
+    const h32: Uint32Array = this.m.HEAPU32;
+    const i32: Int32Array = this.m.HEAP32;
+    const namePtr = h32[(ar + 4) >> 2];
+    // lua_Debug on wasm32: event, name, namewhat, what, source, currentline, nups, linedefined,
+    // lastlinedefined, then short_src[60] at byte 36.
+    return { name: namePtr === 0 ? null : this.cstr(namePtr), shortSrc: this.cstr(ar + 36), line: i32[(ar + 20) >> 2] };
   }
 
   /** A NUL-terminated C string at `p` in wasm memory, as latin1. */

@@ -64,6 +64,11 @@ export class Client {
   lastCmd: Command | null = null;
   /** Reply, then close the connection (QUIT, protocol errors, CLIENT KILL of self). */
   closeAfterReply = false;
+  /**
+   * While a Lua debugging session of this client lasts (src/scripting/ldb.ts), its input bytes go
+   * here instead of the command parser (Redis ldbRepl reads the connection directly); else null.
+   */
+  ldbInput: ((data: Buffer) => void) | null = null;
   closed = false;
   /** Commands come from the AOF (or a master): replay rewritten arguments as given (Redis mustObeyClient). */
   mustObey = false;

@@ -16,7 +16,7 @@ import type { KeydraServer } from './server.js';
 export let pausedUntil = 0;
 
 /** Why clients are paused (Redis pause_purpose): CLIENT PAUSE, a coordinated FAILOVER, or the final save of a signalled shutdown. */
-export type PausePurpose = 'client' | 'failover' | 'shutdown';
+export type PausePurpose = 'client' | 'failover' | 'shutdown' | 'ldb';
 
 interface PauseState {
   /** Unix ms at which the pause ends (the latest of its purposes). */

@@ -613,6 +613,11 @@ export class KeydraServer {
       (data: Buffer) => {
         this.stats.total_net_input_bytes += data.length;
         this.stats.total_reads_processed++;
+        // A Lua debugging session reads the client's bytes itself (src/scripting/ldb.ts).
+        if (c.ldbInput !== null) {
+          c.ldbInput(data);
+          return;
+        }
         // `data` is a view of the shared read buffer: the parser parses it in place and copies
         // what is left unparsed (a partial command, or commands behind a blocked one) on release.
         parser.feed(data, true);

@@ -12,8 +12,8 @@
  */
 import { Crc64 } from '../../persistence/rdb/crc64.js';
 import { RDB_VERSION, RdbOp, RdbReader, RdbWriter, verifyDumpPayload } from '../../persistence/rdb/rdb.js';
-import { ERR_NOREPLICAS, ERR_OOM, ERR_SCRIPT_NO_CLUSTER } from '../../errors.js';
-import { busyError, goodReplicasOk, killScript, runScript, withLua } from '../../scripting/engine.js';
+import { ERR_MASTERDOWN, ERR_MASTERDOWN_SCRIPT, ERR_NOREPLICAS, ERR_OOM, ERR_SCRIPT_NO_CLUSTER } from '../../errors.js';
+import { busyError, goodReplicasOk, killScript, runningStale, runScript, withLua } from '../../scripting/engine.js';
 import {
   FLAG_ALLOW_CROSS_SLOT,
   FLAG_ALLOW_OOM,
@@ -297,6 +297,11 @@ function fcallGeneric(c: Client, argv: string[], ro: boolean): void {
       c.error(server.diskError);
       return;
     }
+    // processCommand's stale-replica check, by the function's allow-stale.
+    if ((flags & FLAG_ALLOW_STALE) === 0 && runningStale(server)) {
+      c.error(ERR_MASTERDOWN);
+      return;
+    }
   }
   const nk = argv[2];
   if (!/^-?(0|[1-9][0-9]*)$/.test(nk) || nk === '-0' || BigInt(nk) > 9223372036854775807n || BigInt(nk) < -9223372036854775808n) {
@@ -315,6 +320,10 @@ function fcallGeneric(c: Client, argv: string[], ro: boolean): void {
   // scriptPrepareForRun.
   if ((flags & FLAG_NO_CLUSTER) !== 0 && server.cluster !== null) {
     c.error(ERR_SCRIPT_NO_CLUSTER);
+    return;
+  }
+  if ((flags & FLAG_ALLOW_STALE) === 0 && runningStale(server)) {
+    c.error(ERR_MASTERDOWN_SCRIPT);
     return;
   }
   if (write && ro) {

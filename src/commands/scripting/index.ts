@@ -1,5 +1,5 @@
 /**
- * Scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH/KILL/HELP.
+ * Scripting commands: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT LOAD/EXISTS/FLUSH/KILL/DEBUG/HELP (DEBUG: the Lua debugger, src/scripting/ldb.ts and evalWithDebugging below).
  *
  * Each server has one eval Lua state (src/scripting/engine.ts) and a script cache: sha1 of the body
  * → the compiled function (a registry ref) and its shebang flags. EVAL compiles and caches;
@@ -9,6 +9,8 @@
  * scriptCommand), script.c (scriptPrepareForRun).
  */
 import {
+  ERR_MASTERDOWN,
+  ERR_MASTERDOWN_SCRIPT,
   ERR_NOREPLICAS,
   ERR_NOSCRIPT,
   ERR_NOT_INTEGER,
@@ -26,13 +28,19 @@ import {
   dropScript,
   goodReplicasOk,
   killScript,
+  loadPrivateVM,
   luaMemory,
   renewLuaVM,
+  runningStale,
   runScript,
   sha1hex,
 } from '../../scripting/engine.js';
+import { Config, findDirective, formatValue } from '../../config/config.js';
+import { decodeRdb, encodeRdb } from '../../persistence/rdb/rdb.js';
+import { LdbSession, ldbClientCount, ldbModeOf, ldbSetMode } from '../../scripting/ldb.js';
 import type { Client } from '../../server/client.js';
-import type { KeydraServer } from '../../server/server.js';
+import { pauseClients, unpauseClients } from '../../server/pause.js';
+import { KeydraServer } from '../../server/server.js';
 import { addInfoContributor, bytesToHuman } from '../server/info.js';
 import { type CommandDef, scriptCmdFlags } from '../types.js';
 
@@ -198,26 +206,30 @@ function evalFlagsFor(isSha: boolean): (c: Client, argv: string[], flags: number
   };
 }
 
-/** EVAL/EVALSHA/EVAL_RO/EVALSHA_RO script numkeys [key ...] [arg ...] (evalGenericCommand). */
-function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): void {
+/**
+ * EVAL/EVALSHA/EVAL_RO/EVALSHA_RO script numkeys [key ...] [arg ...] (evalGenericCommand).
+ * `ldb`: a debugging session runs the script (its end is `onDone`). @returns true when the
+ * script was started (false: an error was replied).
+ */
+function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean, dbg?: { ldb: LdbSession; onDone: () => void }): boolean {
   const ctx = evalCtx(c.server);
   if (c.server.maxmemory > 0 && denyOomScript(ctx, argv[1], isSha) && !c.server.evict()) {
     // processCommand's OOM check with the command flags the shebang declares (evalGetCommandFlags).
     c.error(ERR_OOM);
-    return;
+    return false;
   }
   const numkeys = parseNumkeys(argv[2]);
   if (numkeys === null) {
     c.error(ERR_NOT_INTEGER);
-    return;
+    return false;
   }
   if (numkeys > argv.length - 3) {
     c.error(ERR_NUMKEYS_TOO_MANY);
-    return;
+    return false;
   }
   if (numkeys < 0) {
     c.error(ERR_NUMKEYS_NEGATIVE);
-    return;
+    return false;
   }
   let sha: string;
   let script: CachedScript | null | undefined;
@@ -226,32 +238,39 @@ function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): vo
     script = sha.length === 40 ? ctx.scripts.get(sha) : undefined;
     if (script === undefined) {
       c.error(ERR_NOSCRIPT);
-      return;
+      return false;
     }
   } else {
     sha = sha1hex(argv[1]);
     script = ctx.scripts.get(sha) ?? createFunction(c, ctx, sha, argv[1]);
-    if (script === null) return;
+    if (script === null) return false;
   }
   const flags = script.flags;
   const compat = (flags & ScriptFlag.EvalCompat) !== 0;
+  // A stale replica (script.c scriptPrepareForRun running_stale): scripts without shebang are
+  // refused, as are those without allow-stale (processCommand's check with the script's flags).
+  if (runningStale(c.server) && (compat || (flags & ScriptFlag.AllowStale) === 0)) {
+    // Inside EXEC, processCommand did not see the script's flags: scriptPrepareForRun's text.
+    c.error(compat || c.server.execDepth === 0 ? ERR_MASTERDOWN : ERR_MASTERDOWN_SCRIPT);
+    return false;
+  }
   if (!compat) {
     // scriptPrepareForRun: checks declared flags before running.
     if ((flags & ScriptFlag.NoCluster) !== 0 && c.server.cluster !== null) {
       c.error(ERR_SCRIPT_NO_CLUSTER);
-      return;
+      return false;
     }
     if ((flags & ScriptFlag.NoWrites) === 0 && ro) {
       c.error('ERR Can not execute a script with write flag using *_ro command.');
-      return;
+      return false;
     }
     if ((flags & ScriptFlag.NoWrites) === 0 && !goodReplicasOk(c.server)) {
       c.error(ERR_NOREPLICAS);
-      return;
+      return false;
     }
     if ((flags & (ScriptFlag.AllowOom | ScriptFlag.NoWrites)) === 0 && c.server.maxmemory > 0 && !c.server.evict()) {
       c.error('OOM allowed memory has been exceeded.');
-      return;
+      return false;
     }
   }
   runScript(c, ctx.st, script.ref, argv.slice(3, 3 + numkeys), argv.slice(3 + numkeys), {
@@ -261,7 +280,10 @@ function evalGeneric(c: Client, argv: string[], isSha: boolean, ro: boolean): vo
     readOnly: ro || (!compat && (flags & ScriptFlag.NoWrites) !== 0),
     allowOom: !compat && (flags & ScriptFlag.AllowOom) !== 0,
     allowCrossSlot: compat || (flags & ScriptFlag.AllowCrossSlot) !== 0, // script.c: EVAL without shebang too
+    ldb: dbg?.ldb,
+    onDone: dbg?.onDone,
   });
+  return true;
 }
 
 /** SCRIPT LOAD script: compiles and caches, replies the sha. */
@@ -303,18 +325,130 @@ function scriptFlushCommand(c: Client, argv: string[]): void {
 }
 
 /**
- * SCRIPT DEBUG YES|SYNC|NO: NO is accepted; the Lua debugger (LDB) itself is not implemented, so
- * YES and SYNC are refused with an error instead of starting a debugging session.
+ * SCRIPT DEBUG YES|SYNC|NO (eval.c scriptCommand): the client's next EVAL starts a debugging
+ * session (src/scripting/ldb.ts). Refused with replies pending ("must be called outside a
+ * pipeline": within a pipeline or inside EXEC, as Redis's clientHasPendingReplies).
  */
 function scriptDebugCommand(c: Client, argv: string[]): void {
-  if (c.multi !== null) {
-    c.error('ERR SCRIPT DEBUG must be called outside MULTI');
+  if (c.reply.pos > 0) {
+    c.error('ERR SCRIPT DEBUG must be called outside a pipeline');
     return;
   }
   const mode = argv[2].toLowerCase();
-  if (mode === 'no') c.reply.ok();
-  else if (mode === 'yes' || mode === 'sync') c.error('ERR SCRIPT DEBUG (the Lua debugger) is not supported by Keydra');
-  else c.error('ERR Use SCRIPT DEBUG YES/SYNC/NO');
+  if (mode === 'no') {
+    ldbSetMode(c, null);
+    c.reply.ok();
+  } else if (mode === 'yes' || mode === 'sync') {
+    ldbSetMode(c, mode);
+    c.reply.ok();
+  } else c.error('ERR Use SCRIPT DEBUG YES/SYNC/NO');
+}
+
+/**
+ * EVAL / EVALSHA (and _RO) of a client in debug mode (evalGenericCommandWithDebugging):
+ * EVALSHA is refused; EVAL starts a session. Redis's two modes, without fork:
+ *
+ * - SYNC: the script runs against the real dataset and its writes stay, as in Redis. Redis blocks
+ *   the whole server meanwhile; here every other client is paused (CLIENT PAUSE ALL semantics,
+ *   purpose 'ldb': their commands wait and run when the session ends; expiry stands still).
+ * - YES: Redis forks, so the session sees the dataset as it was at the EVAL, its writes are never
+ *   seen by anyone and are lost at the end, and the server keeps serving. Here the dataset is
+ *   copied (RDB-encoded and loaded, synchronously, at the EVAL) into a private server object
+ *   that no client can reach, the script runs there in a Lua VM of its own (so it can wait
+ *   suspended while other scripts run), as a client with the caller's user, db and protocol;
+ *   the copy is dropped at the end. The other clients are served meanwhile. Cost: the copy takes
+ *   memory and time in proportion to the dataset (a fork shares pages instead).
+ */
+function evalWithDebugging(c: Client, argv: string[], ro: boolean, mode: 'yes' | 'sync'): void {
+  const server = c.server;
+  const session = new LdbSession(c, mode === 'yes', argv[1]);
+  // The session reads the client's input; its pipelined commands are never run (closed at the end).
+  c.ldbInput = (data) => session.onData(data);
+  server.blockClient(c, { keys: [], deadline: 0, onReady: () => false, onTimeout: () => {}, command: ro ? 'eval_ro' : 'eval' });
+  if (mode === 'sync') {
+    server.log.warning('Synchronous Lua debugging session started (other clients wait until it ends)');
+    pauseClients(server, Number.MAX_SAFE_INTEGER, true, 'ldb');
+    const done = () => {
+      finishSession(c, session);
+      server.log.warning('Synchronous Lua debugging session ended');
+      unpauseClients(server, 'ldb');
+    };
+    if (!evalGeneric(c, argv, false, ro, { ldb: session, onDone: done })) done();
+    return;
+  }
+  // YES: the copy is made now (the instant Redis forks); the session's VM loads meanwhile.
+  const rdb = encodeRdb(server.keyspace, { compress: false, checksum: false });
+  server.log.warning('Lua debugging session started on a private copy of the dataset');
+  loadPrivateVM().then(
+    (vm) => {
+      if (c.closed) {
+        session.discard();
+        return;
+      }
+      const shadow = new KeydraServer(server.commands, shadowConfig(server));
+      server.applyEncodingLimits();
+      decodeRdb(rdb, shadow.keyspace, Date.now(), false, true);
+      contexts.set(shadow, { st: createScriptState(shadow, 'eval', vm), scripts: new Map(), bodyBytes: 0 });
+      const caller = shadow.createFakeClient();
+      caller.authenticated = true;
+      caller.user = c.user;
+      caller.unrestricted = c.unrestricted;
+      caller.db = shadow.keyspace.dbs[c.db.id];
+      caller.resp = c.resp;
+      caller.reply.resp = c.reply.resp;
+      const done = () => {
+        session.markReply();
+        c.reply.raw(caller.reply.take());
+        finishSession(c, session);
+        server.log.warning('Lua debugging session on a private copy of the dataset ended (its changes dropped)');
+        server.applyEncodingLimits();
+      };
+      if (!evalGeneric(caller, argv, false, ro, { ldb: session, onDone: done })) done();
+      server.flushPendingWrites();
+    },
+    (e: Error) => {
+      session.discard();
+      server.unblockClient(c, false);
+      c.ldbInput = null;
+      c.error(`ERR Fork() failed: can't run EVAL in debugging mode: ${e.message}`);
+      server.flushPendingWrites();
+    },
+  );
+}
+
+/** The config of a YES session's private server: the settings scripts and commands depend on. */
+function shadowConfig(server: KeydraServer): Config {
+  const cfg = new Config();
+  for (const name of SHADOW_DIRECTIVES) {
+    const d = findDirective(name);
+    if (d === undefined || d === null) continue;
+    // The real server's own values: a directive's global side effects (if any) set what is set.
+    cfg.set(name, [formatValue(d, server.config.get(name))]);
+  }
+  return cfg;
+}
+
+const SHADOW_DIRECTIVES = [
+  'databases',
+  'busy-reply-threshold',
+  'proto-max-bulk-len',
+  'hash-max-listpack-entries',
+  'hash-max-listpack-value',
+  'set-max-intset-entries',
+  'zset-max-listpack-entries',
+  'zset-max-listpack-value',
+  'list-max-listpack-size',
+  'list-compress-depth',
+  'stream-node-max-bytes',
+  'stream-node-max-entries',
+];
+
+/** The session's end: "<endsession>" before the EVAL's reply, the client closed after it. */
+function finishSession(c: Client, session: LdbSession): void {
+  c.ldbInput = null;
+  ldbSetMode(c, null);
+  if (c.blocked !== null) c.server.unblockClient(c, false);
+  session.end();
 }
 
 /** SCRIPT KILL: stops the busy script if it has not written. */
@@ -363,11 +497,30 @@ function scriptingMemoryInfo(server: KeydraServer): string[] {
 }
 addInfoContributor('memory', scriptingMemoryInfo);
 
+/**
+ * The EVAL-family handler: the plain path unless some client is in debug mode (one number
+ * compared), then a client in debug mode debugs EVAL and is refused EVALSHA (eval.c).
+ */
+function evalHandler(isSha: boolean, ro: boolean): (c: Client, argv: string[]) => void {
+  return (c, argv) => {
+    if (ldbClientCount() !== 0) {
+      const mode = ldbModeOf(c);
+      if (mode !== null) {
+        if (!isSha) evalWithDebugging(c, argv, ro, mode);
+        else if (argv[1].length !== 40) c.error(ERR_NOSCRIPT);
+        else c.error('ERR Please use EVAL instead of EVALSHA for debugging');
+        return;
+      }
+    }
+    evalGeneric(c, argv, isSha, ro);
+  };
+}
+
 const commands: CommandDef[] = [
-  { name: 'eval', handler: withLua((c, argv) => evalGeneric(c, argv, false, false)), flagsFor: evalFlagsFor(false) },
-  { name: 'evalsha', handler: withLua((c, argv) => evalGeneric(c, argv, true, false)), flagsFor: evalFlagsFor(true) },
-  { name: 'eval_ro', handler: withLua((c, argv) => evalGeneric(c, argv, false, true)), flagsFor: evalFlagsFor(false) },
-  { name: 'evalsha_ro', handler: withLua((c, argv) => evalGeneric(c, argv, true, true)), flagsFor: evalFlagsFor(true) },
+  { name: 'eval', handler: withLua(evalHandler(false, false)), flagsFor: evalFlagsFor(false) },
+  { name: 'evalsha', handler: withLua(evalHandler(true, false)), flagsFor: evalFlagsFor(true) },
+  { name: 'eval_ro', handler: withLua(evalHandler(false, true)), flagsFor: evalFlagsFor(false) },
+  { name: 'evalsha_ro', handler: withLua(evalHandler(true, true)), flagsFor: evalFlagsFor(true) },
   {
     name: 'script',
     subcommands: [
@@ -375,7 +528,8 @@ const commands: CommandDef[] = [
       { name: 'exists', handler: withLua(scriptExistsCommand) },
       { name: 'flush', handler: withLua(scriptFlushCommand) },
       { name: 'kill', handler: scriptKillCommand },
-      { name: 'debug', handler: scriptDebugCommand },
+      // Through the Lua gate: the session's EVAL then finds the VM loaded and reads what follows it.
+      { name: 'debug', handler: withLua(scriptDebugCommand) },
       { name: 'help', handler: scriptHelpCommand },
     ],
   },
