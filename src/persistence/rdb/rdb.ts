@@ -557,11 +557,14 @@ export function* decodeRdbSteps(
         continue;
       }
       case RdbOp.ResizeDb: {
-        // Redis dictExpand: size the table for the keys that follow (a hint; capped, as a
-        // corrupt length must not allocate gigabytes).
+        // Redis dictTryExpand: size the table for the keys that follow. A hint only: capped by
+        // what the rest of the file can hold (a key takes at least 3 bytes), so a corrupt length
+        // cannot allocate gigabytes, and an allocation that fails is ignored.
         const keys = r.len();
         r.len();
-        db.reserveKeys(Math.min(keys, 1 << 26));
+        try {
+          db.reserveKeys(Math.min(keys, Math.floor((r.buf.length - r.pos) / 3)));
+        } catch {}
         continue;
       }
       case RdbOp.Aux: {
