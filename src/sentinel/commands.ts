@@ -562,7 +562,7 @@ function writeSpecNode(r: Reply, n: SpecNode): void {
 /** COMMAND INFO's entry for `name` in Sentinel mode (redis-sentinel's); a nil for a command it does not have. */
 function writeCommandInfo(r: Reply, name: string): void {
   const info = SENTINEL_COMMANDS.find((x) => x[0] === name);
-  if (info === undefined) r.nullArray();
+  if (info === undefined) r.nullBulk();
   else writeSpecNode(r, info);
 }
 

@@ -110,8 +110,7 @@ describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : fals
         ['ACL', 'WHOAMI', 'x'],
         ['COMMAND', 'NOSUCH'],
         ['COMMAND', 'COUNT'],
-        ['COMMAND', 'INFO', 'sentinel', 'client', 'nosuch', 'get'],
-        ['COMMAND'],
+        ['COMMAND', 'INFO', 'ping', 'nosuch', 'get', 'role'],
         ['SHUTDOWN', 'NOW', 'x'],
         ['SHUTDOWN', 'SAVE', 'NOSAVE'],
         ['SHUTDOWN', 'ABORT'],
@@ -128,6 +127,14 @@ describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : fals
         b.close();
         assert.equal(ra, rb, cmd.join(' '));
       }
+      // COMMAND: the same entries (subcommands in dict order in Redis: compared sorted).
+      const sorted = (n: RespNode): unknown =>
+        Array.isArray(n) ? n.map(sorted).sort((x, y) => JSON.stringify(x).localeCompare(JSON.stringify(y))) : n;
+      assert.deepEqual(sorted(await call(ks, 'COMMAND')), sorted(await call(rs, 'COMMAND')));
+      assert.deepEqual(
+        sorted(await call(ks, 'COMMAND', 'INFO', 'sentinel', 'client', 'acl')),
+        sorted(await call(rs, 'COMMAND', 'INFO', 'sentinel', 'client', 'acl')),
+      );
       // INFO sentinel: same lines.
       const ia = String(await call(ks, 'INFO', 'sentinel'));
       const ib = String(await call(rs, 'INFO', 'sentinel'));
@@ -204,7 +211,13 @@ describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : fals
         await waitFor(`new address on ${s.port}`, 10000, async () => (await masterAddr(s.port)) === `${newIp}:${promoted}`);
       await waitFor('replica repointed', 15000, async () => (await infoField(other, 'master_port')) === String(promoted));
       const elected = watchers.filter((w) => w.events.some((e) => e.ch === '+elected-leader'));
-      assert.equal(elected.length, 1, 'exactly one leader');
+      assert.equal(
+        elected.length,
+        1,
+        `exactly one leader: ${watchers
+          .map((w, i) => `${sents[i].kind}:${sents[i].port} ${w.events.map((e) => `${e.at - killedAt} ${e.ch} ${e.msg}`).join(' | ')}`)
+          .join('\n')}`,
+      );
       const end = await waitFor('+failover-end', 20000, () => elected[0].events.find((e) => e.ch === '+failover-end'));
       console.log(`# kill -9 → +failover-end on the leader (other replica resynced): ${end.at - killedAt} ms`);
       for (const ch of [
