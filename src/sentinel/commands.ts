@@ -544,7 +544,6 @@ function aclCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply): v
   }
 }
 
-
 function writeSpecNode(r: Reply, n: SpecNode): void {
   if (typeof n === 'number') r.int(n);
   else if (typeof n === 'string') r.bulk(n);

@@ -46,10 +46,13 @@ export async function waitPing(port: number, proc: ChildProcess): Promise<void> 
   });
 }
 
-/** A data node of `kind` (redis-server or keydra-server; persistence off) on `port`, optionally a replica of `of`. */
-export async function startData(port: number, of?: number, kind: 'keydra' | 'redis' = 'redis'): Promise<Proc> {
+/**
+ * A data node of `kind` (redis-server or keydra-server; persistence off) on `port`, optionally a
+ * replica of `of`; `extra` are more `--directive value` arguments (TLS).
+ */
+export async function startData(port: number, of?: number, kind: 'keydra' | 'redis' = 'redis', extra: string[] = []): Promise<Proc> {
   const dir = mkdtempSync(join(root, `data-${port}-`));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
   if (of !== undefined) args.push('--replicaof', '127.0.0.1', String(of));
   const proc =
     kind === 'keydra'
