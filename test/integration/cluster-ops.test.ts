@@ -215,6 +215,7 @@ describe('redis-cli --cluster operations on Keydra nodes, clients reading throug
         (await clusterNodes(alive[0].port)).some((l) => l.id === replica.id && l.flags.includes('master')),
       );
       const promotedMs = Date.now() - t0;
+      console.log(`# cluster failover (node timeout 2000 ms): kill -9 → replica promoted ${promotedMs} ms`);
       assert.ok(promotedMs < 2000 + 3000, `promoted in ${promotedMs} ms (node timeout 2000 ms + 3 s)`);
       await waitClusterOk(alive);
       await waitFor('ioredis reads every key again', 20_000, async () => {
