@@ -39,7 +39,8 @@ export async function waitPing(port: number, proc: ChildProcess): Promise<void> 
     const c = await RawClient.connect(port);
     try {
       const r = await c.call('PING');
-      return typeof r === 'object' && r !== null && 't' in r && r.t === '+';
+      // Up: PONG, or NOAUTH from a node with requirepass.
+      return typeof r === 'object' && r !== null && 't' in r && (r.t === '+' || (r.t === '-' && r.v.startsWith('NOAUTH')));
     } finally {
       c.close();
     }
@@ -61,6 +62,17 @@ export async function startData(port: number, of?: number, kind: 'keydra' | 'red
   procs.add(proc);
   await waitPing(port, proc);
   return { port, proc, kind };
+}
+
+/** A data node of `kind` started from the config file `conf` (which names its port), as a redis.conf user would. */
+export async function startDataConf(port: number, conf: string, kind: 'keydra' | 'redis' = 'keydra'): Promise<Proc> {
+  const proc =
+    kind === 'keydra'
+      ? spawn(process.execPath, [join(process.cwd(), 'bin', 'keydra-server.js'), conf], { stdio: 'ignore' })
+      : spawn('redis-server', [conf], { stdio: 'ignore' });
+  procs.add(proc);
+  await waitPing(port, proc);
+  return { port, proc, conf, kind };
 }
 
 /** A Sentinel of `kind` on `port` with `lines` as its sentinel.conf (log next to it). */

@@ -6,7 +6,7 @@
  * exchanged between the two, and ioredis in Sentinel mode following a failover.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
@@ -19,6 +19,7 @@ import {
   waitFor,
   type Proc,
   startData,
+  startDataConf,
   startSentinel,
   kill,
   call,
@@ -355,6 +356,77 @@ describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : fals
         for (const d of data) await kill(d);
       }
     });
+
+  it('Keydra nodes with requirepass/masterauth run from config files: redis-sentinels (auth-pass) fail over; CONFIG REWRITE persisted replicaof, so restarted nodes keep their roles', async () => {
+    const [pp, r1, r2, s1, s2, s3] = await ports(6);
+    const confOf = (port: number, of?: number) => {
+      const dir = mkdtempSync(join(root, `conf-${port}-`));
+      const file = join(dir, 'keydra.conf');
+      writeFileSync(
+        file,
+        `port ${port}\nbind 127.0.0.1\nsave ""\nappendonly no\ndir ${dir}\nrequirepass secret\nmasterauth secret\n${of !== undefined ? `replicaof 127.0.0.1 ${of}\n` : ''}`,
+      );
+      return file;
+    };
+    const authed = async (port: number, ...argv: string[]) => {
+      const c = await RawClient.connect(port);
+      try {
+        await c.call('AUTH', 'secret');
+        return await c.call(...argv);
+      } finally {
+        c.close();
+      }
+    };
+    const field = async (port: number, f: string) =>
+      new RegExp(`^${f}:(.*)\r$`, 'm').exec(String(await authed(port, 'INFO', 'replication')))?.[1];
+    const confs = new Map([
+      [pp, confOf(pp)],
+      [r1, confOf(r1, pp)],
+      [r2, confOf(r2, pp)],
+    ]);
+    const data = new Map<number, Proc>();
+    for (const [port, file] of confs) data.set(port, await startDataConf(port, file));
+    const lines = [...monitorLines(pp, 2, 1000), 'sentinel auth-pass mymaster secret'];
+    const sents = [
+      await startSentinel('redis', s1, lines),
+      await startSentinel('redis', s2, lines),
+      await startSentinel('redis', s3, lines),
+    ];
+    try {
+      await waitDiscovery(sents, 2);
+      assert.equal(
+        await call(pp, 'GET', 'x').then((r) => JSON.stringify(r)),
+        JSON.stringify({ t: '-', v: 'NOAUTH Authentication required.' }),
+      );
+      await kill(data.get(pp) as Proc);
+      for (const s of sents) await waitFor(`new primary on ${s.port}`, 20000, async () => (await masterAddr(s.port)) !== `127.0.0.1:${pp}`);
+      const promoted = Number((await masterAddr(s1)).split(':')[1]);
+      const other = promoted === r1 ? r2 : r1;
+      await waitFor('the other replica follows the new primary (authenticating with masterauth)', 20000, async () => {
+        return (await field(other, 'master_port')) === String(promoted) && (await field(other, 'master_link_status')) === 'up';
+      });
+      // The sentinels' MULTI ... CONFIG REWRITE ... EXEC rewrote both files.
+      await waitFor('replicaof rewritten', 10000, () =>
+        new RegExp(`^replicaof 127\\.0\\.0\\.1 ${promoted}$`, 'm').test(readFileSync(confs.get(other) as string, 'latin1')),
+      );
+      assert.doesNotMatch(readFileSync(confs.get(promoted) as string, 'latin1'), /^replicaof /m);
+      // Without the sentinels, each node restarted from its file comes back in its new role.
+      for (const s of sents) await kill(s);
+      for (const port of [promoted, other]) {
+        await kill(data.get(port) as Proc);
+        data.set(port, await startDataConf(port, confs.get(port) as string));
+      }
+      assert.equal(await field(promoted, 'role'), 'master');
+      assert.equal(await field(other, 'role'), 'slave');
+      assert.equal(await field(other, 'master_port'), String(promoted));
+      // (No persistence here: the restarted primary is empty; a write reaches the restarted replica.)
+      await authed(promoted, 'SET', 'after', 'restart');
+      await waitFor('restarted replica in sync', 15000, async () => (await authed(other, 'GET', 'after')) === 'restart');
+    } finally {
+      for (const s of sents) await kill(s);
+      for (const d of data.values()) await kill(d);
+    }
+  });
 
   it('no promotion without a majority: two of three sentinels stopped (SIGSTOP), the third reaches ODOWN but is not elected', async () => {
     const [pp, r1, s1, s2, s3] = await ports(5);
