@@ -6,6 +6,7 @@
 import { accessSync, constants } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
+import specFile from '../server/redis-commands.json' with { type: 'json' };
 import { globMatch } from '../store/glob.js';
 import type { Sentinel } from './index.js';
 import {
@@ -19,6 +20,7 @@ import {
   SRI_SLAVE,
   failoverStateName,
 } from './instance.js';
+import { SENTINEL_COMMANDS, type SpecNode } from './commandInfo.js';
 import { selectSlave, startFailover, voteLeader } from './failover.js';
 import { HELLO_CHANNEL, processHelloMessage, resetMaster } from './monitor.js';
 import { Reply, RequestParser } from './resp.js';
@@ -115,11 +117,159 @@ const KNOWN = new Set([
   'acl',
 ]);
 
+/** CLIENT HELP: Redis 7.0.15's text (networking.c clientCommand). */
+const CLIENT_HELP = [
+  'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'CACHING (YES|NO)',
+  '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
+  'GETREDIR',
+  '    Return the client ID we are redirecting to when tracking is enabled.',
+  'GETNAME',
+  '    Return the name of the current connection.',
+  'ID',
+  '    Return the ID of the current connection.',
+  'INFO',
+  '    Return information about the current client connection.',
+  'KILL <ip:port>',
+  '    Kill connection made from <ip:port>.',
+  'KILL <option> <value> [<option> <value> [...]]',
+  '    Kill connections. Options are:',
+  '    * ADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made from the specified address',
+  '    * LADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made to specified local address',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Kill connections by type.',
+  '    * USER <username>',
+  '      Kill connections authenticated by <username>.',
+  '    * SKIPME (YES|NO)',
+  '      Skip killing current connection (default: yes).',
+  'LIST [options ...]',
+  '    Return information about client connections. Options:',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Return clients of specified type.',
+  'UNPAUSE',
+  '    Stop the current client pause, resuming traffic.',
+  'PAUSE <timeout> [WRITE|ALL]',
+  '    Suspend all, or just write, clients for <timeout> milliseconds.',
+  'REPLY (ON|OFF|SKIP)',
+  '    Control the replies sent to the current connection.',
+  'SETNAME <name>',
+  '    Assign the name <name> to the current connection.',
+  'UNBLOCK <clientid> [TIMEOUT|ERROR]',
+  '    Unblock the specified blocked client.',
+  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
+  '         [OPTIN] [OPTOUT] [NOLOOP]',
+  '    Control server assisted client side caching.',
+  'TRACKINGINFO',
+  '    Report tracking status for the current connection.',
+  'NO-EVICT (ON|OFF)',
+  '    Protect current client connection from eviction.',
+  'HELP',
+  '    Prints this help.',
+];
+
+/** SENTINEL HELP: redis-sentinel 7.0.15's text (sentinelCommand). */
+const SENTINEL_HELP = [
+  'SENTINEL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'CKQUORUM <master-name>',
+  '    Check if the current Sentinel configuration is able to reach the quorum',
+  '    needed to failover a master and the majority needed to authorize the',
+  '    failover.',
+  'CONFIG SET <param> <value>',
+  '    Set a global Sentinel configuration parameter.',
+  'CONFIG GET <param>',
+  '    Get global Sentinel configuration parameter.',
+  'DEBUG [<param> <value> ...]',
+  '    Show a list of configurable time parameters and their values (milliseconds).',
+  '    Or update current configurable parameters values (one or more).',
+  'GET-MASTER-ADDR-BY-NAME <master-name>',
+  '    Return the ip and port number of the master with that name.',
+  'FAILOVER <master-name>',
+  '    Manually failover a master node without asking for agreement from other',
+  '    Sentinels',
+  'FLUSHCONFIG',
+  '    Force Sentinel to rewrite its configuration on disk, including the current',
+  '    Sentinel state.',
+  'INFO-CACHE <master-name>',
+  '    Return last cached INFO output from masters and all its replicas.',
+  'IS-MASTER-DOWN-BY-ADDR <ip> <port> <current-epoch> <runid>',
+  "    Check if the master specified by ip:port is down from current Sentinel's",
+  '    point of view.',
+  'MASTER <master-name>',
+  '    Show the state and info of the specified master.',
+  'MASTERS',
+  '    Show a list of monitored masters and their state.',
+  'MONITOR <name> <ip> <port> <quorum>',
+  '    Start monitoring a new master with the specified name, ip, port and quorum.',
+  'MYID',
+  '    Return the ID of the Sentinel instance.',
+  'PENDING-SCRIPTS',
+  '    Get pending scripts information.',
+  'REMOVE <master-name>',
+  "    Remove master from Sentinel's monitor list.",
+  'REPLICAS <master-name>',
+  '    Show a list of replicas for this master and their state.',
+  'RESET <pattern>',
+  '    Reset masters for specific master name matching this pattern.',
+  'SENTINELS <master-name>',
+  '    Show a list of Sentinel instances for this master and their state.',
+  'SET <master-name> <option> <value> [<option> <value> ...]',
+  '    Set configuration parameters for certain masters.',
+  'SIMULATE-FAILURE [CRASH-AFTER-ELECTION] [CRASH-AFTER-PROMOTION] [HELP]',
+  '    Simulate a Sentinel crash.',
+  'HELP',
+  '    Prints this help.',
+];
+
 /** COMMAND LIST in Sentinel mode (commands and subcommands, redis-sentinel 7.0.15's order). */
 const COMMAND_LIST =
   'ping sentinel sentinel|is-master-down-by-addr sentinel|pending-scripts sentinel|debug sentinel|info-cache sentinel|config sentinel|ckquorum sentinel|masters sentinel|remove sentinel|master sentinel|help sentinel|monitor sentinel|get-master-addr-by-name sentinel|myid sentinel|reset sentinel|slaves sentinel|sentinels sentinel|replicas sentinel|flushconfig sentinel|failover sentinel|set sentinel|simulate-failure subscribe unsubscribe shutdown command command|info command|count command|docs command|getkeys command|list command|help command|getkeysandflags role publish auth psubscribe hello client client|trackinginfo client|no-evict client|reply client|unblock client|setname client|kill client|unpause client|tracking client|info client|pause client|getredir client|caching client|list client|id client|help client|getname punsubscribe info acl acl|help acl|dryrun acl|cat acl|getuser acl|load acl|whoami acl|users acl|genpass acl|list acl|deluser acl|setuser acl|save acl|log'.split(
     ' ',
   );
+
+/**
+ * Arity of the subcommands Sentinel mode has (COMMAND_LIST), from Redis 7.0's command table
+ * (redis-commands.json): `client|setname` -> 3. Built on first use.
+ */
+let subArities: Map<string, number> | null = null;
+function subArity(full: string): number | undefined {
+  if (subArities === null) {
+    subArities = new Map();
+    const have = new Set(COMMAND_LIST);
+    const cmds = (specFile as unknown as { commands: Record<string, { info: unknown[] }> }).commands;
+    for (const name of ['client', 'acl', 'command']) {
+      const subs = (cmds[name]?.info[9] ?? []) as [string, number][];
+      for (const [n, a] of subs) if (have.has(n)) subArities.set(n, a);
+    }
+  }
+  return subArities.get(full);
+}
+
+/**
+ * processCommand's checks for the container commands CLIENT, ACL and COMMAND (server.c): an
+ * unknown subcommand gets "unknown subcommand 'x'. Try CLIENT HELP.", a wrong count of arguments
+ * "wrong number of arguments for 'client|setname' command". Returns false after replying an error.
+ */
+function checkSubcommand(cmd: string, argv: string[], r: Reply): boolean {
+  if (cmd !== 'client' && cmd !== 'acl' && cmd !== 'command') return true;
+  if (argv.length < 2) {
+    if (cmd === 'command') return true;
+    arity(r, cmd);
+    return false;
+  }
+  const full = `${cmd}|${argv[1].toLowerCase()}`;
+  const a = subArity(full);
+  if (a === undefined) {
+    r.error(`ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try ${cmd.toUpperCase()} HELP.`);
+    return false;
+  }
+  if ((a > 0 && argv.length !== a) || (a < 0 && argv.length < -a)) {
+    arity(r, full);
+    return false;
+  }
+  return true;
+}
 
 function runCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply): void {
   const cmd = argv[0].toLowerCase();
@@ -136,6 +286,7 @@ function runCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply): v
     r.error(`ERR unknown command '${argv[0]}', with args beginning with: ${args}`);
     return;
   }
+  if (!checkSubcommand(cmd, argv, r)) return;
   if (!c.authenticated && cmd !== 'auth' && cmd !== 'hello' && cmd !== 'quit') {
     r.error('NOAUTH Authentication required.');
     return;
@@ -265,7 +416,15 @@ function runCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply): v
         for (const x of COMMAND_LIST) r.bulk(x);
       } else if (argv.length >= 2 && argv[1].toLowerCase() === 'count') r.int(KNOWN.size);
       else if (argv.length >= 2 && argv[1].toLowerCase() === 'docs') r.map(0);
-      else r.array(0);
+      else if (argv.length === 1 || (argv.length === 2 && argv[1].toLowerCase() === 'info')) {
+        r.array(SENTINEL_COMMANDS.length);
+        for (const info of SENTINEL_COMMANDS) writeSpecNode(r, info);
+      } else if (argv[1].toLowerCase() === 'info') {
+        r.array(argv.length - 2);
+        for (const name of argv.slice(2)) writeCommandInfo(r, name.toLowerCase());
+      } else if (argv[1].toLowerCase() === 'help') {
+        r.array(0);
+      } else r.array(0);
       return;
     case 'acl':
       aclCommand(s, c, argv, r);
@@ -279,13 +438,36 @@ function runCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply): v
       c.name = '';
       r.status('RESET');
       return;
-    case 'shutdown':
+    case 'shutdown': {
+      // shutdownCommand's options: NOSAVE|SAVE, NOW, FORCE, ABORT (Sentinel saves nothing but its config).
+      let save = false;
+      let nosave = false;
+      let abort = false;
+      for (const a of argv.slice(1)) {
+        const o = a.toLowerCase();
+        if (o === 'nosave') nosave = true;
+        else if (o === 'save') save = true;
+        else if (o === 'abort') abort = true;
+        else if (o !== 'now' && o !== 'force') {
+          r.error('ERR syntax error');
+          return;
+        }
+      }
+      if ((save && nosave) || (abort && argv.length !== 2)) {
+        r.error('ERR syntax error');
+        return;
+      }
+      if (abort) {
+        r.error('ERR No shutdown in progress.');
+        return;
+      }
       s.log.warning('User requested shutdown...');
       s.flushConfig();
       s.log.warning('Sentinel is now ready to exit, bye bye...');
       c.socket.end();
       s.onExit(0);
       return;
+    }
   }
 }
 
@@ -362,6 +544,27 @@ function aclCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply): v
   }
 }
 
+function writeSpecNode(r: Reply, n: SpecNode): void {
+  if (typeof n === 'number') r.int(n);
+  else if (typeof n === 'string') r.bulk(n);
+  else if (Array.isArray(n)) {
+    r.array(n.length);
+    for (const x of n) writeSpecNode(r, x);
+  } else if (n.t === '+') r.status(String(n.v));
+  else {
+    const v = n.v as SpecNode[];
+    r.raw(n.t === '~' && r.proto === 3 ? `~${v.length}\r\n` : `*${v.length}\r\n`);
+    for (const x of v) writeSpecNode(r, x);
+  }
+}
+
+/** COMMAND INFO's entry for `name` in Sentinel mode (redis-sentinel's); a nil for a command it does not have. */
+function writeCommandInfo(r: Reply, name: string): void {
+  const info = SENTINEL_COMMANDS.find((x) => x[0] === name);
+  if (info === undefined) r.nullBulk();
+  else writeSpecNode(r, info);
+}
+
 function arity(r: Reply, cmd: string): void {
   r.error(`ERR wrong number of arguments for '${cmd}' command`);
 }
@@ -427,10 +630,45 @@ function clientCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Reply)
     else r.bulk(c.name);
   } else if (sub === 'id' && argv.length === 2) {
     r.int(c.id);
+  } else if (sub === 'help') {
+    r.array(CLIENT_HELP.length);
+    for (const l of CLIENT_HELP) r.status(l);
+  } else if (sub === 'no-evict') {
+    const v = argv[2].toLowerCase();
+    if (v === 'on' || v === 'off') r.ok();
+    else r.error('ERR syntax error');
+  } else if (sub === 'getredir') {
+    r.int(-1);
   } else if ((sub === 'list' || sub === 'info') && argv.length >= 2) {
+    // CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...] (clientCommand).
+    let pick = (_: SentinelClient) => true;
+    if (sub === 'list' && argv.length > 2) {
+      const opt = argv[2].toLowerCase();
+      if (opt === 'type' && argv.length === 4) {
+        const t = argv[3].toLowerCase();
+        if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(t)) {
+          r.error(`ERR Unknown client type '${argv[3]}'`);
+          return;
+        }
+        pick = (x) => (t === 'pubsub' ? x.subscriptions > 0 : t === 'normal' && x.subscriptions === 0);
+      } else if (opt === 'id' && argv.length >= 4) {
+        const ids = new Set<number>();
+        for (const a of argv.slice(3)) {
+          if (!/^[1-9]\d*$/.test(a)) {
+            r.error('ERR Invalid client ID');
+            return;
+          }
+          ids.add(Number(a));
+        }
+        pick = (x) => ids.has(x.id);
+      } else {
+        r.error('ERR syntax error');
+        return;
+      }
+    }
     const line = (x: SentinelClient) =>
       `id=${x.id} addr=${x.socket.remoteAddress}:${x.socket.remotePort} laddr=${x.socket.localAddress}:${x.socket.localPort} fd=0 name=${x.name} age=${Math.floor((Date.now() - x.createdAt) / 1000)} idle=0 flags=N db=0 sub=${x.channels.size} psub=${x.patterns.size} ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=client|${sub} user=default redir=-1 resp=${x.proto}\n`;
-    r.verbatim(sub === 'info' ? line(c) : [...s.clients].map(line).join(''));
+    r.verbatim(sub === 'info' ? line(c) : [...s.clients].filter(pick).map(line).join(''));
   } else if (sub === 'kill' && argv.length === 3) {
     let hit: SentinelClient | null = null;
     for (const x of s.clients) if (`${x.socket.remoteAddress}:${x.socket.remotePort}` === argv[2]) hit = x;
@@ -934,7 +1172,8 @@ function sentinelCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Repl
         numargs();
         return;
       }
-      r.array(2).status('SENTINEL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:').status('HELP');
+      r.array(SENTINEL_HELP.length);
+      for (const l of SENTINEL_HELP) r.status(l);
       return;
   }
   r.error(`ERR unknown subcommand '${argv[1]}'. Try SENTINEL HELP.`);

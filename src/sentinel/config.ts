@@ -28,6 +28,8 @@ export interface ServerDirectives {
   loglevel: string | null;
   requirepass: string | null;
   pidfile: string | null;
+  /** `tls-*` directives (tls-port, tls-replication, certificates...), name and arguments, in order. */
+  tls: [string, string[]][];
 }
 
 /** Directives applied before any `sentinel monitor` (sentinel.c preMonitorCfgName). */
@@ -71,6 +73,7 @@ export function loadSentinelConfigText(s: Sentinel, text: string, into: ServerDi
     else if (name === 'loglevel' && argv.length === 2) into.loglevel = argv[1];
     else if (name === 'requirepass' && argv.length === 2) into.requirepass = argv[1];
     else if (name === 'pidfile' && argv.length === 2) into.pidfile = argv[1];
+    else if (name.startsWith('tls-') && argv.length >= 2) into.tls.push([name, argv.slice(1)]);
   }
   // Pre-monitor directives, then `monitor`, then the rest (queueSentinelConfig's three lists).
   const rank = (a: string[]) => (PRE_MONITOR.has(a[0].toLowerCase()) ? 0 : a[0].toLowerCase() === 'monitor' ? 1 : 2);

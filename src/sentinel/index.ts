@@ -8,10 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, writeFileSync } from 'node:fs';
 import { lookup as dnsLookup } from 'node:dns';
 import net from 'node:net';
+import type tls from 'node:tls';
 import { resolve as resolvePath } from 'node:path';
+import { Config } from '../config/config.js';
 import { Logger, type LogLevel } from '../server/log.js';
+import { ERR_TLS_STARTUP, TlsState } from '../server/tls.js';
 import { handleClientData, type SentinelClient, type SentinelUser } from './commands.js';
-import { loadSentinelConfigText, rewriteSentinelConfig, type ServerDirectives } from './config.js';
+import { loadSentinelConfigText, rewriteSentinelConfig, SentinelConfigError, type ServerDirectives } from './config.js';
 import { handleInstance, switchToPromotedSlave } from './failover.js';
 import {
   type Addr,
@@ -99,6 +102,10 @@ export class Sentinel {
   readonly startTime = Date.now();
   readonly runId = randomBytes(20).toString('hex');
   private servers: net.Server[] = [];
+  /** TLS (tls-port, tls-replication and the certificates), null without any tls-* directive. */
+  tls: TlsState | null = null;
+  tlsPort = 0;
+  tlsReplication = false;
   private timer: NodeJS.Timeout | null = null;
   readonly clients = new Set<SentinelClient>();
   nextClientId = 1;
@@ -119,7 +126,16 @@ export class Sentinel {
    * command line's `--directive value` options). @throws SentinelConfigError.
    */
   loadConfig(extraText = ''): ServerDirectives {
-    const d: ServerDirectives = { port: null, bind: null, dir: null, logfile: null, loglevel: null, requirepass: null, pidfile: null };
+    const d: ServerDirectives = {
+      port: null,
+      bind: null,
+      dir: null,
+      logfile: null,
+      loglevel: null,
+      requirepass: null,
+      pidfile: null,
+      tls: [],
+    };
     loadSentinelConfigText(this, readFileSync(this.configFile, 'latin1'), d);
     if (extraText !== '') loadSentinelConfigText(this, extraText, d);
     if (d.port !== null) this.port = d.port;
@@ -133,6 +149,22 @@ export class Sentinel {
       u.passwords = new Set(d.requirepass === '' ? [] : [d.requirepass]);
     }
     if (d.pidfile !== null) writeFileSync(d.pidfile, `${process.pid}\n`);
+    if (d.tls.length > 0) {
+      // The tls-* directives with redis-server's validation (src/config), for src/server/tls.ts.
+      const config = new Config();
+      for (const [name, args] of d.tls) {
+        try {
+          config.set(name, args);
+        } catch (e) {
+          throw new SentinelConfigError(
+            `\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\n>>> '${name} ${args.join(' ')}'\n${(e as Error).message}`,
+          );
+        }
+      }
+      this.tlsPort = config.num('tls-port');
+      this.tlsReplication = config.bool('tls-replication');
+      this.tls = new TlsState(config, { warning: (m) => this.log.warning(m), verbose: (m) => this.log.verbose(m) });
+    }
     return d;
   }
 
@@ -163,7 +195,25 @@ export class Sentinel {
       if (this.port === 0) this.port = (srv.address() as net.AddressInfo).port;
       this.servers.push(srv);
     }
+    if (this.tls?.wanted && !this.tls.configure()) throw new Error(ERR_TLS_STARTUP);
+    const tlsState = this.tls;
+    if (tlsState !== null && this.tlsPort !== 0) {
+      // The TLS port (Redis's listener on tls-port): the handshake, then the same client handling.
+      for (const host of hosts) {
+        const srv = net.createServer((sock) => tlsState.handshake(sock, (secure) => handleClientData(this, secure)));
+        await new Promise<void>((resolve, reject) => {
+          srv.once('error', reject);
+          srv.listen(this.tlsPort, host, () => resolve());
+        });
+        this.servers.push(srv);
+      }
+    }
     this.scheduleTimer();
+  }
+
+  /** The client TLS context for links to instances (`tls-replication yes`), else null. */
+  linkTlsContext(): tls.SecureContext | null {
+    return this.tlsReplication && this.tls !== null ? this.tls.clientContext : null;
   }
 
   /** Stops the timer, the listener and every link. */
@@ -352,7 +402,9 @@ export class Sentinel {
 
   /** The address this Sentinel announces: announce-ip or the link's local address. */
   announceAddr(localAddress: string): { ip: string; port: number } {
-    return { ip: this.announceIp !== '' ? this.announceIp : localAddress, port: this.announcePort !== 0 ? this.announcePort : this.port };
+    // sentinelSendHello: the TLS port when the links are TLS (tls-replication with a tls-port).
+    const port = this.announcePort !== 0 ? this.announcePort : this.tlsReplication && this.tlsPort !== 0 ? this.tlsPort : this.port;
+    return { ip: this.announceIp !== '' ? this.announceIp : localAddress, port };
   }
 }
 

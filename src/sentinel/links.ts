@@ -5,6 +5,8 @@
  * RESP client over net.Socket with one callback per command, in order.
  */
 import net from 'node:net';
+import type tls from 'node:tls';
+import { tlsConnect } from '../server/tls.js';
 import { type RespNode, decodeReply } from '../protocol/decoder.js';
 import { encodeCommand } from '../client/rawClient.js';
 
@@ -24,11 +26,15 @@ export class Conn {
   onConnect: (() => void) | null = null;
   readonly socket: net.Socket;
 
-  constructor(host: string, port: number, timeoutMs: number) {
-    this.socket = net.connect({ host, port });
+  /**
+   * @param secure the client TLS context with `tls-replication yes` (sentinel.c
+   * instanceLinkNegotiateTLS: links to monitored servers and other Sentinels over TLS), else null.
+   */
+  constructor(host: string, port: number, timeoutMs: number, secure: tls.SecureContext | null = null) {
+    this.socket = secure !== null ? tlsConnect(secure, host, port) : net.connect({ host, port });
     this.socket.setNoDelay(true);
     const timer = setTimeout(() => this.close(), timeoutMs);
-    this.socket.once('connect', () => {
+    this.socket.once(secure !== null ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       this.connected = true;
       this.onConnect?.();

@@ -77,7 +77,7 @@ export function reconnectInstance(s: Sentinel, ri: Instance): void {
   link.lastReconnTime = now;
   const timeout = Math.max(1000, Math.min(ri.downAfterPeriod, 10000));
   if (link.cc === null) {
-    const c = new Conn(ri.addr.ip, ri.addr.port, timeout);
+    const c = new Conn(ri.addr.ip, ri.addr.port, timeout, s.linkTlsContext());
     link.cc = c;
     link.ccConnTime = now;
     c.onClose = () => {
@@ -92,7 +92,7 @@ export function reconnectInstance(s: Sentinel, ri: Instance): void {
     sendPing(s, ri);
   }
   if (!ri.isSentinel && link.pc === null) {
-    const c = new Conn(ri.addr.ip, ri.addr.port, timeout);
+    const c = new Conn(ri.addr.ip, ri.addr.port, timeout, s.linkTlsContext());
     link.pc = c;
     link.pcConnTime = now;
     link.pcLastActivity = now;

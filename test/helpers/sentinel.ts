@@ -39,17 +39,21 @@ export async function waitPing(port: number, proc: ChildProcess): Promise<void> 
     const c = await RawClient.connect(port);
     try {
       const r = await c.call('PING');
-      return typeof r === 'object' && r !== null && 't' in r && r.t === '+';
+      // Up: PONG, or NOAUTH from a node with requirepass.
+      return typeof r === 'object' && r !== null && 't' in r && (r.t === '+' || (r.t === '-' && r.v.startsWith('NOAUTH')));
     } finally {
       c.close();
     }
   });
 }
 
-/** A data node of `kind` (redis-server or keydra-server; persistence off) on `port`, optionally a replica of `of`. */
-export async function startData(port: number, of?: number, kind: 'keydra' | 'redis' = 'redis'): Promise<Proc> {
+/**
+ * A data node of `kind` (redis-server or keydra-server; persistence off) on `port`, optionally a
+ * replica of `of`; `extra` are more `--directive value` arguments (TLS).
+ */
+export async function startData(port: number, of?: number, kind: 'keydra' | 'redis' = 'redis', extra: string[] = []): Promise<Proc> {
   const dir = mkdtempSync(join(root, `data-${port}-`));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
   if (of !== undefined) args.push('--replicaof', '127.0.0.1', String(of));
   const proc =
     kind === 'keydra'
@@ -58,6 +62,17 @@ export async function startData(port: number, of?: number, kind: 'keydra' | 'red
   procs.add(proc);
   await waitPing(port, proc);
   return { port, proc, kind };
+}
+
+/** A data node of `kind` started from the config file `conf` (which names its port), as a redis.conf user would. */
+export async function startDataConf(port: number, conf: string, kind: 'keydra' | 'redis' = 'keydra'): Promise<Proc> {
+  const proc =
+    kind === 'keydra'
+      ? spawn(process.execPath, [join(process.cwd(), 'bin', 'keydra-server.js'), conf], { stdio: 'ignore' })
+      : spawn('redis-server', [conf], { stdio: 'ignore' });
+  procs.add(proc);
+  await waitPing(port, proc);
+  return { port, proc, conf, kind };
 }
 
 /** A Sentinel of `kind` on `port` with `lines` as its sentinel.conf (log next to it). */

@@ -89,6 +89,7 @@ describe('cluster failover with Keydra nodes', { skip }, () => {
       return mine.flags.includes('master') && mine.slots.join(' ') === primary.slots.join(' ');
     });
     const took = Date.now() - t0;
+    console.log(`# cluster failover (node timeout ${NODE_TIMEOUT} ms): kill -9 → replica promoted ${took} ms`);
     assert.ok(took <= NODE_TIMEOUT + 3000, `promoted after ${took} ms`);
     assert.equal(text(await call(rPeer.port, 'ROLE').then((r) => (r as unknown[])[0] as string)), 'master');
     await waitClusterOk(alive(), 10_000);

@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -88,6 +89,55 @@ describe('cluster-forward: cluster-unaware clients through any node of 3 Keydra 
       120,
     );
     assert.ok(sizes.filter((s) => s > 0).length === 3, `keys on every node: ${sizes}`);
+  });
+
+  it('every node as the entry: redis-cli without -c runs SET/GET/INCR, MULTI/EXEC on one slot and EVALSHA', async () => {
+    const script = "return redis.call('GET', KEYS[1])";
+    const sha = createHash('sha1').update(script).digest('hex');
+    for (const n of nodes) {
+      // A hash tag of another node's slots, and keys spread over every node.
+      const tag = remoteKey(nodes, n, `tag${n.port}-`);
+      const lines: string[] = [];
+      for (let i = 0; i < 30; i++) lines.push(`SET any:${n.port}:${i} v${i}`, `INCR ctr:${n.port}:${i}`, `GET any:${n.port}:${i}`);
+      lines.push('MULTI', `SET {${tag}}a 10`, `INCR {${tag}}a`, `GET {${tag}}a`, 'EXEC');
+      lines.push(`SCRIPT LOAD "${script}"`, `EVALSHA ${sha} 1 {${tag}}a`, `EVALSHA ${sha} 1 any:${n.port}:0`);
+      const r = await run('redis-cli', ['-p', String(n.port)], `${lines.join('\n')}\n`);
+      assert.equal(r.code, 0, r.out);
+      const out = r.out.trim().split('\n');
+      const want: string[] = [];
+      for (let i = 0; i < 30; i++) want.push('OK', '1', `v${i}`);
+      want.push('OK', 'QUEUED', 'QUEUED', 'QUEUED', 'OK', '11', '11', sha, '11', 'v0');
+      assert.deepEqual(out, want, `through node ${n.port}`);
+      // The transaction ran on the owner of the tag's slot, not on the entry node (EVAL with no key runs locally).
+      assert.equal(await call(n.port, 'EVAL', "return #redis.call('KEYS', ARGV[1])", 0, `{${tag}}a`), 0);
+    }
+    // Every node received keys from every entry.
+    for (const n of nodes) {
+      const perEntry = await Promise.all(
+        nodes.map(async (e) => Number(await call(n.port, 'EVAL', `return #redis.call('KEYS','any:${e.port}:*')`, 0))),
+      );
+      assert.ok(
+        perEntry.every((x) => x > 0),
+        `node ${n.port} holds keys written through every node: ${perEntry}`,
+      );
+    }
+  });
+
+  it('redis-benchmark -t set,get,incr against each node (no -MOVED, keys spread over the cluster)', async () => {
+    for (const n of nodes) {
+      const r = await run('redis-benchmark', ['-p', String(n.port), '-t', 'set,get,incr', '-n', '1000', '-r', '1000', '-q']);
+      assert.equal(r.code, 0, r.out);
+      for (const t of ['SET', 'GET', 'INCR']) assert.match(r.out, new RegExp(`${t}: [\\d.]+ requests per second`), r.out);
+      assert.doesNotMatch(r.out, /MOVED|ERR/);
+    }
+    // INCR's counter:<n> keys live on their owners: every node holds some.
+    const counters = await Promise.all(
+      nodes.map(async (n) => Number(await call(n.port, 'EVAL', "return #redis.call('KEYS','counter:*')", 0))),
+    );
+    assert.ok(
+      counters.every((x) => x > 0),
+      `INCR keys on every node: ${counters}`,
+    );
   });
 
   it('a pipeline mixing local and remote keys is answered in order', async () => {

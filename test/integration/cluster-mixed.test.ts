@@ -6,7 +6,8 @@
  * passes through either kind and both see the same slot map; `--cluster reshard` moves slots with
  * keys from a redis-server primary to a Keydra one and on to another redis-server; a Keydra replica takes over its
  * killed redis-server primary, a redis-server replica takes over its killed Keydra primary, and
- * CLUSTER FAILOVER on a Keydra replica of a redis-server primary swaps them.
+ * CLUSTER FAILOVER on a Keydra replica of a redis-server primary swaps them. Then six nodes of both
+ * kinds made into one cluster, primaries and replicas, by a single `--cluster create --cluster-replicas 1`.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -177,7 +178,8 @@ describe('mixed cluster: redis-server and Keydra nodes', { skip }, () => {
       const m = await me(k2);
       return m.flags.includes('master') && m.slots.join(' ') === slots;
     });
-    assert.ok(Date.now() - t0 <= NODE_TIMEOUT + 3000);
+    console.log(`# mixed cluster (node timeout ${NODE_TIMEOUT} ms): kill -9 → Keydra replica promoted ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 <= NODE_TIMEOUT + 3000, `promoted after ${Date.now() - t0} ms`);
     await waitClusterOk(alive(), 10_000);
     for (const n of alive()) {
       const l = (await clusterNodes(n.port)).find((x) => x.id === r1id) as NodeLine;
@@ -194,7 +196,8 @@ describe('mixed cluster: redis-server and Keydra nodes', { skip }, () => {
       const m = await me(r3);
       return m.flags.includes('master') && m.slots.join(' ') === slots;
     });
-    assert.ok(Date.now() - t0 <= NODE_TIMEOUT + 3000);
+    console.log(`# mixed cluster (node timeout ${NODE_TIMEOUT} ms): kill -9 → redis-server replica promoted ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 <= NODE_TIMEOUT + 3000, `promoted after ${Date.now() - t0} ms`);
     await waitClusterOk(alive(), 10_000);
     const l = (await clusterNodes(k3.port)).find((x) => x.id === k1id) as NodeLine;
     assert.ok(l.flags.includes('fail'));
@@ -216,5 +219,48 @@ describe('mixed cluster: redis-server and Keydra nodes', { skip }, () => {
       for (const n of alive()) if (!(await clusterNodes(n.port)).find((l) => l.id === r2id)?.flags.includes('slave')) return false;
       return true;
     });
+  });
+});
+
+describe('mixed cluster made by one redis-cli --cluster create (3 primaries + 3 replicas of both kinds)', { skip }, () => {
+  const root = mkdtempSync(join(tmpdir(), 'keydra-cluster-mixed-create-'));
+  const nodes: ClusterPeer[] = [];
+  after(async () => {
+    await Promise.all(nodes.map(stopNode));
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('create --cluster-replicas 1 over redis-server and Keydra nodes interleaved: cluster ok, check passes through each kind, keys cross kinds', async () => {
+    const kinds = ['redis', 'keydra', 'redis', 'keydra', 'redis', 'keydra'] as const;
+    const ports: number[] = [];
+    for (let i = 0; i < kinds.length; i++) ports.push(await clusterPort());
+    nodes.push(...(await Promise.all(kinds.map((k, i) => startClusterNode(k, ports[i], join(root, `${k}-${i}`))))));
+    const created = await clusterCreate(nodes, 1);
+    assert.equal(created.code, 0, created.out);
+    await waitClusterOk(nodes);
+    await waitFor('every replica attached', 20_000, async () => {
+      const view = await clusterNodes(nodes[0].port);
+      return view.filter((l) => l.flags.includes('slave') && l.primary !== '-').length === 3;
+    });
+    for (const n of [nodes[0], nodes[1]]) {
+      await waitFor(`--cluster check through ${n.kind}`, 20_000, async () => (await clusterCheck(n.port)).code === 0);
+    }
+    // Both kinds hold slots as primaries and serve as replicas; each sees the same slot map.
+    const view = await clusterNodes(nodes[1].port);
+    const kindOf = (l: NodeLine) => (nodes.find((n) => l.addr.startsWith(`127.0.0.1:${n.port}@`)) as ClusterPeer).kind;
+    const primaryKinds = new Set(view.filter((l) => l.flags.includes('master') && l.slots.length > 0).map(kindOf));
+    assert.deepEqual([...primaryKinds].sort(), ['keydra', 'redis']);
+    const replicaKinds = new Set(view.filter((l) => l.flags.includes('slave')).map(kindOf));
+    assert.deepEqual([...replicaKinds].sort(), ['keydra', 'redis']);
+    const slotMap = async (n: ClusterPeer) =>
+      ((await call(n.port, 'CLUSTER', 'SLOTS')) as RespNode[][])
+        .map((r) => `${String(r[0])}-${String(r[1])}:${String((r[2] as RespNode[])[2])}`)
+        .sort();
+    const ref = await slotMap(nodes[0]);
+    for (const n of nodes)
+      await waitFor(`slot map on ${n.kind}:${n.port}`, 10_000, async () => JSON.stringify(await slotMap(n)) === JSON.stringify(ref));
+    // Keys written through a Keydra node land on every primary and read back through a redis-server node.
+    for (let i = 0; i < 200; i++) assert.equal(text(await clusterCall(nodes[1].port, 'SET', `mix:${i}`, `v${i}`)), 'OK');
+    for (let i = 0; i < 200; i++) assert.equal(await clusterCall(nodes[0].port, 'GET', `mix:${i}`), `v${i}`);
   });
 });

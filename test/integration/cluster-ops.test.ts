@@ -136,7 +136,7 @@ describe('redis-cli --cluster operations on Keydra nodes, clients reading throug
     assert.match(chk.out, /\[OK\] All 16384 slots covered\./);
   });
 
-  it('reshard every slot of the added node away, then del-node removes it', async () => {
+  it('reshard every slot of the added node away while ioredis reads every key, then del-node removes it', async () => {
     const x = extra as ClusterPeer;
     const xid = await id(x);
     const slots = (await clusterNodes(x.port)).find((l) => l.flags.includes('myself'))?.slots ?? [];
@@ -146,6 +146,8 @@ describe('redis-cli --cluster operations on Keydra nodes, clients reading throug
       count += (b ?? a) - a + 1;
     }
     const to = await id(nodes[0]);
+    // ioredis reads every key while the slots (and their keys) move.
+    const rd = reader(nodes[2].port);
     const rs = await redisCli(
       [
         '--cluster',
@@ -161,7 +163,11 @@ describe('redis-cli --cluster operations on Keydra nodes, clients reading throug
       ],
       180_000,
     );
+    await rd.stop();
     assert.equal(rs.code, 0, rs.out);
+    assert.match(rs.out, /Moving slot \d+ from/);
+    assert.ok(rd.stats.rounds >= 1, 'the reader completed rounds during the reshard');
+    assert.deepEqual(rd.stats.errors, [], 'no read failed or returned a wrong value during the reshard');
     assert.equal(await call(x.port, 'DBSIZE'), 0, 'the added node holds no key any more');
     const del = await redisCli(['--cluster', 'del-node', addr(nodes[0]), xid]);
     assert.equal(del.code, 0, del.out);
@@ -209,6 +215,7 @@ describe('redis-cli --cluster operations on Keydra nodes, clients reading throug
         (await clusterNodes(alive[0].port)).some((l) => l.id === replica.id && l.flags.includes('master')),
       );
       const promotedMs = Date.now() - t0;
+      console.log(`# cluster failover (node timeout 2000 ms): kill -9 → replica promoted ${promotedMs} ms`);
       assert.ok(promotedMs < 2000 + 3000, `promoted in ${promotedMs} ms (node timeout 2000 ms + 3 s)`);
       await waitClusterOk(alive);
       await waitFor('ioredis reads every key again', 20_000, async () => {
