@@ -26,6 +26,7 @@
  * skips, as a Map has no random access. Expired keys are reclaimed first.
  */
 import v8 from 'node:v8';
+import vm from 'node:vm';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import type { Config } from '../config/config.js';
 import type { Keyspace } from '../store/db.js';
@@ -40,6 +41,11 @@ export interface EvictionHost {
   readonly maxmemory: number;
   /** Queues a write to the AOF and replicas (evictions propagate as DEL). */
   alsoPropagate(dbId: number, argv: string[]): void;
+  /**
+   * Bytes the clients use (Redis counts their buffers in used_memory): the tracked totals, or
+   * with `fresh` each client's memory computed now (src/server/clientEviction.ts).
+   */
+  clientsMemory(fresh: boolean): number;
   /** Publishes a keyspace event (`evicted`, class e). */
   notifyKeyspaceEvent(type: string, event: string, key: string, dbId: number): void;
 }
@@ -220,6 +226,11 @@ export class Evictor {
   private epoch = majorGcEpoch;
   private calls = 0;
   private heap = 0;
+  /** performance.now() of the last heap sample. */
+  private sampledAt = 0;
+  /** performance.now() of the last major GC forced by eviction, and how long it took (ms). */
+  private gcAt = Number.NEGATIVE_INFINITY;
+  private gcMs = 0;
   /** Highest used_memory seen (INFO used_memory_peak). */
   peak = 0;
 
@@ -228,7 +239,8 @@ export class Evictor {
       this.dictSamplers.push(new Sampler());
       this.expireSamplers.push(new Sampler());
     }
-    this.baseline = v8.getHeapStatistics().used_heap_size + server.keyspace.offHeapBytes;
+    const ks = server.keyspace.offHeapBytes;
+    this.baseline = heapBytes() + ks;
     this.heap = this.baseline;
   }
 
@@ -247,13 +259,22 @@ export class Evictor {
 
   /** Bytes V8 reports in use now, before the module doc's corrections (for lazy free's GC decision). */
   heapInUse(): number {
-    return heapBytes() - this.baseline;
+    const ks = this.server.keyspace.offHeapBytes;
+    return heapBytes() + ks - this.baseline;
   }
 
-  /** Estimated used memory in bytes (see module doc). `fresh` forces a heap sample. */
-  usedMemory(fresh = true): number {
-    if (fresh || (++this.calls & 7) === 0) {
-      this.heap = heapBytes() + this.server.keyspace.offHeapBytes;
+  /**
+   * Estimated used memory in bytes (see module doc). `fresh` forces a heap sample (`exact`: with
+   * every client's memory computed now, for INFO and MEMORY); otherwise one
+   * is taken every 8 calls, and whenever the last is more than SAMPLE_MAX_AGE_MS old (memory
+   * grows between commands too: a client's input arriving, replies queued for it).
+   */
+  usedMemory(fresh: boolean | 'exact' = true): number {
+    const now = performance.now();
+    if (fresh !== false || (++this.calls & 7) === 0 || now - this.sampledAt > SAMPLE_MAX_AGE_MS) {
+      this.sampledAt = now;
+      const ks = this.server.keyspace.offHeapBytes;
+      this.heap = heapBytes(fresh === 'exact') + ks + this.server.clientsMemory(fresh === 'exact');
       // The heap measured at setup held start-up garbage: the idle server's heap is at most any
       // heap seen since (else a fresh server's used_memory sits at the 1 MB floor while it grows).
       if (this.heap < this.baseline) this.baseline = this.heap;
@@ -278,6 +299,9 @@ export class Evictor {
     if (this.usedMemory(false) <= max) return true;
     watchGc();
     if (this.usedMemory(true) <= max) return true;
+    // Over the limit: garbage (freed clients' buffers, values overwritten or deleted) may be the
+    // reason; a major GC before evicting keys or refusing writes, when affordable (collectGarbage).
+    if (this.collectGarbage() && this.usedMemory(true) <= max) return true;
     const policy = server.config.str('maxmemory-policy');
     const tenacity = server.config.num('maxmemory-eviction-tenacity');
     const limitUs = tenacity >= 100 ? Number.POSITIVE_INFINITY : tenacity <= 10 ? 50 * tenacity : 500 * 1.15 ** (tenacity - 10);
@@ -290,6 +314,27 @@ export class Evictor {
       evicted++;
       if ((evicted & 15) === 0 && (performance.now() - start) * 1000 > limitUs) return true;
     }
+    return true;
+  }
+
+  /**
+   * Runs a major GC (V8's gc extension) unless one ran within 20 times its own duration (so forced
+   * collections take at most ~5% of the time) or within the last 20 ms (a heap under
+   * GC_SMALL_HEAP) or second (larger), or the heap is over GC_MAX_HEAP (a full collection would
+   * stall the server). @returns true if it ran.
+   */
+  private collectGarbage(): boolean {
+    const now = performance.now();
+    const heap = v8.getHeapStatistics().used_heap_size;
+    if (heap > GC_MAX_HEAP) return false;
+    // A small heap is collected in a few ms: as often as every 20 ms (at most ~5% of the time).
+    if (now - this.gcAt < Math.max(heap < GC_SMALL_HEAP ? 20 : 1000, 20 * this.gcMs)) return false;
+    const gc = gcFunction();
+    if (gc === null) return false;
+    gc();
+    noteMajorGc();
+    this.gcAt = performance.now();
+    this.gcMs = this.gcAt - now;
     return true;
   }
 
@@ -421,14 +466,82 @@ export class Evictor {
   }
 }
 
-/** External memory at the first accounting sample (-1: not taken yet); see the module doc. */
-let externalBaseline = -1;
+/** A cached heap sample is taken again after this long (ms). */
+const SAMPLE_MAX_AGE_MS = 2;
+/** Eviction forces no major GC of a heap larger than this (bytes). */
+const GC_MAX_HEAP = 512 * 1024 * 1024;
+/** Below this heap size (bytes) a forced major GC takes a few ms. */
+const GC_SMALL_HEAP = 64 * 1024 * 1024;
 
-/** V8 heap bytes in use plus external memory grown since the first sample. */
-function heapBytes(): number {
-  const h = v8.getHeapStatistics();
-  if (externalBaseline < 0) externalBaseline = h.external_memory;
-  return h.used_heap_size + Math.max(0, h.external_memory - externalBaseline);
+let gcFn: (() => void) | null | undefined;
+
+/** V8's gc() (the extension is enabled on first use), or null if unavailable. */
+export function gcFunction(): (() => void) | null {
+  if (gcFn === undefined) {
+    try {
+      v8.setFlagsFromString('--expose-gc');
+      gcFn = vm.runInNewContext('gc') as () => void;
+    } catch {
+      gcFn = null;
+    }
+  }
+  return gcFn;
+}
+
+/**
+ * V8 heap bytes of data: the old generation (old space and its large objects) and as much of the
+ * young generation as survived the last scavenge run here (settleYoung). Left out:
+ * - code (V8 compiles functions as the server runs new paths: hundreds of KB, not data; Redis
+ *   does not count its binary either);
+ * - the young generation: between scavenges it fills with the garbage of the last commands
+ *   (replies, argument strings, INFO's own text: ~100 KB per INFO), which made used_memory jump
+ *   by whatever was allocated since; what lives on moves to the old space within two scavenges
+ *   and counts from then;
+ * - external memory (Buffers, typed arrays): mostly the clients' buffers, and the garbage of
+ *   replies already written (a 100 KB reply Buffer is a tiny JS object: V8 frees its bytes at
+ *   a collection that its small heap footprint does not bring soon). The keyspace tables
+ *   (Keyspace.offHeapBytes) and the clients (their accounting, EvictionHost.clientsMemory) are
+ *   counted apart, exactly; streams' and HyperLogLogs' typed arrays are not counted.
+ */
+function heapBytes(settle = false): number {
+  if (settle) settleYoung();
+  let old = 0;
+  let young = 0;
+  for (const sp of v8.getHeapSpaceStatistics()) {
+    const n = sp.space_name;
+    if (n === 'old_space' || n === 'large_object_space') old += sp.space_used_size;
+    else if (n === 'new_space' || n === 'new_large_object_space') young += sp.space_used_size;
+  }
+  return old + Math.min(young, youngLive);
+}
+
+/** Bytes used by the young generation now (new space and its large objects). */
+function youngBytes(): number {
+  let young = 0;
+  for (const sp of v8.getHeapSpaceStatistics()) {
+    if (sp.space_name === 'new_space' || sp.space_name === 'new_large_object_space') young += sp.space_used_size;
+  }
+  return young;
+}
+
+/** performance.now() of the last settleYoung, and the young generation's bytes right after it. */
+let settledAt = Number.NEGATIVE_INFINITY;
+let youngLive = 0;
+
+/**
+ * A scavenge (V8's gc extension, ~0.3 ms on a small young generation; not more than once a
+ * millisecond), after which the young generation holds only what is live: that much of it counts
+ * (youngLive) until the next one, so a value just written counts at once, not when a later
+ * scavenge moves it to the old space (a jump between two commands that wrote nothing).
+ */
+function settleYoung(): void {
+  const now = performance.now();
+  if (now - settledAt < 1) return;
+  settledAt = now;
+  const gc = gcFunction() as ((o: { type: string }) => void) | null;
+  if (gc === null) return;
+  gc({ type: 'minor' });
+  youngLive = youngBytes();
 }
 
 const evictors = new WeakMap<EvictionHost, Evictor>();

@@ -436,7 +436,7 @@ export function clientsCron(server: KeydraServer, now: number, hz: number): void
     // Redis clientsCron: the client's memory, in its bucket when it may be evicted, else only in
     // its class's total (INFO mem_clients_normal).
     const ce = server.clientEviction;
-    if (ce === null || !ce.update(c)) clientMemoryOf(server).updateUsage(c);
+    if ((ce === null || !ce.update(c)) && !c.closeAsap) clientMemoryOf(server).updateUsage(c);
     if (c.outputMemory > 0 || c.softLimitSince !== 0) {
       if (outputLimitReached(c, c.outputMemory)) closeForOutputLimit(c, false);
     }

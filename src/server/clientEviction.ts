@@ -13,8 +13,9 @@
  * the limit, clients are freed from the largest bucket down until under it (evictClients), each
  * logged and counted in INFO `evicted_clients`.
  *
- * With `maxmemory-clients 0` nothing of this runs per command: the server's `clientEviction` is
- * null and the connection layer only tests that.
+ * Without `maxmemory-clients` and `maxmemory` nothing of this runs per command: the server's
+ * `clientEviction` is null and the connection layer only tests that; the clients cron keeps the
+ * totals (INFO). Under maxmemory the clients' memory is tracked per event too: used_memory counts it.
  * Source: Redis 7.0 server.c (updateClientMemUsageAndBucket, clientEvictionAllowed,
  * removeClientFromMemUsageBucket), networking.c (getClientMemoryUsage, evictClients,
  * getClientEvictionLimit), config.c (applyClientMaxMemoryUsage).
@@ -132,6 +133,11 @@ export class ClientMemory {
 
   constructor(readonly server: KeydraServer) {}
 
+  /** True while client eviction is on (maxmemory-clients in effect). */
+  get enabled(): boolean {
+    return this.buckets !== null;
+  }
+
   /** The eviction limit in bytes, 0 when client eviction is off (Redis getClientEvictionLimit). */
   limit(): number {
     const cfg = this.server.config.num('maxmemory-clients');
@@ -228,8 +234,22 @@ export class ClientMemory {
       for (const c of this.server.clients.values()) this.removeFromBucket(c);
       this.buckets = null;
     }
-    this.server.clientEviction = on ? this : null;
+    // Per-event tracking also under maxmemory: used_memory counts the clients' memory.
+    const track = on || this.server.maxmemory > 0;
+    if (track && this.server.clientEviction === null) for (const c of this.server.clients.values()) this.updateUsage(c);
+    this.server.clientEviction = track ? this : null;
     if (on) this.evict();
+  }
+
+  /**
+   * Bytes used by master, normal and pubsub clients (Redis used_memory counts them; INFO
+   * mem_clients_normal): the tracked totals, or with `fresh` each client's memory computed now.
+   */
+  total(fresh: boolean): number {
+    if (!fresh) return this.typeMemory.normal + this.typeMemory.pubsub + this.typeMemory.master;
+    let n = 0;
+    for (const c of this.server.clients.values()) if (c.type !== 'replica' && c.conn !== null) n += clientMemoryUsage(c);
+    return n;
   }
 
   /**
@@ -305,8 +325,9 @@ export function setupClientEviction(server: KeydraServer): void {
 /**
  * After a client's input was processed or its output written (Redis readQueryFromClient /
  * writeToClient → updateClientMemUsageAndBucket, then evictClients as beforeSleep would).
- * Only called while client eviction is on.
+ * Only called while client memory is tracked (server.clientEviction not null).
  */
 export function clientMemoryChanged(st: ClientMemory, c: Client): void {
   if (st.update(c)) st.evict();
+  else if (!c.closed && !c.closeAsap) st.updateUsage(c);
 }

@@ -21,7 +21,7 @@ import { ERR_TLS_STARTUP, ERR_TLS_UPDATE, TLS_CONTEXT_DIRECTIVES, TlsState, tlsC
 import { activeExpireCycle } from '../expire/activeExpire.js';
 import { evictorOf, setupEviction } from '../evict/index.js';
 import { Client, type BlockState, afterClientWrite, clientsCron, outputBacklogFull } from './client.js';
-import { type ClientMemory, clientMemoryChanged, setupClientEviction } from './clientEviction.js';
+import { type ClientMemory, clientMemoryChanged, clientMemoryOf, setupClientEviction } from './clientEviction.js';
 import { Connection } from './connection.js';
 import { beginBatch, endBatch, processCommand, setLimitsOwner, syncWallClock } from './dispatch.js';
 import { Logger } from './log.js';
@@ -76,8 +76,16 @@ export class KeydraServer {
   readonly keyspace: Keyspace;
   readonly clients = new Map<number, Client>();
   readonly stats = new ServerStats();
-  /** Client eviction (src/server/clientEviction.ts) while maxmemory-clients is set, else null. */
+  /**
+   * Client memory tracked per event (src/server/clientEviction.ts): set while maxmemory-clients or
+   * maxmemory is, else null (the read and write paths only test it).
+   */
   clientEviction: ClientMemory | null = null;
+
+  /** Bytes the clients use, for used_memory (EvictionHost; ClientMemory.total). */
+  clientsMemory(fresh: boolean): number {
+    return clientMemoryOf(this).total(fresh);
+  }
   /** INFO commandstats of this server (the command table is shared, its counts are not). */
   readonly cmdStats = new CommandStats();
   /** Channels, patterns and keyspace notifications. */

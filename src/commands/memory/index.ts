@@ -57,7 +57,7 @@ function memoryUsageCommand(c: Client, argv: string[]): void {
  * resident figure exists apart from it).
  */
 function memoryFigures(server: KeydraServer) {
-  const used = evictorOf(server).usedMemory(true);
+  const used = evictorOf(server).usedMemory('exact');
   const mu = process.memoryUsage();
   const startup = 1024 * 1024;
   return {
