@@ -146,7 +146,7 @@ export class ClientMemory {
     if (cfg < 0 && maxmemory > 0) limit = Math.floor((maxmemory * -cfg) / 100);
     else if (cfg > 0) limit = cfg;
     else return 0;
-    return limit < MIN_LIMIT ? MIN_LIMIT : limit;
+    return Math.max(limit, MIN_LIMIT);
   }
 
   /** True when `c` may be evicted (Redis clientEvictionAllowed): eviction on, no NO-EVICT, a normal or pubsub client. */

@@ -86,6 +86,11 @@ export class KeydraServer {
   clientsMemory(fresh: boolean): number {
     return clientMemoryOf(this).total(fresh);
   }
+
+  /** Number of connected clients (EvictionHost). */
+  clientsCount(): number {
+    return this.clients.size;
+  }
   /** INFO commandstats of this server (the command table is shared, its counts are not). */
   readonly cmdStats = new CommandStats();
   /** Channels, patterns and keyspace notifications. */
