@@ -19,7 +19,9 @@
  *   collection) are left out: between two commands that write nothing used_memory no longer moves
  *   by what V8 allocated or compiled meanwhile (it moved by ~100 KB per INFO).
  * - The keyspace tables (src/store/keyTable.ts: keys and small strings in typed arrays and slabs)
- *   are counted exactly from their sizes (Keyspace.offHeapBytes).
+ *   are counted exactly by what is in use (Keyspace.tableUsedBytes): a SET adds its entry and
+ *   bytes, a delete or eviction takes them back at once (the slab's room is reused after a
+ *   compaction, as a freed allocation is by Redis's allocator).
  * - The clients (query buffers, arguments, output waiting, MULTI, pub/sub: src/server/clientEviction.ts)
  *   are counted from their accounting, updated as they read and write under maxmemory, computed
  *   afresh for INFO; a client freed stops counting at once.
@@ -257,7 +259,7 @@ export class Evictor {
       this.dictSamplers.push(new Sampler());
       this.expireSamplers.push(new Sampler());
     }
-    const ks = server.keyspace.offHeapBytes;
+    const ks = server.keyspace.tableUsedBytes;
     this.baseline = heapBytes();
     this.ksBaseline = ks;
     this.heap = this.baseline;
@@ -278,7 +280,7 @@ export class Evictor {
 
   /** Bytes V8 reports in use now, before the module doc's corrections (for lazy free's GC decision). */
   heapInUse(): number {
-    return heapBytes() - this.baseline + this.server.keyspace.offHeapBytes - this.ksBaseline;
+    return heapBytes() - this.baseline + this.server.keyspace.tableUsedBytes - this.ksBaseline;
   }
 
   /**
@@ -291,7 +293,7 @@ export class Evictor {
     const now = performance.now();
     if (fresh !== false || (++this.calls & 7) === 0 || now - this.sampledAt > SAMPLE_MAX_AGE_MS) {
       this.sampledAt = now;
-      const ks = this.server.keyspace.offHeapBytes;
+      const ks = this.server.keyspace.tableUsedBytes;
       this.heap = heapBytes(fresh === 'exact');
       this.direct = ks + this.server.clientsMemory(fresh === 'exact');
       // The heap measured at setup held start-up garbage: the idle server's heap is at most any
@@ -536,7 +538,7 @@ export function gcFunction(): (() => void) | null {
  * - external memory (Buffers, typed arrays): mostly the clients' buffers, and the garbage of
  *   replies already written (a 100 KB reply Buffer is a tiny JS object: V8 frees its bytes at
  *   a collection that its small heap footprint does not bring soon). The keyspace tables
- *   (Keyspace.offHeapBytes) and the clients (their accounting, EvictionHost.clientsMemory) are
+ *   (Keyspace.tableUsedBytes) and the clients (their accounting, EvictionHost.clientsMemory) are
  *   counted apart, exactly; streams' and HyperLogLogs' typed arrays are not counted.
  */
 function heapBytes(settle = false): number {

@@ -223,7 +223,8 @@ export class ClientMemory {
   /**
    * Applies `maxmemory-clients` / `maxmemory` (Redis applyClientMaxMemoryUsage): turning eviction
    * on puts every client in its bucket; turning it off empties them. The server's `clientEviction`
-   * is this object while the limit is set, null otherwise (the per-command hooks test it).
+   * is this object while the limit or maxmemory is set, null otherwise (the read and write paths
+   * test it). A limit now exceeded evicts at once (Redis: at the next beforeSleep).
    */
   apply(): void {
     const on = this.limit() > 0;

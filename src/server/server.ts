@@ -640,7 +640,11 @@ export class KeydraServer {
         // appendfsync always fsynced) once for all the clients served in the turn, not per read.
         this.processInput(c);
         parser.release();
-        if (this.clientEviction !== null) clientMemoryChanged(this.clientEviction, c);
+        // Closed for its output (client-output-buffer-limit) by its own commands: freed now, as
+        // its batch is over (Redis frees it before the next event; a CLIENT LIST read in this
+        // same turn must not list it).
+        if (c.closeAsap) this.freeClient(c);
+        else if (this.clientEviction !== null) clientMemoryChanged(this.clientEviction, c);
       },
       () => {
         // EOF or a read error: Redis closes at once, unsent replies are dropped.

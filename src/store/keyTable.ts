@@ -158,6 +158,15 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     return this.live;
   }
 
+  /**
+   * Bytes of this table in use (used_memory): the index, 32 bytes per live entry and the live
+   * keys' and small values' slab bytes. A write adds what it stores, a delete takes it back at
+   * once (the room stays allocated until the table compacts or grows: externalBytes).
+   */
+  get usedBytes(): number {
+    return this.index.byteLength + (this.old?.byteLength ?? 0) + this.live * 32 + this.slabTop - this.slabDead;
+  }
+
   /** Bytes this table holds outside V8's heap (index, entry arrays, slab), for used_memory. */
   get externalBytes(): number {
     return this.index.byteLength + (this.old?.byteLength ?? 0) + this.ents.byteLength + this.slab.length;
