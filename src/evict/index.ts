@@ -340,7 +340,9 @@ export class Evictor {
       // Nothing (more) may be evicted and still above the limit: Redis EVICT_FAIL, unless a
       // major GC (at most every 20 ms here) finds the memory was garbage.
       if (policy === 'noeviction' || !this.evictOne(policy)) {
-        return this.collectGarbage(true) && this.usedMemory(exact) <= max;
+        // Without V8's part the memory is under the limit: only its garbage is in the way.
+        const garbageOnly = this.direct - this.ksBaseline + 1024 * 1024 <= max;
+        return this.collectGarbage(garbageOnly ? 2 : 20) && this.usedMemory(exact) <= max;
       }
       evicted++;
       if ((evicted & 15) === 0 && (performance.now() - start) * 1000 > limitUs) return true;
@@ -352,16 +354,16 @@ export class Evictor {
    * Runs a major GC (V8's gc extension) unless one ran within 20 times its own duration (so forced
    * collections take at most ~5% of the time) or within the last 20 ms (a heap under
    * GC_SMALL_HEAP) or second (larger), or the heap is over GC_MAX_HEAP (a full collection would
-   * stall the server); before refusing a write (`refusing`), whenever 20 ms have passed.
+   * stall the server); before refusing a write, whenever `refusingWait` ms have passed.
    * @returns true if it ran.
    */
-  private collectGarbage(refusing = false): boolean {
+  private collectGarbage(refusingWait = 0): boolean {
     const now = performance.now();
     const heap = v8.getHeapStatistics().used_heap_size;
     if (heap > GC_MAX_HEAP) return false;
     // A small heap is collected in a few ms: as often as every 20 ms (at most ~5% of the time);
-    // before refusing a write (`refusing`), every 20 ms whatever the heap.
-    const wait = refusing ? 20 : Math.max(heap < GC_SMALL_HEAP ? 20 : 1000, 20 * this.gcMs);
+    // before refusing a write, every `refusingWait` ms whatever the heap.
+    const wait = refusingWait > 0 ? refusingWait : Math.max(heap < GC_SMALL_HEAP ? 20 : 1000, 20 * this.gcMs);
     if (now - this.gcAt < wait) return false;
     const gc = gcFunction();
     if (gc === null) return false;
