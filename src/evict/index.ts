@@ -5,19 +5,19 @@
  * is known best:
  *
  *   used_memory = keyspace tables (exact) + clients (their accounting, as Redis
- *                 getClientMemoryUsage) + 1 MB + max(0, V8 part - baseline - freedSinceMajorGc - 1 MB)
- *   V8 part     = old generation (old space, large objects) + the young generation's bytes that
- *                 survived the last scavenge run here
+ *                 getClientMemoryUsage) + 1 MB + max(0, V8 part - baseline - freedSinceMajorGc - V8_SLACK)
+ *   V8 part     = old and young generation (no code, no external memory)
  *
- * The first MB of the V8 part's growth is not counted (V8_SLACK): bytecode and feedback of
+ * The first 256 KB of the V8 part's growth is not counted (V8_SLACK): bytecode and feedback of
  * functions run for the first time, garbage promoted until the next mark-compact.
  *
  * - The V8 part is sampled (v8.getHeapSpaceStatistics reads counters), at most every 8 commands
- *   or 2 ms under maxmemory; INFO and MEMORY run a scavenge first (~0.3 ms), so a value just
- *   written counts at once. Code space (V8 compiling new paths) and external memory (Buffers:
- *   the clients' own buffers, and replies already written, whose bytes V8 frees only at a later
- *   collection) are left out: between two commands that write nothing used_memory no longer moves
- *   by what V8 allocated or compiled meanwhile (it moved by ~100 KB per INFO).
+ *   or 2 ms under maxmemory; INFO, MEMORY and eviction once that sample is over the limit run a
+ *   scavenge first (~0.3 ms; the young generation's garbage then is gone, its live data counts).
+ *   Code space (V8 compiling new paths) and external memory (Buffers: the clients' own buffers,
+ *   and replies already written, whose bytes V8 frees only at a later collection) are left out:
+ *   between two commands that write nothing used_memory no longer moves by what V8 allocated or
+ *   compiled meanwhile (it moved by ~100 KB per INFO).
  * - The keyspace tables (src/store/keyTable.ts: keys and small strings in typed arrays and slabs)
  *   are counted exactly by what is in use (Keyspace.tableUsedBytes): a SET adds its entry and
  *   bytes, a delete or eviction takes them back at once (the slab's room is reused after a
@@ -284,17 +284,18 @@ export class Evictor {
   }
 
   /**
-   * Estimated used memory in bytes (see module doc). `fresh` forces a heap sample (`exact`: with
-   * every client's memory computed now, for INFO and MEMORY); otherwise one
+   * Estimated used memory in bytes (see module doc). `fresh` forces a heap sample (`settle`: after
+   * a scavenge; `exact`: also with every client's memory computed now, for INFO and MEMORY);
+   * otherwise one
    * is taken every 8 calls, and whenever the last is more than SAMPLE_MAX_AGE_MS old (memory
    * grows between commands too: a client's input arriving, replies queued for it).
    */
-  usedMemory(fresh: boolean | 'exact' = true): number {
+  usedMemory(fresh: boolean | 'exact' | 'settle' = true): number {
     const now = performance.now();
     if (fresh !== false || (++this.calls & 7) === 0 || now - this.sampledAt > SAMPLE_MAX_AGE_MS) {
       this.sampledAt = now;
       const ks = this.server.keyspace.tableUsedBytes;
-      this.heap = heapBytes(fresh === 'exact');
+      this.heap = heapBytes(fresh === 'exact' || fresh === 'settle');
       this.direct = ks + this.server.clientsMemory(fresh === 'exact');
       // The heap measured at setup held start-up garbage: the idle server's heap is at most any
       // heap seen since (else a fresh server's used_memory sits at the 1 MB floor while it grows).
@@ -325,7 +326,7 @@ export class Evictor {
     watchGc();
     // Over the limit by the cheap sample: measured as INFO does (with few clients: their memory is
     // summed afresh), so that what INFO reports after evictions is under the limit too.
-    const exact = this.server.clientsCount() <= EXACT_MAX_CLIENTS ? 'exact' : true;
+    const exact = this.server.clientsCount() <= EXACT_MAX_CLIENTS ? 'exact' : 'settle';
     if (this.usedMemory(exact) <= max) return true;
     // Over the limit: garbage (freed clients' buffers, values overwritten or deleted) may be the
     // reason; a major GC before evicting keys or refusing writes, when affordable (collectGarbage).
@@ -503,7 +504,7 @@ export class Evictor {
 }
 
 /** Growth of V8's part of used_memory not counted (bytes): see usedMemory. */
-const V8_SLACK = 1024 * 1024;
+const V8_SLACK = 256 * 1024;
 /** Up to this many clients, eviction sums their memory afresh as INFO does (usedMemory 'exact'). */
 const EXACT_MAX_CLIENTS = 256;
 /** A cached heap sample is taken again after this long (ms). */
@@ -529,14 +530,13 @@ export function gcFunction(): (() => void) | null {
 }
 
 /**
- * V8 heap bytes of data: the old generation (old space and its large objects) and as much of the
- * young generation as survived the last scavenge run here (settleYoung). Left out:
+ * V8 heap bytes of data: the old generation (old space and its large objects) and the young
+ * generation. The young generation also holds the garbage of the last commands (replies,
+ * argument strings, INFO's own text: ~100 KB per INFO) until the next scavenge: `settle` (INFO,
+ * MEMORY, eviction once the cheap sample is over the limit) runs one first (settleYoung), so
+ * that only what is live counts there. Left out:
  * - code (V8 compiles functions as the server runs new paths: hundreds of KB, not data; Redis
  *   does not count its binary either);
- * - the young generation: between scavenges it fills with the garbage of the last commands
- *   (replies, argument strings, INFO's own text: ~100 KB per INFO), which made used_memory jump
- *   by whatever was allocated since; what lives on moves to the old space within two scavenges
- *   and counts from then;
  * - external memory (Buffers, typed arrays): mostly the clients' buffers, and the garbage of
  *   replies already written (a 100 KB reply Buffer is a tiny JS object: V8 frees its bytes at
  *   a collection that its small heap footprint does not bring soon). The keyspace tables
@@ -545,35 +545,23 @@ export function gcFunction(): (() => void) | null {
  */
 function heapBytes(settle = false): number {
   if (settle) settleYoung();
-  let old = 0;
-  let young = 0;
+  let n = 0;
   for (const sp of v8.getHeapSpaceStatistics()) {
-    const n = sp.space_name;
-    if (n === 'old_space' || n === 'large_object_space') old += sp.space_used_size;
-    else if (n === 'new_space' || n === 'new_large_object_space') young += sp.space_used_size;
+    const name = sp.space_name;
+    if (name === 'old_space' || name === 'large_object_space' || name === 'new_space' || name === 'new_large_object_space') {
+      n += sp.space_used_size;
+    }
   }
-  return old + Math.min(young, youngLive);
+  return n;
 }
 
-
-/** Bytes used by the young generation now (new space and its large objects). */
-function youngBytes(): number {
-  let young = 0;
-  for (const sp of v8.getHeapSpaceStatistics()) {
-    if (sp.space_name === 'new_space' || sp.space_name === 'new_large_object_space') young += sp.space_used_size;
-  }
-  return young;
-}
-
-/** performance.now() of the last settleYoung, and the young generation's bytes right after it. */
+/** performance.now() of the last settleYoung. */
 let settledAt = Number.NEGATIVE_INFINITY;
-let youngLive = 0;
 
 /**
  * A scavenge (V8's gc extension, ~0.3 ms on a small young generation; not more than once a
- * millisecond), after which the young generation holds only what is live: that much of it counts
- * (youngLive) until the next one, so a value just written counts at once, not when a later
- * scavenge moves it to the old space (a jump between two commands that wrote nothing).
+ * millisecond): the young generation then holds only what is live, so a value just written
+ * counts and the garbage of the last commands does not.
  */
 function settleYoung(): void {
   const now = performance.now();
@@ -582,7 +570,6 @@ function settleYoung(): void {
   const gc = gcFunction() as ((o: { type: string }) => void) | null;
   if (gc === null) return;
   gc({ type: 'minor' });
-  youngLive = youngBytes();
 }
 
 const evictors = new WeakMap<EvictionHost, Evictor>();

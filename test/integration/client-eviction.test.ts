@@ -103,6 +103,17 @@ describe('client eviction (maxmemory-clients)', { skip: redisServerPath() === nu
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
+  /** Runs `body` on each server, then puts it back as it was (also when an assertion failed). */
+  async function eachServer(body: (p: Server) => Promise<void>): Promise<void> {
+    for (const p of servers) {
+      try {
+        await body(p);
+      } finally {
+        await reset(p);
+      }
+    }
+  }
+
   /** Closes the test's connections and puts the limit back to none. */
   async function reset(p: Server): Promise<void> {
     for (const s of socks.splice(0)) s.destroy();
@@ -114,7 +125,7 @@ describe('client eviction (maxmemory-clients)', { skip: redisServerPath() === nu
 
   it('the biggest client is evicted first, once, logged and counted; the others stay', async () => {
     const results: string[] = [];
-    for (const p of servers) {
+    await eachServer(async (p) => {
       const c = p.s.c;
       await c.call('CONFIG', 'SET', 'maxmemory-clients', String(MB));
       const small = await conn(p.port, 'small');
@@ -136,14 +147,13 @@ describe('client eviction (maxmemory-clients)', { skip: redisServerPath() === nu
       assert.match(readFileSync(p.log, 'utf8'), /Evicting client: id=\d+ addr=\S+ .*name=big /);
       await c.call('CONFIG', 'RESETSTAT');
       assert.equal(await info(c, 'evicted_clients'), '0', `${p.name}: CONFIG RESETSTAT`);
-      await reset(p);
-    }
+    });
     assert.deepEqual(results, ['control,medium,small evicted_clients=1', 'control,medium,small evicted_clients=1']);
   });
 
   it('a CLIENT NO-EVICT client over the limit is kept, every evictable client goes instead', async () => {
     const results: string[] = [];
-    for (const p of servers) {
+    await eachServer(async (p) => {
       const c = p.s.c;
       await c.call('CONFIG', 'SET', 'maxmemory-clients', String(MB));
       const keeper = await conn(p.port, 'keeper');
@@ -167,14 +177,13 @@ describe('client eviction (maxmemory-clients)', { skip: redisServerPath() === nu
       assert.ok(Number(field(keep, 'tot-mem')) > 2 * MB, `${p.name}: keeper tot-mem ${field(keep, 'tot-mem')}`);
       results.push(`${[...(await clientsByName(c)).keys()].sort().join(',')} evicted_clients=${await info(c, 'evicted_clients')}`);
       assert.match(readFileSync(p.log, 'utf8'), /Over client maxmemory after evicting all evictable clients/);
-      await reset(p);
-    }
+    });
     assert.deepEqual(results, ['control,keeper evicted_clients=2', 'control,keeper evicted_clients=2']);
   });
 
   it('a lower limit (a percentage of maxmemory) evicts at once, the largest clients until under it', async () => {
     const results: string[] = [];
-    for (const p of servers) {
+    await eachServer(async (p) => {
       const c = p.s.c;
       const clients = [
         ['q1', 100 * KB],
@@ -196,28 +205,27 @@ describe('client eviction (maxmemory-clients)', { skip: redisServerPath() === nu
       assert.deepEqual(await c.call('CONFIG', 'GET', 'maxmemory-clients'), ['maxmemory-clients', '5%']);
       assert.ok(await until(async () => !(await clientsByName(c)).has('q3')), `${p.name}: q3 evicted`);
       results.push(`${[...(await clientsByName(c)).keys()].sort().join(',')} evicted_clients=${await info(c, 'evicted_clients')}`);
-      await reset(p);
-    }
+    });
     assert.deepEqual(results, ['control,q1,q2 evicted_clients=1', 'control,q1,q2 evicted_clients=1']);
   });
 
   it('a client pipelining big replies without reading is evicted for its output', async () => {
-    for (const p of servers) {
+    await eachServer(async (p) => {
       const c = p.s.c;
       await c.call('SET', 'big', 'x'.repeat(256 * KB));
       await c.call('CONFIG', 'SET', 'maxmemory-clients', String(2 * MB));
       const reader = await conn(p.port, 'nonreader');
       reader.pause();
       socks.push(reader);
+      assert.ok(await until(async () => (await clientsByName(c)).has('nonreader')), `${p.name}: named`);
       reader.write(Buffer.concat(Array.from({ length: 200 }, () => encodeCommand(['GET', 'big']))));
       assert.ok(await until(async () => !(await clientsByName(c)).has('nonreader')), `${p.name}: evicted for its output`);
       assert.equal(await info(c, 'evicted_clients'), '1', p.name);
-      await reset(p);
-    }
+    });
   });
 
   it('without maxmemory-clients nothing is evicted; INFO mem_clients_normal counts the clients', async () => {
-    for (const p of servers) {
+    await eachServer(async (p) => {
       const c = p.s.c;
       const s = await conn(p.port, 'grower');
       socks.push(s);
@@ -227,7 +235,6 @@ describe('client eviction (maxmemory-clients)', { skip: redisServerPath() === nu
       assert.ok(Number(await info(c, 'mem_clients_normal')) > 3 * MB, `${p.name}: mem_clients_normal`);
       assert.equal(await info(c, 'evicted_clients'), '0', p.name);
       assert.ok((await clientsByName(c)).has('grower'), p.name);
-      await reset(p);
-    }
+    });
   });
 });
