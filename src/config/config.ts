@@ -229,7 +229,7 @@ const STUBS: Directive[] = [
   implemented(stubMem('repl-backlog-size', 1024 * 1024, 1, MAX_LL)),
   implemented(stubMem('cluster-link-sendbuf-limit', 0, 0, MAX_LL)),
   stubMem('active-defrag-ignore-bytes', 100 * 1024 * 1024, 1, MAX_LL),
-  { ...stubMem('maxmemory-clients', 0, -100, MAX_LL), percent: true },
+  { ...implemented(stubMem('maxmemory-clients', 0, -100, MAX_LL)), percent: true },
   implemented(stubInt('repl-backlog-ttl', 3600, 0, MAX_LONG)),
   hidden(stubInt('loading-process-events-interval-bytes', 2 * 1024 * 1024, 1024, MAX_INT)),
   implemented(stubInt('tls-port', 0, 0, 65535)),

@@ -1,24 +1,38 @@
 /**
  * Memory accounting and eviction under `maxmemory` (Redis 7.0 evict.c, object.c LFU helpers).
  *
- * Accounting (`used_memory`): V8's own heap statistics, sampled (not walked) at most every few
- * commands, minus the estimated bytes of keys evicted or deleted by eviction since the last
- * major GC (their memory only comes back when V8 runs a mark-compact), minus the heap the idle
- * server had at setup (code, command tables: Redis does not count its binary either) and the
- * external memory it had when first asked (the Lua VM's WebAssembly memory, allocated at start-up
- * after this module's setup: Redis does not count its Lua heap in used_memory either).
+ * Accounting (`used_memory`): what the dataset and the clients hold, each part counted where it
+ * is known best:
  *
- *   used_memory = used_heap_size + keyspace tables - baseline
- *                 + max(0, external_memory - externalBaseline) - freedSinceMajorGc + 1 MB
+ *   used_memory = keyspace tables (exact) + clients (their accounting, as Redis
+ *                 getClientMemoryUsage) + 1 MB + max(0, V8 part - baseline - freedSinceMajorGc - V8_SLACK)
+ *   V8 part     = old and young generation (no code, no external memory)
  *
- * The keyspace tables (src/store/keyTable.ts: keys and small strings in typed arrays and slabs)
- * are counted exactly from their sizes: V8's external_memory does not include them.
+ * The first 256 KB of the V8 part's growth is not counted (V8_SLACK): bytecode and feedback of
+ * functions run for the first time, garbage promoted until the next mark-compact.
  *
- * Why: a per-command byte estimate would need every command handler to maintain it; the heap
- * sample is exact for what V8 holds (including collection internals and fragmentation of the
- * old space), cheap (v8.getHeapStatistics reads counters), and the only error is garbage not yet
- * collected, which makes us evict slightly early rather than late, so RSS stays near the budget.
- * A PerformanceObserver on `gc` entries resets freedSinceMajorGc when a major GC completes.
+ * - The V8 part is sampled (v8.getHeapSpaceStatistics reads counters), at most every 8 commands
+ *   or 2 ms under maxmemory; INFO, MEMORY and eviction once that sample is over the limit run a
+ *   scavenge first (~0.3 ms; the young generation's garbage then is gone, its live data counts).
+ *   Code space (V8 compiling new paths) and external memory (Buffers: the clients' own buffers,
+ *   and replies already written, whose bytes V8 frees only at a later collection) are left out:
+ *   between two commands that write nothing used_memory no longer moves by what V8 allocated or
+ *   compiled meanwhile (it moved by ~100 KB per INFO).
+ * - The keyspace tables (src/store/keyTable.ts: keys and small strings in typed arrays and slabs)
+ *   are counted exactly by what is in use (Keyspace.tableUsedBytes): a SET adds its entry and
+ *   bytes, a delete or eviction takes them back at once (the slab's room is reused after a
+ *   compaction, as a freed allocation is by Redis's allocator).
+ * - The clients (query buffers, arguments, output waiting, MULTI, pub/sub: src/server/clientEviction.ts)
+ *   are counted from their accounting, updated as they read and write under maxmemory, computed
+ *   afresh for INFO; a client freed stops counting at once.
+ * - Keys evicted or deleted by eviction are subtracted (freedSinceMajorGc) until V8 runs a
+ *   mark-compact; the heap the idle server had at setup (code, command tables: Redis does not count
+ *   its binary either) is the baseline.
+ * - Once over maxmemory, a major GC (rate-limited: ~5% of the time at most, none on a heap over
+ *   512 MB) runs before keys are evicted or writes refused: the garbage of freed clients and
+ *   overwritten values is not a reason to evict.
+ * Not counted: streams' and HyperLogLogs' typed arrays (external memory, where they are not told
+ * apart from the garbage of written replies).
  *
  * Eviction: sampled approximated LRU/LFU with a pool of 16 candidates (EVPOOL_SIZE), random and
  * volatile-ttl policies; volatile-* sample only the expires dict. Keys are sampled through a
@@ -26,6 +40,7 @@
  * skips, as a Map has no random access. Expired keys are reclaimed first.
  */
 import v8 from 'node:v8';
+import vm from 'node:vm';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import type { Config } from '../config/config.js';
 import type { Keyspace } from '../store/db.js';
@@ -40,6 +55,13 @@ export interface EvictionHost {
   readonly maxmemory: number;
   /** Queues a write to the AOF and replicas (evictions propagate as DEL). */
   alsoPropagate(dbId: number, argv: string[]): void;
+  /**
+   * Bytes the clients use (Redis counts their buffers in used_memory): the tracked totals, or
+   * with `fresh` each client's memory computed now (src/server/clientEviction.ts).
+   */
+  clientsMemory(fresh: boolean): number;
+  /** Number of connected clients. */
+  clientsCount(): number;
   /** Publishes a keyspace event (`evicted`, class e). */
   notifyKeyspaceEvent(type: string, event: string, key: string, dbId: number): void;
 }
@@ -215,11 +237,20 @@ export class Evictor {
   private readonly poolScores: number[] = [];
   private readonly dictSamplers: Sampler<RObject>[] = [];
   private readonly expireSamplers: Sampler<number>[] = [];
+  /** V8 part (heapBytes + externalBytes) and keyspace tables of the idle server. */
   private baseline = 0;
+  private ksBaseline = 0;
+  /** The keyspace tables and the clients at the last sample (counted exactly). */
+  private direct = 0;
   private freed = 0;
   private epoch = majorGcEpoch;
   private calls = 0;
   private heap = 0;
+  /** performance.now() of the last heap sample. */
+  private sampledAt = 0;
+  /** performance.now() of the last major GC forced by eviction, and how long it took (ms). */
+  private gcAt = Number.NEGATIVE_INFINITY;
+  private gcMs = 0;
   /** Highest used_memory seen (INFO used_memory_peak). */
   peak = 0;
 
@@ -228,7 +259,9 @@ export class Evictor {
       this.dictSamplers.push(new Sampler());
       this.expireSamplers.push(new Sampler());
     }
-    this.baseline = v8.getHeapStatistics().used_heap_size + server.keyspace.offHeapBytes;
+    const ks = server.keyspace.tableUsedBytes;
+    this.baseline = heapBytes();
+    this.ksBaseline = ks;
     this.heap = this.baseline;
   }
 
@@ -247,13 +280,23 @@ export class Evictor {
 
   /** Bytes V8 reports in use now, before the module doc's corrections (for lazy free's GC decision). */
   heapInUse(): number {
-    return heapBytes() - this.baseline;
+    return heapBytes() - this.baseline + this.server.keyspace.tableUsedBytes - this.ksBaseline;
   }
 
-  /** Estimated used memory in bytes (see module doc). `fresh` forces a heap sample. */
-  usedMemory(fresh = true): number {
-    if (fresh || (++this.calls & 7) === 0) {
-      this.heap = heapBytes() + this.server.keyspace.offHeapBytes;
+  /**
+   * Estimated used memory in bytes (see module doc). `fresh` forces a heap sample (`settle`: after
+   * a scavenge; `exact`: also with every client's memory computed now, for INFO and MEMORY);
+   * otherwise one
+   * is taken every 8 calls, and whenever the last is more than SAMPLE_MAX_AGE_MS old (memory
+   * grows between commands too: a client's input arriving, replies queued for it).
+   */
+  usedMemory(fresh: boolean | 'exact' | 'settle' = true): number {
+    const now = performance.now();
+    if (fresh !== false || (++this.calls & 7) === 0 || now - this.sampledAt > SAMPLE_MAX_AGE_MS) {
+      this.sampledAt = now;
+      const ks = this.server.keyspace.tableUsedBytes;
+      this.heap = heapBytes(fresh === 'exact' || fresh === 'settle');
+      this.direct = ks + this.server.clientsMemory(fresh === 'exact');
       // The heap measured at setup held start-up garbage: the idle server's heap is at most any
       // heap seen since (else a fresh server's used_memory sits at the 1 MB floor while it grows).
       if (this.heap < this.baseline) this.baseline = this.heap;
@@ -262,7 +305,11 @@ export class Evictor {
       this.epoch = majorGcEpoch;
       this.freed = 0;
     }
-    const used = Math.max(1024 * 1024, this.heap - this.baseline - this.freed + 1024 * 1024);
+    // V8's part counts past V8_SLACK: what V8 itself grows by as the server runs (bytecode and
+    // feedback of functions run for the first time, promoted garbage until the next mark-compact)
+    // is not data, and made used_memory jump by ~100 KB at a first write after CONFIG SET maxmemory.
+    const v8Part = Math.max(0, this.heap - this.baseline - this.freed - V8_SLACK);
+    const used = Math.max(1024 * 1024, this.direct - this.ksBaseline + v8Part + 1024 * 1024);
     if (used > this.peak) this.peak = used;
     return used;
   }
@@ -277,19 +324,54 @@ export class Evictor {
     if (max <= 0) return true;
     if (this.usedMemory(false) <= max) return true;
     watchGc();
-    if (this.usedMemory(true) <= max) return true;
+    // Over the limit by the cheap sample: measured as INFO does (with few clients: their memory is
+    // summed afresh), so that what INFO reports after evictions is under the limit too.
+    const exact = this.server.clientsCount() <= EXACT_MAX_CLIENTS ? 'exact' : 'settle';
+    if (this.usedMemory(exact) <= max) return true;
+    // Over the limit: garbage (freed clients' buffers, values overwritten or deleted) may be the
+    // reason; a major GC before evicting keys or refusing writes, when affordable (collectGarbage).
+    if (this.collectGarbage() && this.usedMemory(exact) <= max) return true;
     const policy = server.config.str('maxmemory-policy');
     const tenacity = server.config.num('maxmemory-eviction-tenacity');
     const limitUs = tenacity >= 100 ? Number.POSITIVE_INFINITY : tenacity <= 10 ? 50 * tenacity : 500 * 1.15 ** (tenacity - 10);
     const start = performance.now();
     let evicted = 0;
     this.reclaimExpired();
-    while (this.usedMemory(evicted % 16 === 0) > max) {
-      // Nothing (more) may be evicted and still above the limit: Redis EVICT_FAIL.
-      if (policy === 'noeviction' || !this.evictOne(policy)) return false;
+    while (this.usedMemory(evicted % 16 === 0 ? exact : false) > max) {
+      // Nothing (more) may be evicted and still above the limit: Redis EVICT_FAIL, unless a
+      // major GC (at most every 20 ms here) finds the memory was garbage.
+      if (policy === 'noeviction' || !this.evictOne(policy)) {
+        // Without V8's part the memory is under the limit: only its garbage is in the way.
+        const garbageOnly = this.direct - this.ksBaseline + 1024 * 1024 <= max;
+        return this.collectGarbage(garbageOnly ? 2 : 20) && this.usedMemory(exact) <= max;
+      }
       evicted++;
       if ((evicted & 15) === 0 && (performance.now() - start) * 1000 > limitUs) return true;
     }
+    return true;
+  }
+
+  /**
+   * Runs a major GC (V8's gc extension) unless one ran within 20 times its own duration (so forced
+   * collections take at most ~5% of the time) or within the last 20 ms (a heap under
+   * GC_SMALL_HEAP) or second (larger), or the heap is over GC_MAX_HEAP (a full collection would
+   * stall the server); before refusing a write, whenever `refusingWait` ms have passed.
+   * @returns true if it ran.
+   */
+  private collectGarbage(refusingWait = 0): boolean {
+    const now = performance.now();
+    const heap = v8.getHeapStatistics().used_heap_size;
+    if (heap > GC_MAX_HEAP) return false;
+    // A small heap is collected in a few ms: as often as every 20 ms (at most ~5% of the time);
+    // before refusing a write, every `refusingWait` ms whatever the heap.
+    const wait = refusingWait > 0 ? refusingWait : Math.max(heap < GC_SMALL_HEAP ? 20 : 1000, 20 * this.gcMs);
+    if (now - this.gcAt < wait) return false;
+    const gc = gcFunction();
+    if (gc === null) return false;
+    gc();
+    noteMajorGc();
+    this.gcAt = performance.now();
+    this.gcMs = this.gcAt - now;
     return true;
   }
 
@@ -421,14 +503,73 @@ export class Evictor {
   }
 }
 
-/** External memory at the first accounting sample (-1: not taken yet); see the module doc. */
-let externalBaseline = -1;
+/** Growth of V8's part of used_memory not counted (bytes): see usedMemory. */
+const V8_SLACK = 256 * 1024;
+/** Up to this many clients, eviction sums their memory afresh as INFO does (usedMemory 'exact'). */
+const EXACT_MAX_CLIENTS = 256;
+/** A cached heap sample is taken again after this long (ms). */
+const SAMPLE_MAX_AGE_MS = 2;
+/** Eviction forces no major GC of a heap larger than this (bytes). */
+const GC_MAX_HEAP = 512 * 1024 * 1024;
+/** Below this heap size (bytes) a forced major GC takes a few ms. */
+const GC_SMALL_HEAP = 64 * 1024 * 1024;
 
-/** V8 heap bytes in use plus external memory grown since the first sample. */
-function heapBytes(): number {
-  const h = v8.getHeapStatistics();
-  if (externalBaseline < 0) externalBaseline = h.external_memory;
-  return h.used_heap_size + Math.max(0, h.external_memory - externalBaseline);
+let gcFn: (() => void) | null | undefined;
+
+/** V8's gc() (the extension is enabled on first use), or null if unavailable. */
+export function gcFunction(): (() => void) | null {
+  if (gcFn === undefined) {
+    try {
+      v8.setFlagsFromString('--expose-gc');
+      gcFn = vm.runInNewContext('gc') as () => void;
+    } catch {
+      gcFn = null;
+    }
+  }
+  return gcFn;
+}
+
+/**
+ * V8 heap bytes of data: the old generation (old space and its large objects) and the young
+ * generation. The young generation also holds the garbage of the last commands (replies,
+ * argument strings, INFO's own text: ~100 KB per INFO) until the next scavenge: `settle` (INFO,
+ * MEMORY, eviction once the cheap sample is over the limit) runs one first (settleYoung), so
+ * that only what is live counts there. Left out:
+ * - code (V8 compiles functions as the server runs new paths: hundreds of KB, not data; Redis
+ *   does not count its binary either);
+ * - external memory (Buffers, typed arrays): mostly the clients' buffers, and the garbage of
+ *   replies already written (a 100 KB reply Buffer is a tiny JS object: V8 frees its bytes at
+ *   a collection that its small heap footprint does not bring soon). The keyspace tables
+ *   (Keyspace.tableUsedBytes) and the clients (their accounting, EvictionHost.clientsMemory) are
+ *   counted apart, exactly; streams' and HyperLogLogs' typed arrays are not counted.
+ */
+function heapBytes(settle = false): number {
+  if (settle) settleYoung();
+  let n = 0;
+  for (const sp of v8.getHeapSpaceStatistics()) {
+    const name = sp.space_name;
+    if (name === 'old_space' || name === 'large_object_space' || name === 'new_space' || name === 'new_large_object_space') {
+      n += sp.space_used_size;
+    }
+  }
+  return n;
+}
+
+/** performance.now() of the last settleYoung. */
+let settledAt = Number.NEGATIVE_INFINITY;
+
+/**
+ * A scavenge (V8's gc extension, ~0.3 ms on a small young generation; not more than once a
+ * millisecond): the young generation then holds only what is live, so a value just written
+ * counts and the garbage of the last commands does not.
+ */
+function settleYoung(): void {
+  const now = performance.now();
+  if (now - settledAt < 1) return;
+  settledAt = now;
+  const gc = gcFunction() as ((o: { type: string }) => void) | null;
+  if (gc === null) return;
+  gc({ type: 'minor' });
 }
 
 const evictors = new WeakMap<EvictionHost, Evictor>();

@@ -106,6 +106,21 @@ export class RespParser {
     return this.buf.length + this.partsLen;
   }
 
+  /**
+   * Complete arguments of the multibulk command being read (Redis keeps them in c->argv while the
+   * rest arrives): their count, and their byte lengths summed (argv_len_sum). 0 between commands.
+   */
+  get partialArgc(): number {
+    return this.mbulkLeft > 0 ? this.argc : 0;
+  }
+
+  get partialArgvBytes(): number {
+    if (this.mbulkLeft <= 0) return 0;
+    let n = 0;
+    for (let i = 0; i < this.argc; i++) n += this.argv[i].length;
+    return n;
+  }
+
   /** The length of the bulk string being read (its header is parsed, not all its bytes yet), or -1. */
   get bulkInProgress(): number {
     return this.mbulkLeft > 0 ? this.bulkLen : -1;

@@ -15,6 +15,7 @@ import type { Connection } from './connection.js';
 import { ReplyWriter } from '../protocol/reply.js';
 import type { Db } from '../store/db.js';
 import type { KeydraServer } from './server.js';
+import { clientMemoryChanged, clientMemoryOf } from './clientEviction.js';
 
 /** A blocked client's wait (BLPOP & co.): keys waited on, deadline (ms, 0 = forever), handlers. */
 export interface BlockState {
@@ -127,6 +128,8 @@ export class Client {
   /** Watched keys that were already expired (not yet deleted) when watched, as `${dbId}\0${key}`:
    * their deletion is no change (Redis watchedKey.expired). */
   watchedStale: Set<string> | null = null;
+  /** CLIENT NO-EVICT ON: never freed by client eviction (Redis CLIENT_NO_EVICT, CLIENT LIST flag e). */
+  noEvict = false;
   /** Connected through the unix socket (CLIENT LIST flag U). */
   readonly unixSocket: boolean;
   /** Peer and local addresses as `ip:port`. */
@@ -391,7 +394,23 @@ export function afterClientWrite(c: Client, written: number): void {
     const info = c.server.commands.hooks.clientInfo(c);
     c.server.freeClient(c);
     c.server.log.warning(`Client ${info} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    return;
   }
+  // Redis writeToClient → updateClientMemUsageAndBucket (then evictClients, in beforeSleep).
+  const ce = c.server.clientEviction;
+  if (ce !== null) clientMemoryChanged(ce, c);
+}
+
+/** Bytes of replies a client that does not read may have queued before its requests stop being read. */
+const OUTPUT_BACKLOG_PAUSE = 32 * 1024 * 1024;
+
+/**
+ * True when `c`'s socket queues so much output (OUTPUT_BACKLOG_PAUSE) that reading its requests
+ * pauses until the queue drains. Below that it is read on as Redis does: what it does not read
+ * counts in its output memory (omem), so client-output-buffer-limit and maxmemory-clients see it.
+ */
+export function outputBacklogFull(c: Client): boolean {
+  return c.conn !== null && c.conn.pendingBytes >= OUTPUT_BACKLOG_PAUSE;
 }
 
 /**
@@ -410,7 +429,7 @@ export function clientsCron(server: KeydraServer, now: number, hz: number): void
     const r = st.cronIter.next();
     if (r.done) {
       st.cronIter = null;
-      if (restarted) return;
+      if (restarted) break;
       restarted = true;
       iterations++;
       continue;
@@ -419,10 +438,16 @@ export function clientsCron(server: KeydraServer, now: number, hz: number): void
     if (c.closed) continue;
     c.parser.cronResize(Math.floor(now / 1000) - Math.floor(c.lastInteraction / 1000));
     resizeReplyBuffer(c, now);
+    // Redis clientsCron: the client's memory, in its bucket when it may be evicted, else only in
+    // its class's total (INFO mem_clients_normal).
+    const ce = server.clientEviction;
+    if ((ce === null || !ce.update(c)) && !c.closeAsap) clientMemoryOf(server).updateUsage(c);
     if (c.outputMemory > 0 || c.softLimitSince !== 0) {
       if (outputLimitReached(c, c.outputMemory)) closeForOutputLimit(c, false);
     }
   }
+  // Redis beforeSleep → evictClients: what the cron saw (a NO-EVICT client's growth) counts too.
+  server.clientEviction?.evict();
 }
 
 /** Redis clientsCronResizeOutputBuffer on the accounted reply buffer (rbs, rbp). */

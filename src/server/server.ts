@@ -20,7 +20,8 @@ import { Config, ConfigError, strerror } from '../config/config.js';
 import { ERR_TLS_STARTUP, ERR_TLS_UPDATE, TLS_CONTEXT_DIRECTIVES, TlsState, tlsConnect } from './tls.js';
 import { activeExpireCycle } from '../expire/activeExpire.js';
 import { evictorOf, setupEviction } from '../evict/index.js';
-import { Client, type BlockState, afterClientWrite, clientsCron } from './client.js';
+import { Client, type BlockState, afterClientWrite, clientsCron, outputBacklogFull } from './client.js';
+import { type ClientMemory, clientMemoryChanged, clientMemoryOf, setupClientEviction } from './clientEviction.js';
 import { Connection } from './connection.js';
 import { beginBatch, endBatch, processCommand, setLimitsOwner, syncWallClock } from './dispatch.js';
 import { Logger } from './log.js';
@@ -55,6 +56,8 @@ export class ServerStats {
   /** Socket reads that delivered bytes / reply writes issued (INFO total_reads_processed, ...). */
   total_reads_processed = 0;
   total_writes_processed = 0;
+  /** Clients freed by client eviction (maxmemory-clients, INFO evicted_clients). */
+  evicted_clients = 0;
   /** errorstats: error prefix (ERR, WRONGTYPE, ...) → count. */
   errors = new Map<string, number>();
 }
@@ -73,6 +76,21 @@ export class KeydraServer {
   readonly keyspace: Keyspace;
   readonly clients = new Map<number, Client>();
   readonly stats = new ServerStats();
+  /**
+   * Client memory tracked per event (src/server/clientEviction.ts): set while maxmemory-clients or
+   * maxmemory is, else null (the read and write paths only test it).
+   */
+  clientEviction: ClientMemory | null = null;
+
+  /** Bytes the clients use, for used_memory (EvictionHost; ClientMemory.total). */
+  clientsMemory(fresh: boolean): number {
+    return clientMemoryOf(this).total(fresh);
+  }
+
+  /** Number of connected clients (EvictionHost). */
+  clientsCount(): number {
+    return this.clients.size;
+  }
   /** INFO commandstats of this server (the command table is shared, its counts are not). */
   readonly cmdStats = new CommandStats();
   /** Channels, patterns and keyspace notifications. */
@@ -218,6 +236,7 @@ export class KeydraServer {
       // A lower limit evicts at once (Redis updateMaxmemory → performEvictions).
       if (this.maxmemory > 0) this.evict();
     });
+    setupClientEviction(this); // after the maxmemory listener: a percentage limit follows it
     this.log.level = config.str('loglevel') as Logger['level'];
     this.log.file = config.resolvePath(config.str('logfile'));
     config.onChange('loglevel', (v) => {
@@ -626,6 +645,11 @@ export class KeydraServer {
         // appendfsync always fsynced) once for all the clients served in the turn, not per read.
         this.processInput(c);
         parser.release();
+        // Closed for its output (client-output-buffer-limit) by its own commands: freed now, as
+        // its batch is over (Redis frees it before the next event; a CLIENT LIST read in this
+        // same turn must not list it).
+        if (c.closeAsap) this.freeClient(c);
+        else if (this.clientEviction !== null) clientMemoryChanged(this.clientEviction, c);
       },
       () => {
         // EOF or a read error: Redis closes at once, unsent replies are dropped.
@@ -803,8 +827,10 @@ export class KeydraServer {
         // Written now (the usual case): the reply buffer is free again; else the socket keeps it.
         const done = c.conn.write(out);
         c.reply.written(!done);
-        if (!done && !c.paused && !c.closeAfterReply) {
-          // The peer is not reading: stop reading its requests until the send buffer drains.
+        if (!done && !c.paused && !c.closeAfterReply && outputBacklogFull(c)) {
+          // The peer is not reading and its replies pile up: stop reading its requests until the
+          // send buffer drains (under that backlog it is read on, as Redis does, and its output
+          // counts toward client-output-buffer-limit and maxmemory-clients).
           c.paused = true;
           c.conn.pauseReading();
         }

@@ -115,6 +115,11 @@ export class Db {
     return this.dict.externalBytes;
   }
 
+  /** Bytes of the table in use: its index, live entries and live slab bytes (KeyTable.usedBytes). */
+  get tableUsedBytes(): number {
+    return this.dict.usedBytes;
+  }
+
   /** True if the key is in the table, logically expired or not: no expiry, no stats, no touch. */
   hasKey(key: string): boolean {
     return this.dict.has(key);
@@ -449,6 +454,13 @@ export class Keyspace {
   get offHeapBytes(): number {
     let n = 0;
     for (const db of this.dbs) n += db.offHeapBytes;
+    return n;
+  }
+
+  /** Bytes of the dbs' keyspace tables in use (used_memory: what writes added and deletes did not take back). */
+  get tableUsedBytes(): number {
+    let n = 0;
+    for (const db of this.dbs) n += db.tableUsedBytes;
     return n;
   }
 

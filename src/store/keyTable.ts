@@ -263,7 +263,17 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     return this.expIds.byteLength + this.expAt.byteLength;
   }
 
-  /** Bytes this table holds outside V8's heap (index, entry arrays, slab, expires), for used_memory. */
+  /**
+   * Bytes of this table in use (used_memory): the index, 32 bytes per live entry, the live
+   * keys' and small values' slab bytes and 12 per expire time. A write adds what it stores, a
+   * delete takes it back at once (the room stays allocated until the table compacts or grows:
+   * externalBytes).
+   */
+  get usedBytes(): number {
+    return this.index.byteLength + (this.old?.byteLength ?? 0) + this.live * 32 + this.slabTop - this.slabDead + this.expireCount * 12;
+  }
+
+  /** Bytes this table holds outside V8's heap (index, entry arrays, slab, expires). */
   get externalBytes(): number {
     const exp = this.expIds.byteLength + this.expAt.byteLength;
     return this.index.byteLength + (this.old?.byteLength ?? 0) + this.ents.byteLength + this.slab.length + exp;

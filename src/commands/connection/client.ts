@@ -11,9 +11,7 @@ import { replyHelp } from '../../protocol/respTree.js';
 import { clientTrackingDefs } from './clientTracking.js';
 import { isMonitor } from '../server/monitor.js';
 import { trackingOptions } from '../../server/tracking.js';
-
-/** Clients that asked CLIENT NO-EVICT ON (read by client eviction, if any). */
-export const noEvictClients = new WeakSet<Client>();
+import { argvBytes, clientMemoryOf, clientMemoryUsage } from '../../server/clientEviction.js';
 
 /** The client's class for CLIENT LIST/KILL TYPE: normal, pubsub, master or replica. */
 function clientType(c: Client): string {
@@ -33,17 +31,8 @@ function socketFd(c: Client): number {
   return typeof h?.fd === 'number' ? h.fd : -1;
 }
 
-/** Redis's `sizeof(client)` as allocated (jemalloc's 768-byte class on 64-bit Redis 7.0), bytes: part of tot-mem. */
-const CLIENT_STRUCT_BYTES = 768;
-/** Pointer size: each argument's robj pointer counts in Redis's argv and multi memory, bytes. */
+/** Pointer size: each argument's robj pointer counts in Redis's multi memory, bytes. */
 const PTR = 8;
-
-/** Sum of the argument lengths of argv plus a pointer each (Redis argv_len_sum + sizeof(robj*)*argc). */
-function argvMemory(argv: string[]): number {
-  let n = 0;
-  for (const a of argv) n += a.length;
-  return n;
-}
 
 /**
  * One CLIENT LIST line (no newline), with Redis 7.0's fields in Redis's order and memory fields
@@ -72,7 +61,7 @@ export function clientInfoString(c: Client, now = Date.now(), argv: string[] | n
   if (c.closeAsap) flags += 'A';
   if (c.unixSocket) flags += 'U';
   if (c.clusterReadonly) flags += 'r';
-  if (noEvictClients.has(c)) flags += 'e';
+  if (c.noEvict) flags += 'e';
   if (flags === '') flags = 'N';
   const cmd = c.lastCommand === 'NULL' ? 'NULL' : c.lastCommand;
   // Query buffer: its bytes, and the free room of its (accounted) allocation.
@@ -84,20 +73,11 @@ export function clientInfoString(c: Client, now = Date.now(), argv: string[] | n
   const obl = Math.min(c.reply.pos, c.rbs);
   const omem = c.outputMemory;
   const oll = Math.ceil((c.reply.pos - obl) / 16384) + (c.conn !== null ? c.conn.inFlight.size : 0);
-  const argvMem = argv === null ? 0 : argvMemory(argv);
+  // The command running (the caller's own) or the complete arguments of one being read.
+  const argvMem = argv === null ? parser.partialArgvBytes : argvBytes(argv);
   let multiMem = 0;
-  if (c.multi !== null) for (const q of c.multi) multiMem += argvMemory(q) + PTR * q.length;
-  const totMem =
-    omem +
-    sdsMallocSize(qbAlloc) +
-    CLIENT_STRUCT_BYTES +
-    c.rbs +
-    argvMem +
-    (argv === null ? 0 : PTR * argv.length) +
-    multiMem +
-    c.watched.size * 40 +
-    c.patterns.size * 24 +
-    (c.channels.size + c.shardChannels.size) * 32;
+  if (c.multi !== null) for (const q of c.multi) multiMem += argvBytes(q) + PTR * q.length;
+  const totMem = clientMemoryUsage(c, argv);
   return (
     `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=${socketFd(c)} name=${c.name}` +
     ` age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)}` +
@@ -107,18 +87,6 @@ export function clientInfoString(c: Client, now = Date.now(), argv: string[] | n
     ` events=r${c.conn !== null && c.conn.inFlight.size > 0 ? 'w' : ''} cmd=${cmd} user=${c.user.name}` +
     ` redir=${tracking === undefined ? -1 : tracking.redirect} resp=${c.resp}`
   );
-}
-
-/**
- * What malloc gives for an sds string with room for `alloc` bytes (Redis sdsZmallocSize under
- * jemalloc): the header (3, 5 or 9 bytes by size) and terminator, rounded up to jemalloc's size
- * class (four classes per power of two).
- */
-function sdsMallocSize(alloc: number): number {
-  const n = alloc + (alloc < 256 ? 3 : alloc < 65536 ? 5 : 9) + 1;
-  if (n <= 16) return n <= 8 ? 8 : 16;
-  const step = 2 ** (Math.floor(Math.log2(n - 1)) - 2);
-  return Math.ceil(n / step) * step;
 }
 
 /** CLIENT ID. */
@@ -310,9 +278,15 @@ function clientUnblockCommand(c: Client, argv: string[]): void {
 
 /** CLIENT NO-EVICT ON|OFF. */
 function clientNoEvictCommand(c: Client, argv: string[]): void {
-  if (isKeyword(argv[2], 'on')) noEvictClients.add(c);
-  else if (isKeyword(argv[2], 'off')) noEvictClients.delete(c);
-  else {
+  // Redis: ON takes it out of the client eviction buckets, OFF puts it back (and may evict).
+  if (isKeyword(argv[2], 'on')) {
+    c.noEvict = true;
+    clientMemoryOf(c.server).removeFromBucket(c);
+  } else if (isKeyword(argv[2], 'off')) {
+    c.noEvict = false;
+    const ce = c.server.clientEviction;
+    if (ce !== null) ce.update(c);
+  } else {
     c.error(ERR_SYNTAX);
     return;
   }

@@ -12,7 +12,7 @@ import type { Client } from '../../server/client.js';
 import { KEYDRA_VERSION, REDIS_VERSION } from '../../server/server.js';
 import { parseIntOrReply, parseSafeInt } from '../args.js';
 import type { CommandDef } from '../types.js';
-import { clientDef, noEvictClients } from './client.js';
+import { clientDef } from './client.js';
 import { disableTracking, setReplyMode } from '../../server/tracking.js';
 
 /** PING [message]: +PONG or the message; in RESP2 subscribed mode a ["pong", msg] array (Redis docs: PING). */
@@ -173,7 +173,7 @@ function resetCommand(c: Client): void {
   c.db = c.server.keyspace.dbs[0];
   c.resp = 2;
   c.name = '';
-  noEvictClients.delete(c);
+  c.noEvict = false;
   setDefaultAuth(c);
   c.reply.simple('RESET');
 }

@@ -3,6 +3,7 @@
  * module's accounting (src/evict/). Also contributes Redis's INFO memory fields.
  * Source: Redis 7.0 object.c (memoryCommand, getMemoryOverheadData).
  */
+import { clientMemoryUsage } from '../../server/clientEviction.js';
 import { ERR_SYNTAX } from '../../errors.js';
 import { estimateKeyBytes, evictorOf } from '../../evict/index.js';
 import type { Client } from '../../server/client.js';
@@ -56,7 +57,7 @@ function memoryUsageCommand(c: Client, argv: string[]): void {
  * resident figure exists apart from it).
  */
 function memoryFigures(server: KeydraServer) {
-  const used = evictorOf(server).usedMemory(true);
+  const used = evictorOf(server).usedMemory('exact');
   const mu = process.memoryUsage();
   const startup = 1024 * 1024;
   return {
@@ -157,8 +158,10 @@ function memoryInfo(server: KeydraServer): string[] {
   const { used, startup, dataset, allocated, active, resident, rss } = memoryFigures(server);
   const pct = (a: number, b: number) => `${((a / Math.max(1, b)) * 100).toFixed(2)}%`;
   const ratio = (a: number, b: number) => (a / Math.max(1, b)).toFixed(2);
+  // Redis stat_clients_type_memory of master, pubsub and normal clients, each client's
+  // getClientMemoryUsage (src/server/clientEviction.ts), here computed fresh.
   let clientsNormal = 0;
-  for (const c of server.clients.values()) clientsNormal += c.outputMemory + c.parser.queryBufferLength;
+  for (const c of server.clients.values()) if (c.type !== 'replica') clientsNormal += clientMemoryUsage(c);
   return [
     `used_memory:${used}`,
     `used_memory_human:${bytesToHuman(used)}`,

@@ -205,6 +205,7 @@ export function resetStats(server: KeydraServer): void {
   st.total_error_replies = 0;
   st.total_reads_processed = 0;
   st.total_writes_processed = 0;
+  st.evicted_clients = 0;
   st.errors.clear();
   const ks = server.keyspace.stats;
   ks.keyspace_hits = 0;

@@ -196,7 +196,7 @@ function sectionLines(server: KeydraServer, name: string): string[] {
         'expired_time_cap_reached_count:0',
         'expire_cycle_cpu_milliseconds:0',
         `evicted_keys:${ks.evicted_keys}`,
-        'evicted_clients:0',
+        `evicted_clients:${st.evicted_clients}`,
         'total_eviction_exceeded_time:0',
         'current_eviction_exceeded_time:0',
         `keyspace_hits:${ks.keyspace_hits}`,
