@@ -632,9 +632,9 @@ export interface DirectiveOptions {
   'active-defrag-ignore-bytes'?: number | string;
   /** `active-defrag-ignore-bytes` (memory). Default `104857600`; accepted, no effect in Keydra. */
   activeDefragIgnoreBytes?: number | string;
-  /** `maxmemory-clients` (memory). Default `0`; accepted, no effect in Keydra. */
+  /** `maxmemory-clients` (memory). Default `0`. */
   'maxmemory-clients'?: number | string;
-  /** `maxmemory-clients` (memory). Default `0`; accepted, no effect in Keydra. */
+  /** `maxmemory-clients` (memory). Default `0`. */
   maxmemoryClients?: number | string;
   /** `repl-backlog-ttl` (int). Default `3600`. */
   'repl-backlog-ttl'?: number | `${number}`;
