@@ -68,6 +68,14 @@ export interface SnapshotOptions {
   onChild?: (spawnUsec: number) => void;
   /** Streams the bytes to this sink instead of a file (no fsync, no rename). */
   sink?: SnapshotSink;
+  /**
+   * With `sink`: a child process stands for the transfer as Redis's fork child does (its PID for
+   * operators and tests; killing it fails the snapshot with ChildTerminatedError; it exits when
+   * this process dies, its stdin pipe closing). It carries no data. Default false.
+   */
+  sinkChild?: boolean;
+  /** Called when `abort()` stops the snapshot from outside (FLUSHALL, shutdown, a replica's load); onDone is not called then. */
+  onAbort?: () => void;
   /** rdbcompression (LZF for strings > 20 bytes). Default true. */
   compress?: boolean;
   /** rdbchecksum: false writes a zero CRC64, as Redis. Default true. */
@@ -186,7 +194,7 @@ export class Snapshot {
       this.tmpFile = this.opts.tmpFile;
       this.fd = fs.openSync(this.tmpFile, 'w');
       this.startChild();
-    }
+    } else if (this.opts.sinkChild === true) this.startChild();
     const w = this.w;
     if (this.aof) {
       if (this.opts.timestamp === true) w.latin1(`#TS:${Math.floor(Date.now() / 1000)}\r\n`);
@@ -232,7 +240,7 @@ export class Snapshot {
     let child: ChildProcess;
     const t0 = performance.now();
     try {
-      child = spawn('cat', [], { stdio: ['pipe', this.fd, 'ignore'] });
+      child = spawn('cat', [], { stdio: ['pipe', this.opts.sink === undefined ? this.fd : 'ignore', 'ignore'] });
     } catch {
       return;
     }
@@ -243,7 +251,7 @@ export class Snapshot {
     // A write to a killed child fails with EPIPE: its exit (below) reports the save's failure.
     child.stdin?.on('error', () => {});
     child.on('exit', (code, signal) => this.childExited(code, signal));
-    if (this.opts.tmpName !== undefined) {
+    if (this.opts.tmpName !== undefined && this.opts.sink === undefined) {
       const t = this.opts.tmpName(child.pid);
       try {
         fs.renameSync(this.tmpFile, t);
@@ -266,8 +274,15 @@ export class Snapshot {
     this.fail(signal !== null ? new ChildTerminatedError(n) : new Error(`the child writing the file exited with code ${code}`));
   }
 
-  /** Stops the snapshot, removes the temp file; onDone is not called. Idempotent. */
+  /** Stops the snapshot, removes the temp file; onDone is not called, onAbort is. Idempotent. */
   abort(): void {
+    if (this.finished) return;
+    this.stop();
+    this.opts.onAbort?.();
+  }
+
+  /** Stops the work: timers, the child (SIGUSR1, as Redis killRDBChild), the hook, the temp file. */
+  private stop(): void {
     if (this.finished) return;
     this.finished = true;
     if (this.delayTimer !== null) clearTimeout(this.delayTimer);
@@ -489,10 +504,20 @@ export class Snapshot {
   }
 
   private complete(): void {
+    if (this.ending) return;
     const sink = this.opts.sink;
     if (sink !== undefined) {
-      this.finished = true;
-      sink.end((err) => this.opts.onDone(err ?? null, err ? 0 : this.bytes));
+      this.ending = true;
+      // The receivers finish reading; then the child may exit (Redis's child waits on
+      // rdb_child_exit_pipe). A child killed meanwhile fails the transfer.
+      sink.end((err) => {
+        if (this.finished) return;
+        this.finished = true;
+        const child = this.child;
+        this.child = null;
+        child?.stdin?.end();
+        this.opts.onDone(err ?? null, err ? 0 : this.bytes);
+      });
       return;
     }
     if (this.child !== null) {
@@ -532,7 +557,7 @@ export class Snapshot {
 
   private fail(err: Error): void {
     if (this.finished) return;
-    this.abort();
+    this.stop();
     this.opts.onDone(err, 0);
   }
 }
