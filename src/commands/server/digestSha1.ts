@@ -3,9 +3,16 @@
  * type tag, value and element separately: about seven SHA-1s per key). node:crypto costs ~5 us per
  * call in object set-up alone, which made DEBUG DIGEST of 350k keys take 15 s (redis-server: well
  * under a second) and the replication suite's digest comparisons dominate its run time. This one
- * hashes from a reused scratch buffer into a caller's array with no allocation per call.
+ * hashes inputs of one SHA-1 block (under 56 bytes: keys, small values, the 20-byte digests
+ * themselves) from a reused scratch buffer with no allocation per call; longer ones go to
+ * node:crypto, faster per byte.
  * Standard SHA-1 (FIPS 180-4); checked against node:crypto in test/unit/digestSha1.test.ts.
  */
+
+/** Inputs at least this long need more than one block: node:crypto hashes them. */
+const ONE_BLOCK = 56;
+
+const crypto = () => process.getBuiltinModule('node:crypto');
 
 /** Hashes latin1 strings and byte ranges; one instance holds the scratch state (not re-entrant). */
 export class DigestSha1 {
@@ -15,6 +22,10 @@ export class DigestSha1 {
   /** SHA-1 of the latin1 bytes of `s` (one byte per UTF-16 unit, as Buffer.from(s, 'latin1')) into out[0..20). */
   str(s: string, out: Uint8Array): void {
     const n = s.length;
+    if (n >= ONE_BLOCK) {
+      crypto().createHash('sha1').update(s, 'latin1').digest().copy(out);
+      return;
+    }
     this.ensure(n);
     const b = this.buf;
     if (n < 64) for (let i = 0; i < n; i++) b[i] = s.charCodeAt(i);
@@ -24,6 +35,10 @@ export class DigestSha1 {
 
   /** SHA-1 of src[off..off+len) into out[0..20) (out may be src: the input is copied first). */
   bytes(src: Uint8Array, off: number, len: number, out: Uint8Array): void {
+    if (len >= ONE_BLOCK) {
+      crypto().createHash('sha1').update(src.subarray(off, off + len)).digest().copy(out);
+      return;
+    }
     this.ensure(len);
     const b = this.buf;
     for (let i = 0; i < len; i++) b[i] = src[off + i];
