@@ -110,6 +110,8 @@ interface DbState {
 }
 
 const CHUNK = 64 * 1024;
+/** Largest piece written (and summed) at a time: a big key's bytes go out in pieces this size. */
+const PIECE = 256 * 1024;
 const MAX_QUEUED = 16 * 1024 * 1024;
 
 /** One running background snapshot (see module doc). Create with `new Snapshot(ks, opts).start()`. */
@@ -145,6 +147,10 @@ export class Snapshot {
   private writing = false;
   private waitingForDrain = false;
   private serialized = false;
+  /** The CRC64 trailer is still to be queued (after the EOF opcode). */
+  private trailerDue = false;
+  /** Every byte the CRC covers was summed (the trailer is not). */
+  private crcDone = false;
   private finished = false;
   private bytes = 0;
   /** Keys written so far (INFO current_save_keys_processed). */
@@ -424,19 +430,16 @@ export class Snapshot {
     const w = this.w;
     if (!this.aof) {
       w.byte(RdbOp.Eof);
-      this.crc.update(w.buf, 0, w.pos);
-      if (this.opts.checksum === false) w.bytes(Buffer.alloc(8));
-      else w.bytes(this.crc.bytesLE());
+      this.trailerDue = true; // the CRC64, once pump has summed every byte before it
     }
     this.push(w.result());
     this.w = new RdbWriter(16);
     this.pump();
   }
 
-  /** Moves the writer's bytes to the write queue (CRC updated) and starts a fresh buffer. */
+  /** Moves the writer's bytes to the write queue and starts a fresh buffer. */
   private emitChunk(): void {
     const w = this.w;
-    this.crc.update(w.buf, 0, w.pos);
     this.push(w.result());
     const nw = new RdbWriter(16);
     // Reuse written chunk buffers: fewer external allocations, so fewer GCs during the save.
@@ -447,19 +450,32 @@ export class Snapshot {
     this.pump();
   }
 
+  /**
+   * Queues bytes for writing. A big key's bytes are queued in PIECE-sized views, so that summing
+   * (CRC64) and writing them spreads over event-loop turns instead of one long pause.
+   */
   private push(b: Buffer): void {
-    this.queue.push(b);
+    if (b.length > PIECE) for (let off = 0; off < b.length; off += PIECE) this.queue.push(b.subarray(off, Math.min(b.length, off + PIECE)));
+    else this.queue.push(b);
     this.queued += b.length;
   }
 
   /** Writes queued chunks one at a time; after the last one, fsync, rename, dir fsync, onDone. */
   private pump(): void {
     if (this.writing || this.finished) return;
-    const b = this.queue.shift();
+    let b = this.queue.shift();
+    if (b === undefined && this.trailerDue) {
+      // The RDB's last 8 bytes: the CRC64 of everything before (zeros with rdbchecksum no).
+      this.trailerDue = false;
+      this.crcDone = true;
+      b = this.opts.checksum === false ? Buffer.alloc(8) : this.crc.bytesLE();
+      this.queued += 8;
+    }
     if (b === undefined) {
       if (this.serialized) this.complete();
       return;
     }
+    if (!this.crcDone) this.crc.update(b, 0, b.length);
     this.writing = true;
     const written = (): void => {
       this.writing = false;
