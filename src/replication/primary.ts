@@ -216,8 +216,11 @@ export class PrimarySide {
     if (diskless) {
       const delay = cfg.num('repl-diskless-sync-delay') * 1000;
       const max = cfg.num('repl-diskless-sync-max-replicas');
+      // Idle time in whole seconds, as Redis counts it (server.unixtime - lastinteraction): a
+      // delay of 1 starts the transfer at the next second boundary, not a full second later.
       const oldest = Math.min(...waiting.map((r) => r.waitingSince));
-      if (delay > 0 && now - oldest < delay && !(max > 0 && waiting.length >= max)) return;
+      const idle = (Math.floor(now / 1000) - Math.floor(oldest / 1000)) * 1000;
+      if (delay > 0 && idle < delay && !(max > 0 && waiting.length >= max)) return;
     }
     this.sync = new FullSync(this, waiting, diskless);
     this.sync.start();

@@ -169,7 +169,8 @@ describe('replication faults with real processes', { skip }, () => {
         for (const rk of ['keydra', 'redis'] as Kind[]) replicas.push(await start(rk, ['--replicaof', '127.0.0.1', String(p.port)]));
         for (const r of replicas) await synced(p, r);
         const w = writer(p.port);
-        await sleep(300);
+        // The writes stream: every replica has applied some when the primary dies.
+        for (const r of replicas) await waitFor(`${r.kind} replica applying`, async () => Number(await r.c.call('LLEN', 'seq')) >= 500);
         const primary = p;
         p = null;
         const stopped = w.stop().catch(() => -1); // its connection dies with the primary
