@@ -298,7 +298,7 @@ function replicaLinkCommand(c: Client, cmd: Command, argv: string[]): void {
     call(c, cmd, argv);
     server.afterCommand();
     if (c.reply.pos === pos || c.closed) return;
-    c.reply.pos = pos;
+    if (c.reply.pos > pos) c.reply.pos = pos; // the reply is not sent (the client is freed below)
   }
   server.log.warning(`Replica generated a reply to command '${name}', disconnecting it: id=${c.id} addr=${c.addr} name=${c.name ?? ''}`);
   server.freeClient(c);
