@@ -206,14 +206,19 @@ export class PrimarySide {
     );
   }
 
-  /** Starts a full sync for the waiting replicas when one may start (replicationStartPendingFork). */
-  maybeStartSync(now = Date.now()): void {
+  /**
+   * Starts a full sync for the waiting replicas when one may start (replicationStartPendingFork).
+   * A disk-based one starts at once (syncCommand's startBgsaveForReplication); a diskless one
+   * only from the cron (`fromCron`), at `hz`, as Redis's serverCron starts it.
+   */
+  maybeStartSync(now = Date.now(), fromCron = false): void {
     if (this.sync !== null || this.host.keyspace.beforeWrite !== null) return; // a snapshot runs: wait for it
     const waiting = this.replicas.filter((r) => r.state === 'wait_bgsave' && !r.peer.closed);
     if (waiting.length === 0) return;
     const cfg = this.host.config;
     const diskless = cfg.bool('repl-diskless-sync') && waiting.every((r) => r.capaEof);
     if (diskless) {
+      if (!fromCron) return;
       const delay = cfg.num('repl-diskless-sync-delay') * 1000;
       const max = cfg.num('repl-diskless-sync-max-replicas');
       // Idle time in whole seconds, as Redis counts it (server.unixtime - lastinteraction): a
@@ -408,7 +413,7 @@ export class PrimarySide {
         this.host.log.notice(`Replication backlog freed after ${ttl / 1000} seconds without connected replicas.`);
       }
     }
-    this.maybeStartSync(now);
+    this.maybeStartSync(now, true);
   }
 
   // ---- FAILOVER ---------------------------------------------------------------------------
