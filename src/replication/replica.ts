@@ -7,8 +7,11 @@
  * (partial resynchronisation: the stream continues from our offset) or `+FULLRESYNC <replid>
  * <offset>` and `transfer` (the RDB arrives as `$<len>\r\n<bytes>` or, diskless,
  * `$EOF:<40-char mark>\r\n<bytes><mark>`; newlines before it are keep-alives; it goes to a temp
- * file renamed over dbfilename, or stays in memory with repl-diskless-load on-empty-db/swapdb;
- * the dataset is replaced and the RDB loaded in slices with -LOADING for clients) → `connected`.
+ * file renamed over dbfilename and loaded in slices once complete, or, with repl-diskless-load
+ * on-empty-db/swapdb, parsed while it streams (RdbStreamWindow: a slow load, key-load-delay
+ * included, pauses the socket so the primary's transfer waits, as it waits for Redis's rdbLoad
+ * on the socket; a connection cut mid-way is Redis's short read: logged, the load discarded, a
+ * reconnection at once); the dataset is replaced, with -LOADING for clients) → `connected`.
  *
  * Connected, every command of the primary's stream runs through a trusted replayer client flagged
  * as the master (CLIENT LIST flags=M; CLIENT KILL TYPE master drops the link); expired keys stay
