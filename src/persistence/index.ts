@@ -267,10 +267,12 @@ export class Persistence {
     const server = this.server;
     if (server.loading) return false;
     if (this.snapshot !== null) {
+      const socket = this.socketSave;
       this.snapshot.abort();
       this.snapshot = null;
       this.rdb.bgsaveInProgress = false;
-      server.log.warning('Background saving terminated by signal 10');
+      this.socketSave = false;
+      if (!socket) server.log.warning('Background saving terminated by signal 10');
     }
     if (server.config.list('save').length === 0) return false;
     try {
@@ -291,8 +293,34 @@ export class Persistence {
     return this.rdb.bgsaveInProgress || this.aof.stats.rewriteInProgress;
   }
 
-  /** The running background snapshot of BGSAVE, if any. */
+  /** The running background snapshot of BGSAVE (or of a diskless replication transfer), if any. */
   snapshot: Snapshot | null = null;
+  /** `snapshot` is a diskless replication transfer (Redis RDB_CHILD_TYPE_SOCKET). */
+  socketSave = false;
+
+  /**
+   * A diskless replication transfer started (src/replication/primary.ts): it is the RDB child
+   * (Redis RDB_CHILD_TYPE_SOCKET), so INFO shows rdb_bgsave_in_progress:1, BGSAVE and save rules
+   * wait for it, and FLUSHALL, shutdown or a replica's load stop it (Snapshot.abort, whose
+   * onAbort tells the transfer). @returns false if another save runs.
+   */
+  socketSaveStarted(snap: Snapshot): boolean {
+    if (this.rdb.bgsaveInProgress) return false;
+    this.snapshot = snap;
+    this.socketSave = true;
+    this.rdb.bgsaveInProgress = true;
+    this.rdb.bgsaveStart = Date.now();
+    return true;
+  }
+
+  /** The diskless transfer `snap` ended (done, failed or aborted). */
+  socketSaveEnded(snap: Snapshot): void {
+    if (this.snapshot !== snap) return;
+    this.snapshot = null;
+    this.socketSave = false;
+    this.rdb.bgsaveInProgress = false;
+    this.rdb.lastBgsaveTimeSec = Math.round((Date.now() - this.rdb.bgsaveStart) / 1000);
+  }
 
   /**
    * BGSAVE: starts a point-in-time snapshot serialized in slices between client batches and
@@ -319,6 +347,10 @@ export class Persistence {
       compress: this.compress,
       checksum: this.server.config.get('rdbchecksum') !== false,
       aux: { ...this.auxFields?.(), ...opts.aux },
+      // Stopped from outside (FLUSHALL, shutdown): a replication full sync waiting for the file fails.
+      onAbort: () => {
+        if (opts.onDone !== undefined) queueMicrotask(() => opts.onDone?.(new ChildTerminatedError(10)));
+      },
       onDone: (err) => {
         this.snapshot = null;
         if (opts.onDone !== undefined) queueMicrotask(() => opts.onDone?.(err));

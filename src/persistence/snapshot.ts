@@ -68,6 +68,14 @@ export interface SnapshotOptions {
   onChild?: (spawnUsec: number) => void;
   /** Streams the bytes to this sink instead of a file (no fsync, no rename). */
   sink?: SnapshotSink;
+  /**
+   * With `sink`: a child process stands for the transfer as Redis's fork child does (its PID for
+   * operators and tests; killing it fails the snapshot with ChildTerminatedError; it exits when
+   * this process dies, its stdin pipe closing). It carries no data. Default false.
+   */
+  sinkChild?: boolean;
+  /** Called when `abort()` stops the snapshot from outside (FLUSHALL, shutdown, a replica's load); onDone is not called then. */
+  onAbort?: () => void;
   /** rdbcompression (LZF for strings > 20 bytes). Default true. */
   compress?: boolean;
   /** rdbchecksum: false writes a zero CRC64, as Redis. Default true. */
@@ -102,6 +110,8 @@ interface DbState {
 }
 
 const CHUNK = 64 * 1024;
+/** Largest piece written (and summed) at a time: a big key's bytes go out in pieces this size. */
+const PIECE = 256 * 1024;
 const MAX_QUEUED = 16 * 1024 * 1024;
 
 /** One running background snapshot (see module doc). Create with `new Snapshot(ks, opts).start()`. */
@@ -137,6 +147,10 @@ export class Snapshot {
   private writing = false;
   private waitingForDrain = false;
   private serialized = false;
+  /** The CRC64 trailer is still to be queued (after the EOF opcode). */
+  private trailerDue = false;
+  /** Every byte the CRC covers was summed (the trailer is not). */
+  private crcDone = false;
   private finished = false;
   private bytes = 0;
   /** Keys written so far (INFO current_save_keys_processed). */
@@ -186,7 +200,7 @@ export class Snapshot {
       this.tmpFile = this.opts.tmpFile;
       this.fd = fs.openSync(this.tmpFile, 'w');
       this.startChild();
-    }
+    } else if (this.opts.sinkChild === true) this.startChild();
     const w = this.w;
     if (this.aof) {
       if (this.opts.timestamp === true) w.latin1(`#TS:${Math.floor(Date.now() / 1000)}\r\n`);
@@ -232,7 +246,7 @@ export class Snapshot {
     let child: ChildProcess;
     const t0 = performance.now();
     try {
-      child = spawn('cat', [], { stdio: ['pipe', this.fd, 'ignore'] });
+      child = spawn('cat', [], { stdio: ['pipe', this.opts.sink === undefined ? this.fd : 'ignore', 'ignore'] });
     } catch {
       return;
     }
@@ -243,7 +257,7 @@ export class Snapshot {
     // A write to a killed child fails with EPIPE: its exit (below) reports the save's failure.
     child.stdin?.on('error', () => {});
     child.on('exit', (code, signal) => this.childExited(code, signal));
-    if (this.opts.tmpName !== undefined) {
+    if (this.opts.tmpName !== undefined && this.opts.sink === undefined) {
       const t = this.opts.tmpName(child.pid);
       try {
         fs.renameSync(this.tmpFile, t);
@@ -266,8 +280,15 @@ export class Snapshot {
     this.fail(signal !== null ? new ChildTerminatedError(n) : new Error(`the child writing the file exited with code ${code}`));
   }
 
-  /** Stops the snapshot, removes the temp file; onDone is not called. Idempotent. */
+  /** Stops the snapshot, removes the temp file; onDone is not called, onAbort is. Idempotent. */
   abort(): void {
+    if (this.finished) return;
+    this.stop();
+    this.opts.onAbort?.();
+  }
+
+  /** Stops the work: timers, the child (SIGUSR1, as Redis killRDBChild), the hook, the temp file. */
+  private stop(): void {
     if (this.finished) return;
     this.finished = true;
     if (this.delayTimer !== null) clearTimeout(this.delayTimer);
@@ -409,19 +430,16 @@ export class Snapshot {
     const w = this.w;
     if (!this.aof) {
       w.byte(RdbOp.Eof);
-      this.crc.update(w.buf, 0, w.pos);
-      if (this.opts.checksum === false) w.bytes(Buffer.alloc(8));
-      else w.bytes(this.crc.bytesLE());
+      this.trailerDue = true; // the CRC64, once pump has summed every byte before it
     }
     this.push(w.result());
     this.w = new RdbWriter(16);
     this.pump();
   }
 
-  /** Moves the writer's bytes to the write queue (CRC updated) and starts a fresh buffer. */
+  /** Moves the writer's bytes to the write queue and starts a fresh buffer. */
   private emitChunk(): void {
     const w = this.w;
-    this.crc.update(w.buf, 0, w.pos);
     this.push(w.result());
     const nw = new RdbWriter(16);
     // Reuse written chunk buffers: fewer external allocations, so fewer GCs during the save.
@@ -432,19 +450,32 @@ export class Snapshot {
     this.pump();
   }
 
+  /**
+   * Queues bytes for writing. A big key's bytes are queued in PIECE-sized views, so that summing
+   * (CRC64) and writing them spreads over event-loop turns instead of one long pause.
+   */
   private push(b: Buffer): void {
-    this.queue.push(b);
+    if (b.length > PIECE) for (let off = 0; off < b.length; off += PIECE) this.queue.push(b.subarray(off, Math.min(b.length, off + PIECE)));
+    else this.queue.push(b);
     this.queued += b.length;
   }
 
   /** Writes queued chunks one at a time; after the last one, fsync, rename, dir fsync, onDone. */
   private pump(): void {
     if (this.writing || this.finished) return;
-    const b = this.queue.shift();
+    let b = this.queue.shift();
+    if (b === undefined && this.trailerDue) {
+      // The RDB's last 8 bytes: the CRC64 of everything before (zeros with rdbchecksum no).
+      this.trailerDue = false;
+      this.crcDone = true;
+      b = this.opts.checksum === false ? Buffer.alloc(8) : this.crc.bytesLE();
+      this.queued += 8;
+    }
     if (b === undefined) {
       if (this.serialized) this.complete();
       return;
     }
+    if (!this.crcDone) this.crc.update(b, 0, b.length);
     this.writing = true;
     const written = (): void => {
       this.writing = false;
@@ -489,10 +520,20 @@ export class Snapshot {
   }
 
   private complete(): void {
+    if (this.ending) return;
     const sink = this.opts.sink;
     if (sink !== undefined) {
-      this.finished = true;
-      sink.end((err) => this.opts.onDone(err ?? null, err ? 0 : this.bytes));
+      this.ending = true;
+      // The receivers finish reading; then the child may exit (Redis's child waits on
+      // rdb_child_exit_pipe). A child killed meanwhile fails the transfer.
+      sink.end((err) => {
+        if (this.finished) return;
+        this.finished = true;
+        const child = this.child;
+        this.child = null;
+        child?.stdin?.end();
+        this.opts.onDone(err ?? null, err ? 0 : this.bytes);
+      });
       return;
     }
     if (this.child !== null) {
@@ -532,7 +573,7 @@ export class Snapshot {
 
   private fail(err: Error): void {
     if (this.finished) return;
-    this.abort();
+    this.stop();
     this.opts.onDone(err, 0);
   }
 }

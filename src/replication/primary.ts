@@ -21,7 +21,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { getPersistence } from '../persistence/index.js';
-import { Snapshot, type SnapshotSink } from '../persistence/snapshot.js';
+import { ChildTerminatedError, Snapshot, type SnapshotSink } from '../persistence/snapshot.js';
 import type { ReplicaPeer } from './host.js';
 import type { Replication } from './index.js';
 import type { StreamSink } from './stream.js';
@@ -66,6 +66,11 @@ export class ReplicaEntry implements StreamSink {
     readonly side: PrimarySide,
     readonly peer: ReplicaPeer,
   ) {}
+
+  /** `ip:listening-port` as Redis's log lines name a replica (replicationGetSlaveName). */
+  get name(): string {
+    return `${this.ip}:${this.listeningPort !== 0 ? this.listeningPort : '<unknown-replica-port>'}`;
+  }
 
   /** The address INFO and ROLE show. */
   get ip(): string {
@@ -201,18 +206,26 @@ export class PrimarySide {
     );
   }
 
-  /** Starts a full sync for the waiting replicas when one may start (replicationStartPendingFork). */
-  maybeStartSync(now = Date.now()): void {
+  /**
+   * Starts a full sync for the waiting replicas when one may start (replicationStartPendingFork).
+   * A disk-based one starts at once (syncCommand's startBgsaveForReplication); a diskless one
+   * only from the cron (`fromCron`), at `hz`, as Redis's serverCron starts it.
+   */
+  maybeStartSync(now = Date.now(), fromCron = false): void {
     if (this.sync !== null || this.host.keyspace.beforeWrite !== null) return; // a snapshot runs: wait for it
     const waiting = this.replicas.filter((r) => r.state === 'wait_bgsave' && !r.peer.closed);
     if (waiting.length === 0) return;
     const cfg = this.host.config;
     const diskless = cfg.bool('repl-diskless-sync') && waiting.every((r) => r.capaEof);
     if (diskless) {
+      if (!fromCron) return;
       const delay = cfg.num('repl-diskless-sync-delay') * 1000;
       const max = cfg.num('repl-diskless-sync-max-replicas');
+      // Idle time in whole seconds, as Redis counts it (server.unixtime - lastinteraction): a
+      // delay of 1 starts the transfer at the next second boundary, not a full second later.
       const oldest = Math.min(...waiting.map((r) => r.waitingSince));
-      if (delay > 0 && now - oldest < delay && !(max > 0 && waiting.length >= max)) return;
+      const idle = (Math.floor(now / 1000) - Math.floor(oldest / 1000)) * 1000;
+      if (delay > 0 && idle < delay && !(max > 0 && waiting.length >= max)) return;
     }
     this.sync = new FullSync(this, waiting, diskless);
     this.sync.start();
@@ -277,7 +290,7 @@ export class PrimarySide {
     this.replicas.splice(i, 1);
     this.repl.stream.sinks.delete(r);
     this.sync?.remove(r);
-    if (r.state === 'online') this.host.log.notice(`Connection with replica ${r.ip}:${r.listeningPort} lost.`);
+    if (r.state === 'online') this.host.log.notice(`Connection with replica ${r.name} lost.`);
     if (this.replicas.length === 0) this.repl.stream.noReplicasSince = Date.now();
     this.checkWaiters();
   }
@@ -377,9 +390,11 @@ export class PrimarySide {
       for (const r of [...this.replicas]) {
         if (r.state === 'online' && !r.prePsync && now - r.ackTime > timeout) {
           // (Also one waiting for its first ACK after a diskless transfer: ackTime was set at its end.)
+          this.host.log.warning(`Disconnecting timedout replica (streaming sync): ${r.name}`);
           this.drop(r, 'timeout (streaming sync)');
         } else if (r.state === 'wait_bgsave_end' && this.sync?.diskless && r.bulkWaitSince !== 0 && now - r.bulkWaitSince > timeout) {
           // A replica that stopped reading its diskless transfer holds the snapshot for everyone.
+          this.host.log.warning(`Disconnecting timedout replica (full sync): ${r.name}`);
           this.drop(r, 'timeout (full sync)');
         }
       }
@@ -398,7 +413,7 @@ export class PrimarySide {
         this.host.log.notice(`Replication backlog freed after ${ttl / 1000} seconds without connected replicas.`);
       }
     }
-    this.maybeStartSync(now);
+    this.maybeStartSync(now, true);
   }
 
   // ---- FAILOVER ---------------------------------------------------------------------------
@@ -529,13 +544,25 @@ class FullSync {
 
   /** A replica left during the sync. */
   remove(r: ReplicaEntry): void {
-    this.replicas.delete(r);
+    if (!this.replicas.delete(r)) return;
     if (this.replicas.size === 0 && this.diskless && this.snapshot !== null) {
       // Nobody left to stream to (Redis kills the child when its last replica goes).
-      this.snapshot.abort();
-      this.snapshot = null;
       this.host.log.warning('Diskless rdb transfer, last replica dropped, killing fork child.');
-      this.side.syncEnded();
+      this.snapshot.abort(); // onAbort: "terminated by signal 10", syncEnded
+    } else if (
+      this.replicas.size === 0 &&
+      !this.diskless &&
+      r.state === 'wait_bgsave_end' &&
+      this.host.config.list('save').length === 0
+    ) {
+      // Nobody waits for the file and no save rule wants it (freeClient: killRDBChild).
+      const p = getPersistence(this.host);
+      if (p.snapshot !== null && !p.socketSave) {
+        p.snapshot.abort(); // Persistence.bgsave's onAbort fails diskSaved
+        p.snapshot = null;
+        p.rdb.bgsaveInProgress = false;
+        this.host.log.warning('Background saving terminated by signal 10');
+      }
     }
   }
 
@@ -565,29 +592,50 @@ class FullSync {
     const header = Buffer.from(`$EOF:${this.eofMark}\r\n`);
     const mark = Buffer.from(this.eofMark);
     for (const r of this.replicas) r.peer.writeBulk(header, () => {});
+    const log = this.host.log;
     const sink: SnapshotSink = {
       write: (chunk, cb) => this.toAll(chunk, cb),
-      end: (cb) => this.toAll(mark, () => cb(null)),
+      end: (cb) =>
+        this.toAll(mark, () => {
+          // rdbPipeReadHandler at the pipe's EOF.
+          let up = 0;
+          for (const r of this.replicas) if (!r.peer.closed) up++;
+          log.warning(`Diskless rdb transfer, done reading from pipe, ${up} replicas still up.`);
+          cb(null);
+        }),
     };
     const cfg = this.host.config;
+    const p = getPersistence(this.host);
     const snap = new Snapshot(this.host.keyspace, {
       file: '',
       tmpFile: '',
       sink,
+      sinkChild: true,
+      keyDelayUs: cfg.num('rdb-key-save-delay'),
       compress: cfg.bool('rdbcompression'),
       checksum: cfg.bool('rdbchecksum'),
       aux,
+      onChild: p.noteFork,
+      onAbort: () => {
+        // killRDBChild (last replica gone, FLUSHALL, shutdown): backgroundSaveDoneHandlerSocket.
+        this.snapshot = null;
+        p.socketSaveEnded(snap);
+        log.warning('Background transfer terminated by signal 10');
+        for (const r of [...this.replicas]) this.side.drop(r, 'SYNC failed. BGSAVE child returned an error');
+        this.side.syncEnded();
+      },
       onDone: (err) => {
         this.snapshot = null;
+        p.socketSaveEnded(snap);
         if (err) {
-          this.host.log.warning(`Diskless full sync failed: ${err.message}`);
-          for (const r of [...this.replicas]) this.side.drop(r, 'full sync failed');
+          log.warning(err instanceof ChildTerminatedError ? `Background transfer terminated by signal ${err.signal}` : 'Background transfer error');
+          for (const r of [...this.replicas]) this.side.drop(r, 'SYNC failed. BGSAVE child returned an error');
         } else {
-          this.host.log.notice(
+          log.notice(
             `Background RDB transfer terminated with success (${snap.keysDone} keys, longest slice ${snap.maxSliceMs.toFixed(1)} ms)`,
           );
           for (const r of this.replicas) {
-            this.host.log.notice(
+            log.notice(
               `Streamed RDB transfer with replica ${r.peer.addr} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming`,
             );
             r.state = 'online';
@@ -599,10 +647,13 @@ class FullSync {
       },
     });
     try {
+      if (!p.socketSaveStarted(snap)) throw new Error('Background save already in progress');
       snap.start();
       this.snapshot = snap;
+      log.notice(`Background RDB transfer started by pid ${snap.childPid > 0 ? snap.childPid : process.pid}`);
     } catch (e) {
-      this.host.log.warning(`Can't start the full sync: ${(e as Error).message}`);
+      p.socketSaveEnded(snap);
+      log.warning(`Can't save in background: ${(e as Error).message}`);
       for (const r of [...this.replicas]) this.side.drop(r, 'full sync failed');
       this.side.syncEnded();
     }

@@ -7,8 +7,11 @@
  * (partial resynchronisation: the stream continues from our offset) or `+FULLRESYNC <replid>
  * <offset>` and `transfer` (the RDB arrives as `$<len>\r\n<bytes>` or, diskless,
  * `$EOF:<40-char mark>\r\n<bytes><mark>`; newlines before it are keep-alives; it goes to a temp
- * file renamed over dbfilename, or stays in memory with repl-diskless-load on-empty-db/swapdb;
- * the dataset is replaced and the RDB loaded in slices with -LOADING for clients) → `connected`.
+ * file renamed over dbfilename and loaded in slices once complete, or, with repl-diskless-load
+ * on-empty-db/swapdb, parsed while it streams (RdbStreamWindow: a slow load, key-load-delay
+ * included, pauses the socket so the primary's transfer waits, as it waits for Redis's rdbLoad
+ * on the socket; a connection cut mid-way is Redis's short read: logged, the load discarded, a
+ * reconnection at once); the dataset is replaced, with -LOADING for clients) → `connected`.
  *
  * Connected, every command of the primary's stream runs through a trusted replayer client flagged
  * as the master (CLIENT LIST flags=M; CLIENT KILL TYPE master drops the link); expired keys stay
@@ -28,7 +31,15 @@ import type net from 'node:net';
 import path from 'node:path';
 import { RespParser } from '../protocol/parser.js';
 import { getPersistence, runSliced } from '../persistence/index.js';
-import { decodeRdbSteps, functionLibraries, RdbError, type RdbLoadInfo } from '../persistence/rdb/rdb.js';
+import {
+  decodeRdbStream,
+  decodeRdbSteps,
+  functionLibraries,
+  RDB_NEED_MORE,
+  RdbError,
+  type RdbLoadInfo,
+  RdbStreamWindow,
+} from '../persistence/rdb/rdb.js';
 import { Keyspace } from '../store/db.js';
 import type { PrimaryReplayer } from './host.js';
 import type { Replication } from './index.js';
@@ -41,6 +52,8 @@ type HandshakeStep = 'pong' | 'auth' | 'port' | 'ip' | 'capa' | 'psync';
 
 /** Size of the EOF mark of a diskless transfer (CONFIG_RUN_ID_SIZE). */
 const MARK_LEN = 40;
+/** A streamed load with more than this many bytes received and not parsed pauses the socket. */
+const STREAM_LOAD_HIGH = 4 * 1024 * 1024;
 /** The stream parser's limits: the primary is trusted (Redis master client: no query buffer limit). */
 const STREAM_LIMITS = { maxBulkLen: Number.MAX_SAFE_INTEGER, maxQueryBuffer: Number.MAX_SAFE_INTEGER };
 
@@ -65,6 +78,17 @@ interface Transfer {
   lastIo: number;
   /** True once the payload is complete and being loaded. */
   loading: boolean;
+  /**
+   * Diskless load: the payload as it arrives, parsed while it streams (Redis rdbLoadRio on the
+   * socket), so a slow load slows the primary's transfer; null for a disk load.
+   */
+  win: RdbStreamWindow | null;
+  /** The streamed load waits for bytes: called when some arrive or the transfer ends. */
+  wake: (() => void) | null;
+  /** The socket was paused because the streamed load is behind. */
+  held: boolean;
+  /** The connection closed before the payload's end (a streamed load then fails). */
+  truncated: boolean;
   /** server.loading (or async_loading) was set for this transfer (a load from the socket). */
   showsLoading: boolean;
   /**
@@ -275,6 +299,15 @@ export class ReplicaLink {
       this.primaryLost();
     } else if (this.state === 'transfer') {
       if (this.transfer?.loading) return; // the loader reports when done
+      const t = this.transfer;
+      if (t !== null && t.win !== null) {
+        // A streamed load reads past the end (rdbLoadRio's short read): it fails and reconnects.
+        t.win.ended = true;
+        t.loading = true;
+        t.truncated = true;
+        this.wakeLoad(t);
+        return;
+      }
       this.server.log.warning('I/O error trying to sync with MASTER: connection lost');
       this.cancelHandshake(true);
     } else if (this.state === 'handshake' || this.state === 'connecting') {
@@ -330,6 +363,7 @@ export class ReplicaLink {
       fs.rm(t.tmpFile, { force: true }, () => {});
     }
     t.chunks = [];
+    this.wakeLoad(t);
   }
 
   // ---- bytes from the primary ------------------------------------------------------------
@@ -564,6 +598,10 @@ export class ReplicaLink {
       chunks: [],
       lastIo: Date.now(),
       loading: false,
+      win: null,
+      wake: null,
+      held: false,
+      truncated: false,
       showsLoading: false,
       async: fd < 0 && this.server.config.str('repl-diskless-load') === 'swapdb' && this.fullReplid === this.repl.stream.replid,
     };
@@ -605,6 +643,10 @@ export class ReplicaLink {
       this.setLoading(t, true);
       getPersistence(this.server).loadingState = { start: Date.now(), totalBytes: t.size, loadedBytes: 0, rdbUsedMem: 0 };
       t.showsLoading = true;
+      t.win = new RdbStreamWindow();
+      void this.load(t).catch((e) => {
+        this.server.log.warning(`MASTER <-> REPLICA sync: load failed: ${(e as Error).message}`);
+      });
     }
     if (t.mark === null && t.size === 0) this.payloadDone(t, Buffer.alloc(0));
   }
@@ -650,6 +692,18 @@ export class ReplicaLink {
   private store(t: Transfer, payload: Buffer): boolean {
     if (payload.length === 0) return true;
     t.read += payload.length;
+    if (t.win !== null) {
+      t.win.push(Buffer.from(payload)); // the socket's buffer may be reused
+      const st = getPersistence(this.server).loadingState;
+      if (st !== null) st.loadedBytes = t.read;
+      if (!t.win.waiting && t.win.pendingBytes > STREAM_LOAD_HIGH && !t.held) {
+        // The load is behind: the primary waits (TCP back-pressure), as it waits for Redis's rdbLoad.
+        t.held = true;
+        this.socket?.pause();
+      }
+      this.wakeLoad(t);
+      return true;
+    }
     if (t.fd < 0) {
       t.chunks.push(payload);
       const st = getPersistence(this.server).loadingState;
@@ -668,8 +722,20 @@ export class ReplicaLink {
     }
   }
 
+  /** Lets a streamed load waiting for bytes go on. */
+  private wakeLoad(t: Transfer): void {
+    const w = t.wake;
+    t.wake = null;
+    w?.();
+  }
+
   /** Removes the last `n` stored bytes (the start of an EOF mark split across reads). */
   private truncateStored(t: Transfer, n: number): void {
+    if (t.win !== null) {
+      // The pushed bytes end with the start of the mark: keep them out of the RDB.
+      t.win.dropLast(n);
+      return;
+    }
     if (t.fd >= 0) {
       fs.ftruncateSync(t.fd, t.read);
       return;
@@ -692,6 +758,12 @@ export class ReplicaLink {
     t.loading = true;
     this.inbuf = rest.length > 0 ? Buffer.from(rest) : Buffer.alloc(0);
     this.socket?.pause(); // the stream waits in the kernel while we load
+    if (t.win !== null) {
+      // The streamed load (started at the header) reads the rest of the RDB.
+      t.win.ended = true;
+      this.wakeLoad(t);
+      return;
+    }
     void this.load(t).catch((e) => {
       this.server.log.warning(`MASTER <-> REPLICA sync: load failed: ${(e as Error).message}`);
     });
@@ -716,7 +788,7 @@ export class ReplicaLink {
       p.snapshot = null;
       p.rdb.bgsaveInProgress = false;
     }
-    let data: Buffer;
+    let data: Buffer | null = null;
     if (t.fd >= 0) {
       try {
         fs.fsyncSync(t.fd);
@@ -731,8 +803,9 @@ export class ReplicaLink {
         this.failLoad(false);
         return;
       }
-    } else data = t.chunks.length === 1 ? t.chunks[0] : Buffer.concat(t.chunks);
+    } else if (t.win === null) data = t.chunks.length === 1 ? t.chunks[0] : Buffer.concat(t.chunks);
     t.chunks = [];
+    const win = t.win;
     const swapdb = t.fd < 0 && t.tmpFile === '' && server.config.str('repl-diskless-load') === 'swapdb';
     let target = server.keyspace;
     if (swapdb) {
@@ -744,24 +817,52 @@ export class ReplicaLink {
     }
     log.notice('MASTER <-> REPLICA sync: Loading DB in memory');
     this.setLoading(t, true);
-    const st = { start: Date.now(), totalBytes: data.length, loadedBytes: 0, rdbUsedMem: 0 };
+    const st = { start: Date.now(), totalBytes: data !== null ? data.length : Math.max(t.size, 0), loadedBytes: 0, rdbUsedMem: 0 };
     p.loadingState = st;
     let info: RdbLoadInfo;
     try {
       // A replica keeps the expired keys of its primary's RDB: the primary sends their DELs (Redis
       // rdbLoadRio skips them only when iAmMaster()).
-      const gen = decodeRdbSteps(data, target, 0, server.config.get('rdbchecksum') !== false);
+      const checksum = server.config.get('rdbchecksum') !== false;
       const stopped = (): boolean => this.stopped || this.transfer !== t;
-      // key-load-delay (µs per key, Redis's testing knob, honoured by every rdbLoad): a step loads 1024 keys.
-      const keyDelayUs = server.config.num('key-load-delay');
+      // key-load-delay (µs per key, Redis's testing knob, honoured by every rdbLoad), read as it
+      // changes: with it a step loads one key (Redis sleeps after each), else 1024.
+      const keyDelayUs = (): number => server.config.num('key-load-delay');
+      const gen =
+        win !== null
+          ? decodeRdbStream(win, target, { now: 0, checksum, stepKeys: keyDelayUs() > 0 ? 1 : 1024 })
+          : decodeRdbSteps(data ?? Buffer.alloc(0), target, 0, checksum);
+      const socketOf = (): net.Socket | null => this.socket;
+      let owedUs = 0;
       info = await runSliced(
         (function* () {
           for (;;) {
             if (stopped()) throw new Error('replication stopped');
             const r = gen.next();
             if (r.done) return r.value;
-            st.loadedBytes = r.value;
-            yield keyDelayUs > 0 ? { sleepMs: (1024 * keyDelayUs) / 1000 } : undefined;
+            if (win !== null) {
+              t.lastIo = Date.now(); // a load in progress is no transfer timeout
+              if (t.held && !t.loading && (win.waiting || win.pendingBytes < STREAM_LOAD_HIGH / 2)) {
+                t.held = false;
+                socketOf()?.resume();
+              }
+              if (r.value === RDB_NEED_MORE) {
+                if (win.ended) continue;
+                yield { wait: new Promise<void>((resolve) => (t.wake = resolve)) };
+                continue;
+              }
+            } else st.loadedBytes = r.value;
+            const d = keyDelayUs();
+            if (d > 0) {
+              owedUs += win !== null && d > 0 ? d : 1024 * d;
+              if (owedUs >= 1000) {
+                const ms = Math.floor(owedUs / 1000);
+                owedUs -= ms * 1000;
+                yield { sleepMs: ms };
+                continue;
+              }
+            }
+            yield undefined;
           }
         })(),
         () => {},
@@ -769,10 +870,36 @@ export class ReplicaLink {
     } catch (e) {
       this.setLoading(t, false);
       p.loadingState = null;
+      if (this.transfer !== t || this.stopped) {
+        // Abandoned (a new primary, REPLICAOF NO ONE, a transfer timeout): drop what was loaded.
+        if (!swapdb) this.emptyData();
+        this.cached = false;
+        return;
+      }
       const where = e instanceof RdbError ? ` at offset ${e.offset}` : '';
-      log.warning(
-        `Failed trying to load the MASTER synchronization DB from ${t.mark !== null || swapdb || t.tmpFile === '' ? 'socket' : 'disk'}: ${(e as Error).message}${where}`,
-      );
+      if (win !== null && !(e instanceof RdbError && e.crcMismatch) && (e as Error).message === 'Unexpected EOF reading RDB file') {
+        // rdbReportReadError in a diskless load: a short read, the connection is assumed lost.
+        log.warning('Short read or OOM loading DB. Unrecoverable error, aborting now.');
+        log.warning(
+          `Internal error in RDB reading offset ${win.base}, function at rdb.c:0 -> Unexpected EOF reading RDB file. Failure loading rdb format from socket, assuming connection error, resuming operation.`,
+        );
+        log.warning('Failed trying to load the MASTER synchronization DB from socket, check server logs.');
+      } else
+        log.warning(
+          `Failed trying to load the MASTER synchronization DB from ${t.mark !== null || swapdb || t.tmpFile === '' ? 'socket' : 'disk'}: ${(e as Error).message}${where}`,
+        );
+      if (swapdb) log.notice('MASTER <-> REPLICA sync: Discarding temporary DB in background');
+      else this.emptyData();
+      this.failLoad(true);
+      return;
+    }
+    // The RDB's EOF came before the payload's end (the `$EOF:` mark, or bytes up to `$<len>`):
+    // the rest of it is read (and ignored) before the stream starts.
+    while (win !== null && !t.loading && this.transfer === t && !this.stopped) await new Promise<void>((resolve) => (t.wake = resolve));
+    if (t.truncated && this.transfer === t && !this.stopped) {
+      this.setLoading(t, false);
+      p.loadingState = null;
+      log.warning('Failed trying to load the MASTER synchronization DB from socket, check server logs.');
       if (swapdb) log.notice('MASTER <-> REPLICA sync: Discarding temporary DB in background');
       else this.emptyData();
       this.failLoad(true);

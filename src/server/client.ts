@@ -73,6 +73,8 @@ export class Client {
   closed = false;
   /** Commands come from the AOF (or a master): replay rewritten arguments as given (Redis mustObeyClient). */
   mustObey = false;
+  /** This connection is a replica's link (after SYNC/PSYNC): its commands must not produce replies (dispatch.ts replicaLinkCommand). */
+  replicaLink = false;
   /** READONLY: a cluster replica serves this client's reads of its primary's slots (Redis CLIENT_READONLY). */
   clusterReadonly = false;
   /** ASKING: the next command may use a slot this node imports (Redis CLIENT_ASKING, one-shot; kept inside MULTI). */

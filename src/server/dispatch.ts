@@ -270,8 +270,38 @@ export function processCommand(c: Client, argv: string[]): void {
     c.reply.raw(QUEUED);
     return;
   }
+  if (c.replicaLink && cmd.fullName !== 'replconf') {
+    replicaLinkCommand(c, cmd, argv);
+    return;
+  }
   call(c, cmd, argv);
   server.afterCommand();
+}
+
+/**
+ * A command a replica sent on its replication link (other than REPLCONF): a keyspace command is
+ * refused ("Replica can't interact with the keyspace", an error Redis logs as CRITICAL), any
+ * other runs; a reply either way disconnects the replica, the reply unsent (it would corrupt the
+ * stream). Source: Redis 7.0 server.c processCommand, networking.c _addReplyToBufferOrList,
+ * logInvalidUseAndFreeClientAsync, afterErrorReply.
+ */
+function replicaLinkCommand(c: Client, cmd: Command, argv: string[]): void {
+  const server = c.server;
+  const f = cmd.flagsFor === null ? cmd.flags : cmd.flagsFor(c, argv, cmd.flags);
+  const name = cmd.fullName;
+  if ((f & (CmdFlag.Write | CmdFlag.Readonly | CmdFlag.MayReplicate)) !== 0) {
+    server.log.warning(
+      `== CRITICAL == This master is sending an error to its replica: 'Replica can't interact with the keyspace' after processing the command '${name}'`,
+    );
+  } else {
+    const pos = c.reply.pos;
+    call(c, cmd, argv);
+    server.afterCommand();
+    if (c.reply.pos === pos || c.closed) return;
+    if (c.reply.pos > pos) c.reply.pos = pos; // the reply is not sent (the client is freed below)
+  }
+  server.log.warning(`Replica generated a reply to command '${name}', disconnecting it: id=${c.id} addr=${c.addr} name=${c.name ?? ''}`);
+  server.freeClient(c);
 }
 
 /**

@@ -927,6 +927,34 @@ describe('replication commands from a plain client: same replies as redis-server
       assert.deepEqual(plain((await cl.readReply()).node), 'PONG');
     }
   });
+
+  it('PSYNC with a non-integer offset; a replica link that sends a command with a reply is dropped', async () => {
+    const dd = d as Differential;
+    await dd.same(['PSYNC', 'replicationid', 'offset_str'], ['PING']);
+    for (const kind of ['redis', 'keydra'] as Kind[]) {
+      const port = kind === 'redis' ? dd.redis.port : dd.keydra.port;
+      for (const cmd of [['PING'], ['GET', 'foo'], ['SLOWLOG', 'GET']]) {
+        const c = await RawClient.connect(port);
+        try {
+          c.writeRaw('PSYNC ? -1\r\n');
+          // The client is a replica from here on (+FULLRESYNC and the RDB may still be on their way).
+          await sleep(100);
+          c.writeRaw(`${cmd.join(' ')}\r\n`);
+          const closed = await new Promise<boolean>((resolve) => {
+            const t = setTimeout(() => resolve(false), 5000);
+            c.socket.once('close', () => {
+              clearTimeout(t);
+              resolve(true);
+            });
+          });
+          assert.ok(closed, `${kind}: the replica link is closed after ${cmd[0]}`);
+        } finally {
+          c.close();
+        }
+        await withClient(port, async (x) => assert.equal(await call(x, 'PING'), 'PONG'));
+      }
+    }
+  });
 });
 
 describe('replication primary: a Keydra process killed and restarted, and a chain of replicas', { skip }, () => {

@@ -27,35 +27,55 @@ import { parseInt64, parseIntOrReply } from '../args.js';
 import type { CommandDef } from '../types.js';
 import { replyHelp } from '../../protocol/respTree.js';
 import { parseMemory } from '../../config/config.js';
+import { DigestSha1 } from './digestSha1.js';
 import { functionsEngine } from '../../scripting/functions.js';
 import { rewriteConfigFile } from './config.js';
 
 // ---- digest (Redis debug.c) ----------------------------------------------------------------
 
-function sha1(data: Buffer): Buffer {
-  return process.getBuiltinModule('node:crypto').createHash('sha1').update(data).digest();
-}
+const SHA = new DigestSha1();
+const HASH = new Uint8Array(20);
+const U32 = new Uint8Array(4);
 
-/** XORs SHA1(data) into digest (order-independent accumulation). */
-function xorDigest(digest: Buffer, data: Buffer): void {
-  const h = sha1(data);
+function xor20(digest: Uint8Array, h: Uint8Array): void {
   for (let i = 0; i < 20; i++) digest[i] ^= h[i];
 }
 
-/** XORs SHA1(data) into digest, then replaces digest by SHA1(digest) (order-dependent). */
-function mixDigest(digest: Buffer, data: Buffer): void {
-  xorDigest(digest, data);
-  sha1(digest).copy(digest);
+/** XORs SHA1(latin1 s) into digest (order-independent accumulation). */
+function xorDigest(digest: Uint8Array, s: string): void {
+  SHA.str(s, HASH);
+  xor20(digest, HASH);
+}
+
+/** Replaces digest by SHA1(digest) (the second half of mixDigest). */
+function remix(digest: Uint8Array): void {
+  SHA.bytes(digest, 0, 20, digest);
+}
+
+/** XORs SHA1(latin1 s) into digest, then replaces digest by SHA1(digest) (order-dependent). */
+function mixDigest(digest: Uint8Array, s: string): void {
+  xorDigest(digest, s);
+  remix(digest);
+}
+
+/** mixDigest of a big-endian uint32 (htonl) as 4 bytes. */
+function mixDigestU32(digest: Uint8Array, n: number): void {
+  U32[0] = n >>> 24;
+  U32[1] = (n >>> 16) & 0xff;
+  U32[2] = (n >>> 8) & 0xff;
+  U32[3] = n & 0xff;
+  SHA.bytes(U32, 0, 4, HASH);
+  xor20(digest, HASH);
+  remix(digest);
+}
+
+/** XORs SHA1(20-byte element digest) into digest. */
+function xorDigestBytes(digest: Uint8Array, ed: Uint8Array): void {
+  SHA.bytes(ed, 0, 20, HASH);
+  xor20(digest, HASH);
 }
 
 const L1 = (s: string): Buffer => Buffer.from(s, 'latin1');
-
-/** Big-endian uint32 (htonl) as 4 bytes. */
-function u32be(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n >>> 0);
-  return b;
-}
 
 /** Redis's object type numbers (OBJ_STRING..OBJ_STREAM), which enter the digest. */
 const REDIS_TYPE: Record<number, number> = {
@@ -68,55 +88,60 @@ const REDIS_TYPE: Record<number, number> = {
 };
 
 /** Adds a value's digest into `digest` (Redis xorObjectDigest: type, contents, expire marker). */
-function xorObjectDigest(db: Db, key: string, digest: Buffer, o: RObject): void {
-  mixDigest(digest, u32be(REDIS_TYPE[o.type] ?? o.type));
+function xorObjectDigest(db: Db, key: string, digest: Uint8Array, o: RObject): void {
+  mixDigestU32(digest, REDIS_TYPE[o.type] ?? o.type);
   switch (o.type) {
     case ObjType.String:
-      mixDigest(digest, L1(o.value as string));
+      mixDigest(digest, o.value as string);
       break;
     case ObjType.List:
-      for (const e of o.value as QuickList) mixDigest(digest, L1(e));
+      for (const e of o.value as QuickList) mixDigest(digest, e);
       break;
     case ObjType.Set:
-      for (const m of o.value as RSet) xorDigest(digest, L1(m));
+      for (const m of o.value as RSet) xorDigest(digest, m);
       break;
-    case ObjType.ZSet:
+    case ObjType.ZSet: {
+      const ed = new Uint8Array(20);
       for (const [m, score] of o.value as ZSet) {
-        const ed = Buffer.alloc(20);
-        mixDigest(ed, L1(m));
-        mixDigest(ed, L1(formatDouble(score)));
-        xorDigest(digest, ed);
+        ed.fill(0);
+        mixDigest(ed, m);
+        mixDigest(ed, formatDouble(score));
+        xorDigestBytes(digest, ed);
       }
       break;
-    case ObjType.Hash:
+    }
+    case ObjType.Hash: {
+      const ed = new Uint8Array(20);
       for (const [f, v] of o.value as RHash) {
-        const ed = Buffer.alloc(20);
-        mixDigest(ed, L1(f));
-        mixDigest(ed, L1(v));
-        xorDigest(digest, ed);
+        ed.fill(0);
+        mixDigest(ed, f);
+        mixDigest(ed, v);
+        xorDigestBytes(digest, ed);
       }
       break;
+    }
     case ObjType.Stream:
       for (const [id, fields] of (o.value as Stream).entries()) {
-        mixDigest(digest, L1(`${id.ms}.${id.seq}`));
-        for (const f of fields) mixDigest(digest, L1(f));
+        mixDigest(digest, `${id.ms}.${id.seq}`);
+        for (const f of fields) mixDigest(digest, f);
       }
       break;
   }
-  if (db.expires.has(key)) xorDigest(digest, L1('!!expire!!'));
+  if (db.expires.has(key)) xorDigest(digest, '!!expire!!');
 }
 
 /** DEBUG DIGEST: the dataset digest (Redis computeDatasetDigest), 40 hex digits. */
 function datasetDigest(server: KeydraServer): string {
   const final = Buffer.alloc(20);
+  const d = new Uint8Array(20);
   for (const db of server.keyspace.dbs) {
     if (db.size === 0) continue;
-    mixDigest(final, u32be(db.id));
+    mixDigestU32(final, db.id);
     for (const [key, o] of db.table) {
-      const d = Buffer.alloc(20);
-      mixDigest(d, L1(key));
+      d.fill(0);
+      mixDigest(d, key);
       xorObjectDigest(db, key, d, o);
-      xorDigest(final, d);
+      xorDigestBytes(final, d);
     }
   }
   return final.toString('hex');

@@ -12,7 +12,7 @@ import { outputLimitReached } from '../../server/client.js';
 import { REDIS_VERSION } from '../../server/server.js';
 import type { ReplicaEntry } from '../../replication/primary.js';
 import type { ReplicaPeer } from '../../replication/index.js';
-import { ERR_LOADING } from '../../errors.js';
+import { ERR_LOADING, ERR_NOT_INTEGER } from '../../errors.js';
 import { getPersistence } from '../../persistence/index.js';
 import { parseInt64 } from '../args.js';
 import { clientInfoString } from '../connection/client.js';
@@ -132,10 +132,16 @@ function syncCommand(c: Client, argv: string[]): void {
   if (argv[0].toLowerCase() === 'psync') {
     replid = argv[1];
     const o = parseInt64(argv[2]);
-    offset = o === null ? -1 : Number(o);
+    if (o === null) {
+      server.log.warning(`Replica ${c.addr} asks for synchronization but with a wrong offset`);
+      c.error(ERR_NOT_INTEGER);
+      return;
+    }
+    offset = Number(o);
   }
   const rc = replicaClientOf(c);
   (c as unknown as { isReplica: boolean }).isReplica = true;
+  c.replicaLink = true;
   rc.entry = repl.primary.attach(rc.peer, replid, offset, rc.entry ?? undefined);
 }
 
@@ -277,7 +283,7 @@ function failoverCommand(c: Client, argv: string[]): void {
     if (opt === 'timeout' && j + 1 < argv.length && timeout === 0) {
       const t = parseInt64(argv[j + 1]);
       if (t === null) {
-        c.error('ERR value is not an integer or out of range');
+        c.error(ERR_NOT_INTEGER);
         return;
       }
       if (t <= 0) {
@@ -289,7 +295,7 @@ function failoverCommand(c: Client, argv: string[]): void {
     } else if (opt === 'to' && j + 2 < argv.length && target === null) {
       const p = parseInt64(argv[j + 2]);
       if (p === null) {
-        c.error('ERR value is not an integer or out of range');
+        c.error(ERR_NOT_INTEGER);
         return;
       }
       target = { host: argv[j + 1], port: Number(p) };
@@ -349,7 +355,7 @@ function lolwutCommand(c: Client, argv: string[]): void {
   if (argv.length >= 3 && argv[1].toLowerCase() === 'version') {
     const v = parseInt64(argv[2]);
     if (v === null) {
-      c.error('ERR value is not an integer or out of range');
+      c.error(ERR_NOT_INTEGER);
       return;
     }
     version = Number(v);

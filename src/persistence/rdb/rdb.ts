@@ -507,101 +507,207 @@ export function* decodeRdbSteps(
   checksum = true,
   allowDup = true,
 ): Generator<number, RdbLoadInfo> {
-  const r = new RdbReader(buf);
-  r.need(9);
-  if (buf.toString('latin1', 0, 5) !== 'REDIS') r.fail('Wrong signature trying to load DB from file');
-  const ver = Number(buf.toString('latin1', 5, 9));
-  if (!Number.isInteger(ver) || ver < 1 || ver > RDB_VERSION) r.fail(`Can't handle RDB format version ${buf.toString('latin1', 5, 9)}`);
-  r.pos = 9;
+  const win = new RdbStreamWindow();
+  win.buf = buf;
+  win.ended = true;
+  return yield* decodeRdbStream(win, ks, { now, checksum, allowDup });
+}
+
+/**
+ * The bytes of an RDB that arrive over time (a diskless replication transfer loaded while it
+ * streams, as Redis's rdbLoadRio reads a socket): `push` the chunks as they come, set `ended`
+ * after the last. `decodeRdbStream` parses from `buf` and, when a record runs past it, merges
+ * the pushed chunks in (each byte is copied about once) or waits for more.
+ */
+export class RdbStreamWindow {
+  /** Bytes not consumed yet; they start at stream offset `base`. */
+  buf: Buffer = Buffer.alloc(0);
+  base = 0;
+  /** Chunks pushed since the last merge. */
+  private pending: Buffer[] = [];
+  pendingBytes = 0;
+  /** No more bytes will come. */
+  ended = false;
+  /** The decoder waits for more bytes (it yielded RDB_NEED_MORE). */
+  waiting = false;
+  /** CRC64 of the bytes before `buf`. */
+  readonly crc = new Crc64();
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+  }
+
+  /** Takes back the last `n` bytes pushed (or merged). */
+  dropLast(n: number): void {
+    let left = n;
+    while (left > 0 && this.pending.length > 0) {
+      const last = this.pending[this.pending.length - 1];
+      if (last.length <= left) {
+        this.pending.pop();
+        this.pendingBytes -= last.length;
+        left -= last.length;
+      } else {
+        this.pending[this.pending.length - 1] = last.subarray(0, last.length - left);
+        this.pendingBytes -= left;
+        left = 0;
+      }
+    }
+    if (left > 0) this.buf = this.buf.subarray(0, Math.max(0, this.buf.length - left));
+  }
+
+  /** Drops buf[0, pos) (into the CRC) and appends the pushed chunks. */
+  merge(pos: number): void {
+    this.crc.update(this.buf, 0, pos);
+    const rest = this.buf.subarray(pos);
+    this.buf = rest.length === 0 && this.pending.length === 1 ? this.pending[0] : Buffer.concat([rest, ...this.pending]);
+    this.base += pos;
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+}
+
+/** Yielded by decodeRdbStream when it needs bytes not pushed yet. */
+export const RDB_NEED_MORE = -1;
+
+/**
+ * Parses an RDB from a window whose bytes may still be arriving (see RdbStreamWindow). Yields
+ * the stream offset reached every `stepKeys` keys (default 1024), or RDB_NEED_MORE when a record
+ * runs past the bytes pushed so far: the caller resumes it after pushing more (or setting
+ * `ended`). A record is parsed again from its start once more bytes are there, so nothing of it
+ * takes effect before it is whole. Options as decodeRdbSteps. @throws RdbError as decodeRdb,
+ * once `ended` (a truncated stream fails with "Unexpected EOF reading RDB file").
+ */
+export function* decodeRdbStream(
+  win: RdbStreamWindow,
+  ks: Keyspace,
+  opts: { now?: number; checksum?: boolean; allowDup?: boolean; stepKeys?: number } = {},
+): Generator<number, RdbLoadInfo> {
+  const now = opts.now ?? Date.now();
+  const checksum = opts.checksum ?? true;
+  const allowDup = opts.allowDup ?? true;
+  const stepKeys = opts.stepKeys ?? 1024;
+  let r = new RdbReader(win.buf);
   const info: RdbLoadInfo = { aux: new Map(), keys: 0, expiredSkipped: 0, end: 0 };
   let db = ks.dbs[0];
   let expire = -1;
+  let ver = 0;
   for (;;) {
-    const op = r.byte();
-    switch (op) {
-      case RdbOp.ExpireTimeMs:
-        expire = r.int64LE();
+    const start = r.pos;
+    try {
+      if (ver === 0) {
+        r.need(9);
+        const b = r.buf;
+        if (b.toString('latin1', start, start + 5) !== 'REDIS') r.fail('Wrong signature trying to load DB from file');
+        const v = Number(b.toString('latin1', start + 5, start + 9));
+        if (!Number.isInteger(v) || v < 1 || v > RDB_VERSION) r.fail(`Can't handle RDB format version ${b.toString('latin1', start + 5, start + 9)}`);
+        r.pos = start + 9;
+        ver = v;
         continue;
-      case RdbOp.ExpireTime:
-        expire = r.uint32LE() * 1000;
-        continue;
-      case RdbOp.Freq:
-        r.byte();
-        continue;
-      case RdbOp.Idle:
-        r.len();
-        continue;
-      case RdbOp.Eof: {
-        if (ver >= 5) {
-          const end = r.pos - 1;
-          r.need(8);
-          const stored = buf.subarray(r.pos, r.pos + 8);
-          if (checksum && !stored.every((b) => b === 0)) {
-            const crc = new Crc64().update(buf, 0, r.pos).bytesLE();
-            if (!crc.equals(stored)) {
-              // rdbLoadRioWithLoadingCtx's text: both CRCs as the little-endian uint64 they are.
-              const hex = (b: Buffer) => BigInt(`0x${Buffer.from(b).reverse().toString('hex')}`).toString(16); // %llx
-              throw new RdbError(`Wrong RDB checksum expected: (${hex(crc)}) but got (${hex(stored)}). Aborting now.`, end, true);
+      }
+      const op = r.byte();
+      switch (op) {
+        case RdbOp.ExpireTimeMs:
+          expire = r.int64LE();
+          continue;
+        case RdbOp.ExpireTime:
+          expire = r.uint32LE() * 1000;
+          continue;
+        case RdbOp.Freq:
+          r.byte();
+          continue;
+        case RdbOp.Idle:
+          r.len();
+          continue;
+        case RdbOp.Eof: {
+          if (ver >= 5) {
+            const end = r.pos - 1;
+            r.need(8);
+            const stored = r.buf.subarray(r.pos, r.pos + 8);
+            if (checksum && !stored.every((b) => b === 0)) {
+              const crc = win.crc.update(r.buf, 0, r.pos).bytesLE();
+              if (!crc.equals(stored)) {
+                // rdbLoadRioWithLoadingCtx's text: both CRCs as the little-endian uint64 they are.
+                const hex = (b: Buffer) => BigInt(`0x${Buffer.from(b).reverse().toString('hex')}`).toString(16); // %llx
+                throw new RdbError(`Wrong RDB checksum expected: (${hex(crc)}) but got (${hex(stored)}). Aborting now.`, win.base + end, true);
+              }
             }
+            r.pos += 8;
           }
-          r.pos += 8;
+          info.end = win.base + r.pos;
+          return info;
         }
-        info.end = r.pos;
-        return info;
-      }
-      case RdbOp.SelectDb: {
-        const id = r.len();
-        if (id >= ks.dbs.length)
-          r.fail(`FATAL: Data file was created with a Redis server configured to handle more than ${ks.dbs.length} databases`);
-        db = ks.dbs[id];
-        continue;
-      }
-      case RdbOp.ResizeDb: {
-        // Redis dictTryExpand: size the table for the keys that follow. A hint only: capped by
-        // what the rest of the file can hold (a key takes at least 3 bytes), so a corrupt length
-        // cannot allocate gigabytes, and an allocation that fails is ignored.
-        const keys = r.len();
-        r.len();
-        try {
-          db.reserveKeys(Math.min(keys, Math.floor((r.buf.length - r.pos) / 3)));
-        } catch {}
-        continue;
-      }
-      case RdbOp.Aux: {
-        const k = r.string();
-        const v = r.string();
-        info.aux.set(k, v);
-        continue;
-      }
-      case RdbOp.ModuleAux:
-        return r.fail('Module auxiliary data is not supported');
-      case RdbOp.Function:
-        // Pre-GA (7.0 release candidate) function format: skipped.
-        r.string();
-        continue;
-      case RdbOp.Function2: {
-        const code = r.string();
-        const err = functionsHook === null ? null : functionsHook.load(ks, code, allowDup);
-        if (err !== null) r.fail(`Failed loading library, ${err}`);
-        continue;
-      }
-      default: {
-        const key = r.string();
-        const o = loadObject(r, op);
-        if (expire >= 0 && expire < now) info.expiredSkipped++;
-        else {
-          // One lookup for a new key: hasKey's answer is cached for add's insert.
-          if (db.hasKey(key)) {
-            if (!allowDup) r.fail(`RDB has duplicated key '${key}' in DB ${db.id}`);
-            db.deleteKey(key);
+        case RdbOp.SelectDb: {
+          const id = r.len();
+          if (id >= ks.dbs.length)
+            r.fail(`FATAL: Data file was created with a Redis server configured to handle more than ${ks.dbs.length} databases`);
+          db = ks.dbs[id];
+          continue;
+        }
+        case RdbOp.ResizeDb: {
+          // Redis dictTryExpand: size the table for the keys that follow. A hint only: capped by
+          // what the bytes there so far can hold (a key takes at least 3 bytes), so a corrupt
+          // length cannot allocate gigabytes, and an allocation that fails is ignored.
+          const keys = r.len();
+          r.len();
+          try {
+            db.reserveKeys(Math.min(keys, Math.floor((r.buf.length - r.pos) / 3)));
+          } catch {}
+          continue;
+        }
+        case RdbOp.Aux: {
+          const k = r.string();
+          const v = r.string();
+          info.aux.set(k, v);
+          continue;
+        }
+        case RdbOp.ModuleAux:
+          return r.fail('Module auxiliary data is not supported');
+        case RdbOp.Function:
+          // Pre-GA (7.0 release candidate) function format: skipped.
+          r.string();
+          continue;
+        case RdbOp.Function2: {
+          const code = r.string();
+          const err = functionsHook === null ? null : functionsHook.load(ks, code, allowDup);
+          if (err !== null) r.fail(`Failed loading library, ${err}`);
+          continue;
+        }
+        default: {
+          const key = r.string();
+          const o = loadObject(r, op);
+          if (expire >= 0 && expire < now) info.expiredSkipped++;
+          else {
+            // One lookup for a new key: hasKey's answer is cached for add's insert.
+            if (db.hasKey(key)) {
+              if (!allowDup) r.fail(`RDB has duplicated key '${key}' in DB ${db.id}`);
+              db.deleteKey(key);
+            }
+            db.add(key, o);
+            if (expire >= 0) db.setExpire(key, expire);
+            info.keys++;
           }
-          db.add(key, o);
-          if (expire >= 0) db.setExpire(key, expire);
-          info.keys++;
+          expire = -1;
+          if ((info.keys + info.expiredSkipped) % stepKeys === 0) yield win.base + r.pos;
         }
-        expire = -1;
-        if (((info.keys + info.expiredSkipped) & 1023) === 0) yield r.pos;
       }
+    } catch (e) {
+      // A record past the bytes there so far: wait until the pushed ones at least double what
+      // the record had (or 64 KB), merge them, parse it again. Once ended, the error stands.
+      if (win.ended && win.pendingBytes === 0) {
+        if (e instanceof RdbError) e.offset += win.base;
+        throw e;
+      }
+      for (;;) {
+        const have = win.buf.length - start;
+        if (win.ended || win.pendingBytes >= Math.max(65536, have)) break;
+        win.waiting = true;
+        yield RDB_NEED_MORE;
+        win.waiting = false;
+      }
+      win.merge(start);
+      r = new RdbReader(win.buf);
     }
   }
 }

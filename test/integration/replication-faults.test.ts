@@ -1,0 +1,201 @@
+/**
+ * Replication faults with real processes (issue 15 "Faults"), each run with a Keydra primary and,
+ * as control, a redis-server primary, a Keydra replica and a redis-server replica attached:
+ * - a link cut (CLIENT KILL on either side, several times) while a writer keeps appending a
+ *   sequence: every replica continues with a partial resync (no new full sync), and ends with the
+ *   primary's dataset, the sequence complete, in order, without a duplicate;
+ * - kill -9 of the primary while the writer streams: the replicas keep serving the last data
+ *   they applied (replica-serve-stale-data yes), or answer -MASTERDOWN with `no`, as redis-server.
+ * (kill -9 of a replica during its full sync and a replica slower than the stream are in
+ * replication-primary.test.ts.)
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { RawClient } from '../../src/client/rawClient.js';
+import type { RespNode } from '../../src/protocol/decoder.js';
+import { freePort, NO_REDIS, redisServerPath, type SpawnedServer, spawnedKill9, spawnServer } from '../helpers/servers.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const skip = redisServerPath() === null ? NO_REDIS : false;
+type Kind = 'keydra' | 'redis';
+
+function text(n: RespNode): string {
+  if (typeof n === 'string') return n;
+  if (n !== null && typeof n === 'object' && 't' in n && 'v' in n) return `${n.t === '-' ? '-' : ''}${String(n.v)}`;
+  return JSON.stringify(n);
+}
+
+async function info(c: RawClient, section: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const line of text(await c.call('INFO', section)).split('\r\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+async function waitFor(what: string, cond: () => Promise<boolean>, ms = 30000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await sleep(30);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A spawned server with its own data dir. */
+interface Node extends SpawnedServer {
+  kind: Kind;
+  port: number;
+  dir: string;
+}
+
+async function start(kind: Kind, args: string[] = []): Promise<Node> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), `keydra-faults-${kind}-`));
+  const s = await spawnServer(kind, port, ['--save', '', '--appendonly', 'no', '--enable-debug-command', 'yes', '--dir', dir, ...args]);
+  return { ...s, kind, port, dir };
+}
+
+async function stop(n: Node | null): Promise<void> {
+  if (n === null) return;
+  await spawnedKill9(n);
+  rmSync(n.dir, { recursive: true, force: true });
+}
+
+/** Waits until `r`'s link is up and its offset equals the primary's. */
+async function synced(p: Node, r: Node): Promise<void> {
+  await waitFor(`${r.kind} replica in sync`, async () => {
+    const ri = await info(r.c, 'replication');
+    if (ri.master_link_status !== 'up') return false;
+    return ri.master_repl_offset === (await info(p.c, 'replication')).master_repl_offset;
+  });
+}
+
+/**
+ * A writer on its own connection: RPUSH seq <i> and INCR counter for i = 0, 1, 2, ... in
+ * pipelined batches until stopped. @returns stop(): the number of elements written.
+ */
+function writer(port: number): { stop: () => Promise<number> } {
+  let running = true;
+  let n = 0;
+  const done = (async () => {
+    const c = await RawClient.connect(port);
+    try {
+      while (running) {
+        const batch: Promise<RespNode>[] = [];
+        for (let k = 0; k < 50; k++) {
+          batch.push(c.call('RPUSH', 'seq', String(n + k)));
+          batch.push(c.call('INCR', 'counter'));
+        }
+        for (const r of await Promise.all(batch)) if (typeof r === 'object' && r !== null && 't' in r && r.t === '-') throw new Error(text(r));
+        n += 50;
+        await sleep(2);
+      }
+    } finally {
+      c.close();
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await done;
+      return n;
+    },
+  };
+}
+
+/** The sequence list and counter as the replica has them. */
+async function sequence(c: RawClient): Promise<{ seq: string[]; counter: string }> {
+  const seq = (await c.call('LRANGE', 'seq', 0, -1)) as string[];
+  return { seq, counter: text(await c.call('GET', 'counter')) };
+}
+
+describe('replication faults with real processes', { skip }, () => {
+  for (const kind of ['keydra', 'redis'] as Kind[]) {
+    it(`${kind} primary: links cut while writes continue: partial resyncs, nothing lost or duplicated`, async () => {
+      let p: Node | null = null;
+      const replicas: Node[] = [];
+      try {
+        p = await start(kind, ['--repl-diskless-sync-delay', '0']);
+        await p.c.call('DEBUG', 'POPULATE', '2000', 'bulk', '64');
+        for (const rk of ['keydra', 'redis'] as Kind[]) replicas.push(await start(rk, ['--replicaof', '127.0.0.1', String(p.port)]));
+        for (const r of replicas) await synced(p, r);
+        const full0 = Number((await info(p.c, 'stats')).sync_full);
+        const w = writer(p.port);
+        for (let cut = 0; cut < 4; cut++) {
+          await sleep(150);
+          if (cut % 2 === 0) {
+            // The primary drops its replicas (CLIENT KILL TYPE replica)...
+            assert.ok(Number(await p.c.call('CLIENT', 'KILL', 'TYPE', 'replica')) >= 1);
+          } else {
+            // ... or each replica drops its link to the primary.
+            for (const r of replicas) assert.equal(await r.c.call('CLIENT', 'KILL', 'TYPE', 'master'), 1);
+          }
+        }
+        await sleep(150);
+        const n = await w.stop();
+        assert.ok(n > 0);
+        const want = Array.from({ length: n }, (_, i) => String(i));
+        const ps = await sequence(p.c);
+        assert.deepEqual(ps.seq, want);
+        assert.equal(ps.counter, String(n));
+        const pdigest = text(await p.c.call('DEBUG', 'DIGEST'));
+        for (const r of replicas) {
+          await synced(p, r);
+          const rs = await sequence(r.c);
+          assert.equal(rs.seq.length, n, `${r.kind} replica: every element, once`);
+          assert.deepEqual(rs.seq, want, `${r.kind} replica: in order, no duplicate`);
+          assert.equal(rs.counter, String(n));
+          assert.equal(text(await r.c.call('DEBUG', 'DIGEST')), pdigest, `${r.kind} replica: same dataset`);
+        }
+        const st = await info(p.c, 'stats');
+        assert.equal(Number(st.sync_full), full0, 'no full resync after a cut');
+        assert.ok(Number(st.sync_partial_ok) >= 8, `partial resyncs: ${st.sync_partial_ok}`);
+      } finally {
+        for (const r of replicas) await stop(r);
+        await stop(p);
+      }
+    });
+
+    it(`${kind} primary killed with SIGKILL while writes stream: replicas serve stale data, or -MASTERDOWN`, async () => {
+      let p: Node | null = null;
+      const replicas: Node[] = [];
+      try {
+        p = await start(kind, ['--repl-diskless-sync-delay', '0']);
+        for (const rk of ['keydra', 'redis'] as Kind[]) replicas.push(await start(rk, ['--replicaof', '127.0.0.1', String(p.port)]));
+        for (const r of replicas) await synced(p, r);
+        const w = writer(p.port);
+        // The writes stream: every replica has applied some when the primary dies.
+        for (const r of replicas) await waitFor(`${r.kind} replica applying`, async () => Number(await r.c.call('LLEN', 'seq')) >= 500);
+        const primary = p;
+        p = null;
+        const stopped = w.stop().catch(() => -1); // its connection dies with the primary
+        await spawnedKill9(primary);
+        rmSync(primary.dir, { recursive: true, force: true });
+        await stopped;
+        for (const r of replicas) {
+          await waitFor(`${r.kind} replica sees the link down`, async () => (await info(r.c, 'replication')).master_link_status === 'down');
+          // Stale reads: what it applied is there and consistent (a prefix of the sequence).
+          const rs = await sequence(r.c);
+          assert.ok(rs.seq.length > 0, `${r.kind} replica applied some writes`);
+          assert.deepEqual(rs.seq, Array.from({ length: rs.seq.length }, (_, i) => String(i)));
+          assert.ok(Number(rs.counter) >= rs.seq.length - 50 && Number(rs.counter) <= rs.seq.length + 50);
+          await r.c.call('CONFIG', 'SET', 'replica-serve-stale-data', 'no');
+          const err = text(await r.c.call('GET', 'counter'));
+          assert.equal(err, "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+          assert.equal(text(await r.c.call('PING')), "-MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+          assert.match(text(await r.c.call('INFO', 'replication')), /master_link_status:down/);
+          await r.c.call('CONFIG', 'SET', 'replica-serve-stale-data', 'yes');
+          assert.deepEqual(await sequence(r.c), rs);
+        }
+      } finally {
+        for (const r of replicas) await stop(r);
+        await stop(p);
+      }
+    });
+  }
+});
