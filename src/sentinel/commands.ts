@@ -6,7 +6,8 @@
 import { accessSync, constants } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
-import specFile from '../server/redis-commands.json' with { type: 'json' };
+import { commandSpecs } from '../assets/index.js';
+import { CLIENT_HELP } from '../commands/connection/clientHelp.js';
 import { globMatch } from '../store/glob.js';
 import type { Sentinel } from './index.js';
 import {
@@ -117,57 +118,6 @@ const KNOWN = new Set([
   'acl',
 ]);
 
-/** CLIENT HELP: Redis 7.0.15's text (networking.c clientCommand). */
-const CLIENT_HELP = [
-  'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-  'CACHING (YES|NO)',
-  '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
-  'GETREDIR',
-  '    Return the client ID we are redirecting to when tracking is enabled.',
-  'GETNAME',
-  '    Return the name of the current connection.',
-  'ID',
-  '    Return the ID of the current connection.',
-  'INFO',
-  '    Return information about the current client connection.',
-  'KILL <ip:port>',
-  '    Kill connection made from <ip:port>.',
-  'KILL <option> <value> [<option> <value> [...]]',
-  '    Kill connections. Options are:',
-  '    * ADDR (<ip:port>|<unixsocket>:0)',
-  '      Kill connections made from the specified address',
-  '    * LADDR (<ip:port>|<unixsocket>:0)',
-  '      Kill connections made to specified local address',
-  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
-  '      Kill connections by type.',
-  '    * USER <username>',
-  '      Kill connections authenticated by <username>.',
-  '    * SKIPME (YES|NO)',
-  '      Skip killing current connection (default: yes).',
-  'LIST [options ...]',
-  '    Return information about client connections. Options:',
-  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
-  '      Return clients of specified type.',
-  'UNPAUSE',
-  '    Stop the current client pause, resuming traffic.',
-  'PAUSE <timeout> [WRITE|ALL]',
-  '    Suspend all, or just write, clients for <timeout> milliseconds.',
-  'REPLY (ON|OFF|SKIP)',
-  '    Control the replies sent to the current connection.',
-  'SETNAME <name>',
-  '    Assign the name <name> to the current connection.',
-  'UNBLOCK <clientid> [TIMEOUT|ERROR]',
-  '    Unblock the specified blocked client.',
-  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
-  '         [OPTIN] [OPTOUT] [NOLOOP]',
-  '    Control server assisted client side caching.',
-  'TRACKINGINFO',
-  '    Report tracking status for the current connection.',
-  'NO-EVICT (ON|OFF)',
-  '    Protect current client connection from eviction.',
-  'HELP',
-  '    Prints this help.',
-];
 
 /** SENTINEL HELP: redis-sentinel 7.0.15's text (sentinelCommand). */
 const SENTINEL_HELP = [
@@ -237,7 +187,7 @@ function subArity(full: string): number | undefined {
   if (subArities === null) {
     subArities = new Map();
     const have = new Set(COMMAND_LIST);
-    const cmds = (specFile as unknown as { commands: Record<string, { info: unknown[] }> }).commands;
+    const cmds = commandSpecs();
     for (const name of ['client', 'acl', 'command']) {
       const subs = (cmds[name]?.info[9] ?? []) as [string, number][];
       for (const [n, a] of subs) if (have.has(n)) subArities.set(n, a);

@@ -285,7 +285,7 @@ describe('Keydra Sentinel', { skip: redisServerPath() === null ? NO_REDIS : fals
       for (const s of sents) await waitFor(`new primary on ${s.port}`, 20000, async () => (await masterAddr(s.port)) !== `127.0.0.1:${pp}`);
       const promoted = Number((await masterAddr(s1)).split(':')[1]);
       const other = promoted === r1 ? r2 : r1;
-      await waitFor('the other replica follows the new primary (authenticating with masterauth)', 20000, async () => {
+      await waitFor('the other replica follows the new primary (authenticating with masterauth)', 60000, async () => {
         return (await field(other, 'master_port')) === String(promoted) && (await field(other, 'master_link_status')) === 'up';
       });
       // The sentinels' MULTI ... CONFIG REWRITE ... EXEC rewrote both files.

@@ -12,6 +12,7 @@ import { clientTrackingDefs } from './clientTracking.js';
 import { isMonitor } from '../server/monitor.js';
 import { trackingOptions } from '../../server/tracking.js';
 import { argvBytes, clientMemoryOf, clientMemoryUsage } from '../../server/clientEviction.js';
+import { CLIENT_HELP } from './clientHelp.js';
 
 /** The client's class for CLIENT LIST/KILL TYPE: normal, pubsub, master or replica. */
 function clientType(c: Client): string {
@@ -293,56 +294,6 @@ function clientNoEvictCommand(c: Client, argv: string[]): void {
   c.reply.ok();
 }
 
-const HELP = [
-  'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-  'CACHING (YES|NO)',
-  '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
-  'GETREDIR',
-  '    Return the client ID we are redirecting to when tracking is enabled.',
-  'GETNAME',
-  '    Return the name of the current connection.',
-  'ID',
-  '    Return the ID of the current connection.',
-  'INFO',
-  '    Return information about the current client connection.',
-  'KILL <ip:port>',
-  '    Kill connection made from <ip:port>.',
-  'KILL <option> <value> [<option> <value> [...]]',
-  '    Kill connections. Options are:',
-  '    * ADDR (<ip:port>|<unixsocket>:0)',
-  '      Kill connections made from the specified address',
-  '    * LADDR (<ip:port>|<unixsocket>:0)',
-  '      Kill connections made to specified local address',
-  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
-  '      Kill connections by type.',
-  '    * USER <username>',
-  '      Kill connections authenticated by <username>.',
-  '    * SKIPME (YES|NO)',
-  '      Skip killing current connection (default: yes).',
-  'LIST [options ...]',
-  '    Return information about client connections. Options:',
-  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
-  '      Return clients of specified type.',
-  'UNPAUSE',
-  '    Stop the current client pause, resuming traffic.',
-  'PAUSE <timeout> [WRITE|ALL]',
-  '    Suspend all, or just write, clients for <timeout> milliseconds.',
-  'REPLY (ON|OFF|SKIP)',
-  '    Control the replies sent to the current connection.',
-  'SETNAME <name>',
-  '    Assign the name <name> to the current connection.',
-  'UNBLOCK <clientid> [TIMEOUT|ERROR]',
-  '    Unblock the specified blocked client.',
-  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
-  '         [OPTIN] [OPTOUT] [NOLOOP]',
-  '    Control server assisted client side caching.',
-  'TRACKINGINFO',
-  '    Report tracking status for the current connection.',
-  'NO-EVICT (ON|OFF)',
-  '    Protect current client connection from eviction.',
-  'HELP',
-  '    Prints this help.',
-];
 
 export const clientDef: CommandDef = {
   name: 'client',
@@ -356,6 +307,6 @@ export const clientDef: CommandDef = {
     { name: 'unblock', handler: clientUnblockCommand },
     { name: 'no-evict', handler: clientNoEvictCommand },
     ...clientTrackingDefs,
-    { name: 'help', handler: (c) => replyHelp(c.reply, HELP) },
+    { name: 'help', handler: (c) => replyHelp(c.reply, CLIENT_HELP) },
   ],
 };
