@@ -248,7 +248,14 @@ describe('mixed cluster made by one redis-cli --cluster create (3 primaries + 3 
     // Three primaries hold the slots and three replicas follow them, the two kinds mixed (which
     // node gets which role is redis-cli's choice: its anti-affinity step swaps at random when all
     // nodes share one host); each node sees the same slot map.
-    const view = await clusterNodes(nodes[1].port);
+    // (nodes[1] may still be learning the others' roles and slots from gossip: wait for it too.)
+    let view: NodeLine[] = [];
+    await waitFor('three primaries with slots and three replicas seen by a second node', 20_000, async () => {
+      view = await clusterNodes(nodes[1].port);
+      const p = view.filter((l) => l.flags.includes('master') && l.slots.length > 0).length;
+      const r = view.filter((l) => l.flags.includes('slave') && l.primary !== '-').length;
+      return p === 3 && r === 3;
+    });
     const kindOf = (l: NodeLine) => (nodes.find((n) => l.addr.startsWith(`127.0.0.1:${n.port}@`)) as ClusterPeer).kind;
     const primaries = view.filter((l) => l.flags.includes('master') && l.slots.length > 0);
     const replicas = view.filter((l) => l.flags.includes('slave'));
