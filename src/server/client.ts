@@ -182,7 +182,9 @@ export class Client {
     this.parser.authenticated = this.authenticated;
     this.createdAt = Date.now();
     this.lastInteraction = this.createdAt;
-    this.rbPeakReset = this.createdAt;
+    // Redis 7.0 stamps a new client's peak reset with server.unixtime (seconds) and compares it
+    // with milliseconds, so the first cron visit always resets the peak: do the same.
+    this.rbPeakReset = Math.floor(this.createdAt / 1000);
     this.unixSocket = unixPath !== undefined;
     if (unixPath !== undefined) {
       this.addr = `${unixPath}:0`;
