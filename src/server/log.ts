@@ -27,6 +27,11 @@ export class Logger {
   /** Lines are dropped when false (embedded servers in tests stay quiet unless asked). */
   enabled = true;
 
+  /** True when a line at `level` would be written (to skip building costly messages). */
+  wants(level: Exclude<LogLevel, 'nothing'>): boolean {
+    return this.enabled && LEVELS[level] >= LEVELS[this.level];
+  }
+
   /** Writes one line at `level` if the configured level lets it through. */
   log(level: Exclude<LogLevel, 'nothing'>, msg: string): void {
     const lv = LEVELS[level];

@@ -626,6 +626,8 @@ export class KeydraServer {
     if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
     const c = new Client(this, socket, this.nextClientId++, unixPath);
     this.clients.set(c.id, c);
+    // Redis acceptTcpHandler / acceptUnixHandler (loglevel verbose).
+    if (this.log.wants('verbose')) this.log.verbose(unixPath !== undefined ? `Accepted connection to ${unixPath}` : `Accepted ${c.addr}`);
     const parser = c.parser;
     c.conn = new Connection(
       socket,
@@ -653,6 +655,7 @@ export class KeydraServer {
       },
       () => {
         // EOF or a read error: Redis closes at once, unsent replies are dropped.
+        if (this.log.wants('verbose') && !c.closed) this.log.verbose(`Client closed connection id=${c.id} addr=${c.addr} name=${c.name}`);
         this.freeClient(c);
         socket.destroy();
       },

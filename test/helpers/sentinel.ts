@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -31,6 +31,23 @@ export interface Proc {
   proc: ChildProcess;
   conf?: string;
   kind: 'keydra' | 'redis';
+  /** The file its stdout and stderr go to (the server log). */
+  log: string;
+}
+
+/** The last `lines` lines of each process's log, headed by its kind and port (for failure messages). */
+export function logTails(ps: Iterable<Proc>, lines = 40): string {
+  const out: string[] = [];
+  for (const p of ps) {
+    let text = '';
+    try {
+      text = readFileSync(p.log, 'latin1');
+    } catch {
+      text = '(no log)';
+    }
+    out.push(`--- ${p.kind} on ${p.port} (${p.log}) ---`, ...text.split('\n').slice(-lines));
+  }
+  return out.join('\n');
 }
 
 export async function waitPing(port: number, proc: ChildProcess): Promise<void> {
@@ -55,38 +72,43 @@ export async function startData(port: number, of?: number, kind: 'keydra' | 'red
   const dir = mkdtempSync(join(root, `data-${port}-`));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
   if (of !== undefined) args.push('--replicaof', '127.0.0.1', String(of));
+  const log = join(dir, 'server.log');
+  const fd = openSync(log, 'a');
   const proc =
     kind === 'keydra'
-      ? spawn(process.execPath, [join(process.cwd(), 'bin', 'keydra-server.js'), ...args], { stdio: 'ignore' })
-      : spawn('redis-server', args, { stdio: 'ignore' });
+      ? spawn(process.execPath, [join(process.cwd(), 'bin', 'keydra-server.js'), ...args], { stdio: ['ignore', fd, fd] })
+      : spawn('redis-server', args, { stdio: ['ignore', fd, fd] });
   procs.add(proc);
   await waitPing(port, proc);
-  return { port, proc, kind };
+  return { port, proc, kind, log };
 }
 
 /** A data node of `kind` started from the config file `conf` (which names its port), as a redis.conf user would. */
 export async function startDataConf(port: number, conf: string, kind: 'keydra' | 'redis' = 'keydra'): Promise<Proc> {
+  const log = `${conf}.log`;
+  const fd = openSync(log, 'a');
   const proc =
     kind === 'keydra'
-      ? spawn(process.execPath, [join(process.cwd(), 'bin', 'keydra-server.js'), conf], { stdio: 'ignore' })
-      : spawn('redis-server', [conf], { stdio: 'ignore' });
+      ? spawn(process.execPath, [join(process.cwd(), 'bin', 'keydra-server.js'), conf], { stdio: ['ignore', fd, fd] })
+      : spawn('redis-server', [conf], { stdio: ['ignore', fd, fd] });
   procs.add(proc);
   await waitPing(port, proc);
-  return { port, proc, conf, kind };
+  return { port, proc, conf, kind, log };
 }
 
 /** A Sentinel of `kind` on `port` with `lines` as its sentinel.conf (log next to it). */
 export async function startSentinel(kind: 'keydra' | 'redis', port: number, lines: string[], confPath?: string): Promise<Proc> {
   const conf = confPath ?? join(root, `sentinel-${kind}-${port}.conf`);
   if (confPath === undefined) writeFileSync(conf, `port ${port}\n${lines.join('\n')}\n`);
-  const log = openSync(`${conf}.log`, 'a');
+  const log = `${conf}.log`;
+  const fd = openSync(log, 'a');
   const proc =
     kind === 'keydra'
-      ? spawn(process.execPath, [join(process.cwd(), 'bin', 'keydra-server.js'), conf, '--sentinel'], { stdio: ['ignore', log, log] })
-      : spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', log, log] });
+      ? spawn(process.execPath, [join(process.cwd(), 'bin', 'keydra-server.js'), conf, '--sentinel'], { stdio: ['ignore', fd, fd] })
+      : spawn('redis-server', [conf, '--sentinel'], { stdio: ['ignore', fd, fd] });
   procs.add(proc);
   await waitPing(port, proc);
-  return { port, proc, conf, kind };
+  return { port, proc, conf, kind, log };
 }
 
 export async function kill(p: Proc, sig: NodeJS.Signals = 'SIGKILL'): Promise<void> {

@@ -112,6 +112,39 @@ describe('keydra-server process', () => {
     }
   });
 
+  it('loglevel verbose logs each accepted connection and each client that closes it, as redis-server', async (t) => {
+    const kinds: [string, string, string[]][] = [['keydra', process.execPath, [CLI]]];
+    if (spawnSync('redis-server', ['--version']).status === 0) kinds.push(['redis', 'redis-server', []]);
+    else t.diagnostic(NO_REDIS);
+    for (const [kind, bin, pre] of kinds) {
+      const port = await freePort();
+      const log = join(dir, `verbose-${kind}.log`);
+      const proc = spawn(
+        bin,
+        [...pre, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--loglevel', 'verbose', '--logfile', log],
+        { stdio: 'ignore' },
+      );
+      try {
+        await waitForPort(port, proc);
+        const c = await RawClient.connect(port);
+        const local = c.socket.localPort;
+        assert.deepEqual(await c.call('CLIENT', 'SETNAME', 'probe'), { t: '+', v: 'OK' });
+        c.close();
+        const closedLine = new RegExp(`- Client closed connection id=\\d+ addr=127\\.0\\.0\\.1:${local} .*name=probe(\\s|$)`, 'm');
+        let text = '';
+        for (let i = 0; i < 50 && !closedLine.test(text); i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          text = readFileSync(log, 'latin1');
+        }
+        assert.match(text, new RegExp(`- Accepted 127\\.0\\.0\\.1:${local}$`, 'm'), `${kind} logs the accept`);
+        assert.match(text, closedLine, `${kind} logs the close`);
+      } finally {
+        proc.kill('SIGKILL');
+        await exited(proc);
+      }
+    }
+  });
+
   it('bad config: unknown directive and bad value name file and line, exit code 1', () => {
     const conf = join(dir, 'bad.conf');
     writeFileSync(conf, 'port 0\nnosuchdirective 1\n');
