@@ -2,38 +2,28 @@
  * Memory accounting and eviction under `maxmemory` (Redis 7.0 evict.c, object.c LFU helpers).
  *
  * Accounting (`used_memory`): what the dataset and the clients hold, each part counted where it
- * is known best:
+ * is known best, so that it moves only when data does (Redis's tests check it to within 4 KB):
  *
- *   used_memory = keyspace tables (exact) + clients (their accounting, as Redis
- *                 getClientMemoryUsage) + 1 MB + max(0, V8 part - baseline - freedSinceMajorGc - V8_SLACK)
- *   V8 part     = old and young generation (no code, no external memory)
+ *   used_memory = keyspace tables (exact) + value objects (estimated per value)
+ *                 + clients (their accounting, as Redis getClientMemoryUsage) + 1 MB + residual
+ *   residual    = max(0, V8 heap after the last major GC - the first such figure - value objects
+ *                 - V8_SLACK - value objects / 8)
  *
- * The first 256 KB of the V8 part's growth is not counted (V8_SLACK): bytecode and feedback of
- * functions run for the first time, garbage promoted until the next mark-compact.
- *
- * - The V8 part is sampled (v8.getHeapSpaceStatistics reads counters), at most every 8 commands
- *   or 2 ms under maxmemory; INFO, MEMORY and eviction once that sample is over the limit run a
- *   scavenge first (~0.3 ms; the young generation's garbage then is gone, its live data counts).
- *   Code space (V8 compiling new paths) and external memory (Buffers: the clients' own buffers,
- *   and replies already written, whose bytes V8 frees only at a later collection) are left out:
- *   between two commands that write nothing used_memory no longer moves by what V8 allocated or
- *   compiled meanwhile (it moved by ~100 KB per INFO).
  * - The keyspace tables (src/store/keyTable.ts: keys and small strings in typed arrays and slabs)
  *   are counted exactly by what is in use (Keyspace.tableUsedBytes): a SET adds its entry and
- *   bytes, a delete or eviction takes them back at once (the slab's room is reused after a
- *   compaction, as a freed allocation is by Redis's allocator).
+ *   bytes, a delete or eviction takes them back at once.
+ * - Every other value (long strings, collections, streams, HyperLogLogs) is an object the table
+ *   counts at its estimated size (estimateValueBytes, MEMORY USAGE's estimate with 5 samples):
+ *   estimated again when it is stored or looked up for writing, taken back when it is deleted.
  * - The clients (query buffers, arguments, output waiting, MULTI, pub/sub: src/server/clientEviction.ts)
  *   are counted from their accounting, updated as they read and write under maxmemory, computed
  *   afresh for INFO; a client freed stops counting at once.
- * - Keys evicted or deleted by eviction are subtracted (freedSinceMajorGc) until V8 runs a
- *   mark-compact; the heap the idle server had at setup (code, command tables: Redis does not count
- *   its binary either) is the baseline.
- * - Once over maxmemory, a major GC (rate-limited: ~5% of the time at most, none on a heap over
- *   512 MB) runs before keys are evicted or writes refused: the garbage of freed clients and
- *   overwritten values is not a reason to evict.
- * Not counted: streams' and HyperLogLogs' typed arrays (external memory, where they are not told
- * apart from the garbage of written replies).
- *
+ * - The V8 heap itself is read only right after a major GC (a garbage-free figure; between two GCs
+ *   it grows by garbage, promoted objects and feedback by ~100 KB per command, which is not data):
+ *   what it holds beyond the idle server's heap, the estimated values and V8_SLACK is the
+ *   residual (estimates short of the real size, structures no estimate covers), constant until
+ *   the next major GC. Once over maxmemory a major GC (rate-limited: ~5% of the time at most,
+ *   none on a heap over 512 MB) refreshes it before keys are evicted or writes refused.
  * Eviction: sampled approximated LRU/LFU with a pool of 16 candidates (EVPOOL_SIZE), random and
  * volatile-ttl policies; volatile-* sample only the expires dict. Keys are sampled through a
  * persistent iterator per db and dict (Map iterators survive inserts and deletes) with random
@@ -45,7 +35,10 @@ import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks
 import type { Config } from '../config/config.js';
 import type { Keyspace } from '../store/db.js';
 import { type Db, lruClock, ObjType, type RObject } from '../store/db.js';
-import { INLINE_MAX } from '../store/keyTable.js';
+import { RHash } from '../store/hash.js';
+import { INLINE_MAX, setValueEstimator } from '../store/keyTable.js';
+import { QuickList } from '../store/quicklist.js';
+import { RSet } from '../store/set.js';
 
 /** The server as eviction sees it (EvictionHost implements it): src/evict imports no server code. */
 export interface EvictionHost {
@@ -62,6 +55,8 @@ export interface EvictionHost {
   clientsMemory(fresh: boolean): number;
   /** Number of connected clients. */
   clientsCount(): number;
+  /** Bytes in used_memory that must not cause evictions: output waiting for replicas. */
+  notCountedMemory(): number;
   /** Publishes a keyspace event (`evicted`, class e). */
   notifyKeyspaceEvent(type: string, event: string, key: string, dbId: number): void;
 }
@@ -71,23 +66,30 @@ const EVPOOL_SIZE = 16;
 /** Redis LFU_INIT_VAL: the counter a new key starts with. */
 export const LFU_INIT_VAL = 5;
 
-let majorGcEpoch = 0;
 let gcObserver: PerformanceObserver | null = null;
 function watchGc(): void {
   if (gcObserver !== null) return;
   gcObserver = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
-      if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) majorGcEpoch++;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) noteMajorGc();
     }
   });
   gcObserver.observe({ entryTypes: ['gc'] });
 }
 
-/** Records a major GC run on purpose (lazy free's), before the observer reports it: freed bytes are back. */
+/** Records a major GC run on purpose (lazy free's, eviction's), before the observer reports it. */
 export function noteMajorGc(): void {
-  majorGcEpoch++;
+  const heap = heapBytes();
+  for (const ref of evictorRefs) {
+    const e = ref.deref();
+    if (e === undefined) evictorRefs.delete(ref);
+    else e.afterMajorGc(heap);
+  }
 }
+
+/** Every server's Evictor (weakly held): each reads the heap after a major GC (afterMajorGc). */
+const evictorRefs = new Set<WeakRef<Evictor>>();
 
 /** LFU minutes clock, 16 bits (Redis LFUGetTimeInMinutes). @param nowMs Unix ms. */
 export function lfuMinutes(nowMs: number): number {
@@ -156,7 +158,24 @@ export function estimateKeyBytes(key: string, o: RObject, samples = 5): number {
     return TABLE_ENTRY_BYTES + slabBytes(key.length + sv.length); // kept inline, no object
   }
   let n = TABLE_ENTRY_BYTES + OBJ_SLOT_BYTES + ROBJECT_BYTES + slabBytes(key.length);
-  if (o.type === ObjType.String) return n + (typeof sv === 'string' ? stringBytes(sv.length) : 16);
+  if (o.type === ObjType.String) return n + (typeof sv === 'string' ? stringBytes(sv.length) : 16 + bufferBytes(sv));
+  // The common families sampled by index (no iterator objects: values are estimated again as
+  // they are written, src/store/keyTable.ts valueBytes); the same elements as iteration visits.
+  const fast = o.value;
+  if (fast instanceof RHash || fast instanceof RSet || fast instanceof QuickList) {
+    const count = fast instanceof QuickList ? fast.length : fast.size;
+    let avg = 16;
+    const m = samples > 0 ? Math.min(samples, count) : count;
+    if (m > 0) {
+      let bytes = 0;
+      for (let i = 0; i < m; i++) {
+        if (fast instanceof RHash) bytes += 16 + stringBytes(fast.fields[i].length) + stringBytes(fast.vals[i].length);
+        else bytes += stringBytes(((fast instanceof RSet ? fast.members[i] : fast.at(i)) as string).length);
+      }
+      avg = bytes / m;
+    }
+    return n + 64 + Math.round(count * (56 + avg));
+  }
   const v = o.value as { size?: number; length?: number; [Symbol.iterator]?: () => Iterator<unknown> };
   const count = typeof v.size === 'number' ? v.size : typeof v.length === 'number' ? v.length : 0;
   let avg = 16;
@@ -174,13 +193,19 @@ export function estimateKeyBytes(key: string, o: RObject, samples = 5): number {
 }
 
 /**
- * Heap bytes that become garbage when a key is deleted: its value object (an inline string has
- * none; the table entry and slab bytes stay until the table compacts).
+ * Estimated bytes of a value object alone (the table's share is counted apart): its RObject and
+ * what its value holds (src/store/keyTable.ts valueBytes, used_memory). @param samples as MEMORY USAGE.
  */
-function freedKeyBytes(key: string, o: RObject): number {
-  const v = o.value;
-  if (o.type === ObjType.String && typeof v === 'string' && v.length <= INLINE_MAX) return 0;
-  return estimateKeyBytes(key, o, 1) - TABLE_ENTRY_BYTES - OBJ_SLOT_BYTES - slabBytes(key.length);
+export function estimateValueBytes(o: RObject, samples = 5): number {
+  return Math.max(0, estimateKeyBytes('', o, samples) - TABLE_ENTRY_BYTES - OBJ_SLOT_BYTES);
+}
+setValueEstimator((o) => estimateValueBytes(o));
+
+/** Bytes of a Buffer value, or of the Buffer a value wraps (HllBuf.buf); 0 otherwise. */
+function bufferBytes(v: unknown): number {
+  if (Buffer.isBuffer(v)) return v.length;
+  const b = (v as { buf?: unknown } | null)?.buf;
+  return Buffer.isBuffer(b) ? b.length : 0;
 }
 
 function elementBytes(e: unknown): number {
@@ -237,16 +262,18 @@ export class Evictor {
   private readonly poolScores: number[] = [];
   private readonly dictSamplers: Sampler<RObject>[] = [];
   private readonly expireSamplers: Sampler<number>[] = [];
-  /** V8 part (heapBytes + externalBytes) and keyspace tables of the idle server. */
+  /** V8 heap (heapBytes) at setup (lazy free's heapInUse). */
   private baseline = 0;
+  /** Heap beyond the values after the first major GC or one with no keys (lowered by any smaller one); -1 before. */
+  private gcBaseline = -1;
+  /** Keyspace tables and value objects at setup (a fresh server's used_memory leaves them out). */
   private ksBaseline = 0;
-  /** The keyspace tables and the clients at the last sample (counted exactly). */
+  /** The keyspace tables, value objects and clients at the last sample (see module doc). */
   private direct = 0;
-  private freed = 0;
-  private epoch = majorGcEpoch;
+  /** Heap not accounted for by the parts, as of the last major GC (module doc). */
+  private residual = 0;
   private calls = 0;
-  private heap = 0;
-  /** performance.now() of the last heap sample. */
+  /** performance.now() of the last sample. */
   private sampledAt = 0;
   /** performance.now() of the last major GC forced by eviction, and how long it took (ms). */
   private gcAt = Number.NEGATIVE_INFINITY;
@@ -259,57 +286,49 @@ export class Evictor {
       this.dictSamplers.push(new Sampler());
       this.expireSamplers.push(new Sampler());
     }
-    const ks = server.keyspace.tableUsedBytes;
     this.baseline = heapBytes();
-    this.ksBaseline = ks;
-    this.heap = this.baseline;
+    this.ksBaseline = server.keyspace.tableUsedBytes + server.keyspace.valueBytes;
+    evictorRefs.add(new WeakRef(this));
+    watchGc(); // the residual is refreshed after each major GC
   }
 
   /**
-   * Accounts `bytes` of values dropped by a lazy free (commands/keys/lazyfree.ts) as freed, as
-   * evicted keys are: V8 gives their memory back at its next major GC.
+   * After a major GC (`heap`: heapBytes then, garbage-free): the residual is what the heap holds
+   * beyond the baseline (the first such figure, or one taken with an empty keyspace: the
+   * server's own heap; a smaller one lowers it), the estimated values, V8_SLACK and an eighth of
+   * the values (the estimates' own error is not worth reacting to): the module doc.
    */
-  noteFreed(bytes: number): void {
-    watchGc(); // V8's own next major GC must end the correction
-    if (this.epoch !== majorGcEpoch) {
-      this.epoch = majorGcEpoch;
-      this.freed = 0;
-    }
-    this.freed += bytes;
+  afterMajorGc(heap: number): void {
+    const values = this.server.keyspace.valueBytes;
+    const unexplained = heap - values;
+    // With no keys, all of it is the server's own (code loaded since, caches): the baseline then.
+    if (this.gcBaseline < 0 || unexplained < this.gcBaseline || this.server.keyspace.totalKeys === 0) this.gcBaseline = unexplained;
+    this.residual = Math.max(0, unexplained - this.gcBaseline - V8_SLACK - values / 8);
   }
 
   /** Bytes V8 reports in use now, before the module doc's corrections (for lazy free's GC decision). */
   heapInUse(): number {
-    return heapBytes() - this.baseline + this.server.keyspace.tableUsedBytes - this.ksBaseline;
+    return heapBytes() - this.baseline + this.server.keyspace.tableUsedBytes;
   }
 
   /**
-   * Estimated used memory in bytes (see module doc). `fresh` forces a heap sample (`settle`: after
-   * a scavenge; `exact`: also with every client's memory computed now, for INFO and MEMORY);
-   * otherwise one
-   * is taken every 8 calls, and whenever the last is more than SAMPLE_MAX_AGE_MS old (memory
-   * grows between commands too: a client's input arriving, replies queued for it).
+   * Estimated used memory in bytes (see module doc). `fresh` forces a sample (`exact`: with every
+   * client's memory computed now, for INFO and MEMORY); otherwise one is taken every 8 calls, and
+   * whenever the last is more than SAMPLE_MAX_AGE_MS old (memory grows between commands too: a
+   * client's input arriving, replies queued for it).
    */
-  usedMemory(fresh: boolean | 'exact' | 'settle' = true): number {
+  usedMemory(fresh: boolean | 'exact' = true): number {
     const now = performance.now();
     if (fresh !== false || (++this.calls & 7) === 0 || now - this.sampledAt > SAMPLE_MAX_AGE_MS) {
       this.sampledAt = now;
-      const ks = this.server.keyspace.tableUsedBytes;
-      this.heap = heapBytes(fresh === 'exact' || fresh === 'settle');
-      this.direct = ks + this.server.clientsMemory(fresh === 'exact');
-      // The heap measured at setup held start-up garbage: the idle server's heap is at most any
-      // heap seen since (else a fresh server's used_memory sits at the 1 MB floor while it grows).
-      if (this.heap < this.baseline) this.baseline = this.heap;
+      // A residual seen by a GC in the middle of a burst holds that burst's live objects (socket
+      // writes, parsed commands): INFO and MEMORY confirm it with a fresh GC when affordable.
+      if (fresh === 'exact' && this.residual > 0) this.collectGarbage();
+      const ks = this.server.keyspace;
+      const values = ks.valueBytes;
+      this.direct = ks.tableUsedBytes + values + this.server.clientsMemory(fresh === 'exact');
     }
-    if (this.epoch !== majorGcEpoch) {
-      this.epoch = majorGcEpoch;
-      this.freed = 0;
-    }
-    // V8's part counts past V8_SLACK: what V8 itself grows by as the server runs (bytecode and
-    // feedback of functions run for the first time, promoted garbage until the next mark-compact)
-    // is not data, and made used_memory jump by ~100 KB at a first write after CONFIG SET maxmemory.
-    const v8Part = Math.max(0, this.heap - this.baseline - this.freed - V8_SLACK);
-    const used = Math.max(1024 * 1024, this.direct - this.ksBaseline + v8Part + 1024 * 1024);
+    const used = Math.max(1024 * 1024, this.direct - this.ksBaseline + this.residual + 1024 * 1024);
     if (used > this.peak) this.peak = used;
     return used;
   }
@@ -320,17 +339,20 @@ export class Evictor {
    */
   performEvictions(): boolean {
     const server = this.server;
-    const max = server.maxmemory;
-    if (max <= 0) return true;
+    if (server.maxmemory <= 0) return true;
+    if (this.usedMemory(false) <= server.maxmemory) return true;
+    // The output waiting for replicas counts in used_memory, not against maxmemory (Redis
+    // getMaxmemoryState: mem_reported - freeMemoryGetNotCountedMemory()).
+    const max = server.maxmemory + server.notCountedMemory();
     if (this.usedMemory(false) <= max) return true;
     watchGc();
     // Over the limit by the cheap sample: measured as INFO does (with few clients: their memory is
     // summed afresh), so that what INFO reports after evictions is under the limit too.
-    const exact = this.server.clientsCount() <= EXACT_MAX_CLIENTS ? 'exact' : 'settle';
+    const exact = this.server.clientsCount() <= EXACT_MAX_CLIENTS ? 'exact' : true;
     if (this.usedMemory(exact) <= max) return true;
     // Over the limit: garbage (freed clients' buffers, values overwritten or deleted) may be the
     // reason; a major GC before evicting keys or refusing writes, when affordable (collectGarbage).
-    if (this.collectGarbage() && this.usedMemory(exact) <= max) return true;
+    if (this.residual > 0 && this.collectGarbage() && this.usedMemory(exact) <= max) return true;
     const policy = server.config.str('maxmemory-policy');
     const tenacity = server.config.num('maxmemory-eviction-tenacity');
     const limitUs = tenacity >= 100 ? Number.POSITIVE_INFINITY : tenacity <= 10 ? 50 * tenacity : 500 * 1.15 ** (tenacity - 10);
@@ -384,11 +406,7 @@ export class Evictor {
       for (let i = 0; i < n; i++) {
         const e = this.expireSamplers[db.id].next(db.expires);
         if (e === undefined) break;
-        if (e[1] <= ks.now) {
-          const o = db.table.get(e[0]);
-          if (o !== undefined) this.freed += freedKeyBytes(e[0], o);
-          db.expireIfNeeded(e[0]);
-        }
+        if (e[1] <= ks.now) db.expireIfNeeded(e[0]);
       }
     }
   }
@@ -490,9 +508,7 @@ export class Evictor {
 
   /** Deletes an evicted key: DEL propagation, `evicted` event, WATCH, stats. */
   private evictKey(db: Db, key: string): boolean {
-    const o = db.table.get(key);
-    if (o === undefined) return false;
-    this.freed += freedKeyBytes(key, o);
+    if (!db.table.has(key)) return false;
     db.deleteKey(key);
     const server = this.server;
     server.keyspace.stats.evicted_keys++;
@@ -503,8 +519,11 @@ export class Evictor {
   }
 }
 
-/** Growth of V8's part of used_memory not counted (bytes): see usedMemory. */
-const V8_SLACK = 256 * 1024;
+/**
+ * Heap beyond the idle baseline and the estimated values not counted as residual (bytes): V8's own
+ * growth as the server runs (feedback of functions run for the first time, caches), not data.
+ */
+const V8_SLACK = 4 * 1024 * 1024;
 /** Up to this many clients, eviction sums their memory afresh as INFO does (usedMemory 'exact'). */
 const EXACT_MAX_CLIENTS = 256;
 /** A cached heap sample is taken again after this long (ms). */
@@ -530,46 +549,23 @@ export function gcFunction(): (() => void) | null {
 }
 
 /**
- * V8 heap bytes of data: the old generation (old space and its large objects) and the young
- * generation. The young generation also holds the garbage of the last commands (replies,
- * argument strings, INFO's own text: ~100 KB per INFO) until the next scavenge: `settle` (INFO,
- * MEMORY, eviction once the cheap sample is over the limit) runs one first (settleYoung), so
- * that only what is live counts there. Left out:
+ * V8 heap bytes of data: the old generation (old space and its large objects), read after major
+ * GCs (the residual, see the module doc; the young generation is left out: the GC observer runs
+ * after the collection, when new objects, mostly garbage, already fill it again). Left out too:
  * - code (V8 compiles functions as the server runs new paths: hundreds of KB, not data; Redis
  *   does not count its binary either);
  * - external memory (Buffers, typed arrays): mostly the clients' buffers, and the garbage of
- *   replies already written (a 100 KB reply Buffer is a tiny JS object: V8 frees its bytes at
- *   a collection that its small heap footprint does not bring soon). The keyspace tables
- *   (Keyspace.tableUsedBytes) and the clients (their accounting, EvictionHost.clientsMemory) are
- *   counted apart, exactly; streams' and HyperLogLogs' typed arrays are not counted.
+ *   replies already written. The keyspace tables (Keyspace.tableUsedBytes), the values' own
+ *   Buffers (estimateValueBytes) and the clients (their accounting, EvictionHost.clientsMemory)
+ *   are counted apart.
  */
-function heapBytes(settle = false): number {
-  if (settle) settleYoung();
+function heapBytes(): number {
   let n = 0;
   for (const sp of v8.getHeapSpaceStatistics()) {
     const name = sp.space_name;
-    if (name === 'old_space' || name === 'large_object_space' || name === 'new_space' || name === 'new_large_object_space') {
-      n += sp.space_used_size;
-    }
+    if (name === 'old_space' || name === 'large_object_space') n += sp.space_used_size;
   }
   return n;
-}
-
-/** performance.now() of the last settleYoung. */
-let settledAt = Number.NEGATIVE_INFINITY;
-
-/**
- * A scavenge (V8's gc extension, ~0.3 ms on a small young generation; not more than once a
- * millisecond): the young generation then holds only what is live, so a value just written
- * counts and the garbage of the last commands does not.
- */
-function settleYoung(): void {
-  const now = performance.now();
-  if (now - settledAt < 1) return;
-  settledAt = now;
-  const gc = gcFunction() as ((o: { type: string }) => void) | null;
-  if (gc === null) return;
-  gc({ type: 'minor' });
 }
 
 const evictors = new WeakMap<EvictionHost, Evictor>();

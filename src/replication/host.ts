@@ -60,6 +60,8 @@ export interface ReplicaPeer {
    * socket took them (or the connection closed), for back-pressure.
    */
   writeBulk(data: Buffer, cb: () => void): void;
+  /** Output bytes waiting for the replica (CLIENT LIST omem; INFO mem_not_counted_for_evict). */
+  readonly outputBytes: number;
   /** True when `bytes` of buffered output break client-output-buffer-limit replica (hard, or soft for too long). */
   outputLimitReached(bytes: number): boolean;
   /** Closes the connection after pending output; `reason` is logged. */

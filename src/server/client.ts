@@ -406,7 +406,7 @@ export function afterClientWrite(c: Client, written: number): void {
 }
 
 /** Bytes of replies a client that does not read may have queued before its requests stop being read. */
-const OUTPUT_BACKLOG_PAUSE = 32 * 1024 * 1024;
+export const OUTPUT_BACKLOG_PAUSE = 32 * 1024 * 1024;
 
 /**
  * True when `c`'s socket queues so much output (OUTPUT_BACKLOG_PAUSE) that reading its requests

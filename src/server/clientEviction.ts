@@ -243,13 +243,14 @@ export class ClientMemory {
   }
 
   /**
-   * Bytes used by master, normal and pubsub clients (Redis used_memory counts them; INFO
-   * mem_clients_normal): the tracked totals, or with `fresh` each client's memory computed now.
+   * Bytes used by the clients, replicas included (Redis used_memory counts them all): the tracked
+   * totals, or with `fresh` each client's memory computed now.
    */
   total(fresh: boolean): number {
-    if (!fresh) return this.typeMemory.normal + this.typeMemory.pubsub + this.typeMemory.master;
+    const t = this.typeMemory;
+    if (!fresh) return t.normal + t.pubsub + t.master + t.replica;
     let n = 0;
-    for (const c of this.server.clients.values()) if (c.type !== 'replica' && c.conn !== null) n += clientMemoryUsage(c);
+    for (const c of this.server.clients.values()) if (c.conn !== null) n += clientMemoryUsage(c);
     return n;
   }
 

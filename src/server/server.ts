@@ -20,7 +20,7 @@ import { Config, ConfigError, strerror } from '../config/config.js';
 import { ERR_TLS_STARTUP, ERR_TLS_UPDATE, TLS_CONTEXT_DIRECTIVES, TlsState, tlsConnect } from './tls.js';
 import { activeExpireCycle } from '../expire/activeExpire.js';
 import { evictorOf, setupEviction } from '../evict/index.js';
-import { Client, type BlockState, afterClientWrite, clientsCron, outputBacklogFull } from './client.js';
+import { Client, type BlockState, OUTPUT_BACKLOG_PAUSE, afterClientWrite, clientsCron, outputBacklogFull, outputLimitReached } from './client.js';
 import { type ClientMemory, clientMemoryChanged, clientMemoryOf, setupClientEviction } from './clientEviction.js';
 import { Connection } from './connection.js';
 import { beginBatch, endBatch, processCommand, setLimitsOwner, syncWallClock } from './dispatch.js';
@@ -85,6 +85,17 @@ export class KeydraServer {
   /** Bytes the clients use, for used_memory (EvictionHost; ClientMemory.total). */
   clientsMemory(fresh: boolean): number {
     return clientMemoryOf(this).total(fresh);
+  }
+
+  /**
+   * Bytes used_memory counts that are no reason to evict keys (EvictionHost; Redis
+   * freeMemoryGetNotCountedMemory, INFO mem_not_counted_for_evict): the output waiting for the
+   * replicas.
+   */
+  notCountedMemory(): number {
+    let n = 0;
+    for (const r of this.replication.primary.replicas) n += r.peer.outputBytes;
+    return n;
   }
 
   /** Number of connected clients (EvictionHost). */
@@ -233,8 +244,15 @@ export class KeydraServer {
     });
     config.onChange('maxmemory', (v) => {
       this.maxmemory = v as number;
-      // A lower limit evicts at once (Redis updateMaxmemory → performEvictions).
-      if (this.maxmemory > 0) this.evict();
+      // A lower limit evicts on the next event-loop turn (Redis updateMaxmemory →
+      // startEvictionTimeProc): not inside the CONFIG SET, nor the MULTI it may be queued in.
+      if (this.maxmemory > 0 && !this.evictionScheduled) {
+        this.evictionScheduled = true;
+        setImmediate(() => {
+          this.evictionScheduled = false;
+          if (!this.closing && this.maxmemory > 0 && this.busyScript === null) this.evict();
+        });
+      }
     });
     setupClientEviction(this); // after the maxmemory listener: a percentage limit follows it
     this.log.level = config.str('loglevel') as Logger['level'];
@@ -665,6 +683,8 @@ export class KeydraServer {
         c.paused = false;
         c.conn?.resumeReading();
       }
+      // Output that waited for the socket (a replica's stream): written now.
+      if (c.reply.pos > 0) this.markPendingWrite(c);
     };
     socket.on('error', () => this.freeClient(c));
     socket.on('close', () => this.freeClient(c));
@@ -821,6 +841,26 @@ export class KeydraServer {
       if (c.closeAsap) {
         // Closed for its output (client-output-buffer-limit): dropped unsent.
         this.freeClient(c);
+        continue;
+      }
+      if (c.reply.pos > 0 && c.conn.pendingBytes > 0) {
+        // The socket still queues earlier output (a peer that reads slowly or not at all, a
+        // stopped replica): the replies gather in the reply buffer until it drains (one write
+        // then, onDrain), as Redis keeps them in the client's reply list. A queued socket write
+        // per event-loop turn would cost ~300 bytes of V8 heap each (100,000 of them: 30 MB).
+        const waiting = c.conn.pendingBytes + c.reply.pos;
+        if (outputLimitReached(c, waiting)) {
+          const info = this.commands.hooks.clientInfo(c);
+          this.freeClient(c);
+          this.log.warning(`Client ${info} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+        } else {
+          if (!c.paused && !c.closeAfterReply && waiting >= OUTPUT_BACKLOG_PAUSE) {
+            c.paused = true;
+            c.conn.pauseReading();
+          }
+          // Its memory grew (Redis updateClientMemUsageAndBucket): client eviction sees it.
+          if (this.clientEviction !== null) clientMemoryChanged(this.clientEviction, c);
+        }
         continue;
       }
       if (c.reply.pos > 0) {
@@ -1135,8 +1175,15 @@ export class KeydraServer {
    * policies live in src/evict (Evictor.performEvictions).
    */
   evict(): boolean {
-    return evictorOf(this).performEvictions();
+    const ok = evictorOf(this).performEvictions();
+    // The evictions' DELs go out on their own, one by one (Redis performEvictions:
+    // propagate_no_multi, then propagatePendingCommands), before the command that triggered them.
+    if (this.execDepth === 0) this.flushPropagation(true);
+    return ok;
   }
+
+  /** An eviction pass is queued for the next event-loop turn (a lower maxmemory was set). */
+  private evictionScheduled = false;
 }
 
 /** True for a loopback peer (127.0.0.0/8, ::1, IPv4-mapped loopback); Redis connIsLocal. */

@@ -115,6 +115,11 @@ export class Db {
     return this.dict.externalBytes;
   }
 
+  /** Estimated bytes of the value objects (all but inline strings): SlabKeyTable.valueBytes. */
+  get valueBytes(): number {
+    return this.dict.valueBytes;
+  }
+
   /** Bytes of the table in use: its index, live entries and live slab bytes (KeyTable.usedBytes). */
   get tableUsedBytes(): number {
     return this.dict.usedBytes;
@@ -216,6 +221,7 @@ export class Db {
     if (this.ks.beforeWrite !== null) this.ks.beforeWrite(this, key);
     this.ks.touch(o);
     this.dict.touched(o);
+    this.dict.markWritten(key); // it may change in place: estimated again (valueBytes)
     return o;
   }
 
@@ -234,6 +240,7 @@ export class Db {
     if (t.viewAt(id, this.view, this.ks.touch)) return STRING_VIEW;
     const o = t.objAt(id);
     this.ks.touch(o);
+    t.markWritten(key);
     return o;
   }
 
@@ -454,6 +461,13 @@ export class Keyspace {
   get offHeapBytes(): number {
     let n = 0;
     for (const db of this.dbs) n += db.offHeapBytes;
+    return n;
+  }
+
+  /** Estimated bytes of the dbs' value objects (used_memory; SlabKeyTable.valueBytes). */
+  get valueBytes(): number {
+    let n = 0;
+    for (const db of this.dbs) n += db.valueBytes;
     return n;
   }
 

@@ -74,6 +74,21 @@ function writeLatin1(slab: Buffer, s: string, off: number): void {
   else for (let i = 0; i < n; i++) slab[off + i] = s.charCodeAt(i);
 }
 
+/**
+ * Estimated bytes a value object holds (V8 heap and the typed arrays it owns): installed by the
+ * eviction module (src/evict/index.ts setValueEstimator), which knows the value families' layouts;
+ * until then values count 0.
+ */
+let valueBytesOf: (o: RObject) => number = () => 0;
+
+/** Installs the estimator value objects are counted with (SlabKeyTable.valueBytes). */
+export function setValueEstimator(fn: (o: RObject) => number): void {
+  valueBytesOf = fn;
+}
+
+/** Dirty value slots re-estimated at once when this many are waiting (bounds the list). */
+const DIRTY_MAX = 1024;
+
 /** The object overwriteInline() hands to the touch function (one at a time, synchronously). */
 const scratch = new RObject(ObjType.String, null);
 
@@ -228,6 +243,12 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
   private objs: (RObject | undefined)[] = [];
   /** Free slots of `objs`. */
   private objFree: number[] = [];
+  /** Per objs slot: the bytes its value was last estimated at (valueBytes). */
+  private objMem: number[] = [];
+  /** Sum of objMem: the value objects' estimated bytes, as of the last settle. */
+  private objMemTotal = 0;
+  /** objs slots whose value was stored or looked up for writing since the last settle. */
+  private dirty: number[] = [];
   /** The last key slotOf() looked up and its answer (null: none). */
   private cKey: string | null = null;
   private cSlot = 0;
@@ -436,7 +457,10 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
         if (old >= 0) {
           this.slabDead += old;
           this.ents[id * 8 + 3] = this.putObj(o);
-        } else this.objs[-old - 1] = o;
+        } else {
+          this.objs[-old - 1] = o;
+          this.markSlot(-old - 1);
+        }
         return this;
       }
       // A longer inline value: the entry moves to the slab's end, key and value together.
@@ -538,15 +562,62 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     } else {
       k = this.objs.length;
       this.objs.push(o);
+      this.objMem.push(0);
     }
+    this.markSlot(k);
     return -k - 1;
   }
 
-  /** Frees the objs slot of value length code `code` (< 0). */
+  /** Frees the objs slot of value length code `code` (< 0); its value stops counting at once. */
   private freeObj(code: number): void {
     const k = -code - 1;
     this.objs[k] = undefined;
+    this.objMemTotal -= this.objMem[k];
+    this.objMem[k] = 0;
     this.objFree.push(k);
+  }
+
+  /** Queues objs slot `k` for re-estimation (its value was stored, or may change in place). */
+  private markSlot(k: number): void {
+    const d = this.dirty;
+    if (d.length !== 0 && d[d.length - 1] === k) return;
+    d.push(k);
+    if (d.length >= DIRTY_MAX) this.settleValueBytes();
+  }
+
+  /**
+   * Marks `key`'s value object (if it has one) as possibly changing: a command looked it up to
+   * write it in place (LPUSH, HSET, APPEND...). Its bytes are estimated again at the next
+   * valueBytes read.
+   */
+  markWritten(key: string): void {
+    const i = this.slotOf(key);
+    if (i < 0) return;
+    const code = this.ents[((this.index[i] & this.idMask) - 1) * 8 + 3];
+    if (code < 0) this.markSlot(-code - 1);
+  }
+
+  /** Re-estimates the values of the dirty slots (a freed slot counts 0). */
+  private settleValueBytes(): void {
+    const d = this.dirty;
+    for (let j = 0; j < d.length; j++) {
+      const k = d[j];
+      const o = this.objs[k];
+      const e = o === undefined ? 0 : valueBytesOf(o);
+      this.objMemTotal += e - this.objMem[k];
+      this.objMem[k] = e;
+    }
+    d.length = 0;
+  }
+
+  /**
+   * Estimated bytes of the value objects (every value but the inline strings, which usedBytes
+   * counts): kept per value, updated when one is stored, deleted, or was looked up for writing
+   * (used_memory; src/evict/index.ts).
+   */
+  get valueBytes(): number {
+    if (this.dirty.length !== 0) this.settleValueBytes();
+    return this.objMemTotal;
   }
 
   private setInline(id: number, o: RObject, vlen: number): void {

@@ -4,21 +4,19 @@
  *
  * In Node the bytes of a dropped value come back when V8 collects it, so "freeing" is: the
  * command detaches the value (the key is gone at once), and a job on a later event-loop turn
- * walks what was queued (a flushed db in slices of FREE_SLICE keys), accounts the values' bytes
- * as freed in used_memory (src/evict: the same correction eviction uses until V8's next major
- * GC) and counts them in INFO's `lazyfree_pending_objects` / `lazyfreed_objects`. When the job
+ * walks what was queued (a flushed db in slices of FREE_SLICE keys), adds up the values' bytes
+ * and counts them in INFO's `lazyfree_pending_objects` / `lazyfreed_objects` (used_memory fell
+ * at once: a value detached from the keyspace table stops counting, src/evict). When the job
  * has dropped at least a quarter of the heap in use, or emptied the keyspace, it asks V8 for a
  * major GC: marking costs what is live, so that GC's work is at most about three times the
  * memory it gives back, or small (Redis pays per freed allocation, in its bio thread); a small
  * value freed from a big dataset never triggers one. A synchronous FLUSHDB/FLUSHALL goes through
- * the same accounting (not counted as lazy freed objects), so used_memory falls after it too.
+ * the same job (not counted as lazy freed objects), so its garbage is collected too.
  *
  * Values whose free effort (lazyfreeGetFreeEffort) is at most LAZYFREE_THRESHOLD are dropped
  * in the command, as Redis frees them synchronously.
  */
-import v8 from 'node:v8';
-import vm from 'node:vm';
-import { estimateKeyBytes, evictorOf, noteMajorGc } from '../../evict/index.js';
+import { estimateKeyBytes, evictorOf, gcFunction, noteMajorGc } from '../../evict/index.js';
 import type { KeydraServer } from '../../server/server.js';
 import { type KeyTable, ObjType, type RObject } from '../../store/db.js';
 import type { QuickList } from '../../store/quicklist.js';
@@ -81,7 +79,7 @@ export class LazyFree {
     while (this.queue.length > 0 && budget > 0) {
       const job = this.queue[0];
       if ('obj' in job) {
-        this.drop(ev, estimateKeyBytes(job.key, job.obj, 1));
+        this.droppedBytes += estimateKeyBytes(job.key, job.obj, 1);
         this.pending--;
         this.freed++;
         this.queue.shift();
@@ -94,7 +92,7 @@ export class LazyFree {
         if (r.done) break;
         bytes += estimateKeyBytes(r.value[0], r.value[1], 1);
       }
-      this.drop(ev, bytes);
+      this.droppedBytes += bytes;
       if (budget > 0) {
         // The whole dict was walked: its keys count as freed together (lazyfreeFreeDatabase).
         // (Not cleared: a running BGSAVE snapshot may still read the old dict.)
@@ -107,11 +105,6 @@ export class LazyFree {
     }
     if (this.queue.length > 0) this.schedule();
     else this.maybeCollect(ev);
-  }
-
-  private drop(ev: ReturnType<typeof evictorOf>, bytes: number): void {
-    ev.noteFreed(bytes);
-    this.droppedBytes += bytes;
   }
 
   /**
@@ -128,20 +121,11 @@ export class LazyFree {
   }
 }
 
-let gcFn: (() => void) | null | undefined;
-
-/** Runs a major GC through V8's gc extension (enabled on first use), if it is available. */
+/** Runs a major GC through V8's gc extension (src/evict gcFunction), if it is available. */
 function collectGarbage(): void {
-  if (gcFn === undefined) {
-    try {
-      v8.setFlagsFromString('--expose-gc');
-      gcFn = vm.runInNewContext('gc') as () => void;
-    } catch {
-      gcFn = null;
-    }
-  }
-  if (gcFn) {
-    gcFn();
+  const gc = gcFunction();
+  if (gc !== null) {
+    gc();
     noteMajorGc();
   }
 }

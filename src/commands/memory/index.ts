@@ -161,7 +161,12 @@ function memoryInfo(server: KeydraServer): string[] {
   // Redis stat_clients_type_memory of master, pubsub and normal clients, each client's
   // getClientMemoryUsage (src/server/clientEviction.ts), here computed fresh.
   let clientsNormal = 0;
-  for (const c of server.clients.values()) if (c.type !== 'replica') clientsNormal += clientMemoryUsage(c);
+  let clientsReplicas = 0;
+  for (const c of server.clients.values()) {
+    if (c.type !== 'replica') clientsNormal += clientMemoryUsage(c);
+    else if (c.conn !== null) clientsReplicas += clientMemoryUsage(c);
+  }
+  const notCounted = server.notCountedMemory();
   return [
     `used_memory:${used}`,
     `used_memory_human:${bytesToHuman(used)}`,
@@ -185,10 +190,10 @@ function memoryInfo(server: KeydraServer): string[] {
     'rss_overhead_bytes:0',
     `mem_fragmentation_ratio:${ratio(rss, used)}`,
     `mem_fragmentation_bytes:${rss - used}`,
-    'mem_not_counted_for_evict:0',
+    `mem_not_counted_for_evict:${notCounted}`,
     'mem_replication_backlog:0',
     'mem_total_replication_buffers:0',
-    'mem_clients_slaves:0',
+    `mem_clients_slaves:${clientsReplicas}`,
     `mem_clients_normal:${clientsNormal}`,
     'mem_cluster_links:0',
     'mem_aof_buffer:0',

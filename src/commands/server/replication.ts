@@ -55,6 +55,9 @@ function replicaClientOf(c: Client): ReplicaClient {
     get closed() {
       return c.closed;
     },
+    get outputBytes() {
+      return c.closed ? 0 : c.outputMemory;
+    },
     write(data) {
       if (c.closed) return;
       server.stats.total_net_repl_output_bytes += data.length;
