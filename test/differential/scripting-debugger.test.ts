@@ -9,9 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { RawClient } from '../../src/client/rawClient.js';
-import { NO_REDIS, type Peer, startKeydra, startRedis } from '../helpers/servers.js';
+import { keydraAndRedis, NO_REDIS } from '../helpers/servers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -215,20 +215,12 @@ const CASES: Record<string, Buffer[]> = {
 };
 
 describe('Lua debugger protocol, byte for byte against redis-server', () => {
-  let k: Peer;
-  let r: Peer | null = null;
-  before(async () => {
-    k = await startKeydra();
-    r = await startRedis();
-  });
-  after(async () => {
-    await k?.close();
-    await r?.close();
-  });
+  const servers = keydraAndRedis();
 
   for (const mode of ['SYNC', 'YES']) {
     for (const [name, reqs] of Object.entries(CASES)) {
       it(`${mode}: ${name}`, async (t) => {
+        const { k, r } = servers;
         if (r === null) return t.skip(NO_REDIS);
         const all = [s('SCRIPT', 'DEBUG', mode), ...reqs];
         const got = await transcript(k.port, all);
@@ -241,6 +233,7 @@ describe('Lua debugger protocol, byte for byte against redis-server', () => {
   }
 
   it('SCRIPT DEBUG outside a pipeline, its syntax error, redis.debug/redis.breakpoint outside a session', async (t) => {
+    const { k, r } = servers;
     if (r === null) return t.skip(NO_REDIS);
     const reqs = [
       Buffer.concat([s('PING'), s('SCRIPT', 'DEBUG', 'YES')]),
@@ -280,6 +273,7 @@ describe('Lua debugger protocol, byte for byte against redis-server', () => {
 
   for (const mode of ['SYNC', 'YES']) {
     it(`${mode}: other clients and the dataset during and after the session`, async (t) => {
+      const { k, r } = servers;
       if (r === null) return t.skip(NO_REDIS);
       const got = await guarantees(k.port, mode);
       assert.deepEqual(got, await guarantees(r.port, mode));
@@ -291,6 +285,7 @@ describe('Lua debugger protocol, byte for byte against redis-server', () => {
 
   for (const mode of ['SYNC', 'YES']) {
     it(`${mode}: a command sent right behind the EVAL (before its first stop is read) is run at that stop`, async (t) => {
+      const { k, r } = servers;
       if (r === null) return t.skip(NO_REDIS);
       const run = async (port: number) => {
         const c = await Conn.connect(port);
@@ -310,6 +305,7 @@ describe('Lua debugger protocol, byte for byte against redis-server', () => {
   }
 
   it('SYNC: the client leaving at a stop lets the script run to its end', async (t) => {
+    const { k, r } = servers;
     if (r === null) return t.skip(NO_REDIS);
     const run = async (port: number) => {
       const admin = await RawClient.connect(port);

@@ -6,9 +6,9 @@
  * scriptPrepareForRun, scriptVerifyAllowStale). Replies compared as raw nodes.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { RawClient } from '../../src/client/rawClient.js';
-import { NO_REDIS, type Peer, startKeydra, startRedis } from '../helpers/servers.js';
+import { keydraAndRedis, NO_REDIS } from '../helpers/servers.js';
 
 const LIB = [
   '#!lua name=stalelib',
@@ -49,18 +49,10 @@ async function scenario(port: number): Promise<unknown[]> {
 }
 
 describe('scripts on a stale replica, against redis-server', () => {
-  let k: Peer;
-  let r: Peer | null = null;
-  before(async () => {
-    k = await startKeydra();
-    r = await startRedis();
-  });
-  after(async () => {
-    await k?.close();
-    await r?.close();
-  });
+  const servers = keydraAndRedis();
 
   it('MASTERDOWN, allow-stale, and the stale error of commands', async (t) => {
+    const { k, r } = servers;
     if (r === null) return t.skip(NO_REDIS);
     const got = await scenario(k.port);
     assert.deepEqual(got, await scenario(r.port));

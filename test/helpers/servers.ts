@@ -51,6 +51,24 @@ export function redisServerPath(): string | null {
 /** Message used when skipping for lack of redis-server. */
 export const NO_REDIS = 'redis-server 7.x not installed (apt-get install -y redis-server): differential test skipped';
 
+/**
+ * An in-process Keydra and, when installed, a redis-server (`r` null otherwise) for the enclosing
+ * describe block or file: started in its `before`, closed in its `after`. Read the fields inside
+ * tests (they are set once `before` ran).
+ */
+export function keydraAndRedis(): { k: Peer; r: Peer | null } {
+  const servers = { k: undefined as unknown as Peer, r: null as Peer | null };
+  before(async () => {
+    servers.k = await startKeydra();
+    servers.r = await startRedis();
+  });
+  after(async () => {
+    await servers.k?.close();
+    await servers.r?.close();
+  });
+  return servers;
+}
+
 /** Finds a free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

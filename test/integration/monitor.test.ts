@@ -4,20 +4,11 @@
  * MULTI/EXEC and script commands shown in Redis's order.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Redis } from 'ioredis';
-import { type Peer, startKeydra, startRedis } from '../helpers/servers.js';
+import { keydraAndRedis } from '../helpers/servers.js';
 
-let k: Peer;
-let r: Peer | null = null;
-before(async () => {
-  k = await startKeydra();
-  r = await startRedis();
-});
-after(async () => {
-  await k?.close();
-  await r?.close();
-});
+const servers = keydraAndRedis();
 
 /** Runs commands while monitoring; returns the monitored [db, source kind, args] in order. */
 async function monitored(port: number): Promise<[string, string, string[]][]> {
@@ -51,6 +42,7 @@ async function monitored(port: number): Promise<[string, string, string[]][]> {
 }
 
 test('ioredis monitor(): arguments, db, sources, order', async () => {
+  const { k, r } = servers;
   const got = await monitored(k.port);
   const expected: [string, string, string[]][] = [
     ['0', 'client', ['set', 'k', 'a b "c"']],

@@ -6,20 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { BasicClientSideCache, createClient } from 'redis';
-import { type Peer, startKeydra, startRedis } from '../helpers/servers.js';
+import { keydraAndRedis } from '../helpers/servers.js';
 
-let k: Peer;
-let r: Peer | null = null;
-before(async () => {
-  k = await startKeydra();
-  r = await startRedis();
-});
-after(async () => {
-  await k?.close();
-  await r?.close();
-});
+const servers = keydraAndRedis();
 
 /** Runs the scenario on one server and returns the cache's hit/miss counts and observed values. */
 async function scenario(port: number): Promise<{ hits: number; misses: number; values: (string | null)[] }> {
@@ -65,6 +56,7 @@ async function scenario(port: number): Promise<{ hits: number; misses: number; v
 }
 
 test('node-redis RESP3 clientSideCache: hits, invalidation by write, expiry and FLUSHALL', async () => {
+  const { k, r } = servers;
   const got = await scenario(k.port);
   assert.deepEqual(got.values, ['1', '1', '1', '2', '2', 'x', null, null, null, 'v', null]);
   assert.equal(got.hits, 3);
