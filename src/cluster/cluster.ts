@@ -771,6 +771,9 @@ export class Cluster {
       (l, m) => this.safeProcessPacket(l, m),
       (l) => {
         if (!l.connected) this.host.log.verbose(`Connection with Node ${node.name} at ${node.ip}:${node.cport} failed`);
+        // Redis claims a ping sent when connect() fails at once, so failure detection starts then;
+        // Node reports every connect failure (and a reset link) later, so a lost link counts here.
+        if (node.pingSent === 0) node.pingSent = Date.now();
         this.freeLink(l);
       },
     );
