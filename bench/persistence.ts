@@ -188,6 +188,7 @@ async function saveLoad(kind: ServerKind, keys: number): Promise<Record<string, 
       // objects is not a cost of BGSAVE).
       await sleep(3000);
       s0 = performance.now();
+      srv.gc?.begin();
       const started = await c.call('BGSAVE');
       if (started !== 'Background saving started') throw new Error(`BGSAVE: ${started}`);
       let done = false;
@@ -206,6 +207,8 @@ async function saveLoad(kind: ServerKind, keys: number): Promise<Record<string, 
       out.bgsaveMs = performance.now() - s0;
       done = true;
       await prober;
+      srv.gc?.end();
+      if (srv.gc) out.gcMaxMs = srv.gc.stats().maxMs;
       out.maxPingMs = maxPing;
       out.pings = pings;
       if ((await infoField(watch, 'rdb_last_bgsave_status')) !== 'ok') throw new Error('BGSAVE failed');
@@ -261,6 +264,7 @@ async function main(): Promise<void> {
         row('BGSAVE duration', m('keydra', 'bgsaveMs'), m('redis', 'bgsaveMs'), 'ms'),
         row('max PING latency during BGSAVE', m('keydra', 'maxPingMs'), m('redis', 'maxPingMs'), 'ms'),
         row('PINGs answered during BGSAVE', m('keydra', 'pings'), m('redis', 'pings'), ''),
+        row('longest GC pause during BGSAVE', m('keydra', 'gcMaxMs'), null, 'ms'),
         row('load at start-up', m('keydra', 'loadMs'), m('redis', 'loadMs'), 'ms'),
         row('keys after load', m('keydra', 'loadedKeys'), m('redis', 'loadedKeys'), ''),
       ],

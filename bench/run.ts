@@ -100,10 +100,26 @@ async function interleaved<T>(servers: BenchServer[], reps: number, label: strin
   for (let r = 0; r < reps; r++) {
     for (const s of servers) {
       progress(`${label} — ${s.kind} (rep ${r + 1}/${reps})`);
-      out[s.kind].push(await fn(s));
+      s.gc?.begin();
+      try {
+        out[s.kind].push(await fn(s));
+      } finally {
+        s.gc?.end();
+      }
     }
   }
   return out;
+}
+
+/**
+ * Keydra's GC pauses during the measured runs of a scenario (V8 --trace-gc; the issue's target: none
+ * over 5 ms). Redis has no GC: its column is n/a.
+ */
+function gcRows(servers: BenchServer[]): Row[] {
+  const k = servers.find((s) => s.kind === 'keydra')?.gc;
+  if (!k) return [];
+  const st = k.stats(5);
+  return [row('longest GC pause (measured runs)', st.maxMs, null, 'ms'), row('GC pauses over 5 ms', st.over, null, `of ${st.count}`)];
 }
 
 async function startPair(extra: string[] = [], nofile = 0): Promise<BenchServer[]> {
@@ -157,6 +173,7 @@ async function scenarioRedisBenchmark(o: Options): Promise<Table[]> {
         cpuRows.push(row(`${test.row} -P ${pipeline}`, kErr ? null : median(cpu.keydra), median(cpu.redis), 'µs', kErr));
       }
     }
+    cpuRows.push(...gcRows(servers));
   } finally {
     await stopAll(servers);
   }
@@ -240,6 +257,7 @@ async function scenarioSkewed(o: Options): Promise<Table> {
     });
     rows.push(...loadRows(res));
     rows.push(row('server CPU (cores)', median(srvCpu.keydra), median(srvCpu.redis), ''));
+    rows.push(...gcRows(servers));
     const errs = [...res.keydra, ...res.redis].reduce((a, r) => a + r.errors, 0);
     notes.push(
       `Load generator: ${base.conns} connections × pipeline ${base.pipeline}, ${o.workers} worker thread(s), ` +
@@ -359,6 +377,7 @@ async function scenarioLatency(o: Options): Promise<Table> {
       }),
     );
     rows.push(...loadRows(res));
+    rows.push(...gcRows(servers));
   } finally {
     await stopAll(servers);
   }

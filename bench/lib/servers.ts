@@ -19,7 +19,60 @@ export interface BenchServer {
   pid: number;
   proc: ChildProcess;
   dir: string;
+  /** Keydra only: its GC pauses, read from V8's --trace-gc lines on its stdout. */
+  gc: GcTrace | null;
   stop(): Promise<void>;
+}
+
+/** One stop-the-world GC pause of a Keydra server (V8 --trace-gc line). */
+export interface GcPause {
+  /** Scavenge, Mark-Compact, ... as V8 names it. */
+  kind: string;
+  /** Main-thread pause, ms. */
+  ms: number;
+}
+
+/**
+ * The GC pauses of a Keydra server started by the bench (`node --trace-gc`), counted only while
+ * a measured run is open (begin/end), so loading the dataset does not count.
+ */
+export class GcTrace {
+  private open = false;
+  private buf = '';
+  /** Pauses seen in measured runs. */
+  readonly pauses: GcPause[] = [];
+
+  /** Feeds stdout bytes of the server (lines like `... ms: Scavenge 4.2 (5.8) -> 3.9 (6.8) MB, 0.87 / 0.00 ms ...`). */
+  feed(chunk: string): void {
+    this.buf += chunk;
+    let nl = this.buf.indexOf('\n');
+    while (nl >= 0) {
+      const line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      nl = this.buf.indexOf('\n');
+      if (!this.open) continue;
+      const m = /ms: ([A-Za-z -]+?)(?: \([a-z ]+\))? [\d.]+ \([\d.]+\) -> [\d.]+ \([\d.]+\) MB, ([\d.]+) \/ [\d.]+ ms/.exec(line);
+      if (m) this.pauses.push({ kind: m[1], ms: Number(m[2]) });
+    }
+  }
+  /** Opens a measured window. */
+  begin(): void {
+    this.open = true;
+  }
+  /** Closes it (pauses printed later than this are not counted). */
+  end(): void {
+    this.open = false;
+  }
+  /** Longest pause in ms (0 if none), pauses over `overMs`, and their count. */
+  stats(overMs = 5): { maxMs: number; over: number; count: number } {
+    let maxMs = 0;
+    let over = 0;
+    for (const p of this.pauses) {
+      if (p.ms > maxMs) maxMs = p.ms;
+      if (p.ms > overMs) over++;
+    }
+    return { maxMs, over, count: this.pauses.length };
+  }
 }
 
 /** Returns a TCP port that was free a moment ago on 127.0.0.1. */
@@ -55,13 +108,18 @@ export async function startServer(kind: ServerKind, extra: string[] = [], nofile
   const common = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
   const argv =
     kind === 'keydra'
-      ? [process.execPath, path.resolve(process.env.KEYDRA_SERVER ?? 'bin/keydra-server.js'), ...common]
+      ? [process.execPath, '--trace-gc', path.resolve(process.env.KEYDRA_SERVER ?? 'bin/keydra-server.js'), ...common]
       : ['redis-server', ...common, '--daemonize', 'no', '--protected-mode', 'no'];
   const cmd = `${nofile > 0 ? `ulimit -n ${nofile} && ` : ''}exec ${argv.map(shQuote).join(' ')}`;
   const proc = spawn('sh', ['-c', cmd], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', kind === 'keydra' ? 'pipe' : 'ignore', 'pipe'],
     env: { ...process.env, NODE_ENV: 'production' },
   });
+  const gc = kind === 'keydra' ? new GcTrace() : null;
+  if (gc !== null) {
+    proc.stdout?.setEncoding('latin1');
+    proc.stdout?.on('data', (d: string) => gc.feed(d));
+  }
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const deadline = Date.now() + 15000;
@@ -87,6 +145,7 @@ export async function startServer(kind: ServerKind, extra: string[] = [], nofile
     pid: proc.pid!,
     proc,
     dir,
+    gc,
     stop: () =>
       new Promise<void>((resolve) => {
         if (proc.exitCode !== null) {

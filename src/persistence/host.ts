@@ -41,6 +41,12 @@ export interface PersistenceHost {
   /** Run before replies are written (the AOF write and fsync). */
   readonly beforeFlushHooks: (() => unknown)[];
   /**
+   * Writes the replies queued in this event-loop turn now instead of after the next setImmediate
+   * callbacks: a background snapshot calls it before each slice of work, so a reply never waits
+   * behind a slice queued ahead of the flush (Redis's fork child never delays them).
+   */
+  flushReplies(): void;
+  /**
    * Receives every propagated write unit while `wanted()`, of the targets in `target`
    * (1: AOF, 2: replication stream; default both).
    */

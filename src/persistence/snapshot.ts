@@ -91,6 +91,8 @@ export interface SnapshotOptions {
   timestamp?: boolean;
   /** Upper bound of serialization work per event-loop turn, ms. Default 3. */
   sliceMs?: number;
+  /** Called before each slice (PersistenceHost.flushReplies: replies of the turn go out first). */
+  beforeSlice?: () => void;
   /** Called once: null and the file size in bytes on success, or the error (temp file removed). */
   onDone: (err: Error | null, bytes: number) => void;
 }
@@ -353,6 +355,8 @@ export class Snapshot {
       this.waitingForDrain = true;
       return;
     }
+    this.opts.beforeSlice?.();
+    if (this.finished) return;
     const t0 = performance.now();
     const budget = this.opts.sliceMs ?? 3;
     const startSeq = this.startSeq;

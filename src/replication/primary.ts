@@ -612,6 +612,7 @@ class FullSync {
       sink,
       sinkChild: true,
       keyDelayUs: cfg.num('rdb-key-save-delay'),
+      beforeSlice: () => this.host.flushReplies(),
       compress: cfg.bool('rdbcompression'),
       checksum: cfg.bool('rdbchecksum'),
       aux,

@@ -827,6 +827,11 @@ export class KeydraServer {
   /** Hooks run before replies are written (AOF write and fsync: replies go out only after); false defers the replies. */
   readonly beforeFlushHooks: (() => void | boolean)[] = [];
 
+  /** PersistenceHost.flushReplies: the flush queued for this turn, run now. */
+  flushReplies(): void {
+    if (this.flushScheduled) this.flushPendingWrites();
+  }
+
   /** Writes every queued client's replies with one socket write each (Redis handleClientsWithPendingWrites). */
   flushPendingWrites(): void {
     this.flushScheduled = false;

@@ -595,6 +595,7 @@ export class Aof {
       tmpFile: tmp,
       tmpName: (pid) => path.join(topDir, `temp-rewriteaof-bg-${pid}.aof`),
       keyDelayUs: this.server.config.num('rdb-key-save-delay'),
+      beforeSlice: () => this.server.flushReplies(),
       onChild: (us) => this.onFork?.(us),
       format: preamble ? 'rdb' : 'aof',
       timestamp: this.server.config.bool('aof-timestamp-enabled'),
