@@ -7,7 +7,7 @@
  * Source: Redis 7.0 `db.c` (lookupKey, dbAdd, setKey, dbDelete, expireIfNeeded).
  */
 
-import { type ExpireMap, SlabKeyTable } from './keyTable.js';
+import { type ExpireMap, INLINE_MAX, SlabKeyTable } from './keyTable.js';
 import { ObjType, RObject } from './robject.js';
 import type { SlotIndex } from './slotIndex.js';
 
@@ -25,6 +25,8 @@ const noTouch = (_o: RObject): void => {};
 
 /** What Db.lookupReadView() returns when the value's bytes are in Db.view (a string, type checked). */
 export const STRING_VIEW = new RObject(ObjType.String, '');
+/** The value object addStringBytes hands the table for its eviction bits and seq (never stored). */
+const loadScratch = new RObject(ObjType.String, '');
 
 /** Callbacks the server installs so that store changes reach WATCH, blocking, pub/sub and the AOF. */
 export interface KeyspaceHooks {
@@ -357,6 +359,22 @@ export class Db {
     this.dict.set(key, obj);
     if (this.slots !== null) this.slots.add(key);
     this.ks.hooks.keyAdded?.(this, key);
+  }
+
+  /**
+   * add() for a string value given as bytes `src[start, end)` (RDB loading), kept inline in the
+   * table without a value string or object. @returns false (nothing done) when it is longer than
+   * INLINE_MAX: then use add(). The key must not exist.
+   */
+  addStringBytes(key: string, src: Uint8Array, start: number, end: number): boolean {
+    if (end - start > INLINE_MAX) return false;
+    const o = loadScratch;
+    this.ks.touch(o);
+    o.seq = ++seqCounter;
+    this.dict.insertInlineBytes(key, src, start, end, o);
+    if (this.slots !== null) this.slots.add(key);
+    this.ks.hooks.keyAdded?.(this, key);
+    return true;
   }
 
   /** Removes a key and its expire (Redis dbDelete, without signalling). @returns true if it existed. */

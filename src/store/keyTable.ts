@@ -501,6 +501,38 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     return this;
   }
 
+  /**
+   * Inserts a new `key` whose value is a string given as bytes `src[start, end)` of at most
+   * INLINE_MAX bytes (RDB loading: no value string or object is made), with `o`'s bits and seq.
+   * The key must be absent and latin1 (a has() just answered false: its probe is reused).
+   * @throws Error if the key exists or the value is too long for the slab.
+   */
+  insertInlineBytes(key: string, src: Uint8Array, start: number, end: number, o: RObject): void {
+    let i = this.slotOf(key);
+    if (i >= 0) throw new Error('insertInlineBytes: the key exists');
+    const vlen = end - start;
+    if (vlen > INLINE_MAX) throw new Error('insertInlineBytes: value longer than INLINE_MAX');
+    const h = this.lastHash;
+    const need = key.length + vlen;
+    if (this.reserve(need)) i = this.find(key, h);
+    const id = this.top++;
+    const off = this.slabTop;
+    writeLatin1(this.slab, key, off);
+    const slab = this.slab;
+    const voff = off + key.length;
+    for (let j = 0; j < vlen; j++) slab[voff + j] = src[start + j];
+    this.slabTop = off + need;
+    this.ents[id * 8] = h;
+    this.ents[id * 8 + 1] = off;
+    this.ents[id * 8 + 2] = key.length;
+    this.ents[id * 8 + 5] = 0;
+    this.setInline(id, o, vlen);
+    this.index[~i] = (h & this.tagMask) | (id + 1);
+    this.cKey = key;
+    this.cSlot = ~i;
+    this.live++;
+  }
+
   /** Entry id of `key`, or -1. Valid until the table changes (see the by-id methods below). */
   locate(key: string): number {
     const i = this.slotOf(key);

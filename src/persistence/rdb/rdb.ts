@@ -10,6 +10,7 @@
  * Source: Redis 7.0 rdb.c / rdb.h (rdbSaveLen, rdbSaveRawString, rdbSaveObject, rdbLoadObject).
  */
 import { ObjType, RObject, type Keyspace } from '../../store/db.js';
+import { INLINE_MAX } from '../../store/keyTable.js';
 import { Crc64 } from './crc64.js';
 import { lzfCompress, lzfDecompress } from './lzf.js';
 import { latin1String } from '../../protocol/parser.js';
@@ -283,6 +284,20 @@ export class RdbReader {
     const s = latin1String(this.buf, this.pos, this.pos + n);
     this.pos += n;
     return s;
+  }
+
+  /**
+   * A plain (unencoded) string of at most `max` (< 64) bytes with a 6-bit length: skips it and
+   * returns the offset of its bytes in `buf` (they end at `pos`). Anything else: -1, nothing read.
+   */
+  shortPlainString(max: number): number {
+    const p = this.pos;
+    if (p >= this.buf.length) return -1;
+    const n = this.buf[p];
+    if (n > max) return -1; // also every other length or encoding form (top bits set)
+    this.need(1 + n);
+    this.pos = p + 1 + n;
+    return p + 1;
   }
 
   /** The raw bytes of a string (listpack/ziplist/intset blobs). */
@@ -676,7 +691,10 @@ export function* decodeRdbStream(
         }
         default: {
           const key = r.string();
-          const o = loadObject(r, op);
+          // A short plain string value goes from the file's bytes into the table (no value
+          // string or object): most keys of most datasets.
+          const vs = op === RdbType.String ? r.shortPlainString(INLINE_MAX) : -1;
+          const o = vs < 0 ? loadObject(r, op) : null;
           if (expire >= 0 && expire < now) info.expiredSkipped++;
           else {
             // One lookup for a new key: hasKey's answer is cached for add's insert.
@@ -684,7 +702,8 @@ export function* decodeRdbStream(
               if (!allowDup) r.fail(`RDB has duplicated key '${key}' in DB ${db.id}`);
               db.deleteKey(key);
             }
-            db.add(key, o);
+            if (o !== null) db.add(key, o);
+            else db.addStringBytes(key, r.buf, vs, r.pos);
             if (expire >= 0) db.setExpire(key, expire);
             info.keys++;
           }

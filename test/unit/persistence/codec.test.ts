@@ -45,10 +45,15 @@ describe('crc64', () => {
     const r = rng(7);
     const big = Buffer.alloc(300);
     for (let i = 0; i < big.length; i++) big[i] = Math.floor(r() * 256);
-    for (let len = 0; len <= 40; len++) {
-      for (const off of [0, 1, 3, 7]) {
+    // Short inputs take the byte loops; 64 bytes and more the aligned word loop (any alignment of
+    // the start, also in a view whose byteOffset is odd).
+    const lens = [...Array(41).keys(), 63, 64, 65, 71, 72, 73, 100, 137, 200, 290];
+    for (const len of lens) {
+      for (const off of [0, 1, 2, 3, 7]) {
         const part = big.subarray(off, off + len);
         assert.equal(crc64(big, off, off + len).readBigUInt64LE(0), ref(part), `len ${len} off ${off}`);
+        const view = big.subarray(1);
+        if (off + len < view.length) assert.equal(crc64(view, off, off + len).readBigUInt64LE(0), ref(view.subarray(off, off + len)), `view len ${len} off ${off}`);
       }
     }
     assert.equal(crc64(big).readBigUInt64LE(0), ref(big));
@@ -133,6 +138,28 @@ describe('rdb files', () => {
     assert.equal(ks2.dbs[0].getExpire('ttl'), now + 100000);
     assert.equal(ks2.dbs[15].table.get('b')?.value, '\x80'.repeat(70000));
     assert.equal(info.aux.get('redis-ver'), '7.0.15');
+  });
+  it('string values of every length around the inline limit (44) and the 6-bit length (63) load alike, also over existing keys', () => {
+    const ks = new Keyspace(16, hooks);
+    const vals = new Map<string, string>();
+    for (let n = 0; n <= 70; n++) vals.set(`s${n}`, String.fromCharCode(...Array.from({ length: n }, (_, i) => (i * 37 + n) & 0xff)));
+    for (const v of ['0', '-1', '127', '32768', '-2147483648', '123456789012', ' 12', 'value:1']) vals.set(`i${v}`, v);
+    for (const [k, v] of vals) ks.dbs[0].add(k, new RObject(ObjType.String, v));
+    ks.dbs[0].setExpire('s10', Date.now() + 100000);
+    const img = Buffer.from(encodeRdb(ks));
+    const ks2 = new Keyspace(16, hooks);
+    // Existing keys are replaced (allowDup, as DEBUG RELOAD): the inline path must not add twice.
+    ks2.dbs[0].add('s3', new RObject(ObjType.String, 'old'));
+    ks2.dbs[0].add('s50', new RObject(ObjType.String, 'old'));
+    const info = decodeRdb(img, ks2);
+    assert.equal(info.keys, vals.size);
+    assert.equal(ks2.dbs[0].size, vals.size);
+    for (const [k, v] of vals) assert.equal(ks2.dbs[0].table.get(k)?.value, v, k);
+    assert.equal(ks2.dbs[0].getExpire('s10') !== undefined, true);
+    // Without allowDup a duplicate is an error (the inline path included).
+    const ks3 = new Keyspace(16, hooks);
+    ks3.dbs[0].add('s3', new RObject(ObjType.String, 'old'));
+    assert.throws(() => decodeRdb(img, ks3, Date.now(), true, false), /duplicated key 's3'/);
   });
   it('rejects bad checksum, truncation and bad signature with an offset', () => {
     const ks = new Keyspace(16, hooks);
