@@ -21,11 +21,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { markdown, type Row, row, type Table } from './lib/report.js';
 import { encodeCommand, type Reply, RespConn } from './lib/resp.js';
 import { type BenchServer, redisVersion, rssBytes, type ServerKind, sleep, startServer } from './lib/servers.js';
 
-interface Options {
+/** Options of the memory bench (see the module doc). */
+export interface Options {
   keys: number;
   only: ServerKind | null;
   settle: number;
@@ -33,7 +35,8 @@ interface Options {
   heapMb: number;
 }
 
-function parseArgs(argv: string[]): Options {
+/** Parses the command line; `--keys` ≥ 4M also sets a heap limit unless --heap-mb is given. */
+export function parseArgs(argv: string[]): Options {
   const o: Options = { keys: 1_000_000, only: null, settle: 3000, evict: true, heapMb: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -96,7 +99,7 @@ async function fill(c: RespConn, n: number, tick: (i: number) => void): Promise<
   }
 }
 
-interface FillResult {
+export interface FillResult {
   empty: number;
   afterFill: number;
   settled: number;
@@ -172,61 +175,77 @@ async function measureEvict(kind: ServerKind): Promise<EvictResult> {
 
 const MiB = 2 ** 20;
 
+/**
+ * The memory tables for `o` (the fill of o.keys keys, and with o.evict the maxmemory run), Keydra
+ * and Redis (or o.only) one after the other. Used by main and by `npm run bench -- --large`.
+ * Sets NODE_OPTIONS=--max-old-space-size for Keydra when o.heapMb > 0.
+ */
+export async function memoryTables(o: Options): Promise<{ tables: Table[]; fills: Partial<Record<ServerKind, FillResult>> }> {
+  const before = process.env.NODE_OPTIONS;
+  if (o.heapMb > 0) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${o.heapMb}`.trim();
+  try {
+    const kinds: ServerKind[] = o.only ? [o.only] : ['keydra', 'redis'];
+    const fills: Partial<Record<ServerKind, FillResult>> = {};
+    for (const k of kinds) {
+      progress(`${k}: filling ${o.keys.toLocaleString('en-US')} keys`);
+      fills[k] = await measureFill(k, o);
+    }
+    const v = (k: ServerKind, f: (r: FillResult) => number | null): number | null => {
+      const r = fills[k];
+      return r === undefined ? null : f(r);
+    };
+    const rows: Row[] = [];
+    const add = (name: string, f: (r: FillResult) => number | null, unit: string) =>
+      rows.push(row(name, v('keydra', f), v('redis', f), unit));
+    add('bytes per key: RSS / keys', (r) => r.settled / o.keys, 'B');
+    add('bytes per key: (RSS − empty RSS) / keys', (r) => (r.settled - r.empty) / o.keys, 'B');
+    add('bytes per key: used_memory / keys', (r) => r.usedMemory / o.keys, 'B');
+    add('bytes per key: V8 heap used / keys', (r) => (r.heapUsed === null ? null : r.heapUsed / o.keys), 'B');
+    add('RSS empty', (r) => r.empty / MiB, 'MiB');
+    add('RSS right after the fill', (r) => r.afterFill / MiB, 'MiB');
+    add(`RSS after ${o.settle} ms idle`, (r) => r.settled / MiB, 'MiB');
+    add('peak RSS (VmHWM)', (r) => r.peak / MiB, 'MiB');
+    add('fill time', (r) => r.fillSeconds, 's');
+    const tables: Table[] = [
+      {
+        scenario: `Memory: ${o.keys.toLocaleString('en-US')} small string keys (key:N → value:N)`,
+        description:
+          'Pipelined MSET, 100 pairs each, 50 per round trip, same client for both servers. RSS from /proc/<pid>/status.' +
+          (o.heapMb > 0 ? ` Keydra ran with NODE_OPTIONS=--max-old-space-size=${o.heapMb}.` : ''),
+        rows,
+        notes: [],
+      },
+    ];
+    if (o.evict) {
+      const ev: Partial<Record<ServerKind, EvictResult>> = {};
+      for (const k of kinds) {
+        progress(`${k}: maxmemory 64mb allkeys-lru, writing 1 GB`);
+        ev[k] = await measureEvict(k);
+      }
+      const e = (k: ServerKind, f: (r: EvictResult) => number): number | null => (ev[k] === undefined ? null : f(ev[k] as EvictResult));
+      const erows: Row[] = [];
+      const eadd = (name: string, f: (r: EvictResult) => number, unit: string) => erows.push(row(name, e('keydra', f), e('redis', f), unit));
+      eadd('peak RSS while writing', (r) => r.peak / MiB, 'MiB');
+      eadd('RSS 1 s after', (r) => r.final / MiB, 'MiB');
+      eadd('used_memory after', (r) => r.usedMemory / MiB, 'MiB');
+      eadd('evicted_keys', (r) => r.evicted, 'keys');
+      tables.push({
+        scenario: 'RSS under maxmemory 64mb, allkeys-lru',
+        description: '1 GB of distinct keys with 16 KiB values, pipelined SET (256 per round trip). RSS sampled after each round trip.',
+        rows: erows,
+        notes: [],
+      });
+    }
+    return { tables, fills };
+  } finally {
+    if (before === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = before;
+  }
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  if (o.heapMb > 0) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${o.heapMb}`.trim();
-  const kinds: ServerKind[] = o.only ? [o.only] : ['keydra', 'redis'];
-  const fills: Partial<Record<ServerKind, FillResult>> = {};
-  for (const k of kinds) {
-    progress(`${k}: filling ${o.keys.toLocaleString('en-US')} keys`);
-    fills[k] = await measureFill(k, o);
-  }
-  const v = (k: ServerKind, f: (r: FillResult) => number | null): number | null => {
-    const r = fills[k];
-    return r === undefined ? null : f(r);
-  };
-  const rows: Row[] = [];
-  const add = (name: string, f: (r: FillResult) => number | null, unit: string) =>
-    rows.push(row(name, v('keydra', f), v('redis', f), unit));
-  add('bytes per key: RSS / keys', (r) => r.settled / o.keys, 'B');
-  add('bytes per key: (RSS − empty RSS) / keys', (r) => (r.settled - r.empty) / o.keys, 'B');
-  add('bytes per key: used_memory / keys', (r) => r.usedMemory / o.keys, 'B');
-  add('bytes per key: V8 heap used / keys', (r) => (r.heapUsed === null ? null : r.heapUsed / o.keys), 'B');
-  add('RSS empty', (r) => r.empty / MiB, 'MiB');
-  add('RSS right after the fill', (r) => r.afterFill / MiB, 'MiB');
-  add(`RSS after ${o.settle} ms idle`, (r) => r.settled / MiB, 'MiB');
-  add('peak RSS (VmHWM)', (r) => r.peak / MiB, 'MiB');
-  add('fill time', (r) => r.fillSeconds, 's');
-  const tables: Table[] = [
-    {
-      scenario: `Memory: ${o.keys.toLocaleString('en-US')} small string keys (key:N → value:N)`,
-      description:
-        'Pipelined MSET, 100 pairs each, 50 per round trip, same client for both servers. RSS from /proc/<pid>/status.' +
-        (o.heapMb > 0 ? ` Keydra ran with NODE_OPTIONS=--max-old-space-size=${o.heapMb}.` : ''),
-      rows,
-      notes: [],
-    },
-  ];
-  if (o.evict) {
-    const ev: Partial<Record<ServerKind, EvictResult>> = {};
-    for (const k of kinds) {
-      progress(`${k}: maxmemory 64mb allkeys-lru, writing 1 GB`);
-      ev[k] = await measureEvict(k);
-    }
-    const e = (k: ServerKind, f: (r: EvictResult) => number): number | null => (ev[k] === undefined ? null : f(ev[k] as EvictResult));
-    const erows: Row[] = [];
-    const eadd = (name: string, f: (r: EvictResult) => number, unit: string) => erows.push(row(name, e('keydra', f), e('redis', f), unit));
-    eadd('peak RSS while writing', (r) => r.peak / MiB, 'MiB');
-    eadd('RSS 1 s after', (r) => r.final / MiB, 'MiB');
-    eadd('used_memory after', (r) => r.usedMemory / MiB, 'MiB');
-    eadd('evicted_keys', (r) => r.evicted, 'keys');
-    tables.push({
-      scenario: 'RSS under maxmemory 64mb, allkeys-lru',
-      description: '1 GB of distinct keys with 16 KiB values, pipelined SET (256 per round trip). RSS sampled after each round trip.',
-      rows: erows,
-      notes: [],
-    });
-  }
+  const { tables, fills } = await memoryTables(o);
   const facts = {
     date: new Date().toISOString(),
     cpus: os.cpus().length,
@@ -248,7 +267,10 @@ async function main(): Promise<void> {
   process.stdout.write(`\nResults: bench/results/${name}.{md,json} (${((Date.now() - t0) / 1000).toFixed(0)}s)\n`);
 }
 
-main().catch((e) => {
-  process.stderr.write(`\nmemory bench failed: ${(e as Error).stack}\n`);
-  process.exit(1);
-});
+// Run as a script (not when imported by bench/run.ts).
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    process.stderr.write(`\nmemory bench failed: ${(e as Error).stack}\n`);
+    process.exit(1);
+  });
+}

@@ -17,6 +17,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { markdown, median, type Row, row, type Table } from './lib/report.js';
 import { runRedisBenchmark } from './lib/rbench.js';
 import { encodeCommand, RespConn } from './lib/resp.js';
@@ -242,34 +243,44 @@ async function saveLoad(kind: ServerKind, keys: number): Promise<Record<string, 
   return out;
 }
 
+/**
+ * The SAVE / BGSAVE / load table for `keys` keys (median of `reps` runs per server, Keydra and
+ * Redis alternating), and the raw runs. Used by main and by `npm run bench` (scenario 10).
+ */
+export async function saveLoadTable(keys: number, reps: number): Promise<{ table: Table; runs: Record<ServerKind, Record<string, number>[]> }> {
+  const runs: Record<ServerKind, Record<string, number>[]> = { keydra: [], redis: [] };
+  for (let rep = 0; rep < reps; rep++) for (const kind of KINDS) runs[kind].push(await saveLoad(kind, keys));
+  const m = (kind: ServerKind, f: string) => median(runs[kind].map((r) => r[f] ?? null));
+  const table: Table = {
+    scenario: `SAVE, BGSAVE and load of ${keys.toLocaleString('en-US')} keys`,
+    description:
+      'key:N → value:N filled by pipelined MSET; SAVE = reply round trip; BGSAVE = until rdb_bgsave_in_progress:0; ' +
+      'max PING = longest round trip of back-to-back PINGs from another client during the BGSAVE; ' +
+      'load = spawn → first PONG with dump.rdb minus the same with no data.',
+    rows: [
+      row('SAVE', m('keydra', 'saveMs'), m('redis', 'saveMs'), 'ms'),
+      row('RDB file size', m('keydra', 'rdbBytes'), m('redis', 'rdbBytes'), 'bytes'),
+      row('BGSAVE duration', m('keydra', 'bgsaveMs'), m('redis', 'bgsaveMs'), 'ms'),
+      row('max PING latency during BGSAVE', m('keydra', 'maxPingMs'), m('redis', 'maxPingMs'), 'ms'),
+      row('PINGs answered during BGSAVE', m('keydra', 'pings'), m('redis', 'pings'), ''),
+      row('longest GC pause during BGSAVE', m('keydra', 'gcMaxMs'), null, 'ms'),
+      row('load at start-up', m('keydra', 'loadMs'), m('redis', 'loadMs'), 'ms'),
+      row('keys after load', m('keydra', 'loadedKeys'), m('redis', 'loadedKeys'), ''),
+    ],
+    notes: [],
+  };
+  return { table, runs };
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const tables: Table[] = [];
   const raw: Record<string, unknown> = {};
   if (o.only !== 'save') tables.push(...(await setThroughput(o)));
   if (o.only !== 'set') {
-    const runs: Record<ServerKind, Record<string, number>[]> = { keydra: [], redis: [] };
-    for (let rep = 0; rep < o.reps; rep++) for (const kind of KINDS) runs[kind].push(await saveLoad(kind, o.keys));
+    const { table, runs } = await saveLoadTable(o.keys, o.reps);
     raw.saveLoad = runs;
-    const m = (kind: ServerKind, f: string) => median(runs[kind].map((r) => r[f] ?? null));
-    tables.push({
-      scenario: `SAVE, BGSAVE and load of ${o.keys.toLocaleString('en-US')} keys`,
-      description:
-        'key:N → value:N filled by pipelined MSET; SAVE = reply round trip; BGSAVE = until rdb_bgsave_in_progress:0; ' +
-        'max PING = longest round trip of back-to-back PINGs from another client during the BGSAVE; ' +
-        'load = spawn → first PONG with dump.rdb minus the same with no data.',
-      rows: [
-        row('SAVE', m('keydra', 'saveMs'), m('redis', 'saveMs'), 'ms'),
-        row('RDB file size', m('keydra', 'rdbBytes'), m('redis', 'rdbBytes'), 'bytes'),
-        row('BGSAVE duration', m('keydra', 'bgsaveMs'), m('redis', 'bgsaveMs'), 'ms'),
-        row('max PING latency during BGSAVE', m('keydra', 'maxPingMs'), m('redis', 'maxPingMs'), 'ms'),
-        row('PINGs answered during BGSAVE', m('keydra', 'pings'), m('redis', 'pings'), ''),
-        row('longest GC pause during BGSAVE', m('keydra', 'gcMaxMs'), null, 'ms'),
-        row('load at start-up', m('keydra', 'loadMs'), m('redis', 'loadMs'), 'ms'),
-        row('keys after load', m('keydra', 'loadedKeys'), m('redis', 'loadedKeys'), ''),
-      ],
-      notes: [],
-    });
+    tables.push(table);
   }
   const facts = {
     date: new Date().toISOString(),
@@ -295,7 +306,10 @@ async function main(): Promise<void> {
   process.stdout.write(`\nResults: bench/results/${name}.{md,json} (${((Date.now() - t0) / 1000).toFixed(0)}s)\n`);
 }
 
-main().catch((e) => {
-  process.stderr.write(`${(e as Error).stack ?? e}\n`);
-  process.exit(1);
-});
+// Run as a script (not when imported by bench/run.ts).
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    process.stderr.write(`${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  });
+}

@@ -6,7 +6,9 @@
  * --conns N (idle connections of scenario 3, default 10,000), --tests set,get (scenario 1 subset).
  * Scenario 7 (bench/replication.ts) is replication: `--only 7` runs it alone; 8 (bench/tls.ts) is
  * redis-benchmark --tls against both servers' TLS ports; 9 (bench/embed.ts) is an embedded
- * server's import + start time and idle RSS in a fresh process.
+ * server's import + start time and idle RSS in a fresh process. 10 (bench/persistence.ts) is SAVE,
+ * BGSAVE (longest PING and GC pause during it) and RDB load of 1M keys. `--large` runs scenario 2
+ * over 10M keys and adds 11 (bench/memory.ts): bytes per key at 10M and 100M keys.
  *
  * Each scenario runs against both servers interleaved (Keydra, Redis, Keydra, Redis, ...) and
  * reports the median of the repetitions. Tables go to the console and to bench/results/
@@ -21,11 +23,15 @@ import { markdown, median, row, type Row, type Table } from './lib/report.js';
 import { scenarioReplication } from './replication.js';
 import { scenarioTls } from './tls.js';
 import { scenarioEmbed } from './embed.js';
+import { memoryTables, parseArgs as parseMemoryArgs } from './memory.js';
+import { saveLoadTable } from './persistence.js';
 import { call, encodeCommand, RespConn } from './lib/resp.js';
 import { type BenchServer, canRaiseNofile, cpuMs, redisVersion, rssBytes, type ServerKind, sleep, startServer } from './lib/servers.js';
 
 interface Options {
   quick: boolean;
+  /** --large: scenario 2 over 10M keys (unless --keys) and scenario 11 (memory per key at 10M and 100M keys). */
+  large: boolean;
   keys: number;
   reps: number;
   only: Set<number> | null;
@@ -36,13 +42,14 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, keys: 1_000_000, reps: 3, only: null, workers: 1, conns: 10_000, tests: null };
+  const o: Options = { quick: false, large: false, keys: 1_000_000, reps: 3, only: null, workers: 1, conns: 10_000, tests: null };
   let keysGiven = false;
   let repsGiven = false;
   let connsGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
+    else if (a === '--large') o.large = true;
     else if (a === '--keys') {
       o.keys = Number(argv[++i]);
       keysGiven = true;
@@ -57,6 +64,7 @@ function parseArgs(argv: string[]): Options {
       connsGiven = true;
     } else throw new Error(`unknown option ${a}`);
   }
+  if (o.large && !keysGiven) o.keys = 10_000_000;
   if (o.quick) {
     if (!keysGiven) o.keys = 100_000;
     if (!repsGiven) o.reps = 1;
@@ -389,6 +397,35 @@ async function scenarioLatency(o: Options): Promise<Table> {
   };
 }
 
+// ---- scenario 10 ------------------------------------------------------------------------
+
+/**
+ * RDB persistence of 1,000,000 keys (100,000 with --quick): SAVE, BGSAVE with the longest PING
+ * round trip and GC pause during it, and the load time at start-up (bench/persistence.ts
+ * saveLoadTable; issue targets: load <= 1.0x Redis, BGSAVE's longest pause <= Redis's fork pause).
+ */
+async function scenarioSaveLoad(o: Options): Promise<Table> {
+  const keys = o.quick ? 100_000 : 1_000_000;
+  const { table } = await saveLoadTable(keys, o.quick ? 1 : Math.min(o.reps, 3));
+  return { ...table, scenario: `10. ${table.scenario}` };
+}
+
+// ---- scenario 11 ------------------------------------------------------------------------
+
+/**
+ * --large only: bytes per key for 10,000,000 and 100,000,000 `key:N -> value:N` keys, each server
+ * alone on the machine (bench/memory.ts memoryTables; 100M keys need ~10 GB per server).
+ */
+async function scenarioLarge(o: Options): Promise<Table[] | string> {
+  if (!o.large) return '';
+  const out: Table[] = [];
+  for (const keys of [10_000_000, 100_000_000]) {
+    const { tables } = await memoryTables(parseMemoryArgs(['--keys', String(keys), '--no-evict']));
+    for (const t of tables) out.push({ ...t, scenario: `11. ${t.scenario}` });
+  }
+  return out;
+}
+
 // ---- scenario 4 -------------------------------------------------------------------------
 
 async function scenarioMemory(o: Options): Promise<Table> {
@@ -513,6 +550,8 @@ async function main(): Promise<void> {
     [7, (opts) => scenarioReplication(opts, progress)],
     [8, (opts) => scenarioTls(opts, progress)],
     [9, (opts) => scenarioEmbed(opts, progress)],
+    [10, scenarioSaveLoad],
+    [11, scenarioLarge],
   ];
   const tables: Table[] = [];
   const skipped: string[] = [];
@@ -520,7 +559,9 @@ async function main(): Promise<void> {
     if (o.only && !o.only.has(n)) continue;
     try {
       const t = await fn(o);
-      if (typeof t === 'string') skipped.push(t);
+      if (typeof t === 'string') {
+        if (t !== '') skipped.push(t);
+      }
       else {
         for (const one of Array.isArray(t) ? t : [t]) {
           tables.push(one);

@@ -6,6 +6,7 @@
  *   npm run test:redis-suite -- --target keydra,redis --mode default,strict   # README comparison
  *   npm run test:redis-suite -- --units unit/type/list,unit/sort             # a subset
  *   npm run test:redis-suite -- --tls --units unit/type/string  # runtest --tls (needs tcl-tls, openssl)
+ *   npm run test:redis-suite -- --lanes 2          # external modes: two units at a time (two servers)
  *
  * Modes (../shared/redis-suite.md):
  * - spawn:   the suite starts servers itself through a wrapper at its src/redis-server (keydra-server,
@@ -228,6 +229,11 @@ interface Options {
    * use the plain port), with certificates made as utils/gen-test-certs.sh makes them (tests/tls).
    */
   tls: boolean;
+  /**
+   * `--lanes N`: external modes (default, strict) run N units at a time, each lane with its own
+   * throw-away server and runtest base port; the units' results are reported in list order.
+   */
+  lanes: number;
 }
 
 /** Set from --tls (see Options.tls). */
@@ -242,6 +248,7 @@ function parseArgs(argv: string[]): Options {
     knownFile: join(ROOT, 'scripts/redis-suite/known-failures.txt'),
     sentinelRoles: 'both',
     tls: false,
+    lanes: 1,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -262,6 +269,10 @@ function parseArgs(argv: string[]): Options {
       if (r !== 'both' && r !== 'sentinel' && r !== 'data') throw new Error(`unknown --sentinel-roles ${r}`);
       o.sentinelRoles = r;
     } else if (a === '--tls') o.tls = true;
+    else if (a === '--lanes') {
+      o.lanes = Number(v());
+      if (!Number.isInteger(o.lanes) || o.lanes < 1 || o.lanes > 8) throw new Error('--lanes takes 1 to 8');
+    }
     else throw new Error(`unknown option ${a}`);
   }
   for (const m of o.modes)
@@ -429,7 +440,7 @@ async function recover(s: ServerProc): Promise<string | undefined> {
  * unit fail with "address already in use". Spawn mode runs without --durable: with it the stock harness can
  * count a test as passed after its server failed to start (redis-suite.md).
  */
-function suiteArgs(mode: Mode, port: number, unit: string, skipfile: string): string[] {
+function suiteArgs(mode: Mode, port: number, unit: string, skipfile: string, lane = 0): string[] {
   // The instance-based suites (tests/instances.tcl) take fixed base ports and no skip file.
   if (mode === 'sentinel') return ['./runtest-sentinel', '--single', unit];
   if (mode === 'cluster') return ['./runtest-cluster', '--single', unit];
@@ -446,7 +457,7 @@ function suiteArgs(mode: Mode, port: number, unit: string, skipfile: string): st
     '180',
     '--durable',
     '--baseport',
-    '16000',
+    String(16000 + 200 * lane),
     '--portcount',
     '100',
   ];
@@ -472,13 +483,22 @@ function installSpawnWrappers(suite: string, target: Target, sentinelRoles: Opti
 }
 
 /** Runs one unit with runtest under a wall-clock limit; counts its result lines. */
-function runUnit(suite: string, target: Target, port: number, mode: Mode, unit: string, limitS: number): Promise<UnitResult> {
+function runUnit(
+  suite: string,
+  target: Target,
+  port: number,
+  mode: Mode,
+  unit: string,
+  limitS: number,
+  lane = 0,
+): Promise<UnitResult> {
   const res: UnitResult = { unit, ok: 0, err: 0, exception: 0, timeout: 0, skip: 0, ignore: 0, seconds: 0, failures: [] };
-  const args = suiteArgs(mode, port, unit, join(suite, `skip-${target}.txt`));
+  const args = suiteArgs(mode, port, unit, join(suite, `skip-${target}.txt`), lane);
   const t0 = Date.now();
   return new Promise((done) => {
     const p = spawn('sh', args, { cwd: suite, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    runningGroup = p.pid ?? null;
+    const group = p.pid ?? null;
+    if (group !== null) runningGroups.add(group);
     let out = '';
     let tail = '';
     let inTimeoutReport = false;
@@ -538,7 +558,7 @@ function runUnit(suite: string, target: Target, port: number, mode: Mode, unit: 
       } catch {}
     }, limitS * 1000);
     p.on('close', () => {
-      runningGroup = null;
+      if (group !== null) runningGroups.delete(group);
       clearTimeout(timer);
       if (out) line(out);
       res.seconds = Math.round((Date.now() - t0) / 1000);
@@ -552,20 +572,21 @@ function runUnit(suite: string, target: Target, port: number, mode: Mode, unit: 
 }
 
 /**
- * The process group of the runtest running now (it is detached so that a unit's time limit can kill
- * the whole group) and the servers started: killed when this runner exits or is interrupted, so
- * nothing is left behind.
+ * The process groups of the runtests running now (each is detached so that a unit's time limit can
+ * kill its whole group) and the servers started: killed when this runner exits or is interrupted,
+ * so nothing is left behind.
  */
-let runningGroup: number | null = null;
+const runningGroups = new Set<number>();
 /** Servers this runner started (killed by PID when it exits). */
 const serverProcs = new Set<ChildProcess>();
 const killGroup = () => {
   for (const p of serverProcs) p.kill('SIGKILL');
-  if (runningGroup === null) return;
-  try {
-    process.kill(-runningGroup, 'SIGKILL');
-  } catch {}
-  runningGroup = null;
+  for (const g of runningGroups) {
+    try {
+      process.kill(-g, 'SIGKILL');
+    } catch {}
+  }
+  runningGroups.clear();
 };
 process.on('exit', killGroup);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -662,40 +683,57 @@ async function main(): Promise<number> {
     for (const mode of o.modes) {
       for (const target of o.targets) {
         const spawnMode = SPAWNING.includes(mode);
-        const s = spawnMode ? null : new ServerProc(target, mode);
-        if (s) s.suite = suite;
-        await s?.start();
-        if (spawnMode) installSpawnWrappers(suite, target, mode === 'sentinel' ? o.sentinelRoles : 'data');
-        const base = s ? await configSnapshot(s) : new Map<string, string>();
-        const results: UnitResult[] = [];
-        console.log(`\n== ${target}, ${mode} mode${s ? ` (port ${s.port})` : ''} ==`);
-        for (const unit of unitsOf(o.units, mode)) {
-          const r = await runUnit(suite, target, (TLS ? s?.tlsPort : s?.port) ?? 0, mode, unit, o.unitTimeout);
-          const rec = s ? await recover(s) : undefined;
-          if (rec) {
-            r.incident = r.incident ? `${r.incident}; ${rec}` : rec;
-            r.failures.push('incident: server unusable after the unit');
-          }
-          const restored = s ? await restoreConfig(s, base) : [];
-          results.push(r);
-          console.log(
-            `${unit}: ${r.ok} ok, ${r.err} err, ${r.exception} exception, ${r.timeout} timeout, ${r.skip} skip, ${r.seconds} s` +
-              (r.incident ? ` [${r.incident}]` : '') +
-              (restored.length ? ` (config restored: ${restored.join(' ')})` : ''),
-          );
-          for (const f of r.failures) {
-            const key = `${mode} | ${unit} | ${f}`;
-            const isKnown = target === 'keydra' && known.has(key);
-            console.log(`    ${isKnown ? 'known' : 'FAILED'}: ${f}`);
-            if (target === 'keydra') (isKnown ? knownSeen : unexpected).push(key);
-          }
-          if (target === 'keydra') {
-            keydraPassed += r.ok;
-            keydraFailed += r.err + r.exception + r.timeout;
-          }
+        // Spawn modes bind fixed ports: one unit at a time. External modes: one server per lane.
+        const lanes = spawnMode ? 1 : o.lanes;
+        const servers: ServerProc[] = [];
+        for (let l = 0; l < (spawnMode ? 0 : lanes); l++) {
+          const sp = new ServerProc(target, mode);
+          sp.suite = suite;
+          await sp.start();
+          servers.push(sp);
         }
-        await s?.stop();
-        s?.cleanup();
+        if (spawnMode) installSpawnWrappers(suite, target, mode === 'sentinel' ? o.sentinelRoles : 'data');
+        const bases = await Promise.all(servers.map((sp) => configSnapshot(sp)));
+        const units = unitsOf(o.units, mode);
+        const results: UnitResult[] = new Array(units.length);
+        console.log(
+          `\n== ${target}, ${mode} mode${servers.length ? ` (port ${servers.map((sp) => sp.port).join(', ')})` : ''}${lanes > 1 ? `, ${lanes} lanes` : ''} ==`,
+        );
+        let next = 0;
+        const lane = async (l: number) => {
+          const sp = servers[l] ?? null;
+          for (let i = next++; i < units.length; i = next++) {
+            const unit = units[i];
+            const r = await runUnit(suite, target, (TLS ? sp?.tlsPort : sp?.port) ?? 0, mode, unit, o.unitTimeout, l);
+            const rec = sp ? await recover(sp) : undefined;
+            if (rec) {
+              r.incident = r.incident ? `${r.incident}; ${rec}` : rec;
+              r.failures.push('incident: server unusable after the unit');
+            }
+            const restored = sp ? await restoreConfig(sp, bases[l]) : [];
+            results[i] = r;
+            console.log(
+              `${unit}: ${r.ok} ok, ${r.err} err, ${r.exception} exception, ${r.timeout} timeout, ${r.skip} skip, ${r.seconds} s` +
+                (r.incident ? ` [${r.incident}]` : '') +
+                (restored.length ? ` (config restored: ${restored.join(' ')})` : ''),
+            );
+            for (const f of r.failures) {
+              const key = `${mode} | ${unit} | ${f}`;
+              const isKnown = target === 'keydra' && known.has(key);
+              console.log(`    ${isKnown ? 'known' : 'FAILED'}: ${f}`);
+              if (target === 'keydra') (isKnown ? knownSeen : unexpected).push(key);
+            }
+            if (target === 'keydra') {
+              keydraPassed += r.ok;
+              keydraFailed += r.err + r.exception + r.timeout;
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: lanes }, (_, l) => lane(l)));
+        for (const sp of servers) {
+          await sp.stop();
+          sp.cleanup();
+        }
         const t = table(results);
         console.log(`\n${target}, ${mode} mode:\n${t}`);
         md.push(`#### ${target === 'keydra' ? 'Keydra' : 'redis-server 7.0.15'}, ${mode} mode\n\n${t}\n`);

@@ -261,6 +261,16 @@ export class Db {
     t.set(key, o);
   }
 
+  /**
+   * storeString(key, String(n)) for a safe integer `n` (INCR, DECR): the digits go straight into
+   * an inline value with room for them, else through storeString.
+   */
+  storeInteger(key: string, n: number): void {
+    const t = this.dict;
+    if (t.overwriteInlineInt(t.locate(key), n, noTouch)) return;
+    this.storeString(key, String(n));
+  }
+
   /** Looks a key up without side effects on LRU or stats, but still honouring expiry (LOOKUP_NOTOUCH). */
   peek(key: string): RObject | undefined {
     const o = this.dict.get(key);

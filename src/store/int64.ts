@@ -39,3 +39,29 @@ export function parseInt64(s: string): number | bigint | null {
   if (b < INT64_MIN || b > INT64_MAX) return null;
   return Number.isSafeInteger(Number(b)) ? Number(b) : b;
 }
+
+/**
+ * parseInt64 over the bytes `buf[start, end)` (a value kept inline in the keyspace table), without
+ * making a string: same syntax and results.
+ */
+export function parseInt64Bytes(buf: Uint8Array, start: number, end: number): number | bigint | null {
+  const len = end - start;
+  if (len === 0 || len > 20) return null;
+  let i = start;
+  const neg = buf[i] === 45;
+  if (neg) {
+    i++;
+    if (len === 1) return null;
+  }
+  const first = buf[i];
+  if (first === 48) return len === 1 ? 0 : null; // "0" only; "-0", "01" are invalid
+  if (first < 49 || first > 57) return null;
+  if (end - i > 15) return parseInt64(String.fromCharCode(...buf.subarray(start, end)));
+  let n = 0;
+  for (; i < end; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) return null;
+    n = n * 10 + d;
+  }
+  return neg ? -n : n;
+}

@@ -585,6 +585,37 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     return true;
   }
 
+  /**
+   * INCR's fast path: overwriteInline for the decimal digits of the safe integer `n`, written
+   * straight into the slab (no string). @returns false (nothing changed) when entry `id` holds no
+   * inline string or the digits are longer than its current value.
+   */
+  overwriteInlineInt(id: number, n: number, touch: (o: RObject) => void): boolean {
+    const old = this.ents[id * 8 + 3];
+    let digits = 1;
+    for (let a = n < 0 ? -n : n; a >= 10; a = Math.floor(a / 10)) digits++;
+    const len = n < 0 ? digits + 1 : digits;
+    if (old < len) return false;
+    const s = scratch;
+    s.bits = this.ents[id * 8 + 4];
+    s.seq = this.entsF[id * 4 + 3];
+    touch(s);
+    const off = (this.ents[id * 8 + 1] >>> 0) + this.ents[id * 8 + 2];
+    const slab = this.slab;
+    let a = n < 0 ? -n : n;
+    for (let p = off + len - 1; p >= off + len - digits; p--) {
+      const q = Math.floor(a / 10);
+      slab[p] = 48 + (a - q * 10);
+      a = q;
+    }
+    if (n < 0) slab[off] = 45;
+    this.slabDead += old - len;
+    this.ents[id * 8 + 3] = len;
+    this.ents[id * 8 + 4] = s.bits & 0x7fffffff;
+    if (this.lastId === id) this.lastObj = null;
+    return true;
+  }
+
   /** Puts `o` in a free objs slot. @returns the entry's value length code for it, -(slot + 1). */
   private putObj(o: RObject): number {
     let k: number;

@@ -27,6 +27,7 @@ import {
 import type { Client } from '../../server/client.js';
 import { ObjType, RObject, STRING_VIEW } from '../../store/db.js';
 import { parseInt64 } from '../args.js';
+import { parseInt64Bytes } from '../../store/int64.js';
 import type { CommandDef } from '../types.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from '../longdouble.js';
 
@@ -390,7 +391,7 @@ function incrDecr(c: Client, key: string, incr: number | bigint): void {
       return;
     }
     const view = db.view;
-    const v = parseInt64(o === STRING_VIEW ? view.buf.latin1Slice(view.start, view.end) : (o.value as string));
+    const v = o === STRING_VIEW ? parseInt64Bytes(view.buf, view.start, view.end) : parseInt64(o.value as string);
     if (v === null) {
       c.error(ERR_NOT_INTEGER);
       return;
@@ -408,11 +409,12 @@ function incrDecr(c: Client, key: string, incr: number | bigint): void {
     }
     result = Number.isSafeInteger(Number(r)) ? Number(r) : r;
   }
-  const s = String(result);
   if (o !== undefined) {
-    db.storeString(key, s); // values are never shared between keys (COPY makes a new object)
+    // Values are never shared between keys (COPY makes a new object): overwritten in place.
+    if (typeof result === 'number') db.storeInteger(key, result);
+    else db.storeString(key, String(result));
     c.server.keyspace.hooks.keyModified(db, key);
-  } else db.setKey(key, new RObject(ObjType.String, s));
+  } else db.setKey(key, new RObject(ObjType.String, String(result)));
   c.server.notifyKeyspaceEvent('$', 'incrby', key, db.id);
   c.server.dirty++;
   c.reply.integer(result);

@@ -79,3 +79,30 @@ test('setString: an expired key counts as absent', () => {
   assert.equal(db.getExpire('e'), -1);
   assert.equal(ks.stats.expired_keys, 1);
 });
+
+test('storeInteger writes the digits over an inline value (shorter, equal, negative) and falls back when longer', () => {
+  const { db } = setup();
+  const cases: [string, number][] = [
+    ['9', 10], // longer: storeString
+    ['100', 7], // shorter
+    ['-5', 12], // equal length
+    ['42', -3],
+    ['1000', -100],
+    ['0', 0],
+    ['123456789012345', -9007199254740991], // longer, negative
+    ['-9007199254740991', 9007199254740991],
+  ];
+  for (const [before, n] of cases) {
+    db.setString('k', before);
+    const seq = (db.table.get('k') as RObject).seq;
+    assert.equal(db.lookupWriteView('k') !== undefined, true);
+    db.storeInteger('k', n);
+    const o = db.table.get('k') as RObject;
+    assert.equal(o.value, String(n), `${before} -> ${n}`);
+    assert.equal(o.seq, seq, 'same key, same seq');
+  }
+  // A value kept as an object (not inline): storeString's path.
+  db.setKey('big', new RObject(ObjType.String, 'x'.repeat(100)));
+  db.storeInteger('big', 5);
+  assert.equal((db.table.get('big') as RObject).value, '5');
+});
