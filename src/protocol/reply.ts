@@ -121,14 +121,41 @@ export class ReplyWriter {
     return this.buf.subarray(0, this.pos);
   }
 
-  /** Resets after writing `pending()`; `kept`: the consumer still references the buffer. */
-  written(kept: boolean, keep = 64 * 1024): void {
-    if (kept) this.buf = Buffer.allocUnsafe(Math.min(Math.max(this.buf.length, 2048), keep));
-    else if (this.buf.length > keep) this.buf = Buffer.allocUnsafe(keep);
+  /**
+   * Resets after writing `pending()`; `kept`: the consumer still references the buffer (a new one
+   * of the same size, at most `maxKeep`, replaces it). A buffer grown for big replies is kept up to
+   * `maxKeep` bytes (beyond, one of `keep` bytes replaces it) and given back by trim() once its
+   * flushes use less than half of it: a client reading big replies in a loop (LRANGE 0 599 × 16)
+   * then reuses one buffer instead of growing a new one per batch (~200 KB of ArrayBuffers per
+   * batch, which made V8 mark and compact the heap every ~100 ms).
+   */
+  written(kept: boolean, keep = 64 * 1024, maxKeep = 1024 * 1024): void {
+    if (this.pos > this.peak) this.peak = this.pos;
+    if (kept) this.buf = Buffer.allocUnsafe(Math.min(Math.max(this.buf.length, 2048), maxKeep));
+    else if (this.buf.length > maxKeep) this.buf = Buffer.allocUnsafe(keep);
     this.pos = 0;
     if (this.pushSpans !== null) this.pushSpans.length = 0;
     this.limitAt = Number.POSITIVE_INFINITY;
     this.room = this.buf.length;
+  }
+
+  /** Most bytes a flush (written()) carried since the last trim(). */
+  peak = 0;
+
+  /**
+   * Clients cron: a buffer over `keep` bytes with nothing pending whose flushes since the last
+   * call used less than half of it is replaced by one of `keep` bytes (or the power-of-two
+   * multiple of it that holds that peak). Resets the peak.
+   */
+  trim(keep = 64 * 1024): void {
+    const len = this.buf.length;
+    if (len > keep && this.pos === 0 && this.peak < len / 2) {
+      let size = keep;
+      while (size < this.peak) size *= 2;
+      this.buf = Buffer.allocUnsafe(size);
+      this.setRoom();
+    }
+    this.peak = 0;
   }
 
   private ascii(s: string): void {

@@ -1501,7 +1501,7 @@ function redisCommand(v: LuaVM, L: number, raise: boolean): number {
     isErr = true;
   }
   w.pos = 0;
-  if (w.buf.length > 64 * 1024) w.written(false);
+  if (w.buf.length > 64 * 1024) w.written(false, 64 * 1024, 64 * 1024);
   return raise && isErr ? m._lua_error(L) : 1;
 }
 

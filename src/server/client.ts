@@ -442,6 +442,7 @@ export function clientsCron(server: KeydraServer, now: number, hz: number): void
     if (c.closed) continue;
     c.parser.cronResize(Math.floor(now / 1000) - Math.floor(c.lastInteraction / 1000));
     resizeReplyBuffer(c, now);
+    c.reply.trim();
     // Redis clientsCron: the client's memory, in its bucket when it may be evicted, else only in
     // its class's total (INFO mem_clients_normal).
     const ce = server.clientEviction;

@@ -32,15 +32,35 @@ describe('ReplyWriter pending()/written() (flush without copying)', () => {
     assert.equal(w.pending().toString('latin1'), '$32\r\nsecond reply overwriting nothing\r\n');
   });
 
-  it('a grown buffer shrinks back to the keep size', () => {
+  it('a grown buffer is reused by the next flushes up to maxKeep, and trim() gives it back once they use less than half', () => {
     const w = new ReplyWriter(64);
     w.bulk('x'.repeat(200_000));
-    assert.ok(w.buf.length > 64 * 1024);
+    const grown = w.buf;
+    assert.ok(grown.length > 64 * 1024);
+    w.written(false);
+    assert.equal(w.buf, grown, 'kept for the next batch of big replies');
+    w.bulk('x'.repeat(200_000));
+    assert.equal(w.buf, grown, 'no regrowth');
+    w.written(true);
+    assert.notEqual(w.buf, grown, 'the socket keeps the written one');
+    assert.equal(w.buf.length, grown.length);
+    // Flushes of the period needed 200 KB: trim keeps it; then a quiet period gives it back.
+    w.trim();
+    assert.equal(w.buf.length, grown.length);
+    w.bulk('small');
+    w.written(false);
+    w.trim();
+    assert.equal(w.buf.length, 64 * 1024);
+    // Over maxKeep the buffer is not kept.
+    w.bulk('x'.repeat(2_000_000));
     w.written(false);
     assert.equal(w.buf.length, 64 * 1024);
-    w.bulk('x'.repeat(200_000));
-    w.written(true);
-    assert.equal(w.buf.length, 64 * 1024);
+    // Pending bytes are never trimmed away.
+    w.bulk('x'.repeat(100_000));
+    const before = w.buf.length;
+    w.trim();
+    assert.equal(w.buf.length, before);
+    assert.equal(w.pending().length > 100_000, true);
   });
 });
 
