@@ -23,6 +23,7 @@ import { aclCheck } from './acl.js';
 import { commandMayHaveKeys, getNodeByQuery, Redir, redirectError } from './clusterRouter.js';
 import type { Client } from './client.js';
 import { pausedUntil, postponeIfPaused } from './pause.js';
+import { trackingBeforeCall } from './tracking.js';
 
 /** Commands allowed while a RESP2 client is subscribed. */
 const PUBSUB_ALLOWED = new Set([
@@ -104,7 +105,10 @@ function oomCheck(c: Client, cmd: Command, flags: number): boolean {
   // Evictions run before every command, reads included (the keys they free are invalidated for
   // tracking clients before the reply); not while a script is suspended (isInsideYieldingLongCommand).
   if (c.server.busyScript !== null) return false;
-  if (c.server.evict() || !denyOom) return false;
+  const ok = c.server.evict();
+  // Keys the evictions freed: their invalidations go out before this command's reply.
+  trackingBeforeCall(c);
+  if (ok || !denyOom) return false;
   reject(c, cmd, ERR_OOM); // a refused EXEC answers EXECABORT (reject → execCommandAbort)
   return true;
 }

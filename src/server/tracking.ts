@@ -316,6 +316,19 @@ function remember(table: Map<string, Set<number>>, key: string, id: number): voi
 }
 
 /**
+ * Sends the invalidations queued before `c`'s command started (the keys processCommand's
+ * evictions just freed) at once, so they precede the command's reply: Redis trackingInvalidateKey
+ * defers only those of a client that is executing a command (CLIENT_EXECUTING_COMMAND, set in
+ * call()). `c` counts as the current client for NOLOOP.
+ */
+export function trackingBeforeCall(c: Client): void {
+  if (!used) return;
+  const st = states.get(c.server);
+  if (st === undefined || st.pending.length === 0 || c.server.execDepth !== 0) return;
+  st.flush(c);
+}
+
+/**
  * After-command work for tracking and CLIENT REPLY (dispatcher `call` through afterCall):
  * remembers the keys a tracking client read, sends queued invalidations (after the reply), drops
  * the reply under CLIENT REPLY OFF/SKIP. @param replyStart the reply position before the command.

@@ -62,3 +62,65 @@ test('node-redis RESP3 clientSideCache: hits, invalidation by write, expiry and 
   assert.equal(got.hits, 3);
   if (r !== null) assert.deepEqual(got, await scenario(r.port));
 });
+
+/**
+ * Sends each command on one raw RESP3 connection and returns the bytes that came back for each
+ * (collected until the socket stays quiet for 100 ms): pushes and replies in arrival order.
+ */
+async function rawExchange(port: number, commands: string[][]): Promise<string[]> {
+  const net = await import('node:net');
+  const s = net.connect(port, '127.0.0.1');
+  await new Promise<void>((res, rej) => {
+    s.once('connect', res);
+    s.once('error', rej);
+  });
+  let buf = '';
+  s.on('data', (d: Buffer) => {
+    buf += d.toString('latin1');
+  });
+  const out: string[] = [];
+  try {
+    for (const args of commands) {
+      s.write(`*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`);
+      let seen = -1;
+      while (seen !== buf.length || buf.length === 0) {
+        seen = buf.length;
+        await sleep(100);
+      }
+      out.push(buf);
+      buf = '';
+    }
+  } finally {
+    s.destroy();
+  }
+  return out;
+}
+
+test('a key evicted before a command runs is invalidated before that command reply (tracking.c: only a command in execution defers it)', async () => {
+  const { k, r } = servers;
+  const run = async (port: number): Promise<string> => {
+    const [, , , info] = await rawExchange(port, [['HELLO', '3'], ['FLUSHALL'], ['CLIENT', 'TRACKING', 'on'], ['INFO', 'memory']]);
+    const used = Number(/used_memory:(\d+)/.exec(info)?.[1]);
+    const notCounted = Number(/mem_not_counted_for_evict:(\d+)/.exec(info)?.[1] ?? 0);
+    assert.ok(used > 0, info);
+    // One connection: it reads volatile-key (tracked), then a 2 MB SETBIT puts memory over a
+    // limit 1 MB above the start, so the next command first evicts volatile-key, the only
+    // volatile key.
+    const replies = await rawExchange(port, [
+      ['HELLO', '3'],
+      ['CLIENT', 'TRACKING', 'on'],
+      ['CONFIG', 'SET', 'maxmemory-policy', 'volatile-random'],
+      ['CONFIG', 'SET', 'maxmemory', String(used - notCounted + 1024 * 1024)],
+      ['SETEX', 'volatile-key', '10000', 'x'],
+      ['GET', 'volatile-key'],
+      ['SETBIT', 'big-key', '16000000', '0'],
+      ['GETBIT', 'big-key', '0'],
+      ['CONFIG', 'SET', 'maxmemory', '0'],
+      ['FLUSHALL'],
+    ]);
+    return replies[7];
+  };
+  const got = await run(k.port);
+  assert.equal(got, '>2\r\n$10\r\ninvalidate\r\n*1\r\n$12\r\nvolatile-key\r\n:0\r\n');
+  if (r !== null) assert.equal(await run(r.port), got);
+});
