@@ -47,6 +47,12 @@ export interface PersistenceHost {
    */
   flushReplies(): void;
   /**
+   * Puts this server's encoding thresholds (hash-max-listpack-*, set-max-intset-entries,
+   * zset-max-listpack-*) into the store's limits: a load in slices calls it before each slice,
+   * since another embedded server's commands may have run in between (KeydraServer).
+   */
+  applyEncodingLimits(): void;
+  /**
    * Receives every propagated write unit while `wanted()`, of the targets in `target`
    * (1: AOF, 2: replication stream; default both).
    */

@@ -146,6 +146,7 @@ export class Persistence {
             info = await runSliced(
               (function* () {
                 for (;;) {
+                  server.applyEncodingLimits();
                   const r = gen.next();
                   if (r.done) return r.value;
                   progress(r.value);

@@ -838,6 +838,7 @@ export class ReplicaLink {
         (function* () {
           for (;;) {
             if (stopped()) throw new Error('replication stopped');
+            server.applyEncodingLimits(); // another embedded server may have run in between
             const r = gen.next();
             if (r.done) return r.value;
             if (win !== null) {

@@ -32,7 +32,6 @@ import type { Client } from './client.js';
 import { CmdFlag, type Command } from './command.js';
 import { commandMayHaveKeys, getNodeByQuery, Redir, redirectError, type Route } from './clusterRouter.js';
 import { processCommand } from './dispatch.js';
-import { pausedUntil } from './pause.js';
 import type { KeydraServer } from './server.js';
 
 /** One request on a link: `total` replies expected, only the one at `keep` is relayed to `c`. */
@@ -309,7 +308,7 @@ export class ClusterForward {
       NOT_FORWARDED.has(cmd.fullName) ||
       !commandMayHaveKeys(cmd) ||
       cmd.fullName === 'exec' ||
-      pausedUntil !== 0
+      this.server.pauseState !== null
     ) {
       c.fwdDeferred = argv;
       return false;

@@ -22,7 +22,7 @@ import { QUEUED } from '../protocol/reply.js';
 import { aclCheck } from './acl.js';
 import { commandMayHaveKeys, getNodeByQuery, Redir, redirectError } from './clusterRouter.js';
 import type { Client } from './client.js';
-import { pausedUntil, postponeIfPaused } from './pause.js';
+import { postponeIfPaused } from './pause.js';
 import { trackingBeforeCall } from './tracking.js';
 
 /** Commands allowed while a RESP2 client is subscribed. */
@@ -262,7 +262,7 @@ export function processCommand(c: Client, argv: string[]): void {
     reject(c, cmd, server.busyScript);
     return;
   }
-  if (pausedUntil !== 0 && postponeIfPaused(c, cmd, argv)) return; // CLIENT PAUSE (src/server/pause.ts)
+  if (server.pauseState !== null && postponeIfPaused(c, cmd, argv)) return; // CLIENT PAUSE (src/server/pause.ts)
   // A script command while the Lua VM loads (first use) waits for it, before MULTI queueing too,
   // so that EXEC never meets a VM that is not there.
   if (luaGate !== null && cmd.needsLua && luaGate(c, argv)) return;

@@ -12,13 +12,11 @@ import type { Client } from './client.js';
 import { processCommand } from './dispatch.js';
 import type { KeydraServer } from './server.js';
 
-/** Unix ms at which the current pause ends; 0 when nothing is paused (read by the dispatcher). */
-export let pausedUntil = 0;
-
 /** Why clients are paused (Redis pause_purpose): CLIENT PAUSE, a coordinated FAILOVER, or the final save of a signalled shutdown. */
 export type PausePurpose = 'client' | 'failover' | 'shutdown' | 'ldb';
 
-interface PauseState {
+/** One server's pause (KeydraServer.pauseState; null while it is not paused). */
+export interface PauseState {
   /** Unix ms at which the pause ends (the latest of its purposes). */
   end: number;
   /** ALL (true) or WRITE (false): the strongest of its purposes. */
@@ -30,18 +28,16 @@ interface PauseState {
   waiting: { c: Client; argv: string[] }[];
 }
 
-const pauses = new Map<KeydraServer, PauseState>();
-
 /**
  * Pauses `server`'s clients until `end` (Unix ms) for `purpose`: writes only (`all` false) or
  * every command. A purpose's pause only extends (later end, stronger mode), as in Redis
  * pauseClients; while any purpose remains the keyspace does not expire keys.
  */
 export function pauseClients(server: KeydraServer, end: number, all: boolean, purpose: PausePurpose = 'client'): void {
-  let st = pauses.get(server);
-  if (st === undefined) {
+  let st = server.pauseState;
+  if (st === null) {
     st = { end, all, timer: null, waiting: [], purposes: new Map() };
-    pauses.set(server, st);
+    server.pauseState = st;
   }
   const p = st.purposes.get(purpose);
   st.purposes.set(purpose, p === undefined ? { end, all } : { end: Math.max(p.end, end), all: p.all || all });
@@ -76,13 +72,6 @@ function schedule(server: KeydraServer, st: PauseState): void {
       Math.max(0, ms),
     );
   }
-  recomputeUntil();
-}
-
-function recomputeUntil(): void {
-  let until = 0;
-  for (const st of pauses.values()) until = Math.max(until, st.end);
-  pausedUntil = until;
 }
 
 /**
@@ -90,17 +79,16 @@ function recomputeUntil(): void {
  * purpose remains, the postponed commands run in arrival order on the next event-loop turn.
  */
 export function unpauseClients(server: KeydraServer, purpose: PausePurpose | PausePurpose[] = 'client'): void {
-  const st = pauses.get(server);
-  if (st === undefined) return;
+  const st = server.pauseState;
+  if (st === null) return;
   for (const p of Array.isArray(purpose) ? purpose : [purpose]) st.purposes.delete(p);
   if (st.purposes.size !== 0) {
     schedule(server, st);
     return;
   }
-  pauses.delete(server);
+  server.pauseState = null;
   server.keyspace.expirePaused = false;
   if (st.timer !== null) clearTimeout(st.timer);
-  recomputeUntil();
   if (st.waiting.length === 0) return;
   // Replayed on the next turn, never inside the command that unpaused (CLIENT UNPAUSE).
   setImmediate(() => {
@@ -116,12 +104,12 @@ export function unpauseClients(server: KeydraServer, purpose: PausePurpose | Pau
 }
 
 /**
- * Dispatcher check (processCommand, before MULTI queueing and execution): postpones `argv` when
- * the server is paused for this command. @returns true if the command was postponed.
+ * Dispatcher check (processCommand, before MULTI queueing and execution, only while
+ * `c.server.pauseState` is set): postpones `argv` when the server is paused for this command. @returns true if the command was postponed.
  */
 export function postponeIfPaused(c: Client, cmd: Command, argv: string[]): boolean {
-  const st = pauses.get(c.server);
-  if (st === undefined || c.socket === null) return false;
+  const st = c.server.pauseState;
+  if (st === null || c.socket === null) return false;
   if (!st.all) {
     // Redis is_may_replicate_command: write or may-replicate, by the call's own flags (a script's
     // shebang) or, for EXEC, by the union of the queued commands' flags.

@@ -26,7 +26,7 @@ import { Connection } from './connection.js';
 import { beginBatch, endBatch, processCommand, setLimitsOwner, syncWallClock } from './dispatch.js';
 import { Logger } from './log.js';
 import { catRepr } from '../protocol/parser.js';
-import { pauseClients, unpauseClients } from './pause.js';
+import { type PauseState, pauseClients, unpauseClients } from './pause.js';
 import { aclOf, loadAclAtStartup } from './acl.js';
 import { PubSub } from './pubsub.js';
 import { getReplication, type Replication } from '../replication/index.js';
@@ -151,6 +151,8 @@ export class KeydraServer {
   preventPropagation = false;
   /** The -BUSY error while a script runs past busy-reply-threshold (src/scripting/engine.ts), else null. */
   busyScript: string | null = null;
+  /** CLIENT PAUSE / FAILOVER / shutdown pause of this server (src/server/pause.ts); null while not paused. */
+  pauseState: PauseState | null = null;
   /** >0 while EXEC or a script runs: propagation is gathered into one unit. */
   execDepth = 0;
   private pendingPropagation: { dbId: number; argv: string[]; targets: number }[] = [];

@@ -2,7 +2,8 @@
  * Embedded servers (src/index.ts startServer): two servers with different configurations in one
  * process leave each other untouched: CLIENT PAUSE, SCRIPT FLUSH, a busy script, FUNCTION LOAD,
  * CONFIG SET of encoding thresholds (the store's limits follow the server whose command runs),
- * INFO commandstats; the Lua VM loads on first use (a first EVAL waits for it); `url`.
+ * INFO commandstats, a replica's load in slices beside another server's commands; the Lua VM
+ * loads on first use (a first EVAL waits for it); `url`.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -127,5 +128,53 @@ describe('two embedded servers in one process', () => {
     assert.deepEqual(await ca.call('SCRIPT', 'KILL'), OK);
     assert.equal(((await pending).node as { t: string }).t, '-');
     runner.close();
+  });
+
+  it("a replica's load in slices keeps its own encoding thresholds while another server runs commands", async () => {
+    // p holds 10-field hashes as listpacks (limit 512); r (limit 4) loads them from p's RDB in
+    // slices of 1024 keys, each a separate event-loop turn, while o (limit 512) runs HSETs in
+    // between: r's loaded hashes must follow r's limit (hashtable), never o's.
+    const p = await startKeydra({ 'hash-max-listpack-entries': 512 });
+    const r = await startKeydra({ 'hash-max-listpack-entries': 4, 'key-load-delay': 5 }); // a pause after each 1024 keys
+    const o = await startKeydra({ 'hash-max-listpack-entries': 512 });
+    const cp = await RawClient.connect(p.port);
+    const cr = await RawClient.connect(r.port);
+    const co = await RawClient.connect(o.port);
+    try {
+      const fields = Array.from({ length: 10 }, (_, i) => [`f${i}`, 'v']).flat();
+      const keys = 12000;
+      for (let i = 0; i < keys; i += 500) {
+        await Promise.all(Array.from({ length: 500 }, (_, j) => cp.call('HSET', `h:${i + j}`, ...fields)));
+      }
+      assert.equal(await cp.call('OBJECT', 'ENCODING', 'h:0'), 'listpack');
+      let loading = true;
+      let otherCalls = 0;
+      const hammer = (async () => {
+        while (loading) {
+          await Promise.all(Array.from({ length: 20 }, (_, j) => co.call('HSET', `o:${j}`, ...fields)));
+          otherCalls += 20;
+        }
+      })();
+      assert.deepEqual(await cr.call('REPLICAOF', '127.0.0.1', String(p.port)), OK);
+      for (let i = 0; i < 300; i++) {
+        const info = (await cr.call('INFO', 'replication')) as string;
+        if (/master_link_status:up/.test(info) && (await cr.call('DBSIZE')) === keys) break;
+        await sleep(20);
+      }
+      loading = false;
+      await hammer;
+      assert.equal(await cr.call('DBSIZE'), keys);
+      assert.ok(otherCalls > 0);
+      const enc = await Promise.all(Array.from({ length: keys / 100 }, (_, i) => cr.call('OBJECT', 'ENCODING', `h:${i * 100}`)));
+      assert.deepEqual(new Set(enc), new Set(['hashtable']));
+      assert.equal(await co.call('OBJECT', 'ENCODING', 'o:0'), 'listpack');
+    } finally {
+      cp.close();
+      cr.close();
+      co.close();
+      await r.close();
+      await p.close();
+      await o.close();
+    }
   });
 });

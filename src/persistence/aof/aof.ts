@@ -792,6 +792,7 @@ export class Aof {
       try {
         const steps = decodeRdbSteps(data, this.server.keyspace, Date.now(), this.server.config.get('rdbchecksum') !== false);
         for (;;) {
+          this.server.applyEncodingLimits();
           const r = steps.next();
           if (r.done) {
             this.server.log.notice(`Done loading RDB, keys loaded: ${r.value.keys}, keys expired: ${r.value.expiredSkipped}.`);
