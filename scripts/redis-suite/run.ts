@@ -191,7 +191,7 @@ const SKIP_ALL = ['SRANDMEMBER with a dict containing long chain'];
  * 19; the invalidation order itself is tested in test/integration/tracking.test.ts); every later
  * write of unit/tracking could then answer OOM. Listed in known-failures.txt's comments and in the README.
  */
-const SKIP_KEYDRA = ['Tracking invalidation message of eviction keys should be before response'];
+const SKIP_KEYDRA: string[] = [];
 
 /** Configs that CONFIG GET * does not list but units change (redis-suite.md). */
 const HIDDEN_CONFIGS = ['rdb-key-save-delay', 'key-load-delay', 'lua-time-limit'];

@@ -268,8 +268,10 @@ export class Evictor {
   private gcBaseline = -1;
   /** Keyspace tables and value objects at setup (a fresh server's used_memory leaves them out). */
   private ksBaseline = 0;
-  /** The keyspace tables, value objects and clients at the last sample (see module doc). */
+  /** The keyspace tables, value objects and clients as of the last usedMemory call (see module doc). */
   private direct = 0;
+  /** The clients' memory at the last sample (summed every 8 calls or SAMPLE_MAX_AGE_MS). */
+  private clientsBytes = 0;
   /** Heap not accounted for by the parts, as of the last major GC (module doc). */
   private residual = 0;
   private calls = 0;
@@ -324,10 +326,13 @@ export class Evictor {
       // A residual seen by a GC in the middle of a burst holds that burst's live objects (socket
       // writes, parsed commands): INFO and MEMORY confirm it with a fresh GC when affordable.
       if (fresh === 'exact' && this.residual > 0) this.collectGarbage();
-      const ks = this.server.keyspace;
-      const values = ks.valueBytes;
-      this.direct = ks.tableUsedBytes + values + this.server.clientsMemory(fresh === 'exact');
+      this.clientsBytes = this.server.clientsMemory(fresh === 'exact');
     }
+    // The keyspace's part is read every time (counters kept as keys are written, a few values
+    // re-estimated), so a write's bytes count from the next command on, as Redis's zmalloc
+    // counter does: only the clients' sum is sampled.
+    const ks = this.server.keyspace;
+    this.direct = ks.tableUsedBytes + ks.valueBytes + this.clientsBytes;
     const used = Math.max(1024 * 1024, this.direct - this.ksBaseline + this.residual + 1024 * 1024);
     if (used > this.peak) this.peak = used;
     return used;
