@@ -393,12 +393,16 @@ async function configSnapshot(s: ServerProc): Promise<Map<string, string>> {
   return m;
 }
 
-/** Sets back every config that differs from `base`; returns the names it restored. */
+/**
+ * Sets back every config that differs from `base`; returns the names it restored. The ports are
+ * the ServerProc's own (a restarted server listens on new ones): setting them back to the first
+ * server's would move the listener away from the port the harness pings.
+ */
 async function restoreConfig(s: ServerProc, base: Map<string, string>): Promise<string[]> {
   const now = await configSnapshot(s);
   const changed: string[] = [];
   for (const [k, v] of base) {
-    if (now.get(k) === v) continue;
+    if (now.get(k) === v || k === 'port' || k === 'tls-port') continue;
     const r = await s.command(['CONFIG', 'SET', k, v]);
     if (simple(r) === 'OK') changed.push(k);
   }
