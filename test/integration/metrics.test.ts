@@ -409,7 +409,12 @@ describe('metrics port: nothing runs per command while nobody scrapes', () => {
         });
       }
     }
-    return { calls, restore: () => undo.forEach((f) => f()) };
+    return {
+      calls,
+      restore: () => {
+        for (const f of undo) f();
+      },
+    };
   }
   const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 
