@@ -41,7 +41,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RawClient } from '../../src/client/rawClient.js';
-import { makeCA, signCert } from '../lib/testCerts.js';
+import { makeCA, openssl, signCert } from '../lib/testCerts.js';
 import type { RespNode } from '../../src/protocol/decoder.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -393,12 +393,16 @@ async function configSnapshot(s: ServerProc): Promise<Map<string, string>> {
   return m;
 }
 
-/** Sets back every config that differs from `base`; returns the names it restored. */
+/**
+ * Sets back every config that differs from `base`; returns the names it restored. The ports are
+ * the ServerProc's own (a restarted server listens on new ones): setting them back to the first
+ * server's would move the listener away from the port the harness pings.
+ */
 async function restoreConfig(s: ServerProc, base: Map<string, string>): Promise<string[]> {
   const now = await configSnapshot(s);
   const changed: string[] = [];
   for (const [k, v] of base) {
-    if (now.get(k) === v) continue;
+    if (now.get(k) === v || k === 'port' || k === 'tls-port') continue;
     const r = await s.command(['CONFIG', 'SET', k, v]);
     if (simple(r) === 'OK') changed.push(k);
   }
@@ -599,13 +603,18 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 
 /**
  * The certificates runtest --tls reads (tests/tls/ca.crt, client.crt/key) and the servers use
- * (redis.crt/key), made with openssl as Redis's utils/gen-test-certs.sh does (no DH params).
+ * (redis.crt/key, server.crt/key and redis.dh in spawn mode), made with openssl as Redis's
+ * utils/gen-test-certs.sh does.
  */
 function makeTestCerts(dir: string): void {
   makeCA(dir, '/O=Redis Test/CN=Certificate Authority');
   signCert(dir, 'redis', '/O=Redis Test/CN=Generic-cert');
   signCert(dir, 'client', '/O=Redis Test/CN=Client-only');
   signCert(dir, 'server', '/O=Redis Test/CN=Server-only');
+  // The servers the suite spawns get tls-dh-params-file tests/tls/redis.dh (tests/support/server.tcl):
+  // without it neither server starts. gen-test-certs.sh generates 2048-bit parameters (slow); the
+  // RFC 7919 ffdhe2048 group is as good for the suite and instant.
+  openssl(dir, ['genpkey', '-genparam', '-algorithm', 'DH', '-pkeyopt', 'group:ffdhe2048', '-out', 'redis.dh']);
 }
 
 /** Copies the cached suite into a fresh folder (runtest cleans and writes tests/tmp). */

@@ -259,22 +259,23 @@ export const PAGE_JS = `'use strict';
     var r = s.replication.info;
     var rp = [['role', r.role || 'master', 'role']];
     if (r.role === 'slave') {
-      rp.push(['primary', (r.master_host || '?') + ':' + (r.master_port || '?')]);
-      rp.push(['link', (r.master_link_status || '?') + (r.master_sync_in_progress === '1' ? ' · syncing' : '')]);
-      rp.push(['replica offset', r.slave_repl_offset || '0']);
+      rp.push(['primary', (r.master_host || '?') + ':' + (r.master_port || '?'), 'repl-primary']);
+      rp.push(['link', (r.master_link_status || '?') + (r.master_sync_in_progress === '1' ? ' · syncing' : ''), 'repl-link']);
+      rp.push(['replica offset', r.slave_repl_offset || '0', 'repl-replica-offset']);
     }
-    rp.push(['replicas', r.connected_slaves || '0']);
-    rp.push(['repl offset', r.master_repl_offset || '0']);
+    rp.push(['replicas', r.connected_slaves || '0', 'repl-replicas']);
+    rp.push(['repl offset', r.master_repl_offset || '0', 'repl-offset']);
     rp.push(['replid', (r.master_replid || '').slice(0, 12) + '…']);
     rp.push(['backlog', r.repl_backlog_active === '1' ? bytes(Number(r.repl_backlog_histlen || 0)) : 'inactive']);
     if (r.master_failover_state && r.master_failover_state !== 'no-failover') rp.push(['failover', r.master_failover_state]);
     fillDl('replication', rp);
     fillTable('replicas-table', s.replication.replicas.map(function (x) {
       var tr = document.createElement('tr');
-      cell(tr, (x.ip || '?') + ':' + (x.port || '?'));
-      cell(tr, x.state || '');
-      cell(tr, x.offset || '0');
-      cell(tr, x.lag || '0');
+      tr.dataset.replica = (x.ip || '?') + ':' + (x.port || '?');
+      cell(tr, tr.dataset.replica);
+      cell(tr, x.state || '').className = 'state';
+      cell(tr, x.offset || '0').className = 'offset';
+      cell(tr, x.lag || '0').className = 'lag';
       return tr;
     }));
     var cl = s.cluster;

@@ -91,6 +91,8 @@ export class PrometheusMetrics {
     const t0 = performance.now();
     const percentiles = this.server.config.list('latency-tracking-info-percentiles').map(Number);
     this.snap = takeSnapshot(this.server, percentiles);
+    // Counted as the scrape starts, so it includes itself (redis_exporter's scrapes_total).
+    this.scrapes++;
     let text: Promise<string>;
     try {
       // prom-client calls every metric's collect() synchronously inside metrics(), before its
@@ -101,7 +103,6 @@ export class PrometheusMetrics {
     }
     const out = await text;
     this.lastScrapeSeconds = (performance.now() - t0) / 1000;
-    this.scrapes++;
     return out;
   }
 
@@ -406,6 +407,6 @@ export class PrometheusMetrics {
       h().spaces.map((s) => [{ space: s.name }, s.size]),
     );
     this.gauge('keydra_metrics_scrape_duration_seconds', 'Duration of the previous /metrics scrape', [], () => this.lastScrapeSeconds);
-    this.counter('keydra_metrics_scrapes_total', 'Scrapes of /metrics served', [], () => this.scrapes);
+    this.counter('keydra_metrics_scrapes_total', 'Scrapes of /metrics served, this one included', [], () => this.scrapes);
   }
 }

@@ -542,7 +542,8 @@ export class KeydraServer {
    * listeners opened before, answering -LOADING meanwhile).
    */
   logReady(): void {
-    if (this.tcpListeners.length > 0) this.log.notice('Ready to accept connections');
+    // Redis: when a TCP or a TLS port listens (a TLS-only server with `port 0` too).
+    if (this.tcpListeners.length > 0 || this.tlsListeners.length > 0) this.log.notice('Ready to accept connections');
     const unixPath = this.config.str('unixsocket');
     if (unixPath !== '') this.log.notice(`The server is now ready to accept connections at ${unixPath}`);
   }

@@ -20,11 +20,13 @@
  *   (a range: a gap in the list is filled);
  * - tls-ciphers (TLSv1.2 and below) and tls-ciphersuites (TLSv1.3) → one `ciphers` string (each
  *   side keeps OpenSSL's default when its directive is empty);
- * - tls-prefer-server-ciphers → honorCipherOrder; tls-dh-params-file → dhparam;
+ * - tls-prefer-server-ciphers → honorCipherOrder (always given: Node's servers default to true);
+ *   tls-dh-params-file → dhparam;
  * - tls-ca-cert-dir: every certificate file in the directory (Node has no CApath);
  * - tls-session-caching / -cache-size / -cache-timeout: a server-side session cache of that size
  *   and lifetime (Node's `newSession`/`resumeSession`; TLSv1.3 tickets carry their own state),
- *   sessionTimeout for tickets.
+ *   sessionTimeout for tickets; with caching off no tickets either (SSL_OP_NO_TICKET), so no
+ *   session resumes (Redis: a resumption attempt fails the handshake).
  * Peer names are not checked on outgoing links (Redis 7.0 verifies the chain, not the host name).
  * Source: Redis 7.0 tls.c (tlsConfigure, createSSLContext, connCreateAcceptedTLS), config.c (applyTlsCfg).
  */
@@ -163,12 +165,20 @@ export function contextOptions(config: Config, side: 'server' | 'client'): tls.S
   const ciphers = config.str('tls-ciphers');
   const suites = config.str('tls-ciphersuites');
   if (ciphers !== '' || suites !== '') opts.ciphers = `${suites || DEFAULT_SUITES}:${ciphers || defaultCiphers12()}`;
-  if (config.bool('tls-prefer-server-ciphers')) opts.honorCipherOrder = true;
+  // Always explicit: a tls.Server given no honorCipherOrder prefers its own order (Node's default),
+  // where OpenSSL (and Redis with tls-prefer-server-ciphers no) takes the client's.
+  opts.honorCipherOrder = config.bool('tls-prefer-server-ciphers');
   const dh = config.str('tls-dh-params-file');
   if (dh !== '') opts.dhparam = readFor('Failed to load DH params file', dh, config.resolvePath(dh));
   opts.sessionTimeout = config.num('tls-session-cache-timeout');
   // Redis sets SSL_OP_NO_COMPRESSION and SSL_OP_NO_CLIENT_RENEGOTIATION (Node never compresses).
-  opts.secureOptions = process.getBuiltinModule('node:crypto').constants.SSL_OP_NO_COMPRESSION;
+  const k = process.getBuiltinModule('node:crypto').constants;
+  opts.secureOptions = k.SSL_OP_NO_COMPRESSION;
+  // tls-session-caching no: no resumption at all. Redis (SSL_SESS_CACHE_OFF, no session id
+  // context) cannot resume a ticket either: the handshake of a client offering one fails. Here
+  // tickets are not issued, and the server-side cache (TlsState) is not consulted, so a client
+  // gets a full handshake.
+  if (side === 'server' && !config.bool('tls-session-caching')) opts.secureOptions |= k.SSL_OP_NO_TICKET;
   return opts;
 }
 

@@ -3,7 +3,10 @@
  * puppeteer-core: behind requirepass (HTTP Basic), the page loads uPlot from the package (no
  * network but the server's), fills itself from the SSE stream, and its numbers move when load is
  * applied over a real client socket: ops/s rises above 0, the `set` row appears with its ops/s,
- * and the key count reaches DBSIZE. No script error or CSP violation on the page. A screenshot goes
+ * and the key count reaches DBSIZE. No script error or CSP violation on the page. The Replication
+ * panel lists an attached replica (state, acknowledged offset reaching INFO's master_repl_offset) and
+ * the replica's own page its primary and link; the Persistence panel shows a slow start-up load's
+ * progress (key-load-delay over a 100,000-key RDB) rising, then `no` and the loaded keys. A screenshot goes
  * to dist/test-output/dashboard.png (and to docs/dashboard.png with UPDATE_DASHBOARD_PNG=1).
  * Skips with a message when no Chromium is installed (`apt-get install -y chromium`; CI installs it).
  */
@@ -190,6 +193,107 @@ describe('dashboard in headless Chromium', () => {
     assert.equal(await page.$eval('#cluster-panel', (e) => (e as HTMLElement).hidden), true);
 
     await page.close();
+  });
+
+  it("the Replication panel lists an attached replica with its state and offset; the replica's page shows its link", async (t) => {
+    if (exe === null || browser === null) return t.skip(NO_CHROMIUM);
+    const rdir = mkdtempSync(join(tmpdir(), 'keydra-dashboard-replica-'));
+    const rm = await freePort();
+    const replica = await startServer({
+      port: 0,
+      dir: rdir,
+      save: '',
+      appendonly: false,
+      metricsPort: rm,
+      replicaof: `127.0.0.1 ${srv.port}`,
+      masterauth: PASSWORD,
+    });
+    const c = await RawClient.connect(srv.port);
+    await c.call('AUTH', PASSWORD);
+    const page = await browser.newPage();
+    const rpage = await browser.newPage();
+    try {
+      await page.authenticate({ username: 'default', password: PASSWORD });
+      await page.goto(`http://127.0.0.1:${mport}/`, { waitUntil: 'load' });
+      const me = `127.0.0.1:${replica.port}`;
+      const row = () =>
+        page.$eval(`#replicas-table tr[data-replica="${me}"]`, (tr) => ({
+          state: tr.querySelector('td.state')?.textContent ?? '',
+          offset: Number(tr.querySelector('td.offset')?.textContent ?? 'NaN'),
+        }));
+      await until("the replica online on the primary's page", async () => (await row().catch(() => null))?.state === 'online');
+      assert.equal(await text(page, 'repl-replicas'), '1');
+      // Writes move the offsets: the page follows INFO's (the replica acknowledges every second).
+      const before = (await row()).offset;
+      for (let i = 0; i < 50; i++) await c.call('SET', `repl:${i}`, 'x'.repeat(100));
+      const info = String(await c.call('INFO', 'replication'));
+      const primaryOffset = Number(/master_repl_offset:(\d+)/.exec(info)?.[1]);
+      assert.ok(primaryOffset > before, `${primaryOffset} > ${before}`);
+      await until(`the page's repl offset at ${primaryOffset}`, async () => Number(await text(page, 'repl-offset')) >= primaryOffset);
+      await until(`the replica's acknowledged offset at ${primaryOffset}`, async () => (await row()).offset >= primaryOffset);
+      const slave0 = /slave0:ip=([^,]+),port=(\d+),state=(\w+),offset=(\d+)/.exec(String(await c.call('INFO', 'replication')));
+      assert.deepEqual(slave0?.slice(1, 3), ['127.0.0.1', String(replica.port)]);
+      assert.equal((await row()).state, slave0?.[3]);
+      // The replica's own page: its role, its primary and the link, its offset reaching the primary's.
+      await rpage.goto(`http://127.0.0.1:${rm}/`, { waitUntil: 'load' });
+      await until('the replica page', async () => (await text(rpage, 'role').catch(() => '')) === 'slave');
+      assert.equal(await text(rpage, 'repl-primary'), `127.0.0.1:${srv.port}`);
+      await until('link up', async () => (await text(rpage, 'repl-link')) === 'up');
+      await until('the replica offset', async () => Number(await text(rpage, 'repl-replica-offset')) >= primaryOffset);
+    } finally {
+      await page.close();
+      await rpage.close();
+      c.close();
+      await replica.close();
+      rmSync(rdir, { recursive: true, force: true });
+    }
+  });
+
+  it('the Persistence panel shows the loading progress of a slow start-up load, then the dataset', async (t) => {
+    if (exe === null || browser === null) return t.skip(NO_CHROMIUM);
+    const ldir = mkdtempSync(join(tmpdir(), 'keydra-dashboard-loading-'));
+    const KEYS = 100_000;
+    // An RDB of 100,000 keys, made by a server that then closes.
+    const maker = await startServer({ port: 0, dir: ldir, save: '', appendonly: false });
+    const m = await RawClient.connect(maker.port);
+    for (let i = 0; i < KEYS; i += 2000) {
+      const batch: string[][] = [];
+      for (let j = i; j < i + 2000; j++) batch.push(['SET', `k:${j}`, `value:${j}`]);
+      await m.pipeline(batch);
+    }
+    assert.deepEqual(await m.call('SAVE'), { t: '+', v: 'OK' });
+    m.close();
+    await maker.close();
+    // key-load-delay (µs per key): ~40 ms per 1,024 keys, so the load lasts ~4 s.
+    const lm = await freePort();
+    const starting = startServer({ port: 0, dir: ldir, save: '', appendonly: false, metricsPort: lm, 'key-load-delay': 40 });
+    const page = await browser.newPage();
+    let loaded: RunningServer | null = null;
+    try {
+      // The metrics port opens before the load: the page comes up while it runs.
+      await until('the page during the load', async () =>
+        page.goto(`http://127.0.0.1:${lm}/`, { waitUntil: 'load' }).then(
+          (r) => r?.status() === 200,
+          () => false,
+        ),
+      );
+      const seen: number[] = [];
+      await until('two progress updates', async () => {
+        const l = await text(page, 'loading').catch(() => '');
+        const mm = /^(\d+(?:\.\d+)?)% · eta (\d+)s$/.exec(l);
+        if (mm !== null && Number(mm[1]) !== seen.at(-1)) seen.push(Number(mm[1]));
+        return seen.length >= 2;
+      });
+      assert.ok(seen[1] > seen[0] && seen[1] < 100, `progress ${seen.join(' → ')}`);
+      t.diagnostic(`loading progress on the page: ${seen.join('% → ')}%`);
+      loaded = await starting;
+      await until('loading done', async () => (await text(page, 'loading')) === 'no');
+      await until(`${KEYS} keys`, async () => pageNumber(await text(page, 'keys-total')) === KEYS);
+    } finally {
+      await page.close();
+      await (loaded ?? (await starting.catch(() => null)))?.close();
+      rmSync(ldir, { recursive: true, force: true });
+    }
   });
 
   it('a cluster node shows the Cluster panel: its state and the nodes with their slots', async (t) => {

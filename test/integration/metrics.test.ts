@@ -16,6 +16,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RawClient } from '../../src/client/rawClient.js';
 import { type RunningServer, startServer } from '../../src/index.js';
+import { DashboardFeed } from '../../src/metrics/dashboard.js';
+import { MetricsServer } from '../../src/metrics/metricsServer.js';
+import { PrometheusMetrics } from '../../src/metrics/prometheus.js';
+import { RuntimeMonitor } from '../../src/metrics/runtime.js';
 import { type Exposition, httpRequest, parseExposition } from '../helpers/http.js';
 import { freePort, NO_REDIS, startRedis } from '../helpers/servers.js';
 
@@ -98,7 +102,8 @@ describe('metrics port: /metrics after real traffic', () => {
   });
 
   it('counts what was sent: commands_total per command, keyspace, hits, clients, memory', async () => {
-    // Command stats are per process (kept on the command table), so compare before and after.
+    // Command stats are per server (server.cmdStats, INFO commandstats); deltas keep the test
+    // independent of what ran on this server before it.
     const before = await scrape(k.mport);
     const c1 = await RawClient.connect(k.srv.port);
     const c2 = await RawClient.connect(k.srv.port);
@@ -376,6 +381,80 @@ describe('metrics port: embedded servers, close and start-up', () => {
     } finally {
       proc.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('metrics port: nothing runs per command while nobody scrapes', () => {
+  /**
+   * Counts calls into every method of the metrics classes (the HTTP server, the Prometheus
+   * registry, the dashboard feed, the runtime monitor) for the lifetime of the test.
+   */
+  function spyOnMetrics(): { calls: Map<string, number>; restore: () => void } {
+    const calls = new Map<string, number>();
+    const undo: Array<() => void> = [];
+    for (const cls of [MetricsServer, PrometheusMetrics, DashboardFeed, RuntimeMonitor]) {
+      const proto = cls.prototype as unknown as Record<string, unknown>;
+      for (const name of Object.getOwnPropertyNames(proto)) {
+        const d = Object.getOwnPropertyDescriptor(proto, name);
+        if (name === 'constructor' || d === undefined || typeof d.value !== 'function') continue;
+        const orig = d.value as (...a: unknown[]) => unknown;
+        const key = `${cls.name}.${name}`;
+        proto[name] = function (this: unknown, ...a: unknown[]) {
+          calls.set(key, (calls.get(key) ?? 0) + 1);
+          return orig.apply(this, a);
+        };
+        undo.push(() => {
+          proto[name] = orig;
+        });
+      }
+    }
+    return {
+      calls,
+      restore: () => {
+        for (const f of undo) f();
+      },
+    };
+  }
+  const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+
+  it('20,000 commands make no call into the metrics code; one scrape reads commandstats as INFO has them', async () => {
+    const spy = spyOnMetrics();
+    const k = await startWithMetrics();
+    const c = await RawClient.connect(k.srv.port);
+    try {
+      // What the start-up did (listening, the GC observer) is not per command: count from here.
+      spy.calls.clear();
+      for (let i = 0; i < 20_000; i += 1000) {
+        const batch: string[][] = [];
+        for (let j = i; j < i + 1000; j++) batch.push(j % 2 === 0 ? ['SET', `k:${j}`, 'v'] : ['GET', `k:${j - 1}`]);
+        await c.pipeline(batch);
+      }
+      assert.deepEqual(Object.fromEntries(spy.calls), {}, 'metrics code run by commands');
+      // The first scrape: the spy sees it (so it could have seen per-command work), the registry
+      // counts it as the first, and the command counters are INFO commandstats read now.
+      const m = await scrape(k.mport);
+      assert.ok(
+        (spy.calls.get('PrometheusMetrics.scrape') ?? 0) === 1 && total(spy.calls) > 1,
+        JSON.stringify(Object.fromEntries(spy.calls)),
+      );
+      assert.equal(m.get('keydra_metrics_scrapes_total'), 1);
+      const stats = String(await c.call('INFO', 'commandstats'));
+      for (const cmd of ['set', 'get']) {
+        const calls = Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+),`).exec(stats)?.[1]);
+        assert.equal(calls, 10_000);
+        assert.equal(m.get('redis_commands_total', { cmd }), calls);
+      }
+      // Commands after the scrape show at the next one, with no work in between.
+      spy.calls.clear();
+      await c.pipeline(Array.from({ length: 500 }, (_, i) => ['SET', `later:${i}`, 'v']));
+      assert.equal(total(spy.calls), 0);
+      assert.equal((await scrape(k.mport)).get('redis_commands_total', { cmd: 'set' }), 10_500);
+    } finally {
+      spy.restore();
+      c.close();
+      await k.srv.close();
+      rmSync(k.dir, { recursive: true, force: true });
     }
   });
 });
