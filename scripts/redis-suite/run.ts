@@ -185,11 +185,9 @@ const SKIP_ALL = ['SRANDMEMBER with a dict containing long chain'];
 
 /**
  * Tests skipped on Keydra only, each because its failure would change the server for the tests after
- * it in the same unit (so later results would depend on timing): "Tracking invalidation message of
- * eviction keys..." sets maxmemory to 100 KB above used_memory and leaves it set when it fails, which
- * it does on Keydra's long-lived suite server (used_memory's V8 part moves by more than 100 KB, issue
- * 19; the invalidation order itself is tested in test/integration/tracking.test.ts); every later
- * write of unit/tracking could then answer OOM. Listed in known-failures.txt's comments and in the README.
+ * it in the same unit (so later results would depend on timing); listed in known-failures.txt's
+ * comments and in the README. None today: unit/tracking's eviction-order test (it sets maxmemory
+ * 100 KB above used_memory) runs since used_memory's keyspace part is read at every call.
  */
 const SKIP_KEYDRA: string[] = [];
 
