@@ -24,6 +24,8 @@ export interface ReplicationHost extends PersistenceHost {
   disconnectAllBlockedClients(): void;
   /** Server counters (INFO stats total_net_repl_input_bytes). */
   readonly stats: { total_net_repl_input_bytes: number };
+  /** The server's logger; `role` is the mark of its lines (M primary, S replica: Redis serverLogRaw). */
+  readonly log: PersistenceHost['log'] & { role: string };
 }
 
 /**
