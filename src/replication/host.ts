@@ -66,6 +66,8 @@ export interface ReplicaPeer {
   readonly outputBytes: number;
   /** True when `bytes` of buffered output break client-output-buffer-limit replica (hard, or soft for too long). */
   outputLimitReached(bytes: number): boolean;
+  /** Its CLIENT LIST line (Redis catClientInfoString), for log lines naming the client. */
+  describe(): string;
   /** Closes the connection after pending output; `reason` is logged. */
   close(reason: string): void;
 }
