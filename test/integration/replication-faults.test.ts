@@ -234,6 +234,42 @@ describe('replication faults with real processes', { skip }, () => {
       });
     }
 
+    it(`${kind} primary: a replica hard limit below repl-backlog-size is raised to it (writes during the sync under 1 MB keep the replica)`, async () => {
+      let p: Node | null = null;
+      let r: Node | null = null;
+      try {
+        p = await start(kind, [
+          '--repl-diskless-sync',
+          'no',
+          '--rdb-key-save-delay',
+          '200',
+          '--client-output-buffer-limit',
+          'replica 65536 0 0',
+          '--logfile',
+          'primary.log',
+        ]);
+        await p.c.call('DEBUG', 'POPULATE', '10000', 'key', '10');
+        r = await start('redis', ['--replicaof', '127.0.0.1', String(p.port)]);
+        const pc = p.c;
+        await waitFor('replica in wait_bgsave', async () => /state=wait_bgsave/.test((await info(pc, 'replication')).slave0 ?? ''));
+        const v = 'w'.repeat(8000);
+        // 480 KB buffered during the sync: over the 64 KB asked for, under the 1 MB backlog.
+        for (let i = 0; i < 60; i += 10) {
+          const batch: string[][] = [];
+          for (let j = i; j < i + 10; j++) batch.push(['SET', `w:${j}`, v]);
+          await p.c.pipeline(batch);
+        }
+        assert.equal((await info(p.c, 'persistence')).rdb_bgsave_in_progress, '1', 'written while the sync ran');
+        await synced(p, r);
+        assert.doesNotMatch(readFileSync(join(p.dir, 'primary.log'), 'latin1'), /overcoming of output buffer limits/);
+        assert.equal((await info(p.c, 'stats')).sync_full, '1', 'one full sync: never dropped');
+        assert.equal(text(await r.c.call('DEBUG', 'DIGEST')), text(await p.c.call('DEBUG', 'DIGEST')));
+      } finally {
+        await stop(r);
+        await stop(p);
+      }
+    });
+
     it(`${kind} primary killed with SIGKILL while writes stream: replicas serve stale data, or -MASTERDOWN`, async () => {
       let p: Node | null = null;
       const replicas: Node[] = [];
