@@ -293,7 +293,8 @@ export class PrimarySide {
     this.replicas.splice(i, 1);
     this.repl.stream.sinks.delete(r);
     this.sync?.remove(r);
-    if (r.state === 'online') this.host.log.notice(`Connection with replica ${r.name} lost.`);
+    // Every replica that sent SYNC/PSYNC, at warning level (Redis freeClient of a CLIENT_SLAVE).
+    this.host.log.warning(`Connection with replica ${r.name} lost.`);
     if (this.replicas.length === 0) this.repl.stream.noReplicasSince = Date.now();
     this.checkWaiters();
   }

@@ -213,6 +213,10 @@ describe('replication faults with real processes', { skip }, () => {
           // transfer started waits for the next one, buffering nothing, as in Redis).
           assert.ok(dropped() >= 1, `a replica dropped for the limit (${n} writes)`);
           assert.ok(n < 100, `dropped early, before the sync ended (${n} writes of 8000 bytes)`);
+          // Then freed, with the warning Redis logs for any replica link closing.
+          await waitFor('the replica freed', async () =>
+            / # Connection with replica 127\.0\.0\.1:\d+ lost\./.test(readFileSync(logPath, 'latin1')),
+          );
           for (const l of ['slave0', 'slave1']) assert.doesNotMatch((await info(p.c, 'replication'))[l] ?? '', /state=online/);
           // Back to a limit and a speed they can sync with: they reconnect and resync in full.
           await p.c.call('CONFIG', 'SET', 'rdb-key-save-delay', '0');
