@@ -24,6 +24,8 @@ export interface ReplicationHost extends PersistenceHost {
   disconnectAllBlockedClients(): void;
   /** Server counters (INFO stats total_net_repl_input_bytes). */
   readonly stats: { total_net_repl_input_bytes: number };
+  /** The server's logger; `role` is the mark of its lines (M primary, S replica: Redis serverLogRaw). */
+  readonly log: PersistenceHost['log'] & { role: string };
 }
 
 /**
@@ -64,6 +66,8 @@ export interface ReplicaPeer {
   readonly outputBytes: number;
   /** True when `bytes` of buffered output break client-output-buffer-limit replica (hard, or soft for too long). */
   outputLimitReached(bytes: number): boolean;
+  /** Its CLIENT LIST line (Redis catClientInfoString), for log lines naming the client. */
+  describe(): string;
   /** Closes the connection after pending output; `reason` is logged. */
   close(reason: string): void;
 }

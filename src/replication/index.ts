@@ -65,6 +65,7 @@ export class Replication {
     // Our replicas stay: they can continue once we follow the new primary, and are dropped when
     // our replid changes (+CONTINUE with a new ID or a full sync: src/replication/replica.ts).
     this.link = new ReplicaLink(this, host, port);
+    this.host.log.role = 'S'; // log lines of a replica carry S (Redis serverLogRaw: masterhost set)
     this.host.config.set('replicaof', [host, String(port)]); // CONFIG GET/REWRITE replicaof
     this.link.start();
   }
@@ -82,6 +83,7 @@ export class Replication {
     this.stream.proxying = false;
     this.stream.selectedDb = -1;
     this.host.keyspace.replicaMode = false;
+    this.host.log.role = 'M';
     this.host.config.set('replicaof', ['no', 'one']);
     this.primary.disconnectReplicas('replication ID changed');
   }

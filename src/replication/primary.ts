@@ -89,7 +89,10 @@ export class ReplicaEntry implements StreamSink {
     if (this.peer.outputLimitReached(this.bufferedBytes)) {
       this.buffered = [];
       this.bufferedBytes = 0;
-      this.side.drop(this, 'client-output-buffer-limit replica reached during the full sync');
+      // Redis closeClientOnOutputBufferLimitReached(c, async=1) logs this line, the replica freed
+      // at the next beforeSleep (here: now; its transfer stops with it).
+      this.side.host.log.warning(`Client ${this.peer.describe()} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+      this.side.drop(this, null);
     }
   }
 
@@ -143,7 +146,7 @@ export class PrimarySide {
 
   constructor(readonly repl: Replication) {}
 
-  private get host() {
+  get host() {
     return this.repl.host;
   }
 
@@ -290,15 +293,16 @@ export class PrimarySide {
     this.replicas.splice(i, 1);
     this.repl.stream.sinks.delete(r);
     this.sync?.remove(r);
-    if (r.state === 'online') this.host.log.notice(`Connection with replica ${r.name} lost.`);
+    // Every replica that sent SYNC/PSYNC, at warning level (Redis freeClient of a CLIENT_SLAVE).
+    this.host.log.warning(`Connection with replica ${r.name} lost.`);
     if (this.replicas.length === 0) this.repl.stream.noReplicasSince = Date.now();
     this.checkWaiters();
   }
 
   /** Closes a replica's connection (it is detached when the close completes). */
-  drop(r: ReplicaEntry, reason: string): void {
-    this.host.log.warning(`Closing replica ${r.peer.addr}: ${reason}`);
-    r.peer.close(reason);
+  drop(r: ReplicaEntry, reason: string | null): void {
+    if (reason !== null) this.host.log.warning(`Closing replica ${r.peer.addr}: ${reason}`);
+    r.peer.close(reason ?? 'output buffer limits');
     this.detach(r);
   }
 
@@ -549,12 +553,7 @@ class FullSync {
       // Nobody left to stream to (Redis kills the child when its last replica goes).
       this.host.log.warning('Diskless rdb transfer, last replica dropped, killing fork child.');
       this.snapshot.abort(); // onAbort: "terminated by signal 10", syncEnded
-    } else if (
-      this.replicas.size === 0 &&
-      !this.diskless &&
-      r.state === 'wait_bgsave_end' &&
-      this.host.config.list('save').length === 0
-    ) {
+    } else if (this.replicas.size === 0 && !this.diskless && r.state === 'wait_bgsave_end' && this.host.config.list('save').length === 0) {
       // Nobody waits for the file and no save rule wants it (freeClient: killRDBChild).
       const p = getPersistence(this.host);
       if (p.snapshot !== null && !p.socketSave) {
@@ -629,7 +628,9 @@ class FullSync {
         this.snapshot = null;
         p.socketSaveEnded(snap);
         if (err) {
-          log.warning(err instanceof ChildTerminatedError ? `Background transfer terminated by signal ${err.signal}` : 'Background transfer error');
+          log.warning(
+            err instanceof ChildTerminatedError ? `Background transfer terminated by signal ${err.signal}` : 'Background transfer error',
+          );
           for (const r of [...this.replicas]) this.side.drop(r, 'SYNC failed. BGSAVE child returned an error');
         } else {
           log.notice(

@@ -308,13 +308,18 @@ function netOf(server: KeydraServer): NetState {
 
 /**
  * Whether `c` is over its class's output limit with `used` bytes waiting (Redis
- * checkClientOutputBufferLimits): at or over the hard limit, or over the soft limit continuously
- * for more than its seconds (the first time over starts the clock). Updates the soft-limit clock.
+ * checkClientOutputBufferLimits): at or over the hard limit (for a replica, at least
+ * repl-backlog-size), or over the soft limit continuously for more than its seconds (the first
+ * time over starts the clock). Updates the soft-limit clock.
  */
 export function outputLimitReached(c: Client, used: number): boolean {
   const t = c.type;
   const lim = netOf(c.server).limits[t === 'master' ? 'normal' : t];
-  const hard = lim.hard > 0 && used >= lim.hard;
+  // A replica's hard limit is at least repl-backlog-size (a lower one is ignored, as Redis: the
+  // replica shares the backlog's memory, and a partial sync would succeed only to be dropped).
+  let hardBytes = lim.hard;
+  if (t === 'replica' && hardBytes > 0) hardBytes = Math.max(hardBytes, c.server.config.num('repl-backlog-size'));
+  const hard = lim.hard > 0 && used >= hardBytes;
   let soft = lim.soft > 0 && used >= lim.soft;
   if (soft) {
     const now = Math.floor(Date.now() / 1000);

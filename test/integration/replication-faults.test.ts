@@ -6,11 +6,14 @@
  *   primary's dataset, the sequence complete, in order, without a duplicate;
  * - kill -9 of the primary while the writer streams: the replicas keep serving the last data
  *   they applied (replica-serve-stale-data yes), or answer -MASTERDOWN with `no`, as redis-server.
+ * - the output-buffer limit passed while a full sync is still running (the writes buffered for
+ *   replicas in wait_bgsave, the snapshot slowed by rdb-key-save-delay, disk-based and diskless):
+ *   the replicas are dropped with Redis's log line, then resync fully and end with the dataset.
  * (kill -9 of a replica during its full sync and a replica slower than the stream are in
  * replication-primary.test.ts.)
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -91,7 +94,8 @@ function writer(port: number): { stop: () => Promise<number> } {
           batch.push(c.call('RPUSH', 'seq', String(n + k)));
           batch.push(c.call('INCR', 'counter'));
         }
-        for (const r of await Promise.all(batch)) if (typeof r === 'object' && r !== null && 't' in r && r.t === '-') throw new Error(text(r));
+        for (const r of await Promise.all(batch))
+          if (typeof r === 'object' && r !== null && 't' in r && r.t === '-') throw new Error(text(r));
         n += 50;
         await sleep(2);
       }
@@ -161,6 +165,115 @@ describe('replication faults with real processes', { skip }, () => {
       }
     });
 
+    for (const diskless of ['no', 'yes']) {
+      it(`${kind} primary, repl-diskless-sync ${diskless}: output-buffer limit hit while the full sync is in progress: replicas dropped, then resync, consistent`, async () => {
+        let p: Node | null = null;
+        const replicas: Node[] = [];
+        try {
+          // 20000 keys at 300 µs each: the snapshot takes ~6 s, during which writes are buffered for
+          // the replicas (wait_bgsave); a hard limit of 64 KB (with the backlog at its 16 KB minimum,
+          // else the limit would be raised to repl-backlog-size, as Redis does) is soon passed.
+          p = await start(kind, [
+            '--repl-diskless-sync',
+            diskless,
+            '--repl-diskless-sync-delay',
+            '0',
+            '--rdb-key-save-delay',
+            '300',
+            '--repl-backlog-size',
+            '16384',
+            '--client-output-buffer-limit',
+            'replica 65536 0 0',
+            '--logfile',
+            'primary.log',
+          ]);
+          await p.c.call('DEBUG', 'POPULATE', '20000', 'key', '10');
+          for (const rk of ['keydra', 'redis'] as Kind[]) replicas.push(await start(rk, ['--replicaof', '127.0.0.1', String(p.port)]));
+          const pc = p.c;
+          await waitFor('both replicas in wait_bgsave', async () => {
+            const inf = await info(pc, 'replication');
+            return /state=wait_bgsave/.test(inf.slave0 ?? '') && /state=wait_bgsave/.test(inf.slave1 ?? '');
+          });
+          // A diskless transfer starts at the next cron tick (hz 10): let it begin.
+          await sleep(500);
+          assert.equal((await info(pc, 'persistence')).rdb_bgsave_in_progress, '1', 'the snapshot for the sync runs');
+          const logPath = join(p.dir, 'primary.log');
+          const line =
+            /Client id=\d+ addr=\S+ laddr=\S+ fd=\d+ name=\S* age=\d+ idle=\d+ flags=S .* scheduled to be closed ASAP for overcoming of output buffer limits\./g;
+          const dropped = () => (readFileSync(logPath, 'latin1').match(line) ?? []).length;
+          assert.equal(dropped(), 0);
+          const v = 'w'.repeat(8000);
+          let n = 0;
+          while (dropped() < 1 && n < 1000) {
+            const batch: string[][] = [];
+            for (let j = 0; j < 10; j++) batch.push(['SET', `w:${n++}`, v]);
+            await p.c.pipeline(batch);
+          }
+          // The replicas in the transfer are dropped (one or both: a replica that arrived after the
+          // transfer started waits for the next one, buffering nothing, as in Redis).
+          assert.ok(dropped() >= 1, `a replica dropped for the limit (${n} writes)`);
+          assert.ok(n < 100, `dropped early, before the sync ended (${n} writes of 8000 bytes)`);
+          // Then freed, with the warning Redis logs for any replica link closing.
+          await waitFor('the replica freed', async () =>
+            / # Connection with replica 127\.0\.0\.1:\d+ lost\./.test(readFileSync(logPath, 'latin1')),
+          );
+          for (const l of ['slave0', 'slave1']) assert.doesNotMatch((await info(p.c, 'replication'))[l] ?? '', /state=online/);
+          // Back to a limit and a speed they can sync with: they reconnect and resync in full.
+          await p.c.call('CONFIG', 'SET', 'rdb-key-save-delay', '0');
+          await p.c.call('CONFIG', 'SET', 'client-output-buffer-limit', 'replica 268435456 67108864 60');
+          await p.c.call('SET', 'after', 'drop');
+          const pdigest = text(await p.c.call('DEBUG', 'DIGEST'));
+          for (const r of replicas) {
+            await synced(p, r);
+            assert.equal(text(await r.c.call('DBSIZE')), text(await p.c.call('DBSIZE')));
+            assert.equal(text(await r.c.call('GET', `w:${n - 1}`)), v);
+            assert.equal(text(await r.c.call('DEBUG', 'DIGEST')), pdigest, `${r.kind} replica: same dataset`);
+          }
+          const st = await info(p.c, 'stats');
+          assert.ok(Number(st.sync_full) >= 2 + dropped(), `full syncs: ${st.sync_full}, drops: ${dropped()}`);
+        } finally {
+          for (const r of replicas) await stop(r);
+          await stop(p);
+        }
+      });
+    }
+
+    it(`${kind} primary: a replica hard limit below repl-backlog-size is raised to it (writes during the sync under 1 MB keep the replica)`, async () => {
+      let p: Node | null = null;
+      let r: Node | null = null;
+      try {
+        p = await start(kind, [
+          '--repl-diskless-sync',
+          'no',
+          '--rdb-key-save-delay',
+          '200',
+          '--client-output-buffer-limit',
+          'replica 65536 0 0',
+          '--logfile',
+          'primary.log',
+        ]);
+        await p.c.call('DEBUG', 'POPULATE', '10000', 'key', '10');
+        r = await start('redis', ['--replicaof', '127.0.0.1', String(p.port)]);
+        const pc = p.c;
+        await waitFor('replica in wait_bgsave', async () => /state=wait_bgsave/.test((await info(pc, 'replication')).slave0 ?? ''));
+        const v = 'w'.repeat(8000);
+        // 480 KB buffered during the sync: over the 64 KB asked for, under the 1 MB backlog.
+        for (let i = 0; i < 60; i += 10) {
+          const batch: string[][] = [];
+          for (let j = i; j < i + 10; j++) batch.push(['SET', `w:${j}`, v]);
+          await p.c.pipeline(batch);
+        }
+        assert.equal((await info(p.c, 'persistence')).rdb_bgsave_in_progress, '1', 'written while the sync ran');
+        await synced(p, r);
+        assert.doesNotMatch(readFileSync(join(p.dir, 'primary.log'), 'latin1'), /overcoming of output buffer limits/);
+        assert.equal((await info(p.c, 'stats')).sync_full, '1', 'one full sync: never dropped');
+        assert.equal(text(await r.c.call('DEBUG', 'DIGEST')), text(await p.c.call('DEBUG', 'DIGEST')));
+      } finally {
+        await stop(r);
+        await stop(p);
+      }
+    });
+
     it(`${kind} primary killed with SIGKILL while writes stream: replicas serve stale data, or -MASTERDOWN`, async () => {
       let p: Node | null = null;
       const replicas: Node[] = [];
@@ -182,7 +295,10 @@ describe('replication faults with real processes', { skip }, () => {
           // Stale reads: what it applied is there and consistent (a prefix of the sequence).
           const rs = await sequence(r.c);
           assert.ok(rs.seq.length > 0, `${r.kind} replica applied some writes`);
-          assert.deepEqual(rs.seq, Array.from({ length: rs.seq.length }, (_, i) => String(i)));
+          assert.deepEqual(
+            rs.seq,
+            Array.from({ length: rs.seq.length }, (_, i) => String(i)),
+          );
           assert.ok(Number(rs.counter) >= rs.seq.length - 50 && Number(rs.counter) <= rs.seq.length + 50);
           await r.c.call('CONFIG', 'SET', 'replica-serve-stale-data', 'no');
           const err = text(await r.c.call('GET', 'counter'));

@@ -90,8 +90,8 @@ async function startReplica(port: number, args: string[] = []): Promise<Replica>
 }
 
 /** A populated primary of `kind`, one redis-server replica in sync with it, and a client on the primary. */
-async function startSyncedPair(kind: Kind): Promise<{ p: Peer; r: Replica; c: RawClient }> {
-  const p = await startPrimary(kind);
+async function startSyncedPair(kind: Kind, opts: Record<string, string> = {}): Promise<{ p: Peer; r: Replica; c: RawClient }> {
+  const p = await startPrimary(kind, opts);
   await populate(p.port);
   const r = await startReplica(p.port);
   await synced(p.port, r.port);
@@ -100,7 +100,8 @@ async function startSyncedPair(kind: Kind): Promise<{ p: Peer; r: Replica; c: Ra
 
 async function startPrimary(kind: Kind, opts: Record<string, string> = {}): Promise<Peer> {
   const base = { 'repl-diskless-sync': 'yes', 'repl-diskless-sync-delay': '0', ...opts };
-  if (kind === 'keydra') return startKeydra(base);
+  // A logfile (absolute path) turns the in-process Keydra's log on.
+  if (kind === 'keydra') return startKeydra(opts.logfile !== undefined ? { ...base, log: true } : base);
   const args: string[] = [];
   for (const [k, v] of Object.entries(base)) args.push(`--${k}`, v);
   const r = await startRedis(args);
@@ -609,13 +610,16 @@ for (const kind of kinds) {
       let p: Peer;
       let r: Replica;
       let c: RawClient;
+      const logDir = mkdtempSync(join(tmpdir(), 'keydra-primary-log-'));
+      const logfile = join(logDir, 'primary.log');
       before(async () => {
-        ({ p, r, c } = await startSyncedPair(kind));
+        ({ p, r, c } = await startSyncedPair(kind, { logfile }));
       });
       after(async () => {
         c.close();
         await r.close();
         await p.close();
+        rmSync(logDir, { recursive: true, force: true });
       });
 
       it('partial resync after CLIENT KILL TYPE master on the replica', async () => {
@@ -726,6 +730,12 @@ for (const kind of kinds) {
             await c.pipeline(batch);
           }
           assert.equal((await info(p.port, 'replication')).connected_slaves, '0', 'the slow replica was dropped');
+          // ... for its output buffer: Redis's line names the client (CLIENT LIST format, flags=S).
+          await waitFor('the output-buffer log line', async () =>
+            /Client id=\d+ addr=127\.0\.0\.1:\d+ .*flags=S .* closed (ASAP )?for overcoming of output buffer limits\./.test(
+              readFileSync(logfile, 'latin1'),
+            ),
+          );
         } finally {
           r.proc.kill('SIGCONT');
           await call(c, 'CONFIG', 'SET', 'client-output-buffer-limit', 'replica 268435456 67108864 60');

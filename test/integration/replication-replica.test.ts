@@ -446,7 +446,7 @@ describe('Keydra replica of a Keydra primary', () => {
 });
 
 describe('REPLICAOF before the Lua VM is loaded', () => {
-  it('a fresh replica process (no scripting used yet) gets the primary\'s functions, with no error on its link', async () => {
+  it("a fresh replica process (no scripting used yet) gets the primary's functions, with no error on its link", async () => {
     const prim = await startKeydra({ 'repl-diskless-sync-delay': 0 });
     const p = await RawClient.connect(prim.port);
     const dir = mkdtempSync(join(tmpdir(), 'keydra-lazylua-'));
@@ -454,7 +454,11 @@ describe('REPLICAOF before the Lua VM is loaded', () => {
     // Its own process: the VM loads on first use, and nothing has used it yet.
     const rep = await spawnServer('keydra', port, ['--save', '', '--dir', dir, '--logfile', join(dir, 'log')]);
     try {
-      await p.call('FUNCTION', 'LOAD', "#!lua name=lazylib\nredis.register_function{function_name='lazyf', callback=function() return 7 end, flags={'no-writes'}}");
+      await p.call(
+        'FUNCTION',
+        'LOAD',
+        "#!lua name=lazylib\nredis.register_function{function_name='lazyf', callback=function() return 7 end, flags={'no-writes'}}",
+      );
       await p.call('SET', 'k', 'v');
       await rep.c.call('REPLICAOF', '127.0.0.1', prim.port);
       await waitFor('link up', async () => (await field(rep.c, 'master_link_status')) === 'up');
@@ -770,4 +774,311 @@ describe('a swapdb full sync of the same history (async loading)', () => {
       await new Promise((r) => fake.close(r));
     }
   });
+});
+
+/** A value of `n` bytes that does not compress to nothing (an RDB LZF-compresses long strings). */
+function bigValue(n: number, seed: string): string {
+  let s = '';
+  let x = 0;
+  for (const ch of seed) x = (x * 31 + ch.charCodeAt(0)) >>> 0;
+  while (s.length < n) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    s += x.toString(36);
+  }
+  return s.slice(0, n);
+}
+
+/**
+ * Big values beyond every listpack/intset limit (and a 250 KB string): a list of 3000 elements
+ * some of them 100 bytes long, a hash of 1200 fields with values over hash-max-listpack-value, a
+ * set of 1000 members, a zset of 1000 members with a long one, under `prefix`.
+ */
+async function bigValues(c: RawClient, prefix: string): Promise<void> {
+  const ok = (r: RespNode) => assert.ok(!(typeof r === 'object' && r !== null && 't' in r && r.t === '-'), JSON.stringify(r));
+  ok(await c.call('SET', `${prefix}:str`, bigValue(250_000, prefix)));
+  ok(
+    await c.call(
+      'RPUSH',
+      `${prefix}:list`,
+      ...Array.from({ length: 3000 }, (_, i) => (i % 7 === 0 ? bigValue(100, `${prefix}${i}`) : `e${i}`)),
+    ),
+  );
+  ok(
+    await c.call(
+      'HSET',
+      `${prefix}:hash`,
+      ...Array.from({ length: 1200 }, (_, i) => [`f${i}`, i % 5 === 0 ? bigValue(80, `h${i}`) : `v${i}`]).flat(),
+    ),
+  );
+  ok(await c.call('SADD', `${prefix}:set`, ...Array.from({ length: 1000 }, (_, i) => `m${i}`)));
+  ok(await c.call('SADD', `${prefix}:intset`, ...Array.from({ length: 1000 }, (_, i) => i * 3)));
+  ok(
+    await c.call(
+      'ZADD',
+      `${prefix}:zset`,
+      ...Array.from({ length: 1000 }, (_, i) => [i / 7, i === 500 ? bigValue(200, 'z') : `z${i}`]).flat(),
+    ),
+  );
+  ok(await c.call('EXPIRE', `${prefix}:zset`, 9000));
+}
+
+/** The encodings (OBJECT ENCODING) of the big values of `bigValues`, to check they are past the compact ones. */
+async function bigEncodings(c: RawClient, prefix: string): Promise<RespNode[]> {
+  const out: RespNode[] = [];
+  for (const t of ['str', 'list', 'hash', 'set', 'intset', 'zset']) out.push(await c.call('OBJECT', 'ENCODING', `${prefix}:${t}`));
+  return out;
+}
+
+describe('Keydra replica of a redis-server primary: WAIT, script effects, big values, in-memory loads', {
+  skip: redisServerPath() === null ? NO_REDIS : false,
+}, () => {
+  let primary: Peer | null = null;
+  let control: Peer | null = null;
+  let keydra: Peer | null = null;
+  let p: RawClient;
+  let k: RawClient;
+  let ctl: RawClient;
+  before(async () => {
+    primary = await startRedis(['--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0']);
+    control = await startRedis();
+    keydra = await startKeydra({ 'repl-timeout': 5 });
+    p = await RawClient.connect((primary as Peer).port);
+    k = await RawClient.connect(keydra.port);
+    ctl = await RawClient.connect((control as Peer).port);
+  });
+  after(async () => {
+    for (const c of [p, k, ctl]) c?.close();
+    await keydra?.close();
+    await control?.close();
+    await primary?.close();
+  });
+
+  it('WAIT on the redis-server primary counts the Keydra replica (its REPLCONF ACKs)', async () => {
+    await k.call('REPLICAOF', '127.0.0.1', (primary as Peer).port);
+    await caughtUp(p, k);
+    await p.call('SET', 'waited', '1');
+    // Only the Keydra replica is attached: 1 can come from its ACK alone.
+    assert.equal(await p.call('WAIT', 1, 5000), 1);
+    const t0 = Date.now();
+    assert.equal(await p.call('WAIT', 2, 300), 1);
+    assert.ok(Date.now() - t0 >= 250, 'WAIT 2 waited for its timeout');
+    // The periodic ACK (every second) brings the primary's view of the replica's offset up to date.
+    await p.call('INCR', 'waited');
+    await waitFor('slave0 offset acked', async () => {
+      const off = await field(p, 'master_repl_offset');
+      return new RegExp(`port=${(keydra as Peer).port},state=online,offset=${off},`).test(await field(p, 'slave0'));
+    });
+    await ctl.call('REPLICAOF', '127.0.0.1', (primary as Peer).port);
+    await caughtUp(p, ctl);
+    await p.call('SET', 'waited', '2');
+    assert.equal(await p.call('WAIT', 2, 5000), 2);
+  });
+
+  it('big values (250 KB string, list/hash/set/zset past the listpack limits) in a full sync and in the stream', async () => {
+    await k.call('REPLICAOF', 'NO', 'ONE');
+    await ctl.call('REPLICAOF', 'NO', 'ONE');
+    await bigValues(p, 'sync');
+    assert.deepEqual(await bigEncodings(p, 'sync'), ['raw', 'quicklist', 'hashtable', 'hashtable', 'hashtable', 'skiplist']);
+    const full0 = Number(await field(p, 'sync_full', 'stats'));
+    await k.call('REPLICAOF', '127.0.0.1', (primary as Peer).port);
+    await ctl.call('REPLICAOF', '127.0.0.1', (primary as Peer).port);
+    await caughtUp(p, k);
+    await caughtUp(p, ctl);
+    assert.equal(Number(await field(p, 'sync_full', 'stats')), full0 + 2, 'both replicas synced fully (new history after NO ONE)');
+    assert.equal(await k.call('STRLEN', 'sync:str'), 250_000);
+    const want = await dataset(p);
+    assert.deepEqual(await dataset(k), want);
+    assert.deepEqual(await dataset(ctl), want);
+    // The same in the stream: each a single command of hundreds of KB.
+    await bigValues(p, 'stream');
+    await p.call('SETRANGE', 'sync:str', 200_000, bigValue(100_000, 'tail'));
+    await caughtUp(p, k);
+    await caughtUp(p, ctl);
+    assert.equal(await k.call('STRLEN', 'sync:str'), 300_000);
+    const want2 = await dataset(p);
+    assert.deepEqual(await dataset(k), want2);
+    assert.deepEqual(await dataset(ctl), want2);
+  });
+
+  it('EVAL with TIME and SPOP inside: the effects are replicated (same values on the replica)', async () => {
+    await p.call('SADD', 'pool', ...Array.from({ length: 50 }, (_, i) => `p${i}`));
+    await p.call('SADD', 'pool2', ...Array.from({ length: 50 }, (_, i) => `q${i}`));
+    const script = [
+      "local t = redis.call('TIME')",
+      "redis.call('SET', KEYS[1], t[1] .. '.' .. t[2])",
+      "local m = redis.call('SPOP', KEYS[2])",
+      "redis.call('RPUSH', KEYS[3], m)",
+      "local ms = redis.call('SPOP', KEYS[2], 3)",
+      "for _, x in ipairs(ms) do redis.call('SADD', KEYS[4], x) end",
+      "redis.call('SRANDMEMBER', KEYS[2])",
+      "redis.call('HSET', KEYS[5], 'at', t[1], 'us', t[2], 'n', redis.call('SCARD', KEYS[2]))",
+      'return m',
+    ].join('\n');
+    for (let i = 0; i < 5; i++) {
+      await p.call('EVAL', script, 5, `ts${i}`, 'pool', 'popped', 'popped-many', 'meta');
+      await sleep(2);
+    }
+    // The same from a function (FCALL): TIME's microseconds as a score, SPOP's pick as the member.
+    await p.call(
+      'FUNCTION',
+      'LOAD',
+      'REPLACE',
+      "#!lua name=poplib\nredis.register_function('popit', function(keys, args) local t = redis.call('TIME'); redis.call('ZADD', keys[2], t[2], redis.call('SPOP', keys[1])); return 1 end)",
+    );
+    for (let i = 0; i < 5; i++) await p.call('FCALL', 'popit', 2, 'pool2', 'byusec');
+    await caughtUp(p, k);
+    await caughtUp(p, ctl);
+    assert.equal(await k.call('SCARD', 'pool'), 30);
+    assert.equal(await k.call('LLEN', 'popped'), 5);
+    assert.equal(await k.call('ZCARD', 'byusec'), 5);
+    const want = await dataset(p);
+    assert.deepEqual(await dataset(k), want);
+    assert.deepEqual(await dataset(ctl), want);
+    // What the script read from TIME reached the replica as written on the primary.
+    assert.equal(await k.call('GET', 'ts3'), await p.call('GET', 'ts3'));
+  });
+
+  for (const mode of ['on-empty-db', 'swapdb'] as const) {
+    it(`repl-diskless-load ${mode}: a diskless sync from the redis-server primary is loaded in memory, data correct`, async () => {
+      const rep = await startKeydra({ 'repl-diskless-load': mode });
+      const r = await RawClient.connect(rep.port);
+      const ctlRep = await startRedis(['--repl-diskless-load', mode]);
+      const rc = await RawClient.connect((ctlRep as Peer).port);
+      try {
+        // swapdb replaces whatever the replica had; on-empty-db loads in memory only into an empty one.
+        if (mode === 'swapdb') {
+          await r.call('SET', 'stale', 'old');
+          await rc.call('SET', 'stale', 'old');
+        }
+        await r.call('REPLICAOF', '127.0.0.1', (primary as Peer).port);
+        await rc.call('REPLICAOF', '127.0.0.1', (primary as Peer).port);
+        await caughtUp(p, r);
+        await caughtUp(p, rc);
+        assert.equal(await r.call('EXISTS', 'stale'), 0);
+        assert.equal(existsSync(join(rep.dir, 'dump.rdb')), false, 'loaded from the socket, not through a file');
+        const want = await dataset(p);
+        assert.deepEqual(await dataset(r), want);
+        assert.deepEqual(await dataset(rc), want);
+        await p.call('SET', `after-${mode}`, '1');
+        await p.call('SPOP', 'pool');
+        await caughtUp(p, r);
+        assert.equal(await r.call('GET', `after-${mode}`), '1');
+        assert.deepEqual(await dataset(r), await dataset(p));
+        await r.call('REPLICAOF', 'NO', 'ONE');
+        await rc.call('REPLICAOF', 'NO', 'ONE');
+      } finally {
+        r.close();
+        rc.close();
+        await rep.close();
+        await ctlRep?.close();
+      }
+    });
+  }
+
+  it('replica-announce-ip/port of a Keydra replica: the redis-server primary’s INFO slaveN and ROLE show them, as for a redis-server replica', async () => {
+    const rep = await startKeydra({ 'replica-announce-ip': '10.1.2.3', 'replica-announce-port': 7777 });
+    const ctlRep = await startRedis(['--replica-announce-ip', '10.4.5.6', '--replica-announce-port', '8888']);
+    const r = await RawClient.connect(rep.port);
+    const rc = await RawClient.connect((ctlRep as Peer).port);
+    try {
+      await k.call('REPLICAOF', 'NO', 'ONE');
+      await ctl.call('REPLICAOF', 'NO', 'ONE');
+      await waitFor('no replicas left', async () => (await field(p, 'connected_slaves')) === '0');
+      await r.call('REPLICAOF', '127.0.0.1', (primary as Peer).port);
+      await rc.call('REPLICAOF', '127.0.0.1', (primary as Peer).port);
+      await caughtUp(p, r);
+      await caughtUp(p, rc);
+      await p.call('SET', 'announced', '1');
+      assert.equal(await p.call('WAIT', 2, 5000), 2);
+      const inf = await info(p);
+      const lines = [inf.get('slave0'), inf.get('slave1')].sort();
+      // (offset: the ACK WAIT asked for, before WAIT's own REPLCONF GETACK in the stream)
+      assert.match(lines[0] as string, /^ip=10\.1\.2\.3,port=7777,state=online,offset=\d+,lag=[01]$/);
+      assert.match(lines[1] as string, /^ip=10\.4\.5\.6,port=8888,state=online,offset=\d+,lag=[01]$/);
+      const role = (await p.call('ROLE')) as [string, number, string[][]];
+      const entries = role[2].map((e) => e.slice(0, 2).join(':')).sort();
+      assert.deepEqual(entries, ['10.1.2.3:7777', '10.4.5.6:8888']);
+      // The replica's own view is unchanged: its primary's real address.
+      assert.equal(await field(r, 'master_port'), String((primary as Peer).port));
+      await r.call('REPLICAOF', 'NO', 'ONE');
+      await rc.call('REPLICAOF', 'NO', 'ONE');
+    } finally {
+      r.close();
+      rc.close();
+      await rep.close();
+      await ctlRep?.close();
+    }
+  });
+});
+
+describe('masteruser + masterauth: a Keydra replica authenticating as an ACL user', {
+  skip: redisServerPath() === null ? NO_REDIS : false,
+}, () => {
+  // The primary's default user has another password: a replica sending AUTH <masterauth> alone
+  // (as the default user) would be refused; only AUTH repl secret opens the link.
+  const primaryArgs = ['--requirepass', 'adminpw', '--repl-diskless-sync-delay', '0'];
+  const setupUser = async (c: RawClient) => {
+    assert.deepEqual(await c.call('AUTH', 'adminpw'), { t: '+', v: 'OK' });
+    assert.deepEqual(await c.call('ACL', 'SETUSER', 'repl', 'on', '>secret', '+psync', '+replconf', '+ping'), { t: '+', v: 'OK' });
+  };
+  for (const kind of ['redis', 'keydra'] as const) {
+    it(`${kind} primary: the link comes up as user repl; a wrong password keeps it down with Redis's log line`, async () => {
+      const prim =
+        kind === 'redis' ? await startRedis(primaryArgs) : await startKeydra({ requirepass: 'adminpw', 'repl-diskless-sync-delay': 0 });
+      const logDir = mkdtempSync(join(tmpdir(), 'keydra-masteruser-'));
+      const rep = await startKeydra({ masteruser: 'repl', masterauth: 'secret', log: true, logfile: join(logDir, 'log') });
+      const ctlRep = await startRedis(['--masteruser', 'repl', '--masterauth', 'secret', '--logfile', 'log']);
+      const p = await RawClient.connect((prim as Peer).port);
+      const r = await RawClient.connect(rep.port);
+      const rc = await RawClient.connect((ctlRep as Peer).port);
+      try {
+        await setupUser(p);
+        await p.call('SET', 'k', 'v');
+        await r.call('REPLICAOF', '127.0.0.1', (prim as Peer).port);
+        await rc.call('REPLICAOF', '127.0.0.1', (prim as Peer).port);
+        await caughtUp(p, r);
+        await caughtUp(p, rc);
+        assert.equal(await r.call('GET', 'k'), 'v');
+        const list = (await p.call('CLIENT', 'LIST', 'TYPE', 'replica')) as string;
+        const users = list
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => /user=(\S+)/.exec(l)?.[1]);
+        assert.deepEqual(users, ['repl', 'repl']);
+        await p.call('SET', 'k', 'v2');
+        await caughtUp(p, r);
+        assert.equal(await r.call('GET', 'k'), 'v2');
+        // A wrong password: the next handshake fails; the link stays down, retried, logged as Redis does.
+        for (const c of [r, rc]) {
+          await c.call('CONFIG', 'SET', 'masterauth', 'wrong');
+          await c.call('CLIENT', 'KILL', 'TYPE', 'master');
+        }
+        await sleep(2500);
+        for (const c of [r, rc]) assert.equal(await field(c, 'master_link_status'), 'down');
+        await p.call('SET', 'k', 'v3');
+        await sleep(300);
+        assert.equal(await r.call('GET', 'k'), 'v2');
+        const line = 'Unable to AUTH to MASTER: -WRONGPASS invalid username-password pair or user is disabled.';
+        const ctlLog = readFileSync(join((ctlRep as Peer).dir, 'log'), 'latin1');
+        assert.ok(ctlLog.includes(line), 'the redis-server replica logs it');
+        const log = readFileSync(join(logDir, 'log'), 'latin1');
+        const mine = log.split('\n').filter((l) => l.includes(line));
+        assert.ok(mine.length >= 2, `logged at each attempt:\n${log.slice(-2000)}`);
+        // Redis's line format: pid:S (a replica) date time # (warning) message.
+        assert.match(mine[0], /^\d+:S \d\d \w{3} \d{4} \d\d:\d\d:\d\d\.\d{3} # Unable to AUTH/);
+        // The right password again: the link comes back (partial resync) with the write made meanwhile.
+        await r.call('CONFIG', 'SET', 'masterauth', 'secret');
+        await caughtUp(p, r);
+        assert.equal(await r.call('GET', 'k'), 'v3');
+        await r.call('REPLICAOF', 'NO', 'ONE');
+        await rc.call('REPLICAOF', 'NO', 'ONE');
+      } finally {
+        for (const c of [p, r, rc]) c.close();
+        await rep.close();
+        await ctlRep?.close();
+        await prim?.close();
+        rmSync(logDir, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -82,6 +82,9 @@ function replicaClientOf(c: Client): ReplicaClient {
     outputLimitReached(bytes) {
       return outputLimitReached(c, bytes);
     },
+    describe() {
+      return clientInfoString(c);
+    },
     close() {
       server.freeClient(c);
     },
