@@ -180,7 +180,7 @@ const COMMAND_LIST =
 
 /**
  * Arity of the subcommands Sentinel mode has (COMMAND_LIST), from Redis 7.0's command table
- * (redis-commands.json): `client|setname` -> 3. Built on first use.
+ * (redis-commands.json; SENTINEL's from SENTINEL_COMMANDS): `client|setname` -> 3. Built on first use.
  */
 let subArities: Map<string, number> | null = null;
 function subArity(full: string): number | undefined {
@@ -192,17 +192,20 @@ function subArity(full: string): number | undefined {
       const subs = (cmds[name]?.info[9] ?? []) as [string, number][];
       for (const [n, a] of subs) if (have.has(n)) subArities.set(n, a);
     }
+    // SENTINEL's subcommands exist only in Sentinel mode's table (redis-sentinel's COMMAND reply).
+    const sentinel = SENTINEL_COMMANDS.find((e) => e[0] === 'sentinel');
+    for (const sub of (sentinel?.[9] ?? []) as SpecNode[][]) subArities.set(String(sub[0]), Number(sub[1]));
   }
   return subArities.get(full);
 }
 
 /**
- * processCommand's checks for the container commands CLIENT, ACL and COMMAND (server.c): an
+ * processCommand's checks for the container commands CLIENT, ACL, COMMAND and SENTINEL (server.c): an
  * unknown subcommand gets "unknown subcommand 'x'. Try CLIENT HELP.", a wrong count of arguments
  * "wrong number of arguments for 'client|setname' command". Returns false after replying an error.
  */
 function checkSubcommand(cmd: string, argv: string[], r: Reply): boolean {
-  if (cmd !== 'client' && cmd !== 'acl' && cmd !== 'command') return true;
+  if (cmd !== 'client' && cmd !== 'acl' && cmd !== 'command' && cmd !== 'sentinel') return true;
   if (argv.length < 2) {
     if (cmd === 'command') return true;
     arity(r, cmd);
@@ -1101,8 +1104,13 @@ function sentinelCommand(s: Sentinel, c: SentinelClient, argv: string[], r: Repl
       s.simfailureFlags = 0;
       for (const a of argv.slice(2)) {
         const o = a.toLowerCase();
-        if (o === 'crash-after-election') s.simfailureFlags |= 1;
-        else if (o === 'crash-after-promotion') s.simfailureFlags |= 2;
+        if (o === 'crash-after-election') {
+          s.simfailureFlags |= 1;
+          s.log.warning('Failure simulation: this Sentinel will crash after being successfully elected as failover leader');
+        } else if (o === 'crash-after-promotion') {
+          s.simfailureFlags |= 2;
+          s.log.warning('Failure simulation: this Sentinel will crash after promoting the selected replica to master');
+        }
         else if (o === 'help') {
           r.array(2).bulk('crash-after-election').bulk('crash-after-promotion');
           return;

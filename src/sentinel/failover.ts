@@ -212,7 +212,10 @@ function failoverWaitStart(s: Sentinel, m: Instance): void {
     return;
   }
   s.event('warning', '+elected-leader', m, '%@');
-  if (s.simfailureFlags & 1) s.crash('crash-after-election');
+  if (s.simfailureFlags & 1) {
+    s.crash();
+    return;
+  }
   m.failoverState = FailoverState.SelectSlave;
   m.failoverStateChangeTime = Date.now();
   s.event('warning', '+failover-state-select-slave', m, '%@');

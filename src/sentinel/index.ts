@@ -115,6 +115,11 @@ export class Sentinel {
   totalCommands = 0;
   /** Called by SHUTDOWN and fatal conditions (the CLI exits the process). */
   onExit: (code: number) => void = () => {};
+  /** Called by crash() (SIMULATE-FAILURE): ends the process at once; embedded, it stops the sentinel. */
+  onCrash: (code: number) => void = (code) => {
+    void this.stop();
+    this.onExit(code);
+  };
 
   constructor(configFile: string) {
     this.configFile = resolvePath(configFile);
@@ -394,10 +399,14 @@ export class Sentinel {
     return n;
   }
 
-  /** sentinelSimFailureCrash: SENTINEL SIMULATE-FAILURE exits the process at the chosen point. */
-  crash(what: string): void {
-    this.log.warning(`Sentinel is simulating a failure (${what}). Exiting...`);
-    this.onExit(99);
+  /**
+   * sentinelSimFailureCrash (sentinel.c): SENTINEL SIMULATE-FAILURE ends the process at the chosen
+   * point with Redis's log line and exit code 99, at once (no config flush, nothing more sent):
+   * `onCrash`, which the CLI sets to process.exit. The caller returns right after.
+   */
+  crash(): void {
+    this.log.warning('Sentinel CRASH because of SENTINEL simulate-failure');
+    this.onCrash(99);
   }
 
   /** The address this Sentinel announces: announce-ip or the link's local address. */
@@ -449,6 +458,7 @@ export async function runSentinel(configFile: string | null, optionsText: string
     process.exit(1);
   }
   s.log.notice(`Keydra Sentinel ready to accept connections on port ${s.port}`);
+  s.onCrash = (code) => process.exit(code);
   s.onExit = (code) => {
     void s.stop().finally(() => process.exit(code));
     setTimeout(() => process.exit(code), 500).unref();

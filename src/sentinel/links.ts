@@ -59,9 +59,14 @@ export class Conn {
     return this.callbacks.length;
   }
 
-  /** Local address of the socket (anetFdToString FD_TO_SOCK_NAME), for the hello message. */
-  get localAddress(): string {
-    const a = this.socket.localAddress ?? '127.0.0.1';
+  /**
+   * Local address of the socket (anetFdToString FD_TO_SOCK_NAME), for the hello message; null while
+   * the connection is still being made (Node knows it only after 'connect', where C's getsockname
+   * already has it): no hello then, rather than a made-up address the other sentinels would adopt.
+   */
+  get localAddress(): string | null {
+    const a = this.socket.localAddress;
+    if (a === undefined) return null;
     return a.startsWith('::ffff:') ? a.slice(7) : a;
   }
 

@@ -170,7 +170,9 @@ export function sendHello(s: Sentinel, ri: Instance): boolean {
   if (link.disconnected || link.cc === null) return false;
   const m = masterOf(ri);
   const ma = s.currentMasterAddr(m);
-  const me = s.announceAddr(link.cc.localAddress);
+  const local = link.cc.localAddress;
+  if (local === null && s.announceIp === '') return false;
+  const me = s.announceAddr(local ?? '');
   const payload = `${me.ip},${me.port},${s.myid},${s.currentEpoch},${m.name},${announce(ma)},${ma.port},${m.configEpoch}`;
   link.cc.send([mapCommand(ri, 'PUBLISH'), HELLO_CHANNEL, payload], (r) => {
     if (r !== undefined && isError(r) === null) ri.lastPubTime = Date.now();
@@ -361,7 +363,10 @@ export function refreshInstanceInfo(s: Sentinel, ri: Instance, info: string): vo
       m.failoverStateChangeTime = now;
       s.flushConfig();
       s.event('warning', '+promoted-slave', ri, '%@');
-      if (s.simfailureFlags & 2) s.crash('crash-after-promotion');
+      if (s.simfailureFlags & 2) {
+        s.crash();
+        return;
+      }
       s.event('warning', '+failover-state-reconf-slaves', m, '%@');
       s.clientReconfScript(m, 'leader', m.addr, ri.addr);
       forceHelloUpdate(s, m);

@@ -83,6 +83,21 @@ export async function startData(port: number, of?: number, kind: 'keydra' | 'red
   return { port, proc, kind, log };
 }
 
+/** A data node of `kind` run with exactly `args` (the caller names the port, bind, replicaof ...). */
+export async function startDataArgs(port: number, args: string[], kind: 'keydra' | 'redis' = 'keydra'): Promise<Proc> {
+  const dir = mkdtempSync(join(root, `data-${port}-`));
+  const log = join(dir, 'server.log');
+  const fd = openSync(log, 'a');
+  const all = [...args, '--save', '', '--appendonly', 'no', '--dir', dir];
+  const proc =
+    kind === 'keydra'
+      ? spawn(process.execPath, [join(process.cwd(), 'bin', 'keydra-server.js'), ...all], { stdio: ['ignore', fd, fd] })
+      : spawn('redis-server', all, { stdio: ['ignore', fd, fd] });
+  procs.add(proc);
+  await waitPing(port, proc);
+  return { port, proc, kind, log };
+}
+
 /** A data node of `kind` started from the config file `conf` (which names its port), as a redis.conf user would. */
 export async function startDataConf(port: number, conf: string, kind: 'keydra' | 'redis' = 'keydra'): Promise<Proc> {
   const log = `${conf}.log`;
@@ -127,6 +142,18 @@ export async function call(port: number, ...argv: (string | number)[]): Promise<
   }
 }
 
+/** One command on a fresh connection that first authenticates with AUTH `pass`. */
+export async function authCall(port: number, pass: string, ...argv: (string | number)[]): Promise<RespNode> {
+  const c = await RawClient.connect(port);
+  try {
+    const a = await c.call('AUTH', pass);
+    assert.deepEqual(a, { t: '+', v: 'OK' }, `AUTH on ${port}`);
+    return await c.call(...argv);
+  } finally {
+    c.close();
+  }
+}
+
 /** A RESP2 flat [k, v, ...] array as an object. */
 export function asMap(node: RespNode): Record<string, string> {
   assert.ok(Array.isArray(node), `expected an array, got ${JSON.stringify(node)}`);
@@ -135,8 +162,10 @@ export function asMap(node: RespNode): Record<string, string> {
   return o;
 }
 
-export async function masterAddr(port: number): Promise<string> {
-  const r = await call(port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster');
+/** SENTINEL GET-MASTER-ADDR-BY-NAME mymaster as `ip:port` ('none' for a null reply); `pass`: AUTH first. */
+export async function masterAddr(port: number, pass?: string): Promise<string> {
+  const argv = ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster'];
+  const r = pass === undefined ? await call(port, ...argv) : await authCall(port, pass, ...argv);
   return Array.isArray(r) ? `${r[0]}:${r[1]}` : 'none';
 }
 
@@ -189,11 +218,12 @@ export function monitorLines(primary: number, quorum: number, downAfter: number)
   ];
 }
 
-/** Waits until every sentinel knows the other sentinels and `replicas` replicas. */
-export async function waitDiscovery(sentinels: Proc[], replicas: number): Promise<void> {
+/** Waits until every sentinel knows the other sentinels and `replicas` replicas (`pass`: the sentinels' requirepass). */
+export async function waitDiscovery(sentinels: Proc[], replicas: number, pass?: string): Promise<void> {
   for (const s of sentinels) {
     await waitFor(`discovery on ${s.kind} sentinel ${s.port}`, 30000, async () => {
-      const m = asMap(await call(s.port, 'SENTINEL', 'MASTER', 'mymaster'));
+      const argv = ['SENTINEL', 'MASTER', 'mymaster'];
+      const m = asMap(pass === undefined ? await call(s.port, ...argv) : await authCall(s.port, pass, ...argv));
       return Number(m['num-other-sentinels']) === sentinels.length - 1 && Number(m['num-slaves']) === replicas;
     });
   }
