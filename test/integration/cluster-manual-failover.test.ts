@@ -9,8 +9,8 @@
  *   primary rejoins as a replica on SIGCONT), CLUSTER FAILOVER TAKEOVER with the two other primaries
  *   frozen (no majority to vote: the replica takes the slots with a new epoch on its own);
  * - a mixed cluster: a Keydra replica runs the coordinated failover of its redis-server primary,
- *   then the redis-server replica does it back against the Keydra primary, then the Keydra replica
- *   forces it with the redis-server primary frozen;
+ *   then the redis-server replica does it back against the Keydra primary, then a second Keydra
+ *   replica forces it with the redis-server primary frozen;
  * - replica migration (cluster-migration-barrier 1): a primary whose only replica died (orphaned)
  *   receives a replica from a primary with two, on Keydra nodes and, as control, redis-server nodes.
  */
@@ -277,39 +277,49 @@ describe('manual failover in a Keydra cluster (redis-cli --cluster create)', { s
   });
 });
 
-describe('manual failover in a mixed cluster (redis-server primaries, a Keydra replica)', { skip }, () => {
+describe('manual failover in a mixed cluster (redis-server primaries, Keydra replicas)', { skip }, () => {
   const root = mkdtempSync(join(tmpdir(), 'keydra-cluster-mf-mixed-'));
   let r1: ClusterPeer;
   let r2: ClusterPeer;
   let r3: ClusterPeer;
   let k: ClusterPeer;
-  const all = () => [r1, r2, r3, k];
+  // A second Keydra replica of the shard, for the FORCE test: a replica that won an election less
+  // than 4 x node-timeout ago reuses that election's votes and stale epoch when asked again (Redis
+  // 7.0's clusterHandleSlaveFailover keeps failover_auth_count until auth_retry_time; redis-server
+  // does the same), so FORCE is asked of a node that has not been elected yet.
+  let k2: ClusterPeer;
+  const all = () => [r1, r2, r3, k, k2];
   let frozen: ClusterPeer | null = null;
 
   before(async () => {
     const ports: number[] = [];
-    for (let i = 0; i < 4; i++) ports.push(await clusterPort());
+    for (let i = 0; i < 5; i++) ports.push(await clusterPort());
     const extra = ['--cluster-node-timeout', '6000'];
-    [r1, r2, r3, k] = await Promise.all(
-      (['redis', 'redis', 'redis', 'keydra'] as const).map((kind, i) => startClusterNode(kind, ports[i], join(root, `n${i}`), extra)),
+    [r1, r2, r3, k, k2] = await Promise.all(
+      (['redis', 'redis', 'redis', 'keydra', 'keydra'] as const).map((kind, i) =>
+        startClusterNode(kind, ports[i], join(root, `n${i}`), extra),
+      ),
     );
     const created = await clusterCreate([r1, r2, r3]);
     assert.equal(created.code, 0, created.out);
     const r1id = text(await call(r1.port, 'CLUSTER', 'MYID'));
-    const add = await redisCli([
-      '--cluster',
-      'add-node',
-      `127.0.0.1:${k.port}`,
-      `127.0.0.1:${r1.port}`,
-      '--cluster-slave',
-      '--cluster-master-id',
-      r1id,
-    ]);
-    assert.equal(add.code, 0, add.out);
-    await waitReplicaOf(k.port, r1id, 20_000, 'the Keydra node attached to r1');
+    for (const n of [k, k2]) {
+      const add = await redisCli([
+        '--cluster',
+        'add-node',
+        `127.0.0.1:${n.port}`,
+        `127.0.0.1:${r1.port}`,
+        '--cluster-slave',
+        '--cluster-master-id',
+        r1id,
+      ]);
+      assert.equal(add.code, 0, add.out);
+      await waitReplicaOf(n.port, r1id, 20_000, `the Keydra node ${n.port} attached to r1`);
+    }
     await waitTopology(all(), 3);
     await waitClusterOk(all());
     await waitLinkUp(k.port);
+    await waitLinkUp(k2.port);
   });
   after(async () => {
     if (frozen !== null) frozen.proc.kill('SIGCONT');
@@ -326,22 +336,23 @@ describe('manual failover in a mixed cluster (redis-server primaries, a Keydra r
     await coordinatedFailoverKeepsWrites(r1, k, all());
   });
 
-  it('CLUSTER FAILOVER FORCE on the Keydra replica with its redis-server primary frozen', async () => {
-    await waitLinkUp(k.port);
+  it('CLUSTER FAILOVER FORCE on a Keydra replica with its redis-server primary frozen', async () => {
+    await waitReplicaOf(k2.port, text(await call(r1.port, 'CLUSTER', 'MYID')), 15_000, 'k2 follows r1');
+    await waitLinkUp(k2.port);
     const p = await me(r1.port);
-    const kId = text(await call(k.port, 'CLUSTER', 'MYID'));
+    const kId = text(await call(k2.port, 'CLUSTER', 'MYID'));
     await waitAllSee(all(), kId, p.id);
     const key = keyIn(p.slots, 'force:');
     assert.equal(text(await call(r1.port, 'SET', key, 'before')), 'OK');
-    assert.equal(await call(r1.port, 'WAIT', 1, 5000), 1);
+    assert.equal(await call(r1.port, 'WAIT', 2, 5000), 2);
     r1.proc.kill('SIGSTOP');
     frozen = r1;
     const t0 = Date.now();
-    assert.equal(text(await call(k.port, 'CLUSTER', 'FAILOVER', 'FORCE')), 'OK');
-    await waitPrimaryOf(k.port, p.slots, 5000, 'the Keydra replica promoted by FORCE');
+    assert.equal(text(await call(k2.port, 'CLUSTER', 'FAILOVER', 'FORCE')), 'OK');
+    await waitPrimaryOf(k2.port, p.slots, 5000, 'the Keydra replica promoted by FORCE');
     assert.ok(Date.now() - t0 < 6000);
-    assert.equal(await call(k.port, 'GET', key), 'before');
-    for (const n of [r2, r3]) {
+    assert.equal(await call(k2.port, 'GET', key), 'before');
+    for (const n of [r2, r3, k]) {
       await waitFor(`${n.port} sees the Keydra node as the owner`, 10_000, async () => {
         const v = (await clusterNodes(n.port)).find((l) => l.id === kId) as NodeLine;
         return v.flags.includes('master') && v.slots.join(' ') === p.slots.join(' ');
