@@ -290,6 +290,8 @@ describe('manual failover in a mixed cluster (redis-server primaries, Keydra rep
   let k2: ClusterPeer;
   const all = () => [r1, r2, r3, k, k2];
   let frozen: ClusterPeer | null = null;
+  /** When the primaries last voted for a replica of r1 (they vote about r1 again 2 x node-timeout later). */
+  let votedAboutR1 = 0;
 
   before(async () => {
     const ports: number[] = [];
@@ -329,6 +331,7 @@ describe('manual failover in a mixed cluster (redis-server primaries, Keydra rep
 
   it('a Keydra replica runs CLUSTER FAILOVER of its redis-server primary: no acknowledged write lost', async () => {
     await coordinatedFailoverKeepsWrites(k, r1, all());
+    votedAboutR1 = Date.now();
   });
 
   it('and back: the redis-server replica runs CLUSTER FAILOVER of the Keydra primary, no write lost', async () => {
@@ -345,6 +348,9 @@ describe('manual failover in a mixed cluster (redis-server primaries, Keydra rep
     const key = keyIn(p.slots, 'force:');
     assert.equal(text(await call(r1.port, 'SET', key, 'before')), 'OK');
     assert.equal(await call(r1.port, 'WAIT', 2, 5000), 2);
+    // A primary votes for a replica of a given primary once per 2 x node-timeout (Redis
+    // clusterSendFailoverAuthIfNeeded, voted_time): they voted about r1 in the first test.
+    await sleep(Math.max(0, votedAboutR1 + 2 * 6000 + 500 - Date.now()));
     r1.proc.kill('SIGSTOP');
     frozen = r1;
     const t0 = Date.now();
