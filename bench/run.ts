@@ -8,7 +8,8 @@
  * redis-benchmark --tls against both servers' TLS ports; 9 (bench/embed.ts) is an embedded
  * server's import + start time and idle RSS in a fresh process. 10 (bench/persistence.ts) is SAVE,
  * BGSAVE (longest PING and GC pause during it) and RDB load of 1M keys. `--large` runs scenario 2
- * over 10M keys and adds 11 (bench/memory.ts): bytes per key at 10M and 100M keys.
+ * over 10M keys and adds 11 (bench/memory.ts): bytes per key at 10M and 100M keys. 12 (bench/cluster.ts)
+ * is Redis Cluster: the latency forwarding adds, and --cluster-local 1 vs 2 throughput.
  *
  * Each scenario runs against both servers interleaved (Keydra, Redis, Keydra, Redis, ...) and
  * reports the median of the repetitions. Tables go to the console and to bench/results/
@@ -22,6 +23,7 @@ import { RB_TESTS, type RbResult, runRedisBenchmark } from './lib/rbench.js';
 import { markdown, median, row, type Row, type Table } from './lib/report.js';
 import { scenarioReplication } from './replication.js';
 import { scenarioTls } from './tls.js';
+import { scenarioCluster } from './cluster.js';
 import { scenarioEmbed } from './embed.js';
 import { memoryTables, parseArgs as parseMemoryArgs } from './memory.js';
 import { saveLoadTable } from './persistence.js';
@@ -552,6 +554,7 @@ async function main(): Promise<void> {
     [9, (opts) => scenarioEmbed(opts, progress)],
     [10, scenarioSaveLoad],
     [11, scenarioLarge],
+    [12, (opts) => scenarioCluster(opts, progress)],
   ];
   const tables: Table[] = [];
   const skipped: string[] = [];
