@@ -20,6 +20,8 @@ export interface ReplicationHost extends PersistenceHost {
   newReplayer(opts?: { primary?: boolean; scriptsMayYield?: boolean }): PrimaryReplayer;
   /** Pauses (true) or resumes (false) writes for a coordinated FAILOVER (Redis PAUSE_DURING_FAILOVER). */
   pauseWritesForFailover(on: boolean): void;
+  /** True while writes are paused for a failover (FAILOVER, a cluster manual failover): no replication PING then. */
+  readonly writesPausedForFailover: boolean;
   /** Unblocks clients blocked on keys or in WAIT with -UNBLOCKED (a primary turning into a replica). */
   disconnectAllBlockedClients(): void;
   /** Server counters (INFO stats total_net_repl_input_bytes). */

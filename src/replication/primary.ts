@@ -376,6 +376,9 @@ export class PrimarySide {
       this.replicas.length !== 0 &&
       !stream.proxying &&
       this.failoverState === 'no-failover' &&
+      // A cluster manual failover waits for the replica to reach our offset: a PING would move it
+      // past the one the replica waits for (Redis replicationCron skips it then too).
+      !this.host.writesPausedForFailover &&
       now - this.lastPing >= cfg.num('repl-ping-replica-period') * 1000
     ) {
       // The primary pings its replicas through the stream (it moves the offset, like any write).

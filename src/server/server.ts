@@ -357,6 +357,11 @@ export class KeydraServer {
     else unpauseClients(this, 'failover');
   }
 
+  /** True while pauseWritesForFailover holds writes (Redis replicationCron's manual_failover_in_progress). */
+  get writesPausedForFailover(): boolean {
+    return this.pauseState?.purposes.has('failover') ?? false;
+  }
+
   /**
    * Redis checkGoodReplicasStatus: false when min-replicas-to-write asks for more replicas with a
    * lag of at most min-replicas-max-lag seconds than are connected (writes then get -NOREPLICAS).
