@@ -194,6 +194,30 @@ function fakePrimary(onPsync: (s: net.Socket) => void): net.Server {
   });
 }
 
+/**
+ * Runs `fn` with a fresh Keydra replica and a redis-server control replica, both not yet attached
+ * to any primary, and a client to each; closes the clients and both servers afterwards, whatever
+ * `fn` does. Without redis-server the file is skipped, so the control is always there.
+ */
+async function withReplicaPair(
+  keydraOpts: Record<string, string | number | boolean>,
+  redisArgs: string[],
+  fn: (pair: { rep: Peer; r: RawClient; ctlRep: Peer; rc: RawClient }) => Promise<void>,
+): Promise<void> {
+  const rep = await startKeydra(keydraOpts);
+  const ctlRep = (await startRedis(redisArgs)) as Peer;
+  const r = await RawClient.connect(rep.port);
+  const rc = await RawClient.connect(ctlRep.port);
+  try {
+    await fn({ rep, r, ctlRep, rc });
+  } finally {
+    r.close();
+    rc.close();
+    await rep.close();
+    await ctlRep.close();
+  }
+}
+
 describe('Keydra replica of a redis-server 7.0 primary', { skip: redisServerPath() === null ? NO_REDIS : false }, () => {
   let primary: Peer | null = null;
   let control: Peer | null = null;
@@ -940,11 +964,7 @@ describe('Keydra replica of a redis-server primary: WAIT, script effects, big va
 
   for (const mode of ['on-empty-db', 'swapdb'] as const) {
     it(`repl-diskless-load ${mode}: a diskless sync from the redis-server primary is loaded in memory, data correct`, async () => {
-      const rep = await startKeydra({ 'repl-diskless-load': mode });
-      const r = await RawClient.connect(rep.port);
-      const ctlRep = await startRedis(['--repl-diskless-load', mode]);
-      const rc = await RawClient.connect((ctlRep as Peer).port);
-      try {
+      await withReplicaPair({ 'repl-diskless-load': mode }, ['--repl-diskless-load', mode], async ({ rep, r, rc }) => {
         // swapdb replaces whatever the replica had; on-empty-db loads in memory only into an empty one.
         if (mode === 'swapdb') {
           await r.call('SET', 'stale', 'old');
@@ -966,21 +986,13 @@ describe('Keydra replica of a redis-server primary: WAIT, script effects, big va
         assert.deepEqual(await dataset(r), await dataset(p));
         await r.call('REPLICAOF', 'NO', 'ONE');
         await rc.call('REPLICAOF', 'NO', 'ONE');
-      } finally {
-        r.close();
-        rc.close();
-        await rep.close();
-        await ctlRep?.close();
-      }
+      });
     });
   }
 
   it('replica-announce-ip/port of a Keydra replica: the redis-server primary’s INFO slaveN and ROLE show them, as for a redis-server replica', async () => {
-    const rep = await startKeydra({ 'replica-announce-ip': '10.1.2.3', 'replica-announce-port': 7777 });
-    const ctlRep = await startRedis(['--replica-announce-ip', '10.4.5.6', '--replica-announce-port', '8888']);
-    const r = await RawClient.connect(rep.port);
-    const rc = await RawClient.connect((ctlRep as Peer).port);
-    try {
+    const announce = { 'replica-announce-ip': '10.1.2.3', 'replica-announce-port': 7777 };
+    await withReplicaPair(announce, ['--replica-announce-ip', '10.4.5.6', '--replica-announce-port', '8888'], async ({ r, rc }) => {
       await k.call('REPLICAOF', 'NO', 'ONE');
       await ctl.call('REPLICAOF', 'NO', 'ONE');
       await waitFor('no replicas left', async () => (await field(p, 'connected_slaves')) === '0');
@@ -1002,12 +1014,7 @@ describe('Keydra replica of a redis-server primary: WAIT, script effects, big va
       assert.equal(await field(r, 'master_port'), String((primary as Peer).port));
       await r.call('REPLICAOF', 'NO', 'ONE');
       await rc.call('REPLICAOF', 'NO', 'ONE');
-    } finally {
-      r.close();
-      rc.close();
-      await rep.close();
-      await ctlRep?.close();
-    }
+    });
   });
 });
 
@@ -1026,56 +1033,54 @@ describe('masteruser + masterauth: a Keydra replica authenticating as an ACL use
       const prim =
         kind === 'redis' ? await startRedis(primaryArgs) : await startKeydra({ requirepass: 'adminpw', 'repl-diskless-sync-delay': 0 });
       const logDir = mkdtempSync(join(tmpdir(), 'keydra-masteruser-'));
-      const rep = await startKeydra({ masteruser: 'repl', masterauth: 'secret', log: true, logfile: join(logDir, 'log') });
-      const ctlRep = await startRedis(['--masteruser', 'repl', '--masterauth', 'secret', '--logfile', 'log']);
       const p = await RawClient.connect((prim as Peer).port);
-      const r = await RawClient.connect(rep.port);
-      const rc = await RawClient.connect((ctlRep as Peer).port);
+      const repOpts = { masteruser: 'repl', masterauth: 'secret', log: true, logfile: join(logDir, 'log') };
+      const ctlArgs = ['--masteruser', 'repl', '--masterauth', 'secret', '--logfile', 'log'];
       try {
-        await setupUser(p);
-        await p.call('SET', 'k', 'v');
-        await r.call('REPLICAOF', '127.0.0.1', (prim as Peer).port);
-        await rc.call('REPLICAOF', '127.0.0.1', (prim as Peer).port);
-        await caughtUp(p, r);
-        await caughtUp(p, rc);
-        assert.equal(await r.call('GET', 'k'), 'v');
-        const list = (await p.call('CLIENT', 'LIST', 'TYPE', 'replica')) as string;
-        const users = list
-          .split('\n')
-          .filter((l) => l !== '')
-          .map((l) => /user=(\S+)/.exec(l)?.[1]);
-        assert.deepEqual(users, ['repl', 'repl']);
-        await p.call('SET', 'k', 'v2');
-        await caughtUp(p, r);
-        assert.equal(await r.call('GET', 'k'), 'v2');
-        // A wrong password: the next handshake fails; the link stays down, retried, logged as Redis does.
-        for (const c of [r, rc]) {
-          await c.call('CONFIG', 'SET', 'masterauth', 'wrong');
-          await c.call('CLIENT', 'KILL', 'TYPE', 'master');
-        }
-        await sleep(2500);
-        for (const c of [r, rc]) assert.equal(await field(c, 'master_link_status'), 'down');
-        await p.call('SET', 'k', 'v3');
-        await sleep(300);
-        assert.equal(await r.call('GET', 'k'), 'v2');
-        const line = 'Unable to AUTH to MASTER: -WRONGPASS invalid username-password pair or user is disabled.';
-        const ctlLog = readFileSync(join((ctlRep as Peer).dir, 'log'), 'latin1');
-        assert.ok(ctlLog.includes(line), 'the redis-server replica logs it');
-        const log = readFileSync(join(logDir, 'log'), 'latin1');
-        const mine = log.split('\n').filter((l) => l.includes(line));
-        assert.ok(mine.length >= 2, `logged at each attempt:\n${log.slice(-2000)}`);
-        // Redis's line format: pid:S (a replica) date time # (warning) message.
-        assert.match(mine[0], /^\d+:S \d\d \w{3} \d{4} \d\d:\d\d:\d\d\.\d{3} # Unable to AUTH/);
-        // The right password again: the link comes back (partial resync) with the write made meanwhile.
-        await r.call('CONFIG', 'SET', 'masterauth', 'secret');
-        await caughtUp(p, r);
-        assert.equal(await r.call('GET', 'k'), 'v3');
-        await r.call('REPLICAOF', 'NO', 'ONE');
-        await rc.call('REPLICAOF', 'NO', 'ONE');
+        await withReplicaPair(repOpts, ctlArgs, async ({ r, ctlRep, rc }) => {
+          await setupUser(p);
+          await p.call('SET', 'k', 'v');
+          await r.call('REPLICAOF', '127.0.0.1', (prim as Peer).port);
+          await rc.call('REPLICAOF', '127.0.0.1', (prim as Peer).port);
+          await caughtUp(p, r);
+          await caughtUp(p, rc);
+          assert.equal(await r.call('GET', 'k'), 'v');
+          const list = (await p.call('CLIENT', 'LIST', 'TYPE', 'replica')) as string;
+          const users = list
+            .split('\n')
+            .filter((l) => l !== '')
+            .map((l) => /user=(\S+)/.exec(l)?.[1]);
+          assert.deepEqual(users, ['repl', 'repl']);
+          await p.call('SET', 'k', 'v2');
+          await caughtUp(p, r);
+          assert.equal(await r.call('GET', 'k'), 'v2');
+          // A wrong password: the next handshake fails; the link stays down, retried, logged as Redis does.
+          for (const c of [r, rc]) {
+            await c.call('CONFIG', 'SET', 'masterauth', 'wrong');
+            await c.call('CLIENT', 'KILL', 'TYPE', 'master');
+          }
+          await sleep(2500);
+          for (const c of [r, rc]) assert.equal(await field(c, 'master_link_status'), 'down');
+          await p.call('SET', 'k', 'v3');
+          await sleep(300);
+          assert.equal(await r.call('GET', 'k'), 'v2');
+          const line = 'Unable to AUTH to MASTER: -WRONGPASS invalid username-password pair or user is disabled.';
+          const ctlLog = readFileSync(join(ctlRep.dir, 'log'), 'latin1');
+          assert.ok(ctlLog.includes(line), 'the redis-server replica logs it');
+          const log = readFileSync(join(logDir, 'log'), 'latin1');
+          const mine = log.split('\n').filter((l) => l.includes(line));
+          assert.ok(mine.length >= 2, `logged at each attempt:\n${log.slice(-2000)}`);
+          // Redis's line format: pid:S (a replica) date time # (warning) message.
+          assert.match(mine[0], /^\d+:S \d\d \w{3} \d{4} \d\d:\d\d:\d\d\.\d{3} # Unable to AUTH/);
+          // The right password again: the link comes back (partial resync) with the write made meanwhile.
+          await r.call('CONFIG', 'SET', 'masterauth', 'secret');
+          await caughtUp(p, r);
+          assert.equal(await r.call('GET', 'k'), 'v3');
+          await r.call('REPLICAOF', 'NO', 'ONE');
+          await rc.call('REPLICAOF', 'NO', 'ONE');
+        });
       } finally {
-        for (const c of [p, r, rc]) c.close();
-        await rep.close();
-        await ctlRep?.close();
+        p.close();
         await prim?.close();
         rmSync(logDir, { recursive: true, force: true });
       }
