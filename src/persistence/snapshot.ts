@@ -14,9 +14,10 @@
  *   (seq > start seq) are skipped. FLUSHDB/FLUSHALL install new Maps and SWAPDB moves Maps
  *   between dbs: the snapshot keeps iterating the Maps it captured, so it still sees the old
  *   contents without copying anything.
- *   "Not written yet" relies on a db Map's iteration order being seq order (Db.add/setKey give a
- *   new key the next seq and Map.set appends it): a key whose seq is <= the last seq the
- *   iterator passed has been written.
+ *   "Not written yet" relies on a table's order being seq order (Db.add/setKey give a new key the
+ *   next seq and the table appends it). The snapshot walks it newest first (as Redis's hash order,
+ *   it then does not reach the oldest keys first, which a client changing them right after BGSAVE
+ *   sees in current_cow_size): a key whose seq is >= the last seq the iterator passed is written.
  * - Streaming: the output goes to a temp file in ~64 KB chunks (writing is paused while more than
  *   16 MB are queued), then fsync, rename and a directory fsync, as Redis rdbSave does
  *   (temp-<pid>.rdb → dbfilename).
@@ -36,6 +37,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { currentSeq, type Db, type KeyTable, type Keyspace, type RObject } from '../store/db.js';
+import { estimatedValueBytes } from '../store/keyTable.js';
 import { Crc64 } from './rdb/crc64.js';
 import { rewriteFunctions, rewriteKey, rewriteSelect } from './aof/rewrite.js';
 import { functionLibraries, RDB_VERSION, RdbOp, RdbWriter, saveKeyValue } from './rdb/rdb.js';
@@ -103,7 +105,10 @@ interface DbState {
   dict: KeyTable;
   expires: ReadonlyMap<string, number>;
   size: number;
-  /** seq of the last key the iterator passed (Map order is seq order). */
+  /**
+   * seq of the last key the iterator passed: it walks newest first (KeyTable.entriesNewestFirst,
+   * table order is seq order), so every key with a seq at or above it is written.
+   */
   lastSeq: number;
   /** Keys serialized out of order by the copy-on-write hook. */
   early: Set<string>;
@@ -138,8 +143,9 @@ export class Snapshot {
   private delayOwedUs = 0;
   private delayTimer: NodeJS.Timeout | null = null;
   /**
-   * Bytes the copy-on-write hook serialized ahead of the iterator because a client changed the
-   * key (INFO current_cow_size: Keydra's analogue of the pages Redis's child gets copied).
+   * In-memory bytes (key plus estimated value bytes) of the keys the copy-on-write hook saved ahead
+   * of the iterator because a client changed them (INFO current_cow_size: Keydra's analogue of the
+   * pages Redis's child gets copied; not the serialized bytes, which LZF may shrink to almost nothing).
    */
   cowBytes = 0;
   private readonly queue: Buffer[] = [];
@@ -177,7 +183,7 @@ export class Snapshot {
         dict: db.table,
         expires: db.expires,
         size: db.size,
-        lastSeq: 0,
+        lastSeq: Number.POSITIVE_INFINITY,
         early: new Set(),
         done: false,
         iter: null,
@@ -320,11 +326,10 @@ export class Snapshot {
     const st = this.byDict.get(db.table);
     if (st === undefined || st.done) return;
     const o = st.dict.get(key);
-    if (o === undefined || o.seq > this.startSeq || o.seq <= st.lastSeq || st.early.has(key)) return;
+    if (o === undefined || o.seq > this.startSeq || o.seq >= st.lastSeq || st.early.has(key)) return;
     st.early.add(key);
-    const p0 = this.w.pos;
     this.writeKey(st, key, o);
-    this.cowBytes += this.w.pos - p0;
+    this.cowBytes += key.length + estimatedValueBytes(o);
     if (this.w.pos >= CHUNK) this.emitChunk();
   };
 
@@ -366,7 +371,7 @@ export class Snapshot {
       while (this.cur < this.dbs.length) {
         const st = this.dbs[this.cur];
         if (st.iter === null) {
-          st.iter = st.dict.entries();
+          st.iter = st.dict.entriesNewestFirst();
           if (this.aof) {
             this.outDb = -1;
             this.selectDb(st.id);

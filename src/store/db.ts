@@ -54,14 +54,17 @@ export class KeyspaceStats {
 
 /**
  * The keyspace table as the rest of Keydra sees it: a read-only key → RObject map (size, get, has,
- * iteration). Iteration is in insertion order, which is seq order (RObject.seq), and iterators stay
+ * iteration). Iteration is in insertion order (or newest first), which is seq order (RObject.seq), and iterators stay
  * valid while the table changes (deleted keys are skipped, added ones come later): the background
  * snapshot (src/persistence/snapshot.ts), SCAN (src/store/scan.ts) and eviction sampling rely on it.
  * A db replaces its table object on FLUSHDB and SWAPDB, so a holder of the old one (a snapshot, a
  * lazy free, a parked SCAN) keeps the old contents. Every change goes through Db's methods; this is
  * the seam behind which the table's storage can change (issue 19: an off-heap table).
  */
-export type KeyTable = ReadonlyMap<string, RObject>;
+export type KeyTable = ReadonlyMap<string, RObject> & {
+  /** [key, value] pairs newest first, live (SlabKeyTable.entriesNewestFirst; the snapshot's order). */
+  entriesNewestFirst(): IterableIterator<[string, RObject]>;
+};
 
 /** A numbered database (SELECT index): the main dict and the expires dict. */
 export class Db {

@@ -86,6 +86,14 @@ export function setValueEstimator(fn: (o: RObject) => number): void {
   valueBytesOf = fn;
 }
 
+/**
+ * Estimated bytes `o` holds in memory (the installed estimator; strings: their bytes plus string
+ * overhead). The snapshot's copy-on-write accounting (INFO current_cow_size) uses it.
+ */
+export function estimatedValueBytes(o: RObject): number {
+  return valueBytesOf(o);
+}
+
 /** Dirty value slots re-estimated at once when this many are waiting (bounds the list). */
 const DIRTY_MAX = 1024;
 
@@ -102,25 +110,33 @@ const enum IterKind {
 /**
  * A live iterator over a SlabKeyTable, in insertion order: keys deleted before it reaches them are
  * skipped, keys added before it ends are visited; once done it stays done (as a Map iterator).
+ * A reverse one walks from the newest entry at its creation down to the oldest (keys added after
+ * its creation are not visited).
  */
 class TableIterator<T> implements IterableIterator<T> {
-  /** Next entry id to examine; moved by the table's compaction. */
-  pos = 0;
+  /**
+   * Forward: the next entry id to examine. Reverse: one past it (the ids below are still to come).
+   * In both cases the number of ids before the iterator's place, so compaction maps it the same way.
+   */
+  pos: number;
   done = false;
   constructor(
     private readonly t: SlabKeyTable,
     private readonly kind: IterKind,
-  ) {}
+    private readonly reverse = false,
+  ) {
+    this.pos = reverse ? t.topId : 0;
+  }
 
   next(): IteratorResult<T> {
     if (this.done) return { done: true, value: undefined };
     const t = this.t;
-    const id = t.nextLive(this.pos);
+    const id = this.reverse ? t.prevLive(this.pos - 1) : t.nextLive(this.pos);
     if (id < 0) {
       this.done = true;
       return { done: true, value: undefined };
     }
-    this.pos = id + 1;
+    this.pos = this.reverse ? id : id + 1;
     const kind = this.kind;
     const value = kind === IterKind.Keys ? t.keyAt(id) : kind === IterKind.Values ? t.objAt(id) : [t.keyAt(id), t.objAt(id)];
     return { done: false, value: value as T };
@@ -976,6 +992,17 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     return -1;
   }
 
+  /** Last live id <= `from`, or -1. For reverse iterators. */
+  prevLive(from: number): number {
+    for (let id = Math.min(from, this.top - 1); id >= 0; id--) if (this.ents[id * 8 + 2] >= 0) return id;
+    return -1;
+  }
+
+  /** One past the highest entry id handed out (live or dead). For iterators. */
+  get topId(): number {
+    return this.top;
+  }
+
   /** The key of entry `id` (a new string). */
   keyAt(id: number): string {
     const off = this.ents[id * 8 + 1] >>> 0;
@@ -1007,6 +1034,17 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
   /** [key, value object] pairs in insertion order (live iterator). */
   entries(): IterableIterator<[string, RObject]> {
     return this.track(new TableIterator<[string, RObject]>(this, IterKind.Entries));
+  }
+
+  /**
+   * [key, value object] pairs newest first (live iterator over the keys present at the call: keys
+   * deleted before it reaches them are skipped, keys added later are not visited). The background
+   * snapshot's order (persistence/snapshot.ts): Redis's child walks its dict in hash order, unrelated
+   * to age, so changing the first keys loaded right after a BGSAVE copies them (current_cow_size);
+   * walked oldest first, they would already be written.
+   */
+  entriesNewestFirst(): IterableIterator<[string, RObject]> {
+    return this.track(new TableIterator<[string, RObject]>(this, IterKind.Entries, true));
   }
 
   [Symbol.iterator](): IterableIterator<[string, RObject]> {

@@ -157,6 +157,49 @@ describe('SlabKeyTable', () => {
     assert.equal(it.next().done, true);
   });
 
+  it('a newest-first iterator visits, newest first, every key present at its start and not deleted before it got there, across compactions', () => {
+    const r = rng(11);
+    const t = new SlabKeyTable();
+    const order: string[] = [];
+    for (let i = 0; i < 5000; i++) {
+      t.set(`s:${i}`, obj('x'));
+      order.push(`s:${i}`);
+    }
+    const it = t.entriesNewestFirst();
+    const deleted = new Set<string>();
+    const seen: string[] = [];
+    let churn = 0;
+    let compactions = 0;
+    for (;;) {
+      const before = t.externalBytes;
+      const a = it.next();
+      if (a.done) break;
+      const [k, o] = a.value;
+      assert.ok(!deleted.has(k), `${k} was deleted before the iterator reached it`);
+      assert.equal(o.value, t.get(k)?.value);
+      seen.push(k);
+      // Deletes ahead and behind, overwrites (same place), new keys (not visited), forcing compactions.
+      for (let j = 0; j < 5; j++) {
+        const d = `s:${Math.floor(r() * 5000)}`;
+        if (r() < 0.5) {
+          if (t.delete(d)) deleted.add(d);
+        } else if (t.has(d)) t.set(d, obj('y'));
+        const n = `n:${churn++}`;
+        t.set(n, obj('z'));
+        if (r() < 0.9) t.delete(n);
+      }
+      if (t.externalBytes < before) compactions++;
+    }
+    // Exactly the original keys not deleted before their turn, in reverse insertion order.
+    const seenSet = new Set(seen);
+    const expected = order.filter((k) => seenSet.has(k)).reverse();
+    assert.deepEqual(seen, expected);
+    for (const k of order) assert.ok(seenSet.has(k) || deleted.has(k), `${k} neither visited nor deleted`);
+    assert.ok(!seen.some((k) => k.startsWith('n:')), 'keys added after the start are not visited');
+    assert.ok(compactions > 0, 'the churn compacted the table while the iterator was live');
+    assert.equal(it.next().done, true);
+  });
+
   it('space of deleted keys is reclaimed: churn does not grow the table without bound', () => {
     const t = new SlabKeyTable();
     for (let i = 0; i < 1000; i++) t.set(`base:${i}`, obj('v'));
