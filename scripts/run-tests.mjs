@@ -24,8 +24,10 @@ if (files.length === 0) {
   process.exit(1);
 }
 // Files that assert failover times (promotion within node-timeout or down-after + 3 s) run
-// after the others, one at a time: beside another file's load generator (redis-benchmark
-// through a cluster) two cores are not enough to keep those times.
+// after the others: beside another file's load generator (redis-benchmark through a cluster)
+// two cores are not enough to keep those times. They mostly wait (failure detection, hello and
+// gossip periods) and put no load on each other, so two run at a time: the Sentinel file beside
+// the cluster ones.
 const TIMED = /(failover|cluster-mixed)\.test\.js$/;
 const run = (list, concurrency) =>
   list.length === 0
@@ -41,6 +43,6 @@ const first = run(
 );
 const second = run(
   files.filter((f) => TIMED.test(f)),
-  1,
+  2,
 );
 process.exit(first !== 0 ? first : second);
