@@ -56,10 +56,57 @@ const REHASH_STEP = 64;
 /** Largest slab (bytes): Node's Buffer limit with 32-bit offsets. */
 const MAX_SLAB = 2 ** 32 - 1;
 
-/** 32-bit hash of a latin1 string: FNV-1a then murmur3's finaliser (good low bits for the mask). */
+/**
+ * 32-bit hash of a latin1 string: MurmurHash3 x86_32 (seed 0) over its bytes, four at a time (a
+ * chain of ~4 operations per 4 bytes where FNV-1a had 4 dependent multiplications), with
+ * murmur3's finaliser (good low bits for the mask). hashBytes() gives the same for the bytes.
+ */
 function hashKey(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  const n = key.length;
+  let h = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    let k = key.charCodeAt(i) | (key.charCodeAt(i + 1) << 8) | (key.charCodeAt(i + 2) << 16) | (key.charCodeAt(i + 3) << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    h ^= Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  let k = 0;
+  const r = n - i;
+  if (r === 3) k = key.charCodeAt(i) | (key.charCodeAt(i + 1) << 8) | (key.charCodeAt(i + 2) << 16);
+  else if (r === 2) k = key.charCodeAt(i) | (key.charCodeAt(i + 1) << 8);
+  else if (r === 1) k = key.charCodeAt(i);
+  return murmurTail(h, k, r, n);
+}
+
+/** hashKey() of the latin1 string whose bytes are `buf[start, end)`. */
+function hashBytes(buf: Uint8Array, start: number, end: number): number {
+  const n = end - start;
+  let h = 0;
+  let i = start;
+  for (; i + 3 < end; i += 4) {
+    let k = buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    h ^= Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  let k = 0;
+  const r = end - i;
+  if (r === 3) k = buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16);
+  else if (r === 2) k = buf[i] | (buf[i + 1] << 8);
+  else if (r === 1) k = buf[i];
+  return murmurTail(h, k, r, n);
+}
+
+/** MurmurHash3's last 1-3 bytes (`k`, `r` of them) and finaliser, for a key of `n` bytes. */
+function murmurTail(h: number, k: number, r: number, n: number): number {
+  if (r !== 0) {
+    k = Math.imul(k, 0xcc9e2d51);
+    h ^= Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+  }
+  h ^= n;
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -572,14 +619,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     const mask = this.mask;
     let acc = 0;
     for (let k = 0; k < n; k++) {
-      let h = 0x811c9dc5;
-      const end = spans[2 * k + 1];
-      for (let i = spans[2 * k]; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
-      h ^= h >>> 16;
-      h = Math.imul(h, 0x85ebca6b);
-      h ^= h >>> 13;
-      h = Math.imul(h, 0xc2b2ae35);
-      h ^= h >>> 16;
+      const h = hashBytes(buf, spans[2 * k], spans[2 * k + 1]);
       hashes[k] = h;
       acc ^= idx[h & mask];
     }
