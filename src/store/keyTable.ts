@@ -708,8 +708,12 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
    */
   overwriteInlineInt(id: number, n: number, touch: (o: RObject) => void): boolean {
     const old = this.ents[id * 8 + 3];
+    const abs = n < 0 ? -n : n;
     let digits = 1;
-    for (let a = n < 0 ? -n : n; a >= 10; a = Math.floor(a / 10)) digits++;
+    if (abs < 2147483648) {
+      // int32: comparisons, and below a division by 10 as an integer multiply (no float division).
+      digits = abs < 10 ? 1 : abs < 100 ? 2 : abs < 1000 ? 3 : abs < 10000 ? 4 : abs < 100000 ? 5 : abs < 1000000 ? 6 : abs < 10000000 ? 7 : abs < 100000000 ? 8 : abs < 1000000000 ? 9 : 10;
+    } else for (let a = abs; a >= 10; a = Math.floor(a / 10)) digits++;
     const len = n < 0 ? digits + 1 : digits;
     if (old < len) return false;
     const s = scratch;
@@ -718,11 +722,19 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     touch(s);
     const off = (this.ents[id * 8 + 1] >>> 0) + this.ents[id * 8 + 2];
     const slab = this.slab;
-    let a = n < 0 ? -n : n;
-    for (let p = off + len - 1; p >= off + len - digits; p--) {
-      const q = Math.floor(a / 10);
-      slab[p] = 48 + (a - q * 10);
-      a = q;
+    let a = abs;
+    if (a < 2147483648) {
+      for (let p = off + len - 1; p >= off + len - digits; p--) {
+        const q = ((a | 0) / 10) | 0;
+        slab[p] = 48 + (a - q * 10);
+        a = q;
+      }
+    } else {
+      for (let p = off + len - 1; p >= off + len - digits; p--) {
+        const q = Math.floor(a / 10);
+        slab[p] = 48 + (a - q * 10);
+        a = q;
+      }
     }
     if (n < 0) slab[off] = 45;
     this.slabDead += old - len;
