@@ -641,7 +641,13 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     for (let k = 0; k < n; k++) {
       const b = hs[k];
       if (b >= 0 && ents[b + 2] >= 0 && ents[b] === hashes[k]) {
-        acc ^= slab[ents[b + 1] >>> 0];
+        // The key's first and its inline value's last byte (a line boundary may split them),
+        // and the entry's last word (its seq).
+        const off = ents[b + 1] >>> 0;
+        const vl = ents[b + 3];
+        const end = off + ents[b + 2] + (vl > 0 ? vl : 0);
+        acc ^= slab[off] ^ ents[b + 7];
+        if (end > off) acc ^= slab[end - 1];
         found++;
       }
     }
