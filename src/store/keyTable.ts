@@ -148,7 +148,7 @@ const DIRTY_MAX = 1024;
 const prefetchHashes = new Int32Array(32);
 const prefetchIds = new Int32Array(32);
 /** What prefetch() read, folded (kept so its loads are not dead code). */
-let prefetchSink = 0;
+const prefetchSink = new Int32Array(1);
 
 /** The object overwriteInline() hands to the touch function (one at a time, synchronously). */
 const scratch = new RObject(ObjType.String, null);
@@ -645,13 +645,13 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
         // and the entry's last word (its seq).
         const off = ents[b + 1] >>> 0;
         const vl = ents[b + 3];
-        const end = off + ents[b + 2] + (vl > 0 ? vl : 0);
+        const end = off + ents[b + 2] + Math.max(vl, 0);
         acc ^= slab[off] ^ ents[b + 7];
         if (end > off) acc ^= slab[end - 1];
         found++;
       }
     }
-    prefetchSink ^= acc;
+    prefetchSink[0] ^= acc;
     return found;
   }
 
