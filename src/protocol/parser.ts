@@ -336,6 +336,63 @@ export class RespParser {
   }
 
   /**
+   * Where the second argument (most commands' first key) of each whole multibulk frame buffered
+   * from the parse position lies, as [start, end) pairs of `buffer` offsets into `out`, for up to
+   * `out.length / 2` frames: the keyspace reads ahead of the commands with them (Db.prefetch).
+   * Read-only (no parse state changes, no allocation); stops at the first frame that is not whole
+   * or not plain (the parser then handles it). Frames without a second argument are passed over.
+   * @returns the number of frames scanned (the commands the spans cover); `spanCount` is the
+   *   number of spans written.
+   */
+  keySpans(out: Int32Array): number {
+    this.spanCount = 0;
+    if (this.mbulkLeft >= 0 || this.need > 0) return 0;
+    const buf = this.buf;
+    const len = buf.length;
+    const max = out.length >> 1;
+    let p = this.pos;
+    let frames = 0;
+    let k = 0;
+    let c = 0;
+    while (frames < max && p < len && buf[p] === 42 /* '*' */) {
+      const first = ++p;
+      let n = 0;
+      for (; p < len && (c = buf[p]) >= 48 && c <= 57; p++) n = n * 10 + c - 48;
+      if (p === first || p - first > 7 || c !== 13 || p + 1 >= len) break;
+      p += 2;
+      let j = 0;
+      for (; j < n; j++) {
+        if (p >= len || buf[p] !== 36 /* '$' */) break;
+        const f = ++p;
+        let l = 0;
+        for (; p < len && (c = buf[p]) >= 48 && c <= 57; p++) l = l * 10 + c - 48;
+        if (p === f || p - f > 15 || c !== 13) break;
+        p += 2;
+        const end = p + l;
+        if (end + 2 > len) break;
+        if (j === 1) {
+          out[2 * k] = p;
+          out[2 * k + 1] = end;
+          k++;
+        }
+        p = end + 2;
+      }
+      if (j < n) break;
+      frames++;
+    }
+    this.spanCount = k;
+    return frames;
+  }
+
+  /** Spans the last keySpans() wrote. */
+  spanCount = 0;
+
+  /** The buffer keySpans' offsets point into (valid until the next parse call or release). */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  /**
    * argv[0] of a multibulk: the previous command name's string when the bytes are the same (the
    * common case: a client repeats a few commands), so no new string is allocated and its hash,
    * cached by V8 on the string, is not recomputed by the command table lookup.

@@ -195,6 +195,22 @@ export function endBatch(): void {
   if (batchDepth > 0) batchDepth--;
 }
 
+/** keySpans' output: [start, end) of up to 32 frames' keys. */
+const keySpans = new Int32Array(64);
+
+/**
+ * Before the next commands of a read batch run: finds the keys of the whole frames buffered for
+ * `c` (up to 32) and reads the table ahead for them when there are at least two (Db.prefetch:
+ * the cache misses of a pipeline overlap). A hint only. @returns the number of frames covered
+ * (0 when none could be scanned: no more read-ahead for this batch).
+ */
+export function prefetchKeys(c: Client): number {
+  const parser = c.parser;
+  const frames = parser.keySpans(keySpans);
+  if (parser.spanCount > 1) c.db.prefetch(parser.buffer, keySpans, parser.spanCount);
+  return frames;
+}
+
 /** Runs one request from a client: checks, MULTI queueing, execution. */
 export function processCommand(c: Client, argv: string[]): void {
   const server = c.server;

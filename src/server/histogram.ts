@@ -49,7 +49,8 @@ export class LatencyHistogram {
   record(ns: number): void {
     const v = ns < 1 ? 1 : ns > HISTOGRAM_MAX_NS ? HISTOGRAM_MAX_NS : Math.floor(ns);
     const b = bucketIndex(v);
-    const sub = Math.floor(v / 2 ** b);
+    // v < 2^30: a shift is floor(v / 2^b) (a variable `2 ** b` compiles to a pow() call, ~10 ns).
+    const sub = v >>> b;
     this.counts[((b + 1) << SUB_BUCKET_HALF_COUNT_MAGNITUDE) + (sub - SUB_BUCKET_HALF_COUNT)]++;
     this.total++;
   }

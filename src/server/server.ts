@@ -23,7 +23,7 @@ import { evictorOf, setupEviction } from '../evict/index.js';
 import { Client, type BlockState, OUTPUT_BACKLOG_PAUSE, afterClientWrite, clientsCron, outputBacklogFull, outputLimitReached } from './client.js';
 import { type ClientMemory, clientMemoryChanged, clientMemoryOf, setupClientEviction } from './clientEviction.js';
 import { Connection } from './connection.js';
-import { beginBatch, endBatch, processCommand, setLimitsOwner, syncWallClock } from './dispatch.js';
+import { beginBatch, endBatch, prefetchKeys, processCommand, setLimitsOwner, syncWallClock } from './dispatch.js';
 import { Logger } from './log.js';
 import { catRepr } from '../protocol/parser.js';
 import { type PauseState, pauseClients, unpauseClients } from './pause.js';
@@ -790,8 +790,11 @@ export class KeydraServer {
   processInput(c: Client): void {
     const parser = c.parser;
     beginBatch();
+    // Commands left before the next read-ahead of the table for the keys buffered (prefetchKeys).
+    let ahead = 0;
     try {
       while (c.blocked === null && c.fwdDeferred === null && !c.closeAfterReply && !c.closed) {
+        if (ahead-- === 0) ahead = prefetchKeys(c) - 1;
         const argv = parser.next();
         if (argv === null) break;
         // Behind a forwarded command, replies are kept in request order (src/server/clusterForward.ts).

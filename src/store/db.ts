@@ -178,6 +178,14 @@ export class Db {
     return true;
   }
 
+  /**
+   * Reads the table ahead for a batch of keys given as byte spans (SlabKeyTable.prefetch): a hint
+   * before a pipeline's commands run, with no effect but warmer caches.
+   */
+  prefetch(buf: Uint8Array, spans: Int32Array, n: number): number {
+    return this.dict.prefetch(buf, spans, n);
+  }
+
   /** Looks a key up for reading: lazy expiry, LRU/LFU touch, hit/miss stats (lookupKeyRead). */
   lookupRead(key: string): RObject | undefined {
     const o = this.dict.get(key);

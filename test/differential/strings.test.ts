@@ -512,3 +512,37 @@ test('OBJECT ENCODING of strings: int, embstr, raw by value; raw once changed in
     enc('e:f'),
   );
 });
+
+test('INCR/DECR in place: digit and int32 boundaries, shorter and longer results', async (t) => {
+  if (!d) return t.skip(NO_REDIS);
+  await same(
+    ['SET', 'w:a', '99999'],
+    ['INCR', 'w:a'],
+    ['GET', 'w:a'],
+    ['DECR', 'w:a'],
+    ['GET', 'w:a'],
+    ['SET', 'w:b', '-9'],
+    ['DECR', 'w:b'],
+    ['INCRBY', 'w:b', '20'],
+    ['GET', 'w:b'],
+    ['SET', 'w:c', '2147483646'],
+    ['INCR', 'w:c'],
+    ['INCR', 'w:c'],
+    ['INCR', 'w:c'],
+    ['GET', 'w:c'],
+    ['SET', 'w:d', '-2147483647'],
+    ['DECR', 'w:d'],
+    ['DECR', 'w:d'],
+    ['GET', 'w:d'],
+    ['INCRBY', 'w:d', '4294967296'],
+    ['GET', 'w:d'],
+    ['SET', 'w:e', '12345678901234567890123'],
+    ['SET', 'w:e', '5'],
+    ['INCRBY', 'w:e', '999999999999'],
+    ['GET', 'w:e'],
+    ['OBJECT', 'ENCODING', 'w:e'],
+    ['DECRBY', 'w:e', '1000000000003'],
+    ['GET', 'w:e'],
+    ['STRLEN', 'w:e'],
+  );
+});

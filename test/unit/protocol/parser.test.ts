@@ -182,3 +182,38 @@ describe('splitArgs', () => {
     assert.equal(splitArgs('"open'), null);
   });
 });
+
+describe('RespParser.keySpans', () => {
+  it('finds the second argument of each whole frame without consuming input', () => {
+    const p = new RespParser(limits);
+    const input = Buffer.concat([
+      encodeCommand(['SET', 'key:1', 'v']),
+      encodeCommand(['PING']),
+      encodeCommand(['GET', 'k2']),
+      encodeCommand(['INCR', 'counter:3']).subarray(0, 12), // a partial frame ends the scan
+    ]);
+    p.feed(input);
+    const out = new Int32Array(64);
+    assert.equal(p.keySpans(out), 3);
+    assert.equal(p.spanCount, 2);
+    const keys = [0, 1].map((k) => p.buffer.toString('latin1', out[2 * k], out[2 * k + 1]));
+    assert.deepEqual(keys, ['key:1', 'k2']);
+    // Read-only: the parser still yields every command.
+    assert.deepEqual(parseAll(p), [['SET', 'key:1', 'v'], ['PING'], ['GET', 'k2']]);
+    assert.equal(p.keySpans(out), 0); // the partial frame: nothing whole
+  });
+
+  it('stops at inline commands and covers at most out.length / 2 frames', () => {
+    const p = new RespParser(limits);
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 40; i++) frames.push(encodeCommand(['GET', `k${i}`]));
+    p.feed(Buffer.concat(frames));
+    const out = new Int32Array(8);
+    assert.equal(p.keySpans(out), 4);
+    assert.equal(p.spanCount, 4);
+    const q = new RespParser(limits);
+    q.feed(Buffer.from('GET a\r\n'));
+    assert.equal(q.keySpans(out), 0);
+    assert.deepEqual(parseAll(q), [['GET', 'a']]);
+  });
+});

@@ -326,3 +326,27 @@ describe('SlabKeyTable', () => {
     assert.equal(t.expires.size, 333);
   });
 });
+
+describe('SlabKeyTable.prefetch', () => {
+  it('finds the entries of keys given as bytes and changes nothing', () => {
+    const t = new SlabKeyTable();
+    for (let i = 0; i < 5000; i++) t.set(`key:${i}`, obj(i % 7 === 0 ? 'x'.repeat(100) : `v${i}`));
+    for (let i = 0; i < 5000; i += 3) t.delete(`key:${i}`);
+    const names = ['key:1', 'key:2', 'key:3', 'nope', 'key:4998', 'key:7', ''];
+    const buf = Buffer.from(names.join(''), 'latin1');
+    const spans = new Int32Array(2 * names.length);
+    let off = 0;
+    names.forEach((k, j) => {
+      spans[2 * j] = off;
+      spans[2 * j + 1] = off += k.length;
+    });
+    const before = [...t.entries()].map(([k, v]) => [k, v.value]);
+    // key:1, key:2, key:7 (an object value) are there; key:3 and key:4998 were deleted; two never were.
+    assert.equal(t.prefetch(buf, spans, names.length), 3);
+    assert.deepEqual(
+      [...t.entries()].map(([k, v]) => [k, v.value]),
+      before,
+    );
+    assert.equal(t.get('key:2')?.value, 'v2');
+  });
+});
