@@ -124,11 +124,18 @@ export async function loadPrivateVM(): Promise<LuaVM> {
 export function loadLuaVM(): Promise<void> {
   if (vmLoading === null) {
     // Resolves to nothing: a promise holding the VM would keep it alive after renewLuaVM.
-    vmLoading = LuaVM.load().then((v) => {
-      vm = v;
-      registerFunctions(v);
-      setLuaGate(null);
-    });
+    vmLoading = LuaVM.load().then(
+      (v) => {
+        vm = v;
+        registerFunctions(v);
+        setLuaGate(null);
+      },
+      (e: Error) => {
+        // The next command that needs the VM tries again (its files may be back).
+        vmLoading = null;
+        throw e;
+      },
+    );
   }
   return vmLoading;
 }
@@ -179,8 +186,13 @@ function luaGate(c: Client, argv: string[]): boolean {
     server.flushPendingWrites();
   };
   loadLuaVM().then(resume, (e: Error) => {
+    // Answered with the error: processed afresh, the command would wait for a VM that is not coming.
     server.log.warning(`Lua VM failed to load: ${e.message}`);
-    resume();
+    if (c.blocked !== state) return;
+    server.unblockClient(c, true);
+    if (c.closed) return;
+    c.error(`ERR Lua VM failed to load: ${e.message}`);
+    server.flushPendingWrites();
   });
   return true;
 }
