@@ -74,7 +74,7 @@ export class ZSet {
       if ((flags & ZAddIn.Lt && next >= cur) || (flags & ZAddIn.Gt && next <= cur)) return ZAddOut.Nop;
       if (next === 0 && !this.big) next = 0; // listpack stores -0 as 0
       if (next !== cur) {
-        this.zsl.updateScore(cur, member, next);
+        this.zsl.updateScore(cur, member, next, node);
         this.lastScore = next;
         return ZAddOut.Updated;
       }
@@ -103,7 +103,7 @@ export class ZSet {
     const x = this.dict.get(member);
     if (x === undefined) return false;
     this.dict.delete(member);
-    this.zsl.delete(x.score, member);
+    this.zsl.delete(x.score, member, x);
     return true;
   }
 
