@@ -49,11 +49,6 @@ export class RHash {
     return this.t.valueAt(i);
   }
 
-  /** Bytes of the field table's own arrays (index, hashes, entry slots), for memory estimates. */
-  get tableBytes(): number {
-    return this.t.tableBytes;
-  }
-
   /** Sets a field. @returns true if the field is new. */
   set(f: string, v: string): boolean {
     if (this.listpack) {

@@ -182,11 +182,6 @@ export class StrTable<V> {
     return t;
   }
 
-  /** Bytes of the table's own arrays (index, hashes, entry slots), for memory estimates. */
-  get tableBytes(): number {
-    return this.index.byteLength + this.size * 12 + 64;
-  }
-
   /** Iterates [key, value] in position order. */
   *[Symbol.iterator](): IterableIterator<[string, V]> {
     for (let i = 0; i < this.size; i++) yield [this.kv[i << 1] as string, this.kv[(i << 1) + 1] as V];
