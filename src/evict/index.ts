@@ -169,7 +169,7 @@ export function estimateKeyBytes(key: string, o: RObject, samples = 5): number {
     if (m > 0) {
       let bytes = 0;
       for (let i = 0; i < m; i++) {
-        if (fast instanceof RHash) bytes += 16 + stringBytes(fast.fields[i].length) + stringBytes(fast.vals[i].length);
+        if (fast instanceof RHash) bytes += 16 + stringBytes(fast.fieldAt(i).length) + stringBytes(fast.valueAt(i).length);
         else bytes += stringBytes(((fast instanceof RSet ? fast.members[i] : fast.at(i)) as string).length);
       }
       avg = bytes / m;

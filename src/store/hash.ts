@@ -1,24 +1,25 @@
 /**
  * RHash: the hash value type (ObjType.Hash), with Redis 7.0's two encodings.
  *
- * Storage is always parallel dense arrays `fields`/`vals` plus a Map field → index, so lookups are
- * O(1) and random picks (HRANDFIELD) are O(1) each.
+ * Storage is always a StrTable (src/store/strTable.ts): dense entries (field and value side by
+ * side) plus an open-addressing index field → position, so lookups are O(1) and random picks
+ * (HRANDFIELD) are O(1) each.
  * - "listpack" (≤ `hashLimits.maxListpackEntries` (512) entries, every field and value ≤
  *   `hashLimits.maxListpackValue` bytes): removal keeps insertion order, as a listpack does, so
  *   HGETALL & co. reply in Redis's order.
- * - "hashtable": removal swaps the last entry into the hole (O(1)); order is arbitrary, as in Redis.
+ * - "hashtable": removal moves the last entry into the hole (O(1)); order is arbitrary, as in
+ *   Redis. HSCAN walks positions from the end (src/commands/sets/scan.ts relies on that removal).
  * Once hashtable, a hash stays hashtable (as Redis).
  * Source: Redis 7.0 t_hash.c.
  */
+import { StrTable } from './strTable.js';
 
 /** Conversion thresholds (hash-max-listpack-entries / -value); the config module may change them. */
 export const hashLimits = { maxListpackEntries: 512, maxListpackValue: 64 };
 
 /** A Redis hash. Fields and values are latin1 strings. */
 export class RHash {
-  fields: string[] = [];
-  vals: string[] = [];
-  pos = new Map<string, number>();
+  private t = new StrTable<string>();
   private listpack = true;
 
   /** Redis 7.0 OBJECT ENCODING name: "listpack" or "hashtable". */
@@ -27,70 +28,53 @@ export class RHash {
   }
 
   get size(): number {
-    return this.fields.length;
+    return this.t.size;
   }
 
   get(f: string): string | undefined {
-    const i = this.pos.get(f);
-    return i === undefined ? undefined : this.vals[i];
+    return this.t.get(f);
   }
 
   has(f: string): boolean {
-    return this.pos.has(f);
+    return this.t.indexOf(f) >= 0;
+  }
+
+  /** Field at position `i` (0 ≤ i < size): insertion order while listpack. */
+  fieldAt(i: number): string {
+    return this.t.keyAt(i);
+  }
+
+  /** Value at position `i` (0 ≤ i < size). */
+  valueAt(i: number): string {
+    return this.t.valueAt(i);
   }
 
   /** Sets a field. @returns true if the field is new. */
   set(f: string, v: string): boolean {
-    if (this.listpack && (f.length > hashLimits.maxListpackValue || v.length > hashLimits.maxListpackValue)) {
-      this.listpack = false;
+    if (this.listpack) {
+      if (f.length > hashLimits.maxListpackValue || v.length > hashLimits.maxListpackValue) this.listpack = false;
+      const added = this.t.set(f, v);
+      if (this.t.size > hashLimits.maxListpackEntries) this.listpack = false;
+      return added;
     }
-    const i = this.pos.get(f);
-    if (i !== undefined) {
-      this.vals[i] = v;
-      return false;
-    }
-    this.pos.set(f, this.fields.length);
-    this.fields.push(f);
-    this.vals.push(v);
-    if (this.fields.length > hashLimits.maxListpackEntries) this.listpack = false;
-    return true;
+    return this.t.set(f, v);
   }
 
   /** Removes a field. @returns true if it was there. */
   delete(f: string): boolean {
-    const i = this.pos.get(f);
-    if (i === undefined) return false;
-    this.pos.delete(f);
-    const fs = this.fields;
-    const vs = this.vals;
-    if (this.listpack) {
-      fs.splice(i, 1);
-      vs.splice(i, 1);
-      for (let j = i; j < fs.length; j++) this.pos.set(fs[j], j);
-      return true;
-    }
-    const lf = fs.pop() as string;
-    const lv = vs.pop() as string;
-    if (i < fs.length) {
-      fs[i] = lf;
-      vs[i] = lv;
-      this.pos.set(lf, i);
-    }
-    return true;
+    return this.t.delete(f, this.listpack);
   }
 
   /** A deep copy (COPY). */
   clone(): RHash {
     const h = new RHash();
-    h.fields = this.fields.slice();
-    h.vals = this.vals.slice();
-    h.pos = new Map(this.pos);
+    h.t = this.t.clone();
     h.listpack = this.listpack;
     return h;
   }
 
-  /** Iterates [field, value] pairs. */
-  *[Symbol.iterator](): IterableIterator<[string, string]> {
-    for (let i = 0; i < this.fields.length; i++) yield [this.fields[i], this.vals[i]];
+  /** Iterates [field, value] pairs in position order. */
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.t[Symbol.iterator]();
   }
 }

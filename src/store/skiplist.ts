@@ -48,7 +48,10 @@ class TNode {
   scores: number[] = [];
   /** Leaf: the elements. */
   items: SkipNode[] = [];
-  /** Inner: separator members (slot 0 unused). */
+  /**
+   * Inner: separator members (slot 0 unused). Leaf: the elements' members (`seps[i]` =
+   * `items[i].ele`), so a search breaking a score tie reads the string without the element.
+   */
   seps: string[] = [];
   /** Inner: children. */
   kids: TNode[] = [];
@@ -122,16 +125,48 @@ function childForKey(x: TNode, score: number, ele: string): number {
 /** Leaf: index of the first element ≥ (score, ele) (items.length if none). */
 function leafLowerBound(x: TNode, score: number, ele: string): number {
   const sc = x.scores;
-  const it = x.items;
+  const es = x.seps;
   let lo = 0;
-  let hi = it.length;
+  let hi = es.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     const s = sc[mid];
-    if (s < score || (s === score && it[mid].ele < ele)) lo = mid + 1;
+    if (s < score || (s === score && es[mid] < ele)) lo = mid + 1;
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * Leaf: index of `node` (whose score is `score`), or -1. Finds the first element with that score
+ * comparing numbers only, then steps over equal scores comparing identities: no element or
+ * member string is read (each would be a cache miss on a large set).
+ */
+function leafIndexOf(x: TNode, score: number, node: SkipNode): number {
+  const sc = x.scores;
+  const it = x.items;
+  const n = it.length;
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sc[mid] < score) lo = mid + 1;
+    else hi = mid;
+  }
+  for (; lo < n && sc[lo] === score; lo++) if (it[lo] === node) return lo;
+  return -1;
+}
+
+/** Leaf: is (score, ele) strictly after element `i`? Reads the element only on a score tie. */
+function afterItem(x: TNode, i: number, score: number, ele: string): boolean {
+  const s = x.scores[i];
+  return s < score || (s === score && x.seps[i] < ele);
+}
+
+/** Leaf: is (score, ele) strictly before element `i`? Reads the element only on a score tie. */
+function beforeItem(x: TNode, i: number, score: number, ele: string): boolean {
+  const s = x.scores[i];
+  return score < s || (score === s && ele < x.seps[i]);
 }
 
 /**
@@ -141,33 +176,41 @@ function leafLowerBound(x: TNode, score: number, ele: string): number {
 function leafInsert(x: TNode, p: number, node: SkipNode, score: number): void {
   const items = x.items;
   const scores = x.scores;
+  const eles = x.seps;
   let k = items.length;
   items.push(node);
   scores.push(score);
+  eles.push(node.ele);
   for (; k > p; k--) {
     items[k] = items[k - 1];
     scores[k] = scores[k - 1];
+    eles[k] = eles[k - 1];
   }
   items[p] = node;
   scores[p] = score;
+  eles[p] = node.ele;
 }
 
 /** Removes index `p` from a leaf's arrays (shift/pop at the ends, a tail shift otherwise). */
 function leafRemove(x: TNode, p: number): void {
   const items = x.items;
   const scores = x.scores;
+  const eles = x.seps;
   const last = items.length - 1;
   if (p === 0) {
     items.shift();
     scores.shift();
+    eles.shift();
     return;
   }
   for (let k = p; k < last; k++) {
     items[k] = items[k + 1];
     scores[k] = scores[k + 1];
+    eles[k] = eles[k + 1];
   }
   items.pop();
   scores.pop();
+  eles.pop();
 }
 
 /** Number of entries (elements or children) of a tree node. */
@@ -191,6 +234,7 @@ function mergeKids(p: TNode, j: number): void {
     for (let k = 0; k < r.items.length; k++) {
       l.items.push(r.items[k]);
       l.scores.push(r.scores[k]);
+      l.seps.push(r.seps[k]);
     }
   } else {
     // r's first child starts at p's separator j+1.
@@ -256,7 +300,8 @@ export class SkipList {
     let next: SkipNode | null;
     if (p < n) {
       next = items[p];
-      prev = next.backward;
+      // From the leaf when possible: both neighbours are then loaded independently.
+      prev = p > 0 ? items[p - 1] : next.backward;
     } else if (n > 0) {
       prev = items[n - 1];
       next = prev.next;
@@ -292,8 +337,9 @@ export class SkipList {
         const m = append ? x.items.length - 1 : x.items.length >> 1;
         right.items = x.items.splice(m);
         right.scores = x.scores.splice(m);
+        right.seps = x.seps.splice(m);
         sepScore = right.scores[0];
-        sepEle = right.items[0].ele;
+        sepEle = right.seps[0];
         rightCount = right.items.length;
       } else {
         const m = append ? x.kids.length - 1 : x.kids.length >> 1;
@@ -391,15 +437,25 @@ export class SkipList {
     this.root = root;
   }
 
-  /** Removes (score, ele) (zslDelete). @returns true if it was present. */
-  delete(score: number, ele: string): boolean {
+  /**
+   * Removes (score, ele) (zslDelete). `node`, when the caller has it (the zset's dict), is that
+   * element: it is then found by identity, without reading other elements.
+   * @returns true if it was present.
+   */
+  delete(score: number, ele: string, node?: SkipNode): boolean {
     const pathNode = this.pathNode;
     const d = this.descend(score, ele);
     const leaf = pathNode[d];
-    const p = leafLowerBound(leaf, score, ele);
-    if (p >= leaf.items.length) return false;
-    const x = leaf.items[p];
-    if (x.score !== score || x.ele !== ele) return false;
+    let p: number;
+    if (node !== undefined) {
+      p = leafIndexOf(leaf, score, node);
+      if (p < 0) return false;
+    } else {
+      p = leafLowerBound(leaf, score, ele);
+      if (p >= leaf.items.length) return false;
+      const x = leaf.items[p];
+      if (x.score !== score || x.ele !== ele) return false;
+    }
     this.removeAt(leaf, p, d);
     return true;
   }
@@ -439,42 +495,46 @@ export class SkipList {
 
   /**
    * Changes the score of a present member (zslUpdateScore). In place when the element keeps its
-   * position within its leaf; otherwise removed and reinserted. @returns its node.
+   * position within its leaf; otherwise removed and reinserted. `node`, when the caller has it,
+   * is the element (found by identity, see delete). Neighbours are compared by their scores in
+   * the leaf, their members read only on a tie. @returns its node.
    */
-  updateScore(curScore: number, ele: string, newScore: number): SkipNode {
+  updateScore(curScore: number, ele: string, newScore: number, node?: SkipNode): SkipNode {
     const pathNode = this.pathNode;
     const d = this.descend(curScore, ele);
     const leaf = pathNode[d];
     const items = leaf.items;
     const n = items.length;
-    const p = leafLowerBound(leaf, curScore, ele);
-    const x = p < n ? items[p] : null;
-    if (x === null || x.score !== curScore || x.ele !== ele) throw new Error('skiplist: member not found');
+    let p: number;
+    if (node !== undefined) p = leafIndexOf(leaf, curScore, node);
+    else {
+      p = leafLowerBound(leaf, curScore, ele);
+      if (p < n && (items[p].score !== curScore || items[p].ele !== ele)) p = -1;
+    }
+    if (p < 0 || p >= n) throw new Error('skiplist: member not found');
+    const x = items[p];
     // Interior of the leaf: the separators above stay valid whatever the move inside it.
-    if (p > 0 && p < n - 1) {
-      const lo = items[0];
-      const hi = items[n - 1];
-      if (before(lo.score, lo.ele, newScore, ele) && before(newScore, ele, hi.score, hi.ele)) {
-        const prev = items[p - 1];
-        const next = items[p + 1];
-        x.score = newScore;
-        if (before(prev.score, prev.ele, newScore, ele) && before(newScore, ele, next.score, next.ele)) {
-          leaf.scores[p] = newScore;
-          return x;
-        }
-        leafRemove(leaf, p);
-        prev.next = next;
-        next.backward = prev;
-        const q = leafLowerBound(leaf, newScore, ele);
-        const at = items[q];
-        const bk = at.backward as SkipNode;
-        x.backward = bk;
-        x.next = at;
-        bk.next = x;
-        at.backward = x;
-        leafInsert(leaf, q, x, newScore);
+    if (p > 0 && p < n - 1 && afterItem(leaf, 0, newScore, ele) && beforeItem(leaf, n - 1, newScore, ele)) {
+      x.score = newScore;
+      if (afterItem(leaf, p - 1, newScore, ele) && beforeItem(leaf, p + 1, newScore, ele)) {
+        leaf.scores[p] = newScore;
         return x;
       }
+      const prev = items[p - 1];
+      const next = items[p + 1];
+      leafRemove(leaf, p);
+      prev.next = next;
+      next.backward = prev;
+      // 1 ≤ q ≤ n - 2: the new place is after items[0] and before the last element.
+      const q = leafLowerBound(leaf, newScore, ele);
+      const at = items[q];
+      const bk = items[q - 1];
+      x.backward = bk;
+      x.next = at;
+      bk.next = x;
+      at.backward = x;
+      leafInsert(leaf, q, x, newScore);
+      return x;
     }
     this.removeAt(leaf, p, d);
     x.score = newScore;
@@ -634,11 +694,12 @@ export class SkipList {
     let prev: SkipNode | null = null;
     const walk = (x: TNode, lo: [number, string] | null, hi: [number, string] | null): number => {
       if (x.leaf) {
-        if (x.items.length !== x.scores.length) throw new Error('leaf arrays differ');
+        if (x.items.length !== x.scores.length || x.items.length !== x.seps.length) throw new Error('leaf arrays differ');
         if (x !== this.root && x.items.length === 0) throw new Error('empty leaf');
         for (let i = 0; i < x.items.length; i++) {
           const n = x.items[i];
           if (x.scores[i] !== n.score && !(Number.isNaN(x.scores[i]) && Number.isNaN(n.score))) throw new Error('score copy');
+          if (x.seps[i] !== n.ele) throw new Error('member copy');
           if (lo !== null && before(n.score, n.ele, lo[0], lo[1])) throw new Error('below separator');
           if (hi !== null && !before(n.score, n.ele, hi[0], hi[1])) throw new Error('above separator');
           if (n.backward !== prev) throw new Error('backward link');

@@ -1,11 +1,12 @@
 /**
- * The sorted set value: a member→element Map plus an ordered index by (score, member) (a counted
+ * The sorted set value: a member→element table (src/store/strTable.ts) plus an ordered index by (score, member) (a counted
  * B+tree with Redis's zskiplist interface, src/store/skiplist.ts), as Redis's OBJ_ENCODING_SKIPLIST
- * zset. The Map (member → the index's element, which holds the score) answers ZSCORE in O(1); the index answers rank and range queries in O(log n). `encoding` reports what Redis would use (listpack while small, sticky
+ * zset. The table (member → the index's element, which holds the score) answers ZSCORE in O(1); the index answers rank and range queries in O(log n). `encoding` reports what Redis would use (listpack while small, sticky
  * skiplist once converted) for OBJECT ENCODING.
  * Source: Redis 7.0 t_zset.c (zsetAdd, zsetRemoveFromSkiplist, zsetConvert), server.h zset.
  */
 import { type LexRange, lexGteMin, lexLteMax, type SkipNode, SkipList } from './skiplist.js';
+import { StrTable } from './strTable.js';
 
 /**
  * zset-max-listpack-entries / zset-max-listpack-value (Redis 7.0 defaults 128 and 64 bytes);
@@ -33,7 +34,7 @@ export const enum ZAddOut {
 
 export class ZSet {
   /** member → its element in `zsl` (score in `.score`). */
-  readonly dict = new Map<string, SkipNode>();
+  readonly dict = new StrTable<SkipNode>();
   readonly zsl = new SkipList();
   private big = false;
   /** The resulting score of the last `add` call (its second result, kept here to avoid a tuple per call). */
@@ -73,7 +74,7 @@ export class ZSet {
       if ((flags & ZAddIn.Lt && next >= cur) || (flags & ZAddIn.Gt && next <= cur)) return ZAddOut.Nop;
       if (next === 0 && !this.big) next = 0; // listpack stores -0 as 0
       if (next !== cur) {
-        this.zsl.updateScore(cur, member, next);
+        this.zsl.updateScore(cur, member, next, node);
         this.lastScore = next;
         return ZAddOut.Updated;
       }
@@ -102,7 +103,7 @@ export class ZSet {
     const x = this.dict.get(member);
     if (x === undefined) return false;
     this.dict.delete(member);
-    this.zsl.delete(x.score, member);
+    this.zsl.delete(x.score, member, x);
     return true;
   }
 

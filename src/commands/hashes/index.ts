@@ -112,8 +112,8 @@ function hgetallGeneric(c: Client, key: string, keys: boolean, vals: boolean): v
   if (keys && vals) c.reply.mapLen(n);
   else c.reply.arrayLen(n);
   for (let i = 0; i < n; i++) {
-    if (keys) c.reply.bulk(h.fields[i]);
-    if (vals) c.reply.bulk(h.vals[i]);
+    if (keys) c.reply.bulk(h.fieldAt(i));
+    if (vals) c.reply.bulk(h.valueAt(i));
   }
 }
 
@@ -255,7 +255,7 @@ function hrandfieldCommand(c: Client, argv: string[]): void {
     const h = readHash(c, argv[1]);
     if (h === undefined) return;
     if (h === null) c.reply.nullBulk();
-    else c.reply.bulk(h.fields[Math.floor(Math.random() * h.size)]);
+    else c.reply.bulk(h.fieldAt(Math.floor(Math.random() * h.size)));
     return;
   }
   const raw = parseInt64(argv[2]);
@@ -285,8 +285,8 @@ function hrandfieldCommand(c: Client, argv: string[]): void {
   const resp3 = c.reply.resp === 3;
   const emit = (i: number): void => {
     if (withValues && resp3) c.reply.arrayLen(2);
-    c.reply.bulk(h.fields[i]);
-    if (withValues) c.reply.bulk(h.vals[i]);
+    c.reply.bulk(h.fieldAt(i));
+    if (withValues) c.reply.bulk(h.valueAt(i));
   };
   const mult = withValues && !resp3 ? 2 : 1;
   const size = h.size;
@@ -348,9 +348,9 @@ function hscanCommand(c: Client, argv: string[]): void {
   const mark = c.reply.deferLen();
   let n = 0;
   for (let i = start; i < end; i++) {
-    if (!scanMatch(opts.pattern, h.fields[i])) continue;
-    c.reply.bulk(h.fields[i]);
-    c.reply.bulk(h.vals[i]);
+    if (!scanMatch(opts.pattern, h.fieldAt(i))) continue;
+    c.reply.bulk(h.fieldAt(i));
+    c.reply.bulk(h.valueAt(i));
     n += 2;
   }
   c.reply.setDeferredArrayLen(mark, n);

@@ -754,9 +754,12 @@ const enum Aggr {
  * elements, read through `scoreOf`) and the weight.
  */
 interface Src {
-  map: Map<string, number | SkipNode> | null;
+  map: SrcMap | null;
   weight: number;
 }
+
+/** What a Src reads of its members: a Map (sets) or a zset's StrTable dict. */
+type SrcMap = Pick<ReadonlyMap<string, number | SkipNode>, 'size' | 'get' | 'has'> & Iterable<[string, number | SkipNode]>;
 
 /** The score of a Src map value (a number, or a zset element). */
 function scoreOf(v: number | SkipNode): number {

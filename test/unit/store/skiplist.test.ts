@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type LexRange, MAX_LEX, MIN_LEX, type ScoreRange, SkipList } from '../../../src/store/skiplist.js';
+import { type LexRange, MAX_LEX, MIN_LEX, type ScoreRange, type SkipNode, SkipList } from '../../../src/store/skiplist.js';
 import { ZAddIn, ZAddOut, ZSet } from '../../../src/store/zset.js';
 import { rng } from '../../helpers/random.js';
 
@@ -143,6 +143,8 @@ test('large trees (splits, merges, root changes) match the model under random op
     const rand = rng(seed);
     const zsl = new SkipList();
     const scores = new Map<string, number>();
+    // Elements by member: every other update/delete passes the node (found by identity).
+    const nodes = new Map<string, SkipNode>();
     const universe = 5000;
     for (let step = 0; step < 40000; step++) {
       const m = `m${Math.floor(rand() * universe)}`;
@@ -156,21 +158,27 @@ test('large trees (splits, merges, root changes) match the model under random op
       const phase = step < 15000 ? 0 : step < 30000 ? 1 : 2;
       if (cur === undefined) {
         if (phase === 2 && op < 0.8) continue;
-        zsl.insert(s, m);
+        nodes.set(m, zsl.insert(s, m));
         scores.set(m, s);
       } else if (phase !== 2 && op < 0.5) {
         // Small moves (in-leaf paths) and big ones.
         const ns = op < 0.25 ? cur + (rand() < 0.5 ? 0.01 : -0.01) : s;
         if (Number.isNaN(ns) || ns === cur) continue;
-        zsl.updateScore(cur, m, ns);
+        const node = nodes.get(m) as SkipNode;
+        assert.equal(zsl.updateScore(cur, m, ns, rand() < 0.5 ? node : undefined), node);
         scores.set(m, ns);
       } else if (op < 0.6) {
         const x = rand() < 0.5 ? zsl.deleteFirst() : zsl.deleteLast();
-        if (x !== null) scores.delete(x.ele);
+        if (x !== null) {
+          scores.delete(x.ele);
+          nodes.delete(x.ele);
+        }
       } else {
-        assert.ok(zsl.delete(cur, m));
-        assert.ok(!zsl.delete(cur, m));
+        const node = rand() < 0.5 ? nodes.get(m) : undefined;
+        assert.ok(zsl.delete(cur, m, node));
+        assert.ok(!zsl.delete(cur, m, node));
         scores.delete(m);
+        nodes.delete(m);
       }
       if (step % 5000 === 4999) check(zsl, [...scores].sort(order));
     }
