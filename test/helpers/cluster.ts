@@ -4,7 +4,8 @@
  * the ephemeral range; `redis-cli --cluster` runs against them; helpers read CLUSTER NODES.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import net from 'node:net';
 import { join } from 'node:path';
 import { RawClient } from '../../src/client/rawClient.js';
@@ -36,15 +37,41 @@ function portFree(port: number): Promise<boolean> {
 }
 
 const taken = new Set<number>();
+
 /**
- * A port in [lo, hi) such that it and port + 10000 (the bus) are free, chosen at random so that
- * test files running side by side rarely collide.
+ * Claims `port` for this test process across processes: a file in the temp dir holding our PID,
+ * created exclusively (one left by a process that is gone is taken over). Claims are removed when
+ * this process exits. @returns false if another live test process holds it.
+ */
+function claimPort(port: number): boolean {
+  const f = join(tmpdir(), `keydra-test-port-${port}`);
+  try {
+    writeFileSync(f, String(process.pid), { flag: 'wx' });
+  } catch {
+    const owner = Number(readFileSync(f, 'latin1'));
+    try {
+      if (owner > 0 && owner !== process.pid) process.kill(owner, 0);
+      return owner === process.pid;
+    } catch {
+      writeFileSync(f, String(process.pid)); // its process is gone
+    }
+  }
+  if (taken.size === 0) process.once('exit', () => {
+    for (const p of taken) rmSync(join(tmpdir(), `keydra-test-port-${p}`), { force: true });
+  });
+  return true;
+}
+
+/**
+ * A port in [lo, hi) such that it and port + 10000 (the bus) are free, chosen at random and
+ * claimed (claimPort), so that test files starting clusters side by side never pick the same one
+ * between the check and the server's bind.
  */
 export async function clusterPort(lo = 12000, hi = 15000): Promise<number> {
   for (;;) {
     const p = lo + Math.floor(Math.random() * (hi - lo));
     if (taken.has(p)) continue;
-    if ((await portFree(p)) && (await portFree(p + 10000))) {
+    if ((await portFree(p)) && (await portFree(p + 10000)) && claimPort(p)) {
       taken.add(p);
       return p;
     }
