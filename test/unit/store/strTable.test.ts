@@ -8,18 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { scanWindow } from '../../../src/commands/sets/scan.js';
 import { StrTable } from '../../../src/store/strTable.js';
-
-/** Deterministic PRNG (mulberry32), so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../helpers/random.js';
 
 function check(t: StrTable<string>, model: Map<string, string>, order?: string[]): void {
   assert.equal(t.size, model.size);
