@@ -507,6 +507,8 @@ function runUnit(
     let out = '';
     let tail = '';
     let inTimeoutReport = false;
+    /** The failure of the last [exception] line until its stack names its test, else -1. */
+    let exceptionAt = -1;
     const onData = (d: Buffer) => {
       out += d.toString('latin1');
       tail = (tail + d.toString('latin1')).slice(-300);
@@ -540,6 +542,11 @@ function runUnit(
       } else if ((m = x.match(/^\[exception\]: (.*)$/))) {
         res.exception++;
         res.failures.push(`exception: ${m[1]}`);
+        exceptionAt = res.failures.length - 1;
+      } else if (exceptionAt >= 0 && (m = x.match(/^"test "(.*?)" \{$/))) {
+        // The exception's Tcl stack names the test it happened in (as written in the unit).
+        res.failures[exceptionAt] += ` (in test "${m[1]}")`;
+        exceptionAt = -1;
       } else if (x.startsWith('[skip]:')) res.skip++;
       else if (x.startsWith('[ignore]:')) res.ignore++;
       else if (x.startsWith('[TIMEOUT]')) {
@@ -646,8 +653,11 @@ function fetchSuite(): string {
  * Reads known-failures.txt: `mode | unit | test name` lines (known failures: reported apart, not
  * failing the run) and `retry | mode | unit | test name` lines (a test that races against the
  * harness itself, redis-server included: when it is the first failure of its unit, the unit runs
- * again, up to twice more, and the last run counts). Keys: `mode | unit | test name`.
+ * again, up to four times more, and the last run counts). Keys: `mode | unit | test name`.
  */
+/** Reruns of a unit whose first failure is a `retry` test (each unit of client-eviction: ~10 s). */
+const MAX_RETRIES = 4;
+
 function loadKnown(file: string): { known: Set<string>; retry: Set<string> } {
   const known = new Set<string>();
   const retry = new Set<string>();
@@ -735,9 +745,9 @@ async function main(): Promise<number> {
             const unit = units[i];
             let r = await runUnit(laneSuites[l] ?? suite, target, (TLS ? sp?.tlsPort : sp?.port) ?? 0, mode, unit, o.unitTimeout, l);
             // A test listed as racing the harness failed first (known-failures.txt `retry` lines):
-            // the unit runs again, at most twice more, and the last run counts.
+            // the unit runs again, at most four times more, and the last run counts.
             const lost: string[] = [];
-            while (lost.length < 2 && r.failures.length > 0 && retry.has(`${mode} | ${unit} | ${r.failures[0]}`)) {
+            while (lost.length < MAX_RETRIES && r.failures.length > 0 && retry.has(`${mode} | ${unit} | ${r.failures[0]}`)) {
               lost.push(r.failures[0]);
               if (sp) {
                 await recover(sp);
