@@ -56,17 +56,29 @@ const REHASH_STEP = 64;
 /** Largest slab (bytes): Node's Buffer limit with 32-bit offsets. */
 const MAX_SLAB = 2 ** 32 - 1;
 
+/** Longest key (bytes) hashKey() copies into keyWords for keyEquals' word compare. */
+const KEY_WORDS_BYTES = 256;
+/**
+ * The bytes of the key hashKey() last hashed, as little-endian 32-bit words (the last one
+ * zero-padded), when it is at most KEY_WORDS_BYTES long: keyEquals compares a slab key against
+ * them 4 bytes a step (one unaligned load) instead of a charCodeAt per byte.
+ */
+const keyWords = new Int32Array(KEY_WORDS_BYTES / 4);
+
 /**
  * 32-bit hash of a latin1 string: MurmurHash3 x86_32 (seed 0) over its bytes, four at a time (a
  * chain of ~4 operations per 4 bytes where FNV-1a had 4 dependent multiplications), with
  * murmur3's finaliser (good low bits for the mask). hashBytes() gives the same for the bytes.
+ * Leaves the key's bytes in keyWords (keys up to KEY_WORDS_BYTES).
  */
 function hashKey(key: string): number {
   const n = key.length;
+  const copy = n <= KEY_WORDS_BYTES;
   let h = 0;
   let i = 0;
   for (; i + 3 < n; i += 4) {
     let k = key.charCodeAt(i) | (key.charCodeAt(i + 1) << 8) | (key.charCodeAt(i + 2) << 16) | (key.charCodeAt(i + 3) << 24);
+    if (copy) keyWords[i >> 2] = k;
     k = Math.imul(k, 0xcc9e2d51);
     h ^= Math.imul((k << 15) | (k >>> 17), 0x1b873593);
     h = (h << 13) | (h >>> 19);
@@ -77,6 +89,7 @@ function hashKey(key: string): number {
   if (r === 3) k = key.charCodeAt(i) | (key.charCodeAt(i + 1) << 8) | (key.charCodeAt(i + 2) << 16);
   else if (r === 2) k = key.charCodeAt(i) | (key.charCodeAt(i + 1) << 8);
   else if (r === 1) k = key.charCodeAt(i);
+  if (copy && r !== 0) keyWords[i >> 2] = k;
   return murmurTail(h, k, r, n);
 }
 
@@ -330,6 +343,8 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
   private top = 0;
   private live = 0;
   private slab: Buffer = Buffer.allocUnsafeSlow(MIN_SLAB);
+  /** The slab as a DataView (keyEquals' unaligned 32-bit reads); replaced with the slab. */
+  private slabView = new DataView(this.slab.buffer, this.slab.byteOffset, this.slab.length);
   private slabTop = 0;
   /** Slab bytes of deleted keys, reclaimed by the next compaction. */
   private slabDead = 0;
@@ -458,7 +473,24 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     }
   }
 
+  /**
+   * True if the `len` slab bytes at `off` are `key`'s (of length `len`). Called only for the key
+   * hashKey() last hashed: a key of at most KEY_WORDS_BYTES is compared with its keyWords, 4
+   * bytes a step.
+   */
   private keyEquals(off: number, key: string, len: number): boolean {
+    if (len <= KEY_WORDS_BYTES) {
+      const dv = this.slabView;
+      const w = keyWords;
+      let j = 0;
+      for (; j + 3 < len; j += 4) if (dv.getInt32(off + j, true) !== w[j >> 2]) return false;
+      if (j === len) return true;
+      const s = this.slab;
+      const p = off + j;
+      const r = len - j;
+      const t = r === 3 ? s[p] | (s[p + 1] << 8) | (s[p + 2] << 16) : r === 2 ? s[p] | (s[p + 1] << 8) : s[p];
+      return t === w[j >> 2];
+    }
     const s = this.slab;
     for (let j = 0; j < len; j++) if (s[off + j] !== key.charCodeAt(j)) return false;
     return true;
@@ -551,7 +583,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
       if (key.charCodeAt(j) > 255) throw new TypeError('keyspace keys are latin1 strings (one char per byte)');
     }
     const need = key.length + Math.max(0, vlen);
-    if (this.reserve(need)) i = this.find(key, h);
+    if (this.reserve(need)) i = this.find(key, hashKey(key)); // (hashed again: keyEquals reads keyWords)
     const id = this.top++;
     const off = this.slabTop;
     writeLatin1(this.slab, key, off);
@@ -583,7 +615,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     if (vlen > INLINE_MAX) throw new Error('insertInlineBytes: value longer than INLINE_MAX');
     const h = this.lastHash;
     const need = key.length + vlen;
-    if (this.reserve(need)) i = this.find(key, h);
+    if (this.reserve(need)) i = this.find(key, hashKey(key)); // (hashed again: keyEquals reads keyWords)
     const id = this.top++;
     const off = this.slabTop;
     writeLatin1(this.slab, key, off);
@@ -604,10 +636,11 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
 
   /**
    * Reads ahead for a batch of keys given as bytes (`buf[spans[2k], spans[2k + 1])`, k < n): the
-   * index slot, the entry and the slab bytes each key will be looked up at, in three passes over
-   * the batch, so the cache misses of the batch overlap instead of costing one memory round trip
-   * after another inside each command (a pipeline's commands then find their table lines in
-   * cache). Changes nothing; the keys need not exist. The index being grown (`old`) is not read.
+   * index slot, the entry and the slab bytes each key will be looked up at, one pass over the
+   * batch for each (after one that hashes them all), so the cache misses of the batch overlap
+   * instead of costing one memory round trip after another inside each command (a pipeline's
+   * commands then find their table lines in cache). Changes nothing; the keys need not exist.
+   * The index being grown (`old`) is not read.
    * @returns how many of the keys' entries it read (live entries whose full hash matches: keys
    *   that are most likely in the table).
    */
@@ -617,13 +650,12 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     if (n > hs.length) n = hs.length;
     const idx = this.index;
     const mask = this.mask;
+    // Each pass's loads are independent of one another; a pass holds little else, so the core
+    // has all of them in flight at once (a load that misses blocks retirement: work between
+    // loads would fill the reorder window and leave only a few misses outstanding).
+    for (let k = 0; k < n; k++) hashes[k] = hashBytes(buf, spans[2 * k], spans[2 * k + 1]);
     let acc = 0;
-    for (let k = 0; k < n; k++) {
-      const h = hashBytes(buf, spans[2 * k], spans[2 * k + 1]);
-      hashes[k] = h;
-      acc ^= idx[h & mask];
-    }
-    const ents = this.ents;
+    for (let k = 0; k < n; k++) acc ^= idx[hashes[k] & mask];
     const tagMask = this.tagMask;
     const idMask = this.idMask;
     for (let k = 0; k < n; k++) {
@@ -634,19 +666,22 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
       // whose tag matches.
       for (let probes = 0; e !== 0 && ((e ^ h) & tagMask) !== 0 && probes < 4; probes++) e = idx[(i = (i + 1) & mask)];
       hs[k] = e !== 0 && ((e ^ h) & tagMask) === 0 ? ((e & idMask) - 1) * 8 : -1;
-      if (hs[k] >= 0) acc ^= ents[hs[k] + 1];
+    }
+    const ents = this.ents;
+    // The entry's first and last word (a line boundary may split it: the seq is in the last).
+    for (let k = 0; k < n; k++) {
+      const b = hs[k];
+      if (b >= 0) acc ^= ents[b] ^ ents[b + 7];
     }
     const slab = this.slab;
     let found = 0;
     for (let k = 0; k < n; k++) {
       const b = hs[k];
       if (b >= 0 && ents[b + 2] >= 0 && ents[b] === hashes[k]) {
-        // The key's first and its inline value's last byte (a line boundary may split them),
-        // and the entry's last word (its seq).
+        // The key's first and its inline value's last byte (a line boundary may split them).
         const off = ents[b + 1] >>> 0;
-        const vl = ents[b + 3];
-        const end = off + ents[b + 2] + Math.max(vl, 0);
-        acc ^= slab[off] ^ ents[b + 7];
+        const end = off + ents[b + 2] + Math.max(ents[b + 3], 0);
+        acc ^= slab[off];
         if (end > off) acc ^= slab[end - 1];
         found++;
       }
@@ -721,7 +756,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
       digits = abs < 10 ? 1 : abs < 100 ? 2 : abs < 1000 ? 3 : abs < 10000 ? 4 : abs < 100000 ? 5 : abs < 1000000 ? 6 : abs < 10000000 ? 7 : abs < 100000000 ? 8 : abs < 1000000000 ? 9 : 10;
     } else for (let a = abs; a >= 10; a = Math.floor(a / 10)) digits++;
     const len = n < 0 ? digits + 1 : digits;
-    if (old < len) return false;
+    if (old < len && !(old >= 0 && this.moveToEnd(id, len))) return false;
     const s = scratch;
     s.bits = this.ents[id * 8 + 4];
     s.seq = this.entsF[id * 4 + 3];
@@ -747,6 +782,29 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     this.ents[id * 8 + 3] = len;
     this.ents[id * 8 + 4] = s.bits & 0x7fffffff;
     if (this.lastId === id) this.lastObj = null;
+    return true;
+  }
+
+  /**
+   * Gives inline entry `id` room for a value of `vlen` bytes (longer than its current one): moves
+   * its key to the slab's end, where the value will follow it (its old bytes become dead), when
+   * the slab has that room already. The value bytes are left for the caller to write (and the
+   * entry's value length to set). @returns false (nothing done) when the slab would have to grow
+   * or compact (that moves ids: set() does it).
+   */
+  private moveToEnd(id: number, vlen: number): boolean {
+    const klen = this.ents[id * 8 + 2];
+    const to = this.slabTop;
+    if (to + klen + vlen > this.slab.length) return false;
+    const from = this.ents[id * 8 + 1] >>> 0;
+    const slab = this.slab;
+    if (klen > 32) slab.copyWithin(to, from, from + klen);
+    else for (let j = 0; j < klen; j++) slab[to + j] = slab[from + j];
+    // The old key and value (klen + old) die; the caller's `slabDead += old - vlen` for writing
+    // the value over the old one then balances: klen + old in all.
+    this.slabDead += klen + vlen;
+    this.slabTop = to + klen + vlen;
+    this.ents[id * 8 + 1] = to;
     return true;
   }
 
@@ -1036,6 +1094,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     const s = Buffer.allocUnsafeSlow(Math.min(n, MAX_SLAB));
     this.slab.copy(s, 0, 0, this.slabTop);
     this.slab = s;
+    this.slabView = new DataView(s.buffer, s.byteOffset, s.length);
   }
 
   /** Rebuilds the index with `cap` slots (a power of 2) from the live entries. */
@@ -1089,6 +1148,7 @@ export class SlabKeyTable implements ReadonlyMap<string, RObject> {
     while (k < its.length) its[k++].pos = n;
     this.top = n;
     this.slab = slab;
+    this.slabView = new DataView(slab.buffer, slab.byteOffset, slab.length);
     this.slabTop = at;
     this.slabDead = 0;
     this.lastObj = null;

@@ -9,6 +9,7 @@ import { INLINE_MAX, SlabKeyTable } from '../../../src/store/keyTable.js';
 import { rng } from '../../helpers/random.js';
 
 const obj = (v: string) => new RObject(ObjType.String, v);
+const noTouch = (_o: RObject): void => {};
 
 /** The table returns the stored object for big values and a copy for inline strings: same contents. */
 function sameObj(a: RObject | undefined, b: RObject | undefined, what: string): void {
@@ -324,6 +325,63 @@ describe('SlabKeyTable', () => {
     for (const _ of it) n++;
     assert.ok(n >= 333 && n <= 334, String(n));
     assert.equal(t.expires.size, 333);
+  });
+});
+
+describe('SlabKeyTable.overwriteInlineInt', () => {
+  it('longer digits move the entry to the slab end in place (or report false when the slab is full), keeping value, order, seq and the live byte count', () => {
+    const r = rng(21);
+    const t = new SlabKeyTable();
+    const m = new Map<string, number>();
+    let grewInPlace = 0;
+    let fellBack = 0;
+    for (let step = 0; step < 40000; step++) {
+      const key = `c:${Math.floor(r() * 3000)}`;
+      const op = r();
+      if (op < 0.05) {
+        assert.equal(t.delete(key), m.delete(key));
+        continue;
+      }
+      const cur = m.get(key);
+      if (cur === undefined) {
+        const o = obj(r() < 0.5 ? '9' : '-9');
+        o.seq = step + 1;
+        t.set(key, o);
+        m.set(key, Number(o.value));
+        continue;
+      }
+      const n = cur + (cur < 0 ? -1 : 1) * Math.floor(1 + r() * (r() < 0.1 ? 1e6 : 30));
+      const id = t.locate(key);
+      const oldLen = String(cur).length;
+      const seq = (t.get(key) as RObject).seq;
+      if (t.overwriteInlineInt(id, n, noTouch)) {
+        if (String(n).length > oldLen) grewInPlace++;
+      } else {
+        assert.ok(String(n).length > oldLen, 'only a longer value can fail');
+        fellBack++;
+        const o = obj(String(n));
+        o.seq = seq;
+        t.set(key, o);
+      }
+      m.set(key, n);
+      assert.equal(t.get(key)?.value, String(n), key);
+      assert.equal(t.get(key)?.seq, seq, 'same key, same seq');
+    }
+    assert.ok(grewInPlace > 100 && fellBack > 0, `in place ${grewInPlace}, fell back ${fellBack}`);
+    assert.deepEqual([...t.keys()], [...m.keys()], 'insertion order kept');
+    for (const [k, n] of m) assert.equal(t.get(k)?.value, String(n), k);
+    let bytes = 0;
+    for (const [k, n] of m) bytes += k.length + String(n).length;
+    const slab = t as unknown as { slabTop: number; slabDead: number };
+    assert.equal(slab.slabTop - slab.slabDead, bytes, "the slab's live bytes are the keys' and values' bytes");
+  });
+
+  it('an object value or a missing entry is left alone', () => {
+    const t = new SlabKeyTable();
+    const big = obj('1'.repeat(INLINE_MAX + 1));
+    t.set('big', big);
+    assert.equal(t.overwriteInlineInt(t.locate('big'), 5, noTouch), false);
+    assert.equal(t.get('big'), big);
   });
 });
 
