@@ -4,8 +4,11 @@
  * bound), implemented as a counted B+tree: leaves hold up to LEAF_MAX elements with their scores
  * in a parallel number array, inner nodes hold per-child element counts (for ranks) and
  * separator keys. A descent touches a few arrays instead of ~30 scattered skiplist nodes, which
- * is what made ZADD on a 100k-member zset cache-miss bound. Elements are also chained in a doubly
- * linked list (`next`/`backward`), so range walks and iteration never touch the tree.
+ * is what made ZADD on a 100k-member zset cache-miss bound. Each element knows its leaf (and its
+ * index there, as a hint), each node its parent, and leaves are chained: `next`/`backward` walk
+ * the leaves, and a member's update or removal starts from its leaf instead of a descent.
+ * There is no per-element linked list: keeping one cost four writes to neighbouring elements
+ * (four cache misses on a large set) per ZADD update.
  *
  * Members are latin1 strings (one char per byte), so JS `<` on them is Redis's byte-wise
  * memcmp order. Scores are IEEE doubles, never NaN. Ranks are 1-based here (as zslGetRank);
@@ -21,29 +24,69 @@ const LEAF_MAX = 64;
 const INNER_MAX = 64;
 
 /**
- * One element: member, score and its neighbours in order (a doubly linked list through all
- * elements). Callers read `ele`/`score` and walk `next`/`backward`; they never write them.
+ * One element: member and score. Callers read `ele`/`score` and walk `next`/`backward` (the
+ * neighbours in order, found through the element's leaf); they never write them.
  */
 export class SkipNode {
-  /** The next element in order, or null at the tail. */
-  next: SkipNode | null = null;
-  /** The previous element in order, or null at the head. */
-  backward: SkipNode | null = null;
+  /** The leaf holding this element, or null once it is removed. Exact (kept by splits and merges). */
+  leaf: TNode | null = null;
+  /** Index in `leaf.items` when last placed; shifts in the leaf make it stale (checked before use). */
+  idx = 0;
   constructor(
     public ele: string,
     public score: number,
   ) {}
+
+  /** The next element in order, or null at the tail (or once removed). O(1) while walking. */
+  get next(): SkipNode | null {
+    const leaf = this.leaf;
+    if (leaf === null) return null;
+    const items = leaf.items;
+    const i = indexIn(leaf, this);
+    let n: SkipNode;
+    if (i + 1 < items.length) {
+      n = items[i + 1];
+      if (n.idx !== i + 1) n.idx = i + 1;
+    } else {
+      const nl = leaf.nextLeaf;
+      if (nl === null) return null;
+      n = nl.items[0];
+      if (n.idx !== 0) n.idx = 0;
+    }
+    return n;
+  }
+
+  /** The previous element in order, or null at the head (or once removed). */
+  get backward(): SkipNode | null {
+    const leaf = this.leaf;
+    if (leaf === null) return null;
+    const items = leaf.items;
+    const i = indexIn(leaf, this);
+    let n: SkipNode;
+    if (i > 0) {
+      n = items[i - 1];
+      if (n.idx !== i - 1) n.idx = i - 1;
+    } else {
+      const pl = leaf.prevLeaf;
+      if (pl === null) return null;
+      const k = pl.items.length - 1;
+      n = pl.items[k];
+      if (n.idx !== k) n.idx = k;
+    }
+    return n;
+  }
 }
 
 /**
- * A tree node. A leaf holds its elements sorted in `items`, with `scores[i]` = `items[i].score`
- * so searches compare plain doubles. An inner node holds `kids`, with `counts[i]` = number of
- * elements under `kids[i]`, and separators (`scores[i]`, `seps[i]`) for i ≥ 1 (slot 0 unused):
- * every element under kids[i] is ≥ separator i and < separator i+1. Separators are lower bounds
- * fixed at split time; deletions may leave them stale, which keeps that invariant. One class for
- * both kinds keeps property accesses monomorphic.
+ * A tree node (internal to this module; exported as the type of `SkipNode.leaf`). A leaf holds
+ * its elements sorted in `items`, with `scores[i]` = `items[i].score` so searches compare plain
+ * doubles. An inner node holds `kids`, with `counts[i]` = number of elements under `kids[i]`, and
+ * separators (`scores[i]`, `seps[i]`) for i ≥ 1 (slot 0 unused): every element under kids[i] is
+ * ≥ separator i and < separator i+1. Separators are lower bounds fixed at split time; deletions
+ * may leave them stale, which keeps that invariant. One class for both kinds keeps property
+ * accesses monomorphic.
  */
-class TNode {
+export class TNode {
   /** Leaf: element scores; inner: separator scores (slot 0 unused). */
   scores: number[] = [];
   /** Leaf: the elements. */
@@ -57,7 +100,29 @@ class TNode {
   kids: TNode[] = [];
   /** Inner: element count under each child. */
   counts: number[] = [];
+  /** The inner node holding this one, or null for the root. */
+  parent: TNode | null = null;
+  /** Leaf: the next / previous leaf in order (null at the ends). */
+  nextLeaf: TNode | null = null;
+  prevLeaf: TNode | null = null;
   constructor(readonly leaf: boolean) {}
+}
+
+/** Index of `node` in `leaf` (which holds it): its `idx` hint when right, else `locate`. */
+function indexIn(leaf: TNode, node: SkipNode): number {
+  const i = node.idx;
+  return i < leaf.items.length && leaf.items[i] === node ? i : locate(leaf, node);
+}
+
+/**
+ * Index of `node` in its leaf when its `idx` hint is stale: by score (binary search), then by
+ * identity among equal scores. @throws if absent (a broken invariant).
+ */
+function locate(leaf: TNode, node: SkipNode): number {
+  const i = leafIndexOf(leaf, node.score, node);
+  if (i < 0) throw new Error('skiplist: element not in its leaf');
+  node.idx = i;
+  return i;
 }
 
 /** A score interval; `minex`/`maxex` make the bound exclusive (`(1.5`). */
@@ -170,8 +235,8 @@ function beforeItem(x: TNode, i: number, score: number, ele: string): boolean {
 }
 
 /**
- * Inserts at index `p` of a leaf's arrays by shifting the tail one slot (no splice: it allocates
- * the array of removed elements on every call).
+ * Inserts `node` at index `p` of a leaf's arrays by shifting the tail one slot (no splice: it
+ * allocates the array of removed elements on every call), and points the node at the leaf.
  */
 function leafInsert(x: TNode, p: number, node: SkipNode, score: number): void {
   const items = x.items;
@@ -189,6 +254,8 @@ function leafInsert(x: TNode, p: number, node: SkipNode, score: number): void {
   items[p] = node;
   scores[p] = score;
   eles[p] = node.ele;
+  node.leaf = x;
+  node.idx = p;
 }
 
 /** Removes index `p` from a leaf's arrays (shift/pop at the ends, a tail shift otherwise). */
@@ -218,8 +285,21 @@ function width(x: TNode): number {
   return x.leaf ? x.items.length : x.kids.length;
 }
 
-/** Removes child `i` of an inner node with its count and separator. */
+/** Takes leaf `x` out of the leaf chain. */
+function unlinkLeaf(x: TNode): void {
+  const pl = x.prevLeaf;
+  const nl = x.nextLeaf;
+  if (pl !== null) pl.nextLeaf = nl;
+  if (nl !== null) nl.prevLeaf = pl;
+  x.prevLeaf = null;
+  x.nextLeaf = null;
+}
+
+/** Removes child `i` of an inner node with its count and separator (a leaf leaves the chain). */
 function removeChild(p: TNode, i: number): void {
+  const k = p.kids[i];
+  if (k.leaf) unlinkLeaf(k);
+  k.parent = null;
   p.kids.splice(i, 1);
   p.counts.splice(i, 1);
   p.scores.splice(i, 1);
@@ -232,42 +312,65 @@ function mergeKids(p: TNode, j: number): void {
   const r = p.kids[j + 1];
   if (l.leaf) {
     for (let k = 0; k < r.items.length; k++) {
-      l.items.push(r.items[k]);
+      const e = r.items[k];
+      e.leaf = l;
+      e.idx = l.items.length;
+      l.items.push(e);
       l.scores.push(r.scores[k]);
       l.seps.push(r.seps[k]);
     }
+    r.items = [];
+    r.scores = [];
+    r.seps = [];
   } else {
     // r's first child starts at p's separator j+1.
     for (let k = 0; k < r.kids.length; k++) {
+      r.kids[k].parent = l;
       l.kids.push(r.kids[k]);
       l.counts.push(r.counts[k]);
       l.scores.push(k === 0 ? p.scores[j + 1] : r.scores[k]);
       l.seps.push(k === 0 ? p.seps[j + 1] : r.seps[k]);
     }
+    r.kids = [];
   }
   p.counts[j] += p.counts[j + 1];
   removeChild(p, j + 1);
 }
 
 /**
- * The ordered index. `length` counts elements; `tail` is the last element (null when empty).
- * Not reentrant (one shared descent path): callers are synchronous command handlers.
+ * The ordered index. `length` counts elements; `first`/`tail` are the first and last elements
+ * (null when empty). Not reentrant (one shared descent path): callers are synchronous command
+ * handlers.
  */
 export class SkipList {
   private root = new TNode(true);
-  private head: SkipNode | null = null;
-  tail: SkipNode | null = null;
   length = 0;
   /**
-   * Descent path of the current insert/delete: the nodes from the root down and the child index
-   * taken in each (per instance, so a dropped zset's tree is not kept reachable).
+   * Path of the current insert/delete: the nodes from the root down and the child index taken
+   * in each (per instance, so a dropped zset's tree is not kept reachable).
    */
   private readonly pathNode: TNode[] = [];
   private readonly pathIdx: number[] = [];
 
-  /** First element in order, or null. */
+  /** First element in order, or null. O(depth). */
   get first(): SkipNode | null {
-    return this.head;
+    let x = this.root;
+    while (!x.leaf) x = x.kids[0];
+    if (x.items.length === 0) return null;
+    const n = x.items[0];
+    n.idx = 0;
+    return n;
+  }
+
+  /** Last element in order, or null. O(depth). */
+  get tail(): SkipNode | null {
+    let x = this.root;
+    while (!x.leaf) x = x.kids[x.kids.length - 1];
+    const k = x.items.length - 1;
+    if (k < 0) return null;
+    const n = x.items[k];
+    n.idx = k;
+    return n;
   }
 
   /** Inserts a member that must not already be present (zslInsert). @returns its node. */
@@ -277,7 +380,7 @@ export class SkipList {
     return node;
   }
 
-  /** Links `node` (detached) in at its (score, ele) position. */
+  /** Places `node` (detached) at its (score, ele) position: one descent. */
   private insertNode(node: SkipNode): void {
     const pathNode = this.pathNode;
     const pathIdx = this.pathIdx;
@@ -293,31 +396,11 @@ export class SkipList {
       d++;
       x = x.kids[i];
     }
-    const items = x.items;
-    const n = items.length;
+    const n = x.items.length;
     const p = leafLowerBound(x, score, ele);
-    let prev: SkipNode | null;
-    let next: SkipNode | null;
-    if (p < n) {
-      next = items[p];
-      // From the leaf when possible: both neighbours are then loaded independently.
-      prev = p > 0 ? items[p - 1] : next.backward;
-    } else if (n > 0) {
-      prev = items[n - 1];
-      next = prev.next;
-    } else {
-      prev = null;
-      next = null;
-    }
-    node.backward = prev;
-    node.next = next;
-    if (prev !== null) prev.next = node;
-    else this.head = node;
-    if (next !== null) next.backward = node;
-    else this.tail = node;
     leafInsert(x, p, node, score);
     this.length++;
-    if (n + 1 > LEAF_MAX) this.split(x, d, next === null);
+    if (n + 1 > LEAF_MAX) this.split(x, d, p === n && x.nextLeaf === null);
   }
 
   /**
@@ -338,6 +421,16 @@ export class SkipList {
         right.items = x.items.splice(m);
         right.scores = x.scores.splice(m);
         right.seps = x.seps.splice(m);
+        for (let k = 0; k < right.items.length; k++) {
+          const e = right.items[k];
+          e.leaf = right;
+          e.idx = k;
+        }
+        const nl = x.nextLeaf;
+        right.nextLeaf = nl;
+        if (nl !== null) nl.prevLeaf = right;
+        right.prevLeaf = x;
+        x.nextLeaf = right;
         sepScore = right.scores[0];
         sepEle = right.seps[0];
         rightCount = right.items.length;
@@ -347,6 +440,7 @@ export class SkipList {
         right.counts = x.counts.splice(m);
         right.scores = x.scores.splice(m);
         right.seps = x.seps.splice(m);
+        for (let k = 0; k < right.kids.length; k++) right.kids[k].parent = right;
         sepScore = right.scores[0];
         sepEle = right.seps[0];
         rightCount = 0;
@@ -358,11 +452,14 @@ export class SkipList {
         root.counts = [this.length - rightCount, rightCount];
         root.scores = [0, sepScore];
         root.seps = ['', sepEle];
+        x.parent = root;
+        right.parent = root;
         this.root = root;
         return;
       }
       const parent = pathNode[d - 1];
       const i = pathIdx[d - 1];
+      right.parent = parent;
       parent.kids.splice(i + 1, 0, right);
       parent.counts[i] -= rightCount;
       parent.counts.splice(i + 1, 0, rightCount);
@@ -392,26 +489,58 @@ export class SkipList {
   }
 
   /**
-   * Removes element `p` of the leaf at depth `d` of the current path: fixes counts, the linked
-   * list, and drops or merges nodes that became empty or small.
+   * Records the path from the root down to `leaf` by climbing its parents (the child index in
+   * each found by identity among ≤ INNER_MAX children): what `descend` records, with no key
+   * comparisons. @returns the leaf's depth.
+   */
+  private pathTo(leaf: TNode): number {
+    const pathNode = this.pathNode;
+    const pathIdx = this.pathIdx;
+    let d = 0;
+    for (let x = leaf.parent; x !== null; x = x.parent) d++;
+    pathNode[d] = leaf;
+    let child = leaf;
+    for (let k = d - 1; k >= 0; k--) {
+      const parent = child.parent as TNode;
+      pathNode[k] = parent;
+      pathIdx[k] = parent.kids.indexOf(child);
+      child = parent;
+    }
+    return d;
+  }
+
+  /**
+   * Index of `node` in its leaf: its `idx` hint when still right, else a search of the leaf by
+   * its score. @returns -1 if it is not in this list (removed, or another list's element).
+   */
+  private indexInLeaf(node: SkipNode): number {
+    const leaf = node.leaf;
+    if (leaf === null) return -1;
+    const items = leaf.items;
+    let p = node.idx;
+    if (p >= items.length || items[p] !== node) {
+      p = leafIndexOf(leaf, node.score, node);
+      if (p < 0) return -1;
+      node.idx = p;
+    }
+    let top = leaf;
+    while (top.parent !== null) top = top.parent;
+    return top === this.root ? p : -1;
+  }
+
+  /**
+   * Removes element `p` of the leaf at depth `d` of the current path: fixes counts, and drops
+   * or merges nodes that became empty or small.
    */
   private removeAt(leaf: TNode, p: number, d: number): SkipNode {
     const pathNode = this.pathNode;
     const pathIdx = this.pathIdx;
     for (let k = 0; k < d; k++) pathNode[k].counts[pathIdx[k]]--;
-    const items = leaf.items;
-    const node = items[p];
+    const node = leaf.items[p];
     leafRemove(leaf, p);
-    const prev = node.backward;
-    const next = node.next;
-    if (prev !== null) prev.next = next;
-    else this.head = next;
-    if (next !== null) next.backward = prev;
-    else this.tail = prev;
-    node.next = null;
-    node.backward = null;
+    node.leaf = null;
     this.length--;
-    if (d > 0 && items.length <= LEAF_MAX >> 2) this.rebalance(leaf, d);
+    if (d > 0 && leaf.items.length <= LEAF_MAX >> 2) this.rebalance(leaf, d);
     return node;
   }
 
@@ -434,28 +563,29 @@ export class SkipList {
     let root = this.root;
     while (!root.leaf && root.kids.length === 1) root = root.kids[0];
     if (!root.leaf && root.kids.length === 0) root = new TNode(true);
+    root.parent = null;
     this.root = root;
   }
 
   /**
    * Removes (score, ele) (zslDelete). `node`, when the caller has it (the zset's dict), is that
-   * element: it is then found by identity, without reading other elements.
+   * element: it is then found from its leaf, with no descent.
    * @returns true if it was present.
    */
   delete(score: number, ele: string, node?: SkipNode): boolean {
-    const pathNode = this.pathNode;
-    const d = this.descend(score, ele);
-    const leaf = pathNode[d];
-    let p: number;
     if (node !== undefined) {
-      p = leafIndexOf(leaf, score, node);
+      const p = this.indexInLeaf(node);
       if (p < 0) return false;
-    } else {
-      p = leafLowerBound(leaf, score, ele);
-      if (p >= leaf.items.length) return false;
-      const x = leaf.items[p];
-      if (x.score !== score || x.ele !== ele) return false;
+      const leaf = node.leaf as TNode;
+      this.removeAt(leaf, p, this.pathTo(leaf));
+      return true;
     }
+    const d = this.descend(score, ele);
+    const leaf = this.pathNode[d];
+    const p = leafLowerBound(leaf, score, ele);
+    if (p >= leaf.items.length) return false;
+    const x = leaf.items[p];
+    if (x.score !== score || x.ele !== ele) return false;
     this.removeAt(leaf, p, d);
     return true;
   }
@@ -494,24 +624,30 @@ export class SkipList {
   }
 
   /**
-   * Changes the score of a present member (zslUpdateScore). In place when the element keeps its
-   * position within its leaf; otherwise removed and reinserted. `node`, when the caller has it,
-   * is the element (found by identity, see delete). Neighbours are compared by their scores in
-   * the leaf, their members read only on a tie. @returns its node.
+   * Changes the score of a present member (zslUpdateScore). The element is found from its leaf
+   * when the caller has its node (else by a descent); it changes in place when it keeps its
+   * position inside its leaf (compared with its leaf neighbours' scores, their members read only
+   * on a tie), else it is removed and inserted again (one descent), keeping its node.
+   * @returns its node. @throws if the member is absent.
    */
   updateScore(curScore: number, ele: string, newScore: number, node?: SkipNode): SkipNode {
-    const pathNode = this.pathNode;
-    const d = this.descend(curScore, ele);
-    const leaf = pathNode[d];
+    let leaf: TNode;
+    let p: number;
+    let d = -1;
+    if (node !== undefined) {
+      p = this.indexInLeaf(node);
+      if (p < 0) throw new Error('skiplist: member not found');
+      leaf = node.leaf as TNode;
+    } else {
+      d = this.descend(curScore, ele);
+      leaf = this.pathNode[d];
+      p = leafLowerBound(leaf, curScore, ele);
+      if (p >= leaf.items.length || leaf.items[p].score !== curScore || leaf.items[p].ele !== ele) {
+        throw new Error('skiplist: member not found');
+      }
+    }
     const items = leaf.items;
     const n = items.length;
-    let p: number;
-    if (node !== undefined) p = leafIndexOf(leaf, curScore, node);
-    else {
-      p = leafLowerBound(leaf, curScore, ele);
-      if (p < n && (items[p].score !== curScore || items[p].ele !== ele)) p = -1;
-    }
-    if (p < 0 || p >= n) throw new Error('skiplist: member not found');
     const x = items[p];
     // Interior of the leaf: the separators above stay valid whatever the move inside it.
     if (p > 0 && p < n - 1 && afterItem(leaf, 0, newScore, ele) && beforeItem(leaf, n - 1, newScore, ele)) {
@@ -520,22 +656,12 @@ export class SkipList {
         leaf.scores[p] = newScore;
         return x;
       }
-      const prev = items[p - 1];
-      const next = items[p + 1];
       leafRemove(leaf, p);
-      prev.next = next;
-      next.backward = prev;
       // 1 ≤ q ≤ n - 2: the new place is after items[0] and before the last element.
-      const q = leafLowerBound(leaf, newScore, ele);
-      const at = items[q];
-      const bk = items[q - 1];
-      x.backward = bk;
-      x.next = at;
-      bk.next = x;
-      at.backward = x;
-      leafInsert(leaf, q, x, newScore);
+      leafInsert(leaf, leafLowerBound(leaf, newScore, ele), x, newScore);
       return x;
     }
+    if (d < 0) d = this.pathTo(leaf);
     this.removeAt(leaf, p, d);
     x.score = newScore;
     this.insertNode(x);
@@ -560,6 +686,24 @@ export class SkipList {
     return 0;
   }
 
+  /**
+   * 1-based rank of an element of this list from its leaf upwards (no key comparisons), or 0
+   * if `node` is not in the list. O(log n).
+   */
+  rankOf(node: SkipNode): number {
+    const p = this.indexInLeaf(node);
+    if (p < 0) return 0;
+    let rank = p + 1;
+    let child = node.leaf as TNode;
+    for (let x = child.parent; x !== null; x = x.parent) {
+      const i = x.kids.indexOf(child);
+      const c = x.counts;
+      for (let k = 0; k < i; k++) rank += c[k];
+      child = x;
+    }
+    return rank;
+  }
+
   /** The node at 1-based `rank`, or null when out of range (zslGetElementByRank). O(log n). */
   getByRank(rank: number): SkipNode | null {
     if (rank < 1 || rank > this.length) return null;
@@ -571,7 +715,9 @@ export class SkipList {
       while (r >= c[i]) r -= c[i++];
       x = x.kids[i];
     }
-    return x.items[r];
+    const n = x.items[r];
+    n.idx = r;
+    return n;
   }
 
   /**
@@ -651,7 +797,7 @@ export class SkipList {
     if (r.min > r.max || (r.min === r.max && (r.minex || r.maxex))) return false;
     const t = this.tail;
     if (t === null || !scoreGteMin(t.score, r)) return false;
-    const f = this.head;
+    const f = this.first;
     return f !== null && scoreLteMax(f.score, r);
   }
 
@@ -679,32 +825,38 @@ export class SkipList {
     }
     const t = this.tail;
     if (t === null || !lexGteMin(t.ele, r)) return false;
-    const f = this.head;
+    const f = this.first;
     return f !== null && lexLteMax(f.ele, r);
   }
 
   /** Iterates nodes in order starting at `from` (default: the first). */
-  *nodes(from: SkipNode | null = this.head): IterableIterator<SkipNode> {
+  *nodes(from: SkipNode | null = this.first): IterableIterator<SkipNode> {
     for (let x = from; x !== null; x = x.next) yield x;
   }
 
-  /** Checks the tree's invariants (tests only): counts, separators, order, links. @throws on a violation. */
+  /**
+   * Checks the tree's invariants (tests only): counts, separators, order, parent links, the
+   * leaf chain, each element's leaf. @throws on a violation.
+   */
   verify(): void {
     let count = 0;
     let prev: SkipNode | null = null;
+    let prevLeaf: TNode | null = null;
+    if (this.root.parent !== null) throw new Error('root parent');
     const walk = (x: TNode, lo: [number, string] | null, hi: [number, string] | null): number => {
       if (x.leaf) {
         if (x.items.length !== x.scores.length || x.items.length !== x.seps.length) throw new Error('leaf arrays differ');
         if (x !== this.root && x.items.length === 0) throw new Error('empty leaf');
+        if (x.prevLeaf !== prevLeaf || (prevLeaf !== null && prevLeaf.nextLeaf !== x)) throw new Error('leaf chain');
+        prevLeaf = x;
         for (let i = 0; i < x.items.length; i++) {
           const n = x.items[i];
+          if (n.leaf !== x) throw new Error('element leaf');
           if (x.scores[i] !== n.score && !(Number.isNaN(x.scores[i]) && Number.isNaN(n.score))) throw new Error('score copy');
           if (x.seps[i] !== n.ele) throw new Error('member copy');
           if (lo !== null && before(n.score, n.ele, lo[0], lo[1])) throw new Error('below separator');
           if (hi !== null && !before(n.score, n.ele, hi[0], hi[1])) throw new Error('above separator');
-          if (n.backward !== prev) throw new Error('backward link');
-          if (prev !== null && (prev.next !== n || !before(prev.score, prev.ele, n.score, n.ele))) throw new Error('order');
-          if (prev === null && this.head !== n) throw new Error('head');
+          if (prev !== null && !before(prev.score, prev.ele, n.score, n.ele)) throw new Error('order');
           prev = n;
           count++;
         }
@@ -714,6 +866,7 @@ export class SkipList {
       if (k === 0 || x.counts.length !== k || x.scores.length !== k || x.seps.length !== k) throw new Error('inner arrays');
       let total = 0;
       for (let i = 0; i < k; i++) {
+        if (x.kids[i].parent !== x) throw new Error('parent link');
         const l: [number, string] | null = i === 0 ? lo : [x.scores[i], x.seps[i]];
         const h: [number, string] | null = i + 1 < k ? [x.scores[i + 1], x.seps[i + 1]] : hi;
         const c = walk(x.kids[i], l, h);
@@ -724,6 +877,7 @@ export class SkipList {
     };
     walk(this.root, null, null);
     if (count !== this.length) throw new Error('length');
+    if (prevLeaf !== null && (prevLeaf as TNode).nextLeaf !== null) throw new Error('leaf chain end');
     if (this.tail !== prev) throw new Error('tail');
   }
 }

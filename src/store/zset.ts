@@ -125,7 +125,7 @@ export class ZSet {
   rank(member: string, rev: boolean): number {
     const x = this.dict.get(member);
     if (x === undefined) return -1;
-    const r = this.zsl.getRank(x.score, member);
+    const r = this.zsl.rankOf(x);
     return rev ? this.zsl.length - r : r - 1;
   }
 
