@@ -225,11 +225,13 @@ function popGeneric(c: Client, argv: string[], where: Where): void {
     return;
   }
   if (count < 0) {
-    c.reply.bulk((where === HEAD ? list.popHead() : list.popTail()) as string);
+    if (where === HEAD) list.popHeadTo(c.reply);
+    else list.popTailTo(c.reply);
   } else {
     const n = Math.min(count, list.length);
     c.reply.arrayLen(n);
-    for (let i = 0; i < n; i++) c.reply.bulk((where === HEAD ? list.popHead() : list.popTail()) as string);
+    if (where === HEAD) for (let i = 0; i < n; i++) list.popHeadTo(c.reply);
+    else for (let i = 0; i < n; i++) list.popTailTo(c.reply);
   }
   elementsRemoved(c, key, list, where === HEAD ? 'lpop' : 'rpop');
   c.server.dirty++;
@@ -250,7 +252,8 @@ function popRangeWithKey(c: Client, key: string, list: QuickList, where: Where, 
   c.reply.arrayLen(2);
   c.reply.bulk(key);
   c.reply.arrayLen(n);
-  for (let i = 0; i < n; i++) c.reply.bulk((where === HEAD ? list.popHead() : list.popTail()) as string);
+  if (where === HEAD) for (let i = 0; i < n; i++) list.popHeadTo(c.reply);
+  else for (let i = 0; i < n; i++) list.popTailTo(c.reply);
   elementsRemoved(c, key, list, where === HEAD ? 'lpop' : 'rpop');
   c.server.dirty++;
   return n;
@@ -316,9 +319,7 @@ function lindexCommand(c: Client, argv: string[]): void {
   }
   const idx = parseIntOrReply(c, argv[2]);
   if (idx === null) return;
-  const v = list.at(idx);
-  if (v === undefined) c.reply.nullBulk();
-  else c.reply.bulk(v);
+  if (!list.writeAt(idx, c.reply)) c.reply.nullBulk();
 }
 
 /** LRANGE key start stop, inclusive, negative from the tail (Redis docs: LRANGE). */
@@ -342,9 +343,8 @@ function lrangeCommand(c: Client, argv: string[]): void {
     return;
   }
   if (end >= llen) end = llen - 1;
-  const reply = c.reply;
-  reply.arrayLen(end - start + 1);
-  for (let i = start; i <= end; i++) reply.bulk(list.at(i) as string);
+  c.reply.arrayLen(end - start + 1);
+  list.writeRange(start, end, c.reply);
 }
 
 /**
@@ -395,36 +395,12 @@ function lposCommand(c: Client, argv: string[]): void {
     else c.reply.nullBulk();
     return;
   }
-  const llen = list.length;
-  const limit = maxlen === 0 ? llen : Math.min(maxlen, llen);
-  let matches = 0;
+  const found = list.positions(ele, rank, fromTail, count === -1 ? 1 : count, maxlen);
   if (count !== -1) {
-    const found: number[] = [];
-    for (let index = 0; index < limit; index++) {
-      const pos = fromTail ? llen - index - 1 : index;
-      if (list.at(pos) === ele) {
-        matches++;
-        if (matches >= rank) {
-          found.push(pos);
-          if (count !== 0 && matches - rank + 1 >= count) break;
-        }
-      }
-    }
     c.reply.arrayLen(found.length);
     for (const f of found) c.reply.integer(f);
-    return;
-  }
-  for (let index = 0; index < limit; index++) {
-    const pos = fromTail ? llen - index - 1 : index;
-    if (list.at(pos) === ele) {
-      matches++;
-      if (matches >= rank) {
-        c.reply.integer(pos);
-        return;
-      }
-    }
-  }
-  c.reply.nullBulk();
+  } else if (found.length > 0) c.reply.integer(found[0]);
+  else c.reply.nullBulk();
 }
 
 // ---- in-place edits -----------------------------------------------------------------------------
@@ -644,7 +620,8 @@ function blockingPop(c: Client, keys: string[], where: Where, deadline: number, 
 function popRangeSingle(c: Client, key: string, list: QuickList, where: Where): void {
   c.reply.arrayLen(2);
   c.reply.bulk(key);
-  c.reply.bulk((where === HEAD ? list.popHead() : list.popTail()) as string);
+  if (where === HEAD) list.popHeadTo(c.reply);
+  else list.popTailTo(c.reply);
   elementsRemoved(c, key, list, where === HEAD ? 'lpop' : 'rpop');
   c.server.dirty++;
 }

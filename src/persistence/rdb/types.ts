@@ -86,23 +86,27 @@ registerTypeCodec(ObjType.List, {
     return RdbType.ListQuicklist2;
   },
   load(r: RdbReader, t: number): RObject {
-    const items: string[] = [];
+    // Elements go into the list's packed nodes one RDB node at a time (no array of every element).
+    const q = new QuickList();
+    const pushAll = (items: string[]): void => {
+      for (let i = 0; i < items.length; i++) q.pushTail(items[i]);
+    };
     if (t === RdbType.List) {
       const n = r.len();
-      for (let i = 0; i < n; i++) items.push(r.string());
+      for (let i = 0; i < n; i++) q.pushTail(r.string());
     } else if (t === RdbType.ListZiplist) {
-      items.push(...blobEntries(r, decodeZiplist));
+      pushAll(blobEntries(r, decodeZiplist));
     } else {
       const n = r.len();
       for (let i = 0; i < n; i++) {
         let container = 2;
         if (t === RdbType.ListQuicklist2) container = r.len();
-        if (container === 1) items.push(r.string());
-        else items.push(...blobEntries(r, t === RdbType.ListQuicklist ? decodeZiplist : decodeListpack));
+        if (container === 1) q.pushTail(r.string());
+        else pushAll(blobEntries(r, t === RdbType.ListQuicklist ? decodeZiplist : decodeListpack));
       }
     }
-    if (items.length === 0) r.fail('Empty list loaded');
-    return new RObject(ObjType.List, QuickList.from(items));
+    if (q.length === 0) r.fail('Empty list loaded');
+    return new RObject(ObjType.List, q);
   },
 });
 
