@@ -140,6 +140,9 @@ function slabBytes(len: number): number {
 /** Heap bytes of an RObject (header of 3 words + 3 fields; measured, see src/store/db.ts). */
 const ROBJECT_BYTES = 48;
 
+/** Per list node outside its bytes: the ListNode object, its Buffer and ArrayBuffer headers, its ring slot (bytes). */
+const LIST_NODE_BYTES = 160;
+
 /** Heap bytes of a flat latin1 string of `len` chars (V8 SeqOneByteString: 16-byte header, 8-aligned). */
 export function stringBytes(len: number): number {
   return (16 + len + 7) & ~7;
@@ -162,15 +165,28 @@ export function estimateKeyBytes(key: string, o: RObject, samples = 5): number {
   // The common families sampled by index (no iterator objects: values are estimated again as
   // they are written, src/store/keyTable.ts valueBytes); the same elements as iteration visits.
   const fast = o.value;
-  if (fast instanceof RHash || fast instanceof RSet || fast instanceof QuickList) {
-    const count = fast instanceof QuickList ? fast.length : fast.size;
+  if (fast instanceof QuickList) {
+    // Packed nodes (src/store/quicklist.ts): each element's bytes and its two length fields in a
+    // node buffer, plus per node the ListNode, its Buffer and its ring slot.
+    const count = fast.length;
+    const m = samples > 0 ? Math.min(samples, count) : count;
+    let avg = 16;
+    if (m > 0) {
+      let bytes = 0;
+      for (let i = 0; i < m; i++) bytes += (fast.at(i) as string).length;
+      avg = bytes / m;
+    }
+    return n + 64 + Math.round(count * (avg + 2)) + fast.nodeCount * LIST_NODE_BYTES;
+  }
+  if (fast instanceof RHash || fast instanceof RSet) {
+    const count = fast.size;
     let avg = 16;
     const m = samples > 0 ? Math.min(samples, count) : count;
     if (m > 0) {
       let bytes = 0;
       for (let i = 0; i < m; i++) {
         if (fast instanceof RHash) bytes += 16 + stringBytes(fast.fieldAt(i).length) + stringBytes(fast.valueAt(i).length);
-        else bytes += stringBytes(((fast instanceof RSet ? fast.members[i] : fast.at(i)) as string).length);
+        else bytes += stringBytes(fast.members[i].length);
       }
       avg = bytes / m;
     }

@@ -180,7 +180,8 @@ describe('eviction (integration)', () => {
           for (let j = 0; j < 10; j++)
             await c.call('RPUSH', 'list', ...Array.from({ length: 100 }, (_, i) => `element:${j}:${i}:${'v'.repeat(80)}`));
           const grown = (await used(c)) - before;
-          assert.ok(grown > 100_000 && grown < 400_000, `${kind}: 1000 elements of ~90 bytes grew used_memory by ${grown}`);
+          // (~93 KB of element bytes: Keydra's packed list nodes hold about that, redis-server's listpacks ~120 KB.)
+          assert.ok(grown > 90_000 && grown < 400_000, `${kind}: 1000 elements of ~90 bytes grew used_memory by ${grown}`);
           await c.call('DEL', 'list');
           const back = (await used(c)) - before;
           // (redis-server keeps the grown query buffer counted until its cron trims it: reported only.)
