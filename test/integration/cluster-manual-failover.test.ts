@@ -133,10 +133,12 @@ async function waitLinkUp(port: number, ms = 15_000): Promise<void> {
  * manual failover without a majority times out): gossip takes up to node-timeout / 2 after a switch.
  */
 async function waitAllSee(nodes: ClusterPeer[], replicaId: string, primaryId: string): Promise<void> {
-  await waitFor(`every node sees ${replicaId} replicating ${primaryId}`, 15_000, async () => {
+  // 30 s: on a loaded CI machine one node's view once took longer than 15 s; the error names it.
+  await waitFor(`every node sees ${replicaId} replicating ${primaryId}`, 30_000, async () => {
     for (const n of nodes.filter(alive)) {
       const l = (await clusterNodes(n.port)).find((x) => x.id === replicaId);
-      if (l === undefined || !l.flags.includes('slave') || l.primary !== primaryId) return false;
+      if (l === undefined || !l.flags.includes('slave') || l.primary !== primaryId)
+        throw new Error(`${n.kind} node ${n.port} sees ${l === undefined ? 'no such node' : `flags ${l.flags.join(',')}, primary ${l.primary}`}`);
     }
     return true;
   });
