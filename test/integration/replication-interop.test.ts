@@ -209,6 +209,9 @@ async function failoverScenario(kind: Kind): Promise<unknown[]> {
     out.push(text(await p.c.call('FAILOVER')));
     await r.c.call('REPLICAOF', '127.0.0.1', p.port);
     await synced(p, r);
+    // The primary's own view too: FAILOVER TO needs the replica online there (a diskless sync puts
+    // it online at its first REPLCONF ACK, which may come after the offsets match).
+    await waitFor(`${kind} primary sees its replica online`, 10_000, async () => /state=online/.test((await info(p.c)).slave0 ?? ''));
     for (const argv of [
       ['FAILOVER', 'ABORT'],
       ['FAILOVER', 'TO', '127.0.0.1', '1'],
