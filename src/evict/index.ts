@@ -148,6 +148,9 @@ export function stringBytes(len: number): number {
   return (16 + len + 7) & ~7;
 }
 
+/** A BytesTable's JS objects: the table, its slab Buffer and three typed arrays (about 100 B each). */
+const HASH_TABLE_OBJECT_BYTES = 480;
+
 /**
  * Estimated bytes a key holds (V8 heap, 64-bit, plus the keyspace table outside it): table entry,
  * key and small string value bytes, or RObject, key bytes and value (calibrated: 1M keys
@@ -177,6 +180,11 @@ export function estimateKeyBytes(key: string, o: RObject, samples = 5): number {
       avg = bytes / m;
     }
     return n + 64 + Math.round(count * (avg + 2)) + fast.nodeCount * LIST_NODE_BYTES;
+  }
+  if (fast instanceof RHash && fast.tableBytes !== undefined) {
+    // Hashtable encoding: fields and values are bytes in one slab, counted exactly (plus the
+    // table object, its Buffer and typed arrays).
+    return n + 64 + HASH_TABLE_OBJECT_BYTES + fast.tableBytes;
   }
   if (fast instanceof RHash || fast instanceof RSet) {
     const count = fast.size;

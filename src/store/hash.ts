@@ -1,9 +1,10 @@
 /**
  * RHash: the hash value type (ObjType.Hash), with Redis 7.0's two encodings.
  *
- * Storage is always a StrTable (src/store/strTable.ts): dense entries (field and value side by
- * side) plus an open-addressing index field → position, so lookups are O(1) and random picks
- * (HRANDFIELD) are O(1) each.
+ * Storage is a StrTable (src/store/strTable.ts) while listpack and a BytesTable
+ * (src/store/bytesTable.ts: fields and values as bytes in one slab, no V8 string per value) once
+ * hashtable; both keep dense entries plus an open-addressing index field → position, so lookups
+ * are O(1) and random picks (HRANDFIELD) are O(1) each.
  * - "listpack" (≤ `hashLimits.maxListpackEntries` (512) entries, every field and value ≤
  *   `hashLimits.maxListpackValue` bytes): removal keeps insertion order, as a listpack does, so
  *   HGETALL & co. reply in Redis's order.
@@ -12,6 +13,7 @@
  * Once hashtable, a hash stays hashtable (as Redis).
  * Source: Redis 7.0 t_hash.c.
  */
+import { BytesTable } from './bytesTable.js';
 import { StrTable } from './strTable.js';
 
 /** Conversion thresholds (hash-max-listpack-entries / -value); the config module may change them. */
@@ -19,12 +21,20 @@ export const hashLimits = { maxListpackEntries: 512, maxListpackValue: 64 };
 
 /** A Redis hash. Fields and values are latin1 strings. */
 export class RHash {
-  private t = new StrTable<string>();
+  private t: StrTable<string> | BytesTable = new StrTable<string>();
   private listpack = true;
 
   /** Redis 7.0 OBJECT ENCODING name: "listpack" or "hashtable". */
   get encoding(): string {
     return this.listpack ? 'listpack' : 'hashtable';
+  }
+
+  /**
+   * Bytes the hashtable encoding holds outside the heap (slab, offsets, index: exact, for MEMORY
+   * USAGE and used_memory); undefined while listpack (estimated from samples instead).
+   */
+  get tableBytes(): number | undefined {
+    return this.t instanceof BytesTable ? this.t.slabBytes : undefined;
   }
 
   get size(): number {
@@ -52,12 +62,25 @@ export class RHash {
   /** Sets a field. @returns true if the field is new. */
   set(f: string, v: string): boolean {
     if (this.listpack) {
-      if (f.length > hashLimits.maxListpackValue || v.length > hashLimits.maxListpackValue) this.listpack = false;
       const added = this.t.set(f, v);
-      if (this.t.size > hashLimits.maxListpackEntries) this.listpack = false;
+      if (
+        f.length > hashLimits.maxListpackValue ||
+        v.length > hashLimits.maxListpackValue ||
+        this.t.size > hashLimits.maxListpackEntries
+      )
+        this.toHashtable();
       return added;
     }
     return this.t.set(f, v);
+  }
+
+  /** Converts to the hashtable encoding (fields and values move into a BytesTable, same order). */
+  private toHashtable(): void {
+    const b = new BytesTable();
+    const t = this.t;
+    for (let i = 0; i < t.size; i++) b.set(t.keyAt(i), t.valueAt(i) as string);
+    this.t = b;
+    this.listpack = false;
   }
 
   /** Removes a field. @returns true if it was there. */
@@ -68,7 +91,7 @@ export class RHash {
   /** A deep copy (COPY). */
   clone(): RHash {
     const h = new RHash();
-    h.t = this.t.clone();
+    h.t = this.t.clone() as StrTable<string> | BytesTable;
     h.listpack = this.listpack;
     return h;
   }

@@ -11,7 +11,7 @@
  *
  * - Entries are dense: ids 0..size-1, a key and its value side by side in one array (one cache
  *   line for both), so positional access (HRANDFIELD, HSCAN windows, sampling) is O(1).
- * - An index slot holds id + 1 in its low `bits` bits (the index has 2^bits slots and at most 3/4
+ * - An index slot (src/store/probeIndex.ts) holds id + 1 in its low `bits` bits (the index has 2^bits slots and at most 3/4
  *   of them used, so ids always fit) and the key's hash bits above them as a tag: a probe reads
  *   the entry (and the key string, another cache miss) only when the tag matches. A lookup that
  *   hits costs about three cache lines (slot, entry, key), where a JS Map plus parallel arrays
@@ -28,6 +28,8 @@
  * Sources: Redis 7.0 dict.c (roles: add, find, delete, resize); linear probing with
  * backward-shift deletion (Knuth, TAOCP vol. 3, 6.4, Algorithm R).
  */
+
+import { buildIndex, slotOfRef, unlinkSlot } from './probeIndex.js';
 
 const MIN_BITS = 3;
 
@@ -144,7 +146,7 @@ export class StrTable<V> {
       kv.splice(id << 1, 2);
       hs.splice(id, 1);
       this.size = last;
-      for (let j = id; j < last; j++) this.index[this.slotOfRef(hs[j], j + 2)] = (hs[j] & ~this.mask) | (j + 1);
+      for (let j = id; j < last; j++) this.index[slotOfRef(this.index, 1, this.mask, hs[j], j + 2)] = (hs[j] & ~this.mask) | (j + 1);
     } else {
       if (id < last) {
         const s = this.slotOf(last);
@@ -194,54 +196,18 @@ export class StrTable<V> {
 
   /** Index slot holding entry `id`. */
   private slotOf(id: number): number {
-    return this.slotOfRef(this.hashes[id], id + 1);
+    return slotOfRef(this.index, 1, this.mask, this.hashes[id], id + 1);
   }
 
-  /** Index slot whose id part is `ref` (id + 1), probing from hash `h`'s home. */
-  private slotOfRef(h: number, ref: number): number {
-    const idx = this.index;
-    const m = this.mask;
-    for (let s = h & m; ; s = (s + 1) & m) {
-      const e = idx[s];
-      if ((e & m) === ref) return s;
-      if (e === 0) throw new Error('StrTable: entry not indexed');
-    }
-  }
-
-  /** Empties slot `s` by backward-shift deletion (later entries of the cluster move up). */
+  /** Empties index slot `s` (backward shift). */
   private unlinkSlot(s: number): void {
-    const idx = this.index;
-    const m = this.mask;
-    const hs = this.hashes;
-    let hole = s;
-    for (let j = (s + 1) & m; ; j = (j + 1) & m) {
-      const e = idx[j];
-      if (e === 0) break;
-      const home = hs[(e & m) - 1] & m;
-      // The entry at j may move to the hole unless its home lies cyclically in (hole, j].
-      const stays = hole <= j ? home > hole && home <= j : home > hole || home <= j;
-      if (!stays) {
-        idx[hole] = e;
-        hole = j;
-      }
-    }
-    idx[hole] = 0;
+    unlinkSlot(this.index, 1, this.mask, this.hashes, s);
   }
 
   /** Rebuilds the index with 2^bits slots from the stored hashes. */
   private resize(bits: number): void {
-    const n = 1 << bits;
-    const m = n - 1;
-    const idx = new Int32Array(n);
-    const hs = this.hashes;
-    for (let id = 0; id < this.size; id++) {
-      const h = hs[id];
-      let s = h & m;
-      while (idx[s] !== 0) s = (s + 1) & m;
-      idx[s] = (h & ~m) | (id + 1);
-    }
-    this.index = idx;
+    this.index = buildIndex(bits, 1, this.size, this.hashes);
     this.bits = bits;
-    this.mask = m;
+    this.mask = (1 << bits) - 1;
   }
 }
