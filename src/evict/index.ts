@@ -148,9 +148,6 @@ export function stringBytes(len: number): number {
   return (16 + len + 7) & ~7;
 }
 
-/** A BytesTable's JS objects: the table, its slab Buffer and three typed arrays (about 100 B each). */
-const HASH_TABLE_OBJECT_BYTES = 480;
-
 /**
  * Estimated bytes a key holds (V8 heap, 64-bit, plus the keyspace table outside it): table entry,
  * key and small string value bytes, or RObject, key bytes and value (calibrated: 1M keys
@@ -181,20 +178,16 @@ export function estimateKeyBytes(key: string, o: RObject, samples = 5): number {
     }
     return n + 64 + Math.round(count * (avg + 2)) + fast.nodeCount * LIST_NODE_BYTES;
   }
-  if (fast instanceof RHash && fast.tableBytes !== undefined) {
-    // Hashtable encoding: fields and values are bytes in one slab, counted exactly (plus the
-    // table object, its Buffer and typed arrays).
-    return n + 64 + HASH_TABLE_OBJECT_BYTES + fast.tableBytes;
-  }
-  if (fast instanceof RHash || fast instanceof RSet) {
+  // A hash knows its bytes: its packed listpack string or its table's slab (src/store/hash.ts).
+  if (fast instanceof RHash) return n + fast.bytes;
+  if (fast instanceof RSet) {
     const count = fast.size;
     let avg = 16;
     const m = samples > 0 ? Math.min(samples, count) : count;
     if (m > 0) {
       let bytes = 0;
       for (let i = 0; i < m; i++) {
-        if (fast instanceof RHash) bytes += 16 + stringBytes(fast.fieldAt(i).length) + stringBytes(fast.valueAt(i).length);
-        else bytes += stringBytes(fast.members[i].length);
+        bytes += stringBytes(fast.members[i].length);
       }
       avg = bytes / m;
     }

@@ -153,8 +153,9 @@ registerTypeCodec(ObjType.Hash, {
     return RdbType.Hash;
   },
   load(r: RdbReader, t: number): RObject {
-    const h = new RHash();
+    let h: RHash | null;
     if (t === RdbType.Hash) {
+      h = new RHash();
       const n = r.len();
       for (let i = 0; i < n; i++) {
         const f = r.string();
@@ -163,7 +164,8 @@ registerTypeCodec(ObjType.Hash, {
     } else {
       const flat = blobEntries(r, t === RdbType.HashZiplist ? decodeZiplist : t === RdbType.HashZipmap ? decodeZipmap : decodeListpack);
       if (flat.length % 2 !== 0) r.fail('Hash listpack with odd number of entries');
-      for (let i = 0; i < flat.length; i += 2) if (!h.set(flat[i], flat[i + 1])) r.fail('Duplicate hash fields detected');
+      h = RHash.fromPairs(flat);
+      if (h === null) return r.fail('Duplicate hash fields detected');
     }
     if (h.size === 0) r.fail('Empty hash loaded');
     return new RObject(ObjType.Hash, h);
