@@ -7,7 +7,8 @@
  * a long list no longer gives the garbage collector millions of old-space strings to mark and
  * young strings to promote. Pushes copy the argument's bytes in; LRANGE, LINDEX and the pops write
  * element bytes straight into the reply (`writeRange`, `writeAt`, `popHeadTo`, `popTailTo`);
- * reads that need a string (`at`, iteration) decode a fresh one.
+ * reads that need a string (`at`, iteration) decode a fresh one; RDB save and AOF rewrite walk the
+ * element bytes in place (`elements()`, an ElementCursor).
  *
  * Entry layout inside a node (both ends readable, as a listpack's backlen allows walking back):
  *   len < 255:  [len u8] [bytes] [len u8]
@@ -34,6 +35,8 @@ const NODE_MIN_CAP = 32;
 const BIG = 255;
 /** Smallest node ring. */
 const MIN_RING = 4;
+/** The buffer of a cursor that has not started. */
+const EMPTY = Buffer.alloc(0);
 
 /** Where bulk replies of element bytes go (ReplyWriter.bulkSlice). */
 export interface BulkSink {
@@ -147,6 +150,57 @@ function makeRoom(node: ListNode, atHead: boolean, need: number): void {
   node.end = head + used;
 }
 
+/**
+ * A head-to-tail walk over a list's elements (QuickList.elements()): after each `next()` that
+ * returns true, the element's bytes are `buf[start, end)` inside its node; `next()` returns false
+ * past the last element. Nothing is allocated per element. Usage:
+ * `for (const c = q.elements(); c.next(); ) out.write(c.buf, c.start, c.end)`.
+ */
+export class ElementCursor {
+  /** The current element's node buffer (valid after next() returned true). */
+  buf: Buffer;
+  /** Offset of the current element's first byte in `buf`. */
+  start = 0;
+  /** Offset just past the current element's last byte in `buf`. */
+  end = 0;
+  /** Node number of `buf` (-1 before the first next()). */
+  private k = -1;
+  /** Offset of the next entry in `buf`, and where the node's entries end. */
+  private off = 0;
+  private nodeEnd = 0;
+
+  constructor(private readonly nodes: ListNode[]) {
+    this.buf = EMPTY;
+  }
+
+  /** Steps to the next element. @returns false when there is none. */
+  next(): boolean {
+    let off = this.off;
+    if (off >= this.nodeEnd) {
+      if (++this.k >= this.nodes.length) {
+        this.k = this.nodes.length;
+        return false;
+      }
+      const n = this.nodes[this.k];
+      this.buf = n.buf;
+      off = n.start;
+      this.nodeEnd = n.end;
+    }
+    const b = this.buf;
+    const x = b[off];
+    if (x < BIG) {
+      this.start = off + 1;
+      this.end = off + 1 + x;
+      this.off = this.end + 1;
+    } else {
+      this.start = off + 5;
+      this.end = this.start + u32At(b, off + 1);
+      this.off = this.end + 5;
+    }
+    return true;
+  }
+}
+
 export class QuickList implements Iterable<string> {
   /** Ring of nodes; node k (0 = head) is nodes[(nh + k) & nmask]. */
   private nodes: (ListNode | undefined)[];
@@ -158,6 +212,9 @@ export class QuickList implements Iterable<string> {
   private cIdx = -1;
   private cNode = 0;
   private cOff = 0;
+  /** Where seek() found the element's bytes: node(cNode).buf[eStart, eEnd). */
+  private eStart = 0;
+  private eEnd = 0;
 
   /** @param _capacity expected element count (a hint; nodes are sized by bytes). */
   constructor(_capacity = 0) {
@@ -187,6 +244,30 @@ export class QuickList implements Iterable<string> {
     return this.nn;
   }
 
+  /**
+   * Bytes the nodes' entries take, length fields included (summed over the nodes, O(nodes)):
+   * DEBUG OBJECT's ql_uncompressed_size, as Redis sums its nodes' listpack sizes.
+   */
+  get nodeBytes(): number {
+    let sum = 0;
+    for (let k = 0; k < this.nn; k++) {
+      const n = this.node(k);
+      sum += n.end - n.start;
+    }
+    return sum;
+  }
+
+  /**
+   * A walk over the elements head to tail that shows each element's bytes where they lie in
+   * their node (no string, no copy): RDB save and AOF rewrite write them straight out. The list
+   * must not change while the walk is in use (it holds the nodes of the moment it was made).
+   */
+  elements(): ElementCursor {
+    const nodes = new Array<ListNode>(this.nn);
+    for (let k = 0; k < this.nn; k++) nodes[k] = this.node(k);
+    return new ElementCursor(nodes);
+  }
+
   /** A copy sharing nothing with this list (COPY). */
   clone(): QuickList {
     const q = new QuickList();
@@ -203,13 +284,8 @@ export class QuickList implements Iterable<string> {
 
   /** Element at index `i` (negative counts from the tail, -1 is the last), or undefined when out of range. */
   at(i: number): string | undefined {
-    if (i < 0) i += this.len;
-    if (i < 0 || i >= this.len) return undefined;
-    this.locate(i);
-    const b = this.node(this.cNode).buf;
-    const n = lenAt(b, this.cOff);
-    const p = this.cOff + dataOff(n);
-    return latin1String(b, p, p + n);
+    if (!this.seek(i)) return undefined;
+    return latin1String(this.node(this.cNode).buf, this.eStart, this.eEnd);
   }
 
   /**
@@ -217,13 +293,8 @@ export class QuickList implements Iterable<string> {
    * @returns false (nothing written) when out of range.
    */
   writeAt(i: number, out: BulkSink): boolean {
-    if (i < 0) i += this.len;
-    if (i < 0 || i >= this.len) return false;
-    this.locate(i);
-    const b = this.node(this.cNode).buf;
-    const n = lenAt(b, this.cOff);
-    const p = this.cOff + dataOff(n);
-    out.bulkSlice(b, p, p + n);
+    if (!this.seek(i)) return false;
+    out.bulkSlice(this.node(this.cNode).buf, this.eStart, this.eEnd);
     return true;
   }
 
@@ -580,6 +651,21 @@ export class QuickList implements Iterable<string> {
     if (--node.count === 0) this.ringRemove(this.nn - 1);
     this.len--;
     this.cIdx = -1;
+  }
+
+  /**
+   * Locates element `i` (negative from the tail): its bytes are node(cNode).buf[eStart, eEnd).
+   * @returns false when out of range (nothing located).
+   */
+  private seek(i: number): boolean {
+    if (i < 0) i += this.len;
+    if (i < 0 || i >= this.len) return false;
+    this.locate(i);
+    const b = this.node(this.cNode).buf;
+    const n = lenAt(b, this.cOff);
+    this.eStart = this.cOff + dataOff(n);
+    this.eEnd = this.eStart + n;
+    return true;
   }
 
   /**

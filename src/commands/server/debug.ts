@@ -184,10 +184,13 @@ function debugObject(c: Client, key: string): void {
   const lru = Math.floor(o.lru / 16) & 0xffffff;
   let extra = '';
   if (o.type === ObjType.List && objectEncoding(o) === 'quicklist') {
+    // debug.c: the node count, elements per node, the fill, whether nodes may be compressed (Keydra
+    // never compresses), and the nodes' bytes: Keydra's entry bytes plus a listpack's 7-byte
+    // header and end per node (equal to Redis's listpack sizes for strings under 64 bytes).
     const ql = o.value as QuickList;
-    let bytes = 0;
-    for (const e of ql) bytes += e.length + 2;
-    extra = ` ql_nodes:1 ql_avg_node:${ql.length.toFixed(2)} ql_listpack_max:${c.server.config.num('list-max-listpack-size')} ql_compressed:0 ql_uncompressed_size:${bytes + 7}`;
+    const nodes = ql.nodeCount;
+    const avg = nodes === 0 ? 0 : ql.length / nodes;
+    extra = ` ql_nodes:${nodes} ql_avg_node:${avg.toFixed(2)} ql_listpack_max:${c.server.config.num('list-max-listpack-size')} ql_compressed:0 ql_uncompressed_size:${ql.nodeBytes + 7 * nodes}`;
   }
   c.reply.simple(
     `Value at:0x${addr.toString(16)} refcount:1 encoding:${objectEncoding(o)} serializedlength:${serializedLength(o)} lru:${lru} lru_seconds_idle:${Math.floor(lruIdleSeconds(o.lru, c.server.keyspace.now))}${extra}`,

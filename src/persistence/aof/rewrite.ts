@@ -57,6 +57,88 @@ function batched(w: RdbWriter, cmd: string, key: string, items: Iterable<string[
   if (n > 0) writeCommand(w, argv);
 }
 
+/** Size of the RESP scratch kept between rewrites; a larger one (a long key) is dropped after use. */
+const SCRATCH_BYTES = 1 << 16;
+/** RESP bytes of the RPUSH commands being built, handed to the writer when past SCRATCH_BYTES / 2. */
+let respScratch: Buffer = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+/** An element at least this long goes from its node straight to the writer, not through respScratch. */
+const BIG_ELEMENT = 1 << 12;
+
+/** respScratch with room for `need` more bytes after `p` (its first `p` bytes kept). */
+function scratchRoom(p: number, need: number): Buffer {
+  if (p + need > respScratch.length) {
+    const nb = Buffer.allocUnsafeSlow(Math.max(respScratch.length * 2, p + need));
+    respScratch.copy(nb, 0, 0, p);
+    respScratch = nb;
+  }
+  return respScratch;
+}
+
+/** Writes `$<n>\r\n` at out[p] (room for 14 bytes needed). @returns the offset after it. */
+function bulkHeader(out: Buffer, p: number, n: number): number {
+  out[p++] = 36; // '$'
+  if (n < 10) out[p++] = 48 + n;
+  else if (n < 100) {
+    out[p++] = 48 + ((n / 10) | 0);
+    out[p++] = 48 + (n % 10);
+  } else {
+    let digits = 1;
+    for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+    for (let i = p + digits - 1, t = n; i >= p; i--, t = Math.floor(t / 10)) out[i] = 48 + (t % 10);
+    p += digits;
+  }
+  out[p++] = 13;
+  out[p++] = 10;
+  return p;
+}
+
+/** `*<n + 2>\r\n$5\r\nRPUSH\r\n$<key length>\r\n<key>\r\n`: the head of an RPUSH of n elements. */
+function rpushHead(key: string, n: number): Buffer {
+  return Buffer.from(`*${n + 2}\r\n$5\r\nRPUSH\r\n$${key.length}\r\n${key}\r\n`, 'latin1');
+}
+
+/**
+ * Writes a list as `RPUSH key e1 .. e64` commands (Redis rewriteListObject), the elements' bytes
+ * copied from the list's nodes into the RESP text (no string per element; an element of
+ * BIG_ELEMENT bytes or more goes from its node to the writer directly).
+ */
+function rewriteList(w: RdbWriter, key: string, q: QuickList): void {
+  const full = rpushHead(key, AOF_REWRITE_ITEMS_PER_CMD);
+  const c = q.elements();
+  let out: Buffer = respScratch;
+  let p = 0;
+  for (let left = q.length; left > 0; ) {
+    const n = Math.min(left, AOF_REWRITE_ITEMS_PER_CMD);
+    left -= n;
+    const head = n === AOF_REWRITE_ITEMS_PER_CMD ? full : rpushHead(key, n);
+    out = scratchRoom(p, head.length);
+    head.copy(out, p);
+    p += head.length;
+    for (let i = 0; i < n; i++) {
+      c.next();
+      const b = c.buf;
+      const s = c.start;
+      const len = c.end - s;
+      out = scratchRoom(p, 16 + (len < BIG_ELEMENT ? len : 0));
+      p = bulkHeader(out, p, len);
+      if (len >= BIG_ELEMENT) {
+        w.bytes(out.subarray(0, p));
+        w.bytes(b.subarray(s, c.end));
+        p = 0;
+      } else if (len <= 16) for (let j = 0; j < len; j++) out[p++] = b[s + j];
+      else p += b.copy(out, p, s, c.end);
+      out[p++] = 13;
+      out[p++] = 10;
+    }
+    if (p >= SCRATCH_BYTES >> 1) {
+      w.bytes(out.subarray(0, p));
+      p = 0;
+    }
+  }
+  if (p > 0) w.bytes(out.subarray(0, p));
+  if (respScratch.length > SCRATCH_BYTES) respScratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+}
+
 function* single(it: Iterable<string>): Generator<string[]> {
   for (const v of it) yield [v];
 }
@@ -79,7 +161,7 @@ export function rewriteKey(w: RdbWriter, key: string, o: RObject, expireMs: numb
       writeCommand(w, ['SET', key, o.value as string]);
       break;
     case ObjType.List:
-      batched(w, 'RPUSH', key, single(o.value as QuickList));
+      rewriteList(w, key, o.value as QuickList);
       break;
     case ObjType.Set:
       batched(w, 'SADD', key, single((o.value as RSet).members));
