@@ -103,6 +103,8 @@ export function lpPair(f: string, v: string): string {
   return lenChars(f.length) + f + lenChars(v.length) + v;
 }
 
+/** Scratch buffers larger than this are dropped after use. */
+const SCRATCH_KEEP = 256 * 1024;
 let scratch = Buffer.allocUnsafe(1024);
 
 /**
@@ -118,5 +120,8 @@ export function lpSplice(s: string, from: number, to: number, insert: string): s
   if (from > 0) b.latin1Write(s, 0, from);
   b.latin1Write(insert, from, insert.length);
   if (tail > 0) b.latin1Write(to === 0 ? s : s.substring(to), from + insert.length, tail);
-  return b.latin1Slice(0, len);
+  const out = b.latin1Slice(0, len);
+  // A huge listpack (hash-max-listpack-value raised) must not pin its size in the scratch buffer.
+  if (b.length > SCRATCH_KEEP) scratch = Buffer.allocUnsafe(1024);
+  return out;
 }
