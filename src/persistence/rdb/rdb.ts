@@ -156,7 +156,21 @@ export class RdbWriter {
       }
     }
     if (this.compress && n > 20) {
-      const raw = Buffer.from(s, 'latin1');
+      this.rawBytes(Buffer.from(s, 'latin1'), n);
+      return;
+    }
+    this.len(n);
+    this.latin1(s);
+  }
+
+  /**
+   * The first `n` bytes of `b` as an RDB string: LZF-compressed (0xc3, compressed and raw
+   * lengths) when rdbcompression is on, the string is over 20 bytes and LZF saves at least 4,
+   * else length-prefixed raw bytes. Source: Redis 7.0 rdb.c rdbSaveRawString / rdbSaveLzfStringObject.
+   */
+  rawBytes(b: Buffer, n: number): void {
+    const raw = b.subarray(0, n);
+    if (this.compress && n > 20) {
       const c = lzfCompress(raw, n - 4);
       if (c !== null) {
         this.byte(0xc3);
@@ -167,7 +181,7 @@ export class RdbWriter {
       }
     }
     this.len(n);
-    this.latin1(s);
+    this.bytes(raw);
   }
 
   /** A double as Redis's binary form (8 bytes little-endian IEEE 754), used by zsets. */

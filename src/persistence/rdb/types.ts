@@ -13,7 +13,6 @@ import { RSet } from '../../store/set.js';
 import { ObjType, RObject } from '../../store/db.js';
 import { ZSet } from '../../store/zset.js';
 import { decodeIntset, decodeListpack, decodeZiplist, decodeZipmap, encodeIntset, encodeListpack } from './listpack.js';
-import { lzfCompress } from './lzf.js';
 import { type RdbReader, RdbType, type RdbWriter, registerTypeCodec } from './rdb.js';
 import './stream.js'; // registers the stream codec
 
@@ -188,28 +187,7 @@ function writeListpackNode(w: RdbWriter, lp: Buffer, p: number, count: number): 
   lp.writeUInt32LE(total, 0);
   lp.writeUInt16LE(Math.min(count, 65535), 4);
   w.len(2);
-  writeRawBlob(w, lp, total);
-}
-
-/**
- * Writes the first `n` bytes of `b` as rdbSaveRawString writes a blob: LZF-compressed when
- * compression is on, n > 20 and it saves at least 4 bytes, else length + bytes. (A listpack never
- * reads as an integer: its first byte is its size's low byte, not a digit, for n <= 11.)
- */
-function writeRawBlob(w: RdbWriter, b: Buffer, n: number): void {
-  const raw = b.subarray(0, n);
-  if (w.compress && n > 20) {
-    const c = lzfCompress(raw, n - 4);
-    if (c !== null) {
-      w.byte(0xc3);
-      w.len(c.length);
-      w.len(n);
-      w.bytes(c);
-      return;
-    }
-  }
-  w.len(n);
-  w.bytes(raw);
+  w.rawBytes(lp, total);
 }
 
 registerTypeCodec(ObjType.List, {
