@@ -221,11 +221,20 @@ export function monitorLines(primary: number, quorum: number, downAfter: number)
 /** Waits until every sentinel knows the other sentinels and `replicas` replicas (`pass`: the sentinels' requirepass). */
 export async function waitDiscovery(sentinels: Proc[], replicas: number, pass?: string): Promise<void> {
   for (const s of sentinels) {
-    await waitFor(`discovery on ${s.kind} sentinel ${s.port}`, 30000, async () => {
-      const argv = ['SENTINEL', 'MASTER', 'mymaster'];
-      const m = asMap(pass === undefined ? await call(s.port, ...argv) : await authCall(s.port, pass, ...argv));
-      return Number(m['num-other-sentinels']) === sentinels.length - 1 && Number(m['num-slaves']) === replicas;
-    });
+    try {
+      await waitFor(`discovery on ${s.kind} sentinel ${s.port}`, 30000, async () => {
+        const argv = ['SENTINEL', 'MASTER', 'mymaster'];
+        const m = asMap(pass === undefined ? await call(s.port, ...argv) : await authCall(s.port, pass, ...argv));
+        return Number(m['num-other-sentinels']) === sentinels.length - 1 && Number(m['num-slaves']) === replicas;
+      });
+    } catch (e) {
+      // Say whether the sentinel process is gone (and how) and what it logged.
+      const state =
+        s.proc.exitCode !== null || s.proc.signalCode !== null
+          ? `exited (code ${s.proc.exitCode}, signal ${s.proc.signalCode})`
+          : 'running';
+      throw new Error(`${(e as Error).message}; pid ${s.proc.pid} ${state}\n${logTails([s])}`);
+    }
   }
 }
 
