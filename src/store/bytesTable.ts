@@ -35,6 +35,8 @@ import { strHash } from './strTable.js';
 
 const MIN_BITS = 3;
 const HEADER = 8;
+/** Largest slab: offsets are int32. A write past it throws (the dispatcher replies an error, nothing changed). */
+const MAX_SLAB = 0x7fffffff;
 /** Slab bytes below which compaction is not worth a copy. */
 const MIN_COMPACT = 4096;
 /** Strings up to this length are read and written with a JS loop (no native call). */
@@ -200,9 +202,10 @@ export class BytesTable {
       this.rewrite(this.slab.length);
       return;
     }
+    if (live + need > MAX_SLAB) throw new Error('hash too large (2 GB of fields and values)');
     let cap = this.slab.length * 2;
     while (cap < live + need) cap *= 2;
-    this.rewrite(cap);
+    this.rewrite(Math.min(cap, MAX_SLAB));
   }
 
   /** Copies the live records in id order into a new slab of `cap` bytes. */
