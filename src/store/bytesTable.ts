@@ -23,9 +23,9 @@
  * - Overwriting a value of the same length writes in place; any other length appends a new record
  *   and counts the old one as dead. Past half the slab dead (and at least 4 KB), the records are
  *   copied to a new slab in id order (O(live bytes), amortised over the writes that made the dead).
- * - Ids, the index (src/store/probeIndex.ts) and the two removal modes (ordered: later ids shift
- *   down; unordered: the last id moves into the hole) are StrTable's, so HSCAN's cursor over the
- *   dense ids works unchanged.
+ * - Ids and the index (src/store/probeIndex.ts) are StrTable's; removal moves the last id into
+ *   the hole (the hashtable encoding's only mode), so HSCAN's cursor over the dense ids works
+ *   unchanged.
  * - Keys and values are latin1 strings (one char per byte, as the RESP parser makes them); a
  *   string with a char above 0xff is stored as its low byte (callers never pass one).
  * Sources: Redis 7.0 dict.c (roles: add, find, delete, resize); Knuth TAOCP vol. 3, 6.4, Algorithm R.
@@ -237,39 +237,26 @@ export class BytesTable {
     this.hashes = hashes;
   }
 
-  /**
-   * Removes `key`. `ordered`: later entries shift down one place (insertion order kept, O(n));
-   * otherwise the last entry moves into the hole (O(1)). @returns true if it was there.
-   */
-  delete(key: string, ordered = false): boolean {
+  /** Removes `key`; the last entry moves into its place (O(1), order arbitrary). @returns true if it was there. */
+  delete(key: string): boolean {
     const id = this.indexOf(key);
-    if (id < 0) return false;
-    this.removeAt(id, ordered);
-    return true;
+    if (id >= 0) this.removeAt(id);
+    return id >= 0;
   }
 
-  /** Removes entry `id` (0 ≤ id < size), as delete(). */
-  removeAt(id: number, ordered = false): void {
+  /** Removes entry `id` (0 ≤ id < size): the last entry takes its id (HSCAN relies on that). */
+  removeAt(id: number): void {
     this.unlinkSlot(this.slotOf(id));
     const off = this.offs[id];
     this.dead += HEADER + this.slab.readUInt32LE(off) + this.slab.readUInt32LE(off + 4);
-    const offs = this.offs;
-    const hs = this.hashes;
     const last = this.size - 1;
-    if (ordered && id < last) {
-      offs.copyWithin(id, id + 1, last + 1);
-      hs.copyWithin(id, id + 1, last + 1);
-      this.size = last;
-      for (let j = id; j < last; j++) this.index[slotOfRef(this.index, 2, this.mask, hs[j], j + 2) << 1] = (hs[j] & ~this.mask) | (j + 1);
-    } else {
-      if (id < last) {
-        const s = this.slotOf(last);
-        offs[id] = offs[last];
-        hs[id] = hs[last];
-        this.index[s << 1] = (hs[id] & ~this.mask) | (id + 1);
-      }
-      this.size = last;
+    if (id < last) {
+      const s = this.slotOf(last);
+      this.offs[id] = this.offs[last];
+      this.hashes[id] = this.hashes[last];
+      this.index[s << 1] = (this.hashes[id] & ~this.mask) | (id + 1);
     }
+    this.size = last;
     if (this.size === 0) {
       this.used = 0;
       this.dead = 0;

@@ -145,7 +145,7 @@ export class RHash {
 
   /** Removes a field. @returns true if it was there. */
   delete(f: string): boolean {
-    if (this.t !== null) return this.t.delete(f, false);
+    if (this.t !== null) return this.t.delete(f);
     const s = this.lp;
     const p = lpFind(s, f);
     if (p < 0) return false;
