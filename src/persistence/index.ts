@@ -294,6 +294,16 @@ export class Persistence {
     return this.rdb.bgsaveInProgress || this.aof.stats.rewriteInProgress;
   }
 
+  /**
+   * Calls `cb` once the save child being spawned (BGSAVE, AOF rewrite, replication transfer) runs.
+   * @returns false (cb not kept) if no spawn is pending. Used so a client that started a save
+   * sees its child, as after Redis's fork() (src/commands/persistence replyWhenChildRuns).
+   */
+  whenChildRuns(cb: () => void): boolean {
+    for (const s of [this.snapshot, this.aof.snapshot]) if (s?.whenStarted(cb)) return true;
+    return false;
+  }
+
   /** The running background snapshot of BGSAVE (or of a diskless replication transfer), if any. */
   snapshot: Snapshot | null = null;
   /** `snapshot` is a diskless replication transfer (Redis RDB_CHILD_TYPE_SOCKET). */
@@ -329,7 +339,8 @@ export class Persistence {
    * snapshot.ts). @returns false if one is already running. @throws if the temp file cannot be
    * created (the caller replies an error; Redis: "Can't save in background").
    * `opts.aux` adds AUX fields (a replication full sync's repl-id, repl-offset, repl-stream-db);
-   * `opts.onDone` is called when the file is complete (null) or the save failed.
+   * `opts.onDone` is called when the file is complete (null) or the save failed. Its child starts
+   * asynchronously (saveChild.ts; whenChildRuns).
    */
   bgsave(opts: { aux?: Record<string, string>; onDone?: (err: Error | null) => void } = {}): boolean {
     if (this.rdb.bgsaveInProgress) return false;
@@ -346,6 +357,9 @@ export class Persistence {
       keyDelayUs: this.server.config.num('rdb-key-save-delay'),
       beforeSlice: () => this.server.flushReplies(),
       onChild: this.noteFork,
+      onStarted: (pid) => {
+        this.server.log.notice(`Background saving started${pid > 0 ? ` by pid ${pid}` : ''}`);
+      },
       compress: this.compress,
       checksum: this.server.config.get('rdbchecksum') !== false,
       aux: { ...this.auxFields?.(), ...opts.aux },
@@ -387,7 +401,6 @@ export class Persistence {
     this.snapshot = snap;
     this.rdb.bgsaveInProgress = true;
     this.rdb.bgsaveStart = t0;
-    this.server.log.notice(`Background saving started${snap.childPid > 0 ? ` by pid ${snap.childPid}` : ''}`);
     return true;
   }
 
@@ -627,7 +640,8 @@ export function persistenceInfo(server: PersistenceHost): string {
     `current_save_keys_processed:${snap?.keysDone ?? 0}`,
     `current_save_keys_total:${snap?.keysTotal ?? 0}`,
     `rdb_changes_since_last_save:${server.dirty}`,
-    `rdb_bgsave_in_progress:${r.bgsaveInProgress ? 1 : 0}`,
+    // 1 once the save's child runs, as after Redis's fork() (the spawn is asynchronous: saveChild.ts).
+    `rdb_bgsave_in_progress:${r.bgsaveInProgress && p.snapshot?.spawning !== true ? 1 : 0}`,
     `rdb_last_save_time:${r.lastSave}`,
     `rdb_last_bgsave_status:${r.lastBgsaveStatus}`,
     `rdb_last_bgsave_time_sec:${r.lastBgsaveTimeSec}`,
@@ -637,7 +651,7 @@ export function persistenceInfo(server: PersistenceHost): string {
     `rdb_last_load_keys_expired:${r.lastLoadKeysExpired}`,
     `rdb_last_load_keys_loaded:${r.lastLoadKeysLoaded}`,
     `aof_enabled:${p.aof.enabled ? 1 : 0}`,
-    `aof_rewrite_in_progress:${a.rewriteInProgress ? 1 : 0}`,
+    `aof_rewrite_in_progress:${a.rewriteInProgress && p.aof.snapshot?.spawning !== true ? 1 : 0}`,
     `aof_rewrite_scheduled:${a.rewriteScheduled ? 1 : 0}`,
     `aof_last_rewrite_time_sec:${a.lastRewriteTimeSec}`,
     `aof_current_rewrite_time_sec:${a.rewriteInProgress ? Math.round((now - p.aof.rewriteStart) / 1000) : -1}`,

@@ -21,24 +21,25 @@
  * - Streaming: the output goes to a temp file in ~64 KB chunks (writing is paused while more than
  *   16 MB are queued), then fsync, rename and a directory fsync, as Redis rdbSave does
  *   (temp-<pid>.rdb → dbfilename).
- * - The save's child process: the file is written by a child (`cat`, its stdout the temp file the
- *   parent opened, its stdin a pipe the chunks go through), the process Redis's fork() child is to
- *   operators and its test suite: it has the save's PID (the temp file is renamed to
- *   `tmpName(childPid)`, as Redis names it temp-<childpid>.rdb), and killing it fails the save
- *   ("terminated by signal N", temp file removed) as killing Redis's child does. Without a usable
- *   `cat` (spawn fails) the parent writes the file itself with async fs.write.
+ * - The save's child process (saveChild.ts, spawned off the event loop): the process Redis's fork()
+ *   child is to operators and its test suite. It has the save's PID (the temp file is renamed to
+ *   `tmpName(childPid)` once it is known, as Redis names it temp-<childpid>.rdb), killing it fails
+ *   the save ("terminated by signal N", temp file removed) as killing Redis's child does, and the
+ *   save completes only after it exited normally. It writes the file: its stdout is the temp
+ *   file, its stdin a pipe the chunks go through. Without a usable worker this process writes
+ *   the file itself with async fs.write.
  * - rdb-key-save-delay (`keyDelayUs`, a testing knob of Redis's, rdb.c/aof.c debugDelay): a pause of
  *   that many µs after each key the iterator writes (negative: 1 µs with probability 1/|n|),
  *   taken as a timer between slices, so clients are served meanwhile.
  * Source: Redis 7.0 rdb.c (rdbSaveRio, rdbSaveDb, rdbSave, rdbSaveBackground); RDB format v10.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { currentSeq, type Db, type KeyTable, type Keyspace, type RObject } from '../store/db.js';
 import { estimatedValueBytes } from '../store/keyTable.js';
 import { Crc64 } from './rdb/crc64.js';
+import { SaveChild } from './saveChild.js';
 import { rewriteFunctions, rewriteKey, rewriteSelect } from './aof/rewrite.js';
 import { functionLibraries, RDB_VERSION, RdbOp, RdbWriter, saveKeyValue } from './rdb/rdb.js';
 
@@ -66,8 +67,14 @@ export interface SnapshotOptions {
   tmpName?: (childPid: number) => string;
   /** rdb-key-save-delay: µs to pause after each key (see module doc). Default 0. */
   keyDelayUs?: number;
-  /** Called when the child writing the file started, with the µs spawning it took (INFO total_forks, latest_fork_usec). */
+  /** Called when the save's child started, with the µs spawning it took (INFO total_forks, latest_fork_usec). */
   onChild?: (spawnUsec: number) => void;
+  /**
+   * Called once the child question is settled (it runs, with its PID; or 0: none could be
+   * started), before any onDone: what must show the child (BGSAVE's reply, the "started by pid"
+   * log) waits for this. Also called (with 0) if the snapshot stops before that.
+   */
+  onStarted?: (childPid: number) => void;
   /** Streams the bytes to this sink instead of a file (no fsync, no rename). */
   sink?: SnapshotSink;
   /**
@@ -133,10 +140,23 @@ export class Snapshot {
   private readonly aof: boolean;
   private readonly startSeq: number;
   private fd = -1;
-  /** The child writing the file (module doc), null without one or once it exited. */
-  private child: ChildProcess | null = null;
-  /** Everything is written to the child; its exit (code 0) completes the file. */
+  /** Called once the child question is settled (whenStarted). */
+  private startWaiters: (() => void)[] = [];
+  /** The save's child (module doc), null without one or once it exited. */
+  private child: SaveChild | null = null;
+  /** The child was asked for and its spawn is not answered yet. */
+  private spawnPending = false;
+  /** The first slice waits for the child's spawn (firstSlice). */
+  private sliceOnSpawn = false;
+  /** onStarted was called. */
+  private startedNoted = false;
+  /** Every byte is written (complete() ran). */
   private ending = false;
+  /**
+   * The child may exit now: every byte is in the file, or the sink's receivers have read it all.
+   * It is told to (end()) and its normal exit completes the save.
+   */
+  private childMayExit = false;
   /** The temp file's current path (`opts.tmpFile`, renamed after the child's PID). */
   tmpFile = '';
   /** rdb-key-save-delay owed, µs (paid in whole ms by a timer between slices). */
@@ -209,12 +229,13 @@ export class Snapshot {
       this.fd = fs.openSync(this.tmpFile, 'w');
       this.startChild();
     } else if (this.opts.sinkChild === true) this.startChild();
+    else this.noteStarted(0);
     const w = this.w;
     if (this.aof) {
       if (this.opts.timestamp === true) w.latin1(`#TS:${Math.floor(Date.now() / 1000)}\r\n`);
       rewriteFunctions(w, this.ks);
       this.ks.beforeWrite = this.beforeWrite;
-      setImmediate(() => this.slice());
+      this.firstSlice();
       return this;
     }
     w.latin1(`REDIS00${RDB_VERSION}`);
@@ -240,52 +261,100 @@ export class Snapshot {
       w.string(code);
     }
     this.ks.beforeWrite = this.beforeWrite;
-    setImmediate(() => this.slice());
+    this.firstSlice();
     return this;
   }
 
-  /** The child's PID (the save's process), or 0 without one. */
+  /**
+   * Serialization starts once the child runs: while the kernel copies this process's page tables
+   * for it (and until its exec), every page this thread dirties is a fault, so the wait is idle.
+   */
+  private firstSlice(): void {
+    if (this.spawnPending) this.sliceOnSpawn = true;
+    else setImmediate(() => this.slice());
+  }
+
+  /** The child's PID (the save's process), or 0 without one (or before it started). */
   get childPid(): number {
     return this.child?.pid ?? 0;
   }
 
-  /** Starts the child that writes the temp file (module doc); none if `cat` cannot be spawned. */
-  private startChild(): void {
-    let child: ChildProcess;
-    const t0 = performance.now();
-    try {
-      child = spawn('cat', [], { stdio: ['pipe', this.opts.sink === undefined ? this.fd : 'ignore', 'ignore'] });
-    } catch {
-      return;
-    }
-    child.on('error', () => {}); // spawn failure (no pid): the parent writes the file itself
-    if (child.pid === undefined) return;
-    this.child = child;
-    this.opts.onChild?.(Math.round((performance.now() - t0) * 1000));
-    // A write to a killed child fails with EPIPE: its exit (below) reports the save's failure.
-    child.stdin?.on('error', () => {});
-    child.on('exit', (code, signal) => this.childExited(code, signal));
-    if (this.opts.tmpName !== undefined && this.opts.sink === undefined) {
-      const t = this.opts.tmpName(child.pid);
-      try {
-        fs.renameSync(this.tmpFile, t);
-        this.tmpFile = t;
-      } catch {
-        /* keeps the first name */
-      }
-    }
+  /** True while the child's spawn is not answered yet (INFO shows no save in progress meanwhile). */
+  get spawning(): boolean {
+    return !this.startedNoted;
   }
 
-  /** The writing child ended: the file is complete (code 0 after `ending`) or the save failed. */
+  /** Calls `cb` once the child runs (or is known not to). @returns false (cb not kept) if that is already so. */
+  whenStarted(cb: () => void): boolean {
+    if (this.startedNoted) return false;
+    this.startWaiters.push(cb);
+    return true;
+  }
+
+  /** Asks for the save's child (module doc); the save starts meanwhile. */
+  private startChild(): void {
+    const child = new SaveChild({
+      onSpawn: (pid, usec) => {
+        this.spawnPending = false;
+        if (this.finished) {
+          child.kill('SIGUSR1');
+          return;
+        }
+        this.opts.onChild?.(usec);
+        if (this.opts.tmpName !== undefined && this.opts.sink === undefined) {
+          const t = this.opts.tmpName(pid);
+          try {
+            fs.renameSync(this.tmpFile, t);
+            this.tmpFile = t;
+          } catch {
+            /* keeps the first name */
+          }
+        }
+        this.noteStarted(pid);
+        this.spawned();
+        if (this.childMayExit) child.end();
+      },
+      onSpawnFailed: () => {
+        this.spawnPending = false;
+        this.child = null;
+        this.noteStarted(0);
+        this.spawned();
+        if (this.childMayExit && !this.finished) this.succeed();
+      },
+      onExit: (code, signal) => this.childExited(code, signal),
+    });
+    this.child = child;
+    this.spawnPending = true;
+    child.start(this.opts.sink === undefined ? this.fd : -1);
+  }
+
+  /** The spawn is answered: the first slice runs if it waited. */
+  private spawned(): void {
+    if (!this.sliceOnSpawn || this.finished) return;
+    this.sliceOnSpawn = false;
+    setImmediate(() => this.slice());
+  }
+
+  private noteStarted(pid: number): void {
+    if (this.startedNoted) return;
+    this.startedNoted = true;
+    this.opts.onStarted?.(pid);
+    const ws = this.startWaiters;
+    this.startWaiters = [];
+    for (const cb of ws) cb();
+  }
+
+  /** The save's child exited: the save is complete (code 0 after `ending`) or failed. */
   private childExited(code: number | null, signal: NodeJS.Signals | null): void {
     this.child = null;
+    this.spawnPending = false;
     if (this.finished) return;
-    if (this.ending && code === 0) {
-      this.finishFile();
+    if (this.childMayExit && code === 0) {
+      this.succeed();
       return;
     }
     const n = signal === null ? 0 : (os.constants.signals[signal] ?? 0);
-    this.fail(signal !== null ? new ChildTerminatedError(n) : new Error(`the child writing the file exited with code ${code}`));
+    this.fail(signal !== null ? new ChildTerminatedError(n) : new Error(`the save's child exited with code ${code}`));
   }
 
   /** Stops the snapshot, removes the temp file; onDone is not called, onAbort is. Idempotent. */
@@ -302,9 +371,10 @@ export class Snapshot {
     if (this.delayTimer !== null) clearTimeout(this.delayTimer);
     this.delayTimer = null;
     if (this.child !== null) {
-      this.child.kill('SIGUSR1'); // as Redis killRDBChild
+      this.child.kill('SIGUSR1'); // as Redis killRDBChild (sent on spawn if the PID is not known yet)
       this.child = null;
     }
+    this.noteStarted(0);
     this.unhook();
     if (this.fd >= 0) {
       try {
@@ -509,11 +579,26 @@ export class Snapshot {
       return;
     }
     const child = this.child;
-    if (child?.stdin != null) {
-      child.stdin.write(b, (err) => {
-        // A failed write means the child is gone: its exit event fails the save.
-        if (this.finished || err) return;
-        written();
+    if (child?.writable === true) {
+      // Standard chunk buffers are the writers' own (emitChunk): moved to the worker, not copied.
+      const owned = b.buffer.byteLength === CHUNK * 2 && b.byteOffset === 0;
+      const len = b.length;
+      child.write(b, owned, (err, back) => {
+        if (this.finished) return;
+        if (err !== null) {
+          // With a child, a failed write means it is gone: its exit event fails the save.
+          if (this.child === null) this.fail(new Error(err));
+          return;
+        }
+        this.writing = false;
+        this.queued -= len;
+        this.bytes += len;
+        if (owned && this.spare.length < 4) this.spare.push(back);
+        if (this.waitingForDrain && this.queued <= MAX_QUEUED / 2) {
+          this.waitingForDrain = false;
+          setImmediate(() => this.slice());
+        }
+        this.pump();
       });
       return;
     }
@@ -528,30 +613,43 @@ export class Snapshot {
     writeFrom(0);
   }
 
+  /**
+   * Every byte is written: with a sink, its receivers finish reading first (Redis's child waits on
+   * rdb_child_exit_pipe); then the child is told to exit, and its normal exit completes the save.
+   */
   private complete(): void {
     if (this.ending) return;
+    this.ending = true;
     const sink = this.opts.sink;
-    if (sink !== undefined) {
-      this.ending = true;
-      // The receivers finish reading; then the child may exit (Redis's child waits on
-      // rdb_child_exit_pipe). A child killed meanwhile fails the transfer.
-      sink.end((err) => {
-        if (this.finished) return;
-        this.finished = true;
-        const child = this.child;
-        this.child = null;
-        child?.stdin?.end();
-        this.opts.onDone(err ?? null, err ? 0 : this.bytes);
-      });
+    if (sink === undefined) {
+      this.childMayExit = true;
+      this.endChildOrSucceed();
       return;
     }
-    if (this.child !== null) {
-      // The child writes what the pipe still holds and exits (childExited → finishFile).
-      this.ending = true;
-      this.child.stdin?.end();
+    sink.end((err) => {
+      if (this.finished) return;
+      if (err) {
+        this.fail(err);
+        return;
+      }
+      this.childMayExit = true;
+      this.endChildOrSucceed();
+    });
+  }
+
+  private endChildOrSucceed(): void {
+    if (this.child === null) this.succeed();
+    else if (!this.spawnPending) this.child.end(); // else onSpawn ends it
+  }
+
+  /** Everything is written and the child exited normally (or there is none): the file's fsync and rename, or done. */
+  private succeed(): void {
+    if (this.opts.sink === undefined) {
+      this.finishFile();
       return;
     }
-    this.finishFile();
+    this.finished = true;
+    this.opts.onDone(null, this.bytes);
   }
 
   /** Every byte is in the temp file: fsync, close, rename over the final name, directory fsync, onDone. */

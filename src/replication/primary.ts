@@ -619,6 +619,7 @@ class FullSync {
       checksum: cfg.bool('rdbchecksum'),
       aux,
       onChild: p.noteFork,
+      onStarted: (pid) => log.notice(`Background RDB transfer started by pid ${pid > 0 ? pid : process.pid}`),
       onAbort: () => {
         // killRDBChild (last replica gone, FLUSHALL, shutdown): backgroundSaveDoneHandlerSocket.
         this.snapshot = null;
@@ -655,7 +656,6 @@ class FullSync {
       if (!p.socketSaveStarted(snap)) throw new Error('Background save already in progress');
       snap.start();
       this.snapshot = snap;
-      log.notice(`Background RDB transfer started by pid ${snap.childPid > 0 ? snap.childPid : process.pid}`);
     } catch (e) {
       p.socketSaveEnded(snap);
       log.warning(`Can't save in background: ${(e as Error).message}`);

@@ -2,7 +2,8 @@
  * The background save's child process and the loading paths Redis's spawn-mode suite exercises,
  * each scenario run on redis-server 7.0 and on Keydra (both spawned as processes) with the
  * results compared:
- * - BGSAVE has a child (the PID `pgrep -P <server>` finds) writing temp-<childpid>.rdb; killing it
+ * - BGSAVE has a child (the PID `pgrep -P <server>` finds as soon as it replied) writing
+ *   temp-<childpid>.rdb; killing it
  *   fails the save (rdb_last_bgsave_status:err, temp file removed), writes then get -MISCONF,
  *   also a script's first write and a shebang script without no-writes; rdb-key-save-delay
  *   makes the save last (µs per key); the next good save clears it.
@@ -62,7 +63,7 @@ async function killedChildScenario(kind: (typeof KINDS)[number]): Promise<string
     for (let i = 0; i < 20; i++) await c.call('SET', `k${i}`, 'v');
     out.push(show(await c.call('CONFIG', 'SET', 'rdb-key-save-delay', '100000'))); // 100 ms per key
     out.push(show(await c.call('BGSAVE')));
-    await sleep(150);
+    // No wait: as after Redis's fork(), the child and its temp file exist once BGSAVE replied.
     const kids = childrenOf(s.proc.pid as number);
     out.push(`children:${kids.length}`);
     const temp = join(dir, `temp-${kids[0]}.rdb`);

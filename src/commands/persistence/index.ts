@@ -35,6 +35,30 @@ function saveCommand(c: Client, _argv: string[]): void {
   }
 }
 
+/**
+ * Replies with `reply()` once the save child this command started runs (as Redis replies after
+ * fork(): a client that then looks for the child finds it, and INFO shows the save in progress).
+ * Until then the client waits, its pipelined commands too; with no spawn pending, inside
+ * MULTI/EXEC or a script, the reply is immediate. Used by BGSAVE, BGREWRITEAOF, CONFIG SET appendonly.
+ */
+export function replyWhenChildRuns(c: Client, command: string, reply: () => void): void {
+  const server = c.server;
+  if (c.socket === null || server.execDepth > 0 || c.multi !== null) {
+    reply();
+    return;
+  }
+  const waiting = getPersistence(server).whenChildRuns(() => {
+    reply();
+    if (c.blocked !== null) server.unblockClient(c, true);
+    server.flushPendingWrites();
+  });
+  if (!waiting) {
+    reply();
+    return;
+  }
+  server.blockClient(c, { keys: [], deadline: 0, onReady: () => false, onTimeout: () => {}, command });
+}
+
 /** BGSAVE [SCHEDULE]: snapshot and write in the background (Redis docs: BGSAVE). */
 function bgsaveCommand(c: Client, argv: string[]): void {
   let schedule = false;
@@ -63,7 +87,7 @@ function bgsaveCommand(c: Client, argv: string[]): void {
   }
   try {
     p.bgsave();
-    c.reply.simple('Background saving started');
+    replyWhenChildRuns(c, 'bgsave', () => c.reply.simple('Background saving started'));
   } catch (e) {
     c.server.log.warning(`Can't save in background: ${(e as Error).message}`);
     c.error('ERR');
@@ -89,7 +113,7 @@ function bgrewriteaofCommand(c: Client, _argv: string[]): void {
   }
   try {
     p.aof.rewriteBackground();
-    c.reply.simple('Background append only file rewriting started');
+    replyWhenChildRuns(c, 'bgrewriteaof', () => c.reply.simple('Background append only file rewriting started'));
   } catch (e) {
     c.server.log.warning(`Can't rewrite append only file in background: ${(e as Error).message}`);
     c.error("ERR Can't rewrite append only file in background");

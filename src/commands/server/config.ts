@@ -17,6 +17,7 @@ import { splitArgs } from '../../protocol/parser.js';
 import { aclUserLines } from '../../server/acl.js';
 import type { Client } from '../../server/client.js';
 import { lazyfreeOf } from '../keys/lazyfree.js';
+import { replyWhenChildRuns } from '../persistence/index.js';
 import type { KeydraServer } from '../../server/server.js';
 import { globMatch } from '../../store/glob.js';
 import type { CommandDef } from '../types.js';
@@ -143,7 +144,8 @@ function configSetCommand(c: Client, argv: string[]): void {
   for (const w of config.takeStubWarnings()) c.server.log.warning(w);
   const rebind = pairs.find((p) => p.name === 'port' || p.name === 'bind' || p.name === 'tls-port');
   if (rebind === undefined) {
-    c.reply.ok();
+    // appendonly yes starts a rewrite: the reply waits for its child, as Redis's follows its fork().
+    replyWhenChildRuns(c, 'config|set', () => c.reply.ok());
     return;
   }
   // The listeners follow the new port/bind: the reply waits for the sockets (Redis changeListenPort/changeBindAddr).

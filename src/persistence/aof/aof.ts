@@ -453,6 +453,10 @@ export class Aof {
   startBackground(): void {
     fs.mkdirSync(this.dirPath, { recursive: true });
     if (this.snapshot !== null) {
+      this.server.log.warning(
+        'AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.',
+      );
+      this.server.log.notice(`Killing running AOF rewrite child: ${this.snapshot.childPid}`);
       this.snapshot.abort();
       this.snapshot = null;
       this.stats.rewriteInProgress = false;
@@ -496,7 +500,8 @@ export class Aof {
   /** Stops logging (CONFIG SET appendonly no, shutdown) after syncing. */
   stop(): void {
     if (this.snapshot !== null) {
-      // Redis stopAppendOnly kills a running rewrite child.
+      // Redis stopAppendOnly kills a running rewrite child (killAppendOnlyChild).
+      this.server.log.notice(`Killing running AOF rewrite child: ${this.snapshot.childPid}`);
       this.snapshot.abort();
       this.snapshot = null;
       this.stats.rewriteInProgress = false;
@@ -575,6 +580,7 @@ export class Aof {
    * Snapshot (sliced, copy-on-write, streamed to a temp file), and finally renames it and swaps
    * the manifest atomically to [new base, new incr], deleting the old files.
    * @returns false if one is already running. @throws if the temp file cannot be created.
+   * Its child starts asynchronously (saveChild.ts; Persistence.whenChildRuns).
    */
   rewriteBackground(initial = false): boolean {
     if (this.stats.rewriteInProgress) return false;
@@ -597,6 +603,9 @@ export class Aof {
       keyDelayUs: this.server.config.num('rdb-key-save-delay'),
       beforeSlice: () => this.server.flushReplies(),
       onChild: (us) => this.onFork?.(us),
+      onStarted: (pid) => {
+        this.server.log.notice(`Background append only file rewriting started${pid > 0 ? ` by pid ${pid}` : ''}`);
+      },
       format: preamble ? 'rdb' : 'aof',
       timestamp: this.server.config.bool('aof-timestamp-enabled'),
       compress: this.server.config.get('rdbcompression') !== false,
@@ -651,7 +660,6 @@ export class Aof {
     this.snapshot = snap;
     this.rewriteStart = t0;
     this.stats.rewriteInProgress = true;
-    this.server.log.notice('Background append only file rewriting started');
     return true;
   }
 
