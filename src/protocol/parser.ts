@@ -338,7 +338,9 @@ export class RespParser {
   /**
    * Where the second argument (most commands' first key) of each whole multibulk frame buffered
    * from the parse position lies, as [start, end) pairs of `buffer` offsets into `out`, for up to
-   * `out.length / 2` frames: the keyspace reads ahead of the commands with them (Db.prefetch).
+   * `out.length / 2` frames and spans: the keyspace reads ahead of the commands with them
+   * (Db.prefetch). MSET's and MGET's other keys are spans too (a single MSET of 10 keys then has
+   * its 10 lookups' cache misses overlapped).
    * Read-only (no parse state changes, no allocation); stops at the first frame that is not whole
    * or not plain (the parser then handles it). Frames without a second argument are passed over.
    * @returns the number of frames scanned (the commands the spans cover); `spanCount` is the
@@ -354,12 +356,15 @@ export class RespParser {
     let frames = 0;
     let k = 0;
     let c = 0;
-    while (frames < max && p < len && buf[p] === 42 /* '*' */) {
+    // A frame starts only while there is room for its spans: the next read-ahead starts after it.
+    while (frames < max && k < max && p < len && buf[p] === 42 /* '*' */) {
       const first = ++p;
       let n = 0;
       for (; p < len && (c = buf[p]) >= 48 && c <= 57; p++) n = n * 10 + c - 48;
       if (p === first || p - first > 7 || c !== 13 || p + 1 >= len) break;
       p += 2;
+      // Arguments after the first that are keys too: every 2nd (MSET) or every one (MGET).
+      let step = 0;
       let j = 0;
       for (; j < n; j++) {
         if (p >= len || buf[p] !== 36 /* '$' */) break;
@@ -370,7 +375,10 @@ export class RespParser {
         p += 2;
         const end = p + l;
         if (end + 2 > len) break;
-        if (j === 1) {
+        if (j === 0 && l === 4 && (buf[p] | 32) === 109 /* m */ && (buf[p + 2] | 32) === 101 && (buf[p + 3] | 32) === 116) {
+          const c1 = buf[p + 1] | 32;
+          step = c1 === 115 /* mSet */ ? 2 : c1 === 103 /* mGet */ ? 1 : 0;
+        } else if ((j === 1 || (step !== 0 && (j - 1) % step === 0)) && k < max) {
           out[2 * k] = p;
           out[2 * k + 1] = end;
           k++;

@@ -216,4 +216,25 @@ describe('RespParser.keySpans', () => {
     assert.equal(q.keySpans(out), 0);
     assert.deepEqual(parseAll(q), [['GET', 'a']]);
   });
+
+  it("spans MSET's and MGET's every key, a new frame only while there is room for its spans", () => {
+    const p = new RespParser(limits);
+    p.feed(
+      Buffer.concat([
+        encodeCommand(['mset', 'a', '1', 'b', '2', 'c', '3']),
+        encodeCommand(['MGET', 'd', 'e']),
+        encodeCommand(['MSETNX', 'f', '1', 'g', '2']), // not MSET: its first key only
+        encodeCommand(['GET', 'h']),
+      ]),
+    );
+    const out = new Int32Array(64);
+    const spans = () => Array.from({ length: p.spanCount }, (_, k) => p.buffer.toString('latin1', out[2 * k], out[2 * k + 1]));
+    assert.equal(p.keySpans(out), 4);
+    assert.deepEqual(spans(), ['a', 'b', 'c', 'd', 'e', 'f', 'h']);
+    // Room for 4 spans: the MSET fills 3, the MGET starts (a 4th) and is scanned whole; no third frame.
+    const small = new Int32Array(8);
+    assert.equal(p.keySpans(small), 2);
+    assert.equal(p.spanCount, 4);
+    assert.deepEqual(parseAll(p)[0], ['mset', 'a', '1', 'b', '2', 'c', '3']);
+  });
 });
