@@ -258,6 +258,9 @@ export class ScriptState {
   /** Registry refs of the KEYS and ARGV tables of the last EVAL run, reused when untouched (setArrayGlobal). */
   keysRef = LUA_NOREF;
   argvRef = LUA_NOREF;
+  /** Runs since the last explicit GC step, and the heap's bytes after it (gcStep). */
+  gcRuns = 0;
+  gcBytes = 0;
   constructor(
     readonly vm: LuaVM,
     readonly L: number,
@@ -823,7 +826,9 @@ export function runScript(c: Client, st: ScriptState, fnRef: number, keys: strin
  * (registry ref `ref`) is refilled when the script left it as it was given: after writing
  * t[1..n], it must hold exactly n entries and have no metatable; otherwise a fresh table is made,
  * as Redis does on every run (luaCreateArray). Saves the garbage (and the GC steps) of two tables
- * per EVAL. @returns the registry ref of the table now in the global.
+ * per EVAL; a refilled table is still the global's value, which is not set again. Items are
+ * pushed with pushKnownString, so redis.call reads them back as the same JS strings.
+ * @returns the registry ref of the table now in the global.
  */
 function setArrayGlobal(st: ScriptState, ref: number, items: string[], name: string): number {
   const { vm: v, L } = st;
@@ -833,7 +838,7 @@ function setArrayGlobal(st: ScriptState, ref: number, items: string[], name: str
     m._lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
     const t = m._lua_gettop(L);
     for (let i = 0; i < n; i++) {
-      v.pushString(L, items[i]);
+      v.pushKnownString(L, items[i]);
       m._lua_rawseti(L, t, i + 1);
     }
     let count = 0;
@@ -844,7 +849,8 @@ function setArrayGlobal(st: ScriptState, ref: number, items: string[], name: str
     }
     m._lua_settop(L, t);
     if (count === n && m._lua_getmetatable(L, t) === 0) {
-      setRealGlobal(st, name);
+      // Still the global's value: scripts cannot assign globals (protectGlobals), nothing else does.
+      m._lua_settop(L, t - 1);
       return ref;
     }
     m._lua_settop(L, t - 1);
@@ -872,7 +878,7 @@ function setRealGlobal(st: ScriptState, name: string): void {
 function pushArray(v: LuaVM, L: number, items: string[]): void {
   v.m._lua_createtable(L, items.length, 0);
   for (let i = 0; i < items.length; i++) {
-    v.pushString(L, items[i]);
+    v.pushKnownString(L, items[i]);
     v.m._lua_rawseti(L, -2, i + 1);
   }
 }
@@ -1091,10 +1097,7 @@ function cleanup(ctx: RunCtx): void {
     // The coroutine (if kept) goes back to the count hook.
     if (st.threadRef !== LUA_NOREF && st.thread === ctx.thread) st.vm.m._lua_sethook(ctx.thread, ptrs(st.vm).hook, LUA_MASKCOUNT, HOOK_COUNT);
   }
-  if (++gcCount === 50) {
-    st.vm.m._lua_gc(st.L, LUA_GCSTEP, 50);
-    gcCount = 0;
-  }
+  if (++st.gcRuns === GC_CYCLE_PERIOD) gcStep(st);
   prepareSpare(st.vm);
   server.execDepth--;
   if (server.execDepth === 0) server.flushPropagation();
@@ -1123,7 +1126,30 @@ function cleanup(ctx: RunCtx): void {
     server.afterCommand();
   }
 }
-let gcCount = 0;
+
+/** Runs between two explicit GC steps (Redis eval.c LUA_GC_CYCLE_PERIOD). */
+const GC_CYCLE_PERIOD = 50;
+
+/**
+ * The explicit GC step every GC_CYCLE_PERIOD runs (Redis eval.c: lua_gc(LUA_GCSTEP, 50)), sized
+ * to what the heap grew by since the previous one: one luaC_step (2 KB of collector work) per
+ * 512 bytes of growth, at most Redis's 50, none when it did not grow. In Lua 5.1 a step of 50
+ * does up to 50 luaC_steps and stops only at the end of a cycle, so Redis's fixed step is a
+ * whole GC cycle every 50 runs however little the scripts allocate: a full mark of the state
+ * (~33 us in the wasm VM for the 32 KB eval state, ~10% of a small EVALSHA). Sized to growth,
+ * the work follows the garbage (a script that allocates nothing costs nothing) and cycles still
+ * complete at several times the allocation rate, so the heap stays near its live size
+ * (Lua's own allocation-driven steps run as well).
+ */
+function gcStep(st: ScriptState): void {
+  st.gcRuns = 0;
+  const bytes = luaMemory(st);
+  const grown = bytes - st.gcBytes;
+  if (grown > 0) {
+    st.vm.m._lua_gc(st.L, LUA_GCSTEP, Math.min(GC_CYCLE_PERIOD, Math.ceil(grown / 512)));
+    st.gcBytes = luaMemory(st);
+  } else st.gcBytes = bytes;
+}
 
 // ---- Lua → reply ------------------------------------------------------------------------
 
@@ -1325,13 +1351,13 @@ function pushReply(v: LuaVM, L: number, b: Buffer, p: number, push: boolean): nu
         if (push) m._lua_pushboolean(L, 0);
         return next;
       }
-      if (push) v.pushBytes(L, b.subarray(next, next + len));
+      if (push) v.pushRange(L, b, next, next + len);
       return next + len + 2;
     }
     case 43: // '+'
       if (push) {
         m._lua_createtable(L, 0, 1);
-        v.pushBytes(L, b.subarray(p + 1, e));
+        v.pushRange(L, b, p + 1, e);
         v.setField(L, -2, 'ok');
       }
       return next;
@@ -1398,7 +1424,7 @@ function pushReply(v: LuaVM, L: number, b: Buffer, p: number, push: boolean): nu
     case 40: // '('
       if (push) {
         m._lua_createtable(L, 0, 1);
-        v.pushBytes(L, b.subarray(p + 1, e));
+        v.pushRange(L, b, p + 1, e);
         v.setField(L, -2, 'big_number');
       }
       return next;
@@ -1408,9 +1434,9 @@ function pushReply(v: LuaVM, L: number, b: Buffer, p: number, push: boolean): nu
       if (push) {
         m._lua_createtable(L, 0, 1);
         m._lua_createtable(L, 0, 2);
-        v.pushBytes(L, b.subarray(next + 4, next + len));
+        v.pushRange(L, b, next + 4, next + len);
         v.setField(L, -2, 'string');
-        v.pushBytes(L, b.subarray(next, next + 3));
+        v.pushRange(L, b, next, next + 3);
         v.setField(L, -2, 'format');
         v.setField(L, -2, 'verbatim_string');
       }

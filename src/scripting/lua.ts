@@ -32,6 +32,11 @@ export const ASYNC_NORMAL = 0;
 export const ASYNC_UNWINDING = 1;
 export const ASYNC_REWINDING = 2;
 
+/** Strings up to this many bytes are read through latin1String and the string cache (LuaVM.toString). */
+const SHORT_STRING = 32;
+/** Slots of LuaVM's short-string cache (a power of two). */
+const STRING_CACHE_SLOTS = 256;
+
 /** Binaryen Asyncify's exports (see scripts/build-lua-wasm.mjs). */
 interface AsyncifyExports {
   asyncify_start_unwind(data: number): void;
@@ -145,6 +150,12 @@ export class LuaVM {
   private readonly lenPtr: number;
   /** A Buffer over the wasm memory for short string reads (see toString); null until first used. */
   private heapBuf: Buffer | null = null;
+  /**
+   * Short strings read from (or pushed to) Lua by the address of their bytes: a direct-mapped
+   * cache (slot = address / 8 mod STRING_CACHE_SLOTS) that toString checks before making a copy.
+   */
+  private readonly strAddr = new Int32Array(STRING_CACHE_SLOTS);
+  private readonly strVal: string[] = new Array<string>(STRING_CACHE_SLOTS).fill('');
   /** A lua_Debug struct (100 bytes on wasm32) for stackInfo / frameInfo / lua_getlocal. */
   readonly debugAr: number;
   /** Asyncify's exports and its data buffer ({current, end} header then the saved stack). */
@@ -266,11 +277,7 @@ export class LuaVM {
   /** Copies a latin1 string into the scratch buffer; @returns its address in wasm memory. */
   private toWasm(s: string): number {
     const n = s.length;
-    if (n + 1 > this.scratchLen) {
-      this.m._free(this.scratch);
-      this.scratchLen = Math.max(n + 1, this.scratchLen * 2);
-      this.scratch = this.m._malloc(this.scratchLen);
-    }
+    if (n + 1 > this.scratchLen) this.growScratch(n + 1);
     const h: Uint8Array = this.m.HEAPU8;
     const p = this.scratch;
     for (let i = 0; i < n; i++) h[p + i] = s.charCodeAt(i);
@@ -286,9 +293,28 @@ export class LuaVM {
 
   /** lua_pushlstring of bytes. */
   pushBytes(L: number, b: Uint8Array): void {
-    if (b.length + 1 > this.scratchLen) this.toWasm('\0'.repeat(b.length));
-    this.m.HEAPU8.set(b, this.scratch);
-    this.m._lua_pushlstring(L, this.scratch, b.length);
+    this.pushRange(L, b, 0, b.length);
+  }
+
+  /**
+   * lua_pushlstring of b[start..end) (a reply read in place from a ReplyWriter buffer): short
+   * ranges are copied byte by byte, with no subarray view made for them.
+   */
+  pushRange(L: number, b: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    if (n + 1 > this.scratchLen) this.growScratch(n + 1);
+    const h: Uint8Array = this.m.HEAPU8;
+    const p = this.scratch;
+    if (n <= 32) for (let i = 0; i < n; i++) h[p + i] = b[start + i];
+    else h.set(b.subarray(start, end), p);
+    this.m._lua_pushlstring(L, p, n);
+  }
+
+  /** Replaces the scratch buffer by one of at least `n` bytes. */
+  private growScratch(n: number): void {
+    this.m._free(this.scratch);
+    this.scratchLen = Math.max(n, this.scratchLen * 2);
+    this.scratch = this.m._malloc(this.scratchLen);
   }
 
   /**
@@ -300,16 +326,43 @@ export class LuaVM {
     if (p === 0) return null;
     const n = this.m.HEAPU32[this.lenPtr >> 2];
     const h: Uint8Array = this.m.HEAPU8;
-    if (n <= 32) {
-      // Short strings (keys, command names): one String.fromCharCode call (the parser's
-      // latin1String) beats a Buffer view and a binding call, and a char-by-char `+=` (a cons
-      // string per char, ~4% of an EVALSHA). A Buffer over the whole wasm memory keeps that
-      // function's element loads monomorphic; it is renewed when the memory grows.
+    if (n <= SHORT_STRING) {
+      // Short strings (keys, command names): first the cache of strings last seen at this
+      // address (a Lua string constant such as a command name, a key pushed by pushKnownString),
+      // checked byte by byte since the address may have been freed and reused since.
+      const slot = (p >>> 3) & (STRING_CACHE_SLOTS - 1);
+      const c = this.strVal[slot];
+      if (this.strAddr[slot] === (p | 0) && c.length === n) {
+        let i = 0;
+        while (i < n && h[p + i] === c.charCodeAt(i)) i++;
+        if (i === n) return c;
+      }
+      // One String.fromCharCode call (the parser's latin1String) beats a Buffer view and a
+      // binding call, and a char-by-char `+=` (a cons string per char, ~4% of an EVALSHA). A
+      // Buffer over the whole wasm memory keeps that function's element loads monomorphic; it
+      // is renewed when the memory grows.
       let hb = this.heapBuf;
       if (hb === null || hb.buffer !== h.buffer) hb = this.heapBuf = Buffer.from(h.buffer, h.byteOffset, h.length);
-      return latin1String(hb, p, p + n);
+      const s = latin1String(hb, p, p + n);
+      this.strAddr[slot] = p;
+      this.strVal[slot] = s;
+      return s;
     }
     return Buffer.from(h.buffer, p, n).toString('latin1');
+  }
+
+  /**
+   * pushString for a string that scripts will likely hand back to JS (KEYS and ARGV items, read
+   * again by redis.call): its Lua address is remembered, so toString returns `s` itself instead
+   * of building a copy (the bytes are still compared).
+   */
+  pushKnownString(L: number, s: string): void {
+    this.pushString(L, s);
+    if (s.length > SHORT_STRING) return;
+    const p = this.m._lua_tolstring(L, -1, 0);
+    const slot = (p >>> 3) & (STRING_CACHE_SLOTS - 1);
+    this.strAddr[slot] = p;
+    this.strVal[slot] = s;
   }
 
   /**

@@ -515,6 +515,49 @@ describe('scripting (differential)', () => {
     );
   });
 
+  it('KEYS and ARGV are fresh each run, whatever the previous run did to them', async (t) => {
+    if (!d) return t.skip(NO_REDIS);
+    // Each script changes KEYS/ARGV in its own way, then reports what it was given (length, every
+    // pair in order of key, metatable): the next run must see exactly its own keys and args, as
+    // Redis builds new tables every time (Keydra refills the previous ones when it can).
+    const show = `local function dump(t)
+      local ks = {}
+      for k in pairs(t) do ks[#ks + 1] = tostring(k) end
+      table.sort(ks)
+      local out = {#t, tostring(getmetatable(t))}
+      for _, k in ipairs(ks) do out[#out + 1] = k .. '=' .. tostring(t[tonumber(k) or k]) end
+      return table.concat(out, ',')
+    end
+    local r = {dump(KEYS), dump(ARGV)}`;
+    const changes = [
+      '',
+      "KEYS[1] = 'changed'",
+      "KEYS[3] = 'extra'",
+      'KEYS.name = 1',
+      'KEYS[1] = nil',
+      "table.insert(ARGV, 'more')",
+      'table.remove(ARGV)',
+      'ARGV[1] = nil ARGV[2] = nil',
+      'setmetatable(KEYS, {__index = function() return 0 end})',
+      "for i = 1, 40 do KEYS['k' .. i] = i end for i = 1, 40 do KEYS['k' .. i] = nil end",
+      "rawset(ARGV, 5, 'five')",
+    ];
+    const cmds: Cmd[] = [];
+    for (const change of changes) {
+      const script = `${show} ${change} return r`;
+      for (const [keys, args] of [
+        [['k1', 'k2'], ['a1', 'a2']],
+        [['k1', 'k2'], ['a1', 'a2']],
+        [['x'], []],
+        [[], ['only']],
+        [['k1', 'k2', 'k3'], ['a1', 'a2', 'a3']],
+        [['k1', 'k2'], ['a1', 'a2']],
+      ] as [string[], string[]][])
+        cmds.push(evk(script, keys, ...args));
+    }
+    await d.same(...cmds);
+  });
+
   it('INFO and commandstats count scripts', async (t) => {
     if (!d) return t.skip(NO_REDIS);
     await d.sameAfter(['INFO', 'memory'], (r) => /number_of_cached_scripts:\d+/.exec(String(r)) !== null);

@@ -30,6 +30,34 @@ describe('LuaVM', () => {
     assert.ok(out.n > 50, `${out.n} exports`);
   });
 
+  it('reads a string back right when a freed string of the same length had its address', async () => {
+    // toString caches short strings by address: a Lua string freed by the GC and a new one of the
+    // same length at the same address must not be mistaken for each other.
+    const v = await LuaVM.load();
+    const L = v.newState();
+    const addrOf = (): number => v.m._lua_tolstring(L, -1, 0);
+    for (const known of [false, true]) {
+      let reused = 0;
+      for (let i = 0; i < 20; i++) {
+        const a = `key:${String(i).padStart(6, '0')}:aaaa`;
+        const b = `key:${String(i).padStart(6, '0')}:bbbb`;
+        if (known) v.pushKnownString(L, a);
+        else v.pushString(L, a);
+        const pa = addrOf();
+        assert.equal(v.toString(L, -1), a);
+        v.m._lua_settop(L, 0);
+        v.m._lua_gc(L, 2, 0); // LUA_GCCOLLECT: a is freed
+        v.pushString(L, b);
+        if (addrOf() === pa) reused++;
+        assert.equal(v.toString(L, -1), b);
+        v.m._lua_settop(L, 0);
+        v.m._lua_gc(L, 2, 0);
+      }
+      // The case above must have happened, or this test proves nothing.
+      assert.ok(reused > 0, 'no address was reused');
+    }
+  });
+
   it('reads strings of every length and byte value back from Lua', async () => {
     const v = await LuaVM.load();
     const L = v.newState();
