@@ -256,6 +256,8 @@ describe('replication faults with real processes', { skip }, () => {
         r = await start('redis', ['--replicaof', '127.0.0.1', String(p.port)]);
         const pc = p.c;
         await waitFor('replica in wait_bgsave', async () => /state=wait_bgsave/.test((await info(pc, 'replication')).slave0 ?? ''));
+        // The save's child runs (INFO shows the save once it does, as after Redis's fork()).
+        await waitFor('the sync save running', async () => (await info(pc, 'persistence')).rdb_bgsave_in_progress === '1');
         const v = 'w'.repeat(8000);
         // 480 KB buffered during the sync: over the 64 KB asked for, under the 1 MB backlog.
         for (let i = 0; i < 60; i += 10) {
