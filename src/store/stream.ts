@@ -34,6 +34,11 @@ export const ID_ZERO: StreamId = Object.freeze({ ms: 0n, seq: 0n }) as StreamId;
 /** The ID 18446744073709551615-18446744073709551615. */
 export const ID_MAX: StreamId = Object.freeze({ ms: U64_MAX, seq: U64_MAX }) as StreamId;
 
+/** Parts at or above 2^53 - 1 take nextAutoId's BigInt path (an increment must stay exact). */
+const SAFE_LIMIT = 9007199254740991n;
+/** nextAutoId's "no memo" marker: an ID object never stored as lastId. */
+const NO_MEMO: StreamId = Object.freeze({ ms: 0n, seq: 0n }) as StreamId;
+
 /** Node split thresholds (stream-node-max-bytes / stream-node-max-entries, Redis defaults). */
 export const streamLimits = { nodeMaxBytes: 4096, nodeMaxEntries: 100 };
 
@@ -131,6 +136,11 @@ function deltaSize(a: bigint, b: bigint): number {
   return 10;
 }
 
+/** deltaSize of a difference already computed exactly as a number. */
+function numDeltaSize(d: number): number {
+  return d >= -2147483648 && d <= 2147483647 ? lpIntSize(d) : 10;
+}
+
 // ---- packed entries -------------------------------------------------------------------------
 
 /** Appends `s` to a packed entry: its length as a little-endian base-128 varint, then the bytes. */
@@ -212,6 +222,8 @@ export class StreamNode {
   bytes: number;
   readonly masterMs: bigint;
   readonly masterSeq: bigint;
+  /** masterSeq as a number (exact while a relative node holds it: < 2^32). */
+  private readonly masterSeqNum: number;
 
   constructor(
     masterId: StreamId,
@@ -220,6 +232,7 @@ export class StreamNode {
   ) {
     this.masterMs = masterId.ms;
     this.masterSeq = masterId.seq;
+    this.masterSeqNum = Number(masterId.seq);
     this.rel = new Uint32Array(cap * 2);
     this.flags = new Uint8Array(cap);
     // Header (6) + end byte (1) + num-fields + master fields + master terminator "0".
@@ -387,8 +400,11 @@ export class StreamNode {
     return this.n === 0 || this.cmpAt(0, id) >= 0;
   }
 
-  /** Appends an entry (its ID ≥ every ID in the node). */
-  push(id: StreamId, fields: string[]): void {
+  /**
+   * Appends an entry (its ID ≥ every ID in the node) whose fields are `fields[start..]`
+   * (XADD passes its argv and the first field's index: no copy).
+   */
+  push(id: StreamId, fields: string[], start = 0): void {
     if (this.data === null) this.unseal();
     const i = this.n;
     if (i >= this.flags.length) {
@@ -406,42 +422,50 @@ export class StreamNode {
       flags.set(this.flags);
       this.flags = flags;
     }
+    // flags + ms-diff + seq-diff + [num-fields] + elements + lp-count.
+    let b = 2;
+    let relative = false;
     if (this.rel !== null) {
       const d = id.ms === this.masterMs ? 0n : id.ms - this.masterMs;
       if (d <= 0xffffffffn && id.seq <= 0xffffffffn) {
-        this.rel[2 * i] = Number(d);
-        this.rel[2 * i + 1] = Number(id.seq);
+        const dms = Number(d);
+        const sq = Number(id.seq);
+        this.rel[2 * i] = dms;
+        this.rel[2 * i + 1] = sq;
+        // deltaSize from plain numbers: the ms delta is in [0, 2^32], the master's seq < 2^32 too.
+        b += (dms <= 2147483647 ? lpIntSize(dms) : 10) + numDeltaSize(sq - this.masterSeqNum);
+        relative = true;
       } else this.widen();
     }
     if (this.wide !== null) {
       this.wide[2 * i] = id.ms;
       this.wide[2 * i + 1] = id.seq;
     }
+    if (!relative) b += deltaSize(id.ms, this.masterMs) + deltaSize(id.seq, this.masterSeq);
     const m = this.master;
-    let same = m.length === fields.length;
+    const nf = fields.length - start;
+    let same = m.length === nf;
     if (same) {
       for (let j = 0; j < m.length; j += 2) {
-        if (m[j] !== fields[j]) {
+        if (m[j] !== fields[start + j]) {
           same = false;
           break;
         }
       }
     }
-    // flags + ms-diff + seq-diff + [num-fields] + elements + lp-count.
-    let b = 2 + deltaSize(id.ms, this.masterMs) + deltaSize(id.seq, this.masterSeq);
     let p = '';
     if (same) {
-      for (let j = 1; j < fields.length; j += 2) {
+      for (let j = start + 1; j < fields.length; j += 2) {
         p = packOne(p, fields[j]);
         b += lpStrSize(fields[j]);
       }
-      b += lpIntSize(fields.length / 2 + 3);
+      b += lpIntSize(nf / 2 + 3);
     } else {
-      for (let j = 0; j < fields.length; j++) {
+      for (let j = start; j < fields.length; j++) {
         p = packOne(p, fields[j]);
         b += lpStrSize(fields[j]);
       }
-      b += lpIntSize(fields.length / 2) + lpIntSize(fields.length + 4);
+      b += lpIntSize(nf / 2) + lpIntSize(nf + 4);
     }
     (this.data as string[])[i] = p;
     this.flags[i] = same ? FLAG_SAMEFIELDS : 0;
@@ -539,6 +563,16 @@ export class Stream {
   groups = new Map<string, StreamGroup>();
   /** Nodes in master-ID order. */
   private nodes: StreamNode[] = [];
+  /** The string of the ID nextAutoId returned last (`<ms>-<seq>`). */
+  autoIdString = '';
+  /**
+   * nextAutoId's memo: memoId's parts as numbers and the ms as a string (valid while memoId is
+   * lastId; NO_MEMO never is).
+   */
+  private memoId: StreamId = NO_MEMO;
+  private memoMs = 0;
+  private memoMsString = '0';
+  private memoSeq = 0;
   /** Node and slot of the entry a scan callback is visiting (scanIdString). */
   private scanNode: StreamNode | null = null;
   private scanSlot = 0;
@@ -621,26 +655,27 @@ export class Stream {
    * Appends an entry whose ID is greater than every stored ID (loader, XADD). Updates length and
    * lastId (if `id` is greater), not entriesAdded. Starts a new node by Redis's rule: when the
    * last node's listpack would reach nodeMaxBytes or holds nodeMaxEntries (live + deleted).
+   * The entry's fields are `fields[start..]` ([f1, v1, f2, v2, ...]).
    */
-  appendEntry(id: StreamId, fields: string[]): void {
+  appendEntry(id: StreamId, fields: string[], start = 0): void {
     let nd = this.nodes.length > 0 ? this.nodes[this.nodes.length - 1] : undefined;
     if (nd !== undefined) {
       let maxBytes = streamLimits.nodeMaxBytes;
       if (maxBytes === 0 || maxBytes > LISTPACK_MAX_SIZE) maxBytes = LISTPACK_MAX_SIZE;
       let total = 0;
-      for (let i = 0; i < fields.length; i++) total += fields[i].length;
+      for (let i = start; i < fields.length; i++) total += fields[i].length;
       if (nd.lpBytes + total >= maxBytes) nd = undefined;
       else if (streamLimits.nodeMaxEntries > 0 && nd.n >= streamLimits.nodeMaxEntries) nd = undefined;
     }
     if (nd === undefined) {
       if (this.nodes.length > 0) this.nodes[this.nodes.length - 1].seal();
       const master: string[] = [];
-      for (let i = 0; i < fields.length; i += 2) master.push(fields[i], '');
+      for (let i = start; i < fields.length; i += 2) master.push(fields[i], '');
       const cap = streamLimits.nodeMaxEntries > 0 ? Math.min(streamLimits.nodeMaxEntries, 128) : 8;
       nd = new StreamNode(id, master, cap);
       this.nodes.push(nd);
     }
-    nd.push(id, fields);
+    nd.push(id, fields, start);
     this.length++;
     if (cmpId(id, this.lastId) > 0) this.lastId = id;
   }
@@ -664,11 +699,53 @@ export class Stream {
     return this.nodes;
   }
 
-  /** XADD's append: appendEntry plus entriesAdded; the caller checked id > lastId. */
-  add(id: StreamId, fields: string[]): void {
-    this.appendEntry(id, fields);
+  /** XADD's append of `fields[start..]`: appendEntry plus entriesAdded; the caller checked id > lastId. */
+  add(id: StreamId, fields: string[], start = 0): void {
+    this.appendEntry(id, fields, start);
     this.lastId = id;
     this.entriesAdded++;
+  }
+
+  /**
+   * XADD `*`'s ID for the wall clock `now` (integer ms), as streamAppendItem: `now-0` when now is
+   * past lastId's ms, else lastId + 1 (streamIncrID). The caller checked lastId is not the
+   * maximum. Sets `autoIdString` to the ID as `<ms>-<seq>`. Does not change the stream (`add` does).
+   * While lastId's parts are below 2^53 and lastId is the ID this returned last time (a run of
+   * XADDs), the parts are kept as numbers and the ms as its decimal string: no BigInt compare or
+   * BigInt to string conversion, one BigInt made for a seq (none reused for the ms).
+   */
+  nextAutoId(now: number): StreamId {
+    const last = this.lastId;
+    if (last !== this.memoId) {
+      if (last.ms >= SAFE_LIMIT || last.seq >= SAFE_LIMIT) return this.nextAutoIdBig(now);
+      this.memoMs = Number(last.ms);
+      this.memoMsString = String(this.memoMs);
+      this.memoSeq = Number(last.seq);
+    }
+    let id: StreamId;
+    if (now > this.memoMs) {
+      this.memoMs = now;
+      this.memoMsString = String(now);
+      this.memoSeq = 0;
+      id = { ms: BigInt(now), seq: 0n };
+    } else {
+      // The increment must stay exact: below 2^53 - 1 only.
+      if (this.memoSeq >= Number.MAX_SAFE_INTEGER) return this.nextAutoIdBig(now);
+      const seq = ++this.memoSeq;
+      id = { ms: last.ms, seq: BigInt(seq) };
+    }
+    this.memoId = id;
+    this.autoIdString = `${this.memoMsString}-${this.memoSeq}`;
+    return id;
+  }
+
+  /** nextAutoId in BigInt arithmetic (parts at or above 2^53 - 1: the seq may carry into the ms). */
+  private nextAutoIdBig(now: number): StreamId {
+    const last = this.lastId;
+    const id = BigInt(now) > last.ms ? { ms: BigInt(now), seq: 0n } : (incrId(last) as StreamId);
+    this.memoId = NO_MEMO;
+    this.autoIdString = idToString(id);
+    return id;
   }
 
   /** Index of the last node whose master ID is ≤ id (0 when none: the range starts in the first). */

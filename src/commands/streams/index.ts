@@ -366,12 +366,9 @@ interface AddTrimArgs extends TrimArgs {
   idPos: number;
 }
 
-/**
- * streamParseAddOrTrimArgsOrReply: trim options and, for XADD, NOMKSTREAM and the ID.
- * @returns the parsed arguments or null after replying.
- */
-function parseAddTrimArgs(c: Client, argv: string[], xadd: boolean): AddTrimArgs | null {
-  const a: AddTrimArgs = {
+/** XADD/XTRIM options before any is parsed (no strategy, no ID). */
+function defaultAddTrimArgs(): AddTrimArgs {
+  return {
     strategy: 'maxlen',
     hasStrategy: false,
     maxlen: 0,
@@ -384,6 +381,14 @@ function parseAddTrimArgs(c: Client, argv: string[], xadd: boolean): AddTrimArgs
     seqGiven: true,
     idPos: 0,
   };
+}
+
+/**
+ * streamParseAddOrTrimArgsOrReply: trim options and, for XADD, NOMKSTREAM and the ID.
+ * @returns the parsed arguments or null after replying.
+ */
+function parseAddTrimArgs(c: Client, argv: string[], xadd: boolean): AddTrimArgs | null {
+  const a = defaultAddTrimArgs();
   let limitGiven = false;
   let i = 2;
   for (; i < argv.length; i++) {
@@ -479,9 +484,15 @@ function rewriteApproxTrim(argv: string[], s: Stream, a: AddTrimArgs): string[] 
   return out;
 }
 
+/**
+ * What parseAddTrimArgs returns for `XADD key * ...` (no option before the `*`): shared, read
+ * only (XADD without a strategy reads it and never changes it).
+ */
+const PLAIN_XADD_ARGS: Readonly<AddTrimArgs> = Object.freeze({ ...defaultAddTrimArgs(), idPos: 2 });
+
 /** XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value [field value ...]. */
 function xaddCommand(c: Client, argv: string[]): void {
-  const a = parseAddTrimArgs(c, argv, true);
+  const a = argv[2] === '*' ? PLAIN_XADD_ARGS : parseAddTrimArgs(c, argv, true);
   if (a === null) return;
   const fieldPos = a.idPos + 1;
   const nf = argv.length - fieldPos;
@@ -510,8 +521,9 @@ function xaddCommand(c: Client, argv: string[]): void {
   }
   // streamAppendItem: generate or check the ID.
   let id: StreamId;
-  const last = s.lastId;
+  let idStr: string | null = null;
   if (a.id !== null) {
+    const last = s.lastId;
     if (a.seqGiven) id = a.id;
     else if (last.ms === a.id.ms) {
       if (last.seq === U64_MAX) {
@@ -521,25 +533,25 @@ function xaddCommand(c: Client, argv: string[]): void {
       }
       id = { ms: last.ms, seq: last.seq + 1n };
     } else id = a.id;
+    if (cmpId(id, last) <= 0) {
+      c.error(ERR_XADD_ID_SMALL);
+      return;
+    }
   } else {
-    const now = BigInt(Date.now());
-    id = now > last.ms ? { ms: now, seq: 0n } : (incrId(last) as StreamId);
-  }
-  if (cmpId(id, last) <= 0) {
-    c.error(ERR_XADD_ID_SMALL);
-    return;
+    // Always greater than lastId (not the maximum, checked above).
+    id = s.nextAutoId(Date.now());
+    idStr = s.autoIdString;
   }
   streamLimits.nodeMaxBytes = c.server.config.num('stream-node-max-bytes');
   streamLimits.nodeMaxEntries = c.server.config.num('stream-node-max-entries');
-  const fields = argv.slice(fieldPos);
   let total = 0;
-  for (const f of fields) total += f.length;
+  for (let j = fieldPos; j < argv.length; j++) total += argv[j].length;
   if (total > 1 << 30) {
     c.error(ERR_XADD_TOO_LARGE);
     return;
   }
-  s.add(id, fields);
-  const idStr = idToString(id);
+  s.add(id, argv, fieldPos);
+  if (idStr === null) idStr = idToString(id);
   c.reply.bulk(idStr);
   modified(c, key);
   notify(c, 'xadd', key);
